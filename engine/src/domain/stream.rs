@@ -1,0 +1,57 @@
+//! Event stream identity: every entity has one stream; its sequence is the entity's version.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Which kind of entity a stream belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamKind {
+    /// A tenant's own stream.
+    Tenant,
+    /// An organization's stream.
+    Organization,
+}
+
+impl StreamKind {
+    /// Name stored in the journal's `stream_type` column.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StreamKind::Tenant => "tenant",
+            StreamKind::Organization => "organization",
+        }
+    }
+
+    /// Parses a stored `stream_type`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "tenant" => Some(StreamKind::Tenant),
+            "organization" => Some(StreamKind::Organization),
+            _ => None,
+        }
+    }
+}
+
+/// One entity's event stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StreamId {
+    /// Entity kind.
+    pub kind: StreamKind,
+    /// Entity id.
+    pub id: Uuid,
+}
+
+impl StreamId {
+    /// Builds a stream id.
+    pub fn new(kind: StreamKind, id: Uuid) -> Self {
+        Self { kind, id }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind.as_str(), self.id)
+    }
+}

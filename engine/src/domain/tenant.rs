@@ -1,0 +1,331 @@
+//! Tenant: the isolation boundary. State, commands, events and plan entitlements.
+//!
+//! Lifecycle (SPEC §2):
+//! ```text
+//!            Suspend               Deactivate(grace)         Delete / grace ends
+//!   active ──────────▶ suspended ───────────────▶ deactivated ─────────────────▶ deleted (final)
+//!     ▲  ◀──────────── Reactivate                   │   ▲
+//!     │                                             │   │ Deactivate (from active)
+//!     └──────────── Reactivate (before grace end) ◀─┘
+//! ```
+//! A suspended or deactivated tenant refuses every command but reads, reactivation and deletion.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::TenantId;
+
+/// Commercial plan; decides the entitlements of SPEC §3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    /// Smallest plan.
+    Bronze,
+    /// Middle plan.
+    Silver,
+    /// Largest plan.
+    Gold,
+}
+
+/// What a plan allows. `None` means unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanLimits {
+    /// Live organizations at most.
+    pub max_organizations: Option<u64>,
+    /// Whether teams are available at all.
+    pub teams_available: bool,
+    /// Invitations per calendar month at most.
+    pub invitations_per_month: Option<u64>,
+    /// Requests per second per tenant.
+    pub requests_per_second: u32,
+}
+
+impl Plan {
+    /// The plan's entitlements (SPEC §3).
+    pub fn limits(self) -> PlanLimits {
+        match self {
+            Plan::Bronze => PlanLimits {
+                max_organizations: Some(1),
+                teams_available: false,
+                invitations_per_month: Some(10),
+                requests_per_second: 50,
+            },
+            Plan::Silver => PlanLimits {
+                max_organizations: Some(10),
+                teams_available: true,
+                invitations_per_month: Some(100),
+                requests_per_second: 500,
+            },
+            Plan::Gold => PlanLimits {
+                max_organizations: None,
+                teams_available: true,
+                invitations_per_month: None,
+                requests_per_second: 5_000,
+            },
+        }
+    }
+}
+
+/// Business or consumer tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantKind {
+    /// A company; has a business profile.
+    Business,
+    /// A consumer-facing tenant.
+    Consumer,
+}
+
+/// Lifecycle status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    /// Normal operation.
+    Active,
+    /// Temporarily blocked; reads, reactivation and deletion only.
+    Suspended,
+    /// In its grace period before deletion.
+    Deactivated,
+    /// Final.
+    Deleted,
+}
+
+/// Per-tenant settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    /// Session lifetime for the tenant's users; `None` = platform default.
+    pub session_expiration_seconds: Option<i64>,
+}
+
+/// Postal address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// First line.
+    pub line1: String,
+    /// Second line.
+    pub line2: String,
+    /// City.
+    pub city: String,
+    /// Region or state.
+    pub region: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code ("US" when not given).
+    pub country: String,
+}
+
+/// Customer record of a business tenant (SPEC §5.6).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusinessProfile {
+    /// Registered legal name.
+    pub legal_name: String,
+    /// GICS sector.
+    pub industry_sector: String,
+    /// GICS industry group.
+    pub industry_group: String,
+    /// Legal form (LLC, GmbH, …).
+    pub legal_form: String,
+    /// Size range, e.g. "51-200".
+    pub size_range: String,
+    /// Id in an external system.
+    pub external_id: String,
+    /// http(s) URL of the logo.
+    pub logo_url: String,
+    /// http(s) URLs of social profiles.
+    pub social_profiles: Vec<String>,
+    /// Headquarters address.
+    pub address: Option<Address>,
+}
+
+/// Why a tenant left (given with DeactivateTenant).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeactivationFeedback {
+    /// Machine-readable reason code.
+    pub reason_code: String,
+    /// Free text.
+    pub text: String,
+    /// 0-10 recommendation score.
+    pub recommendation_score: Option<i32>,
+    /// Free-form context.
+    pub context: String,
+    /// Who asked for the deactivation.
+    pub requested_by: String,
+}
+
+/// A tenant's current state, as rebuilt from its events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Id.
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// Platform-unique slug.
+    pub slug: String,
+    /// Business or consumer.
+    pub kind: TenantKind,
+    /// Current plan.
+    pub plan: Plan,
+    /// Lifecycle status.
+    pub status: TenantStatus,
+    /// Settings.
+    pub settings: TenantSettings,
+    /// Products the tenant uses.
+    pub products: Vec<String>,
+    /// Business profile (business tenants).
+    pub business_profile: Option<BusinessProfile>,
+    /// Why it is suspended (while suspended).
+    pub suspension_reason: Option<String>,
+    /// When the engine deletes it (while deactivated).
+    pub grace_period_ends_at: Option<DateTime<Utc>>,
+    /// Feedback given with the last deactivation.
+    pub deactivation_feedback: Option<DeactivationFeedback>,
+    /// Event sequence number of the tenant stream.
+    pub version: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Time of the last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// CreateTenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateTenant {
+    /// Id chosen by the caller of the domain (the gateway generates a UUIDv7).
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// Slug, `[a-z0-9-]{3,63}`.
+    pub slug: String,
+    /// Kind.
+    pub kind: TenantKind,
+    /// Plan.
+    pub plan: Plan,
+    /// Settings.
+    pub settings: TenantSettings,
+    /// Products.
+    pub products: Vec<String>,
+    /// Business profile.
+    pub business_profile: Option<BusinessProfile>,
+}
+
+/// UpdateTenant: `Some` fields change (the field mask, resolved by the gateway).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateTenant {
+    /// New name.
+    pub name: Option<String>,
+    /// New settings.
+    pub settings: Option<TenantSettings>,
+    /// New product list.
+    pub products: Option<Vec<String>>,
+    /// New business profile (`Some(None)` clears it).
+    pub business_profile: Option<Option<BusinessProfile>>,
+}
+
+/// Commands on the tenant itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TenantCommand {
+    /// Create the tenant.
+    Create(CreateTenant),
+    /// Change name/settings/products/profile.
+    Update(UpdateTenant),
+    /// Move to another plan (downgrades block new consumption only).
+    ChangePlan {
+        /// Target plan.
+        plan: Plan,
+    },
+    /// Block the tenant.
+    Suspend {
+        /// Why (required).
+        reason: String,
+    },
+    /// Back to active from suspended, or from deactivated before the grace period ends.
+    Reactivate,
+    /// Start the grace period before deletion.
+    Deactivate {
+        /// When the engine deletes the tenant; must be in the future.
+        grace_period_ends_at: DateTime<Utc>,
+        /// Why the customer left.
+        feedback: DeactivationFeedback,
+    },
+    /// Delete now (final).
+    Delete,
+    /// Issued by the engine's timer: delete if the grace period has ended; otherwise nothing.
+    ExpireGracePeriod,
+}
+
+/// Events of the tenant stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum TenantEvent {
+    /// The tenant was created.
+    TenantCreated {
+        /// Id.
+        id: TenantId,
+        /// Name.
+        name: String,
+        /// Slug.
+        slug: String,
+        /// Kind.
+        kind: TenantKind,
+        /// Plan.
+        plan: Plan,
+        /// Settings.
+        settings: TenantSettings,
+        /// Products.
+        products: Vec<String>,
+        /// Business profile.
+        business_profile: Option<BusinessProfile>,
+    },
+    /// Some fields changed (only the changed ones are `Some`).
+    TenantUpdated {
+        /// New name.
+        name: Option<String>,
+        /// New settings.
+        settings: Option<TenantSettings>,
+        /// New products.
+        products: Option<Vec<String>>,
+        /// New business profile (`Some(None)` cleared it).
+        business_profile: Option<Option<BusinessProfile>>,
+    },
+    /// The plan changed.
+    TenantPlanChanged {
+        /// Old plan.
+        from: Plan,
+        /// New plan.
+        to: Plan,
+    },
+    /// The tenant was suspended.
+    TenantSuspended {
+        /// Why.
+        reason: String,
+    },
+    /// The tenant is active again.
+    TenantReactivated,
+    /// The grace period started.
+    TenantDeactivated {
+        /// When it ends.
+        grace_period_ends_at: DateTime<Utc>,
+        /// Feedback.
+        feedback: DeactivationFeedback,
+    },
+    /// The tenant was deleted.
+    TenantDeleted {
+        /// True when the engine deleted it because its grace period ended.
+        grace_period_expired: bool,
+    },
+}
+
+impl TenantEvent {
+    /// The event's type name as stored in the journal (`TenantCreated`, …).
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            TenantEvent::TenantCreated { .. } => "TenantCreated",
+            TenantEvent::TenantUpdated { .. } => "TenantUpdated",
+            TenantEvent::TenantPlanChanged { .. } => "TenantPlanChanged",
+            TenantEvent::TenantSuspended { .. } => "TenantSuspended",
+            TenantEvent::TenantReactivated => "TenantReactivated",
+            TenantEvent::TenantDeactivated { .. } => "TenantDeactivated",
+            TenantEvent::TenantDeleted { .. } => "TenantDeleted",
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Errors of the engine runtime, as seen by its callers (the gateway maps them to gRPC).
+
+use crate::{domain::DomainError, journal::JournalError};
+
+/// Why a command or read did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The domain refused the command; nothing was written.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// `expected_version` did not match (gRPC ABORTED).
+    #[error("expected version {expected}, entity is at version {actual}")]
+    VersionMismatch {
+        /// What the caller expected.
+        expected: i64,
+        /// The entity's version.
+        actual: i64,
+    },
+    /// The request id was already used for a different request.
+    #[error("request_id {request_id:?} was already used for a different request")]
+    RequestIdReused {
+        /// The reused key.
+        request_id: String,
+    },
+    /// The node is overloaded; retry later (gRPC RESOURCE_EXHAUSTED).
+    #[error("overloaded: {0}")]
+    Overloaded(String),
+    /// The engine cannot serve right now (shutting down, store unreachable); retry.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The journal failed.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// A bug or broken invariant; logged, never shown in detail to callers.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Result alias of the engine.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -1,0 +1,1 @@
+//! PostgreSQL journal (the production store). (Journal helper implements.)

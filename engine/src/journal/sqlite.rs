@@ -1,0 +1,1 @@
+//! SQLite journal (the embedded single-node store). (Journal helper implements.)

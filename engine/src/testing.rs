@@ -1,0 +1,1 @@
+//! Test helpers (feature `test-util`): throwaway PostgreSQL databases. (Journal helper implements.)

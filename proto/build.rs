@@ -1,0 +1,22 @@
+//! Generates the `entity.v1` gRPC code with a vendored `protoc`, so the build needs nothing
+//! outside crates.io.
+
+use std::{env, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protos = [
+        "entity/v1/common.proto",
+        "entity/v1/tenant.proto",
+        "entity/v1/organization.proto",
+    ];
+    for p in &protos {
+        println!("cargo:rerun-if-changed={p}");
+    }
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let mut config = prost_build::Config::new();
+    config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("entity_v1_descriptor.bin"))
+        .compile_with_config(config, &protos, &["."])?;
+    Ok(())
+}
