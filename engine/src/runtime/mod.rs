@@ -1,12 +1,52 @@
 //! The single-node actor runtime: one shard region per node, one shard actor per shard, one
 //! entity actor per live tenant scope. [`Engine`] is the handle callers use.
+//!
+//! ```text
+//! Engine::execute ─▶ region ─▶ shard (by hash of tenant id) ─▶ tenant-scope entity actor
+//!                                                               └▶ group-commit writer ─▶ journal
+//! ```
+//! Admission control happens before anything is queued: each shard has a bound on commands in
+//! flight, beyond which callers get [`EngineError::Overloaded`] at once.
 
-use std::{sync::Arc, time::Duration};
+mod clock;
+mod deps;
+mod entity;
+mod idempotency;
+mod messages;
+mod region;
+mod shard;
+mod sharding;
+mod timers;
 
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use ractor::{Actor, ActorRef};
+use tokio::{sync::Semaphore, task::JoinHandle};
+
+pub use clock::{Clock, SystemClock};
+pub use sharding::shard_of;
+
+use self::{
+    deps::Deps,
+    messages::{EntityMsg, ReadAnswer, ReadQuery, RegionMsg},
+    region::{RegionActor, RegionArgs},
+};
 use crate::{
-    Result,
-    domain::{Organization, OrganizationId, Tenant, TenantId, TenantScopeCommand},
-    journal::{AuditActor, CommitToken, GroupCommitConfig, Journal},
+    EngineError, Result,
+    domain::{
+        DomainError, Organization, OrganizationId, ResourceKind, StreamId, StreamKind,
+        TENANT_SLUG_NAMESPACE, Tenant, TenantCommand, TenantId, TenantScopeCommand,
+    },
+    journal::{
+        AuditActor, CommitToken, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
+        JournalError,
+    },
 };
 
 /// Runtime tuning. Defaults suit one node of the 2-core reference machine.
@@ -86,14 +126,74 @@ pub struct CommandOutcome {
 /// Handle to a running node runtime. Cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
-    _journal: Arc<dyn Journal>,
+    deps: Arc<Deps>,
+    region: ActorRef<RegionMsg>,
+    in_flight: Arc<[AtomicUsize]>,
+    stopping: Arc<AtomicBool>,
+    background: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+/// Decrements a shard's in-flight count when a request ends, however it ends.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Engine {
-    /// Starts the runtime on `journal`.
+    /// Starts the runtime on `journal` with the system clock.
     pub async fn start(journal: Arc<dyn Journal>, config: EngineConfig) -> Result<Self> {
-        let _ = config;
-        Ok(Self { _journal: journal })
+        Self::start_with_clock(journal, config, Arc::new(SystemClock)).await
+    }
+
+    /// Starts the runtime with an injected clock (tests of grace periods and expiries).
+    pub async fn start_with_clock(
+        journal: Arc<dyn Journal>,
+        config: EngineConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        if config.shard_count == 0 || config.max_in_flight_per_shard == 0 {
+            return Err(EngineError::Internal(
+                "engine configuration: shard_count and max_in_flight_per_shard must be positive"
+                    .into(),
+            ));
+        }
+        let log: Arc<dyn EventLog> = journal.clone();
+        let writer = GroupCommitWriter::spawn(log, config.group_commit.clone());
+        let deps = Arc::new(Deps {
+            journal,
+            writer,
+            recovery: Semaphore::new(config.recovery_concurrency.max(1)),
+            config,
+            clock,
+        });
+        let (region, _) = Actor::spawn(
+            None,
+            RegionActor,
+            RegionArgs {
+                deps: Arc::clone(&deps),
+            },
+        )
+        .await
+        .map_err(|e| EngineError::Internal(format!("cannot start shard region: {e}")))?;
+        let in_flight = (0..deps.config.shard_count)
+            .map(|_| AtomicUsize::new(0))
+            .collect();
+        let engine = Self {
+            deps,
+            region,
+            in_flight,
+            stopping: Arc::new(AtomicBool::new(false)),
+            background: Arc::new(Mutex::new(Vec::new())),
+        };
+        let poller =
+            timers::spawn_timer_poller(engine.clone(), engine.deps.config.timer_poll_interval);
+        if let Ok(mut background) = engine.background.lock() {
+            background.push(poller);
+        }
+        Ok(engine)
     }
 
     /// Runs a command on its tenant's actor; resolves after its events are committed.
@@ -103,14 +203,73 @@ impl Engine {
         command: TenantScopeCommand,
         meta: RequestMeta,
     ) -> Result<CommandOutcome> {
-        let _ = (tenant_id, command, meta);
-        unimplemented!("runtime in progress")
+        let new_slug = match &command {
+            TenantScopeCommand::Tenant(TenantCommand::Create(c)) => Some(c.slug.clone()),
+            _ => None,
+        };
+        let request_id = meta.request_id.clone();
+        let answer = self
+            .ask(tenant_id, |reply| EntityMsg::Execute {
+                command,
+                meta,
+                reply,
+            })
+            .await
+            .and_then(|r| r);
+        match (answer, new_slug) {
+            (
+                Err(EngineError::Journal(JournalError::UniqueViolation {
+                    namespace,
+                    key,
+                    existing,
+                })),
+                Some(slug),
+            ) if namespace == TENANT_SLUG_NAMESPACE => {
+                match existing {
+                    // A retried CreateTenant (a fresh tenant id, the same request id): answer
+                    // with the tenant the first attempt created.
+                    Some(claim) if request_id.is_some() && claim.request_id == request_id => {
+                        self.replay_tenant_creation(TenantId(claim.owner)).await
+                    }
+                    _ => Err(EngineError::Domain(DomainError::AlreadyExists {
+                        resource: ResourceKind::Tenant,
+                        field: "slug",
+                        value: if key.is_empty() { slug } else { key },
+                    })),
+                }
+            }
+            (answer, _) => answer,
+        }
+    }
+
+    async fn replay_tenant_creation(&self, tenant_id: TenantId) -> Result<CommandOutcome> {
+        let tenant = self.get_tenant(tenant_id).await?;
+        let stream = StreamId::new(StreamKind::Tenant, tenant_id.0);
+        let first = self.deps.journal.read_stream(stream, 0).await?;
+        let created = first.first().ok_or_else(|| {
+            EngineError::Internal(format!(
+                "tenant {tenant_id} holds its slug but has no events"
+            ))
+        })?;
+        Ok(CommandOutcome {
+            view: EntityView::Tenant(tenant),
+            version: created.sequence,
+            token: CommitToken {
+                transaction_id: created.transaction_id,
+                position: created.position,
+            },
+            replayed: true,
+        })
     }
 
     /// The tenant (any status), or `NotFound`.
     pub async fn get_tenant(&self, tenant_id: TenantId) -> Result<Tenant> {
-        let _ = tenant_id;
-        unimplemented!("runtime in progress")
+        match self.read(tenant_id, ReadQuery::Tenant).await? {
+            ReadAnswer::Tenant(t) => Ok(t),
+            _ => Err(EngineError::Internal(
+                "tenant read answered with another kind".into(),
+            )),
+        }
     }
 
     /// An organization of the tenant (deleted ones too), or `NotFound`.
@@ -119,8 +278,15 @@ impl Engine {
         tenant_id: TenantId,
         organization_id: OrganizationId,
     ) -> Result<Organization> {
-        let _ = (tenant_id, organization_id);
-        unimplemented!("runtime in progress")
+        match self
+            .read(tenant_id, ReadQuery::Organization(organization_id))
+            .await?
+        {
+            ReadAnswer::Organization(o) => Ok(o),
+            _ => Err(EngineError::Internal(
+                "organization read answered with another kind".into(),
+            )),
+        }
     }
 
     /// Live organizations of the tenant (only children of `parent` when given), by id.
@@ -129,10 +295,97 @@ impl Engine {
         tenant_id: TenantId,
         parent: Option<OrganizationId>,
     ) -> Result<Vec<Organization>> {
-        let _ = (tenant_id, parent);
-        unimplemented!("runtime in progress")
+        match self
+            .read(tenant_id, ReadQuery::Organizations { parent })
+            .await?
+        {
+            ReadAnswer::Organizations(list) => Ok(list),
+            _ => Err(EngineError::Internal(
+                "organization list answered with another kind".into(),
+            )),
+        }
     }
 
-    /// Stops accepting work, passivates every entity (saving snapshots) and stops the writer.
-    pub async fn shutdown(&self) {}
+    /// Live entity actors on this node (after passivation, fewer than tenants touched).
+    pub async fn active_entities(&self) -> Result<usize> {
+        match self
+            .region
+            .call(RegionMsg::ActiveCount, Some(self.deps.config.ask_timeout))
+            .await
+        {
+            Ok(ractor::rpc::CallResult::Success(n)) => Ok(n),
+            _ => Err(EngineError::Unavailable(
+                "shard region did not answer".into(),
+            )),
+        }
+    }
+
+    /// Fires the timers due now (the background poller does this periodically); returns how
+    /// many fired.
+    pub async fn fire_due_timers(&self) -> usize {
+        timers::fire_due(self).await
+    }
+
+    /// Stops accepting work, passivates every entity (saving snapshots) and stops the region.
+    pub async fn shutdown(&self) {
+        if self.stopping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Ok(mut background) = self.background.lock() {
+            for task in background.drain(..) {
+                task.abort();
+            }
+        }
+        let wait = Some(self.deps.config.ask_timeout * 3);
+        if !matches!(
+            self.region.call(RegionMsg::PassivateAll, wait).await,
+            Ok(ractor::rpc::CallResult::Success(()))
+        ) {
+            tracing::warn!("entities did not all passivate before shutdown");
+        }
+        self.region.stop(Some("engine shutdown".into()));
+    }
+
+    async fn read(&self, tenant_id: TenantId, query: ReadQuery) -> Result<ReadAnswer> {
+        self.ask(tenant_id, |reply| EntityMsg::Read { query, reply })
+            .await?
+    }
+
+    /// Sends a message to the tenant's entity actor and waits for its answer, within the
+    /// shard's in-flight bound and the ask timeout.
+    async fn ask<T: Send + 'static>(
+        &self,
+        tenant_id: TenantId,
+        build: impl FnOnce(ractor::RpcReplyPort<T>) -> EntityMsg,
+    ) -> Result<T> {
+        if self.stopping.load(Ordering::Acquire) {
+            return Err(EngineError::Unavailable("node is shutting down".into()));
+        }
+        let shard = shard_of(tenant_id, self.deps.config.shard_count);
+        let counter = &self.in_flight[shard as usize];
+        let _in_flight = InFlight(counter);
+        if counter.fetch_add(1, Ordering::AcqRel) >= self.deps.config.max_in_flight_per_shard {
+            return Err(EngineError::Overloaded(format!(
+                "shard {shard} has {} requests in flight",
+                self.deps.config.max_in_flight_per_shard
+            )));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.region
+            .cast(RegionMsg::Route {
+                shard,
+                tenant_id,
+                msg: build(tx.into()),
+            })
+            .map_err(|_| EngineError::Unavailable("shard region is not running".into()))?;
+        match tokio::time::timeout(self.deps.config.ask_timeout, rx).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => Err(EngineError::Unavailable(
+                "the entity stopped before answering; retry (with the same request_id)".into(),
+            )),
+            Err(_) => Err(EngineError::Unavailable(
+                "the entity did not answer in time; retry (with the same request_id)".into(),
+            )),
+        }
+    }
 }

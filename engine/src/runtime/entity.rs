@@ -1,0 +1,551 @@
+//! The tenant-scope entity actor: owns one tenant and its organizations in memory, handles one
+//! command at a time, persists before it replies.
+//!
+//! ```text
+//!  spawn ─▶ Recover (snapshot + later events) ─▶ Execute* / Read* ─▶ Passivate (snapshot) ─▶ stop
+//!                                                   │
+//!                 decide ─▶ group-commit append ─▶ apply ─▶ reply
+//! ```
+//! Faults (unreadable journal data, an append whose outcome is unknown) stop the actor; the
+//! next message starts a fresh incarnation that recovers from the journal.
+
+use std::{collections::HashMap, sync::Arc};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, warn};
+
+use super::{
+    CommandOutcome, EntityView, RequestMeta,
+    deps::Deps,
+    idempotency::{RequestRecord, RequestWindow, fingerprint},
+    messages::{EntityMsg, ReadAnswer, ReadQuery},
+};
+use crate::{
+    EngineError, Result,
+    domain::{
+        Context, DomainError, Effect, OrganizationStatus, ResourceKind, StreamId, StreamKind,
+        TenantId, TenantScope, TenantScopeCommand, TenantScopeEvent,
+    },
+    journal::{
+        AppendBatch, CommitToken, EventMetadata, JournalError, NewEvent, RecordedEvent, Snapshot,
+        TimerChange, UniqueClaim,
+    },
+};
+
+/// Snapshot kind of a tenant scope.
+pub(crate) const SNAPSHOT_KIND: &str = "tenant-scope";
+/// Bump when [`SnapshotBody`] or the domain state changes shape: older snapshots are ignored.
+pub(crate) const SNAPSHOT_SCHEMA_VERSION: i32 = 1;
+
+/// Arguments of a new incarnation.
+pub(crate) struct EntityArgs {
+    pub tenant_id: TenantId,
+    pub deps: Arc<Deps>,
+}
+
+/// The actor behaviour (stateless; state lives in [`EntityState`]).
+pub(crate) struct TenantScopeActor;
+
+/// An incarnation's state; `live` is filled by the `Recover` message.
+pub(crate) struct EntityState {
+    tenant_id: TenantId,
+    deps: Arc<Deps>,
+    live: Option<Live>,
+}
+
+/// The recovered state of a tenant scope.
+struct Live {
+    scope: TenantScope,
+    window: RequestWindow,
+    /// Latest write of each stream (for answers to commands that change nothing).
+    tokens: HashMap<StreamId, CommitToken>,
+    /// Highest global position folded in.
+    last_position: i64,
+    events_since_snapshot: u32,
+}
+
+/// What a snapshot stores (bincode).
+#[derive(Serialize, Deserialize)]
+struct SnapshotBody {
+    scope: TenantScope,
+    window: Vec<(String, RequestRecord)>,
+    tokens: Vec<(StreamId, (u64, i64))>,
+}
+
+#[ractor::async_trait]
+impl Actor for TenantScopeActor {
+    type Msg = EntityMsg;
+    type State = EntityState;
+    type Arguments = EntityArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: EntityArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        // Recovery runs as the first message so that spawning never blocks the shard.
+        myself.cast(EntityMsg::Recover)?;
+        Ok(EntityState {
+            tenant_id: args.tenant_id,
+            deps: args.deps,
+            live: None,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: EntityMsg,
+        state: &mut EntityState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            EntityMsg::Recover => {
+                let live = recover(state.tenant_id, &state.deps).await?;
+                state.live = Some(live);
+            }
+            EntityMsg::Execute {
+                command,
+                meta,
+                reply,
+            } => {
+                let (answer, fault) = execute(state, command, meta).await;
+                let _ = reply.send(answer);
+                if let Some(reason) = fault {
+                    warn!(tenant = %state.tenant_id, %reason, "entity stopping to recover from the journal");
+                    myself.stop(Some(reason));
+                }
+            }
+            EntityMsg::Read { query, reply } => {
+                let answer = match &state.live {
+                    Some(live) => read(&live.scope, query),
+                    None => Err(EngineError::Unavailable("entity is recovering".into())),
+                };
+                let _ = reply.send(answer);
+            }
+            EntityMsg::Passivate => {
+                if let Some(live) = &state.live
+                    && live.events_since_snapshot > 0
+                    && let Err(e) = save_snapshot(state.tenant_id, live, &state.deps).await
+                {
+                    warn!(tenant = %state.tenant_id, error = %e, "snapshot on passivation failed");
+                }
+                debug!(tenant = %state.tenant_id, "passivated");
+                myself.stop(Some("passivated".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads the newest usable snapshot and folds every later event of the tenant.
+async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessingErr> {
+    let _permit = deps.recovery.acquire().await?;
+    let mut live = Live {
+        scope: TenantScope::new(tenant_id),
+        window: RequestWindow::default(),
+        tokens: HashMap::new(),
+        last_position: 0,
+        events_since_snapshot: 0,
+    };
+    if let Some(snapshot) = deps
+        .journal
+        .load_snapshot(SNAPSHOT_KIND, tenant_id.0)
+        .await?
+    {
+        match decode_snapshot(&snapshot, tenant_id) {
+            Some(body) => {
+                live.scope = body.scope;
+                live.window = RequestWindow::from_entries(body.window);
+                live.tokens = body
+                    .tokens
+                    .into_iter()
+                    .map(|(s, (tx, pos))| {
+                        (
+                            s,
+                            CommitToken {
+                                transaction_id: tx,
+                                position: pos,
+                            },
+                        )
+                    })
+                    .collect();
+                live.last_position = snapshot.last_position;
+            }
+            None => {
+                warn!(tenant = %tenant_id, "ignoring unusable snapshot; rebuilding from events")
+            }
+        }
+    }
+    let events = deps
+        .journal
+        .read_tenant(tenant_id, live.last_position)
+        .await?;
+    live.events_since_snapshot = u32::try_from(events.len()).unwrap_or(u32::MAX);
+    for event in &events {
+        fold_recorded(&mut live, tenant_id, event)?;
+    }
+    Ok(live)
+}
+
+fn decode_snapshot(snapshot: &Snapshot, tenant_id: TenantId) -> Option<SnapshotBody> {
+    if snapshot.schema_version != SNAPSHOT_SCHEMA_VERSION {
+        return None;
+    }
+    let (body, _): (SnapshotBody, usize) =
+        bincode::serde::decode_from_slice(&snapshot.state, bincode::config::standard()).ok()?;
+    (body.scope.tenant_id() == tenant_id).then_some(body)
+}
+
+/// Applies one stored event, checking that it belongs here and continues its stream.
+fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &RecordedEvent) -> Result<()> {
+    let corrupt = |what: String| {
+        EngineError::Journal(JournalError::Corrupt(format!(
+            "event at position {} of tenant {tenant_id}: {what}",
+            recorded.position
+        )))
+    };
+    if recorded.tenant_id != tenant_id {
+        return Err(corrupt(format!("belongs to tenant {}", recorded.tenant_id)));
+    }
+    let event = TenantScopeEvent::from_stored(
+        recorded.stream.kind,
+        recorded.schema_version,
+        recorded.payload.clone(),
+    )
+    .map_err(|e| corrupt(format!("undecodable payload: {e}")))?;
+    if event.stream(tenant_id) != recorded.stream {
+        return Err(corrupt(format!(
+            "payload does not match stream {}",
+            recorded.stream
+        )));
+    }
+    let expected = live.scope.version_of(recorded.stream) + 1;
+    if recorded.sequence != expected {
+        return Err(corrupt(format!(
+            "stream {} jumps from version {} to {}",
+            recorded.stream,
+            expected - 1,
+            recorded.sequence
+        )));
+    }
+    live.scope.apply(&event, recorded.recorded_at);
+    let token = CommitToken {
+        transaction_id: recorded.transaction_id,
+        position: recorded.position,
+    };
+    live.tokens.insert(recorded.stream, token);
+    live.last_position = live.last_position.max(recorded.position);
+    if let Some(request_id) = &recorded.metadata.request_id {
+        live.window.record(
+            request_id.clone(),
+            RequestRecord {
+                hash: recorded.metadata.request_hash.clone().unwrap_or_default(),
+                stream: recorded.stream,
+                version: recorded.sequence,
+                token: (token.transaction_id, token.position),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Runs one command. Returns the answer and, when the actor must restart, why.
+async fn execute(
+    state: &mut EntityState,
+    command: TenantScopeCommand,
+    meta: RequestMeta,
+) -> (Result<CommandOutcome>, Option<String>) {
+    let tenant_id = state.tenant_id;
+    let deps = Arc::clone(&state.deps);
+    let Some(live) = state.live.as_mut() else {
+        return (
+            Err(EngineError::Unavailable("entity is recovering".into())),
+            None,
+        );
+    };
+    let target = command.target_stream(tenant_id);
+    let hash = meta.request_id.as_ref().map(|_| fingerprint(&command));
+
+    if let (Some(request_id), Some(hash)) = (&meta.request_id, &hash)
+        && let Some(record) = live.window.get(request_id)
+    {
+        if &record.hash != hash {
+            let err = EngineError::RequestIdReused {
+                request_id: request_id.clone(),
+            };
+            return (Err(err), None);
+        }
+        let outcome = view_of(&live.scope, record.stream).map(|view| CommandOutcome {
+            view,
+            version: record.version,
+            token: record.commit_token(),
+            replayed: true,
+        });
+        return (outcome, None);
+    }
+    if let Some(expected) = meta.expected_version {
+        let actual = live.scope.version_of(target);
+        if expected != actual {
+            return (Err(EngineError::VersionMismatch { expected, actual }), None);
+        }
+    }
+
+    let now = deps.clock.now();
+    let events = match live.scope.decide(&command, &Context::at(now)) {
+        Ok(events) => events,
+        Err(e) => return (Err(e.into()), None),
+    };
+    if events.is_empty() {
+        let token = live.tokens.get(&target).copied().unwrap_or(ZERO_TOKEN);
+        let outcome = view_of(&live.scope, target).map(|view| CommandOutcome {
+            view,
+            version: live.scope.version_of(target),
+            token,
+            replayed: false,
+        });
+        return (outcome, None);
+    }
+
+    let metadata = EventMetadata {
+        actor: meta.actor.clone(),
+        request_id: meta.request_id.clone(),
+        request_hash: hash.clone(),
+        correlation_id: meta.request_id.clone(),
+        causation_id: None,
+        trace_id: meta.trace_id.clone(),
+    };
+    let batch = match build_batch(&live.scope, tenant_id, &events, &metadata, now) {
+        Ok(batch) => batch,
+        Err(e) => return (Err(e), None),
+    };
+    let last_stream = batch.events.last().map(|e| (e.stream, e.sequence));
+
+    match deps.writer.append(batch).await {
+        Ok(receipt) => {
+            for event in &events {
+                live.scope.apply(event, now);
+            }
+            let token = receipt.token();
+            for event in &events {
+                live.tokens.insert(event.stream(tenant_id), token);
+            }
+            live.last_position = live.last_position.max(receipt.last_position);
+            if let (Some(request_id), Some(hash), Some((stream, version))) =
+                (meta.request_id, hash, last_stream)
+            {
+                let record = RequestRecord {
+                    hash,
+                    stream,
+                    version,
+                    token: (token.transaction_id, token.position),
+                };
+                live.window.record(request_id, record);
+            }
+            live.events_since_snapshot = live
+                .events_since_snapshot
+                .saturating_add(events.len() as u32);
+            if live.events_since_snapshot >= deps.config.snapshot_every {
+                spawn_snapshot(tenant_id, live, &deps);
+            }
+            let outcome = view_of(&live.scope, target).map(|view| CommandOutcome {
+                view,
+                version: live.scope.version_of(target),
+                token,
+                replayed: false,
+            });
+            (outcome, None)
+        }
+        // Clean refusals: nothing was written and our state is still current.
+        Err(e @ JournalError::UniqueViolation { .. }) => (Err(e.into()), None),
+        // Someone else wrote our streams: our state is stale.
+        Err(e @ JournalError::StreamConflict { .. }) => {
+            let reason = e.to_string();
+            (
+                Err(EngineError::Unavailable(format!(
+                    "concurrent writer detected ({reason}); retry"
+                ))),
+                Some(reason),
+            )
+        }
+        // The write may or may not have committed: only the journal knows.
+        Err(e) => {
+            let reason = e.to_string();
+            let answer = match e {
+                JournalError::Unavailable(m) => EngineError::Unavailable(m),
+                other => EngineError::Journal(other),
+            };
+            (
+                Err(answer),
+                Some(format!("append outcome unknown: {reason}")),
+            )
+        }
+    }
+}
+
+/// The token of an entity with no write yet: satisfied by every read.
+const ZERO_TOKEN: CommitToken = CommitToken {
+    transaction_id: 0,
+    position: 0,
+};
+
+/// Turns decided events into one atomic append with their effects.
+fn build_batch(
+    scope: &TenantScope,
+    tenant_id: TenantId,
+    events: &[TenantScopeEvent],
+    metadata: &EventMetadata,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<AppendBatch> {
+    let mut batch = AppendBatch::default();
+    let mut next: HashMap<StreamId, i64> = HashMap::new();
+    for event in events {
+        let stream = event.stream(tenant_id);
+        let sequence = next
+            .entry(stream)
+            .or_insert_with(|| scope.version_of(stream));
+        *sequence += 1;
+        let payload = serde_json::to_value(event)
+            .map_err(|e| EngineError::Internal(format!("cannot encode event: {e}")))?;
+        batch.events.push(NewEvent {
+            tenant_id,
+            stream,
+            sequence: *sequence,
+            event_type: event.event_type().to_owned(),
+            schema_version: TenantScopeEvent::SCHEMA_VERSION,
+            payload,
+            metadata: metadata.clone(),
+            recorded_at: now,
+        });
+        for effect in event.effects() {
+            match effect {
+                Effect::ClaimUnique { namespace, key } => batch.claims.push(UniqueClaim {
+                    namespace: namespace.to_owned(),
+                    key,
+                    owner: stream.id,
+                    request_id: metadata.request_id.clone(),
+                }),
+                Effect::SetTimer { kind, due_at } => batch.timers.push(TimerChange::Set {
+                    tenant_id,
+                    kind: kind.to_owned(),
+                    due_at,
+                }),
+                Effect::ClearTimer { kind } => batch.timers.push(TimerChange::Clear {
+                    tenant_id,
+                    kind: kind.to_owned(),
+                }),
+            }
+        }
+    }
+    Ok(batch)
+}
+
+/// The entity a stream belongs to, as it is now.
+fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
+    let missing = || {
+        EngineError::Internal(format!(
+            "stream {stream} has no entity after a successful command"
+        ))
+    };
+    match stream.kind {
+        StreamKind::Tenant => scope
+            .tenant()
+            .cloned()
+            .map(EntityView::Tenant)
+            .ok_or_else(missing),
+        StreamKind::Organization => scope
+            .organization(stream.id.into())
+            .cloned()
+            .map(EntityView::Organization)
+            .ok_or_else(missing),
+    }
+}
+
+fn read(scope: &TenantScope, query: ReadQuery) -> Result<ReadAnswer> {
+    let not_found = |resource: ResourceKind, id: String| {
+        EngineError::Domain(DomainError::NotFound { resource, id })
+    };
+    match query {
+        ReadQuery::Tenant => scope
+            .tenant()
+            .cloned()
+            .map(ReadAnswer::Tenant)
+            .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id().to_string())),
+        ReadQuery::Organization(id) => {
+            scope
+                .tenant()
+                .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id().to_string()))?;
+            scope
+                .organization(id)
+                .cloned()
+                .map(ReadAnswer::Organization)
+                .ok_or_else(|| not_found(ResourceKind::Organization, id.to_string()))
+        }
+        ReadQuery::Organizations { parent } => {
+            scope
+                .tenant()
+                .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id().to_string()))?;
+            if let Some(parent) = parent {
+                match scope.organization(parent) {
+                    Some(p) if p.status == OrganizationStatus::Active => {}
+                    _ => return Err(not_found(ResourceKind::Organization, parent.to_string())),
+                }
+            }
+            let organizations = scope
+                .organizations()
+                .filter(|o| o.status == OrganizationStatus::Active)
+                .filter(|o| parent.is_none() || o.parent_id == parent)
+                .cloned()
+                .collect();
+            Ok(ReadAnswer::Organizations(organizations))
+        }
+    }
+}
+
+fn encode_snapshot(
+    tenant_id: TenantId,
+    live: &Live,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Snapshot> {
+    let body = SnapshotBody {
+        scope: live.scope.clone(),
+        window: live.window.entries(),
+        tokens: live
+            .tokens
+            .iter()
+            .map(|(s, t)| (*s, (t.transaction_id, t.position)))
+            .collect(),
+    };
+    let state = bincode::serde::encode_to_vec(&body, bincode::config::standard())
+        .map_err(|e| EngineError::Internal(format!("cannot encode snapshot: {e}")))?;
+    Ok(Snapshot {
+        aggregate_id: tenant_id.0,
+        aggregate_kind: SNAPSHOT_KIND.to_owned(),
+        schema_version: SNAPSHOT_SCHEMA_VERSION,
+        last_position: live.last_position,
+        state,
+        taken_at: now,
+    })
+}
+
+async fn save_snapshot(tenant_id: TenantId, live: &Live, deps: &Deps) -> Result<()> {
+    let snapshot = encode_snapshot(tenant_id, live, deps.clock.now())?;
+    deps.journal.save_snapshot(&snapshot).await?;
+    Ok(())
+}
+
+/// Encodes now, saves in the background (the store keeps the newest of racing saves).
+fn spawn_snapshot(tenant_id: TenantId, live: &mut Live, deps: &Arc<Deps>) {
+    match encode_snapshot(tenant_id, live, deps.clock.now()) {
+        Ok(snapshot) => {
+            live.events_since_snapshot = 0;
+            let deps = Arc::clone(deps);
+            tokio::spawn(async move {
+                if let Err(e) = deps.journal.save_snapshot(&snapshot).await {
+                    warn!(tenant = %tenant_id, error = %e, "snapshot save failed");
+                }
+            });
+        }
+        Err(e) => warn!(tenant = %tenant_id, error = %e, "snapshot encode failed"),
+    }
+}

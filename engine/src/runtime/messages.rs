@@ -1,0 +1,77 @@
+//! Messages between the engine handle, the region, shards and entity actors.
+
+use ractor::RpcReplyPort;
+
+use super::{CommandOutcome, RequestMeta};
+use crate::{
+    Result,
+    domain::{Organization, OrganizationId, Tenant, TenantId, TenantScopeCommand},
+};
+
+/// A read answered from an entity actor's memory (strongly consistent).
+#[derive(Clone, Debug)]
+pub(crate) enum ReadQuery {
+    /// The tenant.
+    Tenant,
+    /// One organization.
+    Organization(OrganizationId),
+    /// Live organizations, optionally only the children of one.
+    Organizations { parent: Option<OrganizationId> },
+}
+
+/// The answer to a [`ReadQuery`].
+#[derive(Clone, Debug)]
+pub(crate) enum ReadAnswer {
+    /// The tenant.
+    Tenant(Tenant),
+    /// One organization.
+    Organization(Organization),
+    /// Organizations, by id.
+    Organizations(Vec<Organization>),
+}
+
+/// Messages of a tenant-scope entity actor.
+pub(crate) enum EntityMsg {
+    /// First message of every incarnation (sent to itself): load snapshot and events.
+    Recover,
+    /// Decide, persist, apply, answer.
+    Execute {
+        command: TenantScopeCommand,
+        meta: RequestMeta,
+        reply: RpcReplyPort<Result<CommandOutcome>>,
+    },
+    /// Answer a read from memory.
+    Read {
+        query: ReadQuery,
+        reply: RpcReplyPort<Result<ReadAnswer>>,
+    },
+    /// Save a snapshot if anything changed since the last one, then stop. Sent in-band by the
+    /// shard after it stopped routing to this actor, so every earlier message is handled first.
+    Passivate,
+}
+
+/// Messages of a shard actor.
+pub(crate) enum ShardMsg {
+    /// Route to the tenant's entity actor, starting it if needed.
+    Deliver { tenant_id: TenantId, msg: EntityMsg },
+    /// Passivate entities idle longer than the idle timeout.
+    Sweep,
+    /// Passivate every entity; answer once all have stopped.
+    PassivateAll(RpcReplyPort<()>),
+    /// Number of live entity actors.
+    ActiveCount(RpcReplyPort<usize>),
+}
+
+/// Messages of the node's shard region.
+pub(crate) enum RegionMsg {
+    /// Route to a shard.
+    Route {
+        shard: u32,
+        tenant_id: TenantId,
+        msg: EntityMsg,
+    },
+    /// Passivate every entity of every shard; answer when done.
+    PassivateAll(RpcReplyPort<()>),
+    /// Live entity actors on the node.
+    ActiveCount(RpcReplyPort<usize>),
+}
