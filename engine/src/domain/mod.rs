@@ -13,6 +13,9 @@ mod tenant;
 mod tenant_scope;
 pub mod validation;
 
+#[cfg(test)]
+mod tests;
+
 pub use context::Context;
 pub use error::{DomainError, FieldViolation, ResourceKind};
 pub use ids::{OrganizationId, TenantId};

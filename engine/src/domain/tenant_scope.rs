@@ -6,6 +6,11 @@
 //! event stream and version; a command may emit events on several streams (a cascade delete),
 //! which the journal appends in one transaction.
 
+mod evolve;
+mod organization_decisions;
+mod tenant_decisions;
+mod tree;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +26,10 @@ use super::{
 };
 
 /// A command addressed to a tenant scope.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per request and moved, never stored in bulk; boxing would change the public type"
+)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TenantScopeCommand {
     /// About the tenant itself.
@@ -42,6 +51,10 @@ impl TenantScopeCommand {
 }
 
 /// An event of a tenant scope (on the tenant's stream or an organization's).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per request and moved, never stored in bulk; boxing would change the public type"
+)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TenantScopeEvent {
@@ -120,14 +133,23 @@ impl TenantScopeEvent {
     pub fn effects(&self) -> Vec<Effect> {
         match self {
             TenantScopeEvent::Tenant(TenantEvent::TenantCreated { slug, .. }) => {
-                vec![Effect::ClaimUnique { namespace: TENANT_SLUG_NAMESPACE, key: slug.clone() }]
+                vec![Effect::ClaimUnique {
+                    namespace: TENANT_SLUG_NAMESPACE,
+                    key: slug.clone(),
+                }]
             }
             TenantScopeEvent::Tenant(TenantEvent::TenantDeactivated {
-                grace_period_ends_at, ..
-            }) => vec![Effect::SetTimer { kind: GRACE_PERIOD_TIMER, due_at: *grace_period_ends_at }],
+                grace_period_ends_at,
+                ..
+            }) => vec![Effect::SetTimer {
+                kind: GRACE_PERIOD_TIMER,
+                due_at: *grace_period_ends_at,
+            }],
             TenantScopeEvent::Tenant(
                 TenantEvent::TenantReactivated | TenantEvent::TenantDeleted { .. },
-            ) => vec![Effect::ClearTimer { kind: GRACE_PERIOD_TIMER }],
+            ) => vec![Effect::ClearTimer {
+                kind: GRACE_PERIOD_TIMER,
+            }],
             _ => Vec::new(),
         }
     }
@@ -145,7 +167,11 @@ pub struct TenantScope {
 impl TenantScope {
     /// The empty scope of a tenant that does not exist yet.
     pub fn new(tenant_id: TenantId) -> Self {
-        Self { tenant_id, tenant: None, organizations: BTreeMap::new() }
+        Self {
+            tenant_id,
+            tenant: None,
+            organizations: BTreeMap::new(),
+        }
     }
 
     /// The scope's tenant id.
@@ -184,23 +210,44 @@ impl TenantScope {
 
     /// Depth of a live organization (1 for a root); `None` if unknown or deleted.
     pub fn depth_of(&self, id: OrganizationId) -> Option<usize> {
-        let _ = id;
-        unimplemented!("domain helper fills this in")
+        self.live_depth(id)
     }
 
     /// Decides a command: the events it causes (empty when it changes nothing), or why not.
+    ///
+    /// Pure: the state is not touched, so a refusal changes nothing. Apply the returned events
+    /// in order with [`TenantScope::apply`]. A cascade delete returns one event per deleted
+    /// organization (deepest first, the target last), each on its own stream.
+    ///
+    /// # Errors
+    ///
+    /// Checked in this order, the first failing check wins:
+    /// 1. no tenant yet: [`DomainError::NotFound`] (tenant) for everything but CreateTenant;
+    /// 2. the tenant's status gate: [`DomainError::TenantDeleted`],
+    ///    [`DomainError::TenantSuspended`] or [`DomainError::TenantDeactivated`]
+    ///    (ExpireGracePeriod is never gated: it is a no-op wherever it does not apply);
+    /// 3. input rules: one [`DomainError::Invalid`] listing every bad field (CreateTenant on an
+    ///    existing tenant is [`DomainError::AlreadyExists`] whatever its input);
+    /// 4. the command's state rules: [`DomainError::AlreadyExists`], [`DomainError::NotFound`]
+    ///    (organization), [`DomainError::HierarchyCycle`], [`DomainError::HierarchyTooDeep`],
+    ///    [`DomainError::PlanLimitExceeded`], [`DomainError::InvalidState`]
+    ///    (`TENANT_ALREADY_ACTIVE`, `GRACE_PERIOD_ENDED`, `HAS_CHILDREN`).
     pub fn decide(
         &self,
         command: &TenantScopeCommand,
         ctx: &Context,
     ) -> Result<Vec<TenantScopeEvent>, DomainError> {
-        let _ = (command, ctx);
-        unimplemented!("domain helper fills this in")
+        match command {
+            TenantScopeCommand::Tenant(c) => self.decide_tenant(c, ctx),
+            TenantScopeCommand::Organization(c) => self.decide_organization(c, ctx),
+        }
     }
 
     /// Applies one event that happened at `at`. Never fails: events are facts.
+    ///
+    /// Bumps the version of the event's own stream by one and stamps `updated_at` (and
+    /// `created_at` on creation) with `at`.
     pub fn apply(&mut self, event: &TenantScopeEvent, at: DateTime<Utc>) {
-        let _ = (event, at);
-        unimplemented!("domain helper fills this in")
+        evolve::apply(self, event, at);
     }
 }

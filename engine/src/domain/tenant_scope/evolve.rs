@@ -1,0 +1,158 @@
+//! Folding events into state. Events are facts: applying never fails, and an event about an
+//! entity the state does not know (impossible for a well-formed journal) is ignored.
+//!
+//! Every event bumps the version of exactly its own stream by one and stamps `updated_at`.
+
+use chrono::{DateTime, Utc};
+
+use super::{TenantScope, TenantScopeEvent};
+use crate::domain::{
+    organization::{Organization, OrganizationEvent, OrganizationStatus},
+    tenant::{Tenant, TenantEvent, TenantStatus},
+};
+
+impl TenantScope {
+    /// Applies one tenant-stream event.
+    pub(super) fn apply_tenant(&mut self, event: &TenantEvent, at: DateTime<Utc>) {
+        if let TenantEvent::TenantCreated {
+            id,
+            name,
+            slug,
+            kind,
+            plan,
+            settings,
+            products,
+            business_profile,
+        } = event
+        {
+            // As for organizations: a second creation cannot be decided; never restart a stream.
+            let version = self.tenant.as_ref().map_or(0, |t| t.version) + 1;
+            self.tenant = Some(Tenant {
+                id: *id,
+                name: name.clone(),
+                slug: slug.clone(),
+                kind: *kind,
+                plan: *plan,
+                status: TenantStatus::Active,
+                settings: settings.clone(),
+                products: products.clone(),
+                business_profile: business_profile.clone(),
+                suspension_reason: None,
+                grace_period_ends_at: None,
+                deactivation_feedback: None,
+                version,
+                created_at: at,
+                updated_at: at,
+            });
+            return;
+        }
+        let Some(tenant) = self.tenant.as_mut() else {
+            return;
+        };
+        match event {
+            TenantEvent::TenantCreated { .. } => {}
+            TenantEvent::TenantUpdated {
+                name,
+                settings,
+                products,
+                business_profile,
+            } => {
+                if let Some(name) = name {
+                    tenant.name.clone_from(name);
+                }
+                if let Some(settings) = settings {
+                    tenant.settings.clone_from(settings);
+                }
+                if let Some(products) = products {
+                    tenant.products.clone_from(products);
+                }
+                if let Some(profile) = business_profile {
+                    tenant.business_profile.clone_from(profile);
+                }
+            }
+            TenantEvent::TenantPlanChanged { to, .. } => tenant.plan = *to,
+            TenantEvent::TenantSuspended { reason } => {
+                tenant.status = TenantStatus::Suspended;
+                tenant.suspension_reason = Some(reason.clone());
+            }
+            TenantEvent::TenantReactivated => {
+                tenant.status = TenantStatus::Active;
+                tenant.suspension_reason = None;
+                tenant.grace_period_ends_at = None;
+            }
+            TenantEvent::TenantDeactivated {
+                grace_period_ends_at,
+                feedback,
+            } => {
+                tenant.status = TenantStatus::Deactivated;
+                tenant.grace_period_ends_at = Some(*grace_period_ends_at);
+                tenant.deactivation_feedback = Some(feedback.clone());
+            }
+            TenantEvent::TenantDeleted { .. } => tenant.status = TenantStatus::Deleted,
+        }
+        tenant.version += 1;
+        tenant.updated_at = at;
+    }
+
+    /// Applies one organization-stream event.
+    pub(super) fn apply_organization(&mut self, event: &OrganizationEvent, at: DateTime<Utc>) {
+        if let OrganizationEvent::OrganizationCreated {
+            id,
+            name,
+            description,
+            parent_id,
+        } = event
+        {
+            // A re-used id cannot be decided; should a journal hold one anyway, keep the
+            // stream's sequence rising instead of restarting it.
+            let version = self.organizations.get(id).map_or(0, |o| o.version) + 1;
+            self.organizations.insert(
+                *id,
+                Organization {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    name: name.clone(),
+                    description: description.clone(),
+                    parent_id: *parent_id,
+                    status: OrganizationStatus::Active,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(org) = self.organizations.get_mut(&event.organization_id()) else {
+            return;
+        };
+        match event {
+            OrganizationEvent::OrganizationCreated { .. } => {}
+            OrganizationEvent::OrganizationUpdated {
+                name, description, ..
+            } => {
+                if let Some(name) = name {
+                    org.name.clone_from(name);
+                }
+                if let Some(description) = description {
+                    org.description.clone_from(description);
+                }
+            }
+            OrganizationEvent::OrganizationMoved { to_parent_id, .. } => {
+                org.parent_id = *to_parent_id;
+            }
+            OrganizationEvent::OrganizationDeleted { .. } => {
+                org.status = OrganizationStatus::Deleted;
+            }
+        }
+        org.version += 1;
+        org.updated_at = at;
+    }
+}
+
+/// Dispatches an event to its stream's fold.
+pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateTime<Utc>) {
+    match event {
+        TenantScopeEvent::Tenant(e) => scope.apply_tenant(e, at),
+        TenantScopeEvent::Organization(e) => scope.apply_organization(e, at),
+    }
+}

@@ -1,0 +1,144 @@
+//! Decisions on the tenant itself: creation, updates, plan changes and the lifecycle.
+//!
+//! Order of checks for an existing tenant: the status gate first (deleted, suspended,
+//! deactivated), then input validation, then the command's own state rules.
+
+use super::{TenantScope, TenantScopeEvent};
+use crate::domain::{
+    context::Context,
+    error::{DomainError, ResourceKind},
+    tenant::{Tenant, TenantCommand, TenantEvent, TenantStatus, UpdateTenant},
+    validation,
+};
+
+type Decision = Result<Vec<TenantScopeEvent>, DomainError>;
+
+/// Which commands a tenant in `status` accepts (`Ok(())`), or the refusal. ExpireGracePeriod
+/// is the engine's own timer and is never refused by a gate: it is a no-op wherever it does
+/// not apply.
+fn gate(status: TenantStatus, command: &TenantCommand) -> Result<(), DomainError> {
+    use TenantCommand as C;
+    match (status, command) {
+        (_, C::ExpireGracePeriod) | (TenantStatus::Active, _) => Ok(()),
+        (TenantStatus::Deleted, _) => Err(DomainError::TenantDeleted),
+        (TenantStatus::Suspended, C::Reactivate | C::Delete | C::Deactivate { .. }) => Ok(()),
+        (TenantStatus::Suspended, _) => Err(DomainError::TenantSuspended),
+        (TenantStatus::Deactivated, C::Reactivate | C::Delete) => Ok(()),
+        (TenantStatus::Deactivated, _) => Err(DomainError::TenantDeactivated),
+    }
+}
+
+fn one(event: TenantEvent) -> Decision {
+    Ok(vec![TenantScopeEvent::Tenant(event)])
+}
+
+impl TenantScope {
+    /// Decides a tenant command.
+    pub(super) fn decide_tenant(&self, command: &TenantCommand, ctx: &Context) -> Decision {
+        let Some(tenant) = &self.tenant else {
+            return match command {
+                TenantCommand::Create(create) => {
+                    let c = validation::create_tenant(create, self.tenant_id)?;
+                    one(TenantEvent::TenantCreated {
+                        id: c.id,
+                        name: c.name,
+                        slug: c.slug,
+                        kind: c.kind,
+                        plan: c.plan,
+                        settings: c.settings,
+                        products: c.products,
+                        business_profile: c.business_profile,
+                    })
+                }
+                _ => Err(DomainError::NotFound {
+                    resource: ResourceKind::Tenant,
+                    id: self.tenant_id.to_string(),
+                }),
+            };
+        };
+        gate(tenant.status, command)?;
+        match command {
+            TenantCommand::Create(_) => Err(DomainError::AlreadyExists {
+                resource: ResourceKind::Tenant,
+                field: "id",
+                value: tenant.id.to_string(),
+            }),
+            TenantCommand::Update(update) => decide_update(tenant, update),
+            TenantCommand::ChangePlan { plan } if *plan == tenant.plan => Ok(vec![]),
+            TenantCommand::ChangePlan { plan } => one(TenantEvent::TenantPlanChanged {
+                from: tenant.plan,
+                to: *plan,
+            }),
+            TenantCommand::Suspend { reason } => {
+                let reason = validation::suspend_reason(reason)?;
+                one(TenantEvent::TenantSuspended { reason })
+            }
+            TenantCommand::Reactivate => decide_reactivate(tenant, ctx),
+            TenantCommand::Deactivate {
+                grace_period_ends_at,
+                feedback,
+            } => {
+                validation::deactivation(*grace_period_ends_at, feedback, ctx.now)?;
+                one(TenantEvent::TenantDeactivated {
+                    grace_period_ends_at: *grace_period_ends_at,
+                    feedback: feedback.clone(),
+                })
+            }
+            TenantCommand::Delete => one(TenantEvent::TenantDeleted {
+                grace_period_expired: false,
+            }),
+            TenantCommand::ExpireGracePeriod => Ok(grace_period_expiry(tenant, ctx)),
+        }
+    }
+}
+
+fn decide_reactivate(tenant: &Tenant, ctx: &Context) -> Decision {
+    match tenant.status {
+        TenantStatus::Active => Err(DomainError::InvalidState {
+            reason: "TENANT_ALREADY_ACTIVE",
+            message: format!("tenant {} is already active", tenant.id),
+        }),
+        TenantStatus::Deactivated => match tenant.grace_period_ends_at {
+            Some(end) if ctx.now >= end => Err(DomainError::InvalidState {
+                reason: "GRACE_PERIOD_ENDED",
+                message: format!("the grace period of tenant {} ended at {end}", tenant.id),
+            }),
+            _ => one(TenantEvent::TenantReactivated),
+        },
+        TenantStatus::Suspended => one(TenantEvent::TenantReactivated),
+        // Unreachable behind the gate; refusing keeps `deleted` final regardless.
+        TenantStatus::Deleted => Err(DomainError::TenantDeleted),
+    }
+}
+
+/// Deletes a deactivated tenant whose grace period has ended; nothing otherwise.
+fn grace_period_expiry(tenant: &Tenant, ctx: &Context) -> Vec<TenantScopeEvent> {
+    let ended = tenant
+        .grace_period_ends_at
+        .is_some_and(|end| ctx.now >= end);
+    if tenant.status == TenantStatus::Deactivated && ended {
+        vec![TenantScopeEvent::Tenant(TenantEvent::TenantDeleted {
+            grace_period_expired: true,
+        })]
+    } else {
+        vec![]
+    }
+}
+
+/// Validates, then keeps only the fields that actually change.
+fn decide_update(tenant: &Tenant, update: &UpdateTenant) -> Decision {
+    let u = validation::update_tenant(update)?;
+    let name = u.name.filter(|n| *n != tenant.name);
+    let settings = u.settings.filter(|s| *s != tenant.settings);
+    let products = u.products.filter(|p| *p != tenant.products);
+    let business_profile = u.business_profile.filter(|p| *p != tenant.business_profile);
+    if name.is_none() && settings.is_none() && products.is_none() && business_profile.is_none() {
+        return Ok(vec![]);
+    }
+    one(TenantEvent::TenantUpdated {
+        name,
+        settings,
+        products,
+        business_profile,
+    })
+}

@@ -1,0 +1,154 @@
+//! Status gates: what a suspended, deactivated or deleted tenant refuses (tenant and
+//! organization commands alike), checked before anything else.
+
+use super::support::*;
+use crate::domain::{
+    DomainError, OrganizationCommand, Plan, ResourceKind, TenantCommand, TenantScopeCommand,
+    TenantScopeEvent, UpdateTenant,
+};
+
+/// Commands a blocked tenant must refuse, with deliberately invalid input where possible so
+/// that the test also proves the gate comes before validation.
+fn gated_commands() -> Vec<TenantScopeCommand> {
+    let t = TenantScopeCommand::Tenant;
+    let o = TenantScopeCommand::Organization;
+    vec![
+        t(TenantCommand::Create(create_tenant(Plan::Gold))),
+        t(TenantCommand::Update(UpdateTenant {
+            name: Some(String::new()),
+            ..Default::default()
+        })),
+        t(TenantCommand::Update(UpdateTenant::default())),
+        t(TenantCommand::ChangePlan { plan: Plan::Silver }),
+        t(TenantCommand::Suspend {
+            reason: String::new(),
+        }),
+        o(create_org(org(5), "", None)),
+        o(create_org(org(5), "New", None)),
+        o(OrganizationCommand::Update {
+            id: org(1),
+            name: Some("X".into()),
+            description: None,
+        }),
+        o(OrganizationCommand::Move {
+            id: org(2),
+            new_parent_id: None,
+        }),
+        o(OrganizationCommand::Delete {
+            id: org(1),
+            cascade: true,
+        }),
+        o(OrganizationCommand::Delete {
+            id: org(99),
+            cascade: false,
+        }),
+    ]
+}
+
+fn with_orgs(status_event: Option<TenantScopeEvent>) -> Vec<TenantScopeEvent> {
+    let mut events = vec![
+        tenant_created(Plan::Gold),
+        org_created(org(1), "A", None),
+        org_created(org(2), "B", Some(org(1))),
+    ];
+    events.extend(status_event);
+    events
+}
+
+#[test]
+fn a_suspended_tenant_refuses_everything_but_reactivation_deactivation_and_deletion() {
+    for c in gated_commands() {
+        let outcome = given(with_orgs(Some(suspended()))).when(c.clone());
+        assert_eq!(outcome.result, Err(DomainError::TenantSuspended), "{c:?}");
+    }
+    let deactivate = TenantCommand::Deactivate {
+        grace_period_ends_at: days(30),
+        feedback: feedback(),
+    };
+    for c in [TenantCommand::Reactivate, TenantCommand::Delete, deactivate] {
+        assert!(
+            given(with_orgs(Some(suspended())))
+                .when_tenant(c)
+                .result
+                .is_ok()
+        );
+    }
+}
+
+#[test]
+fn a_deactivated_tenant_refuses_everything_but_reactivation_and_deletion() {
+    let mut commands = gated_commands();
+    commands.push(TenantScopeCommand::Tenant(TenantCommand::Deactivate {
+        grace_period_ends_at: days(40),
+        feedback: feedback(),
+    }));
+    commands.push(TenantScopeCommand::Tenant(TenantCommand::Suspend {
+        reason: "x".into(),
+    }));
+    for c in commands {
+        let outcome = given(with_orgs(Some(deactivated(days(30))))).when(c.clone());
+        assert_eq!(outcome.result, Err(DomainError::TenantDeactivated), "{c:?}");
+    }
+    for c in [
+        TenantCommand::Reactivate,
+        TenantCommand::Delete,
+        TenantCommand::ExpireGracePeriod,
+    ] {
+        assert!(
+            given(with_orgs(Some(deactivated(days(30)))))
+                .when_tenant(c)
+                .result
+                .is_ok()
+        );
+    }
+}
+
+#[test]
+fn a_deleted_tenant_refuses_everything() {
+    let mut commands = gated_commands();
+    commands.extend(
+        [
+            TenantCommand::Reactivate,
+            TenantCommand::Delete,
+            TenantCommand::Deactivate {
+                grace_period_ends_at: days(30),
+                feedback: feedback(),
+            },
+        ]
+        .map(TenantScopeCommand::Tenant),
+    );
+    for c in commands {
+        let outcome = given(with_orgs(Some(deleted()))).when(c.clone());
+        assert_eq!(outcome.result, Err(DomainError::TenantDeleted), "{c:?}");
+    }
+    given(with_orgs(Some(deleted())))
+        .when_tenant(TenantCommand::ExpireGracePeriod)
+        .then_nothing();
+}
+
+#[test]
+fn organization_commands_need_a_tenant() {
+    let missing = DomainError::NotFound {
+        resource: ResourceKind::Tenant,
+        id: tid().to_string(),
+    };
+    for c in gated_commands()
+        .into_iter()
+        .filter(|c| matches!(c, TenantScopeCommand::Organization(_)))
+    {
+        assert_eq!(
+            given([]).when(c.clone()).result,
+            Err(missing.clone()),
+            "{c:?}"
+        );
+    }
+}
+
+#[test]
+fn organizations_survive_tenant_deletion_as_they_were() {
+    let scope = given(with_orgs(None))
+        .when_tenant(TenantCommand::Delete)
+        .then_events([deleted()]);
+    assert_eq!(scope.depth_of(org(2)), Some(2));
+    assert_eq!(scope.organizations().count(), 2);
+}
