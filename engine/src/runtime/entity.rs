@@ -109,7 +109,7 @@ impl Actor for TenantScopeActor {
                 meta,
                 reply,
             } => {
-                let (answer, fault) = execute(state, command, meta).await;
+                let (answer, fault) = execute(state, *command, *meta).await;
                 let _ = reply.send(answer);
                 if let Some(reason) = fault {
                     warn!(tenant = %state.tenant_id, %reason, "entity stopping to recover from the journal");
@@ -469,7 +469,7 @@ fn read(scope: &TenantScope, query: ReadQuery) -> Result<ReadAnswer> {
         ReadQuery::Tenant => scope
             .tenant()
             .cloned()
-            .map(ReadAnswer::Tenant)
+            .map(|t| ReadAnswer::Tenant(Box::new(t)))
             .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id().to_string())),
         ReadQuery::Organization(id) => {
             scope
@@ -478,7 +478,7 @@ fn read(scope: &TenantScope, query: ReadQuery) -> Result<ReadAnswer> {
             scope
                 .organization(id)
                 .cloned()
-                .map(ReadAnswer::Organization)
+                .map(|o| ReadAnswer::Organization(Box::new(o)))
                 .ok_or_else(|| not_found(ResourceKind::Organization, id.to_string()))
         }
         ReadQuery::Organizations { parent } => {

@@ -23,9 +23,9 @@ pub(crate) enum ReadQuery {
 #[derive(Clone, Debug)]
 pub(crate) enum ReadAnswer {
     /// The tenant.
-    Tenant(Tenant),
+    Tenant(Box<Tenant>),
     /// One organization.
-    Organization(Organization),
+    Organization(Box<Organization>),
     /// Organizations, by id.
     Organizations(Vec<Organization>),
 }
@@ -36,8 +36,8 @@ pub(crate) enum EntityMsg {
     Recover,
     /// Decide, persist, apply, answer.
     Execute {
-        command: TenantScopeCommand,
-        meta: RequestMeta,
+        command: Box<TenantScopeCommand>,
+        meta: Box<RequestMeta>,
         reply: RpcReplyPort<Result<CommandOutcome>>,
     },
     /// Answer a read from memory.

@@ -102,6 +102,10 @@ pub struct RequestMeta {
 }
 
 /// The entity a command targeted, as it is after the command.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "moved once per request into the gRPC response; boxing would only add an allocation"
+)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EntityView {
     /// A tenant.
@@ -210,8 +214,8 @@ impl Engine {
         let request_id = meta.request_id.clone();
         let answer = self
             .ask(tenant_id, |reply| EntityMsg::Execute {
-                command,
-                meta,
+                command: Box::new(command),
+                meta: Box::new(meta),
                 reply,
             })
             .await
@@ -265,7 +269,7 @@ impl Engine {
     /// The tenant (any status), or `NotFound`.
     pub async fn get_tenant(&self, tenant_id: TenantId) -> Result<Tenant> {
         match self.read(tenant_id, ReadQuery::Tenant).await? {
-            ReadAnswer::Tenant(t) => Ok(t),
+            ReadAnswer::Tenant(t) => Ok(*t),
             _ => Err(EngineError::Internal(
                 "tenant read answered with another kind".into(),
             )),
@@ -282,7 +286,7 @@ impl Engine {
             .read(tenant_id, ReadQuery::Organization(organization_id))
             .await?
         {
-            ReadAnswer::Organization(o) => Ok(o),
+            ReadAnswer::Organization(o) => Ok(*o),
             _ => Err(EngineError::Internal(
                 "organization read answered with another kind".into(),
             )),

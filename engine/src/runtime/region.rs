@@ -117,15 +117,14 @@ impl Actor for RegionActor {
         state: &mut RegionState,
     ) -> Result<(), ActorProcessingErr> {
         // A shard that fails is restarted in place; its entities recover on their next message.
-        if let SupervisionEvent::ActorFailed(cell, err) = event {
-            if let Some(index) = state
+        if let SupervisionEvent::ActorFailed(cell, err) = event
+            && let Some(index) = state
                 .shards
                 .iter()
                 .position(|s| s.get_id() == cell.get_id())
-            {
-                error!(shard = index, error = %err, "shard failed; restarting");
-                state.shards[index] = spawn_shard(&myself, &state.deps).await?;
-            }
+        {
+            error!(shard = index, error = %err, "shard failed; restarting");
+            state.shards[index] = spawn_shard(&myself, &state.deps).await?;
         }
         Ok(())
     }
