@@ -1,1 +1,150 @@
-//! Test helpers (feature `test-util`): throwaway PostgreSQL databases. (Journal helper implements.)
+//! Test helpers (feature `test-util`): throwaway journals.
+//!
+//! [`TestDatabase::create`] makes a fresh, empty PostgreSQL database in the throwaway server
+//! whose admin URL is in `ENTITY_TEST_DATABASE_URL` (`scripts/test` starts one and sets it);
+//! [`sqlite_journal`] opens a migrated SQLite journal in a directory. Helpers panic with a clear
+//! message on failure: they are for tests only.
+
+use std::path::Path;
+
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::journal::{postgres::PostgresJournal, sqlite::SqliteJournal};
+
+/// Environment variable naming the admin URL of the throwaway PostgreSQL server.
+pub const DATABASE_URL_VAR: &str = "ENTITY_TEST_DATABASE_URL";
+
+/// Pool size of [`TestDatabase::journal`].
+const TEST_POOL_SIZE: u32 = 16;
+
+/// A uniquely named, initially empty database, dropped (best effort) with this value.
+#[derive(Debug)]
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    /// Creates the database. Panics if `ENTITY_TEST_DATABASE_URL` is unset or the server
+    /// refuses.
+    pub async fn create() -> TestDatabase {
+        let admin_url = std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| {
+            panic!(
+                "{DATABASE_URL_VAR} is not set: run the tests with `scripts/test` (it starts a \
+                 throwaway PostgreSQL server), or set {DATABASE_URL_VAR} to the admin URL of one, \
+                 e.g. postgres://postgres@127.0.0.1:5432/postgres"
+            )
+        });
+        let name = format!("entity_test_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {DATABASE_URL_VAR}={admin_url}: {e}"));
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let _ = admin.close().await;
+        let url = with_database(&admin_url, &name);
+        TestDatabase {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    /// URL of the test database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A journal connected to the test database, migrated.
+    pub async fn journal(&self) -> PostgresJournal {
+        let journal = PostgresJournal::connect(&self.url, TEST_POOL_SIZE)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to test database {}: {e}", self.name));
+        journal
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate test database {}: {e}", self.name));
+        journal
+    }
+}
+
+impl Drop for TestDatabase {
+    /// Drops the database from a background thread, without blocking; if the process exits
+    /// first, the server (and the database with it) is thrown away by `scripts/test` anyway.
+    fn drop(&mut self) {
+        let admin_url = std::mem::take(&mut self.admin_url);
+        let name = std::mem::take(&mut self.name);
+        let _ = std::thread::Builder::new()
+            .name("drop-test-database".into())
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                        let _ = sqlx::raw_sql(&drop).execute(&mut admin).await;
+                        let _ = admin.close().await;
+                    }
+                });
+            });
+    }
+}
+
+/// A SQLite journal in `dir` (file `journal.db`), opened and migrated.
+pub async fn sqlite_journal(dir: &Path) -> SqliteJournal {
+    let path = dir.join("journal.db");
+    let journal = SqliteJournal::open(&path)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    journal
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("cannot migrate {}: {e}", path.display()));
+    journal
+}
+
+/// `url` with its database (the path) replaced by `database`; the query string is kept.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_of_a_url() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h:1", "t1"),
+            "postgres://u:p@h:1/t1"
+        );
+        assert_eq!(
+            with_database("postgres://h/postgres?sslmode=disable", "t1"),
+            "postgres://h/t1?sslmode=disable"
+        );
+    }
+}

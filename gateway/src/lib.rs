@@ -1,13 +1,26 @@
-//! gRPC gateway. (Gateway helper implements.)
+//! The gRPC gateway of entity-engine: the `entity.v1` services over the [`engine::runtime::Engine`],
+//! the authentication seam, the one error mapping, the `entityd` node binary and the
+//! `entityctl` command-line client.
+//!
+//! - [`spawn_server`] / [`serve`]: run the API (health and reflection included) on an engine.
+//! - [`AuthMode`], [`Caller`], [`Authenticator`], [`Authorizer`]: who may call (see [`auth`]).
+//! - [`status`]: how engine errors become `tonic::Status` with `google.rpc` details.
+//! - [`entityd_main`], [`entityctl_main`]: the binaries' entry points.
 
-use std::process::ExitCode;
+#![warn(missing_docs)]
 
-/// Entry point of the `entityd` binary.
-pub fn entityd_main() -> ExitCode {
-    ExitCode::FAILURE
-}
+pub mod auth;
+mod cli;
+mod config;
+mod convert;
+mod error;
+mod page_token;
+mod server;
+mod services;
+pub mod status;
 
-/// Entry point of the `entityctl` binary.
-pub fn entityctl_main() -> ExitCode {
-    ExitCode::FAILURE
-}
+pub use auth::{AuthMode, Authenticator, Authorizer, Caller, DevIdentity, Unconfigured};
+pub use cli::{entityctl_main, entityd_main};
+pub use config::{EngineTuning, NodeConfig, ServeSettings};
+pub use error::{GatewayError, Result};
+pub use server::{MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, serve, spawn_server};

@@ -16,7 +16,10 @@ pub struct FieldViolation {
 impl FieldViolation {
     /// Builds a violation.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { field: field.into(), description: description.into() }
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
     }
 }
 

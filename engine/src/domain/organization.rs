@@ -33,6 +33,9 @@ pub struct Organization {
     pub description: String,
     /// Parent; `None` for a root.
     pub parent_id: Option<OrganizationId>,
+    /// Level in the tree: 1 for a root, at most [`MAX_DEPTH`]. Kept current by `apply` (a move
+    /// re-levels the whole subtree), so every read is consistent with the parent links.
+    pub depth: usize,
     /// Status.
     pub status: OrganizationStatus,
     /// Event sequence number of this organization's stream.

@@ -16,6 +16,7 @@
 mod group_commit;
 pub mod postgres;
 pub mod sqlite;
+mod store_support;
 mod token;
 
 use async_trait::async_trait;
@@ -145,7 +146,10 @@ pub struct AppendReceipt {
 impl AppendReceipt {
     /// The consistency token naming this write.
     pub fn token(&self) -> CommitToken {
-        CommitToken { transaction_id: self.transaction_id, position: self.last_position }
+        CommitToken {
+            transaction_id: self.transaction_id,
+            position: self.last_position,
+        }
     }
 }
 
@@ -220,8 +224,8 @@ pub enum JournalError {
         namespace: String,
         /// Key.
         key: String,
-        /// The current holder, if it could be read.
-        existing: Option<UniqueClaim>,
+        /// The current holder, if it could be read (boxed to keep the error small).
+        existing: Option<Box<UniqueClaim>>,
     },
     /// The store cannot be reached or refused the connection.
     #[error("journal unavailable: {0}")]
@@ -244,11 +248,19 @@ pub trait EventLog: Send + Sync + 'static {
     async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>>;
 
     /// Events of one stream with `sequence > after_sequence`, in sequence order.
-    async fn read_stream(&self, stream: StreamId, after_sequence: i64) -> Result<Vec<RecordedEvent>>;
+    async fn read_stream(
+        &self,
+        stream: StreamId,
+        after_sequence: i64,
+    ) -> Result<Vec<RecordedEvent>>;
 
     /// Events of a tenant (every stream kind) with `position > after_position`, in position
     /// order. Used to recover a tenant scope after its snapshot.
-    async fn read_tenant(&self, tenant_id: TenantId, after_position: i64) -> Result<Vec<RecordedEvent>>;
+    async fn read_tenant(
+        &self,
+        tenant_id: TenantId,
+        after_position: i64,
+    ) -> Result<Vec<RecordedEvent>>;
 
     /// Up to `limit` events of all tenants with `position > after_position`, in position order.
     async fn read_all(&self, after_position: i64, limit: i64) -> Result<Vec<RecordedEvent>>;
@@ -261,7 +273,11 @@ pub trait EventLog: Send + Sync + 'static {
 #[async_trait]
 pub trait SnapshotStore: Send + Sync + 'static {
     /// The snapshot of an aggregate, if any.
-    async fn load_snapshot(&self, aggregate_kind: &str, aggregate_id: Uuid) -> Result<Option<Snapshot>>;
+    async fn load_snapshot(
+        &self,
+        aggregate_kind: &str,
+        aggregate_id: Uuid,
+    ) -> Result<Option<Snapshot>>;
     /// Saves (replaces) a snapshot; an older `last_position` never replaces a newer one.
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<()>;
 }

@@ -38,7 +38,10 @@ impl FromStr for CommitToken {
         if position < 0 {
             return Err(TokenParseError);
         }
-        Ok(Self { transaction_id, position })
+        Ok(Self {
+            transaction_id,
+            position,
+        })
     }
 }
 
@@ -48,13 +51,24 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let t = CommitToken { transaction_id: 42, position: 7 };
+        let t = CommitToken {
+            transaction_id: 42,
+            position: 7,
+        };
         assert_eq!(t.to_string().parse::<CommitToken>(), Ok(t));
     }
 
     #[test]
     fn rejects_garbage() {
-        for s in ["", "ct1", "ct1.1", "ct2.1.2", "ct1.a.2", "ct1.1.-2", "ct1.1.2.3"] {
+        for s in [
+            "",
+            "ct1",
+            "ct1.1",
+            "ct2.1.2",
+            "ct1.a.2",
+            "ct1.1.-2",
+            "ct1.1.2.3",
+        ] {
             assert_eq!(s.parse::<CommitToken>(), Err(TokenParseError), "{s}");
         }
     }

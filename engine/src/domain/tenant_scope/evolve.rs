@@ -3,10 +3,13 @@
 //!
 //! Every event bumps the version of exactly its own stream by one and stamps `updated_at`.
 
+use std::collections::{BTreeMap, VecDeque};
+
 use chrono::{DateTime, Utc};
 
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
+    ids::OrganizationId,
     organization::{Organization, OrganizationEvent, OrganizationStatus},
     tenant::{Tenant, TenantEvent, TenantStatus},
 };
@@ -106,6 +109,7 @@ impl TenantScope {
             // A re-used id cannot be decided; should a journal hold one anyway, keep the
             // stream's sequence rising instead of restarting it.
             let version = self.organizations.get(id).map_or(0, |o| o.version) + 1;
+            let depth = self.parent_depth(*parent_id) + 1;
             self.organizations.insert(
                 *id,
                 Organization {
@@ -114,6 +118,7 @@ impl TenantScope {
                     name: name.clone(),
                     description: description.clone(),
                     parent_id: *parent_id,
+                    depth,
                     status: OrganizationStatus::Active,
                     version,
                     created_at: at,
@@ -121,6 +126,13 @@ impl TenantScope {
                 },
             );
             return;
+        }
+        if let OrganizationEvent::OrganizationMoved {
+            id, to_parent_id, ..
+        } = event
+        {
+            let depth = self.parent_depth(*to_parent_id) + 1;
+            self.relevel_subtree(*id, depth);
         }
         let Some(org) = self.organizations.get_mut(&event.organization_id()) else {
             return;
@@ -146,6 +158,40 @@ impl TenantScope {
         }
         org.version += 1;
         org.updated_at = at;
+    }
+}
+
+impl TenantScope {
+    /// Depth of a parent (0 for "no parent", i.e. the new organization is a root).
+    fn parent_depth(&self, parent_id: Option<OrganizationId>) -> usize {
+        parent_id
+            .and_then(|p| self.organizations.get(&p))
+            .map_or(0, |p| p.depth)
+    }
+
+    /// Sets `root`'s depth and re-levels every organization below it (breadth first).
+    fn relevel_subtree(&mut self, root: OrganizationId, depth: usize) {
+        let mut children: BTreeMap<OrganizationId, Vec<OrganizationId>> = BTreeMap::new();
+        for o in self.organizations.values() {
+            if let Some(parent) = o.parent_id {
+                children.entry(parent).or_default().push(o.id);
+            }
+        }
+        let mut queue = VecDeque::from([(root, depth)]);
+        // A journal can only hold a forest (moves into a subtree are refused), but never loop.
+        let mut budget = self.organizations.len();
+        while let Some((id, depth)) = queue.pop_front() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            if let Some(org) = self.organizations.get_mut(&id) {
+                org.depth = depth;
+            }
+            for child in children.get(&id).into_iter().flatten() {
+                queue.push_back((*child, depth + 1));
+            }
+        }
     }
 }
 

@@ -37,16 +37,7 @@ impl TenantScope {
     /// Depth of a live organization, walking up its parents (bounded, so a corrupt state
     /// cannot loop forever; a missing or deleted parent ends the walk).
     pub(super) fn live_depth(&self, id: OrganizationId) -> Option<usize> {
-        let mut current = self.live(id)?;
-        let mut depth = 1;
-        while let Some(parent) = current.parent_id.and_then(|p| self.live(p)) {
-            if depth > self.organizations.len() {
-                break;
-            }
-            depth += 1;
-            current = parent;
-        }
-        Some(depth)
+        self.live(id).map(|o| o.depth)
     }
 
     /// Whether `ancestor` is `id` itself or one of its (live) ancestors.

@@ -130,6 +130,7 @@ fn check_forest(scope: &TenantScope, plan: Plan) -> Result<(), TestCaseError> {
             current = p;
         }
         prop_assert_eq!(scope.depth_of(o.id), Some(depth));
+        prop_assert_eq!(o.depth, depth, "stored depth of {} is stale", o.id);
     }
     let mut names = BTreeSet::new();
     for o in live.values() {

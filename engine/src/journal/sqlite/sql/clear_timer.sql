@@ -1,0 +1,1 @@
+DELETE FROM timers WHERE tenant_id = ?1 AND kind = ?2

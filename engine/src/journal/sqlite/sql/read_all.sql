@@ -1,0 +1,6 @@
+SELECT global_position, transaction_id, tenant_id, stream_type, stream_id, sequence, event_type,
+       schema_version, payload, metadata, recorded_at
+FROM events
+WHERE global_position > ?1
+ORDER BY global_position
+LIMIT ?2

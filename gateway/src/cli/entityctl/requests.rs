@@ -1,0 +1,354 @@
+//! One request per `entityctl` command: built from the arguments, sent, and its answer
+//! wrapped for rendering.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use entity_proto::v1 as pb;
+
+use super::{
+    Clients, Failure,
+    args::{KindArg, OrgCommand, PlanArg, TenantCommand, WriteOpts},
+    render::Rendered,
+};
+use crate::convert::timestamp;
+
+/// Runs a tenant command.
+pub(super) async fn tenant(
+    clients: &mut Clients,
+    command: TenantCommand,
+) -> Result<Rendered, Failure> {
+    let c = &mut clients.tenants;
+    let rendered =
+        match command {
+            TenantCommand::Create {
+                name,
+                slug,
+                kind,
+                plan,
+                products,
+                session_expiration_secs,
+                legal_name,
+                country,
+                write,
+            } => {
+                let business_profile =
+                    (legal_name.is_some() || country.is_some()).then(|| pb::BusinessProfile {
+                        legal_name: legal_name.unwrap_or_default(),
+                        address: country.map(|country| pb::Address {
+                            country,
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    });
+                let request = pb::CreateTenantRequest {
+                    options: options(write),
+                    name,
+                    slug,
+                    kind: match kind {
+                        KindArg::Business => pb::TenantKind::Business,
+                        KindArg::Consumer => pb::TenantKind::Consumer,
+                    } as i32,
+                    plan: plan.map_or(pb::Plan::Unspecified, plan_proto) as i32,
+                    settings: Some(pb::TenantSettings {
+                        session_expiration_seconds: session_expiration_secs,
+                    }),
+                    products,
+                    business_profile,
+                };
+                Rendered::TenantWrite("created", c.create_tenant(request).await?.into_inner())
+            }
+            TenantCommand::Get {
+                id,
+                consistency_token,
+            } => {
+                let request = pb::GetTenantRequest {
+                    tenant_id: id,
+                    consistency_token: consistency_token.unwrap_or_default(),
+                };
+                Rendered::Tenant(c.get_tenant(request).await?.into_inner())
+            }
+            TenantCommand::List {
+                page_size,
+                page_token,
+            } => {
+                let request = pb::ListTenantsRequest {
+                    page_size: page_size.unwrap_or_default(),
+                    page_token: page_token.unwrap_or_default(),
+                    ..Default::default()
+                };
+                Rendered::Tenants(c.list_tenants(request).await?.into_inner())
+            }
+            TenantCommand::Update {
+                id,
+                name,
+                products,
+                clear_products,
+                session_expiration_secs,
+                default_session_expiration,
+                write,
+            } => {
+                let mut paths = Vec::new();
+                if name.is_some() {
+                    paths.push("name".to_owned());
+                }
+                if !products.is_empty() || clear_products {
+                    paths.push("products".to_owned());
+                }
+                if session_expiration_secs.is_some() || default_session_expiration {
+                    paths.push("settings".to_owned());
+                }
+                let request = pb::UpdateTenantRequest {
+                    options: options(write),
+                    tenant_id: id,
+                    tenant: Some(pb::TenantUpdate {
+                        name: name.unwrap_or_default(),
+                        settings: Some(pb::TenantSettings {
+                            session_expiration_seconds: session_expiration_secs,
+                        }),
+                        products,
+                        business_profile: None,
+                    }),
+                    update_mask: Some(prost_types::FieldMask { paths }),
+                };
+                Rendered::TenantWrite("updated", c.update_tenant(request).await?.into_inner())
+            }
+            TenantCommand::ChangePlan { id, plan, write } => {
+                let request = pb::ChangePlanRequest {
+                    options: options(write),
+                    tenant_id: id,
+                    plan: plan_proto(plan) as i32,
+                };
+                Rendered::TenantWrite(
+                    "changed plan of",
+                    c.change_plan(request).await?.into_inner(),
+                )
+            }
+            TenantCommand::Suspend { id, reason, write } => {
+                let request = pb::SuspendTenantRequest {
+                    options: options(write),
+                    tenant_id: id,
+                    reason,
+                };
+                Rendered::TenantWrite("suspended", c.suspend_tenant(request).await?.into_inner())
+            }
+            TenantCommand::Reactivate { id, write } => {
+                let request = pb::ReactivateTenantRequest {
+                    options: options(write),
+                    tenant_id: id,
+                };
+                Rendered::TenantWrite(
+                    "reactivated",
+                    c.reactivate_tenant(request).await?.into_inner(),
+                )
+            }
+            TenantCommand::Deactivate {
+                id,
+                grace_days,
+                grace_until,
+                reason_code,
+                feedback,
+                score,
+                write,
+            } => {
+                let ends_at = grace_end(grace_days, grace_until.as_deref())?;
+                let feedback = (reason_code.is_some() || feedback.is_some() || score.is_some())
+                    .then(|| pb::DeactivationFeedback {
+                        reason_code: reason_code.unwrap_or_default(),
+                        text: feedback.unwrap_or_default(),
+                        recommendation_score: score,
+                        ..Default::default()
+                    });
+                let request = pb::DeactivateTenantRequest {
+                    options: options(write),
+                    tenant_id: id,
+                    grace_period_ends_at: Some(timestamp(ends_at)),
+                    feedback,
+                };
+                Rendered::TenantWrite(
+                    "deactivated",
+                    c.deactivate_tenant(request).await?.into_inner(),
+                )
+            }
+            TenantCommand::Delete { id, write } => {
+                let request = pb::DeleteTenantRequest {
+                    options: options(write),
+                    tenant_id: id,
+                };
+                Rendered::TenantWrite("deleted", c.delete_tenant(request).await?.into_inner())
+            }
+        };
+    Ok(rendered)
+}
+
+/// Runs an organization command.
+pub(super) async fn organization(
+    clients: &mut Clients,
+    command: OrgCommand,
+) -> Result<Rendered, Failure> {
+    let c = &mut clients.organizations;
+    let rendered = match command {
+        OrgCommand::Create {
+            tenant,
+            name,
+            parent,
+            description,
+            write,
+        } => {
+            let request = pb::CreateOrganizationRequest {
+                options: options(write),
+                tenant_id: tenant,
+                name,
+                description: description.unwrap_or_default(),
+                parent_id: parent.unwrap_or_default(),
+            };
+            Rendered::OrganizationWrite(
+                "created",
+                c.create_organization(request).await?.into_inner(),
+            )
+        }
+        OrgCommand::Get {
+            tenant,
+            org,
+            consistency_token,
+        } => {
+            let request = pb::GetOrganizationRequest {
+                tenant_id: tenant,
+                organization_id: org,
+                consistency_token: consistency_token.unwrap_or_default(),
+            };
+            Rendered::Organization(c.get_organization(request).await?.into_inner())
+        }
+        OrgCommand::List {
+            tenant,
+            parent,
+            page_size,
+            page_token,
+        } => {
+            let request = pb::ListOrganizationsRequest {
+                tenant_id: tenant,
+                parent_id: parent.unwrap_or_default(),
+                page_size: page_size.unwrap_or_default(),
+                page_token: page_token.unwrap_or_default(),
+                consistency_token: String::new(),
+            };
+            Rendered::Organizations(c.list_organizations(request).await?.into_inner())
+        }
+        OrgCommand::Update {
+            tenant,
+            org,
+            name,
+            description,
+            write,
+        } => {
+            let mut paths = Vec::new();
+            if name.is_some() {
+                paths.push("name".to_owned());
+            }
+            if description.is_some() {
+                paths.push("description".to_owned());
+            }
+            let request = pb::UpdateOrganizationRequest {
+                options: options(write),
+                tenant_id: tenant,
+                organization_id: org,
+                organization: Some(pb::OrganizationUpdate {
+                    name: name.unwrap_or_default(),
+                    description: description.unwrap_or_default(),
+                }),
+                update_mask: Some(prost_types::FieldMask { paths }),
+            };
+            Rendered::OrganizationWrite(
+                "updated",
+                c.update_organization(request).await?.into_inner(),
+            )
+        }
+        OrgCommand::Move {
+            tenant,
+            org,
+            parent,
+            root: _,
+            write,
+        } => {
+            // clap guarantees exactly one of --parent and --root.
+            let request = pb::MoveOrganizationRequest {
+                options: options(write),
+                tenant_id: tenant,
+                organization_id: org,
+                new_parent_id: parent.unwrap_or_default(),
+            };
+            Rendered::OrganizationWrite("moved", c.move_organization(request).await?.into_inner())
+        }
+        OrgCommand::Delete {
+            tenant,
+            org,
+            cascade,
+            write,
+        } => {
+            let request = pb::DeleteOrganizationRequest {
+                options: options(write),
+                tenant_id: tenant,
+                organization_id: org,
+                cascade,
+            };
+            Rendered::OrganizationWrite(
+                "deleted",
+                c.delete_organization(request).await?.into_inner(),
+            )
+        }
+    };
+    Ok(rendered)
+}
+
+fn options(write: WriteOpts) -> Option<pb::MutationOptions> {
+    Some(pb::MutationOptions {
+        request_id: write.request_id.unwrap_or_default(),
+        expected_version: write.expected_version,
+    })
+}
+
+fn plan_proto(plan: PlanArg) -> pb::Plan {
+    match plan {
+        PlanArg::Bronze => pb::Plan::Bronze,
+        PlanArg::Silver => pb::Plan::Silver,
+        PlanArg::Gold => pb::Plan::Gold,
+    }
+}
+
+/// End of a grace period from `--grace-days` or `--grace-until` (clap requires one).
+///
+/// `--grace-days N` ends at 00:00 UTC N days from today: the same instant all day long, so a
+/// retry with the same `--request-id` is the same request (and is answered as a replay).
+fn grace_end(days: Option<u32>, until: Option<&str>) -> Result<DateTime<Utc>, Failure> {
+    match (days, until) {
+        (Some(days), _) => {
+            let day = Utc::now().date_naive() + Duration::days(i64::from(days));
+            Ok(day.and_time(NaiveTime::MIN).and_utc())
+        }
+        (None, Some(until)) => DateTime::parse_from_rfc3339(until)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| Failure::Usage(format!("--grace-until {until:?} is not RFC 3339: {e}"))),
+        (None, None) => Err(Failure::Usage("give --grace-days or --grace-until".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grace_end_parses_both_forms() {
+        let in_30 = grace_end(Some(30), None).ok().unwrap();
+        assert!(in_30 > Utc::now() + Duration::days(29));
+        assert!(in_30 <= Utc::now() + Duration::days(30));
+        assert_eq!(in_30.time(), NaiveTime::MIN);
+        assert_eq!(
+            grace_end(Some(30), None).ok(),
+            Some(in_30),
+            "stable across retries"
+        );
+        let at = grace_end(None, Some("2030-01-31T00:00:00+01:00"))
+            .ok()
+            .unwrap();
+        assert_eq!(at.to_rfc3339(), "2030-01-30T23:00:00+00:00");
+        assert!(grace_end(None, Some("tomorrow")).is_err());
+    }
+}

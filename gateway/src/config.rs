@@ -1,0 +1,244 @@
+//! Configuration of `entityd serve`: an optional TOML file, overridden by environment
+//! variables and flags, validated once at start with messages that say what to fix.
+//!
+//! File keys are the flag names (`database-url = "postgres://…"`, `listen`,
+//! `max-db-connections`, `shard-count`, `idle-timeout-secs`, `snapshot-every`); the
+//! snake_case spelling is accepted too.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use engine::runtime::EngineConfig;
+use serde::Deserialize;
+
+use crate::error::{GatewayError, Result};
+
+/// Default listen address of `entityd serve`.
+pub const DEFAULT_SERVE_LISTEN: &str = "0.0.0.0:50051";
+/// Default size of the PostgreSQL connection pool.
+pub const DEFAULT_MAX_DB_CONNECTIONS: u32 = 16;
+
+/// Engine settings a node operator may tune.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineTuning {
+    /// Number of shards (fixed for the life of a cluster).
+    pub shard_count: u32,
+    /// Idle entity actors are passivated after this long.
+    pub idle_timeout: Duration,
+    /// A snapshot is taken every this many events.
+    pub snapshot_every: u32,
+}
+
+impl Default for EngineTuning {
+    fn default() -> Self {
+        let defaults = EngineConfig::default();
+        Self {
+            shard_count: defaults.shard_count,
+            idle_timeout: defaults.idle_timeout,
+            snapshot_every: defaults.snapshot_every,
+        }
+    }
+}
+
+impl EngineTuning {
+    /// The engine configuration with these settings (the rest at their defaults).
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            shard_count: self.shard_count,
+            idle_timeout: self.idle_timeout,
+            snapshot_every: self.snapshot_every,
+            ..EngineConfig::default()
+        }
+    }
+}
+
+/// The validated settings of `entityd serve`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// PostgreSQL connection URL.
+    pub database_url: String,
+    /// gRPC listen address.
+    pub listen: SocketAddr,
+    /// Size of the connection pool.
+    pub max_db_connections: u32,
+    /// Engine tuning.
+    pub tuning: EngineTuning,
+}
+
+/// Settings given on the command line or in the environment; `None` = not given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ServeSettings {
+    /// PostgreSQL connection URL.
+    #[serde(alias = "database_url")]
+    pub database_url: Option<String>,
+    /// gRPC listen address.
+    pub listen: Option<String>,
+    /// Size of the connection pool.
+    #[serde(alias = "max_db_connections")]
+    pub max_db_connections: Option<u32>,
+    /// Number of shards.
+    #[serde(alias = "shard_count")]
+    pub shard_count: Option<u32>,
+    /// Idle timeout of entity actors, in seconds.
+    #[serde(alias = "idle_timeout_secs")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Events between snapshots.
+    #[serde(alias = "snapshot_every")]
+    pub snapshot_every: Option<u32>,
+}
+
+impl ServeSettings {
+    /// Reads a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            GatewayError::Config(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        toml::from_str(&text)
+            .map_err(|e| GatewayError::Config(format!("config file {}: {e}", path.display())))
+    }
+
+    /// `self` where given, else `file`.
+    pub fn or(self, file: ServeSettings) -> Self {
+        Self {
+            database_url: self.database_url.or(file.database_url),
+            listen: self.listen.or(file.listen),
+            max_db_connections: self.max_db_connections.or(file.max_db_connections),
+            shard_count: self.shard_count.or(file.shard_count),
+            idle_timeout_secs: self.idle_timeout_secs.or(file.idle_timeout_secs),
+            snapshot_every: self.snapshot_every.or(file.snapshot_every),
+        }
+    }
+
+    /// Applies defaults and validates; every problem is reported at once.
+    pub fn validate(self) -> Result<NodeConfig> {
+        let mut problems = Vec::new();
+        let database_url = match self.database_url.as_deref().map(str::trim) {
+            None | Some("") => {
+                problems.push(
+                    "--database-url (or ENTITYD_DATABASE_URL, or database-url in the config \
+                     file) is required"
+                        .to_owned(),
+                );
+                String::new()
+            }
+            Some(url) if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) => {
+                let scheme = url.split("://").next().filter(|_| url.contains("://"));
+                problems.push(format!(
+                    "database URL must start with postgres:// or postgresql:// (got {})",
+                    scheme.map_or_else(|| "no scheme".to_owned(), |s| format!("{s}://"))
+                ));
+                String::new()
+            }
+            Some(url) => url.to_owned(),
+        };
+        let listen = self.listen.as_deref().unwrap_or(DEFAULT_SERVE_LISTEN);
+        let listen = parse_listen(listen).unwrap_or_else(|e| {
+            problems.push(e);
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        });
+        let defaults = EngineTuning::default();
+        let max_db_connections = self
+            .max_db_connections
+            .unwrap_or(DEFAULT_MAX_DB_CONNECTIONS);
+        if max_db_connections == 0 {
+            problems.push("max-db-connections must be at least 1".to_owned());
+        }
+        let shard_count = self.shard_count.unwrap_or(defaults.shard_count);
+        if shard_count == 0 {
+            problems.push("shard-count must be at least 1".to_owned());
+        }
+        let idle_timeout = self
+            .idle_timeout_secs
+            .map_or(defaults.idle_timeout, Duration::from_secs);
+        if idle_timeout.is_zero() {
+            problems.push("idle-timeout-secs must be at least 1".to_owned());
+        }
+        let snapshot_every = self.snapshot_every.unwrap_or(defaults.snapshot_every);
+        if snapshot_every == 0 {
+            problems.push("snapshot-every must be at least 1".to_owned());
+        }
+        if !problems.is_empty() {
+            return Err(GatewayError::Config(problems.join("; ")));
+        }
+        Ok(NodeConfig {
+            database_url,
+            listen,
+            max_db_connections,
+            tuning: EngineTuning {
+                shard_count,
+                idle_timeout,
+                snapshot_every,
+            },
+        })
+    }
+}
+
+/// Parses a listen address such as `127.0.0.1:50051` or `[::]:50051`.
+pub fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse().map_err(|_| {
+        format!("listen address {value:?} is not an IP:port address (e.g. 127.0.0.1:50051)")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str) -> ServeSettings {
+        ServeSettings {
+            database_url: Some(url.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = settings("postgres://u@h/db").validate().unwrap();
+        assert_eq!(c.listen, "0.0.0.0:50051".parse().unwrap());
+        assert_eq!(c.max_db_connections, 16);
+        assert_eq!(c.tuning.shard_count, 256);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let s = ServeSettings {
+            database_url: Some("mysql://x".into()),
+            listen: Some("localhost".into()),
+            shard_count: Some(0),
+            max_db_connections: Some(0),
+            ..Default::default()
+        };
+        let GatewayError::Config(msg) = s.validate().unwrap_err() else {
+            panic!()
+        };
+        for needle in [
+            "mysql://",
+            "listen address",
+            "shard-count",
+            "max-db-connections",
+        ] {
+            assert!(msg.contains(needle), "{msg}");
+        }
+        let GatewayError::Config(msg) = ServeSettings::default().validate().unwrap_err() else {
+            panic!()
+        };
+        assert!(msg.contains("--database-url"), "{msg}");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file: ServeSettings = toml::from_str(
+            "database-url = \"postgres://file/db\"\nlisten = \"127.0.0.1:1\"\nshard_count = 8\n",
+        )
+        .unwrap();
+        let flags = ServeSettings {
+            listen: Some("127.0.0.1:2".into()),
+            ..Default::default()
+        };
+        let c = flags.or(file).validate().unwrap();
+        assert_eq!(c.database_url, "postgres://file/db");
+        assert_eq!(c.listen.port(), 2);
+        assert_eq!(c.tuning.shard_count, 8);
+        assert!(toml::from_str::<ServeSettings>("nonsense = 1").is_err());
+    }
+}

@@ -1,0 +1,396 @@
+//! Tenant requests → commands, and `Tenant` → its proto message.
+
+use engine::domain::{
+    Address, BusinessProfile, CreateTenant, DeactivationFeedback, Plan, Tenant, TenantCommand,
+    TenantId, TenantKind, TenantScopeCommand, TenantSettings, TenantStatus, UpdateTenant,
+};
+use entity_proto::v1 as pb;
+use tonic::Status;
+
+use super::{Mutation, Violations, timestamp};
+
+/// Paths UpdateTenant's `update_mask` may name.
+pub const UPDATE_PATHS: &[&str] = &["name", "settings", "products", "business_profile"];
+
+/// CreateTenant, with the id the gateway chose for the new tenant.
+pub fn create(req: pb::CreateTenantRequest, id: TenantId) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let kind = match pb::TenantKind::try_from(req.kind) {
+        Ok(pb::TenantKind::Business) => Some(TenantKind::Business),
+        Ok(pb::TenantKind::Consumer) => Some(TenantKind::Consumer),
+        Ok(pb::TenantKind::Unspecified) => {
+            v.add("kind", "required: business or consumer");
+            None
+        }
+        Err(_) => {
+            v.add("kind", "unknown tenant kind");
+            None
+        }
+    };
+    let plan = match pb::Plan::try_from(req.plan) {
+        Ok(pb::Plan::Unspecified) => Some(Plan::Bronze),
+        other => plan_from_proto(&mut v, "plan", other.ok()),
+    };
+    v.finish()?;
+    let (Some(kind), Some(plan)) = (kind, plan) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    let command = TenantCommand::Create(CreateTenant {
+        id,
+        name: req.name,
+        slug: req.slug,
+        kind,
+        plan,
+        settings: settings_from_proto(req.settings),
+        products: req.products,
+        business_profile: req.business_profile.map(profile_from_proto),
+    });
+    Ok(mutation(id, command, request_id, expected_version))
+}
+
+/// UpdateTenant: the mask decides which fields change.
+pub fn update(req: pb::UpdateTenantRequest) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
+    v.finish()?;
+    let tenant_id = tenant_id.ok_or_else(|| Status::internal("validation incomplete"))?;
+    let patch = req.tenant.unwrap_or_default();
+    let mut update = UpdateTenant::default();
+    let mut profile = patch.business_profile;
+    let mut settings = patch.settings;
+    let mut products = Some(patch.products);
+    let mut name = Some(patch.name);
+    for path in paths {
+        match path {
+            "name" => update.name = name.take(),
+            "settings" => update.settings = Some(settings_from_proto(settings.take())),
+            "products" => update.products = products.take(),
+            _ => update.business_profile = Some(profile.take().map(profile_from_proto)),
+        }
+    }
+    let command = TenantCommand::Update(update);
+    Ok(mutation(tenant_id, command, request_id, expected_version))
+}
+
+/// ChangePlan: the plan must be given.
+pub fn change_plan(req: pb::ChangePlanRequest) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let plan = plan_from_proto(&mut v, "plan", pb::Plan::try_from(req.plan).ok());
+    v.finish()?;
+    let (Some(tenant_id), Some(plan)) = (tenant_id, plan) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    Ok(mutation(
+        tenant_id,
+        TenantCommand::ChangePlan { plan },
+        request_id,
+        expected_version,
+    ))
+}
+
+/// SuspendTenant.
+pub fn suspend(req: pb::SuspendTenantRequest) -> Result<Mutation, Status> {
+    lifecycle(
+        req.options,
+        &req.tenant_id,
+        TenantCommand::Suspend { reason: req.reason },
+    )
+}
+
+/// ReactivateTenant.
+pub fn reactivate(req: pb::ReactivateTenantRequest) -> Result<Mutation, Status> {
+    lifecycle(req.options, &req.tenant_id, TenantCommand::Reactivate)
+}
+
+/// DeleteTenant.
+pub fn delete(req: pb::DeleteTenantRequest) -> Result<Mutation, Status> {
+    lifecycle(req.options, &req.tenant_id, TenantCommand::Delete)
+}
+
+/// DeactivateTenant: the end of the grace period is required.
+pub fn deactivate(req: pb::DeactivateTenantRequest) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let ends_at = match req.grace_period_ends_at {
+        Some(ts) => v.timestamp("grace_period_ends_at", ts),
+        None => {
+            v.add("grace_period_ends_at", "required");
+            None
+        }
+    };
+    v.finish()?;
+    let (Some(tenant_id), Some(grace_period_ends_at)) = (tenant_id, ends_at) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    let feedback = req.feedback.map(feedback_from_proto).unwrap_or_default();
+    let command = TenantCommand::Deactivate {
+        grace_period_ends_at,
+        feedback,
+    };
+    Ok(mutation(tenant_id, command, request_id, expected_version))
+}
+
+/// GetTenant: the tenant to read.
+pub fn get(req: &pb::GetTenantRequest) -> Result<TenantId, Status> {
+    let mut v = Violations::default();
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    v.consistency_token(&req.consistency_token);
+    v.finish()?;
+    tenant_id.ok_or_else(|| Status::internal("validation incomplete"))
+}
+
+/// The proto message of a tenant.
+pub fn to_proto(t: &Tenant) -> pb::Tenant {
+    pb::Tenant {
+        id: t.id.to_string(),
+        name: t.name.clone(),
+        slug: t.slug.clone(),
+        kind: match t.kind {
+            TenantKind::Business => pb::TenantKind::Business,
+            TenantKind::Consumer => pb::TenantKind::Consumer,
+        } as i32,
+        plan: plan_to_proto(t.plan) as i32,
+        status: match t.status {
+            TenantStatus::Active => pb::TenantStatus::Active,
+            TenantStatus::Suspended => pb::TenantStatus::Suspended,
+            TenantStatus::Deactivated => pb::TenantStatus::Deactivated,
+            TenantStatus::Deleted => pb::TenantStatus::Deleted,
+        } as i32,
+        settings: Some(pb::TenantSettings {
+            session_expiration_seconds: t.settings.session_expiration_seconds,
+        }),
+        products: t.products.clone(),
+        business_profile: t.business_profile.as_ref().map(profile_to_proto),
+        suspension_reason: t.suspension_reason.clone().unwrap_or_default(),
+        grace_period_ends_at: t.grace_period_ends_at.map(timestamp),
+        deactivation_feedback: t
+            .deactivation_feedback
+            .as_ref()
+            .map(|f| pb::DeactivationFeedback {
+                reason_code: f.reason_code.clone(),
+                text: f.text.clone(),
+                recommendation_score: f.recommendation_score,
+                context: f.context.clone(),
+                requested_by: f.requested_by.clone(),
+            }),
+        version: t.version,
+        create_time: Some(timestamp(t.created_at)),
+        update_time: Some(timestamp(t.updated_at)),
+    }
+}
+
+/// The proto enum value of a plan.
+pub fn plan_to_proto(plan: Plan) -> pb::Plan {
+    match plan {
+        Plan::Bronze => pb::Plan::Bronze,
+        Plan::Silver => pb::Plan::Silver,
+        Plan::Gold => pb::Plan::Gold,
+    }
+}
+
+fn plan_from_proto(v: &mut Violations, field: &str, plan: Option<pb::Plan>) -> Option<Plan> {
+    match plan {
+        Some(pb::Plan::Bronze) => Some(Plan::Bronze),
+        Some(pb::Plan::Silver) => Some(Plan::Silver),
+        Some(pb::Plan::Gold) => Some(Plan::Gold),
+        Some(pb::Plan::Unspecified) => {
+            v.add(field, "required: bronze, silver or gold");
+            None
+        }
+        None => {
+            v.add(field, "unknown plan");
+            None
+        }
+    }
+}
+
+fn lifecycle(
+    options: Option<pb::MutationOptions>,
+    tenant_id: &str,
+    command: TenantCommand,
+) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(options);
+    let tenant_id = v.id("tenant_id", tenant_id);
+    v.finish()?;
+    let tenant_id = tenant_id.ok_or_else(|| Status::internal("validation incomplete"))?;
+    Ok(mutation(tenant_id, command, request_id, expected_version))
+}
+
+fn mutation(
+    tenant_id: TenantId,
+    command: TenantCommand,
+    request_id: Option<String>,
+    expected_version: Option<i64>,
+) -> Mutation {
+    Mutation {
+        tenant_id,
+        command: TenantScopeCommand::Tenant(command),
+        request_id,
+        expected_version,
+    }
+}
+
+fn settings_from_proto(s: Option<pb::TenantSettings>) -> TenantSettings {
+    TenantSettings {
+        session_expiration_seconds: s.and_then(|s| s.session_expiration_seconds),
+    }
+}
+
+fn feedback_from_proto(f: pb::DeactivationFeedback) -> DeactivationFeedback {
+    DeactivationFeedback {
+        reason_code: f.reason_code,
+        text: f.text,
+        recommendation_score: f.recommendation_score,
+        context: f.context,
+        requested_by: f.requested_by,
+    }
+}
+
+fn profile_from_proto(p: pb::BusinessProfile) -> BusinessProfile {
+    BusinessProfile {
+        legal_name: p.legal_name,
+        industry_sector: p.industry_sector,
+        industry_group: p.industry_group,
+        legal_form: p.legal_form,
+        size_range: p.size_range,
+        external_id: p.external_id,
+        logo_url: p.logo_url,
+        social_profiles: p.social_profiles,
+        address: p.address.map(|a| Address {
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+        }),
+    }
+}
+
+fn profile_to_proto(p: &BusinessProfile) -> pb::BusinessProfile {
+    pb::BusinessProfile {
+        legal_name: p.legal_name.clone(),
+        industry_sector: p.industry_sector.clone(),
+        industry_group: p.industry_group.clone(),
+        legal_form: p.legal_form.clone(),
+        size_range: p.size_range.clone(),
+        external_id: p.external_id.clone(),
+        logo_url: p.logo_url.clone(),
+        social_profiles: p.social_profiles.clone(),
+        address: p.address.as_ref().map(|a| pb::Address {
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            city: a.city.clone(),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country: a.country.clone(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    fn violation_fields(s: &Status) -> Vec<String> {
+        s.get_details_bad_request()
+            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn create_defaults_plan_and_requires_kind() {
+        let id = TenantId::new_v7();
+        let req = pb::CreateTenantRequest {
+            name: "Acme".into(),
+            slug: "acme".into(),
+            kind: pb::TenantKind::Business as i32,
+            ..Default::default()
+        };
+        let m = create(req.clone(), id).unwrap();
+        assert_eq!(m.tenant_id, id);
+        let TenantScopeCommand::Tenant(TenantCommand::Create(c)) = m.command else {
+            panic!()
+        };
+        assert_eq!(c.plan, Plan::Bronze);
+
+        let bad = pb::CreateTenantRequest {
+            kind: 0,
+            plan: 42,
+            ..req
+        };
+        let s = create(bad, id).unwrap_err();
+        assert_eq!(violation_fields(&s), ["kind", "plan"]);
+    }
+
+    #[test]
+    fn update_follows_the_mask() {
+        let id = TenantId::new_v7();
+        let req = pb::UpdateTenantRequest {
+            tenant_id: id.to_string(),
+            tenant: Some(pb::TenantUpdate {
+                name: "New".into(),
+                products: vec!["x".into()],
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into(), "business_profile".into()],
+            }),
+            ..Default::default()
+        };
+        let m = update(req).unwrap();
+        let TenantScopeCommand::Tenant(TenantCommand::Update(u)) = m.command else {
+            panic!()
+        };
+        assert_eq!(u.name.as_deref(), Some("New"));
+        assert_eq!(u.products, None);
+        assert_eq!(u.settings, None);
+        assert_eq!(u.business_profile, Some(None));
+    }
+
+    #[test]
+    fn update_collects_every_violation() {
+        let req = pb::UpdateTenantRequest {
+            options: Some(pb::MutationOptions {
+                request_id: "\u{7f}".into(),
+                expected_version: None,
+            }),
+            tenant_id: "not-a-uuid".into(),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["slug".into()],
+            }),
+            ..Default::default()
+        };
+        let s = update(req).unwrap_err();
+        assert_eq!(
+            violation_fields(&s),
+            ["options.request_id", "tenant_id", "update_mask"]
+        );
+    }
+
+    #[test]
+    fn change_plan_requires_a_plan_and_deactivate_a_deadline() {
+        let id = TenantId::new_v7().to_string();
+        let s = change_plan(pb::ChangePlanRequest {
+            tenant_id: id.clone(),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(violation_fields(&s), ["plan"]);
+        let s = deactivate(pb::DeactivateTenantRequest {
+            tenant_id: id,
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(violation_fields(&s), ["grace_period_ends_at"]);
+    }
+}

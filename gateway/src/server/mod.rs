@@ -1,0 +1,165 @@
+//! Building and running the gRPC server.
+//!
+//! ```text
+//! ┌ tonic server (max request message 1 MiB) ───────────────────────────────┐
+//! │ grpc.health.v1.Health                      (outside the auth layer)     │
+//! │ grpc.reflection.v1 / v1alpha               (outside the auth layer)     │
+//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.TenantService                   │
+//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.OrganizationService             │
+//! └──────────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! [`serve`] runs until its shutdown future resolves, drains in-flight calls, then shuts the
+//! engine down. [`spawn_server`] runs it in a task (tests, embedding).
+
+mod size_limit;
+
+use std::{future::Future, net::SocketAddr};
+
+use engine::runtime::Engine;
+use entity_proto::v1::{
+    organization_service_server::OrganizationServiceServer,
+    tenant_service_server::TenantServiceServer,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{server::NamedService, transport::Server};
+use tonic_health::ServingStatus;
+use tower::Layer;
+
+use size_limit::SizeLimitStatusLayer;
+
+use crate::{
+    auth::{AuthLayer, AuthMode},
+    error::{GatewayError, Result},
+    services::{self, OrganizationApi, TenantApi},
+};
+
+/// Largest request message accepted (bigger ones get RESOURCE_EXHAUSTED).
+pub const MAX_REQUEST_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// Names of the services reported by the health service (besides the overall `""`).
+pub const SERVICE_NAMES: [&str; 2] = [
+    <TenantServiceServer<TenantApi> as NamedService>::NAME,
+    <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
+];
+
+/// Serves the gRPC API on `listener` until `shutdown` resolves, then drains in-flight calls
+/// and shuts `engine` down.
+pub async fn serve(
+    engine: Engine,
+    auth: AuthMode,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let (tenant_api, organization_api) = services::build(engine.clone(), auth.authorizer());
+    let auth_layer = AuthLayer::new(auth.authenticator());
+    let tenant = auth_layer.layer(SizeLimitStatusLayer.layer(
+        TenantServiceServer::new(tenant_api).max_decoding_message_size(MAX_REQUEST_MESSAGE_BYTES),
+    ));
+    let organization = auth_layer.layer(
+        SizeLimitStatusLayer.layer(
+            OrganizationServiceServer::new(organization_api)
+                .max_decoding_message_size(MAX_REQUEST_MESSAGE_BYTES),
+        ),
+    );
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in SERVICE_NAMES.into_iter().chain([""]) {
+        health
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+    }
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    let drain = async move {
+        shutdown.await;
+        tracing::info!("shutting down: refusing new calls, draining in-flight ones");
+        for name in SERVICE_NAMES.into_iter().chain([""]) {
+            health
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+    };
+    let result = Server::builder()
+        .tcp_nodelay(true)
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(tenant)
+        .add_service(organization)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
+        .await;
+    engine.shutdown().await;
+    tracing::info!("engine stopped");
+    result.map_err(GatewayError::from)
+}
+
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(entity_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+/// A server running in a background task (see [`spawn_server`]).
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<()>>,
+}
+
+impl RunningServer {
+    /// The address the server is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://<address>`, ready for a tonic client.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Graceful shutdown: stops accepting calls, drains, shuts the engine down and waits.
+    pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            // The receiver is gone only when the server already stopped.
+            let _ = tx.send(());
+        }
+        (&mut self.task).await?
+    }
+
+    /// Stops serving at once WITHOUT shutting the engine down (as a crash would), and waits
+    /// until the task is gone.
+    pub async fn abort(self) {
+        self.task.abort();
+        // A cancelled task reports `JoinError::Cancelled`; nothing else to learn from it.
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `addr` (use port 0 for any free port) and serves the API in a background task.
+pub async fn spawn_server(
+    engine: Engine,
+    auth: AuthMode,
+    addr: SocketAddr,
+) -> Result<RunningServer> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| GatewayError::io(format!("binding {addr}"), e))?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|e| GatewayError::io("reading the bound address", e))?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let shutdown = async move {
+        // A dropped sender (the handle was dropped) also stops the server.
+        let _ = rx.await;
+    };
+    let task = tokio::spawn(serve(engine, auth, listener, shutdown));
+    Ok(RunningServer {
+        local_addr,
+        shutdown: Some(tx),
+        task,
+    })
+}

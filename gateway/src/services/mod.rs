@@ -1,0 +1,123 @@
+//! tonic implementations of the `entity.v1` services.
+//!
+//! Each handler follows the same path: decode and validate the request ([`crate::convert`]),
+//! authorize it for its target tenant ([`crate::auth::authorize`]), call the [`Engine`], and
+//! map the answer (or the error, through [`crate::status`]) back to proto.
+
+mod organization;
+mod tenant;
+
+use std::sync::Arc;
+
+use engine::{
+    domain::TenantId,
+    runtime::{CommandOutcome, Engine, RequestMeta},
+};
+use tonic::{Request, Status, metadata::MetadataMap};
+
+pub use organization::OrganizationApi;
+pub use tenant::TenantApi;
+
+use crate::{
+    auth::{self, Authorizer, Caller},
+    convert::Mutation,
+    status,
+};
+
+/// Which tenant an RPC is authorized against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AuthTarget {
+    /// A platform-wide RPC (creating or listing tenants).
+    Platform,
+    /// The tenant the request names.
+    Tenant,
+}
+
+/// What every handler needs: the engine and the authorization hook.
+#[derive(Clone)]
+struct Shared {
+    engine: Engine,
+    authorizer: Arc<dyn Authorizer>,
+}
+
+impl Shared {
+    /// Decodes, authorizes and executes a mutating request.
+    ///
+    /// `field_prefix` turns the domain's field names into the request's field paths.
+    async fn execute<T>(
+        &self,
+        request: Request<T>,
+        target: AuthTarget,
+        field_prefix: &str,
+        decode: impl FnOnce(T) -> Result<Mutation, Status>,
+    ) -> Result<CommandOutcome, Status> {
+        let (metadata, extensions, message) = request.into_parts();
+        let mutation = decode(message)?;
+        let auth_tenant = match target {
+            AuthTarget::Platform => None,
+            AuthTarget::Tenant => Some(mutation.tenant_id),
+        };
+        let caller = self.authorize(
+            Request::from_parts(metadata.clone(), extensions, ()),
+            auth_tenant,
+        )?;
+        let meta = RequestMeta {
+            request_id: mutation.request_id,
+            expected_version: mutation.expected_version,
+            actor: caller.audit_actor(),
+            trace_id: trace_id(&metadata),
+        };
+        self.engine
+            .execute(mutation.tenant_id, mutation.command, meta)
+            .await
+            .map_err(|e| status::from_engine_error(e, field_prefix))
+    }
+
+    /// Runs the authorization hook for a read of `tenant`.
+    fn authorize(&self, request: Request<()>, tenant: Option<TenantId>) -> Result<Caller, Status> {
+        auth::authorize(self.authorizer.as_ref(), &request, tenant)
+    }
+}
+
+/// The request without its message (what the authorization hook looks at).
+fn strip<T>(request: Request<T>) -> Request<()> {
+    let (metadata, extensions, _) = request.into_parts();
+    Request::from_parts(metadata, extensions, ())
+}
+
+/// The trace id of a W3C `traceparent` header, if the caller sent a well-formed one.
+fn trace_id(metadata: &MetadataMap) -> Option<String> {
+    let value = metadata.get("traceparent")?.to_str().ok()?;
+    let mut parts = value.split('-');
+    let (_version, trace) = (parts.next()?, parts.next()?);
+    (trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit())).then(|| trace.to_owned())
+}
+
+/// Builds both services on one engine and authorization hook.
+pub fn build(engine: Engine, authorizer: Arc<dyn Authorizer>) -> (TenantApi, OrganizationApi) {
+    let shared = Shared { engine, authorizer };
+    (TenantApi::new(shared.clone()), OrganizationApi::new(shared))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_ids_come_from_traceparent() {
+        let mut m = MetadataMap::new();
+        assert_eq!(trace_id(&m), None);
+        m.insert(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            trace_id(&m).as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        m.insert("traceparent", "00-xyz-00f067aa0ba902b7-01".parse().unwrap());
+        assert_eq!(trace_id(&m), None);
+    }
+}

@@ -1,0 +1,152 @@
+//! `entity.v1.OrganizationService`.
+
+use engine::{
+    domain::{Organization, OrganizationId},
+    runtime::{CommandOutcome, EntityView},
+};
+use entity_proto::v1::{self as pb, organization_service_server::OrganizationService};
+use tonic::{Request, Response, Status};
+
+use super::{AuthTarget, Shared, strip};
+use crate::{convert, page_token::PageToken, status};
+
+/// The OrganizationService implementation.
+#[derive(Clone)]
+pub struct OrganizationApi {
+    shared: Shared,
+}
+
+impl OrganizationApi {
+    pub(super) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+
+    async fn respond(&self, outcome: &CommandOutcome) -> OrganizationResult {
+        let EntityView::Organization(org) = &outcome.view else {
+            tracing::error!(view = ?outcome.view, "organization command answered with another entity");
+            return Err(Status::internal("internal error"));
+        };
+        Ok(Response::new(pb::OrganizationResponse {
+            organization: Some(convert::organization::to_proto(org)),
+            result: Some(convert::write_result(outcome)),
+        }))
+    }
+}
+
+type OrganizationResult = Result<Response<pb::OrganizationResponse>, Status>;
+
+#[tonic::async_trait]
+impl OrganizationService for OrganizationApi {
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> OrganizationResult {
+        let id = OrganizationId::new_v7();
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", |r| {
+                convert::organization::create(r, id)
+            })
+            .await?;
+        self.respond(&outcome).await
+    }
+
+    async fn get_organization(
+        &self,
+        request: Request<pb::GetOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
+        let (tenant_id, id) = convert::organization::get(request.get_ref())?;
+        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let org = self
+            .shared
+            .engine
+            .get_organization(tenant_id, id)
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(convert::organization::to_proto(&org)))
+    }
+
+    async fn list_organizations(
+        &self,
+        request: Request<pb::ListOrganizationsRequest>,
+    ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
+        let query = convert::organization::list(request.get_ref())?;
+        self.shared
+            .authorize(strip(request), Some(query.tenant_id))?;
+        let all = self
+            .shared
+            .engine
+            .list_organizations(query.tenant_id, query.parent)
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        let mut page: Vec<&Organization> = all
+            .iter()
+            .filter(|o| query.after.is_none_or(|after| o.id > after))
+            .collect();
+        page.sort_by_key(|o| o.id);
+        let next_page_token = match page.get(query.page_size) {
+            Some(_) => page
+                .get(query.page_size - 1)
+                .map(|last| PageToken { after: last.id }.encode(query.tenant_id, query.parent))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        page.truncate(query.page_size);
+        let organizations = page
+            .into_iter()
+            .map(convert::organization::to_proto)
+            .collect();
+        Ok(Response::new(pb::ListOrganizationsResponse {
+            organizations,
+            next_page_token,
+        }))
+    }
+
+    async fn update_organization(
+        &self,
+        request: Request<pb::UpdateOrganizationRequest>,
+    ) -> OrganizationResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "organization.",
+                convert::organization::update,
+            )
+            .await?;
+        self.respond(&outcome).await
+    }
+
+    async fn move_organization(
+        &self,
+        request: Request<pb::MoveOrganizationRequest>,
+    ) -> OrganizationResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "",
+                convert::organization::move_to,
+            )
+            .await?;
+        self.respond(&outcome).await
+    }
+
+    async fn delete_organization(
+        &self,
+        request: Request<pb::DeleteOrganizationRequest>,
+    ) -> OrganizationResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "",
+                convert::organization::delete,
+            )
+            .await?;
+        self.respond(&outcome).await
+    }
+}

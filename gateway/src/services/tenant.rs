@@ -1,0 +1,137 @@
+//! `entity.v1.TenantService`.
+
+use engine::{domain::TenantId, runtime::CommandOutcome, runtime::EntityView};
+use entity_proto::v1::{self as pb, tenant_service_server::TenantService};
+use tonic::{Request, Response, Status};
+
+use super::{AuthTarget, Shared, strip};
+use crate::{convert, status};
+
+/// The TenantService implementation.
+#[derive(Clone)]
+pub struct TenantApi {
+    shared: Shared,
+}
+
+impl TenantApi {
+    pub(super) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+type TenantResult = Result<Response<pb::TenantResponse>, Status>;
+
+#[tonic::async_trait]
+impl TenantService for TenantApi {
+    async fn create_tenant(&self, request: Request<pb::CreateTenantRequest>) -> TenantResult {
+        let id = TenantId::new_v7();
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Platform, "", |r| {
+                convert::tenant::create(r, id)
+            })
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn get_tenant(
+        &self,
+        request: Request<pb::GetTenantRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let tenant_id = convert::tenant::get(request.get_ref())?;
+        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let tenant = self
+            .shared
+            .engine
+            .get_tenant(tenant_id)
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(convert::tenant::to_proto(&tenant)))
+    }
+
+    async fn list_tenants(
+        &self,
+        request: Request<pb::ListTenantsRequest>,
+    ) -> Result<Response<pb::ListTenantsResponse>, Status> {
+        self.shared.authorize(strip(request), None)?;
+        Err(Status::unimplemented(
+            "ListTenants is answered from the tenant directory read model, which arrives with \
+             the projections work; use GetTenant meanwhile",
+        ))
+    }
+
+    async fn update_tenant(&self, request: Request<pb::UpdateTenantRequest>) -> TenantResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "tenant.",
+                convert::tenant::update,
+            )
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn change_plan(&self, request: Request<pb::ChangePlanRequest>) -> TenantResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "",
+                convert::tenant::change_plan,
+            )
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn suspend_tenant(&self, request: Request<pb::SuspendTenantRequest>) -> TenantResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::tenant::suspend)
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn reactivate_tenant(
+        &self,
+        request: Request<pb::ReactivateTenantRequest>,
+    ) -> TenantResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::tenant::reactivate)
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn deactivate_tenant(
+        &self,
+        request: Request<pb::DeactivateTenantRequest>,
+    ) -> TenantResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::tenant::deactivate)
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn delete_tenant(&self, request: Request<pb::DeleteTenantRequest>) -> TenantResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::tenant::delete)
+            .await?;
+        respond(&outcome)
+    }
+}
+
+fn respond(outcome: &CommandOutcome) -> TenantResult {
+    let EntityView::Tenant(tenant) = &outcome.view else {
+        tracing::error!(view = ?outcome.view, "tenant command answered with another entity");
+        return Err(Status::internal("internal error"));
+    };
+    Ok(Response::new(pb::TenantResponse {
+        tenant: Some(convert::tenant::to_proto(tenant)),
+        result: Some(convert::write_result(outcome)),
+    }))
+}

@@ -1,0 +1,384 @@
+//! THE one place where engine and domain errors become `tonic::Status`, with `google.rpc`
+//! details (`ErrorInfo` with a stable reason, `BadRequest`, `ResourceInfo`, `RetryInfo`).
+//!
+//! | error | code | reason |
+//! |---|---|---|
+//! | `DomainError::Invalid`, gateway-side violations | INVALID_ARGUMENT | `INVALID_ARGUMENT` |
+//! | `NotFound` | NOT_FOUND | `NOT_FOUND` |
+//! | `AlreadyExists` | ALREADY_EXISTS | `ALREADY_EXISTS` |
+//! | cycle, depth, plan limit, suspended, deactivated, deleted, invalid state | FAILED_PRECONDITION | `err.reason()` |
+//! | `VersionMismatch` | ABORTED | `VERSION_MISMATCH` |
+//! | `RequestIdReused` | INVALID_ARGUMENT | `REQUEST_ID_REUSED` |
+//! | `Overloaded` | RESOURCE_EXHAUSTED (+ RetryInfo) | `OVERLOADED` |
+//! | `Unavailable`, journal unavailable | UNAVAILABLE (+ RetryInfo) | `UNAVAILABLE` |
+//! | anything else | INTERNAL (detail only in the log) | `INTERNAL` |
+//!
+//! The auth seam's refusals (UNAUTHENTICATED, PERMISSION_DENIED with `TENANT_MISMATCH`) are
+//! built with [`refusal`].
+
+use std::{collections::HashMap, time::Duration};
+
+use engine::{
+    EngineError,
+    domain::{DomainError, FieldViolation},
+    journal::JournalError,
+};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::convert::plan_name;
+
+/// `google.rpc.ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "entity-engine";
+
+/// How long clients are asked to wait before retrying an overloaded or unavailable node.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// INVALID_ARGUMENT carrying every violation as a `BadRequest` field violation.
+pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
+    let message = violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut details = error_info("INVALID_ARGUMENT", []);
+    for v in violations {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("invalid argument: {message}"),
+        details,
+    )
+}
+
+/// A refusal that is not an engine error (authentication, authorization), with its
+/// `ErrorInfo` reason.
+pub fn refusal(code: Code, reason: &str, message: impl Into<String>) -> Status {
+    Status::with_error_details(code, message, error_info(reason, []))
+}
+
+/// Maps an engine error to the status the client sees.
+///
+/// `field_prefix` is prepended to the domain's field names so that violations name the
+/// request's field paths (e.g. `tenant.` for UpdateTenant); pass `""` when they already match.
+pub fn from_engine_error(err: EngineError, field_prefix: &str) -> Status {
+    match err {
+        EngineError::Domain(e) => from_domain_error(e, field_prefix),
+        EngineError::VersionMismatch { expected, actual } => Status::with_error_details(
+            Code::Aborted,
+            format!("expected version {expected}, entity is at version {actual}"),
+            error_info(
+                "VERSION_MISMATCH",
+                [
+                    ("expected", expected.to_string()),
+                    ("actual", actual.to_string()),
+                ],
+            ),
+        ),
+        EngineError::RequestIdReused { request_id } => {
+            let mut details = error_info("REQUEST_ID_REUSED", []);
+            details.add_bad_request_violation(
+                "options.request_id",
+                "already used for a different request",
+            );
+            Status::with_error_details(
+                Code::InvalidArgument,
+                format!("request_id {request_id:?} was already used for a different request"),
+                details,
+            )
+        }
+        EngineError::Overloaded(detail) => {
+            tracing::warn!(%detail, "request refused: overloaded");
+            retryable(
+                Code::ResourceExhausted,
+                "OVERLOADED",
+                "node overloaded; retry later",
+            )
+        }
+        EngineError::Unavailable(detail)
+        | EngineError::Journal(JournalError::Unavailable(detail)) => {
+            tracing::warn!(%detail, "request refused: unavailable");
+            retryable(
+                Code::Unavailable,
+                "UNAVAILABLE",
+                "service unavailable; retry later",
+            )
+        }
+        other @ (EngineError::Journal(_) | EngineError::Internal(_)) => {
+            tracing::error!(error = %other, "internal error while serving a request");
+            Status::with_error_details(Code::Internal, "internal error", error_info("INTERNAL", []))
+        }
+    }
+}
+
+/// Maps a domain refusal to the status the client sees (see [`from_engine_error`]).
+pub fn from_domain_error(err: DomainError, field_prefix: &str) -> Status {
+    let reason = err.reason();
+    match err {
+        DomainError::Invalid(violations) => {
+            let prefixed: Vec<FieldViolation> = violations
+                .into_iter()
+                .map(|v| FieldViolation::new(format!("{field_prefix}{}", v.field), v.description))
+                .collect();
+            invalid_argument(&prefixed)
+        }
+        DomainError::NotFound { resource, ref id } => {
+            let mut details = error_info(
+                reason,
+                [
+                    ("resource", resource.as_str().to_owned()),
+                    ("id", id.clone()),
+                ],
+            );
+            details.set_resource_info(resource.as_str(), id.clone(), "", "not found");
+            Status::with_error_details(Code::NotFound, err.to_string(), details)
+        }
+        DomainError::AlreadyExists {
+            resource,
+            field,
+            ref value,
+        } => {
+            let mut details = error_info(
+                reason,
+                [
+                    ("resource", resource.as_str().to_owned()),
+                    ("field", field.to_owned()),
+                    ("value", value.clone()),
+                ],
+            );
+            details.set_resource_info(resource.as_str(), value.clone(), "", "already exists");
+            Status::with_error_details(Code::AlreadyExists, err.to_string(), details)
+        }
+        DomainError::HierarchyCycle {
+            ref organization,
+            ref new_parent,
+        } => {
+            let metadata = [
+                ("organization", organization.clone()),
+                ("new_parent", new_parent.clone()),
+            ];
+            failed_precondition(&err, metadata)
+        }
+        DomainError::HierarchyTooDeep { depth, max } => failed_precondition(
+            &err,
+            [("depth", depth.to_string()), ("max", max.to_string())],
+        ),
+        DomainError::PlanLimitExceeded {
+            limit,
+            plan,
+            allowed,
+        } => failed_precondition(
+            &err,
+            [
+                ("limit", limit.to_owned()),
+                ("plan", plan_name(plan).to_owned()),
+                ("allowed", allowed.to_string()),
+            ],
+        ),
+        DomainError::TenantSuspended
+        | DomainError::TenantDeactivated
+        | DomainError::TenantDeleted
+        | DomainError::InvalidState { .. } => failed_precondition(&err, []),
+    }
+}
+
+fn failed_precondition<const N: usize>(
+    err: &DomainError,
+    metadata: [(&'static str, String); N],
+) -> Status {
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        err.to_string(),
+        error_info(err.reason(), metadata),
+    )
+}
+
+fn retryable(code: Code, reason: &str, message: &str) -> Status {
+    let mut details = error_info(reason, []);
+    details.set_retry_info(Some(RETRY_DELAY));
+    Status::with_error_details(code, message, details)
+}
+
+fn error_info<const N: usize>(reason: &str, metadata: [(&'static str, String); N]) -> ErrorDetails {
+    let metadata: HashMap<String, String> = metadata
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata)
+}
+
+#[cfg(test)]
+mod tests {
+    use engine::domain::{Plan, ResourceKind};
+
+    use super::*;
+
+    fn reason(s: &Status) -> String {
+        s.get_details_error_info().unwrap().reason
+    }
+
+    fn fields(s: &Status) -> Vec<String> {
+        s.get_details_bad_request()
+            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn invalid_gets_field_violations_with_prefix() {
+        let s = from_engine_error(
+            DomainError::Invalid(vec![
+                FieldViolation::new("name", "must not be empty"),
+                FieldViolation::new("settings.session_expiration_seconds", "must be positive"),
+            ])
+            .into(),
+            "tenant.",
+        );
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(reason(&s), "INVALID_ARGUMENT");
+        assert_eq!(
+            fields(&s),
+            ["tenant.name", "tenant.settings.session_expiration_seconds"]
+        );
+        assert_eq!(s.get_details_error_info().unwrap().domain, ERROR_DOMAIN);
+    }
+
+    #[test]
+    fn not_found_has_resource_info() {
+        let s = from_domain_error(
+            DomainError::NotFound {
+                resource: ResourceKind::Organization,
+                id: "x".into(),
+            },
+            "",
+        );
+        assert_eq!(s.code(), Code::NotFound);
+        let info = s.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "NOT_FOUND");
+        assert_eq!(info.metadata["resource"], "organization");
+        assert_eq!(info.metadata["id"], "x");
+        assert_eq!(
+            s.get_details_resource_info().unwrap().resource_type,
+            "organization"
+        );
+    }
+
+    #[test]
+    fn already_exists() {
+        let s = from_domain_error(
+            DomainError::AlreadyExists {
+                resource: ResourceKind::Tenant,
+                field: "slug",
+                value: "acme".into(),
+            },
+            "",
+        );
+        assert_eq!(s.code(), Code::AlreadyExists);
+        assert_eq!(reason(&s), "ALREADY_EXISTS");
+    }
+
+    #[test]
+    fn preconditions_carry_their_reason() {
+        let cases = [
+            (
+                DomainError::HierarchyCycle {
+                    organization: "a".into(),
+                    new_parent: "b".into(),
+                },
+                "HIERARCHY_CYCLE",
+            ),
+            (
+                DomainError::HierarchyTooDeep { depth: 6, max: 5 },
+                "HIERARCHY_TOO_DEEP",
+            ),
+            (DomainError::TenantSuspended, "TENANT_SUSPENDED"),
+            (DomainError::TenantDeactivated, "TENANT_DEACTIVATED"),
+            (DomainError::TenantDeleted, "TENANT_DELETED"),
+            (
+                DomainError::InvalidState {
+                    reason: "HAS_CHILDREN",
+                    message: "has children".into(),
+                },
+                "HAS_CHILDREN",
+            ),
+        ];
+        for (err, expected) in cases {
+            let s = from_domain_error(err, "");
+            assert_eq!(s.code(), Code::FailedPrecondition, "{expected}");
+            assert_eq!(reason(&s), expected);
+        }
+    }
+
+    #[test]
+    fn plan_limit_metadata() {
+        let s = from_domain_error(
+            DomainError::PlanLimitExceeded {
+                limit: "organizations",
+                plan: Plan::Bronze,
+                allowed: 1,
+            },
+            "",
+        );
+        assert_eq!(s.code(), Code::FailedPrecondition);
+        let info = s.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "PLAN_LIMIT_EXCEEDED");
+        assert_eq!(info.metadata["limit"], "organizations");
+        assert_eq!(info.metadata["plan"], "bronze");
+        assert_eq!(info.metadata["allowed"], "1");
+    }
+
+    #[test]
+    fn version_mismatch_is_aborted() {
+        let s = from_engine_error(
+            EngineError::VersionMismatch {
+                expected: 3,
+                actual: 4,
+            },
+            "",
+        );
+        assert_eq!(s.code(), Code::Aborted);
+        let info = s.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "VERSION_MISMATCH");
+        assert_eq!(info.metadata["expected"], "3");
+        assert_eq!(info.metadata["actual"], "4");
+    }
+
+    #[test]
+    fn request_id_reused() {
+        let s = from_engine_error(
+            EngineError::RequestIdReused {
+                request_id: "r".into(),
+            },
+            "",
+        );
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(reason(&s), "REQUEST_ID_REUSED");
+        assert_eq!(fields(&s), ["options.request_id"]);
+    }
+
+    #[test]
+    fn overload_and_unavailability_are_retryable() {
+        let s = from_engine_error(EngineError::Overloaded("shard 3".into()), "");
+        assert_eq!(s.code(), Code::ResourceExhausted);
+        assert!(s.get_details_retry_info().is_some());
+        let s = from_engine_error(EngineError::Unavailable("stopping".into()), "");
+        assert_eq!(s.code(), Code::Unavailable);
+        assert!(s.get_details_retry_info().is_some());
+        let s = from_engine_error(JournalError::Unavailable("refused".into()).into(), "");
+        assert_eq!(s.code(), Code::Unavailable);
+        assert!(s.get_details_retry_info().is_some());
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak() {
+        for err in [
+            EngineError::Internal("secret detail".into()),
+            JournalError::Database("password=hunter2".into()).into(),
+            JournalError::Corrupt("row 7".into()).into(),
+        ] {
+            let s = from_engine_error(err, "");
+            assert_eq!(s.code(), Code::Internal);
+            assert_eq!(s.message(), "internal error");
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Shared helpers of the gRPC, CLI and durability tests: an in-process server on PostgreSQL,
+//! real tonic clients, the `entityd` binary as a child process, and status inspection.
+//!
+//! Include with `#[path = "support/grpc.rs"] mod grpc_support;`.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{process::Stdio, sync::Arc, time::Duration};
+
+use engine::{
+    journal::{EventLog, Journal, RecordedEvent, postgres::PostgresJournal},
+    runtime::{Engine, EngineConfig},
+    testing::TestDatabase,
+};
+use entity_proto::v1::{
+    self as pb, organization_service_client::OrganizationServiceClient,
+    tenant_service_client::TenantServiceClient,
+};
+use gateway::{AuthMode, RunningServer};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+use tonic::{Status, transport::Channel};
+use tonic_types::StatusExt;
+
+/// Clients of both services on one channel.
+#[derive(Clone)]
+pub struct Clients {
+    pub tenants: TenantServiceClient<Channel>,
+    pub orgs: OrganizationServiceClient<Channel>,
+    pub channel: Channel,
+}
+
+impl Clients {
+    /// Connects to `endpoint` (`http://host:port`), retrying briefly while the server starts.
+    pub async fn connect(endpoint: &str) -> Clients {
+        let mut last_error = None;
+        for _ in 0..100 {
+            match Channel::from_shared(endpoint.to_owned())
+                .unwrap()
+                .connect()
+                .await
+            {
+                Ok(channel) => {
+                    return Clients {
+                        tenants: TenantServiceClient::new(channel.clone()),
+                        orgs: OrganizationServiceClient::new(channel.clone()),
+                        channel,
+                    };
+                }
+                Err(e) => last_error = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot connect to {endpoint}: {last_error:?}");
+    }
+}
+
+/// An in-process node on a fresh PostgreSQL database.
+pub struct PgNode {
+    pub db: TestDatabase,
+    pub journal: PostgresJournal,
+    pub engine: Engine,
+    pub server: RunningServer,
+    pub clients: Clients,
+}
+
+impl PgNode {
+    /// A fresh database, an engine on it and a server on 127.0.0.1:0 with `auth`.
+    pub async fn start(auth: AuthMode) -> PgNode {
+        let db = TestDatabase::create().await;
+        Self::start_on(db, auth).await
+    }
+
+    /// An engine and server on an existing test database.
+    pub async fn start_on(db: TestDatabase, auth: AuthMode) -> PgNode {
+        let journal = db.journal().await;
+        let engine = Engine::start(
+            Arc::new(journal.clone()) as Arc<dyn Journal>,
+            EngineConfig::default(),
+        )
+        .await
+        .expect("engine starts");
+        let server = gateway::spawn_server(engine.clone(), auth, "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("server starts");
+        let clients = Clients::connect(&server.endpoint()).await;
+        PgNode {
+            db,
+            journal,
+            engine,
+            server,
+            clients,
+        }
+    }
+
+    /// Every event in the journal, in position order.
+    pub async fn events(&self) -> Vec<RecordedEvent> {
+        all_events(&self.journal).await
+    }
+}
+
+/// Every event of a journal, in position order.
+pub async fn all_events(journal: &dyn EventLog) -> Vec<RecordedEvent> {
+    journal.read_all(0, 1_000_000).await.expect("read_all")
+}
+
+/// `google.rpc.ErrorInfo.reason` of a status ("" when absent).
+pub fn reason(status: &Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|i| i.reason)
+        .unwrap_or_default()
+}
+
+/// Fields of the `BadRequest` violations of a status.
+pub fn violation_fields(status: &Status) -> Vec<String> {
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+/// Mutation options with a request id.
+pub fn with_request_id(id: &str) -> Option<pb::MutationOptions> {
+    Some(pb::MutationOptions {
+        request_id: id.to_owned(),
+        expected_version: None,
+    })
+}
+
+/// Mutation options with an expected version.
+pub fn expecting(version: i64) -> Option<pb::MutationOptions> {
+    Some(pb::MutationOptions {
+        request_id: String::new(),
+        expected_version: Some(version),
+    })
+}
+
+/// A unique valid slug with `prefix`.
+pub fn slug(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// A CreateTenant request for a business tenant on `plan`.
+pub fn create_tenant_request(name: &str, plan: pb::Plan) -> pb::CreateTenantRequest {
+    pb::CreateTenantRequest {
+        name: name.to_owned(),
+        slug: slug("t"),
+        kind: pb::TenantKind::Business as i32,
+        plan: plan as i32,
+        ..Default::default()
+    }
+}
+
+/// Creates a tenant and returns it with its write result.
+pub async fn create_tenant(clients: &mut Clients, plan: pb::Plan) -> (pb::Tenant, pb::WriteResult) {
+    let r = clients
+        .tenants
+        .create_tenant(create_tenant_request("Acme", plan))
+        .await
+        .expect("create tenant")
+        .into_inner();
+    (r.tenant.unwrap(), r.result.unwrap())
+}
+
+/// Creates an organization and returns it.
+pub async fn create_org(
+    clients: &mut Clients,
+    tenant_id: &str,
+    name: &str,
+    parent_id: &str,
+) -> pb::Organization {
+    clients
+        .orgs
+        .create_organization(pb::CreateOrganizationRequest {
+            tenant_id: tenant_id.to_owned(),
+            name: name.to_owned(),
+            parent_id: parent_id.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|s| panic!("create organization {name}: {s:?}"))
+        .into_inner()
+        .organization
+        .unwrap()
+}
+
+/// A running `entityd` child process.
+pub struct Entityd {
+    pub child: Child,
+    pub addr: String,
+    pub ready_line: String,
+}
+
+impl Entityd {
+    /// Starts `entityd` with `args` and waits for its ready line.
+    pub async fn start(args: &[&str]) -> Entityd {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_entityd"))
+            .args(args)
+            .env("ENTITYD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn entityd");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let ready_line = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read entityd stdout") {
+                if line.starts_with("entityd listening on ") {
+                    return line;
+                }
+            }
+            panic!("entityd exited before it was ready");
+        })
+        .await
+        .expect("entityd ready within 60 s");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let addr = ready_line
+            .trim_start_matches("entityd listening on ")
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned();
+        Entityd {
+            child,
+            addr,
+            ready_line,
+        }
+    }
+
+    /// Starts the embedded mode with the dev identity on `data_dir` and a free port.
+    pub async fn embedded(data_dir: &std::path::Path) -> Entityd {
+        Self::start(&[
+            "--dev-identity",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .await
+    }
+
+    /// `http://<addr>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGKILL, no goodbye.
+    pub async fn kill9(mut self) {
+        self.child.kill().await.expect("kill entityd");
+    }
+}
