@@ -8,6 +8,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "entity/v1/common.proto",
         "entity/v1/tenant.proto",
         "entity/v1/organization.proto",
+        "entity/v1/team.proto",
+        "entity/v1/access.proto",
+        "entity/v1/user.proto",
+        "entity/v1/role.proto",
     ];
     for p in &protos {
         println!("cargo:rerun-if-changed={p}");

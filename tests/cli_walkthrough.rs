@@ -73,15 +73,29 @@ async fn walkthrough() {
             "silver",
             "--product",
             "crm",
+            "--owner-email",
+            "ann@acme.example",
         ],
     )
     .await;
     assert!(out.starts_with("created tenant "), "{out}");
+    // the owner's invitation token is shown this once, right under the summary
+    let owner_token = out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .strip_prefix("owner_invitation_token: ");
+    let owner_token = owner_token.expect("token line").to_owned();
+    assert!(owner_token.starts_with("inv1."), "{out}");
+    assert_eq!(field(&out, "owner_email"), "ann@acme.example");
+    assert_eq!(field(&out, "onboarding"), "completed");
+    let owner = field(&out, "owner_user_id").to_owned();
+    let default_org = field(&out, "default_organization_id").to_owned();
+    let created_version: i64 = field(&out, "version").parse().unwrap();
     assert!(
-        out.lines()
-            .next()
-            .unwrap()
-            .contains("(version 1, consistency token ct1."),
+        out.lines().next().unwrap().contains(&format!(
+            "(version {created_version}, consistency token ct1."
+        )),
         "{out}"
     );
     assert_eq!(field(&out, "status"), "active");
@@ -118,12 +132,172 @@ async fn walkthrough() {
 
     let out = ok(&e, &["org", "list", &tenant]).await;
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines.len(), 4, "{out}");
     assert!(
-        out.contains("Engineering") && out.contains("Platform"),
+        out.contains("Engineering") && out.contains("Platform") && out.contains(&default_org),
         "{out}"
     );
-    assert_eq!(lines[2], "(2 organizations)");
+    assert_eq!(lines[3], "(3 organizations)");
+
+    // the owner accepts and may do anything
+    let out = ok(
+        &e,
+        &["user", "accept", &tenant, &owner_token, "--name", "Ann"],
+    )
+    .await;
+    assert!(
+        out.starts_with(&format!("activated user {owner} ")),
+        "{out}"
+    );
+    assert_eq!(field(&out, "status"), "active");
+    assert_eq!(field(&out, "roles"), "tenant-owner at tenant");
+    let out = ok(&e, &["access", "check", &tenant, &owner, "tenant:delete"]).await;
+    assert_eq!(out.trim(), "allowed via tenant-owner at tenant");
+
+    // invite an org admin of Engineering; accept; check inside and outside its subtree
+    let role = format!("org-admin@org:{engineering}");
+    let out = ok(
+        &e,
+        &[
+            "user",
+            "invite",
+            &tenant,
+            "bob@acme.example",
+            "--name",
+            "Bob",
+            "--org",
+            &engineering,
+            "--role",
+            &role,
+        ],
+    )
+    .await;
+    assert!(out.starts_with("invited user "), "{out}");
+    let bob = field(&out, "id").to_owned();
+    let bob_token = field(&out, "invitation_token").to_owned();
+    assert_eq!(field(&out, "status"), "invited");
+    assert_eq!(field(&out, "invitation"), "pending");
+    let run = entityctl(&e, &["access", "check", &tenant, &bob, "team:manage"]).await;
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "denied (USER_NOT_ACTIVE)"),
+        "a denial is an answer, not an error"
+    );
+    ok(&e, &["user", "accept", &tenant, &bob_token]).await;
+    let out = ok(
+        &e,
+        &[
+            "access",
+            "check",
+            &tenant,
+            &bob,
+            "team:manage",
+            "--org",
+            &engineering,
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.trim(),
+        format!("allowed via org-admin at org:{engineering}")
+    );
+    let out = ok(
+        &e,
+        &[
+            "access",
+            "check",
+            &tenant,
+            &bob,
+            "team:manage",
+            "--org",
+            &platform,
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.trim(),
+        "denied (NO_MATCHING_ASSIGNMENT)",
+        "Platform moved out"
+    );
+    let out = ok(
+        &e,
+        &[
+            "access",
+            "check",
+            &tenant,
+            &bob,
+            "team:manage",
+            "--org",
+            &engineering,
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(json["allowed"], true);
+    assert_eq!(json["granted_by"]["role"], "org-admin");
+    assert_eq!(json["granted_by"]["scope"]["id"], engineering.as_str());
+    let out = ok(
+        &e,
+        &["access", "list", &tenant, &bob, "--org", &engineering],
+    )
+    .await;
+    assert!(
+        out.contains(&format!("team:*  via org-admin at org:{engineering}")),
+        "{out}"
+    );
+
+    // a team, a custom role, the user directory
+    let out = ok(
+        &e,
+        &[
+            "team",
+            "create",
+            &tenant,
+            "--org",
+            &engineering,
+            "--name",
+            "Core",
+        ],
+    )
+    .await;
+    let team = field(&out, "id").to_owned();
+    let out = ok(
+        &e,
+        &["team", "add-member", &tenant, &team, &bob, "--role", "lead"],
+    )
+    .await;
+    assert_eq!(field(&out, "members"), format!("{bob} (lead)"));
+    let out = ok(
+        &e,
+        &[
+            "role",
+            "define",
+            &tenant,
+            "approver",
+            "--permission",
+            "invoice:approve",
+        ],
+    )
+    .await;
+    assert!(out.starts_with("defined role "), "{out}");
+    ok(&e, &["user", "assign-role", &tenant, &bob, "approver"]).await;
+    let out = ok(&e, &["access", "check", &tenant, &bob, "invoice:approve"]).await;
+    assert_eq!(out.trim(), "allowed via approver at tenant");
+    let out = ok(
+        &e,
+        &["user", "list", &tenant, "--query", "BOB", "--output", "id"],
+    )
+    .await;
+    assert_eq!(out.trim(), bob);
+    let out = ok(&e, &["user", "roles", &tenant, &bob]).await;
+    assert!(out.contains("approver at tenant"), "{out}");
+    assert!(out.ends_with("(2 role assignments)\n"), "{out}");
+
+    // a malformed role spec is bad usage (exit 2), before any call
+    let run = entityctl(&e, &["user", "assign-role", &tenant, &bob, "viewer@dept:1"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
 
     let out = ok(
         &e,
@@ -145,6 +319,9 @@ async fn walkthrough() {
         "{}",
         run.stderr
     );
+    // a suspended tenant grants nothing
+    let out = ok(&e, &["access", "check", &tenant, &owner, "tenant:delete"]).await;
+    assert_eq!(out.trim(), "denied (TENANT_SUSPENDED)");
 
     let out = ok(&e, &["tenant", "get", &tenant, "--output", "json"]).await;
     let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
@@ -155,7 +332,8 @@ async fn walkthrough() {
     assert_eq!(json["status"], "suspended");
     assert_eq!(json["suspension_reason"], "payment overdue");
     assert_eq!(json["products"], serde_json::json!(["crm"]));
-    assert_eq!(json["version"], 2);
+    assert_eq!(json["version"], created_version + 1, "suspended once since");
+    assert_eq!(json["onboarding"]["owner_email"], "ann@acme.example");
     assert!(
         chrono::DateTime::parse_from_rfc3339(json["create_time"].as_str().unwrap()).is_ok(),
         "{json}"

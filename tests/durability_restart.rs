@@ -1,7 +1,8 @@
 //! No acknowledged write is lost when a node dies: the real `entityd` binary killed with
 //! SIGKILL right after its acknowledgments (embedded SQLite), and an in-process node on
 //! PostgreSQL dropped without shutdown; a fresh node on the same store answers exactly the
-//! acknowledged state and versions. The PostgreSQL half needs `ENTITY_TEST_DATABASE_URL`.
+//! acknowledged state and versions of every kind of entity, and the same permission checks.
+//! The PostgreSQL half needs `ENTITY_TEST_DATABASE_URL`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -10,12 +11,16 @@ mod grpc_support;
 
 use entity_proto::v1 as pb;
 use gateway::AuthMode;
-use grpc_support::{Clients, Entityd, PgNode};
+use grpc_support::{Clients, Entityd, PgNode, accept, check, invite, role_at, scope};
 
-/// What the clients were told: the tenant and organizations as acknowledged.
+/// What the clients were told: every entity as acknowledged.
 struct Acknowledged {
     tenant: pb::Tenant,
     organizations: Vec<pb::Organization>,
+    team: pb::Team,
+    role: pb::Role,
+    /// The owner (still invited) and an active user holding the custom role and org-admin.
+    users: Vec<pb::User>,
 }
 
 /// Writes a tenant and a few organizations, returning the last acknowledged state of each.
@@ -29,7 +34,7 @@ async fn write_some(c: &mut Clients) -> Acknowledged {
         .await
         .unwrap()
         .into_inner();
-    let tenant_id = created.tenant.unwrap().id;
+    let tenant_id = created.tenant.as_ref().unwrap().id.clone();
     let mut organizations = Vec::new();
     let mut parent = String::new();
     for name in ["Root", "Child", "Grandchild"] {
@@ -79,11 +84,98 @@ async fn write_some(c: &mut Clients) -> Acknowledged {
         .unwrap()
         .into_inner();
     let tenant = updated.tenant.unwrap();
-    assert_eq!(tenant.version, 2);
+    assert_eq!(tenant.version, created.tenant.as_ref().unwrap().version + 1);
+    let owner = tenant.onboarding.clone().unwrap().owner_user_id;
+
+    // a team, a custom role, and a user holding roles
+    let team = c
+        .teams
+        .create_team(pb::CreateTeamRequest {
+            tenant_id: tenant_id.clone(),
+            organization_id: organizations[0].id.clone(),
+            name: "Core".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .team
+        .unwrap();
+    let role = c
+        .roles
+        .define_role(pb::DefineRoleRequest {
+            tenant_id: tenant_id.clone(),
+            name: "approver".into(),
+            permissions: vec!["invoice:approve".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .role
+        .unwrap();
+    let roles = vec![
+        role_at("approver", None),
+        role_at(
+            "org-admin",
+            scope(pb::ScopeKind::Organization, &organizations[0].id),
+        ),
+    ];
+    let invited = invite(c, &tenant_id, "ann@example.com", "", roles).await;
+    accept(c, &tenant_id, &invited.invitation_token).await;
+    let team = c
+        .teams
+        .add_team_member(pb::AddTeamMemberRequest {
+            tenant_id: tenant_id.clone(),
+            team_id: team.id.clone(),
+            user_id: invited.user.unwrap().id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .team
+        .unwrap();
+    let mut users = Vec::new();
+    for id in [owner, team.members[0].user_id.clone()] {
+        let user = c
+            .users
+            .get_user(pb::GetUserRequest {
+                tenant_id: tenant_id.clone(),
+                user_id: id,
+                consistency_token: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        users.push(user);
+    }
     Acknowledged {
         tenant,
         organizations,
+        team,
+        role,
+        users,
     }
+}
+
+/// The permission answers that must survive a restart.
+async fn assert_permissions(c: &mut Clients, acked: &Acknowledged) {
+    let t = acked.tenant.id.as_str();
+    let (owner, ann) = (&acked.users[0].id, &acked.users[1].id);
+    let answer = check(c, t, ann, "invoice:approve", None).await;
+    assert!(answer.allowed, "{answer:?}");
+    assert_eq!(answer.granted_by.unwrap().role, "approver");
+    let at_child = scope(pb::ScopeKind::Organization, &acked.organizations[1].id);
+    let answer = check(c, t, ann, "team:manage", at_child).await;
+    assert_eq!(answer.granted_by.unwrap().role, "org-admin");
+    let at_team = scope(pb::ScopeKind::Team, &acked.team.id);
+    assert!(check(c, t, ann, "team:read", at_team).await.allowed);
+    let answer = check(c, t, owner, "tenant:delete", None).await;
+    assert_eq!(
+        answer.denial_reason, "USER_NOT_ACTIVE",
+        "the owner has not accepted"
+    );
 }
 
 /// Reads everything back and compares it with what was acknowledged.
@@ -111,6 +203,43 @@ async fn assert_reads_back(c: &mut Clients, acked: &Acknowledged) {
             .into_inner();
         assert_eq!(&got, org);
     }
+    let t = acked.tenant.id.clone();
+    let team = c
+        .teams
+        .get_team(pb::GetTeamRequest {
+            tenant_id: t.clone(),
+            team_id: acked.team.id.clone(),
+            consistency_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(team, acked.team);
+    let role = c
+        .roles
+        .get_role(pb::GetRoleRequest {
+            tenant_id: t.clone(),
+            role_id: acked.role.id.clone(),
+            consistency_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(role, acked.role);
+    for user in &acked.users {
+        let got = c
+            .users
+            .get_user(pb::GetUserRequest {
+                tenant_id: t.clone(),
+                user_id: user.id.clone(),
+                consistency_token: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(&got, user);
+    }
+    assert_permissions(c, acked).await;
     // a retried request id still replays after the restart
     let replay = c
         .orgs
@@ -134,6 +263,7 @@ async fn embedded_node_killed_with_sigkill_keeps_acknowledged_writes() {
     assert!(node.ready_line.contains("embedded"), "{}", node.ready_line);
     let mut c = Clients::connect(&node.endpoint()).await;
     let acked = write_some(&mut c).await;
+    assert_permissions(&mut c, &acked).await;
     drop(c);
     node.kill9().await;
 

@@ -34,10 +34,15 @@ async fn tenant_lifecycle() {
     let node = PgNode::start(AuthMode::DevIdentity).await;
     let mut c = node.clients.clone();
 
-    // create
+    // create: the onboarding saga (default organization, owner invitation) ran before the
+    // answer, so the tenant's version counts its events too
     let (tenant, result) = create_tenant(&mut c, pb::Plan::Unspecified).await;
-    assert_eq!(result.version, 1);
+    assert_eq!(result.version, tenant.version);
+    assert!(result.version >= 1);
     assert!(!result.replayed);
+    let onboarding = tenant.onboarding.clone().expect("onboarding recorded");
+    assert!(onboarding.completed, "{onboarding:?}");
+    assert!(onboarding.owner_email.starts_with("owner@"));
     assert_eq!(
         tenant.plan,
         pb::Plan::Bronze as i32,
@@ -91,7 +96,7 @@ async fn tenant_lifecycle() {
         None,
         "settings not in the mask"
     );
-    assert_eq!(updated.result.unwrap().version, 2);
+    assert_eq!(updated.result.unwrap().version, tenant.version + 1);
 
     // change plan
     let r = c
@@ -199,13 +204,21 @@ async fn tenant_lifecycle() {
     assert_eq!(got.status, pb::TenantStatus::Deleted as i32);
     assert_eq!(got.version, deleted_version);
 
-    // the journal records who did it
+    // the journal records who did it: the caller, or the engine for its onboarding saga
     let events = node.events().await;
     assert!(!events.is_empty());
     for e in &events {
-        assert_eq!(e.metadata.actor.subject, "dev");
-        assert_eq!(e.metadata.actor.credential_kind, "dev");
+        let actor = (
+            e.metadata.actor.subject.as_str(),
+            e.metadata.actor.credential_kind.as_str(),
+        );
+        assert!(
+            actor == ("dev", "dev") || actor == ("entity-engine", "engine"),
+            "{} by {actor:?}",
+            e.event_type
+        );
     }
+    assert_eq!(events[0].metadata.actor.subject, "dev", "TenantCreated");
 }
 
 #[tokio::test]
@@ -214,6 +227,7 @@ async fn organization_hierarchy() {
     let mut c = node.clients.clone();
     let (tenant, _) = create_tenant(&mut c, pb::Plan::Gold).await;
     let t = tenant.id.as_str();
+    let default_org = tenant.onboarding.clone().unwrap().default_organization_id;
 
     let a = create_org(&mut c, t, "A", "").await;
     let b = create_org(&mut c, t, "B", &a.id).await;
@@ -327,6 +341,7 @@ async fn organization_hierarchy() {
         token = page.next_page_token;
     }
     let mut expected: Vec<(String, i32)> = vec![
+        (default_org.clone(), 1),
         (a.id.clone(), 1),
         (b.id.clone(), 2),
         (cc.id.clone(), 1),
@@ -406,7 +421,7 @@ async fn organization_hierarchy() {
         .into_inner();
     let mut live_ids: Vec<_> = live.organizations.into_iter().map(|o| o.id).collect();
     live_ids.sort();
-    let mut expected = vec![a.id.clone(), cc.id.clone()];
+    let mut expected = vec![default_org, a.id.clone(), cc.id.clone()];
     expected.sort();
     assert_eq!(live_ids, expected);
 }
@@ -416,7 +431,24 @@ async fn bronze_plan_allows_one_organization() {
     let node = PgNode::start(AuthMode::DevIdentity).await;
     let mut c = node.clients.clone();
     let (tenant, _) = create_tenant(&mut c, pb::Plan::Bronze).await;
-    create_org(&mut c, &tenant.id, "Only", "").await;
+    // the default organization is the one a bronze tenant may have
+    let orgs = c
+        .orgs
+        .list_organizations(pb::ListOrganizationsRequest {
+            tenant_id: tenant.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .organizations;
+    let names: Vec<_> = orgs.iter().map(|o| (o.name.as_str(), o.depth)).collect();
+    assert_eq!(names, [("Default", 1)]);
+    assert_eq!(
+        orgs[0].id,
+        tenant.onboarding.unwrap().default_organization_id
+    );
+    let before = node.events().await.len();
     let err = c
         .orgs
         .create_organization(pb::CreateOrganizationRequest {
@@ -432,6 +464,11 @@ async fn bronze_plan_allows_one_organization() {
     assert_eq!(info.metadata["limit"], "organizations");
     assert_eq!(info.metadata["plan"], "bronze");
     assert_eq!(info.metadata["allowed"], "1");
+    assert_eq!(
+        node.events().await.len(),
+        before,
+        "a refusal writes nothing"
+    );
 }
 
 #[tokio::test]
@@ -455,6 +492,14 @@ async fn request_id_retries_replay_and_write_nothing() {
         .await
         .unwrap()
         .into_inner();
+    assert!(
+        first.owner_invitation_token.starts_with("inv1."),
+        "the first answer carries the owner's token"
+    );
+    assert_eq!(
+        again.owner_invitation_token, "",
+        "a replay cannot show the token again"
+    );
     let (r1, r2) = (first.result.unwrap(), again.result.unwrap());
     assert!(!r1.replayed);
     assert!(r2.replayed);
@@ -537,14 +582,14 @@ async fn expected_version_and_consistency_tokens() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(got.version, 1);
+    assert_eq!(got.version, result.version);
 
     // a stale expected version is ABORTED and writes nothing
     let before = node.events().await.len();
     let err = c
         .tenants
         .change_plan(pb::ChangePlanRequest {
-            options: expecting(7),
+            options: expecting(result.version + 7),
             tenant_id: tenant.id.clone(),
             plan: pb::Plan::Gold as i32,
         })
@@ -558,7 +603,7 @@ async fn expected_version_and_consistency_tokens() {
     let r = c
         .tenants
         .change_plan(pb::ChangePlanRequest {
-            options: expecting(1),
+            options: expecting(result.version),
             tenant_id: tenant.id.clone(),
             plan: pb::Plan::Gold as i32,
         })
@@ -567,7 +612,7 @@ async fn expected_version_and_consistency_tokens() {
         .into_inner()
         .result
         .unwrap();
-    assert_eq!(r.version, 2);
+    assert_eq!(r.version, result.version + 1);
     let later: CommitToken = r.consistency_token.parse().unwrap();
     assert!(later.position > token.position);
 
@@ -610,13 +655,21 @@ async fn health_and_reflection() {
     let node = PgNode::start(AuthMode::Unconfigured).await;
     let channel = node.clients.channel.clone();
 
+    // every entity.v1 service of the contract is served and reported
+    let mut in_contract: Vec<String> = entity_proto::rpc_methods()
+        .unwrap()
+        .into_iter()
+        .map(|(service, _)| service)
+        .collect();
+    in_contract.dedup();
+    let mut served: Vec<String> = gateway::SERVICE_NAMES.map(String::from).to_vec();
+    served.sort();
+    in_contract.sort();
+    assert_eq!(served, in_contract);
+
     // health: outside the auth layer, SERVING overall and per service
     let mut health = HealthClient::new(channel.clone());
-    for service in [
-        "",
-        "entity.v1.TenantService",
-        "entity.v1.OrganizationService",
-    ] {
+    for service in [""].into_iter().chain(gateway::SERVICE_NAMES) {
         let status = health
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -653,11 +706,10 @@ async fn health_and_reflection() {
         panic!("unexpected reflection answer");
     };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for expected in [
-        "entity.v1.TenantService",
-        "entity.v1.OrganizationService",
-        "grpc.health.v1.Health",
-    ] {
+    for expected in gateway::SERVICE_NAMES
+        .into_iter()
+        .chain(["grpc.health.v1.Health"])
+    {
         assert!(
             names.iter().any(|n| n == expected),
             "v1 lists {expected}: {names:?}"
@@ -689,7 +741,7 @@ async fn health_and_reflection() {
         panic!("unexpected reflection answer");
     };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for expected in ["entity.v1.TenantService", "entity.v1.OrganizationService"] {
+    for expected in gateway::SERVICE_NAMES {
         assert!(
             names.iter().any(|n| n == expected),
             "v1alpha lists {expected}: {names:?}"
@@ -760,6 +812,7 @@ async fn the_auth_seam_carries_the_caller_to_the_journal_and_the_authorizer() {
         .tenant
         .unwrap();
     let events = node.events().await;
+    let after_creation = events.len();
     assert_eq!(events[0].metadata.actor.subject, "alice");
     assert_eq!(events[0].metadata.actor.credential_kind, "test");
     assert_eq!(
@@ -804,5 +857,9 @@ async fn the_auth_seam_carries_the_caller_to_the_journal_and_the_authorizer() {
     assert_eq!(err.code(), Code::PermissionDenied);
     let last = node.events().await.pop().unwrap();
     assert_eq!(last.metadata.actor.subject, "member");
-    assert_eq!(node.events().await.len(), 2, "refused calls wrote nothing");
+    assert_eq!(
+        node.events().await.len(),
+        after_creation + 1,
+        "refused calls wrote nothing"
+    );
 }

@@ -1,7 +1,10 @@
 //! Bad input never reaches the journal: every malformed, oversized or unknown-target request
 //! is refused with INVALID_ARGUMENT (naming the right field) or NOT_FOUND, and the journal is
-//! exactly the same afterwards. Also: with authentication unconfigured, every RPC is
-//! UNAUTHENTICATED and nothing is written. Needs `ENTITY_TEST_DATABASE_URL`.
+//! exactly the same afterwards. Also: with authentication unconfigured, every RPC of every
+//! service is UNAUTHENTICATED and nothing is written. Needs `ENTITY_TEST_DATABASE_URL`.
+//!
+//! The case tables of the newer services live in `grpc_invalid_input/`; the list of every RPC
+//! in `grpc_invalid_input/every_rpc.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -13,7 +16,7 @@ use std::{future::Future, pin::Pin};
 use chrono::Utc;
 use entity_proto::v1 as pb;
 use gateway::AuthMode;
-use grpc_support::{Clients, PgNode, create_org, create_tenant, violation_fields};
+use grpc_support::{Clients, PgNode, create_org, create_tenant, invite, violation_fields};
 use tonic::{Code, Status};
 
 type Call = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
@@ -62,7 +65,77 @@ macro_rules! call {
     }};
 }
 
-fn cases(c: &Clients, tenant: &str, org: &str) -> Vec<Case> {
+#[path = "grpc_invalid_input/every_rpc.rs"]
+mod every_rpc;
+#[path = "grpc_invalid_input/role_access.rs"]
+mod role_access;
+#[path = "grpc_invalid_input/team.rs"]
+mod team;
+#[path = "grpc_invalid_input/user.rs"]
+mod user;
+
+/// Live entities of one gold tenant that the cases aim at.
+struct Fixtures {
+    tenant: String,
+    org: String,
+    team: String,
+    user: String,
+    role: String,
+}
+
+impl Fixtures {
+    async fn create(c: &mut Clients) -> Fixtures {
+        let (tenant, _) = create_tenant(c, pb::Plan::Gold).await;
+        let org = create_org(c, &tenant.id, "Sales", "").await;
+        let team = c
+            .teams
+            .create_team(pb::CreateTeamRequest {
+                tenant_id: tenant.id.clone(),
+                organization_id: org.id.clone(),
+                name: "Core".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .team
+            .unwrap();
+        let user = invite(c, &tenant.id, "ivy@example.com", &org.id, vec![])
+            .await
+            .user
+            .unwrap();
+        let role = c
+            .roles
+            .define_role(pb::DefineRoleRequest {
+                tenant_id: tenant.id.clone(),
+                name: "approver".into(),
+                permissions: vec!["invoice:approve".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .role
+            .unwrap();
+        Fixtures {
+            tenant: tenant.id,
+            org: org.id,
+            team: team.id,
+            user: user.id,
+            role: role.id,
+        }
+    }
+}
+
+fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
+    let mut all = tenant_and_organization_cases(c, &f.tenant, &f.org);
+    all.extend(team::cases(c, f));
+    all.extend(user::cases(c, f));
+    all.extend(role_access::cases(c, f));
+    all
+}
+
+fn tenant_and_organization_cases(c: &Clients, tenant: &str, org: &str) -> Vec<Case> {
     let unknown = uuid::Uuid::now_v7().to_string();
     let t = tenant.to_owned();
     let o = org.to_owned();
@@ -70,6 +143,7 @@ fn cases(c: &Clients, tenant: &str, org: &str) -> Vec<Case> {
         name: name.into(),
         slug: slug.into(),
         kind: pb::TenantKind::Business as i32,
+        owner_email: "owner@example.com".into(),
         ..Default::default()
     };
     let huge = "x".repeat(10_000);
@@ -132,6 +206,30 @@ fn cases(c: &Clients, tenant: &str, org: &str) -> Vec<Case> {
                 }
             ),
             expect: Expect::Invalid(&["options.request_id", "options.expected_version"]),
+        },
+        Case {
+            label: "create tenant: no owner email",
+            call: call!(
+                c.tenants,
+                create_tenant,
+                pb::CreateTenantRequest {
+                    owner_email: String::new(),
+                    ..create("Acme", "valid-slug-7")
+                }
+            ),
+            expect: Expect::Invalid(&["owner_email"]),
+        },
+        Case {
+            label: "create tenant: malformed owner email",
+            call: call!(
+                c.tenants,
+                create_tenant,
+                pb::CreateTenantRequest {
+                    owner_email: "owner at example".into(),
+                    ..create("Acme", "valid-slug-8")
+                }
+            ),
+            expect: Expect::Invalid(&["owner_email"]),
         },
         Case {
             label: "create tenant: 2 MiB request",
@@ -518,12 +616,11 @@ fn cases(c: &Clients, tenant: &str, org: &str) -> Vec<Case> {
 async fn bad_input_is_refused_and_never_reaches_the_journal() {
     let node = PgNode::start(AuthMode::DevIdentity).await;
     let mut c = node.clients.clone();
-    let (tenant, _) = create_tenant(&mut c, pb::Plan::Gold).await;
-    let org = create_org(&mut c, &tenant.id, "Sales", "").await;
+    let fixtures = Fixtures::create(&mut c).await;
     let before = node.events().await;
 
     let mut failures = Vec::new();
-    for case in cases(&c, &tenant.id, &org.id) {
+    for case in cases(&c, &fixtures) {
         let outcome = case.call.await;
         match &outcome {
             Ok(()) => println!("{}: accepted", case.label),
@@ -560,186 +657,31 @@ async fn bad_input_is_refused_and_never_reaches_the_journal() {
     let got = c
         .tenants
         .get_tenant(pb::GetTenantRequest {
-            tenant_id: tenant.id.clone(),
+            tenant_id: fixtures.tenant.clone(),
             consistency_token: String::new(),
         })
         .await
-        .unwrap();
-    assert_eq!(got.into_inner().version, 1);
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.status, pb::TenantStatus::Active as i32);
 }
 
 #[tokio::test]
 async fn unconfigured_auth_refuses_every_rpc() {
     let node = PgNode::start(AuthMode::Unconfigured).await;
-    let c = node.clients.clone();
-    let t = uuid::Uuid::now_v7().to_string();
-    let calls: Vec<(&str, Call)> = vec![
-        (
-            "CreateTenant",
-            call!(
-                c.tenants,
-                create_tenant,
-                grpc_support::create_tenant_request("A", pb::Plan::Gold)
-            ),
-        ),
-        (
-            "GetTenant",
-            call!(
-                c.tenants,
-                get_tenant,
-                pb::GetTenantRequest {
-                    tenant_id: t.clone(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "ListTenants",
-            call!(c.tenants, list_tenants, pb::ListTenantsRequest::default()),
-        ),
-        (
-            "UpdateTenant",
-            call!(
-                c.tenants,
-                update_tenant,
-                pb::UpdateTenantRequest {
-                    tenant_id: t.clone(),
-                    update_mask: mask(&["name"]),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "ChangePlan",
-            call!(
-                c.tenants,
-                change_plan,
-                pb::ChangePlanRequest {
-                    tenant_id: t.clone(),
-                    plan: 2,
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "SuspendTenant",
-            call!(
-                c.tenants,
-                suspend_tenant,
-                pb::SuspendTenantRequest {
-                    tenant_id: t.clone(),
-                    reason: "r".into(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "ReactivateTenant",
-            call!(
-                c.tenants,
-                reactivate_tenant,
-                pb::ReactivateTenantRequest {
-                    tenant_id: t.clone(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "DeactivateTenant",
-            call!(
-                c.tenants,
-                deactivate_tenant,
-                pb::DeactivateTenantRequest {
-                    tenant_id: t.clone(),
-                    grace_period_ends_at: ts(Utc::now() + chrono::Duration::days(3)),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "DeleteTenant",
-            call!(
-                c.tenants,
-                delete_tenant,
-                pb::DeleteTenantRequest {
-                    tenant_id: t.clone(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "CreateOrganization",
-            call!(
-                c.orgs,
-                create_organization,
-                pb::CreateOrganizationRequest {
-                    tenant_id: t.clone(),
-                    name: "N".into(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "GetOrganization",
-            call!(
-                c.orgs,
-                get_organization,
-                pb::GetOrganizationRequest {
-                    tenant_id: t.clone(),
-                    organization_id: t.clone(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "ListOrganizations",
-            call!(
-                c.orgs,
-                list_organizations,
-                pb::ListOrganizationsRequest {
-                    tenant_id: t.clone(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "UpdateOrganization",
-            call!(
-                c.orgs,
-                update_organization,
-                pb::UpdateOrganizationRequest {
-                    tenant_id: t.clone(),
-                    organization_id: t.clone(),
-                    update_mask: mask(&["name"]),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "MoveOrganization",
-            call!(
-                c.orgs,
-                move_organization,
-                pb::MoveOrganizationRequest {
-                    tenant_id: t.clone(),
-                    organization_id: t.clone(),
-                    ..Default::default()
-                }
-            ),
-        ),
-        (
-            "DeleteOrganization",
-            call!(
-                c.orgs,
-                delete_organization,
-                pb::DeleteOrganizationRequest {
-                    tenant_id: t.clone(),
-                    organization_id: t.clone(),
-                    ..Default::default()
-                }
-            ),
-        ),
-    ];
+    let calls = every_rpc::calls(&node.clients);
+
+    // the list covers exactly the RPCs of the compiled contract
+    let mut called: Vec<String> = calls.iter().map(|(name, _)| name.to_string()).collect();
+    let mut contract: Vec<String> = entity_proto::rpc_methods()
+        .unwrap()
+        .into_iter()
+        .map(|(service, method)| format!("{}/{method}", service.trim_start_matches("entity.v1.")))
+        .collect();
+    called.sort();
+    contract.sort();
+    assert_eq!(called, contract, "every RPC of every service is called");
+
     for (rpc, call) in calls {
         let err = call.await.expect_err(rpc);
         assert_eq!(err.code(), Code::Unauthenticated, "{rpc}: {err:?}");

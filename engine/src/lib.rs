@@ -9,6 +9,7 @@ pub mod domain;
 mod error;
 pub mod journal;
 pub mod runtime;
+pub mod secrets;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 

@@ -2,7 +2,8 @@
 //! the authentication seam, the one error mapping, the `entityd` node binary and the
 //! `entityctl` command-line client.
 //!
-//! - [`spawn_server`] / [`serve`]: run the API (health and reflection included) on an engine.
+//! - [`spawn_server`] / [`serve`]: run the API (tenants, organizations, teams, users, roles,
+//!   permission checks; health and reflection included) on an engine.
 //! - [`AuthMode`], [`Caller`], [`Authenticator`], [`Authorizer`]: who may call (see [`auth`]).
 //! - [`status`]: how engine errors become `tonic::Status` with `google.rpc` details.
 //! - [`entityd_main`], [`entityctl_main`]: the binaries' entry points.
@@ -14,7 +15,7 @@ mod cli;
 mod config;
 mod convert;
 mod error;
-mod page_token;
+mod paging;
 mod server;
 mod services;
 pub mod status;

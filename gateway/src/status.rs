@@ -4,9 +4,10 @@
 //! | error | code | reason |
 //! |---|---|---|
 //! | `DomainError::Invalid`, gateway-side violations | INVALID_ARGUMENT | `INVALID_ARGUMENT` |
-//! | `NotFound` | NOT_FOUND | `NOT_FOUND` |
+//! | `NotFound` (tenant, organization, team, user, role, invitation) | NOT_FOUND | `NOT_FOUND` |
 //! | `AlreadyExists` | ALREADY_EXISTS | `ALREADY_EXISTS` |
-//! | cycle, depth, plan limit, suspended, deactivated, deleted, invalid state | FAILED_PRECONDITION | `err.reason()` |
+//! | cycle, depth, plan limit (`organizations`, `teams`, `invitations_per_month`), suspended, deactivated, deleted | FAILED_PRECONDITION | `err.reason()` |
+//! | invalid state (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_NOT_PENDING`, `INVITATION_ALREADY_ACCEPTED`, `USER_NOT_ACTIVE`, `USER_NOT_ELIGIBLE`, `USER_ERASED`, `HAS_CHILDREN`, …) | FAILED_PRECONDITION | the domain's reason |
 //! | `VersionMismatch` | ABORTED | `VERSION_MISMATCH` |
 //! | `RequestIdReused` | INVALID_ARGUMENT | `REQUEST_ID_REUSED` |
 //! | `Overloaded` | RESOURCE_EXHAUSTED (+ RetryInfo) | `OVERLOADED` |
@@ -14,13 +15,14 @@
 //! | anything else | INTERNAL (detail only in the log) | `INTERNAL` |
 //!
 //! The auth seam's refusals (UNAUTHENTICATED, PERMISSION_DENIED with `TENANT_MISMATCH`) are
-//! built with [`refusal`].
+//! built with [`refusal`]; an invitation token that is not ours at all gets the same answer as
+//! an unknown invitation ([`invitation_not_found`]).
 
 use std::{collections::HashMap, time::Duration};
 
 use engine::{
     EngineError,
-    domain::{DomainError, FieldViolation},
+    domain::{DomainError, FieldViolation, ResourceKind},
     journal::JournalError,
 };
 use tonic::{Code, Status};
@@ -50,6 +52,15 @@ pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
         format!("invalid argument: {message}"),
         details,
     )
+}
+
+/// NOT_FOUND for an invitation token the gateway cannot even read: the same answer as for an
+/// unknown, outdated or wrong token, and nothing more (no id, no hint at the format).
+pub fn invitation_not_found() -> Status {
+    let resource = ResourceKind::Invitation.as_str();
+    let mut details = error_info("NOT_FOUND", [("resource", resource.to_owned())]);
+    details.set_resource_info(resource, "", "", "not found");
+    Status::with_error_details(Code::NotFound, "invitation not found", details)
 }
 
 /// A refusal that is not an engine error (authentication, authorization), with its
@@ -210,7 +221,7 @@ fn error_info<const N: usize>(reason: &str, metadata: [(&'static str, String); N
 
 #[cfg(test)]
 mod tests {
-    use engine::domain::{Plan, ResourceKind};
+    use engine::domain::Plan;
 
     use super::*;
 
@@ -264,6 +275,39 @@ mod tests {
     }
 
     #[test]
+    fn every_resource_kind_is_named() {
+        for (resource, name) in [
+            (ResourceKind::Team, "team"),
+            (ResourceKind::User, "user"),
+            (ResourceKind::Role, "role"),
+            (ResourceKind::Invitation, "invitation"),
+        ] {
+            let s = from_domain_error(
+                DomainError::NotFound {
+                    resource,
+                    id: "x".into(),
+                },
+                "",
+            );
+            assert_eq!(s.code(), Code::NotFound);
+            assert_eq!(
+                s.get_details_error_info().unwrap().metadata["resource"],
+                name
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_invitation_tokens_reveal_nothing() {
+        let s = invitation_not_found();
+        assert_eq!(s.code(), Code::NotFound);
+        let info = s.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "NOT_FOUND");
+        assert_eq!(info.metadata["resource"], "invitation");
+        assert!(!info.metadata.contains_key("id"));
+    }
+
+    #[test]
     fn already_exists() {
         let s = from_domain_error(
             DomainError::AlreadyExists {
@@ -302,10 +346,52 @@ mod tests {
                 "HAS_CHILDREN",
             ),
         ];
+        let cases = cases.into_iter().chain(
+            [
+                "INVITATION_EXPIRED",
+                "INVITATION_REVOKED",
+                "INVITATION_NOT_PENDING",
+                "INVITATION_ALREADY_ACCEPTED",
+                "USER_NOT_ACTIVE",
+                "USER_NOT_ELIGIBLE",
+                "USER_ERASED",
+            ]
+            .map(|reason| {
+                (
+                    DomainError::InvalidState {
+                        reason,
+                        message: reason.to_lowercase(),
+                    },
+                    reason,
+                )
+            }),
+        );
         for (err, expected) in cases {
             let s = from_domain_error(err, "");
             assert_eq!(s.code(), Code::FailedPrecondition, "{expected}");
             assert_eq!(reason(&s), expected);
+        }
+    }
+
+    #[test]
+    fn team_and_invitation_limits_are_named() {
+        for (limit, plan, allowed) in [
+            ("teams", Plan::Bronze, "0"),
+            ("invitations_per_month", Plan::Silver, "100"),
+        ] {
+            let s = from_domain_error(
+                DomainError::PlanLimitExceeded {
+                    limit,
+                    plan,
+                    allowed: allowed.parse().unwrap(),
+                },
+                "",
+            );
+            assert_eq!(s.code(), Code::FailedPrecondition);
+            let info = s.get_details_error_info().unwrap();
+            assert_eq!(info.reason, "PLAN_LIMIT_EXCEEDED");
+            assert_eq!(info.metadata["limit"], limit);
+            assert_eq!(info.metadata["allowed"], allowed);
         }
     }
 

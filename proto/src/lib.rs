@@ -12,3 +12,28 @@ pub mod v1 {
 
 /// Encoded `FileDescriptorSet` of every `entity.v1` file, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("entity_v1_descriptor");
+
+/// Every RPC of `entity.v1` as `(service, method)`, e.g.
+/// `("entity.v1.TenantService", "CreateTenant")`, in declaration order, read from
+/// [`FILE_DESCRIPTOR_SET`] (so a list that must cover every RPC can be checked against it).
+///
+/// # Errors
+/// When the embedded descriptor set does not decode (a build defect).
+pub fn rpc_methods() -> Result<Vec<(String, String)>, prost::DecodeError> {
+    use prost::Message;
+
+    let set = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET)?;
+    Ok(set
+        .file
+        .iter()
+        .filter(|f| f.package() == "entity.v1")
+        .flat_map(|f| {
+            f.service.iter().flat_map(|s| {
+                let service = format!("entity.v1.{}", s.name());
+                s.method
+                    .iter()
+                    .map(move |m| (service.clone(), m.name().to_owned()))
+            })
+        })
+        .collect())
+}

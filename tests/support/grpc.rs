@@ -13,8 +13,10 @@ use engine::{
     testing::TestDatabase,
 };
 use entity_proto::v1::{
-    self as pb, organization_service_client::OrganizationServiceClient,
-    tenant_service_client::TenantServiceClient,
+    self as pb, access_service_client::AccessServiceClient,
+    organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
+    team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
+    user_service_client::UserServiceClient,
 };
 use gateway::{AuthMode, RunningServer};
 use tokio::{
@@ -24,11 +26,15 @@ use tokio::{
 use tonic::{Status, transport::Channel};
 use tonic_types::StatusExt;
 
-/// Clients of both services on one channel.
+/// Clients of every service on one channel.
 #[derive(Clone)]
 pub struct Clients {
     pub tenants: TenantServiceClient<Channel>,
     pub orgs: OrganizationServiceClient<Channel>,
+    pub teams: TeamServiceClient<Channel>,
+    pub users: UserServiceClient<Channel>,
+    pub roles: RoleServiceClient<Channel>,
+    pub access: AccessServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -46,6 +52,10 @@ impl Clients {
                     return Clients {
                         tenants: TenantServiceClient::new(channel.clone()),
                         orgs: OrganizationServiceClient::new(channel.clone()),
+                        teams: TeamServiceClient::new(channel.clone()),
+                        users: UserServiceClient::new(channel.clone()),
+                        roles: RoleServiceClient::new(channel.clone()),
+                        access: AccessServiceClient::new(channel.clone()),
                         channel,
                     };
                 }
@@ -146,11 +156,13 @@ pub fn slug(prefix: &str) -> String {
     )
 }
 
-/// A CreateTenant request for a business tenant on `plan`.
+/// A CreateTenant request for a business tenant on `plan`, owned by `owner@<slug>.test`.
 pub fn create_tenant_request(name: &str, plan: pb::Plan) -> pb::CreateTenantRequest {
+    let slug = slug("t");
     pb::CreateTenantRequest {
         name: name.to_owned(),
-        slug: slug("t"),
+        owner_email: format!("owner@{slug}.test"),
+        slug,
         kind: pb::TenantKind::Business as i32,
         plan: plan as i32,
         ..Default::default()
@@ -159,13 +171,94 @@ pub fn create_tenant_request(name: &str, plan: pb::Plan) -> pb::CreateTenantRequ
 
 /// Creates a tenant and returns it with its write result.
 pub async fn create_tenant(clients: &mut Clients, plan: pb::Plan) -> (pb::Tenant, pb::WriteResult) {
-    let r = clients
+    let r = create_tenant_answer(clients, plan).await;
+    (r.tenant.unwrap(), r.result.unwrap())
+}
+
+/// Creates a tenant and returns the whole answer (with the owner's invitation token).
+pub async fn create_tenant_answer(clients: &mut Clients, plan: pb::Plan) -> pb::TenantResponse {
+    clients
         .tenants
         .create_tenant(create_tenant_request("Acme", plan))
         .await
         .expect("create tenant")
-        .into_inner();
-    (r.tenant.unwrap(), r.result.unwrap())
+        .into_inner()
+}
+
+/// Invites a user with `roles` (into `org` unless empty) and returns the answer.
+pub async fn invite(
+    clients: &mut Clients,
+    tenant_id: &str,
+    email: &str,
+    org: &str,
+    roles: Vec<pb::RoleAssignment>,
+) -> pb::UserResponse {
+    clients
+        .users
+        .invite_user(pb::InviteUserRequest {
+            tenant_id: tenant_id.to_owned(),
+            email: email.to_owned(),
+            organization_id: org.to_owned(),
+            roles,
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|s| panic!("invite {email}: {s:?}"))
+        .into_inner()
+}
+
+/// Accepts an invitation and returns the (now active) user.
+pub async fn accept(clients: &mut Clients, tenant_id: &str, token: &str) -> pb::User {
+    clients
+        .users
+        .accept_invitation(pb::AcceptInvitationRequest {
+            tenant_id: tenant_id.to_owned(),
+            token: token.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|s| panic!("accept: {s:?}"))
+        .into_inner()
+        .user
+        .unwrap()
+}
+
+/// A scope message.
+pub fn scope(kind: pb::ScopeKind, id: &str) -> Option<pb::Scope> {
+    Some(pb::Scope {
+        kind: kind as i32,
+        id: id.to_owned(),
+    })
+}
+
+/// A role assignment at the tenant (`scope` None) or at an organization or team.
+pub fn role_at(role: &str, scope: Option<pb::Scope>) -> pb::RoleAssignment {
+    pb::RoleAssignment {
+        role: role.to_owned(),
+        scope,
+    }
+}
+
+/// CheckPermission for `user` at `scope`.
+pub async fn check(
+    clients: &mut Clients,
+    tenant_id: &str,
+    user_id: &str,
+    permission: &str,
+    scope: Option<pb::Scope>,
+) -> pb::CheckPermissionResponse {
+    clients
+        .access
+        .check_permission(pb::CheckPermissionRequest {
+            tenant_id: tenant_id.to_owned(),
+            user_id: user_id.to_owned(),
+            permission: permission.to_owned(),
+            scope,
+            consistency_token: String::new(),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("check {permission}: {s:?}"))
+        .into_inner()
 }
 
 /// Creates an organization and returns it.

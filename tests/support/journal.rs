@@ -47,6 +47,7 @@ pub fn full_metadata(request_id: &str) -> EventMetadata {
         },
         request_id: Some(request_id.into()),
         request_hash: Some("ab12".repeat(16)),
+        request_target: Some(StreamId::new(StreamKind::Tenant, Uuid::now_v7())),
         correlation_id: Some(request_id.into()),
         causation_id: Some("cmd-1".into()),
         trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),

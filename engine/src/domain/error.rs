@@ -30,6 +30,14 @@ pub enum ResourceKind {
     Tenant,
     /// An organization.
     Organization,
+    /// A team.
+    Team,
+    /// A user.
+    User,
+    /// A role (built-in or custom).
+    Role,
+    /// A pending invitation.
+    Invitation,
 }
 
 impl ResourceKind {
@@ -38,6 +46,10 @@ impl ResourceKind {
         match self {
             ResourceKind::Tenant => "tenant",
             ResourceKind::Organization => "organization",
+            ResourceKind::Team => "team",
+            ResourceKind::User => "user",
+            ResourceKind::Role => "role",
+            ResourceKind::Invitation => "invitation",
         }
     }
 }

@@ -55,3 +55,15 @@ entity_id!(
     /// Identifies an organization inside a tenant.
     OrganizationId
 );
+entity_id!(
+    /// Identifies a team inside a tenant.
+    TeamId
+);
+entity_id!(
+    /// Identifies a user (a person's account inside one tenant).
+    UserId
+);
+entity_id!(
+    /// Identifies a custom role of a tenant.
+    RoleId
+);

@@ -4,30 +4,45 @@
 //! Use [`TenantScope::decide`] to turn a command into events (or a typed [`DomainError`]) and
 //! [`TenantScope::apply`] to fold events into state.
 
+mod access;
 mod context;
 mod error;
 mod ids;
 mod organization;
+mod role;
 mod stream;
+mod team;
 mod tenant;
 mod tenant_scope;
+mod user;
 pub mod validation;
 
 #[cfg(test)]
 mod tests;
 
+pub use access::{
+    Assignment, BuiltinRole, Decision, EffectivePermission, Grants, PermissionPattern,
+    PermissionSyntaxError, Scope,
+};
 pub use context::Context;
 pub use error::{DomainError, FieldViolation, ResourceKind};
-pub use ids::{OrganizationId, TenantId};
+pub use ids::{OrganizationId, RoleId, TeamId, TenantId, UserId};
 pub use organization::{
     MAX_DEPTH, Organization, OrganizationCommand, OrganizationEvent, OrganizationStatus,
 };
+pub use role::{RoleCommand, RoleDefinition, RoleEvent, RoleStatus};
 pub use stream::{StreamId, StreamKind};
+pub use team::{Team, TeamCommand, TeamEvent, TeamRole, TeamStatus};
 pub use tenant::{
-    Address, BusinessProfile, CreateTenant, DeactivationFeedback, Plan, PlanLimits, Tenant,
-    TenantCommand, TenantEvent, TenantKind, TenantSettings, TenantStatus, UpdateTenant,
+    Address, BusinessProfile, CreateTenant, DeactivationFeedback, Onboarding, OnboardingPlan, Plan,
+    PlanLimits, Tenant, TenantCommand, TenantEvent, TenantKind, TenantSettings, TenantStatus,
+    UpdateTenant,
 };
 pub use tenant_scope::{
-    Effect, GRACE_PERIOD_TIMER, TENANT_SLUG_NAMESPACE, TenantScope, TenantScopeCommand,
-    TenantScopeEvent,
+    DEFAULT_ORGANIZATION_NAME, Effect, GRACE_PERIOD_TIMER, INVITATION_TIMER_PREFIX, OnboardingStep,
+    TENANT_SLUG_NAMESPACE, TenantScope, TenantScopeCommand, TenantScopeEvent, invitation_timer,
+};
+pub use user::{
+    DEFAULT_INVITATION_DAYS, INVITATION_DAYS, Invitation, InvitationState, User, UserCommand,
+    UserEvent, UserStatus,
 };

@@ -13,6 +13,12 @@ pub enum StreamKind {
     Tenant,
     /// An organization's stream.
     Organization,
+    /// A team's stream.
+    Team,
+    /// A user's stream.
+    User,
+    /// A custom role's stream.
+    Role,
 }
 
 impl StreamKind {
@@ -21,6 +27,9 @@ impl StreamKind {
         match self {
             StreamKind::Tenant => "tenant",
             StreamKind::Organization => "organization",
+            StreamKind::Team => "team",
+            StreamKind::User => "user",
+            StreamKind::Role => "role",
         }
     }
 
@@ -29,6 +38,9 @@ impl StreamKind {
         match s {
             "tenant" => Some(StreamKind::Tenant),
             "organization" => Some(StreamKind::Organization),
+            "team" => Some(StreamKind::Team),
+            "user" => Some(StreamKind::User),
+            "role" => Some(StreamKind::Role),
             _ => None,
         }
     }

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::TenantId;
+use super::ids::{OrganizationId, TenantId, UserId};
 
 /// Commercial plan; decides the entitlements of SPEC §3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -152,6 +152,26 @@ pub struct DeactivationFeedback {
     pub requested_by: String,
 }
 
+/// What onboarding creates, fixed at CreateTenant (ids chosen by the gateway).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnboardingPlan {
+    /// Id of the default organization.
+    pub default_organization_id: OrganizationId,
+    /// Id of the owner's user.
+    pub owner_user_id: UserId,
+    /// The owner's email (invited with `tenant-owner`).
+    pub owner_email: String,
+}
+
+/// A tenant's onboarding saga.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Onboarding {
+    /// What it creates.
+    pub plan: OnboardingPlan,
+    /// Whether OnboardingCompleted was recorded.
+    pub completed: bool,
+}
+
 /// A tenant's current state, as rebuilt from its events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -179,6 +199,8 @@ pub struct Tenant {
     pub grace_period_ends_at: Option<DateTime<Utc>>,
     /// Feedback given with the last deactivation.
     pub deactivation_feedback: Option<DeactivationFeedback>,
+    /// The onboarding saga (from OnboardingStarted).
+    pub onboarding: Option<Onboarding>,
     /// Event sequence number of the tenant stream.
     pub version: i64,
     /// Creation time.
@@ -206,6 +228,8 @@ pub struct CreateTenant {
     pub products: Vec<String>,
     /// Business profile.
     pub business_profile: Option<BusinessProfile>,
+    /// The default organization and the owner to invite (the onboarding saga).
+    pub onboarding: OnboardingPlan,
 }
 
 /// UpdateTenant: `Some` fields change (the field mask, resolved by the gateway).
@@ -251,6 +275,8 @@ pub enum TenantCommand {
     Delete,
     /// Issued by the engine's timer: delete if the grace period has ended; otherwise nothing.
     ExpireGracePeriod,
+    /// Issued by the runtime when the onboarding saga's other steps are done.
+    CompleteOnboarding,
 }
 
 /// Events of the tenant stream.
@@ -308,6 +334,13 @@ pub enum TenantEvent {
         /// Feedback.
         feedback: DeactivationFeedback,
     },
+    /// The onboarding saga started (recorded with TenantCreated).
+    OnboardingStarted {
+        /// What it creates.
+        plan: OnboardingPlan,
+    },
+    /// The onboarding saga finished.
+    OnboardingCompleted,
     /// The tenant was deleted.
     TenantDeleted {
         /// True when the engine deleted it because its grace period ended.
@@ -326,6 +359,8 @@ impl TenantEvent {
             TenantEvent::TenantReactivated => "TenantReactivated",
             TenantEvent::TenantDeactivated { .. } => "TenantDeactivated",
             TenantEvent::TenantDeleted { .. } => "TenantDeleted",
+            TenantEvent::OnboardingStarted { .. } => "OnboardingStarted",
+            TenantEvent::OnboardingCompleted => "OnboardingCompleted",
         }
     }
 }

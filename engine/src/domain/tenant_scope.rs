@@ -1,15 +1,26 @@
-//! The tenant scope: one tenant with its organizations, decided as one unit.
+//! The tenant scope: one tenant with its organizations, teams, users and custom roles, decided
+//! as one unit.
 //!
-//! Every organization rule is tenant-wide (sibling-name uniqueness, forest shape and depth,
-//! the plan's organization count, the tenant's lifecycle gate), so one serialization point
-//! decides them all: the tenant's actor holds this state. Each entity still has its own
-//! event stream and version; a command may emit events on several streams (a cascade delete),
-//! which the journal appends in one transaction.
+//! Every rule here is tenant-wide (sibling-name uniqueness, forest shape and depth, the plan's
+//! organization count, team entitlement and invitation quota, email uniqueness, assignments
+//! whose roles and scopes must exist in the same tenant, the tenant's lifecycle gate), so one
+//! serialization point decides them all: the tenant's actor holds this state. Each entity
+//! still has its own event stream and version; a command may emit events on several streams
+//! (a cascade delete, an invitation with roles, a role deletion revoking its assignments),
+//! which the journal appends in one transaction; the target's stream is always the last.
+//!
+//! Layout: `*_decisions` decide one entity kind each, `evolve` folds events, `tree` answers
+//! questions about the organization forest, `permissions` evaluates assignments
+//! (CheckPermission, ListEffectivePermissions) and the onboarding saga's next step.
 
 mod evolve;
 mod organization_decisions;
+mod permissions;
+mod role_decisions;
+mod team_decisions;
 mod tenant_decisions;
 mod tree;
+mod user_decisions;
 
 use std::collections::BTreeMap;
 
@@ -17,12 +28,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    access::{Decision, EffectivePermission, Grants, PermissionPattern, Scope},
     context::Context,
     error::DomainError,
-    ids::{OrganizationId, TenantId},
+    ids::{OrganizationId, RoleId, TeamId, TenantId, UserId},
     organization::{Organization, OrganizationCommand, OrganizationEvent},
+    role::{RoleCommand, RoleDefinition, RoleEvent},
     stream::{StreamId, StreamKind},
+    team::{Team, TeamCommand, TeamEvent},
     tenant::{Tenant, TenantCommand, TenantEvent},
+    user::{User, UserCommand, UserEvent},
 };
 
 /// A command addressed to a tenant scope.
@@ -36,6 +51,12 @@ pub enum TenantScopeCommand {
     Tenant(TenantCommand),
     /// About one of its organizations.
     Organization(OrganizationCommand),
+    /// About one of its teams.
+    Team(TeamCommand),
+    /// About one of its users.
+    User(UserCommand),
+    /// About one of its custom roles.
+    Role(RoleCommand),
 }
 
 impl TenantScopeCommand {
@@ -46,11 +67,15 @@ impl TenantScopeCommand {
             TenantScopeCommand::Organization(c) => {
                 StreamId::new(StreamKind::Organization, c.target().0)
             }
+            TenantScopeCommand::Team(c) => StreamId::new(StreamKind::Team, c.target().0),
+            TenantScopeCommand::User(c) => StreamId::new(StreamKind::User, c.target().0),
+            TenantScopeCommand::Role(c) => StreamId::new(StreamKind::Role, c.target().0),
         }
     }
 }
 
-/// An event of a tenant scope (on the tenant's stream or an organization's).
+/// An event of a tenant scope (on the tenant's stream, or an organization's, team's, user's or
+/// custom role's).
 #[allow(
     clippy::large_enum_variant,
     reason = "built once per request and moved, never stored in bulk; boxing would change the public type"
@@ -62,6 +87,12 @@ pub enum TenantScopeEvent {
     Tenant(TenantEvent),
     /// On an organization stream.
     Organization(OrganizationEvent),
+    /// On a team stream.
+    Team(TeamEvent),
+    /// On a user stream.
+    User(UserEvent),
+    /// On a role stream.
+    Role(RoleEvent),
 }
 
 /// Side effects the runtime carries out atomically with the events that imply them.
@@ -76,17 +107,43 @@ pub enum Effect {
     },
     /// Schedule (or move) the tenant's timer of this kind.
     SetTimer {
-        /// Timer kind, e.g. `grace-period`.
-        kind: &'static str,
+        /// Timer kind, e.g. `grace-period` or `invitation/<user id>`.
+        kind: String,
         /// When it fires.
         due_at: DateTime<Utc>,
     },
     /// Cancel the tenant's timer of this kind.
     ClearTimer {
         /// Timer kind.
-        kind: &'static str,
+        kind: String,
     },
 }
+
+/// The next step of a tenant's onboarding saga, as the runtime must carry it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnboardingStep {
+    /// Create the default organization (named [`DEFAULT_ORGANIZATION_NAME`], a root).
+    CreateDefaultOrganization {
+        /// Its id (chosen at CreateTenant).
+        id: OrganizationId,
+    },
+    /// Invite the owner into the default organization with `tenant-owner` at tenant scope.
+    InviteOwner {
+        /// The owner's user id (chosen at CreateTenant).
+        user_id: UserId,
+        /// The owner's email.
+        email: String,
+        /// The default organization.
+        organization_id: OrganizationId,
+    },
+    /// Record that onboarding is complete.
+    Complete,
+}
+
+/// Name of the organization every tenant starts with.
+pub const DEFAULT_ORGANIZATION_NAME: &str = "Default";
+/// Prefix of the timer kind that expires a user's invitation: `invitation/<user id>`.
+pub const INVITATION_TIMER_PREFIX: &str = "invitation/";
 
 /// Timer kind that deletes a deactivated tenant when its grace period ends.
 pub const GRACE_PERIOD_TIMER: &str = "grace-period";
@@ -101,6 +158,9 @@ impl TenantScopeEvent {
             TenantScopeEvent::Organization(e) => {
                 StreamId::new(StreamKind::Organization, e.organization_id().0)
             }
+            TenantScopeEvent::Team(e) => StreamId::new(StreamKind::Team, e.team_id().0),
+            TenantScopeEvent::User(e) => StreamId::new(StreamKind::User, e.user_id().0),
+            TenantScopeEvent::Role(e) => StreamId::new(StreamKind::Role, e.role_id().0),
         }
     }
 
@@ -109,6 +169,9 @@ impl TenantScopeEvent {
         match self {
             TenantScopeEvent::Tenant(e) => e.event_type(),
             TenantScopeEvent::Organization(e) => e.event_type(),
+            TenantScopeEvent::Team(e) => e.event_type(),
+            TenantScopeEvent::User(e) => e.event_type(),
+            TenantScopeEvent::Role(e) => e.event_type(),
         }
     }
 
@@ -126,6 +189,9 @@ impl TenantScopeEvent {
             StreamKind::Organization => {
                 serde_json::from_value(payload).map(TenantScopeEvent::Organization)
             }
+            StreamKind::Team => serde_json::from_value(payload).map(TenantScopeEvent::Team),
+            StreamKind::User => serde_json::from_value(payload).map(TenantScopeEvent::User),
+            StreamKind::Role => serde_json::from_value(payload).map(TenantScopeEvent::Role),
         }
     }
 
@@ -142,26 +208,52 @@ impl TenantScopeEvent {
                 grace_period_ends_at,
                 ..
             }) => vec![Effect::SetTimer {
-                kind: GRACE_PERIOD_TIMER,
+                kind: GRACE_PERIOD_TIMER.to_owned(),
                 due_at: *grace_period_ends_at,
             }],
             TenantScopeEvent::Tenant(
                 TenantEvent::TenantReactivated | TenantEvent::TenantDeleted { .. },
             ) => vec![Effect::ClearTimer {
-                kind: GRACE_PERIOD_TIMER,
+                kind: GRACE_PERIOD_TIMER.to_owned(),
+            }],
+            TenantScopeEvent::User(
+                UserEvent::UserInvited { id, expires_at, .. }
+                | UserEvent::InvitationResent { id, expires_at, .. },
+            ) => vec![Effect::SetTimer {
+                kind: invitation_timer(*id),
+                due_at: *expires_at,
+            }],
+            TenantScopeEvent::User(
+                UserEvent::UserActivated { id, .. }
+                | UserEvent::InvitationRevoked { id }
+                | UserEvent::InvitationExpired { id },
+            ) => vec![Effect::ClearTimer {
+                kind: invitation_timer(*id),
             }],
             _ => Vec::new(),
         }
     }
 }
 
-/// State of one tenant scope: the tenant (once created) and all its organizations
-/// (deleted ones kept as tombstones).
+/// The timer kind that expires a user's invitation.
+pub fn invitation_timer(user_id: UserId) -> String {
+    format!("{INVITATION_TIMER_PREFIX}{user_id}")
+}
+
+/// State of one tenant scope: the tenant (once created), its organizations, teams, users and
+/// custom roles (deleted ones kept as tombstones), and the indexes tenant-wide rules need.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantScope {
     tenant_id: TenantId,
     tenant: Option<Tenant>,
     organizations: BTreeMap<OrganizationId, Organization>,
+    teams: BTreeMap<TeamId, Team>,
+    users: BTreeMap<UserId, User>,
+    roles: BTreeMap<RoleId, RoleDefinition>,
+    /// Lower-cased email → user (every user ever invited: emails are never reused).
+    users_by_email: BTreeMap<String, UserId>,
+    /// Invitations sent per calendar month (`yyyymm` → count), for the plan's quota.
+    invitations_sent: BTreeMap<u32, u32>,
 }
 
 impl TenantScope {
@@ -171,7 +263,94 @@ impl TenantScope {
             tenant_id,
             tenant: None,
             organizations: BTreeMap::new(),
+            teams: BTreeMap::new(),
+            users: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            users_by_email: BTreeMap::new(),
+            invitations_sent: BTreeMap::new(),
         }
+    }
+
+    /// A team, deleted ones included.
+    pub fn team(&self, id: TeamId) -> Option<&Team> {
+        self.teams.get(&id)
+    }
+
+    /// All teams, deleted ones included, by id.
+    pub fn teams(&self) -> impl Iterator<Item = &Team> {
+        self.teams.values()
+    }
+
+    /// A user, any status.
+    pub fn user(&self, id: UserId) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    /// All users, by id.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// The user holding an email (compared case-insensitively).
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.users_by_email
+            .get(&email.trim().to_lowercase())
+            .and_then(|id| self.users.get(id))
+    }
+
+    /// A custom role, deleted ones included.
+    pub fn role(&self, id: RoleId) -> Option<&RoleDefinition> {
+        self.roles.get(&id)
+    }
+
+    /// All custom roles, deleted ones included, by id.
+    pub fn roles(&self) -> impl Iterator<Item = &RoleDefinition> {
+        self.roles.values()
+    }
+
+    /// Invitations sent in a calendar month (`yyyymm`, e.g. 202611).
+    pub fn invitations_sent_in(&self, month: u32) -> u32 {
+        self.invitations_sent.get(&month).copied().unwrap_or(0)
+    }
+
+    /// What a role (built-in, or live custom role) grants, by name; `None` if no such role.
+    pub fn role_grants(&self, name: &str) -> Option<Grants> {
+        self.grants_of(name)
+    }
+
+    /// Answers "may `user` do `permission` at `scope`?" from the current state, naming the
+    /// assignment that allowed it. Only active users hold permissions.
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] for a wildcard `permission`; [`DomainError::NotFound`] for an
+    /// unknown user, or a scope that is not a live organization or team of this tenant.
+    pub fn check_permission(
+        &self,
+        user: UserId,
+        permission: &PermissionPattern,
+        scope: Scope,
+    ) -> Result<Decision, DomainError> {
+        self.evaluate_permission(user, permission, scope)
+    }
+
+    /// Every permission pattern the user holds that applies at `scope` (or, with `None`, every
+    /// assignment expanded), with the assignment granting it. Empty for users that are not
+    /// active.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for an unknown user or scope.
+    pub fn effective_permissions(
+        &self,
+        user: UserId,
+        scope: Option<Scope>,
+    ) -> Result<Vec<EffectivePermission>, DomainError> {
+        self.list_effective_permissions(user, scope)
+    }
+
+    /// The next step of the onboarding saga, or `None` when there is none (not started, or
+    /// complete). Deterministic: after a crash, the same state yields the same step.
+    pub fn next_onboarding_step(&self) -> Option<OnboardingStep> {
+        self.onboarding_step()
     }
 
     /// The scope's tenant id.
@@ -204,6 +383,9 @@ impl TenantScope {
                 .organizations
                 .get(&OrganizationId(stream.id))
                 .map_or(0, |o| o.version),
+            StreamKind::Team => self.teams.get(&TeamId(stream.id)).map_or(0, |t| t.version),
+            StreamKind::User => self.users.get(&UserId(stream.id)).map_or(0, |u| u.version),
+            StreamKind::Role => self.roles.get(&RoleId(stream.id)).map_or(0, |r| r.version),
             StreamKind::Tenant => 0,
         }
     }
@@ -216,8 +398,12 @@ impl TenantScope {
     /// Decides a command: the events it causes (empty when it changes nothing), or why not.
     ///
     /// Pure: the state is not touched, so a refusal changes nothing. Apply the returned events
-    /// in order with [`TenantScope::apply`]. A cascade delete returns one event per deleted
-    /// organization (deepest first, the target last), each on its own stream.
+    /// in order with [`TenantScope::apply`]. A cascade delete returns, for each deleted
+    /// organization (deepest first, the target last), its teams' deletions and then its own,
+    /// each on its own stream. CreateTenant returns TenantCreated and OnboardingStarted;
+    /// InviteUser returns UserInvited, then MembershipAdded and RoleAssigned events; DeleteRole
+    /// returns a RoleRevoked for every assignment of it, then RoleDeleted and
+    /// PermissionPolicyChanged.
     ///
     /// # Errors
     ///
@@ -225,13 +411,17 @@ impl TenantScope {
     /// 1. no tenant yet: [`DomainError::NotFound`] (tenant) for everything but CreateTenant;
     /// 2. the tenant's status gate: [`DomainError::TenantDeleted`],
     ///    [`DomainError::TenantSuspended`] or [`DomainError::TenantDeactivated`]
-    ///    (ExpireGracePeriod is never gated: it is a no-op wherever it does not apply);
+    ///    (ExpireGracePeriod and ExpireInvitation are never gated: they are no-ops wherever
+    ///    they do not apply; AcceptInvitation is gated like every other command);
     /// 3. input rules: one [`DomainError::Invalid`] listing every bad field (CreateTenant on an
     ///    existing tenant is [`DomainError::AlreadyExists`] whatever its input);
     /// 4. the command's state rules: [`DomainError::AlreadyExists`], [`DomainError::NotFound`]
-    ///    (organization), [`DomainError::HierarchyCycle`], [`DomainError::HierarchyTooDeep`],
-    ///    [`DomainError::PlanLimitExceeded`], [`DomainError::InvalidState`]
-    ///    (`TENANT_ALREADY_ACTIVE`, `GRACE_PERIOD_ENDED`, `HAS_CHILDREN`).
+    ///    (organization, team, user, role, invitation), [`DomainError::HierarchyCycle`],
+    ///    [`DomainError::HierarchyTooDeep`], [`DomainError::PlanLimitExceeded`] (`organizations`,
+    ///    `teams`, `invitations_per_month`), [`DomainError::InvalidState`]
+    ///    (`TENANT_ALREADY_ACTIVE`, `GRACE_PERIOD_ENDED`, `HAS_CHILDREN`, `USER_NOT_ELIGIBLE`,
+    ///    `USER_NOT_ACTIVE`, `USER_NOT_DEACTIVATED`, `USER_ERASED`, `INVITATION_NOT_PENDING`,
+    ///    `INVITATION_REVOKED`, `INVITATION_EXPIRED`, `INVITATION_ALREADY_ACCEPTED`).
     pub fn decide(
         &self,
         command: &TenantScopeCommand,
@@ -240,6 +430,9 @@ impl TenantScope {
         match command {
             TenantScopeCommand::Tenant(c) => self.decide_tenant(c, ctx),
             TenantScopeCommand::Organization(c) => self.decide_organization(c, ctx),
+            TenantScopeCommand::Team(c) => self.decide_team(c, ctx),
+            TenantScopeCommand::User(c) => self.decide_user(c, ctx),
+            TenantScopeCommand::Role(c) => self.decide_role(c, ctx),
         }
     }
 

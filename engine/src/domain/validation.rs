@@ -6,7 +6,9 @@
 //! `products[2]`, `settings.session_expiration_seconds`, `business_profile.logo_url`, …).
 //!
 //! Use the command-level validators ([`create_tenant`], [`update_tenant`], [`suspend_reason`],
-//! [`deactivation`], [`create_organization`], [`update_organization`]) from deciders; they
+//! [`deactivation`], [`create_organization`], [`update_organization`], [`create_team`],
+//! [`update_team`], [`invite_user`], [`resend_invitation`], [`accept_invitation`],
+//! [`update_user_profile`], [`assign_role`], [`define_role`], [`update_role`]) from deciders; they
 //! return the *normalized* input (trimmed names, country defaulted to `US`) that the events
 //! carry. The primitive checks (`check_*`) are public so other entity kinds can reuse them.
 //!
@@ -24,10 +26,20 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::error::{DomainError, FieldViolation};
 
 mod organization;
+mod role;
+mod team;
 mod tenant;
+mod user;
 
 pub use organization::{NewOrganization, create_organization, update_organization};
+pub use role::{ROLE_PERMISSIONS, check_permissions, check_role_name, define_role, update_role};
+pub use team::{NewTeam, create_team, update_team};
 pub use tenant::{create_tenant, deactivation, suspend_reason, update_tenant};
+pub use user::{
+    EMAIL_CHARS, NewInvitation, TOKEN_HASH_HEX_CHARS, accept_invitation, assign_role,
+    check_display_name, check_email, check_invitation_days, check_role_reference, check_token_hash,
+    invite_user, is_role_name, resend_invitation, update_user_profile,
+};
 
 /// Longest tenant or organization name, in characters (after trimming).
 pub const MAX_NAME_CHARS: usize = 200;

@@ -55,6 +55,9 @@ pub struct EventMetadata {
     /// Fingerprint of the request (hex SHA-256 of the command) to detect key reuse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_hash: Option<String>,
+    /// The stream the request was addressed to (its answer is that entity's state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_target: Option<StreamId>,
     /// Correlation id (the request id, or the saga id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,

@@ -19,13 +19,14 @@ use super::{
     CommandOutcome, EntityView, RequestMeta,
     deps::Deps,
     idempotency::{RequestRecord, RequestWindow, fingerprint},
-    messages::{EntityMsg, ReadAnswer, ReadQuery},
+    messages::EntityMsg,
+    onboarding,
 };
 use crate::{
     EngineError, Result,
     domain::{
-        Context, DomainError, Effect, OrganizationStatus, ResourceKind, StreamId, StreamKind,
-        TenantId, TenantScope, TenantScopeCommand, TenantScopeEvent,
+        Context, Effect, StreamId, StreamKind, TenantId, TenantScope, TenantScopeCommand,
+        TenantScopeEvent,
     },
     journal::{
         AppendBatch, CommitToken, EventMetadata, JournalError, NewEvent, RecordedEvent, Snapshot,
@@ -55,8 +56,8 @@ pub(crate) struct EntityState {
 }
 
 /// The recovered state of a tenant scope.
-struct Live {
-    scope: TenantScope,
+pub(super) struct Live {
+    pub(super) scope: TenantScope,
     window: RequestWindow,
     /// Latest write of each stream (for answers to commands that change nothing).
     tokens: HashMap<StreamId, CommitToken>,
@@ -101,8 +102,15 @@ impl Actor for TenantScopeActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             EntityMsg::Recover => {
-                let live = recover(state.tenant_id, &state.deps).await?;
+                let mut live = recover(state.tenant_id, &state.deps).await?;
+                // Resume a saga a crash interrupted.
+                let progress =
+                    onboarding::drive(&mut live, state.tenant_id, &state.deps, None).await;
                 state.live = Some(live);
+                if let Some(reason) = progress.fault {
+                    warn!(tenant = %state.tenant_id, %reason, "entity stopping to recover from the journal");
+                    myself.stop(Some(reason));
+                }
             }
             EntityMsg::Execute {
                 command,
@@ -116,13 +124,10 @@ impl Actor for TenantScopeActor {
                     myself.stop(Some(reason));
                 }
             }
-            EntityMsg::Read { query, reply } => {
-                let answer = match &state.live {
-                    Some(live) => read(&live.scope, query),
-                    None => Err(EngineError::Unavailable("entity is recovering".into())),
-                };
-                let _ = reply.send(answer);
-            }
+            EntityMsg::Read(read) => match &state.live {
+                Some(live) => read(Ok(&live.scope)),
+                None => read(Err(EngineError::Unavailable("entity is recovering".into()))),
+            },
             EntityMsg::Passivate => {
                 if let Some(live) = &state.live
                     && live.events_since_snapshot > 0
@@ -236,7 +241,10 @@ fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &RecordedEvent)
     };
     live.tokens.insert(recorded.stream, token);
     live.last_position = live.last_position.max(recorded.position);
-    if let Some(request_id) = &recorded.metadata.request_id {
+    // A request's answer is the state of its target stream after its last event there.
+    if let Some(request_id) = &recorded.metadata.request_id
+        && recorded.metadata.request_target == Some(recorded.stream)
+    {
         live.window.record(
             request_id.clone(),
             RequestRecord {
@@ -281,6 +289,7 @@ async fn execute(
             version: record.version,
             token: record.commit_token(),
             replayed: true,
+            invitation_token: None,
         });
         return (outcome, None);
     }
@@ -291,94 +300,110 @@ async fn execute(
         }
     }
 
-    let now = deps.clock.now();
-    let events = match live.scope.decide(&command, &Context::at(now)) {
-        Ok(events) => events,
-        Err(e) => return (Err(e.into()), None),
-    };
-    if events.is_empty() {
-        let token = live.tokens.get(&target).copied().unwrap_or(ZERO_TOKEN);
-        let outcome = view_of(&live.scope, target).map(|view| CommandOutcome {
-            view,
-            version: live.scope.version_of(target),
-            token,
-            replayed: false,
-        });
-        return (outcome, None);
-    }
-
     let metadata = EventMetadata {
         actor: meta.actor.clone(),
         request_id: meta.request_id.clone(),
         request_hash: hash.clone(),
+        request_target: Some(target),
         correlation_id: meta.request_id.clone(),
         causation_id: None,
         trace_id: meta.trace_id.clone(),
     };
-    let batch = match build_batch(&live.scope, tenant_id, &events, &metadata, now) {
-        Ok(batch) => batch,
-        Err(e) => return (Err(e), None),
+    let written = match commit(live, tenant_id, &deps, &command, metadata.clone()).await {
+        Ok(written) => written,
+        Err(Failure::Refused(e)) => return (Err(e), None),
+        Err(Failure::Fault(e, reason)) => return (Err(e), Some(reason)),
     };
-    let last_stream = batch.events.last().map(|e| (e.stream, e.sequence));
+
+    // A new tenant's onboarding saga runs to its end before CreateTenant answers (its steps
+    // carry this request's id); any other command also resumes a saga that an earlier crash or
+    // refusal left unfinished.
+    let cause = written.then_some(&metadata);
+    let progress = onboarding::drive(live, tenant_id, &deps, cause).await;
+    let token = live.tokens.get(&target).copied().unwrap_or(ZERO_TOKEN);
+    if let (Some(request_id), Some(hash), true) = (meta.request_id, hash, written) {
+        // What a retry of this request is answered with: its target after it (the record that
+        // recovery rebuilds from the metadata of the target's last event of this request).
+        let record = RequestRecord {
+            hash,
+            stream: target,
+            version: live.scope.version_of(target),
+            token: (token.transaction_id, token.position),
+        };
+        live.window.record(request_id, record);
+    }
+    let token = live.tokens.get(&target).copied().unwrap_or(ZERO_TOKEN);
+    let outcome = view_of(&live.scope, target).map(|view| CommandOutcome {
+        view,
+        version: live.scope.version_of(target),
+        token,
+        replayed: false,
+        invitation_token: progress.invitation_token,
+    });
+    (outcome, progress.fault)
+}
+
+/// Why [`commit`] wrote nothing.
+pub(super) enum Failure {
+    /// Refused cleanly (domain rule, taken unique key): the state is still current.
+    Refused(EngineError),
+    /// The outcome is unknown or the state is stale: answer with the error, then restart.
+    Fault(EngineError, String),
+}
+
+/// Decides `command`, appends its events through the group-commit writer and applies them.
+/// `Ok(false)` when the command changes nothing (nothing was written).
+pub(super) async fn commit(
+    live: &mut Live,
+    tenant_id: TenantId,
+    deps: &Arc<Deps>,
+    command: &TenantScopeCommand,
+    metadata: EventMetadata,
+) -> Result<bool, Failure> {
+    let now = deps.clock.now();
+    let events = live
+        .scope
+        .decide(command, &Context::at(now))
+        .map_err(|e| Failure::Refused(e.into()))?;
+    if events.is_empty() {
+        return Ok(false);
+    }
+    let batch =
+        build_batch(&live.scope, tenant_id, &events, &metadata, now).map_err(Failure::Refused)?;
 
     match deps.writer.append(batch).await {
         Ok(receipt) => {
-            for event in &events {
-                live.scope.apply(event, now);
-            }
             let token = receipt.token();
             for event in &events {
+                live.scope.apply(event, now);
                 live.tokens.insert(event.stream(tenant_id), token);
             }
             live.last_position = live.last_position.max(receipt.last_position);
-            if let (Some(request_id), Some(hash), Some((stream, version))) =
-                (meta.request_id, hash, last_stream)
-            {
-                let record = RequestRecord {
-                    hash,
-                    stream,
-                    version,
-                    token: (token.transaction_id, token.position),
-                };
-                live.window.record(request_id, record);
-            }
             live.events_since_snapshot = live
                 .events_since_snapshot
                 .saturating_add(events.len() as u32);
             if live.events_since_snapshot >= deps.config.snapshot_every {
-                spawn_snapshot(tenant_id, live, &deps);
+                spawn_snapshot(tenant_id, live, deps);
             }
-            let outcome = view_of(&live.scope, target).map(|view| CommandOutcome {
-                view,
-                version: live.scope.version_of(target),
-                token,
-                replayed: false,
-            });
-            (outcome, None)
+            Ok(true)
         }
         // Clean refusals: nothing was written and our state is still current.
-        Err(e @ JournalError::UniqueViolation { .. }) => (Err(e.into()), None),
+        Err(e @ JournalError::UniqueViolation { .. }) => Err(Failure::Refused(e.into())),
         // Someone else wrote our streams: our state is stale.
         Err(e @ JournalError::StreamConflict { .. }) => {
             let reason = e.to_string();
-            (
-                Err(EngineError::Unavailable(format!(
-                    "concurrent writer detected ({reason}); retry"
-                ))),
-                Some(reason),
-            )
+            let answer =
+                EngineError::Unavailable(format!("concurrent writer detected ({reason}); retry"));
+            Err(Failure::Fault(answer, reason))
         }
         // The write may or may not have committed: only the journal knows.
         Err(e) => {
-            let reason = e.to_string();
+            let reason = format!("append outcome unknown: {e}");
             let answer = match e {
                 JournalError::Unavailable(m) => EngineError::Unavailable(m),
                 other => EngineError::Journal(other),
             };
-            (
-                Err(answer),
-                Some(format!("append outcome unknown: {reason}")),
-            )
+            Err(Failure::Fault(answer, reason))
         }
     }
 }
@@ -427,13 +452,12 @@ fn build_batch(
                 }),
                 Effect::SetTimer { kind, due_at } => batch.timers.push(TimerChange::Set {
                     tenant_id,
-                    kind: kind.to_owned(),
+                    kind,
                     due_at,
                 }),
-                Effect::ClearTimer { kind } => batch.timers.push(TimerChange::Clear {
-                    tenant_id,
-                    kind: kind.to_owned(),
-                }),
+                Effect::ClearTimer { kind } => {
+                    batch.timers.push(TimerChange::Clear { tenant_id, kind })
+                }
             }
         }
     }
@@ -447,59 +471,17 @@ fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
             "stream {stream} has no entity after a successful command"
         ))
     };
-    match stream.kind {
-        StreamKind::Tenant => scope
-            .tenant()
-            .cloned()
-            .map(EntityView::Tenant)
-            .ok_or_else(missing),
+    let view = match stream.kind {
+        StreamKind::Tenant => scope.tenant().cloned().map(EntityView::Tenant),
         StreamKind::Organization => scope
             .organization(stream.id.into())
             .cloned()
-            .map(EntityView::Organization)
-            .ok_or_else(missing),
-    }
-}
-
-fn read(scope: &TenantScope, query: ReadQuery) -> Result<ReadAnswer> {
-    let not_found = |resource: ResourceKind, id: String| {
-        EngineError::Domain(DomainError::NotFound { resource, id })
+            .map(EntityView::Organization),
+        StreamKind::Team => scope.team(stream.id.into()).cloned().map(EntityView::Team),
+        StreamKind::User => scope.user(stream.id.into()).cloned().map(EntityView::User),
+        StreamKind::Role => scope.role(stream.id.into()).cloned().map(EntityView::Role),
     };
-    match query {
-        ReadQuery::Tenant => scope
-            .tenant()
-            .cloned()
-            .map(|t| ReadAnswer::Tenant(Box::new(t)))
-            .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id().to_string())),
-        ReadQuery::Organization(id) => {
-            scope
-                .tenant()
-                .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id().to_string()))?;
-            scope
-                .organization(id)
-                .cloned()
-                .map(|o| ReadAnswer::Organization(Box::new(o)))
-                .ok_or_else(|| not_found(ResourceKind::Organization, id.to_string()))
-        }
-        ReadQuery::Organizations { parent } => {
-            scope
-                .tenant()
-                .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id().to_string()))?;
-            if let Some(parent) = parent {
-                match scope.organization(parent) {
-                    Some(p) if p.status == OrganizationStatus::Active => {}
-                    _ => return Err(not_found(ResourceKind::Organization, parent.to_string())),
-                }
-            }
-            let organizations = scope
-                .organizations()
-                .filter(|o| o.status == OrganizationStatus::Active)
-                .filter(|o| parent.is_none() || o.parent_id == parent)
-                .cloned()
-                .collect();
-            Ok(ReadAnswer::Organizations(organizations))
-        }
-    }
+    view.ok_or_else(missing)
 }
 
 fn encode_snapshot(

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    domain::{OrganizationCommand, StreamId, TenantCommand, TenantId, TenantScopeCommand},
+    domain::{
+        OrganizationCommand, RoleCommand, StreamId, TeamCommand, TenantCommand, TenantScopeCommand,
+        UserCommand,
+    },
     journal::CommitToken,
 };
 
@@ -85,11 +88,24 @@ impl RequestWindow {
 /// Fingerprint of a command for request-id reuse detection: hex SHA-256 of its JSON, with
 /// the ids the gateway generates for new entities left out (a retry carries a fresh one).
 pub fn fingerprint(command: &TenantScopeCommand) -> String {
+    let nil = uuid::Uuid::nil();
     let mut normalized = command.clone();
     match &mut normalized {
-        TenantScopeCommand::Tenant(TenantCommand::Create(c)) => c.id = TenantId(uuid::Uuid::nil()),
-        TenantScopeCommand::Organization(OrganizationCommand::Create { id, .. }) => {
-            id.0 = uuid::Uuid::nil();
+        TenantScopeCommand::Tenant(TenantCommand::Create(c)) => {
+            c.id.0 = nil;
+            c.onboarding.default_organization_id.0 = nil;
+            c.onboarding.owner_user_id.0 = nil;
+        }
+        TenantScopeCommand::Organization(OrganizationCommand::Create { id, .. }) => id.0 = nil,
+        TenantScopeCommand::Team(TeamCommand::Create { id, .. }) => id.0 = nil,
+        TenantScopeCommand::Role(RoleCommand::Define { id, .. }) => id.0 = nil,
+        // A retry gets a fresh token (and, for an invitation, a fresh user id).
+        TenantScopeCommand::User(UserCommand::Invite { id, token_hash, .. }) => {
+            id.0 = nil;
+            token_hash.clear();
+        }
+        TenantScopeCommand::User(UserCommand::ResendInvitation { token_hash, .. }) => {
+            token_hash.clear();
         }
         _ => {}
     }

@@ -5,30 +5,12 @@ use ractor::RpcReplyPort;
 use super::{CommandOutcome, RequestMeta};
 use crate::{
     Result,
-    domain::{Organization, OrganizationId, Tenant, TenantId, TenantScopeCommand},
+    domain::{TenantId, TenantScope, TenantScopeCommand},
 };
 
-/// A read answered from an entity actor's memory (strongly consistent).
-#[derive(Clone, Debug)]
-pub(crate) enum ReadQuery {
-    /// The tenant.
-    Tenant,
-    /// One organization.
-    Organization(OrganizationId),
-    /// Live organizations, optionally only the children of one.
-    Organizations { parent: Option<OrganizationId> },
-}
-
-/// The answer to a [`ReadQuery`].
-#[derive(Clone, Debug)]
-pub(crate) enum ReadAnswer {
-    /// The tenant.
-    Tenant(Box<Tenant>),
-    /// One organization.
-    Organization(Box<Organization>),
-    /// Organizations, by id.
-    Organizations(Vec<Organization>),
-}
+/// A read run inside the entity actor against its state (strongly consistent: the state
+/// holds every acknowledged write). It must be quick and must not block.
+pub(crate) type ReadFn = Box<dyn FnOnce(Result<&TenantScope>) + Send>;
 
 /// Messages of a tenant-scope entity actor.
 pub(crate) enum EntityMsg {
@@ -41,10 +23,7 @@ pub(crate) enum EntityMsg {
         reply: RpcReplyPort<Result<CommandOutcome>>,
     },
     /// Answer a read from memory.
-    Read {
-        query: ReadQuery,
-        reply: RpcReplyPort<Result<ReadAnswer>>,
-    },
+    Read(ReadFn),
     /// Save a snapshot if anything changed since the last one, then stop. Sent in-band by the
     /// shard after it stopped routing to this actor, so every earlier message is handled first.
     Passivate,

@@ -13,6 +13,7 @@ mod deps;
 mod entity;
 mod idempotency;
 mod messages;
+mod onboarding;
 mod region;
 mod shard;
 mod sharding;
@@ -34,14 +35,16 @@ pub use sharding::shard_of;
 
 use self::{
     deps::Deps,
-    messages::{EntityMsg, ReadAnswer, ReadQuery, RegionMsg},
+    messages::{EntityMsg, RegionMsg},
     region::{RegionActor, RegionArgs},
 };
 use crate::{
     EngineError, Result,
     domain::{
-        DomainError, Organization, OrganizationId, ResourceKind, StreamId, StreamKind,
-        TENANT_SLUG_NAMESPACE, Tenant, TenantCommand, TenantId, TenantScopeCommand,
+        Decision, DomainError, EffectivePermission, Organization, OrganizationId,
+        OrganizationStatus, PermissionPattern, ResourceKind, RoleDefinition, RoleId, Scope,
+        TENANT_SLUG_NAMESPACE, Team, TeamId, Tenant, TenantCommand, TenantId, TenantScope,
+        TenantScopeCommand, User, UserId,
     },
     journal::{
         AuditActor, CommitToken, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
@@ -112,6 +115,12 @@ pub enum EntityView {
     Tenant(Tenant),
     /// An organization.
     Organization(Organization),
+    /// A team.
+    Team(Team),
+    /// A user.
+    User(User),
+    /// A custom role.
+    Role(RoleDefinition),
 }
 
 /// The answer to an accepted command.
@@ -125,6 +134,9 @@ pub struct CommandOutcome {
     pub token: CommitToken,
     /// True when this answers a retried `request_id`.
     pub replayed: bool,
+    /// An invitation token the engine issued while running this command (the owner's, during
+    /// onboarding). Shown once: only its hash is stored.
+    pub invitation_token: Option<String>,
 }
 
 /// Handle to a running node runtime. Cheap to clone.
@@ -135,6 +147,20 @@ pub struct Engine {
     in_flight: Arc<[AtomicUsize]>,
     stopping: Arc<AtomicBool>,
     background: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+/// The scope's tenant, or `NotFound` if it was never created.
+fn existing_tenant(scope: &TenantScope) -> Result<&Tenant> {
+    scope
+        .tenant()
+        .ok_or_else(|| not_found(ResourceKind::Tenant, scope.tenant_id()))
+}
+
+fn not_found(resource: ResourceKind, id: impl std::fmt::Display) -> EngineError {
+    EngineError::Domain(DomainError::NotFound {
+        resource,
+        id: id.to_string(),
+    })
 }
 
 /// Decrements a shard's in-flight count when a request ends, however it ends.
@@ -207,73 +233,78 @@ impl Engine {
         command: TenantScopeCommand,
         meta: RequestMeta,
     ) -> Result<CommandOutcome> {
-        let new_slug = match &command {
-            TenantScopeCommand::Tenant(TenantCommand::Create(c)) => Some(c.slug.clone()),
+        // A retried CreateTenant carries a fresh tenant id, so it reaches a new actor; keep
+        // what is needed to send it on to the actor that holds the first attempt.
+        let create = match &command {
+            TenantScopeCommand::Tenant(TenantCommand::Create(c)) => Some((
+                c.slug.clone(),
+                meta.request_id
+                    .is_some()
+                    .then(|| (command.clone(), meta.clone())),
+            )),
             _ => None,
         };
-        let request_id = meta.request_id.clone();
-        let answer = self
-            .ask(tenant_id, |reply| EntityMsg::Execute {
-                command: Box::new(command),
-                meta: Box::new(meta),
-                reply,
-            })
-            .await
-            .and_then(|r| r);
-        match (answer, new_slug) {
-            (
-                Err(EngineError::Journal(JournalError::UniqueViolation {
-                    namespace,
-                    key,
-                    existing,
-                })),
-                Some(slug),
-            ) if namespace == TENANT_SLUG_NAMESPACE => {
-                match existing {
-                    // A retried CreateTenant (a fresh tenant id, the same request id): answer
-                    // with the tenant the first attempt created.
-                    Some(claim) if request_id.is_some() && claim.request_id == request_id => {
-                        self.replay_tenant_creation(TenantId(claim.owner)).await
+        let answer = self.execute_on(tenant_id, command, meta).await;
+        let Some((slug, retry)) = create else {
+            return answer;
+        };
+        match answer {
+            Err(EngineError::Journal(JournalError::UniqueViolation {
+                namespace,
+                existing,
+                ..
+            })) if namespace == TENANT_SLUG_NAMESPACE => {
+                match (existing, retry) {
+                    // Taken by this very request's first attempt: its actor answers the retry
+                    // from its request window (the first answer, nothing written).
+                    (Some(claim), Some((command, meta))) if claim.request_id == meta.request_id => {
+                        self.execute_on(TenantId(claim.owner), command, meta).await
                     }
                     _ => Err(EngineError::Domain(DomainError::AlreadyExists {
                         resource: ResourceKind::Tenant,
                         field: "slug",
-                        value: if key.is_empty() { slug } else { key },
+                        value: slug,
                     })),
                 }
             }
-            (answer, _) => answer,
+            answer => answer,
         }
     }
 
-    async fn replay_tenant_creation(&self, tenant_id: TenantId) -> Result<CommandOutcome> {
-        let tenant = self.get_tenant(tenant_id).await?;
-        let stream = StreamId::new(StreamKind::Tenant, tenant_id.0);
-        let first = self.deps.journal.read_stream(stream, 0).await?;
-        let created = first.first().ok_or_else(|| {
-            EngineError::Internal(format!(
-                "tenant {tenant_id} holds its slug but has no events"
-            ))
-        })?;
-        Ok(CommandOutcome {
-            view: EntityView::Tenant(tenant),
-            version: created.sequence,
-            token: CommitToken {
-                transaction_id: created.transaction_id,
-                position: created.position,
-            },
-            replayed: true,
+    async fn execute_on(
+        &self,
+        tenant_id: TenantId,
+        command: TenantScopeCommand,
+        meta: RequestMeta,
+    ) -> Result<CommandOutcome> {
+        self.ask(tenant_id, |reply| EntityMsg::Execute {
+            command: Box::new(command),
+            meta: Box::new(meta),
+            reply,
         })
+        .await?
+    }
+
+    /// Runs `read` inside the tenant's actor against its current state (which holds every
+    /// acknowledged write, so the answer is strongly consistent). Keep it quick: it holds up
+    /// the tenant's commands while it runs.
+    pub async fn read<T, F>(&self, tenant_id: TenantId, read: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&TenantScope) -> Result<T> + Send + 'static,
+    {
+        self.ask(tenant_id, |reply: ractor::RpcReplyPort<Result<T>>| {
+            EntityMsg::Read(Box::new(move |scope| {
+                let _ = reply.send(scope.and_then(read));
+            }))
+        })
+        .await?
     }
 
     /// The tenant (any status), or `NotFound`.
     pub async fn get_tenant(&self, tenant_id: TenantId) -> Result<Tenant> {
-        match self.read(tenant_id, ReadQuery::Tenant).await? {
-            ReadAnswer::Tenant(t) => Ok(*t),
-            _ => Err(EngineError::Internal(
-                "tenant read answered with another kind".into(),
-            )),
-        }
+        self.read(tenant_id, |scope| existing_tenant(scope).cloned())
+            .await
     }
 
     /// An organization of the tenant (deleted ones too), or `NotFound`.
@@ -282,15 +313,14 @@ impl Engine {
         tenant_id: TenantId,
         organization_id: OrganizationId,
     ) -> Result<Organization> {
-        match self
-            .read(tenant_id, ReadQuery::Organization(organization_id))
-            .await?
-        {
-            ReadAnswer::Organization(o) => Ok(*o),
-            _ => Err(EngineError::Internal(
-                "organization read answered with another kind".into(),
-            )),
-        }
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            scope
+                .organization(organization_id)
+                .cloned()
+                .ok_or_else(|| not_found(ResourceKind::Organization, organization_id))
+        })
+        .await
     }
 
     /// Live organizations of the tenant (only children of `parent` when given), by id.
@@ -299,15 +329,86 @@ impl Engine {
         tenant_id: TenantId,
         parent: Option<OrganizationId>,
     ) -> Result<Vec<Organization>> {
-        match self
-            .read(tenant_id, ReadQuery::Organizations { parent })
-            .await?
-        {
-            ReadAnswer::Organizations(list) => Ok(list),
-            _ => Err(EngineError::Internal(
-                "organization list answered with another kind".into(),
-            )),
-        }
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            if let Some(parent) = parent
+                && scope.depth_of(parent).is_none()
+            {
+                return Err(not_found(ResourceKind::Organization, parent));
+            }
+            Ok(scope
+                .organizations()
+                .filter(|o| o.status == OrganizationStatus::Active)
+                .filter(|o| parent.is_none() || o.parent_id == parent)
+                .cloned()
+                .collect())
+        })
+        .await
+    }
+
+    /// A team of the tenant (deleted ones too), or `NotFound`.
+    pub async fn get_team(&self, tenant_id: TenantId, team_id: TeamId) -> Result<Team> {
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            scope
+                .team(team_id)
+                .cloned()
+                .ok_or_else(|| not_found(ResourceKind::Team, team_id))
+        })
+        .await
+    }
+
+    /// A user of the tenant (any status), or `NotFound`.
+    pub async fn get_user(&self, tenant_id: TenantId, user_id: UserId) -> Result<User> {
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            scope
+                .user(user_id)
+                .cloned()
+                .ok_or_else(|| not_found(ResourceKind::User, user_id))
+        })
+        .await
+    }
+
+    /// A custom role of the tenant (deleted ones too), or `NotFound`.
+    pub async fn get_role(&self, tenant_id: TenantId, role_id: RoleId) -> Result<RoleDefinition> {
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            scope
+                .role(role_id)
+                .cloned()
+                .ok_or_else(|| not_found(ResourceKind::Role, role_id))
+        })
+        .await
+    }
+
+    /// CheckPermission, answered from the tenant's in-memory state.
+    pub async fn check_permission(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        permission: PermissionPattern,
+        scope: Scope,
+    ) -> Result<Decision> {
+        self.read(tenant_id, move |s| {
+            existing_tenant(s)?;
+            Ok(s.check_permission(user_id, &permission, scope)?)
+        })
+        .await
+    }
+
+    /// ListEffectivePermissions, answered from the tenant's in-memory state.
+    pub async fn effective_permissions(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        scope: Option<Scope>,
+    ) -> Result<Vec<EffectivePermission>> {
+        self.read(tenant_id, move |s| {
+            existing_tenant(s)?;
+            Ok(s.effective_permissions(user_id, scope)?)
+        })
+        .await
     }
 
     /// Live entity actors on this node (after passivation, fewer than tenants touched).
@@ -348,11 +449,6 @@ impl Engine {
             tracing::warn!("entities did not all passivate before shutdown");
         }
         self.region.stop(Some("engine shutdown".into()));
-    }
-
-    async fn read(&self, tenant_id: TenantId, query: ReadQuery) -> Result<ReadAnswer> {
-        self.ask(tenant_id, |reply| EntityMsg::Read { query, reply })
-            .await?
     }
 
     /// Sends a message to the tenant's entity actor and waits for its answer, within the

@@ -8,7 +8,10 @@ use tracing::{debug, warn};
 
 use super::{Engine, RequestMeta};
 use crate::{
-    domain::{GRACE_PERIOD_TIMER, TenantCommand, TenantScopeCommand},
+    domain::{
+        GRACE_PERIOD_TIMER, INVITATION_TIMER_PREFIX, TenantCommand, TenantScopeCommand,
+        UserCommand, UserId,
+    },
     journal::AuditActor,
 };
 
@@ -27,6 +30,20 @@ pub(crate) fn spawn_timer_poller(engine: Engine, interval: Duration) -> JoinHand
     })
 }
 
+/// The command a timer of this kind issues.
+fn command_for(kind: &str) -> Option<TenantScopeCommand> {
+    if kind == GRACE_PERIOD_TIMER {
+        return Some(TenantScopeCommand::Tenant(TenantCommand::ExpireGracePeriod));
+    }
+    let user = kind
+        .strip_prefix(INVITATION_TIMER_PREFIX)?
+        .parse::<UserId>()
+        .ok()?;
+    Some(TenantScopeCommand::User(UserCommand::ExpireInvitation {
+        id: user,
+    }))
+}
+
 /// Fires every timer due now; returns how many were handled.
 pub(crate) async fn fire_due(engine: &Engine) -> usize {
     let now = engine.deps.clock.now();
@@ -39,12 +56,9 @@ pub(crate) async fn fire_due(engine: &Engine) -> usize {
     };
     let mut handled = 0;
     for timer in due {
-        let command = match timer.kind.as_str() {
-            GRACE_PERIOD_TIMER => TenantScopeCommand::Tenant(TenantCommand::ExpireGracePeriod),
-            other => {
-                warn!(kind = other, tenant = %timer.tenant_id, "unknown timer kind");
-                continue;
-            }
+        let Some(command) = command_for(&timer.kind) else {
+            warn!(kind = %timer.kind, tenant = %timer.tenant_id, "unknown timer kind");
+            continue;
         };
         let meta = RequestMeta {
             actor: AuditActor {

@@ -6,9 +6,18 @@
 //!
 //! - [`tenant`]: tenant requests and the `Tenant` message.
 //! - [`organization`]: organization requests and the `Organization` message.
+//! - [`team`]: team requests and the `Team` message.
+//! - [`user`]: user requests (invitations, memberships, role assignments) and the `User`
+//!   message.
+//! - [`role`]: custom-role requests and the `Role` message (built-in roles too).
+//! - [`access`]: scopes, role assignments, permissions, and the AccessService requests.
 
+pub mod access;
 pub mod organization;
+pub mod role;
+pub mod team;
 pub mod tenant;
+pub mod user;
 
 use std::str::FromStr;
 
@@ -20,7 +29,10 @@ use engine::{
 use entity_proto::v1 as pb;
 use tonic::Status;
 
-use crate::status;
+use crate::{
+    paging::{DEFAULT_PAGE_SIZE, Listing, MAX_PAGE_SIZE, PageRequest},
+    status,
+};
 
 /// Longest accepted `request_id`.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -69,6 +81,48 @@ impl Violations {
                 None
             }
         }
+    }
+
+    /// Records `required` on `field` when `value` is empty.
+    pub fn required(&mut self, field: &str, value: &str) {
+        if value.is_empty() {
+            self.add(field, "required");
+        }
+    }
+
+    /// Decodes a List request's page size (0 = default, capped at the maximum) and page token
+    /// (checked against `listing`; `None` when the request is too malformed to name its
+    /// listing, which is reported already).
+    pub fn page(
+        &mut self,
+        listing: Option<Listing>,
+        page_size: i32,
+        page_token: &str,
+    ) -> Option<PageRequest> {
+        let page_size = match usize::try_from(page_size) {
+            Ok(0) => DEFAULT_PAGE_SIZE,
+            Ok(n) => n.min(MAX_PAGE_SIZE),
+            Err(_) => {
+                self.add("page_size", "must not be negative");
+                DEFAULT_PAGE_SIZE
+            }
+        };
+        let listing = listing?;
+        let after = match page_token {
+            "" => None,
+            token => {
+                let after = listing.decode(token);
+                if after.is_none() {
+                    self.add("page_token", "not a page token of this listing");
+                }
+                after
+            }
+        };
+        Some(PageRequest {
+            listing,
+            page_size,
+            after,
+        })
     }
 
     /// Checks a read's consistency token: empty, or a token this service issued.

@@ -8,27 +8,20 @@ use entity_proto::v1 as pb;
 use tonic::Status;
 
 use super::{Mutation, Violations, timestamp};
-use crate::page_token::PageToken;
+use crate::paging::{Listing, PageRequest};
 
 /// Paths UpdateOrganization's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["name", "description"];
 
-/// Page size when the request gives none.
-pub const DEFAULT_PAGE_SIZE: usize = 50;
-/// Largest page; bigger requests are served this many.
-pub const MAX_PAGE_SIZE: usize = 500;
-
 /// A decoded ListOrganizations request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ListQuery {
     /// Tenant.
     pub tenant_id: TenantId,
     /// Only children of this organization.
     pub parent: Option<OrganizationId>,
-    /// Page size (1..=500).
-    pub page_size: usize,
-    /// Return organizations with ids greater than this one.
-    pub after: Option<OrganizationId>,
+    /// Which page.
+    pub page: PageRequest,
 }
 
 /// CreateOrganization, with the id the gateway chose for the new organization.
@@ -122,38 +115,24 @@ pub fn list(req: &pb::ListOrganizationsRequest) -> Result<ListQuery, Status> {
     let tenant_id = v.id("tenant_id", &req.tenant_id);
     let parent = v.optional_id("parent_id", &req.parent_id);
     v.consistency_token(&req.consistency_token);
-    let page_size = match usize::try_from(req.page_size) {
-        Ok(0) => DEFAULT_PAGE_SIZE,
-        Ok(n) => n.min(MAX_PAGE_SIZE),
-        Err(_) => {
-            v.add("page_size", "must not be negative");
-            DEFAULT_PAGE_SIZE
-        }
-    };
-    let after = match (tenant_id, parent, req.page_token.as_str()) {
-        (_, _, "") => None,
-        (Some(tenant_id), Some(parent), token) => {
-            match PageToken::decode(token, tenant_id, parent) {
-                Some(t) => Some(t.after),
-                None => {
-                    v.add("page_token", "not a page token of this listing");
-                    None
-                }
-            }
-        }
-        // The token cannot be checked against a malformed request; that is reported already.
-        _ => None,
-    };
+    let listing = tenant_id
+        .zip(parent)
+        .map(|(tenant_id, parent)| listing(tenant_id, parent));
+    let page = v.page(listing, req.page_size, &req.page_token);
     v.finish()?;
-    let (Some(tenant_id), Some(parent)) = (tenant_id, parent) else {
+    let (Some(tenant_id), Some(parent), Some(page)) = (tenant_id, parent, page) else {
         return Err(Status::internal("validation incomplete"));
     };
     Ok(ListQuery {
         tenant_id,
         parent,
-        page_size,
-        after,
+        page,
     })
+}
+
+/// The listing a ListOrganizations page token is bound to.
+fn listing(tenant_id: TenantId, parent: Option<OrganizationId>) -> Listing {
+    Listing::new("ListOrganizations", tenant_id).id(parent.map(|p| p.0))
 }
 
 /// The proto message of an organization.
@@ -194,6 +173,7 @@ mod tests {
     use tonic_types::StatusExt;
 
     use super::*;
+    use crate::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
     fn violation_fields(s: &Status) -> Vec<String> {
         s.get_details_bad_request()
@@ -235,8 +215,11 @@ mod tests {
             page_token: token.into(),
             ..Default::default()
         };
-        assert_eq!(list(&req(0, "")).unwrap().page_size, DEFAULT_PAGE_SIZE);
-        assert_eq!(list(&req(10_000, "")).unwrap().page_size, MAX_PAGE_SIZE);
+        assert_eq!(list(&req(0, "")).unwrap().page.page_size, DEFAULT_PAGE_SIZE);
+        assert_eq!(
+            list(&req(10_000, "")).unwrap().page.page_size,
+            MAX_PAGE_SIZE
+        );
         assert_eq!(
             violation_fields(&list(&req(-1, "")).unwrap_err()),
             ["page_size"]
@@ -246,10 +229,10 @@ mod tests {
             ["page_token"]
         );
         let last = OrganizationId::new_v7();
-        let token = PageToken { after: last }.encode(tenant, None);
-        assert_eq!(list(&req(5, &token)).unwrap().after, Some(last));
+        let token = listing(tenant, None).encode(last.0);
+        assert_eq!(list(&req(5, &token)).unwrap().page.after, Some(last.0));
         // A token of another listing is refused.
-        let other = PageToken { after: last }.encode(TenantId::new_v7(), None);
+        let other = listing(TenantId::new_v7(), None).encode(last.0);
         assert_eq!(
             violation_fields(&list(&req(5, &other)).unwrap_err()),
             ["page_token"]

@@ -1,8 +1,9 @@
 //! Tenant requests → commands, and `Tenant` → its proto message.
 
 use engine::domain::{
-    Address, BusinessProfile, CreateTenant, DeactivationFeedback, Plan, Tenant, TenantCommand,
-    TenantId, TenantKind, TenantScopeCommand, TenantSettings, TenantStatus, UpdateTenant,
+    Address, BusinessProfile, CreateTenant, DeactivationFeedback, OnboardingPlan, OrganizationId,
+    Plan, Tenant, TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings,
+    TenantStatus, UpdateTenant, UserId,
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
@@ -12,8 +13,30 @@ use super::{Mutation, Violations, timestamp};
 /// Paths UpdateTenant's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["name", "settings", "products", "business_profile"];
 
-/// CreateTenant, with the id the gateway chose for the new tenant.
-pub fn create(req: pb::CreateTenantRequest, id: TenantId) -> Result<Mutation, Status> {
+/// The ids the gateway chooses for a new tenant and for what its onboarding creates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewTenantIds {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Its default organization.
+    pub default_organization: OrganizationId,
+    /// Its owner's user.
+    pub owner: UserId,
+}
+
+impl NewTenantIds {
+    /// Fresh UUIDv7s.
+    pub fn generate() -> Self {
+        Self {
+            tenant: TenantId::new_v7(),
+            default_organization: OrganizationId::new_v7(),
+            owner: UserId::new_v7(),
+        }
+    }
+}
+
+/// CreateTenant, with the ids the gateway chose; the owner's email is required.
+pub fn create(req: pb::CreateTenantRequest, ids: NewTenantIds) -> Result<Mutation, Status> {
     let mut v = Violations::default();
     let (request_id, expected_version) = v.options(req.options);
     let kind = match pb::TenantKind::try_from(req.kind) {
@@ -32,10 +55,12 @@ pub fn create(req: pb::CreateTenantRequest, id: TenantId) -> Result<Mutation, St
         Ok(pb::Plan::Unspecified) => Some(Plan::Bronze),
         other => plan_from_proto(&mut v, "plan", other.ok()),
     };
+    v.required("owner_email", &req.owner_email);
     v.finish()?;
     let (Some(kind), Some(plan)) = (kind, plan) else {
         return Err(Status::internal("validation incomplete"));
     };
+    let id = ids.tenant;
     let command = TenantCommand::Create(CreateTenant {
         id,
         name: req.name,
@@ -45,6 +70,11 @@ pub fn create(req: pb::CreateTenantRequest, id: TenantId) -> Result<Mutation, St
         settings: settings_from_proto(req.settings),
         products: req.products,
         business_profile: req.business_profile.map(profile_from_proto),
+        onboarding: OnboardingPlan {
+            default_organization_id: ids.default_organization,
+            owner_user_id: ids.owner,
+            owner_email: req.owner_email,
+        },
     });
     Ok(mutation(id, command, request_id, expected_version))
 }
@@ -182,6 +212,12 @@ pub fn to_proto(t: &Tenant) -> pb::Tenant {
         version: t.version,
         create_time: Some(timestamp(t.created_at)),
         update_time: Some(timestamp(t.updated_at)),
+        onboarding: t.onboarding.as_ref().map(|o| pb::Onboarding {
+            default_organization_id: o.plan.default_organization_id.to_string(),
+            owner_user_id: o.plan.owner_user_id.to_string(),
+            owner_email: o.plan.owner_email.clone(),
+            completed: o.completed,
+        }),
     }
 }
 
@@ -308,28 +344,36 @@ mod tests {
     }
 
     #[test]
-    fn create_defaults_plan_and_requires_kind() {
-        let id = TenantId::new_v7();
+    fn create_defaults_plan_and_requires_kind_and_owner() {
+        let ids = NewTenantIds::generate();
         let req = pb::CreateTenantRequest {
             name: "Acme".into(),
             slug: "acme".into(),
             kind: pb::TenantKind::Business as i32,
+            owner_email: "owner@acme.test".into(),
             ..Default::default()
         };
-        let m = create(req.clone(), id).unwrap();
-        assert_eq!(m.tenant_id, id);
+        let m = create(req.clone(), ids).unwrap();
+        assert_eq!(m.tenant_id, ids.tenant);
         let TenantScopeCommand::Tenant(TenantCommand::Create(c)) = m.command else {
             panic!()
         };
         assert_eq!(c.plan, Plan::Bronze);
+        assert_eq!(
+            c.onboarding.default_organization_id,
+            ids.default_organization
+        );
+        assert_eq!(c.onboarding.owner_user_id, ids.owner);
+        assert_eq!(c.onboarding.owner_email, "owner@acme.test");
 
         let bad = pb::CreateTenantRequest {
             kind: 0,
             plan: 42,
+            owner_email: String::new(),
             ..req
         };
-        let s = create(bad, id).unwrap_err();
-        assert_eq!(violation_fields(&s), ["kind", "plan"]);
+        let s = create(bad, ids).unwrap_err();
+        assert_eq!(violation_fields(&s), ["kind", "plan", "owner_email"]);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! │ grpc.reflection.v1 / v1alpha               (outside the auth layer)     │
 //! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.TenantService                   │
 //! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.OrganizationService             │
+//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.TeamService                     │
+//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.UserService                     │
+//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.RoleService                     │
+//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.AccessService                   │
 //! └──────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
@@ -18,8 +22,10 @@ use std::{future::Future, net::SocketAddr};
 
 use engine::runtime::Engine;
 use entity_proto::v1::{
-    organization_service_server::OrganizationServiceServer,
-    tenant_service_server::TenantServiceServer,
+    access_service_server::AccessServiceServer,
+    organization_service_server::OrganizationServiceServer, role_service_server::RoleServiceServer,
+    team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
+    user_service_server::UserServiceServer,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
@@ -27,22 +33,32 @@ use tonic::{server::NamedService, transport::Server};
 use tonic_health::ServingStatus;
 use tower::Layer;
 
-use size_limit::SizeLimitStatusLayer;
+use size_limit::{SizeLimitStatus, SizeLimitStatusLayer};
 
 use crate::{
-    auth::{AuthLayer, AuthMode},
+    auth::{AuthLayer, AuthMode, Authenticated},
     error::{GatewayError, Result},
-    services::{self, OrganizationApi, TenantApi},
+    services::{self, AccessApi, OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi},
 };
 
 /// Largest request message accepted (bigger ones get RESOURCE_EXHAUSTED).
 pub const MAX_REQUEST_MESSAGE_BYTES: usize = 1024 * 1024;
 
-/// Names of the services reported by the health service (besides the overall `""`).
-pub const SERVICE_NAMES: [&str; 2] = [
+/// Names of the services reported by the health service (besides the overall `""`): every
+/// `entity.v1` service.
+pub const SERVICE_NAMES: [&str; 6] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
+    <TeamServiceServer<TeamApi> as NamedService>::NAME,
+    <UserServiceServer<UserApi> as NamedService>::NAME,
+    <RoleServiceServer<RoleApi> as NamedService>::NAME,
+    <AccessServiceServer<AccessApi> as NamedService>::NAME,
 ];
+
+/// A service behind the one auth layer and the size-limit status rewrite.
+fn guarded<S>(auth: &AuthLayer, service: S) -> Authenticated<SizeLimitStatus<S>> {
+    auth.layer(SizeLimitStatusLayer.layer(service))
+}
 
 /// Serves the gRPC API on `listener` until `shutdown` resolves, then drains in-flight calls
 /// and shuts `engine` down.
@@ -52,17 +68,16 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let (tenant_api, organization_api) = services::build(engine.clone(), auth.authorizer());
+    let apis = services::build(engine.clone(), auth.authorizer());
     let auth_layer = AuthLayer::new(auth.authenticator());
-    let tenant = auth_layer.layer(SizeLimitStatusLayer.layer(
-        TenantServiceServer::new(tenant_api).max_decoding_message_size(MAX_REQUEST_MESSAGE_BYTES),
-    ));
-    let organization = auth_layer.layer(
-        SizeLimitStatusLayer.layer(
-            OrganizationServiceServer::new(organization_api)
-                .max_decoding_message_size(MAX_REQUEST_MESSAGE_BYTES),
-        ),
-    );
+    let limit = MAX_REQUEST_MESSAGE_BYTES;
+    let tenant = TenantServiceServer::new(apis.tenant).max_decoding_message_size(limit);
+    let organization =
+        OrganizationServiceServer::new(apis.organization).max_decoding_message_size(limit);
+    let team = TeamServiceServer::new(apis.team).max_decoding_message_size(limit);
+    let user = UserServiceServer::new(apis.user).max_decoding_message_size(limit);
+    let role = RoleServiceServer::new(apis.role).max_decoding_message_size(limit);
+    let access = AccessServiceServer::new(apis.access).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -87,8 +102,12 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(tenant)
-        .add_service(organization)
+        .add_service(guarded(&auth_layer, tenant))
+        .add_service(guarded(&auth_layer, organization))
+        .add_service(guarded(&auth_layer, team))
+        .add_service(guarded(&auth_layer, user))
+        .add_service(guarded(&auth_layer, role))
+        .add_service(guarded(&auth_layer, access))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await;
     engine.shutdown().await;
@@ -162,4 +181,23 @@ pub async fn spawn_server(
         shutdown: Some(tx),
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_of_the_contract_is_served() {
+        let mut contract: Vec<String> = entity_proto::rpc_methods()
+            .unwrap()
+            .into_iter()
+            .map(|(service, _)| service)
+            .collect();
+        contract.sort();
+        contract.dedup();
+        let mut served: Vec<String> = SERVICE_NAMES.map(String::from).to_vec();
+        served.sort();
+        assert_eq!(served, contract);
+    }
 }

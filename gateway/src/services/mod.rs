@@ -3,20 +3,33 @@
 //! Each handler follows the same path: decode and validate the request ([`crate::convert`]),
 //! authorize it for its target tenant ([`crate::auth::authorize`]), call the [`Engine`], and
 //! map the answer (or the error, through [`crate::status`]) back to proto.
+//!
+//! Reads of one entity use the engine's getters; listings and permission checks run inside
+//! the tenant's actor with [`Engine::read`] (strongly consistent, so a read's consistency
+//! token never needs waiting for).
 
+mod access;
 mod organization;
+mod role;
+mod team;
 mod tenant;
+mod user;
 
 use std::sync::Arc;
 
 use engine::{
-    domain::TenantId,
+    EngineError,
+    domain::{DomainError, ResourceKind, Tenant, TenantId, TenantScope},
     runtime::{CommandOutcome, Engine, RequestMeta},
 };
 use tonic::{Request, Status, metadata::MetadataMap};
 
+pub use access::AccessApi;
 pub use organization::OrganizationApi;
+pub use role::RoleApi;
+pub use team::TeamApi;
 pub use tenant::TenantApi;
+pub use user::UserApi;
 
 use crate::{
     auth::{self, Authorizer, Caller},
@@ -93,10 +106,43 @@ fn trace_id(metadata: &MetadataMap) -> Option<String> {
     (trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit())).then(|| trace.to_owned())
 }
 
-/// Builds both services on one engine and authorization hook.
-pub fn build(engine: Engine, authorizer: Arc<dyn Authorizer>) -> (TenantApi, OrganizationApi) {
+/// Inside a read: the scope's tenant, or NOT_FOUND when it was never created.
+fn existing_tenant(scope: &TenantScope) -> Result<&Tenant, EngineError> {
+    scope.tenant().ok_or_else(|| {
+        EngineError::Domain(DomainError::NotFound {
+            resource: ResourceKind::Tenant,
+            id: scope.tenant_id().to_string(),
+        })
+    })
+}
+
+/// Every `entity.v1` service, on one engine and authorization hook.
+pub struct Apis {
+    /// TenantService.
+    pub tenant: TenantApi,
+    /// OrganizationService.
+    pub organization: OrganizationApi,
+    /// TeamService.
+    pub team: TeamApi,
+    /// UserService.
+    pub user: UserApi,
+    /// RoleService.
+    pub role: RoleApi,
+    /// AccessService.
+    pub access: AccessApi,
+}
+
+/// Builds every service on one engine and authorization hook.
+pub fn build(engine: Engine, authorizer: Arc<dyn Authorizer>) -> Apis {
     let shared = Shared { engine, authorizer };
-    (TenantApi::new(shared.clone()), OrganizationApi::new(shared))
+    Apis {
+        tenant: TenantApi::new(shared.clone()),
+        organization: OrganizationApi::new(shared.clone()),
+        team: TeamApi::new(shared.clone()),
+        user: UserApi::new(shared.clone()),
+        role: RoleApi::new(shared.clone()),
+        access: AccessApi::new(shared),
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use entity_proto::v1::{self as pb, organization_service_server::OrganizationServ
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
-use crate::{convert, page_token::PageToken, status};
+use crate::{convert, status};
 
 /// The OrganizationService implementation.
 #[derive(Clone)]
@@ -79,19 +79,10 @@ impl OrganizationService for OrganizationApi {
             .list_organizations(query.tenant_id, query.parent)
             .await
             .map_err(|e| status::from_engine_error(e, ""))?;
-        let mut page: Vec<&Organization> = all
-            .iter()
-            .filter(|o| query.after.is_none_or(|after| o.id > after))
-            .collect();
-        page.sort_by_key(|o| o.id);
-        let next_page_token = match page.get(query.page_size) {
-            Some(_) => page
-                .get(query.page_size - 1)
-                .map(|last| PageToken { after: last.id }.encode(query.tenant_id, query.parent))
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        page.truncate(query.page_size);
+        let mut live: Vec<&Organization> =
+            all.iter().filter(|o| query.page.is_after(o.id.0)).collect();
+        live.sort_by_key(|o| o.id);
+        let (page, next_page_token) = query.page.cut(live.into_iter(), |o| o.id.0);
         let organizations = page
             .into_iter()
             .map(convert::organization::to_proto)

@@ -1,6 +1,6 @@
 //! `entity.v1.TenantService`.
 
-use engine::{domain::TenantId, runtime::CommandOutcome, runtime::EntityView};
+use engine::runtime::{CommandOutcome, EntityView};
 use entity_proto::v1::{self as pb, tenant_service_server::TenantService};
 use tonic::{Request, Response, Status};
 
@@ -24,11 +24,11 @@ type TenantResult = Result<Response<pb::TenantResponse>, Status>;
 #[tonic::async_trait]
 impl TenantService for TenantApi {
     async fn create_tenant(&self, request: Request<pb::CreateTenantRequest>) -> TenantResult {
-        let id = TenantId::new_v7();
+        let ids = convert::tenant::NewTenantIds::generate();
         let outcome = self
             .shared
             .execute(request, AuthTarget::Platform, "", |r| {
-                convert::tenant::create(r, id)
+                convert::tenant::create(r, ids)
             })
             .await?;
         respond(&outcome)
@@ -125,6 +125,9 @@ impl TenantService for TenantApi {
     }
 }
 
+/// The answer to a tenant write. It carries the owner's invitation token when the onboarding
+/// saga issued it during this call (the first CreateTenant answer; never a replay, since only
+/// the token's hash is stored).
 fn respond(outcome: &CommandOutcome) -> TenantResult {
     let EntityView::Tenant(tenant) = &outcome.view else {
         tracing::error!(view = ?outcome.view, "tenant command answered with another entity");
@@ -133,5 +136,10 @@ fn respond(outcome: &CommandOutcome) -> TenantResult {
     Ok(Response::new(pb::TenantResponse {
         tenant: Some(convert::tenant::to_proto(tenant)),
         result: Some(convert::write_result(outcome)),
+        owner_invitation_token: outcome
+            .invitation_token
+            .clone()
+            .filter(|_| !outcome.replayed)
+            .unwrap_or_default(),
     }))
 }

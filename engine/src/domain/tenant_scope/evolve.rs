@@ -3,15 +3,18 @@
 //!
 //! Every event bumps the version of exactly its own stream by one and stamps `updated_at`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
-use super::{TenantScope, TenantScopeEvent};
+use super::{TenantScope, TenantScopeEvent, user_decisions::yyyymm};
 use crate::domain::{
     ids::OrganizationId,
     organization::{Organization, OrganizationEvent, OrganizationStatus},
-    tenant::{Tenant, TenantEvent, TenantStatus},
+    role::{RoleDefinition, RoleEvent, RoleStatus},
+    team::{Team, TeamEvent, TeamStatus},
+    tenant::{Onboarding, Tenant, TenantEvent, TenantStatus},
+    user::{Invitation, InvitationState, User, UserEvent, UserStatus},
 };
 
 impl TenantScope {
@@ -31,6 +34,7 @@ impl TenantScope {
             // As for organizations: a second creation cannot be decided; never restart a stream.
             let version = self.tenant.as_ref().map_or(0, |t| t.version) + 1;
             self.tenant = Some(Tenant {
+                onboarding: None,
                 id: *id,
                 name: name.clone(),
                 slug: slug.clone(),
@@ -54,6 +58,17 @@ impl TenantScope {
         };
         match event {
             TenantEvent::TenantCreated { .. } => {}
+            TenantEvent::OnboardingStarted { plan } => {
+                tenant.onboarding = Some(Onboarding {
+                    plan: plan.clone(),
+                    completed: false,
+                });
+            }
+            TenantEvent::OnboardingCompleted => {
+                if let Some(onboarding) = tenant.onboarding.as_mut() {
+                    onboarding.completed = true;
+                }
+            }
             TenantEvent::TenantUpdated {
                 name,
                 settings,
@@ -162,6 +177,210 @@ impl TenantScope {
 }
 
 impl TenantScope {
+    /// Applies one team-stream event.
+    pub(super) fn apply_team(&mut self, event: &TeamEvent, at: DateTime<Utc>) {
+        if let TeamEvent::TeamCreated {
+            id,
+            organization_id,
+            name,
+            description,
+        } = event
+        {
+            let version = self.teams.get(id).map_or(0, |t| t.version) + 1;
+            self.teams.insert(
+                *id,
+                Team {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    organization_id: *organization_id,
+                    name: name.clone(),
+                    description: description.clone(),
+                    members: BTreeMap::new(),
+                    status: TeamStatus::Active,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(team) = self.teams.get_mut(&event.team_id()) else {
+            return;
+        };
+        match event {
+            TeamEvent::TeamCreated { .. } => {}
+            TeamEvent::TeamUpdated {
+                name, description, ..
+            } => {
+                if let Some(name) = name {
+                    team.name.clone_from(name);
+                }
+                if let Some(description) = description {
+                    team.description.clone_from(description);
+                }
+            }
+            TeamEvent::TeamDeleted { .. } => team.status = TeamStatus::Deleted,
+            TeamEvent::MembershipAdded { user_id, role, .. } => {
+                team.members.insert(*user_id, *role);
+            }
+            TeamEvent::MembershipRemoved { user_id, .. } => {
+                team.members.remove(user_id);
+            }
+        }
+        team.version += 1;
+        team.updated_at = at;
+    }
+
+    /// Applies one user-stream event; keeps the email index and the monthly invitation count.
+    pub(super) fn apply_user(&mut self, event: &UserEvent, at: DateTime<Utc>) {
+        if let UserEvent::UserInvited {
+            id,
+            email,
+            display_name,
+            token_hash,
+            expires_at,
+        } = event
+        {
+            let version = self.users.get(id).map_or(0, |u| u.version) + 1;
+            self.users.insert(
+                *id,
+                User {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    email: email.clone(),
+                    display_name: display_name.clone(),
+                    status: UserStatus::Invited,
+                    invitation: Some(Invitation {
+                        token_hash: token_hash.clone(),
+                        expires_at: *expires_at,
+                        state: InvitationState::Pending,
+                        sent_at: at,
+                    }),
+                    organizations: BTreeSet::new(),
+                    assignments: BTreeSet::new(),
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            self.users_by_email.insert(email.trim().to_lowercase(), *id);
+            *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
+            return;
+        }
+        let Some(user) = self.users.get_mut(&event.user_id()) else {
+            return;
+        };
+        let set_invitation = |user: &mut User, state: InvitationState| {
+            if let Some(invitation) = user.invitation.as_mut() {
+                invitation.state = state;
+            }
+        };
+        match event {
+            UserEvent::UserInvited { .. } => {}
+            UserEvent::InvitationResent {
+                token_hash,
+                expires_at,
+                ..
+            } => {
+                user.invitation = Some(Invitation {
+                    token_hash: token_hash.clone(),
+                    expires_at: *expires_at,
+                    state: InvitationState::Pending,
+                    sent_at: at,
+                });
+            }
+            UserEvent::InvitationRevoked { .. } => set_invitation(user, InvitationState::Revoked),
+            UserEvent::InvitationExpired { .. } => set_invitation(user, InvitationState::Expired),
+            UserEvent::UserActivated { display_name, .. } => {
+                user.status = UserStatus::Active;
+                set_invitation(user, InvitationState::Accepted);
+                if let Some(name) = display_name {
+                    user.display_name.clone_from(name);
+                }
+            }
+            UserEvent::UserProfileUpdated { display_name, .. } => {
+                if let Some(name) = display_name {
+                    user.display_name.clone_from(name);
+                }
+            }
+            UserEvent::UserDeactivated { .. } => user.status = UserStatus::Deactivated,
+            UserEvent::UserReactivated { .. } => user.status = UserStatus::Active,
+            UserEvent::MembershipAdded {
+                organization_id, ..
+            } => {
+                user.organizations.insert(*organization_id);
+            }
+            UserEvent::MembershipRemoved {
+                organization_id, ..
+            } => {
+                user.organizations.remove(organization_id);
+            }
+            UserEvent::RoleAssigned { assignment, .. } => {
+                user.assignments.insert(assignment.clone());
+            }
+            UserEvent::RoleRevoked { assignment, .. } => {
+                user.assignments.remove(assignment);
+            }
+        }
+        user.version += 1;
+        user.updated_at = at;
+        if let UserEvent::InvitationResent { .. } = event {
+            *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
+        }
+    }
+
+    /// Applies one role-stream event (`PermissionPolicyChanged` only bumps the version: the
+    /// role's own events already carry what changed).
+    pub(super) fn apply_role(&mut self, event: &RoleEvent, at: DateTime<Utc>) {
+        if let RoleEvent::RoleDefined {
+            id,
+            name,
+            description,
+            permissions,
+        } = event
+        {
+            let version = self.roles.get(id).map_or(0, |r| r.version) + 1;
+            self.roles.insert(
+                *id,
+                RoleDefinition {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    name: name.clone(),
+                    description: description.clone(),
+                    permissions: permissions.clone(),
+                    status: RoleStatus::Active,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(role) = self.roles.get_mut(&event.role_id()) else {
+            return;
+        };
+        match event {
+            RoleEvent::RoleDefined { .. } | RoleEvent::PermissionPolicyChanged { .. } => {}
+            RoleEvent::RoleUpdated {
+                description,
+                permissions,
+                ..
+            } => {
+                if let Some(description) = description {
+                    role.description.clone_from(description);
+                }
+                if let Some(permissions) = permissions {
+                    role.permissions.clone_from(permissions);
+                }
+            }
+            RoleEvent::RoleDeleted { .. } => role.status = RoleStatus::Deleted,
+        }
+        role.version += 1;
+        role.updated_at = at;
+    }
+}
+
+impl TenantScope {
     /// Depth of a parent (0 for "no parent", i.e. the new organization is a root).
     fn parent_depth(&self, parent_id: Option<OrganizationId>) -> usize {
         parent_id
@@ -200,5 +419,8 @@ pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateT
     match event {
         TenantScopeEvent::Tenant(e) => scope.apply_tenant(e, at),
         TenantScopeEvent::Organization(e) => scope.apply_organization(e, at),
+        TenantScopeEvent::Team(e) => scope.apply_team(e, at),
+        TenantScopeEvent::User(e) => scope.apply_user(e, at),
+        TenantScopeEvent::Role(e) => scope.apply_role(e, at),
     }
 }

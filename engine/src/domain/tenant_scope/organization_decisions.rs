@@ -10,6 +10,7 @@ use crate::domain::{
     error::{DomainError, ResourceKind},
     ids::OrganizationId,
     organization::{MAX_DEPTH, OrganizationCommand, OrganizationEvent},
+    team::TeamEvent,
     tenant::{Tenant, TenantStatus},
     validation,
 };
@@ -36,8 +37,9 @@ fn name_taken(name: &str) -> DomainError {
 }
 
 impl TenantScope {
-    /// The tenant, if it exists and is active; else the refusal every organization command gets.
-    fn active_tenant(&self) -> Result<&Tenant, DomainError> {
+    /// The tenant, if it exists and is active; else the refusal every organization, team, user
+    /// and role command gets.
+    pub(super) fn active_tenant(&self) -> Result<&Tenant, DomainError> {
         let tenant = self.tenant.as_ref().ok_or_else(|| DomainError::NotFound {
             resource: ResourceKind::Tenant,
             id: self.tenant_id.to_string(),
@@ -191,38 +193,59 @@ impl TenantScope {
         })
     }
 
-    /// Delete: live target; with live children only when `cascade`, deepest descendants first.
+    /// Delete: live target; with live child organizations or live teams only when `cascade`.
+    /// A cascade deletes deepest organizations first, each organization's teams just before
+    /// it, and the target last.
     fn decide_delete(&self, id: OrganizationId, cascade: bool) -> Decision {
         self.live(id).ok_or_else(|| not_found(id))?;
         let index = self.children_index();
+        let teams = self.live_teams_by_organization();
         let children = index.get(&Some(id)).map_or(0, Vec::len);
-        if children > 0 && !cascade {
+        let own_teams = teams.get(&id).map_or(0, Vec::len);
+        if (children > 0 || own_teams > 0) && !cascade {
+            let mut parts = Vec::new();
+            if children > 0 {
+                parts.push(format!(
+                    "{children} child organization{}",
+                    if children == 1 { "" } else { "s" }
+                ));
+            }
+            if own_teams > 0 {
+                parts.push(format!(
+                    "{own_teams} team{}",
+                    if own_teams == 1 { "" } else { "s" }
+                ));
+            }
             return Err(DomainError::InvalidState {
                 reason: "HAS_CHILDREN",
                 message: format!(
-                    "organization {id} has {children} child organization{}; delete them first or cascade",
-                    if children == 1 { "" } else { "s" }
+                    "organization {id} has {}; delete them first or cascade",
+                    parts.join(" and ")
                 ),
             });
         }
         // Deepest level first; within a level by id, so the order is deterministic.
         let mut descendants = Self::live_descendants(&index, id);
         descendants.sort_unstable_by_key(|&(d, level)| (std::cmp::Reverse(level), d));
-        let mut events: Vec<TenantScopeEvent> = descendants
+        let mut events = Vec::new();
+        let doomed = descendants
             .into_iter()
-            .map(|(d, _)| {
-                TenantScopeEvent::Organization(OrganizationEvent::OrganizationDeleted {
-                    id: d,
+            .map(|(d, _)| (d, Some(id)))
+            .chain([(id, None)]);
+        for (org, cascaded_from) in doomed {
+            for &team in teams.get(&org).map_or(&[][..], Vec::as_slice) {
+                events.push(TenantScopeEvent::Team(TeamEvent::TeamDeleted {
+                    id: team,
                     cascaded_from: Some(id),
-                })
-            })
-            .collect();
-        events.push(TenantScopeEvent::Organization(
-            OrganizationEvent::OrganizationDeleted {
-                id,
-                cascaded_from: None,
-            },
-        ));
+                }));
+            }
+            events.push(TenantScopeEvent::Organization(
+                OrganizationEvent::OrganizationDeleted {
+                    id: org,
+                    cascaded_from,
+                },
+            ));
+        }
         Ok(events)
     }
 }

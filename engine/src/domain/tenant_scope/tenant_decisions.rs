@@ -1,4 +1,5 @@
-//! Decisions on the tenant itself: creation, updates, plan changes and the lifecycle.
+//! Decisions on the tenant itself: creation (which also starts the onboarding saga), updates,
+//! plan changes, the lifecycle and the end of onboarding.
 //!
 //! Order of checks for an existing tenant: the status gate first (deleted, suspended,
 //! deactivated), then input validation, then the command's own state rules.
@@ -39,16 +40,21 @@ impl TenantScope {
             return match command {
                 TenantCommand::Create(create) => {
                     let c = validation::create_tenant(create, self.tenant_id)?;
-                    one(TenantEvent::TenantCreated {
-                        id: c.id,
-                        name: c.name,
-                        slug: c.slug,
-                        kind: c.kind,
-                        plan: c.plan,
-                        settings: c.settings,
-                        products: c.products,
-                        business_profile: c.business_profile,
-                    })
+                    Ok(vec![
+                        TenantScopeEvent::Tenant(TenantEvent::TenantCreated {
+                            id: c.id,
+                            name: c.name,
+                            slug: c.slug,
+                            kind: c.kind,
+                            plan: c.plan,
+                            settings: c.settings,
+                            products: c.products,
+                            business_profile: c.business_profile,
+                        }),
+                        TenantScopeEvent::Tenant(TenantEvent::OnboardingStarted {
+                            plan: c.onboarding,
+                        }),
+                    ])
                 }
                 _ => Err(DomainError::NotFound {
                     resource: ResourceKind::Tenant,
@@ -88,6 +94,10 @@ impl TenantScope {
                 grace_period_expired: false,
             }),
             TenantCommand::ExpireGracePeriod => Ok(grace_period_expiry(tenant, ctx)),
+            TenantCommand::CompleteOnboarding => match &tenant.onboarding {
+                Some(onboarding) if !onboarding.completed => one(TenantEvent::OnboardingCompleted),
+                _ => Ok(vec![]),
+            },
         }
     }
 }

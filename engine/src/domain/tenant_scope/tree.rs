@@ -110,7 +110,7 @@ impl TenantScope {
 }
 
 /// Case-insensitive (Unicode lower-case) equality without allocating.
-fn same_name(a: &str, b: &str) -> bool {
+pub(super) fn same_name(a: &str, b: &str) -> bool {
     a.chars()
         .flat_map(char::to_lowercase)
         .eq(b.chars().flat_map(char::to_lowercase))

@@ -179,3 +179,79 @@ fn cascade_deletes_a_wide_subtree() {
         0
     );
 }
+
+// ---- teams ----
+
+#[test]
+fn refuses_while_live_teams_exist() {
+    // E(5) has no child organization but one team; B(2) has a child and two teams.
+    let mut events = tree();
+    events.push(team_created(team(1), org(5), "Red"));
+    events.push(team_created(team(2), org(2), "Blue"));
+    events.push(team_created(team(3), org(2), "Green"));
+    let message = given(events.clone())
+        .when_org(delete(5, false))
+        .then_invalid_state("HAS_CHILDREN");
+    assert!(message.contains("1 team;"), "{message}");
+    let message = given(events)
+        .when_org(delete(2, false))
+        .then_invalid_state("HAS_CHILDREN");
+    assert!(
+        message.contains("1 child organization and 2 teams"),
+        "{message}"
+    );
+}
+
+#[test]
+fn deleted_teams_do_not_block() {
+    let mut events = tree();
+    events.push(team_created(team(1), org(5), "Red"));
+    events.push(team_deleted(team(1), None));
+    given(events)
+        .when_org(delete(5, false))
+        .then_events([org_deleted(org(5), None)]);
+}
+
+#[test]
+fn cascade_deletes_the_teams_of_every_deleted_organization_before_their_organization() {
+    let mut events = tree();
+    events.push(team_created(team(1), org(3), "InC"));
+    events.push(team_created(team(2), org(1), "InA"));
+    events.push(team_created(team(3), org(1), "AlsoInA"));
+    events.push(team_created(team(4), org(5), "InE"));
+    events.push(team_created(team(5), org(4), "Gone"));
+    events.push(team_deleted(team(5), None));
+    let then = given(events).when_org(delete(1, true));
+    let got = then.result.clone().expect("accepted");
+    assert_eq!(
+        got,
+        vec![
+            team_deleted(team(1), Some(org(1))),
+            org_deleted(org(3), Some(org(1))),
+            org_deleted(org(2), Some(org(1))),
+            org_deleted(org(4), Some(org(1))),
+            team_deleted(team(2), Some(org(1))),
+            team_deleted(team(3), Some(org(1))),
+            org_deleted(org(1), None),
+        ]
+    );
+    let scope = then.after;
+    for n in 1..=3 {
+        let t = scope.team(team(n)).expect("tombstone");
+        assert_eq!(
+            (t.status, t.version),
+            (crate::domain::TeamStatus::Deleted, 2),
+            "team {n}"
+        );
+    }
+    assert_eq!(
+        scope.team(team(4)).map(|t| t.status),
+        Some(crate::domain::TeamStatus::Active),
+        "teams of other trees untouched"
+    );
+    assert_eq!(
+        scope.team(team(5)).map(|t| t.version),
+        Some(2),
+        "already deleted, untouched"
+    );
+}

@@ -1,17 +1,36 @@
 //! The state survives the snapshot encodings the runtime uses (bincode, JSON).
 
 use super::support::*;
-use crate::domain::{OrganizationCommand, Plan, TenantScope, TenantScopeEvent};
+use crate::domain::{
+    OrganizationCommand, Plan, RoleEvent, Scope, TeamEvent, TeamRole, TenantEvent, TenantScope,
+    TenantScopeEvent,
+};
 
 fn populated() -> TenantScope {
-    let events: Vec<TenantScopeEvent> = vec![
-        tenant_created(Plan::Gold),
-        org_created(org(1), "A", None),
-        org_created(org(2), "B", Some(org(1))),
-        org_created(org(3), "C", None),
-        org_deleted(org(3), None),
-        deactivated(days(10)),
-    ];
+    let events: Vec<TenantScopeEvent> = cat([
+        vec![
+            tenant_created(Plan::Gold),
+            onboarding_started(),
+            org_created(org(1), "A", None),
+            org_created(org(2), "B", Some(org(1))),
+            org_created(org(3), "C", None),
+            org_deleted(org(3), None),
+            team_created(team(1), org(2), "Red"),
+        ],
+        role_defined(role(1), "auditor", &["invoice:*"]),
+        active_user(1),
+        vec![
+            invited(2),
+            assigned(1, "auditor", Scope::Organization(org(1))),
+            assigned(1, "member", Scope::Team(team(1))),
+            tme(TeamEvent::MembershipAdded {
+                id: team(1),
+                user_id: user(1),
+                role: TeamRole::Lead,
+            }),
+            deactivated(days(10)),
+        ],
+    ]);
     given(events).scope
 }
 
@@ -48,7 +67,24 @@ fn events_round_trip_through_their_stored_form() {
         deleted(),
         org_created(org(1), "A", Some(org(2))),
         org_deleted(org(1), Some(org(2))),
-    ];
+        onboarding_started(),
+        te(TenantEvent::OnboardingCompleted),
+        team_created(team(1), org(1), "Red"),
+        team_deleted(team(1), Some(org(1))),
+        tme(TeamEvent::MembershipAdded {
+            id: team(1),
+            user_id: user(1),
+            role: TeamRole::Member,
+        }),
+        invited(1),
+        activated(1),
+        assigned(1, "member", Scope::Team(team(1))),
+        assigned(1, "viewer", Scope::Tenant),
+        re(RoleEvent::RoleDeleted { id: role(1) }),
+    ]
+    .into_iter()
+    .chain(role_defined(role(1), "auditor", &["invoice:*", "*"]))
+    .collect::<Vec<_>>();
     for e in events {
         let payload = serde_json::to_value(&e).expect("encode");
         let kind = e.stream(tid()).kind;
@@ -56,4 +92,27 @@ fn events_round_trip_through_their_stored_form() {
             .expect("decode");
         assert_eq!(back, e);
     }
+}
+
+#[test]
+fn permission_checks_agree_after_a_round_trip() {
+    let scope = populated();
+    let config = bincode::config::standard();
+    let bytes = bincode::serde::encode_to_vec(&scope, config).expect("encode");
+    let (back, _): (TenantScope, usize) =
+        bincode::serde::decode_from_slice(&bytes, config).expect("decode");
+    for (p, at) in [
+        ("invoice:approve", Scope::Organization(org(2))),
+        ("team:read", Scope::Team(team(1))),
+    ] {
+        assert_eq!(
+            back.check_permission(user(1), &perm(p), at),
+            scope.check_permission(user(1), &perm(p), at)
+        );
+    }
+    assert_eq!(
+        back.user_by_email("USER1@acme.test").map(|u| u.id),
+        Some(user(1))
+    );
+    assert_eq!(back.invitations_sent_in(202_501), 2);
 }

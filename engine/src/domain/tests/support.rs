@@ -10,9 +10,11 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    BusinessProfile, Context, CreateTenant, DeactivationFeedback, DomainError, OrganizationCommand,
-    OrganizationEvent, OrganizationId, Plan, TenantCommand, TenantEvent, TenantId, TenantKind,
-    TenantScope, TenantScopeCommand, TenantScopeEvent, TenantSettings,
+    Assignment, BusinessProfile, Context, CreateTenant, DeactivationFeedback, DomainError,
+    OnboardingPlan, OrganizationCommand, OrganizationEvent, OrganizationId, PermissionPattern,
+    Plan, RoleCommand, RoleEvent, RoleId, Scope, TeamCommand, TeamEvent, TeamId, TenantCommand,
+    TenantEvent, TenantId, TenantKind, TenantScope, TenantScopeCommand, TenantScopeEvent,
+    TenantSettings, UserCommand, UserEvent, UserId,
 };
 
 /// The scope's tenant.
@@ -24,6 +26,27 @@ pub fn tid() -> TenantId {
 pub fn org(n: u128) -> OrganizationId {
     OrganizationId(Uuid::from_u128(
         0x0190_0000_0000_7000_8000_0000_0001_0000 + n,
+    ))
+}
+
+/// Team number `n`.
+pub fn team(n: u128) -> TeamId {
+    TeamId(Uuid::from_u128(
+        0x0190_0000_0000_7000_8000_0000_0002_0000 + n,
+    ))
+}
+
+/// User number `n`.
+pub fn user(n: u128) -> UserId {
+    UserId(Uuid::from_u128(
+        0x0190_0000_0000_7000_8000_0000_0003_0000 + n,
+    ))
+}
+
+/// Custom role number `n`.
+pub fn role(n: u128) -> RoleId {
+    RoleId(Uuid::from_u128(
+        0x0190_0000_0000_7000_8000_0000_0004_0000 + n,
     ))
 }
 
@@ -50,7 +73,24 @@ pub fn create_tenant(plan: Plan) -> CreateTenant {
         settings: TenantSettings::default(),
         products: vec![],
         business_profile: None,
+        onboarding: onboarding_plan(),
     }
+}
+
+/// The onboarding plan of `create_tenant`: default organization `org(900)`, owner `user(900)`.
+pub fn onboarding_plan() -> OnboardingPlan {
+    OnboardingPlan {
+        default_organization_id: org(900),
+        owner_user_id: user(900),
+        owner_email: "owner@acme.test".into(),
+    }
+}
+
+/// OnboardingStarted with `onboarding_plan()`.
+pub fn onboarding_started() -> TenantScopeEvent {
+    te(TenantEvent::OnboardingStarted {
+        plan: onboarding_plan(),
+    })
 }
 
 /// The event a valid `create_tenant(plan)` produces.
@@ -154,6 +194,190 @@ pub fn create_org(
     }
 }
 
+/// A team-stream event.
+pub fn tme(e: TeamEvent) -> TenantScopeEvent {
+    TenantScopeEvent::Team(e)
+}
+
+/// A user-stream event.
+pub fn ue(e: UserEvent) -> TenantScopeEvent {
+    TenantScopeEvent::User(e)
+}
+
+/// A role-stream event.
+pub fn re(e: RoleEvent) -> TenantScopeEvent {
+    TenantScopeEvent::Role(e)
+}
+
+/// TeamCreated with an empty description.
+pub fn team_created(id: TeamId, organization: OrganizationId, name: &str) -> TenantScopeEvent {
+    tme(TeamEvent::TeamCreated {
+        id,
+        organization_id: organization,
+        name: name.into(),
+        description: String::new(),
+    })
+}
+
+/// TeamDeleted.
+pub fn team_deleted(id: TeamId, cascaded_from: Option<OrganizationId>) -> TenantScopeEvent {
+    tme(TeamEvent::TeamDeleted { id, cascaded_from })
+}
+
+/// CreateTeam with an empty description.
+pub fn create_team(id: TeamId, organization: OrganizationId, name: &str) -> TeamCommand {
+    TeamCommand::Create {
+        id,
+        organization_id: organization,
+        name: name.into(),
+        description: String::new(),
+    }
+}
+
+/// A valid token hash: 64 lower-case hex digits ending in `n`.
+pub fn hash(n: u128) -> String {
+    format!("{n:064x}")
+}
+
+/// Email of user `n`.
+pub fn email(n: u128) -> String {
+    format!("user{n}@acme.test")
+}
+
+/// UserInvited for user `n` (email `email(n)`, token `hash(n)`, sent at `t0`, 7 days).
+pub fn invited(n: u128) -> TenantScopeEvent {
+    ue(UserEvent::UserInvited {
+        id: user(n),
+        email: email(n),
+        display_name: String::new(),
+        token_hash: hash(n),
+        expires_at: days(7),
+    })
+}
+
+/// UserActivated without a display name.
+pub fn activated(n: u128) -> TenantScopeEvent {
+    ue(UserEvent::UserActivated {
+        id: user(n),
+        display_name: None,
+    })
+}
+
+/// An invited and accepted user `n`.
+pub fn active_user(n: u128) -> Vec<TenantScopeEvent> {
+    vec![invited(n), activated(n)]
+}
+
+/// An assignment.
+pub fn assignment(role: &str, scope: Scope) -> Assignment {
+    Assignment {
+        role: role.into(),
+        scope,
+    }
+}
+
+/// RoleAssigned.
+pub fn assigned(n: u128, role: &str, scope: Scope) -> TenantScopeEvent {
+    ue(UserEvent::RoleAssigned {
+        id: user(n),
+        assignment: assignment(role, scope),
+    })
+}
+
+/// RoleRevoked.
+pub fn revoked(n: u128, role: &str, scope: Scope) -> TenantScopeEvent {
+    ue(UserEvent::RoleRevoked {
+        id: user(n),
+        assignment: assignment(role, scope),
+    })
+}
+
+/// InviteUser for user `n` (email `email(n)`, token `hash(n)`, 7 days, no roles, no
+/// organization).
+pub fn invite(n: u128) -> UserCommand {
+    UserCommand::Invite {
+        id: user(n),
+        email: email(n),
+        display_name: String::new(),
+        roles: vec![],
+        organization_id: None,
+        expires_in_days: 7,
+        token_hash: hash(n),
+    }
+}
+
+/// A permission (pattern).
+pub fn perm(p: &str) -> PermissionPattern {
+    p.parse().expect("well-formed permission")
+}
+
+/// Permissions (patterns).
+pub fn perms(list: &[&str]) -> Vec<PermissionPattern> {
+    list.iter().map(|p| perm(p)).collect()
+}
+
+/// RoleDefined and its PermissionPolicyChanged, with an empty description.
+pub fn role_defined(id: RoleId, name: &str, permissions: &[&str]) -> Vec<TenantScopeEvent> {
+    vec![
+        re(RoleEvent::RoleDefined {
+            id,
+            name: name.into(),
+            description: String::new(),
+            permissions: perms(permissions),
+        }),
+        re(RoleEvent::PermissionPolicyChanged {
+            id,
+            name: name.into(),
+            permissions: perms(permissions),
+        }),
+    ]
+}
+
+/// DefineRole with an empty description.
+pub fn define_role(id: RoleId, name: &str, permissions: &[&str]) -> RoleCommand {
+    RoleCommand::Define {
+        id,
+        name: name.into(),
+        description: String::new(),
+        permissions: perms(permissions),
+    }
+}
+
+/// Concatenates event lists.
+pub fn cat(parts: impl IntoIterator<Item = Vec<TenantScopeEvent>>) -> Vec<TenantScopeEvent> {
+    parts.into_iter().flatten().collect()
+}
+
+/// A gold tenant with this forest and these teams (used by team, user and permission tests):
+///
+/// ```text
+/// A(1) ─┬─ B(2) ── C(3)        team(1) "Red", team(2) "Blue" in B
+///       └─ D(4)                team(3) "Green" in D
+/// E(5)                         team(4) "Gray" in A, team(5) "Pink" in E
+/// ```
+pub fn world() -> Vec<TenantScopeEvent> {
+    vec![
+        tenant_created(Plan::Gold),
+        org_created(org(1), "A", None),
+        org_created(org(2), "B", Some(org(1))),
+        org_created(org(3), "C", Some(org(2))),
+        org_created(org(4), "D", Some(org(1))),
+        org_created(org(5), "E", None),
+        team_created(team(1), org(2), "Red"),
+        team_created(team(2), org(2), "Blue"),
+        team_created(team(3), org(4), "Green"),
+        team_created(team(4), org(1), "Gray"),
+        team_created(team(5), org(5), "Pink"),
+    ]
+}
+
+/// `world()` followed by `more`.
+pub fn world_and(more: impl IntoIterator<Item = TenantScopeEvent>) -> Vec<TenantScopeEvent> {
+    let mut events = world();
+    events.extend(more);
+    events
+}
+
 /// Events of a chain org(1) ⊃ org(2) ⊃ … ⊃ org(n), named "L1" … "Ln".
 pub fn chain(n: u128) -> Vec<TenantScopeEvent> {
     (1..=n)
@@ -167,6 +391,11 @@ pub fn given(events: impl IntoIterator<Item = TenantScopeEvent>) -> Given {
     for e in events {
         scope.apply(&e, t0());
     }
+    Given { scope, now: t0() }
+}
+
+/// A scenario continuing from `scope` (decided at `t0`).
+pub fn given_scope(scope: TenantScope) -> Given {
     Given { scope, now: t0() }
 }
 
@@ -206,6 +435,21 @@ impl Given {
     /// Decides an organization command.
     pub fn when_org(self, command: OrganizationCommand) -> Then {
         self.when(TenantScopeCommand::Organization(command))
+    }
+
+    /// Decides a team command.
+    pub fn when_team(self, command: TeamCommand) -> Then {
+        self.when(TenantScopeCommand::Team(command))
+    }
+
+    /// Decides a user command.
+    pub fn when_user(self, command: UserCommand) -> Then {
+        self.when(TenantScopeCommand::User(command))
+    }
+
+    /// Decides a role command.
+    pub fn when_role(self, command: RoleCommand) -> Then {
+        self.when(TenantScopeCommand::Role(command))
     }
 }
 

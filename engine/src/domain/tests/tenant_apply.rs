@@ -129,3 +129,50 @@ fn events_about_unknown_entities_are_ignored() {
     scope.apply(&org_deleted(org(1), None), t0());
     assert_eq!(scope, TenantScope::new(tid()));
 }
+
+#[test]
+fn onboarding_events_set_and_complete_the_saga() {
+    let mut scope = given([tenant_created(Plan::Gold)]).scope;
+    assert_eq!(scope.tenant().and_then(|t| t.onboarding.clone()), None);
+    scope.apply(&onboarding_started(), days(1));
+    let t = scope.tenant().expect("tenant");
+    assert_eq!(
+        t.onboarding,
+        Some(crate::domain::Onboarding {
+            plan: onboarding_plan(),
+            completed: false
+        })
+    );
+    assert_eq!((t.version, t.updated_at), (2, days(1)));
+    scope.apply(&te(TenantEvent::OnboardingCompleted), days(2));
+    let t = scope.tenant().expect("tenant");
+    assert!(t.onboarding.as_ref().is_some_and(|o| o.completed));
+    assert_eq!((t.version, t.updated_at), (3, days(2)));
+}
+
+#[test]
+fn team_user_and_role_streams_count_their_own_events() {
+    let mut scope = given([tenant_created(Plan::Gold), org_created(org(1), "A", None)]).scope;
+    let history = cat([
+        vec![team_created(team(1), org(1), "Red")],
+        role_defined(role(1), "auditor", &["invoice:read"]),
+        active_user(1),
+        vec![
+            assigned(1, "auditor", crate::domain::Scope::Team(team(1))),
+            team_deleted(team(1), None),
+        ],
+    ]);
+    for (i, e) in history.iter().enumerate() {
+        scope.apply(e, days(i as i64));
+    }
+    let stream = |kind, id| scope.version_of(StreamId::new(kind, id));
+    assert_eq!(stream(StreamKind::Team, team(1).0), 2);
+    assert_eq!(stream(StreamKind::Role, role(1).0), 2);
+    assert_eq!(stream(StreamKind::User, user(1).0), 3);
+    assert_eq!(stream(StreamKind::Organization, org(1).0), 1);
+    assert_eq!(stream(StreamKind::Tenant, tid().0), 1);
+    let u = scope.user(user(1)).expect("user");
+    assert_eq!((u.created_at, u.updated_at), (days(3), days(5)));
+    let t = scope.team(team(1)).expect("team");
+    assert_eq!((t.created_at, t.updated_at), (days(0), days(6)));
+}

@@ -11,11 +11,19 @@ fn when_create(c: crate::domain::CreateTenant) -> Then {
 }
 
 #[test]
-fn creates_an_active_tenant_at_version_one() {
-    let scope = when_create(create_tenant(Plan::Gold)).then_events([tenant_created(Plan::Gold)]);
+fn creates_an_active_tenant_and_starts_onboarding() {
+    let scope = when_create(create_tenant(Plan::Gold))
+        .then_events([tenant_created(Plan::Gold), onboarding_started()]);
     let t = scope.tenant().expect("created");
     assert_eq!(t.status, TenantStatus::Active);
-    assert_eq!(t.version, 1);
+    assert_eq!(t.version, 2, "TenantCreated and OnboardingStarted");
+    assert_eq!(
+        t.onboarding,
+        Some(crate::domain::Onboarding {
+            plan: onboarding_plan(),
+            completed: false
+        })
+    );
     assert_eq!((t.created_at, t.updated_at), (t0(), t0()));
     assert_eq!(t.plan, Plan::Gold);
 }
@@ -26,7 +34,7 @@ fn stores_the_trimmed_name() {
         name: " \t Acme \n".into(),
         ..create_tenant(Plan::Gold)
     };
-    let scope = when_create(c).then_events([tenant_created(Plan::Gold)]);
+    let scope = when_create(c).then_events([tenant_created(Plan::Gold), onboarding_started()]);
     assert_eq!(scope.tenant().map(|t| t.name.as_str()), Some("Acme"));
 }
 
@@ -349,7 +357,10 @@ fn empty_country_becomes_us() {
         }),
         ..profile()
     };
-    let scope = with_profile(input).then_events([created_with_profile(normalized.clone())]);
+    let scope = with_profile(input).then_events([
+        created_with_profile(normalized.clone()),
+        onboarding_started(),
+    ]);
     assert_eq!(
         scope.tenant().and_then(|t| t.business_profile.clone()),
         Some(normalized)
@@ -366,7 +377,7 @@ fn a_given_country_is_kept() {
         address: Some(address),
         ..profile()
     };
-    with_profile(input.clone()).then_events([created_with_profile(input)]);
+    with_profile(input.clone()).then_events([created_with_profile(input), onboarding_started()]);
 }
 
 #[test]
@@ -427,4 +438,73 @@ fn a_second_creation_is_already_exists_whatever_its_input() {
             field: "id",
             value: tid().to_string(),
         });
+}
+
+// ---- onboarding plan ----
+
+fn with_owner_email(email: &str) -> Then {
+    when_create(crate::domain::CreateTenant {
+        onboarding: crate::domain::OnboardingPlan {
+            owner_email: email.into(),
+            ..onboarding_plan()
+        },
+        ..create_tenant(Plan::Gold)
+    })
+}
+
+#[test]
+fn the_owner_email_follows_the_email_rules() {
+    for bad in [
+        "",
+        "owner",
+        "owner@",
+        "@acme.test",
+        "owner@acme",
+        "owner@.acme.test",
+        "owner@acme.test.",
+        "ow ner@acme.test",
+        "owner@@acme.test",
+        "a@b@acme.test",
+        "owner\u{0}@acme.test",
+    ] {
+        with_owner_email(bad).then_invalid(&["owner_email"]);
+    }
+    with_owner_email(&format!("{}@acme.test", repeat('a', 245))).then_invalid(&["owner_email"]);
+    assert!(
+        with_owner_email(&format!("{}@acme.test", repeat('a', 244)))
+            .result
+            .is_ok()
+    );
+}
+
+#[test]
+fn the_owner_email_is_stored_trimmed_and_as_given() {
+    let scope = with_owner_email("  Owner@Acme.TEST ")
+        .result
+        .map(|events| {
+            let mut scope = given([]).scope;
+            for e in &events {
+                scope.apply(e, t0());
+            }
+            scope
+        })
+        .expect("accepted");
+    let onboarding = scope.tenant().and_then(|t| t.onboarding.clone());
+    assert_eq!(
+        onboarding.map(|o| o.plan.owner_email),
+        Some("Owner@Acme.TEST".to_owned())
+    );
+}
+
+#[test]
+fn every_violation_includes_the_owner_email() {
+    let c = crate::domain::CreateTenant {
+        slug: "AB".into(),
+        onboarding: crate::domain::OnboardingPlan {
+            owner_email: "nope".into(),
+            ..onboarding_plan()
+        },
+        ..create_tenant(Plan::Gold)
+    };
+    when_create(c).then_invalid(&["slug", "owner_email"]);
 }

@@ -3,8 +3,8 @@
 
 use super::support::*;
 use crate::domain::{
-    DomainError, OrganizationCommand, Plan, ResourceKind, TenantCommand, TenantScopeCommand,
-    TenantScopeEvent, UpdateTenant,
+    DomainError, OrganizationCommand, Plan, ResourceKind, RoleCommand, Scope, TeamCommand,
+    TenantCommand, TenantScopeCommand, TenantScopeEvent, UpdateTenant, UserCommand,
 };
 
 /// Commands a blocked tenant must refuse, with deliberately invalid input where possible so
@@ -42,6 +42,22 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
             id: org(99),
             cascade: false,
         }),
+        TenantScopeCommand::Tenant(TenantCommand::CompleteOnboarding),
+        TenantScopeCommand::Team(create_team(team(1), org(1), "")),
+        TenantScopeCommand::Team(TeamCommand::Delete { id: team(99) }),
+        TenantScopeCommand::User(invite(1)),
+        TenantScopeCommand::User(UserCommand::AcceptInvitation {
+            id: user(1),
+            token_hash: hash(1),
+            display_name: None,
+        }),
+        TenantScopeCommand::User(UserCommand::AssignRole {
+            id: user(99),
+            assignment: assignment("", Scope::Tenant),
+        }),
+        TenantScopeCommand::User(UserCommand::Deactivate { id: user(99) }),
+        TenantScopeCommand::Role(define_role(role(1), "", &["team:read"])),
+        TenantScopeCommand::Role(RoleCommand::Delete { id: role(99) }),
     ]
 }
 
@@ -127,14 +143,18 @@ fn a_deleted_tenant_refuses_everything() {
 }
 
 #[test]
-fn organization_commands_need_a_tenant() {
+fn organization_team_user_and_role_commands_need_a_tenant() {
     let missing = DomainError::NotFound {
         resource: ResourceKind::Tenant,
         id: tid().to_string(),
     };
-    for c in gated_commands()
+    let mut commands = gated_commands();
+    commands.push(TenantScopeCommand::User(UserCommand::ExpireInvitation {
+        id: user(1),
+    }));
+    for c in commands
         .into_iter()
-        .filter(|c| matches!(c, TenantScopeCommand::Organization(_)))
+        .filter(|c| !matches!(c, TenantScopeCommand::Tenant(_)))
     {
         assert_eq!(
             given([]).when(c.clone()).result,
@@ -151,4 +171,13 @@ fn organizations_survive_tenant_deletion_as_they_were() {
         .then_events([deleted()]);
     assert_eq!(scope.depth_of(org(2)), Some(2));
     assert_eq!(scope.organizations().count(), 2);
+}
+
+#[test]
+fn the_invitation_timer_is_never_gated() {
+    for status in [suspended(), deactivated(days(30)), deleted()] {
+        given(with_orgs(Some(status)))
+            .when_user(UserCommand::ExpireInvitation { id: user(1) })
+            .then_nothing();
+    }
 }

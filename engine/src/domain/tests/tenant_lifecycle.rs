@@ -120,7 +120,7 @@ fn reactivation_clears_the_grace_timer() {
     assert_eq!(
         te(TenantEvent::TenantReactivated).effects(),
         vec![Effect::ClearTimer {
-            kind: GRACE_PERIOD_TIMER
+            kind: GRACE_PERIOD_TIMER.to_owned()
         }]
     );
 }
@@ -167,7 +167,7 @@ fn deactivation_schedules_the_grace_timer() {
     assert_eq!(
         deactivated(days(30)).effects(),
         vec![Effect::SetTimer {
-            kind: GRACE_PERIOD_TIMER,
+            kind: GRACE_PERIOD_TIMER.to_owned(),
             due_at: days(30)
         }]
     );
@@ -319,7 +319,7 @@ fn deletion_clears_the_grace_timer() {
     assert_eq!(
         deleted().effects(),
         vec![Effect::ClearTimer {
-            kind: GRACE_PERIOD_TIMER
+            kind: GRACE_PERIOD_TIMER.to_owned()
         }]
     );
 }

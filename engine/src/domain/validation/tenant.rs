@@ -8,17 +8,20 @@ use super::{
     MAX_SOCIAL_PROFILES, MAX_SUSPENSION_REASON_CHARS, RECOMMENDATION_SCORE,
     SESSION_EXPIRATION_SECONDS, UPDATE_MASK_FIELD, Violations, check_grace_period, check_max_chars,
     check_name, check_products, check_range, check_slug, check_url, has_control_chars,
+    user::check_email,
 };
 use crate::domain::{
     error::DomainError,
     ids::TenantId,
     tenant::{
-        Address, BusinessProfile, CreateTenant, DeactivationFeedback, TenantSettings, UpdateTenant,
+        Address, BusinessProfile, CreateTenant, DeactivationFeedback, OnboardingPlan,
+        TenantSettings, UpdateTenant,
     },
 };
 
 /// Validates CreateTenant against the scope's tenant id; returns the normalized command
-/// (trimmed name, address country defaulted).
+/// (trimmed name and owner email, address country defaulted). The onboarding plan's owner
+/// email follows the user email rules and is reported as `owner_email`.
 pub fn create_tenant(
     cmd: &CreateTenant,
     scope_tenant: TenantId,
@@ -38,9 +41,14 @@ pub fn create_tenant(
         .business_profile
         .as_ref()
         .map(|p| check_business_profile(&mut v, "business_profile", p));
+    let owner_email = check_email(&mut v, "owner_email", &cmd.onboarding.owner_email);
     v.into_result(CreateTenant {
         name,
         business_profile,
+        onboarding: OnboardingPlan {
+            owner_email,
+            ..cmd.onboarding.clone()
+        },
         ..cmd.clone()
     })
 }

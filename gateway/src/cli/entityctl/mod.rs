@@ -1,8 +1,11 @@
 //! `entityctl`: drives every RPC of entity-engine from a shell.
 //!
 //! ```text
-//! entityctl tenant create --name Acme --slug acme --kind business
+//! entityctl tenant create --name Acme --slug acme --kind business --owner-email ann@acme.test
 //! entityctl org create <TENANT> --name Sales
+//! entityctl user invite <TENANT> bob@acme.test --role org-admin@org:<ORG>
+//! entityctl user accept <TENANT> <TOKEN> --name Bob
+//! entityctl access check <TENANT> <USER> team:manage --org <ORG>
 //! entityctl --output json tenant get <TENANT>
 //! ```
 //!
@@ -17,8 +20,10 @@ use std::{io::Write, process::ExitCode};
 
 use clap::Parser;
 use entity_proto::v1::{
-    organization_service_client::OrganizationServiceClient,
-    tenant_service_client::TenantServiceClient,
+    access_service_client::AccessServiceClient,
+    organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
+    team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
+    user_service_client::UserServiceClient,
 };
 use tonic::{
     Request, Status,
@@ -27,10 +32,7 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use self::{
-    args::{Cli, Command},
-    render::status_text,
-};
+use self::{args::Cli, render::status_text};
 use super::{EXIT_FAILURE, EXIT_USAGE};
 
 /// Adds `authorization: Bearer <token>` to every call when a token was given.
@@ -48,10 +50,31 @@ impl Interceptor for BearerToken {
     }
 }
 
-/// Clients of both services on one connection.
+/// A channel whose calls carry the bearer token.
+type Authed = InterceptedService<Channel, BearerToken>;
+
+/// Clients of every service on one connection.
 struct Clients {
-    tenants: TenantServiceClient<InterceptedService<Channel, BearerToken>>,
-    organizations: OrganizationServiceClient<InterceptedService<Channel, BearerToken>>,
+    tenants: TenantServiceClient<Authed>,
+    organizations: OrganizationServiceClient<Authed>,
+    teams: TeamServiceClient<Authed>,
+    users: UserServiceClient<Authed>,
+    roles: RoleServiceClient<Authed>,
+    access: AccessServiceClient<Authed>,
+}
+
+impl Clients {
+    fn new(channel: Channel, interceptor: BearerToken) -> Self {
+        let i = interceptor;
+        Self {
+            tenants: TenantServiceClient::with_interceptor(channel.clone(), i.clone()),
+            organizations: OrganizationServiceClient::with_interceptor(channel.clone(), i.clone()),
+            teams: TeamServiceClient::with_interceptor(channel.clone(), i.clone()),
+            users: UserServiceClient::with_interceptor(channel.clone(), i.clone()),
+            roles: RoleServiceClient::with_interceptor(channel.clone(), i.clone()),
+            access: AccessServiceClient::with_interceptor(channel, i),
+        }
+    }
 }
 
 /// Why a command did not produce a result.
@@ -122,15 +145,8 @@ async fn run(cli: Cli) -> Result<render::Rendered, Failure> {
             cli.endpoint
         )))
     })?;
-    let interceptor = BearerToken(token);
-    let mut clients = Clients {
-        tenants: TenantServiceClient::with_interceptor(channel.clone(), interceptor.clone()),
-        organizations: OrganizationServiceClient::with_interceptor(channel, interceptor),
-    };
-    match cli.command {
-        Command::Tenant(command) => requests::tenant(&mut clients, command).await,
-        Command::Org(command) => requests::organization(&mut clients, command).await,
-    }
+    let mut clients = Clients::new(channel, BearerToken(token));
+    requests::run(&mut clients, cli.command).await
 }
 
 #[cfg(test)]
@@ -147,7 +163,22 @@ mod tests {
     #[test]
     fn parses_the_walkthrough() {
         for line in [
-            "entityctl tenant create --name Acme --slug acme --kind business --product crm",
+            "entityctl tenant create --name Acme --slug acme --kind business --owner-email a@b.c",
+            "entityctl team create T --org O --name Core --description x",
+            "entityctl team add-member T TM U --role lead",
+            "entityctl team update T TM --description y",
+            "entityctl user invite T bob@x.io --name Bob --org O --role viewer --role org-admin@org:O --expires-days 3",
+            "entityctl user accept T inv1.a.b --name Bob",
+            "entityctl user list T --query bob --status active --org O --role viewer",
+            "entityctl user assign-role T U team-member@team:TM",
+            "entityctl user revoke-role T U org-admin@org:O",
+            "entityctl user add-org T U O",
+            "entityctl user roles T U --output id",
+            "entityctl role define T approver --permission invoice:approve --permission invoice:read",
+            "entityctl role update T R --permission invoice:*",
+            "entityctl access check T U tenant:delete",
+            "entityctl access check T U team:read --team TM",
+            "entityctl access list T U --org O",
             "entityctl tenant update T --name X",
             "entityctl tenant deactivate T --grace-days 30 --score 7",
             "entityctl org move T O --root",
@@ -162,7 +193,14 @@ mod tests {
             "entityctl tenant deactivate T",
             "entityctl org move T O",
             "entityctl org move T O --root --parent P",
-            "entityctl tenant create --name A --slug a --kind weird",
+            "entityctl tenant create --name A --slug a --kind weird --owner-email a@b.c",
+            "entityctl tenant create --name A --slug abc --kind business",
+            "entityctl user assign-role T U viewer@org:",
+            "entityctl user invite T x@y.z --role admin@dept:1",
+            "entityctl role define T approver",
+            "entityctl team update T TM",
+            "entityctl access check T U x:y --org O --team TM",
+            "entityctl team add-member T TM U --role boss",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
         }

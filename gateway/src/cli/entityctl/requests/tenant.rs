@@ -1,18 +1,20 @@
-//! One request per `entityctl` command: built from the arguments, sent, and its answer
-//! wrapped for rendering.
+//! `entityctl tenant …` requests.
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use entity_proto::v1 as pb;
 
-use super::{
-    Clients, Failure,
-    args::{KindArg, OrgCommand, PlanArg, TenantCommand, WriteOpts},
-    render::Rendered,
+use super::{options, written};
+use crate::{
+    cli::entityctl::{
+        Clients, Failure,
+        args::{KindArg, PlanArg, TenantCommand},
+        render::{Listed, One, Rendered},
+    },
+    convert::timestamp,
 };
-use crate::convert::timestamp;
 
 /// Runs a tenant command.
-pub(super) async fn tenant(
+pub(super) async fn run(
     clients: &mut Clients,
     command: TenantCommand,
 ) -> Result<Rendered, Failure> {
@@ -24,6 +26,7 @@ pub(super) async fn tenant(
                 slug,
                 kind,
                 plan,
+                owner_email,
                 products,
                 session_expiration_secs,
                 legal_name,
@@ -53,8 +56,9 @@ pub(super) async fn tenant(
                     }),
                     products,
                     business_profile,
+                    owner_email,
                 };
-                Rendered::TenantWrite("created", c.create_tenant(request).await?.into_inner())
+                written("created", c.create_tenant(request).await?)
             }
             TenantCommand::Get {
                 id,
@@ -64,7 +68,7 @@ pub(super) async fn tenant(
                     tenant_id: id,
                     consistency_token: consistency_token.unwrap_or_default(),
                 };
-                Rendered::Tenant(c.get_tenant(request).await?.into_inner())
+                Rendered::new(One(c.get_tenant(request).await?.into_inner()))
             }
             TenantCommand::List {
                 page_size,
@@ -75,7 +79,8 @@ pub(super) async fn tenant(
                     page_token: page_token.unwrap_or_default(),
                     ..Default::default()
                 };
-                Rendered::Tenants(c.list_tenants(request).await?.into_inner())
+                let page = c.list_tenants(request).await?.into_inner();
+                Rendered::new(Listed::new(page.tenants, page.next_page_token))
             }
             TenantCommand::Update {
                 id,
@@ -109,7 +114,7 @@ pub(super) async fn tenant(
                     }),
                     update_mask: Some(prost_types::FieldMask { paths }),
                 };
-                Rendered::TenantWrite("updated", c.update_tenant(request).await?.into_inner())
+                written("updated", c.update_tenant(request).await?)
             }
             TenantCommand::ChangePlan { id, plan, write } => {
                 let request = pb::ChangePlanRequest {
@@ -117,10 +122,7 @@ pub(super) async fn tenant(
                     tenant_id: id,
                     plan: plan_proto(plan) as i32,
                 };
-                Rendered::TenantWrite(
-                    "changed plan of",
-                    c.change_plan(request).await?.into_inner(),
-                )
+                written("changed plan of", c.change_plan(request).await?)
             }
             TenantCommand::Suspend { id, reason, write } => {
                 let request = pb::SuspendTenantRequest {
@@ -128,17 +130,14 @@ pub(super) async fn tenant(
                     tenant_id: id,
                     reason,
                 };
-                Rendered::TenantWrite("suspended", c.suspend_tenant(request).await?.into_inner())
+                written("suspended", c.suspend_tenant(request).await?)
             }
             TenantCommand::Reactivate { id, write } => {
                 let request = pb::ReactivateTenantRequest {
                     options: options(write),
                     tenant_id: id,
                 };
-                Rendered::TenantWrite(
-                    "reactivated",
-                    c.reactivate_tenant(request).await?.into_inner(),
-                )
+                written("reactivated", c.reactivate_tenant(request).await?)
             }
             TenantCommand::Deactivate {
                 id,
@@ -163,146 +162,17 @@ pub(super) async fn tenant(
                     grace_period_ends_at: Some(timestamp(ends_at)),
                     feedback,
                 };
-                Rendered::TenantWrite(
-                    "deactivated",
-                    c.deactivate_tenant(request).await?.into_inner(),
-                )
+                written("deactivated", c.deactivate_tenant(request).await?)
             }
             TenantCommand::Delete { id, write } => {
                 let request = pb::DeleteTenantRequest {
                     options: options(write),
                     tenant_id: id,
                 };
-                Rendered::TenantWrite("deleted", c.delete_tenant(request).await?.into_inner())
+                written("deleted", c.delete_tenant(request).await?)
             }
         };
     Ok(rendered)
-}
-
-/// Runs an organization command.
-pub(super) async fn organization(
-    clients: &mut Clients,
-    command: OrgCommand,
-) -> Result<Rendered, Failure> {
-    let c = &mut clients.organizations;
-    let rendered = match command {
-        OrgCommand::Create {
-            tenant,
-            name,
-            parent,
-            description,
-            write,
-        } => {
-            let request = pb::CreateOrganizationRequest {
-                options: options(write),
-                tenant_id: tenant,
-                name,
-                description: description.unwrap_or_default(),
-                parent_id: parent.unwrap_or_default(),
-            };
-            Rendered::OrganizationWrite(
-                "created",
-                c.create_organization(request).await?.into_inner(),
-            )
-        }
-        OrgCommand::Get {
-            tenant,
-            org,
-            consistency_token,
-        } => {
-            let request = pb::GetOrganizationRequest {
-                tenant_id: tenant,
-                organization_id: org,
-                consistency_token: consistency_token.unwrap_or_default(),
-            };
-            Rendered::Organization(c.get_organization(request).await?.into_inner())
-        }
-        OrgCommand::List {
-            tenant,
-            parent,
-            page_size,
-            page_token,
-        } => {
-            let request = pb::ListOrganizationsRequest {
-                tenant_id: tenant,
-                parent_id: parent.unwrap_or_default(),
-                page_size: page_size.unwrap_or_default(),
-                page_token: page_token.unwrap_or_default(),
-                consistency_token: String::new(),
-            };
-            Rendered::Organizations(c.list_organizations(request).await?.into_inner())
-        }
-        OrgCommand::Update {
-            tenant,
-            org,
-            name,
-            description,
-            write,
-        } => {
-            let mut paths = Vec::new();
-            if name.is_some() {
-                paths.push("name".to_owned());
-            }
-            if description.is_some() {
-                paths.push("description".to_owned());
-            }
-            let request = pb::UpdateOrganizationRequest {
-                options: options(write),
-                tenant_id: tenant,
-                organization_id: org,
-                organization: Some(pb::OrganizationUpdate {
-                    name: name.unwrap_or_default(),
-                    description: description.unwrap_or_default(),
-                }),
-                update_mask: Some(prost_types::FieldMask { paths }),
-            };
-            Rendered::OrganizationWrite(
-                "updated",
-                c.update_organization(request).await?.into_inner(),
-            )
-        }
-        OrgCommand::Move {
-            tenant,
-            org,
-            parent,
-            root: _,
-            write,
-        } => {
-            // clap guarantees exactly one of --parent and --root.
-            let request = pb::MoveOrganizationRequest {
-                options: options(write),
-                tenant_id: tenant,
-                organization_id: org,
-                new_parent_id: parent.unwrap_or_default(),
-            };
-            Rendered::OrganizationWrite("moved", c.move_organization(request).await?.into_inner())
-        }
-        OrgCommand::Delete {
-            tenant,
-            org,
-            cascade,
-            write,
-        } => {
-            let request = pb::DeleteOrganizationRequest {
-                options: options(write),
-                tenant_id: tenant,
-                organization_id: org,
-                cascade,
-            };
-            Rendered::OrganizationWrite(
-                "deleted",
-                c.delete_organization(request).await?.into_inner(),
-            )
-        }
-    };
-    Ok(rendered)
-}
-
-fn options(write: WriteOpts) -> Option<pb::MutationOptions> {
-    Some(pb::MutationOptions {
-        request_id: write.request_id.unwrap_or_default(),
-        expected_version: write.expected_version,
-    })
 }
 
 fn plan_proto(plan: PlanArg) -> pb::Plan {

@@ -1,61 +1,8 @@
-//! Command-line grammar of `entityctl`.
+//! `entityctl tenant …`.
 
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Subcommand, ValueEnum};
 
-/// Command-line client of entity-engine: drives every RPC from a shell.
-#[derive(Debug, Parser)]
-#[command(name = "entityctl", version)]
-pub struct Cli {
-    /// gRPC endpoint of an entityd node.
-    #[arg(
-        long,
-        env = "ENTITYCTL_ENDPOINT",
-        default_value = "http://127.0.0.1:50051",
-        global = true
-    )]
-    pub endpoint: String,
-    /// Bearer token sent as `authorization: Bearer <token>`.
-    #[arg(long, env = "ENTITYCTL_TOKEN", hide_env_values = true, global = true)]
-    pub token: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Output::Text, global = true)]
-    pub output: Output,
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// Output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    /// Readable `key: value` lines.
-    Text,
-    /// One JSON object per result.
-    Json,
-    /// Only the id(s) of the resulting resource(s), one per line: for shell scripts.
-    Id,
-}
-
-/// Resource groups.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Tenants: the isolation boundary.
-    #[command(subcommand)]
-    Tenant(TenantCommand),
-    /// Organizations: business units of a tenant.
-    #[command(subcommand, name = "org")]
-    Org(OrgCommand),
-}
-
-/// Options of every mutating command.
-#[derive(Clone, Debug, Default, Args)]
-pub struct WriteOpts {
-    /// Idempotency key: a retry with the same key returns the first result.
-    #[arg(long)]
-    pub request_id: Option<String>,
-    /// Write only if the entity is at exactly this version.
-    #[arg(long)]
-    pub expected_version: Option<i64>,
-}
+use super::WriteOpts;
 
 /// Tenant kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -94,6 +41,10 @@ pub enum TenantCommand {
         /// Plan [default: bronze].
         #[arg(long, value_enum)]
         plan: Option<PlanArg>,
+        /// The owner's email: invited with `tenant-owner` into the default organization (the
+        /// invitation token is printed once).
+        #[arg(long)]
+        owner_email: String,
         /// A product the tenant uses (repeatable).
         #[arg(long = "product")]
         products: Vec<String>,
@@ -203,95 +154,6 @@ pub enum TenantCommand {
     Delete {
         /// Tenant id.
         id: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
-}
-
-/// Organization commands.
-#[derive(Debug, Subcommand)]
-pub enum OrgCommand {
-    /// Create an organization (a root unless --parent).
-    Create {
-        /// Tenant id.
-        tenant: String,
-        /// Name, unique among its siblings.
-        #[arg(long)]
-        name: String,
-        /// Parent organization id.
-        #[arg(long)]
-        parent: Option<String>,
-        /// Description.
-        #[arg(long)]
-        description: Option<String>,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
-    /// Show an organization (deleted ones too).
-    Get {
-        /// Tenant id.
-        tenant: String,
-        /// Organization id.
-        org: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
-    },
-    /// List a tenant's live organizations (or the children of --parent), by id.
-    List {
-        /// Tenant id.
-        tenant: String,
-        /// Only the direct children of this organization.
-        #[arg(long)]
-        parent: Option<String>,
-        /// Page size [server default: 50, max 500].
-        #[arg(long)]
-        page_size: Option<i32>,
-        /// Page token of a previous answer.
-        #[arg(long)]
-        page_token: Option<String>,
-    },
-    /// Change an organization's name or description (only the fields given).
-    #[command(group(ArgGroup::new("change").multiple(true).required(true)))]
-    Update {
-        /// Tenant id.
-        tenant: String,
-        /// Organization id.
-        org: String,
-        /// New name.
-        #[arg(long, group = "change")]
-        name: Option<String>,
-        /// New description.
-        #[arg(long, group = "change")]
-        description: Option<String>,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
-    /// Move an organization under another one, or make it a root.
-    #[command(group(ArgGroup::new("target").required(true)))]
-    Move {
-        /// Tenant id.
-        tenant: String,
-        /// Organization id.
-        org: String,
-        /// New parent organization id.
-        #[arg(long, group = "target")]
-        parent: Option<String>,
-        /// Make it a root organization.
-        #[arg(long, group = "target")]
-        root: bool,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
-    /// Delete an organization (refused while it has children unless --cascade).
-    Delete {
-        /// Tenant id.
-        tenant: String,
-        /// Organization id.
-        org: String,
-        /// Also delete every descendant.
-        #[arg(long)]
-        cascade: bool,
         #[command(flatten)]
         write: WriteOpts,
     },

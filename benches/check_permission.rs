@@ -1,0 +1,257 @@
+//! CheckPermission in-process: the pure evaluation against a tenant's state, and the same
+//! question asked through the engine (region → shard → tenant actor and back), whose state is
+//! already in memory. Run: `cargo bench --bench check_permission`.
+//!
+//! Baselines measured in the same run: a `HashSet` lookup (the floor of any in-memory check)
+//! and a round trip to a ractor actor that only echoes (the floor of any actor-hosted answer),
+//! so the figures can be read as ratios on a noisy machine.
+//!
+//! The tenant: 5-level organization chain plus 40 sibling organizations, 20 teams, 200 active
+//! users with 3 assignments each (tenant, organization and team scope). The check asks about a
+//! team at the bottom of the chain, so inheritance is walked all the way up.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::{hint::black_box, sync::Arc};
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use engine::{
+    domain::{
+        Assignment, Context, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId,
+        PermissionPattern, Plan, Scope, TeamCommand, TeamId, TenantCommand, TenantId, TenantKind,
+        TenantScope, TenantScopeCommand, TenantSettings, UserCommand, UserId,
+    },
+    journal::{Journal, sqlite::SqliteJournal},
+    runtime::{Engine, EngineConfig, RequestMeta},
+    secrets::issue_invitation_token,
+};
+
+/// The commands that build the benchmark tenant, and the (user, permission, scope) to check.
+fn workload(tenant: TenantId) -> (Vec<TenantScopeCommand>, UserId, PermissionPattern, Scope) {
+    let mut commands = vec![TenantScopeCommand::Tenant(TenantCommand::Create(
+        CreateTenant {
+            id: tenant,
+            name: "Bench".into(),
+            slug: format!("bench-{}", uuid::Uuid::new_v4().simple()),
+            kind: TenantKind::Business,
+            plan: Plan::Gold,
+            settings: TenantSettings::default(),
+            products: vec![],
+            business_profile: None,
+            onboarding: OnboardingPlan {
+                default_organization_id: OrganizationId::new_v7(),
+                owner_user_id: UserId::new_v7(),
+                owner_email: "owner@bench.example.com".into(),
+            },
+        },
+    ))];
+    let org = |id, name: String, parent| {
+        TenantScopeCommand::Organization(OrganizationCommand::Create {
+            id,
+            name,
+            description: String::new(),
+            parent_id: parent,
+        })
+    };
+    let mut chain = Vec::new();
+    let mut parent = None;
+    for level in 0..5 {
+        let id = OrganizationId::new_v7();
+        commands.push(org(id, format!("level-{level}"), parent));
+        chain.push(id);
+        parent = Some(id);
+    }
+    let mut siblings = Vec::new();
+    for i in 0..40 {
+        let id = OrganizationId::new_v7();
+        commands.push(org(id, format!("sibling-{i}"), Some(chain[i % 3])));
+        siblings.push(id);
+    }
+    let mut teams = Vec::new();
+    for i in 0..20 {
+        let id = TeamId::new_v7();
+        let organization_id = if i == 0 {
+            chain[4]
+        } else {
+            siblings[i % siblings.len()]
+        };
+        commands.push(TenantScopeCommand::Team(TeamCommand::Create {
+            id,
+            organization_id,
+            name: format!("team-{i}"),
+            description: String::new(),
+        }));
+        teams.push(id);
+    }
+    let mut users = Vec::new();
+    for i in 0..200 {
+        let id = UserId::new_v7();
+        let token = issue_invitation_token(id);
+        let roles = vec![
+            Assignment {
+                role: "viewer".into(),
+                scope: Scope::Tenant,
+            },
+            Assignment {
+                role: "member".into(),
+                scope: Scope::Organization(siblings[i % siblings.len()]),
+            },
+            Assignment {
+                role: "team-member".into(),
+                scope: Scope::Team(teams[i % teams.len()]),
+            },
+        ];
+        commands.push(TenantScopeCommand::User(UserCommand::Invite {
+            id,
+            email: format!("user{i}@bench.example.com"),
+            display_name: String::new(),
+            roles,
+            organization_id: None,
+            expires_in_days: 7,
+            token_hash: token.hash.clone(),
+        }));
+        commands.push(TenantScopeCommand::User(UserCommand::AcceptInvitation {
+            id,
+            token_hash: token.hash,
+            display_name: None,
+        }));
+        users.push(id);
+    }
+    // The checked user is an org-admin at the top of the chain; the question is about the team
+    // at its bottom, which only that assignment answers.
+    let user = users[0];
+    commands.push(TenantScopeCommand::User(UserCommand::AssignRole {
+        id: user,
+        assignment: Assignment {
+            role: "org-admin".into(),
+            scope: Scope::Organization(chain[0]),
+        },
+    }));
+    (
+        commands,
+        user,
+        "team:manage".parse().unwrap(),
+        Scope::Team(teams[0]),
+    )
+}
+
+/// An actor that answers every message with the number it was sent: the baseline round trip.
+struct Echo;
+
+#[ractor::async_trait]
+impl ractor::Actor for Echo {
+    type Msg = (u64, ractor::RpcReplyPort<u64>);
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _: ractor::ActorRef<Self::Msg>,
+        _: (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _: ractor::ActorRef<Self::Msg>,
+        (n, reply): Self::Msg,
+        _: &mut (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        let _ = reply.send(n);
+        Ok(())
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let tenant = TenantId::new_v7();
+    let (commands, user, permission, scope) = workload(tenant);
+
+    // Pure evaluation.
+    let mut state = TenantScope::new(tenant);
+    let ctx = Context::at(Utc::now());
+    for command in &commands {
+        for event in state.decide(command, &ctx).unwrap() {
+            state.apply(&event, ctx.now);
+        }
+    }
+    assert!(
+        state
+            .check_permission(user, &permission, scope)
+            .unwrap()
+            .allowed
+    );
+    c.bench_function("check_permission/domain", |b| {
+        b.iter(|| {
+            black_box(
+                state
+                    .check_permission(black_box(user), &permission, scope)
+                    .unwrap(),
+            )
+        })
+    });
+
+    // Through the engine: the tenant actor is live, so this is the in-memory answer plus the
+    // actor round trip (no I/O).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = runtime.block_on(async {
+        let journal = SqliteJournal::open(&dir.path().join("bench.db"))
+            .await
+            .unwrap();
+        journal.migrate().await.unwrap();
+        let engine = Engine::start(
+            Arc::new(journal) as Arc<dyn Journal>,
+            EngineConfig::default(),
+        )
+        .await
+        .unwrap();
+        for command in commands {
+            engine
+                .execute(tenant, command, RequestMeta::default())
+                .await
+                .unwrap();
+        }
+        engine
+    });
+    c.bench_function("check_permission/engine_actor", |b| {
+        b.to_async(&runtime).iter(|| {
+            let engine = &engine;
+            let permission = permission.clone();
+            async move {
+                black_box(
+                    engine
+                        .check_permission(tenant, user, permission, scope)
+                        .await
+                        .unwrap(),
+                )
+            }
+        })
+    });
+
+    let set: std::collections::HashSet<String> =
+        (0..200).map(|i| format!("resource{i}:action")).collect();
+    let probe = "resource150:action".to_owned();
+    c.bench_function("baseline/hashset_lookup", |b| {
+        b.iter(|| black_box(set.contains(black_box(&probe))))
+    });
+    let (echo, _) = runtime
+        .block_on(ractor::Actor::spawn(None, Echo, ()))
+        .unwrap();
+    c.bench_function("baseline/ractor_echo_round_trip", |b| {
+        b.to_async(&runtime).iter(|| {
+            let echo = &echo;
+            async move { black_box(echo.call(|reply| (7, reply), None).await.unwrap()) }
+        })
+    });
+    echo.stop(None);
+    runtime.block_on(engine.shutdown());
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,338 @@
+//! User: a person's account inside a tenant, with its invitation, organization memberships and
+//! role assignments. Decided inside the tenant scope (email uniqueness, the plan's invitation
+//! quota, and scopes that must exist in the same tenant are tenant-wide facts).
+//!
+//! ```text
+//!  InviteUser ─▶ invited ──AcceptInvitation──▶ active ◀──Reactivate── deactivated
+//!                  │  ▲ ResendInvitation          └──────Deactivate──────▶┘
+//!                  │  └──────────────┐
+//!                  └─ RevokeInvitation / expiry (invitation revoked|expired; resend reopens)
+//! ```
+//! Invitation tokens never enter the domain: the command carries the SHA-256 hash of a token
+//! that the caller shows once and never stores.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    access::Assignment,
+    ids::{OrganizationId, TenantId, UserId},
+};
+
+/// Default invitation lifetime in days.
+pub const DEFAULT_INVITATION_DAYS: u32 = 7;
+/// Allowed invitation lifetimes in days.
+pub const INVITATION_DAYS: std::ops::RangeInclusive<u32> = 1..=30;
+
+/// Account status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Invited, not yet accepted.
+    Invited,
+    /// Accepted; holds permissions.
+    Active,
+    /// Blocked; holds no permissions until reactivated.
+    Deactivated,
+    /// Personal data destroyed (GDPR); final.
+    Erased,
+}
+
+/// State of a user's invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    /// Waiting for acceptance.
+    Pending,
+    /// Accepted (the user is active).
+    Accepted,
+    /// Revoked by an administrator.
+    Revoked,
+    /// Not accepted in time.
+    Expired,
+}
+
+/// The user's current (latest) invitation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+    /// State.
+    pub state: InvitationState,
+    /// When it was (last) sent.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A user's current state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// Id.
+    pub id: UserId,
+    /// Email as given (unique per tenant, compared case-insensitively).
+    pub email: String,
+    /// Display name (may be empty until the user sets it).
+    pub display_name: String,
+    /// Status.
+    pub status: UserStatus,
+    /// Latest invitation.
+    pub invitation: Option<Invitation>,
+    /// Organizations the user is a member of.
+    pub organizations: BTreeSet<OrganizationId>,
+    /// Role assignments.
+    pub assignments: BTreeSet<Assignment>,
+    /// Event sequence number of the user's stream.
+    pub version: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Time of the last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Commands on users.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserCommand {
+    /// Invite a new user (counts against the plan's monthly invitations).
+    Invite {
+        /// Id chosen by the gateway (UUIDv7).
+        id: UserId,
+        /// Email (≤ 254 chars, one `@`, no spaces); unique per tenant, case-insensitive.
+        email: String,
+        /// Display name (optional, ≤ 200 chars).
+        display_name: String,
+        /// Roles granted with the invitation (assigned at once; they take effect on acceptance).
+        roles: Vec<Assignment>,
+        /// Organization the user joins.
+        organization_id: Option<OrganizationId>,
+        /// Lifetime in days ([`INVITATION_DAYS`]).
+        expires_in_days: u32,
+        /// Hex SHA-256 of the token shown to the caller once.
+        token_hash: String,
+    },
+    /// Send a new token (a pending, revoked or expired invitation); the old token stops working.
+    ResendInvitation {
+        /// User.
+        id: UserId,
+        /// Lifetime in days.
+        expires_in_days: u32,
+        /// Hash of the new token.
+        token_hash: String,
+    },
+    /// Withdraw a pending invitation.
+    RevokeInvitation {
+        /// User.
+        id: UserId,
+    },
+    /// Accept with the token (its hash): the user becomes active.
+    AcceptInvitation {
+        /// User (carried inside the token).
+        id: UserId,
+        /// Hash of the presented token.
+        token_hash: String,
+        /// Display name to set, if any.
+        display_name: Option<String>,
+    },
+    /// Issued by the engine's timer: mark a pending invitation expired if its time has come.
+    ExpireInvitation {
+        /// User.
+        id: UserId,
+    },
+    /// Change the display name.
+    UpdateProfile {
+        /// User.
+        id: UserId,
+        /// New display name.
+        display_name: Option<String>,
+    },
+    /// Block an active user.
+    Deactivate {
+        /// User.
+        id: UserId,
+    },
+    /// Unblock a deactivated user.
+    Reactivate {
+        /// User.
+        id: UserId,
+    },
+    /// Make the user a member of a live organization.
+    AddToOrganization {
+        /// User.
+        id: UserId,
+        /// Organization.
+        organization_id: OrganizationId,
+    },
+    /// End an organization membership.
+    RemoveFromOrganization {
+        /// User.
+        id: UserId,
+        /// Organization.
+        organization_id: OrganizationId,
+    },
+    /// Assign a role (built-in or live custom) at a live scope of this tenant.
+    AssignRole {
+        /// User.
+        id: UserId,
+        /// The assignment.
+        assignment: Assignment,
+    },
+    /// Revoke an assignment (no-op when the user does not hold it).
+    RevokeRole {
+        /// User.
+        id: UserId,
+        /// The assignment.
+        assignment: Assignment,
+    },
+}
+
+impl UserCommand {
+    /// The user the command is about.
+    pub fn target(&self) -> UserId {
+        match self {
+            UserCommand::Invite { id, .. }
+            | UserCommand::ResendInvitation { id, .. }
+            | UserCommand::RevokeInvitation { id }
+            | UserCommand::AcceptInvitation { id, .. }
+            | UserCommand::ExpireInvitation { id }
+            | UserCommand::UpdateProfile { id, .. }
+            | UserCommand::Deactivate { id }
+            | UserCommand::Reactivate { id }
+            | UserCommand::AddToOrganization { id, .. }
+            | UserCommand::RemoveFromOrganization { id, .. }
+            | UserCommand::AssignRole { id, .. }
+            | UserCommand::RevokeRole { id, .. } => *id,
+        }
+    }
+}
+
+/// Events of a user's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum UserEvent {
+    /// Invited. Roles and the organization membership follow as their own events.
+    UserInvited {
+        /// Id.
+        id: UserId,
+        /// Email.
+        email: String,
+        /// Display name.
+        display_name: String,
+        /// Token hash.
+        token_hash: String,
+        /// Expiry.
+        expires_at: DateTime<Utc>,
+    },
+    /// A new token was sent.
+    InvitationResent {
+        /// Id.
+        id: UserId,
+        /// New token hash.
+        token_hash: String,
+        /// New expiry.
+        expires_at: DateTime<Utc>,
+    },
+    /// The invitation was revoked.
+    InvitationRevoked {
+        /// Id.
+        id: UserId,
+    },
+    /// The invitation expired unaccepted.
+    InvitationExpired {
+        /// Id.
+        id: UserId,
+    },
+    /// Accepted: the user is active.
+    UserActivated {
+        /// Id.
+        id: UserId,
+        /// Display name set on acceptance.
+        display_name: Option<String>,
+    },
+    /// Profile changed.
+    UserProfileUpdated {
+        /// Id.
+        id: UserId,
+        /// New display name.
+        display_name: Option<String>,
+    },
+    /// Deactivated.
+    UserDeactivated {
+        /// Id.
+        id: UserId,
+    },
+    /// Reactivated.
+    UserReactivated {
+        /// Id.
+        id: UserId,
+    },
+    /// Joined an organization.
+    MembershipAdded {
+        /// Id.
+        id: UserId,
+        /// Organization.
+        organization_id: OrganizationId,
+    },
+    /// Left an organization.
+    MembershipRemoved {
+        /// Id.
+        id: UserId,
+        /// Organization.
+        organization_id: OrganizationId,
+    },
+    /// A role was assigned.
+    RoleAssigned {
+        /// Id.
+        id: UserId,
+        /// The assignment.
+        assignment: Assignment,
+    },
+    /// A role was revoked.
+    RoleRevoked {
+        /// Id.
+        id: UserId,
+        /// The assignment.
+        assignment: Assignment,
+    },
+}
+
+impl UserEvent {
+    /// The user whose stream the event belongs to.
+    pub fn user_id(&self) -> UserId {
+        match self {
+            UserEvent::UserInvited { id, .. }
+            | UserEvent::InvitationResent { id, .. }
+            | UserEvent::InvitationRevoked { id }
+            | UserEvent::InvitationExpired { id }
+            | UserEvent::UserActivated { id, .. }
+            | UserEvent::UserProfileUpdated { id, .. }
+            | UserEvent::UserDeactivated { id }
+            | UserEvent::UserReactivated { id }
+            | UserEvent::MembershipAdded { id, .. }
+            | UserEvent::MembershipRemoved { id, .. }
+            | UserEvent::RoleAssigned { id, .. }
+            | UserEvent::RoleRevoked { id, .. } => *id,
+        }
+    }
+
+    /// The event's type name as stored in the journal.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            UserEvent::UserInvited { .. } => "UserInvited",
+            UserEvent::InvitationResent { .. } => "InvitationResent",
+            UserEvent::InvitationRevoked { .. } => "InvitationRevoked",
+            UserEvent::InvitationExpired { .. } => "InvitationExpired",
+            UserEvent::UserActivated { .. } => "UserActivated",
+            UserEvent::UserProfileUpdated { .. } => "UserProfileUpdated",
+            UserEvent::UserDeactivated { .. } => "UserDeactivated",
+            UserEvent::UserReactivated { .. } => "UserReactivated",
+            UserEvent::MembershipAdded { .. } => "MembershipAdded",
+            UserEvent::MembershipRemoved { .. } => "MembershipRemoved",
+            UserEvent::RoleAssigned { .. } => "RoleAssigned",
+            UserEvent::RoleRevoked { .. } => "RoleRevoked",
+        }
+    }
+}

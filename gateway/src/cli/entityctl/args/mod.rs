@@ -1,0 +1,197 @@
+//! Command-line grammar of `entityctl`: the global options, the resource groups (one module
+//! each) and the argument types they share.
+
+mod access;
+mod organization;
+mod role;
+mod team;
+mod tenant;
+mod user;
+
+use std::{fmt, str::FromStr};
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+pub use access::AccessCommand;
+pub use organization::OrgCommand;
+pub use role::RoleCommand;
+pub use team::{TeamCommand, TeamRoleArg};
+pub use tenant::{KindArg, PlanArg, TenantCommand};
+pub use user::{UserCommand, UserStatusArg};
+
+/// Command-line client of entity-engine: drives every RPC from a shell.
+#[derive(Debug, Parser)]
+#[command(name = "entityctl", version)]
+pub struct Cli {
+    /// gRPC endpoint of an entityd node.
+    #[arg(
+        long,
+        env = "ENTITYCTL_ENDPOINT",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    pub endpoint: String,
+    /// Bearer token sent as `authorization: Bearer <token>`.
+    #[arg(long, env = "ENTITYCTL_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text, global = true)]
+    pub output: Output,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Readable `key: value` lines.
+    Text,
+    /// One JSON object per result.
+    Json,
+    /// Only the id(s) of the resulting resource(s), one per line: for shell scripts.
+    Id,
+}
+
+/// Resource groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tenants: the isolation boundary.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Organizations: business units of a tenant.
+    #[command(subcommand, name = "org")]
+    Org(OrgCommand),
+    /// Teams: collaboration groups inside an organization.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Users: invitations, profiles, memberships and role assignments.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Roles: the built-in ones and the tenant's custom roles.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Permission checks: "may this user do that here?".
+    #[command(subcommand)]
+    Access(AccessCommand),
+}
+
+/// Options of every mutating command.
+#[derive(Clone, Debug, Default, Args)]
+pub struct WriteOpts {
+    /// Idempotency key: a retry with the same key returns the first result.
+    #[arg(long)]
+    pub request_id: Option<String>,
+    /// Write only if the entity is at exactly this version.
+    #[arg(long)]
+    pub expected_version: Option<i64>,
+}
+
+/// Where a role applies or a check is asked about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScopeSpec {
+    /// The whole tenant.
+    Tenant,
+    /// An organization (by id), its subtree and their teams.
+    Organization(String),
+    /// A team (by id).
+    Team(String),
+}
+
+impl fmt::Display for ScopeSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScopeSpec::Tenant => f.write_str("tenant"),
+            ScopeSpec::Organization(id) => write!(f, "org:{id}"),
+            ScopeSpec::Team(id) => write!(f, "team:{id}"),
+        }
+    }
+}
+
+/// A role at a scope, written `ROLE` (the tenant), `ROLE@org:ID` or `ROLE@team:ID`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleSpec {
+    /// Role name.
+    pub role: String,
+    /// Where it applies.
+    pub scope: ScopeSpec,
+}
+
+impl FromStr for RoleSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let usage = || format!("{s:?}: expected ROLE, ROLE@org:ID or ROLE@team:ID");
+        let (role, scope) = match s.split_once('@') {
+            None => (s, ScopeSpec::Tenant),
+            Some((role, "tenant")) => (role, ScopeSpec::Tenant),
+            Some((role, scope)) => match scope.split_once(':') {
+                Some(("org", id)) if !id.is_empty() => (role, ScopeSpec::Organization(id.into())),
+                Some(("team", id)) if !id.is_empty() => (role, ScopeSpec::Team(id.into())),
+                _ => return Err(usage()),
+            },
+        };
+        if role.is_empty() {
+            return Err(usage());
+        }
+        Ok(Self {
+            role: role.to_owned(),
+            scope,
+        })
+    }
+}
+
+/// `--org ID` or `--team ID` (neither: the tenant, or no filter).
+#[derive(Clone, Debug, Default, Args)]
+#[command(group(ArgGroup::new("scope").multiple(false)))]
+pub struct ScopeOpts {
+    /// An organization id.
+    #[arg(long, group = "scope")]
+    pub org: Option<String>,
+    /// A team id.
+    #[arg(long, group = "scope")]
+    pub team: Option<String>,
+}
+
+impl ScopeOpts {
+    /// The scope given, if any.
+    pub fn scope(self) -> Option<ScopeSpec> {
+        match (self.org, self.team) {
+            (Some(org), _) => Some(ScopeSpec::Organization(org)),
+            (None, Some(team)) => Some(ScopeSpec::Team(team)),
+            (None, None) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_specs() {
+        let spec = |s: &str| s.parse::<RoleSpec>();
+        assert_eq!(
+            spec("viewer"),
+            Ok(RoleSpec {
+                role: "viewer".into(),
+                scope: ScopeSpec::Tenant
+            })
+        );
+        assert_eq!(
+            spec("org-admin@org:O1").map(|r| r.scope),
+            Ok(ScopeSpec::Organization("O1".into()))
+        );
+        assert_eq!(
+            spec("team-member@team:T1").map(|r| r.scope),
+            Ok(ScopeSpec::Team("T1".into()))
+        );
+        assert_eq!(
+            spec("viewer@tenant").map(|r| r.scope),
+            Ok(ScopeSpec::Tenant)
+        );
+        for bad in ["", "@org:x", "viewer@org:", "viewer@org", "viewer@dept:1"] {
+            assert!(spec(bad).is_err(), "{bad}");
+        }
+        assert_eq!(ScopeSpec::Organization("O".into()).to_string(), "org:O");
+    }
+}

@@ -1,0 +1,194 @@
+//! `entityctl user …`.
+
+use clap::{Subcommand, ValueEnum};
+
+use super::{RoleSpec, WriteOpts};
+
+/// Account status (a ListUsers filter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UserStatusArg {
+    /// Invited, not yet accepted.
+    Invited,
+    /// Accepted.
+    Active,
+    /// Blocked.
+    Deactivated,
+    /// Personal data erased.
+    Erased,
+}
+
+/// User commands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Invite a user; prints the invitation token (shown this once).
+    Invite {
+        /// Tenant id.
+        tenant: String,
+        /// Email, unique in the tenant.
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Organization the user joins.
+        #[arg(long)]
+        org: Option<String>,
+        /// A role to grant: ROLE, ROLE@org:ID or ROLE@team:ID (repeatable).
+        #[arg(long = "role")]
+        roles: Vec<RoleSpec>,
+        /// Days until the invitation expires, 1-30 [default: 7].
+        #[arg(long)]
+        expires_days: Option<i32>,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Accept an invitation with its token: the user becomes active.
+    Accept {
+        /// Tenant id.
+        tenant: String,
+        /// The invitation token.
+        token: String,
+        /// Display name to set.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Show a user.
+    Get {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// Read at least the write that returned this token.
+        #[arg(long)]
+        consistency_token: Option<String>,
+    },
+    /// List a tenant's users by id, with search and filters.
+    List {
+        /// Tenant id.
+        tenant: String,
+        /// Case-insensitive text in the email or display name.
+        #[arg(long)]
+        query: Option<String>,
+        /// Only users in this status.
+        #[arg(long, value_enum)]
+        status: Option<UserStatusArg>,
+        /// Only members of this organization.
+        #[arg(long)]
+        org: Option<String>,
+        /// Only holders of this role (at any scope).
+        #[arg(long)]
+        role: Option<String>,
+        /// Page size [server default: 50, max 500].
+        #[arg(long)]
+        page_size: Option<i32>,
+        /// Page token of a previous answer.
+        #[arg(long)]
+        page_token: Option<String>,
+    },
+    /// Send a new invitation token (the old one stops working); prints it.
+    Resend {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// Days until the new token expires, 1-30 [default: 7].
+        #[arg(long)]
+        expires_days: Option<i32>,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Withdraw a pending invitation.
+    Revoke {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Change a user's display name.
+    Update {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// New display name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Block an active user (no permissions until reactivated).
+    Deactivate {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Unblock a deactivated user.
+    Reactivate {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Make a user a member of an organization.
+    AddOrg {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// Organization id.
+        org: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// End a user's membership of an organization.
+    RemoveOrg {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// Organization id.
+        org: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Assign a role: ROLE (tenant-wide), ROLE@org:ID or ROLE@team:ID.
+    AssignRole {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// ROLE, ROLE@org:ID or ROLE@team:ID.
+        role: RoleSpec,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Revoke a role assignment: ROLE, ROLE@org:ID or ROLE@team:ID.
+    RevokeRole {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// ROLE, ROLE@org:ID or ROLE@team:ID.
+        role: RoleSpec,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// List a user's role assignments.
+    Roles {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        /// Read at least the write that returned this token.
+        #[arg(long)]
+        consistency_token: Option<String>,
+    },
+}

@@ -1,0 +1,208 @@
+//! Permission checks, effective permissions and role assignments as `entityctl` shows them.
+
+use entity_proto::v1 as pb;
+use serde_json::{Value, json};
+
+use super::{View, enum_name};
+
+/// The answer to `access check`: `allowed via ROLE at SCOPE` or `denied (REASON)`.
+pub struct Check(pub pb::CheckPermissionResponse);
+
+impl View for Check {
+    fn text(&self) -> String {
+        match (&self.0.granted_by, self.0.allowed) {
+            (Some(by), true) => format!("allowed via {}", assignment_text(by)),
+            (None, true) => "allowed".to_owned(),
+            (_, false) => format!("denied ({})", self.0.denial_reason),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "allowed": self.0.allowed,
+            "granted_by": self.0.granted_by.as_ref().map(assignment_json),
+            "denial_reason": (!self.0.denial_reason.is_empty()).then_some(&self.0.denial_reason),
+        })
+    }
+
+    /// `allowed` or `denied` (a check has no resource id).
+    fn ids(&self) -> Vec<String> {
+        vec![if self.0.allowed { "allowed" } else { "denied" }.to_owned()]
+    }
+}
+
+/// The answer to `access list`: one line per granted pattern and its source.
+pub struct Effective(pub pb::ListEffectivePermissionsResponse);
+
+impl View for Effective {
+    fn text(&self) -> String {
+        let mut out: Vec<String> = self
+            .0
+            .permissions
+            .iter()
+            .map(|p| {
+                let except = if p.except.is_empty() {
+                    String::new()
+                } else {
+                    format!(" except {}", p.except.join(", "))
+                };
+                let via = p
+                    .granted_by
+                    .as_ref()
+                    .map(assignment_text)
+                    .unwrap_or_default();
+                format!("{}{except}  via {via}", p.permission)
+            })
+            .collect();
+        let n = self.0.permissions.len();
+        out.push(format!("({n} permission{})", if n == 1 { "" } else { "s" }));
+        out.join("\n")
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "permissions": self.0.permissions.iter().map(|p| json!({
+                "permission": p.permission,
+                "except": p.except,
+                "granted_by": p.granted_by.as_ref().map(assignment_json),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The granted patterns.
+    fn ids(&self) -> Vec<String> {
+        self.0
+            .permissions
+            .iter()
+            .map(|p| p.permission.clone())
+            .collect()
+    }
+}
+
+/// The answer to `user roles`: one assignment per line.
+pub struct Assignments(pub pb::ListRoleAssignmentsResponse);
+
+impl View for Assignments {
+    fn text(&self) -> String {
+        let mut out: Vec<String> = self
+            .0
+            .role_assignments
+            .iter()
+            .map(assignment_text)
+            .collect();
+        let n = out.len();
+        out.push(format!(
+            "({n} role assignment{})",
+            if n == 1 { "" } else { "s" }
+        ));
+        out.join("\n")
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "role_assignments":
+                self.0.role_assignments.iter().map(assignment_json).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The role names.
+    fn ids(&self) -> Vec<String> {
+        self.0
+            .role_assignments
+            .iter()
+            .map(|a| a.role.clone())
+            .collect()
+    }
+}
+
+/// `ROLE at SCOPE`, the scope as `tenant`, `org:ID` or `team:ID`.
+pub(super) fn assignment_text(a: &pb::RoleAssignment) -> String {
+    format!("{} at {}", a.role, scope_text(a.scope.as_ref()))
+}
+
+/// `{"role": …, "scope": {"kind": …, "id": …}}`.
+pub(super) fn assignment_json(a: &pb::RoleAssignment) -> Value {
+    json!({
+        "role": a.role,
+        "scope": scope_json(a.scope.as_ref()),
+    })
+}
+
+/// `tenant`, `org:ID` or `team:ID` (the syntax of `--role ROLE@org:ID`). Unset is the tenant.
+fn scope_text(scope: Option<&pb::Scope>) -> String {
+    let Some(scope) = scope else {
+        return "tenant".to_owned();
+    };
+    match pb::ScopeKind::try_from(scope.kind) {
+        Ok(pb::ScopeKind::Tenant) => "tenant".to_owned(),
+        Ok(pb::ScopeKind::Organization) => format!("org:{}", scope.id),
+        Ok(pb::ScopeKind::Team) => format!("team:{}", scope.id),
+        _ => format!("{}:{}", scope_kind(scope.kind), scope.id),
+    }
+}
+
+fn scope_json(scope: Option<&pb::Scope>) -> Value {
+    match scope {
+        Some(s) => json!({
+            "kind": scope_kind(s.kind),
+            "id": (!s.id.is_empty()).then_some(&s.id),
+        }),
+        None => json!({ "kind": "tenant", "id": null }),
+    }
+}
+
+fn scope_kind(v: i32) -> String {
+    enum_name(
+        v,
+        "SCOPE_KIND_",
+        pb::ScopeKind::try_from(v).ok().map(|e| e.as_str_name()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assignment(role: &str, kind: pb::ScopeKind, id: &str) -> pb::RoleAssignment {
+        pb::RoleAssignment {
+            role: role.into(),
+            scope: Some(pb::Scope {
+                kind: kind as i32,
+                id: id.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn checks_read_as_a_sentence() {
+        let allowed = Check(pb::CheckPermissionResponse {
+            allowed: true,
+            granted_by: Some(assignment("tenant-owner", pb::ScopeKind::Tenant, "")),
+            denial_reason: String::new(),
+        });
+        assert_eq!(allowed.text(), "allowed via tenant-owner at tenant");
+        assert_eq!(allowed.json()["granted_by"]["scope"]["kind"], "tenant");
+        let denied = Check(pb::CheckPermissionResponse {
+            allowed: false,
+            granted_by: None,
+            denial_reason: "NO_MATCHING_ASSIGNMENT".into(),
+        });
+        assert_eq!(denied.text(), "denied (NO_MATCHING_ASSIGNMENT)");
+        assert_eq!(denied.ids(), ["denied"]);
+    }
+
+    #[test]
+    fn effective_permissions_name_their_source() {
+        let e = Effective(pb::ListEffectivePermissionsResponse {
+            permissions: vec![pb::EffectivePermission {
+                permission: "*".into(),
+                except: vec!["billing:*".into()],
+                granted_by: Some(assignment("tenant-admin", pb::ScopeKind::Team, "t1")),
+            }],
+        });
+        assert_eq!(
+            e.text(),
+            "* except billing:*  via tenant-admin at team:t1\n(1 permission)"
+        );
+    }
+}

@@ -1,0 +1,366 @@
+//! How `entityctl` shows results (text `key: value` lines, one JSON object, or only ids) and
+//! gRPC errors (on stderr, with their `google.rpc` details).
+//!
+//! Every result is a [`View`]. Most are built from three generic shapes over a
+//! [`Resource`] (a tenant, organization, team, user or role message): [`One`] (a Get),
+//! [`Written`] (a write's answer: summary line, secrets shown once, the resource) and
+//! [`Listed`] (a page of a List). The rest (permission checks, role assignments) are views of
+//! their own in [`access`].
+
+mod access;
+mod organization;
+mod role;
+mod team;
+mod tenant;
+mod user;
+
+use chrono::{DateTime, SecondsFormat};
+use entity_proto::v1 as pb;
+use serde_json::{Map, Value, json};
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+pub use access::{Assignments, Check, Effective};
+
+use super::args::Output;
+
+/// Something a command produced, printable in every output format.
+pub trait View {
+    /// Readable `key: value` lines (or one row per item).
+    fn text(&self) -> String;
+    /// One JSON object.
+    fn json(&self) -> Value;
+    /// The id(s) of the resulting resource(s), for shell scripts.
+    fn ids(&self) -> Vec<String>;
+}
+
+/// The result of one command.
+pub struct Rendered(Box<dyn View + Send>);
+
+impl Rendered {
+    /// Wraps a view.
+    pub fn new(view: impl View + Send + 'static) -> Self {
+        Self(Box::new(view))
+    }
+
+    /// The result in the requested format, ready to print.
+    pub fn format(&self, output: Output) -> String {
+        match output {
+            Output::Json => self.0.json().to_string(),
+            Output::Text => self.0.text(),
+            Output::Id => self.0.ids().join("\n"),
+        }
+    }
+}
+
+/// A resource message as `entityctl` shows it.
+pub trait Resource {
+    /// Its kind, as named in summaries and JSON keys (`tenant`, `organization`, …).
+    const KIND: &'static str;
+    /// Its id.
+    fn id(&self) -> &str;
+    /// Its `key: value` lines.
+    fn lines(&self) -> Vec<(&'static str, String)>;
+    /// Its JSON object (lower-case enums, RFC 3339 times).
+    fn to_json(&self) -> Value;
+    /// Its one-line form in a listing.
+    fn row(&self) -> String;
+}
+
+/// A resource read by itself.
+pub struct One<R>(pub R);
+
+impl<R: Resource> View for One<R> {
+    fn text(&self) -> String {
+        lines(&self.0.lines())
+    }
+
+    fn json(&self) -> Value {
+        self.0.to_json()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        vec![self.0.id().to_owned()]
+    }
+}
+
+/// The answer to a write: the changed resource and its write result.
+pub trait WriteAnswer {
+    /// The resource it carries.
+    type Resource: Resource;
+    /// The resource after the write.
+    fn resource(&self) -> Option<&Self::Resource>;
+    /// Version, consistency token, replay flag.
+    fn result(&self) -> Option<&pb::WriteResult>;
+    /// Values shown this once (invitation tokens): `(key, value)`, empty when there is none.
+    fn secrets(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// A write's answer with what happened (`created`, `suspended`, …).
+pub struct Written<W> {
+    /// What happened, as a past-tense verb.
+    pub verb: &'static str,
+    /// The answer.
+    pub answer: W,
+}
+
+impl<W> Written<W> {
+    /// The answer to a write that `verb`-ed its resource.
+    pub fn new(verb: &'static str, answer: W) -> Self {
+        Self { verb, answer }
+    }
+}
+
+impl<W: WriteAnswer> View for Written<W> {
+    fn text(&self) -> String {
+        let resource = self.answer.resource();
+        let mut out = vec![summary(
+            self.verb,
+            W::Resource::KIND,
+            resource.map_or("", |r| r.id()),
+            self.answer.result(),
+        )];
+        for (key, value) in self.answer.secrets() {
+            if !value.is_empty() {
+                out.push(format!("{key}: {value}"));
+            }
+        }
+        if let Some(r) = resource {
+            out.push(lines(&r.lines()));
+        }
+        out.join("\n")
+    }
+
+    fn json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert(
+            W::Resource::KIND.to_owned(),
+            self.answer
+                .resource()
+                .map_or(Value::Null, Resource::to_json),
+        );
+        object.insert(
+            "result".to_owned(),
+            self.answer.result().map_or(Value::Null, result_json),
+        );
+        for (key, value) in self.answer.secrets() {
+            let value = if value.is_empty() {
+                Value::Null
+            } else {
+                Value::String(value)
+            };
+            object.insert(key.to_owned(), value);
+        }
+        Value::Object(object)
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.answer
+            .resource()
+            .map(|r| r.id().to_owned())
+            .into_iter()
+            .collect()
+    }
+}
+
+/// A page of a listing.
+pub struct Listed<R> {
+    /// The items.
+    pub items: Vec<R>,
+    /// Token of the next page ("" on the last page).
+    pub next_page_token: String,
+}
+
+impl<R> Listed<R> {
+    /// A page and the token of the next one.
+    pub fn new(items: Vec<R>, next_page_token: String) -> Self {
+        Self {
+            items,
+            next_page_token,
+        }
+    }
+}
+
+impl<R: Resource> View for Listed<R> {
+    fn text(&self) -> String {
+        let mut out: Vec<String> = self.items.iter().map(Resource::row).collect();
+        out.push(page_line(self.items.len(), R::KIND, &self.next_page_token));
+        out.join("\n")
+    }
+
+    fn json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert(
+            format!("{}s", R::KIND),
+            self.items.iter().map(Resource::to_json).collect(),
+        );
+        object.insert(
+            "next_page_token".to_owned(),
+            Value::String(self.next_page_token.clone()),
+        );
+        Value::Object(object)
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.items.iter().map(|r| r.id().to_owned()).collect()
+    }
+}
+
+fn summary(verb: &str, kind: &str, id: &str, result: Option<&pb::WriteResult>) -> String {
+    match result {
+        Some(r) => format!(
+            "{verb} {kind} {id} (version {}, consistency token {}{})",
+            r.version,
+            r.consistency_token,
+            if r.replayed {
+                ", replayed: nothing new written"
+            } else {
+                ""
+            }
+        ),
+        None => format!("{verb} {kind} {id}"),
+    }
+}
+
+fn page_line(count: usize, kind: &str, next: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    if next.is_empty() {
+        format!("({count} {kind}{plural})")
+    } else {
+        format!("({count} {kind}{plural}; next page: --page-token {next})")
+    }
+}
+
+fn lines(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A list for a text line: comma-separated, or `(none)`.
+fn list_text(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The `version`, `created` and `updated` lines every resource ends with.
+fn version_lines(
+    version: i64,
+    created: Option<&prost_types::Timestamp>,
+    updated: Option<&prost_types::Timestamp>,
+) -> [(&'static str, String); 3] {
+    [
+        ("version", version.to_string()),
+        ("created", created.map(rfc3339).unwrap_or_default()),
+        ("updated", updated.map(rfc3339).unwrap_or_default()),
+    ]
+}
+
+fn result_json(r: &pb::WriteResult) -> Value {
+    json!({
+        "version": r.version,
+        "consistency_token": r.consistency_token,
+        "replayed": r.replayed,
+    })
+}
+
+fn rfc3339(ts: &prost_types::Timestamp) -> String {
+    u32::try_from(ts.nanos)
+        .ok()
+        .and_then(|n| DateTime::from_timestamp(ts.seconds, n))
+        .map_or_else(
+            || format!("(invalid timestamp {}s {}ns)", ts.seconds, ts.nanos),
+            |t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        )
+}
+
+/// Lower-case name of a proto enum value: its proto name without the type prefix.
+fn enum_name(value: i32, prefix: &str, name: Option<&str>) -> String {
+    name.and_then(|n| n.strip_prefix(prefix))
+        .map_or_else(|| format!("unknown({value})"), str::to_ascii_lowercase)
+}
+
+/// The canonical name of a gRPC status code (`NOT_FOUND`, …).
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// A gRPC error as shown on stderr: `error: <CODE>: <message>`, then its reason, metadata,
+/// field violations and retry delay, one per line.
+pub fn status_text(status: &Status) -> String {
+    let mut out = vec![format!(
+        "error: {}: {}",
+        code_name(status.code()),
+        status.message()
+    )];
+    let details = status.get_error_details();
+    if let Some(info) = details.error_info() {
+        out.push(format!("  reason: {}", info.reason));
+        let mut metadata: Vec<_> = info.metadata.iter().collect();
+        metadata.sort();
+        for (k, v) in metadata {
+            out.push(format!("  {k}: {v}"));
+        }
+    }
+    if let Some(bad) = details.bad_request() {
+        for v in &bad.field_violations {
+            out.push(format!("  field {}: {}", v.field, v.description));
+        }
+    }
+    if let Some(retry) = details.retry_info().and_then(|r| r.retry_delay) {
+        out.push(format!("  retry after: {}s", retry.as_secs_f64()));
+    }
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic_types::ErrorDetails;
+
+    use super::*;
+
+    #[test]
+    fn errors_show_their_details() {
+        let mut d = ErrorDetails::with_error_info("TENANT_SUSPENDED", "entity-engine", []);
+        d.add_bad_request_violation("tenant.name", "must not be empty");
+        let s = Status::with_error_details(Code::FailedPrecondition, "tenant is suspended", d);
+        let text = status_text(&s);
+        assert!(text.starts_with("error: FAILED_PRECONDITION: tenant is suspended\n"));
+        assert!(text.contains("reason: TENANT_SUSPENDED"));
+        assert!(text.contains("field tenant.name: must not be empty"));
+    }
+
+    #[test]
+    fn page_lines() {
+        assert_eq!(page_line(1, "user", ""), "(1 user)");
+        assert_eq!(
+            page_line(2, "team", "ab"),
+            "(2 teams; next page: --page-token ab)"
+        );
+    }
+}

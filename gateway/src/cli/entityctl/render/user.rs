@@ -1,0 +1,150 @@
+//! Users as `entityctl` shows them (the invitation token only in the answer that issued it).
+
+use entity_proto::v1 as pb;
+use serde_json::{Value, json};
+
+use super::{
+    Resource, WriteAnswer,
+    access::{assignment_json, assignment_text},
+    enum_name, list_text, rfc3339, version_lines,
+};
+
+impl Resource for pb::User {
+    const KIND: &'static str = "user";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn lines(&self) -> Vec<(&'static str, String)> {
+        let roles: Vec<String> = self.roles.iter().map(assignment_text).collect();
+        let mut out = vec![
+            ("id", self.id.clone()),
+            ("tenant_id", self.tenant_id.clone()),
+            ("email", self.email.clone()),
+            ("display_name", self.display_name.clone()),
+            ("status", user_status(self.status)),
+        ];
+        if let Some(i) = &self.invitation {
+            out.push(("invitation", invitation_state(i.state)));
+            out.push((
+                "invitation_expires_at",
+                i.expires_at.as_ref().map(rfc3339).unwrap_or_default(),
+            ));
+        }
+        out.push(("organizations", list_text(&self.organization_ids)));
+        out.push(("roles", list_text(&roles)));
+        out.extend(version_lines(
+            self.version,
+            self.create_time.as_ref(),
+            self.update_time.as_ref(),
+        ));
+        out
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "tenant_id": self.tenant_id,
+            "id": self.id,
+            "email": self.email,
+            "display_name": self.display_name,
+            "status": user_status(self.status),
+            "invitation": self.invitation.as_ref().map(|i| json!({
+                "state": invitation_state(i.state),
+                "expires_at": i.expires_at.as_ref().map(rfc3339),
+                "sent_at": i.sent_at.as_ref().map(rfc3339),
+            })),
+            "organization_ids": self.organization_ids,
+            "roles": self.roles.iter().map(assignment_json).collect::<Vec<_>>(),
+            "version": self.version,
+            "create_time": self.create_time.as_ref().map(rfc3339),
+            "update_time": self.update_time.as_ref().map(rfc3339),
+        })
+    }
+
+    fn row(&self) -> String {
+        format!(
+            "{}  {:<11}  {}  {}",
+            self.id,
+            user_status(self.status),
+            self.email,
+            self.display_name
+        )
+    }
+}
+
+impl WriteAnswer for pb::UserResponse {
+    type Resource = pb::User;
+
+    fn resource(&self) -> Option<&pb::User> {
+        self.user.as_ref()
+    }
+
+    fn result(&self) -> Option<&pb::WriteResult> {
+        self.result.as_ref()
+    }
+
+    fn secrets(&self) -> Vec<(&'static str, String)> {
+        vec![("invitation_token", self.invitation_token.clone())]
+    }
+}
+
+fn user_status(v: i32) -> String {
+    enum_name(
+        v,
+        "USER_STATUS_",
+        pb::UserStatus::try_from(v).ok().map(|e| e.as_str_name()),
+    )
+}
+
+fn invitation_state(v: i32) -> String {
+    enum_name(
+        v,
+        "INVITATION_STATE_",
+        pb::InvitationState::try_from(v)
+            .ok()
+            .map(|e| e.as_str_name()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::entityctl::render::{View, Written};
+
+    #[test]
+    fn invite_answers_show_the_token_once() {
+        let answer = pb::UserResponse {
+            user: Some(pb::User {
+                id: "u1".into(),
+                email: "ann@example.com".into(),
+                status: pb::UserStatus::Invited as i32,
+                invitation: Some(pb::Invitation {
+                    state: pb::InvitationState::Pending as i32,
+                    ..Default::default()
+                }),
+                roles: vec![pb::RoleAssignment {
+                    role: "org-admin".into(),
+                    scope: Some(pb::Scope {
+                        kind: pb::ScopeKind::Organization as i32,
+                        id: "o1".into(),
+                    }),
+                }],
+                ..Default::default()
+            }),
+            result: None,
+            invitation_token: "inv1.a.b".into(),
+        };
+        let text = Written::new("invited", answer.clone()).text();
+        assert!(
+            text.starts_with("invited user u1\ninvitation_token: inv1.a.b\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nstatus: invited\n"));
+        assert!(text.contains("\ninvitation: pending\n"));
+        assert!(text.contains("\nroles: org-admin at org:o1\n"));
+        let json = Written::new("invited", answer).json();
+        assert_eq!(json["invitation_token"], "inv1.a.b");
+        assert_eq!(json["user"]["roles"][0]["scope"]["kind"], "organization");
+    }
+}

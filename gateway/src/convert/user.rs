@@ -1,0 +1,660 @@
+//! User requests → commands (invitations, profile, lifecycle, memberships, role assignments),
+//! ListUsers filters, and `User` → its proto message (never the invitation's token hash).
+
+use engine::{
+    domain::{
+        DEFAULT_INVITATION_DAYS, INVITATION_DAYS, InvitationState, OrganizationId, TenantId,
+        TenantScopeCommand, User, UserCommand, UserId, UserStatus,
+    },
+    secrets::parse_invitation_token,
+};
+use entity_proto::v1 as pb;
+use tonic::Status;
+
+use super::{Mutation, Violations, access::assignment_to_proto, timestamp};
+use crate::{
+    paging::{Listing, PageRequest},
+    status,
+};
+
+/// Paths UpdateUserProfile's `update_mask` may name.
+pub const UPDATE_PATHS: &[&str] = &["display_name"];
+
+/// Which users ListUsers answers with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Lower-cased text searched in emails and display names ("" matches everyone).
+    pub query: String,
+    /// Only this status.
+    pub status: Option<UserStatus>,
+    /// Only members of this organization.
+    pub organization: Option<OrganizationId>,
+    /// Only holders of this role (at any scope).
+    pub role: Option<String>,
+}
+
+impl UserFilter {
+    /// Whether `user` passes every filter.
+    pub fn matches(&self, user: &User) -> bool {
+        self.status.is_none_or(|s| user.status == s)
+            && self
+                .organization
+                .is_none_or(|o| user.organizations.contains(&o))
+            && self
+                .role
+                .as_ref()
+                .is_none_or(|r| user.assignments.iter().any(|a| &a.role == r))
+            && (self.query.is_empty()
+                || user.email.to_lowercase().contains(&self.query)
+                || user.display_name.to_lowercase().contains(&self.query))
+    }
+}
+
+/// A decoded ListUsers request.
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Filters.
+    pub filter: UserFilter,
+    /// Which page.
+    pub page: PageRequest,
+}
+
+impl Violations {
+    /// Decodes an invitation lifetime: 0 means the default (7 days), otherwise 1-30.
+    fn expires_in_days(&mut self, value: i32) -> u32 {
+        match u32::try_from(value) {
+            Ok(0) => DEFAULT_INVITATION_DAYS,
+            Ok(days) if INVITATION_DAYS.contains(&days) => days,
+            _ => {
+                self.add(
+                    "expires_in_days",
+                    format!(
+                        "must be {}-{} (0 means {DEFAULT_INVITATION_DAYS})",
+                        INVITATION_DAYS.start(),
+                        INVITATION_DAYS.end()
+                    ),
+                );
+                DEFAULT_INVITATION_DAYS
+            }
+        }
+    }
+}
+
+/// InviteUser, with the id the gateway chose for the new user and the hash of the token it
+/// issued for them.
+pub fn invite(
+    req: pb::InviteUserRequest,
+    id: UserId,
+    token_hash: String,
+) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let organization_id = v.optional_id("organization_id", &req.organization_id);
+    let roles: Vec<_> = req
+        .roles
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| v.assignment(&format!("roles[{i}]"), Some(a)))
+        .collect();
+    let expires_in_days = v.expires_in_days(req.expires_in_days);
+    v.finish()?;
+    let (Some(tenant_id), Some(organization_id), Some(roles)) = (
+        tenant_id,
+        organization_id,
+        roles.into_iter().collect::<Option<Vec<_>>>(),
+    ) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    let command = UserCommand::Invite {
+        id,
+        email: req.email,
+        display_name: req.display_name,
+        roles,
+        organization_id,
+        expires_in_days,
+        token_hash,
+    };
+    Ok(mutation(tenant_id, command, request_id, expected_version))
+}
+
+/// AcceptInvitation: the user and the token's hash come from the token. A token that is not
+/// ours is NOT_FOUND (invitation), exactly like a wrong or outdated one.
+pub fn accept(req: pb::AcceptInvitationRequest) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    v.required("token", &req.token);
+    v.finish()?;
+    let tenant_id = tenant_id.ok_or_else(|| Status::internal("validation incomplete"))?;
+    let (id, token_hash) =
+        parse_invitation_token(&req.token).ok_or_else(status::invitation_not_found)?;
+    let command = UserCommand::AcceptInvitation {
+        id,
+        token_hash,
+        display_name: req.display_name,
+    };
+    Ok(mutation(tenant_id, command, request_id, expected_version))
+}
+
+/// ResendInvitation: `issue` is called with the user's id and returns the hash of the new
+/// token it issued.
+pub fn resend(
+    req: pb::ResendInvitationRequest,
+    issue: impl FnOnce(UserId) -> String,
+) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let id = v.id("user_id", &req.user_id);
+    let expires_in_days = v.expires_in_days(req.expires_in_days);
+    v.finish()?;
+    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    let command = UserCommand::ResendInvitation {
+        id,
+        expires_in_days,
+        token_hash: issue(id),
+    };
+    Ok(mutation(tenant_id, command, request_id, expected_version))
+}
+
+/// RevokeInvitation.
+pub fn revoke(req: pb::RevokeInvitationRequest) -> Result<Mutation, Status> {
+    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+        UserCommand::RevokeInvitation { id }
+    })
+}
+
+/// DeactivateUser.
+pub fn deactivate(req: pb::DeactivateUserRequest) -> Result<Mutation, Status> {
+    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+        UserCommand::Deactivate { id }
+    })
+}
+
+/// ReactivateUser.
+pub fn reactivate(req: pb::ReactivateUserRequest) -> Result<Mutation, Status> {
+    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+        UserCommand::Reactivate { id }
+    })
+}
+
+/// UpdateUserProfile: the mask decides which fields change.
+pub fn update_profile(req: pb::UpdateUserProfileRequest) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(req.options);
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let id = v.id("user_id", &req.user_id);
+    let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
+    v.finish()?;
+    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    let patch = req.user.unwrap_or_default();
+    let command = UserCommand::UpdateProfile {
+        id,
+        display_name: paths
+            .contains(&"display_name")
+            .then_some(patch.display_name),
+    };
+    Ok(mutation(tenant_id, command, request_id, expected_version))
+}
+
+/// AddOrganizationMember.
+pub fn add_organization(req: pb::AddOrganizationMemberRequest) -> Result<Mutation, Status> {
+    membership(
+        req.options,
+        &req.tenant_id,
+        &req.user_id,
+        &req.organization_id,
+        |id, organization_id| UserCommand::AddToOrganization {
+            id,
+            organization_id,
+        },
+    )
+}
+
+/// RemoveOrganizationMember.
+pub fn remove_organization(req: pb::RemoveOrganizationMemberRequest) -> Result<Mutation, Status> {
+    membership(
+        req.options,
+        &req.tenant_id,
+        &req.user_id,
+        &req.organization_id,
+        |id, organization_id| UserCommand::RemoveFromOrganization {
+            id,
+            organization_id,
+        },
+    )
+}
+
+/// AssignRole.
+pub fn assign_role(req: pb::AssignRoleRequest) -> Result<Mutation, Status> {
+    role_change(
+        req.options,
+        &req.tenant_id,
+        &req.user_id,
+        req.assignment,
+        |id, assignment| UserCommand::AssignRole { id, assignment },
+    )
+}
+
+/// RevokeRole.
+pub fn revoke_role(req: pb::RevokeRoleRequest) -> Result<Mutation, Status> {
+    role_change(
+        req.options,
+        &req.tenant_id,
+        &req.user_id,
+        req.assignment,
+        |id, assignment| UserCommand::RevokeRole { id, assignment },
+    )
+}
+
+/// GetUser: the tenant and user to read.
+pub fn get(req: &pb::GetUserRequest) -> Result<(TenantId, UserId), Status> {
+    read_one(&req.tenant_id, &req.user_id, &req.consistency_token)
+}
+
+/// ListRoleAssignments: the tenant and user to read.
+pub fn role_assignments(
+    req: &pb::ListRoleAssignmentsRequest,
+) -> Result<(TenantId, UserId), Status> {
+    read_one(&req.tenant_id, &req.user_id, &req.consistency_token)
+}
+
+/// ListUsers: filters, page size and position.
+pub fn list(req: &pb::ListUsersRequest) -> Result<ListQuery, Status> {
+    let mut v = Violations::default();
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let organization = v.optional_id("organization_id", &req.organization_id);
+    let status = match pb::UserStatus::try_from(req.status) {
+        Ok(pb::UserStatus::Unspecified) => Some(None),
+        Ok(s) => Some(Some(status_from_proto(s))),
+        Err(_) => {
+            v.add("status", "unknown user status");
+            None
+        }
+    };
+    v.consistency_token(&req.consistency_token);
+    let listing = tenant_id.zip(organization).map(|(tenant_id, org)| {
+        Listing::new("ListUsers", tenant_id)
+            .text(&req.query)
+            .number(i64::from(req.status))
+            .id(org.map(|o: OrganizationId| o.0))
+            .text(&req.role)
+    });
+    let page = v.page(listing, req.page_size, &req.page_token);
+    v.finish()?;
+    let (Some(tenant_id), Some(organization), Some(status), Some(page)) =
+        (tenant_id, organization, status, page)
+    else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    let filter = UserFilter {
+        query: req.query.to_lowercase(),
+        status,
+        organization,
+        role: (!req.role.is_empty()).then(|| req.role.clone()),
+    };
+    Ok(ListQuery {
+        tenant_id,
+        filter,
+        page,
+    })
+}
+
+/// The proto message of a user. The invitation shows its state and times, never its hash.
+pub fn to_proto(u: &User) -> pb::User {
+    pb::User {
+        tenant_id: u.tenant_id.to_string(),
+        id: u.id.to_string(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        status: status_to_proto(u.status) as i32,
+        invitation: u.invitation.as_ref().map(|i| pb::Invitation {
+            state: match i.state {
+                InvitationState::Pending => pb::InvitationState::Pending,
+                InvitationState::Accepted => pb::InvitationState::Accepted,
+                InvitationState::Revoked => pb::InvitationState::Revoked,
+                InvitationState::Expired => pb::InvitationState::Expired,
+            } as i32,
+            expires_at: Some(timestamp(i.expires_at)),
+            sent_at: Some(timestamp(i.sent_at)),
+        }),
+        organization_ids: u.organizations.iter().map(ToString::to_string).collect(),
+        roles: u.assignments.iter().map(assignment_to_proto).collect(),
+        version: u.version,
+        create_time: Some(timestamp(u.created_at)),
+        update_time: Some(timestamp(u.updated_at)),
+    }
+}
+
+fn status_to_proto(s: UserStatus) -> pb::UserStatus {
+    match s {
+        UserStatus::Invited => pb::UserStatus::Invited,
+        UserStatus::Active => pb::UserStatus::Active,
+        UserStatus::Deactivated => pb::UserStatus::Deactivated,
+        UserStatus::Erased => pb::UserStatus::Erased,
+    }
+}
+
+/// The domain status of a specified proto status.
+fn status_from_proto(s: pb::UserStatus) -> UserStatus {
+    match s {
+        pb::UserStatus::Invited | pb::UserStatus::Unspecified => UserStatus::Invited,
+        pb::UserStatus::Active => UserStatus::Active,
+        pb::UserStatus::Deactivated => UserStatus::Deactivated,
+        pb::UserStatus::Erased => UserStatus::Erased,
+    }
+}
+
+fn read_one(tenant_id: &str, user_id: &str, token: &str) -> Result<(TenantId, UserId), Status> {
+    let mut v = Violations::default();
+    let tenant_id = v.id("tenant_id", tenant_id);
+    let id = v.id("user_id", user_id);
+    v.consistency_token(token);
+    v.finish()?;
+    tenant_id
+        .zip(id)
+        .ok_or_else(|| Status::internal("validation incomplete"))
+}
+
+/// A command naming only its user.
+fn by_id(
+    options: Option<pb::MutationOptions>,
+    tenant_id: &str,
+    user_id: &str,
+    command: impl FnOnce(UserId) -> UserCommand,
+) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(options);
+    let tenant_id = v.id("tenant_id", tenant_id);
+    let id = v.id("user_id", user_id);
+    v.finish()?;
+    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    Ok(mutation(
+        tenant_id,
+        command(id),
+        request_id,
+        expected_version,
+    ))
+}
+
+/// A command naming a user and an organization.
+fn membership(
+    options: Option<pb::MutationOptions>,
+    tenant_id: &str,
+    user_id: &str,
+    organization_id: &str,
+    command: impl FnOnce(UserId, OrganizationId) -> UserCommand,
+) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(options);
+    let tenant_id = v.id("tenant_id", tenant_id);
+    let id = v.id("user_id", user_id);
+    let organization_id = v.id("organization_id", organization_id);
+    v.finish()?;
+    let (Some(tenant_id), Some(id), Some(organization_id)) = (tenant_id, id, organization_id)
+    else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    Ok(mutation(
+        tenant_id,
+        command(id, organization_id),
+        request_id,
+        expected_version,
+    ))
+}
+
+/// A command naming a user and a role assignment.
+fn role_change(
+    options: Option<pb::MutationOptions>,
+    tenant_id: &str,
+    user_id: &str,
+    assignment: Option<pb::RoleAssignment>,
+    command: impl FnOnce(UserId, engine::domain::Assignment) -> UserCommand,
+) -> Result<Mutation, Status> {
+    let mut v = Violations::default();
+    let (request_id, expected_version) = v.options(options);
+    let tenant_id = v.id("tenant_id", tenant_id);
+    let id = v.id("user_id", user_id);
+    let assignment = v.assignment("assignment", assignment);
+    v.finish()?;
+    let (Some(tenant_id), Some(id), Some(assignment)) = (tenant_id, id, assignment) else {
+        return Err(Status::internal("validation incomplete"));
+    };
+    Ok(mutation(
+        tenant_id,
+        command(id, assignment),
+        request_id,
+        expected_version,
+    ))
+}
+
+fn mutation(
+    tenant_id: TenantId,
+    command: UserCommand,
+    request_id: Option<String>,
+    expected_version: Option<i64>,
+) -> Mutation {
+    Mutation {
+        tenant_id,
+        command: TenantScopeCommand::User(command),
+        request_id,
+        expected_version,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::Utc;
+    use engine::{
+        domain::{Assignment, Invitation, Scope},
+        secrets::issue_invitation_token,
+    };
+    use tonic::Code;
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    fn fields(s: &Status) -> Vec<String> {
+        s.get_details_bad_request()
+            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+            .unwrap_or_default()
+    }
+
+    fn user(email: &str, name: &str, status: UserStatus) -> User {
+        User {
+            tenant_id: TenantId::new_v7(),
+            id: UserId::new_v7(),
+            email: email.into(),
+            display_name: name.into(),
+            status,
+            invitation: Some(Invitation {
+                token_hash: "secret-hash".into(),
+                expires_at: Utc::now(),
+                state: InvitationState::Pending,
+                sent_at: Utc::now(),
+            }),
+            organizations: BTreeSet::new(),
+            assignments: BTreeSet::from([Assignment {
+                role: "viewer".into(),
+                scope: Scope::Tenant,
+            }]),
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn invite_defaults_and_bounds_the_expiry() {
+        let req = |days: i32| pb::InviteUserRequest {
+            tenant_id: TenantId::new_v7().to_string(),
+            email: "a@example.com".into(),
+            expires_in_days: days,
+            ..Default::default()
+        };
+        let expiry =
+            |days: i32| match invite(req(days), UserId::new_v7(), "h".into()).map(|m| m.command) {
+                Ok(TenantScopeCommand::User(UserCommand::Invite {
+                    expires_in_days, ..
+                })) => Ok(expires_in_days),
+                Ok(_) => panic!(),
+                Err(s) => Err(fields(&s)),
+            };
+        assert_eq!(expiry(0), Ok(7));
+        assert_eq!(expiry(1), Ok(1));
+        assert_eq!(expiry(30), Ok(30));
+        assert_eq!(expiry(31), Err(vec!["expires_in_days".to_owned()]));
+        assert_eq!(expiry(-1), Err(vec!["expires_in_days".to_owned()]));
+    }
+
+    #[test]
+    fn invite_names_bad_roles_by_index() {
+        let req = pb::InviteUserRequest {
+            tenant_id: TenantId::new_v7().to_string(),
+            email: "a@example.com".into(),
+            organization_id: "o".into(),
+            roles: vec![
+                pb::RoleAssignment {
+                    role: "viewer".into(),
+                    scope: None,
+                },
+                pb::RoleAssignment {
+                    role: "org-admin".into(),
+                    scope: Some(pb::Scope {
+                        kind: pb::ScopeKind::Organization as i32,
+                        id: "nope".into(),
+                    }),
+                },
+            ],
+            ..Default::default()
+        };
+        let s = invite(req, UserId::new_v7(), "h".into()).unwrap_err();
+        assert_eq!(fields(&s), ["organization_id", "roles[1].scope.id"]);
+    }
+
+    #[test]
+    fn accept_reads_the_token_and_hides_why_it_fails() {
+        let user_id = UserId::new_v7();
+        let token = issue_invitation_token(user_id);
+        let req = |token: &str| pb::AcceptInvitationRequest {
+            tenant_id: TenantId::new_v7().to_string(),
+            token: token.into(),
+            ..Default::default()
+        };
+        let TenantScopeCommand::User(UserCommand::AcceptInvitation { id, token_hash, .. }) =
+            accept(req(&token.plaintext)).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!((id, token_hash), (user_id, token.hash));
+        assert_eq!(fields(&accept(req("")).unwrap_err()), ["token"]);
+        let s = accept(req("inv1.garbage")).unwrap_err();
+        assert_eq!(s.code(), Code::NotFound);
+        let info = s.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "NOT_FOUND");
+        assert_eq!(info.metadata["resource"], "invitation");
+    }
+
+    #[test]
+    fn resend_issues_for_the_named_user() {
+        let user_id = UserId::new_v7();
+        let req = pb::ResendInvitationRequest {
+            tenant_id: TenantId::new_v7().to_string(),
+            user_id: user_id.to_string(),
+            ..Default::default()
+        };
+        let mut issued_for = None;
+        let m = resend(req, |id| {
+            issued_for = Some(id);
+            "hash".into()
+        })
+        .unwrap();
+        assert_eq!(issued_for, Some(user_id));
+        let TenantScopeCommand::User(UserCommand::ResendInvitation {
+            token_hash,
+            expires_in_days,
+            ..
+        }) = m.command
+        else {
+            panic!()
+        };
+        assert_eq!((token_hash.as_str(), expires_in_days), ("hash", 7));
+    }
+
+    #[test]
+    fn filters() {
+        let u = user("Ann.Lee@Example.com", "Ann Lee", UserStatus::Active);
+        let f = |query: &str| UserFilter {
+            query: query.to_lowercase(),
+            ..Default::default()
+        };
+        assert!(f("").matches(&u));
+        assert!(f("ANN.lee@").matches(&u));
+        assert!(f("n le").matches(&u));
+        assert!(!f("bob").matches(&u));
+        let by_status = UserFilter {
+            status: Some(UserStatus::Invited),
+            ..Default::default()
+        };
+        assert!(!by_status.matches(&u));
+        let by_role = |r: &str| UserFilter {
+            role: Some(r.into()),
+            ..Default::default()
+        };
+        assert!(by_role("viewer").matches(&u));
+        assert!(!by_role("member").matches(&u));
+        let by_org = UserFilter {
+            organization: Some(OrganizationId::new_v7()),
+            ..Default::default()
+        };
+        assert!(!by_org.matches(&u));
+    }
+
+    #[test]
+    fn the_token_hash_never_leaves() {
+        let u = user("a@example.com", "", UserStatus::Invited);
+        let p = to_proto(&u);
+        assert!(!format!("{p:?}").contains("secret-hash"));
+        assert_eq!(
+            p.invitation.unwrap().state,
+            pb::InvitationState::Pending as i32
+        );
+        assert_eq!(p.roles.len(), 1);
+    }
+
+    #[test]
+    fn list_checks_its_filters() {
+        let req = pb::ListUsersRequest {
+            tenant_id: TenantId::new_v7().to_string(),
+            status: 9,
+            organization_id: "x".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            fields(&list(&req).unwrap_err()),
+            ["organization_id", "status"]
+        );
+        let ok = pb::ListUsersRequest {
+            status: pb::UserStatus::Active as i32,
+            organization_id: String::new(),
+            query: "ANN".into(),
+            role: "viewer".into(),
+            ..req
+        };
+        let q = list(&ok).unwrap();
+        assert_eq!(q.filter.query, "ann");
+        assert_eq!(q.filter.status, Some(UserStatus::Active));
+        assert_eq!(q.filter.role.as_deref(), Some("viewer"));
+    }
+}

@@ -1,0 +1,148 @@
+//! `entity.v1.TeamService`.
+
+use engine::{
+    EngineError,
+    domain::{DomainError, ResourceKind, TeamId, TeamStatus},
+    runtime::{CommandOutcome, EntityView},
+};
+use entity_proto::v1::{self as pb, team_service_server::TeamService};
+use tonic::{Request, Response, Status};
+
+use super::{AuthTarget, Shared, existing_tenant, strip};
+use crate::{convert, status};
+
+/// The TeamService implementation.
+#[derive(Clone)]
+pub struct TeamApi {
+    shared: Shared,
+}
+
+impl TeamApi {
+    pub(super) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+type TeamResult = Result<Response<pb::TeamResponse>, Status>;
+
+#[tonic::async_trait]
+impl TeamService for TeamApi {
+    async fn create_team(&self, request: Request<pb::CreateTeamRequest>) -> TeamResult {
+        let id = TeamId::new_v7();
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", |r| {
+                convert::team::create(r, id)
+            })
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn get_team(
+        &self,
+        request: Request<pb::GetTeamRequest>,
+    ) -> Result<Response<pb::Team>, Status> {
+        let (tenant_id, id) = convert::team::get(request.get_ref())?;
+        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let team = self
+            .shared
+            .engine
+            .get_team(tenant_id, id)
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(convert::team::to_proto(&team)))
+    }
+
+    /// Pages through the live teams by id inside the tenant's actor; only the page is copied.
+    async fn list_teams(
+        &self,
+        request: Request<pb::ListTeamsRequest>,
+    ) -> Result<Response<pb::ListTeamsResponse>, Status> {
+        let query = convert::team::list(request.get_ref())?;
+        self.shared
+            .authorize(strip(request), Some(query.tenant_id))?;
+        let page = query.page.clone();
+        let organization = query.organization;
+        let (teams, next_page_token) = self
+            .shared
+            .engine
+            .read(query.tenant_id, move |scope| {
+                existing_tenant(scope)?;
+                if let Some(org) = organization
+                    && scope.depth_of(org).is_none()
+                {
+                    return Err(EngineError::Domain(DomainError::NotFound {
+                        resource: ResourceKind::Organization,
+                        id: org.to_string(),
+                    }));
+                }
+                let live = scope
+                    .teams()
+                    .filter(|t| t.status == TeamStatus::Active)
+                    .filter(|t| organization.is_none_or(|o| t.organization_id == o))
+                    .filter(|t| page.is_after(t.id.0));
+                let (teams, next) = page.cut(live, |t| t.id.0);
+                Ok((
+                    teams.into_iter().map(convert::team::to_proto).collect(),
+                    next,
+                ))
+            })
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(pb::ListTeamsResponse {
+            teams,
+            next_page_token,
+        }))
+    }
+
+    async fn update_team(&self, request: Request<pb::UpdateTeamRequest>) -> TeamResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "team.", convert::team::update)
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn delete_team(&self, request: Request<pb::DeleteTeamRequest>) -> TeamResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::team::delete)
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn add_team_member(&self, request: Request<pb::AddTeamMemberRequest>) -> TeamResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::team::add_member)
+            .await?;
+        respond(&outcome)
+    }
+
+    async fn remove_team_member(
+        &self,
+        request: Request<pb::RemoveTeamMemberRequest>,
+    ) -> TeamResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "",
+                convert::team::remove_member,
+            )
+            .await?;
+        respond(&outcome)
+    }
+}
+
+fn respond(outcome: &CommandOutcome) -> TeamResult {
+    let EntityView::Team(team) = &outcome.view else {
+        tracing::error!(view = ?outcome.view, "team command answered with another entity");
+        return Err(Status::internal("internal error"));
+    };
+    Ok(Response::new(pb::TeamResponse {
+        team: Some(convert::team::to_proto(team)),
+        result: Some(convert::write_result(outcome)),
+    }))
+}

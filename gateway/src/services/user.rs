@@ -1,0 +1,243 @@
+//! `entity.v1.UserService`.
+//!
+//! Invitation tokens are issued here (never inside the domain): the command carries only the
+//! token's hash, and the plain token goes back to the caller once, in the answer to the call
+//! that issued it. A replayed call cannot show it again (the stored hash is the first
+//! attempt's), so its answer carries none.
+
+use engine::{
+    domain::UserId,
+    runtime::{CommandOutcome, EntityView},
+    secrets::issue_invitation_token,
+};
+use entity_proto::v1::{self as pb, user_service_server::UserService};
+use tonic::{Request, Response, Status};
+
+use super::{AuthTarget, Shared, existing_tenant, strip};
+use crate::{convert, status};
+
+/// The UserService implementation.
+#[derive(Clone)]
+pub struct UserApi {
+    shared: Shared,
+}
+
+impl UserApi {
+    pub(super) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+type UserResult = Result<Response<pb::UserResponse>, Status>;
+
+#[tonic::async_trait]
+impl UserService for UserApi {
+    async fn invite_user(&self, request: Request<pb::InviteUserRequest>) -> UserResult {
+        let id = UserId::new_v7();
+        let token = issue_invitation_token(id);
+        let hash = token.hash;
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", |r| {
+                convert::user::invite(r, id, hash)
+            })
+            .await?;
+        respond(&outcome, Some(token.plaintext))
+    }
+
+    async fn get_user(
+        &self,
+        request: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let (tenant_id, id) = convert::user::get(request.get_ref())?;
+        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let user = self
+            .shared
+            .engine
+            .get_user(tenant_id, id)
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(convert::user::to_proto(&user)))
+    }
+
+    /// Scans the tenant's users in id order inside its actor (O(users), no index until the
+    /// user directory read model exists); only the page is copied out.
+    async fn list_users(
+        &self,
+        request: Request<pb::ListUsersRequest>,
+    ) -> Result<Response<pb::ListUsersResponse>, Status> {
+        let query = convert::user::list(request.get_ref())?;
+        self.shared
+            .authorize(strip(request), Some(query.tenant_id))?;
+        let (page, filter) = (query.page, query.filter);
+        let (users, next_page_token) = self
+            .shared
+            .engine
+            .read(query.tenant_id, move |scope| {
+                existing_tenant(scope)?;
+                let matching = scope
+                    .users()
+                    .filter(|u| page.is_after(u.id.0))
+                    .filter(|u| filter.matches(u));
+                let (users, next) = page.cut(matching, |u| u.id.0);
+                Ok((
+                    users.into_iter().map(convert::user::to_proto).collect(),
+                    next,
+                ))
+            })
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(pb::ListUsersResponse {
+            users,
+            next_page_token,
+        }))
+    }
+
+    async fn accept_invitation(&self, request: Request<pb::AcceptInvitationRequest>) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::user::accept)
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn resend_invitation(&self, request: Request<pb::ResendInvitationRequest>) -> UserResult {
+        let mut plaintext = None;
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", |r| {
+                convert::user::resend(r, |id| {
+                    let token = issue_invitation_token(id);
+                    plaintext = Some(token.plaintext);
+                    token.hash
+                })
+            })
+            .await?;
+        respond(&outcome, plaintext)
+    }
+
+    async fn revoke_invitation(&self, request: Request<pb::RevokeInvitationRequest>) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::user::revoke)
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn update_user_profile(
+        &self,
+        request: Request<pb::UpdateUserProfileRequest>,
+    ) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "user.",
+                convert::user::update_profile,
+            )
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn deactivate_user(&self, request: Request<pb::DeactivateUserRequest>) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::user::deactivate)
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn reactivate_user(&self, request: Request<pb::ReactivateUserRequest>) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::user::reactivate)
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn add_organization_member(
+        &self,
+        request: Request<pb::AddOrganizationMemberRequest>,
+    ) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "",
+                convert::user::add_organization,
+            )
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn remove_organization_member(
+        &self,
+        request: Request<pb::RemoveOrganizationMemberRequest>,
+    ) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(
+                request,
+                AuthTarget::Tenant,
+                "",
+                convert::user::remove_organization,
+            )
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn assign_role(&self, request: Request<pb::AssignRoleRequest>) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::user::assign_role)
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn revoke_role(&self, request: Request<pb::RevokeRoleRequest>) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, "", convert::user::revoke_role)
+            .await?;
+        respond(&outcome, None)
+    }
+
+    async fn list_role_assignments(
+        &self,
+        request: Request<pb::ListRoleAssignmentsRequest>,
+    ) -> Result<Response<pb::ListRoleAssignmentsResponse>, Status> {
+        let (tenant_id, id) = convert::user::role_assignments(request.get_ref())?;
+        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let user = self
+            .shared
+            .engine
+            .get_user(tenant_id, id)
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(pb::ListRoleAssignmentsResponse {
+            role_assignments: user
+                .assignments
+                .iter()
+                .map(convert::access::assignment_to_proto)
+                .collect(),
+        }))
+    }
+}
+
+/// The answer to a user write, with the invitation token this call issued unless the call
+/// was a replay (whose stored hash belongs to the first attempt's token).
+fn respond(outcome: &CommandOutcome, issued_token: Option<String>) -> UserResult {
+    let EntityView::User(user) = &outcome.view else {
+        tracing::error!(view = ?outcome.view, "user command answered with another entity");
+        return Err(Status::internal("internal error"));
+    };
+    Ok(Response::new(pb::UserResponse {
+        user: Some(convert::user::to_proto(user)),
+        result: Some(convert::write_result(outcome)),
+        invitation_token: issued_token
+            .filter(|_| !outcome.replayed)
+            .unwrap_or_default(),
+    }))
+}

@@ -1,0 +1,317 @@
+//! The tenant onboarding saga against real PostgreSQL: it completes, and it resumes where a
+//! crash left it (whether the interrupted step's commit was lost or only its acknowledgment),
+//! without running any step twice. Also: invitations expire by the engine's own timer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, Ordering},
+};
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use engine::{
+    EngineError,
+    domain::{
+        BuiltinRole, CreateTenant, DEFAULT_ORGANIZATION_NAME, DomainError, InvitationState,
+        OnboardingPlan, OrganizationId, Plan, Scope, StreamId, TenantCommand, TenantId, TenantKind,
+        TenantScopeCommand, TenantSettings, UserCommand, UserId, UserStatus,
+    },
+    journal::{
+        AppendBatch, AppendReceipt, DueTimer, EventLog, Journal, JournalError, RecordedEvent,
+        Snapshot, SnapshotStore, TimerStore, UniqueClaim, postgres::PostgresJournal,
+    },
+    runtime::{Clock, Engine, EngineConfig, EntityView, RequestMeta},
+    secrets::parse_invitation_token,
+    testing::TestDatabase,
+};
+use uuid::Uuid;
+
+fn create(id: TenantId) -> (TenantScopeCommand, OnboardingPlan) {
+    let plan = OnboardingPlan {
+        default_organization_id: OrganizationId::new_v7(),
+        owner_user_id: UserId::new_v7(),
+        owner_email: "Owner@Example.com".into(),
+    };
+    let command = TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
+        id,
+        name: "Onboarded".into(),
+        slug: format!("o-{}", Uuid::new_v4().simple()),
+        kind: TenantKind::Business,
+        plan: Plan::Bronze,
+        settings: TenantSettings::default(),
+        products: vec![],
+        business_profile: None,
+        onboarding: plan.clone(),
+    }));
+    (command, plan)
+}
+
+/// How the injected crash hits the first append holding an event of a given type.
+#[derive(Clone, Copy)]
+enum Crash {
+    /// The append never reaches the database.
+    BeforeCommit,
+    /// The append commits, but the writer never hears back.
+    AfterCommit,
+}
+
+/// A journal that crashes once, on the first append holding `event_type`.
+struct CrashingJournal {
+    inner: PostgresJournal,
+    event_type: &'static str,
+    crash: Crash,
+    crashed: AtomicBool,
+}
+
+#[async_trait]
+impl EventLog for CrashingJournal {
+    async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>, JournalError> {
+        let hit = batches
+            .iter()
+            .flat_map(|b| &b.events)
+            .any(|e| e.event_type == self.event_type);
+        if !hit || self.crashed.swap(true, Ordering::SeqCst) {
+            return self.inner.append(batches).await;
+        }
+        if let Crash::AfterCommit = self.crash {
+            self.inner.append(batches).await?;
+        }
+        Err(JournalError::Unavailable("injected crash".into()))
+    }
+
+    async fn read_stream(
+        &self,
+        stream: StreamId,
+        after: i64,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.inner.read_stream(stream, after).await
+    }
+
+    async fn read_tenant(
+        &self,
+        tenant: TenantId,
+        after: i64,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.inner.read_tenant(tenant, after).await
+    }
+
+    async fn read_all(&self, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.inner.read_all(after, limit).await
+    }
+
+    async fn unique_claim(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> Result<Option<UniqueClaim>, JournalError> {
+        self.inner.unique_claim(namespace, key).await
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for CrashingJournal {
+    async fn load_snapshot(&self, kind: &str, id: Uuid) -> Result<Option<Snapshot>, JournalError> {
+        self.inner.load_snapshot(kind, id).await
+    }
+
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), JournalError> {
+        self.inner.save_snapshot(snapshot).await
+    }
+}
+
+#[async_trait]
+impl TimerStore for CrashingJournal {
+    async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueTimer>, JournalError> {
+        self.inner.due_timers(now, limit).await
+    }
+}
+
+async fn count(journal: &PostgresJournal, tenant: TenantId, event_type: &str) -> usize {
+    journal
+        .read_tenant(tenant, 0)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.event_type == event_type)
+        .count()
+}
+
+/// Asserts the tenant's onboarding is complete, each step exactly once.
+async fn assert_onboarded(
+    engine: &Engine,
+    journal: &PostgresJournal,
+    tenant: TenantId,
+    plan: &OnboardingPlan,
+) {
+    let onboarding = engine.get_tenant(tenant).await.unwrap().onboarding.unwrap();
+    assert!(onboarding.completed);
+    let org = engine
+        .get_organization(tenant, plan.default_organization_id)
+        .await
+        .unwrap();
+    assert_eq!(org.name, DEFAULT_ORGANIZATION_NAME);
+    let owner = engine.get_user(tenant, plan.owner_user_id).await.unwrap();
+    assert_eq!(owner.status, UserStatus::Invited);
+    assert!(owner.organizations.contains(&plan.default_organization_id));
+    assert!(
+        owner
+            .assignments
+            .iter()
+            .any(|a| a.role == BuiltinRole::TenantOwner.name() && a.scope == Scope::Tenant)
+    );
+    for event_type in [
+        "TenantCreated",
+        "OnboardingStarted",
+        "OrganizationCreated",
+        "UserInvited",
+        "OnboardingCompleted",
+    ] {
+        assert_eq!(
+            count(journal, tenant, event_type).await,
+            1,
+            "{event_type} exactly once"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_tenant_runs_the_whole_onboarding_and_returns_the_owner_token() {
+    let db = TestDatabase::create().await;
+    let journal = Arc::new(db.journal().await);
+    let engine = Engine::start(journal.clone() as Arc<dyn Journal>, EngineConfig::default())
+        .await
+        .unwrap();
+    let tenant = TenantId::new_v7();
+    let (command, plan) = create(tenant);
+    let outcome = engine
+        .execute(tenant, command, RequestMeta::default())
+        .await
+        .unwrap();
+    let token = outcome
+        .invitation_token
+        .expect("the owner's token is returned once");
+    let (user, hash) = parse_invitation_token(&token).unwrap();
+    assert_eq!(user, plan.owner_user_id);
+    let owner = engine.get_user(tenant, user).await.unwrap();
+    assert_eq!(owner.invitation.unwrap().token_hash, hash);
+    assert!(
+        matches!(outcome.view, EntityView::Tenant(t) if t.onboarding.as_ref().is_some_and(|o| o.completed))
+    );
+    assert_onboarded(&engine, &journal, tenant, &plan).await;
+    engine.shutdown().await;
+}
+
+async fn crash_then_restart(event_type: &'static str, crash: Crash) {
+    let db = TestDatabase::create().await;
+    let journal = Arc::new(db.journal().await);
+    let crashing = Arc::new(CrashingJournal {
+        inner: db.journal().await,
+        event_type,
+        crash,
+        crashed: AtomicBool::new(false),
+    });
+    let node = Engine::start(
+        crashing.clone() as Arc<dyn Journal>,
+        EngineConfig::default(),
+    )
+    .await
+    .unwrap();
+    let tenant = TenantId::new_v7();
+    let (command, plan) = create(tenant);
+    // The tenant itself is created; the saga stops at the crashed step.
+    let outcome = node
+        .execute(tenant, command, RequestMeta::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome.view, EntityView::Tenant(t) if t.onboarding.as_ref().is_some_and(|o| !o.completed))
+    );
+    assert!(
+        crashing.crashed.load(Ordering::SeqCst),
+        "the crash was injected"
+    );
+    drop(node); // the node dies without a clean shutdown
+
+    let restarted = Engine::start(journal.clone() as Arc<dyn Journal>, EngineConfig::default())
+        .await
+        .unwrap();
+    assert_onboarded(&restarted, &journal, tenant, &plan).await;
+    restarted.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_resumes_when_the_default_organization_was_lost_in_a_crash() {
+    crash_then_restart("OrganizationCreated", Crash::BeforeCommit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_resumes_when_the_organization_committed_but_its_ack_was_lost() {
+    crash_then_restart("OrganizationCreated", Crash::AfterCommit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_resumes_when_the_owner_invitation_was_lost_in_a_crash() {
+    crash_then_restart("UserInvited", Crash::BeforeCommit).await;
+}
+
+/// A clock the test moves by hand.
+struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_expires_unaccepted_invitations() {
+    let db = TestDatabase::create().await;
+    let journal = Arc::new(db.journal().await);
+    let start = Utc::now().trunc_subsecs(6);
+    let clock = Arc::new(ManualClock(Mutex::new(start)));
+    let config = EngineConfig {
+        timer_poll_interval: std::time::Duration::from_secs(3600),
+        ..EngineConfig::default()
+    };
+    let engine =
+        Engine::start_with_clock(journal.clone() as Arc<dyn Journal>, config, clock.clone())
+            .await
+            .unwrap();
+    let tenant = TenantId::new_v7();
+    let (command, plan) = create(tenant);
+    let token = engine
+        .execute(tenant, command, RequestMeta::default())
+        .await
+        .unwrap()
+        .invitation_token
+        .unwrap();
+    let (user, hash) = parse_invitation_token(&token).unwrap();
+
+    *clock.0.lock().unwrap() = start + chrono::Duration::days(8);
+    assert_eq!(engine.fire_due_timers().await, 1);
+    let owner = engine.get_user(tenant, plan.owner_user_id).await.unwrap();
+    assert_eq!(owner.invitation.unwrap().state, InvitationState::Expired);
+    let accept = TenantScopeCommand::User(UserCommand::AcceptInvitation {
+        id: user,
+        token_hash: hash,
+        display_name: None,
+    });
+    let refused = engine.execute(tenant, accept, RequestMeta::default()).await;
+    assert!(
+        matches!(
+            refused,
+            Err(EngineError::Domain(DomainError::InvalidState {
+                reason: "INVITATION_EXPIRED",
+                ..
+            }))
+        ),
+        "{refused:?}"
+    );
+    engine.shutdown().await;
+}
