@@ -220,8 +220,20 @@ impl BuiltinRole {
         Self::ALL.into_iter().find(|r| r.name() == name)
     }
 
-    /// What the role grants.
+    /// What the role grants (an owned copy of [`BuiltinRole::static_grants`]).
     pub fn grants(self) -> Grants {
+        self.static_grants().clone()
+    }
+
+    /// What the role grants, built once per process: permission checks run on every request of
+    /// every platform service, so they must not allocate.
+    pub fn static_grants(self) -> &'static Grants {
+        static GRANTS: std::sync::OnceLock<[Grants; 6]> = std::sync::OnceLock::new();
+        let all = GRANTS.get_or_init(|| BuiltinRole::ALL.map(BuiltinRole::build_grants));
+        &all[self as usize]
+    }
+
+    fn build_grants(self) -> Grants {
         let patterns = |list: &[&str]| -> Vec<PermissionPattern> {
             list.iter()
                 .map(|p| PermissionPattern((*p).to_owned()))
@@ -367,6 +379,18 @@ mod tests {
             let (back, _): (Scope, usize) =
                 bincode::serde::decode_from_slice(&bytes, config).unwrap();
             assert_eq!(back, scope);
+        }
+    }
+
+    #[test]
+    fn cached_grants_belong_to_their_role() {
+        for role in BuiltinRole::ALL {
+            assert_eq!(
+                role.static_grants(),
+                &role.build_grants(),
+                "{}",
+                role.name()
+            );
         }
     }
 

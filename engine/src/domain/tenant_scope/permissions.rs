@@ -59,6 +59,17 @@ impl TenantScope {
         })
     }
 
+    /// Whether the role of that name (built-in, or live custom) covers a concrete permission;
+    /// allocation-free, for the per-request check.
+    fn role_covers(&self, name: &str, permission: &PermissionPattern) -> bool {
+        match BuiltinRole::from_name(name) {
+            Some(builtin) => builtin.static_grants().covers(permission),
+            None => self
+                .live_role_named(name)
+                .is_some_and(|r| r.permissions.iter().any(|p| p.matches(permission))),
+        }
+    }
+
     /// The user, or NotFound.
     fn user_for_check(&self, id: UserId) -> Result<&User, DomainError> {
         self.users.get(&id).ok_or_else(|| DomainError::NotFound {
@@ -136,10 +147,7 @@ impl TenantScope {
             .assignments
             .iter()
             .filter_map(|a| target.reach(a.scope).map(|rank| (rank, a)))
-            .filter(|(_, a)| {
-                self.grants_of(&a.role)
-                    .is_some_and(|g| g.covers(permission))
-            })
+            .filter(|(_, a)| self.role_covers(&a.role, permission))
             .min_by(|(r1, a1), (r2, a2)| (r1, &a1.role).cmp(&(r2, &a2.role)));
         Ok(match best {
             Some((_, a)) => Decision {
