@@ -1,3 +1,43 @@
-//! Projection workers: gap-safe journal tails that build read models and publish to Kafka.
+//! Projections: read models built from the gap-safe journal tail, and the List/search queries
+//! over them (SPEC §4 reads, DESIGN §6).
 //!
-//! Not built yet: the projections issue fills this crate. It depends on `engine` only.
+//! Which piece to use:
+//! - Run the read models: [`ProjectionService::start`] with a [`ReadStore`] and a
+//!   [`JournalTail`](engine::journal::tail::JournalTail) (both from the journal the node runs
+//!   on) and [`standard_projections`]. Stop with [`ProjectionService::stop`].
+//! - Serve List/search RPCs: [`ReadModels`] (from the same store,
+//!   [`with_projections`](ReadModels::with_projections) when the runner is in this process).
+//!   Every query takes an optional consistency token and then reflects at least that write,
+//!   or answers [`Error::Unavailable`].
+//! - Operate: [`ProjectionHandle::status`] (lag in events and milliseconds, failures),
+//!   [`ProjectionHandle::rebuild`] (from zero, while the service runs), or [`reset`] when the
+//!   runner lives in another process.
+//! - Write a new read model: implement [`Projection`]; its writes and checkpoint commit in one
+//!   transaction ([`Tx`]).
+//!
+//! The projection logic is backend-neutral; the SQL lives per backend (`postgres`, `sqlite`),
+//! one `.sql` file per statement, and the tables in `migrations/*/0002_read_models.sql`.
+
+mod error;
+mod models;
+mod postgres;
+mod projection;
+mod query;
+mod runner;
+mod sqlite;
+mod store;
+
+pub use error::{Error, Result};
+pub use models::{
+    OrganizationsProjection, RoleAssignmentsProjection, TeamsProjection, TenantDirectoryProjection,
+    UsersProjection, names, standard_projections,
+};
+pub use projection::{Envelope, Projection};
+pub use query::{
+    AuditFilter, AuditSelection, DEFAULT_CONSISTENCY_TIMEOUT, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+    MatchMode, OrganizationEntry, OrganizationFilter, OrganizationSelection, Page, PageRequest,
+    ReadModels, RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry,
+    TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
+};
+pub use runner::{ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset};
+pub use store::{Connection, ReadStore, Tx};

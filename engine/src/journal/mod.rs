@@ -17,6 +17,7 @@ mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 mod store_support;
+pub mod tail;
 mod token;
 
 use async_trait::async_trait;

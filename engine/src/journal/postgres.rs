@@ -14,6 +14,7 @@
 mod append;
 mod errors;
 mod rows;
+mod tail;
 
 use std::{str::FromStr, time::Duration};
 

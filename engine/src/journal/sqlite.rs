@@ -17,6 +17,7 @@
 mod append;
 mod errors;
 mod rows;
+mod tail;
 
 use std::{path::Path, sync::Arc, time::Duration};
 

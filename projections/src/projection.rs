@@ -1,0 +1,73 @@
+//! The [`Projection`] contract: a named consumer of the journal tail that keeps read-model
+//! tables.
+//!
+//! ```text
+//!   journal tail ──batch──▶ runner ──decode + filter──▶ Projection::apply(tx, events)
+//!                              │                          (its table writes)
+//!                              └── checkpoint := last event of the batch (same tx) ── commit
+//! ```
+//! The runner owns ordering, continuity checks, retries and the checkpoint; a projection only
+//! turns events into writes. Its writes and the checkpoint commit together, so each event
+//! takes effect exactly once however often a batch is retried.
+
+use async_trait::async_trait;
+use engine::{
+    domain::{StreamKind, TenantScopeEvent},
+    journal::RecordedEvent,
+};
+
+use crate::{Result, store::Tx};
+
+/// One event as a projection sees it: the stored record and its decoded domain event.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    /// The event as stored (position, transaction, stream, sequence, metadata, time).
+    pub recorded: RecordedEvent,
+    /// The decoded (and upcast) domain event.
+    pub event: TenantScopeEvent,
+}
+
+impl Envelope {
+    /// Decodes a stored event.
+    ///
+    /// # Errors
+    /// [`crate::Error::Decode`] if the payload is not a valid event of its stream kind.
+    pub fn decode(recorded: RecordedEvent) -> Result<Self> {
+        let event = TenantScopeEvent::from_stored(
+            recorded.stream.kind,
+            recorded.schema_version,
+            recorded.payload.clone(),
+        )
+        .map_err(|e| crate::Error::Decode {
+            position: recorded.position,
+            event_type: recorded.event_type.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Self { recorded, event })
+    }
+}
+
+/// A read model kept up to date from the journal.
+///
+/// Contract:
+/// - [`apply`](Self::apply) gets the wanted events of one batch, in `(transaction, position)`
+///   order, and writes only through `tx`; it must not commit. It is called again with the
+///   same events if the batch is retried, so it must not keep state outside the database.
+/// - An error rolls the batch back; the runner retries it with backoff and reports it. An
+///   event is never skipped, so a projection that cannot handle an event stalls loudly.
+/// - [`reset`](Self::reset) deletes everything the projection wrote (for a rebuild from zero).
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Unique name; the key of its checkpoint row.
+    fn name(&self) -> &str;
+
+    /// Whether it consumes events of this stream kind. Other events only move its checkpoint
+    /// (and are not decoded).
+    fn wants(&self, kind: StreamKind) -> bool;
+
+    /// Applies events inside `tx`.
+    async fn apply(&self, tx: &mut Tx<'_>, events: &[Envelope]) -> Result<()>;
+
+    /// Deletes the projection's rows inside `tx`.
+    async fn reset(&self, tx: &mut Tx<'_>) -> Result<()>;
+}

@@ -1,0 +1,212 @@
+//! Projection lag under sustained write load: a measurement, not an assertion (DESIGN §9.12).
+//! Writers drive commands through `Engine` as fast as they can for a while; for every write,
+//! the time from its acknowledgement until every projection's checkpoint has passed its
+//! consistency token is recorded. Prints commands/s, events/s and lag p50/p90/p99/max.
+//!
+//! `PROJECTION_LAG_SECS` (default 5) sets the duration, `PROJECTION_LAG_WRITERS` (default 16)
+//! the writers; run with `--release -- --nocapture` to see it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use engine::{
+    domain::{OrganizationId, UserId},
+    journal::CommitToken,
+};
+use projections::ProjectionHandle;
+use support::*;
+use tokio::sync::mpsc;
+
+/// Concurrent writers (each its own tenant) unless `PROJECTION_LAG_WRITERS` says otherwise.
+const WRITERS: usize = 16;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Records, for each (token, acknowledged at), when every projection has passed the token.
+async fn observe(
+    handle: ProjectionHandle,
+    mut acked: mpsc::UnboundedReceiver<(CommitToken, Instant)>,
+    lags: Arc<Mutex<Vec<Duration>>>,
+) {
+    let mut pending: VecDeque<(CommitToken, Instant)> = VecDeque::new();
+    let names = handle.names();
+    let mut open = true;
+    while open || !pending.is_empty() {
+        loop {
+            match acked.try_recv() {
+                Ok(write) => pending.push_back(write),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        let passed = names
+            .iter()
+            .map(|n| handle.checkpoint(n).unwrap())
+            .min()
+            .unwrap();
+        let now = Instant::now();
+        {
+            let mut lags = lags.lock().unwrap();
+            pending.retain(|(token, at)| {
+                if *token <= passed {
+                    lags.push(now - *at);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+async fn measure(store: Store, backend: &str) {
+    let secs: u64 = std::env::var("PROJECTION_LAG_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let writer_count: usize = std::env::var("PROJECTION_LAG_WRITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(WRITERS);
+    let engine = start_engine(&store).await;
+    let service = start_projections(&store).await;
+    let handle = service.handle();
+    let mut tenants = Vec::new();
+    for _ in 0..writer_count {
+        tenants.push(new_tenant(&engine).await.0);
+    }
+    caught_up(&handle).await;
+    let start_head = store.tail.head().await.unwrap().unwrap();
+
+    let lags = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let observer = tokio::spawn(observe(handle.clone(), rx, lags.clone()));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let writers = tenants.into_iter().enumerate().map(|(w, tenant)| {
+        let engine = engine.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut commands = 0usize;
+            let mut parents: Vec<OrganizationId> = Vec::new();
+            let mut i = 0usize;
+            while Instant::now() < deadline {
+                i += 1;
+                let command = if i.is_multiple_of(3) {
+                    let id = UserId::new_v7();
+                    let email = format!("lag{w}.{i}@example.com");
+                    invite(
+                        id,
+                        &email,
+                        parents.last().copied(),
+                        &engine::secrets::token_hash(&email),
+                    )
+                } else {
+                    let id = OrganizationId::new_v7();
+                    let parent = parents.get(i % 7).copied();
+                    parents.push(id);
+                    create_org(id, &format!("Org {i}"), parent)
+                };
+                if let Ok(done) = engine.execute(tenant, command, meta()).await {
+                    commands += 1;
+                    let _ = tx.send((done.token, Instant::now()));
+                }
+            }
+            commands
+        })
+    });
+    let mut commands = 0;
+    for writer in writers {
+        commands += writer.await.unwrap();
+    }
+    let writing = started.elapsed();
+    drop(tx);
+    tokio::time::timeout(Duration::from_secs(120), observer)
+        .await
+        .expect("projections caught up")
+        .unwrap();
+    let events = store.tail.count_after(start_head, i64::MAX).await.unwrap();
+
+    let mut lags = lags.lock().unwrap().clone();
+    lags.sort();
+    let status = handle.status().await;
+    println!(
+        "[{backend}] {writer_count} writers for {:.1} s: {commands} commands ({:.0}/s), {events} events \
+         ({:.0}/s); commit→all read models lag over {} writes: p50 {:.1} ms, p90 {:.1} ms, \
+         p99 {:.1} ms, max {:.1} ms",
+        writing.as_secs_f64(),
+        commands as f64 / writing.as_secs_f64(),
+        events as f64 / writing.as_secs_f64(),
+        lags.len(),
+        percentile(&lags, 0.50),
+        percentile(&lags, 0.90),
+        percentile(&lags, 0.99),
+        percentile(&lags, 1.0),
+    );
+    for s in status {
+        println!(
+            "[{backend}]   {}: applied {} events, {} behind, failures {}",
+            s.name,
+            s.applied_events,
+            s.events_behind.unwrap_or(-1),
+            s.failures
+        );
+    }
+    // Catch-up throughput: rebuild every projection from zero at once and time it.
+    let total = store
+        .tail
+        .count_after(
+            CommitToken {
+                transaction_id: 0,
+                position: 0,
+            },
+            i64::MAX,
+        )
+        .await
+        .unwrap();
+    let rebuild_started = Instant::now();
+    for name in handle.names() {
+        handle.rebuild(&name).await.unwrap();
+    }
+    caught_up(&handle).await;
+    let took = rebuild_started.elapsed();
+    println!(
+        "[{backend}] rebuilding all {} projections over {total} events took {:.2} s: \
+         {:.0} events/s per projection",
+        handle.names().len(),
+        took.as_secs_f64(),
+        total as f64 / took.as_secs_f64()
+    );
+    service.stop().await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_projection_lag_under_load() {
+    let (_db, _journal, store) = postgres().await;
+    measure(store, "postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_projection_lag_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_journal, store) = sqlite(dir.path()).await;
+    measure(store, "sqlite").await;
+}

@@ -1,0 +1,676 @@
+//! The query API on both backends: search and filters of every read model, the organization
+//! tree (children, descendants, ancestors, moves), keyset pages that stay stable under
+//! concurrent writes, the audit trail, and the errors (bad page tokens, an unreachable
+//! consistency token).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::{collections::HashSet, time::Duration};
+
+use engine::{
+    domain::{
+        Assignment, OrganizationCommand, OrganizationId, Plan, Scope, StreamId, StreamKind,
+        TeamCommand, TeamId, TeamRole, TenantCommand, TenantId, TenantScopeCommand, TenantStatus,
+        UserCommand, UserId, UserStatus,
+    },
+    journal::{AuditActor, CommitToken},
+    runtime::{Engine, RequestMeta},
+    secrets::token_hash,
+};
+use projections::{
+    AuditFilter, AuditSelection, Error, MatchMode, OrganizationFilter, OrganizationSelection,
+    PageRequest, ReadModels, RoleAssignmentFilter, TeamMemberFilter, TenantFilter, UserFilter,
+};
+use support::*;
+
+async fn run(engine: &Engine, tenant: TenantId, command: TenantScopeCommand) -> CommitToken {
+    engine.execute(tenant, command, meta()).await.unwrap().token
+}
+
+async fn tenants_and_search(engine: &Engine, read: &ReadModels) {
+    let marker = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let mut last = None;
+    for (i, plan) in [Plan::Bronze, Plan::Silver, Plan::Gold]
+        .into_iter()
+        .enumerate()
+    {
+        let id = TenantId::new_v7();
+        let slug = format!("acme-{marker}-{i}");
+        let mut command = create_tenant(id, &slug, plan);
+        if let TenantScopeCommand::Tenant(TenantCommand::Create(c)) = &mut command {
+            c.name = format!("ÄCME Corp {marker} {i}");
+        }
+        last = Some(run(engine, id, command).await);
+        if i == 0 {
+            let reason = "testing".to_owned();
+            last = Some(
+                run(
+                    engine,
+                    id,
+                    TenantScopeCommand::Tenant(TenantCommand::Suspend { reason }),
+                )
+                .await,
+            );
+        }
+    }
+    let search = |text: &str, mode| TenantFilter {
+        text: Some(text.to_owned()),
+        mode,
+        ..TenantFilter::default()
+    };
+    let names = |page: projections::Page<projections::TenantEntry>| {
+        page.items.into_iter().map(|t| t.slug).collect::<Vec<_>>()
+    };
+    let first = PageRequest::first(50);
+    let all = read
+        .list_tenants(
+            &search(&format!("äcme corp {marker}"), MatchMode::Prefix),
+            &first,
+            last,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        names(all).len(),
+        3,
+        "case-insensitive Unicode prefix on the name"
+    );
+    let by_slug = read
+        .list_tenants(
+            &search(&format!("{marker}-1"), MatchMode::Substring),
+            &first,
+            last,
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(by_slug), vec![format!("acme-{marker}-1")]);
+    let not_prefix = read
+        .list_tenants(
+            &search(&format!("{marker}-1"), MatchMode::Prefix),
+            &first,
+            last,
+        )
+        .await
+        .unwrap();
+    assert!(not_prefix.items.is_empty());
+    let gold = read
+        .list_tenants(
+            &TenantFilter {
+                plan: Some(Plan::Gold),
+                ..search(&marker, MatchMode::Substring)
+            },
+            &first,
+            last,
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(gold), vec![format!("acme-{marker}-2")]);
+    let suspended = read
+        .list_tenants(
+            &TenantFilter {
+                status: Some(TenantStatus::Suspended),
+                ..search(&marker, MatchMode::Substring)
+            },
+            &first,
+            last,
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(suspended), vec![format!("acme-{marker}-0")]);
+    // Wildcards in the search text are literal.
+    let literal = read
+        .list_tenants(&search("%", MatchMode::Substring), &first, last)
+        .await
+        .unwrap();
+    assert!(literal.items.is_empty());
+}
+
+async fn organization_tree(engine: &Engine, read: &ReadModels) {
+    let (tenant, _) = new_tenant(engine).await;
+    // a ─ b ─ c ─ d      x
+    let [a, b, c, d, x] = [(); 5].map(|()| OrganizationId::new_v7());
+    run(engine, tenant, create_org(a, "A", None)).await;
+    run(engine, tenant, create_org(b, "B", Some(a))).await;
+    run(engine, tenant, create_org(c, "C", Some(b))).await;
+    run(engine, tenant, create_org(d, "D", Some(c))).await;
+    let token = run(engine, tenant, create_org(x, "X", None)).await;
+    let list = |selection| OrganizationFilter {
+        selection,
+        include_deleted: false,
+    };
+    let ids = |page: projections::Page<projections::OrganizationEntry>| {
+        page.items.into_iter().map(|o| o.id).collect::<HashSet<_>>()
+    };
+    let first = PageRequest::first(50);
+    let below_a = read
+        .list_organizations(
+            tenant,
+            &list(OrganizationSelection::DescendantsOf(a)),
+            &first,
+            Some(token),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(below_a), HashSet::from([b, c, d]));
+    let ancestors = read
+        .organization_ancestors(tenant, d, Some(token))
+        .await
+        .unwrap();
+    assert_eq!(
+        ancestors.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![a, b, c]
+    );
+
+    // Move the subtree b─c─d under x: paths and depths of the whole subtree follow.
+    let token = run(
+        engine,
+        tenant,
+        TenantScopeCommand::Organization(OrganizationCommand::Move {
+            id: b,
+            new_parent_id: Some(x),
+        }),
+    )
+    .await;
+    let below_a = read
+        .list_organizations(
+            tenant,
+            &list(OrganizationSelection::DescendantsOf(a)),
+            &first,
+            Some(token),
+        )
+        .await
+        .unwrap();
+    assert!(below_a.items.is_empty());
+    let below_x = read
+        .list_organizations(
+            tenant,
+            &list(OrganizationSelection::DescendantsOf(x)),
+            &first,
+            Some(token),
+        )
+        .await
+        .unwrap();
+    let d_row = below_x.items.iter().find(|o| o.id == d).unwrap().clone();
+    assert_eq!(ids(below_x), HashSet::from([b, c, d]));
+    assert_eq!(d_row.path, vec![x, b, c, d]);
+    assert_eq!(d_row.depth, 4);
+    let ancestors = read
+        .organization_ancestors(tenant, d, Some(token))
+        .await
+        .unwrap();
+    assert_eq!(
+        ancestors.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![x, b, c]
+    );
+    let children = read
+        .list_organizations(
+            tenant,
+            &list(OrganizationSelection::ChildrenOf(x)),
+            &first,
+            Some(token),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(children), HashSet::from([b]));
+    let roots = read
+        .list_organizations(
+            tenant,
+            &list(OrganizationSelection::Roots),
+            &first,
+            Some(token),
+        )
+        .await
+        .unwrap();
+    assert!(ids(roots).is_superset(&HashSet::from([a, x])));
+
+    // Deleted organizations drop out unless asked for.
+    let token = run(
+        engine,
+        tenant,
+        TenantScopeCommand::Organization(OrganizationCommand::Delete {
+            id: c,
+            cascade: true,
+        }),
+    )
+    .await;
+    let below_x = read
+        .list_organizations(
+            tenant,
+            &list(OrganizationSelection::DescendantsOf(x)),
+            &first,
+            Some(token),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(below_x), HashSet::from([b]));
+    let with_deleted = read
+        .list_organizations(
+            tenant,
+            &OrganizationFilter {
+                selection: OrganizationSelection::DescendantsOf(x),
+                include_deleted: true,
+            },
+            &first,
+            Some(token),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(with_deleted), HashSet::from([b, c, d]));
+    let unknown = read
+        .organization_ancestors(tenant, OrganizationId::new_v7(), None)
+        .await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound { .. })),
+        "{unknown:?}"
+    );
+    // Another tenant sees none of it.
+    let (other, token) = new_tenant(engine).await;
+    let leak = read
+        .list_organizations(
+            other,
+            &list(OrganizationSelection::All),
+            &first,
+            Some(token.token),
+        )
+        .await
+        .unwrap();
+    assert!(leak.items.iter().all(|o| o.tenant_id == other));
+    let leak = read.organization_ancestors(other, d, None).await;
+    assert!(matches!(leak, Err(Error::NotFound { .. })));
+}
+
+async fn users_teams_roles_and_stable_pages(engine: &Engine, read: &ReadModels) {
+    let (tenant, _) = new_tenant(engine).await;
+    let org = OrganizationId::new_v7();
+    run(engine, tenant, create_org(org, "Sales", None)).await;
+    let team = TeamId::new_v7();
+    run(
+        engine,
+        tenant,
+        TenantScopeCommand::Team(TeamCommand::Create {
+            id: team,
+            organization_id: org,
+            name: "Closers".into(),
+            description: String::new(),
+        }),
+    )
+    .await;
+    let mut users = Vec::new();
+    let mut token = None;
+    for i in 0..30 {
+        let id = UserId::new_v7();
+        let email = format!("m{i:02}@example.com");
+        let hash = token_hash(&email);
+        run(
+            engine,
+            tenant,
+            invite(id, &email, (i % 2 == 0).then_some(org), &hash),
+        )
+        .await;
+        if i % 3 == 0 {
+            run(
+                engine,
+                tenant,
+                TenantScopeCommand::User(UserCommand::AcceptInvitation {
+                    id,
+                    token_hash: hash,
+                    display_name: Some(format!("Zoë Person {i}")),
+                }),
+            )
+            .await;
+        }
+        if i % 5 == 0 {
+            token = Some(
+                run(
+                    engine,
+                    tenant,
+                    TenantScopeCommand::Team(TeamCommand::AddMember {
+                        id: team,
+                        user_id: id,
+                        role: TeamRole::Lead,
+                    }),
+                )
+                .await,
+            );
+        }
+        users.push(id);
+    }
+    let admin = users[3];
+    let token = Some(
+        run(
+            engine,
+            tenant,
+            TenantScopeCommand::User(UserCommand::AssignRole {
+                id: admin,
+                assignment: Assignment {
+                    role: "tenant-admin".into(),
+                    scope: Scope::Tenant,
+                },
+            }),
+        )
+        .await
+        .max(token.unwrap()),
+    );
+    let first = PageRequest::first(100);
+    let search = |filter: UserFilter| async move {
+        read.list_users(tenant, &filter, &PageRequest::first(100), token)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|u| u.id)
+            .collect::<HashSet<_>>()
+    };
+    let zoe = search(UserFilter {
+        text: Some("ZOË".into()),
+        ..UserFilter::default()
+    })
+    .await;
+    assert_eq!(
+        zoe.len(),
+        10,
+        "display-name search is case-insensitive, Unicode too"
+    );
+    let active = search(UserFilter {
+        status: Some(UserStatus::Active),
+        ..UserFilter::default()
+    })
+    .await;
+    assert_eq!(active, zoe);
+    let in_org = search(UserFilter {
+        organization_id: Some(org),
+        ..UserFilter::default()
+    })
+    .await;
+    assert_eq!(in_org.len(), 15);
+    let members = search(UserFilter {
+        role: Some("member".into()),
+        ..UserFilter::default()
+    })
+    .await;
+    assert_eq!(
+        members, in_org,
+        "invitations into the org grant `member` there"
+    );
+    let admins = search(UserFilter {
+        role: Some("tenant-admin".into()),
+        text: Some("m03@".into()),
+        ..UserFilter::default()
+    })
+    .await;
+    assert_eq!(admins, HashSet::from([admin]));
+
+    let team_members = read
+        .list_team_members(
+            tenant,
+            &TeamMemberFilter {
+                team_id: Some(team),
+                user_id: None,
+            },
+            &first,
+            token,
+        )
+        .await
+        .unwrap();
+    assert_eq!(team_members.items.len(), 6);
+    assert!(team_members.items.iter().all(|m| m.role == TeamRole::Lead));
+    let assignments = read
+        .list_role_assignments(
+            tenant,
+            &RoleAssignmentFilter {
+                user_id: Some(admin),
+                ..RoleAssignmentFilter::default()
+            },
+            &first,
+            token,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        assignments
+            .items
+            .iter()
+            .map(|a| (a.role.as_str(), a.scope))
+            .collect::<HashSet<_>>(),
+        HashSet::from([("tenant-admin", Scope::Tenant)])
+    );
+    let at_org = read
+        .list_role_assignments(
+            tenant,
+            &RoleAssignmentFilter {
+                scope: Some(Scope::Organization(org)),
+                ..RoleAssignmentFilter::default()
+            },
+            &first,
+            token,
+        )
+        .await
+        .unwrap();
+    assert_eq!(at_org.items.len(), 15);
+
+    // Pages stay stable while users are added before and after the cursor: every user that
+    // existed throughout is seen exactly once.
+    let existing: HashSet<UserId> = users.iter().copied().collect();
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(4);
+    let mut round = 0;
+    loop {
+        let got = read
+            .list_users(tenant, &UserFilter::default(), &page, None)
+            .await
+            .unwrap();
+        seen.extend(got.items.iter().map(|u| u.id));
+        for email in [
+            format!("a{round:02}@example.com"),
+            format!("z{round:02}@example.com"),
+        ] {
+            let hash = token_hash(&email);
+            run(
+                engine,
+                tenant,
+                invite(UserId::new_v7(), &email, None, &hash),
+            )
+            .await;
+        }
+        round += 1;
+        match got.next_page_token {
+            Some(t) => page = PageRequest::after(4, t),
+            None => break,
+        }
+    }
+    let unique: HashSet<UserId> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "a row came twice");
+    assert!(unique.is_superset(&existing), "a row was skipped");
+
+    // A token of one query is refused by another; garbage is refused.
+    let one = read
+        .list_users(tenant, &UserFilter::default(), &PageRequest::first(2), None)
+        .await
+        .unwrap();
+    let other_filter = UserFilter {
+        status: Some(UserStatus::Active),
+        ..UserFilter::default()
+    };
+    let reused = read
+        .list_users(
+            tenant,
+            &other_filter,
+            &PageRequest::after(2, one.next_page_token.unwrap()),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(reused, Err(Error::InvalidPageToken(_))),
+        "{reused:?}"
+    );
+    let garbage = read
+        .list_users(
+            tenant,
+            &UserFilter::default(),
+            &PageRequest::after(2, "pt1.zz"),
+            None,
+        )
+        .await;
+    assert!(matches!(garbage, Err(Error::InvalidPageToken(_))));
+}
+
+async fn audit_trail(engine: &Engine, read: &ReadModels) {
+    let (tenant, _) = new_tenant(engine).await;
+    let org = OrganizationId::new_v7();
+    let alice = RequestMeta {
+        actor: AuditActor {
+            subject: "alice".into(),
+            credential_kind: "jwt".into(),
+            ..AuditActor::default()
+        },
+        ..RequestMeta::default()
+    };
+    engine
+        .execute(tenant, create_org(org, "Audited", None), alice.clone())
+        .await
+        .unwrap();
+    let before_renames = chrono::Utc::now();
+    for i in 0..5 {
+        engine
+            .execute(
+                tenant,
+                TenantScopeCommand::Organization(OrganizationCommand::Update {
+                    id: org,
+                    name: Some(format!("Audited {i}")),
+                    description: None,
+                }),
+                if i % 2 == 0 { alice.clone() } else { meta() },
+            )
+            .await
+            .unwrap();
+    }
+    let stream = StreamId::new(StreamKind::Organization, org.0);
+    let entity = |from| AuditFilter {
+        selection: AuditSelection::Entity(stream),
+        from,
+        to: None,
+    };
+    let mut sequences = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let got = read
+            .audit_trail(tenant, &entity(None), &page, None)
+            .await
+            .unwrap();
+        sequences.extend(got.items.iter().map(|e| e.sequence));
+        match got.next_page_token {
+            Some(t) => page = PageRequest::after(2, t),
+            None => break,
+        }
+    }
+    assert_eq!(
+        sequences,
+        vec![6, 5, 4, 3, 2, 1],
+        "newest first, across pages"
+    );
+    let recent = read
+        .audit_trail(
+            tenant,
+            &entity(Some(before_renames)),
+            &PageRequest::first(50),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(recent.items.len(), 5);
+    let by_alice = read
+        .audit_trail(
+            tenant,
+            &AuditFilter {
+                selection: AuditSelection::Actor("alice".into()),
+                from: None,
+                to: None,
+            },
+            &PageRequest::first(50),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_alice.items.len(), 4);
+    assert!(
+        by_alice
+            .items
+            .iter()
+            .all(|e| e.metadata.actor.subject == "alice")
+    );
+    let everything = read
+        .audit_trail(
+            tenant,
+            &AuditFilter {
+                selection: AuditSelection::Tenant,
+                from: None,
+                to: None,
+            },
+            &PageRequest::first(500),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(everything.items.len() > 6);
+    assert!(everything.items.iter().all(|e| e.tenant_id == tenant));
+    assert!(
+        everything
+            .items
+            .windows(2)
+            .all(|w| (w[0].recorded_at, w[0].position) > (w[1].recorded_at, w[1].position))
+    );
+}
+
+async fn unreachable_token_is_unavailable(read: &ReadModels) {
+    let future = CommitToken {
+        transaction_id: u64::from(u32::MAX),
+        position: i64::MAX,
+    };
+    let short = read
+        .clone()
+        .with_consistency_timeout(Duration::from_millis(200));
+    let err = short
+        .list_tenants(
+            &TenantFilter::default(),
+            &PageRequest::first(1),
+            Some(future),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        Error::Unavailable(message) => {
+            assert!(message.contains("tenant_directory"), "{message}");
+            assert!(message.contains(&future.to_string()), "{message}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+async fn all(store: Store) {
+    let engine = start_engine(&store).await;
+    let service = start_projections(&store).await;
+    let read = read_models(&store, &service.handle());
+    tenants_and_search(&engine, &read).await;
+    organization_tree(&engine, &read).await;
+    users_teams_roles_and_stable_pages(&engine, &read).await;
+    audit_trail(&engine, &read).await;
+    unreachable_token_is_unavailable(&read).await;
+    unreachable_token_is_unavailable(&ReadModels::new(store.read.clone())).await;
+    service.stop().await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_queries() {
+    let (_db, _journal, store) = postgres().await;
+    all(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_journal, store) = sqlite(dir.path()).await;
+    all(store).await;
+}

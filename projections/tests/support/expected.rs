@@ -1,0 +1,367 @@
+//! The read models recomputed from the journal through the domain (no projection code), and
+//! the read models as the query API returns them, in one comparable shape.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use engine::{
+    domain::{OrganizationId, Scope, TeamStatus, TenantId, TenantScope, TenantScopeEvent},
+    journal::RecordedEvent,
+};
+use projections::{
+    OrganizationFilter, OrganizationSelection, PageRequest, ReadModels, RoleAssignmentFilter,
+    TeamFilter, TeamMemberFilter, TenantFilter, UserFilter,
+};
+
+type Time = DateTime<Utc>;
+/// (id, name, slug, status, plan, kind, version, created, updated)
+type TenantRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Time,
+    Time,
+);
+/// (id, tenant, parent, name, depth, path, status, version, created, updated)
+type OrganizationRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    Time,
+    Time,
+);
+/// (id, tenant, organization, name, status, version, created, updated)
+type TeamRow = (String, String, String, String, String, i64, Time, Time);
+/// (id, tenant, email, display name, status, organizations, version, created, updated)
+type UserRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Vec<String>,
+    i64,
+    Time,
+    Time,
+);
+
+/// Every read model, as comparable rows.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Model {
+    pub tenants: BTreeSet<TenantRow>,
+    pub organizations: BTreeSet<OrganizationRow>,
+    pub teams: BTreeSet<TeamRow>,
+    /// (tenant, team, user, role)
+    pub members: BTreeSet<(String, String, String, String)>,
+    pub users: BTreeSet<UserRow>,
+    /// (tenant, user, role, scope)
+    pub assignments: BTreeSet<(String, String, String, String)>,
+}
+
+fn text<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v).unwrap() {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn scope_text(scope: Scope) -> String {
+    match scope {
+        Scope::Tenant => "tenant".into(),
+        Scope::Organization(o) => format!("organization/{o}"),
+        Scope::Team(t) => format!("team/{t}"),
+    }
+}
+
+/// Folds the journal per tenant through the domain and renders the expected rows.
+pub fn from_journal(events: &[RecordedEvent]) -> Model {
+    let mut scopes: BTreeMap<TenantId, TenantScope> = BTreeMap::new();
+    for recorded in events {
+        let event = TenantScopeEvent::from_stored(
+            recorded.stream.kind,
+            recorded.schema_version,
+            recorded.payload.clone(),
+        )
+        .unwrap();
+        scopes
+            .entry(recorded.tenant_id)
+            .or_insert_with(|| TenantScope::new(recorded.tenant_id))
+            .apply(&event, recorded.recorded_at);
+    }
+    let mut model = Model::default();
+    for scope in scopes.values() {
+        let tenant_id = scope.tenant_id().to_string();
+        if let Some(t) = scope.tenant() {
+            model.tenants.insert((
+                t.id.to_string(),
+                t.name.clone(),
+                t.slug.clone(),
+                text(&t.status),
+                text(&t.plan),
+                text(&t.kind),
+                t.version,
+                t.created_at,
+                t.updated_at,
+            ));
+        }
+        for o in scope.organizations() {
+            let mut path = vec![o.id];
+            let mut cursor = o.parent_id;
+            while let Some(p) = cursor {
+                path.push(p);
+                cursor = scope.organization(p).and_then(|p| p.parent_id);
+            }
+            path.reverse();
+            let path = path
+                .iter()
+                .map(OrganizationId::to_string)
+                .collect::<Vec<_>>()
+                .join("/");
+            model.organizations.insert((
+                o.id.to_string(),
+                tenant_id.clone(),
+                o.parent_id.map(|p| p.to_string()),
+                o.name.clone(),
+                i64::try_from(o.depth).unwrap(),
+                path,
+                text(&o.status),
+                o.version,
+                o.created_at,
+                o.updated_at,
+            ));
+        }
+        for t in scope.teams() {
+            model.teams.insert((
+                t.id.to_string(),
+                tenant_id.clone(),
+                t.organization_id.to_string(),
+                t.name.clone(),
+                text(&t.status),
+                t.version,
+                t.created_at,
+                t.updated_at,
+            ));
+            if t.status == TeamStatus::Active {
+                for (user, role) in &t.members {
+                    model.members.insert((
+                        tenant_id.clone(),
+                        t.id.to_string(),
+                        user.to_string(),
+                        text(role),
+                    ));
+                }
+            }
+        }
+        for u in scope.users() {
+            model.users.insert((
+                u.id.to_string(),
+                tenant_id.clone(),
+                u.email.clone(),
+                u.display_name.clone(),
+                text(&u.status),
+                u.organizations.iter().map(ToString::to_string).collect(),
+                u.version,
+                u.created_at,
+                u.updated_at,
+            ));
+            for a in &u.assignments {
+                model.assignments.insert((
+                    tenant_id.clone(),
+                    u.id.to_string(),
+                    a.role.clone(),
+                    scope_text(a.scope),
+                ));
+            }
+        }
+    }
+    model
+}
+
+/// Reads every read model through the query API, in pages of `page_size`.
+pub async fn from_read_models(read: &ReadModels, tenants: &[TenantId], page_size: u32) -> Model {
+    let mut model = Model::default();
+    let mut page = PageRequest::first(page_size);
+    loop {
+        let got = read
+            .list_tenants(&TenantFilter::default(), &page, None)
+            .await
+            .unwrap();
+        for t in got.items {
+            model.tenants.insert((
+                t.tenant_id.to_string(),
+                t.name,
+                t.slug,
+                text(&t.status),
+                text(&t.plan),
+                text(&t.kind),
+                t.version,
+                t.created_at,
+                t.updated_at,
+            ));
+        }
+        match got.next_page_token {
+            Some(token) => page = PageRequest::after(page_size, token),
+            None => break,
+        }
+    }
+    for &tenant in tenants {
+        let tenant_id = tenant.to_string();
+        let filter = OrganizationFilter {
+            selection: OrganizationSelection::All,
+            include_deleted: true,
+        };
+        let mut page = PageRequest::first(page_size);
+        loop {
+            let got = read
+                .list_organizations(tenant, &filter, &page, None)
+                .await
+                .unwrap();
+            for o in got.items {
+                model.organizations.insert((
+                    o.id.to_string(),
+                    tenant_id.clone(),
+                    o.parent_id.map(|p| p.to_string()),
+                    o.name,
+                    i64::from(o.depth),
+                    o.path
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    text(&o.status),
+                    o.version,
+                    o.created_at,
+                    o.updated_at,
+                ));
+            }
+            match got.next_page_token {
+                Some(token) => page = PageRequest::after(page_size, token),
+                None => break,
+            }
+        }
+        let filter = TeamFilter {
+            organization_id: None,
+            include_deleted: true,
+        };
+        let mut page = PageRequest::first(page_size);
+        loop {
+            let got = read.list_teams(tenant, &filter, &page, None).await.unwrap();
+            for t in got.items {
+                model.teams.insert((
+                    t.id.to_string(),
+                    tenant_id.clone(),
+                    t.organization_id.to_string(),
+                    t.name,
+                    text(&t.status),
+                    t.version,
+                    t.created_at,
+                    t.updated_at,
+                ));
+            }
+            match got.next_page_token {
+                Some(token) => page = PageRequest::after(page_size, token),
+                None => break,
+            }
+        }
+        let mut page = PageRequest::first(page_size);
+        loop {
+            let got = read
+                .list_team_members(tenant, &TeamMemberFilter::default(), &page, None)
+                .await
+                .unwrap();
+            for m in got.items {
+                model.members.insert((
+                    tenant_id.clone(),
+                    m.team_id.to_string(),
+                    m.user_id.to_string(),
+                    text(&m.role),
+                ));
+            }
+            match got.next_page_token {
+                Some(token) => page = PageRequest::after(page_size, token),
+                None => break,
+            }
+        }
+        let mut page = PageRequest::first(page_size);
+        loop {
+            let got = read
+                .list_users(tenant, &UserFilter::default(), &page, None)
+                .await
+                .unwrap();
+            for u in got.items {
+                model.users.insert((
+                    u.id.to_string(),
+                    tenant_id.clone(),
+                    u.email,
+                    u.display_name,
+                    text(&u.status),
+                    u.organization_ids.iter().map(ToString::to_string).collect(),
+                    u.version,
+                    u.created_at,
+                    u.updated_at,
+                ));
+            }
+            match got.next_page_token {
+                Some(token) => page = PageRequest::after(page_size, token),
+                None => break,
+            }
+        }
+        let mut page = PageRequest::first(page_size);
+        loop {
+            let got = read
+                .list_role_assignments(tenant, &RoleAssignmentFilter::default(), &page, None)
+                .await
+                .unwrap();
+            for a in got.items {
+                model.assignments.insert((
+                    tenant_id.clone(),
+                    a.user_id.to_string(),
+                    a.role,
+                    scope_text(a.scope),
+                ));
+            }
+            match got.next_page_token {
+                Some(token) => page = PageRequest::after(page_size, token),
+                None => break,
+            }
+        }
+    }
+    model
+}
+
+/// Asserts two models are equal, table by table, with a readable difference.
+pub fn assert_same(actual: &Model, expected: &Model) {
+    fn diff<T: Ord + std::fmt::Debug>(name: &str, a: &BTreeSet<T>, e: &BTreeSet<T>) {
+        let missing: Vec<_> = e.difference(a).take(5).collect();
+        let extra: Vec<_> = a.difference(e).take(5).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{name}: {} rows, expected {}; missing {missing:#?}; unexpected {extra:#?}",
+            a.len(),
+            e.len()
+        );
+    }
+    diff("tenants", &actual.tenants, &expected.tenants);
+    diff(
+        "organizations",
+        &actual.organizations,
+        &expected.organizations,
+    );
+    diff("teams", &actual.teams, &expected.teams);
+    diff("team members", &actual.members, &expected.members);
+    diff("users", &actual.users, &expected.users);
+    diff(
+        "role assignments",
+        &actual.assignments,
+        &expected.assignments,
+    );
+}

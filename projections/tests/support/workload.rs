@@ -1,0 +1,258 @@
+//! A randomized workload through `Engine`: tenants, organizations with moves and deletes,
+//! teams and members, invitations and acceptances, memberships, role assignments. Domain
+//! refusals are expected and counted; anything else fails the test.
+
+use engine::{
+    EngineError,
+    domain::{
+        Assignment, OrganizationCommand, OrganizationId, Plan, Scope, TeamCommand, TeamId,
+        TeamRole, TenantCommand, TenantId, TenantScopeCommand, UpdateTenant, UserCommand, UserId,
+    },
+    journal::CommitToken,
+    runtime::Engine,
+    secrets::token_hash,
+};
+
+use super::{create_org, create_tenant, invite, meta, unique_slug};
+
+/// A small deterministic generator (xorshift64*).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// In `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
+        (!items.is_empty()).then(|| items[self.below(items.len())].clone())
+    }
+}
+
+/// What one tenant's run did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    pub accepted: usize,
+    pub refused: usize,
+    pub last_token: Option<CommitToken>,
+}
+
+/// Runs `commands` random commands against a new gold tenant; returns its id and counts.
+pub async fn run_tenant(engine: &Engine, seed: u64, commands: usize) -> (TenantId, Outcome) {
+    let mut rng = Rng::new(seed);
+    let tenant = TenantId::new_v7();
+    let created = engine
+        .execute(
+            tenant,
+            create_tenant(tenant, &unique_slug("w"), Plan::Gold),
+            meta(),
+        )
+        .await
+        .unwrap();
+    let mut outcome = Outcome {
+        accepted: 1,
+        refused: 0,
+        last_token: Some(created.token),
+    };
+    let mut orgs: Vec<OrganizationId> = Vec::new();
+    if let Ok(default) = engine
+        .list_organizations(tenant, None)
+        .await
+        .map(|o| o.into_iter().map(|o| o.id).collect::<Vec<_>>())
+    {
+        orgs.extend(default);
+    }
+    let mut teams: Vec<TeamId> = Vec::new();
+    let mut users: Vec<(UserId, String)> = Vec::new();
+    let roles = ["member", "viewer", "org-admin", "team-member"];
+    for i in 0..commands {
+        let command = match rng.below(100) {
+            0..=17 => {
+                let id = OrganizationId::new_v7();
+                let parent = if rng.below(3) == 0 {
+                    None
+                } else {
+                    rng.pick(&orgs)
+                };
+                orgs.push(id);
+                create_org(id, &format!("Org {i} {}", rng.below(1000)), parent)
+            }
+            18..=27 => match rng.pick(&orgs) {
+                Some(id) => TenantScopeCommand::Organization(OrganizationCommand::Move {
+                    id,
+                    new_parent_id: if rng.below(4) == 0 {
+                        None
+                    } else {
+                        rng.pick(&orgs)
+                    },
+                }),
+                None => continue,
+            },
+            28..=31 => match rng.pick(&orgs) {
+                Some(id) => TenantScopeCommand::Organization(OrganizationCommand::Update {
+                    id,
+                    name: Some(format!("Renamed {i}")),
+                    description: None,
+                }),
+                None => continue,
+            },
+            32..=34 => match rng.pick(&orgs) {
+                Some(id) => TenantScopeCommand::Organization(OrganizationCommand::Delete {
+                    id,
+                    cascade: rng.below(2) == 0,
+                }),
+                None => continue,
+            },
+            35..=42 => match rng.pick(&orgs) {
+                Some(organization_id) => {
+                    let id = TeamId::new_v7();
+                    teams.push(id);
+                    TenantScopeCommand::Team(TeamCommand::Create {
+                        id,
+                        organization_id,
+                        name: format!("Team {i}"),
+                        description: String::new(),
+                    })
+                }
+                None => continue,
+            },
+            43..=51 => match (rng.pick(&teams), rng.pick(&users)) {
+                (Some(id), Some((user_id, _))) => {
+                    TenantScopeCommand::Team(TeamCommand::AddMember {
+                        id,
+                        user_id,
+                        role: if rng.below(4) == 0 {
+                            TeamRole::Lead
+                        } else {
+                            TeamRole::Member
+                        },
+                    })
+                }
+                _ => continue,
+            },
+            52..=54 => match (rng.pick(&teams), rng.pick(&users)) {
+                (Some(id), Some((user_id, _))) => {
+                    TenantScopeCommand::Team(TeamCommand::RemoveMember { id, user_id })
+                }
+                _ => continue,
+            },
+            55..=56 => match rng.pick(&teams) {
+                Some(id) if rng.below(2) == 0 => {
+                    TenantScopeCommand::Team(TeamCommand::Delete { id })
+                }
+                Some(id) => TenantScopeCommand::Team(TeamCommand::Update {
+                    id,
+                    name: Some(format!("Team renamed {i}")),
+                    description: None,
+                }),
+                None => continue,
+            },
+            57..=68 => {
+                let id = UserId::new_v7();
+                let token = format!("token-{id}");
+                let hash = token_hash(&token);
+                users.push((id, hash.clone()));
+                let email = format!("User.{i}.{}@Example.com", rng.below(100_000));
+                invite(id, &email, rng.pick(&orgs), &hash)
+            }
+            69..=76 => match rng.pick(&users) {
+                Some((id, hash)) => TenantScopeCommand::User(UserCommand::AcceptInvitation {
+                    id,
+                    token_hash: hash,
+                    display_name: (rng.below(2) == 0).then(|| format!("Accepted {i}")),
+                }),
+                None => continue,
+            },
+            77..=79 => match rng.pick(&users) {
+                Some((id, _)) => TenantScopeCommand::User(UserCommand::UpdateProfile {
+                    id,
+                    display_name: Some(format!("Profile {i} Ünïcode")),
+                }),
+                None => continue,
+            },
+            80..=82 => match rng.pick(&users) {
+                Some((id, _)) if rng.below(2) == 0 => {
+                    TenantScopeCommand::User(UserCommand::Deactivate { id })
+                }
+                Some((id, _)) => TenantScopeCommand::User(UserCommand::Reactivate { id }),
+                None => continue,
+            },
+            83..=87 => match (rng.pick(&users), rng.pick(&orgs)) {
+                (Some((id, _)), Some(organization_id)) if rng.below(3) > 0 => {
+                    TenantScopeCommand::User(UserCommand::AddToOrganization {
+                        id,
+                        organization_id,
+                    })
+                }
+                (Some((id, _)), Some(organization_id)) => {
+                    TenantScopeCommand::User(UserCommand::RemoveFromOrganization {
+                        id,
+                        organization_id,
+                    })
+                }
+                _ => continue,
+            },
+            88..=96 => {
+                let Some((id, _)) = rng.pick(&users) else {
+                    continue;
+                };
+                let scope = match rng.below(3) {
+                    0 => Scope::Tenant,
+                    1 => match rng.pick(&orgs) {
+                        Some(o) => Scope::Organization(o),
+                        None => Scope::Tenant,
+                    },
+                    _ => match rng.pick(&teams) {
+                        Some(t) => Scope::Team(t),
+                        None => Scope::Tenant,
+                    },
+                };
+                let assignment = Assignment {
+                    role: roles[rng.below(roles.len())].to_owned(),
+                    scope,
+                };
+                if rng.below(3) == 0 {
+                    TenantScopeCommand::User(UserCommand::RevokeRole { id, assignment })
+                } else {
+                    TenantScopeCommand::User(UserCommand::AssignRole { id, assignment })
+                }
+            }
+            97 => TenantScopeCommand::Tenant(TenantCommand::Update(UpdateTenant {
+                name: Some(format!("Tenant renamed {i}")),
+                ..UpdateTenant::default()
+            })),
+            98 => TenantScopeCommand::Tenant(TenantCommand::ChangePlan {
+                plan: if rng.below(2) == 0 {
+                    Plan::Silver
+                } else {
+                    Plan::Gold
+                },
+            }),
+            _ => TenantScopeCommand::Tenant(TenantCommand::ChangePlan { plan: Plan::Gold }),
+        };
+        match engine.execute(tenant, command, meta()).await {
+            Ok(done) => {
+                outcome.accepted += 1;
+                outcome.last_token = Some(done.token);
+            }
+            Err(EngineError::Domain(_) | EngineError::VersionMismatch { .. }) => {
+                outcome.refused += 1;
+            }
+            Err(other) => panic!("unexpected engine error: {other:?}"),
+        }
+    }
+    (tenant, outcome)
+}
