@@ -96,6 +96,8 @@ async fn measure(store: Store, backend: &str) {
     let start_head = store.tail.head().await.unwrap().unwrap();
 
     let lags = Arc::new(Mutex::new(Vec::new()));
+    // Same-run reference: how long the commands themselves took to be acknowledged.
+    let acks = Arc::new(Mutex::new(Vec::new()));
     let (tx, rx) = mpsc::unbounded_channel();
     let observer = tokio::spawn(observe(handle.clone(), rx, lags.clone()));
     let started = Instant::now();
@@ -103,6 +105,7 @@ async fn measure(store: Store, backend: &str) {
     let writers = tenants.into_iter().enumerate().map(|(w, tenant)| {
         let engine = engine.clone();
         let tx = tx.clone();
+        let acks = acks.clone();
         tokio::spawn(async move {
             let mut commands = 0usize;
             let mut parents: Vec<OrganizationId> = Vec::new();
@@ -124,7 +127,9 @@ async fn measure(store: Store, backend: &str) {
                     parents.push(id);
                     create_org(id, &format!("Org {i}"), parent)
                 };
+                let sent = Instant::now();
                 if let Ok(done) = engine.execute(tenant, command, meta()).await {
+                    acks.lock().unwrap().push(sent.elapsed());
                     commands += 1;
                     let _ = tx.send((done.token, Instant::now()));
                 }
@@ -146,6 +151,8 @@ async fn measure(store: Store, backend: &str) {
 
     let mut lags = lags.lock().unwrap().clone();
     lags.sort();
+    let mut acks = acks.lock().unwrap().clone();
+    acks.sort();
     let status = handle.status().await;
     println!(
         "[{backend}] {writer_count} writers for {:.1} s: {commands} commands ({:.0}/s), {events} events \
@@ -159,6 +166,13 @@ async fn measure(store: Store, backend: &str) {
         percentile(&lags, 0.90),
         percentile(&lags, 0.99),
         percentile(&lags, 1.0),
+    );
+    println!(
+        "[{backend}] reference, same run: command acknowledgment p50 {:.1} ms, p99 {:.1} ms; \
+         lag p99 / ack p99 = {:.2}",
+        percentile(&acks, 0.50),
+        percentile(&acks, 0.99),
+        percentile(&lags, 0.99) / percentile(&acks, 0.99),
     );
     for s in status {
         println!(
