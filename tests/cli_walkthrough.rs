@@ -377,6 +377,70 @@ async fn embedded_mode_without_dev_identity_refuses_calls() {
 }
 
 #[tokio::test]
+async fn embedded_mode_accepts_development_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let node = Entityd::start(&["--data-dir", data_dir, "--listen", "127.0.0.1:0"]).await;
+    let key = dir.path().join("dev-signing.key");
+    assert!(
+        key.exists(),
+        "the development key is created at first start"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let minted = tokio::process::Command::new(env!("CARGO_BIN_EXE_entityd"))
+        .args(["dev-token", "--data-dir", data_dir, "--platform-admin"])
+        .output()
+        .await
+        .unwrap();
+    assert!(minted.status.success(), "{minted:?}");
+    let token = String::from_utf8(minted.stdout).unwrap().trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let out = ok(
+        &node.endpoint(),
+        &[
+            "--token",
+            &token,
+            "tenant",
+            "create",
+            "--name",
+            "Dev Corp",
+            "--slug",
+            "dev-corp",
+            "--kind",
+            "business",
+            "--plan",
+            "gold",
+            "--owner-email",
+            "dev@dev.example",
+        ],
+    )
+    .await;
+    assert!(out.contains("Dev Corp"), "{out}");
+    // a token signed with another key is refused
+    let other = tempfile::tempdir().unwrap();
+    let foreign = tokio::process::Command::new(env!("CARGO_BIN_EXE_entityd"))
+        .args([
+            "dev-token",
+            "--data-dir",
+            other.path().to_str().unwrap(),
+            "--platform-admin",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let foreign = String::from_utf8(foreign.stdout).unwrap().trim().to_owned();
+    let run = entityctl(&node.endpoint(), &["--token", &foreign, "tenant", "list"]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("UNAUTHENTICATED"), "{}", run.stderr);
+    node.kill9().await;
+}
+
+#[tokio::test]
 async fn serve_mode_validates_its_configuration() {
     for (args, needle) in [
         (
@@ -389,6 +453,22 @@ async fn serve_mode_validates_its_configuration() {
             "embedded mode",
         ),
         (vec!["serve"], "--database-url"),
+        (
+            vec!["serve", "--database-url", "postgres://x/y"],
+            "--jwt-issuer",
+        ),
+        (
+            vec![
+                "serve",
+                "--database-url",
+                "postgres://x/y",
+                "--jwt-issuer",
+                "https://idp.example",
+                "--jwt-audience",
+                "entity",
+            ],
+            "--jwks-file",
+        ),
         (
             vec!["serve", "--database-url", "mysql://x/y"],
             "postgres://",
@@ -419,6 +499,10 @@ async fn serve_mode_validates_its_configuration() {
             .env_remove("ENTITYD_DATABASE_URL")
             .env_remove("ENTITYD_CONFIG")
             .env_remove("ENTITYD_LISTEN")
+            .env_remove("ENTITYD_JWT_ISSUER")
+            .env_remove("ENTITYD_JWT_AUDIENCE")
+            .env_remove("ENTITYD_JWKS_FILE")
+            .env_remove("ENTITYD_JWKS_URL")
             .output()
             .await
             .unwrap();

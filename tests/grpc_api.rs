@@ -755,8 +755,9 @@ async fn health_and_reflection() {
 /// that tenant; anything else is UNAUTHENTICATED.
 struct TokenAuth;
 
+#[async_trait::async_trait]
 impl gateway::Authenticator for TokenAuth {
-    fn authenticate(
+    async fn authenticate(
         &self,
         metadata: &tonic::metadata::MetadataMap,
     ) -> Result<gateway::Caller, tonic::Status> {
@@ -776,6 +777,7 @@ impl gateway::Authenticator for TokenAuth {
             platform_admin,
             credential_kind: "test".into(),
             credential_id: Some(format!("token-of-{token}")),
+            on_behalf_of: None,
         })
     }
 }

@@ -6,17 +6,29 @@
 //! ```text
 //! request ──▶ AuthLayer ──authenticate(headers)──▶ Caller + RpcMethod in extensions ──▶ service
 //!               │ Err(Status)                                                           │
-//!               └──▶ gRPC error response (handler never runs)        authorize(caller, rpc, tenant)
+//!               └──▶ gRPC error response (handler never runs)        authorize(caller, rpc, target)
 //! ```
 //!
-//! - An [`Authenticator`] turns request metadata into a [`Caller`] (or UNAUTHENTICATED). Today
-//!   there are two: [`DevIdentity`] (everyone is the platform admin `dev`; embedded trials only)
-//!   and [`Unconfigured`] (everything refused until JWT authentication lands).
-//! - An [`Authorizer`] decides whether a caller may run an RPC against a tenant. The handlers
-//!   call it once the target tenant is known (it is in the request body), through
-//!   [`authorize`]. [`TenantBoundary`] is the placeholder policy until role checks land.
+//! - An [`Authenticator`] turns request metadata into a [`Caller`] (or UNAUTHENTICATED):
+//!   [`jwt::JwtAuthenticator`] (bearer JWTs; production and the embedded mode's development
+//!   key, see [`dev`]), [`DevIdentity`] (everyone is the platform admin `dev`; embedded trials
+//!   and tests only) and [`Unconfigured`] (everything refused).
+//! - The layer also enforces `x-tenant-id`: when present it must equal the credential's
+//!   tenant (PERMISSION_DENIED, reason `TENANT_MISMATCH`).
+//! - An [`Authorizer`] decides whether a caller may run an RPC against its [`Target`]. The
+//!   handlers call it after validating the request (so malformed requests are
+//!   INVALID_ARGUMENT without touching the engine), through [`authorize`].
+//!   [`RoleAuthorizer`] (JWT mode) evaluates the table of [`policy`] with
+//!   `Engine::check_permission` against the caller's own role assignments;
+//!   [`TenantBoundary`] (dev identity, tests) only keeps callers inside their tenant.
+//! - Between the auth layer and the service, `server::limits` sheds load and rate-limits
+//!   each tenant by plan.
 //!
 //! Health and reflection are served outside this layer.
+
+pub mod dev;
+pub mod jwt;
+pub mod policy;
 
 use std::{
     future::Future,
@@ -25,7 +37,12 @@ use std::{
     task::{Context, Poll},
 };
 
-use engine::{domain::TenantId, journal::AuditActor};
+use engine::{
+    domain::{PermissionPattern, Scope, TenantId, UserId},
+    journal::AuditActor,
+    runtime::Engine,
+};
+pub use policy::Target;
 use tonic::{
     Code, Request, Status, body::Body, codegen::http, metadata::MetadataMap, server::NamedService,
 };
@@ -47,6 +64,8 @@ pub struct Caller {
     pub credential_kind: String,
     /// Credential id (token id, key id), if any.
     pub credential_id: Option<String>,
+    /// The subject this caller acts on behalf of (`act.sub` of a JWT), if any.
+    pub on_behalf_of: Option<String>,
 }
 
 impl Caller {
@@ -54,7 +73,7 @@ impl Caller {
     pub fn audit_actor(&self) -> AuditActor {
         AuditActor {
             subject: self.subject.clone(),
-            on_behalf_of: None,
+            on_behalf_of: self.on_behalf_of.clone(),
             credential_kind: self.credential_kind.clone(),
             credential_id: self.credential_id.clone(),
         }
@@ -73,19 +92,20 @@ impl RpcMethod {
 }
 
 /// Establishes who is calling from the request's metadata.
+#[async_trait::async_trait]
 pub trait Authenticator: Send + Sync + 'static {
     /// The caller, or the status to answer with (usually UNAUTHENTICATED).
-    fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Status>;
+    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Status>;
 }
 
-/// Decides whether a caller may run an RPC against a tenant.
+/// Decides whether a caller may run an RPC against its target.
+#[async_trait::async_trait]
 pub trait Authorizer: Send + Sync + 'static {
     /// `Ok` to proceed, or the status to answer with (usually PERMISSION_DENIED).
     ///
-    /// `tenant` is the tenant the RPC touches; `None` for platform-wide RPCs (creating a
-    /// tenant, listing tenants).
-    fn authorize(&self, caller: &Caller, rpc: &str, tenant: Option<TenantId>)
-    -> Result<(), Status>;
+    /// `target.tenant` is the tenant the RPC touches; `None` for platform-wide RPCs (creating
+    /// a tenant, listing tenants).
+    async fn authorize(&self, caller: &Caller, rpc: &str, target: &Target) -> Result<(), Status>;
 }
 
 /// Development identity: accepts every call as the platform admin `dev`.
@@ -94,14 +114,16 @@ pub trait Authorizer: Send + Sync + 'static {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DevIdentity;
 
+#[async_trait::async_trait]
 impl Authenticator for DevIdentity {
-    fn authenticate(&self, _metadata: &MetadataMap) -> Result<Caller, Status> {
+    async fn authenticate(&self, _metadata: &MetadataMap) -> Result<Caller, Status> {
         Ok(Caller {
             subject: "dev".to_owned(),
             tenant_id: None,
             platform_admin: true,
             credential_kind: "dev".to_owned(),
             credential_id: None,
+            on_behalf_of: None,
         })
     }
 }
@@ -114,8 +136,9 @@ pub struct Unconfigured;
 pub const UNCONFIGURED_MESSAGE: &str = "authentication is not configured on this node yet; \
      every call is refused (embedded mode accepts --dev-identity for local trials)";
 
+#[async_trait::async_trait]
 impl Authenticator for Unconfigured {
-    fn authenticate(&self, _metadata: &MetadataMap) -> Result<Caller, Status> {
+    async fn authenticate(&self, _metadata: &MetadataMap) -> Result<Caller, Status> {
         Err(status::refusal(
             Code::Unauthenticated,
             "AUTHENTICATION_NOT_CONFIGURED",
@@ -129,13 +152,16 @@ impl Authenticator for Unconfigured {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TenantBoundary;
 
+#[async_trait::async_trait]
 impl Authorizer for TenantBoundary {
-    fn authorize(
-        &self,
-        caller: &Caller,
-        rpc: &str,
-        tenant: Option<TenantId>,
-    ) -> Result<(), Status> {
+    async fn authorize(&self, caller: &Caller, rpc: &str, target: &Target) -> Result<(), Status> {
+        tenant_boundary(caller, rpc, target.tenant)
+    }
+}
+
+/// Platform admins pass; other callers only inside their own tenant, never platform-wide.
+fn tenant_boundary(caller: &Caller, rpc: &str, tenant: Option<TenantId>) -> Result<(), Status> {
+    {
         if caller.platform_admin {
             return Ok(());
         }
@@ -155,6 +181,98 @@ impl Authorizer for TenantBoundary {
     }
 }
 
+/// Authorization by the engine's own role assignments, per the table of [`policy`].
+#[derive(Clone)]
+pub struct RoleAuthorizer {
+    engine: Engine,
+}
+
+impl RoleAuthorizer {
+    /// Checks against `engine`.
+    pub fn new(engine: Engine) -> Self {
+        Self { engine }
+    }
+}
+
+fn denied(rpc: &str, permission: &str, scope: Option<Scope>) -> Status {
+    let scope_text = scope.map_or_else(|| "-".to_owned(), |s| describe_scope(&s));
+    <Status as tonic_types::StatusExt>::with_error_details(
+        Code::PermissionDenied,
+        format!("{rpc} needs {permission} at {scope_text}"),
+        tonic_types::ErrorDetails::with_error_info(
+            "PERMISSION_DENIED",
+            status::ERROR_DOMAIN,
+            [
+                ("permission".to_owned(), permission.to_owned()),
+                ("scope".to_owned(), scope_text),
+            ],
+        ),
+    )
+}
+
+fn describe_scope(scope: &Scope) -> String {
+    match scope {
+        Scope::Tenant => "tenant".to_owned(),
+        Scope::Organization(id) => format!("organization/{id}"),
+        Scope::Team(id) => format!("team/{id}"),
+    }
+}
+
+#[async_trait::async_trait]
+impl Authorizer for RoleAuthorizer {
+    async fn authorize(&self, caller: &Caller, rpc: &str, target: &Target) -> Result<(), Status> {
+        tenant_boundary(caller, rpc, target.tenant)?;
+        if caller.platform_admin {
+            return Ok(());
+        }
+        let Some(rule) = policy::rule(rpc) else {
+            tracing::error!(rpc, "RPC without an authorization rule");
+            return Err(denied(rpc, "platform-admin", None));
+        };
+        let (permission, at, own) = match rule {
+            policy::Rule::PlatformAdmin => return Err(denied(rpc, "platform-admin", None)),
+            policy::Rule::TenantCaller => return Ok(()),
+            policy::Rule::Permission {
+                permission,
+                at,
+                own,
+            } => (permission, at, own),
+        };
+        let Some(tenant) = target.tenant else {
+            return Err(denied(rpc, permission, None));
+        };
+        let Ok(user) = caller.subject.parse::<UserId>() else {
+            tracing::debug!(subject = %caller.subject, "subject is not a user id");
+            return Err(denied(rpc, permission, Some(Scope::Tenant)));
+        };
+        if own && target.user == Some(user) {
+            return Ok(());
+        }
+        let pattern: PermissionPattern = permission
+            .parse()
+            .map_err(|_| Status::internal("internal error"))?;
+        for scope in policy::scopes(at, target) {
+            let decision = self
+                .engine
+                .check_permission(tenant, user, pattern.clone(), scope)
+                .await
+                .map_err(|e| match e {
+                    // The subject is not a user of this tenant: it holds nothing here.
+                    engine::EngineError::Domain(engine::domain::DomainError::NotFound {
+                        resource: engine::domain::ResourceKind::User,
+                        ..
+                    }) => denied(rpc, permission, Some(scope)),
+                    // An unknown organization or team: NOT_FOUND, as the handler would say.
+                    e => status::from_engine_error(e, ""),
+                })?;
+            if !decision.allowed {
+                return Err(denied(rpc, permission, Some(scope)));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Which authentication a server uses.
 #[derive(Clone)]
 pub enum AuthMode {
@@ -162,6 +280,8 @@ pub enum AuthMode {
     DevIdentity,
     /// [`Unconfigured`]: refuse everything.
     Unconfigured,
+    /// Bearer JWTs ([`jwt::JwtAuthenticator`]).
+    Jwt(Arc<jwt::JwtAuthenticator>),
     /// Any other authenticator and authorizer.
     Custom {
         /// Establishes the caller.
@@ -177,6 +297,7 @@ impl AuthMode {
         match self {
             AuthMode::DevIdentity => "dev identity",
             AuthMode::Unconfigured => "authentication not configured",
+            AuthMode::Jwt(_) => "JWT authentication",
             AuthMode::Custom { .. } => "custom authentication",
         }
     }
@@ -186,14 +307,16 @@ impl AuthMode {
         match self {
             AuthMode::DevIdentity => Arc::new(DevIdentity),
             AuthMode::Unconfigured => Arc::new(Unconfigured),
+            AuthMode::Jwt(jwt) => jwt.clone(),
             AuthMode::Custom { authenticator, .. } => authenticator.clone(),
         }
     }
 
-    /// The authorizer of this mode.
-    pub fn authorizer(&self) -> Arc<dyn Authorizer> {
+    /// The authorizer of this mode (JWT callers are checked against `engine`'s roles).
+    pub fn authorizer(&self, engine: &Engine) -> Arc<dyn Authorizer> {
         match self {
             AuthMode::DevIdentity | AuthMode::Unconfigured => Arc::new(TenantBoundary),
+            AuthMode::Jwt(_) => Arc::new(RoleAuthorizer::new(engine.clone())),
             AuthMode::Custom { authorizer, .. } => authorizer.clone(),
         }
     }
@@ -207,11 +330,11 @@ impl std::fmt::Debug for AuthMode {
 
 /// Runs the authorization hook for a request that passed [`AuthLayer`]; returns the caller.
 ///
-/// Every handler calls this once it knows the tenant the RPC touches.
-pub fn authorize<T>(
+/// Every handler calls this once it has validated the request and knows its target.
+pub async fn authorize<T>(
     authorizer: &dyn Authorizer,
     request: &Request<T>,
-    tenant: Option<TenantId>,
+    target: &Target,
 ) -> Result<Caller, Status> {
     let caller = request
         .extensions()
@@ -222,7 +345,7 @@ pub fn authorize<T>(
         .extensions()
         .get::<RpcMethod>()
         .map_or("unknown", RpcMethod::name);
-    authorizer.authorize(&caller, rpc, tenant)?;
+    authorizer.authorize(&caller, rpc, target).await?;
     Ok(caller)
 }
 
@@ -278,23 +401,63 @@ where
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let metadata = MetadataMap::from_headers(request.headers().clone());
-        match self.authenticator.authenticate(&metadata) {
-            Ok(caller) => {
-                let method = request.uri().path().trim_start_matches('/').to_owned();
-                // The span of the whole call: every log line of the request carries these.
-                let span = tracing::info_span!("rpc", method = %method, subject = %caller.subject);
-                request.extensions_mut().insert(caller);
-                request.extensions_mut().insert(RpcMethod(method));
-                // The clone that was made ready is the one we call (tower's usual dance).
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                Box::pin(inner.call(request).instrument(span))
+        let authenticator = self.authenticator.clone();
+        // The clone that was made ready is the one we call (tower's usual dance).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let caller = authenticator
+                .authenticate(&metadata)
+                .await
+                .and_then(|caller| check_tenant_header(&caller, &metadata).map(|()| caller));
+            match caller {
+                Ok(caller) => {
+                    let method = request.uri().path().trim_start_matches('/').to_owned();
+                    // The span of the whole call: every log line of the request carries these.
+                    let span =
+                        tracing::info_span!("rpc", method = %method, subject = %caller.subject);
+                    request.extensions_mut().insert(caller);
+                    request.extensions_mut().insert(RpcMethod(method));
+                    inner.call(request).instrument(span).await
+                }
+                Err(status) => {
+                    tracing::debug!(path = request.uri().path(), code = ?status.code(), "call refused by authentication");
+                    Ok(status.into_http())
+                }
             }
-            Err(status) => {
-                tracing::debug!(path = request.uri().path(), code = ?status.code(), "call refused by authentication");
-                Box::pin(async move { Ok(status.into_http()) })
-            }
-        }
+        })
+    }
+}
+
+/// `x-tenant-id`, when sent, must name the credential's tenant (platform admins without a
+/// tenant of their own may name any).
+fn check_tenant_header(caller: &Caller, metadata: &MetadataMap) -> Result<(), Status> {
+    let Some(value) = metadata.get("x-tenant-id") else {
+        return Ok(());
+    };
+    let named = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<TenantId>().ok());
+    let Some(named) = named else {
+        return Err(status::refusal(
+            Code::InvalidArgument,
+            "INVALID_ARGUMENT",
+            "x-tenant-id metadata must be a tenant id (UUID)",
+        ));
+    };
+    match caller.tenant_id {
+        Some(own) if own != named => Err(status::refusal(
+            Code::PermissionDenied,
+            "TENANT_MISMATCH",
+            "x-tenant-id does not name the tenant of the credential",
+        )),
+        None if !caller.platform_admin => Err(status::refusal(
+            Code::PermissionDenied,
+            "TENANT_MISMATCH",
+            "x-tenant-id does not name the tenant of the credential",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -309,48 +472,38 @@ mod tests {
             platform_admin: admin,
             credential_kind: "jwt".into(),
             credential_id: None,
+            on_behalf_of: None,
         }
     }
 
-    #[test]
-    fn dev_identity_is_platform_admin() {
-        let c = DevIdentity.authenticate(&MetadataMap::new()).unwrap();
+    #[tokio::test]
+    async fn dev_identity_is_platform_admin() {
+        let c = DevIdentity.authenticate(&MetadataMap::new()).await.unwrap();
         assert!(c.platform_admin);
         assert_eq!(c.subject, "dev");
         assert_eq!(c.audit_actor().credential_kind, "dev");
     }
 
-    #[test]
-    fn unconfigured_refuses() {
-        let err = Unconfigured.authenticate(&MetadataMap::new()).unwrap_err();
+    #[tokio::test]
+    async fn unconfigured_refuses() {
+        let err = Unconfigured
+            .authenticate(&MetadataMap::new())
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), tonic::Code::Unauthenticated);
     }
 
     #[test]
-    fn tenant_boundary() {
+    fn tenant_boundary_rules() {
         let t = TenantId::new_v7();
         let other = TenantId::new_v7();
-        assert!(
-            TenantBoundary
-                .authorize(&caller(None, true), "X", None)
-                .is_ok()
-        );
-        assert!(
-            TenantBoundary
-                .authorize(&caller(Some(t), false), "X", Some(t))
-                .is_ok()
-        );
-        let err = TenantBoundary
-            .authorize(&caller(Some(t), false), "X", Some(other))
-            .unwrap_err();
+        assert!(tenant_boundary(&caller(None, true), "X", None).is_ok());
+        assert!(tenant_boundary(&caller(Some(t), false), "X", Some(t)).is_ok());
+        let err = tenant_boundary(&caller(Some(t), false), "X", Some(other)).unwrap_err();
         assert_eq!(err.code(), Code::PermissionDenied);
         let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
         assert_eq!(info.reason, "TENANT_MISMATCH");
-        assert!(
-            TenantBoundary
-                .authorize(&caller(Some(t), false), "X", None)
-                .is_err()
-        );
+        assert!(tenant_boundary(&caller(Some(t), false), "X", None).is_err());
     }
 
     #[test]

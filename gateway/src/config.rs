@@ -2,15 +2,23 @@
 //! variables and flags, validated once at start with messages that say what to fix.
 //!
 //! File keys are the flag names (`database-url = "postgres://…"`, `listen`,
-//! `max-db-connections`, `shard-count`, `idle-timeout-secs`, `snapshot-every`); the
-//! snake_case spelling is accepted too.
+//! `max-db-connections`, `shard-count`, `idle-timeout-secs`, `snapshot-every`, `jwt-issuer`,
+//! `jwt-audience`, `jwks-file`, `jwks-url`, `jwt-hs256-secret-file`, `platform-admin-claim`);
+//! the snake_case spelling is accepted too.
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use engine::runtime::EngineConfig;
 use serde::Deserialize;
 
-use crate::error::{GatewayError, Result};
+use crate::{
+    auth::jwt::{DEFAULT_PLATFORM_ADMIN_CLAIM, JwksSource},
+    error::{GatewayError, Result},
+};
 
 /// Default listen address of `entityd serve`.
 pub const DEFAULT_SERVE_LISTEN: &str = "0.0.0.0:50051";
@@ -62,6 +70,23 @@ pub struct NodeConfig {
     pub max_db_connections: u32,
     /// Engine tuning.
     pub tuning: EngineTuning,
+    /// Token verification settings.
+    pub auth: AuthSettings,
+}
+
+/// The validated authentication settings of `entityd serve`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// Required `iss` of tokens.
+    pub issuer: String,
+    /// Required `aud` of tokens.
+    pub audience: String,
+    /// Asymmetric verification keys.
+    pub jwks: Option<JwksSource>,
+    /// File holding an HS256 shared secret (development and testing only).
+    pub hs256_secret_file: Option<PathBuf>,
+    /// Name of the boolean platform-admin claim.
+    pub platform_admin_claim: String,
 }
 
 /// Settings given on the command line or in the environment; `None` = not given.
@@ -85,6 +110,24 @@ pub struct ServeSettings {
     /// Events between snapshots.
     #[serde(alias = "snapshot_every")]
     pub snapshot_every: Option<u32>,
+    /// Required token issuer.
+    #[serde(alias = "jwt_issuer")]
+    pub jwt_issuer: Option<String>,
+    /// Required token audience.
+    #[serde(alias = "jwt_audience")]
+    pub jwt_audience: Option<String>,
+    /// JWKS file.
+    #[serde(alias = "jwks_file")]
+    pub jwks_file: Option<PathBuf>,
+    /// JWKS URL.
+    #[serde(alias = "jwks_url")]
+    pub jwks_url: Option<String>,
+    /// HS256 secret file (development and testing only).
+    #[serde(alias = "jwt_hs256_secret_file")]
+    pub jwt_hs256_secret_file: Option<PathBuf>,
+    /// Name of the platform-admin claim.
+    #[serde(alias = "platform_admin_claim")]
+    pub platform_admin_claim: Option<String>,
 }
 
 impl ServeSettings {
@@ -106,6 +149,12 @@ impl ServeSettings {
             shard_count: self.shard_count.or(file.shard_count),
             idle_timeout_secs: self.idle_timeout_secs.or(file.idle_timeout_secs),
             snapshot_every: self.snapshot_every.or(file.snapshot_every),
+            jwt_issuer: self.jwt_issuer.or(file.jwt_issuer),
+            jwt_audience: self.jwt_audience.or(file.jwt_audience),
+            jwks_file: self.jwks_file.or(file.jwks_file),
+            jwks_url: self.jwks_url.or(file.jwks_url),
+            jwt_hs256_secret_file: self.jwt_hs256_secret_file.or(file.jwt_hs256_secret_file),
+            platform_admin_claim: self.platform_admin_claim.or(file.platform_admin_claim),
         }
     }
 
@@ -157,6 +206,7 @@ impl ServeSettings {
         if snapshot_every == 0 {
             problems.push("snapshot-every must be at least 1".to_owned());
         }
+        let auth = self.auth_settings(&mut problems);
         if !problems.is_empty() {
             return Err(GatewayError::Config(problems.join("; ")));
         }
@@ -169,7 +219,60 @@ impl ServeSettings {
                 idle_timeout,
                 snapshot_every,
             },
+            auth,
         })
+    }
+
+    fn auth_settings(&self, problems: &mut Vec<String>) -> AuthSettings {
+        let non_empty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let issuer = non_empty(&self.jwt_issuer).unwrap_or_else(|| {
+            problems.push(
+                "--jwt-issuer (or ENTITYD_JWT_ISSUER, or jwt-issuer in the config file) is                  required"
+                    .to_owned(),
+            );
+            String::new()
+        });
+        let audience = non_empty(&self.jwt_audience).unwrap_or_else(|| {
+            problems.push(
+                "--jwt-audience (or ENTITYD_JWT_AUDIENCE, or jwt-audience in the config file)                  is required"
+                    .to_owned(),
+            );
+            String::new()
+        });
+        let jwks = match (&self.jwks_file, non_empty(&self.jwks_url)) {
+            (Some(_), Some(_)) => {
+                problems.push("give --jwks-file or --jwks-url, not both".to_owned());
+                None
+            }
+            (Some(file), None) => Some(JwksSource::File(file.clone())),
+            (None, Some(url)) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    problems.push(format!("--jwks-url must be an http(s) URL (got {url:?})"));
+                }
+                Some(JwksSource::Url(url))
+            }
+            (None, None) => None,
+        };
+        if jwks.is_none() && self.jwt_hs256_secret_file.is_none() {
+            problems.push(
+                "no token verification key: give --jwks-file or --jwks-url (or, for testing                  only, --jwt-hs256-secret-file)"
+                    .to_owned(),
+            );
+        }
+        let platform_admin_claim = non_empty(&self.platform_admin_claim)
+            .unwrap_or_else(|| DEFAULT_PLATFORM_ADMIN_CLAIM.to_owned());
+        AuthSettings {
+            issuer,
+            audience,
+            jwks,
+            hs256_secret_file: self.jwt_hs256_secret_file.clone(),
+            platform_admin_claim,
+        }
     }
 }
 
@@ -187,8 +290,31 @@ mod tests {
     fn settings(url: &str) -> ServeSettings {
         ServeSettings {
             database_url: Some(url.into()),
+            jwt_issuer: Some("https://idp.example".into()),
+            jwt_audience: Some("entity".into()),
+            jwks_url: Some("https://idp.example/jwks.json".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn key_configuration_is_required() {
+        let s = ServeSettings {
+            database_url: Some("postgres://u@h/db".into()),
+            ..Default::default()
+        };
+        let GatewayError::Config(msg) = s.validate().unwrap_err() else {
+            panic!()
+        };
+        for needle in ["--jwt-issuer", "--jwt-audience", "--jwks-file"] {
+            assert!(msg.contains(needle), "{msg}");
+        }
+        let c = settings("postgres://u@h/db").validate().unwrap();
+        assert_eq!(c.auth.platform_admin_claim, "platform_admin");
+        assert_eq!(
+            c.auth.jwks,
+            Some(JwksSource::Url("https://idp.example/jwks.json".into()))
+        );
     }
 
     #[test]
@@ -233,6 +359,9 @@ mod tests {
         .unwrap();
         let flags = ServeSettings {
             listen: Some("127.0.0.1:2".into()),
+            jwt_issuer: Some("i".into()),
+            jwt_audience: Some("a".into()),
+            jwks_file: Some("/k.json".into()),
             ..Default::default()
         };
         let c = flags.or(file).validate().unwrap();

@@ -40,6 +40,20 @@ fn batch(stream: StreamId, sequences: std::ops::RangeInclusive<i64>) -> AppendBa
     }
 }
 
+/// Waits until at least `n` events are below the xid horizon. The horizon is cluster-wide in
+/// PostgreSQL: a transaction open in any database (another test's, running in parallel) holds
+/// it back for a while, which is exactly the tail's contract, so tests wait for it instead of
+/// assuming it has passed. Bounded; not a timing assertion.
+async fn wait_visible(tail: &dyn JournalTail, n: usize) {
+    for _ in 0..600 {
+        if tail.read_committed(ORIGIN, 1000).await.unwrap().len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{n} committed events never became visible below the horizon");
+}
+
 async fn contract(log: Arc<dyn EventLog>, tail: Arc<dyn JournalTail>) {
     assert!(tail.head().await.unwrap().is_none());
     assert!(tail.read_committed(ORIGIN, 10).await.unwrap().is_empty());
@@ -52,6 +66,7 @@ async fn contract(log: Arc<dyn EventLog>, tail: Arc<dyn JournalTail>) {
     let second = log.append(&[batch(a, 4..=5)]).await.unwrap();
     assert!(second[0].transaction_id > first[0].transaction_id);
 
+    wait_visible(tail.as_ref(), 7).await;
     let all = tail.read_committed(ORIGIN, 100).await.unwrap();
     assert_eq!(all.len(), 7);
     let keys: Vec<(u64, i64)> = all.iter().map(|e| (e.transaction_id, e.position)).collect();
@@ -120,6 +135,7 @@ async fn postgres_tail_stops_below_the_oldest_running_transaction() {
         .unwrap();
     let after = journal.append(&[batch(a, 2..=2)]).await.unwrap();
 
+    wait_visible(journal.as_ref(), 1).await;
     let seen = journal.read_committed(ORIGIN, 100).await.unwrap();
     assert_eq!(seen.len(), 1, "only the transaction before the open one");
     assert_eq!(seen[0].position, before[0].last_position);
@@ -130,6 +146,7 @@ async fn postgres_tail_stops_below_the_oldest_running_transaction() {
     assert_eq!(journal.head().await.unwrap(), Some(after[0].token()));
 
     sqlx::query("ROLLBACK").execute(&mut open).await.unwrap();
+    wait_visible(journal.as_ref(), 2).await;
     let seen = journal.read_committed(ORIGIN, 100).await.unwrap();
     assert_eq!(seen.len(), 2);
 }

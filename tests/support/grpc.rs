@@ -85,6 +85,11 @@ impl PgNode {
 
     /// An engine and server on an existing test database.
     pub async fn start_on(db: TestDatabase, auth: AuthMode) -> PgNode {
+        Self::start_with(db, move |_| auth).await
+    }
+
+    /// An engine and server on an existing test database, the auth mode made from the engine.
+    pub async fn start_with(db: TestDatabase, auth: impl FnOnce(&Engine) -> AuthMode) -> PgNode {
         let journal = db.journal().await;
         let engine = Engine::start(
             Arc::new(journal.clone()) as Arc<dyn Journal>,
@@ -92,6 +97,7 @@ impl PgNode {
         )
         .await
         .expect("engine starts");
+        let auth = auth(&engine);
         let server = gateway::spawn_server(engine.clone(), auth, "127.0.0.1:0".parse().unwrap())
             .await
             .expect("server starts");
@@ -349,4 +355,68 @@ impl Entityd {
     pub async fn kill9(mut self) {
         self.child.kill().await.expect("kill entityd");
     }
+}
+
+/// Issuer and audience of the test tokens.
+pub const TEST_ISSUER: &str = "https://issuer.test";
+/// Audience of the test tokens.
+pub const TEST_AUDIENCE: &str = "entity-engine-tests";
+/// The HS256 secret of [`hs256_auth`].
+pub const TEST_HS256_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test-only";
+
+/// JWT authentication with the test issuer/audience, `jwks` and optionally the HS256 test secret.
+pub async fn jwt_auth(
+    jwks: Option<gateway::auth::jwt::JwksSource>,
+    hs256: bool,
+) -> (AuthMode, Arc<gateway::auth::jwt::JwtAuthenticator>) {
+    let config = gateway::auth::jwt::JwtConfig {
+        issuer: TEST_ISSUER.to_owned(),
+        audience: TEST_AUDIENCE.to_owned(),
+        jwks,
+        hs256_secret: hs256.then(|| TEST_HS256_SECRET.to_vec()),
+        platform_admin_claim: "platform_admin".to_owned(),
+    };
+    let jwt = Arc::new(
+        gateway::auth::jwt::JwtAuthenticator::new(config)
+            .await
+            .unwrap(),
+    );
+    (AuthMode::Jwt(jwt.clone()), jwt)
+}
+
+/// Valid claims (1 h) for `sub` in `tenant`, or a platform admin when `tenant` is `None`.
+pub fn claims(sub: &str, tenant: Option<&str>) -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp();
+    let mut c = serde_json::json!({
+        "iss": TEST_ISSUER,
+        "aud": TEST_AUDIENCE,
+        "sub": sub,
+        "iat": now,
+        "exp": now + 3600,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    match tenant {
+        Some(t) => c["tenant_id"] = t.into(),
+        None => c["platform_admin"] = true.into(),
+    }
+    c
+}
+
+/// `claims` signed with the HS256 test secret.
+pub fn hs256_token(claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_HS256_SECRET),
+    )
+    .unwrap()
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
 }

@@ -1,11 +1,15 @@
 //! `entityd`: runs an entity-engine node.
 //!
 //! - `entityd [--data-dir DIR] [--listen ADDR] [--dev-identity]`: the EMBEDDED single-node
-//!   mode, SQLite journal at `DIR/journal.db`; the one-command trial. `--dev-identity` accepts
-//!   every call as the platform admin `dev`; without it every call is refused until
-//!   authentication is configured.
-//! - `entityd serve --database-url postgres://… [--config FILE] …`: a production node on
-//!   PostgreSQL. Never accepts `--dev-identity`.
+//!   mode, SQLite journal at `DIR/journal.db`; the one-command trial. It accepts bearer JWTs
+//!   signed with the development key `DIR/dev-signing.key` (created at first start; mint
+//!   tokens with `entityd dev-token`). `--dev-identity` (tests, quick trials) accepts every
+//!   call as the platform admin `dev` instead.
+//! - `entityd serve --database-url postgres://… --jwt-issuer … --jwt-audience …
+//!   (--jwks-file F | --jwks-url U) [--config FILE] …`: a production node on PostgreSQL.
+//!   Refuses to start without token verification keys; never accepts `--dev-identity`.
+//! - `entityd dev-token [--data-dir DIR] (--platform-admin | --tenant T --sub U)
+//!   [--ttl-secs N]`: prints a development token signed with `DIR/dev-signing.key`.
 //!
 //! Both run migrations at start, print `entityd listening on <addr> (<mode>)` when ready and
 //! shut down gracefully on Ctrl-C or SIGTERM. Logs go to stderr, filtered by `ENTITYD_LOG`
@@ -26,7 +30,11 @@ use tokio::net::TcpListener;
 
 use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::{
-    auth::AuthMode,
+    auth::{
+        AuthMode,
+        dev::{self, DevSubject},
+        jwt::{JwtAuthenticator, JwtConfig},
+    },
     config::{EngineTuning, ServeSettings, parse_listen},
     error::{GatewayError, Result},
     server,
@@ -54,6 +62,27 @@ struct Cli {
 enum Command {
     /// Run a node on PostgreSQL (configuration from flags, environment and --config file).
     Serve(ServeArgs),
+    /// Print a development token signed with the embedded mode's key (DIR/dev-signing.key).
+    DevToken(DevTokenArgs),
+}
+
+#[derive(Debug, Args)]
+struct DevTokenArgs {
+    /// Data directory of the embedded node [default: the top-level --data-dir].
+    #[arg(long = "data-dir")]
+    data_dir: Option<PathBuf>,
+    /// A platform-administrator token.
+    #[arg(long, conflicts_with_all = ["tenant", "sub"], required_unless_present = "tenant")]
+    platform_admin: bool,
+    /// The tenant of the token.
+    #[arg(long, requires = "sub")]
+    tenant: Option<String>,
+    /// The subject: the engine user id (UUID) of a tenant user, or a service name.
+    #[arg(long, requires = "tenant")]
+    sub: Option<String>,
+    /// Lifetime of the token in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +108,24 @@ struct ServeArgs {
     /// Take a snapshot every this many events [default: 100].
     #[arg(long, env = "ENTITYD_SNAPSHOT_EVERY")]
     snapshot_every: Option<u32>,
+    /// Required issuer (`iss`) of bearer tokens.
+    #[arg(long, env = "ENTITYD_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// Required audience (`aud`) of bearer tokens.
+    #[arg(long, env = "ENTITYD_JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
+    /// JWKS file with the RS256 / ES256 / EdDSA verification keys.
+    #[arg(long, env = "ENTITYD_JWKS_FILE", conflicts_with = "jwks_url")]
+    jwks_file: Option<PathBuf>,
+    /// JWKS URL (cached, refreshed every 5 min and when a token names an unknown kid).
+    #[arg(long, env = "ENTITYD_JWKS_URL")]
+    jwks_url: Option<String>,
+    /// File holding an HS256 shared secret. DEVELOPMENT AND TESTING ONLY.
+    #[arg(long, env = "ENTITYD_JWT_HS256_SECRET_FILE")]
+    jwt_hs256_secret_file: Option<PathBuf>,
+    /// Name of the boolean platform-admin claim [default: platform_admin].
+    #[arg(long, env = "ENTITYD_PLATFORM_ADMIN_CLAIM")]
+    platform_admin_claim: Option<String>,
     /// Refused: the dev identity exists only in embedded mode.
     #[arg(long, hide = true)]
     dev_identity: bool,
@@ -93,6 +140,12 @@ impl ServeArgs {
             shard_count: self.shard_count,
             idle_timeout_secs: self.idle_timeout_secs,
             snapshot_every: self.snapshot_every,
+            jwt_issuer: self.jwt_issuer.clone(),
+            jwt_audience: self.jwt_audience.clone(),
+            jwks_file: self.jwks_file.clone(),
+            jwks_url: self.jwks_url.clone(),
+            jwt_hs256_secret_file: self.jwt_hs256_secret_file.clone(),
+            platform_admin_claim: self.platform_admin_claim.clone(),
         }
     }
 }
@@ -137,7 +190,46 @@ async fn run(cli: Cli) -> Result<()> {
             }
             run_serve(args).await
         }
+        Some(Command::DevToken(args)) => {
+            let data_dir = args.data_dir.clone().unwrap_or(cli.data_dir);
+            dev_token(&data_dir, &args)
+        }
     }
+}
+
+fn dev_token(data_dir: &Path, args: &DevTokenArgs) -> Result<()> {
+    let subject = match (&args.tenant, &args.sub) {
+        (Some(tenant), Some(sub)) => DevSubject::Tenant {
+            tenant: tenant.trim().parse().map_err(|_| {
+                GatewayError::Config(format!(
+                    "--tenant must be a tenant id (UUID), got {tenant:?}"
+                ))
+            })?,
+            sub: sub.clone(),
+        },
+        _ if args.platform_admin => DevSubject::PlatformAdmin,
+        _ => {
+            return Err(GatewayError::Config(
+                "give --platform-admin, or --tenant and --sub".to_owned(),
+            ));
+        }
+    };
+    let (key, created) = dev::load_or_create_dev_key(data_dir).map_err(|e| {
+        GatewayError::io(
+            format!("reading the development key in {}", data_dir.display()),
+            e,
+        )
+    })?;
+    if created {
+        eprintln!(
+            "note: created a new development key {}",
+            dev::dev_key_path(data_dir).display()
+        );
+    }
+    let token = dev::mint_dev_token(&key, &subject, args.ttl_secs)
+        .map_err(|e| GatewayError::Config(format!("cannot sign the token: {e}")))?;
+    println!("{token}");
+    Ok(())
 }
 
 async fn run_embedded(data_dir: &Path, listen: &str, dev_identity: bool) -> Result<()> {
@@ -153,11 +245,24 @@ async fn run_embedded(data_dir: &Path, listen: &str, dev_identity: bool) -> Resu
         tracing::warn!("dev identity: every call is accepted as the platform admin \"dev\"");
         AuthMode::DevIdentity
     } else {
+        let (key, created) = dev::load_or_create_dev_key(data_dir).map_err(|e| {
+            GatewayError::io(
+                format!("preparing the development key in {}", data_dir.display()),
+                e,
+            )
+        })?;
+        if created {
+            tracing::info!(path = %dev::dev_key_path(data_dir).display(), "development signing key created");
+        }
         eprintln!(
-            "hint: authentication is not configured, so every call is refused; for a local \
-             trial restart with --dev-identity"
+            "development tokens: entityd dev-token --data-dir {} --platform-admin \
+             (or --tenant <id> --sub <user id>); send as `authorization: Bearer <token>`",
+            data_dir.display()
         );
-        AuthMode::Unconfigured
+        let jwt = JwtAuthenticator::new(dev::dev_jwt_config(key))
+            .await
+            .map_err(|e| GatewayError::Config(e.to_string()))?;
+        AuthMode::Jwt(Arc::new(jwt))
     };
     let mode = format!("embedded, {}", auth.describe());
     start(
@@ -182,9 +287,50 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         max_connections = config.max_db_connections,
         "PostgreSQL journal ready"
     );
-    let auth = AuthMode::Unconfigured;
+    let auth = jwt_auth(&config.auth).await?;
     let mode = format!("serve, {}", auth.describe());
     start(Arc::new(journal), config.tuning, config.listen, auth, &mode).await
+}
+
+async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {
+    let hs256_secret = match &settings.hs256_secret_file {
+        None => None,
+        Some(path) => {
+            let secret = std::fs::read(path).map_err(|e| {
+                GatewayError::Config(format!(
+                    "cannot read the HS256 secret file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let secret = secret.trim_ascii().to_vec();
+            if secret.len() < 32 {
+                return Err(GatewayError::Config(format!(
+                    "the HS256 secret in {} must be at least 32 bytes",
+                    path.display()
+                )));
+            }
+            tracing::warn!(
+                "HS256 tokens are accepted (--jwt-hs256-secret-file): a shared secret is for \
+                 DEVELOPMENT AND TESTING ONLY; use --jwks-file or --jwks-url in production"
+            );
+            eprintln!(
+                "WARNING: HS256 shared-secret tokens are enabled; this is for development and \
+                 testing only"
+            );
+            Some(secret)
+        }
+    };
+    let config = JwtConfig {
+        issuer: settings.issuer.clone(),
+        audience: settings.audience.clone(),
+        jwks: settings.jwks.clone(),
+        hs256_secret,
+        platform_admin_claim: settings.platform_admin_claim.clone(),
+    };
+    let jwt = JwtAuthenticator::new(config)
+        .await
+        .map_err(|e| GatewayError::Config(e.to_string()))?;
+    Ok(AuthMode::Jwt(Arc::new(jwt)))
 }
 
 async fn start(

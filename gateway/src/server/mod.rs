@@ -4,18 +4,21 @@
 //! ┌ tonic server (max request message 1 MiB) ───────────────────────────────┐
 //! │ grpc.health.v1.Health                      (outside the auth layer)     │
 //! │ grpc.reflection.v1 / v1alpha               (outside the auth layer)     │
-//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.TenantService                   │
-//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.OrganizationService             │
-//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.TeamService                     │
-//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.UserService                     │
-//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.RoleService                     │
-//! │ AuthLayer ─ SizeLimitStatus ─ entity.v1.AccessService                   │
+//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.TenantService      │
+//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.OrganizationService│
+//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.TeamService        │
+//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.UserService        │
+//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.RoleService        │
+//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.AccessService      │
 //! └──────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
 //! [`serve`] runs until its shutdown future resolves, drains in-flight calls, then shuts the
 //! engine down. [`spawn_server`] runs it in a task (tests, embedding).
+//!
+//! [`limits`]: global load shedding and per-tenant rate limits by plan.
 
+pub mod limits;
 mod size_limit;
 
 use std::{future::Future, net::SocketAddr};
@@ -33,6 +36,7 @@ use tonic::{server::NamedService, transport::Server};
 use tonic_health::ServingStatus;
 use tower::Layer;
 
+use limits::{Limited, Limits, LimitsLayer};
 use size_limit::{SizeLimitStatus, SizeLimitStatusLayer};
 
 use crate::{
@@ -55,9 +59,13 @@ pub const SERVICE_NAMES: [&str; 6] = [
     <AccessServiceServer<AccessApi> as NamedService>::NAME,
 ];
 
-/// A service behind the one auth layer and the size-limit status rewrite.
-fn guarded<S>(auth: &AuthLayer, service: S) -> Authenticated<SizeLimitStatus<S>> {
-    auth.layer(SizeLimitStatusLayer.layer(service))
+/// A service behind the one auth layer, the limits and the size-limit status rewrite.
+fn guarded<S>(
+    auth: &AuthLayer,
+    limits: &LimitsLayer,
+    service: S,
+) -> Authenticated<Limited<SizeLimitStatus<S>>> {
+    auth.layer(limits.layer(SizeLimitStatusLayer.layer(service)))
 }
 
 /// Serves the gRPC API on `listener` until `shutdown` resolves, then drains in-flight calls
@@ -68,8 +76,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let apis = services::build(engine.clone(), auth.authorizer());
+    let apis = services::build(engine.clone(), auth.authorizer(&engine));
     let auth_layer = AuthLayer::new(auth.authenticator());
+    let limits = LimitsLayer::new(Limits::new(engine.clone(), limits::DEFAULT_MAX_IN_FLIGHT));
     let limit = MAX_REQUEST_MESSAGE_BYTES;
     let tenant = TenantServiceServer::new(apis.tenant).max_decoding_message_size(limit);
     let organization =
@@ -102,12 +111,12 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(guarded(&auth_layer, tenant))
-        .add_service(guarded(&auth_layer, organization))
-        .add_service(guarded(&auth_layer, team))
-        .add_service(guarded(&auth_layer, user))
-        .add_service(guarded(&auth_layer, role))
-        .add_service(guarded(&auth_layer, access))
+        .add_service(guarded(&auth_layer, &limits, tenant))
+        .add_service(guarded(&auth_layer, &limits, organization))
+        .add_service(guarded(&auth_layer, &limits, team))
+        .add_service(guarded(&auth_layer, &limits, user))
+        .add_service(guarded(&auth_layer, &limits, role))
+        .add_service(guarded(&auth_layer, &limits, access))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await;
     engine.shutdown().await;

@@ -4,7 +4,7 @@ use entity_proto::v1::{self as pb, access_service_server::AccessService};
 use tonic::{Request, Response, Status};
 
 use super::{Shared, strip};
-use crate::{convert, status};
+use crate::{auth::Target, convert, status};
 
 /// The AccessService implementation.
 #[derive(Clone)]
@@ -25,8 +25,11 @@ impl AccessService for AccessApi {
         request: Request<pb::CheckPermissionRequest>,
     ) -> Result<Response<pb::CheckPermissionResponse>, Status> {
         let query = convert::access::check(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Some(query.tenant_id))?;
+        let target = Target {
+            user: Some(query.user_id),
+            ..Target::tenant(query.tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let decision = self
             .shared
             .engine
@@ -46,8 +49,11 @@ impl AccessService for AccessApi {
         request: Request<pb::ListEffectivePermissionsRequest>,
     ) -> Result<Response<pb::ListEffectivePermissionsResponse>, Status> {
         let query = convert::access::effective(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Some(query.tenant_id))?;
+        let target = Target {
+            user: Some(query.user_id),
+            ..Target::tenant(query.tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let permissions = self
             .shared
             .engine

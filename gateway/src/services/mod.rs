@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use engine::{
     EngineError,
-    domain::{DomainError, ResourceKind, Tenant, TenantId, TenantScope},
+    domain::{DomainError, ResourceKind, Tenant, TenantScope},
     runtime::{CommandOutcome, Engine, RequestMeta},
 };
 use tonic::{Request, Status, metadata::MetadataMap};
@@ -32,7 +32,7 @@ pub use tenant::TenantApi;
 pub use user::UserApi;
 
 use crate::{
-    auth::{self, Authorizer, Caller},
+    auth::{self, Authorizer, Caller, Target, policy},
     convert::Mutation,
     status,
 };
@@ -66,14 +66,16 @@ impl Shared {
     ) -> Result<CommandOutcome, Status> {
         let (metadata, extensions, message) = request.into_parts();
         let mutation = decode(message)?;
-        let auth_tenant = match target {
-            AuthTarget::Platform => None,
-            AuthTarget::Tenant => Some(mutation.tenant_id),
+        let auth_target = match target {
+            AuthTarget::Platform => Target::default(),
+            AuthTarget::Tenant => policy::write_target(mutation.tenant_id, &mutation.command),
         };
-        let caller = self.authorize(
-            Request::from_parts(metadata.clone(), extensions, ()),
-            auth_tenant,
-        )?;
+        let caller = self
+            .authorize(
+                Request::from_parts(metadata.clone(), extensions, ()),
+                auth_target,
+            )
+            .await?;
         let meta = RequestMeta {
             request_id: mutation.request_id,
             expected_version: mutation.expected_version,
@@ -86,9 +88,9 @@ impl Shared {
             .map_err(|e| status::from_engine_error(e, field_prefix))
     }
 
-    /// Runs the authorization hook for a read of `tenant`.
-    fn authorize(&self, request: Request<()>, tenant: Option<TenantId>) -> Result<Caller, Status> {
-        auth::authorize(self.authorizer.as_ref(), &request, tenant)
+    /// Runs the authorization hook for a read of `target`.
+    async fn authorize(&self, request: Request<()>, target: Target) -> Result<Caller, Status> {
+        auth::authorize(self.authorizer.as_ref(), &request, &target).await
     }
 }
 

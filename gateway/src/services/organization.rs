@@ -8,7 +8,7 @@ use entity_proto::v1::{self as pb, organization_service_server::OrganizationServ
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
-use crate::{convert, status};
+use crate::{auth::Target, convert, status};
 
 /// The OrganizationService implementation.
 #[derive(Clone)]
@@ -56,7 +56,11 @@ impl OrganizationService for OrganizationApi {
         request: Request<pb::GetOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
         let (tenant_id, id) = convert::organization::get(request.get_ref())?;
-        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let target = Target {
+            organization: Some(id),
+            ..Target::tenant(tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let org = self
             .shared
             .engine
@@ -71,8 +75,11 @@ impl OrganizationService for OrganizationApi {
         request: Request<pb::ListOrganizationsRequest>,
     ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
         let query = convert::organization::list(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Some(query.tenant_id))?;
+        let target = Target {
+            organization: query.parent,
+            ..Target::tenant(query.tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let all = self
             .shared
             .engine

@@ -8,7 +8,7 @@ use entity_proto::v1::{self as pb, role_service_server::RoleService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, existing_tenant, strip};
-use crate::{convert, status};
+use crate::{auth::Target, convert, status};
 
 /// The RoleService implementation.
 #[derive(Clone)]
@@ -42,7 +42,9 @@ impl RoleService for RoleApi {
         request: Request<pb::GetRoleRequest>,
     ) -> Result<Response<pb::Role>, Status> {
         let (tenant_id, id) = convert::role::get(request.get_ref())?;
-        self.shared.authorize(strip(request), Some(tenant_id))?;
+        self.shared
+            .authorize(strip(request), Target::tenant(tenant_id))
+            .await?;
         let role = self
             .shared
             .engine
@@ -58,7 +60,9 @@ impl RoleService for RoleApi {
         request: Request<pb::ListRolesRequest>,
     ) -> Result<Response<pb::ListRolesResponse>, Status> {
         let tenant_id = convert::role::list(request.get_ref())?;
-        self.shared.authorize(strip(request), Some(tenant_id))?;
+        self.shared
+            .authorize(strip(request), Target::tenant(tenant_id))
+            .await?;
         let custom: Vec<pb::Role> = self
             .shared
             .engine

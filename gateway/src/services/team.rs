@@ -9,7 +9,7 @@ use entity_proto::v1::{self as pb, team_service_server::TeamService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, existing_tenant, strip};
-use crate::{convert, status};
+use crate::{auth::Target, convert, status};
 
 /// The TeamService implementation.
 #[derive(Clone)]
@@ -43,7 +43,11 @@ impl TeamService for TeamApi {
         request: Request<pb::GetTeamRequest>,
     ) -> Result<Response<pb::Team>, Status> {
         let (tenant_id, id) = convert::team::get(request.get_ref())?;
-        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let target = Target {
+            team: Some(id),
+            ..Target::tenant(tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let team = self
             .shared
             .engine
@@ -59,8 +63,11 @@ impl TeamService for TeamApi {
         request: Request<pb::ListTeamsRequest>,
     ) -> Result<Response<pb::ListTeamsResponse>, Status> {
         let query = convert::team::list(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Some(query.tenant_id))?;
+        let target = Target {
+            organization: query.organization,
+            ..Target::tenant(query.tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let page = query.page.clone();
         let organization = query.organization;
         let (teams, next_page_token) = self

@@ -5,7 +5,7 @@ use entity_proto::v1::{self as pb, tenant_service_server::TenantService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
-use crate::{convert, status};
+use crate::{auth::Target, convert, status};
 
 /// The TenantService implementation.
 #[derive(Clone)]
@@ -39,7 +39,9 @@ impl TenantService for TenantApi {
         request: Request<pb::GetTenantRequest>,
     ) -> Result<Response<pb::Tenant>, Status> {
         let tenant_id = convert::tenant::get(request.get_ref())?;
-        self.shared.authorize(strip(request), Some(tenant_id))?;
+        self.shared
+            .authorize(strip(request), Target::tenant(tenant_id))
+            .await?;
         let tenant = self
             .shared
             .engine
@@ -53,7 +55,9 @@ impl TenantService for TenantApi {
         &self,
         request: Request<pb::ListTenantsRequest>,
     ) -> Result<Response<pb::ListTenantsResponse>, Status> {
-        self.shared.authorize(strip(request), None)?;
+        self.shared
+            .authorize(strip(request), Target::default())
+            .await?;
         Err(Status::unimplemented(
             "ListTenants is answered from the tenant directory read model, which arrives with \
              the projections work; use GetTenant meanwhile",

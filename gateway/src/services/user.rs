@@ -14,7 +14,7 @@ use entity_proto::v1::{self as pb, user_service_server::UserService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, existing_tenant, strip};
-use crate::{convert, status};
+use crate::{auth::Target, convert, status};
 
 /// The UserService implementation.
 #[derive(Clone)]
@@ -50,7 +50,11 @@ impl UserService for UserApi {
         request: Request<pb::GetUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
         let (tenant_id, id) = convert::user::get(request.get_ref())?;
-        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let target = Target {
+            user: Some(id),
+            ..Target::tenant(tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let user = self
             .shared
             .engine
@@ -67,8 +71,11 @@ impl UserService for UserApi {
         request: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
         let query = convert::user::list(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Some(query.tenant_id))?;
+        let target = Target {
+            organization: query.filter.organization,
+            ..Target::tenant(query.tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let (page, filter) = (query.page, query.filter);
         let (users, next_page_token) = self
             .shared
@@ -209,7 +216,11 @@ impl UserService for UserApi {
         request: Request<pb::ListRoleAssignmentsRequest>,
     ) -> Result<Response<pb::ListRoleAssignmentsResponse>, Status> {
         let (tenant_id, id) = convert::user::role_assignments(request.get_ref())?;
-        self.shared.authorize(strip(request), Some(tenant_id))?;
+        let target = Target {
+            user: Some(id),
+            ..Target::tenant(tenant_id)
+        };
+        self.shared.authorize(strip(request), target).await?;
         let user = self
             .shared
             .engine

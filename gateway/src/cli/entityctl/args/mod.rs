@@ -194,4 +194,28 @@ mod tests {
         }
         assert_eq!(ScopeSpec::Organization("O".into()).to_string(), "org:O");
     }
+
+    #[test]
+    fn the_invitation_token_does_not_overwrite_the_bearer_token() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "entityctl",
+            "--token",
+            "BEARER",
+            "user",
+            "accept",
+            "TENANT",
+            "INVITATION",
+        ])
+        .unwrap();
+        assert_eq!(cli.token.as_deref(), Some("BEARER"));
+        match cli.command {
+            Command::User(UserCommand::Accept {
+                invitation_token, ..
+            }) => {
+                assert_eq!(invitation_token, "INVITATION");
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
 }

@@ -45,8 +45,10 @@ pub enum UserCommand {
     Accept {
         /// Tenant id.
         tenant: String,
-        /// The invitation token.
-        token: String,
+        /// The invitation token (named apart from the global `--token`, the caller's bearer
+        /// token: clap would otherwise let one overwrite the other).
+        #[arg(value_name = "INVITATION_TOKEN")]
+        invitation_token: String,
         /// Display name to set.
         #[arg(long)]
         name: Option<String>,

@@ -35,7 +35,7 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
         }
         UserCommand::Accept {
             tenant,
-            token,
+            invitation_token: token,
             name,
             write,
         } => {

@@ -1,0 +1,268 @@
+//! THE authorization table: for every RPC, the permission it requires and the scope it is
+//! evaluated at. This is the contract platform teams read.
+//!
+//! Evaluation ([`super::RoleAuthorizer`]): the caller's tenant must be the target tenant
+//! (else PERMISSION_DENIED `TENANT_MISMATCH`); platform admins bypass role checks (their
+//! calls are still audited); otherwise the caller's `sub` must be an engine user id of the
+//! tenant and `Engine::check_permission(tenant, sub, permission, scope)` must allow at EVERY
+//! listed scope (org-subtree inheritance applies). "own" = a user may always do it about
+//! themself.
+//!
+//! | RPC | permission | scope |
+//! |---|---|---|
+//! | CreateTenant, ListTenants | platform admin only | — |
+//! | GetTenant | `tenant:read` | tenant |
+//! | UpdateTenant, SuspendTenant, ReactivateTenant | `tenant:update` | tenant |
+//! | ChangePlan | `billing:manage` | tenant |
+//! | DeactivateTenant, DeleteTenant | `tenant:delete` | tenant |
+//! | CreateOrganization | `organization:create` | the parent organization (tenant for a root) |
+//! | GetOrganization | `organization:read` | the organization |
+//! | ListOrganizations | `organization:read` | the parent filter (tenant without one) |
+//! | UpdateOrganization | `organization:update` | the organization |
+//! | MoveOrganization | `organization:move` | the organization AND the new parent (tenant for root) |
+//! | DeleteOrganization | `organization:delete` | the organization |
+//! | CreateTeam | `team:create` | the team's organization |
+//! | GetTeam | `team:read` | the team |
+//! | ListTeams | `team:read` | the organization filter (tenant without one) |
+//! | UpdateTeam | `team:update` | the team |
+//! | DeleteTeam | `team:delete` | the team |
+//! | AddTeamMember, RemoveTeamMember | `team:manage` | the team |
+//! | InviteUser, ResendInvitation, RevokeInvitation | `user:invite` | the invitation's organization (tenant if none) |
+//! | AcceptInvitation | any authenticated caller of the tenant (the invitation token is the proof) | — |
+//! | GetUser | `user:read`, or own | tenant |
+//! | ListUsers | `user:read` | the organization filter (tenant without one) |
+//! | UpdateUserProfile | `user:update`, or own | tenant |
+//! | DeactivateUser, ReactivateUser | `user:deactivate` | tenant |
+//! | AddOrganizationMember, RemoveOrganizationMember | `user:update` | the organization |
+//! | AssignRole, RevokeRole | `role:assign` | the assignment's scope |
+//! | ListRoleAssignments | `user:read`, or own | tenant |
+//! | DefineRole, UpdateRole, DeleteRole | `role:define` | tenant |
+//! | GetRole, ListRoles | `role:read` | tenant |
+//! | CheckPermission, ListEffectivePermissions | `user:read`, or own | tenant |
+
+use engine::domain::{
+    OrganizationCommand, OrganizationId, Scope, TeamCommand, TeamId, TenantId, TenantScopeCommand,
+    UserCommand, UserId,
+};
+
+/// What an RPC touches, as far as authorization cares (filled from the validated request).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Target {
+    /// The tenant; `None` for platform-wide RPCs.
+    pub tenant: Option<TenantId>,
+    /// The organization addressed (or the parent / filter, per the table).
+    pub organization: Option<OrganizationId>,
+    /// MoveOrganization: the new parent (`None` = becomes a root).
+    pub new_parent: Option<OrganizationId>,
+    /// The team addressed.
+    pub team: Option<TeamId>,
+    /// AssignRole / RevokeRole: the assignment's scope.
+    pub assignment_scope: Option<Scope>,
+    /// The user the RPC is about.
+    pub user: Option<UserId>,
+}
+
+impl Target {
+    /// A target that is just a tenant.
+    pub fn tenant(tenant: TenantId) -> Self {
+        Self {
+            tenant: Some(tenant),
+            ..Self::default()
+        }
+    }
+}
+
+/// Where a permission is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// The tenant scope.
+    Tenant,
+    /// `Target::organization`, or the tenant when there is none.
+    Organization,
+    /// `Target::organization` AND `Target::new_parent` (the tenant for a root).
+    OrganizationAndNewParent,
+    /// `Target::team`, else `Target::organization`, else the tenant.
+    Team,
+    /// `Target::assignment_scope`.
+    AssignmentScope,
+}
+
+/// The rule of one RPC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Platform administrators only.
+    PlatformAdmin,
+    /// Any authenticated caller of the target tenant.
+    TenantCaller,
+    /// A permission at a scope.
+    Permission {
+        /// `resource:action`.
+        permission: &'static str,
+        /// Where it is evaluated.
+        at: At,
+        /// A user may always do it about themself (`Target::user`).
+        own: bool,
+    },
+}
+
+const fn perm(permission: &'static str, at: At) -> Rule {
+    Rule::Permission {
+        permission,
+        at,
+        own: false,
+    }
+}
+
+const fn own_or(permission: &'static str) -> Rule {
+    Rule::Permission {
+        permission,
+        at: At::Tenant,
+        own: true,
+    }
+}
+
+/// The rule of `rpc` (the method name, e.g. `CreateOrganization`); `None` = unknown RPC.
+pub fn rule(rpc: &str) -> Option<Rule> {
+    use At::*;
+    Some(match rpc {
+        "CreateTenant" | "ListTenants" => Rule::PlatformAdmin,
+        "GetTenant" => perm("tenant:read", Tenant),
+        "UpdateTenant" | "SuspendTenant" | "ReactivateTenant" => perm("tenant:update", Tenant),
+        "ChangePlan" => perm("billing:manage", Tenant),
+        "DeactivateTenant" | "DeleteTenant" => perm("tenant:delete", Tenant),
+        "CreateOrganization" => perm("organization:create", Organization),
+        "GetOrganization" | "ListOrganizations" => perm("organization:read", Organization),
+        "UpdateOrganization" => perm("organization:update", Organization),
+        "MoveOrganization" => perm("organization:move", OrganizationAndNewParent),
+        "DeleteOrganization" => perm("organization:delete", Organization),
+        "CreateTeam" => perm("team:create", Team),
+        "GetTeam" | "ListTeams" => perm("team:read", Team),
+        "UpdateTeam" => perm("team:update", Team),
+        "DeleteTeam" => perm("team:delete", Team),
+        "AddTeamMember" | "RemoveTeamMember" => perm("team:manage", Team),
+        "InviteUser" | "ResendInvitation" | "RevokeInvitation" => perm("user:invite", Organization),
+        "AcceptInvitation" => Rule::TenantCaller,
+        "GetUser" | "ListRoleAssignments" => own_or("user:read"),
+        "ListUsers" => perm("user:read", Organization),
+        "UpdateUserProfile" => own_or("user:update"),
+        "DeactivateUser" | "ReactivateUser" => perm("user:deactivate", Tenant),
+        "AddOrganizationMember" | "RemoveOrganizationMember" => perm("user:update", Organization),
+        "AssignRole" | "RevokeRole" => perm("role:assign", AssignmentScope),
+        "DefineRole" | "UpdateRole" | "DeleteRole" => perm("role:define", Tenant),
+        "GetRole" | "ListRoles" => perm("role:read", Tenant),
+        "CheckPermission" | "ListEffectivePermissions" => own_or("user:read"),
+        _ => return None,
+    })
+}
+
+/// The scopes `at` stands for in `target`.
+pub fn scopes(at: At, target: &Target) -> Vec<Scope> {
+    let org = |o: Option<OrganizationId>| o.map_or(Scope::Tenant, Scope::Organization);
+    match at {
+        At::Tenant => vec![Scope::Tenant],
+        At::Organization => vec![org(target.organization)],
+        At::OrganizationAndNewParent => vec![org(target.organization), org(target.new_parent)],
+        At::Team => vec![
+            target
+                .team
+                .map_or_else(|| org(target.organization), Scope::Team),
+        ],
+        At::AssignmentScope => vec![target.assignment_scope.unwrap_or(Scope::Tenant)],
+    }
+}
+
+/// The target of a write, from its (validated) engine command.
+pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
+    let mut t = Target::tenant(tenant);
+    match command {
+        TenantScopeCommand::Tenant(_) | TenantScopeCommand::Role(_) => {}
+        TenantScopeCommand::Organization(c) => match c {
+            OrganizationCommand::Create { parent_id, .. } => t.organization = *parent_id,
+            OrganizationCommand::Move {
+                id, new_parent_id, ..
+            } => {
+                t.organization = Some(*id);
+                t.new_parent = *new_parent_id;
+            }
+            OrganizationCommand::Update { id, .. } | OrganizationCommand::Delete { id, .. } => {
+                t.organization = Some(*id);
+            }
+        },
+        TenantScopeCommand::Team(c) => match c {
+            TeamCommand::Create {
+                organization_id, ..
+            } => t.organization = Some(*organization_id),
+            other => t.team = Some(other.target()),
+        },
+        TenantScopeCommand::User(c) => {
+            t.user = Some(c.target());
+            match c {
+                UserCommand::Invite {
+                    organization_id, ..
+                } => t.organization = *organization_id,
+                UserCommand::AddToOrganization {
+                    organization_id, ..
+                }
+                | UserCommand::RemoveFromOrganization {
+                    organization_id, ..
+                } => t.organization = Some(*organization_id),
+                UserCommand::AssignRole { assignment, .. }
+                | UserCommand::RevokeRole { assignment, .. } => {
+                    t.assignment_scope = Some(assignment.scope);
+                }
+                _ => {}
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rpc_of_the_contract_has_a_rule() {
+        let methods = entity_proto::rpc_methods().unwrap();
+        assert!(methods.len() >= 40);
+        for (service, method) in methods {
+            assert!(
+                rule(&method).is_some(),
+                "{service}/{method} has no authorization rule"
+            );
+        }
+        assert_eq!(rule("Nope"), None);
+    }
+
+    #[test]
+    fn scopes_follow_the_target() {
+        let org = OrganizationId::new_v7();
+        let parent = OrganizationId::new_v7();
+        let team = TeamId::new_v7();
+        let t = Target {
+            organization: Some(org),
+            new_parent: Some(parent),
+            team: Some(team),
+            ..Target::default()
+        };
+        assert_eq!(
+            scopes(At::OrganizationAndNewParent, &t),
+            vec![Scope::Organization(org), Scope::Organization(parent)]
+        );
+        assert_eq!(scopes(At::Team, &t), vec![Scope::Team(team)]);
+        assert_eq!(
+            scopes(At::Organization, &Target::default()),
+            vec![Scope::Tenant]
+        );
+        assert_eq!(
+            scopes(
+                At::OrganizationAndNewParent,
+                &Target {
+                    organization: Some(org),
+                    ..Target::default()
+                }
+            ),
+            vec![Scope::Organization(org), Scope::Tenant]
+        );
+    }
+}

@@ -1,0 +1,671 @@
+//! Tenant isolation, generated over EVERY RPC of the compiled contract
+//! (`entity_proto::rpc_methods()`): a caller of tenant A (its owner) attempting each RPC
+//! against tenant B's resources gets PERMISSION_DENIED or NOT_FOUND and writes nothing; the
+//! same ids addressed through A's own tenant are NOT_FOUND (the engine only looks inside the
+//! addressed tenant). A platform admin may act across tenants and the events record it.
+//! A caller of A without the permission an RPC needs gets PERMISSION_DENIED (naming the
+//! permission and scope) and writes nothing.
+//! A new RPC makes `attempt` panic until it is covered here.
+//! Needs `ENTITY_TEST_DATABASE_URL`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+#[path = "support/grpc.rs"]
+mod grpc_support;
+
+use std::sync::Arc;
+
+use entity_proto::v1 as pb;
+use gateway::{
+    Authenticator, Caller, DevIdentity,
+    auth::{AuthMode, RoleAuthorizer, jwt::JwtAuthenticator},
+};
+use grpc_support::{
+    Clients, PgNode, accept, bearer, claims, create_org, create_tenant_answer, hs256_token, invite,
+    jwt_auth, role_at, scope,
+};
+use tonic::{Code, Status, metadata::MetadataMap};
+
+/// Requests without a token are the dev platform admin (test setup through the plain
+/// helpers); requests with one are verified as JWTs.
+struct SetupOrJwt(Arc<JwtAuthenticator>);
+
+#[async_trait::async_trait]
+impl Authenticator for SetupOrJwt {
+    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
+        if metadata.get("authorization").is_some() {
+            self.0.authenticate(metadata).await
+        } else {
+            DevIdentity.authenticate(metadata).await
+        }
+    }
+}
+
+/// Ids of one tenant's resources.
+#[derive(Clone, Debug)]
+struct Ids {
+    tenant: String,
+    org: String,
+    child_org: String,
+    team: String,
+    user: String,
+    invited: String,
+    invitation_token: String,
+    role: String,
+    owner: String,
+}
+
+async fn populate(c: &mut Clients) -> Ids {
+    let answer = create_tenant_answer(c, pb::Plan::Gold).await;
+    let tenant = answer.tenant.unwrap();
+    let owner = accept(c, &tenant.id, &answer.owner_invitation_token).await;
+    let org = create_org(c, &tenant.id, "Engineering", "").await;
+    let child_org = create_org(c, &tenant.id, "Platform", &org.id).await;
+    let team = c
+        .teams
+        .create_team(pb::CreateTeamRequest {
+            tenant_id: tenant.id.clone(),
+            organization_id: org.id.clone(),
+            name: "Core".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .team
+        .unwrap();
+    let member = invite(c, &tenant.id, "member@b.test", &org.id, vec![]).await;
+    let member_user = accept(c, &tenant.id, &member.invitation_token).await;
+    let pending = invite(c, &tenant.id, "pending@b.test", &org.id, vec![]).await;
+    let role = c
+        .roles
+        .define_role(pb::DefineRoleRequest {
+            tenant_id: tenant.id.clone(),
+            name: "auditor".into(),
+            permissions: vec!["organization:read".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .role
+        .unwrap();
+    Ids {
+        tenant: tenant.id,
+        org: org.id,
+        child_org: child_org.id,
+        team: team.id,
+        user: member_user.id,
+        invited: pending.user.unwrap().id,
+        invitation_token: pending.invitation_token,
+        role: role.id,
+        owner: owner.id,
+    }
+}
+
+/// Calls `rpc` (`Service/Method`) with a valid request addressed to `tenant` that names the
+/// resources of `ids`, as `token`.
+async fn attempt(
+    c: &Clients,
+    rpc: &str,
+    tenant: &str,
+    ids: &Ids,
+    token: &str,
+) -> Result<String, Status> {
+    let mut c = c.clone();
+    let t = tenant.to_owned();
+    let b = ids.clone();
+    macro_rules! go {
+        ($client:ident . $method:ident ( $req:expr )) => {
+            c.$client
+                .$method(bearer($req, token))
+                .await
+                .map(|r| format!("{:?}", r.into_inner()))
+        };
+    }
+    match rpc {
+        "TenantService/CreateTenant" => {
+            go!(tenants.create_tenant(grpc_support::create_tenant_request("X", pb::Plan::Gold)))
+        }
+        "TenantService/GetTenant" => go!(tenants.get_tenant(pb::GetTenantRequest {
+            tenant_id: t,
+            ..Default::default()
+        })),
+        "TenantService/ListTenants" => go!(tenants.list_tenants(pb::ListTenantsRequest::default())),
+        "TenantService/UpdateTenant" => go!(tenants.update_tenant(pb::UpdateTenantRequest {
+            tenant_id: t,
+            tenant: Some(pb::TenantUpdate {
+                name: "Hacked".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()]
+            }),
+            ..Default::default()
+        })),
+        "TenantService/ChangePlan" => go!(tenants.change_plan(pb::ChangePlanRequest {
+            tenant_id: t,
+            plan: pb::Plan::Bronze as i32,
+            ..Default::default()
+        })),
+        "TenantService/SuspendTenant" => go!(tenants.suspend_tenant(pb::SuspendTenantRequest {
+            tenant_id: t,
+            reason: "x".into(),
+            ..Default::default()
+        })),
+        "TenantService/ReactivateTenant" => {
+            go!(tenants.reactivate_tenant(pb::ReactivateTenantRequest {
+                tenant_id: t,
+                ..Default::default()
+            }))
+        }
+        "TenantService/DeactivateTenant" => {
+            go!(tenants.deactivate_tenant(pb::DeactivateTenantRequest {
+                grace_period_ends_at: Some(prost_types::Timestamp {
+                    seconds: chrono::Utc::now().timestamp() + 30 * 86_400,
+                    nanos: 0,
+                }),
+                tenant_id: t,
+                ..Default::default()
+            }))
+        }
+        "TenantService/DeleteTenant" => go!(tenants.delete_tenant(pb::DeleteTenantRequest {
+            tenant_id: t,
+            ..Default::default()
+        })),
+        "OrganizationService/CreateOrganization" => {
+            go!(orgs.create_organization(pb::CreateOrganizationRequest {
+                tenant_id: t,
+                name: "Evil".into(),
+                parent_id: b.org,
+                ..Default::default()
+            }))
+        }
+        "OrganizationService/GetOrganization" => {
+            go!(orgs.get_organization(pb::GetOrganizationRequest {
+                tenant_id: t,
+                organization_id: b.org,
+                ..Default::default()
+            }))
+        }
+        "OrganizationService/ListOrganizations" => {
+            go!(orgs.list_organizations(pb::ListOrganizationsRequest {
+                tenant_id: t,
+                parent_id: b.org,
+                ..Default::default()
+            }))
+        }
+        "OrganizationService/UpdateOrganization" => {
+            go!(orgs.update_organization(pb::UpdateOrganizationRequest {
+                tenant_id: t,
+                organization_id: b.org,
+                organization: Some(pb::OrganizationUpdate {
+                    name: "Hacked".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["name".into()]
+                }),
+                ..Default::default()
+            }))
+        }
+        "OrganizationService/MoveOrganization" => {
+            go!(orgs.move_organization(pb::MoveOrganizationRequest {
+                tenant_id: t,
+                organization_id: b.child_org,
+                new_parent_id: String::new(),
+                ..Default::default()
+            }))
+        }
+        "OrganizationService/DeleteOrganization" => {
+            go!(orgs.delete_organization(pb::DeleteOrganizationRequest {
+                tenant_id: t,
+                organization_id: b.child_org,
+                cascade: true,
+                ..Default::default()
+            }))
+        }
+        "TeamService/CreateTeam" => go!(teams.create_team(pb::CreateTeamRequest {
+            tenant_id: t,
+            organization_id: b.org,
+            name: "Evil".into(),
+            ..Default::default()
+        })),
+        "TeamService/GetTeam" => go!(teams.get_team(pb::GetTeamRequest {
+            tenant_id: t,
+            team_id: b.team,
+            ..Default::default()
+        })),
+        "TeamService/ListTeams" => go!(teams.list_teams(pb::ListTeamsRequest {
+            tenant_id: t,
+            organization_id: b.org,
+            ..Default::default()
+        })),
+        "TeamService/UpdateTeam" => go!(teams.update_team(pb::UpdateTeamRequest {
+            tenant_id: t,
+            team_id: b.team,
+            team: Some(pb::TeamUpdate {
+                name: "Hacked".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()]
+            }),
+            ..Default::default()
+        })),
+        "TeamService/DeleteTeam" => go!(teams.delete_team(pb::DeleteTeamRequest {
+            tenant_id: t,
+            team_id: b.team,
+            ..Default::default()
+        })),
+        "TeamService/AddTeamMember" => go!(teams.add_team_member(pb::AddTeamMemberRequest {
+            tenant_id: t,
+            team_id: b.team,
+            user_id: b.user,
+            role: pb::TeamRole::Member as i32,
+            ..Default::default()
+        })),
+        "TeamService/RemoveTeamMember" => {
+            go!(teams.remove_team_member(pb::RemoveTeamMemberRequest {
+                tenant_id: t,
+                team_id: b.team,
+                user_id: b.user,
+                ..Default::default()
+            }))
+        }
+        "UserService/InviteUser" => go!(users.invite_user(pb::InviteUserRequest {
+            tenant_id: t,
+            email: "spy@a.test".into(),
+            organization_id: b.org,
+            ..Default::default()
+        })),
+        "UserService/GetUser" => go!(users.get_user(pb::GetUserRequest {
+            tenant_id: t,
+            user_id: b.user,
+            ..Default::default()
+        })),
+        "UserService/ListUsers" => go!(users.list_users(pb::ListUsersRequest {
+            tenant_id: t,
+            organization_id: b.org,
+            ..Default::default()
+        })),
+        "UserService/AcceptInvitation" => {
+            go!(users.accept_invitation(pb::AcceptInvitationRequest {
+                tenant_id: t,
+                token: b.invitation_token,
+                ..Default::default()
+            }))
+        }
+        "UserService/ResendInvitation" => {
+            go!(users.resend_invitation(pb::ResendInvitationRequest {
+                tenant_id: t,
+                user_id: b.invited,
+                ..Default::default()
+            }))
+        }
+        "UserService/RevokeInvitation" => {
+            go!(users.revoke_invitation(pb::RevokeInvitationRequest {
+                tenant_id: t,
+                user_id: b.invited,
+                ..Default::default()
+            }))
+        }
+        "UserService/UpdateUserProfile" => {
+            go!(users.update_user_profile(pb::UpdateUserProfileRequest {
+                tenant_id: t,
+                user_id: b.user,
+                user: Some(pb::UserProfileUpdate {
+                    display_name: "Hacked".into(),
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["display_name".into()]
+                }),
+                ..Default::default()
+            }))
+        }
+        "UserService/DeactivateUser" => go!(users.deactivate_user(pb::DeactivateUserRequest {
+            tenant_id: t,
+            user_id: b.user,
+            ..Default::default()
+        })),
+        "UserService/ReactivateUser" => go!(users.reactivate_user(pb::ReactivateUserRequest {
+            tenant_id: t,
+            user_id: b.user,
+            ..Default::default()
+        })),
+        "UserService/AddOrganizationMember" => go!(users.add_organization_member(
+            pb::AddOrganizationMemberRequest {
+                tenant_id: t,
+                user_id: b.user,
+                organization_id: b.child_org,
+                ..Default::default()
+            }
+        )),
+        "UserService/RemoveOrganizationMember" => go!(users.remove_organization_member(
+            pb::RemoveOrganizationMemberRequest {
+                tenant_id: t,
+                user_id: b.user,
+                organization_id: b.org,
+                ..Default::default()
+            }
+        )),
+        "UserService/AssignRole" => go!(users.assign_role(pb::AssignRoleRequest {
+            tenant_id: t,
+            user_id: b.user,
+            assignment: Some(role_at("tenant-owner", None)),
+            ..Default::default()
+        })),
+        "UserService/RevokeRole" => go!(users.revoke_role(pb::RevokeRoleRequest {
+            tenant_id: t,
+            user_id: b.owner,
+            assignment: Some(role_at("tenant-owner", None)),
+            ..Default::default()
+        })),
+        "UserService/ListRoleAssignments" => {
+            go!(users.list_role_assignments(pb::ListRoleAssignmentsRequest {
+                tenant_id: t,
+                user_id: b.owner,
+                ..Default::default()
+            }))
+        }
+        "RoleService/DefineRole" => go!(roles.define_role(pb::DefineRoleRequest {
+            tenant_id: t,
+            name: "evil".into(),
+            permissions: vec!["*".into()],
+            ..Default::default()
+        })),
+        "RoleService/GetRole" => go!(roles.get_role(pb::GetRoleRequest {
+            tenant_id: t,
+            role_id: b.role,
+            ..Default::default()
+        })),
+        "RoleService/ListRoles" => go!(roles.list_roles(pb::ListRolesRequest {
+            tenant_id: t,
+            ..Default::default()
+        })),
+        "RoleService/UpdateRole" => go!(roles.update_role(pb::UpdateRoleRequest {
+            tenant_id: t,
+            role_id: b.role,
+            role: Some(pb::RoleUpdate {
+                description: "Hacked".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["description".into()]
+            }),
+            ..Default::default()
+        })),
+        "RoleService/DeleteRole" => go!(roles.delete_role(pb::DeleteRoleRequest {
+            tenant_id: t,
+            role_id: b.role,
+            ..Default::default()
+        })),
+        "AccessService/CheckPermission" => {
+            go!(access.check_permission(pb::CheckPermissionRequest {
+                tenant_id: t,
+                user_id: b.owner,
+                permission: "organization:read".into(),
+                scope: scope(pb::ScopeKind::Organization, &b.org),
+                ..Default::default()
+            }))
+        }
+        "AccessService/ListEffectivePermissions" => go!(access.list_effective_permissions(
+            pb::ListEffectivePermissionsRequest {
+                tenant_id: t,
+                user_id: b.owner,
+                scope: scope(pb::ScopeKind::Organization, &b.org),
+                ..Default::default()
+            }
+        )),
+        other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
+    }
+}
+
+fn contract() -> Vec<String> {
+    entity_proto::rpc_methods()
+        .unwrap()
+        .into_iter()
+        .map(|(service, method)| format!("{}/{method}", service.trim_start_matches("entity.v1.")))
+        .collect()
+}
+
+/// Tenant-level RPCs whose only address is the tenant (through A's own tenant they are not
+/// cross-tenant at all).
+const TENANT_ONLY: &[&str] = &[
+    "TenantService/CreateTenant",
+    "TenantService/GetTenant",
+    "TenantService/ListTenants",
+    "TenantService/UpdateTenant",
+    "TenantService/ChangePlan",
+    "TenantService/SuspendTenant",
+    "TenantService/ReactivateTenant",
+    "TenantService/DeactivateTenant",
+    "TenantService/DeleteTenant",
+    "OrganizationService/ListOrganizations",
+    "RoleService/ListRoles",
+    "RoleService/DefineRole",
+    "UserService/InviteUser",
+];
+
+async fn isolation_node() -> (PgNode, Ids, Ids) {
+    let (_, jwt) = jwt_auth(None, true).await;
+    let db = engine::testing::TestDatabase::create().await;
+    let node = PgNode::start_with(db, |engine| AuthMode::Custom {
+        authenticator: Arc::new(SetupOrJwt(jwt)),
+        authorizer: Arc::new(RoleAuthorizer::new(engine.clone())),
+    })
+    .await;
+    let mut c = node.clients.clone();
+    let a = populate(&mut c).await;
+    let b = populate(&mut c).await;
+    (node, a, b)
+}
+
+#[tokio::test]
+async fn a_caller_of_tenant_a_cannot_touch_tenant_b_through_any_rpc() {
+    let (node, a, b) = isolation_node().await;
+    let token = hs256_token(&claims(&a.owner, Some(&a.tenant)));
+    let rpcs = contract();
+    assert!(rpcs.len() >= 40, "{rpcs:?}");
+    for rpc in &rpcs {
+        // addressed to tenant B
+        let before = node.events().await.len();
+        let err = attempt(&node.clients, rpc, &b.tenant, &b, &token)
+            .await
+            .expect_err(rpc);
+        assert!(
+            matches!(err.code(), Code::PermissionDenied | Code::NotFound),
+            "{rpc} against B: {err:?}"
+        );
+        assert_eq!(node.events().await.len(), before, "{rpc} against B wrote");
+        // B's resource ids through A's own tenant
+        if TENANT_ONLY.contains(&rpc.as_str()) {
+            continue;
+        }
+        match attempt(&node.clients, rpc, &a.tenant, &b, &token).await {
+            Err(err) => assert!(
+                matches!(err.code(), Code::PermissionDenied | Code::NotFound),
+                "{rpc} with B's ids in A: {err:?}"
+            ),
+            // a listing filtered by a foreign id finds nothing of B
+            Ok(answer) => {
+                assert!(
+                    rpc.contains("/List"),
+                    "{rpc} with B's ids in A succeeded: {answer}"
+                );
+                for id in [
+                    &b.tenant,
+                    &b.org,
+                    &b.child_org,
+                    &b.team,
+                    &b.user,
+                    &b.invited,
+                    &b.role,
+                    &b.owner,
+                ] {
+                    assert!(!answer.contains(id.as_str()), "{rpc} leaked {id}: {answer}");
+                }
+            }
+        }
+        assert_eq!(
+            node.events().await.len(),
+            before,
+            "{rpc} with B's ids in A wrote"
+        );
+    }
+    node.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_platform_admin_may_act_across_tenants_and_it_is_recorded() {
+    let (node, _a, b) = isolation_node().await;
+    let mut admin_claims = claims("ops-automation", None);
+    admin_claims["act"] = serde_json::json!({"sub": "carol@platform"});
+    let token = hs256_token(&admin_claims);
+    let before = node.events().await.len();
+    attempt(
+        &node.clients,
+        "OrganizationService/UpdateOrganization",
+        &b.tenant,
+        &b,
+        &token,
+    )
+    .await
+    .unwrap();
+    let events = node.events().await;
+    assert_eq!(events.len(), before + 1);
+    let actor = &events[before].metadata.actor;
+    assert_eq!(actor.subject, "ops-automation");
+    assert_eq!(actor.credential_kind, "jwt");
+    assert_eq!(actor.on_behalf_of.as_deref(), Some("carol@platform"));
+    assert_eq!(actor.credential_id.as_deref(), admin_claims["jti"].as_str());
+    node.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn platform_rpcs_need_a_platform_admin() {
+    let (node, a, _b) = isolation_node().await;
+    let token = hs256_token(&claims(&a.owner, Some(&a.tenant)));
+    for rpc in ["TenantService/CreateTenant", "TenantService/ListTenants"] {
+        let before = node.events().await.len();
+        let err = attempt(&node.clients, rpc, &a.tenant, &a, &token)
+            .await
+            .expect_err(rpc);
+        assert_eq!(err.code(), Code::PermissionDenied, "{rpc}");
+        assert_eq!(node.events().await.len(), before);
+    }
+    node.server.shutdown().await.unwrap();
+}
+
+/// A viewer of A (no management permissions) against A's own resources: every RPC it lacks
+/// the permission for is PERMISSION_DENIED, names the permission, and writes nothing; the
+/// self-service RPCs about itself are allowed.
+#[tokio::test]
+async fn a_caller_without_the_permission_is_denied() {
+    let (node, a, _b) = isolation_node().await;
+    let mut c = node.clients.clone();
+    let viewer = invite(
+        &mut c,
+        &a.tenant,
+        "viewer@a.test",
+        "",
+        vec![role_at("viewer", None)],
+    )
+    .await;
+    let viewer = accept(&mut c, &a.tenant, &viewer.invitation_token).await;
+    let token = hs256_token(&claims(&viewer.id, Some(&a.tenant)));
+    let allowed_for_viewer = ["UserService/AcceptInvitation"];
+    for rpc in contract() {
+        if allowed_for_viewer.contains(&rpc.as_str()) {
+            continue;
+        }
+        let before = node.events().await.len();
+        let err = attempt(&node.clients, &rpc, &a.tenant, &a, &token)
+            .await
+            .expect_err(&rpc);
+        assert_eq!(err.code(), Code::PermissionDenied, "{rpc}: {err:?}");
+        let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+        assert_eq!(info.reason, "PERMISSION_DENIED", "{rpc}");
+        if !matches!(
+            rpc.as_str(),
+            "TenantService/CreateTenant" | "TenantService/ListTenants"
+        ) {
+            assert!(info.metadata.contains_key("permission"), "{rpc}: {info:?}");
+            assert!(info.metadata.contains_key("scope"), "{rpc}: {info:?}");
+        }
+        assert_eq!(node.events().await.len(), before, "{rpc} wrote");
+    }
+
+    // self-service: its own user, profile and permissions
+    let own = Ids {
+        user: viewer.id.clone(),
+        owner: viewer.id.clone(),
+        ..a.clone()
+    };
+    for rpc in [
+        "UserService/GetUser",
+        "UserService/UpdateUserProfile",
+        "UserService/ListRoleAssignments",
+        "AccessService/CheckPermission",
+        "AccessService/ListEffectivePermissions",
+    ] {
+        attempt(&node.clients, rpc, &a.tenant, &own, &token)
+            .await
+            .unwrap_or_else(|e| panic!("{rpc} about itself: {e:?}"));
+    }
+    // the owner of A may do what the viewer may not
+    let owner = hs256_token(&claims(&a.owner, Some(&a.tenant)));
+    attempt(
+        &node.clients,
+        "OrganizationService/UpdateOrganization",
+        &a.tenant,
+        &a,
+        &owner,
+    )
+    .await
+    .unwrap();
+    node.server.shutdown().await.unwrap();
+}
+
+/// A token whose subject is not a user of the tenant (a service without the platform-admin
+/// claim) holds no permissions.
+#[tokio::test]
+async fn a_non_user_subject_holds_no_permissions() {
+    let (node, a, b) = isolation_node().await;
+    let token = hs256_token(&claims("billing-service", Some(&a.tenant)));
+    let before = node.events().await.len();
+    let err = attempt(
+        &node.clients,
+        "OrganizationService/GetOrganization",
+        &a.tenant,
+        &a,
+        &token,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = attempt(
+        &node.clients,
+        "TenantService/ChangePlan",
+        &a.tenant,
+        &a,
+        &token,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // a UUID that is no user of the tenant (B's owner) holds nothing in A either
+    let stranger = hs256_token(&claims(&b.owner, Some(&a.tenant)));
+    let err = attempt(
+        &node.clients,
+        "OrganizationService/GetOrganization",
+        &a.tenant,
+        &a,
+        &stranger,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(node.events().await.len(), before);
+    node.server.shutdown().await.unwrap();
+}
