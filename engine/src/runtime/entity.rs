@@ -187,8 +187,8 @@ async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessi
         .read_tenant(tenant_id, live.last_position)
         .await?;
     live.events_since_snapshot = u32::try_from(events.len()).unwrap_or(u32::MAX);
-    for event in &events {
-        fold_recorded(&mut live, tenant_id, event)?;
+    for mut event in events {
+        fold_recorded(&mut live, tenant_id, &mut event)?;
     }
     Ok(live)
 }
@@ -202,8 +202,9 @@ fn decode_snapshot(snapshot: &Snapshot, tenant_id: TenantId) -> Option<SnapshotB
     (body.scope.tenant_id() == tenant_id).then_some(body)
 }
 
-/// Applies one stored event, checking that it belongs here and continues its stream.
-fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &RecordedEvent) -> Result<()> {
+/// Applies one stored event, checking that it belongs here and continues its stream. The
+/// payload is moved out of `recorded` (decoded once, never copied).
+fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &mut RecordedEvent) -> Result<()> {
     let corrupt = |what: String| {
         EngineError::Journal(JournalError::Corrupt(format!(
             "event at position {} of tenant {tenant_id}: {what}",
@@ -216,7 +217,7 @@ fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &RecordedEvent)
     let event = TenantScopeEvent::from_stored(
         recorded.stream.kind,
         recorded.schema_version,
-        recorded.payload.clone(),
+        std::mem::take(&mut recorded.payload),
     )
     .map_err(|e| corrupt(format!("undecodable payload: {e}")))?;
     if event.stream(tenant_id) != recorded.stream {
