@@ -25,10 +25,15 @@ pub(crate) struct Continuity {
     last: HashMap<Uuid, i64>,
 }
 
-/// The outcome of a verified batch, to [`Continuity::commit`] once it is applied.
+/// The outcome of a verified batch: how many leading events continue their streams (to
+/// apply, then [`Continuity::commit`]) and, if the batch stops short, why.
 #[derive(Debug)]
 pub(crate) struct Verified {
     heads: HashMap<Uuid, i64>,
+    /// The length of the valid prefix of the batch.
+    pub(crate) valid: usize,
+    /// Why the event at `valid` was refused, when the batch stops short.
+    pub(crate) refusal: Option<Error>,
 }
 
 impl Continuity {
@@ -37,54 +42,74 @@ impl Continuity {
         self.last.clear();
     }
 
-    /// Checks a batch read after `consumed`, without remembering it yet.
+    /// Checks a batch read after `consumed`, without remembering it yet. The events before
+    /// the first refused one stay applicable, so a projection stops exactly at a gap.
+    ///
+    /// A refusal is [`Error::StreamGap`] when a known stream does not continue with the next
+    /// sequence, [`Error::StreamOutOfOrder`] when a new stream's predecessor was not consumed
+    /// before.
     ///
     /// # Errors
-    /// [`Error::StreamGap`] when a known stream does not continue with the next sequence,
-    /// [`Error::StreamOutOfOrder`] when a new stream's predecessor was not consumed before.
+    /// When the journal cannot be asked where a predecessor was written.
     pub(crate) async fn verify(
         &self,
         events: &[RecordedEvent],
         consumed: CommitToken,
         tail: &dyn JournalTail,
     ) -> Result<Verified> {
-        let mut heads: HashMap<Uuid, i64> = HashMap::new();
+        let mut seen: HashMap<Uuid, i64> = HashMap::new();
         let mut unknown = Vec::new();
-        for event in events {
+        let mut valid = events.len();
+        let mut refusal = None;
+        for (index, event) in events.iter().enumerate() {
             let id = event.stream.id;
-            match heads.get(&id).or_else(|| self.last.get(&id)).copied() {
+            match seen.get(&id).or_else(|| self.last.get(&id)).copied() {
                 Some(previous) if previous.checked_add(1) == Some(event.sequence) => {}
                 Some(previous) => {
-                    return Err(Error::StreamGap {
+                    valid = index;
+                    refusal = Some(Error::StreamGap {
                         stream: event.stream,
                         expected_after: previous,
                         found: event.sequence,
                         position: event.position,
                     });
+                    break;
                 }
                 None if event.sequence == 1 => {}
-                None => unknown.push(event),
+                None => unknown.push(index),
             }
-            heads.insert(id, event.sequence);
+            seen.insert(id, event.sequence);
         }
         if !unknown.is_empty() {
             let keys: Vec<(Uuid, i64)> = unknown
                 .iter()
-                .map(|e| (e.stream.id, e.sequence - 1))
+                .map(|&i| (events[i].stream.id, events[i].sequence - 1))
                 .collect();
             let found = tail.locate(&keys).await?;
-            for (event, predecessor) in unknown.iter().zip(found) {
-                if predecessor.is_none_or(|at| at > consumed) {
-                    return Err(Error::StreamOutOfOrder {
-                        stream: event.stream,
-                        sequence: event.sequence,
-                        position: event.position,
-                        predecessor,
-                    });
-                }
+            if let Some((index, predecessor)) = unknown
+                .iter()
+                .zip(found)
+                .find(|(_, predecessor)| predecessor.is_none_or(|at| at > consumed))
+            {
+                let event = &events[*index];
+                valid = *index;
+                refusal = Some(Error::StreamOutOfOrder {
+                    stream: event.stream,
+                    sequence: event.sequence,
+                    position: event.position,
+                    predecessor,
+                });
             }
         }
-        Ok(Verified { heads })
+        let mut heads = HashMap::new();
+        for event in &events[..valid] {
+            heads.insert(event.stream.id, event.sequence);
+        }
+        Ok(Verified {
+            heads,
+            valid,
+            refusal,
+        })
     }
 
     /// Remembers a batch that was applied.

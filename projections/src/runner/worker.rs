@@ -178,21 +178,27 @@ async fn step(shared: &Shared, worker: &Worker) -> Result<Step> {
         state.loaded = true;
         worker.checkpoint.send_replace(stored);
     }
-    let events = shared
+    let mut events = shared
         .tail
         .read_committed(state.checkpoint, shared.config.batch_size)
         .await?;
-    let Some(last) = events.last() else {
+    if events.is_empty() {
         return Ok(Step::Idle);
+    }
+    let mut verified = state
+        .continuity
+        .verify(&events, state.checkpoint, shared.tail.as_ref())
+        .await?;
+    let refusal = verified.refusal.take();
+    events.truncate(verified.valid);
+    let Some(last) = events.last() else {
+        // The very first event is refused: nothing to apply before it.
+        return refusal.map_or(Ok(Step::Idle), Err);
     };
     let last = CommitToken {
         transaction_id: last.transaction_id,
         position: last.position,
     };
-    let verified = state
-        .continuity
-        .verify(&events, state.checkpoint, shared.tail.as_ref())
-        .await?;
     let count = events.len();
     let newest = events.iter().map(|e| e.recorded_at).max();
     match apply_batch(
@@ -221,7 +227,8 @@ async fn step(shared: &Shared, worker: &Worker) -> Result<Step> {
         s.consecutive_failures = 0;
         s.last_error = None;
     });
-    Ok(Step::Applied)
+    // The events before a gap are applied; the gap itself is reported and retried.
+    refusal.map_or(Ok(Step::Applied), Err)
 }
 
 /// Applies `events` (read after `expected`) and moves the checkpoint to `last`, in one
