@@ -195,6 +195,13 @@ async fn attempt(
                 ..Default::default()
             }))
         }
+        "OrganizationService/GetOrganizationPath" => {
+            go!(orgs.get_organization_path(pb::GetOrganizationPathRequest {
+                tenant_id: t,
+                organization_id: b.child_org,
+                ..Default::default()
+            }))
+        }
         "OrganizationService/UpdateOrganization" => {
             go!(orgs.update_organization(pb::UpdateOrganizationRequest {
                 tenant_id: t,
@@ -239,6 +246,11 @@ async fn attempt(
         "TeamService/ListTeams" => go!(teams.list_teams(pb::ListTeamsRequest {
             tenant_id: t,
             organization_id: b.org,
+            ..Default::default()
+        })),
+        "TeamService/ListTeamMembers" => go!(teams.list_team_members(pb::ListTeamMembersRequest {
+            tenant_id: t,
+            team_id: b.team,
             ..Default::default()
         })),
         "TeamService/UpdateTeam" => go!(teams.update_team(pb::UpdateTeamRequest {
@@ -417,6 +429,24 @@ async fn attempt(
                 ..Default::default()
             }
         )),
+        "AuditService/ListAuditEvents" => {
+            go!(audit.list_audit_events(pb::ListAuditEventsRequest {
+                tenant_id: t,
+                entity: Some(pb::EntityRef {
+                    kind: pb::EntityKind::Organization as i32,
+                    id: b.org,
+                }),
+                ..Default::default()
+            }))
+        }
+        "AdminService/ListProjections" => {
+            go!(admin.list_projections(pb::ListProjectionsRequest::default()))
+        }
+        "AdminService/RebuildProjection" => {
+            go!(admin.rebuild_projection(pb::RebuildProjectionRequest {
+                name: "users".into()
+            }))
+        }
         other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
     }
 }
@@ -435,6 +465,8 @@ const TENANT_ONLY: &[&str] = &[
     "TenantService/CreateTenant",
     "TenantService/GetTenant",
     "TenantService/ListTenants",
+    "AdminService/ListProjections",
+    "AdminService/RebuildProjection",
     "TenantService/UpdateTenant",
     "TenantService/ChangePlan",
     "TenantService/SuspendTenant",
@@ -445,6 +477,14 @@ const TENANT_ONLY: &[&str] = &[
     "RoleService/ListRoles",
     "RoleService/DefineRole",
     "UserService/InviteUser",
+];
+
+/// RPCs only platform admins may call.
+const PLATFORM_ONLY: &[&str] = &[
+    "TenantService/CreateTenant",
+    "TenantService/ListTenants",
+    "AdminService/ListProjections",
+    "AdminService/RebuildProjection",
 ];
 
 async fn isolation_node() -> (PgNode, Ids, Ids) {
@@ -546,7 +586,7 @@ async fn a_platform_admin_may_act_across_tenants_and_it_is_recorded() {
 async fn platform_rpcs_need_a_platform_admin() {
     let (node, a, _b) = isolation_node().await;
     let token = hs256_token(&claims(&a.owner, Some(&a.tenant)));
-    for rpc in ["TenantService/CreateTenant", "TenantService/ListTenants"] {
+    for rpc in PLATFORM_ONLY {
         let before = node.events().await.len();
         let err = attempt(&node.clients, rpc, &a.tenant, &a, &token)
             .await
@@ -586,10 +626,7 @@ async fn a_caller_without_the_permission_is_denied() {
         assert_eq!(err.code(), Code::PermissionDenied, "{rpc}: {err:?}");
         let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
         assert_eq!(info.reason, "PERMISSION_DENIED", "{rpc}");
-        if !matches!(
-            rpc.as_str(),
-            "TenantService/CreateTenant" | "TenantService/ListTenants"
-        ) {
+        if !PLATFORM_ONLY.contains(&rpc.as_str()) {
             assert!(info.metadata.contains_key("permission"), "{rpc}: {info:?}");
             assert!(info.metadata.contains_key("scope"), "{rpc}: {info:?}");
         }

@@ -52,6 +52,17 @@ fn field<'a>(text: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key:?} line in:\n{text}"))
 }
 
+/// The consistency token a write printed (`… consistency token ct1.X.Y)`), for the next list.
+fn token(text: &str) -> String {
+    let start = text
+        .find("ct1.")
+        .unwrap_or_else(|| panic!("no token in:\n{text}"));
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect()
+}
+
 #[tokio::test]
 async fn walkthrough() {
     let dir = tempfile::tempdir().unwrap();
@@ -130,7 +141,9 @@ async fn walkthrough() {
     );
     assert_eq!(field(&out, "parent_id"), "(root)");
 
-    let out = ok(&e, &["org", "list", &tenant]).await;
+    // lists come from the read models: the write's token makes them reflect it
+    let moved = token(&out);
+    let out = ok(&e, &["org", "list", &tenant, "--consistency-token", &moved]).await;
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
     assert!(
@@ -282,18 +295,149 @@ async fn walkthrough() {
     )
     .await;
     assert!(out.starts_with("defined role "), "{out}");
-    ok(&e, &["user", "assign-role", &tenant, &bob, "approver"]).await;
+    let assigned = token(&ok(&e, &["user", "assign-role", &tenant, &bob, "approver"]).await);
     let out = ok(&e, &["access", "check", &tenant, &bob, "invoice:approve"]).await;
     assert_eq!(out.trim(), "allowed via approver at tenant");
     let out = ok(
         &e,
-        &["user", "list", &tenant, "--query", "BOB", "--output", "id"],
+        &[
+            "user",
+            "list",
+            &tenant,
+            "--query",
+            "BOB",
+            "--output",
+            "id",
+            "--consistency-token",
+            &assigned,
+        ],
     )
     .await;
     assert_eq!(out.trim(), bob);
-    let out = ok(&e, &["user", "roles", &tenant, &bob]).await;
+    let out = ok(
+        &e,
+        &[
+            "user",
+            "roles",
+            &tenant,
+            &bob,
+            "--consistency-token",
+            &assigned,
+        ],
+    )
+    .await;
     assert!(out.contains("approver at tenant"), "{out}");
     assert!(out.ends_with("(2 role assignments)\n"), "{out}");
+
+    // the read models: path, members, assignments by role, the audit trail
+    let at = ["--consistency-token", assigned.as_str()];
+    let out = ok(
+        &e,
+        &[
+            &["org", "path", &tenant, &platform, "--output", "id"][..],
+            &at,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(out.trim(), platform, "a root's path is itself");
+    let out = ok(
+        &e,
+        &[
+            &[
+                "team", "members", &tenant, "--team", &team, "--output", "id",
+            ][..],
+            &at,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(out.trim(), bob);
+    let out = ok(
+        &e,
+        &[
+            &[
+                "role",
+                "assignments",
+                &tenant,
+                "--role",
+                "approver",
+                "--output",
+                "id",
+            ][..],
+            &at,
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(out.trim(), bob);
+    let out = ok(
+        &e,
+        &[
+            "audit",
+            "list",
+            &tenant,
+            "--entity-kind",
+            "user",
+            "--entity-id",
+            &bob,
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    let audit: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let events = audit["events"].as_array().expect("events");
+    assert_eq!(
+        events[0]["event_type"], "RoleAssigned",
+        "newest first: {audit}"
+    );
+    assert_eq!(events[0]["actor"]["subject"], "dev", "{audit}");
+
+    // operators: projection status, and a rebuild while serving (over the API and offline)
+    let out = ok(&e, &["admin", "projections"]).await;
+    for name in [
+        "organizations",
+        "role_assignments",
+        "teams",
+        "tenant_directory",
+        "users",
+    ] {
+        assert!(out.contains(name), "{out}");
+    }
+    ok(&e, &["admin", "rebuild-projection", "users"]).await;
+    let data_dir = dir.path().to_str().unwrap();
+    let entityd = |args: &[&str]| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_entityd"));
+        command.args(["--data-dir", data_dir]).args(args);
+        command
+    };
+    let rebuilt = entityd(&["projections", "rebuild", "role_assignments"])
+        .output()
+        .await
+        .unwrap();
+    assert!(rebuilt.status.success(), "{rebuilt:?}");
+    let out = ok(
+        &e,
+        &[
+            "user",
+            "list",
+            &tenant,
+            "--role",
+            "approver",
+            "--output",
+            "id",
+            "--consistency-token",
+            &assigned,
+        ],
+    )
+    .await;
+    assert_eq!(out.trim(), bob, "the rebuilt models reach the token again");
+    let status = entityd(&["projections", "status"]).output().await.unwrap();
+    let status_text = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success(), "{status:?}");
+    assert!(status_text.contains("role_assignments"), "{status_text}");
+    assert!(status_text.contains("EVENTS BEHIND"), "{status_text}");
 
     // a malformed role spec is bad usage (exit 2), before any call
     let run = entityctl(&e, &["user", "assign-role", &tenant, &bob, "viewer@dept:1"]).await;

@@ -285,11 +285,12 @@ async fn postgres_node_dropped_without_shutdown_keeps_acknowledged_writes() {
         db,
         journal,
         engine,
+        projections,
         server,
         clients,
     } = node;
     server.abort().await;
-    drop((engine, clients, journal));
+    drop((engine, projections, clients, journal));
 
     let node = PgNode::start_on(db, AuthMode::DevIdentity).await;
     let mut c = node.clients.clone();

@@ -67,6 +67,8 @@ macro_rules! call {
 
 #[path = "grpc_invalid_input/every_rpc.rs"]
 mod every_rpc;
+#[path = "grpc_invalid_input/reads.rs"]
+mod reads;
 #[path = "grpc_invalid_input/role_access.rs"]
 mod role_access;
 #[path = "grpc_invalid_input/team.rs"]
@@ -132,6 +134,7 @@ fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
     all.extend(team::cases(c, f));
     all.extend(user::cases(c, f));
     all.extend(role_access::cases(c, f));
+    all.extend(reads::cases(c, f));
     all
 }
 

@@ -406,17 +406,18 @@ async fn custom_roles_grant_until_deleted() {
     assert_eq!(deleted.status, pb::RoleStatus::Deleted as i32);
     let answer = check(&mut c, t, &ann, "invoice:approve", None).await;
     assert_eq!(via(&answer), "denied (NO_MATCHING_ASSIGNMENT)");
+    node.caught_up().await;
     let assignments = c
         .users
         .list_role_assignments(pb::ListRoleAssignmentsRequest {
             tenant_id: t.into(),
             user_id: ann.clone(),
-            consistency_token: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
         .into_inner()
-        .role_assignments;
+        .assignments;
     assert!(assignments.is_empty(), "{assignments:?}");
     let got = c
         .roles
@@ -559,6 +560,7 @@ async fn teams_need_a_silver_plan_and_manage_their_members() {
     assert_eq!(err.code(), Code::NotFound, "{err:?}");
 
     // list: all teams, or those of one organization
+    node.caught_up().await;
     let list = |org: &str| pb::ListTeamsRequest {
         tenant_id: t.into(),
         organization_id: org.into(),
@@ -673,6 +675,7 @@ async fn teams_need_a_silver_plan_and_manage_their_members() {
         .unwrap()
         .into_inner();
     assert_eq!(got.status, pb::TeamStatus::Deleted as i32);
+    node.caught_up().await;
     let live = c.teams.list_teams(list(&org)).await.unwrap().into_inner();
     assert!(live.teams.is_empty());
 }
@@ -913,6 +916,15 @@ async fn list_users_searches_filters_and_pages() {
     }
     ids.sort();
     let (ann, bob, carol, dave) = (&ids[1], &ids[2], &ids[3], &ids[4]);
+    // the directory is ordered by email (case-insensitive), then id
+    let by_email = vec![
+        ann.clone(),
+        bob.clone(),
+        carol.clone(),
+        dave.clone(),
+        owner.clone(),
+    ];
+    node.caught_up().await;
 
     let list = |query: &str, status: pb::UserStatus, org: &str, role: &str| pb::ListUsersRequest {
         tenant_id: t.into(),
@@ -927,8 +939,8 @@ async fn list_users_searches_filters_and_pages() {
     let mut ids_of = async |request| user_ids(&mut c2, request).await;
     assert_eq!(
         ids_of(list("", Unspecified, "", "")).await,
-        ids,
-        "everyone, by id"
+        by_email,
+        "everyone, by email"
     );
     assert_eq!(
         ids_of(list("LEE", Unspecified, "", "")).await,
@@ -987,7 +999,7 @@ async fn list_users_searches_filters_and_pages() {
         }
         token = page.next_page_token;
     }
-    assert_eq!(seen, ids);
+    assert_eq!(seen, by_email);
     assert_eq!(pages, 3);
 
     // a token is bound to its filters
@@ -1121,18 +1133,22 @@ async fn effective_permissions_name_their_sources() {
     assert_eq!(r.user.unwrap().roles.len(), 3);
     let answer = check(&mut c, t, &grace, "team:read", scope(TEAM, &team.id)).await;
     assert_eq!(via(&answer), format!("team-member at team:{}", team.id));
+    node.caught_up().await;
     let assignments = c
         .users
         .list_role_assignments(pb::ListRoleAssignmentsRequest {
             tenant_id: t.into(),
             user_id: grace.clone(),
-            consistency_token: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
         .into_inner()
-        .role_assignments;
-    let mut roles: Vec<_> = assignments.iter().map(|a| a.role.as_str()).collect();
+        .assignments;
+    let mut roles: Vec<_> = assignments
+        .iter()
+        .map(|a| a.assignment.as_ref().unwrap().role.as_str())
+        .collect();
     roles.sort();
     assert_eq!(roles, ["org-admin", "team-member", "viewer"]);
 }

@@ -20,6 +20,9 @@ pub enum GatewayError {
     /// The journal store could not be opened or migrated.
     #[error("journal: {0}")]
     Journal(#[from] JournalError),
+    /// The projections (read models) could not start.
+    #[error("projections: {0}")]
+    Projections(#[from] projections::Error),
     /// The engine failed to start.
     #[error("engine: {0}")]
     Engine(#[from] EngineError),

@@ -15,7 +15,7 @@ mod cli;
 mod config;
 mod convert;
 mod error;
-mod paging;
+mod node;
 mod server;
 mod services;
 pub mod status;
@@ -24,4 +24,5 @@ pub use auth::{AuthMode, Authenticator, Authorizer, Caller, DevIdentity, Unconfi
 pub use cli::{entityctl_main, entityd_main};
 pub use config::{EngineTuning, NodeConfig, ServeSettings};
 pub use error::{GatewayError, Result};
+pub use node::{Node, NodeOptions, Storage};
 pub use server::{MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, serve, spawn_server};

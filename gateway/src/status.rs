@@ -12,6 +12,9 @@
 //! | `RequestIdReused` | INVALID_ARGUMENT | `REQUEST_ID_REUSED` |
 //! | `Overloaded` | RESOURCE_EXHAUSTED (+ RetryInfo) | `OVERLOADED` |
 //! | `Unavailable`, journal unavailable | UNAVAILABLE (+ RetryInfo) | `UNAVAILABLE` |
+//! | read model behind the consistency token after the wait, or down ([`from_read_error`]) | UNAVAILABLE (+ RetryInfo; the lag in the message) | `UNAVAILABLE` |
+//! | page token of another query | INVALID_ARGUMENT (`page_token` violation) | `INVALID_ARGUMENT` |
+//! | unknown anchor organization of a list, unknown projection | NOT_FOUND | `NOT_FOUND` |
 //! | anything else | INTERNAL (detail only in the log) | `INTERNAL` |
 //!
 //! The auth seam's refusals (UNAUTHENTICATED, PERMISSION_DENIED with `TENANT_MISMATCH`) are
@@ -118,6 +121,64 @@ pub fn from_engine_error(err: EngineError, field_prefix: &str) -> Status {
         }
         other @ (EngineError::Journal(_) | EngineError::Internal(_)) => {
             tracing::error!(error = %other, "internal error while serving a request");
+            Status::with_error_details(Code::Internal, "internal error", error_info("INTERNAL", []))
+        }
+    }
+}
+
+/// Maps a read-model (List, audit, projection admin) error to the status the client sees.
+///
+/// A consistency token not reached in time is UNAVAILABLE with the projection's lag in the
+/// message and a retry delay; page tokens of another query are INVALID_ARGUMENT on
+/// `page_token`.
+pub fn from_read_error(err: projections::Error) -> Status {
+    use projections::Error as E;
+    match err {
+        E::Unavailable(detail) => {
+            tracing::warn!(%detail, "read refused: read model unavailable");
+            retryable(Code::Unavailable, "UNAVAILABLE", &detail)
+        }
+        E::InvalidPageToken(detail) => invalid_argument(&[FieldViolation::new(
+            "page_token",
+            format!("not a page token of this query ({detail})"),
+        )]),
+        E::InvalidArgument(detail) => Status::with_error_details(
+            Code::InvalidArgument,
+            format!("invalid argument: {detail}"),
+            error_info("INVALID_ARGUMENT", []),
+        ),
+        E::NotFound { resource, id } => {
+            let mut details = error_info(
+                "NOT_FOUND",
+                [("resource", resource.to_owned()), ("id", id.clone())],
+            );
+            details.set_resource_info(resource, id.clone(), "", "not found");
+            Status::with_error_details(
+                Code::NotFound,
+                format!("{resource} {id} not found"),
+                details,
+            )
+        }
+        E::UnknownProjection(name) => {
+            let mut details = error_info(
+                "NOT_FOUND",
+                [("resource", "projection".to_owned()), ("id", name.clone())],
+            );
+            details.set_resource_info("projection", name.clone(), "", "not found");
+            Status::with_error_details(
+                Code::NotFound,
+                format!("no projection named {name:?} runs on this node"),
+                details,
+            )
+        }
+        E::Journal(e) => from_engine_error(EngineError::Journal(e), ""),
+        E::Stopped => retryable(
+            Code::Unavailable,
+            "UNAVAILABLE",
+            "node shutting down; retry",
+        ),
+        other => {
+            tracing::error!(error = %other, "internal error while reading a read model");
             Status::with_error_details(Code::Internal, "internal error", error_info("INTERNAL", []))
         }
     }

@@ -55,6 +55,8 @@ impl Envelope {
 ///   same events if the batch is retried, so it must not keep state outside the database.
 /// - An error rolls the batch back; the runner retries it with backoff and reports it. An
 ///   event is never skipped, so a projection that cannot handle an event stalls loudly.
+/// - [`deliver`](Self::deliver) is for projections whose target is outside the database; it
+///   runs before the transaction and must succeed before the checkpoint moves.
 /// - [`reset`](Self::reset) deletes everything the projection wrote (for a rebuild from zero).
 #[async_trait]
 pub trait Projection: Send + Sync + 'static {
@@ -64,6 +66,16 @@ pub trait Projection: Send + Sync + 'static {
     /// Whether it consumes events of this stream kind. Other events only move its checkpoint
     /// (and are not decoded).
     fn wants(&self, kind: StreamKind) -> bool;
+
+    /// Hands events to a system outside the database (a message broker) before the batch's
+    /// transaction opens; the checkpoint then advances only if this returned `Ok`, i.e. after
+    /// the outside system acknowledged every event (at least once: a retried batch is handed
+    /// over again). Kept out of the transaction so that waiting for a slow broker never holds
+    /// a transaction open (which would hold back the gap-safe tail of every projection).
+    /// Read models leave the default, which does nothing.
+    async fn deliver(&self, _events: &[Envelope]) -> Result<()> {
+        Ok(())
+    }
 
     /// Applies events inside `tx`.
     async fn apply(&self, tx: &mut Tx<'_>, events: &[Envelope]) -> Result<()>;

@@ -255,5 +255,35 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             list_effective_permissions,
             ListEffectivePermissionsRequest
         ),
+        rpc!(
+            "OrganizationService/GetOrganizationPath",
+            c.orgs,
+            get_organization_path,
+            GetOrganizationPathRequest
+        ),
+        rpc!(
+            "TeamService/ListTeamMembers",
+            c.teams,
+            list_team_members,
+            ListTeamMembersRequest
+        ),
+        rpc!(
+            "AuditService/ListAuditEvents",
+            c.audit,
+            list_audit_events,
+            ListAuditEventsRequest
+        ),
+        rpc!(
+            "AdminService/ListProjections",
+            c.admin,
+            list_projections,
+            ListProjectionsRequest
+        ),
+        rpc!(
+            "AdminService/RebuildProjection",
+            c.admin,
+            rebuild_projection,
+            RebuildProjectionRequest
+        ),
     ]
 }

@@ -214,7 +214,7 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
                 pb::ListRoleAssignmentsRequest {
                     tenant_id: t.clone(),
                     user_id: "u".into(),
-                    consistency_token: String::new(),
+                    ..Default::default()
                 }
             ),
             expect: Expect::Invalid(&["user_id"]),

@@ -8,17 +8,18 @@
 use std::{process::Stdio, sync::Arc, time::Duration};
 
 use engine::{
-    journal::{EventLog, Journal, RecordedEvent, postgres::PostgresJournal},
-    runtime::{Engine, EngineConfig},
+    journal::{EventLog, RecordedEvent, postgres::PostgresJournal},
+    runtime::Engine,
     testing::TestDatabase,
 };
 use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
+    admin_service_client::AdminServiceClient, audit_service_client::AuditServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
 };
-use gateway::{AuthMode, RunningServer};
+use gateway::{AuthMode, Node, NodeOptions, RunningServer, Storage};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -35,6 +36,8 @@ pub struct Clients {
     pub users: UserServiceClient<Channel>,
     pub roles: RoleServiceClient<Channel>,
     pub access: AccessServiceClient<Channel>,
+    pub audit: AuditServiceClient<Channel>,
+    pub admin: AdminServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -56,6 +59,8 @@ impl Clients {
                         users: UserServiceClient::new(channel.clone()),
                         roles: RoleServiceClient::new(channel.clone()),
                         access: AccessServiceClient::new(channel.clone()),
+                        audit: AuditServiceClient::new(channel.clone()),
+                        admin: AdminServiceClient::new(channel.clone()),
                         channel,
                     };
                 }
@@ -72,6 +77,7 @@ pub struct PgNode {
     pub db: TestDatabase,
     pub journal: PostgresJournal,
     pub engine: Engine,
+    pub projections: projections::ProjectionHandle,
     pub server: RunningServer,
     pub clients: Clients,
 }
@@ -91,14 +97,13 @@ impl PgNode {
     /// An engine and server on an existing test database, the auth mode made from the engine.
     pub async fn start_with(db: TestDatabase, auth: impl FnOnce(&Engine) -> AuthMode) -> PgNode {
         let journal = db.journal().await;
-        let engine = Engine::start(
-            Arc::new(journal.clone()) as Arc<dyn Journal>,
-            EngineConfig::default(),
-        )
-        .await
-        .expect("engine starts");
+        let node = Node::start(&Storage::Postgres(journal.clone()), NodeOptions::default())
+            .await
+            .expect("node starts");
+        let engine = node.engine().clone();
+        let projections = node.projections();
         let auth = auth(&engine);
-        let server = gateway::spawn_server(engine.clone(), auth, "127.0.0.1:0".parse().unwrap())
+        let server = gateway::spawn_server(node, auth, "127.0.0.1:0".parse().unwrap())
             .await
             .expect("server starts");
         let clients = Clients::connect(&server.endpoint()).await;
@@ -106,9 +111,19 @@ impl PgNode {
             db,
             journal,
             engine,
+            projections,
             server,
             clients,
         }
+    }
+
+    /// Waits until every read model has applied every write acknowledged so far (for tests
+    /// that list after several writes; a client passes the write's consistency token instead).
+    pub async fn caught_up(&self) {
+        self.projections
+            .wait_caught_up(Duration::from_secs(30))
+            .await
+            .expect("read models catch up");
     }
 
     /// Every event in the journal, in position order.

@@ -11,13 +11,15 @@
 //! | RPC | permission | scope |
 //! |---|---|---|
 //! | CreateTenant, ListTenants | platform admin only | — |
+//! | ListProjections, RebuildProjection (AdminService) | platform admin only | — |
 //! | GetTenant | `tenant:read` | tenant |
 //! | UpdateTenant, SuspendTenant, ReactivateTenant | `tenant:update` | tenant |
 //! | ChangePlan | `billing:manage` | tenant |
 //! | DeactivateTenant, DeleteTenant | `tenant:delete` | tenant |
 //! | CreateOrganization | `organization:create` | the parent organization (tenant for a root) |
 //! | GetOrganization | `organization:read` | the organization |
-//! | ListOrganizations | `organization:read` | the parent filter (tenant without one) |
+//! | ListOrganizations | `organization:read` | the parent or `descendants_of` filter (tenant without one) |
+//! | GetOrganizationPath | `organization:read` | the organization |
 //! | UpdateOrganization | `organization:update` | the organization |
 //! | MoveOrganization | `organization:move` | the organization AND the new parent (tenant for root) |
 //! | DeleteOrganization | `organization:delete` | the organization |
@@ -27,6 +29,7 @@
 //! | UpdateTeam | `team:update` | the team |
 //! | DeleteTeam | `team:delete` | the team |
 //! | AddTeamMember, RemoveTeamMember | `team:manage` | the team |
+//! | ListTeamMembers | `team:read`, or own (a user's own memberships) | the team (tenant for a user's memberships) |
 //! | InviteUser, ResendInvitation, RevokeInvitation | `user:invite` | the invitation's organization (tenant if none) |
 //! | AcceptInvitation | any authenticated caller of the tenant (the invitation token is the proof) | — |
 //! | GetUser | `user:read`, or own | tenant |
@@ -35,10 +38,11 @@
 //! | DeactivateUser, ReactivateUser | `user:deactivate` | tenant |
 //! | AddOrganizationMember, RemoveOrganizationMember | `user:update` | the organization |
 //! | AssignRole, RevokeRole | `role:assign` | the assignment's scope |
-//! | ListRoleAssignments | `user:read`, or own | tenant |
+//! | ListRoleAssignments | `user:read`, or own (filtered on oneself) | tenant |
 //! | DefineRole, UpdateRole, DeleteRole | `role:define` | tenant |
 //! | GetRole, ListRoles | `role:read` | tenant |
 //! | CheckPermission, ListEffectivePermissions | `user:read`, or own | tenant |
+//! | ListAuditEvents (AuditService) | `audit:read` | tenant |
 
 use engine::domain::{
     OrganizationCommand, OrganizationId, Scope, TeamCommand, TeamId, TenantId, TenantScopeCommand,
@@ -125,13 +129,17 @@ const fn own_or(permission: &'static str) -> Rule {
 pub fn rule(rpc: &str) -> Option<Rule> {
     use At::*;
     Some(match rpc {
-        "CreateTenant" | "ListTenants" => Rule::PlatformAdmin,
+        "CreateTenant" | "ListTenants" | "ListProjections" | "RebuildProjection" => {
+            Rule::PlatformAdmin
+        }
         "GetTenant" => perm("tenant:read", Tenant),
         "UpdateTenant" | "SuspendTenant" | "ReactivateTenant" => perm("tenant:update", Tenant),
         "ChangePlan" => perm("billing:manage", Tenant),
         "DeactivateTenant" | "DeleteTenant" => perm("tenant:delete", Tenant),
         "CreateOrganization" => perm("organization:create", Organization),
-        "GetOrganization" | "ListOrganizations" => perm("organization:read", Organization),
+        "GetOrganization" | "ListOrganizations" | "GetOrganizationPath" => {
+            perm("organization:read", Organization)
+        }
         "UpdateOrganization" => perm("organization:update", Organization),
         "MoveOrganization" => perm("organization:move", OrganizationAndNewParent),
         "DeleteOrganization" => perm("organization:delete", Organization),
@@ -140,6 +148,11 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "UpdateTeam" => perm("team:update", Team),
         "DeleteTeam" => perm("team:delete", Team),
         "AddTeamMember" | "RemoveTeamMember" => perm("team:manage", Team),
+        "ListTeamMembers" => Rule::Permission {
+            permission: "team:read",
+            at: Team,
+            own: true,
+        },
         "InviteUser" | "ResendInvitation" | "RevokeInvitation" => perm("user:invite", Organization),
         "AcceptInvitation" => Rule::TenantCaller,
         "GetUser" | "ListRoleAssignments" => own_or("user:read"),
@@ -151,6 +164,7 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "DefineRole" | "UpdateRole" | "DeleteRole" => perm("role:define", Tenant),
         "GetRole" | "ListRoles" => perm("role:read", Tenant),
         "CheckPermission" | "ListEffectivePermissions" => own_or("user:read"),
+        "ListAuditEvents" => perm("audit:read", Tenant),
         _ => return None,
     })
 }

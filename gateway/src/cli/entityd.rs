@@ -10,6 +10,9 @@
 //!   Refuses to start without token verification keys; never accepts `--dev-identity`.
 //! - `entityd dev-token [--data-dir DIR] (--platform-admin | --tenant T --sub U)
 //!   [--ttl-secs N]`: prints a development token signed with `DIR/dev-signing.key`.
+//! - `entityd projections (status | rebuild NAME) [--database-url URL]`: the read models'
+//!   lag, and a rebuild from zero while the nodes keep serving (embedded store in
+//!   `--data-dir` without a URL).
 //!
 //! Both run migrations at start, print `entityd listening on <addr> (<mode>)` when ready and
 //! shut down gracefully on Ctrl-C or SIGTERM. Logs go to stderr, filtered by `ENTITYD_LOG`
@@ -22,13 +25,13 @@ use std::{
 };
 
 use clap::{Args, Parser, Subcommand};
-use engine::{
-    journal::{Journal, postgres::PostgresJournal, sqlite::SqliteJournal},
-    runtime::Engine,
-};
+use engine::journal::{postgres::PostgresJournal, sqlite::SqliteJournal};
 use tokio::net::TcpListener;
 
-use super::{EXIT_FAILURE, EXIT_USAGE};
+use super::{
+    EXIT_FAILURE, EXIT_USAGE,
+    projections_admin::{self, ProjectionsArgs},
+};
 use crate::{
     auth::{
         AuthMode,
@@ -37,6 +40,7 @@ use crate::{
     },
     config::{EngineTuning, ServeSettings, parse_listen},
     error::{GatewayError, Result},
+    node::{Node, NodeOptions, Storage},
     server,
 };
 
@@ -64,6 +68,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print a development token signed with the embedded mode's key (DIR/dev-signing.key).
     DevToken(DevTokenArgs),
+    /// Projections (read models) of a store: `status`, `rebuild NAME`.
+    Projections(ProjectionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +200,7 @@ async fn run(cli: Cli) -> Result<()> {
             let data_dir = args.data_dir.clone().unwrap_or(cli.data_dir);
             dev_token(&data_dir, &args)
         }
+        Some(Command::Projections(args)) => projections_admin::run(args, cli.data_dir).await,
     }
 }
 
@@ -266,7 +273,7 @@ async fn run_embedded(data_dir: &Path, listen: &str, dev_identity: bool) -> Resu
     };
     let mode = format!("embedded, {}", auth.describe());
     start(
-        Arc::new(journal),
+        Storage::Sqlite(journal),
         EngineTuning::default(),
         listen,
         auth,
@@ -289,7 +296,14 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     );
     let auth = jwt_auth(&config.auth).await?;
     let mode = format!("serve, {}", auth.describe());
-    start(Arc::new(journal), config.tuning, config.listen, auth, &mode).await
+    start(
+        Storage::Postgres(journal),
+        config.tuning,
+        config.listen,
+        auth,
+        &mode,
+    )
+    .await
 }
 
 async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {
@@ -334,13 +348,17 @@ async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {
 }
 
 async fn start(
-    journal: Arc<dyn Journal>,
+    storage: Storage,
     tuning: EngineTuning,
     listen: std::net::SocketAddr,
     auth: AuthMode,
     mode: &str,
 ) -> Result<()> {
-    let engine = Engine::start(journal, tuning.engine_config()).await?;
+    let options = NodeOptions {
+        engine: tuning.engine_config(),
+        ..NodeOptions::default()
+    };
+    let node = Node::start(&storage, options).await?;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| GatewayError::io(format!("binding {listen}"), e))?;
@@ -348,7 +366,7 @@ async fn start(
         .local_addr()
         .map_err(|e| GatewayError::io("reading the bound address", e))?;
     println!("entityd listening on {local} ({mode})");
-    server::serve(engine, auth, listener, shutdown_signal()).await?;
+    server::serve(node, auth, listener, shutdown_signal()).await?;
     tracing::info!("entityd stopped");
     Ok(())
 }

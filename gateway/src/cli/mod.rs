@@ -5,6 +5,7 @@
 
 mod entityctl;
 mod entityd;
+mod projections_admin;
 
 pub use entityctl::main as entityctl_main;
 pub use entityd::main as entityd_main;

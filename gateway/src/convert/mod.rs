@@ -11,9 +11,11 @@
 //!   message.
 //! - [`role`]: custom-role requests and the `Role` message (built-in roles too).
 //! - [`access`]: scopes, role assignments, permissions, and the AccessService requests.
+//! - [`reads`]: the List/search and audit requests answered from the read models.
 
 pub mod access;
 pub mod organization;
+pub mod reads;
 pub mod role;
 pub mod team;
 pub mod tenant;
@@ -29,10 +31,7 @@ use engine::{
 use entity_proto::v1 as pb;
 use tonic::Status;
 
-use crate::{
-    paging::{DEFAULT_PAGE_SIZE, Listing, MAX_PAGE_SIZE, PageRequest},
-    status,
-};
+use crate::status;
 
 /// Longest accepted `request_id`.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -90,49 +89,19 @@ impl Violations {
         }
     }
 
-    /// Decodes a List request's page size (0 = default, capped at the maximum) and page token
-    /// (checked against `listing`; `None` when the request is too malformed to name its
-    /// listing, which is reported already).
-    pub fn page(
-        &mut self,
-        listing: Option<Listing>,
-        page_size: i32,
-        page_token: &str,
-    ) -> Option<PageRequest> {
-        let page_size = match usize::try_from(page_size) {
-            Ok(0) => DEFAULT_PAGE_SIZE,
-            Ok(n) => n.min(MAX_PAGE_SIZE),
-            Err(_) => {
-                self.add("page_size", "must not be negative");
-                DEFAULT_PAGE_SIZE
-            }
-        };
-        let listing = listing?;
-        let after = match page_token {
-            "" => None,
-            token => {
-                let after = listing.decode(token);
-                if after.is_none() {
-                    self.add("page_token", "not a page token of this listing");
-                }
-                after
-            }
-        };
-        Some(PageRequest {
-            listing,
-            page_size,
-            after,
-        })
-    }
-
-    /// Checks a read's consistency token: empty, or a token this service issued.
+    /// Decodes a read's consistency token: empty (`None`), or a token this service issued.
     ///
-    /// Reads are answered by the entity's actor and are strongly consistent already, so a
-    /// valid token needs no waiting.
-    pub fn consistency_token(&mut self, value: &str) {
-        if !value.is_empty() && value.parse::<CommitToken>().is_err() {
+    /// Point reads are answered by the entity's actor and are strongly consistent already, so
+    /// they ignore it; List reads wait until their read model has passed it.
+    pub fn consistency_token(&mut self, value: &str) -> Option<CommitToken> {
+        if value.is_empty() {
+            return None;
+        }
+        let token = value.parse::<CommitToken>().ok();
+        if token.is_none() {
             self.add("consistency_token", "malformed consistency token");
         }
+        token
     }
 
     /// Decodes `MutationOptions`: the request id (1-128 printable ASCII; empty = none) and the

@@ -8,21 +8,9 @@ use entity_proto::v1 as pb;
 use tonic::Status;
 
 use super::{Mutation, Violations, timestamp};
-use crate::paging::{Listing, PageRequest};
 
 /// Paths UpdateOrganization's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["name", "description"];
-
-/// A decoded ListOrganizations request.
-#[derive(Clone, Debug)]
-pub struct ListQuery {
-    /// Tenant.
-    pub tenant_id: TenantId,
-    /// Only children of this organization.
-    pub parent: Option<OrganizationId>,
-    /// Which page.
-    pub page: PageRequest,
-}
 
 /// CreateOrganization, with the id the gateway chose for the new organization.
 pub fn create(req: pb::CreateOrganizationRequest, id: OrganizationId) -> Result<Mutation, Status> {
@@ -109,32 +97,6 @@ pub fn get(req: &pb::GetOrganizationRequest) -> Result<(TenantId, OrganizationId
         .ok_or_else(|| Status::internal("validation incomplete"))
 }
 
-/// ListOrganizations: filter, page size and position.
-pub fn list(req: &pb::ListOrganizationsRequest) -> Result<ListQuery, Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let parent = v.optional_id("parent_id", &req.parent_id);
-    v.consistency_token(&req.consistency_token);
-    let listing = tenant_id
-        .zip(parent)
-        .map(|(tenant_id, parent)| listing(tenant_id, parent));
-    let page = v.page(listing, req.page_size, &req.page_token);
-    v.finish()?;
-    let (Some(tenant_id), Some(parent), Some(page)) = (tenant_id, parent, page) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    Ok(ListQuery {
-        tenant_id,
-        parent,
-        page,
-    })
-}
-
-/// The listing a ListOrganizations page token is bound to.
-fn listing(tenant_id: TenantId, parent: Option<OrganizationId>) -> Listing {
-    Listing::new("ListOrganizations", tenant_id).id(parent.map(|p| p.0))
-}
-
 /// The proto message of an organization.
 pub fn to_proto(o: &Organization) -> pb::Organization {
     pb::Organization {
@@ -144,13 +106,18 @@ pub fn to_proto(o: &Organization) -> pb::Organization {
         description: o.description.clone(),
         parent_id: o.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         depth: i32::try_from(o.depth).unwrap_or(i32::MAX),
-        status: match o.status {
-            OrganizationStatus::Active => pb::OrganizationStatus::Active,
-            OrganizationStatus::Deleted => pb::OrganizationStatus::Deleted,
-        } as i32,
+        status: status_to_proto(o.status) as i32,
         version: o.version,
         create_time: Some(timestamp(o.created_at)),
         update_time: Some(timestamp(o.updated_at)),
+    }
+}
+
+/// The proto enum value of an organization status.
+pub fn status_to_proto(status: OrganizationStatus) -> pb::OrganizationStatus {
+    match status {
+        OrganizationStatus::Active => pb::OrganizationStatus::Active,
+        OrganizationStatus::Deleted => pb::OrganizationStatus::Deleted,
     }
 }
 
@@ -173,7 +140,6 @@ mod tests {
     use tonic_types::StatusExt;
 
     use super::*;
-    use crate::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
     fn violation_fields(s: &Status) -> Vec<String> {
         s.get_details_bad_request()
@@ -204,39 +170,6 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(violation_fields(&s), ["parent_id"]);
-    }
-
-    #[test]
-    fn list_paging() {
-        let tenant = TenantId::new_v7();
-        let req = |size: i32, token: &str| pb::ListOrganizationsRequest {
-            tenant_id: tenant.to_string(),
-            page_size: size,
-            page_token: token.into(),
-            ..Default::default()
-        };
-        assert_eq!(list(&req(0, "")).unwrap().page.page_size, DEFAULT_PAGE_SIZE);
-        assert_eq!(
-            list(&req(10_000, "")).unwrap().page.page_size,
-            MAX_PAGE_SIZE
-        );
-        assert_eq!(
-            violation_fields(&list(&req(-1, "")).unwrap_err()),
-            ["page_size"]
-        );
-        assert_eq!(
-            violation_fields(&list(&req(5, "zz")).unwrap_err()),
-            ["page_token"]
-        );
-        let last = OrganizationId::new_v7();
-        let token = listing(tenant, None).encode(last.0);
-        assert_eq!(list(&req(5, &token)).unwrap().page.after, Some(last.0));
-        // A token of another listing is refused.
-        let other = listing(TenantId::new_v7(), None).encode(last.0);
-        assert_eq!(
-            violation_fields(&list(&req(5, &other)).unwrap_err()),
-            ["page_token"]
-        );
     }
 
     #[test]

@@ -1,27 +1,15 @@
 //! Team requests → commands, and `Team` → its proto message.
 
 use engine::domain::{
-    OrganizationId, Team, TeamCommand, TeamId, TeamRole, TeamStatus, TenantId, TenantScopeCommand,
+    Team, TeamCommand, TeamId, TeamRole, TeamStatus, TenantId, TenantScopeCommand,
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
 
 use super::{Mutation, Violations, timestamp};
-use crate::paging::{Listing, PageRequest};
 
 /// Paths UpdateTeam's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["name", "description"];
-
-/// A decoded ListTeams request.
-#[derive(Clone, Debug)]
-pub struct ListQuery {
-    /// Tenant.
-    pub tenant_id: TenantId,
-    /// Only the teams of this organization.
-    pub organization: Option<OrganizationId>,
-    /// Which page.
-    pub page: PageRequest,
-}
 
 /// CreateTeam, with the id the gateway chose for the new team.
 pub fn create(req: pb::CreateTeamRequest, id: TeamId) -> Result<Mutation, Status> {
@@ -131,27 +119,6 @@ pub fn get(req: &pb::GetTeamRequest) -> Result<(TenantId, TeamId), Status> {
         .ok_or_else(|| Status::internal("validation incomplete"))
 }
 
-/// ListTeams: filter, page size and position.
-pub fn list(req: &pb::ListTeamsRequest) -> Result<ListQuery, Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let organization = v.optional_id("organization_id", &req.organization_id);
-    v.consistency_token(&req.consistency_token);
-    let listing = tenant_id.zip(organization).map(|(tenant_id, org)| {
-        Listing::new("ListTeams", tenant_id).id(org.map(|o: OrganizationId| o.0))
-    });
-    let page = v.page(listing, req.page_size, &req.page_token);
-    v.finish()?;
-    let (Some(tenant_id), Some(organization), Some(page)) = (tenant_id, organization, page) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    Ok(ListQuery {
-        tenant_id,
-        organization,
-        page,
-    })
-}
-
 /// The proto message of a team (members by user id).
 pub fn to_proto(t: &Team) -> pb::Team {
     pb::Team {
@@ -165,19 +132,29 @@ pub fn to_proto(t: &Team) -> pb::Team {
             .iter()
             .map(|(user, role)| pb::TeamMember {
                 user_id: user.to_string(),
-                role: match role {
-                    TeamRole::Member => pb::TeamRole::Member,
-                    TeamRole::Lead => pb::TeamRole::Lead,
-                } as i32,
+                role: role_to_proto(*role) as i32,
             })
             .collect(),
-        status: match t.status {
-            TeamStatus::Active => pb::TeamStatus::Active,
-            TeamStatus::Deleted => pb::TeamStatus::Deleted,
-        } as i32,
+        status: status_to_proto(t.status) as i32,
         version: t.version,
         create_time: Some(timestamp(t.created_at)),
         update_time: Some(timestamp(t.updated_at)),
+    }
+}
+
+/// The proto enum value of a team role.
+pub fn role_to_proto(role: TeamRole) -> pb::TeamRole {
+    match role {
+        TeamRole::Member => pb::TeamRole::Member,
+        TeamRole::Lead => pb::TeamRole::Lead,
+    }
+}
+
+/// The proto enum value of a team status.
+pub fn status_to_proto(status: TeamStatus) -> pb::TeamStatus {
+    match status {
+        TeamStatus::Active => pb::TeamStatus::Active,
+        TeamStatus::Deleted => pb::TeamStatus::Deleted,
     }
 }
 

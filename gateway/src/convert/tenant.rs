@@ -181,17 +181,9 @@ pub fn to_proto(t: &Tenant) -> pb::Tenant {
         id: t.id.to_string(),
         name: t.name.clone(),
         slug: t.slug.clone(),
-        kind: match t.kind {
-            TenantKind::Business => pb::TenantKind::Business,
-            TenantKind::Consumer => pb::TenantKind::Consumer,
-        } as i32,
+        kind: kind_to_proto(t.kind) as i32,
         plan: plan_to_proto(t.plan) as i32,
-        status: match t.status {
-            TenantStatus::Active => pb::TenantStatus::Active,
-            TenantStatus::Suspended => pb::TenantStatus::Suspended,
-            TenantStatus::Deactivated => pb::TenantStatus::Deactivated,
-            TenantStatus::Deleted => pb::TenantStatus::Deleted,
-        } as i32,
+        status: status_to_proto(t.status) as i32,
         settings: Some(pb::TenantSettings {
             session_expiration_seconds: t.settings.session_expiration_seconds,
         }),
@@ -218,6 +210,45 @@ pub fn to_proto(t: &Tenant) -> pb::Tenant {
             owner_email: o.plan.owner_email.clone(),
             completed: o.completed,
         }),
+    }
+}
+
+/// The proto enum value of a tenant kind.
+pub fn kind_to_proto(kind: TenantKind) -> pb::TenantKind {
+    match kind {
+        TenantKind::Business => pb::TenantKind::Business,
+        TenantKind::Consumer => pb::TenantKind::Consumer,
+    }
+}
+
+/// The proto enum value of a tenant status.
+pub fn status_to_proto(status: TenantStatus) -> pb::TenantStatus {
+    match status {
+        TenantStatus::Active => pb::TenantStatus::Active,
+        TenantStatus::Suspended => pb::TenantStatus::Suspended,
+        TenantStatus::Deactivated => pb::TenantStatus::Deactivated,
+        TenantStatus::Deleted => pb::TenantStatus::Deleted,
+    }
+}
+
+/// The domain status of a specified proto status (`None` for UNSPECIFIED).
+pub fn status_from_proto(status: pb::TenantStatus) -> Option<TenantStatus> {
+    match status {
+        pb::TenantStatus::Unspecified => None,
+        pb::TenantStatus::Active => Some(TenantStatus::Active),
+        pb::TenantStatus::Suspended => Some(TenantStatus::Suspended),
+        pb::TenantStatus::Deactivated => Some(TenantStatus::Deactivated),
+        pb::TenantStatus::Deleted => Some(TenantStatus::Deleted),
+    }
+}
+
+/// The domain plan of a specified proto plan (`None` for UNSPECIFIED).
+pub fn plan_filter_from_proto(plan: pb::Plan) -> Option<Plan> {
+    match plan {
+        pb::Plan::Unspecified => None,
+        pb::Plan::Bronze => Some(Plan::Bronze),
+        pb::Plan::Silver => Some(Plan::Silver),
+        pb::Plan::Gold => Some(Plan::Gold),
     }
 }
 

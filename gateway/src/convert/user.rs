@@ -12,54 +12,10 @@ use entity_proto::v1 as pb;
 use tonic::Status;
 
 use super::{Mutation, Violations, access::assignment_to_proto, timestamp};
-use crate::{
-    paging::{Listing, PageRequest},
-    status,
-};
+use crate::status;
 
 /// Paths UpdateUserProfile's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["display_name"];
-
-/// Which users ListUsers answers with.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UserFilter {
-    /// Lower-cased text searched in emails and display names ("" matches everyone).
-    pub query: String,
-    /// Only this status.
-    pub status: Option<UserStatus>,
-    /// Only members of this organization.
-    pub organization: Option<OrganizationId>,
-    /// Only holders of this role (at any scope).
-    pub role: Option<String>,
-}
-
-impl UserFilter {
-    /// Whether `user` passes every filter.
-    pub fn matches(&self, user: &User) -> bool {
-        self.status.is_none_or(|s| user.status == s)
-            && self
-                .organization
-                .is_none_or(|o| user.organizations.contains(&o))
-            && self
-                .role
-                .as_ref()
-                .is_none_or(|r| user.assignments.iter().any(|a| &a.role == r))
-            && (self.query.is_empty()
-                || user.email.to_lowercase().contains(&self.query)
-                || user.display_name.to_lowercase().contains(&self.query))
-    }
-}
-
-/// A decoded ListUsers request.
-#[derive(Clone, Debug)]
-pub struct ListQuery {
-    /// Tenant.
-    pub tenant_id: TenantId,
-    /// Filters.
-    pub filter: UserFilter,
-    /// Which page.
-    pub page: PageRequest,
-}
 
 impl Violations {
     /// Decodes an invitation lifetime: 0 means the default (7 days), otherwise 1-30.
@@ -259,54 +215,6 @@ pub fn get(req: &pb::GetUserRequest) -> Result<(TenantId, UserId), Status> {
     read_one(&req.tenant_id, &req.user_id, &req.consistency_token)
 }
 
-/// ListRoleAssignments: the tenant and user to read.
-pub fn role_assignments(
-    req: &pb::ListRoleAssignmentsRequest,
-) -> Result<(TenantId, UserId), Status> {
-    read_one(&req.tenant_id, &req.user_id, &req.consistency_token)
-}
-
-/// ListUsers: filters, page size and position.
-pub fn list(req: &pb::ListUsersRequest) -> Result<ListQuery, Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let organization = v.optional_id("organization_id", &req.organization_id);
-    let status = match pb::UserStatus::try_from(req.status) {
-        Ok(pb::UserStatus::Unspecified) => Some(None),
-        Ok(s) => Some(Some(status_from_proto(s))),
-        Err(_) => {
-            v.add("status", "unknown user status");
-            None
-        }
-    };
-    v.consistency_token(&req.consistency_token);
-    let listing = tenant_id.zip(organization).map(|(tenant_id, org)| {
-        Listing::new("ListUsers", tenant_id)
-            .text(&req.query)
-            .number(i64::from(req.status))
-            .id(org.map(|o: OrganizationId| o.0))
-            .text(&req.role)
-    });
-    let page = v.page(listing, req.page_size, &req.page_token);
-    v.finish()?;
-    let (Some(tenant_id), Some(organization), Some(status), Some(page)) =
-        (tenant_id, organization, status, page)
-    else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    let filter = UserFilter {
-        query: req.query.to_lowercase(),
-        status,
-        organization,
-        role: (!req.role.is_empty()).then(|| req.role.clone()),
-    };
-    Ok(ListQuery {
-        tenant_id,
-        filter,
-        page,
-    })
-}
-
 /// The proto message of a user. The invitation shows its state and times, never its hash.
 pub fn to_proto(u: &User) -> pb::User {
     pb::User {
@@ -333,7 +241,7 @@ pub fn to_proto(u: &User) -> pb::User {
     }
 }
 
-fn status_to_proto(s: UserStatus) -> pb::UserStatus {
+pub fn status_to_proto(s: UserStatus) -> pb::UserStatus {
     match s {
         UserStatus::Invited => pb::UserStatus::Invited,
         UserStatus::Active => pb::UserStatus::Active,
@@ -343,7 +251,7 @@ fn status_to_proto(s: UserStatus) -> pb::UserStatus {
 }
 
 /// The domain status of a specified proto status.
-fn status_from_proto(s: pb::UserStatus) -> UserStatus {
+pub fn status_from_proto(s: pb::UserStatus) -> UserStatus {
     match s {
         pb::UserStatus::Invited | pb::UserStatus::Unspecified => UserStatus::Invited,
         pb::UserStatus::Active => UserStatus::Active,
@@ -593,35 +501,6 @@ mod tests {
     }
 
     #[test]
-    fn filters() {
-        let u = user("Ann.Lee@Example.com", "Ann Lee", UserStatus::Active);
-        let f = |query: &str| UserFilter {
-            query: query.to_lowercase(),
-            ..Default::default()
-        };
-        assert!(f("").matches(&u));
-        assert!(f("ANN.lee@").matches(&u));
-        assert!(f("n le").matches(&u));
-        assert!(!f("bob").matches(&u));
-        let by_status = UserFilter {
-            status: Some(UserStatus::Invited),
-            ..Default::default()
-        };
-        assert!(!by_status.matches(&u));
-        let by_role = |r: &str| UserFilter {
-            role: Some(r.into()),
-            ..Default::default()
-        };
-        assert!(by_role("viewer").matches(&u));
-        assert!(!by_role("member").matches(&u));
-        let by_org = UserFilter {
-            organization: Some(OrganizationId::new_v7()),
-            ..Default::default()
-        };
-        assert!(!by_org.matches(&u));
-    }
-
-    #[test]
     fn the_token_hash_never_leaves() {
         let u = user("a@example.com", "", UserStatus::Invited);
         let p = to_proto(&u);
@@ -631,30 +510,5 @@ mod tests {
             pb::InvitationState::Pending as i32
         );
         assert_eq!(p.roles.len(), 1);
-    }
-
-    #[test]
-    fn list_checks_its_filters() {
-        let req = pb::ListUsersRequest {
-            tenant_id: TenantId::new_v7().to_string(),
-            status: 9,
-            organization_id: "x".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            fields(&list(&req).unwrap_err()),
-            ["organization_id", "status"]
-        );
-        let ok = pb::ListUsersRequest {
-            status: pb::UserStatus::Active as i32,
-            organization_id: String::new(),
-            query: "ANN".into(),
-            role: "viewer".into(),
-            ..req
-        };
-        let q = list(&ok).unwrap();
-        assert_eq!(q.filter.query, "ann");
-        assert_eq!(q.filter.status, Some(UserStatus::Active));
-        assert_eq!(q.filter.role.as_deref(), Some("viewer"));
     }
 }

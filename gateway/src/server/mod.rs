@@ -23,9 +23,9 @@ mod size_limit;
 
 use std::{future::Future, net::SocketAddr};
 
-use engine::runtime::Engine;
 use entity_proto::v1::{
-    access_service_server::AccessServiceServer,
+    access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
+    audit_service_server::AuditServiceServer,
     organization_service_server::OrganizationServiceServer, role_service_server::RoleServiceServer,
     team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
     user_service_server::UserServiceServer,
@@ -42,7 +42,10 @@ use size_limit::{SizeLimitStatus, SizeLimitStatusLayer};
 use crate::{
     auth::{AuthLayer, AuthMode, Authenticated},
     error::{GatewayError, Result},
-    services::{self, AccessApi, OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi},
+    node::Node,
+    services::{
+        self, AccessApi, AdminApi, AuditApi, OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi,
+    },
 };
 
 /// Largest request message accepted (bigger ones get RESOURCE_EXHAUSTED).
@@ -50,13 +53,15 @@ pub const MAX_REQUEST_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 6] = [
+pub const SERVICE_NAMES: [&str; 8] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
     <UserServiceServer<UserApi> as NamedService>::NAME,
     <RoleServiceServer<RoleApi> as NamedService>::NAME,
     <AccessServiceServer<AccessApi> as NamedService>::NAME,
+    <AuditServiceServer<AuditApi> as NamedService>::NAME,
+    <AdminServiceServer<AdminApi> as NamedService>::NAME,
 ];
 
 /// A service behind the one auth layer, the limits and the size-limit status rewrite.
@@ -68,15 +73,16 @@ fn guarded<S>(
     auth.layer(limits.layer(SizeLimitStatusLayer.layer(service)))
 }
 
-/// Serves the gRPC API on `listener` until `shutdown` resolves, then drains in-flight calls
-/// and shuts `engine` down.
+/// Serves the gRPC API of `node` on `listener` until `shutdown` resolves, then drains
+/// in-flight calls and shuts the node down.
 pub async fn serve(
-    engine: Engine,
+    node: Node,
     auth: AuthMode,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let apis = services::build(engine.clone(), auth.authorizer(&engine));
+    let engine = node.engine().clone();
+    let apis = services::build(&node, auth.authorizer(&engine));
     let auth_layer = AuthLayer::new(auth.authenticator());
     let limits = LimitsLayer::new(Limits::new(engine.clone(), limits::DEFAULT_MAX_IN_FLIGHT));
     let limit = MAX_REQUEST_MESSAGE_BYTES;
@@ -87,6 +93,8 @@ pub async fn serve(
     let user = UserServiceServer::new(apis.user).max_decoding_message_size(limit);
     let role = RoleServiceServer::new(apis.role).max_decoding_message_size(limit);
     let access = AccessServiceServer::new(apis.access).max_decoding_message_size(limit);
+    let audit = AuditServiceServer::new(apis.audit).max_decoding_message_size(limit);
+    let admin = AdminServiceServer::new(apis.admin).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -117,10 +125,12 @@ pub async fn serve(
         .add_service(guarded(&auth_layer, &limits, user))
         .add_service(guarded(&auth_layer, &limits, role))
         .add_service(guarded(&auth_layer, &limits, access))
+        .add_service(guarded(&auth_layer, &limits, audit))
+        .add_service(guarded(&auth_layer, &limits, admin))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await;
-    engine.shutdown().await;
-    tracing::info!("engine stopped");
+    node.shutdown().await;
+    tracing::info!("engine and projections stopped");
     result.map_err(GatewayError::from)
 }
 
@@ -167,12 +177,9 @@ impl RunningServer {
     }
 }
 
-/// Binds `addr` (use port 0 for any free port) and serves the API in a background task.
-pub async fn spawn_server(
-    engine: Engine,
-    auth: AuthMode,
-    addr: SocketAddr,
-) -> Result<RunningServer> {
+/// Binds `addr` (use port 0 for any free port) and serves the API of `node` in a background
+/// task.
+pub async fn spawn_server(node: Node, auth: AuthMode, addr: SocketAddr) -> Result<RunningServer> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| GatewayError::io(format!("binding {addr}"), e))?;
@@ -184,7 +191,7 @@ pub async fn spawn_server(
         // A dropped sender (the handle was dropped) also stops the server.
         let _ = rx.await;
     };
-    let task = tokio::spawn(serve(engine, auth, listener, shutdown));
+    let task = tokio::spawn(serve(node, auth, listener, shutdown));
     Ok(RunningServer {
         local_addr,
         shutdown: Some(tx),

@@ -4,27 +4,34 @@
 //! authorize it for its target tenant ([`crate::auth::authorize`]), call the [`Engine`], and
 //! map the answer (or the error, through [`crate::status`]) back to proto.
 //!
-//! Reads of one entity use the engine's getters; listings and permission checks run inside
-//! the tenant's actor with [`Engine::read`] (strongly consistent, so a read's consistency
-//! token never needs waiting for).
+//! Reads of one entity use the engine's getters and permission checks run inside the tenant's
+//! actor with [`Engine::read`] (strongly consistent, so their consistency token never needs
+//! waiting for). List, search and audit reads are answered from the read models
+//! ([`ReadModels`]): with a consistency token they first wait until the read model has passed
+//! that write (bounded; UNAVAILABLE after).
 
 mod access;
+mod admin;
+mod audit;
 mod organization;
 mod role;
 mod team;
 mod tenant;
 mod user;
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use engine::{
     EngineError,
     domain::{DomainError, ResourceKind, Tenant, TenantScope},
     runtime::{CommandOutcome, Engine, RequestMeta},
 };
+use projections::{ProjectionHandle, ReadModels};
 use tonic::{Request, Status, metadata::MetadataMap};
 
 pub use access::AccessApi;
+pub use admin::AdminApi;
+pub use audit::AuditApi;
 pub use organization::OrganizationApi;
 pub use role::RoleApi;
 pub use team::TeamApi;
@@ -34,6 +41,7 @@ pub use user::UserApi;
 use crate::{
     auth::{self, Authorizer, Caller, Target, policy},
     convert::Mutation,
+    node::Node,
     status,
 };
 
@@ -46,10 +54,12 @@ enum AuthTarget {
     Tenant,
 }
 
-/// What every handler needs: the engine and the authorization hook.
+/// What every handler needs: the engine, the read models and the authorization hook.
 #[derive(Clone)]
 struct Shared {
     engine: Engine,
+    reads: ReadModels,
+    projections: ProjectionHandle,
     authorizer: Arc<dyn Authorizer>,
 }
 
@@ -86,6 +96,23 @@ impl Shared {
             .execute(mutation.tenant_id, mutation.command, meta)
             .await
             .map_err(|e| status::from_engine_error(e, field_prefix))
+    }
+
+    /// Authorizes a read of `target`, then runs `query` on the read models; its errors become
+    /// statuses.
+    async fn read_model<T, R, Fut>(
+        &self,
+        request: Request<T>,
+        target: Target,
+        query: impl FnOnce(ReadModels) -> Fut,
+    ) -> Result<R, Status>
+    where
+        Fut: Future<Output = projections::Result<R>>,
+    {
+        self.authorize(strip(request), target).await?;
+        query(self.reads.clone())
+            .await
+            .map_err(status::from_read_error)
     }
 
     /// Runs the authorization hook for a read of `target`.
@@ -132,18 +159,29 @@ pub struct Apis {
     pub role: RoleApi,
     /// AccessService.
     pub access: AccessApi,
+    /// AuditService.
+    pub audit: AuditApi,
+    /// AdminService.
+    pub admin: AdminApi,
 }
 
-/// Builds every service on one engine and authorization hook.
-pub fn build(engine: Engine, authorizer: Arc<dyn Authorizer>) -> Apis {
-    let shared = Shared { engine, authorizer };
+/// Builds every service on one node and authorization hook.
+pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
+    let shared = Shared {
+        engine: node.engine().clone(),
+        reads: node.reads().clone(),
+        projections: node.projections(),
+        authorizer,
+    };
     Apis {
         tenant: TenantApi::new(shared.clone()),
         organization: OrganizationApi::new(shared.clone()),
         team: TeamApi::new(shared.clone()),
         user: UserApi::new(shared.clone()),
         role: RoleApi::new(shared.clone()),
-        access: AccessApi::new(shared),
+        access: AccessApi::new(shared.clone()),
+        audit: AuditApi::new(shared.clone()),
+        admin: AdminApi::new(shared),
     }
 }
 

@@ -1,14 +1,18 @@
 //! `entity.v1.OrganizationService`.
 
 use engine::{
-    domain::{Organization, OrganizationId},
+    domain::OrganizationId,
     runtime::{CommandOutcome, EntityView},
 };
 use entity_proto::v1::{self as pb, organization_service_server::OrganizationService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
-use crate::{auth::Target, convert, status};
+use crate::{
+    auth::Target,
+    convert::{self, reads},
+    status,
+};
 
 /// The OrganizationService implementation.
 #[derive(Clone)]
@@ -74,29 +78,45 @@ impl OrganizationService for OrganizationApi {
         &self,
         request: Request<pb::ListOrganizationsRequest>,
     ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
-        let query = convert::organization::list(request.get_ref())?;
+        let ((tenant_id, query), anchor) = reads::list_organizations(request.get_ref())?;
         let target = Target {
-            organization: query.parent,
-            ..Target::tenant(query.tenant_id)
+            organization: anchor,
+            ..Target::tenant(tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
-        let all = self
+        let page = self
             .shared
-            .engine
-            .list_organizations(query.tenant_id, query.parent)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
-        let mut live: Vec<&Organization> =
-            all.iter().filter(|o| query.page.is_after(o.id.0)).collect();
-        live.sort_by_key(|o| o.id);
-        let (page, next_page_token) = query.page.cut(live.into_iter(), |o| o.id.0);
-        let organizations = page
-            .into_iter()
-            .map(convert::organization::to_proto)
-            .collect();
+            .read_model(request, target, |r| async move {
+                r.list_organizations(tenant_id, &query.filter, &query.page, query.consistency)
+                    .await
+            })
+            .await?;
         Ok(Response::new(pb::ListOrganizationsResponse {
-            organizations,
-            next_page_token,
+            organizations: page
+                .items
+                .iter()
+                .map(reads::organization_to_proto)
+                .collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn get_organization_path(
+        &self,
+        request: Request<pb::GetOrganizationPathRequest>,
+    ) -> Result<Response<pb::GetOrganizationPathResponse>, Status> {
+        let (tenant_id, id, consistency) = reads::organization_path(request.get_ref())?;
+        let target = Target {
+            organization: Some(id),
+            ..Target::tenant(tenant_id)
+        };
+        let path = self
+            .shared
+            .read_model(request, target, |r| async move {
+                r.organization_path(tenant_id, id, consistency).await
+            })
+            .await?;
+        Ok(Response::new(pb::GetOrganizationPathResponse {
+            organizations: path.iter().map(reads::organization_to_proto).collect(),
         }))
     }
 

@@ -1,15 +1,18 @@
 //! `entity.v1.TeamService`.
 
 use engine::{
-    EngineError,
-    domain::{DomainError, ResourceKind, TeamId, TeamStatus},
+    domain::TeamId,
     runtime::{CommandOutcome, EntityView},
 };
 use entity_proto::v1::{self as pb, team_service_server::TeamService};
 use tonic::{Request, Response, Status};
 
-use super::{AuthTarget, Shared, existing_tenant, strip};
-use crate::{auth::Target, convert, status};
+use super::{AuthTarget, Shared, strip};
+use crate::{
+    auth::Target,
+    convert::{self, reads},
+    status,
+};
 
 /// The TeamService implementation.
 #[derive(Clone)]
@@ -62,43 +65,44 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::ListTeamsRequest>,
     ) -> Result<Response<pb::ListTeamsResponse>, Status> {
-        let query = convert::team::list(request.get_ref())?;
+        let (tenant_id, query) = reads::list_teams(request.get_ref())?;
         let target = Target {
-            organization: query.organization,
-            ..Target::tenant(query.tenant_id)
+            organization: query.filter.organization_id,
+            ..Target::tenant(tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
-        let page = query.page.clone();
-        let organization = query.organization;
-        let (teams, next_page_token) = self
+        let page = self
             .shared
-            .engine
-            .read(query.tenant_id, move |scope| {
-                existing_tenant(scope)?;
-                if let Some(org) = organization
-                    && scope.depth_of(org).is_none()
-                {
-                    return Err(EngineError::Domain(DomainError::NotFound {
-                        resource: ResourceKind::Organization,
-                        id: org.to_string(),
-                    }));
-                }
-                let live = scope
-                    .teams()
-                    .filter(|t| t.status == TeamStatus::Active)
-                    .filter(|t| organization.is_none_or(|o| t.organization_id == o))
-                    .filter(|t| page.is_after(t.id.0));
-                let (teams, next) = page.cut(live, |t| t.id.0);
-                Ok((
-                    teams.into_iter().map(convert::team::to_proto).collect(),
-                    next,
-                ))
+            .read_model(request, target, |r| async move {
+                r.list_teams(tenant_id, &query.filter, &query.page, query.consistency)
+                    .await
             })
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .await?;
         Ok(Response::new(pb::ListTeamsResponse {
-            teams,
-            next_page_token,
+            teams: page.items.iter().map(reads::team_to_proto).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn list_team_members(
+        &self,
+        request: Request<pb::ListTeamMembersRequest>,
+    ) -> Result<Response<pb::ListTeamMembersResponse>, Status> {
+        let (tenant_id, query) = reads::list_team_members(request.get_ref())?;
+        let target = Target {
+            team: query.filter.team_id,
+            user: query.filter.user_id,
+            ..Target::tenant(tenant_id)
+        };
+        let page = self
+            .shared
+            .read_model(request, target, |r| async move {
+                r.list_team_members(tenant_id, &query.filter, &query.page, query.consistency)
+                    .await
+            })
+            .await?;
+        Ok(Response::new(pb::ListTeamMembersResponse {
+            memberships: page.items.iter().map(reads::membership_to_proto).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 

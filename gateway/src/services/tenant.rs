@@ -5,7 +5,11 @@ use entity_proto::v1::{self as pb, tenant_service_server::TenantService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
-use crate::{auth::Target, convert, status};
+use crate::{
+    auth::Target,
+    convert::{self, reads},
+    status,
+};
 
 /// The TenantService implementation.
 #[derive(Clone)]
@@ -55,13 +59,18 @@ impl TenantService for TenantApi {
         &self,
         request: Request<pb::ListTenantsRequest>,
     ) -> Result<Response<pb::ListTenantsResponse>, Status> {
-        self.shared
-            .authorize(strip(request), Target::default())
+        let query = reads::list_tenants(request.get_ref())?;
+        let page = self
+            .shared
+            .read_model(request, Target::default(), |r| async move {
+                r.list_tenants(&query.filter, &query.page, query.consistency)
+                    .await
+            })
             .await?;
-        Err(Status::unimplemented(
-            "ListTenants is answered from the tenant directory read model, which arrives with \
-             the projections work; use GetTenant meanwhile",
-        ))
+        Ok(Response::new(pb::ListTenantsResponse {
+            tenants: page.items.iter().map(reads::tenant_to_proto).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
     }
 
     async fn update_tenant(&self, request: Request<pb::UpdateTenantRequest>) -> TenantResult {

@@ -13,8 +13,12 @@ use engine::{
 use entity_proto::v1::{self as pb, user_service_server::UserService};
 use tonic::{Request, Response, Status};
 
-use super::{AuthTarget, Shared, existing_tenant, strip};
-use crate::{auth::Target, convert, status};
+use super::{AuthTarget, Shared, strip};
+use crate::{
+    auth::Target,
+    convert::{self, reads},
+    status,
+};
 
 /// The UserService implementation.
 #[derive(Clone)]
@@ -70,33 +74,21 @@ impl UserService for UserApi {
         &self,
         request: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        let query = convert::user::list(request.get_ref())?;
+        let (tenant_id, query) = reads::list_users(request.get_ref())?;
         let target = Target {
-            organization: query.filter.organization,
-            ..Target::tenant(query.tenant_id)
+            organization: query.filter.organization_id,
+            ..Target::tenant(tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
-        let (page, filter) = (query.page, query.filter);
-        let (users, next_page_token) = self
+        let page = self
             .shared
-            .engine
-            .read(query.tenant_id, move |scope| {
-                existing_tenant(scope)?;
-                let matching = scope
-                    .users()
-                    .filter(|u| page.is_after(u.id.0))
-                    .filter(|u| filter.matches(u));
-                let (users, next) = page.cut(matching, |u| u.id.0);
-                Ok((
-                    users.into_iter().map(convert::user::to_proto).collect(),
-                    next,
-                ))
+            .read_model(request, target, |r| async move {
+                r.list_users(tenant_id, &query.filter, &query.page, query.consistency)
+                    .await
             })
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .await?;
         Ok(Response::new(pb::ListUsersResponse {
-            users,
-            next_page_token,
+            users: page.items.iter().map(reads::user_to_proto).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -215,24 +207,21 @@ impl UserService for UserApi {
         &self,
         request: Request<pb::ListRoleAssignmentsRequest>,
     ) -> Result<Response<pb::ListRoleAssignmentsResponse>, Status> {
-        let (tenant_id, id) = convert::user::role_assignments(request.get_ref())?;
+        let (tenant_id, query) = reads::list_role_assignments(request.get_ref())?;
         let target = Target {
-            user: Some(id),
+            user: query.filter.user_id,
             ..Target::tenant(tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
-        let user = self
+        let page = self
             .shared
-            .engine
-            .get_user(tenant_id, id)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_model(request, target, |r| async move {
+                r.list_role_assignments(tenant_id, &query.filter, &query.page, query.consistency)
+                    .await
+            })
+            .await?;
         Ok(Response::new(pb::ListRoleAssignmentsResponse {
-            role_assignments: user
-                .assignments
-                .iter()
-                .map(convert::access::assignment_to_proto)
-                .collect(),
+            assignments: page.items.iter().map(reads::assignment_to_proto).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 }

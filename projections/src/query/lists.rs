@@ -145,6 +145,21 @@ impl ReadModels {
         id: OrganizationId,
         consistency: Option<CommitToken>,
     ) -> Result<Vec<OrganizationEntry>> {
+        let mut path = self.organization_path(tenant_id, id, consistency).await?;
+        path.pop();
+        Ok(path)
+    }
+
+    /// The path of an organization: its ancestors, root first, then itself.
+    ///
+    /// # Errors
+    /// As [`organization_ancestors`](Self::organization_ancestors).
+    pub async fn organization_path(
+        &self,
+        tenant_id: TenantId,
+        id: OrganizationId,
+        consistency: Option<CommitToken>,
+    ) -> Result<Vec<OrganizationEntry>> {
         self.ensure_consistent(&[names::ORGANIZATIONS], consistency)
             .await?;
         let org = self.organization(tenant_id, id).await?;
@@ -162,13 +177,16 @@ impl ReadModels {
                 ),
             });
         }
-        Ok(ancestors)
+        let mut path = ancestors;
+        path.push(org);
+        Ok(path)
     }
 
     /// Lists a tenant's teams (of one organization, if given), ordered by id.
     ///
     /// # Errors
-    /// As [`list_tenants`](Self::list_tenants).
+    /// [`Error::NotFound`] for an unknown organization; as [`list_tenants`](Self::list_tenants)
+    /// otherwise.
     pub async fn list_teams(
         &self,
         tenant_id: TenantId,
@@ -176,8 +194,14 @@ impl ReadModels {
         page: &PageRequest,
         consistency: Option<CommitToken>,
     ) -> Result<Page<TeamEntry>> {
-        self.ensure_consistent(&[names::TEAMS], consistency).await?;
         let cursor = Cursor::new(page, fingerprint("teams", &(tenant_id, filter)), 1)?;
+        if let Some(organization) = filter.organization_id {
+            self.ensure_consistent(&[names::TEAMS, names::ORGANIZATIONS], consistency)
+                .await?;
+            self.organization(tenant_id, organization).await?;
+        } else {
+            self.ensure_consistent(&[names::TEAMS], consistency).await?;
+        }
         let params = TeamParams {
             tenant_id: tenant_id.0,
             organization_id: filter.organization_id.map(|o| o.0),

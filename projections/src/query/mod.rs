@@ -8,7 +8,9 @@
 //! write. Without one, it answers from the read models as they are.
 //!
 //! Waiting uses the local runner when there is one ([`ReadModels::with_projections`]: woken
-//! by each commit, and it nudges the runner to look at the tail at once); otherwise it polls the
+//! by each commit, and it nudges the runner to look at the tail at once), then confirms with
+//! the stored checkpoint (one key lookup; a rebuild started by another process resets it
+//! before the local runner notices); without a local runner it polls the
 //! `projection_checkpoints` table, which works on a node that does not run the projections.
 //!
 //! The audit trail reads the journal itself, so any token is already satisfied there.
@@ -91,6 +93,9 @@ impl ReadModels {
             match &self.projections {
                 Some(local) if local.names().iter().any(|n| n == name) => {
                     local.wait_for(name, token, left).await?;
+                    // The stored checkpoint has the last word: another process may have reset
+                    // it for a rebuild that the local runner has not noticed yet.
+                    self.poll_checkpoint(name, token, deadline).await?;
                 }
                 _ => self.poll_checkpoint(name, token, deadline).await?,
             }

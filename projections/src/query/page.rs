@@ -42,6 +42,18 @@ impl PageRequest {
             page_token: Some(token.into()),
         }
     }
+
+    /// Checks that the page token, if any, is well-formed (whether it belongs to the query is
+    /// checked when the query runs): lets a caller report it with its other violations.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPageToken`].
+    pub fn check_token(&self) -> Result<()> {
+        match self.page_token.as_deref() {
+            None | Some("") => Ok(()),
+            Some(token) => decode(token).map(|_| ()),
+        }
+    }
 }
 
 /// One page of results.

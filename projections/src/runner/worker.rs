@@ -246,6 +246,9 @@ pub(crate) async fn apply_batch(
         .filter(|e| projection.wants(e.stream.kind))
         .map(Envelope::decode)
         .collect::<Result<Vec<_>>>()?;
+    if !wanted.is_empty() {
+        projection.deliver(&wanted).await?;
+    }
     let mut tx = store.begin().await?;
     // Compare-and-set on the checkpoint row, locked until commit: a rebuild or a second
     // runner of this projection cannot interleave, and a stale runner reloads.

@@ -7,6 +7,12 @@
 //! entityctl user accept <TENANT> <TOKEN> --name Bob
 //! entityctl access check <TENANT> <USER> team:manage --org <ORG>
 //! entityctl --output json tenant get <TENANT>
+//! entityctl tenant list --status active --query ac --prefix --all
+//! entityctl org path <TENANT> <ORG>
+//! entityctl team members <TENANT> --user <USER>
+//! entityctl role assignments <TENANT> --role org-admin --scope org:<ORG>
+//! entityctl audit list <TENANT> --entity-kind user --entity-id <USER> --since 2030-01-31
+//! entityctl admin projections
 //! ```
 //!
 //! Results go to stdout (text `key: value` lines, or one JSON object); gRPC errors go to
@@ -20,7 +26,8 @@ use std::{io::Write, process::ExitCode};
 
 use clap::Parser;
 use entity_proto::v1::{
-    access_service_client::AccessServiceClient,
+    access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
+    audit_service_client::AuditServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
@@ -61,6 +68,8 @@ struct Clients {
     users: UserServiceClient<Authed>,
     roles: RoleServiceClient<Authed>,
     access: AccessServiceClient<Authed>,
+    audit: AuditServiceClient<Authed>,
+    admin: AdminServiceClient<Authed>,
 }
 
 impl Clients {
@@ -72,7 +81,9 @@ impl Clients {
             teams: TeamServiceClient::with_interceptor(channel.clone(), i.clone()),
             users: UserServiceClient::with_interceptor(channel.clone(), i.clone()),
             roles: RoleServiceClient::with_interceptor(channel.clone(), i.clone()),
-            access: AccessServiceClient::with_interceptor(channel, i),
+            access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
+            audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
+            admin: AdminServiceClient::with_interceptor(channel, i),
         }
     }
 }
@@ -184,6 +195,24 @@ mod tests {
             "entityctl org move T O --root",
             "entityctl tenant get T --output json",
             "entityctl org delete T O --cascade --request-id r1 --expected-version 3",
+            "entityctl tenant list",
+            "entityctl tenant list --status suspended --plan gold --query ac --prefix --page-size 10 --page-token p --all --consistency-token c",
+            "entityctl org list T --parent P --include-deleted --all",
+            "entityctl org list T --descendants-of P --page-size 5",
+            "entityctl org list T --roots --consistency-token c",
+            "entityctl org path T O --consistency-token c",
+            "entityctl team list T --org O --include-deleted --all",
+            "entityctl team members T --team TM --page-size 2",
+            "entityctl team members T --user U --all --output id",
+            "entityctl user list T --all --consistency-token c",
+            "entityctl role assignments T",
+            "entityctl role assignments T --user U --role viewer --scope org:O --all",
+            "entityctl role assignments T --scope tenant",
+            "entityctl audit list T",
+            "entityctl audit list T --entity-kind org --entity-id O --since 2030-01-31 --until 2030-02-01T00:00:00Z",
+            "entityctl audit list T --actor u1 --page-size 20 --page-token p --all",
+            "entityctl admin projections --output json",
+            "entityctl admin rebuild-projection org_tree",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
@@ -201,8 +230,56 @@ mod tests {
             "entityctl team update T TM",
             "entityctl access check T U x:y --org O --team TM",
             "entityctl team add-member T TM U --role boss",
+            "entityctl tenant list --prefix",
+            "entityctl tenant list --status gone",
+            "entityctl org list T --parent P --roots",
+            "entityctl org list T --parent P --descendants-of Q",
+            "entityctl org path T",
+            "entityctl team members T",
+            "entityctl team members T --team TM --user U",
+            "entityctl role assignments T --scope dept:1",
+            "entityctl role assignments T --scope org:",
+            "entityctl audit list",
+            "entityctl audit list T --entity-kind user",
+            "entityctl audit list T --entity-id U",
+            "entityctl audit list T --entity-kind user --entity-id U --actor A",
+            "entityctl audit list T --since yesterday",
+            "entityctl admin rebuild-projection",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn list_options_reach_the_command() {
+        use args::{AuditCommand, Command, EntityKindArg, RoleCommand, ScopeSpec};
+        let parse = |line: &str| Cli::try_parse_from(line.split(' ')).map(|c| c.command);
+        match parse("entityctl role assignments T --scope team:TM --page-size 3 --all") {
+            Ok(Command::Role(RoleCommand::Assignments { scope, page, .. })) => {
+                assert_eq!(scope, Some(ScopeSpec::Team("TM".into())));
+                assert_eq!((page.page_size, page.all), (Some(3), true));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse(
+            "entityctl audit list T --entity-kind organization --entity-id O --since 2030-01-31T01:00:00+01:00",
+        ) {
+            Ok(Command::Audit(AuditCommand::List {
+                entity_kind,
+                entity_id,
+                since,
+                until,
+                ..
+            })) => {
+                assert_eq!(entity_kind, Some(EntityKindArg::Organization));
+                assert_eq!(entity_id.as_deref(), Some("O"));
+                assert_eq!(
+                    since.map(|t| t.to_rfc3339()).as_deref(),
+                    Some("2030-01-31T00:00:00+00:00")
+                );
+                assert_eq!(until, None);
+            }
+            other => panic!("parsed as {other:?}"),
         }
     }
 }

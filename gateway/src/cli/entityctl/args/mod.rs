@@ -2,6 +2,8 @@
 //! each) and the argument types they share.
 
 mod access;
+mod admin;
+mod audit;
 mod organization;
 mod role;
 mod team;
@@ -13,10 +15,12 @@ use std::{fmt, str::FromStr};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 pub use access::AccessCommand;
+pub use admin::AdminCommand;
+pub use audit::{AuditCommand, EntityKindArg};
 pub use organization::OrgCommand;
 pub use role::RoleCommand;
 pub use team::{TeamCommand, TeamRoleArg};
-pub use tenant::{KindArg, PlanArg, TenantCommand};
+pub use tenant::{KindArg, PlanArg, TenantCommand, TenantStatusArg};
 pub use user::{UserCommand, UserStatusArg};
 
 /// Command-line client of entity-engine: drives every RPC from a shell.
@@ -73,6 +77,26 @@ pub enum Command {
     /// Permission checks: "may this user do that here?".
     #[command(subcommand)]
     Access(AccessCommand),
+    /// The audit trail: a tenant's recorded events.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Operator commands (platform admins): projections of the node that answers.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Paging options of every list command.
+#[derive(Clone, Debug, Default, Args)]
+pub struct PageOpts {
+    /// Page size [server default: 50, max 500].
+    #[arg(long)]
+    pub page_size: Option<i32>,
+    /// Page token of a previous answer.
+    #[arg(long)]
+    pub page_token: Option<String>,
+    /// Follow the next-page tokens to the end and print every item.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Options of every mutating command.
@@ -107,6 +131,20 @@ impl fmt::Display for ScopeSpec {
     }
 }
 
+/// `tenant`, `org:ID` or `team:ID` (the scope part of a [`RoleSpec`]).
+impl FromStr for ScopeSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            None if s == "tenant" => Ok(ScopeSpec::Tenant),
+            Some(("org", id)) if !id.is_empty() => Ok(ScopeSpec::Organization(id.into())),
+            Some(("team", id)) if !id.is_empty() => Ok(ScopeSpec::Team(id.into())),
+            _ => Err(format!("{s:?}: expected tenant, org:ID or team:ID")),
+        }
+    }
+}
+
 /// A role at a scope, written `ROLE` (the tenant), `ROLE@org:ID` or `ROLE@team:ID`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleSpec {
@@ -123,12 +161,7 @@ impl FromStr for RoleSpec {
         let usage = || format!("{s:?}: expected ROLE, ROLE@org:ID or ROLE@team:ID");
         let (role, scope) = match s.split_once('@') {
             None => (s, ScopeSpec::Tenant),
-            Some((role, "tenant")) => (role, ScopeSpec::Tenant),
-            Some((role, scope)) => match scope.split_once(':') {
-                Some(("org", id)) if !id.is_empty() => (role, ScopeSpec::Organization(id.into())),
-                Some(("team", id)) if !id.is_empty() => (role, ScopeSpec::Team(id.into())),
-                _ => return Err(usage()),
-            },
+            Some((role, scope)) => (role, scope.parse().map_err(|_| usage())?),
         };
         if role.is_empty() {
             return Err(usage());
@@ -193,6 +226,16 @@ mod tests {
             assert!(spec(bad).is_err(), "{bad}");
         }
         assert_eq!(ScopeSpec::Organization("O".into()).to_string(), "org:O");
+    }
+
+    #[test]
+    fn scope_specs_round_trip() {
+        for s in ["tenant", "org:O1", "team:T1"] {
+            assert_eq!(s.parse::<ScopeSpec>().map(|s| s.to_string()), Ok(s.into()));
+        }
+        for bad in ["", "org", "org:", "team:", "dept:1", "tenant:x"] {
+            assert!(bad.parse::<ScopeSpec>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand};
 
-use super::WriteOpts;
+use super::{PageOpts, WriteOpts};
 
 /// Organization commands.
 #[derive(Debug, Subcommand)]
@@ -33,19 +33,39 @@ pub enum OrgCommand {
         #[arg(long)]
         consistency_token: Option<String>,
     },
-    /// List a tenant's live organizations (or the children of --parent), by id.
+    /// List a tenant's live organizations by id: every one, the children of --parent, the
+    /// subtree below --descendants-of, or the --roots.
+    #[command(group(ArgGroup::new("subset").multiple(false)))]
     List {
         /// Tenant id.
         tenant: String,
         /// Only the direct children of this organization.
-        #[arg(long)]
+        #[arg(long, group = "subset")]
         parent: Option<String>,
-        /// Page size [server default: 50, max 500].
+        /// Only the whole subtree below this organization (itself excluded).
+        #[arg(long, group = "subset")]
+        descendants_of: Option<String>,
+        /// Only root organizations.
+        #[arg(long, group = "subset")]
+        roots: bool,
+        /// Include deleted organizations.
         #[arg(long)]
-        page_size: Option<i32>,
-        /// Page token of a previous answer.
+        include_deleted: bool,
+        #[command(flatten)]
+        page: PageOpts,
+        /// Read at least the write that returned this token.
         #[arg(long)]
-        page_token: Option<String>,
+        consistency_token: Option<String>,
+    },
+    /// Show an organization's ancestors and itself, root first.
+    Path {
+        /// Tenant id.
+        tenant: String,
+        /// Organization id.
+        org: String,
+        /// Read at least the write that returned this token.
+        #[arg(long)]
+        consistency_token: Option<String>,
     },
     /// Change an organization's name or description (only the fields given).
     #[command(group(ArgGroup::new("change").multiple(true).required(true)))]

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand};
 
-use super::WriteOpts;
+use super::{PageOpts, ScopeSpec, WriteOpts};
 
 /// Role commands.
 #[derive(Debug, Subcommand)]
@@ -36,6 +36,26 @@ pub enum RoleCommand {
     List {
         /// Tenant id.
         tenant: String,
+    },
+    /// List role assignments by (user, role, scope), optionally only those of --user, of
+    /// --role or at exactly --scope.
+    Assignments {
+        /// Tenant id.
+        tenant: String,
+        /// Only this user's assignments.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only assignments of this role (by name).
+        #[arg(long)]
+        role: Option<String>,
+        /// Only assignments at exactly this scope: tenant, org:ID or team:ID.
+        #[arg(long)]
+        scope: Option<ScopeSpec>,
+        #[command(flatten)]
+        page: PageOpts,
+        /// Read at least the write that returned this token.
+        #[arg(long)]
+        consistency_token: Option<String>,
     },
     /// Change a custom role's description or permissions (only the fields given).
     #[command(group(ArgGroup::new("change").multiple(true).required(true)))]

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
-use super::WriteOpts;
+use super::{PageOpts, WriteOpts};
 
 /// A member's role inside a team.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -49,12 +49,31 @@ pub enum TeamCommand {
         /// Only the teams of this organization.
         #[arg(long)]
         org: Option<String>,
-        /// Page size [server default: 50, max 500].
+        /// Include deleted teams.
         #[arg(long)]
-        page_size: Option<i32>,
-        /// Page token of a previous answer.
+        include_deleted: bool,
+        #[command(flatten)]
+        page: PageOpts,
+        /// Read at least the write that returned this token.
         #[arg(long)]
-        page_token: Option<String>,
+        consistency_token: Option<String>,
+    },
+    /// List the members of --team, or the teams --user is a member of.
+    #[command(group(ArgGroup::new("of").required(true)))]
+    Members {
+        /// Tenant id.
+        tenant: String,
+        /// The members of this team.
+        #[arg(long, group = "of")]
+        team: Option<String>,
+        /// The live teams of this user.
+        #[arg(long, group = "of")]
+        user: Option<String>,
+        #[command(flatten)]
+        page: PageOpts,
+        /// Read at least the write that returned this token.
+        #[arg(long)]
+        consistency_token: Option<String>,
     },
     /// Change a team's name or description (only the fields given).
     #[command(group(ArgGroup::new("change").multiple(true).required(true)))]

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
-use super::WriteOpts;
+use super::{PageOpts, WriteOpts};
 
 /// Tenant kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -22,6 +22,19 @@ pub enum PlanArg {
     Silver,
     /// Largest plan.
     Gold,
+}
+
+/// Tenant status (a ListTenants filter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TenantStatusArg {
+    /// In service.
+    Active,
+    /// Suspended: reads, reactivation and deletion only.
+    Suspended,
+    /// Deactivated, in its grace period.
+    Deactivated,
+    /// Deleted.
+    Deleted,
 }
 
 /// Tenant commands.
@@ -68,14 +81,25 @@ pub enum TenantCommand {
         #[arg(long)]
         consistency_token: Option<String>,
     },
-    /// List tenants.
+    /// List the tenant directory by slug, with search and filters (platform admins only).
     List {
-        /// Page size.
+        /// Only tenants in this status.
+        #[arg(long, value_enum)]
+        status: Option<TenantStatusArg>,
+        /// Only tenants on this plan.
+        #[arg(long, value_enum)]
+        plan: Option<PlanArg>,
+        /// Case-insensitive text in the name or slug.
         #[arg(long)]
-        page_size: Option<i32>,
-        /// Page token of a previous answer.
+        query: Option<String>,
+        /// Match --query as a prefix of the name or slug (instead of anywhere in them).
+        #[arg(long, requires = "query")]
+        prefix: bool,
+        #[command(flatten)]
+        page: PageOpts,
+        /// Read at least the write that returned this token.
         #[arg(long)]
-        page_token: Option<String>,
+        consistency_token: Option<String>,
     },
     /// Change a tenant's name, products or settings (only the fields given).
     #[command(group(ArgGroup::new("change").multiple(true).required(true)))]

@@ -2,7 +2,7 @@
 
 use clap::{Subcommand, ValueEnum};
 
-use super::{RoleSpec, WriteOpts};
+use super::{PageOpts, RoleSpec, WriteOpts};
 
 /// Account status (a ListUsers filter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -81,12 +81,11 @@ pub enum UserCommand {
         /// Only holders of this role (at any scope).
         #[arg(long)]
         role: Option<String>,
-        /// Page size [server default: 50, max 500].
+        #[command(flatten)]
+        page: PageOpts,
+        /// Read at least the write that returned this token.
         #[arg(long)]
-        page_size: Option<i32>,
-        /// Page token of a previous answer.
-        #[arg(long)]
-        page_token: Option<String>,
+        consistency_token: Option<String>,
     },
     /// Send a new invitation token (the old one stops working); prints it.
     Resend {
@@ -183,7 +182,7 @@ pub enum UserCommand {
         #[command(flatten)]
         write: WriteOpts,
     },
-    /// List a user's role assignments.
+    /// List a user's role assignments (every page; `role assignments` filters and pages).
     Roles {
         /// Tenant id.
         tenant: String,

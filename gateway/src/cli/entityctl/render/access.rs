@@ -3,7 +3,7 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{View, enum_name};
+use super::{View, enum_name, page_line, rfc3339};
 
 /// The answer to `access check`: `allowed via ROLE at SCOPE` or `denied (REASON)`.
 pub struct Check(pub pb::CheckPermissionResponse);
@@ -79,39 +79,79 @@ impl View for Effective {
     }
 }
 
-/// The answer to `user roles`: one assignment per line.
-pub struct Assignments(pub pb::ListRoleAssignmentsResponse);
+/// The answer to `user roles` and `role assignments`: one assignment per line,
+/// `[USER  ]ROLE at SCOPE  assigned TIME`.
+pub struct Assignments {
+    /// The assignments, by (user, role, scope).
+    pub assignments: Vec<pb::UserRoleAssignment>,
+    /// Token of the next page ("" on the last page).
+    pub next_page_token: String,
+    /// Whether they are one user's: rows then omit the user, and ids are role names (else
+    /// user ids, each once per run of that user's assignments).
+    pub of_user: bool,
+}
 
 impl View for Assignments {
     fn text(&self) -> String {
         let mut out: Vec<String> = self
-            .0
-            .role_assignments
+            .assignments
             .iter()
-            .map(assignment_text)
+            .map(|a| {
+                let what = a
+                    .assignment
+                    .as_ref()
+                    .map_or_else(|| "(no assignment)".to_owned(), assignment_text);
+                let user = if self.of_user {
+                    String::new()
+                } else {
+                    format!("{}  ", a.user_id)
+                };
+                let since = a
+                    .assign_time
+                    .as_ref()
+                    .map(|t| format!("  assigned {}", rfc3339(t)))
+                    .unwrap_or_default();
+                format!("{user}{what}{since}")
+            })
             .collect();
-        let n = out.len();
-        out.push(format!(
-            "({n} role assignment{})",
-            if n == 1 { "" } else { "s" }
+        out.push(page_line(
+            self.assignments.len(),
+            "role assignment",
+            &self.next_page_token,
         ));
         out.join("\n")
     }
 
     fn json(&self) -> Value {
         json!({
-            "role_assignments":
-                self.0.role_assignments.iter().map(assignment_json).collect::<Vec<_>>(),
+            "assignments": self.assignments.iter().map(|a| json!({
+                "user_id": a.user_id,
+                "assignment": a.assignment.as_ref().map(assignment_json),
+                "assign_time": a.assign_time.as_ref().map(rfc3339),
+            })).collect::<Vec<_>>(),
+            "next_page_token": self.next_page_token,
         })
     }
 
-    /// The role names.
     fn ids(&self) -> Vec<String> {
-        self.0
-            .role_assignments
+        let mut ids: Vec<String> = self
+            .assignments
             .iter()
-            .map(|a| a.role.clone())
-            .collect()
+            .map(|a| {
+                if self.of_user {
+                    a.assignment
+                        .as_ref()
+                        .map(|r| r.role.clone())
+                        .unwrap_or_default()
+                } else {
+                    a.user_id.clone()
+                }
+            })
+            .collect();
+        if !self.of_user {
+            ids.dedup();
+        }
+        ids
     }
 }
 
@@ -204,5 +244,47 @@ mod tests {
             e.text(),
             "* except billing:*  via tenant-admin at team:t1\n(1 permission)"
         );
+    }
+
+    #[test]
+    fn assignments_show_user_scope_and_time() {
+        let held = |user: &str, role: &str, kind, id: &str| pb::UserRoleAssignment {
+            user_id: user.into(),
+            assignment: Some(assignment(role, kind, id)),
+            assign_time: Some(prost_types::Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 0,
+            }),
+        };
+        let list = |of_user| Assignments {
+            assignments: vec![
+                held("u1", "viewer", pb::ScopeKind::Tenant, ""),
+                held("u1", "org-admin", pb::ScopeKind::Organization, "o1"),
+                held("u2", "viewer", pb::ScopeKind::Tenant, ""),
+            ],
+            next_page_token: String::new(),
+            of_user,
+        };
+        assert_eq!(
+            list(false).text(),
+            "u1  viewer at tenant  assigned 2023-11-14T22:13:20Z\n\
+             u1  org-admin at org:o1  assigned 2023-11-14T22:13:20Z\n\
+             u2  viewer at tenant  assigned 2023-11-14T22:13:20Z\n\
+             (3 role assignments)"
+        );
+        assert!(
+            list(true)
+                .text()
+                .starts_with("viewer at tenant  assigned 2023-11-14T22:13:20Z\n")
+        );
+        assert_eq!(list(false).ids(), ["u1", "u2"]);
+        assert_eq!(list(true).ids(), ["viewer", "org-admin", "viewer"]);
+        let json = list(false).json();
+        assert_eq!(json["assignments"][1]["assignment"]["scope"]["id"], "o1");
+        assert_eq!(
+            json["assignments"][1]["assign_time"],
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(json["next_page_token"], "");
     }
 }

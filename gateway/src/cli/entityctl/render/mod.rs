@@ -4,10 +4,12 @@
 //! Every result is a [`View`]. Most are built from three generic shapes over a
 //! [`Resource`] (a tenant, organization, team, user or role message): [`One`] (a Get),
 //! [`Written`] (a write's answer: summary line, secrets shown once, the resource) and
-//! [`Listed`] (a page of a List). The rest (permission checks, role assignments) are views of
-//! their own in [`access`].
+//! [`Listed`] (a page of a List). The rest (permission checks, role assignments, organization
+//! paths, team memberships, projection states) are views of their own.
 
 mod access;
+mod admin;
+mod audit;
 mod organization;
 mod role;
 mod team;
@@ -21,6 +23,9 @@ use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 pub use access::{Assignments, Check, Effective};
+pub use admin::{Projections, Rebuilding};
+pub use organization::OrgPath;
+pub use team::Memberships;
 
 use super::args::Output;
 
@@ -233,6 +238,36 @@ fn page_line(count: usize, kind: &str, next: &str) -> String {
     }
 }
 
+/// What a list row ends with: `  (deleted)` for a tombstone, else nothing.
+fn deleted_mark(deleted: bool) -> &'static str {
+    if deleted { "  (deleted)" } else { "" }
+}
+
+/// Rows under a header, each column as wide as its widest cell (the last one unpadded).
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let padded: Vec<String> = cells
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut out = vec![line(&mut header.iter().copied())];
+    out.extend(rows.iter().map(|r| line(&mut r.iter().map(String::as_str))));
+    out.join("\n")
+}
+
+/// `(N things)`: a count with its plural.
+fn count_line(count: usize, what: &str) -> String {
+    format!("({count} {what}{})", if count == 1 { "" } else { "s" })
+}
+
 fn lines(pairs: &[(&str, String)]) -> String {
     pairs
         .iter()
@@ -362,5 +397,19 @@ mod tests {
             page_line(2, "team", "ab"),
             "(2 teams; next page: --page-token ab)"
         );
+        assert_eq!(count_line(0, "projection"), "(0 projections)");
+    }
+
+    #[test]
+    fn tables_align_their_columns() {
+        let rows = vec![
+            vec!["a".to_owned(), "long cell".to_owned(), "x".to_owned()],
+            vec!["bbbbbb".to_owned(), "c".to_owned(), String::new()],
+        ];
+        assert_eq!(
+            table(&["NAME", "B", "LAST"], &rows),
+            "NAME    B          LAST\na       long cell  x\nbbbbbb  c"
+        );
+        assert_eq!(table(&["ONLY"], &[]), "ONLY");
     }
 }

@@ -3,7 +3,7 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{Resource, WriteAnswer, enum_name, rfc3339, version_lines};
+use super::{Resource, View, WriteAnswer, deleted_mark, enum_name, rfc3339, version_lines};
 
 impl Resource for pb::Organization {
     const KIND: &'static str = "organization";
@@ -27,9 +27,39 @@ impl Resource for pb::Organization {
             self.parent_id.as_str()
         };
         format!(
-            "{}  depth {}  parent {}  {}",
-            self.id, self.depth, parent, self.name
+            "{}  depth {}  parent {}  {}{}",
+            self.id,
+            self.depth,
+            parent,
+            self.name,
+            deleted_mark(self.status == pb::OrganizationStatus::Deleted as i32)
         )
+    }
+}
+
+/// The answer to `org path`: the ancestors of an organization and itself, root first, each
+/// line indented one step deeper than its parent's.
+pub struct OrgPath(pub Vec<pb::Organization>);
+
+impl View for OrgPath {
+    fn text(&self) -> String {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, o)| format!("{:indent$}{}  {}", "", o.id, o.name, indent = 2 * i))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "organizations": self.0.iter().map(organization_json).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Root first, the organization itself last.
+    fn ids(&self) -> Vec<String> {
+        self.0.iter().map(|o| o.id.clone()).collect()
     }
 }
 
@@ -119,5 +149,29 @@ mod tests {
             text,
             "o1  depth 1  parent -  N\no2  depth 1  parent o1  N\n(2 organizations)"
         );
+        let deleted = pb::Organization {
+            status: pb::OrganizationStatus::Deleted as i32,
+            ..org("o3", "")
+        };
+        assert_eq!(deleted.row(), "o3  depth 1  parent -  N  (deleted)");
+    }
+
+    #[test]
+    fn paths_indent_root_first() {
+        let org = |id: &str, name: &str| pb::Organization {
+            id: id.into(),
+            name: name.into(),
+            ..Default::default()
+        };
+        let path = || {
+            OrgPath(vec![
+                org("o1", "Eng"),
+                org("o2", "Platform"),
+                org("o3", "Core"),
+            ])
+        };
+        assert_eq!(path().text(), "o1  Eng\n  o2  Platform\n    o3  Core");
+        assert_eq!(Rendered::new(path()).format(Output::Id), "o1\no2\no3");
+        assert_eq!(path().json()["organizations"][2]["id"], "o3");
     }
 }

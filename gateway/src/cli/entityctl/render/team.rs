@@ -3,7 +3,10 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{Resource, WriteAnswer, enum_name, list_text, rfc3339, version_lines};
+use super::{
+    Resource, View, WriteAnswer, deleted_mark, enum_name, list_text, page_line, rfc3339,
+    version_lines,
+};
 
 impl Resource for pb::Team {
     const KIND: &'static str = "team";
@@ -53,15 +56,73 @@ impl Resource for pb::Team {
         })
     }
 
+    /// Listings leave `members` unset (`team members` lists them), so rows do not count them.
     fn row(&self) -> String {
-        let plural = if self.members.len() == 1 { "" } else { "s" };
         format!(
-            "{}  org {}  {} member{plural}  {}",
+            "{}  org {}  {}{}",
             self.id,
             self.organization_id,
-            self.members.len(),
-            self.name
+            self.name,
+            deleted_mark(self.status == pb::TeamStatus::Deleted as i32)
         )
+    }
+}
+
+/// The answer to `team members`: one `TEAM  USER  ROLE` row per membership.
+pub struct Memberships {
+    /// The memberships, by (team, user).
+    pub memberships: Vec<pb::TeamMembership>,
+    /// Token of the next page ("" on the last page).
+    pub next_page_token: String,
+    /// Whether they are one user's (ids are then team ids; else user ids).
+    pub of_user: bool,
+}
+
+impl View for Memberships {
+    fn text(&self) -> String {
+        let mut out: Vec<String> = self
+            .memberships
+            .iter()
+            .map(|m| {
+                format!(
+                    "team {}  user {}  {}",
+                    m.team_id,
+                    m.user_id,
+                    team_role(m.role)
+                )
+            })
+            .collect();
+        out.push(page_line(
+            self.memberships.len(),
+            "membership",
+            &self.next_page_token,
+        ));
+        out.join("\n")
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "memberships": self.memberships.iter().map(|m| json!({
+                "team_id": m.team_id,
+                "user_id": m.user_id,
+                "role": team_role(m.role),
+            })).collect::<Vec<_>>(),
+            "next_page_token": self.next_page_token,
+        })
+    }
+
+    /// The user's teams, or the team's members.
+    fn ids(&self) -> Vec<String> {
+        self.memberships
+            .iter()
+            .map(|m| {
+                if self.of_user {
+                    m.team_id.clone()
+                } else {
+                    m.user_id.clone()
+                }
+            })
+            .collect()
     }
 }
 
@@ -111,5 +172,43 @@ mod tests {
         assert!(team.lines().contains(&("members", "u1 (lead)".to_owned())));
         assert_eq!(team.to_json()["members"][0]["role"], "lead");
         assert_eq!(team.to_json()["status"], "active");
+        let deleted = pb::Team {
+            organization_id: "o1".into(),
+            name: "Core".into(),
+            status: pb::TeamStatus::Deleted as i32,
+            ..team
+        };
+        assert_eq!(deleted.row(), "t1  org o1  Core  (deleted)");
+    }
+
+    #[test]
+    fn memberships_list_rows_and_the_other_side_ids() {
+        let m = |team: &str, user: &str, role: pb::TeamRole| pb::TeamMembership {
+            team_id: team.into(),
+            user_id: user.into(),
+            role: role as i32,
+        };
+        let of_team = Memberships {
+            memberships: vec![
+                m("t1", "u1", pb::TeamRole::Lead),
+                m("t1", "u2", pb::TeamRole::Member),
+            ],
+            next_page_token: "n".into(),
+            of_user: false,
+        };
+        assert_eq!(
+            of_team.text(),
+            "team t1  user u1  lead\nteam t1  user u2  member\n\
+             (2 memberships; next page: --page-token n)"
+        );
+        assert_eq!(of_team.ids(), ["u1", "u2"]);
+        assert_eq!(of_team.json()["memberships"][0]["role"], "lead");
+        assert_eq!(of_team.json()["next_page_token"], "n");
+        let of_user = Memberships {
+            memberships: vec![m("t1", "u1", pb::TeamRole::Member)],
+            next_page_token: String::new(),
+            of_user: true,
+        };
+        assert_eq!(of_user.ids(), ["t1"]);
     }
 }

@@ -21,7 +21,14 @@ impl Resource for pb::Tenant {
     }
 
     fn row(&self) -> String {
-        format!("{}  {}  {}", self.id, self.slug, self.name)
+        format!(
+            "{}  {:<6}  {:<11}  {}  {}",
+            self.id,
+            plan(self.plan),
+            tenant_status(self.status),
+            self.slug,
+            self.name
+        )
     }
 }
 
@@ -216,6 +223,11 @@ mod tests {
         assert_eq!(v["grace_period_ends_at"], Value::Null);
         assert_eq!(v["onboarding"]["owner_user_id"], "u1");
         assert_eq!(tenant_kind(42), "unknown(42)");
+    }
+
+    #[test]
+    fn rows_show_plan_and_status() {
+        assert_eq!(tenant().row(), "t1  gold    suspended    acme  Acme");
     }
 
     #[test]

@@ -2,11 +2,11 @@
 
 use entity_proto::v1 as pb;
 
-use super::{options, written};
+use super::{options, pages, written};
 use crate::cli::entityctl::{
     Clients, Failure,
     args::OrgCommand,
-    render::{Listed, One, Rendered},
+    render::{Listed, One, OrgPath, Rendered},
 };
 
 /// Runs an organization command.
@@ -44,18 +44,48 @@ pub(super) async fn run(clients: &mut Clients, command: OrgCommand) -> Result<Re
         OrgCommand::List {
             tenant,
             parent,
-            page_size,
-            page_token,
+            descendants_of,
+            roots,
+            include_deleted,
+            page,
+            consistency_token,
         } => {
-            let request = pb::ListOrganizationsRequest {
+            let base = pb::ListOrganizationsRequest {
                 tenant_id: tenant,
                 parent_id: parent.unwrap_or_default(),
-                page_size: page_size.unwrap_or_default(),
-                page_token: page_token.unwrap_or_default(),
-                consistency_token: String::new(),
+                descendants_of: descendants_of.unwrap_or_default(),
+                roots_only: roots,
+                include_deleted,
+                consistency_token: consistency_token.unwrap_or_default(),
+                ..Default::default()
             };
-            let page = c.list_organizations(request).await?.into_inner();
-            Rendered::new(Listed::new(page.organizations, page.next_page_token))
+            let (organizations, next) = pages(page, |page_size, page_token| {
+                let mut c = c.clone();
+                let request = pb::ListOrganizationsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = c.list_organizations(request).await?.into_inner();
+                    Ok((page.organizations, page.next_page_token))
+                }
+            })
+            .await?;
+            Rendered::new(Listed::new(organizations, next))
+        }
+        OrgCommand::Path {
+            tenant,
+            org,
+            consistency_token,
+        } => {
+            let request = pb::GetOrganizationPathRequest {
+                tenant_id: tenant,
+                organization_id: org,
+                consistency_token: consistency_token.unwrap_or_default(),
+            };
+            let path = c.get_organization_path(request).await?.into_inner();
+            Rendered::new(OrgPath(path.organizations))
         }
         OrgCommand::Update {
             tenant,

@@ -2,11 +2,11 @@
 
 use entity_proto::v1 as pb;
 
-use super::{mask, options, written};
+use super::{mask, options, pages, scope_proto, written};
 use crate::cli::entityctl::{
     Clients, Failure,
     args::RoleCommand,
-    render::{Listed, One, Rendered},
+    render::{Assignments, Listed, One, Rendered},
 };
 
 /// Runs a role command.
@@ -48,6 +48,42 @@ pub(super) async fn run(clients: &mut Clients, command: RoleCommand) -> Result<R
             };
             let roles = c.list_roles(request).await?.into_inner().roles;
             Rendered::new(Listed::new(roles, String::new()))
+        }
+        RoleCommand::Assignments {
+            tenant,
+            user,
+            role,
+            scope,
+            page,
+            consistency_token,
+        } => {
+            let base = pb::ListRoleAssignmentsRequest {
+                tenant_id: tenant,
+                user_id: user.unwrap_or_default(),
+                role: role.unwrap_or_default(),
+                scope: scope.map(scope_proto),
+                consistency_token: consistency_token.unwrap_or_default(),
+                ..Default::default()
+            };
+            let users = clients.users.clone();
+            let (assignments, next) = pages(page, |page_size, page_token| {
+                let mut c = users.clone();
+                let request = pb::ListRoleAssignmentsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = c.list_role_assignments(request).await?.into_inner();
+                    Ok((page.assignments, page.next_page_token))
+                }
+            })
+            .await?;
+            Rendered::new(Assignments {
+                assignments,
+                next_page_token: next,
+                of_user: false,
+            })
         }
         RoleCommand::Update {
             tenant,

@@ -2,11 +2,11 @@
 
 use entity_proto::v1 as pb;
 
-use super::{mask, options, written};
+use super::{mask, options, pages, written};
 use crate::cli::entityctl::{
     Clients, Failure,
     args::{TeamCommand, TeamRoleArg},
-    render::{Listed, One, Rendered},
+    render::{Listed, Memberships, One, Rendered},
 };
 
 /// Runs a team command.
@@ -44,18 +44,66 @@ pub(super) async fn run(clients: &mut Clients, command: TeamCommand) -> Result<R
         TeamCommand::List {
             tenant,
             org,
-            page_size,
-            page_token,
+            include_deleted,
+            page,
+            consistency_token,
         } => {
-            let request = pb::ListTeamsRequest {
+            let base = pb::ListTeamsRequest {
                 tenant_id: tenant,
                 organization_id: org.unwrap_or_default(),
-                page_size: page_size.unwrap_or_default(),
-                page_token: page_token.unwrap_or_default(),
-                consistency_token: String::new(),
+                include_deleted,
+                consistency_token: consistency_token.unwrap_or_default(),
+                ..Default::default()
             };
-            let page = c.list_teams(request).await?.into_inner();
-            Rendered::new(Listed::new(page.teams, page.next_page_token))
+            let (teams, next) = pages(page, |page_size, page_token| {
+                let mut c = c.clone();
+                let request = pb::ListTeamsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = c.list_teams(request).await?.into_inner();
+                    Ok((page.teams, page.next_page_token))
+                }
+            })
+            .await?;
+            Rendered::new(Listed::new(teams, next))
+        }
+        TeamCommand::Members {
+            tenant,
+            team,
+            user,
+            page,
+            consistency_token,
+        } => {
+            // clap guarantees exactly one of --team and --user.
+            let of_user = user.is_some();
+            let base = pb::ListTeamMembersRequest {
+                tenant_id: tenant,
+                team_id: team.unwrap_or_default(),
+                user_id: user.unwrap_or_default(),
+                consistency_token: consistency_token.unwrap_or_default(),
+                ..Default::default()
+            };
+            let (memberships, next) = pages(page, |page_size, page_token| {
+                let mut c = c.clone();
+                let request = pb::ListTeamMembersRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = c.list_team_members(request).await?.into_inner();
+                    Ok((page.memberships, page.next_page_token))
+                }
+            })
+            .await?;
+            Rendered::new(Memberships {
+                memberships,
+                next_page_token: next,
+                of_user,
+            })
         }
         TeamCommand::Update {
             tenant,

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use entity_proto::v1 as pb;
 
-use super::{options, written};
+use super::{options, pages, written};
 use crate::{
     cli::entityctl::{
         Clients, Failure,
-        args::{KindArg, PlanArg, TenantCommand},
+        args::{KindArg, PlanArg, TenantCommand, TenantStatusArg},
         render::{Listed, One, Rendered},
     },
     convert::timestamp,
@@ -19,159 +19,179 @@ pub(super) async fn run(
     command: TenantCommand,
 ) -> Result<Rendered, Failure> {
     let c = &mut clients.tenants;
-    let rendered =
-        match command {
-            TenantCommand::Create {
+    let rendered = match command {
+        TenantCommand::Create {
+            name,
+            slug,
+            kind,
+            plan,
+            owner_email,
+            products,
+            session_expiration_secs,
+            legal_name,
+            country,
+            write,
+        } => {
+            let business_profile =
+                (legal_name.is_some() || country.is_some()).then(|| pb::BusinessProfile {
+                    legal_name: legal_name.unwrap_or_default(),
+                    address: country.map(|country| pb::Address {
+                        country,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+            let request = pb::CreateTenantRequest {
+                options: options(write),
                 name,
                 slug,
-                kind,
-                plan,
-                owner_email,
+                kind: match kind {
+                    KindArg::Business => pb::TenantKind::Business,
+                    KindArg::Consumer => pb::TenantKind::Consumer,
+                } as i32,
+                plan: plan.map_or(pb::Plan::Unspecified, plan_proto) as i32,
+                settings: Some(pb::TenantSettings {
+                    session_expiration_seconds: session_expiration_secs,
+                }),
                 products,
-                session_expiration_secs,
-                legal_name,
-                country,
-                write,
-            } => {
-                let business_profile =
-                    (legal_name.is_some() || country.is_some()).then(|| pb::BusinessProfile {
-                        legal_name: legal_name.unwrap_or_default(),
-                        address: country.map(|country| pb::Address {
-                            country,
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    });
-                let request = pb::CreateTenantRequest {
-                    options: options(write),
-                    name,
-                    slug,
-                    kind: match kind {
-                        KindArg::Business => pb::TenantKind::Business,
-                        KindArg::Consumer => pb::TenantKind::Consumer,
-                    } as i32,
-                    plan: plan.map_or(pb::Plan::Unspecified, plan_proto) as i32,
+                business_profile,
+                owner_email,
+            };
+            written("created", c.create_tenant(request).await?)
+        }
+        TenantCommand::Get {
+            id,
+            consistency_token,
+        } => {
+            let request = pb::GetTenantRequest {
+                tenant_id: id,
+                consistency_token: consistency_token.unwrap_or_default(),
+            };
+            Rendered::new(One(c.get_tenant(request).await?.into_inner()))
+        }
+        TenantCommand::List {
+            status,
+            plan,
+            query,
+            prefix,
+            page,
+            consistency_token,
+        } => {
+            let base = pb::ListTenantsRequest {
+                status: status.map_or(pb::TenantStatus::Unspecified, tenant_status_proto) as i32,
+                plan: plan.map_or(pb::Plan::Unspecified, plan_proto) as i32,
+                query: query.unwrap_or_default(),
+                query_prefix: prefix,
+                consistency_token: consistency_token.unwrap_or_default(),
+                ..Default::default()
+            };
+            let (tenants, next) = pages(page, |page_size, page_token| {
+                let mut c = c.clone();
+                let request = pb::ListTenantsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = c.list_tenants(request).await?.into_inner();
+                    Ok((page.tenants, page.next_page_token))
+                }
+            })
+            .await?;
+            Rendered::new(Listed::new(tenants, next))
+        }
+        TenantCommand::Update {
+            id,
+            name,
+            products,
+            clear_products,
+            session_expiration_secs,
+            default_session_expiration,
+            write,
+        } => {
+            let mut paths = Vec::new();
+            if name.is_some() {
+                paths.push("name".to_owned());
+            }
+            if !products.is_empty() || clear_products {
+                paths.push("products".to_owned());
+            }
+            if session_expiration_secs.is_some() || default_session_expiration {
+                paths.push("settings".to_owned());
+            }
+            let request = pb::UpdateTenantRequest {
+                options: options(write),
+                tenant_id: id,
+                tenant: Some(pb::TenantUpdate {
+                    name: name.unwrap_or_default(),
                     settings: Some(pb::TenantSettings {
                         session_expiration_seconds: session_expiration_secs,
                     }),
                     products,
-                    business_profile,
-                    owner_email,
-                };
-                written("created", c.create_tenant(request).await?)
-            }
-            TenantCommand::Get {
-                id,
-                consistency_token,
-            } => {
-                let request = pb::GetTenantRequest {
-                    tenant_id: id,
-                    consistency_token: consistency_token.unwrap_or_default(),
-                };
-                Rendered::new(One(c.get_tenant(request).await?.into_inner()))
-            }
-            TenantCommand::List {
-                page_size,
-                page_token,
-            } => {
-                let request = pb::ListTenantsRequest {
-                    page_size: page_size.unwrap_or_default(),
-                    page_token: page_token.unwrap_or_default(),
-                    ..Default::default()
-                };
-                let page = c.list_tenants(request).await?.into_inner();
-                Rendered::new(Listed::new(page.tenants, page.next_page_token))
-            }
-            TenantCommand::Update {
-                id,
-                name,
-                products,
-                clear_products,
-                session_expiration_secs,
-                default_session_expiration,
-                write,
-            } => {
-                let mut paths = Vec::new();
-                if name.is_some() {
-                    paths.push("name".to_owned());
-                }
-                if !products.is_empty() || clear_products {
-                    paths.push("products".to_owned());
-                }
-                if session_expiration_secs.is_some() || default_session_expiration {
-                    paths.push("settings".to_owned());
-                }
-                let request = pb::UpdateTenantRequest {
-                    options: options(write),
-                    tenant_id: id,
-                    tenant: Some(pb::TenantUpdate {
-                        name: name.unwrap_or_default(),
-                        settings: Some(pb::TenantSettings {
-                            session_expiration_seconds: session_expiration_secs,
-                        }),
-                        products,
-                        business_profile: None,
-                    }),
-                    update_mask: Some(prost_types::FieldMask { paths }),
-                };
-                written("updated", c.update_tenant(request).await?)
-            }
-            TenantCommand::ChangePlan { id, plan, write } => {
-                let request = pb::ChangePlanRequest {
-                    options: options(write),
-                    tenant_id: id,
-                    plan: plan_proto(plan) as i32,
-                };
-                written("changed plan of", c.change_plan(request).await?)
-            }
-            TenantCommand::Suspend { id, reason, write } => {
-                let request = pb::SuspendTenantRequest {
-                    options: options(write),
-                    tenant_id: id,
-                    reason,
-                };
-                written("suspended", c.suspend_tenant(request).await?)
-            }
-            TenantCommand::Reactivate { id, write } => {
-                let request = pb::ReactivateTenantRequest {
-                    options: options(write),
-                    tenant_id: id,
-                };
-                written("reactivated", c.reactivate_tenant(request).await?)
-            }
-            TenantCommand::Deactivate {
-                id,
-                grace_days,
-                grace_until,
-                reason_code,
-                feedback,
-                score,
-                write,
-            } => {
-                let ends_at = grace_end(grace_days, grace_until.as_deref())?;
-                let feedback = (reason_code.is_some() || feedback.is_some() || score.is_some())
-                    .then(|| pb::DeactivationFeedback {
+                    business_profile: None,
+                }),
+                update_mask: Some(prost_types::FieldMask { paths }),
+            };
+            written("updated", c.update_tenant(request).await?)
+        }
+        TenantCommand::ChangePlan { id, plan, write } => {
+            let request = pb::ChangePlanRequest {
+                options: options(write),
+                tenant_id: id,
+                plan: plan_proto(plan) as i32,
+            };
+            written("changed plan of", c.change_plan(request).await?)
+        }
+        TenantCommand::Suspend { id, reason, write } => {
+            let request = pb::SuspendTenantRequest {
+                options: options(write),
+                tenant_id: id,
+                reason,
+            };
+            written("suspended", c.suspend_tenant(request).await?)
+        }
+        TenantCommand::Reactivate { id, write } => {
+            let request = pb::ReactivateTenantRequest {
+                options: options(write),
+                tenant_id: id,
+            };
+            written("reactivated", c.reactivate_tenant(request).await?)
+        }
+        TenantCommand::Deactivate {
+            id,
+            grace_days,
+            grace_until,
+            reason_code,
+            feedback,
+            score,
+            write,
+        } => {
+            let ends_at = grace_end(grace_days, grace_until.as_deref())?;
+            let feedback =
+                (reason_code.is_some() || feedback.is_some() || score.is_some()).then(|| {
+                    pb::DeactivationFeedback {
                         reason_code: reason_code.unwrap_or_default(),
                         text: feedback.unwrap_or_default(),
                         recommendation_score: score,
                         ..Default::default()
-                    });
-                let request = pb::DeactivateTenantRequest {
-                    options: options(write),
-                    tenant_id: id,
-                    grace_period_ends_at: Some(timestamp(ends_at)),
-                    feedback,
-                };
-                written("deactivated", c.deactivate_tenant(request).await?)
-            }
-            TenantCommand::Delete { id, write } => {
-                let request = pb::DeleteTenantRequest {
-                    options: options(write),
-                    tenant_id: id,
-                };
-                written("deleted", c.delete_tenant(request).await?)
-            }
-        };
+                    }
+                });
+            let request = pb::DeactivateTenantRequest {
+                options: options(write),
+                tenant_id: id,
+                grace_period_ends_at: Some(timestamp(ends_at)),
+                feedback,
+            };
+            written("deactivated", c.deactivate_tenant(request).await?)
+        }
+        TenantCommand::Delete { id, write } => {
+            let request = pb::DeleteTenantRequest {
+                options: options(write),
+                tenant_id: id,
+            };
+            written("deleted", c.delete_tenant(request).await?)
+        }
+    };
     Ok(rendered)
 }
 
@@ -180,6 +200,15 @@ fn plan_proto(plan: PlanArg) -> pb::Plan {
         PlanArg::Bronze => pb::Plan::Bronze,
         PlanArg::Silver => pb::Plan::Silver,
         PlanArg::Gold => pb::Plan::Gold,
+    }
+}
+
+fn tenant_status_proto(status: TenantStatusArg) -> pb::TenantStatus {
+    match status {
+        TenantStatusArg::Active => pb::TenantStatus::Active,
+        TenantStatusArg::Suspended => pb::TenantStatus::Suspended,
+        TenantStatusArg::Deactivated => pb::TenantStatus::Deactivated,
+        TenantStatusArg::Deleted => pb::TenantStatus::Deleted,
     }
 }
 

@@ -2,10 +2,10 @@
 
 use entity_proto::v1 as pb;
 
-use super::{assignment_proto, mask, options, written};
+use super::{assignment_proto, mask, options, pages, written};
 use crate::cli::entityctl::{
     Clients, Failure,
-    args::{UserCommand, UserStatusArg},
+    args::{PageOpts, UserCommand, UserStatusArg},
     render::{Assignments, Listed, One, Rendered},
 };
 
@@ -65,8 +65,8 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
             status,
             org,
             role,
-            page_size,
-            page_token,
+            page,
+            consistency_token,
         } => {
             let status = match status {
                 None => pb::UserStatus::Unspecified,
@@ -75,18 +75,29 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
                 Some(UserStatusArg::Deactivated) => pb::UserStatus::Deactivated,
                 Some(UserStatusArg::Erased) => pb::UserStatus::Erased,
             };
-            let request = pb::ListUsersRequest {
+            let base = pb::ListUsersRequest {
                 tenant_id: tenant,
-                page_size: page_size.unwrap_or_default(),
-                page_token: page_token.unwrap_or_default(),
                 query: query.unwrap_or_default(),
                 status: status as i32,
                 organization_id: org.unwrap_or_default(),
                 role: role.unwrap_or_default(),
-                consistency_token: String::new(),
+                consistency_token: consistency_token.unwrap_or_default(),
+                ..Default::default()
             };
-            let page = c.list_users(request).await?.into_inner();
-            Rendered::new(Listed::new(page.users, page.next_page_token))
+            let (users, next) = pages(page, |page_size, page_token| {
+                let mut c = c.clone();
+                let request = pb::ListUsersRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = c.list_users(request).await?.into_inner();
+                    Ok((page.users, page.next_page_token))
+                }
+            })
+            .await?;
+            Rendered::new(Listed::new(users, next))
         }
         UserCommand::Resend {
             tenant,
@@ -223,14 +234,34 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
             user,
             consistency_token,
         } => {
-            let request = pb::ListRoleAssignmentsRequest {
+            let base = pb::ListRoleAssignmentsRequest {
                 tenant_id: tenant,
                 user_id: user,
                 consistency_token: consistency_token.unwrap_or_default(),
+                ..Default::default()
             };
-            Rendered::new(Assignments(
-                c.list_role_assignments(request).await?.into_inner(),
-            ))
+            let every_page = PageOpts {
+                all: true,
+                ..PageOpts::default()
+            };
+            let (assignments, next) = pages(every_page, |page_size, page_token| {
+                let mut c = c.clone();
+                let request = pb::ListRoleAssignmentsRequest {
+                    page_size,
+                    page_token,
+                    ..base.clone()
+                };
+                async move {
+                    let page = c.list_role_assignments(request).await?.into_inner();
+                    Ok((page.assignments, page.next_page_token))
+                }
+            })
+            .await?;
+            Rendered::new(Assignments {
+                assignments,
+                next_page_token: next,
+                of_user: true,
+            })
         }
     };
     Ok(rendered)

@@ -1,0 +1,171 @@
+//! Projection states as `entityctl` shows them.
+
+use entity_proto::v1 as pb;
+use serde_json::{Value, json};
+
+use super::{View, count_line, rfc3339, table};
+
+/// The answer to `admin projections`: one table row per projection.
+pub struct Projections(pub Vec<pb::ProjectionStatus>);
+
+impl View for Projections {
+    fn text(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    dash_if_empty(&p.checkpoint),
+                    behind_text(p),
+                    lag_text(p.lag_ms),
+                    failures_text(p),
+                    dash_if_empty(&p.last_error),
+                ]
+            })
+            .collect();
+        let header = [
+            "NAME",
+            "CHECKPOINT",
+            "BEHIND",
+            "LAG_MS",
+            "FAILURES",
+            "LAST_ERROR",
+        ];
+        format!(
+            "{}\n{}",
+            table(&header, &rows),
+            count_line(self.0.len(), "projection")
+        )
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "projections": self.0.iter().map(|p| json!({
+                "name": p.name,
+                "checkpoint": p.checkpoint,
+                "events_behind": p.events_behind,
+                "events_behind_capped": p.events_behind_capped,
+                "lag_ms": p.lag_ms,
+                "newest_applied_time": p.newest_applied_time.as_ref().map(rfc3339),
+                "applied_events": p.applied_events,
+                "failures": p.failures,
+                "consecutive_failures": p.consecutive_failures,
+                "last_error": (!p.last_error.is_empty()).then_some(&p.last_error),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The projection names.
+    fn ids(&self) -> Vec<String> {
+        self.0.iter().map(|p| p.name.clone()).collect()
+    }
+}
+
+/// The answer to `admin rebuild-projection`: the rebuild has started.
+pub struct Rebuilding(pub String);
+
+impl View for Rebuilding {
+    fn text(&self) -> String {
+        format!(
+            "rebuilding projection {} (see `entityctl admin projections` for its progress)",
+            self.0
+        )
+    }
+
+    fn json(&self) -> Value {
+        json!({ "name": self.0, "rebuilding": true })
+    }
+
+    fn ids(&self) -> Vec<String> {
+        vec![self.0.clone()]
+    }
+}
+
+fn dash_if_empty(s: &str) -> String {
+    if s.is_empty() {
+        "-".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `N`, `>=N` when capped, `unknown` when the journal could not be asked (-1).
+fn behind_text(p: &pb::ProjectionStatus) -> String {
+    match p.events_behind {
+        n if n < 0 => "unknown".to_owned(),
+        n if p.events_behind_capped => format!(">={n}"),
+        n => n.to_string(),
+    }
+}
+
+/// Milliseconds, or `unknown` (-1: behind with nothing applied yet).
+fn lag_text(lag_ms: i64) -> String {
+    if lag_ms < 0 {
+        "unknown".to_owned()
+    } else {
+        lag_ms.to_string()
+    }
+}
+
+/// `N`, or `N (M in a row)` while failing.
+fn failures_text(p: &pb::ProjectionStatus) -> String {
+    if p.consecutive_failures == 0 {
+        p.failures.to_string()
+    } else {
+        format!("{} ({} in a row)", p.failures, p.consecutive_failures)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projections_make_a_table() {
+        let healthy = pb::ProjectionStatus {
+            name: "tenant_directory".into(),
+            checkpoint: "ct1.5.9".into(),
+            applied_events: 9,
+            ..Default::default()
+        };
+        let failing = pb::ProjectionStatus {
+            name: "org_tree".into(),
+            checkpoint: String::new(),
+            events_behind: 1000,
+            events_behind_capped: true,
+            lag_ms: -1,
+            failures: 4,
+            consecutive_failures: 2,
+            last_error: "db down".into(),
+            ..Default::default()
+        };
+        let view = Projections(vec![healthy, failing]);
+        assert_eq!(
+            view.text(),
+            "NAME              CHECKPOINT  BEHIND  LAG_MS   FAILURES        LAST_ERROR\n\
+             tenant_directory  ct1.5.9     0       0        0               -\n\
+             org_tree          -           >=1000  unknown  4 (2 in a row)  db down\n\
+             (2 projections)"
+        );
+        assert_eq!(view.ids(), ["tenant_directory", "org_tree"]);
+        let json = view.json();
+        assert_eq!(json["projections"][1]["events_behind_capped"], true);
+        assert_eq!(json["projections"][0]["last_error"], Value::Null);
+        let unknown = pb::ProjectionStatus {
+            events_behind: -1,
+            ..Default::default()
+        };
+        assert_eq!(behind_text(&unknown), "unknown");
+    }
+
+    #[test]
+    fn rebuilds_name_the_projection() {
+        assert_eq!(Rebuilding("org_tree".into()).ids(), ["org_tree"]);
+        assert!(
+            Rebuilding("org_tree".into())
+                .text()
+                .starts_with("rebuilding projection org_tree")
+        );
+    }
+}

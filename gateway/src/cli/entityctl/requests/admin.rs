@@ -1,0 +1,29 @@
+//! `entityctl admin …` requests.
+
+use entity_proto::v1 as pb;
+
+use crate::cli::entityctl::{
+    Clients, Failure,
+    args::AdminCommand,
+    render::{Projections, Rebuilding, Rendered},
+};
+
+/// Runs an admin command.
+pub(super) async fn run(clients: &mut Clients, command: AdminCommand) -> Result<Rendered, Failure> {
+    let c = &mut clients.admin;
+    let rendered = match command {
+        AdminCommand::Projections => {
+            let answer = c
+                .list_projections(pb::ListProjectionsRequest {})
+                .await?
+                .into_inner();
+            Rendered::new(Projections(answer.projections))
+        }
+        AdminCommand::RebuildProjection { name } => {
+            let request = pb::RebuildProjectionRequest { name: name.clone() };
+            c.rebuild_projection(request).await?;
+            Rendered::new(Rebuilding(name))
+        }
+    };
+    Ok(rendered)
+}

@@ -1,0 +1,125 @@
+//! `entityd projections status|rebuild`: operator commands on the read models of a store,
+//! run beside the nodes (or with none running).
+//!
+//! - `status` prints every projection's checkpoint and lag, computed from the store itself:
+//!   events committed after the checkpoint, and the age of the oldest of them (the lag in
+//!   time). A node's own view, with failure counters, is `entityctl admin projections`.
+//! - `rebuild NAME` deletes the projection's rows and resets its checkpoint in one
+//!   transaction; the nodes running it notice and rebuild from the start of the journal while
+//!   they keep serving. Until it has caught up, reads with a consistency token wait (and may
+//!   answer UNAVAILABLE); reads without one see a partial model.
+
+use std::{path::PathBuf, sync::Arc};
+
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use engine::journal::{
+    CommitToken, postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail,
+};
+use projections::{ReadStore, standard_projections};
+
+use crate::error::{GatewayError, Result};
+
+/// Events counted behind a checkpoint at most (the figure stays cheap when far behind).
+const BEHIND_CAP: i64 = 1_000_000;
+
+/// The projections subcommand.
+#[derive(Debug, Args)]
+pub struct ProjectionsArgs {
+    #[command(subcommand)]
+    action: Action,
+    /// PostgreSQL URL of the cluster's store; without it, the embedded store in --data-dir.
+    #[arg(
+        long,
+        env = "ENTITYD_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Print each projection's checkpoint and lag.
+    Status,
+    /// Rebuild a projection from zero while the service runs.
+    Rebuild {
+        /// The projection (see `status` for the names).
+        name: String,
+    },
+}
+
+/// Runs the subcommand against the store named by `--database-url`, or the embedded store in
+/// `data_dir`.
+///
+/// # Errors
+/// Unknown projection name (configuration error); store errors.
+pub async fn run(args: ProjectionsArgs, data_dir: PathBuf) -> Result<()> {
+    let (store, tail): (ReadStore, Arc<dyn JournalTail>) = match &args.database_url {
+        Some(url) => {
+            let journal = PostgresJournal::connect(url, 2).await?;
+            journal.migrate().await?;
+            (ReadStore::postgres(&journal), Arc::new(journal))
+        }
+        None => {
+            let path = data_dir.join("journal.db");
+            if !path.exists() {
+                return Err(GatewayError::Config(format!(
+                    "no embedded store at {} (give --data-dir or --database-url)",
+                    path.display()
+                )));
+            }
+            let journal = SqliteJournal::open(&path).await?;
+            journal.migrate().await?;
+            (ReadStore::sqlite(&journal), Arc::new(journal))
+        }
+    };
+    match args.action {
+        Action::Status => status(&store, tail.as_ref()).await,
+        Action::Rebuild { name } => rebuild(&store, &name).await,
+    }
+}
+
+async fn status(store: &ReadStore, tail: &dyn JournalTail) -> Result<()> {
+    println!(
+        "{:<20} {:<28} {:>14} {:>10}",
+        "PROJECTION", "CHECKPOINT", "EVENTS BEHIND", "LAG MS"
+    );
+    for projection in standard_projections() {
+        let name = projection.name();
+        let checkpoint = store.checkpoint(name).await?.unwrap_or(CommitToken {
+            transaction_id: 0,
+            position: 0,
+        });
+        let behind = tail.count_after(checkpoint, BEHIND_CAP).await?;
+        let oldest_pending = tail.read_committed(checkpoint, 1).await?;
+        let lag_ms = oldest_pending.first().map_or(0, |e| {
+            (Utc::now() - e.recorded_at).num_milliseconds().max(0)
+        });
+        let behind = if behind >= BEHIND_CAP {
+            format!(">={behind}")
+        } else {
+            behind.to_string()
+        };
+        let at = checkpoint.to_string();
+        println!("{name:<20} {at:<28} {behind:>14} {lag_ms:>10}");
+    }
+    Ok(())
+}
+
+async fn rebuild(store: &ReadStore, name: &str) -> Result<()> {
+    let all = standard_projections();
+    let Some(projection) = all.iter().find(|p| p.name() == name) else {
+        let known: Vec<&str> = all.iter().map(|p| p.name()).collect();
+        return Err(GatewayError::Config(format!(
+            "unknown projection {name:?}; known: {}",
+            known.join(", ")
+        )));
+    };
+    projections::reset(store, projection.as_ref()).await?;
+    println!(
+        "projection {name} reset; running nodes rebuild it from the start of the journal \
+         (watch `entityd projections status`)"
+    );
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `entity.v1.AdminService`: operator calls about this node's projections (platform admins).
+
+use entity_proto::v1::{self as pb, admin_service_server::AdminService};
+use projections::ProjectionStatus;
+use tonic::{Request, Response, Status};
+
+use super::{Shared, strip};
+use crate::{auth::Target, convert::timestamp, status};
+
+/// The AdminService implementation.
+#[derive(Clone)]
+pub struct AdminApi {
+    shared: Shared,
+}
+
+impl AdminApi {
+    pub(super) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+#[tonic::async_trait]
+impl AdminService for AdminApi {
+    async fn list_projections(
+        &self,
+        request: Request<pb::ListProjectionsRequest>,
+    ) -> Result<Response<pb::ListProjectionsResponse>, Status> {
+        self.shared
+            .authorize(strip(request), Target::default())
+            .await?;
+        let mut all = self.shared.projections.status().await;
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Response::new(pb::ListProjectionsResponse {
+            projections: all.iter().map(status_to_proto).collect(),
+        }))
+    }
+
+    async fn rebuild_projection(
+        &self,
+        request: Request<pb::RebuildProjectionRequest>,
+    ) -> Result<Response<pb::RebuildProjectionResponse>, Status> {
+        let name = request.get_ref().name.clone();
+        if name.is_empty() {
+            return Err(status::invalid_argument(&[
+                engine::domain::FieldViolation::new("name", "required"),
+            ]));
+        }
+        self.shared
+            .authorize(strip(request), Target::default())
+            .await?;
+        self.shared
+            .projections
+            .rebuild(&name)
+            .await
+            .map_err(status::from_read_error)?;
+        tracing::warn!(projection = %name, "projection rebuild requested over the admin API");
+        Ok(Response::new(pb::RebuildProjectionResponse {}))
+    }
+}
+
+/// A projection's status as its proto message.
+fn status_to_proto(s: &ProjectionStatus) -> pb::ProjectionStatus {
+    pb::ProjectionStatus {
+        name: s.name.clone(),
+        checkpoint: s.checkpoint.to_string(),
+        events_behind: s.events_behind.unwrap_or(-1),
+        events_behind_capped: s.behind_capped,
+        lag_ms: s.lag_ms.unwrap_or(-1),
+        newest_applied_time: s.newest_applied_at.map(timestamp),
+        applied_events: s.applied_events,
+        failures: s.failures,
+        consecutive_failures: s.consecutive_failures,
+        last_error: s.last_error.clone().unwrap_or_default(),
+    }
+}
