@@ -442,6 +442,9 @@ async fn attempt(
         "AdminService/ListProjections" => {
             go!(admin.list_projections(pb::ListProjectionsRequest::default()))
         }
+        "AdminService/GetNodeStatus" => {
+            go!(admin.get_node_status(pb::GetNodeStatusRequest::default()))
+        }
         "AdminService/RebuildProjection" => {
             go!(admin.rebuild_projection(pb::RebuildProjectionRequest {
                 name: "users".into()
@@ -467,6 +470,7 @@ const TENANT_ONLY: &[&str] = &[
     "TenantService/ListTenants",
     "AdminService/ListProjections",
     "AdminService/RebuildProjection",
+    "AdminService/GetNodeStatus",
     "TenantService/UpdateTenant",
     "TenantService/ChangePlan",
     "TenantService/SuspendTenant",
@@ -485,6 +489,7 @@ const PLATFORM_ONLY: &[&str] = &[
     "TenantService/ListTenants",
     "AdminService/ListProjections",
     "AdminService/RebuildProjection",
+    "AdminService/GetNodeStatus",
 ];
 
 async fn isolation_node() -> (PgNode, Ids, Ids) {

@@ -463,6 +463,15 @@ async fn operators_see_projection_lag_and_rebuild_while_serving() {
         assert_eq!(p.consecutive_failures, 0, "{p:?}");
     }
 
+    let node_status = c
+        .admin
+        .get_node_status(pb::GetNodeStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(node_status.rss_bytes > 0, "{node_status:?}");
+    assert!(node_status.active_entities >= 1, "{node_status:?}");
+
     c.admin
         .rebuild_projection(pb::RebuildProjectionRequest {
             name: "organizations".into(),

@@ -285,5 +285,11 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             rebuild_projection,
             RebuildProjectionRequest
         ),
+        rpc!(
+            "AdminService/GetNodeStatus",
+            c.admin,
+            get_node_status,
+            GetNodeStatusRequest
+        ),
     ]
 }

@@ -11,7 +11,7 @@
 //! | RPC | permission | scope |
 //! |---|---|---|
 //! | CreateTenant, ListTenants | platform admin only | — |
-//! | ListProjections, RebuildProjection (AdminService) | platform admin only | — |
+//! | ListProjections, RebuildProjection, GetNodeStatus (AdminService) | platform admin only | — |
 //! | GetTenant | `tenant:read` | tenant |
 //! | UpdateTenant, SuspendTenant, ReactivateTenant | `tenant:update` | tenant |
 //! | ChangePlan | `billing:manage` | tenant |
@@ -129,9 +129,8 @@ const fn own_or(permission: &'static str) -> Rule {
 pub fn rule(rpc: &str) -> Option<Rule> {
     use At::*;
     Some(match rpc {
-        "CreateTenant" | "ListTenants" | "ListProjections" | "RebuildProjection" => {
-            Rule::PlatformAdmin
-        }
+        "CreateTenant" | "ListTenants" | "ListProjections" | "RebuildProjection"
+        | "GetNodeStatus" => Rule::PlatformAdmin,
         "GetTenant" => perm("tenant:read", Tenant),
         "UpdateTenant" | "SuspendTenant" | "ReactivateTenant" => perm("tenant:update", Tenant),
         "ChangePlan" => perm("billing:manage", Tenant),

@@ -56,6 +56,39 @@ impl AdminService for AdminApi {
         tracing::warn!(projection = %name, "projection rebuild requested over the admin API");
         Ok(Response::new(pb::RebuildProjectionResponse {}))
     }
+
+    async fn get_node_status(
+        &self,
+        request: Request<pb::GetNodeStatusRequest>,
+    ) -> Result<Response<pb::NodeStatus>, Status> {
+        self.shared
+            .authorize(strip(request), Target::default())
+            .await?;
+        let active = self
+            .shared
+            .engine
+            .active_entities()
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))?;
+        Ok(Response::new(pb::NodeStatus {
+            rss_bytes: rss_bytes(),
+            active_entities: u64::try_from(active).unwrap_or(u64::MAX),
+            uptime_seconds: self.shared.started.elapsed().as_secs(),
+        }))
+    }
+}
+
+/// Resident set size of this process (Linux `/proc/self/status`; 0 elsewhere).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// A projection's status as its proto message.

@@ -61,6 +61,7 @@ struct Shared {
     reads: ReadModels,
     projections: ProjectionHandle,
     authorizer: Arc<dyn Authorizer>,
+    started: std::time::Instant,
 }
 
 impl Shared {
@@ -172,6 +173,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         reads: node.reads().clone(),
         projections: node.projections(),
         authorizer,
+        started: std::time::Instant::now(),
     };
     Apis {
         tenant: TenantApi::new(shared.clone()),
