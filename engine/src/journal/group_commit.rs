@@ -10,9 +10,9 @@
 //! more batches into each transaction (higher throughput), an idle one commits each at once (no
 //! added latency: the writer never waits for more work).
 //!
-//! A conflict ([`JournalError::StreamConflict`] or [`JournalError::UniqueViolation`]) in a
-//! group aborts the whole transaction. The error names the stream or the key, so the writer
-//! answers the batch that wrote it (the last one of the group, when several claim one key: the
+//! A conflict ([`JournalError::StreamConflict`], [`JournalError::UniqueViolation`], or a stale
+//! shard lease, [`JournalError::Fenced`]) in a group aborts the whole transaction. The error
+//! names the stream, the key or the fence, so the writer answers the batch that wrote it (the last one of the group, when several claim one key: the
 //! first is entitled to it) and appends the rest again as one group; one bad command therefore
 //! costs one extra transaction, not one per batch. Only if the offender cannot be told apart
 //! does it fall back to appending each batch on its own. Any other error goes to every caller
@@ -138,8 +138,9 @@ async fn commit(log: &dyn EventLog, group: Vec<Request>) {
                 }
             }
             Err(
-                error
-                @ (JournalError::StreamConflict { .. } | JournalError::UniqueViolation { .. }),
+                error @ (JournalError::StreamConflict { .. }
+                | JournalError::UniqueViolation { .. }
+                | JournalError::Fenced { .. }),
             ) if batches.len() > 1 => {
                 if let Some(index) = offender(&batches, &error) {
                     // Answer the offender, then try the others again together.
@@ -169,6 +170,15 @@ fn offender(batches: &[AppendBatch], error: &JournalError) -> Option<usize> {
             b.claims
                 .iter()
                 .any(|c| c.namespace == *namespace && c.key == *key)
+        }),
+        JournalError::Fenced {
+            shard,
+            owner,
+            epoch,
+        } => batches.iter().rposition(|b| {
+            b.fence
+                .as_ref()
+                .is_some_and(|f| f.shard == *shard && f.owner == *owner && f.epoch == *epoch)
         }),
         _ => None,
     }
@@ -217,6 +227,15 @@ fn copy_error(error: &JournalError) -> JournalError {
             namespace: namespace.clone(),
             key: key.clone(),
             existing: existing.clone(),
+        },
+        JournalError::Fenced {
+            shard,
+            owner,
+            epoch,
+        } => JournalError::Fenced {
+            shard: *shard,
+            owner: owner.clone(),
+            epoch: *epoch,
         },
         JournalError::Unavailable(m) => JournalError::Unavailable(m.clone()),
         JournalError::Corrupt(m) => JournalError::Corrupt(m.clone()),

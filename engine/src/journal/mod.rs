@@ -134,6 +134,22 @@ pub struct AppendBatch {
     pub claims: Vec<UniqueClaim>,
     /// Timer changes.
     pub timers: Vec<TimerChange>,
+    /// The writer's shard lease, checked in the append's transaction (cluster nodes); `None`
+    /// for a single node, which owns every shard.
+    pub fence: Option<Fence>,
+}
+
+/// A shard lease as its holder knows it. An append fenced with it commits only if the lease
+/// is still exactly this (owner and epoch) and unexpired when the append runs; a node whose
+/// shard was taken over (or whose lease ran out) cannot write the shard's streams any more.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Fence {
+    /// Shard number.
+    pub shard: i32,
+    /// Node id of the holder.
+    pub owner: String,
+    /// Lease epoch (grows with every change of owner).
+    pub epoch: i64,
 }
 
 /// Where one batch landed.
@@ -230,6 +246,17 @@ pub enum JournalError {
         key: String,
         /// The current holder, if it could be read (boxed to keep the error small).
         existing: Option<Box<UniqueClaim>>,
+    },
+    /// The append's shard lease is no longer held by its writer (taken over, expired or
+    /// unknown): nothing was written.
+    #[error("shard {shard} is not leased to {owner} at epoch {epoch}")]
+    Fenced {
+        /// Shard.
+        shard: i32,
+        /// The writer that thought it held it.
+        owner: String,
+        /// The epoch it held.
+        epoch: i64,
     },
     /// The store cannot be reached or refused the connection.
     #[error("journal unavailable: {0}")]

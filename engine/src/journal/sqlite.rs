@@ -96,6 +96,14 @@ impl EventLog for SqliteJournal {
         if batches.is_empty() {
             return Ok(Vec::new());
         }
+        if let Some(fence) = batches.iter().find_map(|b| b.fence.as_ref()) {
+            // The embedded store serves one node, which owns every shard.
+            return Err(JournalError::Fenced {
+                shard: fence.shard,
+                owner: fence.owner.clone(),
+                epoch: fence.epoch,
+            });
+        }
         let _write = self.write_lock.lock().await;
         append::append(&self.pool, batches).await
     }

@@ -21,6 +21,7 @@ use super::{
     idempotency::{RequestRecord, RequestWindow, fingerprint},
     messages::EntityMsg,
     onboarding,
+    sharding::shard_of,
 };
 use crate::{
     EngineError, Result,
@@ -369,8 +370,21 @@ pub(super) async fn commit(
     if events.is_empty() {
         return Ok(false);
     }
-    let batch =
+    let fence = match &deps.config.leases {
+        None => None,
+        Some(leases) => {
+            let shard = shard_of(tenant_id, deps.config.shard_count);
+            let fence = leases.fence(shard).ok_or_else(|| {
+                Failure::Refused(EngineError::Unavailable(format!(
+                    "shard {shard} is not served by this node now (it is moving); retry"
+                )))
+            })?;
+            Some(fence)
+        }
+    };
+    let mut batch =
         build_batch(&live.scope, tenant_id, &events, &metadata, now).map_err(Failure::Refused)?;
+    batch.fence = fence;
 
     match deps.writer.append(batch).await {
         Ok(receipt) => {
@@ -390,6 +404,14 @@ pub(super) async fn commit(
         }
         // Clean refusals: nothing was written and our state is still current.
         Err(e @ JournalError::UniqueViolation { .. }) => Err(Failure::Refused(e.into())),
+        // The shard's lease moved on: another node serves it now; nothing was written.
+        Err(e @ JournalError::Fenced { .. }) => {
+            let reason = e.to_string();
+            let answer = EngineError::Unavailable(format!(
+                "this node no longer holds the tenant's shard ({reason}); retry"
+            ));
+            Err(Failure::Fault(answer, reason))
+        }
         // Someone else wrote our streams: our state is stale.
         Err(e @ JournalError::StreamConflict { .. }) => {
             let reason = e.to_string();

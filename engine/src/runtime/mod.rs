@@ -12,6 +12,7 @@ mod clock;
 mod deps;
 mod entity;
 mod idempotency;
+mod leases;
 mod messages;
 mod onboarding;
 mod region;
@@ -31,6 +32,7 @@ use ractor::{Actor, ActorRef};
 use tokio::{sync::Semaphore, task::JoinHandle};
 
 pub use clock::{Clock, SystemClock};
+pub use leases::ShardLeases;
 pub use sharding::shard_of;
 
 use self::{
@@ -73,6 +75,9 @@ pub struct EngineConfig {
     pub ask_timeout: Duration,
     /// Group-commit writer tuning.
     pub group_commit: GroupCommitConfig,
+    /// The shard leases of a cluster node; `None` for a single node (every shard is local and
+    /// appends are unfenced).
+    pub leases: Option<Arc<dyn ShardLeases>>,
 }
 
 impl Default for EngineConfig {
@@ -87,6 +92,7 @@ impl Default for EngineConfig {
             max_in_flight_per_shard: 1024,
             ask_timeout: Duration::from_secs(10),
             group_commit: GroupCommitConfig::default(),
+            leases: None,
         }
     }
 }

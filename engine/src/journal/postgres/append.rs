@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! BEGIN
+//!   SELECT shard_leases … FOR SHARE                          (only for fenced appends)
 //!   INSERT events      SELECT FROM UNNEST(9 arrays)  RETURNING position, stream, seq, xid
 //!   INSERT unique_keys SELECT FROM UNNEST(4 arrays)          (only if there are claims)
 //!   upsert / delete timers, net effect                       (only if there are changes)
@@ -78,6 +79,7 @@ async fn write(
     batches: &[AppendBatch],
     firsts: &[(StreamId, i64)],
 ) -> Result<Vec<AppendReceipt>, Failure> {
+    check_fences(tx, batches).await?;
     let (positions, transaction_id) = insert_events(tx, batches, firsts).await?;
     insert_claims(tx, batches).await?;
     apply_timers(tx, batches).await?;
@@ -91,6 +93,44 @@ async fn write(
         }
     };
     Ok(s::receipts(batches, &positions, transaction_id)?)
+}
+
+/// Verifies every fence of the batches against `shard_leases` and locks those leases until the
+/// transaction ends (a takeover waits for it; a stale writer is refused).
+async fn check_fences(
+    tx: &mut Transaction<'static, Postgres>,
+    batches: &[AppendBatch],
+) -> Result<(), Failure> {
+    let mut fences: Vec<&crate::journal::Fence> =
+        batches.iter().filter_map(|b| b.fence.as_ref()).collect();
+    if fences.is_empty() {
+        return Ok(());
+    }
+    fences.sort_by_key(|f| (f.shard, &f.owner, f.epoch));
+    fences.dedup();
+    let shards: Vec<i32> = fences.iter().map(|f| f.shard).collect();
+    let owners: Vec<&str> = fences.iter().map(|f| f.owner.as_str()).collect();
+    let epochs: Vec<i64> = fences.iter().map(|f| f.epoch).collect();
+    let held: Vec<(i32, String, i64)> = sqlx::query_as(include_str!("sql/check_fences.sql"))
+        .bind(&shards)
+        .bind(owners)
+        .bind(epochs)
+        .fetch_all(&mut **tx)
+        .await?;
+    let is_held = |f: &crate::journal::Fence| {
+        held.iter().any(|(shard, owner, epoch)| {
+            (*shard, owner.as_str(), *epoch) == (f.shard, f.owner.as_str(), f.epoch)
+        })
+    };
+    match fences.iter().find(|f| !is_held(f)) {
+        None => Ok(()),
+        Some(stale) => Err(JournalError::Fenced {
+            shard: stale.shard,
+            owner: stale.owner.clone(),
+            epoch: stale.epoch,
+        }
+        .into()),
+    }
 }
 
 /// Inserts every event with one statement. Returns the positions by `(stream id, sequence)`
