@@ -1,5 +1,21 @@
-//! Cluster membership, shard ownership and cross-node routing.
+//! Cluster membership and shard ownership, kept in PostgreSQL (DESIGN §5).
 //!
-//! Not built yet: in this release every shard is owned by the local node (see
-//! `engine::runtime`). The cluster issue fills this crate with PostgreSQL leases, fencing and
-//! ractor_cluster routing; `gateway` will depend on it, and it on `engine`.
+//! - [`placement`]: which live node should own each shard (rendezvous hashing), pure.
+//! - [`ShardKeeper`]: one per node. It registers the node and heartbeats, renews the leases it
+//!   holds, hands over shards whose target is another node (a capped number per round, after
+//!   passivating their entities) and takes the free or expired shards targeted to it. It is
+//!   the engine's [`engine::runtime::ShardLeases`]: appends are fenced with its leases, and it
+//!   stops answering for a shard before that lease can expire (self-fencing), so a node that
+//!   cannot reach PostgreSQL stops writing on its own while the journal's fence check refuses
+//!   any stale write anyway.
+//!
+//! What is not here yet: routing a request from any node to the owner of its shard, and the
+//! `entityd` flags that start a keeper. Until then a node runs alone and owns every shard.
+
+mod error;
+mod keeper;
+pub mod placement;
+mod store;
+
+pub use error::{ClusterError, Result};
+pub use keeper::{KeeperConfig, ShardKeeper};

@@ -51,6 +51,8 @@ pub(crate) enum RegionMsg {
     },
     /// Passivate every entity of every shard; answer when done.
     PassivateAll(RpcReplyPort<()>),
+    /// Passivate every entity of one shard (it is handed to another node); answer when done.
+    PassivateShard(u32, RpcReplyPort<()>),
     /// Live entity actors on the node.
     ActiveCount(RpcReplyPort<usize>),
 }

@@ -457,6 +457,28 @@ impl Engine {
         self.region.stop(Some("engine shutdown".into()));
     }
 
+    /// Passivates every live entity of `shard` (their state is saved in the journal already):
+    /// called when the shard is handed to another node, so that no stale in-memory state is
+    /// left behind should the shard come back later.
+    ///
+    /// # Errors
+    /// [`EngineError::Unavailable`] when the region does not answer in time.
+    pub async fn passivate_shard(&self, shard: u32) -> Result<()> {
+        match self
+            .region
+            .call(
+                |reply| RegionMsg::PassivateShard(shard, reply),
+                Some(self.deps.config.ask_timeout * 3),
+            )
+            .await
+        {
+            Ok(ractor::rpc::CallResult::Success(())) => Ok(()),
+            _ => Err(EngineError::Unavailable(format!(
+                "shard {shard} did not passivate in time"
+            ))),
+        }
+    }
+
     /// Sends a message to the tenant's entity actor and waits for its answer, within the
     /// shard's in-flight bound and the ask timeout.
     async fn ask<T: Send + 'static>(

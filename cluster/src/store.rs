@@ -1,0 +1,159 @@
+//! The SQL of membership and leases (tables in `migrations/postgres/0003_cluster.sql`). Times
+//! are the database's (`clock_timestamp()`), so nodes' clocks need not agree.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::{ClusterError, Result};
+
+/// A lease row as read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Lease {
+    pub shard: u32,
+    pub owner: String,
+    pub epoch: i64,
+    /// Unexpired when read.
+    pub valid: bool,
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn shard_of_row(shard: i32) -> Result<u32> {
+    u32::try_from(shard).map_err(|_| ClusterError::Corrupt(format!("negative shard {shard}")))
+}
+
+/// Registers the node (or refreshes it) and records a heartbeat; clears `leaving`.
+pub(crate) async fn heartbeat(pool: &PgPool, node: &str, address: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO cluster_nodes (node_id, grpc_address) VALUES ($1, $2) \
+         ON CONFLICT (node_id) DO UPDATE \
+         SET grpc_address = EXCLUDED.grpc_address, heartbeat_at = clock_timestamp()",
+    )
+    .bind(node)
+    .bind(address)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks the node as leaving: it gets no shards any more.
+pub(crate) async fn mark_leaving(pool: &PgPool, node: &str) -> Result<()> {
+    sqlx::query("UPDATE cluster_nodes SET leaving = true WHERE node_id = $1")
+        .bind(node)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the node.
+pub(crate) async fn deregister(pool: &PgPool, node: &str) -> Result<()> {
+    sqlx::query("DELETE FROM cluster_nodes WHERE node_id = $1")
+        .bind(node)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Nodes that heartbeat within `ttl` and are not leaving, by id.
+pub(crate) async fn live_nodes(pool: &PgPool, ttl: Duration) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT node_id FROM cluster_nodes \
+         WHERE NOT leaving AND heartbeat_at > clock_timestamp() - make_interval(secs => $1) \
+         ORDER BY node_id",
+    )
+    .bind(secs(ttl))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Every lease row.
+pub(crate) async fn leases(pool: &PgPool) -> Result<Vec<Lease>> {
+    let rows: Vec<(i32, String, i64, bool)> = sqlx::query_as(
+        "SELECT shard, owner, epoch, expires_at > clock_timestamp() FROM shard_leases",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(shard, owner, epoch, valid)| {
+            Ok(Lease {
+                shard: shard_of_row(shard)?,
+                owner,
+                epoch,
+                valid,
+            })
+        })
+        .collect()
+}
+
+/// Extends the leases `(shard, epoch)` the node holds by `ttl`; returns those still held.
+pub(crate) async fn renew(
+    pool: &PgPool,
+    node: &str,
+    held: &[(u32, i64)],
+    ttl: Duration,
+) -> Result<Vec<(u32, i64)>> {
+    let shards: Vec<i32> = held.iter().map(|(s, _)| *s as i32).collect();
+    let epochs: Vec<i64> = held.iter().map(|(_, e)| *e).collect();
+    let rows: Vec<(i32, i64)> = sqlx::query_as(
+        "UPDATE shard_leases l SET expires_at = clock_timestamp() + make_interval(secs => $4) \
+         FROM UNNEST($2::int[], $3::bigint[]) AS h(shard, epoch) \
+         WHERE l.shard = h.shard AND l.epoch = h.epoch AND l.owner = $1 \
+           AND l.expires_at > clock_timestamp() \
+         RETURNING l.shard, l.epoch",
+    )
+    .bind(node)
+    .bind(shards)
+    .bind(epochs)
+    .bind(secs(ttl))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(s, e)| Ok((shard_of_row(s)?, e)))
+        .collect()
+}
+
+/// Takes the shards that are unleased or whose lease expired, with epoch + 1; returns the
+/// shards taken and their epochs.
+pub(crate) async fn acquire(
+    pool: &PgPool,
+    node: &str,
+    shards: &[u32],
+    ttl: Duration,
+) -> Result<Vec<(u32, i64)>> {
+    let shards: Vec<i32> = shards.iter().map(|s| *s as i32).collect();
+    let rows: Vec<(i32, i64)> = sqlx::query_as(
+        "INSERT INTO shard_leases (shard, owner, epoch, expires_at) \
+         SELECT s, $1, 1, clock_timestamp() + make_interval(secs => $3) FROM UNNEST($2::int[]) s \
+         ON CONFLICT (shard) DO UPDATE \
+         SET owner = EXCLUDED.owner, epoch = shard_leases.epoch + 1, \
+             expires_at = EXCLUDED.expires_at \
+         WHERE shard_leases.expires_at <= clock_timestamp() \
+         RETURNING shard, epoch",
+    )
+    .bind(node)
+    .bind(shards)
+    .bind(secs(ttl))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(s, e)| Ok((shard_of_row(s)?, e)))
+        .collect()
+}
+
+/// Gives up a held lease at once (its epoch stays, so the next owner's is higher). Waits for
+/// appends in flight under it (they hold the row FOR SHARE).
+pub(crate) async fn release(pool: &PgPool, node: &str, shard: u32, epoch: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE shard_leases SET expires_at = '-infinity' \
+         WHERE shard = $1 AND owner = $2 AND epoch = $3",
+    )
+    .bind(shard as i32)
+    .bind(node)
+    .bind(epoch)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
