@@ -123,9 +123,11 @@ impl ShardKeeper {
     /// Registers the node and starts its rounds in the background.
     ///
     /// # Errors
-    /// [`ClusterError::Config`]; store errors of the first heartbeat.
+    /// [`ClusterError::Config`] (also when the cluster was created with another shard count);
+    /// store errors of the first heartbeat.
     pub async fn start(pool: PgPool, config: KeeperConfig) -> Result<Arc<ShardKeeper>> {
         config.validate()?;
+        store::settle_shard_count(&pool, config.shard_count).await?;
         store::heartbeat(&pool, &config.node_id, &config.grpc_address).await?;
         let inner = Arc::new(Inner {
             config,
@@ -147,6 +149,11 @@ impl ShardKeeper {
         if let Ok(mut slot) = self.inner.on_release.write() {
             *slot = Some(hook);
         }
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        &self.inner.config.node_id
     }
 
     /// The shards this node may write now, ascending.

@@ -157,3 +157,29 @@ pub(crate) async fn release(pool: &PgPool, node: &str, shard: u32, epoch: i64) -
     .await?;
     Ok(())
 }
+
+/// The cluster's shard count: `wanted` if this is the first node, else the stored one, which
+/// must equal `wanted` (a shard count never changes for the life of a cluster).
+pub(crate) async fn settle_shard_count(pool: &PgPool, wanted: u32) -> Result<u32> {
+    sqlx::query(
+        "INSERT INTO cluster_settings (key, value) VALUES ('shard_count', $1) \
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(wanted.to_string())
+    .execute(pool)
+    .await?;
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM cluster_settings WHERE key = 'shard_count'")
+            .fetch_one(pool)
+            .await?;
+    let stored: u32 = stored
+        .parse()
+        .map_err(|_| ClusterError::Corrupt(format!("stored shard count {stored:?}")))?;
+    if stored != wanted {
+        return Err(ClusterError::Config(format!(
+            "this cluster has {stored} shards; the node was configured with {wanted} (the shard \
+             count is fixed when the cluster is created)"
+        )));
+    }
+    Ok(stored)
+}

@@ -3,8 +3,9 @@
 //!
 //! File keys are the flag names (`database-url = "postgres://…"`, `listen`,
 //! `max-db-connections`, `shard-count`, `idle-timeout-secs`, `snapshot-every`, `jwt-issuer`,
-//! `jwt-audience`, `jwks-file`, `jwks-url`, `jwt-hs256-secret-file`, `platform-admin-claim`);
-//! the snake_case spelling is accepted too.
+//! `jwt-audience`, `jwks-file`, `jwks-url`, `jwt-hs256-secret-file`, `platform-admin-claim`,
+//! `node-id`, `advertise-address`, `kafka-brokers`, `kafka-topic`); the snake_case spelling is
+//! accepted too.
 
 use std::{
     net::SocketAddr,
@@ -72,6 +73,31 @@ pub struct NodeConfig {
     pub tuning: EngineTuning,
     /// Token verification settings.
     pub auth: AuthSettings,
+    /// Cluster membership: this node's id and the address peers reach it at (`None`: the
+    /// bound listen address); `None` for a single node.
+    pub cluster: Option<(String, Option<String>)>,
+    /// The Kafka publisher, when brokers are configured.
+    pub kafka: Option<KafkaSettings>,
+}
+
+/// Where domain events are published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaSettings {
+    /// Bootstrap servers, `host:port[,host:port…]`.
+    pub brokers: String,
+    /// Topic (default `entity-events`).
+    pub topic: Option<String>,
+}
+
+impl KafkaSettings {
+    /// The publisher configuration.
+    pub fn publisher_config(&self) -> projections::KafkaConfig {
+        let mut config = projections::KafkaConfig::new(self.brokers.clone());
+        if let Some(topic) = &self.topic {
+            config.topic = topic.clone();
+        }
+        config
+    }
 }
 
 /// The validated authentication settings of `entityd serve`.
@@ -128,6 +154,18 @@ pub struct ServeSettings {
     /// Name of the platform-admin claim.
     #[serde(alias = "platform_admin_claim")]
     pub platform_admin_claim: Option<String>,
+    /// Cluster node id (joins the cluster of the database).
+    #[serde(alias = "node_id")]
+    pub node_id: Option<String>,
+    /// Address peers reach this node at.
+    #[serde(alias = "advertise_address")]
+    pub advertise_address: Option<String>,
+    /// Kafka bootstrap servers (enables the publisher).
+    #[serde(alias = "kafka_brokers")]
+    pub kafka_brokers: Option<String>,
+    /// Kafka topic.
+    #[serde(alias = "kafka_topic")]
+    pub kafka_topic: Option<String>,
 }
 
 impl ServeSettings {
@@ -155,6 +193,10 @@ impl ServeSettings {
             jwks_url: self.jwks_url.or(file.jwks_url),
             jwt_hs256_secret_file: self.jwt_hs256_secret_file.or(file.jwt_hs256_secret_file),
             platform_admin_claim: self.platform_admin_claim.or(file.platform_admin_claim),
+            node_id: self.node_id.or(file.node_id),
+            advertise_address: self.advertise_address.or(file.advertise_address),
+            kafka_brokers: self.kafka_brokers.or(file.kafka_brokers),
+            kafka_topic: self.kafka_topic.or(file.kafka_topic),
         }
     }
 
@@ -207,6 +249,36 @@ impl ServeSettings {
             problems.push("snapshot-every must be at least 1".to_owned());
         }
         let auth = self.auth_settings(&mut problems);
+        let trimmed = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let node_id = trimmed(&self.node_id);
+        let advertise = trimmed(&self.advertise_address);
+        if let Some(address) = &advertise
+            && parse_listen(address).is_err()
+            && !address.contains(':')
+        {
+            problems.push(format!("advertise-address must be host:port (got {address:?})"));
+        }
+        if advertise.is_some() && node_id.is_none() {
+            problems.push("advertise-address needs node-id (cluster mode)".to_owned());
+        }
+        if node_id
+            .as_deref()
+            .is_some_and(|id| id.len() > 128 || id.chars().any(char::is_whitespace))
+        {
+            problems.push("node-id must be 1-128 characters without spaces".to_owned());
+        }
+        let kafka = trimmed(&self.kafka_brokers).map(|brokers| KafkaSettings {
+            brokers,
+            topic: trimmed(&self.kafka_topic),
+        });
+        if kafka.is_none() && trimmed(&self.kafka_topic).is_some() {
+            problems.push("kafka-topic needs kafka-brokers".to_owned());
+        }
         if !problems.is_empty() {
             return Err(GatewayError::Config(problems.join("; ")));
         }
@@ -220,6 +292,8 @@ impl ServeSettings {
                 snapshot_every,
             },
             auth,
+            cluster: node_id.map(|id| (id, advertise)),
+            kafka,
         })
     }
 

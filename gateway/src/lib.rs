@@ -16,6 +16,7 @@ mod config;
 mod convert;
 mod error;
 mod node;
+pub mod routing;
 mod server;
 mod services;
 pub mod status;
@@ -24,5 +25,5 @@ pub use auth::{AuthMode, Authenticator, Authorizer, Caller, DevIdentity, Unconfi
 pub use cli::{entityctl_main, entityd_main};
 pub use config::{EngineTuning, NodeConfig, ServeSettings};
 pub use error::{GatewayError, Result};
-pub use node::{Node, NodeOptions, Storage};
+pub use node::{ClusterOptions, Node, NodeOptions, Storage};
 pub use server::{MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, serve, spawn_server};

@@ -1,19 +1,41 @@
 //! One node's moving parts, started and stopped together: the [`Engine`] (commands and point
 //! reads), the [`ProjectionService`] (read models built from the journal tail) and the
 //! [`ReadModels`] queries the List RPCs answer from. Both backends work the same way.
+//!
+//! A cluster node (PostgreSQL only, [`ClusterOptions`]) also runs a [`ShardKeeper`] (its
+//! membership and shard leases; the engine fences every append with them) and a [`Router`]
+//! (requests for tenants of other nodes' shards go to those nodes). On shutdown it hands its
+//! shards over before the engine stops.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
+
+use cluster::{KeeperConfig, ShardKeeper};
 
 use engine::{
     journal::{Journal, postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail},
     runtime::{Engine, EngineConfig},
 };
 use projections::{
-    Projection, ProjectionHandle, ProjectionService, ReadModels, ReadStore, RunnerConfig,
+    KafkaPublisher, Projection, ProjectionHandle, ProjectionService, ReadModels, ReadStore, RunnerConfig,
     standard_projections,
 };
 
-use crate::error::Result;
+use crate::{
+    error::{GatewayError, Result},
+    routing::Router,
+};
+
+/// How long a leaving node waits for its shards to be taken over.
+const HAND_OVER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What makes a node a cluster member.
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// Stable id of this node.
+    pub node_id: String,
+    /// Where the other nodes reach this node's gRPC API (`host:port`).
+    pub advertise_address: String,
+}
 
 /// The store a node runs on.
 #[derive(Clone, Debug)]
@@ -54,6 +76,16 @@ pub struct NodeOptions {
     pub runner: RunnerConfig,
     /// Projections run besides the standard read models (e.g. the Kafka publisher).
     pub extra_projections: Vec<Arc<dyn Projection>>,
+    /// Join a cluster (PostgreSQL only); `None` runs a single node owning every shard.
+    pub cluster: Option<ClusterOptions>,
+    /// Publish every event to Kafka (a projection; its counters show in the node status).
+    pub kafka: Option<Arc<KafkaPublisher>>,
+}
+
+/// A cluster node's membership and routing.
+struct Member {
+    keeper: Arc<ShardKeeper>,
+    router: Arc<Router>,
 }
 
 /// A running node: engine, projections and read-model queries.
@@ -61,6 +93,8 @@ pub struct Node {
     engine: Engine,
     projections: ProjectionService,
     reads: ReadModels,
+    member: Option<Member>,
+    kafka: Option<Arc<KafkaPublisher>>,
 }
 
 impl Node {
@@ -68,11 +102,58 @@ impl Node {
     ///
     /// # Errors
     /// When the engine or the projections cannot start (store unreachable).
-    pub async fn start(storage: &Storage, options: NodeOptions) -> Result<Node> {
+    pub async fn start(storage: &Storage, mut options: NodeOptions) -> Result<Node> {
         let (journal, tail, read_store) = storage.parts();
+        let keeper = match (&options.cluster, storage) {
+            (None, _) => None,
+            (Some(cluster), Storage::Postgres(pg)) => {
+                let config = KeeperConfig::new(
+                    &cluster.node_id,
+                    &cluster.advertise_address,
+                    options.engine.shard_count,
+                );
+                let keeper = ShardKeeper::start(pg.pool().clone(), config)
+                    .await
+                    .map_err(|e| GatewayError::Config(e.to_string()))?;
+                options.engine.leases = Some(keeper.clone());
+                Some(keeper)
+            }
+            (Some(_), Storage::Sqlite(_)) => {
+                return Err(GatewayError::Config(
+                    "a cluster needs PostgreSQL; the embedded store runs one node".into(),
+                ));
+            }
+        };
+        let shard_count = options.engine.shard_count;
         let engine = Engine::start(journal, options.engine).await?;
+        let member = match (keeper, &options.cluster, storage) {
+            (Some(keeper), Some(cluster), Storage::Postgres(pg)) => {
+                let passivate = engine.clone();
+                keeper.on_release(Arc::new(move |shard| {
+                    let engine = passivate.clone();
+                    Box::pin(async move {
+                        if let Err(error) = engine.passivate_shard(shard).await {
+                            tracing::warn!(shard, %error, "shard handed over before passivating");
+                        }
+                    })
+                }));
+                let router = Router::start(
+                    cluster.node_id.clone(),
+                    shard_count,
+                    keeper.clone(),
+                    pg.pool().clone(),
+                )
+                .await
+                .map_err(|e| GatewayError::Config(format!("routing table: {e}")))?;
+                Some(Member { keeper, router })
+            }
+            _ => None,
+        };
         let mut all = standard_projections();
         all.extend(options.extra_projections);
+        if let Some(kafka) = &options.kafka {
+            all.push(kafka.clone());
+        }
         let projections =
             match ProjectionService::start(read_store.clone(), tail, all, options.runner).await {
                 Ok(service) => service,
@@ -86,6 +167,8 @@ impl Node {
             engine,
             projections,
             reads,
+            member,
+            kafka: options.kafka,
         })
     }
 
@@ -104,9 +187,29 @@ impl Node {
         self.projections.handle()
     }
 
-    /// Stops the engine (in-flight commands finish), then the projections (the batch in
-    /// flight commits or rolls back whole).
+    /// The Kafka publisher, when configured.
+    pub fn kafka(&self) -> Option<Arc<KafkaPublisher>> {
+        self.kafka.clone()
+    }
+
+    /// A cluster node's membership and leases (`None` on a single node).
+    pub fn keeper(&self) -> Option<Arc<ShardKeeper>> {
+        self.member.as_ref().map(|m| m.keeper.clone())
+    }
+
+    /// The router of a cluster node (`None` on a single node).
+    pub fn router(&self) -> Option<Arc<Router>> {
+        self.member.as_ref().map(|m| m.router.clone())
+    }
+
+    /// Hands a cluster node's shards over, then stops the engine (in-flight commands finish),
+    /// then the projections (the batch in flight commits or rolls back whole).
     pub async fn shutdown(self) {
+        if let Some(member) = &self.member
+            && let Err(error) = member.keeper.leave(HAND_OVER_TIMEOUT).await
+        {
+            tracing::warn!(%error, "could not leave the cluster cleanly; leases will expire");
+        }
         self.engine.shutdown().await;
         self.projections.stop().await;
     }

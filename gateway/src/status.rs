@@ -266,6 +266,11 @@ fn failed_precondition<const N: usize>(
     )
 }
 
+/// UNAVAILABLE with a retry delay (a shard moving, a peer out of reach).
+pub fn unavailable(message: &str) -> Status {
+    retryable(Code::Unavailable, "UNAVAILABLE", message)
+}
+
 fn retryable(code: Code, reason: &str, message: &str) -> Status {
     let mut details = error_info(reason, []);
     details.set_retry_info(Some(RETRY_DELAY));

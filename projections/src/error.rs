@@ -102,6 +102,21 @@ pub enum Error {
     /// The projection service has stopped.
     #[error("projection service stopped")]
     Stopped,
+    /// The Kafka publisher's configuration is unusable (no brokers, no topic, a property
+    /// librdkafka rejects).
+    #[error("invalid Kafka configuration: {0}")]
+    KafkaConfig(String),
+    /// The broker did not acknowledge every event of a batch (the runner retries the whole
+    /// batch; nothing is skipped).
+    #[error("Kafka delivery failed for {failed} of {total} events: {message}")]
+    KafkaDelivery {
+        /// Events of the batch not acknowledged.
+        failed: usize,
+        /// Events in the batch.
+        total: usize,
+        /// The first failure's reason.
+        message: String,
+    },
 }
 
 /// Result alias of the crate.

@@ -19,6 +19,7 @@
 //! one `.sql` file per statement, and the tables in `migrations/*/0002_read_models.sql`.
 
 mod error;
+pub mod kafka;
 mod models;
 mod postgres;
 mod projection;
@@ -28,6 +29,7 @@ mod sqlite;
 mod store;
 
 pub use error::{Error, Result};
+pub use kafka::{KafkaConfig, KafkaMetrics, KafkaPublisher};
 pub use models::{
     OrganizationsProjection, RoleAssignmentsProjection, TeamsProjection, TenantDirectoryProjection,
     UsersProjection, names, standard_projections,

@@ -37,3 +37,46 @@ pub fn rpc_methods() -> Result<Vec<(String, String)>, prost::DecodeError> {
         })
         .collect())
 }
+
+/// For every RPC of `entity.v1` whose request names its tenant, the gRPC path
+/// (`/entity.v1.TenantService/GetTenant`) and the field number of the request's top-level
+/// `tenant_id` string field, read from [`FILE_DESCRIPTOR_SET`]. Lets a proxy find a request's
+/// tenant without decoding the whole message.
+///
+/// # Errors
+/// When the embedded descriptor set does not decode (a build defect).
+pub fn tenant_id_fields() -> Result<Vec<(String, u32)>, prost::DecodeError> {
+    use prost::Message;
+    use prost_types::field_descriptor_proto::Type;
+
+    let set = prost_types::FileDescriptorSet::decode(FILE_DESCRIPTOR_SET)?;
+    let files: Vec<_> = set
+        .file
+        .iter()
+        .filter(|f| f.package() == "entity.v1")
+        .collect();
+    let field_of = |input: &str| {
+        let name = input.trim_start_matches(".entity.v1.");
+        files
+            .iter()
+            .flat_map(|f| f.message_type.iter())
+            .find(|m| m.name() == name)
+            .and_then(|m| {
+                m.field
+                    .iter()
+                    .find(|f| f.name() == "tenant_id" && f.r#type() == Type::String)
+            })
+            .and_then(|f| u32::try_from(f.number()).ok())
+    };
+    Ok(files
+        .iter()
+        .flat_map(|f| {
+            f.service.iter().flat_map(move |s| {
+                s.method.iter().filter_map(move |m| {
+                    field_of(m.input_type())
+                        .map(|n| (format!("/entity.v1.{}/{}", s.name(), m.name()), n))
+                })
+            })
+        })
+        .collect())
+}

@@ -457,6 +457,16 @@ impl Engine {
         self.region.stop(Some("engine shutdown".into()));
     }
 
+    /// Whether this node serves `tenant` now: always on a single node; on a cluster node, while
+    /// it holds the lease of the tenant's shard.
+    pub fn serves(&self, tenant: TenantId) -> bool {
+        self.deps.config.leases.as_ref().is_none_or(|leases| {
+            leases
+                .fence(shard_of(tenant, self.deps.config.shard_count))
+                .is_some()
+        })
+    }
+
     /// Passivates every live entity of `shard` (their state is saved in the journal already):
     /// called when the shard is handed to another node, so that no stale in-memory state is
     /// left behind should the shard come back later.

@@ -26,6 +26,7 @@ use std::{
 
 use clap::{Args, Parser, Subcommand};
 use engine::journal::{postgres::PostgresJournal, sqlite::SqliteJournal};
+use projections::KafkaPublisher;
 use tokio::net::TcpListener;
 
 use super::{
@@ -38,9 +39,9 @@ use crate::{
         dev::{self, DevSubject},
         jwt::{JwtAuthenticator, JwtConfig},
     },
-    config::{EngineTuning, ServeSettings, parse_listen},
+    config::{EngineTuning, KafkaSettings, ServeSettings, parse_listen},
     error::{GatewayError, Result},
-    node::{Node, NodeOptions, Storage},
+    node::{ClusterOptions, Node, NodeOptions, Storage},
     server,
 };
 
@@ -60,12 +61,18 @@ struct Cli {
     /// never expose such a node.
     #[arg(long)]
     dev_identity: bool,
+    /// Embedded mode: publish every event to Kafka at these bootstrap servers (off without).
+    #[arg(long, env = "ENTITYD_KAFKA_BROKERS")]
+    kafka_brokers: Option<String>,
+    /// Embedded mode: Kafka topic [default: entity-events].
+    #[arg(long, env = "ENTITYD_KAFKA_TOPIC", requires = "kafka_brokers")]
+    kafka_topic: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a node on PostgreSQL (configuration from flags, environment and --config file).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print a development token signed with the embedded mode's key (DIR/dev-signing.key).
     DevToken(DevTokenArgs),
     /// Projections (read models) of a store: `status`, `rebuild NAME`.
@@ -132,6 +139,18 @@ struct ServeArgs {
     /// Name of the boolean platform-admin claim [default: platform_admin].
     #[arg(long, env = "ENTITYD_PLATFORM_ADMIN_CLAIM")]
     platform_admin_claim: Option<String>,
+    /// Join the cluster of this database as this node (stable id, e.g. the host name).
+    #[arg(long, env = "ENTITYD_NODE_ID")]
+    node_id: Option<String>,
+    /// host:port where the other nodes reach this node [default: the bound listen address].
+    #[arg(long, env = "ENTITYD_ADVERTISE_ADDRESS")]
+    advertise_address: Option<String>,
+    /// Publish every event to Kafka at these bootstrap servers (off without).
+    #[arg(long, env = "ENTITYD_KAFKA_BROKERS")]
+    kafka_brokers: Option<String>,
+    /// Kafka topic [default: entity-events].
+    #[arg(long, env = "ENTITYD_KAFKA_TOPIC")]
+    kafka_topic: Option<String>,
     /// Refused: the dev identity exists only in embedded mode.
     #[arg(long, hide = true)]
     dev_identity: bool,
@@ -152,6 +171,10 @@ impl ServeArgs {
             jwks_url: self.jwks_url.clone(),
             jwt_hs256_secret_file: self.jwt_hs256_secret_file.clone(),
             platform_admin_claim: self.platform_admin_claim.clone(),
+            node_id: self.node_id.clone(),
+            advertise_address: self.advertise_address.clone(),
+            kafka_brokers: self.kafka_brokers.clone(),
+            kafka_topic: self.kafka_topic.clone(),
         }
     }
 }
@@ -185,7 +208,13 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        None => run_embedded(&cli.data_dir, &cli.listen, cli.dev_identity).await,
+        None => {
+            let kafka = cli.kafka_brokers.clone().map(|brokers| KafkaSettings {
+                brokers,
+                topic: cli.kafka_topic.clone(),
+            });
+            run_embedded(&cli.data_dir, &cli.listen, cli.dev_identity, kafka).await
+        }
         Some(Command::Serve(args)) => {
             if cli.dev_identity || args.dev_identity {
                 return Err(GatewayError::Config(
@@ -194,7 +223,7 @@ async fn run(cli: Cli) -> Result<()> {
                         .to_owned(),
                 ));
             }
-            run_serve(args).await
+            run_serve(*args).await
         }
         Some(Command::DevToken(args)) => {
             let data_dir = args.data_dir.clone().unwrap_or(cli.data_dir);
@@ -239,7 +268,12 @@ fn dev_token(data_dir: &Path, args: &DevTokenArgs) -> Result<()> {
     Ok(())
 }
 
-async fn run_embedded(data_dir: &Path, listen: &str, dev_identity: bool) -> Result<()> {
+async fn run_embedded(
+    data_dir: &Path,
+    listen: &str,
+    dev_identity: bool,
+    kafka: Option<KafkaSettings>,
+) -> Result<()> {
     let listen = parse_listen(listen).map_err(GatewayError::Config)?;
     std::fs::create_dir_all(data_dir).map_err(|e| {
         GatewayError::io(format!("creating data directory {}", data_dir.display()), e)
@@ -272,14 +306,12 @@ async fn run_embedded(data_dir: &Path, listen: &str, dev_identity: bool) -> Resu
         AuthMode::Jwt(Arc::new(jwt))
     };
     let mode = format!("embedded, {}", auth.describe());
-    start(
-        Storage::Sqlite(journal),
-        EngineTuning::default(),
-        listen,
-        auth,
-        &mode,
-    )
-    .await
+    let options = Options {
+        tuning: EngineTuning::default(),
+        cluster: None,
+        kafka,
+    };
+    start(Storage::Sqlite(journal), options, listen, auth, &mode).await
 }
 
 async fn run_serve(args: ServeArgs) -> Result<()> {
@@ -296,14 +328,12 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     );
     let auth = jwt_auth(&config.auth).await?;
     let mode = format!("serve, {}", auth.describe());
-    start(
-        Storage::Postgres(journal),
-        config.tuning,
-        config.listen,
-        auth,
-        &mode,
-    )
-    .await
+    let options = Options {
+        tuning: config.tuning,
+        cluster: config.cluster,
+        kafka: config.kafka,
+    };
+    start(Storage::Postgres(journal), options, config.listen, auth, &mode).await
 }
 
 async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {
@@ -347,24 +377,69 @@ async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {
     Ok(AuthMode::Jwt(Arc::new(jwt)))
 }
 
+/// What a node runs besides the API.
+struct Options {
+    tuning: EngineTuning,
+    /// Node id and advertised address (`None`: the bound address).
+    cluster: Option<(String, Option<String>)>,
+    kafka: Option<KafkaSettings>,
+}
+
 async fn start(
     storage: Storage,
-    tuning: EngineTuning,
+    options: Options,
     listen: std::net::SocketAddr,
     auth: AuthMode,
     mode: &str,
 ) -> Result<()> {
-    let options = NodeOptions {
-        engine: tuning.engine_config(),
-        ..NodeOptions::default()
-    };
-    let node = Node::start(&storage, options).await?;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| GatewayError::io(format!("binding {listen}"), e))?;
     let local = listener
         .local_addr()
         .map_err(|e| GatewayError::io("reading the bound address", e))?;
+    let cluster = match options.cluster {
+        None => None,
+        Some((node_id, advertise)) => {
+            let advertise_address = match advertise {
+                Some(address) => address,
+                None if local.ip().is_unspecified() => {
+                    return Err(GatewayError::Config(format!(
+                        "listening on {local}: give --advertise-address (the host:port other                          nodes reach this one at)"
+                    )));
+                }
+                None => local.to_string(),
+            };
+            Some(ClusterOptions {
+                node_id,
+                advertise_address,
+            })
+        }
+    };
+    let kafka = match &options.kafka {
+        None => None,
+        Some(settings) => Some(Arc::new(
+            KafkaPublisher::new(&settings.publisher_config())
+                .map_err(|e| GatewayError::Config(e.to_string()))?,
+        )),
+    };
+    let mut mode = mode.to_owned();
+    if let Some(cluster) = &cluster {
+        mode.push_str(&format!(
+            ", cluster node {} at {}",
+            cluster.node_id, cluster.advertise_address
+        ));
+    }
+    if let Some(settings) = &options.kafka {
+        mode.push_str(&format!(", publishing to Kafka {}", settings.brokers));
+    }
+    let node_options = NodeOptions {
+        engine: options.tuning.engine_config(),
+        cluster,
+        kafka,
+        ..NodeOptions::default()
+    };
+    let node = Node::start(&storage, node_options).await?;
     println!("entityd listening on {local} ({mode})");
     server::serve(node, auth, listener, shutdown_signal()).await?;
     tracing::info!("entityd stopped");

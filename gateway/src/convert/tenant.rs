@@ -24,14 +24,21 @@ pub struct NewTenantIds {
     pub owner: UserId,
 }
 
+/// Tenant ids tried at most for one new tenant (a node holding 1 of 256 shards finds one in
+/// about 256 tries; failing 4,096 times means it holds none).
+const MAX_ID_TRIES: usize = 4_096;
+
 impl NewTenantIds {
-    /// Fresh UUIDv7s.
-    pub fn generate() -> Self {
-        Self {
-            tenant: TenantId::new_v7(),
+    /// Fresh UUIDv7s, the tenant's accepted by `accept` (`None` when no try was accepted).
+    pub fn generate_where(accept: impl Fn(TenantId) -> bool) -> Option<Self> {
+        let tenant = (0..MAX_ID_TRIES)
+            .map(|_| TenantId::new_v7())
+            .find(|t| accept(*t))?;
+        Some(Self {
+            tenant,
             default_organization: OrganizationId::new_v7(),
             owner: UserId::new_v7(),
-        }
+        })
     }
 }
 
@@ -376,7 +383,7 @@ mod tests {
 
     #[test]
     fn create_defaults_plan_and_requires_kind_and_owner() {
-        let ids = NewTenantIds::generate();
+        let ids = NewTenantIds::generate_where(|_| true).unwrap();
         let req = pb::CreateTenantRequest {
             name: "Acme".into(),
             slug: "acme".into(),

@@ -43,6 +43,7 @@ use crate::{
     auth::{AuthLayer, AuthMode, Authenticated},
     error::{GatewayError, Result},
     node::Node,
+    routing::{Routing, RoutingLayer},
     services::{
         self, AccessApi, AdminApi, AuditApi, OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi,
     },
@@ -64,13 +65,15 @@ pub const SERVICE_NAMES: [&str; 8] = [
     <AdminServiceServer<AdminApi> as NamedService>::NAME,
 ];
 
-/// A service behind the one auth layer, the limits and the size-limit status rewrite.
+/// A service behind the one auth layer, the limits, cluster routing and the size-limit status
+/// rewrite.
 fn guarded<S>(
     auth: &AuthLayer,
     limits: &LimitsLayer,
+    routing: &RoutingLayer,
     service: S,
-) -> Authenticated<Limited<SizeLimitStatus<S>>> {
-    auth.layer(limits.layer(SizeLimitStatusLayer.layer(service)))
+) -> Authenticated<Limited<Routing<SizeLimitStatus<S>>>> {
+    auth.layer(limits.layer(routing.layer(SizeLimitStatusLayer.layer(service))))
 }
 
 /// Serves the gRPC API of `node` on `listener` until `shutdown` resolves, then drains
@@ -84,6 +87,7 @@ pub async fn serve(
     let engine = node.engine().clone();
     let apis = services::build(&node, auth.authorizer(&engine));
     let auth_layer = AuthLayer::new(auth.authenticator());
+    let routing = RoutingLayer::new(node.router());
     let limits = LimitsLayer::new(Limits::new(engine.clone(), limits::DEFAULT_MAX_IN_FLIGHT));
     let limit = MAX_REQUEST_MESSAGE_BYTES;
     let tenant = TenantServiceServer::new(apis.tenant).max_decoding_message_size(limit);
@@ -119,14 +123,14 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(guarded(&auth_layer, &limits, tenant))
-        .add_service(guarded(&auth_layer, &limits, organization))
-        .add_service(guarded(&auth_layer, &limits, team))
-        .add_service(guarded(&auth_layer, &limits, user))
-        .add_service(guarded(&auth_layer, &limits, role))
-        .add_service(guarded(&auth_layer, &limits, access))
-        .add_service(guarded(&auth_layer, &limits, audit))
-        .add_service(guarded(&auth_layer, &limits, admin))
+        .add_service(guarded(&auth_layer, &limits, &routing, tenant))
+        .add_service(guarded(&auth_layer, &limits, &routing, organization))
+        .add_service(guarded(&auth_layer, &limits, &routing, team))
+        .add_service(guarded(&auth_layer, &limits, &routing, user))
+        .add_service(guarded(&auth_layer, &limits, &routing, role))
+        .add_service(guarded(&auth_layer, &limits, &routing, access))
+        .add_service(guarded(&auth_layer, &limits, &routing, audit))
+        .add_service(guarded(&auth_layer, &limits, &routing, admin))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await;
     node.shutdown().await;

@@ -74,6 +74,18 @@ impl AdminService for AdminApi {
             rss_bytes: rss_bytes(),
             active_entities: u64::try_from(active).unwrap_or(u64::MAX),
             uptime_seconds: self.shared.started.elapsed().as_secs(),
+            kafka: self.shared.kafka.as_ref().map(|k| {
+                let m = k.metrics();
+                pb::KafkaStatus {
+                    delivered: m.delivered,
+                    failed: m.failed,
+                    failed_batches: m.failed_batches,
+                }
+            }),
+            cluster: self.shared.keeper.as_ref().map(|k| pb::ClusterMembership {
+                node_id: k.node_id().to_owned(),
+                shards_held: u32::try_from(k.held_shards().len()).unwrap_or(u32::MAX),
+            }),
         }))
     }
 }

@@ -62,6 +62,8 @@ struct Shared {
     projections: ProjectionHandle,
     authorizer: Arc<dyn Authorizer>,
     started: std::time::Instant,
+    kafka: Option<Arc<projections::KafkaPublisher>>,
+    keeper: Option<Arc<cluster::ShardKeeper>>,
 }
 
 impl Shared {
@@ -174,6 +176,8 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         projections: node.projections(),
         authorizer,
         started: std::time::Instant::now(),
+        kafka: node.kafka(),
+        keeper: node.keeper(),
     };
     Apis {
         tenant: TenantApi::new(shared.clone()),

@@ -133,11 +133,13 @@ pub(crate) async fn run(shared: Arc<Shared>, worker: Arc<Worker>) {
                 expected,
                 found,
             }) => {
-                tracing::warn!(
+                // Expected on a cluster, where every node runs the projections and one of them
+                // applies each batch first; also after a rebuild started elsewhere.
+                tracing::debug!(
                     projection,
                     %expected,
                     %found,
-                    "checkpoint moved under the runner (rebuild or a second runner); reloading"
+                    "checkpoint moved under the runner (another runner or a rebuild); reloading"
                 );
             }
             Err(error) => {

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod expected;
+pub mod kafka;
 pub mod recording;
 pub mod workload;
 

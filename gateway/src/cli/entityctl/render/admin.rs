@@ -82,6 +82,58 @@ impl View for Rebuilding {
     }
 }
 
+/// The answer to `admin node`.
+pub struct NodeView(pub pb::NodeStatus);
+
+impl View for NodeView {
+    fn text(&self) -> String {
+        let n = &self.0;
+        let mut lines = vec![
+            format!("rss_bytes: {}", n.rss_bytes),
+            format!("active_entities: {}", n.active_entities),
+            format!("uptime_seconds: {}", n.uptime_seconds),
+        ];
+        if let Some(c) = &n.cluster {
+            lines.push(format!("cluster_node: {}", c.node_id));
+            lines.push(format!("shards_held: {}", c.shards_held));
+        }
+        match &n.kafka {
+            Some(k) => lines.push(format!(
+                "kafka: {} delivered, {} failed ({} failed batches, retried)",
+                k.delivered, k.failed, k.failed_batches
+            )),
+            None => lines.push("kafka: off".to_owned()),
+        }
+        lines.join("\n")
+    }
+
+    fn json(&self) -> Value {
+        let n = &self.0;
+        json!({
+            "rss_bytes": n.rss_bytes,
+            "active_entities": n.active_entities,
+            "uptime_seconds": n.uptime_seconds,
+            "cluster": n.cluster.as_ref().map(|c| json!({
+                "node_id": c.node_id,
+                "shards_held": c.shards_held,
+            })),
+            "kafka": n.kafka.as_ref().map(|k| json!({
+                "delivered": k.delivered,
+                "failed": k.failed,
+                "failed_batches": k.failed_batches,
+            })),
+        })
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.0
+            .cluster
+            .as_ref()
+            .map(|c| vec![c.node_id.clone()])
+            .unwrap_or_default()
+    }
+}
+
 fn dash_if_empty(s: &str) -> String {
     if s.is_empty() {
         "-".to_owned()

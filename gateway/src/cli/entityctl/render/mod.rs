@@ -23,7 +23,7 @@ use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 pub use access::{Assignments, Check, Effective};
-pub use admin::{Projections, Rebuilding};
+pub use admin::{NodeView, Projections, Rebuilding};
 pub use organization::OrgPath;
 pub use team::Memberships;
 

@@ -5,7 +5,7 @@ use entity_proto::v1 as pb;
 use crate::cli::entityctl::{
     Clients, Failure,
     args::AdminCommand,
-    render::{Projections, Rebuilding, Rendered},
+    render::{NodeView, Projections, Rebuilding, Rendered},
 };
 
 /// Runs an admin command.
@@ -18,6 +18,13 @@ pub(super) async fn run(clients: &mut Clients, command: AdminCommand) -> Result<
                 .await?
                 .into_inner();
             Rendered::new(Projections(answer.projections))
+        }
+        AdminCommand::Node => {
+            let answer = c
+                .get_node_status(pb::GetNodeStatusRequest {})
+                .await?
+                .into_inner();
+            Rendered::new(NodeView(answer))
         }
         AdminCommand::RebuildProjection { name } => {
             let request = pb::RebuildProjectionRequest { name: name.clone() };

@@ -1,0 +1,244 @@
+//! Cluster routing: any node accepts any request, and a request about a tenant whose shard
+//! another node holds is passed to that node as it came (same message, same metadata), which
+//! authenticates, authorizes and serves it. The owner, not the entry node, decides: it holds
+//! the tenant's live state, so permission checks and writes never run on a stale copy.
+//!
+//! ```text
+//! client ─▶ node A: auth · limits · Routing ─┬─ shard held here ─▶ service (local engine)
+//!                                            └─ held by node B ──▶ node B (same request,
+//!                                                                   `x-entity-forwarded-by: A`)
+//! ```
+//! The tenant is read from the request's `tenant_id` field (its number comes from the proto
+//! descriptor; the rest of the message is not decoded). Requests without one (CreateTenant,
+//! ListTenants, admin calls) are served where they arrive. While a shard has no owner (it is
+//! moving), a request waits up to `move_wait`, then gets UNAVAILABLE with a retry delay. A
+//! forwarded request is never forwarded again.
+
+mod frame;
+mod owners;
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use engine::{
+    domain::TenantId,
+    runtime::{ShardLeases, shard_of},
+};
+use http_body_util::{BodyExt, Full, Limited};
+use sqlx::PgPool;
+use tonic::{
+    Status,
+    body::Body,
+    codegen::{Bytes, http},
+    server::NamedService,
+    transport::Channel,
+};
+use tower::{Layer, Service, ServiceExt};
+use tracing::debug;
+
+use crate::status::unavailable;
+use owners::Owners;
+
+/// Header naming the node that forwarded a request.
+pub const FORWARDED_BY: &str = "x-entity-forwarded-by";
+
+/// Largest request body read for routing (the server's message limit plus the frame header).
+const MAX_BODY: usize = crate::server::MAX_REQUEST_MESSAGE_BYTES + 5;
+
+/// Where a request goes.
+enum Route {
+    Local,
+    Remote { node: String, channel: Channel },
+    Unavailable(String),
+}
+
+/// Routing state of a cluster node.
+pub struct Router {
+    me: String,
+    shard_count: u32,
+    leases: Arc<dyn ShardLeases>,
+    owners: Arc<Owners>,
+    tenant_fields: HashMap<String, u32>,
+    move_wait: Duration,
+}
+
+impl Router {
+    /// Routing for node `me`, whose leases are `leases`, reading owners from `pool`.
+    ///
+    /// # Errors
+    /// When the embedded proto descriptor does not decode (a build defect).
+    pub async fn start(
+        me: String,
+        shard_count: u32,
+        leases: Arc<dyn ShardLeases>,
+        pool: PgPool,
+    ) -> Result<Arc<Router>, prost::DecodeError> {
+        let tenant_fields = entity_proto::tenant_id_fields()?.into_iter().collect();
+        Ok(Arc::new(Router {
+            me,
+            shard_count,
+            leases,
+            owners: Owners::start(pool).await,
+            tenant_fields,
+            move_wait: Duration::from_secs(3),
+        }))
+    }
+
+    async fn route(&self, tenant: TenantId) -> Route {
+        let shard = shard_of(tenant, self.shard_count);
+        let deadline = tokio::time::Instant::now() + self.move_wait;
+        loop {
+            if self.leases.fence(shard).is_some() {
+                return Route::Local;
+            }
+            if let Some(owner) = self.owners.owner(shard)
+                && owner.node != self.me
+                && let Some(channel) = self.owners.channel(&owner.address)
+            {
+                return Route::Remote {
+                    node: owner.node,
+                    channel,
+                };
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Route::Unavailable(format!(
+                    "shard {shard} of tenant {tenant} has no owner right now (it is moving); retry"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// Tower layer applying [`Routing`]; a single node passes everything through.
+#[derive(Clone, Default)]
+pub struct RoutingLayer {
+    router: Option<Arc<Router>>,
+}
+
+impl RoutingLayer {
+    /// Routing through `router` (`None`: a single node, nothing to route).
+    pub fn new(router: Option<Arc<Router>>) -> Self {
+        Self { router }
+    }
+}
+
+impl<S> Layer<S> for RoutingLayer {
+    type Service = Routing<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Routing {
+            inner,
+            router: self.router.clone(),
+        }
+    }
+}
+
+/// A service whose tenant requests reach the owner of the tenant's shard.
+#[derive(Clone)]
+pub struct Routing<S> {
+    inner: S,
+    router: Option<Arc<Router>>,
+}
+
+impl<S: NamedService> NamedService for Routing<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S> Service<http::Request<Body>> for Routing<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let field = self
+            .router
+            .as_ref()
+            .and_then(|r| r.tenant_fields.get(request.uri().path()).copied());
+        let (Some(router), Some(field)) = (self.router.clone(), field) else {
+            return Box::pin(self.inner.call(request));
+        };
+        if request.headers().contains_key(FORWARDED_BY) {
+            return Box::pin(self.inner.call(request));
+        }
+        // The ready clone serves this call; `self` keeps one to be made ready again.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(route_request(router, field, inner, request))
+    }
+}
+
+async fn route_request<S>(
+    router: Arc<Router>,
+    field: u32,
+    mut inner: S,
+    request: http::Request<Body>,
+) -> Result<http::Response<Body>, S::Error>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>>,
+{
+    let (mut parts, body) = request.into_parts();
+    let bytes: Bytes = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(Status::resource_exhausted("request too large or unreadable").into_http());
+        }
+    };
+    let tenant = frame::grpc_message(&bytes)
+        .and_then(|message| frame::string_field(message, field))
+        .and_then(|id| id.parse::<TenantId>().ok());
+    let rebuild = |parts, bytes| http::Request::from_parts(parts, Body::new(Full::new(bytes)));
+    // No readable tenant: the service answers (INVALID_ARGUMENT) where it arrived.
+    let Some(tenant) = tenant else {
+        return inner.call(rebuild(parts, bytes)).await;
+    };
+    match router.route(tenant).await {
+        Route::Local => inner.call(rebuild(parts, bytes)).await,
+        Route::Unavailable(message) => Ok(unavailable(&message).into_http()),
+        Route::Remote { node, channel } => {
+            debug!(%tenant, to = %node, "forwarding");
+            if let Ok(me) = http::HeaderValue::from_str(&router.me) {
+                parts.headers.insert(FORWARDED_BY, me);
+            }
+            match channel.oneshot(rebuild(parts, bytes)).await {
+                Ok(response) => Ok(response),
+                Err(error) => Ok(unavailable(&format!(
+                    "node {node}, which serves this tenant, cannot be reached ({error}); retry"
+                ))
+                .into_http()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tenant_rpc_has_a_tenant_field() {
+        let fields: HashMap<String, u32> =
+            entity_proto::tenant_id_fields().unwrap().into_iter().collect();
+        assert_eq!(fields["/entity.v1.TenantService/GetTenant"], 1);
+        assert_eq!(fields["/entity.v1.OrganizationService/UpdateOrganization"], 2);
+        assert!(!fields.contains_key("/entity.v1.TenantService/CreateTenant"));
+        assert!(!fields.contains_key("/entity.v1.TenantService/ListTenants"));
+    }
+}

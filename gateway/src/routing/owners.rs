@@ -1,0 +1,112 @@
+//! Who holds each shard, as the cluster tables say, refreshed in the background, and one lazy
+//! gRPC channel per peer.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
+    time::Duration,
+};
+
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tracing::warn;
+
+/// How often the owner map is re-read.
+const REFRESH_EVERY: Duration = Duration::from_millis(200);
+
+/// The holder of a shard: its node id and gRPC address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub node: String,
+    pub address: String,
+}
+
+/// The shard → owner map of the cluster and the channels to its nodes.
+pub(crate) struct Owners {
+    pool: PgPool,
+    by_shard: RwLock<HashMap<u32, Owner>>,
+    channels: Mutex<HashMap<String, Channel>>,
+    refresher: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Owners {
+    /// Reads the map once, then keeps it fresh in the background.
+    pub(crate) async fn start(pool: PgPool) -> Arc<Owners> {
+        let owners = Arc::new(Owners {
+            pool,
+            by_shard: RwLock::new(HashMap::new()),
+            channels: Mutex::new(HashMap::new()),
+            refresher: Mutex::new(None),
+        });
+        owners.refresh().await;
+        let weak = Arc::downgrade(&owners);
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REFRESH_EVERY).await;
+                match weak.upgrade() {
+                    Some(owners) => owners.refresh().await,
+                    None => return,
+                }
+            }
+        });
+        if let Ok(mut slot) = owners.refresher.lock() {
+            *slot = Some(task);
+        }
+        owners
+    }
+
+    /// The current holder of `shard`, if any lease of it is unexpired.
+    pub(crate) fn owner(&self, shard: u32) -> Option<Owner> {
+        self.by_shard.read().ok()?.get(&shard).cloned()
+    }
+
+    /// A channel to `address` (created on first use, connected lazily).
+    pub(crate) fn channel(&self, address: &str) -> Option<Channel> {
+        let mut channels = self.channels.lock().ok()?;
+        if let Some(channel) = channels.get(address) {
+            return Some(channel.clone());
+        }
+        let endpoint = Channel::from_shared(format!("http://{address}"))
+            .ok()?
+            .connect_timeout(Duration::from_secs(2))
+            .tcp_nodelay(true);
+        let channel = endpoint.connect_lazy();
+        channels.insert(address.to_owned(), channel.clone());
+        Some(channel)
+    }
+
+    async fn refresh(&self) {
+        let rows: Result<Vec<(i32, String, String)>, sqlx::Error> = sqlx::query_as(
+            "SELECT l.shard, l.owner, n.grpc_address FROM shard_leases l \
+             JOIN cluster_nodes n ON n.node_id = l.owner \
+             WHERE l.expires_at > clock_timestamp()",
+        )
+        .fetch_all(&self.pool)
+        .await;
+        match rows {
+            Ok(rows) => {
+                let map = rows
+                    .into_iter()
+                    .filter_map(|(shard, node, address)| {
+                        Some((u32::try_from(shard).ok()?, Owner { node, address }))
+                    })
+                    .collect();
+                if let Ok(mut slot) = self.by_shard.write() {
+                    *slot = map;
+                }
+            }
+            Err(error) => warn!(%error, "cannot read shard owners"),
+        }
+    }
+}
+
+impl Drop for Owners {
+    fn drop(&mut self) {
+        if let Ok(mut slot) = self.refresher.lock()
+            && let Some(task) = slot.take()
+        {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The Kafka publisher: a [`Projection`] that publishes every journal event to one topic as a
+//! CloudEvent in binary content mode (SPEC §8, DESIGN §6).
+//!
+//! # What is published
+//! One Kafka message per journal event, of every stream kind, in journal order
+//! (`(transaction, position)`), to [`KafkaConfig::topic`] (default `entity-events`).
+//!
+//! - key: the tenant id (hyphenated UUID);
+//! - `ce_specversion`: `1.0`;
+//! - `ce_id`: `<stream uuid>:<sequence>`, unique (stream ids are) and the same every time the
+//!   event is published again;
+//! - `ce_source`: [`KafkaConfig::ce_source`] (default `//entity-engine`);
+//! - `ce_type`: `io.entity.v1.<event type>`, e.g. `io.entity.v1.TenantCreated`;
+//! - `ce_subject`: the resource name, `tenants/<t>`, `tenants/<t>/organizations/<o>`,
+//!   `…/teams/<id>`, `…/users/<id>` or `…/roles/<id>`;
+//! - `ce_time`: when the event was recorded, RFC 3339 UTC with microseconds (also the
+//!   message timestamp, in milliseconds);
+//! - extensions `ce_tenantid` (the tenant id) and `ce_sequence` (the event's sequence in its
+//!   stream, decimal);
+//! - `content-type`: `application/json`.
+//!
+//! The value is a JSON object: `position` and `transaction_id` (where it sits in the journal),
+//! `tenant_id`, `stream` (`{"kind", "id"}`), `sequence`, `event_type`, `schema_version`,
+//! `recorded_at`, `metadata` (the actor — subject, on-behalf-of, credential kind and id — and
+//! the request, correlation, causation and trace ids, as stored) and `payload` (the event's
+//! fields exactly as stored in the journal, at its stored schema version; no upcasting).
+//!
+//! **Personal data.** Payloads are published as stored, so user events (invitations, profile
+//! updates, acceptances) and tenant onboarding events carry email addresses and display names
+//! in plain text, and metadata carries subject ids. SPEC §6's personal-data protection
+//! (encryption, crypto-shredding on erasure) has not landed; until it does, the topic must be
+//! treated as holding personal data, and an erased user's old events stay readable on it for
+//! the topic's retention.
+//!
+//! # Delivery: at least once, ordered per tenant
+//! The runner hands [`deliver`](Projection::deliver) one batch at a time, in journal order, and
+//! moves the checkpoint only if it returns `Ok`. `deliver` enqueues every event of the batch
+//! in order, then awaits every delivery report; if any event was not acknowledged it returns
+//! [`Error::KafkaDelivery`], the checkpoint stays, and the runner retries the whole batch with
+//! backoff. So no committed event is ever skipped (the tail is gap-safe, even when writers
+//! commit out of order), and duplicates come only from the batch that was in flight when
+//! something failed (or from a crash between the broker's acknowledgement and the checkpoint
+//! commit).
+//!
+//! Ordering: key = tenant id, so a tenant's events land in one partition. The producer is
+//! idempotent (`enable.idempotence=true`, which implies `acks=all`, infinite internal retries
+//! and at most 5 requests in flight per connection): the broker accepts a partition's
+//! messages only in producer-sequence order, so librdkafka's internal retries neither reorder
+//! nor duplicate, and several requests in flight are safe (no need for
+//! `max.in.flight=1`). What idempotence cannot cover is a message that times out
+//! (`message.timeout.ms` = [`KafkaConfig::delivery_timeout`]) while later messages of the
+//! same partition still get through after librdkafka bumps the producer epoch: the failed
+//! attempt then leaves a hole followed by later events. The retry republishes the whole batch
+//! from the checkpoint, i.e. from before the hole, in order. Hence the consumer rule that
+//! gives exactly-once, in-order processing per stream: keep the last applied `ce_sequence` per
+//! stream (streams start at 1); apply an event iff it is the next one; drop anything else
+//! (an older one is a duplicate, a newer one will be published again after the missing one).
+//! A consumer that only deduplicates by `ce_id` gets every event, in order except around such
+//! a hole. (The mock-cluster tests check both; the mock's idempotence is not faithful, so they
+//! prove the publisher's side, not the broker's.)
+//!
+//! The publisher never reads the topic and never decides what was delivered from it: only the
+//! stored checkpoint counts, so a restart resumes from it (republishing at most the batch in
+//! flight). [`reset`](Projection::reset) deletes nothing: a rebuild republishes everything
+//! from the start of the journal, and consumers deduplicate by `ce_id`.
+//!
+//! Operator view: lag in events and milliseconds and failed batches come from the runner
+//! ([`ProjectionHandle::status_of`](crate::ProjectionHandle::status_of) with
+//! [`KafkaPublisher::NAME`]); delivered and failed message counts from
+//! [`KafkaPublisher::metrics`].
+
+mod cloudevent;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use engine::domain::StreamKind;
+use rdkafka::{
+    ClientConfig,
+    producer::{FutureProducer, Producer},
+};
+
+use crate::{Envelope, Error, Projection, Result, store::Tx};
+
+pub use cloudevent::{ce_id, ce_type, subject};
+
+/// Default topic.
+pub const DEFAULT_TOPIC: &str = "entity-events";
+/// Default `ce_source`.
+pub const DEFAULT_SOURCE: &str = "//entity-engine";
+
+/// Where and how to publish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`: comma-separated `host:port` list.
+    pub bootstrap_servers: String,
+    /// Topic for every event.
+    pub topic: String,
+    /// `ce_source` of every event (a URI reference naming this deployment).
+    pub ce_source: String,
+    /// How long librdkafka tries to deliver a message before reporting it failed
+    /// (`message.timeout.ms`); a failed batch is retried by the runner.
+    pub delivery_timeout: Duration,
+    /// Further librdkafka properties (security, compression, `linger.ms`, …), applied last.
+    /// `enable.idempotence` cannot be turned off.
+    pub properties: Vec<(String, String)>,
+}
+
+impl KafkaConfig {
+    /// Defaults for `bootstrap_servers`: topic `entity-events`, source `//entity-engine`,
+    /// 30 s delivery timeout, no extra properties.
+    pub fn new(bootstrap_servers: impl Into<String>) -> Self {
+        Self {
+            bootstrap_servers: bootstrap_servers.into(),
+            topic: DEFAULT_TOPIC.to_owned(),
+            ce_source: DEFAULT_SOURCE.to_owned(),
+            delivery_timeout: Duration::from_secs(30),
+            properties: Vec::new(),
+        }
+    }
+
+    /// Checks what can be checked without a broker.
+    ///
+    /// # Errors
+    /// [`Error::KafkaConfig`] for empty brokers, topic or source, a zero delivery timeout, or
+    /// an attempt to turn idempotence off.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |m: &str| Err(Error::KafkaConfig(m.to_owned()));
+        if self
+            .bootstrap_servers
+            .split(',')
+            .all(|s| s.trim().is_empty())
+        {
+            return invalid("bootstrap servers are empty");
+        }
+        if self.topic.trim().is_empty() {
+            return invalid("topic is empty");
+        }
+        if self.ce_source.trim().is_empty() {
+            return invalid("ce_source is empty");
+        }
+        if self.delivery_timeout.is_zero() {
+            return invalid("delivery timeout must be positive");
+        }
+        if self.properties.iter().any(|(k, v)| {
+            k == "enable.idempotence" && !v.eq_ignore_ascii_case("true")
+                || k == "acks" && v != "all" && v != "-1"
+        }) {
+            return invalid("the publisher needs enable.idempotence=true and acks=all");
+        }
+        Ok(())
+    }
+
+    fn client_config(&self) -> ClientConfig {
+        let timeout_ms = self.delivery_timeout.as_millis().max(1).to_string();
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("max.in.flight.requests.per.connection", "5")
+            .set("message.timeout.ms", &timeout_ms)
+            .set("linger.ms", "5");
+        for (key, value) in &self.properties {
+            config.set(key, value);
+        }
+        config
+    }
+}
+
+/// Delivery counters since the publisher was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KafkaMetrics {
+    /// Messages the broker acknowledged (republished ones count again).
+    pub delivered: u64,
+    /// Messages that failed (not acknowledged in time, refused, or not enqueued).
+    pub failed: u64,
+    /// Batches handed back to the runner as failed.
+    pub failed_batches: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    failed_batches: AtomicU64,
+}
+
+/// The publisher projection (see the module doc). Share it as `Arc<KafkaPublisher>` to read
+/// [`metrics`](Self::metrics) while the runner owns a clone.
+pub struct KafkaPublisher {
+    producer: FutureProducer,
+    topic: String,
+    source: String,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for KafkaPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaPublisher")
+            .field("topic", &self.topic)
+            .field("source", &self.source)
+            .field("metrics", &self.metrics())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaPublisher {
+    /// Name of the projection (its checkpoint row).
+    pub const NAME: &'static str = "kafka-publisher";
+
+    /// Validates `config` and creates the producer (it connects lazily).
+    ///
+    /// # Errors
+    /// [`Error::KafkaConfig`] if the configuration is invalid or librdkafka rejects it.
+    pub fn new(config: &KafkaConfig) -> Result<Self> {
+        config.validate()?;
+        let producer: FutureProducer = config
+            .client_config()
+            .create()
+            .map_err(|e| Error::KafkaConfig(e.to_string()))?;
+        Ok(Self {
+            producer,
+            topic: config.topic.clone(),
+            source: config.ce_source.clone(),
+            counters: Arc::default(),
+        })
+    }
+
+    /// Delivery counters (cheap: three atomic loads).
+    pub fn metrics(&self) -> KafkaMetrics {
+        KafkaMetrics {
+            delivered: self.counters.delivered.load(Ordering::Relaxed),
+            failed: self.counters.failed.load(Ordering::Relaxed),
+            failed_batches: self.counters.failed_batches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits up to `timeout` for queued messages to be delivered (for a graceful shutdown;
+    /// anything undelivered is republished after the restart anyway).
+    ///
+    /// # Errors
+    /// [`Error::KafkaDelivery`] if messages are still queued at the timeout.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        self.producer
+            .flush(timeout)
+            .map_err(|e| Error::KafkaDelivery {
+                failed: usize::try_from(self.producer.in_flight_count()).unwrap_or(0),
+                total: usize::try_from(self.producer.in_flight_count()).unwrap_or(0),
+                message: e.to_string(),
+            })
+    }
+}
+
+#[async_trait]
+impl Projection for KafkaPublisher {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn wants(&self, _kind: StreamKind) -> bool {
+        true
+    }
+
+    async fn deliver(&self, events: &[Envelope]) -> Result<()> {
+        let total = events.len();
+        let mut pending = Vec::with_capacity(total);
+        let mut failed = 0_usize;
+        let mut first_error: Option<String> = None;
+        for envelope in events {
+            let mut message = cloudevent::Message::new(&envelope.recorded, &self.source)?;
+            match self.producer.send_result(message.record(&self.topic)) {
+                Ok(delivery) => pending.push(delivery),
+                Err((error, _)) => {
+                    // Nothing after a refused event may be enqueued (it would overtake it);
+                    // the whole batch is retried.
+                    failed = total - pending.len();
+                    first_error = Some(format!("cannot enqueue: {error}"));
+                    break;
+                }
+            }
+        }
+        let mut delivered = 0_u64;
+        for delivery in pending {
+            match delivery.await {
+                Ok(Ok(_)) => delivered += 1,
+                Ok(Err((error, _))) => {
+                    failed += 1;
+                    first_error.get_or_insert_with(|| error.to_string());
+                }
+                Err(_) => {
+                    failed += 1;
+                    first_error.get_or_insert_with(|| "producer dropped the message".to_owned());
+                }
+            }
+        }
+        self.counters
+            .delivered
+            .fetch_add(delivered, Ordering::Relaxed);
+        if failed == 0 {
+            return Ok(());
+        }
+        self.counters
+            .failed
+            .fetch_add(failed as u64, Ordering::Relaxed);
+        self.counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+        Err(Error::KafkaDelivery {
+            failed,
+            total,
+            message: first_error.unwrap_or_default(),
+        })
+    }
+
+    async fn apply(&self, _tx: &mut Tx<'_>, _events: &[Envelope]) -> Result<()> {
+        Ok(())
+    }
+
+    async fn reset(&self, _tx: &mut Tx<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_validation() {
+        assert!(KafkaConfig::new("localhost:9092").validate().is_ok());
+        assert!(matches!(
+            KafkaConfig::new(" , ").validate(),
+            Err(Error::KafkaConfig(_))
+        ));
+        let mut c = KafkaConfig::new("b:1");
+        c.topic = String::new();
+        assert!(matches!(c.validate(), Err(Error::KafkaConfig(_))));
+        let mut c = KafkaConfig::new("b:1");
+        c.properties
+            .push(("enable.idempotence".into(), "false".into()));
+        assert!(matches!(c.validate(), Err(Error::KafkaConfig(_))));
+        let mut c = KafkaConfig::new("b:1");
+        c.properties.push(("no.such.property".into(), "1".into()));
+        assert!(matches!(
+            KafkaPublisher::new(&c),
+            Err(Error::KafkaConfig(_))
+        ));
+    }
+}
