@@ -1,13 +1,16 @@
 //! A cluster of real `entityd serve` processes on loopback and one PostgreSQL: shards spread
 //! evenly, any node serves any tenant (requests reach the shard's owner), a node that joins
 //! under load takes its share with no failed command (clients retry only on UNAVAILABLE), and
-//! a node killed with SIGKILL has its shards served by the others within 15 s, with every
-//! acknowledged command in the journal exactly once. Needs `ENTITY_TEST_DATABASE_URL`.
+//! a node killed with SIGKILL has its shards served by the others within 15 s, and a node cut
+//! off by a partition stops writing; every acknowledged command is in the journal exactly
+//! once. Needs `ENTITY_TEST_DATABASE_URL`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 #[path = "support/grpc.rs"]
 mod grpc_support;
+#[path = "support/proxy.rs"]
+mod proxy;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -59,23 +62,43 @@ impl Cluster {
     }
 
     async fn node(&self, id: &str) -> (Entityd, Clients) {
-        let node = Entityd::start(&[
-            "serve",
-            "--database-url",
-            self.db.url(),
-            "--listen",
-            "127.0.0.1:0",
-            "--jwt-issuer",
-            TEST_ISSUER,
-            "--jwt-audience",
-            TEST_AUDIENCE,
-            "--jwt-hs256-secret-file",
-            self.secret.path().to_str().unwrap(),
-            "--max-db-connections",
-            "8",
-            "--node-id",
-            id,
-        ])
+        self.node_via(id, self.db.url(), None).await
+    }
+
+    /// A node reaching PostgreSQL at `database_url`, advertised to its peers at `advertise`.
+    async fn node_via(
+        &self,
+        id: &str,
+        database_url: &str,
+        advertise: Option<&str>,
+    ) -> (Entityd, Clients) {
+        let mut extra = Vec::new();
+        if let Some(address) = advertise {
+            extra.extend(["--advertise-address", address]);
+        }
+        let node = Entityd::start(
+            &[
+                &[
+                    "serve",
+                    "--database-url",
+                    database_url,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--jwt-issuer",
+                    TEST_ISSUER,
+                    "--jwt-audience",
+                    TEST_AUDIENCE,
+                    "--jwt-hs256-secret-file",
+                    self.secret.path().to_str().unwrap(),
+                    "--max-db-connections",
+                    "8",
+                    "--node-id",
+                    id,
+                ][..],
+                &extra,
+            ]
+            .concat(),
+        )
         .await;
         assert!(
             node.ready_line.contains(&format!("cluster node {id}")),
@@ -353,6 +376,138 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
     }
     println!("{} commands acknowledged, each exactly once", acked.len());
     for node in nodes.into_iter().flatten() {
+        node.kill9().await;
+    }
+}
+
+/// A partition without root or namespaces: node-x reaches PostgreSQL, and its peers reach it,
+/// through TCP proxies that the test cuts (every open connection closed, new ones refused) and
+/// later heals. Cut off, node-x stops using its leases before they can expire (so it can no
+/// longer write), the others take its shards over, and after healing it rejoins with new
+/// leases; every command acknowledged by any node, before, during or after the partition, is
+/// in the journal exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
+    let cluster = Arc::new(Cluster::new().await);
+    let url = cluster.db.url().to_owned();
+    let host_port = url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let pg: std::net::SocketAddr = host_port
+        .parse()
+        .expect("the test database URL names an IP");
+    let db_link = proxy::Proxy::start(Some(pg)).await;
+    let peer_link = proxy::Proxy::start(None).await;
+    let url_via_proxy = url.replace(&host_port, &db_link.addr.to_string());
+
+    let (n1, c1) = cluster.node("node-1").await;
+    let (n2, c2) = cluster.node("node-2").await;
+    let peer_address = peer_link.addr.to_string();
+    let (x, cx) = cluster
+        .node_via("node-x", &url_via_proxy, Some(&peer_address))
+        .await;
+    peer_link.set_target(x.addr.parse().unwrap());
+    cluster
+        .balanced(&["node-1", "node-2", "node-x"], Duration::from_secs(30))
+        .await;
+    let mut all = vec![c1, c2, cx.clone()];
+    let mut tenants = Vec::new();
+    for i in 0..60 {
+        tenants.push(cluster.create_tenant(&mut all[i % 3]).await);
+    }
+
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn({
+        let (cluster, acked, failures, stop) = (
+            cluster.clone(),
+            acked.clone(),
+            failures.clone(),
+            stop.clone(),
+        );
+        async move {
+            let mut i = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let request_id = format!("p-{i}");
+                let tenant = &tenants[i % tenants.len()];
+                match cluster.create_org(&all, i, tenant, &request_id).await {
+                    Ok(_) => acked.lock().unwrap().push(request_id),
+                    Err(e) => failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{request_id}: {e:?}")),
+                }
+                i += 1;
+            }
+        }
+    });
+    let acked_count = || acked.lock().unwrap().len();
+    while acked_count() < 30 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The partition: node-x loses PostgreSQL and its peers.
+    let cut = Instant::now();
+    db_link.cut();
+    peer_link.cut();
+    let mut x_admin = cx.clone();
+    loop {
+        let status = x_admin
+            .admin
+            .get_node_status(bearer(pb::GetNodeStatusRequest {}, &cluster.token))
+            .await
+            .unwrap()
+            .into_inner();
+        if status.cluster.unwrap().shards_held == 0 {
+            break;
+        }
+        assert!(
+            cut.elapsed() < Duration::from_secs(10),
+            "node-x still holds shards {:?} after the cut",
+            cut.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("node-x stopped writing {:?} after the cut", cut.elapsed());
+    let shares = cluster
+        .balanced(&["node-1", "node-2"], Duration::from_secs(20))
+        .await;
+    println!(
+        "the others serve every shard after {:?}: {shares:?}",
+        cut.elapsed()
+    );
+    let during = acked_count();
+    while acked_count() < during + 50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Healed: node-x rejoins with fresh leases (its old epochs are gone).
+    db_link.heal();
+    peer_link.heal();
+    let shares = cluster
+        .balanced(&["node-1", "node-2", "node-x"], Duration::from_secs(40))
+        .await;
+    println!("after healing: {shares:?}");
+    let after = acked_count();
+    while acked_count() < after + 50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    load.await.unwrap();
+
+    let failures = failures.lock().unwrap().clone();
+    assert!(failures.is_empty(), "failed commands: {failures:?}");
+    let per_request = cluster.events_per_request().await;
+    let acked = acked.lock().unwrap().clone();
+    for id in &acked {
+        assert_eq!(per_request.get(id), Some(&1), "{id}");
+    }
+    println!("{} commands acknowledged, each exactly once", acked.len());
+    for node in [n1, n2, x] {
         node.kill9().await;
     }
 }
