@@ -197,8 +197,12 @@ where
     let (mut parts, body) = request.into_parts();
     let bytes: Bytes = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return Ok(Status::resource_exhausted("request too large or unreadable").into_http());
+        Err(error) => {
+            tracing::warn!(%error, "refused a request body that is too large or unreadable");
+            return Ok(Status::resource_exhausted(format!(
+                "request too large or unreadable (at most {MAX_BODY} bytes)"
+            ))
+            .into_http());
         }
     };
     let tenant = frame::grpc_message(&bytes)
