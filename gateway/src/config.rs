@@ -261,7 +261,9 @@ impl ServeSettings {
             && parse_listen(address).is_err()
             && !address.contains(':')
         {
-            problems.push(format!("advertise-address must be host:port (got {address:?})"));
+            problems.push(format!(
+                "advertise-address must be host:port (got {address:?})"
+            ));
         }
         if advertise.is_some() && node_id.is_none() {
             problems.push("advertise-address needs node-id (cluster mode)".to_owned());

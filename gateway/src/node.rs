@@ -16,8 +16,8 @@ use engine::{
     runtime::{Engine, EngineConfig},
 };
 use projections::{
-    KafkaPublisher, Projection, ProjectionHandle, ProjectionService, ReadModels, ReadStore, RunnerConfig,
-    standard_projections,
+    KafkaPublisher, Projection, ProjectionHandle, ProjectionService, ReadModels, ReadStore,
+    RunnerConfig, standard_projections,
 };
 
 use crate::{

@@ -92,7 +92,10 @@ impl Actor for RegionActor {
             }
             RegionMsg::PassivateShard(shard, reply) => {
                 let timeout = Some(state.deps.config.ask_timeout);
-                if let Some(s) = usize::try_from(shard).ok().and_then(|i| state.shards.get(i)) {
+                if let Some(s) = usize::try_from(shard)
+                    .ok()
+                    .and_then(|i| state.shards.get(i))
+                {
                     let result = s.call(ShardMsg::PassivateAll, timeout).await;
                     if !matches!(result, Ok(ractor::rpc::CallResult::Success(()))) {
                         warn!(shard, "shard did not passivate in time");

@@ -333,7 +333,14 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         cluster: config.cluster,
         kafka: config.kafka,
     };
-    start(Storage::Postgres(journal), options, config.listen, auth, &mode).await
+    start(
+        Storage::Postgres(journal),
+        options,
+        config.listen,
+        auth,
+        &mode,
+    )
+    .await
 }
 
 async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {

@@ -101,7 +101,11 @@ mod tests {
         assert_eq!(grpc_message(&[1, 0, 0, 0, 0]), None, "compressed");
         assert_eq!(grpc_message(&[0, 0, 0, 0, 5, 1]), None, "short");
         assert_eq!(string_field(&[0x0a, 0x05, b'a'], 1), None, "truncated");
-        assert_eq!(string_field(&[0x0a, 0x02, 0xff, 0xfe], 1), None, "not UTF-8");
+        assert_eq!(
+            string_field(&[0x0a, 0x02, 0xff, 0xfe], 1),
+            None,
+            "not UTF-8"
+        );
         assert_eq!(string_field(&[0x0b], 1), None, "group wire type");
         assert_eq!(string_field(&[0xff; 12], 1), None, "endless varint");
         // the last occurrence wins

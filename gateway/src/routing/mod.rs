@@ -238,10 +238,15 @@ mod tests {
 
     #[test]
     fn every_tenant_rpc_has_a_tenant_field() {
-        let fields: HashMap<String, u32> =
-            entity_proto::tenant_id_fields().unwrap().into_iter().collect();
+        let fields: HashMap<String, u32> = entity_proto::tenant_id_fields()
+            .unwrap()
+            .into_iter()
+            .collect();
         assert_eq!(fields["/entity.v1.TenantService/GetTenant"], 1);
-        assert_eq!(fields["/entity.v1.OrganizationService/UpdateOrganization"], 2);
+        assert_eq!(
+            fields["/entity.v1.OrganizationService/UpdateOrganization"],
+            2
+        );
         assert!(!fields.contains_key("/entity.v1.TenantService/CreateTenant"));
         assert!(!fields.contains_key("/entity.v1.TenantService/ListTenants"));
     }

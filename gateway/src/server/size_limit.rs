@@ -81,7 +81,10 @@ fn rewrite(response: http::Response<Body>) -> http::Response<Body> {
         Some(status)
             if status.code() == Code::Internal && status.message().starts_with(UNDECODABLE) =>
         {
-            tracing::warn!(detail = status.message(), "refused a request that does not decode");
+            tracing::warn!(
+                detail = status.message(),
+                "refused a request that does not decode"
+            );
             response
         }
         _ => response,

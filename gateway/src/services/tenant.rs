@@ -31,10 +31,9 @@ impl TenantService for TenantApi {
         // A new tenant lives on the shard its id hashes to: on a cluster node, pick an id of a
         // shard this node holds, so that the tenant's first write is local.
         let engine = &self.shared.engine;
-        let ids = convert::tenant::NewTenantIds::generate_where(|t| engine.serves(t))
-            .ok_or_else(|| {
-                status::unavailable("this node holds no shard yet (it is joining); retry")
-            })?;
+        let ids = convert::tenant::NewTenantIds::generate_where(|t| engine.serves(t)).ok_or_else(
+            || status::unavailable("this node holds no shard yet (it is joining); retry"),
+        )?;
         let outcome = self
             .shared
             .execute(request, AuthTarget::Platform, "", |r| {
