@@ -17,5 +17,7 @@ mod keeper;
 pub mod placement;
 mod store;
 
+pub use store::LEASES_CHANNEL;
+
 pub use error::{ClusterError, Result};
 pub use keeper::{KeeperConfig, ShardKeeper};

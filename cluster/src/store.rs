@@ -7,6 +7,19 @@ use sqlx::PgPool;
 
 use crate::{ClusterError, Result};
 
+/// The PostgreSQL channel notified whenever a shard changes owner (taken or given up); routers
+/// LISTEN on it to refresh their owner maps at once.
+pub const LEASES_CHANNEL: &str = "entity_shard_leases";
+
+/// Tells the routers that ownership changed.
+async fn notify_owners_changed(pool: &PgPool) -> Result<()> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(LEASES_CHANNEL)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// A lease row as read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Lease {
@@ -138,6 +151,9 @@ pub(crate) async fn acquire(
     .bind(secs(ttl))
     .fetch_all(pool)
     .await?;
+    if !rows.is_empty() {
+        notify_owners_changed(pool).await?;
+    }
     rows.into_iter()
         .map(|(s, e)| Ok((shard_of_row(s)?, e)))
         .collect()
@@ -155,7 +171,7 @@ pub(crate) async fn release(pool: &PgPool, node: &str, shard: u32, epoch: i64) -
     .bind(epoch)
     .execute(pool)
     .await?;
-    Ok(())
+    notify_owners_changed(pool).await
 }
 
 /// The cluster's shard count: `wanted` if this is the first node, else the stored one, which

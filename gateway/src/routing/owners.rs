@@ -1,5 +1,6 @@
-//! Who holds each shard, as the cluster tables say, refreshed in the background, and one lazy
-//! gRPC channel per peer.
+//! Who holds each shard, as the cluster tables say, and one lazy gRPC channel per peer. The map
+//! is re-read when a node notifies a change of owner (LISTEN on [`cluster::LEASES_CHANNEL`]),
+//! and every second anyway (expiries after a crash notify nobody; a lost listener reconnects).
 
 use std::{
     collections::HashMap,
@@ -12,8 +13,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tracing::warn;
 
-/// How often the owner map is re-read.
-const REFRESH_EVERY: Duration = Duration::from_millis(200);
+/// How often the owner map is re-read without a notification.
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 /// The holder of a shard: its node id and gRPC address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,9 +42,33 @@ impl Owners {
         });
         owners.refresh().await;
         let weak = Arc::downgrade(&owners);
+        let pool = owners.pool.clone();
         let task = tokio::spawn(async move {
+            let mut listener = listen(&pool).await;
             loop {
-                tokio::time::sleep(REFRESH_EVERY).await;
+                let notified = match listener.as_mut() {
+                    Some(l) => tokio::select! {
+                        n = l.recv() => match n {
+                            Ok(_) => true,
+                            Err(error) => {
+                                warn!(%error, "lost the shard owner listener; polling until it is back");
+                                listener = None;
+                                tokio::time::sleep(REFRESH_EVERY).await;
+                                false
+                            }
+                        },
+                        () = tokio::time::sleep(REFRESH_EVERY) => false,
+                    },
+                    None => {
+                        tokio::time::sleep(REFRESH_EVERY).await;
+                        listener = listen(&pool).await;
+                        false
+                    }
+                };
+                if notified {
+                    // A round hands over several shards: let them land in one read.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 match weak.upgrade() {
                     Some(owners) => owners.refresh().await,
                     None => return,
@@ -97,6 +122,18 @@ impl Owners {
                 }
             }
             Err(error) => warn!(%error, "cannot read shard owners"),
+        }
+    }
+}
+
+/// A listener on the owner-change channel (`None` when PostgreSQL refuses; polling goes on).
+async fn listen(pool: &PgPool) -> Option<sqlx::postgres::PgListener> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.ok()?;
+    match listener.listen(cluster::LEASES_CHANNEL).await {
+        Ok(()) => Some(listener),
+        Err(error) => {
+            warn!(%error, "cannot LISTEN for shard owner changes; polling only");
+            None
         }
     }
 }
