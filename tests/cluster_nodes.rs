@@ -655,3 +655,169 @@ async fn malformed_and_oversized_requests_between_nodes_are_refused() {
     n1.kill9().await;
     n2.kill9().await;
 }
+
+/// A CA and one certificate for 127.0.0.1 and localhost, made with the `openssl` command (which
+/// `scripts/test` installs).
+fn test_pki(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    };
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=entity-engine test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "node.key",
+        "-out",
+        "node.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "node.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "node.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("node.pem"),
+        dir.join("node.key"),
+    )
+}
+
+/// With TLS configured, clients and the calls between nodes are encrypted and verified
+/// against the CA; a plaintext client is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_and_clients_talk_over_tls() {
+    let cluster = Cluster::new().await;
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_pki(pki.path());
+    let tls_args = [
+        "--tls-cert-file",
+        cert.to_str().unwrap(),
+        "--tls-key-file",
+        key.to_str().unwrap(),
+        "--tls-ca-file",
+        ca.to_str().unwrap(),
+    ];
+    let start = |id: &'static str| {
+        let mut args = vec![
+            "serve",
+            "--database-url",
+            cluster.db.url(),
+            "--listen",
+            "127.0.0.1:0",
+            "--jwt-issuer",
+            TEST_ISSUER,
+            "--jwt-audience",
+            TEST_AUDIENCE,
+            "--jwt-hs256-secret-file",
+            cluster.secret.path().to_str().unwrap(),
+            "--node-id",
+            id,
+        ];
+        args.extend(tls_args);
+        async move { Entityd::start(&args).await }
+    };
+    let n1 = start("node-1").await;
+    let n2 = start("node-2").await;
+    assert!(n1.ready_line.contains("TLS"), "{}", n1.ready_line);
+    cluster
+        .balanced(&["node-1", "node-2"], Duration::from_secs(30))
+        .await;
+    let ca_pem = std::fs::read(&ca).unwrap();
+    let tls_client = |addr: &str| {
+        let ca_pem = ca_pem.clone();
+        let addr = addr.to_owned();
+        async move {
+            let channel = tonic::transport::Channel::from_shared(format!("https://{addr}"))
+                .unwrap()
+                .tls_config(
+                    tonic::transport::ClientTlsConfig::new()
+                        .ca_certificate(tonic::transport::Certificate::from_pem(ca_pem))
+                        .domain_name("127.0.0.1"),
+                )
+                .unwrap()
+                .connect()
+                .await
+                .expect("TLS connection");
+            Clients::from_channel(channel)
+        }
+    };
+    let mut c1 = tls_client(&n1.addr).await;
+    let mut c2 = tls_client(&n2.addr).await;
+    // Created on node-1 (a shard of node-1), read through node-2: forwarded over TLS.
+    let tenant = cluster.create_tenant(&mut c1).await;
+    let got = c2
+        .tenants
+        .get_tenant(bearer(
+            pb::GetTenantRequest {
+                tenant_id: tenant.clone(),
+                consistency_token: String::new(),
+            },
+            &cluster.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.id, tenant);
+    // Plaintext is refused.
+    let plain = tonic::transport::Channel::from_shared(format!("http://{}", n1.addr))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(channel) = plain {
+        let mut c = Clients::from_channel(channel);
+        let result = c
+            .tenants
+            .get_tenant(bearer(
+                pb::GetTenantRequest {
+                    tenant_id: tenant.clone(),
+                    consistency_token: String::new(),
+                },
+                &cluster.token,
+            ))
+            .await;
+        assert!(result.is_err(), "plaintext call answered: {result:?}");
+    }
+    n1.kill9().await;
+    n2.kill9().await;
+}

@@ -4,8 +4,8 @@
 //! File keys are the flag names (`database-url = "postgres://…"`, `listen`,
 //! `max-db-connections`, `shard-count`, `idle-timeout-secs`, `snapshot-every`, `jwt-issuer`,
 //! `jwt-audience`, `jwks-file`, `jwks-url`, `jwt-hs256-secret-file`, `platform-admin-claim`,
-//! `node-id`, `advertise-address`, `kafka-brokers`, `kafka-topic`); the snake_case spelling is
-//! accepted too.
+//! `node-id`, `advertise-address`, `kafka-brokers`, `kafka-topic`, `tls-cert-file`,
+//! `tls-key-file`, `tls-ca-file`); the snake_case spelling is accepted too.
 
 use std::{
     net::SocketAddr,
@@ -78,6 +78,19 @@ pub struct NodeConfig {
     pub cluster: Option<(String, Option<String>)>,
     /// The Kafka publisher, when brokers are configured.
     pub kafka: Option<KafkaSettings>,
+    /// TLS of the gRPC endpoint (and of the calls between cluster nodes).
+    pub tls: Option<TlsSettings>,
+}
+
+/// TLS of a node: its certificate and key, and the CA its peers' certificates are signed by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// PEM certificate chain of this node.
+    pub cert_file: PathBuf,
+    /// PEM private key of this node.
+    pub key_file: PathBuf,
+    /// PEM CA that signed the peers' certificates (required on a cluster node).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where domain events are published.
@@ -166,6 +179,15 @@ pub struct ServeSettings {
     /// Kafka topic.
     #[serde(alias = "kafka_topic")]
     pub kafka_topic: Option<String>,
+    /// TLS certificate chain (PEM).
+    #[serde(alias = "tls_cert_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[serde(alias = "tls_key_file")]
+    pub tls_key_file: Option<PathBuf>,
+    /// CA of the peers' certificates (PEM).
+    #[serde(alias = "tls_ca_file")]
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl ServeSettings {
@@ -197,6 +219,9 @@ impl ServeSettings {
             advertise_address: self.advertise_address.or(file.advertise_address),
             kafka_brokers: self.kafka_brokers.or(file.kafka_brokers),
             kafka_topic: self.kafka_topic.or(file.kafka_topic),
+            tls_cert_file: self.tls_cert_file.or(file.tls_cert_file),
+            tls_key_file: self.tls_key_file.or(file.tls_key_file),
+            tls_ca_file: self.tls_ca_file.or(file.tls_ca_file),
         }
     }
 
@@ -281,6 +306,27 @@ impl ServeSettings {
         if kafka.is_none() && trimmed(&self.kafka_topic).is_some() {
             problems.push("kafka-topic needs kafka-brokers".to_owned());
         }
+        let tls = match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert_file), Some(key_file)) => Some(TlsSettings {
+                cert_file: cert_file.clone(),
+                key_file: key_file.clone(),
+                ca_file: self.tls_ca_file.clone(),
+            }),
+            (None, None) => {
+                if self.tls_ca_file.is_some() {
+                    problems.push("tls-ca-file needs tls-cert-file and tls-key-file".to_owned());
+                }
+                None
+            }
+            _ => {
+                problems.push("give both tls-cert-file and tls-key-file".to_owned());
+                None
+            }
+        };
+        if tls.as_ref().is_some_and(|t| t.ca_file.is_none()) && node_id.is_some() {
+            problems
+                .push("a cluster node with TLS needs tls-ca-file (to verify its peers)".to_owned());
+        }
         if !problems.is_empty() {
             return Err(GatewayError::Config(problems.join("; ")));
         }
@@ -296,6 +342,7 @@ impl ServeSettings {
             auth,
             cluster: node_id.map(|id| (id, advertise)),
             kafka,
+            tls,
         })
     }
 

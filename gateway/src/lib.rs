@@ -26,4 +26,6 @@ pub use cli::{entityctl_main, entityd_main};
 pub use config::{EngineTuning, NodeConfig, ServeSettings};
 pub use error::{GatewayError, Result};
 pub use node::{ClusterOptions, Node, NodeOptions, Storage};
-pub use server::{MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, serve, spawn_server};
+pub use server::{
+    MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, serve, serve_tls, spawn_server,
+};

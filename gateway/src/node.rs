@@ -35,6 +35,8 @@ pub struct ClusterOptions {
     pub node_id: String,
     /// Where the other nodes reach this node's gRPC API (`host:port`).
     pub advertise_address: String,
+    /// PEM CA of the peers' certificates: calls between nodes use TLS when set.
+    pub peer_ca_pem: Option<Vec<u8>>,
 }
 
 /// The store a node runs on.
@@ -142,6 +144,7 @@ impl Node {
                     shard_count,
                     keeper.clone(),
                     pg.pool().clone(),
+                    cluster.peer_ca_pem.clone(),
                 )
                 .await
                 .map_err(|e| GatewayError::Config(format!("routing table: {e}")))?;

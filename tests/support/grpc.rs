@@ -42,6 +42,21 @@ pub struct Clients {
 }
 
 impl Clients {
+    /// Clients of every service on `channel`.
+    pub fn from_channel(channel: Channel) -> Clients {
+        Clients {
+            tenants: TenantServiceClient::new(channel.clone()),
+            orgs: OrganizationServiceClient::new(channel.clone()),
+            teams: TeamServiceClient::new(channel.clone()),
+            users: UserServiceClient::new(channel.clone()),
+            roles: RoleServiceClient::new(channel.clone()),
+            access: AccessServiceClient::new(channel.clone()),
+            audit: AuditServiceClient::new(channel.clone()),
+            admin: AdminServiceClient::new(channel.clone()),
+            channel,
+        }
+    }
+
     /// Connects to `endpoint` (`http://host:port`), retrying briefly while the server starts.
     pub async fn connect(endpoint: &str) -> Clients {
         let mut last_error = None;
@@ -51,19 +66,7 @@ impl Clients {
                 .connect()
                 .await
             {
-                Ok(channel) => {
-                    return Clients {
-                        tenants: TenantServiceClient::new(channel.clone()),
-                        orgs: OrganizationServiceClient::new(channel.clone()),
-                        teams: TeamServiceClient::new(channel.clone()),
-                        users: UserServiceClient::new(channel.clone()),
-                        roles: RoleServiceClient::new(channel.clone()),
-                        access: AccessServiceClient::new(channel.clone()),
-                        audit: AuditServiceClient::new(channel.clone()),
-                        admin: AdminServiceClient::new(channel.clone()),
-                        channel,
-                    };
-                }
+                Ok(channel) => return Clients::from_channel(channel),
                 Err(e) => last_error = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -39,7 +39,7 @@ use crate::{
         dev::{self, DevSubject},
         jwt::{JwtAuthenticator, JwtConfig},
     },
-    config::{EngineTuning, KafkaSettings, ServeSettings, parse_listen},
+    config::{EngineTuning, KafkaSettings, ServeSettings, TlsSettings, parse_listen},
     error::{GatewayError, Result},
     node::{ClusterOptions, Node, NodeOptions, Storage},
     server,
@@ -151,6 +151,15 @@ struct ServeArgs {
     /// Kafka topic [default: entity-events].
     #[arg(long, env = "ENTITYD_KAFKA_TOPIC")]
     kafka_topic: Option<String>,
+    /// Serve gRPC over TLS with this PEM certificate chain (with --tls-key-file).
+    #[arg(long, env = "ENTITYD_TLS_CERT_FILE")]
+    tls_cert_file: Option<PathBuf>,
+    /// PEM private key of --tls-cert-file.
+    #[arg(long, env = "ENTITYD_TLS_KEY_FILE")]
+    tls_key_file: Option<PathBuf>,
+    /// PEM CA that signed the other nodes' certificates (cluster nodes with TLS).
+    #[arg(long, env = "ENTITYD_TLS_CA_FILE")]
+    tls_ca_file: Option<PathBuf>,
     /// Refused: the dev identity exists only in embedded mode.
     #[arg(long, hide = true)]
     dev_identity: bool,
@@ -175,6 +184,9 @@ impl ServeArgs {
             advertise_address: self.advertise_address.clone(),
             kafka_brokers: self.kafka_brokers.clone(),
             kafka_topic: self.kafka_topic.clone(),
+            tls_cert_file: self.tls_cert_file.clone(),
+            tls_key_file: self.tls_key_file.clone(),
+            tls_ca_file: self.tls_ca_file.clone(),
         }
     }
 }
@@ -310,6 +322,7 @@ async fn run_embedded(
         tuning: EngineTuning::default(),
         cluster: None,
         kafka,
+        tls: None,
     };
     start(Storage::Sqlite(journal), options, listen, auth, &mode).await
 }
@@ -332,6 +345,7 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         tuning: config.tuning,
         cluster: config.cluster,
         kafka: config.kafka,
+        tls: config.tls,
     };
     start(
         Storage::Postgres(journal),
@@ -390,6 +404,14 @@ struct Options {
     /// Node id and advertised address (`None`: the bound address).
     cluster: Option<(String, Option<String>)>,
     kafka: Option<KafkaSettings>,
+    tls: Option<TlsSettings>,
+}
+
+/// Reads a PEM file named by a TLS setting.
+fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        GatewayError::Config(format!("cannot read the {what} {}: {e}", path.display()))
+    })
 }
 
 async fn start(
@@ -405,6 +427,24 @@ async fn start(
     let local = listener
         .local_addr()
         .map_err(|e| GatewayError::io("reading the bound address", e))?;
+    let (server_tls, peer_ca_pem) = match &options.tls {
+        None => (None, None),
+        Some(tls) => {
+            let identity = tonic::transport::Identity::from_pem(
+                read_pem(&tls.cert_file, "TLS certificate")?,
+                read_pem(&tls.key_file, "TLS key")?,
+            );
+            let ca = tls
+                .ca_file
+                .as_deref()
+                .map(|f| read_pem(f, "TLS CA"))
+                .transpose()?;
+            (
+                Some(tonic::transport::ServerTlsConfig::new().identity(identity)),
+                ca,
+            )
+        }
+    };
     let cluster = match options.cluster {
         None => None,
         Some((node_id, advertise)) => {
@@ -420,6 +460,7 @@ async fn start(
             Some(ClusterOptions {
                 node_id,
                 advertise_address,
+                peer_ca_pem: peer_ca_pem.clone(),
             })
         }
     };
@@ -440,6 +481,9 @@ async fn start(
     if let Some(settings) = &options.kafka {
         mode.push_str(&format!(", publishing to Kafka {}", settings.brokers));
     }
+    if server_tls.is_some() {
+        mode.push_str(", TLS");
+    }
     let node_options = NodeOptions {
         engine: options.tuning.engine_config(),
         cluster,
@@ -448,7 +492,7 @@ async fn start(
     };
     let node = Node::start(&storage, node_options).await?;
     println!("entityd listening on {local} ({mode})");
-    server::serve(node, auth, listener, shutdown_signal()).await?;
+    server::serve_tls(node, auth, listener, shutdown_signal(), server_tls).await?;
     tracing::info!("entityd stopped");
     Ok(())
 }

@@ -69,7 +69,8 @@ pub struct Router {
 }
 
 impl Router {
-    /// Routing for node `me`, whose leases are `leases`, reading owners from `pool`.
+    /// Routing for node `me`, whose leases are `leases`, reading owners from `pool`; calls to
+    /// peers use TLS trusting `peer_ca_pem` when given.
     ///
     /// # Errors
     /// When the embedded proto descriptor does not decode (a build defect).
@@ -78,13 +79,14 @@ impl Router {
         shard_count: u32,
         leases: Arc<dyn ShardLeases>,
         pool: PgPool,
+        peer_ca_pem: Option<Vec<u8>>,
     ) -> Result<Arc<Router>, prost::DecodeError> {
         let tenant_fields = entity_proto::tenant_id_fields()?.into_iter().collect();
         Ok(Arc::new(Router {
             me,
             shard_count,
             leases,
-            owners: Owners::start(pool).await,
+            owners: Owners::start(pool, peer_ca_pem).await,
             tenant_fields,
             move_wait: Duration::from_secs(3),
         }))

@@ -26,6 +26,8 @@ pub(crate) struct Owner {
 /// The shard → owner map of the cluster and the channels to its nodes.
 pub(crate) struct Owners {
     pool: PgPool,
+    /// CA of the peers' certificates: TLS to peers when set.
+    peer_ca_pem: Option<Vec<u8>>,
     by_shard: RwLock<HashMap<u32, Owner>>,
     channels: Mutex<HashMap<String, Channel>>,
     refresher: Mutex<Option<JoinHandle<()>>>,
@@ -33,9 +35,10 @@ pub(crate) struct Owners {
 
 impl Owners {
     /// Reads the map once, then keeps it fresh in the background.
-    pub(crate) async fn start(pool: PgPool) -> Arc<Owners> {
+    pub(crate) async fn start(pool: PgPool, peer_ca_pem: Option<Vec<u8>>) -> Arc<Owners> {
         let owners = Arc::new(Owners {
             pool,
+            peer_ca_pem,
             by_shard: RwLock::new(HashMap::new()),
             channels: Mutex::new(HashMap::new()),
             refresher: Mutex::new(None),
@@ -92,10 +95,33 @@ impl Owners {
         if let Some(channel) = channels.get(address) {
             return Some(channel.clone());
         }
-        let endpoint = Channel::from_shared(format!("http://{address}"))
+        let scheme = if self.peer_ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let mut endpoint = Channel::from_shared(format!("{scheme}://{address}"))
             .ok()?
             .connect_timeout(Duration::from_secs(2))
             .tcp_nodelay(true);
+        if let Some(ca) = &self.peer_ca_pem {
+            // The certificate must name the host of the advertised address (DNS or IP SAN).
+            let host = address
+                .rsplit_once(':')
+                .map_or(address, |(host, _)| host)
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let tls = tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(ca))
+                .domain_name(host);
+            endpoint = match endpoint.tls_config(tls) {
+                Ok(endpoint) => endpoint,
+                Err(error) => {
+                    warn!(%error, address, "cannot configure TLS to a peer");
+                    return None;
+                }
+            };
+        }
         let channel = endpoint.connect_lazy();
         channels.insert(address.to_owned(), channel.clone());
         Some(channel)

@@ -84,6 +84,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    serve_tls(node, auth, listener, shutdown, None).await
+}
+
+/// [`serve`], over TLS when `tls` is given.
+pub async fn serve_tls(
+    node: Node,
+    auth: AuthMode,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+) -> Result<()> {
     let engine = node.engine().clone();
     let apis = services::build(&node, auth.authorizer(&engine));
     let auth_layer = AuthLayer::new(auth.authenticator());
@@ -118,7 +129,11 @@ pub async fn serve(
                 .await;
         }
     };
-    let result = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let result = builder
         .tcp_nodelay(true)
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -144,12 +144,21 @@ async fn run(cli: Cli) -> Result<render::Rendered, Failure> {
         ),
         None => None,
     };
-    let endpoint = Endpoint::from_shared(cli.endpoint.clone()).map_err(|e| {
+    let mut endpoint = Endpoint::from_shared(cli.endpoint.clone()).map_err(|e| {
         Failure::Usage(format!(
             "--endpoint {:?} is not a valid URI: {e}",
             cli.endpoint
         ))
     })?;
+    if let Some(ca) = &cli.tls_ca {
+        let pem = std::fs::read(ca)
+            .map_err(|e| Failure::Usage(format!("cannot read --tls-ca {}: {e}", ca.display())))?;
+        let tls = tonic::transport::ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(pem));
+        endpoint = endpoint
+            .tls_config(tls)
+            .map_err(|e| Failure::Usage(format!("--tls-ca: {e}")))?;
+    }
     let channel = endpoint.connect().await.map_err(|e| {
         Failure::Rpc(Status::unavailable(format!(
             "cannot connect to {}: {e}",

@@ -35,6 +35,9 @@ pub struct Cli {
         global = true
     )]
     pub endpoint: String,
+    /// PEM file of the CA that signed the node's certificate (for an `https://` endpoint).
+    #[arg(long, env = "ENTITYCTL_TLS_CA", global = true)]
+    pub tls_ca: Option<std::path::PathBuf>,
     /// Bearer token sent as `authorization: Bearer <token>`.
     #[arg(long, env = "ENTITYCTL_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
