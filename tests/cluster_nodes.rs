@@ -211,6 +211,91 @@ impl Cluster {
     }
 }
 
+/// Organizations created for the tenants in a loop, round robin over `targets`, until
+/// stopped; every acknowledged request id and every failure is kept.
+struct Load {
+    targets: Arc<Mutex<Vec<Clients>>>,
+    acked: Arc<Mutex<Vec<String>>>,
+    failures: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Load {
+    fn start(
+        cluster: Arc<Cluster>,
+        targets: Vec<Clients>,
+        tenants: Vec<String>,
+        tag: &str,
+    ) -> Load {
+        let targets = Arc::new(Mutex::new(targets));
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn({
+            let (targets, acked, failures, stop) = (
+                targets.clone(),
+                acked.clone(),
+                failures.clone(),
+                stop.clone(),
+            );
+            let tag = tag.to_owned();
+            async move {
+                let mut i = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    let tenant = &tenants[i % tenants.len()];
+                    let request_id = format!("{tag}-{i}");
+                    let clients = targets.lock().unwrap().clone();
+                    match cluster.create_org(&clients, i, tenant, &request_id).await {
+                        Ok(_) => acked.lock().unwrap().push(request_id),
+                        Err(e) => failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{request_id}: {e:?}")),
+                    }
+                    i += 1;
+                }
+            }
+        });
+        Load {
+            targets,
+            acked,
+            failures,
+            stop,
+            task,
+        }
+    }
+
+    fn acked(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    /// Waits until `more` further commands are acknowledged.
+    async fn progress(&self, more: usize) {
+        let target = self.acked() + more;
+        while self.acked() < target {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops; asserts that nothing failed and that every acknowledged command is in the
+    /// journal exactly once.
+    async fn finish(self, cluster: &Cluster) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        let failures = self.failures.lock().unwrap().clone();
+        assert!(failures.is_empty(), "failed commands: {failures:?}");
+        let per_request = cluster.events_per_request().await;
+        let acked = self.acked.lock().unwrap().clone();
+        let distinct: HashSet<&String> = acked.iter().collect();
+        assert_eq!(distinct.len(), acked.len());
+        for id in &acked {
+            assert_eq!(per_request.get(id), Some(&1), "{id}");
+        }
+        println!("{} commands acknowledged, each exactly once", acked.len());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_serve_every_tenant_from_any_node() {
     let cluster = Cluster::new().await;
@@ -293,44 +378,13 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
     }
 
     // Load: organizations for every tenant, round robin over the nodes known to the load.
-    let targets = Arc::new(Mutex::new(clients.clone()));
-    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = tokio::spawn({
-        let (cluster, targets, acked, failures, stop) = (
-            cluster.clone(),
-            targets.clone(),
-            acked.clone(),
-            failures.clone(),
-            stop.clone(),
-        );
-        async move {
-            let mut i = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                let tenant = &tenants[i % tenants.len()];
-                let request_id = format!("load-{i}");
-                let clients = targets.lock().unwrap().clone();
-                match cluster.create_org(&clients, i, tenant, &request_id).await {
-                    Ok(_) => acked.lock().unwrap().push(request_id),
-                    Err(e) => failures
-                        .lock()
-                        .unwrap()
-                        .push(format!("{request_id}: {e:?}")),
-                }
-                i += 1;
-            }
-        }
-    });
-    let acked_count = || acked.lock().unwrap().len();
-    while acked_count() < 50 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let load = Load::start(cluster.clone(), clients.clone(), tenants, "load");
+    load.progress(50).await;
 
     // A fourth node joins.
     let (fourth, c4) = cluster.node("node-4").await;
     nodes.push(Some(fourth));
-    targets.lock().unwrap().push(c4);
+    load.targets.lock().unwrap().push(c4);
     let shares = cluster
         .balanced(
             &["node-1", "node-2", "node-3", "node-4"],
@@ -339,42 +393,23 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
         .await;
     println!(
         "after node-4 joined: {shares:?}, {} commands acked",
-        acked_count()
+        load.acked()
     );
-    let before_kill = acked_count();
-    while acked_count() < before_kill + 50 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    load.progress(50).await;
 
     // node-2 dies. The load drops it from its targets (as a client's balancer would after
     // connection errors) and keeps going; its shards must serve again within 15 s.
     let died = Instant::now();
     nodes[1].take().unwrap().kill9().await;
-    targets.lock().unwrap().remove(1);
+    load.targets.lock().unwrap().remove(1);
     let shares = cluster
         .balanced(&["node-1", "node-3", "node-4"], Duration::from_secs(15))
         .await;
     let recovered = died.elapsed();
     println!("node-2 killed; its shards served again after {recovered:?}: {shares:?}");
     assert!(recovered <= Duration::from_secs(15));
-    let after_kill = acked_count();
-    while acked_count() < after_kill + 100 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    stop.store(true, Ordering::Relaxed);
-    load.await.unwrap();
-
-    let failures = failures.lock().unwrap().clone();
-    assert!(failures.is_empty(), "failed commands: {failures:?}");
-    // Every acknowledged command is in the journal exactly once.
-    let per_request = cluster.events_per_request().await;
-    let acked = acked.lock().unwrap().clone();
-    let distinct: HashSet<&String> = acked.iter().collect();
-    assert_eq!(distinct.len(), acked.len());
-    for id in &acked {
-        assert_eq!(per_request.get(id), Some(&1), "{id}");
-    }
-    println!("{} commands acknowledged, each exactly once", acked.len());
+    load.progress(100).await;
+    load.finish(&cluster).await;
     for node in nodes.into_iter().flatten() {
         node.kill9().await;
     }
@@ -419,36 +454,8 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
         tenants.push(cluster.create_tenant(&mut all[i % 3]).await);
     }
 
-    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = tokio::spawn({
-        let (cluster, acked, failures, stop) = (
-            cluster.clone(),
-            acked.clone(),
-            failures.clone(),
-            stop.clone(),
-        );
-        async move {
-            let mut i = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                let request_id = format!("p-{i}");
-                let tenant = &tenants[i % tenants.len()];
-                match cluster.create_org(&all, i, tenant, &request_id).await {
-                    Ok(_) => acked.lock().unwrap().push(request_id),
-                    Err(e) => failures
-                        .lock()
-                        .unwrap()
-                        .push(format!("{request_id}: {e:?}")),
-                }
-                i += 1;
-            }
-        }
-    });
-    let acked_count = || acked.lock().unwrap().len();
-    while acked_count() < 30 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let load = Load::start(cluster.clone(), all, tenants, "p");
+    load.progress(30).await;
 
     // The partition: node-x loses PostgreSQL and its peers.
     let cut = Instant::now();
@@ -480,10 +487,7 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
         "the others serve every shard after {:?}: {shares:?}",
         cut.elapsed()
     );
-    let during = acked_count();
-    while acked_count() < during + 50 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    load.progress(50).await;
 
     // Healed: node-x rejoins with fresh leases (its old epochs are gone).
     db_link.heal();
@@ -492,21 +496,8 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
         .balanced(&["node-1", "node-2", "node-x"], Duration::from_secs(40))
         .await;
     println!("after healing: {shares:?}");
-    let after = acked_count();
-    while acked_count() < after + 50 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    stop.store(true, Ordering::Relaxed);
-    load.await.unwrap();
-
-    let failures = failures.lock().unwrap().clone();
-    assert!(failures.is_empty(), "failed commands: {failures:?}");
-    let per_request = cluster.events_per_request().await;
-    let acked = acked.lock().unwrap().clone();
-    for id in &acked {
-        assert_eq!(per_request.get(id), Some(&1), "{id}");
-    }
-    println!("{} commands acknowledged, each exactly once", acked.len());
+    load.progress(50).await;
+    load.finish(&cluster).await;
     for node in [n1, n2, x] {
         node.kill9().await;
     }

@@ -18,7 +18,7 @@ use tonic::Status;
 use super::{
     Clients, Failure,
     args::{Command, PageOpts, RoleSpec, ScopeSpec, WriteOpts},
-    render::{Rendered, WriteAnswer, Written},
+    render::{Assignments, Rendered, WriteAnswer, Written},
 };
 
 /// Runs one command.
@@ -63,6 +63,35 @@ where
         }
         token = next;
     }
+}
+
+/// Lists the role assignments `base` selects, the pages `page` asks for; `of_user` when they
+/// are one user's (`user roles`), else a tenant-wide listing (`role assignments`).
+async fn role_assignments(
+    clients: &Clients,
+    base: pb::ListRoleAssignmentsRequest,
+    page: PageOpts,
+    of_user: bool,
+) -> Result<Rendered, Failure> {
+    let users = clients.users.clone();
+    let (assignments, next) = pages(page, |page_size, page_token| {
+        let mut c = users.clone();
+        let request = pb::ListRoleAssignmentsRequest {
+            page_size,
+            page_token,
+            ..base.clone()
+        };
+        async move {
+            let page = c.list_role_assignments(request).await?.into_inner();
+            Ok((page.assignments, page.next_page_token))
+        }
+    })
+    .await?;
+    Ok(Rendered::new(Assignments {
+        assignments,
+        next_page_token: next,
+        of_user,
+    }))
 }
 
 /// The answer to a write that `verb`-ed its resource.

@@ -2,11 +2,11 @@
 
 use entity_proto::v1 as pb;
 
-use super::{mask, options, pages, scope_proto, written};
+use super::{mask, options, role_assignments, scope_proto, written};
 use crate::cli::entityctl::{
     Clients, Failure,
     args::RoleCommand,
-    render::{Assignments, Listed, One, Rendered},
+    render::{Listed, One, Rendered},
 };
 
 /// Runs a role command.
@@ -65,25 +65,7 @@ pub(super) async fn run(clients: &mut Clients, command: RoleCommand) -> Result<R
                 consistency_token: consistency_token.unwrap_or_default(),
                 ..Default::default()
             };
-            let users = clients.users.clone();
-            let (assignments, next) = pages(page, |page_size, page_token| {
-                let mut c = users.clone();
-                let request = pb::ListRoleAssignmentsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_role_assignments(request).await?.into_inner();
-                    Ok((page.assignments, page.next_page_token))
-                }
-            })
-            .await?;
-            Rendered::new(Assignments {
-                assignments,
-                next_page_token: next,
-                of_user: false,
-            })
+            role_assignments(clients, base, page, false).await?
         }
         RoleCommand::Update {
             tenant,

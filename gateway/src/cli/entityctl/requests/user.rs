@@ -2,11 +2,11 @@
 
 use entity_proto::v1 as pb;
 
-use super::{assignment_proto, mask, options, pages, written};
+use super::{assignment_proto, mask, options, pages, role_assignments, written};
 use crate::cli::entityctl::{
     Clients, Failure,
     args::{PageOpts, UserCommand, UserStatusArg},
-    render::{Assignments, Listed, One, Rendered},
+    render::{Listed, One, Rendered},
 };
 
 /// Runs a user command.
@@ -244,24 +244,7 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
                 all: true,
                 ..PageOpts::default()
             };
-            let (assignments, next) = pages(every_page, |page_size, page_token| {
-                let mut c = c.clone();
-                let request = pb::ListRoleAssignmentsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_role_assignments(request).await?.into_inner();
-                    Ok((page.assignments, page.next_page_token))
-                }
-            })
-            .await?;
-            Rendered::new(Assignments {
-                assignments,
-                next_page_token: next,
-                of_user: true,
-            })
+            role_assignments(clients, base, every_page, true).await?
         }
     };
     Ok(rendered)
