@@ -85,7 +85,8 @@ impl KeeperConfig {
     }
 }
 
-/// Called with a shard this node gives up (or lost), before its lease is released.
+/// Called with a shard this node gives up (or lost), before its lease is released, and with a
+/// shard it takes, before it serves it: passivates the shard's entities.
 pub type ReleaseHook = Arc<dyn Fn(u32) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// A lease as this node holds it.
@@ -344,6 +345,12 @@ async fn round(inner: &Inner) -> Result<()> {
         let valid_until = sent + config.lease_ttl - config.safety_margin;
         if !got.is_empty() {
             info!(node = me, shards = got.len(), "shards taken");
+        }
+        // Whatever this node may still hold in memory for these shards (a replay answered
+        // while another node owned one, say) predates the other owners' writes: drop it, so
+        // the shard's entities recover from the journal.
+        for (shard, _) in &got {
+            release_hook(inner, *shard).await;
         }
         if let Ok(mut map) = inner.held.write() {
             for (shard, epoch) in got {
