@@ -198,6 +198,37 @@ impl Cluster {
         }
     }
 
+    /// The index of the node (among `clients`) that runs the projections, waiting until exactly
+    /// one does.
+    async fn projections_leader(&self, clients: &[Clients], within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        loop {
+            let mut leaders = Vec::new();
+            for (i, c) in clients.iter().enumerate() {
+                let mut c = c.clone();
+                if let Ok(status) = c
+                    .admin
+                    .get_node_status(bearer(pb::GetNodeStatusRequest {}, &self.token))
+                    .await
+                    && status
+                        .into_inner()
+                        .cluster
+                        .is_some_and(|m| m.runs_projections)
+                {
+                    leaders.push(i);
+                }
+            }
+            if leaders.len() == 1 {
+                return leaders[0];
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not exactly one node runs the projections: {leaders:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Events per request id of the journal.
     async fn events_per_request(&self) -> HashMap<String, i64> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -310,6 +341,10 @@ async fn three_nodes_serve_every_tenant_from_any_node() {
         .balanced(&["node-1", "node-2", "node-3"], Duration::from_secs(30))
         .await;
     println!("shards per node: {shares:?}");
+    let leader = cluster
+        .projections_leader(&clients, Duration::from_secs(15))
+        .await;
+    println!("node-{} runs the projections", leader + 1);
 
     // 300 tenants, created round robin; each then written through another node and read
     // through a third.
@@ -378,6 +413,7 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
     }
 
     // Load: organizations for every tenant, round robin over the nodes known to the load.
+    let first_tenant = tenants[0].clone();
     let load = Load::start(cluster.clone(), clients.clone(), tenants, "load");
     load.progress(50).await;
 
@@ -397,17 +433,70 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
     );
     load.progress(50).await;
 
-    // node-2 dies. The load drops it from its targets (as a client's balancer would after
-    // connection errors) and keeps going; its shards must serve again within 15 s.
-    let died = Instant::now();
-    nodes[1].take().unwrap().kill9().await;
-    load.targets.lock().unwrap().remove(1);
-    let shares = cluster
-        .balanced(&["node-1", "node-3", "node-4"], Duration::from_secs(15))
+    // The node that runs the projections dies. The load drops it from its targets (as a
+    // client's balancer would after connection errors) and keeps going; its shards must serve
+    // again within 15 s, and another node takes the projections over.
+    let all = load.targets.lock().unwrap().clone();
+    let names = ["node-1", "node-2", "node-3", "node-4"];
+    let leader = cluster
+        .projections_leader(&all, Duration::from_secs(15))
         .await;
+    let died = Instant::now();
+    nodes[leader].take().unwrap().kill9().await;
+    load.targets.lock().unwrap().remove(leader);
+    let survivors: Vec<&str> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != leader)
+        .map(|(_, n)| *n)
+        .collect();
+    let shares = cluster.balanced(&survivors, Duration::from_secs(15)).await;
     let recovered = died.elapsed();
-    println!("node-2 killed; its shards served again after {recovered:?}: {shares:?}");
+    println!(
+        "{} (ran the projections) killed; its shards served again after {recovered:?}: {shares:?}",
+        names[leader]
+    );
     assert!(recovered <= Duration::from_secs(15));
+    let rest = load.targets.lock().unwrap().clone();
+    let next = cluster
+        .projections_leader(&rest, Duration::from_secs(15))
+        .await;
+    println!(
+        "projections moved to {} after {:?}",
+        survivors[next],
+        died.elapsed()
+    );
+    // The read models keep up: a list with a fresh write's token answers.
+    let mut c = rest[0].clone();
+    let org = c
+        .orgs
+        .create_organization(bearer(
+            pb::CreateOrganizationRequest {
+                tenant_id: first_tenant.clone(),
+                name: "After the failover".into(),
+                ..Default::default()
+            },
+            &cluster.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = c
+        .orgs
+        .list_organizations(bearer(
+            pb::ListOrganizationsRequest {
+                tenant_id: first_tenant.clone(),
+                page_size: 500,
+                consistency_token: org.result.unwrap().consistency_token,
+                ..Default::default()
+            },
+            &cluster.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let org_id = org.organization.unwrap().id;
+    assert!(listed.organizations.iter().any(|o| o.id == org_id));
     load.progress(100).await;
     load.finish(&cluster).await;
     for node in nodes.into_iter().flatten() {

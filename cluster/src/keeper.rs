@@ -101,6 +101,8 @@ struct Inner {
     config: KeeperConfig,
     pool: PgPool,
     held: RwLock<HashMap<u32, Held>>,
+    /// The live nodes as of the last successful round, and when that round started.
+    live: RwLock<(Vec<String>, Option<Instant>)>,
     on_release: RwLock<Option<ReleaseHook>>,
     leaving: watch::Sender<bool>,
 }
@@ -134,6 +136,7 @@ impl ShardKeeper {
             config,
             pool,
             held: RwLock::new(HashMap::new()),
+            live: RwLock::new((Vec::new(), None)),
             on_release: RwLock::new(None),
             leaving: watch::channel(false).0,
         });
@@ -150,6 +153,26 @@ impl ShardKeeper {
         if let Ok(mut slot) = self.inner.on_release.write() {
             *slot = Some(hook);
         }
+    }
+
+    /// Whether this node should run the cluster-wide singleton `role` (e.g. the projections):
+    /// the rendezvous winner of `role` among the live nodes of the last round, while that
+    /// round is recent (a node that cannot reach PostgreSQL leads nothing). During membership
+    /// changes two nodes may both lead briefly: a role must tolerate that (projections do:
+    /// their checkpoint compare-and-set lets one apply each batch).
+    pub fn leads(&self, role: &str) -> bool {
+        let Ok(live) = self.inner.live.read() else {
+            return false;
+        };
+        let (nodes, at) = &*live;
+        let fresh = at.is_some_and(|at| {
+            at.elapsed() < self.inner.config.lease_ttl - self.inner.config.safety_margin
+        });
+        let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+        fresh
+            && !*self.inner.leaving.borrow()
+            && crate::placement::owner_of_key(role, &nodes)
+                == Some(self.inner.config.node_id.as_str())
     }
 
     /// This node's id.
@@ -304,7 +327,11 @@ async fn round(inner: &Inner) -> Result<()> {
         }
     }
 
+    let round_started = Instant::now();
     let live = store::live_nodes(&inner.pool, config.heartbeat_ttl).await?;
+    if let Ok(mut slot) = inner.live.write() {
+        *slot = (live.clone(), Some(round_started));
+    }
     let live: Vec<&str> = live.iter().map(String::as_str).collect();
 
     // Hand over what belongs elsewhere, a few per round (all of it when leaving).

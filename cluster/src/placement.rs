@@ -11,6 +11,12 @@ pub fn owner_of<'a>(shard: u32, nodes: &[&'a str]) -> Option<&'a str> {
         .max_by_key(|node| (weight(node, shard), *node))
 }
 
+/// The node that should hold the singleton `key` (a role such as `projections`) among `nodes`.
+pub fn owner_of_key<'a>(key: &str, nodes: &[&'a str]) -> Option<&'a str> {
+    let shard = weight(key, u32::MAX) as u32;
+    owner_of(shard, nodes)
+}
+
 /// A well-mixed 64-bit weight of (node, shard): FNV-1a, then a SplitMix64 finaliser.
 fn weight(node: &str, shard: u32) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

@@ -16,6 +16,7 @@ mod config;
 mod convert;
 mod error;
 mod node;
+pub mod projection_host;
 pub mod routing;
 mod server;
 mod services;

@@ -16,12 +16,12 @@ use engine::{
     runtime::{Engine, EngineConfig},
 };
 use projections::{
-    KafkaPublisher, Projection, ProjectionHandle, ProjectionService, ReadModels, ReadStore,
-    RunnerConfig, standard_projections,
+    KafkaPublisher, Projection, ReadModels, ReadStore, RunnerConfig, standard_projections,
 };
 
 use crate::{
     error::{GatewayError, Result},
+    projection_host::{PROJECTIONS_ROLE, ProjectionHost},
     routing::Router,
 };
 
@@ -93,7 +93,7 @@ struct Member {
 /// A running node: engine, projections and read-model queries.
 pub struct Node {
     engine: Engine,
-    projections: ProjectionService,
+    projections: Arc<ProjectionHost>,
     reads: ReadModels,
     member: Option<Member>,
     kafka: Option<Arc<KafkaPublisher>>,
@@ -157,15 +157,27 @@ impl Node {
         if let Some(kafka) = &options.kafka {
             all.push(kafka.clone());
         }
-        let projections =
-            match ProjectionService::start(read_store.clone(), tail, all, options.runner).await {
-                Ok(service) => service,
-                Err(error) => {
+        let projections = ProjectionHost::new(read_store.clone(), tail, all, options.runner);
+        let reads = match &member {
+            // One node of the cluster runs the projections: wait on the stored checkpoints.
+            Some(member) => {
+                let keeper = member.keeper.clone();
+                projections.follow(move || keeper.leads(PROJECTIONS_ROLE));
+                ReadModels::new(read_store)
+            }
+            None => {
+                if let Err(error) = projections.run().await {
                     engine.shutdown().await;
-                    return Err(error.into());
+                    return Err(error);
                 }
-            };
-        let reads = ReadModels::new(read_store).with_projections(projections.handle());
+                let handle = projections.handle();
+                let reads = ReadModels::new(read_store);
+                match handle {
+                    Some(handle) => reads.with_projections(handle),
+                    None => reads,
+                }
+            }
+        };
         Ok(Node {
             engine,
             projections,
@@ -185,9 +197,10 @@ impl Node {
         &self.reads
     }
 
-    /// The projections' status and rebuild handle.
-    pub fn projections(&self) -> ProjectionHandle {
-        self.projections.handle()
+    /// This node's projections (running here on a single node, or on the cluster node that
+    /// leads them).
+    pub fn projections(&self) -> Arc<ProjectionHost> {
+        self.projections.clone()
     }
 
     /// The Kafka publisher, when configured.
@@ -214,6 +227,6 @@ impl Node {
             tracing::warn!(%error, "could not leave the cluster cleanly; leases will expire");
         }
         self.engine.shutdown().await;
-        self.projections.stop().await;
+        self.projections.shutdown().await;
     }
 }

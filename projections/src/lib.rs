@@ -41,5 +41,7 @@ pub use query::{
     ReadModels, RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry,
     TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
 };
-pub use runner::{ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset};
+pub use runner::{
+    ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset, stored_status,
+};
 pub use store::{Connection, ReadStore, Tx};

@@ -80,7 +80,7 @@ pub struct PgNode {
     pub db: TestDatabase,
     pub journal: PostgresJournal,
     pub engine: Engine,
-    pub projections: projections::ProjectionHandle,
+    pub projections: Arc<gateway::projection_host::ProjectionHost>,
     pub server: RunningServer,
     pub clients: Clients,
 }
@@ -124,6 +124,8 @@ impl PgNode {
     /// that list after several writes; a client passes the write's consistency token instead).
     pub async fn caught_up(&self) {
         self.projections
+            .handle()
+            .expect("a single node runs its projections")
             .wait_caught_up(Duration::from_secs(30))
             .await
             .expect("read models catch up");

@@ -11,11 +11,8 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use chrono::Utc;
 use clap::{Args, Subcommand};
-use engine::journal::{
-    CommitToken, postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail,
-};
+use engine::journal::{postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail};
 use projections::{ReadStore, standard_projections};
 
 use crate::error::{GatewayError, Result};
@@ -85,24 +82,19 @@ async fn status(store: &ReadStore, tail: &dyn JournalTail) -> Result<()> {
         "{:<20} {:<28} {:>14} {:>10}",
         "PROJECTION", "CHECKPOINT", "EVENTS BEHIND", "LAG MS"
     );
-    for projection in standard_projections() {
-        let name = projection.name();
-        let checkpoint = store.checkpoint(name).await?.unwrap_or(CommitToken {
-            transaction_id: 0,
-            position: 0,
-        });
-        let behind = tail.count_after(checkpoint, BEHIND_CAP).await?;
-        let oldest_pending = tail.read_committed(checkpoint, 1).await?;
-        let lag_ms = oldest_pending.first().map_or(0, |e| {
-            (Utc::now() - e.recorded_at).num_milliseconds().max(0)
-        });
-        let behind = if behind >= BEHIND_CAP {
+    let all = standard_projections();
+    let mut names: Vec<&str> = all.iter().map(|p| p.name()).collect();
+    names.push(projections::kafka::KafkaPublisher::NAME);
+    for status in projections::stored_status(store, tail, &names, BEHIND_CAP).await? {
+        let behind = status.events_behind.unwrap_or_default();
+        let behind = if status.behind_capped {
             format!(">={behind}")
         } else {
             behind.to_string()
         };
-        let at = checkpoint.to_string();
-        println!("{name:<20} {at:<28} {behind:>14} {lag_ms:>10}");
+        let at = status.checkpoint.to_string();
+        let lag_ms = status.lag_ms.unwrap_or_default();
+        println!("{:<20} {at:<28} {behind:>14} {lag_ms:>10}", status.name);
     }
     Ok(())
 }

@@ -28,7 +28,12 @@ impl AdminService for AdminApi {
         self.shared
             .authorize(strip(request), Target::default())
             .await?;
-        let mut all = self.shared.projections.status().await;
+        let mut all = self
+            .shared
+            .projections
+            .status()
+            .await
+            .map_err(status::from_read_error)?;
         all.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Response::new(pb::ListProjectionsResponse {
             projections: all.iter().map(status_to_proto).collect(),
@@ -85,6 +90,7 @@ impl AdminService for AdminApi {
             cluster: self.shared.keeper.as_ref().map(|k| pb::ClusterMembership {
                 node_id: k.node_id().to_owned(),
                 shards_held: u32::try_from(k.held_shards().len()).unwrap_or(u32::MAX),
+                runs_projections: self.shared.projections.handle().is_some(),
             }),
         }))
     }

@@ -26,7 +26,7 @@ use engine::{
     domain::{DomainError, ResourceKind, Tenant, TenantScope},
     runtime::{CommandOutcome, Engine, RequestMeta},
 };
-use projections::{ProjectionHandle, ReadModels};
+use projections::ReadModels;
 use tonic::{Request, Status, metadata::MetadataMap};
 
 pub use access::AccessApi;
@@ -59,7 +59,7 @@ enum AuthTarget {
 struct Shared {
     engine: Engine,
     reads: ReadModels,
-    projections: ProjectionHandle,
+    projections: Arc<crate::projection_host::ProjectionHost>,
     authorizer: Arc<dyn Authorizer>,
     started: std::time::Instant,
     kafka: Option<Arc<projections::KafkaPublisher>>,

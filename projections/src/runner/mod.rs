@@ -346,6 +346,44 @@ impl ProjectionHandle {
     }
 }
 
+/// The state and lag of the named projections as the store records them, for a process that
+/// does not run them: checkpoint, committed events after it (counted up to `cap`), and the lag
+/// in time = the age of the oldest of those events (0 when none). Failure counters are the
+/// running process's and stay 0 here.
+///
+/// # Errors
+/// Store or journal errors.
+pub async fn stored_status(
+    store: &ReadStore,
+    tail: &dyn JournalTail,
+    names: &[&str],
+    cap: i64,
+) -> Result<Vec<ProjectionStatus>> {
+    let mut all = Vec::with_capacity(names.len());
+    for name in names {
+        let checkpoint = store.checkpoint(name).await?.unwrap_or(ORIGIN);
+        let behind = tail.count_after(checkpoint, cap).await?;
+        let oldest_pending = tail.read_committed(checkpoint, 1).await?;
+        let lag_ms = oldest_pending.first().map_or(0, |e| {
+            (Utc::now() - e.recorded_at).num_milliseconds().max(0)
+        });
+        all.push(ProjectionStatus {
+            name: (*name).to_owned(),
+            checkpoint,
+            events_behind: Some(behind),
+            behind_capped: behind >= cap,
+            newest_applied_at: None,
+            since_newest_applied_ms: None,
+            lag_ms: Some(lag_ms),
+            applied_events: 0,
+            failures: 0,
+            consecutive_failures: 0,
+            last_error: None,
+        });
+    }
+    Ok(all)
+}
+
 /// Deletes a projection's rows and resets its checkpoint to the start, in one transaction.
 /// A runner of it (here or in another process) notices and rebuilds from zero. What
 /// `entityd`'s rebuild command calls when the projection runs elsewhere.

@@ -96,6 +96,7 @@ impl View for NodeView {
         if let Some(c) = &n.cluster {
             lines.push(format!("cluster_node: {}", c.node_id));
             lines.push(format!("shards_held: {}", c.shards_held));
+            lines.push(format!("runs_projections: {}", c.runs_projections));
         }
         match &n.kafka {
             Some(k) => lines.push(format!(
@@ -116,6 +117,7 @@ impl View for NodeView {
             "cluster": n.cluster.as_ref().map(|c| json!({
                 "node_id": c.node_id,
                 "shards_held": c.shards_held,
+                "runs_projections": c.runs_projections,
             })),
             "kafka": n.kafka.as_ref().map(|k| json!({
                 "delivered": k.delivered,
