@@ -76,9 +76,9 @@ fn create_tenant(id: TenantId) -> TenantScopeCommand {
 
 /// Command `i` of a tenant: organizations (every third nested) and invitations.
 fn command(i: usize, orgs: &mut Vec<OrganizationId>) -> TenantScopeCommand {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let id = OrganizationId::new_v7();
-        let parent = (i % 3 == 0).then(|| orgs.last().copied()).flatten();
+        let parent = i.is_multiple_of(3).then(|| orgs.last().copied()).flatten();
         orgs.push(id);
         TenantScopeCommand::Organization(OrganizationCommand::Create {
             id,

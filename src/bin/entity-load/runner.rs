@@ -1,0 +1,203 @@
+//! Setup (closed loop, bounded concurrency), the open-loop phase and the search for the highest
+//! rate meeting a p99 target.
+//!
+//! Open loop: request `i` is due at `start + i / rate`, whatever happened to earlier requests,
+//! and its latency is measured from that due time. A server that stalls therefore shows the
+//! whole stall in the latency of every request that should have been sent during it (no
+//! coordinated omission).
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::{
+    client::Cluster,
+    stats::{Recorder, Report},
+    workload::{self, Mix, Pool, splitmix},
+};
+
+/// What every phase shares.
+pub struct Ctx {
+    /// Connections.
+    pub cluster: Cluster,
+    /// Tenants.
+    pub pool: Pool,
+    /// Operation mix of the load phases.
+    pub mix: Mix,
+    /// Per-request timeout (counted as `CLIENT_TIMEOUT`).
+    pub timeout: Duration,
+    /// Seed of the request random numbers.
+    pub seed: u64,
+}
+
+/// Creates `tenants` tenants and `users_per_tenant` users in each (besides the owner), with
+/// at most `concurrency` requests in flight. Returns the setup's report.
+pub async fn setup(
+    ctx: &Arc<Ctx>,
+    tenants: usize,
+    users_per_tenant: usize,
+    concurrency: usize,
+    progress: bool,
+) -> Report {
+    let recorder = Arc::new(Recorder::new());
+    let started = Instant::now();
+    let first = ctx.pool.len();
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let total = tenants * (1 + users_per_tenant);
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let ctx = ctx.clone();
+        let recorder = recorder.clone();
+        let next = next.clone();
+        let done = done.clone();
+        workers.spawn(async move {
+            // Work item k: tenant k / (1 + u); item 0 of each tenant creates it, the rest
+            // invite. Items are handed out in order, so a tenant exists before its invites
+            // (whose items come later) unless its creation failed.
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= total {
+                    break;
+                }
+                let (tenant, item) = (k / (1 + users_per_tenant), k % (1 + users_per_tenant));
+                let t0 = Instant::now();
+                let outcome = if item == 0 {
+                    (
+                        "create_tenant",
+                        workload::create_tenant(&ctx.cluster, &ctx.pool)
+                            .await
+                            .map(|_| ()),
+                    )
+                } else {
+                    let state = wait_for_tenant(&ctx.pool, first + tenant).await;
+                    match state {
+                        Some(state) => (
+                            "invite_user",
+                            workload::invite_user(&ctx.cluster, &ctx.pool, &state).await,
+                        ),
+                        None => ("invite_user", Err("NO_TENANT".to_owned())),
+                    }
+                };
+                recorder.record(outcome.0, t0.elapsed(), outcome.1);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if progress && n.is_multiple_of(10_000) {
+                    eprintln!(
+                        "setup: {n}/{total} requests, {:.0}/s",
+                        n as f64 / started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    recorder.report(None, started.elapsed())
+}
+
+/// Tenants are created concurrently and pushed in completion order, so index `i` exists once
+/// `i + 1` creations have finished; waits (briefly) for it.
+async fn wait_for_tenant(pool: &Pool, index: usize) -> Option<Arc<workload::TenantState>> {
+    for _ in 0..3000 {
+        if let Some(state) = pool.get(index) {
+            return Some(state);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+/// Runs the mix open loop at `rate` requests/s for `duration`, then waits (at most the
+/// request timeout) for the requests still in flight.
+pub async fn open_loop(ctx: &Arc<Ctx>, rate: f64, duration: Duration) -> Report {
+    open_loop_with(ctx, &ctx.mix, rate, duration).await
+}
+
+/// [`open_loop`] with another mix (the health-check baseline, say).
+pub async fn open_loop_with(ctx: &Arc<Ctx>, mix: &Mix, rate: f64, duration: Duration) -> Report {
+    let recorder = Arc::new(Recorder::new());
+    let rate = rate.max(0.1);
+    let start = Instant::now();
+    let end = start + duration;
+    let mut in_flight = JoinSet::new();
+    let mut i: u64 = 0;
+    loop {
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        if due >= end {
+            break;
+        }
+        if due > Instant::now() {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let ctx = ctx.clone();
+        let recorder = recorder.clone();
+        let r = splitmix(ctx.seed ^ i);
+        let op = mix.pick(r);
+        in_flight.spawn(async move {
+            let (name, outcome) =
+                workload::run_op(&ctx.cluster, &ctx.pool, op, splitmix(r), ctx.timeout).await;
+            recorder.record(name, due.elapsed(), outcome);
+        });
+        // Reap finished tasks without waiting, so the set does not grow without bound.
+        while in_flight.try_join_next().is_some() {}
+        i += 1;
+    }
+    let _ = tokio::time::timeout(ctx.timeout + Duration::from_secs(1), async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await;
+    in_flight.abort_all();
+    recorder.report(Some(rate), duration)
+}
+
+/// One step of the search.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// Scheduled rate.
+    pub rate: f64,
+    /// Did it meet the p99 target with under 1 % errors and at least 95 % of the rate served?
+    pub passed: bool,
+    /// What was measured.
+    pub report: Report,
+}
+
+/// Raises the rate from `start_rate` by `factor` per step (each `step` long) until a step
+/// misses `p99_target_ms` (or errors ≥ 1 %, or under 95 % of the scheduled rate succeeded),
+/// or `max_rate` is passed. Returns every step; the last passing one is the answer.
+pub async fn find_max(
+    ctx: &Arc<Ctx>,
+    start_rate: f64,
+    factor: f64,
+    max_rate: f64,
+    step: Duration,
+    p99_target_ms: f64,
+    mut on_step: impl FnMut(&Step),
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut rate = start_rate;
+    while rate <= max_rate {
+        let report = open_loop(ctx, rate, step).await;
+        let total = report.overall.ok + report.overall.error_count();
+        let errors_ok = (report.overall.error_count() as f64) < 0.01 * total.max(1) as f64;
+        let served = report.overall.throughput >= 0.95 * rate;
+        let passed = report.overall.p99_ms <= p99_target_ms && errors_ok && served;
+        let s = Step {
+            rate,
+            passed,
+            report,
+        };
+        on_step(&s);
+        steps.push(s);
+        if !passed {
+            break;
+        }
+        rate *= factor.max(1.01);
+    }
+    steps
+}
