@@ -147,17 +147,30 @@ impl Cluster {
         }
     }
 
+    /// Creates a tenant through `c`, retrying (same request id) while the node answers
+    /// UNAVAILABLE (busy box: a shard may be between owners).
     async fn create_tenant(&self, c: &mut Clients) -> String {
-        let answer = c
-            .tenants
-            .create_tenant(bearer(
-                create_tenant_request("Clustered", pb::Plan::Gold),
-                &self.token,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        answer.tenant.unwrap().id
+        let request = pb::CreateTenantRequest {
+            options: Some(pb::MutationOptions {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                expected_version: None,
+            }),
+            ..create_tenant_request("Clustered", pb::Plan::Gold)
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match c
+                .tenants
+                .create_tenant(bearer(request.clone(), &self.token))
+                .await
+            {
+                Ok(answer) => return answer.into_inner().tenant.unwrap().id,
+                Err(status) if retryable(&status) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(status) => panic!("create tenant: {status:?}"),
+            }
+        }
     }
 
     /// Creates an organization with `request_id`, retrying on UNAVAILABLE or a broken
@@ -227,6 +240,25 @@ impl Cluster {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Writes each reachable node refused by fencing (its own lease check or the journal's).
+    async fn fenced_refusals(&self, clients: &[Clients]) -> Vec<Option<u64>> {
+        let mut all = Vec::new();
+        for c in clients {
+            let mut c = c.clone();
+            let status = c
+                .admin
+                .get_node_status(bearer(pb::GetNodeStatusRequest {}, &self.token))
+                .await;
+            all.push(
+                status
+                    .ok()
+                    .and_then(|s| s.into_inner().cluster)
+                    .map(|m| m.fenced_refusals),
+            );
+        }
+        all
     }
 
     /// Events per request id of the journal.
@@ -499,6 +531,10 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
     assert!(listed.organizations.iter().any(|o| o.id == org_id));
     load.progress(100).await;
     load.finish(&cluster).await;
+    println!(
+        "fencing refusals per surviving node: {:?}",
+        cluster.fenced_refusals(&rest).await
+    );
     for node in nodes.into_iter().flatten() {
         node.kill9().await;
     }
@@ -587,6 +623,10 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
     println!("after healing: {shares:?}");
     load.progress(50).await;
     load.finish(&cluster).await;
+    println!(
+        "fencing refusals (node-x last): {:?}",
+        cluster.fenced_refusals(std::slice::from_ref(&cx)).await
+    );
     for node in [n1, n2, x] {
         node.kill9().await;
     }
@@ -900,4 +940,49 @@ async fn nodes_and_clients_talk_over_tls() {
     }
     n1.kill9().await;
     n2.kill9().await;
+}
+
+/// A node stopped gracefully (SIGTERM) under load hands its shards over before it exits: no
+/// command fails beyond UNAVAILABLE answers that a retry (same request id) resolves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_graceful_stop_under_load_fails_no_command() {
+    let cluster = Arc::new(Cluster::new().await);
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for id in ["node-1", "node-2", "node-3"] {
+        let (node, c) = cluster.node(id).await;
+        nodes.push(node);
+        clients.push(c);
+    }
+    cluster
+        .balanced(&["node-1", "node-2", "node-3"], Duration::from_secs(30))
+        .await;
+    let mut tenants = Vec::new();
+    for i in 0..60 {
+        tenants.push(cluster.create_tenant(&mut clients[i % 3]).await);
+    }
+    let load = Load::start(cluster.clone(), clients.clone(), tenants, "g");
+    load.progress(50).await;
+
+    let stopping = Instant::now();
+    let third = nodes.pop().unwrap();
+    let status = third.terminate(Duration::from_secs(60)).await;
+    println!(
+        "node-3 exited ({status}) {:?} after SIGTERM",
+        stopping.elapsed()
+    );
+    assert!(status.success(), "{status}");
+    load.targets.lock().unwrap().pop();
+    let shares = cluster
+        .balanced(&["node-1", "node-2"], Duration::from_secs(15))
+        .await;
+    println!(
+        "after node-3 left: {shares:?} {:?} after SIGTERM",
+        stopping.elapsed()
+    );
+    load.progress(100).await;
+    load.finish(&cluster).await;
+    for node in nodes {
+        node.kill9().await;
+    }
 }

@@ -375,6 +375,20 @@ impl Entityd {
     pub async fn kill9(mut self) {
         self.child.kill().await.expect("kill entityd");
     }
+
+    /// SIGTERM (a graceful stop), then waits up to `within` for the process to exit.
+    pub async fn terminate(mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("entityd is running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .expect("entityd exits after SIGTERM")
+            .expect("wait for entityd")
+    }
 }
 
 /// Issuer and audience of the test tokens.

@@ -19,4 +19,7 @@ pub(crate) struct Deps {
     pub recovery: Semaphore,
     /// Time source.
     pub clock: Arc<dyn Clock>,
+    /// Writes refused by fencing: commands for shards this node does not hold, and appends
+    /// the journal refused for a stale lease.
+    pub fenced: std::sync::atomic::AtomicU64,
 }

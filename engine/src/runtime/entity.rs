@@ -375,6 +375,8 @@ pub(super) async fn commit(
         Some(leases) => {
             let shard = shard_of(tenant_id, deps.config.shard_count);
             let fence = leases.fence(shard).ok_or_else(|| {
+                deps.fenced.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(shard, %tenant_id, "write refused: this node does not hold the shard");
                 Failure::Refused(EngineError::Unavailable(format!(
                     "shard {shard} is not served by this node now (it is moving); retry"
                 )))
@@ -406,7 +408,10 @@ pub(super) async fn commit(
         Err(e @ JournalError::UniqueViolation { .. }) => Err(Failure::Refused(e.into())),
         // The shard's lease moved on: another node serves it now; nothing was written.
         Err(e @ JournalError::Fenced { .. }) => {
+            deps.fenced
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let reason = e.to_string();
+            tracing::warn!(%reason, "append refused by the journal's fence check");
             let answer = EngineError::Unavailable(format!(
                 "this node no longer holds the tenant's shard ({reason}); retry"
             ));

@@ -204,6 +204,7 @@ impl Engine {
             recovery: Semaphore::new(config.recovery_concurrency.max(1)),
             config,
             clock,
+            fenced: std::sync::atomic::AtomicU64::new(0),
         });
         let (region, _) = Actor::spawn(
             None,
@@ -465,6 +466,12 @@ impl Engine {
                 .fence(shard_of(tenant, self.deps.config.shard_count))
                 .is_some()
         })
+    }
+
+    /// Writes refused by fencing since start: commands for shards this node did not hold
+    /// (self-fencing) and appends the journal refused because the lease had moved on.
+    pub fn fenced_refusals(&self) -> u64 {
+        self.deps.fenced.load(Ordering::Relaxed)
     }
 
     /// Passivates every live entity of `shard` (their state is saved in the journal already):

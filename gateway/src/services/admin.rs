@@ -91,6 +91,7 @@ impl AdminService for AdminApi {
                 node_id: k.node_id().to_owned(),
                 shards_held: u32::try_from(k.held_shards().len()).unwrap_or(u32::MAX),
                 runs_projections: self.shared.projections.handle().is_some(),
+                fenced_refusals: self.shared.engine.fenced_refusals(),
             }),
         }))
     }

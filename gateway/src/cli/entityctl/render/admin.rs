@@ -97,6 +97,7 @@ impl View for NodeView {
             lines.push(format!("cluster_node: {}", c.node_id));
             lines.push(format!("shards_held: {}", c.shards_held));
             lines.push(format!("runs_projections: {}", c.runs_projections));
+            lines.push(format!("fenced_refusals: {}", c.fenced_refusals));
         }
         match &n.kafka {
             Some(k) => lines.push(format!(
@@ -118,6 +119,7 @@ impl View for NodeView {
                 "node_id": c.node_id,
                 "shards_held": c.shards_held,
                 "runs_projections": c.runs_projections,
+                "fenced_refusals": c.fenced_refusals,
             })),
             "kafka": n.kafka.as_ref().map(|k| json!({
                 "delivered": k.delivered,
