@@ -84,7 +84,11 @@ async fn status(store: &ReadStore, tail: &dyn JournalTail) -> Result<()> {
     );
     let all = standard_projections();
     let mut names: Vec<&str> = all.iter().map(|p| p.name()).collect();
-    names.push(projections::kafka::KafkaPublisher::NAME);
+    // The publisher only where it has ever run (Kafka is configured per node).
+    let kafka = projections::kafka::KafkaPublisher::NAME;
+    if store.checkpoint(kafka).await?.is_some() {
+        names.push(kafka);
+    }
     for status in projections::stored_status(store, tail, &names, BEHIND_CAP).await? {
         let behind = status.events_behind.unwrap_or_default();
         let behind = if status.behind_capped {
