@@ -598,3 +598,119 @@ async fn the_engine_deletes_a_tenant_when_its_grace_period_ends() {
     assert_eq!(last.metadata.actor.credential_kind, "engine");
     engine.shutdown().await;
 }
+
+/// Where the runtime's snapshot rule (`events_since_snapshot >= snapshot_every`, counted per
+/// committed batch from a fresh tenant) puts the latest snapshot of `events`, and how many
+/// events follow it.
+fn expected_snapshot(
+    events: &[engine::journal::RecordedEvent],
+    every: u32,
+) -> (Option<i64>, usize) {
+    let mut since = 0u32;
+    let mut snapshot = None;
+    let mut after = 0usize;
+    let mut i = 0;
+    while i < events.len() {
+        let tx = events[i].transaction_id;
+        let batch = events[i..]
+            .iter()
+            .take_while(|e| e.transaction_id == tx)
+            .count();
+        i += batch;
+        since += u32::try_from(batch).unwrap();
+        after += batch;
+        if since >= every {
+            snapshot = Some(events[i - 1].position);
+            since = 0;
+            after = 0;
+        }
+    }
+    (snapshot, after)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_engine_recovers_from_its_snapshot_plus_later_events() {
+    const EVERY: u32 = 5;
+    let db = TestDatabase::create().await;
+    let journal = Arc::new(db.journal().await);
+    let config = EngineConfig {
+        snapshot_every: EVERY,
+        // No passivation: the only snapshots are the ones the interval takes.
+        idle_timeout: Duration::from_secs(3600),
+        ..EngineConfig::default()
+    };
+    let engine = start(&journal, config.clone()).await;
+    let tenant = new_gold_tenant(&engine).await;
+
+    // Writes until a snapshot is due and at least two events follow it.
+    let mut parent = None;
+    let mut i = 0;
+    let (snapshot_at, last_position) = loop {
+        let id = OrganizationId::new_v7();
+        engine
+            .execute(tenant, create_org(id, &format!("o{i}"), parent), meta())
+            .await
+            .unwrap();
+        if i % 2 == 0 {
+            parent = Some(id);
+        } else {
+            parent = None;
+        }
+        i += 1;
+        let events = journal.read_tenant(tenant, 0).await.unwrap();
+        if let (Some(at), after) = expected_snapshot(&events, EVERY)
+            && after >= 2
+            && i >= 8
+        {
+            break (at, events.last().unwrap().position);
+        }
+        assert!(i < 50, "no snapshot after {i} writes");
+    };
+    // The snapshot is saved in the background: wait (bounded) until the expected one is there.
+    let mut saved = None;
+    for _ in 0..100 {
+        saved = journal
+            .load_snapshot("tenant-scope", tenant.0)
+            .await
+            .unwrap();
+        if saved
+            .as_ref()
+            .is_some_and(|s| s.last_position == snapshot_at)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let saved = saved.expect("a snapshot was taken");
+    assert_eq!(saved.last_position, snapshot_at);
+    assert!(
+        saved.last_position < last_position,
+        "events follow the snapshot ({} < {last_position})",
+        saved.last_position
+    );
+
+    let before = engine.read(tenant, |s| Ok(s.clone())).await.unwrap();
+    assert_eq!(
+        before.organizations().count(),
+        i + 1,
+        "the default org and ours"
+    );
+
+    // No clean shutdown (which would not snapshot either: nothing passivates).
+    drop(engine);
+    let engine = start(&journal, config).await;
+    let after = engine.read(tenant, |s| Ok(s.clone())).await.unwrap();
+    assert_eq!(after, before, "snapshot + later events give the same state");
+    assert_eq!(after, scope_from_journal(&journal, tenant).await);
+    // The recovered incarnation keeps writing on top of it.
+    let next = engine
+        .execute(
+            tenant,
+            create_org(OrganizationId::new_v7(), "after-restart", None),
+            meta(),
+        )
+        .await
+        .unwrap();
+    assert!(next.token.position > last_position);
+    engine.shutdown().await;
+}

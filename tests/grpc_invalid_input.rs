@@ -18,6 +18,7 @@ use entity_proto::v1 as pb;
 use gateway::AuthMode;
 use grpc_support::{Clients, PgNode, create_org, create_tenant, invite, violation_fields};
 use tonic::{Code, Status};
+use tonic_types::StatusExt;
 
 type Call = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
 
@@ -615,6 +616,50 @@ fn tenant_and_organization_cases(c: &Clients, tenant: &str, org: &str) -> Vec<Ca
     ]
 }
 
+/// What is wrong with a NOT_FOUND answer, if anything: the code, the stable reason
+/// `NOT_FOUND` in `ErrorInfo` (with the resource kind) and a `ResourceInfo` naming the same
+/// resource and id.
+fn not_found_problem(s: &Status) -> Option<String> {
+    const KINDS: [&str; 7] = [
+        "tenant",
+        "organization",
+        "team",
+        "user",
+        "role",
+        "invitation",
+        "projection",
+    ];
+    let seen = || {
+        format!(
+            "{:?} {:?} {:?}",
+            s.code(),
+            s.message(),
+            s.get_error_details()
+        )
+    };
+    if s.code() != Code::NotFound {
+        return Some(seen());
+    }
+    let Some(info) = s.get_details_error_info() else {
+        return Some(format!("no ErrorInfo: {}", seen()));
+    };
+    if info.reason != "NOT_FOUND" {
+        return Some(format!("reason {:?}: {}", info.reason, seen()));
+    }
+    let resource = info.metadata.get("resource").map(String::as_str);
+    if !resource.is_some_and(|r| KINDS.contains(&r)) {
+        return Some(format!("ErrorInfo resource {resource:?}: {}", seen()));
+    }
+    let Some(ri) = s.get_details_resource_info() else {
+        return Some(format!("no ResourceInfo: {}", seen()));
+    };
+    let id = info.metadata.get("id").cloned().unwrap_or_default();
+    (Some(ri.resource_type.as_str()) != resource
+        || ri.resource_name != id
+        || ri.description != "not found")
+        .then(|| format!("ResourceInfo {ri:?} vs ErrorInfo {info:?}"))
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_and_never_reaches_the_journal() {
     let node = PgNode::start(AuthMode::DevIdentity).await;
@@ -637,9 +682,7 @@ async fn bad_input_is_refused_and_never_reaches_the_journal() {
                     || fields.iter().any(|f| !got.iter().any(|g| g == f)))
                 .then(|| format!("{:?} {:?} fields {got:?}", s.code(), s.message()))
             }
-            (Expect::NotFound, Err(s)) => {
-                (s.code() != Code::NotFound).then(|| format!("{:?} {:?}", s.code(), s.message()))
-            }
+            (Expect::NotFound, Err(s)) => not_found_problem(&s),
             (Expect::TooLarge, Err(s)) => {
                 (!matches!(s.code(), Code::ResourceExhausted | Code::InvalidArgument))
                     .then(|| format!("{:?} {:?}", s.code(), s.message()))

@@ -548,6 +548,44 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    #[test]
+    fn no_arguments_is_the_embedded_mode_with_the_readme_defaults() {
+        let cli = Cli::try_parse_from(["entityd"]).unwrap();
+        assert!(cli.command.is_none(), "embedded mode: no subcommand");
+        assert!(
+            !cli.dev_identity,
+            "the dev identity needs its explicit flag"
+        );
+        // The README's defaults, as declared (independent of the environment) ...
+        let command = Cli::command();
+        let default = |id: &str| -> Vec<String> {
+            let arg = command.get_arguments().find(|a| a.get_id() == id).unwrap();
+            arg.get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(default("data_dir"), ["./entityd-data"]);
+        assert_eq!(default("listen"), ["127.0.0.1:50051"]);
+        assert!(
+            default("kafka_brokers").is_empty(),
+            "Kafka is off by default"
+        );
+        // ... and as parsed when the environment does not override them.
+        if std::env::var_os("ENTITYD_DATA_DIR").is_none() {
+            assert_eq!(cli.data_dir, PathBuf::from("./entityd-data"));
+        }
+        if std::env::var_os("ENTITYD_LISTEN").is_none() {
+            assert_eq!(
+                parse_listen(&cli.listen).unwrap(),
+                "127.0.0.1:50051".parse().unwrap()
+            );
+        }
+        if std::env::var_os("ENTITYD_KAFKA_BROKERS").is_none() {
+            assert!(cli.kafka_brokers.is_none());
+        }
+    }
+
     #[tokio::test]
     async fn serve_refuses_the_dev_identity() {
         let cli = Cli::try_parse_from(["entityd", "serve", "--dev-identity"]).unwrap();
