@@ -295,6 +295,7 @@ async fn walkthrough() {
     )
     .await;
     assert!(out.starts_with("defined role "), "{out}");
+    let approver = field(&out, "id").to_owned();
     let assigned = token(&ok(&e, &["user", "assign-role", &tenant, &bob, "approver"]).await);
     let out = ok(&e, &["access", "check", &tenant, &bob, "invoice:approve"]).await;
     assert_eq!(out.trim(), "allowed via approver at tenant");
@@ -439,6 +440,8 @@ async fn walkthrough() {
     assert!(status_text.contains("role_assignments"), "{status_text}");
     assert!(status_text.contains("EVENTS BEHIND"), "{status_text}");
 
+    the_other_verbs(&e, &tenant, &engineering, &team, &bob, &approver).await;
+
     // a malformed role spec is bad usage (exit 2), before any call
     let run = entityctl(&e, &["user", "assign-role", &tenant, &bob, "viewer@dept:1"]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -494,6 +497,285 @@ async fn walkthrough() {
     );
 
     node.kill9().await;
+}
+
+/// `entityctl` with the words of `line` (split at spaces) that must succeed.
+async fn sh(endpoint: &str, line: &str) -> String {
+    ok(endpoint, &line.split(' ').collect::<Vec<_>>()).await
+}
+
+/// `entityctl` with the words of `line` that must fail with exit code 1 and
+/// `error: <code>: …`; returns stderr.
+async fn refused(endpoint: &str, line: &str, code: &str) -> String {
+    let run = entityctl(endpoint, &line.split(' ').collect::<Vec<_>>()).await;
+    assert_eq!(
+        run.code, 1,
+        "entityctl {line}: {}{}",
+        run.stdout, run.stderr
+    );
+    let prefix = format!("error: {code}: ");
+    assert!(
+        run.stderr.starts_with(&prefix),
+        "entityctl {line}: {}",
+        run.stderr
+    );
+    run.stderr
+}
+
+/// The walkthrough's second half: the invitation, user, team and role verbs that the README
+/// does not show, each followed by a read that proves its effect.
+async fn the_other_verbs(e: &str, tenant: &str, eng: &str, team: &str, bob: &str, role: &str) {
+    // invitations: resend retires the old token, revoke stops the new one, a resend revives it
+    let out = sh(
+        e,
+        &format!("user invite {tenant} carol@acme.example --name Carol"),
+    )
+    .await;
+    let carol = field(&out, "id").to_owned();
+    let first = field(&out, "invitation_token").to_owned();
+    let out = sh(e, &format!("user resend {tenant} {carol} --expires-days 3")).await;
+    assert!(
+        out.starts_with(&format!("re-invited user {carol} ")),
+        "{out}"
+    );
+    let second = field(&out, "invitation_token").to_owned();
+    assert!(second.starts_with("inv1.") && second != first, "{out}");
+    assert_eq!(field(&out, "invitation"), "pending");
+    refused(e, &format!("user accept {tenant} {first}"), "NOT_FOUND").await;
+    let out = sh(e, &format!("user revoke {tenant} {carol}")).await;
+    assert_eq!(field(&out, "invitation"), "revoked");
+    let accept = format!("user accept {tenant} {second}");
+    let stderr = refused(e, &accept, "FAILED_PRECONDITION").await;
+    assert!(stderr.contains("reason: INVITATION_REVOKED"), "{stderr}");
+    let out = sh(e, &format!("user get {tenant} {carol}")).await;
+    assert_eq!(
+        (field(&out, "status"), field(&out, "invitation")),
+        ("invited", "revoked")
+    );
+    let out = sh(e, &format!("user resend {tenant} {carol}")).await;
+    let third = field(&out, "invitation_token");
+    let out = sh(e, &format!("user accept {tenant} {third}")).await;
+    assert_eq!(field(&out, "status"), "active");
+    let out = sh(e, &format!("user update {tenant} {carol} --name Caroline")).await;
+    assert_eq!(field(&out, "display_name"), "Caroline");
+    let nobody = uuid::Uuid::now_v7();
+    refused(e, &format!("user get {tenant} {nobody}"), "NOT_FOUND").await;
+    refused(e, &format!("user revoke {tenant} {nobody}"), "NOT_FOUND").await;
+
+    // organization membership: remove-org ends it (in the read model too), add-org restores it
+    let out = sh(e, &format!("user get {tenant} {bob}")).await;
+    assert_eq!(field(&out, "organizations"), eng);
+    let out = sh(e, &format!("user remove-org {tenant} {bob} {eng}")).await;
+    assert_eq!(field(&out, "organizations"), "(none)");
+    let at = token(&out);
+    let list = format!("user list {tenant} --org {eng} --output id --consistency-token {at}");
+    assert_eq!(sh(e, &list).await.trim(), "", "Bob left Engineering");
+    let out = sh(e, &format!("user get {tenant} {bob} --output json")).await;
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(json["organization_ids"], serde_json::json!([]));
+    sh(e, &format!("user add-org {tenant} {bob} {eng}")).await;
+
+    // deactivation: no permission at all until reactivated
+    let check = format!("access check {tenant} {bob} invoice:approve");
+    let out = sh(e, &format!("user deactivate {tenant} {bob}")).await;
+    assert_eq!(field(&out, "status"), "deactivated");
+    assert_eq!(sh(e, &check).await.trim(), "denied (USER_NOT_ACTIVE)");
+    let out = sh(e, &format!("user reactivate {tenant} {bob}")).await;
+    assert_eq!(field(&out, "status"), "active");
+    assert_eq!(sh(e, &check).await.trim(), "allowed via approver at tenant");
+
+    // team get, remove-member, delete
+    let get_team = format!("team get {tenant} {team}");
+    let out = sh(e, &get_team).await;
+    assert_eq!(field(&out, "members"), format!("{bob} (lead)"));
+    assert_eq!(field(&out, "status"), "active");
+    let out = sh(e, &format!("team remove-member {tenant} {team} {bob}")).await;
+    assert_eq!(field(&out, "members"), "(none)");
+    let at = token(&out);
+    let members =
+        format!("team members {tenant} --team {team} --output id --consistency-token {at}");
+    assert_eq!(
+        sh(e, &members).await.trim(),
+        "",
+        "Bob is no member any more"
+    );
+    assert_eq!(field(&sh(e, &get_team).await, "members"), "(none)");
+    let out = sh(e, &format!("team delete {tenant} {team}")).await;
+    assert_eq!(field(&out, "status"), "deleted");
+    let at = token(&out);
+    assert_eq!(field(&sh(e, &get_team).await, "status"), "deleted");
+    let list = format!("team list {tenant} --output id --consistency-token {at}");
+    let out = sh(e, &list).await;
+    assert!(!out.contains(team), "a deleted team is not listed: {out}");
+
+    // role get, list, delete: deleting a role revokes its assignments
+    let out = sh(e, &format!("role get {tenant} {role}")).await;
+    assert_eq!(
+        (
+            field(&out, "name"),
+            field(&out, "kind"),
+            field(&out, "status")
+        ),
+        ("approver", "custom", "active")
+    );
+    assert_eq!(field(&out, "permissions"), "invoice:approve");
+    let out = sh(e, &format!("role list {tenant}")).await;
+    assert!(out.contains("tenant-owner") && out.contains(role), "{out}");
+    let out = sh(e, &format!("role delete {tenant} {role}")).await;
+    assert_eq!(field(&out, "status"), "deleted");
+    let at = token(&out);
+    assert_eq!(
+        sh(e, &check).await.trim(),
+        "denied (NO_MATCHING_ASSIGNMENT)"
+    );
+    // `role get` shows deleted roles too (as `team get` does): marked, not NOT_FOUND
+    let out = sh(e, &format!("role get {tenant} {role}")).await;
+    assert_eq!(field(&out, "status"), "deleted");
+    assert!(!sh(e, &format!("role list {tenant}")).await.contains(role));
+    let out = sh(
+        e,
+        &format!("user roles {tenant} {bob} --consistency-token {at}"),
+    )
+    .await;
+    assert!(!out.contains("approver"), "{out}");
+    refused(e, &format!("role delete {tenant} {role}"), "NOT_FOUND").await;
+}
+
+/// The subcommands `entityctl [GROUP] --help` lists (without `help`).
+async fn subcommands(group: &[&str]) -> Vec<String> {
+    let help = ok("http://127.0.0.1:9", &[group, &["--help"]].concat()).await;
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every command of `entityctl`, with each of its options somewhere, parses; lines missing
+/// something required are usage errors. Nothing listens at the endpoint, so a line that
+/// parses ends in `UNAVAILABLE` (exit 1) and a bad one in a usage error (exit 2), before any
+/// call. The list must name every subcommand `--help` shows, so a new one cannot ship unparsed.
+#[tokio::test]
+async fn every_command_parses() {
+    let nowhere = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let w = "--request-id r1 --expected-version 3";
+    let good = [
+        "tenant create --name Acme --slug acme --kind business --plan gold --product crm --owner-email a@b.c",
+        "tenant get T --consistency-token c --output json",
+        "tenant list --status suspended --plan gold --query ac --prefix --page-size 10 --page-token p --all",
+        "tenant update T --name X",
+        &format!("tenant change-plan T gold {w}"),
+        "tenant suspend T --reason late",
+        "tenant reactivate T",
+        "tenant deactivate T --grace-days 30 --reason-code price --score 7",
+        "tenant delete T",
+        "org create T --name Sales --parent P --description d",
+        "org get T O",
+        "org list T --roots",
+        "org path T O",
+        "org update T O --name N",
+        "org move T O --parent P",
+        "org delete T O --cascade",
+        "team create T --org O --name Core",
+        "team get T TM --consistency-token c",
+        "team get T TM --output json",
+        "team list T --org O",
+        "team members T --team TM",
+        "team update T TM --name N",
+        "team delete T TM",
+        &format!("team delete T TM {w}"),
+        "team add-member T TM U --role member",
+        "team remove-member T TM U",
+        &format!("team remove-member T TM U {w}"),
+        "user invite T a@b.c --role viewer",
+        "user accept T inv1.a.b",
+        "user get T U",
+        "user get T U --consistency-token c --output json",
+        "user list T --status deactivated",
+        "user resend T U",
+        &format!("user resend T U --expires-days 3 {w}"),
+        "user revoke T U",
+        &format!("user revoke T U {w}"),
+        "user update T U --name Bob",
+        "user deactivate T U",
+        &format!("user deactivate T U {w}"),
+        "user reactivate T U",
+        &format!("user reactivate T U {w}"),
+        "user add-org T U O",
+        "user remove-org T U O",
+        &format!("user remove-org T U O {w}"),
+        "user assign-role T U viewer",
+        "user revoke-role T U team-member@team:TM",
+        "user roles T U",
+        "role define T approver --permission invoice:approve --description d",
+        "role get T R",
+        "role get T R --consistency-token c --output json",
+        "role list T",
+        "role list T --output id",
+        "role assignments T --scope tenant",
+        "role update T R --description d",
+        "role delete T R",
+        &format!("role delete T R {w}"),
+        "access check T U tenant:delete --org O",
+        "access list T U --team TM",
+        "audit list T --actor A",
+        "admin projections",
+        "admin node",
+        "admin rebuild-projection users",
+    ];
+    let mut covered = std::collections::BTreeSet::new();
+    for line in good {
+        let args: Vec<&str> = line.split(' ').collect();
+        let run = entityctl(&nowhere, &args).await;
+        assert!(
+            run.code == 1 && run.stderr.starts_with("error: UNAVAILABLE: cannot connect"),
+            "{line}: exit {}: {}",
+            run.code,
+            run.stderr
+        );
+        covered.insert(format!("{} {}", args[0], args[1]));
+    }
+    for bad in [
+        "user resend T",
+        "user resend T U --expires-days soon",
+        "user revoke T",
+        "user deactivate T",
+        "user reactivate T",
+        "user remove-org T U",
+        "user get T",
+        "team get T",
+        "team delete T",
+        "team remove-member T TM",
+        "team remove-member T TM U --role lead",
+        "role get T",
+        "role list",
+        "role delete T",
+        "role update T R",
+        "tenant change-plan T platinum",
+        "admin node extra",
+    ] {
+        let run = entityctl(&nowhere, &bad.split(' ').collect::<Vec<_>>()).await;
+        assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
+    }
+    let groups = subcommands(&[]).await;
+    assert!(groups.len() >= 8, "{groups:?}");
+    for group in groups {
+        let commands = subcommands(&[group.as_str()]).await;
+        assert!(!commands.is_empty(), "{group}");
+        for command in commands {
+            let name = format!("{group} {command}");
+            assert!(
+                covered.contains(&name),
+                "`entityctl {name}` is never parsed"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -260,6 +260,21 @@ async fn onboarding_resumes_when_the_owner_invitation_was_lost_in_a_crash() {
     crash_then_restart("UserInvited", Crash::BeforeCommit).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_resumes_when_the_owner_invitation_committed_but_its_ack_was_lost() {
+    crash_then_restart("UserInvited", Crash::AfterCommit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_resumes_when_its_completion_was_lost_in_a_crash() {
+    crash_then_restart("OnboardingCompleted", Crash::BeforeCommit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_is_not_completed_twice_when_the_completion_committed_but_its_ack_was_lost() {
+    crash_then_restart("OnboardingCompleted", Crash::AfterCommit).await;
+}
+
 /// A clock the test moves by hand.
 struct ManualClock(Mutex<DateTime<Utc>>);
 

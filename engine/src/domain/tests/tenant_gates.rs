@@ -4,7 +4,7 @@
 use super::support::*;
 use crate::domain::{
     DomainError, OrganizationCommand, Plan, ResourceKind, RoleCommand, Scope, TeamCommand,
-    TenantCommand, TenantScopeCommand, TenantScopeEvent, UpdateTenant, UserCommand,
+    TeamRole, TenantCommand, TenantScopeCommand, TenantScopeEvent, UpdateTenant, UserCommand,
 };
 
 /// Commands a blocked tenant must refuse, with deliberately invalid input where possible so
@@ -44,21 +44,105 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
         }),
         TenantScopeCommand::Tenant(TenantCommand::CompleteOnboarding),
         TenantScopeCommand::Team(create_team(team(1), org(1), "")),
+        TenantScopeCommand::Team(TeamCommand::Update {
+            id: team(99),
+            name: Some(String::new()),
+            description: None,
+        }),
         TenantScopeCommand::Team(TeamCommand::Delete { id: team(99) }),
+        TenantScopeCommand::Team(TeamCommand::AddMember {
+            id: team(99),
+            user_id: user(99),
+            role: TeamRole::Lead,
+        }),
+        TenantScopeCommand::Team(TeamCommand::RemoveMember {
+            id: team(99),
+            user_id: user(99),
+        }),
         TenantScopeCommand::User(invite(1)),
+        TenantScopeCommand::User(UserCommand::ResendInvitation {
+            id: user(99),
+            expires_in_days: 0,
+            token_hash: String::new(),
+        }),
+        TenantScopeCommand::User(UserCommand::RevokeInvitation { id: user(99) }),
         TenantScopeCommand::User(UserCommand::AcceptInvitation {
             id: user(1),
             token_hash: hash(1),
             display_name: None,
         }),
+        TenantScopeCommand::User(UserCommand::UpdateProfile {
+            id: user(99),
+            display_name: Some(repeat('x', 201)),
+        }),
         TenantScopeCommand::User(UserCommand::AssignRole {
             id: user(99),
             assignment: assignment("", Scope::Tenant),
         }),
+        TenantScopeCommand::User(UserCommand::RevokeRole {
+            id: user(99),
+            assignment: assignment("", Scope::Tenant),
+        }),
         TenantScopeCommand::User(UserCommand::Deactivate { id: user(99) }),
+        TenantScopeCommand::User(UserCommand::Reactivate { id: user(99) }),
+        TenantScopeCommand::User(UserCommand::AddToOrganization {
+            id: user(99),
+            organization_id: org(99),
+        }),
+        TenantScopeCommand::User(UserCommand::RemoveFromOrganization {
+            id: user(99),
+            organization_id: org(99),
+        }),
         TenantScopeCommand::Role(define_role(role(1), "", &["team:read"])),
+        TenantScopeCommand::Role(RoleCommand::Update {
+            id: role(99),
+            description: Some(repeat('x', 5000)),
+            permissions: Some(vec![]),
+        }),
         TenantScopeCommand::Role(RoleCommand::Delete { id: role(99) }),
     ]
+}
+
+/// Every team, user and role command a blocked tenant must refuse: all of them but the
+/// engine's own invitation timer (`the_invitation_timer_is_never_gated`). Naming each variant
+/// here makes a new command fail to compile until its gate is tested.
+#[test]
+fn the_gated_list_covers_every_team_user_and_role_command() {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in gated_commands() {
+        let name = match c {
+            TenantScopeCommand::Team(c) => match c {
+                TeamCommand::Create { .. } => "team create",
+                TeamCommand::Update { .. } => "team update",
+                TeamCommand::Delete { .. } => "team delete",
+                TeamCommand::AddMember { .. } => "team add member",
+                TeamCommand::RemoveMember { .. } => "team remove member",
+            },
+            TenantScopeCommand::User(c) => match c {
+                UserCommand::Invite { .. } => "user invite",
+                UserCommand::ResendInvitation { .. } => "user resend",
+                UserCommand::RevokeInvitation { .. } => "user revoke invitation",
+                UserCommand::AcceptInvitation { .. } => "user accept",
+                UserCommand::ExpireInvitation { .. } => "user expire (never gated)",
+                UserCommand::UpdateProfile { .. } => "user update",
+                UserCommand::Deactivate { .. } => "user deactivate",
+                UserCommand::Reactivate { .. } => "user reactivate",
+                UserCommand::AddToOrganization { .. } => "user add to organization",
+                UserCommand::RemoveFromOrganization { .. } => "user remove from organization",
+                UserCommand::AssignRole { .. } => "user assign role",
+                UserCommand::RevokeRole { .. } => "user revoke role",
+            },
+            TenantScopeCommand::Role(c) => match c {
+                RoleCommand::Define { .. } => "role define",
+                RoleCommand::Update { .. } => "role update",
+                RoleCommand::Delete { .. } => "role delete",
+            },
+            _ => continue,
+        };
+        seen.insert(name);
+    }
+    assert!(!seen.contains("user expire (never gated)"));
+    assert_eq!(seen.len(), 5 + 11 + 3, "{seen:?}");
 }
 
 fn with_orgs(status_event: Option<TenantScopeEvent>) -> Vec<TenantScopeEvent> {

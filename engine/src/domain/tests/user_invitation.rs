@@ -151,6 +151,24 @@ fn only_pending_invitations_are_revoked() {
     }
 }
 
+#[test]
+fn revoking_or_resending_the_invitation_of_an_unknown_user_is_not_found() {
+    let missing = DomainError::NotFound {
+        resource: ResourceKind::User,
+        id: user(99).to_string(),
+    };
+    // Another user's invitation exists; the unknown user's id must not reach it.
+    for c in [
+        UserCommand::RevokeInvitation { id: user(99) },
+        resend(99, 101),
+    ] {
+        given(world_and([invited(1)]))
+            .when_user(c.clone())
+            .then_error(missing.clone());
+        given(world()).when_user(c).then_error(missing.clone());
+    }
+}
+
 // ---- accept ----
 
 #[test]

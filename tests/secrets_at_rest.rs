@@ -1,0 +1,501 @@
+//! Invitation tokens are secrets: returned once, stored only as SHA-256 hashes. These tests
+//! issue tokens over gRPC (a new tenant's owner invitation, an invitation, resends, with and
+//! without request ids, replays included), stop the node (which saves snapshots), then read
+//! every row of every table of the store, column by column as bytes (journal, snapshots,
+//! unique keys, timers, checkpoints, read models, and anything a later migration adds), and
+//! find no token in any form. The scan proves that it works: it must see the invitee's email
+//! in the journal, the snapshots and the users read model, every token's hash and the request
+//! ids in the journal, and a token planted in a canary table. On SQLite the database files are
+//! searched raw as well.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+#[path = "support/grpc.rs"]
+mod grpc_support;
+
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+use engine::{runtime::EngineConfig, secrets::token_hash, testing::TestDatabase};
+use entity_proto::v1 as pb;
+use gateway::{AuthMode, Node, NodeOptions, Storage};
+use grpc_support::{Clients, create_tenant_request, reason, with_request_id};
+use sqlx::{Connection, PgConnection, Row, SqliteConnection};
+
+/// Every row of every table: table name to rows, a row being its columns' bytes, each
+/// followed by 0x1f.
+type Dump = BTreeMap<String, Vec<Vec<u8>>>;
+
+/// What a run issued, and what the scan must find to prove it looked.
+struct Issued {
+    tokens: Vec<String>,
+    request_ids: Vec<&'static str>,
+    invitee_id: String,
+    invitee_email: String,
+}
+
+/// Runs a node on `storage` that snapshots after every event, issues tokens through its gRPC
+/// API, waits for the read models, and stops it gracefully (passivation saves snapshots).
+async fn issue_tokens_on(storage: &Storage) -> Issued {
+    let options = NodeOptions {
+        engine: EngineConfig {
+            snapshot_every: 1,
+            ..EngineConfig::default()
+        },
+        ..NodeOptions::default()
+    };
+    let node = Node::start(storage, options).await.expect("node starts");
+    let projections = node.projections();
+    let addr = "127.0.0.1:0".parse().unwrap();
+    let server = gateway::spawn_server(node, AuthMode::DevIdentity, addr)
+        .await
+        .expect("server starts");
+    let mut clients = Clients::connect(&server.endpoint()).await;
+    let issued = issue_tokens(&mut clients).await;
+    projections
+        .handle()
+        .expect("a single node runs its projections")
+        .wait_caught_up(Duration::from_secs(30))
+        .await
+        .expect("read models catch up");
+    server.shutdown().await.expect("graceful stop");
+    issued
+}
+
+/// A non-empty token of an answer, checked for its format.
+fn issued_token(token: &str, what: &str) -> String {
+    assert!(token.starts_with("inv1."), "{what}: {token:?}");
+    token.to_owned()
+}
+
+/// Keeps a replay's token, if it returned one, for the scan.
+fn keep(tokens: &mut Vec<String>, token: &str) {
+    if !token.is_empty() {
+        tokens.push(issued_token(token, "a replay's token"));
+    }
+}
+
+/// Every way a client gets an invitation token, with and without request ids and replays.
+async fn issue_tokens(c: &mut Clients) -> Issued {
+    let mut tokens = Vec::new();
+
+    // CreateTenant: the owner's token, once; a retry with the same request id finds the tenant
+    let mut create = create_tenant_request("Secretive", pb::Plan::Gold);
+    create.options = with_request_id("secret-create");
+    let created = c.tenants.create_tenant(create.clone()).await.unwrap();
+    let created = created.into_inner();
+    let owner_first = issued_token(&created.owner_invitation_token, "owner");
+    tokens.push(owner_first.clone());
+    let tenant = created.tenant.unwrap();
+    let owner = tenant.onboarding.unwrap().owner_user_id;
+    let retried = c.tenants.create_tenant(create).await.unwrap().into_inner();
+    assert_eq!(retried.tenant.unwrap().id, tenant.id);
+    keep(&mut tokens, &retried.owner_invitation_token);
+    let t = tenant.id.clone();
+
+    // InviteUser; its replay returns no token (it was never stored)
+    let invitee_email = "dana.secret@example.com".to_owned();
+    let invite = pb::InviteUserRequest {
+        options: with_request_id("secret-invite"),
+        tenant_id: t.clone(),
+        email: invitee_email.clone(),
+        display_name: "Dana".into(),
+        roles: vec![pb::RoleAssignment {
+            role: "viewer".into(),
+            scope: None,
+        }],
+        ..Default::default()
+    };
+    let invited = c.users.invite_user(invite.clone()).await.unwrap();
+    let invited = invited.into_inner();
+    tokens.push(issued_token(&invited.invitation_token, "invite"));
+    let invitee_id = invited.user.unwrap().id;
+    let replayed = c.users.invite_user(invite).await.unwrap().into_inner();
+    assert!(replayed.result.unwrap().replayed);
+    assert_eq!(
+        replayed.invitation_token, "",
+        "a replay cannot know the token"
+    );
+
+    // ResendInvitation with a request id, and its replay
+    let resend = pb::ResendInvitationRequest {
+        options: with_request_id("secret-resend"),
+        tenant_id: t.clone(),
+        user_id: invitee_id.clone(),
+        expires_in_days: 5,
+    };
+    let resent = c.users.resend_invitation(resend.clone()).await.unwrap();
+    let resent = issued_token(&resent.into_inner().invitation_token, "resend");
+    assert!(!tokens.contains(&resent), "a resend issues a new token");
+    tokens.push(resent);
+    let replayed = c
+        .users
+        .resend_invitation(resend)
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(replayed.result.unwrap().replayed);
+    keep(&mut tokens, &replayed.invitation_token);
+
+    // The owner's invitation resent without a request id, then accepted with the new token
+    // (with a request id); the first token no longer works.
+    let resent = c
+        .users
+        .resend_invitation(pb::ResendInvitationRequest {
+            tenant_id: t.clone(),
+            user_id: owner.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let owner_second = issued_token(&resent.into_inner().invitation_token, "owner resend");
+    tokens.push(owner_second.clone());
+    let accept = |token: &str, request_id: &str| pb::AcceptInvitationRequest {
+        options: with_request_id(request_id),
+        tenant_id: t.clone(),
+        token: token.to_owned(),
+        display_name: Some("Owner".into()),
+    };
+    let old = c.users.accept_invitation(accept(&owner_first, "")).await;
+    let old = old.expect_err("the first token was retired");
+    assert_eq!(old.code(), tonic::Code::NotFound, "{old:?}");
+    let accepted = c
+        .users
+        .accept_invitation(accept(&owner_second, "secret-accept"))
+        .await;
+    let accepted = accepted.unwrap().into_inner().user.unwrap();
+    assert_eq!(accepted.status, pb::UserStatus::Active as i32);
+
+    // A wrong token is NOT_FOUND and leaves no trace either
+    let wrong = format!("{}0", &owner_second[..owner_second.len() - 1]);
+    let wrong = if wrong == owner_second {
+        format!("{}1", &owner_second[..owner_second.len() - 1])
+    } else {
+        wrong
+    };
+    let refused = c.users.accept_invitation(accept(&wrong, "")).await;
+    let refused = refused.expect_err("a wrong token");
+    assert_eq!(reason(&refused), "NOT_FOUND", "{refused:?}");
+    tokens.push(wrong);
+
+    tokens.sort();
+    tokens.dedup();
+    Issued {
+        tokens,
+        request_ids: vec![
+            "secret-create",
+            "secret-invite",
+            "secret-resend",
+            "secret-accept",
+        ],
+        invitee_id,
+        invitee_email,
+    }
+}
+
+/// `"name"` as an SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Every row of every table of every schema but the catalogs, each column as bytes (bytea
+/// as stored, everything else as its text form).
+async fn postgres_dump(conn: &mut PgConnection) -> Dump {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+         WHERE table_type = 'BASE TABLE' \
+           AND table_schema NOT IN ('pg_catalog', 'information_schema') \
+         ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let mut dump = Dump::new();
+    for (schema, table) in tables {
+        let columns: Vec<(String, String)> = sqlx::query_as(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+        )
+        .bind(&schema)
+        .bind(&table)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        let select: Vec<String> = columns
+            .iter()
+            .map(|(name, data_type)| match data_type.as_str() {
+                "bytea" => quoted(name),
+                _ => format!("convert_to({}::text, 'UTF8')", quoted(name)),
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {}.{}",
+            select.join(", "),
+            quoted(&schema),
+            quoted(&table)
+        );
+        let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
+        let rows = rows
+            .iter()
+            .map(|row| {
+                let mut bytes = Vec::new();
+                for i in 0..columns.len() {
+                    let value: Option<Vec<u8>> = row.try_get(i).unwrap();
+                    bytes.extend(value.unwrap_or_default());
+                    bytes.push(0x1f);
+                }
+                bytes
+            })
+            .collect();
+        let name = if schema == "public" {
+            table
+        } else {
+            format!("{schema}.{table}")
+        };
+        dump.insert(name, rows);
+    }
+    dump
+}
+
+/// Every row of every table of a SQLite database, each column cast to a BLOB.
+async fn sqlite_dump(conn: &mut SqliteConnection) -> Dump {
+    let tables: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let mut dump = Dump::new();
+    for (table,) in tables {
+        let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info(?1)")
+            .bind(&table)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        let select: Vec<String> = columns
+            .iter()
+            .map(|(name,)| format!("CAST({} AS BLOB)", quoted(name)))
+            .collect();
+        let sql = format!("SELECT {} FROM {}", select.join(", "), quoted(&table));
+        let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
+        let rows = rows
+            .iter()
+            .map(|row| {
+                let mut bytes = Vec::new();
+                for i in 0..columns.len() {
+                    let value: Option<Vec<u8>> = row.try_get(i).unwrap();
+                    bytes.extend(value.unwrap_or_default());
+                    bytes.push(0x1f);
+                }
+                bytes
+            })
+            .collect();
+        dump.insert(table, rows);
+    }
+    dump
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The tables with a row holding `needle`.
+fn tables_holding(dump: &Dump, needle: &[u8]) -> Vec<String> {
+    dump.iter()
+        .filter(|(_, rows)| rows.iter().any(|r| contains(r, needle)))
+        .map(|(table, _)| table.clone())
+        .collect()
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The forms a token's secret could take at rest: the token, its random part (as text, in
+/// upper case, as raw bytes), and each half of it (it is made of two UUIDv4s) as hex, as a
+/// hyphenated UUID and as raw bytes. The user id in the token is no secret.
+fn secret_forms(token: &str) -> Vec<(String, Vec<u8>)> {
+    let random = token.rsplit('.').next().unwrap();
+    assert_eq!(random.len(), 64, "{token}");
+    let mut forms = vec![
+        ("token".to_owned(), token.as_bytes().to_vec()),
+        ("random part".to_owned(), random.as_bytes().to_vec()),
+        (
+            "random part in upper case".to_owned(),
+            random.to_ascii_uppercase().into_bytes(),
+        ),
+        ("random part as raw bytes".to_owned(), hex_bytes(random)),
+    ];
+    for (i, half) in [&random[..32], &random[32..]].into_iter().enumerate() {
+        let uuid = uuid::Uuid::parse_str(half).unwrap();
+        forms.push((format!("half {i}"), half.as_bytes().to_vec()));
+        forms.push((
+            format!("half {i} as a UUID"),
+            uuid.hyphenated().to_string().into_bytes(),
+        ));
+        forms.push((format!("half {i} as raw bytes"), hex_bytes(half)));
+    }
+    forms
+}
+
+/// Every (token form, table) where a token was found.
+fn leaks(dump: &Dump, tokens: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for token in tokens {
+        for (form, needle) in secret_forms(token) {
+            for table in tables_holding(dump, &needle) {
+                found.push(format!("{form} of {token} in table {table}"));
+            }
+        }
+    }
+    found
+}
+
+/// Proves the scan saw what it must see, then that no token is stored.
+fn assert_no_token_at_rest(dump: &Dump, issued: &Issued) {
+    let tables: Vec<String> = dump
+        .iter()
+        .map(|(table, rows)| format!("{table} ({} rows)", rows.len()))
+        .collect();
+    println!(
+        "scanned {} tables for {} tokens: {}",
+        dump.len(),
+        issued.tokens.len(),
+        tables.join(", ")
+    );
+    for table in [
+        "events",
+        "snapshots",
+        "unique_keys",
+        "timers",
+        "projection_checkpoints",
+        "tenant_directory",
+        "users",
+        "role_assignments",
+    ] {
+        assert!(dump.contains_key(table), "the scan covers {table}");
+    }
+    assert!(!dump["snapshots"].is_empty(), "snapshots were saved");
+    let email = issued.invitee_email.as_bytes();
+    for table in ["events", "snapshots", "users"] {
+        assert!(
+            tables_holding(dump, email).contains(&table.to_owned()),
+            "the scan reads {table}: it finds the invitee's email there"
+        );
+    }
+    assert!(
+        tables_holding(dump, issued.invitee_id.as_bytes()).contains(&"timers".to_owned()),
+        "the scan reads the invitee's expiry timer"
+    );
+    for request_id in &issued.request_ids {
+        assert!(
+            !tables_holding(dump, request_id.as_bytes()).is_empty(),
+            "the request record of {request_id} is stored and scanned"
+        );
+    }
+    // Every real token's hash is in the journal (the wrong one, last made, has none).
+    let hashed = issued
+        .tokens
+        .iter()
+        .filter(|t| tables_holding(dump, token_hash(t).as_bytes()).contains(&"events".to_owned()))
+        .count();
+    assert_eq!(hashed, issued.tokens.len() - 1, "the hashes are stored");
+    let leaks = leaks(dump, &issued.tokens);
+    assert!(
+        leaks.is_empty(),
+        "invitation tokens at rest:\n{}",
+        leaks.join("\n")
+    );
+}
+
+/// The scan finds a token that is stored: as text and as raw bytes in a canary table.
+fn assert_canary_found(dump: &Dump, token: &str) {
+    let found = leaks(dump, &[token.to_owned()]);
+    for form in ["token of", "random part as raw bytes of"] {
+        assert!(
+            found
+                .iter()
+                .any(|f| f.starts_with(form) && f.ends_with("table secrets_canary")),
+            "the scan finds the planted {form} token: {found:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_stores_no_invitation_token() {
+    let db = TestDatabase::create().await;
+    let issued = issue_tokens_on(&Storage::Postgres(db.journal().await)).await;
+    assert!(issued.tokens.len() >= 5, "{:?}", issued.tokens);
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    assert_no_token_at_rest(&postgres_dump(&mut conn).await, &issued);
+
+    let planted = &issued.tokens[0];
+    let random = hex_bytes(planted.rsplit('.').next().unwrap());
+    sqlx::raw_sql("CREATE TABLE secrets_canary (t TEXT, b BYTEA)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO secrets_canary VALUES ($1, NULL), (NULL, $2)")
+        .bind(planted)
+        .bind(random)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_canary_found(&postgres_dump(&mut conn).await, planted);
+    let _ = conn.close().await;
+}
+
+/// Every file of `dir`, raw, with each token form it holds.
+fn raw_file_leaks(dir: &Path, tokens: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for token in tokens {
+            for (form, needle) in secret_forms(token) {
+                if contains(&bytes, &needle) {
+                    found.push(format!("{form} of {token} in file {}", path.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_stores_no_invitation_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = engine::testing::sqlite_journal(dir.path()).await;
+    let issued = issue_tokens_on(&Storage::Sqlite(journal)).await;
+    let path = dir.path().join("journal.db");
+    let url = format!("sqlite://{}", path.display());
+    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    assert_no_token_at_rest(&sqlite_dump(&mut conn).await, &issued);
+    let leaks = raw_file_leaks(dir.path(), &issued.tokens);
+    assert!(
+        leaks.is_empty(),
+        "invitation tokens on disk:\n{}",
+        leaks.join("\n")
+    );
+
+    let planted = &issued.tokens[0];
+    let random = hex_bytes(planted.rsplit('.').next().unwrap());
+    sqlx::raw_sql("CREATE TABLE secrets_canary (t TEXT, b BLOB)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO secrets_canary VALUES (?1, NULL), (NULL, ?2)")
+        .bind(planted)
+        .bind(random)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_canary_found(&sqlite_dump(&mut conn).await, planted);
+    let on_disk = raw_file_leaks(dir.path(), std::slice::from_ref(planted));
+    assert!(
+        on_disk.iter().any(|l| l.starts_with("token of")),
+        "the raw file scan finds a planted token: {on_disk:?}"
+    );
+    let _ = conn.close().await;
+}
