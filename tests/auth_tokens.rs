@@ -1,6 +1,8 @@
 //! JWT authentication end to end: a real server on PostgreSQL, tokens signed at test time with
 //! keys generated at test time (openssl), verification keys from a JWKS file and from a JWKS
-//! URL served here on 127.0.0.1. Every refusal is UNAUTHENTICATED and writes nothing.
+//! URL served here on 127.0.0.1. Every refusal is UNAUTHENTICATED and writes nothing. A JWKS
+//! file is re-read like a URL (keys rotate without restart); every event records the
+//! credential; `x-tenant-id` binds even a platform admin to the tenant it names.
 //! Needs `ENTITY_TEST_DATABASE_URL` and `openssl` on PATH.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
@@ -9,15 +11,19 @@
 mod grpc_support;
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     sync::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
+    time::Duration,
 };
 
 use entity_proto::v1 as pb;
-use gateway::auth::jwt::JwksSource;
+use gateway::auth::{
+    AuthMode,
+    jwt::{DEFAULT_PLATFORM_ADMIN_CLAIM, JwksSource, JwtAuthenticator, JwtConfig},
+};
 use grpc_support::{
     PgNode, TEST_AUDIENCE, TEST_ISSUER, bearer, claims, create_tenant_request, hs256_token,
     jwt_auth, reason,
@@ -377,6 +383,92 @@ async fn keys_from_a_jwks_url_and_rotation() {
     node.server.shutdown().await.unwrap();
 }
 
+/// JWT authentication on the JWKS `file`, re-read every `every`.
+async fn file_auth(file: PathBuf, every: Duration) -> AuthMode {
+    let config = JwtConfig {
+        issuer: TEST_ISSUER.to_owned(),
+        audience: TEST_AUDIENCE.to_owned(),
+        jwks: Some(JwksSource::File(file)),
+        hs256_secret: None,
+        platform_admin_claim: DEFAULT_PLATFORM_ADMIN_CLAIM.to_owned(),
+    };
+    let jwt = JwtAuthenticator::new(config).await.unwrap();
+    AuthMode::Jwt(Arc::new(jwt.with_refresh_every(every)))
+}
+
+/// Replaces `file` in one step (write aside, rename), as a deployment would.
+fn replace(file: &Path, contents: &str) {
+    let aside = file.with_extension("new");
+    std::fs::write(&aside, contents).unwrap();
+    std::fs::rename(&aside, file).unwrap();
+}
+
+#[tokio::test]
+async fn a_replaced_jwks_file_rotates_keys_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let rsa = TestKey::generate(dir.path(), Algorithm::RS256, "rsa-2026");
+    let ec = TestKey::generate(dir.path(), Algorithm::ES256, "ec-2027");
+    let ed = TestKey::generate(dir.path(), Algorithm::EdDSA, "ed-2028");
+    let file = dir.path().join("jwks.json");
+    std::fs::write(&file, jwks(&[&rsa])).unwrap();
+    let (auth, _) = jwt_auth(Some(JwksSource::File(file.clone())), false).await;
+    let node = PgNode::start(auth).await;
+    create_with(&node, &rsa.sign(&claims("ops", None)))
+        .await
+        .unwrap();
+
+    // the new key is published in the file; its first token re-reads the file once
+    replace(&file, &jwks(&[&rsa, &ec]));
+    create_with(&node, &ec.sign(&claims("ops", None)))
+        .await
+        .unwrap();
+    create_with(&node, &rsa.sign(&claims("ops", None)))
+        .await
+        .unwrap();
+
+    // another unknown kid right after: the forced re-read is rate-limited
+    replace(&file, &jwks(&[&rsa, &ec, &ed]));
+    assert_refused(
+        &node,
+        &ed.sign(&claims("ops", None)),
+        "rate-limited re-read",
+    )
+    .await;
+    node.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stale_jwks_file_is_re_read_and_a_bad_one_keeps_the_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let rsa = TestKey::generate(dir.path(), Algorithm::RS256, "rsa-old");
+    let ec = TestKey::generate(dir.path(), Algorithm::ES256, "ec-new");
+    let file = dir.path().join("jwks.json");
+    std::fs::write(&file, jwks(&[&rsa, &ec])).unwrap();
+    let every = Duration::from_millis(300);
+    let node = PgNode::start(file_auth(file.clone(), every).await).await;
+    create_with(&node, &rsa.sign(&claims("ops", None)))
+        .await
+        .unwrap();
+
+    // an unparseable or empty file: logged, the cached keys stay
+    for bad in ["{ this is not json", r#"{"keys": []}"#] {
+        replace(&file, bad);
+        tokio::time::sleep(every + Duration::from_millis(50)).await;
+        create_with(&node, &rsa.sign(&claims("ops", None)))
+            .await
+            .unwrap_or_else(|e| panic!("after {bad:?}: {e:?}"));
+    }
+
+    // the old key is retired from the file: once the cache is stale, its tokens are refused
+    replace(&file, &jwks(&[&ec]));
+    tokio::time::sleep(every + Duration::from_millis(50)).await;
+    assert_refused(&node, &rsa.sign(&claims("ops", None)), "retired key").await;
+    create_with(&node, &ec.sign(&claims("ops", None)))
+        .await
+        .unwrap();
+    node.server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_audit_metadata_records_the_credential() {
     let (auth, _) = jwt_auth(None, true).await;
@@ -398,19 +490,49 @@ async fn the_audit_metadata_records_the_credential() {
             .parse()
             .unwrap(),
     );
-    c.tenants.create_tenant(request).await.unwrap();
+    let tenant = c.tenants.create_tenant(request).await.unwrap().into_inner();
     let events = node.events().await;
-    let meta = &events[0].metadata;
-    assert_eq!(meta.actor.subject, "provisioner");
-    assert_eq!(meta.actor.on_behalf_of.as_deref(), Some("alice@ops"));
-    assert_eq!(meta.actor.credential_kind, "jwt");
-    assert_eq!(meta.actor.credential_id.as_deref(), Some(jti.as_str()));
-    assert_eq!(meta.request_id.as_deref(), Some("req-audit-1"));
-    assert_eq!(
-        meta.trace_id.as_deref(),
-        Some("4bf92f3577b34da6a3ce929d0e0e4736")
-    );
-    let _ = (TEST_ISSUER, TEST_AUDIENCE);
+    // TenantCreated, OnboardingStarted and the onboarding saga's steps: all of this request
+    assert!(events.len() >= 4, "{events:?}");
+    for event in &events {
+        let meta = &event.metadata;
+        assert_eq!(meta.actor.subject, "provisioner", "{event:?}");
+        assert_eq!(meta.actor.on_behalf_of.as_deref(), Some("alice@ops"));
+        assert_eq!(meta.actor.credential_kind, "jwt");
+        assert_eq!(meta.actor.credential_id.as_deref(), Some(jti.as_str()));
+        assert_eq!(meta.request_id.as_deref(), Some("req-audit-1"), "{event:?}");
+        assert_eq!(
+            meta.trace_id.as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+    }
+
+    // a later command without a request id: its events record the caller as well
+    let before = events.len();
+    let operator = claims("operator", None);
+    let jti = operator["jti"].as_str().unwrap().to_owned();
+    let token = hs256_token(&operator);
+    c.tenants
+        .suspend_tenant(bearer(
+            pb::SuspendTenantRequest {
+                tenant_id: tenant.tenant.unwrap().id,
+                reason: "audit".into(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    let events = node.events().await;
+    assert!(events.len() > before);
+    for event in &events[before..] {
+        assert_eq!(event.metadata.actor.subject, "operator", "{event:?}");
+        assert_eq!(event.metadata.actor.credential_kind, "jwt");
+        assert_eq!(
+            event.metadata.actor.credential_id.as_deref(),
+            Some(jti.as_str())
+        );
+    }
     node.server.shutdown().await.unwrap();
 }
 
@@ -438,5 +560,63 @@ async fn x_tenant_id_must_name_the_tokens_tenant() {
     assert_eq!(err.code(), Code::PermissionDenied);
     assert_eq!(reason(&err), "TENANT_MISMATCH");
     assert_eq!(node.events().await.len(), before);
+    node.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn x_tenant_id_binds_a_platform_admin_to_that_tenant() {
+    let (auth, _) = jwt_auth(None, true).await;
+    let node = PgNode::start(auth).await;
+    let admin = hs256_token(&claims("ops", None));
+    let a = create_with(&node, &admin).await.unwrap();
+    let b = create_with(&node, &admin).await.unwrap();
+    let with_header = |tenant: &str| {
+        let mut request = bearer(
+            pb::SuspendTenantRequest {
+                tenant_id: tenant.to_owned(),
+                reason: "x-tenant-id".into(),
+                ..Default::default()
+            },
+            &admin,
+        );
+        request
+            .metadata_mut()
+            .insert("x-tenant-id", a.id.parse().unwrap());
+        request
+    };
+    let mut c = node.clients.clone();
+    let before = node.events().await.len();
+
+    // naming A in the header but touching B
+    let err = c
+        .tenants
+        .suspend_tenant(with_header(&b.id))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(reason(&err), "TENANT_MISMATCH");
+    let mut read = bearer(
+        pb::GetTenantRequest {
+            tenant_id: b.id.clone(),
+            consistency_token: String::new(),
+        },
+        &admin,
+    );
+    read.metadata_mut()
+        .insert("x-tenant-id", a.id.parse().unwrap());
+    let err = c.tenants.get_tenant(read).await.unwrap_err();
+    assert_eq!(reason(&err), "TENANT_MISMATCH");
+    // a platform-wide RPC touches no single tenant: it cannot match the header either
+    let mut create = bearer(create_tenant_request("Hdr", pb::Plan::Gold), &admin);
+    create
+        .metadata_mut()
+        .insert("x-tenant-id", a.id.parse().unwrap());
+    let err = c.tenants.create_tenant(create).await.unwrap_err();
+    assert_eq!(reason(&err), "TENANT_MISMATCH");
+    assert_eq!(node.events().await.len(), before, "nothing written");
+
+    // touching the tenant it names is fine
+    c.tenants.suspend_tenant(with_header(&a.id)).await.unwrap();
+    assert!(node.events().await.len() > before);
     node.server.shutdown().await.unwrap();
 }

@@ -478,6 +478,78 @@ async fn bronze_plan_allows_one_organization() {
     );
 }
 
+/// Every event records a request id (SPEC §5.3): without an idempotency key it is the
+/// caller's `x-request-id` or a generated one, and it never deduplicates.
+#[tokio::test]
+async fn calls_without_an_idempotency_key_still_record_a_request_id() {
+    let node = PgNode::start(AuthMode::DevIdentity).await;
+    let mut c = node.clients.clone();
+    let tenant = c
+        .tenants
+        .create_tenant(grpc_support::create_tenant_request("Ids", pb::Plan::Gold))
+        .await
+        .unwrap()
+        .into_inner()
+        .tenant
+        .unwrap()
+        .id;
+    let create = |name: &str, idempotency_key: Option<&str>, header: Option<&str>| {
+        let mut request = tonic::Request::new(pb::CreateOrganizationRequest {
+            options: idempotency_key.and_then(with_request_id),
+            tenant_id: tenant.clone(),
+            name: name.into(),
+            ..Default::default()
+        });
+        if let Some(header) = header {
+            request
+                .metadata_mut()
+                .insert("x-request-id", header.parse().unwrap());
+        }
+        request
+    };
+    let before = node.events().await.len();
+    for name in ["A", "B"] {
+        let done = c
+            .orgs
+            .create_organization(create(name, None, Some("req-7")))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(!done.result.unwrap().replayed, "x-request-id never replays");
+    }
+    c.orgs
+        .create_organization(create("C", None, None))
+        .await
+        .unwrap();
+    // An idempotency key equal to an earlier call's x-request-id is a new request.
+    let keyed = c
+        .orgs
+        .create_organization(create("D", Some("req-7"), None))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!keyed.result.unwrap().replayed);
+
+    let events = node.events().await.split_off(before);
+    assert_eq!(events.len(), 4, "{events:#?}");
+    let ids: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.metadata.request_id.clone().unwrap(),
+                e.metadata.request_hash.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(ids[0], ("req-7".to_owned(), false));
+    assert_eq!(ids[1], ("req-7".to_owned(), false));
+    assert!(
+        uuid::Uuid::parse_str(&ids[2].0).is_ok() && !ids[2].1,
+        "{ids:?}"
+    );
+    assert_eq!(ids[3], ("req-7".to_owned(), true), "the idempotency key");
+}
+
 #[tokio::test]
 async fn request_id_retries_replay_and_write_nothing() {
     let node = PgNode::start(AuthMode::DevIdentity).await;

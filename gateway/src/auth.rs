@@ -14,7 +14,8 @@
 //!   key, see [`dev`]), [`DevIdentity`] (everyone is the platform admin `dev`; embedded trials
 //!   and tests only) and [`Unconfigured`] (everything refused).
 //! - The layer also enforces `x-tenant-id`: when present it must equal the credential's
-//!   tenant (PERMISSION_DENIED, reason `TENANT_MISMATCH`).
+//!   tenant (PERMISSION_DENIED, reason `TENANT_MISMATCH`), and [`authorize`] then requires
+//!   the request to touch that tenant, platform admins included.
 //! - An [`Authorizer`] decides whether a caller may run an RPC against its [`Target`]. The
 //!   handlers call it after validating the request (so malformed requests are
 //!   INVALID_ARGUMENT without touching the engine), through [`authorize`].
@@ -79,6 +80,10 @@ impl Caller {
         }
     }
 }
+
+/// The tenant named by a valid `x-tenant-id` header (a request extension set by [`AuthLayer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantHeader(pub TenantId);
 
 /// The fully-qualified gRPC method being called, e.g. `entity.v1.TenantService/CreateTenant`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -345,6 +350,15 @@ pub async fn authorize<T>(
         .extensions()
         .get::<RpcMethod>()
         .map_or("unknown", RpcMethod::name);
+    if let Some(TenantHeader(named)) = request.extensions().get::<TenantHeader>()
+        && target.tenant != Some(*named)
+    {
+        return Err(status::refusal(
+            Code::PermissionDenied,
+            "TENANT_MISMATCH",
+            format!("{rpc}: x-tenant-id does not name the tenant the request touches"),
+        ));
+    }
     authorizer.authorize(&caller, rpc, target).await?;
     Ok(caller)
 }
@@ -409,15 +423,20 @@ where
             let caller = authenticator
                 .authenticate(&metadata)
                 .await
-                .and_then(|caller| check_tenant_header(&caller, &metadata).map(|()| caller));
+                .and_then(|caller| {
+                    check_tenant_header(&caller, &metadata).map(|named| (caller, named))
+                });
             match caller {
-                Ok(caller) => {
+                Ok((caller, named)) => {
                     let method = request.uri().path().trim_start_matches('/').to_owned();
                     // The span of the whole call: every log line of the request carries these.
                     let span =
                         tracing::info_span!("rpc", method = %method, subject = %caller.subject);
                     request.extensions_mut().insert(caller);
                     request.extensions_mut().insert(RpcMethod(method));
+                    if let Some(named) = named {
+                        request.extensions_mut().insert(TenantHeader(named));
+                    }
                     inner.call(request).instrument(span).await
                 }
                 Err(status) => {
@@ -430,10 +449,13 @@ where
 }
 
 /// `x-tenant-id`, when sent, must name the credential's tenant (platform admins without a
-/// tenant of their own may name any).
-fn check_tenant_header(caller: &Caller, metadata: &MetadataMap) -> Result<(), Status> {
+/// tenant of their own may name any); the tenant it names, if sent.
+fn check_tenant_header(
+    caller: &Caller,
+    metadata: &MetadataMap,
+) -> Result<Option<TenantId>, Status> {
     let Some(value) = metadata.get("x-tenant-id") else {
-        return Ok(());
+        return Ok(None);
     };
     let named = value
         .to_str()
@@ -457,7 +479,7 @@ fn check_tenant_header(caller: &Caller, metadata: &MetadataMap) -> Result<(), St
             "TENANT_MISMATCH",
             "x-tenant-id does not name the tenant of the credential",
         )),
-        _ => Ok(()),
+        _ => Ok(Some(named)),
     }
 }
 
@@ -504,6 +526,40 @@ mod tests {
         let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
         assert_eq!(info.reason, "TENANT_MISMATCH");
         assert!(tenant_boundary(&caller(Some(t), false), "X", None).is_err());
+    }
+
+    #[tokio::test]
+    async fn x_tenant_id_binds_the_target_even_for_platform_admins() {
+        let named = TenantId::new_v7();
+        let other = TenantId::new_v7();
+        let request = |header: Option<TenantId>| {
+            let mut r = Request::new(());
+            r.extensions_mut().insert(caller(None, true));
+            if let Some(t) = header {
+                r.extensions_mut().insert(TenantHeader(t));
+            }
+            r
+        };
+        let ok = authorize(
+            &TenantBoundary,
+            &request(Some(named)),
+            &Target::tenant(named),
+        )
+        .await;
+        assert!(ok.is_ok());
+        for target in [Target::tenant(other), Target::default()] {
+            let err = authorize(&TenantBoundary, &request(Some(named)), &target)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), Code::PermissionDenied);
+            let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+            assert_eq!(info.reason, "TENANT_MISMATCH");
+        }
+        assert!(
+            authorize(&TenantBoundary, &request(None), &Target::tenant(other))
+                .await
+                .is_ok()
+        );
     }
 
     #[test]

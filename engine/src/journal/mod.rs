@@ -50,10 +50,12 @@ pub struct AuditActor {
 pub struct EventMetadata {
     /// Who.
     pub actor: AuditActor,
-    /// Idempotency key of the request, if given.
+    /// The request id: the caller's idempotency key when it sent one (then `request_hash` is
+    /// set and a retry is answered from this event), else the id the gateway gave the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// Fingerprint of the request (hex SHA-256 of the command) to detect key reuse.
+    /// Fingerprint of the request (hex SHA-256 of the command) to detect key reuse; present
+    /// exactly when `request_id` is an idempotency key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_hash: Option<String>,
     /// The stream the request was addressed to (its answer is that entity's state).

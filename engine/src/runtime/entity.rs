@@ -243,14 +243,17 @@ fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &mut RecordedEv
     };
     live.tokens.insert(recorded.stream, token);
     live.last_position = live.last_position.max(recorded.position);
-    // A request's answer is the state of its target stream after its last event there.
-    if let Some(request_id) = &recorded.metadata.request_id
-        && recorded.metadata.request_target == Some(recorded.stream)
+    // A request's answer is the state of its target stream after its last event there. Only
+    // idempotent requests (those with a fingerprint) are remembered.
+    if let (Some(request_id), Some(hash)) = (
+        &recorded.metadata.request_id,
+        &recorded.metadata.request_hash,
+    ) && recorded.metadata.request_target == Some(recorded.stream)
     {
         live.window.record(
             request_id.clone(),
             RequestRecord {
-                hash: recorded.metadata.request_hash.clone().unwrap_or_default(),
+                hash: hash.clone(),
                 stream: recorded.stream,
                 version: recorded.sequence,
                 token: (token.transaction_id, token.position),
@@ -302,12 +305,13 @@ async fn execute(
         }
     }
 
+    let recorded_id = meta.request_id.clone().or_else(|| meta.call_id.clone());
     let metadata = EventMetadata {
         actor: meta.actor.clone(),
-        request_id: meta.request_id.clone(),
+        request_id: recorded_id.clone(),
         request_hash: hash.clone(),
         request_target: Some(target),
-        correlation_id: meta.request_id.clone(),
+        correlation_id: recorded_id,
         causation_id: None,
         trace_id: meta.trace_id.clone(),
     };
@@ -476,7 +480,11 @@ fn build_batch(
                     namespace: namespace.to_owned(),
                     key,
                     owner: stream.id,
-                    request_id: metadata.request_id.clone(),
+                    // Only an idempotency key lets a retry recognize its own claim.
+                    request_id: metadata
+                        .request_hash
+                        .as_ref()
+                        .and(metadata.request_id.clone()),
                 }),
                 Effect::SetTimer { kind, due_at } => batch.timers.push(TimerChange::Set {
                     tenant_id,

@@ -100,8 +100,11 @@ impl Default for EngineConfig {
 /// Per-request information that travels with a command into the journal.
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
-    /// Idempotency key.
+    /// Idempotency key: a retry with the same key returns the first answer.
     pub request_id: Option<String>,
+    /// The call's id for the audit trail when it carries no idempotency key (`x-request-id`,
+    /// or one the gateway generated). Recorded as the events' request id; never deduplicates.
+    pub call_id: Option<String>,
     /// Optimistic concurrency check on the target entity.
     pub expected_version: Option<i64>,
     /// Who is calling (audit).

@@ -17,9 +17,12 @@
 //! Every failure answers UNAUTHENTICATED with the same generic message; the reason is logged
 //! at debug level only.
 //!
-//! JWKS from a URL is fetched at start, cached, refreshed every [`JWKS_REFRESH_EVERY`], and
-//! refreshed once when a token names an unknown `kid` (at most once per
-//! [`JWKS_FORCED_REFRESH_MIN_INTERVAL`]).
+//! A JWKS (file or URL) is loaded at start, cached, re-loaded every [`JWKS_REFRESH_EVERY`]
+//! (checked when a token arrives), and re-loaded once when a token names an unknown `kid` (at
+//! most once per [`JWKS_FORCED_REFRESH_MIN_INTERVAL`]); so replacing the file or publishing at
+//! the URL rotates keys without a restart. A load that fails (unreadable, not a JWK set, an
+//! empty file) is logged and keeps the cached keys; it is retried at the next interval or
+//! unknown `kid`, not on every request.
 
 use std::{
     path::PathBuf,
@@ -40,7 +43,7 @@ use crate::status;
 
 /// Clock leeway for `exp` and `nbf`.
 pub const LEEWAY_SECS: u64 = 30;
-/// A JWKS fetched from a URL is refreshed this often.
+/// A JWKS (file or URL) is re-loaded this often.
 pub const JWKS_REFRESH_EVERY: Duration = Duration::from_secs(300);
 /// An unknown `kid` forces a refresh at most this often.
 pub const JWKS_FORCED_REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(10);
@@ -54,7 +57,7 @@ pub const REFUSAL_MESSAGE: &str = "missing or invalid credentials";
 /// Where the verification keys come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JwksSource {
-    /// A JWKS document on disk (read at start).
+    /// A JWKS document on disk (read at start and re-read like a URL).
     File(PathBuf),
     /// A JWKS document fetched over HTTP(S).
     Url(String),
@@ -97,7 +100,8 @@ pub struct JwksError(String);
 
 struct KeyCache {
     set: JwkSet,
-    fetched: Instant,
+    /// The last load attempt, successful or not.
+    loaded: Instant,
     last_forced: Option<Instant>,
 }
 
@@ -110,6 +114,7 @@ pub struct JwtAuthenticator {
     jwks: Option<JwksSource>,
     cache: RwLock<KeyCache>,
     refresh: tokio::sync::Mutex<()>,
+    refresh_every: Duration,
     http: reqwest::Client,
 }
 
@@ -132,7 +137,7 @@ impl JwtAuthenticator {
             .build()
             .map_err(|e| JwksError(format!("cannot build the HTTP client: {e}")))?;
         let set = match &config.jwks {
-            Some(JwksSource::File(path)) => read_jwks_file(path)?,
+            Some(JwksSource::File(path)) => read_jwks_file(path).await?,
             _ => JwkSet { keys: Vec::new() },
         };
         let me = Self {
@@ -143,21 +148,47 @@ impl JwtAuthenticator {
             jwks: config.jwks,
             cache: RwLock::new(KeyCache {
                 set,
-                fetched: Instant::now(),
+                loaded: Instant::now(),
                 last_forced: None,
             }),
             refresh: tokio::sync::Mutex::new(()),
+            refresh_every: JWKS_REFRESH_EVERY,
             http,
         };
-        if let Some(JwksSource::Url(url)) = &me.jwks
-            && let Err(e) = me.fetch_url(url).await
-        {
-            tracing::warn!(%url, error = %e, "cannot fetch the JWKS yet; will retry on demand");
+        if let Some(JwksSource::Url(url)) = &me.jwks {
+            match me.fetch_url(url).await {
+                Ok(set) => me.store(set),
+                Err(e) => {
+                    tracing::warn!(%url, error = %e, "cannot fetch the JWKS yet; will retry on demand");
+                }
+            }
         }
         Ok(me)
     }
 
-    async fn fetch_url(&self, url: &str) -> Result<(), JwksError> {
+    /// Re-loads the JWKS every `every` instead of [`JWKS_REFRESH_EVERY`] (tests, tuning).
+    #[must_use]
+    pub fn with_refresh_every(mut self, every: Duration) -> Self {
+        self.refresh_every = every;
+        self
+    }
+
+    /// Replaces the cached keys.
+    fn store(&self, set: JwkSet) {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.set = set;
+        cache.loaded = Instant::now();
+    }
+
+    /// Loads the JWKS from its source.
+    async fn load(&self, source: &JwksSource) -> Result<JwkSet, JwksError> {
+        match source {
+            JwksSource::File(path) => read_jwks_file(path).await,
+            JwksSource::Url(url) => self.fetch_url(url).await,
+        }
+    }
+
+    async fn fetch_url(&self, url: &str) -> Result<JwkSet, JwksError> {
         let response = self
             .http
             .get(url)
@@ -171,11 +202,7 @@ impl JwtAuthenticator {
             .map_err(|e| JwksError(format!("reading JWKS {url}: {e}")))?;
         let set: JwkSet = serde_json::from_slice(&body)
             .map_err(|e| JwksError(format!("JWKS {url} is not a JWK set: {e}")))?;
-        tracing::debug!(%url, keys = set.keys.len(), "JWKS refreshed");
-        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
-        cache.set = set;
-        cache.fetched = Instant::now();
-        Ok(())
+        Ok(set)
     }
 
     fn find_key(&self, kid: Option<&str>, alg: Algorithm) -> Option<Jwk> {
@@ -192,9 +219,10 @@ impl JwtAuthenticator {
         }
     }
 
-    /// Refreshes a URL JWKS when it is stale, or (`forced`) for an unknown `kid`, rate-limited.
+    /// Re-loads the JWKS when it is stale, or (`forced`) for an unknown `kid`, rate-limited.
+    /// A failed load keeps the cached keys and waits for the next interval.
     async fn maybe_refresh(&self, forced: bool) {
-        let Some(JwksSource::Url(url)) = &self.jwks else {
+        let Some(source) = &self.jwks else {
             return;
         };
         let _guard = self.refresh.lock().await;
@@ -209,11 +237,21 @@ impl JwtAuthenticator {
                 }
                 allowed
             } else {
-                cache.fetched.elapsed() >= JWKS_REFRESH_EVERY
+                cache.loaded.elapsed() >= self.refresh_every
             }
         };
-        if due && let Err(e) = self.fetch_url(url).await {
-            tracing::warn!(%url, error = %e, "JWKS refresh failed; keeping the cached keys");
+        if !due {
+            return;
+        }
+        match self.load(source).await {
+            Ok(set) => {
+                tracing::debug!(source = ?source, keys = set.keys.len(), "JWKS refreshed");
+                self.store(set);
+            }
+            Err(e) => {
+                tracing::warn!(source = ?source, error = %e, "JWKS refresh failed; keeping the cached keys");
+                self.cache.write().unwrap_or_else(|p| p.into_inner()).loaded = Instant::now();
+            }
         }
     }
 
@@ -329,8 +367,9 @@ fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
     declared_ok && type_ok
 }
 
-fn read_jwks_file(path: &std::path::Path) -> Result<JwkSet, JwksError> {
-    let text = std::fs::read(path)
+async fn read_jwks_file(path: &std::path::Path) -> Result<JwkSet, JwksError> {
+    let text = tokio::fs::read(path)
+        .await
         .map_err(|e| JwksError(format!("cannot read JWKS file {}: {e}", path.display())))?;
     let set: JwkSet = serde_json::from_slice(&text).map_err(|e| {
         JwksError(format!(
@@ -359,3 +398,138 @@ impl Authenticator for JwtAuthenticator {
 
 /// Shared handle, so a server and its owner can both hold the authenticator.
 pub type SharedJwt = Arc<JwtAuthenticator>;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// An Ed25519 public JWK (RFC 8037's example key) named `kid`.
+    fn jwks_with(kid: &str) -> String {
+        format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"{kid}","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}]}}"#
+        )
+    }
+
+    async fn from_file(path: &std::path::Path) -> JwtAuthenticator {
+        JwtAuthenticator::new(JwtConfig {
+            issuer: "i".into(),
+            audience: "a".into(),
+            jwks: Some(JwksSource::File(path.to_owned())),
+            hs256_secret: None,
+            platform_admin_claim: DEFAULT_PLATFORM_ADMIN_CLAIM.into(),
+        })
+        .await
+        .unwrap()
+    }
+
+    fn knows(auth: &JwtAuthenticator, kid: &str) -> bool {
+        auth.find_key(Some(kid), Algorithm::EdDSA).is_some()
+    }
+
+    /// Log output captured by a thread-local subscriber.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kid_re_reads_the_file_once_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwks.json");
+        std::fs::write(&file, jwks_with("old")).unwrap();
+        let auth = from_file(&file).await;
+        assert!(knows(&auth, "old"));
+        std::fs::write(&file, jwks_with("new")).unwrap();
+        auth.maybe_refresh(false).await;
+        assert!(!knows(&auth, "new"), "fresh cache: no re-read");
+        auth.maybe_refresh(true).await;
+        assert!(knows(&auth, "new") && !knows(&auth, "old"), "re-read");
+        std::fs::write(&file, jwks_with("newer")).unwrap();
+        auth.maybe_refresh(true).await;
+        assert!(!knows(&auth, "newer"), "forced re-reads are rate-limited");
+    }
+
+    #[tokio::test]
+    async fn a_stale_cache_re_reads_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwks.json");
+        std::fs::write(&file, jwks_with("old")).unwrap();
+        let auth = from_file(&file)
+            .await
+            .with_refresh_every(Duration::from_millis(50));
+        std::fs::write(&file, jwks_with("new")).unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        auth.maybe_refresh(false).await;
+        assert!(knows(&auth, "new") && !knows(&auth, "old"));
+    }
+
+    #[tokio::test]
+    async fn a_bad_new_file_keeps_the_cached_keys_and_is_logged() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwks.json");
+        std::fs::write(&file, jwks_with("old")).unwrap();
+        let auth = from_file(&file).await.with_refresh_every(Duration::ZERO);
+        for bad in ["{ not json", r#"{"keys":[]}"#] {
+            std::fs::write(&file, bad).unwrap();
+            auth.maybe_refresh(false).await;
+            assert!(knows(&auth, "old"), "{bad}: the old keys stay");
+        }
+        std::fs::remove_file(&file).unwrap();
+        auth.maybe_refresh(false).await;
+        assert!(knows(&auth, "old"), "missing file: the old keys stay");
+        let logs = captured.text();
+        assert_eq!(
+            logs.matches("JWKS refresh failed; keeping the cached keys")
+                .count(),
+            3,
+            "{logs}"
+        );
+        assert!(logs.contains("WARN"), "{logs}");
+        assert!(logs.contains("is not a JWK set"), "{logs}");
+        assert!(logs.contains("holds no keys"), "{logs}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_load_waits_for_the_next_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwks.json");
+        std::fs::write(&file, jwks_with("old")).unwrap();
+        let auth = from_file(&file)
+            .await
+            .with_refresh_every(Duration::from_millis(200));
+        std::fs::write(&file, "garbage").unwrap();
+        tokio::time::sleep(Duration::from_millis(210)).await;
+        auth.maybe_refresh(false).await; // fails, counts as an attempt
+        std::fs::write(&file, jwks_with("new")).unwrap();
+        auth.maybe_refresh(false).await;
+        assert!(!knows(&auth, "new"), "no retry on every request");
+        tokio::time::sleep(Duration::from_millis(210)).await;
+        auth.maybe_refresh(false).await;
+        assert!(knows(&auth, "new"));
+    }
+}

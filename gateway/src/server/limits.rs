@@ -266,6 +266,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(grpc_status(&shed), Some("8"), "RESOURCE_EXHAUSTED");
+        let status = Status::from_header_map(shed.headers()).unwrap();
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "OVERLOADED");
+        assert_eq!(info.domain, ERROR_DOMAIN);
+        let retry = status.get_details_retry_info().unwrap();
+        assert_eq!(retry.retry_delay, Some(Duration::from_millis(100)));
         release.notify_one();
         let served = first.await.unwrap().unwrap();
         assert_eq!(grpc_status(&served), None);

@@ -89,8 +89,10 @@ impl Shared {
                 auth_target,
             )
             .await?;
+        let call_id = mutation.request_id.is_none().then(|| call_id(&metadata));
         let meta = RequestMeta {
             request_id: mutation.request_id,
+            call_id,
             expected_version: mutation.expected_version,
             actor: caller.audit_actor(),
             trace_id: trace_id(&metadata),
@@ -128,6 +130,21 @@ impl Shared {
 fn strip<T>(request: Request<T>) -> Request<()> {
     let (metadata, extensions, _) = request.into_parts();
     Request::from_parts(metadata, extensions, ())
+}
+
+/// The longest `x-request-id` recorded as a call's id.
+const MAX_CALL_ID_LEN: usize = 128;
+
+/// The id the audit trail records for a call without an idempotency key: the caller's
+/// `x-request-id` when it is 1–128 printable ASCII characters, else a new UUID v7.
+fn call_id(metadata: &MetadataMap) -> String {
+    metadata
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=MAX_CALL_ID_LEN).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
 
 /// The trace id of a W3C `traceparent` header, if the caller sent a well-formed one.
@@ -211,5 +228,22 @@ mod tests {
         );
         m.insert("traceparent", "00-xyz-00f067aa0ba902b7-01".parse().unwrap());
         assert_eq!(trace_id(&m), None);
+    }
+
+    #[test]
+    fn call_ids_come_from_x_request_id_or_are_generated() {
+        let mut m = MetadataMap::new();
+        let generated = call_id(&m);
+        assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+        assert_ne!(call_id(&m), generated, "a new id per call");
+        m.insert("x-request-id", "req-42".parse().unwrap());
+        assert_eq!(call_id(&m), "req-42");
+        for bad in ["has space".to_owned(), "x".repeat(MAX_CALL_ID_LEN + 1)] {
+            m.insert("x-request-id", bad.parse().unwrap());
+            assert!(
+                uuid::Uuid::parse_str(&call_id(&m)).is_ok(),
+                "{bad} replaced"
+            );
+        }
     }
 }
