@@ -42,6 +42,7 @@ pub use query::{
     TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
 };
 pub use runner::{
-    ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset, stored_status,
+    ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset, reset_named,
+    stored_status,
 };
 pub use store::{Connection, ReadStore, Tx};

@@ -4,7 +4,9 @@
 //! consistency token is recorded. Prints commands/s, events/s and lag p50/p90/p99/max.
 //!
 //! `PROJECTION_LAG_SECS` (default 5) sets the duration, `PROJECTION_LAG_WRITERS` (default 16)
-//! the writers; run with `--release -- --nocapture` to see it.
+//! the writers; `PROJECTION_LAG_RATE` (commands/s over all writers) paces them instead of
+//! writing as fast as acknowledgements come back, so the lag is measured at a chosen event
+//! rate (about 1.7 events per command). Run with `--release -- --nocapture` to see it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -85,6 +87,12 @@ async fn measure(store: Store, backend: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(WRITERS);
+    // Each writer's pause between commands when a total rate is asked for.
+    let pace: Option<Duration> = std::env::var("PROJECTION_LAG_RATE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|rate| *rate > 0.0)
+        .map(|rate| Duration::from_secs_f64(writer_count as f64 / rate));
     let engine = start_engine(&store).await;
     let service = start_projections(&store).await;
     let handle = service.handle();
@@ -102,44 +110,66 @@ async fn measure(store: Store, backend: &str) {
     let observer = tokio::spawn(observe(handle.clone(), rx, lags.clone()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
-    let writers = tenants.into_iter().enumerate().map(|(w, tenant)| {
-        let engine = engine.clone();
-        let tx = tx.clone();
-        let acks = acks.clone();
-        tokio::spawn(async move {
-            let mut commands = 0usize;
-            let mut parents: Vec<OrganizationId> = Vec::new();
-            let mut i = 0usize;
-            while Instant::now() < deadline {
-                i += 1;
-                let command = if i.is_multiple_of(3) {
-                    let id = UserId::new_v7();
-                    let email = format!("lag{w}.{i}@example.com");
-                    invite(
-                        id,
-                        &email,
-                        parents.last().copied(),
-                        &engine::secrets::token_hash(&email),
-                    )
-                } else {
-                    let id = OrganizationId::new_v7();
-                    let parent = parents.get(i % 7).copied();
-                    parents.push(id);
-                    create_org(id, &format!("Org {i}"), parent)
-                };
-                let sent = Instant::now();
-                if let Ok(done) = engine.execute(tenant, command, meta()).await {
-                    acks.lock().unwrap().push(sent.elapsed());
-                    commands += 1;
-                    let _ = tx.send((done.token, Instant::now()));
+    // Collected before awaiting any: a lazy iterator would start each writer only after the
+    // previous one finished.
+    let writers: Vec<_> = tenants
+        .into_iter()
+        .enumerate()
+        .map(|(w, tenant)| {
+            let engine = engine.clone();
+            let tx = tx.clone();
+            let acks = acks.clone();
+            tokio::spawn(async move {
+                let mut commands = 0usize;
+                let mut refused = 0usize;
+                let mut parents: Vec<OrganizationId> = Vec::new();
+                let mut i = 0usize;
+                while Instant::now() < deadline {
+                    if let Some(pace) = pace {
+                        // Open loop per writer: the i-th command is due at start + i × pace.
+                        let due = started + pace.mul_f64(i as f64);
+                        tokio::time::sleep_until(due.into()).await;
+                    }
+                    i += 1;
+                    let command = if i.is_multiple_of(3) {
+                        let id = UserId::new_v7();
+                        let email = format!("lag{w}.{i}@example.com");
+                        invite(
+                            id,
+                            &email,
+                            parents.last().copied(),
+                            &engine::secrets::token_hash(&email),
+                        )
+                    } else {
+                        let id = OrganizationId::new_v7();
+                        let parent = parents.get(i % 7).copied();
+                        parents.push(id);
+                        create_org(id, &format!("Org {i}"), parent)
+                    };
+                    let sent = Instant::now();
+                    match engine.execute(tenant, command, meta()).await {
+                        Ok(done) => {
+                            acks.lock().unwrap().push(sent.elapsed());
+                            commands += 1;
+                            let _ = tx.send((done.token, Instant::now()));
+                        }
+                        Err(e) => {
+                            refused += 1;
+                            if refused == 1 {
+                                eprintln!("writer {w}: command refused: {e}");
+                            }
+                        }
+                    }
                 }
-            }
-            commands
+                (commands, refused)
+            })
         })
-    });
-    let mut commands = 0;
+        .collect();
+    let (mut commands, mut refused) = (0, 0);
     for writer in writers {
-        commands += writer.await.unwrap();
+        let (done, failed) = writer.await.unwrap();
+        commands += done;
+        refused += failed;
     }
     let writing = started.elapsed();
     drop(tx);
@@ -155,9 +185,14 @@ async fn measure(store: Store, backend: &str) {
     acks.sort();
     let status = handle.status().await;
     println!(
-        "[{backend}] {writer_count} writers for {:.1} s: {commands} commands ({:.0}/s), {events} events \
+        "[{backend}] {writer_count} writers{} for {:.1} s: {commands} commands ({:.0}/s, {refused} refused), {events} events \
          ({:.0}/s); commit→all read models lag over {} writes: p50 {:.1} ms, p90 {:.1} ms, \
          p99 {:.1} ms, max {:.1} ms",
+        pace.map(|p| format!(
+            " paced at {:.0} commands/s",
+            writer_count as f64 / p.as_secs_f64()
+        ))
+        .unwrap_or_default(),
         writing.as_secs_f64(),
         commands as f64 / writing.as_secs_f64(),
         events as f64 / writing.as_secs_f64(),

@@ -15,6 +15,7 @@
 
 mod continuity;
 mod status;
+mod tail_feed;
 mod worker;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -24,6 +25,7 @@ use engine::journal::{CommitToken, tail::JournalTail};
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
 pub use status::ProjectionStatus;
+use tail_feed::TailFeed;
 use worker::{ORIGIN, Worker};
 
 use crate::{Error, Projection, Result, store::ReadStore};
@@ -64,6 +66,8 @@ impl Default for RunnerConfig {
 pub(crate) struct Shared {
     store: ReadStore,
     tail: Arc<dyn JournalTail>,
+    /// The tail as the workers read it: one read per batch for all of them.
+    feed: TailFeed,
     config: RunnerConfig,
     workers: BTreeMap<String, Arc<Worker>>,
     shutdown: watch::Sender<bool>,
@@ -120,6 +124,7 @@ impl ProjectionService {
         }
         let shared = Arc::new(Shared {
             store,
+            feed: TailFeed::new(Arc::clone(&tail)),
             tail,
             config,
             workers,
@@ -398,4 +403,20 @@ pub async fn reset(store: &ReadStore, projection: &dyn Projection) -> Result<()>
     projection.reset(&mut tx).await?;
     tx.save_checkpoint(name, ORIGIN).await?;
     tx.commit().await
+}
+
+/// [`reset`] of the projection called `name` among `projections`.
+///
+/// # Errors
+/// [`Error::UnknownProjection`]; store errors (then nothing changed).
+pub async fn reset_named(
+    store: &ReadStore,
+    projections: &[Arc<dyn Projection>],
+    name: &str,
+) -> Result<()> {
+    let projection = projections
+        .iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| Error::UnknownProjection(name.to_owned()))?;
+    reset(store, projection.as_ref()).await
 }

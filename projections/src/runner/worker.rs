@@ -181,8 +181,8 @@ async fn step(shared: &Shared, worker: &Worker) -> Result<Step> {
         worker.checkpoint.send_replace(stored);
     }
     let mut events = shared
-        .tail
-        .read_committed(state.checkpoint, shared.config.batch_size)
+        .feed
+        .read(state.checkpoint, shared.config.batch_size)
         .await?;
     if events.is_empty() {
         return Ok(Step::Idle);
