@@ -54,18 +54,21 @@ impl Storage {
         match self {
             Storage::Postgres(journal) => {
                 let shared = Arc::new(journal.clone());
-                (shared.clone(), shared, ReadStore::postgres(journal))
+                (shared.clone(), shared, self.read_store())
             }
             Storage::Sqlite(journal) => {
                 let shared = Arc::new(journal.clone());
-                (shared.clone(), shared, ReadStore::sqlite(journal))
+                (shared.clone(), shared, self.read_store())
             }
         }
     }
 
     /// The read store on this storage (for operator commands that run beside a node).
     pub fn read_store(&self) -> ReadStore {
-        self.parts().2
+        match self {
+            Storage::Postgres(journal) => ReadStore::postgres(journal),
+            Storage::Sqlite(journal) => ReadStore::sqlite(journal),
+        }
     }
 }
 

@@ -156,11 +156,6 @@ impl ProjectionHost {
         if let Some(handle) = self.handle() {
             return handle.rebuild(name).await;
         }
-        let projection = self
-            .projections
-            .iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| projections::Error::UnknownProjection(name.to_owned()))?;
-        projections::reset(&self.store, projection.as_ref()).await
+        projections::reset_named(&self.store, &self.projections, name).await
     }
 }

@@ -105,14 +105,16 @@ async fn status(store: &ReadStore, tail: &dyn JournalTail) -> Result<()> {
 
 async fn rebuild(store: &ReadStore, name: &str) -> Result<()> {
     let all = standard_projections();
-    let Some(projection) = all.iter().find(|p| p.name() == name) else {
-        let known: Vec<&str> = all.iter().map(|p| p.name()).collect();
-        return Err(GatewayError::Config(format!(
-            "unknown projection {name:?}; known: {}",
-            known.join(", ")
-        )));
-    };
-    projections::reset(store, projection.as_ref()).await?;
+    match projections::reset_named(store, &all, name).await {
+        Err(projections::Error::UnknownProjection(_)) => {
+            let known: Vec<&str> = all.iter().map(|p| p.name()).collect();
+            return Err(GatewayError::Config(format!(
+                "unknown projection {name:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+        other => other?,
+    }
     println!(
         "projection {name} reset; running nodes rebuild it from the start of the journal \
          (watch `entityd projections status`)"

@@ -8,6 +8,7 @@ use entity_proto::v1::{self as pb, organization_service_server::OrganizationServ
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
+use crate::convert::Mutation;
 use crate::{
     auth::Target,
     convert::{self, reads},
@@ -23,6 +24,21 @@ pub struct OrganizationApi {
 impl OrganizationApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
+    }
+
+    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
+    /// `field_prefix`) and answers with the entity it touched.
+    async fn mutate<T>(
+        &self,
+        request: Request<T>,
+        field_prefix: &str,
+        decode: impl FnOnce(T) -> Result<Mutation, Status>,
+    ) -> OrganizationResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, field_prefix, decode)
+            .await?;
+        self.respond(&outcome).await
     }
 
     async fn respond(&self, outcome: &CommandOutcome) -> OrganizationResult {
@@ -124,47 +140,23 @@ impl OrganizationService for OrganizationApi {
         &self,
         request: Request<pb::UpdateOrganizationRequest>,
     ) -> OrganizationResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "organization.",
-                convert::organization::update,
-            )
-            .await?;
-        self.respond(&outcome).await
+        self.mutate(request, "organization.", convert::organization::update)
+            .await
     }
 
     async fn move_organization(
         &self,
         request: Request<pb::MoveOrganizationRequest>,
     ) -> OrganizationResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "",
-                convert::organization::move_to,
-            )
-            .await?;
-        self.respond(&outcome).await
+        self.mutate(request, "", convert::organization::move_to)
+            .await
     }
 
     async fn delete_organization(
         &self,
         request: Request<pb::DeleteOrganizationRequest>,
     ) -> OrganizationResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "",
-                convert::organization::delete,
-            )
-            .await?;
-        self.respond(&outcome).await
+        self.mutate(request, "", convert::organization::delete)
+            .await
     }
 }

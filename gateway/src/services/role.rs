@@ -8,6 +8,7 @@ use entity_proto::v1::{self as pb, role_service_server::RoleService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, existing_tenant, strip};
+use crate::convert::Mutation;
 use crate::{auth::Target, convert, status};
 
 /// The RoleService implementation.
@@ -19,6 +20,21 @@ pub struct RoleApi {
 impl RoleApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
+    }
+
+    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
+    /// `field_prefix`) and answers with the entity it touched.
+    async fn mutate<T>(
+        &self,
+        request: Request<T>,
+        field_prefix: &str,
+        decode: impl FnOnce(T) -> Result<Mutation, Status>,
+    ) -> RoleResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, field_prefix, decode)
+            .await?;
+        respond(&outcome)
     }
 }
 
@@ -85,19 +101,11 @@ impl RoleService for RoleApi {
     }
 
     async fn update_role(&self, request: Request<pb::UpdateRoleRequest>) -> RoleResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "role.", convert::role::update)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "role.", convert::role::update).await
     }
 
     async fn delete_role(&self, request: Request<pb::DeleteRoleRequest>) -> RoleResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::role::delete)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::role::delete).await
     }
 }
 

@@ -8,6 +8,7 @@ use entity_proto::v1::{self as pb, team_service_server::TeamService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
+use crate::convert::Mutation;
 use crate::{
     auth::Target,
     convert::{self, reads},
@@ -23,6 +24,21 @@ pub struct TeamApi {
 impl TeamApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
+    }
+
+    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
+    /// `field_prefix`) and answers with the entity it touched.
+    async fn mutate<T>(
+        &self,
+        request: Request<T>,
+        field_prefix: &str,
+        decode: impl FnOnce(T) -> Result<Mutation, Status>,
+    ) -> TeamResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, field_prefix, decode)
+            .await?;
+        respond(&outcome)
     }
 }
 
@@ -107,43 +123,22 @@ impl TeamService for TeamApi {
     }
 
     async fn update_team(&self, request: Request<pb::UpdateTeamRequest>) -> TeamResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "team.", convert::team::update)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "team.", convert::team::update).await
     }
 
     async fn delete_team(&self, request: Request<pb::DeleteTeamRequest>) -> TeamResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::team::delete)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::team::delete).await
     }
 
     async fn add_team_member(&self, request: Request<pb::AddTeamMemberRequest>) -> TeamResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::team::add_member)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::team::add_member).await
     }
 
     async fn remove_team_member(
         &self,
         request: Request<pb::RemoveTeamMemberRequest>,
     ) -> TeamResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "",
-                convert::team::remove_member,
-            )
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::team::remove_member).await
     }
 }
 

@@ -5,6 +5,7 @@ use entity_proto::v1::{self as pb, tenant_service_server::TenantService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
+use crate::convert::Mutation;
 use crate::{
     auth::Target,
     convert::{self, reads},
@@ -20,6 +21,21 @@ pub struct TenantApi {
 impl TenantApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
+    }
+
+    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
+    /// `field_prefix`) and answers with the entity it touched.
+    async fn mutate<T>(
+        &self,
+        request: Request<T>,
+        field_prefix: &str,
+        decode: impl FnOnce(T) -> Result<Mutation, Status>,
+    ) -> TenantResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, field_prefix, decode)
+            .await?;
+        respond(&outcome)
     }
 }
 
@@ -79,67 +95,34 @@ impl TenantService for TenantApi {
     }
 
     async fn update_tenant(&self, request: Request<pb::UpdateTenantRequest>) -> TenantResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "tenant.",
-                convert::tenant::update,
-            )
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "tenant.", convert::tenant::update)
+            .await
     }
 
     async fn change_plan(&self, request: Request<pb::ChangePlanRequest>) -> TenantResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "",
-                convert::tenant::change_plan,
-            )
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::tenant::change_plan).await
     }
 
     async fn suspend_tenant(&self, request: Request<pb::SuspendTenantRequest>) -> TenantResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::tenant::suspend)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::tenant::suspend).await
     }
 
     async fn reactivate_tenant(
         &self,
         request: Request<pb::ReactivateTenantRequest>,
     ) -> TenantResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::tenant::reactivate)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::tenant::reactivate).await
     }
 
     async fn deactivate_tenant(
         &self,
         request: Request<pb::DeactivateTenantRequest>,
     ) -> TenantResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::tenant::deactivate)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::tenant::deactivate).await
     }
 
     async fn delete_tenant(&self, request: Request<pb::DeleteTenantRequest>) -> TenantResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::tenant::delete)
-            .await?;
-        respond(&outcome)
+        self.mutate(request, "", convert::tenant::delete).await
     }
 }
 

@@ -14,6 +14,7 @@ use entity_proto::v1::{self as pb, user_service_server::UserService};
 use tonic::{Request, Response, Status};
 
 use super::{AuthTarget, Shared, strip};
+use crate::convert::Mutation;
 use crate::{
     auth::Target,
     convert::{self, reads},
@@ -29,6 +30,21 @@ pub struct UserApi {
 impl UserApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
+    }
+
+    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
+    /// `field_prefix`) and answers with the entity it touched.
+    async fn mutate<T>(
+        &self,
+        request: Request<T>,
+        field_prefix: &str,
+        decode: impl FnOnce(T) -> Result<Mutation, Status>,
+    ) -> UserResult {
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Tenant, field_prefix, decode)
+            .await?;
+        respond(&outcome, None)
     }
 }
 
@@ -93,11 +109,7 @@ impl UserService for UserApi {
     }
 
     async fn accept_invitation(&self, request: Request<pb::AcceptInvitationRequest>) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::user::accept)
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::accept).await
     }
 
     async fn resend_invitation(&self, request: Request<pb::ResendInvitationRequest>) -> UserResult {
@@ -116,91 +128,47 @@ impl UserService for UserApi {
     }
 
     async fn revoke_invitation(&self, request: Request<pb::RevokeInvitationRequest>) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::user::revoke)
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::revoke).await
     }
 
     async fn update_user_profile(
         &self,
         request: Request<pb::UpdateUserProfileRequest>,
     ) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "user.",
-                convert::user::update_profile,
-            )
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "user.", convert::user::update_profile)
+            .await
     }
 
     async fn deactivate_user(&self, request: Request<pb::DeactivateUserRequest>) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::user::deactivate)
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::deactivate).await
     }
 
     async fn reactivate_user(&self, request: Request<pb::ReactivateUserRequest>) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::user::reactivate)
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::reactivate).await
     }
 
     async fn add_organization_member(
         &self,
         request: Request<pb::AddOrganizationMemberRequest>,
     ) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "",
-                convert::user::add_organization,
-            )
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::add_organization)
+            .await
     }
 
     async fn remove_organization_member(
         &self,
         request: Request<pb::RemoveOrganizationMemberRequest>,
     ) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(
-                request,
-                AuthTarget::Tenant,
-                "",
-                convert::user::remove_organization,
-            )
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::remove_organization)
+            .await
     }
 
     async fn assign_role(&self, request: Request<pb::AssignRoleRequest>) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::user::assign_role)
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::assign_role).await
     }
 
     async fn revoke_role(&self, request: Request<pb::RevokeRoleRequest>) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", convert::user::revoke_role)
-            .await?;
-        respond(&outcome, None)
+        self.mutate(request, "", convert::user::revoke_role).await
     }
 
     async fn list_role_assignments(
