@@ -31,8 +31,10 @@ use entity_proto::v1::{
     user_service_server::UserServiceServer,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{server::NamedService, transport::Server};
+use tonic::{
+    server::NamedService,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::ServingStatus;
 use tower::Layer;
 
@@ -146,7 +148,10 @@ pub async fn serve_tls(
         .add_service(guarded(&auth_layer, &limits, &routing, access))
         .add_service(guarded(&auth_layer, &limits, &routing, audit))
         .add_service(guarded(&auth_layer, &limits, &routing, admin))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
+        // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
+        // get TCP_NODELAY here. Without it a response written in two pieces (data, then
+        // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), drain)
         .await;
     node.shutdown().await;
     tracing::info!("engine and projections stopped");
