@@ -56,6 +56,9 @@ fn bench(c: &mut Criterion) {
     let tenants = Arc::new(tenants);
 
     let mut group = c.benchmark_group("engine_commands");
+    // An iteration takes up to tens of milliseconds: criterion's 100 samples would need about
+    // 5,050 of them (close to a minute per benchmark); 20 samples keep each near its budget.
+    group.sample_size(20);
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     for n in [1usize, 64, 256] {
         group.throughput(Throughput::Elements(n as u64));

@@ -43,6 +43,9 @@ fn bench(c: &mut Criterion) {
     });
 
     let mut group = c.benchmark_group("journal_append");
+    // An iteration takes up to tens of milliseconds: criterion's 100 samples would need about
+    // 5,050 of them (close to a minute per benchmark); 20 samples keep each near its budget.
+    group.sample_size(20);
     for n in [1usize, 16, 128] {
         group.throughput(Throughput::Elements((n * EVENTS_PER_COMMAND) as u64));
         group.bench_with_input(BenchmarkId::new("group_commit", n), &n, |b, &n| {

@@ -68,6 +68,8 @@ pub(crate) struct Shared {
     tail: Arc<dyn JournalTail>,
     /// The tail as the workers read it: one read per batch for all of them.
     feed: TailFeed,
+    /// Where the idle workers' common poll ticks are counted from.
+    epoch: Instant,
     config: RunnerConfig,
     workers: BTreeMap<String, Arc<Worker>>,
     shutdown: watch::Sender<bool>,
@@ -125,6 +127,7 @@ impl ProjectionService {
         let shared = Arc::new(Shared {
             store,
             feed: TailFeed::new(Arc::clone(&tail)),
+            epoch: Instant::now(),
             tail,
             config,
             workers,

@@ -1,25 +1,28 @@
 //! One journal read shared by the projections that stand at the same checkpoint.
 //!
 //! The projections of a node usually move in step: each reads the same batch after the same
-//! checkpoint. The feed makes the first of them read it and hands the others a copy, so the
-//! journal is read once per batch instead of once per projection. A cached read is only reused
-//! while it is fresh; reusing an older one is still correct (a gap-safe read only ever grows
-//! at its end), it merely makes a projection apply a shorter batch and read again at once.
+//! checkpoint, and idle ones poll on the same clock ticks. The feed lets one of them read and
+//! hands the others a copy, so the journal is read once per batch (and once per idle tick)
+//! instead of once per projection.
+//!
+//! A caller says from when it needs news (`fresh_from`): a read that *started* at or after
+//! that instant is as good as its own, so it is reused; an older one is not. That keeps a
+//! projection woken for a new write (its `fresh_from` is the wake-up) from being handed a read
+//! made before the write, while projections woken by the same tick share one read. (Reusing an
+//! older non-empty read would still be correct — a gap-safe read only grows at its end — but
+//! would make the projection apply a shorter batch.)
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use engine::journal::{CommitToken, RecordedEvent, tail::JournalTail};
 use tokio::{sync::Mutex, time::Instant};
 
 use crate::Result;
 
-/// How long one read serves the other projections.
-const FRESH: Duration = Duration::from_millis(10);
-
-/// The journal tail, read once per batch for every projection at the same checkpoint.
+/// The journal tail, read once for every projection at the same checkpoint.
 pub(crate) struct TailFeed {
     tail: Arc<dyn JournalTail>,
-    /// The last non-empty read; the lock also makes concurrent readers wait for one read.
+    /// The last read; the lock also makes concurrent readers wait for one read.
     last: Mutex<Option<Read>>,
 }
 
@@ -27,7 +30,13 @@ struct Read {
     after: CommitToken,
     limit: i64,
     events: Arc<[RecordedEvent]>,
-    at: Instant,
+    started: Instant,
+}
+
+/// What [`TailFeed::read`] returns: the events and when the read that found them started.
+pub(crate) struct Batch {
+    pub events: Vec<RecordedEvent>,
+    pub started: Instant,
 }
 
 impl TailFeed {
@@ -38,27 +47,35 @@ impl TailFeed {
         }
     }
 
-    /// At most `limit` committed events after `after`, as
-    /// [`JournalTail::read_committed`] returns them.
-    pub(crate) async fn read(&self, after: CommitToken, limit: i64) -> Result<Vec<RecordedEvent>> {
+    /// At most `limit` committed events after `after`, as [`JournalTail::read_committed`]
+    /// returns them, from a read that started no earlier than `fresh_from`.
+    pub(crate) async fn read(
+        &self,
+        after: CommitToken,
+        limit: i64,
+        fresh_from: Instant,
+    ) -> Result<Batch> {
         let mut last = self.last.lock().await;
         if let Some(read) = last.as_ref()
             && read.after == after
             && read.limit >= limit
-            && read.at.elapsed() <= FRESH
+            && read.started >= fresh_from
         {
             let take = usize::try_from(limit).unwrap_or(usize::MAX);
-            return Ok(read.events.iter().take(take).cloned().collect());
+            return Ok(Batch {
+                events: read.events.iter().take(take).cloned().collect(),
+                started: read.started,
+            });
         }
+        let started = Instant::now();
         let events = self.tail.read_committed(after, limit).await?;
-        // An empty read is not shared: a projection woken for a new write must look again.
-        *last = (!events.is_empty()).then(|| Read {
+        *last = Some(Read {
             after,
             limit,
             events: events.clone().into(),
-            at: Instant::now(),
+            started,
         });
-        Ok(events)
+        Ok(Batch { events, started })
     }
 }
 
@@ -146,38 +163,53 @@ mod tests {
     #[tokio::test]
     async fn projections_at_one_checkpoint_share_one_read() {
         let (tail, feed) = feed(5);
+        let tick = Instant::now();
         for _ in 0..5 {
-            let events = feed.read(START, 500).await.unwrap();
-            assert_eq!(events.len(), 5);
+            let batch = feed.read(START, 500, tick).await.unwrap();
+            assert_eq!(batch.events.len(), 5);
         }
         assert_eq!(tail.reads.load(Ordering::SeqCst), 1);
         // A smaller limit is served from the same read, cut to size.
-        assert_eq!(feed.read(START, 2).await.unwrap().len(), 2);
+        assert_eq!(feed.read(START, 2, tick).await.unwrap().events.len(), 2);
         assert_eq!(tail.reads.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
-    async fn another_checkpoint_a_larger_limit_or_an_old_read_go_to_the_journal() {
+    async fn a_read_older_than_the_caller_needs_is_not_reused() {
         let (tail, feed) = feed(5);
-        feed.read(START, 2).await.unwrap();
-        feed.read(START, 500).await.unwrap();
+        let first = feed.read(START, 500, Instant::now()).await.unwrap();
+        // A projection woken after that read (say, for a new write) reads again.
+        let woken = Instant::now();
+        let again = feed.read(START, 500, woken).await.unwrap();
+        assert_eq!(tail.reads.load(Ordering::SeqCst), 2);
+        assert!(again.started >= woken && first.started < woken);
+        // ...and one that needs news since the first read may share the second.
+        feed.read(START, 500, first.started).await.unwrap();
+        assert_eq!(tail.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn another_checkpoint_or_a_larger_limit_go_to_the_journal() {
+        let (tail, feed) = feed(5);
+        let tick = Instant::now();
+        feed.read(START, 2, tick).await.unwrap();
+        feed.read(START, 500, tick).await.unwrap();
         assert_eq!(tail.reads.load(Ordering::SeqCst), 2, "larger limit");
         let after = CommitToken {
             transaction_id: 10,
             position: 3,
         };
-        assert_eq!(feed.read(after, 500).await.unwrap().len(), 2);
+        assert_eq!(feed.read(after, 500, tick).await.unwrap().events.len(), 2);
         assert_eq!(tail.reads.load(Ordering::SeqCst), 3, "other checkpoint");
-        tokio::time::sleep(FRESH * 2).await;
-        feed.read(after, 500).await.unwrap();
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 4, "stale read");
     }
 
     #[tokio::test]
-    async fn an_empty_read_is_never_reused() {
+    async fn idle_projections_woken_by_one_tick_share_an_empty_read() {
         let (tail, feed) = feed(0);
-        assert!(feed.read(START, 500).await.unwrap().is_empty());
-        assert!(feed.read(START, 500).await.unwrap().is_empty());
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 2);
+        let tick = Instant::now();
+        for _ in 0..5 {
+            assert!(feed.read(START, 500, tick).await.unwrap().events.is_empty());
+        }
+        assert_eq!(tail.reads.load(Ordering::SeqCst), 1);
     }
 }

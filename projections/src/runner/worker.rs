@@ -4,7 +4,10 @@
 use std::{sync::Arc, time::Duration};
 
 use engine::journal::{CommitToken, RecordedEvent};
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::{
+    sync::{Mutex, Notify, watch},
+    time::Instant,
+};
 
 use super::{Shared, continuity::Continuity, status::Stats};
 use crate::{Envelope, Error, Projection, Result, store::ReadStore};
@@ -105,28 +108,34 @@ pub(crate) async fn run(shared: Arc<Shared>, worker: Arc<Worker>) {
     let mut shutdown = shared.shutdown.subscribe();
     let config = &shared.config;
     let mut backoff = Backoff::new(config.retry_initial, config.retry_max);
-    let mut last_recheck = tokio::time::Instant::now();
+    let mut last_recheck = Instant::now();
+    // From when the next journal read must be fresh (see `TailFeed`).
+    let mut fresh_from = Instant::now();
     tracing::info!(projection = worker.name(), "projection started");
     loop {
         if *shutdown.borrow() {
             break;
         }
-        match step(&shared, &worker).await {
-            Ok(Step::Applied) => {
+        match step(&shared, &worker, fresh_from).await {
+            Ok((Step::Applied, read_started)) => {
                 backoff.reset();
-                last_recheck = tokio::time::Instant::now();
+                last_recheck = Instant::now();
+                // Anything read since the batch just applied is news.
+                fresh_from = read_started;
             }
-            Ok(Step::Idle) => {
+            Ok((Step::Idle, _)) => {
                 backoff.reset();
                 if last_recheck.elapsed() >= config.checkpoint_recheck {
-                    last_recheck = tokio::time::Instant::now();
+                    last_recheck = Instant::now();
                     recheck(&shared, &worker).await;
                 }
-                tokio::select! {
-                    () = tokio::time::sleep(config.idle_poll) => {}
-                    () = worker.kick.notified() => {}
-                    _ = shutdown.changed() => {}
-                }
+                // Idle projections wake on the same ticks, so one read serves them all.
+                let tick = next_tick(shared.epoch, config.idle_poll);
+                fresh_from = tokio::select! {
+                    () = tokio::time::sleep_until(tick) => tick,
+                    () = worker.kick.notified() => Instant::now(),
+                    _ = shutdown.changed() => Instant::now(),
+                };
             }
             Err(Error::CheckpointMoved {
                 projection,
@@ -162,14 +171,25 @@ pub(crate) async fn run(shared: Arc<Shared>, worker: Arc<Worker>) {
                     () = tokio::time::sleep(delay) => {}
                     _ = shutdown.changed() => {}
                 }
+                fresh_from = Instant::now();
             }
         }
     }
     tracing::info!(projection = worker.name(), "projection stopped");
 }
 
-/// Reads and applies one batch.
-async fn step(shared: &Shared, worker: &Worker) -> Result<Step> {
+/// The first multiple of `period` after `epoch` that is still ahead.
+fn next_tick(epoch: Instant, period: Duration) -> Instant {
+    let period_ns = period.as_nanos().max(1);
+    let elapsed = epoch.elapsed().as_nanos();
+    let ticks = elapsed / period_ns + 1;
+    let offset = u64::try_from(ticks * period_ns).unwrap_or(u64::MAX);
+    epoch + Duration::from_nanos(offset)
+}
+
+/// Reads and applies one batch (the read fresh from `fresh_from`); also says when that read
+/// started.
+async fn step(shared: &Shared, worker: &Worker, fresh_from: Instant) -> Result<(Step, Instant)> {
     let name = worker.name();
     let mut state = worker.state.lock().await;
     if !state.loaded {
@@ -180,12 +200,13 @@ async fn step(shared: &Shared, worker: &Worker) -> Result<Step> {
         state.loaded = true;
         worker.checkpoint.send_replace(stored);
     }
-    let mut events = shared
+    let batch = shared
         .feed
-        .read(state.checkpoint, shared.config.batch_size)
+        .read(state.checkpoint, shared.config.batch_size, fresh_from)
         .await?;
+    let (mut events, read_started) = (batch.events, batch.started);
     if events.is_empty() {
-        return Ok(Step::Idle);
+        return Ok((Step::Idle, read_started));
     }
     let mut verified = state
         .continuity
@@ -195,7 +216,7 @@ async fn step(shared: &Shared, worker: &Worker) -> Result<Step> {
     events.truncate(verified.valid);
     let Some(last) = events.last() else {
         // The very first event is refused: nothing to apply before it.
-        return refusal.map_or(Ok(Step::Idle), Err);
+        return refusal.map_or(Ok((Step::Idle, read_started)), Err);
     };
     let last = CommitToken {
         transaction_id: last.transaction_id,
@@ -230,7 +251,7 @@ async fn step(shared: &Shared, worker: &Worker) -> Result<Step> {
         s.last_error = None;
     });
     // The events before a gap are applied; the gap itself is reported and retried.
-    refusal.map_or(Ok(Step::Applied), Err)
+    refusal.map_or(Ok((Step::Applied, read_started)), Err)
 }
 
 /// Applies `events` (read after `expected`) and moves the checkpoint to `last`, in one
