@@ -16,30 +16,12 @@ mod grpc_support;
 use std::sync::Arc;
 
 use entity_proto::v1 as pb;
-use gateway::{
-    Authenticator, Caller, DevIdentity,
-    auth::{AuthMode, RoleAuthorizer, jwt::JwtAuthenticator},
-};
+use gateway::auth::{AuthMode, RoleAuthorizer};
 use grpc_support::{
-    Clients, PgNode, accept, bearer, claims, create_org, create_tenant_answer, hs256_token, invite,
-    jwt_auth, role_at, scope,
+    Clients, PgNode, SetupOrJwt, accept, bearer, claims, create_org, create_tenant_answer,
+    hs256_token, invite, jwt_auth, role_at, scope,
 };
-use tonic::{Code, Status, metadata::MetadataMap};
-
-/// Requests without a token are the dev platform admin (test setup through the plain
-/// helpers); requests with one are verified as JWTs.
-struct SetupOrJwt(Arc<JwtAuthenticator>);
-
-#[async_trait::async_trait]
-impl Authenticator for SetupOrJwt {
-    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
-        if metadata.get("authorization").is_some() {
-            self.0.authenticate(metadata).await
-        } else {
-            DevIdentity.authenticate(metadata).await
-        }
-    }
-}
+use tonic::{Code, Status};
 
 /// Ids of one tenant's resources.
 #[derive(Clone, Debug)]

@@ -14,30 +14,12 @@ mod grpc_support;
 use std::sync::Arc;
 
 use entity_proto::v1 as pb;
-use gateway::{
-    Authenticator, Caller, DevIdentity,
-    auth::{AuthMode, RoleAuthorizer, jwt::JwtAuthenticator},
-};
+use gateway::auth::{AuthMode, RoleAuthorizer};
 use grpc_support::{
-    PgNode, accept, bearer, claims, create_org, create_tenant_answer, hs256_token, invite,
-    jwt_auth, role_at, scope,
+    PgNode, SetupOrJwt, accept, bearer, claims, create_org, create_tenant_answer, hs256_token,
+    invite, jwt_auth, role_at, scope,
 };
-use tonic::{Code, Status, metadata::MetadataMap};
-
-/// Requests without a token are the dev platform admin (the setup); requests with one are
-/// verified as JWTs and checked against the engine's role assignments.
-struct SetupOrJwt(Arc<JwtAuthenticator>);
-
-#[async_trait::async_trait]
-impl Authenticator for SetupOrJwt {
-    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
-        if metadata.get("authorization").is_some() {
-            self.0.authenticate(metadata).await
-        } else {
-            DevIdentity.authenticate(metadata).await
-        }
-    }
-}
+use tonic::{Code, Status};
 
 /// One tenant: roots A and B, A's children A1 and A2, B's child B1, teams T1 and T2 in B.
 /// `alice` is org-admin at A, `bob` holds the custom `team-editor` at T1, `carol` is
