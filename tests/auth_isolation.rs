@@ -13,13 +13,10 @@
 #[path = "support/grpc.rs"]
 mod grpc_support;
 
-use std::sync::Arc;
-
 use entity_proto::v1 as pb;
-use gateway::auth::{AuthMode, RoleAuthorizer};
 use grpc_support::{
-    Clients, PgNode, SetupOrJwt, accept, bearer, claims, create_org, create_tenant_answer,
-    hs256_token, invite, jwt_auth, role_at, scope,
+    Clients, PgNode, accept, bearer, claims, create_org, create_tenant_answer, hs256_token, invite,
+    jwt_node, role_at, scope,
 };
 use tonic::{Code, Status};
 
@@ -475,13 +472,7 @@ const PLATFORM_ONLY: &[&str] = &[
 ];
 
 async fn isolation_node() -> (PgNode, Ids, Ids) {
-    let (_, jwt) = jwt_auth(None, true).await;
-    let db = engine::testing::TestDatabase::create().await;
-    let node = PgNode::start_with(db, |engine| AuthMode::Custom {
-        authenticator: Arc::new(SetupOrJwt(jwt)),
-        authorizer: Arc::new(RoleAuthorizer::new(engine.clone())),
-    })
-    .await;
+    let node = jwt_node().await;
     let mut c = node.clients.clone();
     let a = populate(&mut c).await;
     let b = populate(&mut c).await;

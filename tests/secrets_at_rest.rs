@@ -234,18 +234,7 @@ async fn postgres_dump(conn: &mut PgConnection) -> Dump {
             quoted(&table)
         );
         let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
-        let rows = rows
-            .iter()
-            .map(|row| {
-                let mut bytes = Vec::new();
-                for i in 0..columns.len() {
-                    let value: Option<Vec<u8>> = row.try_get(i).unwrap();
-                    bytes.extend(value.unwrap_or_default());
-                    bytes.push(0x1f);
-                }
-                bytes
-            })
-            .collect();
+        let rows = joined_columns(&rows, columns.len());
         let name = if schema == "public" {
             table
         } else {
@@ -254,6 +243,25 @@ async fn postgres_dump(conn: &mut PgConnection) -> Dump {
         dump.insert(name, rows);
     }
     dump
+}
+
+/// Each row's columns (read as bytes) joined by a unit separator.
+fn joined_columns<R: Row>(rows: &[R], columns: usize) -> Vec<Vec<u8>>
+where
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    rows.iter()
+        .map(|row| {
+            let mut bytes = Vec::new();
+            for i in 0..columns {
+                let value: Option<Vec<u8>> = row.try_get(i).unwrap();
+                bytes.extend(value.unwrap_or_default());
+                bytes.push(0x1f);
+            }
+            bytes
+        })
+        .collect()
 }
 
 /// Every row of every table of a SQLite database, each column cast to a BLOB.
@@ -276,18 +284,7 @@ async fn sqlite_dump(conn: &mut SqliteConnection) -> Dump {
             .collect();
         let sql = format!("SELECT {} FROM {}", select.join(", "), quoted(&table));
         let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
-        let rows = rows
-            .iter()
-            .map(|row| {
-                let mut bytes = Vec::new();
-                for i in 0..columns.len() {
-                    let value: Option<Vec<u8>> = row.try_get(i).unwrap();
-                    bytes.extend(value.unwrap_or_default());
-                    bytes.push(0x1f);
-                }
-                bytes
-            })
-            .collect();
+        let rows = joined_columns(&rows, columns.len());
         dump.insert(table, rows);
     }
     dump

@@ -473,3 +473,15 @@ impl gateway::Authenticator for SetupOrJwt {
         }
     }
 }
+
+/// A node on a fresh database that verifies HS256 JWTs (see [`jwt_auth`]) and authorizes them
+/// by the engine's role assignments; calls without a token are the dev platform admin.
+pub async fn jwt_node() -> PgNode {
+    let (_, jwt) = jwt_auth(None, true).await;
+    let db = TestDatabase::create().await;
+    PgNode::start_with(db, |engine| AuthMode::Custom {
+        authenticator: Arc::new(SetupOrJwt(jwt)),
+        authorizer: Arc::new(gateway::auth::RoleAuthorizer::new(engine.clone())),
+    })
+    .await
+}
