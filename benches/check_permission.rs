@@ -12,15 +12,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::{hint::black_box, sync::Arc};
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::{
     domain::{
-        Assignment, Context, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId,
-        PermissionPattern, Plan, Scope, TeamCommand, TeamId, TenantCommand, TenantId, TenantKind,
-        TenantScope, TenantScopeCommand, TenantSettings, UserCommand, UserId,
+        Assignment, Context, OrganizationCommand, OrganizationId, PermissionPattern, Scope,
+        TeamCommand, TeamId, TenantId, TenantScope, TenantScopeCommand, UserCommand, UserId,
     },
     journal::{Journal, sqlite::SqliteJournal},
     runtime::{Engine, EngineConfig, RequestMeta},
@@ -29,23 +30,7 @@ use engine::{
 
 /// The commands that build the benchmark tenant, and the (user, permission, scope) to check.
 fn workload(tenant: TenantId) -> (Vec<TenantScopeCommand>, UserId, PermissionPattern, Scope) {
-    let mut commands = vec![TenantScopeCommand::Tenant(TenantCommand::Create(
-        CreateTenant {
-            id: tenant,
-            name: "Bench".into(),
-            slug: format!("bench-{}", uuid::Uuid::new_v4().simple()),
-            kind: TenantKind::Business,
-            plan: Plan::Gold,
-            settings: TenantSettings::default(),
-            products: vec![],
-            business_profile: None,
-            onboarding: OnboardingPlan {
-                default_organization_id: OrganizationId::new_v7(),
-                owner_user_id: UserId::new_v7(),
-                owner_email: "owner@bench.example.com".into(),
-            },
-        },
-    ))];
+    let mut commands = vec![support::create_tenant(tenant)];
     let org = |id, name: String, parent| {
         TenantScopeCommand::Organization(OrganizationCommand::Create {
             id,

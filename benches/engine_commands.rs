@@ -11,10 +11,7 @@
 
 mod support;
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use engine::{
@@ -68,10 +65,10 @@ fn bench(c: &mut Criterion) {
                 let tenants = tenants.clone();
                 seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
                 let mut s = seed;
-                async move {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let commands: Vec<_> = (0..n)
+                support::time_each(
+                    iters,
+                    move || -> Vec<_> {
+                        (0..n)
                             .map(|_| {
                                 s ^= s << 13;
                                 s ^= s >> 7;
@@ -79,38 +76,37 @@ fn bench(c: &mut Criterion) {
                                 let tenant = tenants[(s % tenants.len() as u64) as usize];
                                 (tenant, support::invite(UserId::new_v7()))
                             })
-                            .collect();
-                        let start = Instant::now();
-                        let calls = commands.into_iter().map(|(tenant, command)| {
-                            let engine = engine.clone();
-                            tokio::spawn(async move {
-                                engine
-                                    .execute(tenant, command, RequestMeta::default())
-                                    .await
-                            })
-                        });
-                        for call in futures::future::join_all(calls).await {
-                            call.unwrap().unwrap();
+                            .collect()
+                    },
+                    move |commands| {
+                        let engine = engine.clone();
+                        async move {
+                            let calls = commands.into_iter().map(|(tenant, command)| {
+                                let engine = engine.clone();
+                                tokio::spawn(async move {
+                                    engine
+                                        .execute(tenant, command, RequestMeta::default())
+                                        .await
+                                        .map(drop)
+                                })
+                            });
+                            support::join_spawned(calls).await;
                         }
-                        total += start.elapsed();
-                    }
-                    total
-                }
+                    },
+                )
             })
         });
         group.bench_with_input(BenchmarkId::new("baseline_raw_insert", n), &n, |b, &n| {
             b.to_async(&runtime).iter_custom(|iters| {
-                let journal = journal.clone();
-                async move {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let batches = support::sample_batches(n, 1);
-                        let start = Instant::now();
-                        support::raw_insert(journal.pool(), &batches).await;
-                        total += start.elapsed();
-                    }
-                    total
-                }
+                let pool = journal.pool().clone();
+                support::time_each(
+                    iters,
+                    move || support::sample_batches(n, 1),
+                    move |batches| {
+                        let pool = pool.clone();
+                        async move { support::raw_insert(&pool, &batches).await }
+                    },
+                )
             })
         });
     }

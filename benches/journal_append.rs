@@ -17,7 +17,7 @@
 
 mod support;
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use engine::{
@@ -51,52 +51,48 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("group_commit", n), &n, |b, &n| {
             b.to_async(&runtime).iter_custom(|iters| {
                 let writer = writer.clone();
-                async move {
-                    let mut total = std::time::Duration::ZERO;
-                    for _ in 0..iters {
-                        let batches = support::sample_batches(n, EVENTS_PER_COMMAND);
-                        let start = Instant::now();
-                        let calls = batches.into_iter().map(|batch| {
-                            let writer = writer.clone();
-                            tokio::spawn(async move { writer.append(batch).await })
-                        });
-                        for call in futures::future::join_all(calls).await {
-                            call.unwrap().unwrap();
+                support::time_each(
+                    iters,
+                    move || support::sample_batches(n, EVENTS_PER_COMMAND),
+                    move |batches| {
+                        let writer = writer.clone();
+                        async move {
+                            let calls = batches.into_iter().map(|batch| {
+                                let writer = writer.clone();
+                                tokio::spawn(async move { writer.append(batch).await.map(drop) })
+                            });
+                            support::join_spawned(calls).await;
                         }
-                        total += start.elapsed();
-                    }
-                    total
-                }
+                    },
+                )
             })
         });
         group.bench_with_input(BenchmarkId::new("journal_direct", n), &n, |b, &n| {
             b.to_async(&runtime).iter_custom(|iters| {
                 let journal = journal.clone();
-                async move {
-                    let mut total = std::time::Duration::ZERO;
-                    for _ in 0..iters {
-                        let batches = support::sample_batches(n, EVENTS_PER_COMMAND);
-                        let start = Instant::now();
-                        journal.append(&batches).await.unwrap();
-                        total += start.elapsed();
-                    }
-                    total
-                }
+                support::time_each(
+                    iters,
+                    move || support::sample_batches(n, EVENTS_PER_COMMAND),
+                    move |batches| {
+                        let journal = journal.clone();
+                        async move {
+                            journal.append(&batches).await.unwrap();
+                        }
+                    },
+                )
             })
         });
         group.bench_with_input(BenchmarkId::new("baseline_raw_insert", n), &n, |b, &n| {
             b.to_async(&runtime).iter_custom(|iters| {
-                let journal = journal.clone();
-                async move {
-                    let mut total = std::time::Duration::ZERO;
-                    for _ in 0..iters {
-                        let batches = support::sample_batches(n, EVENTS_PER_COMMAND);
-                        let start = Instant::now();
-                        support::raw_insert(journal.pool(), &batches).await;
-                        total += start.elapsed();
-                    }
-                    total
-                }
+                let pool = journal.pool().clone();
+                support::time_each(
+                    iters,
+                    move || support::sample_batches(n, EVENTS_PER_COMMAND),
+                    move |batches| {
+                        let pool = pool.clone();
+                        async move { support::raw_insert(&pool, &batches).await }
+                    },
+                )
             })
         });
     }

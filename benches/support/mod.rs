@@ -163,3 +163,32 @@ pub async fn raw_insert(pool: &PgPool, batches: &[AppendBatch]) {
     });
     query.build().execute(pool).await.unwrap();
 }
+
+/// Total time of `iters` runs of `op`, each on fresh input that `setup` makes outside the
+/// timing (the `iter_custom` loop of the benches that build their input per iteration).
+pub async fn time_each<I, Fut>(
+    iters: u64,
+    mut setup: impl FnMut() -> I,
+    mut op: impl FnMut(I) -> Fut,
+) -> std::time::Duration
+where
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut total = std::time::Duration::ZERO;
+    for _ in 0..iters {
+        let run = op(setup());
+        let start = std::time::Instant::now();
+        run.await;
+        total += start.elapsed();
+    }
+    total
+}
+
+/// Spawns every future and waits for all of them; a failed one fails the bench.
+pub async fn join_spawned<E: std::fmt::Debug + Send + 'static>(
+    calls: impl IntoIterator<Item = tokio::task::JoinHandle<Result<(), E>>>,
+) {
+    for call in futures::future::join_all(calls).await {
+        call.unwrap().unwrap();
+    }
+}
