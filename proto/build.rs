@@ -5,6 +5,7 @@ use std::{env, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
+        "entity/v1/text.proto",
         "entity/v1/common.proto",
         "entity/v1/tenant.proto",
         "entity/v1/organization.proto",
@@ -21,7 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    // `prost::Name` lets the codec find a message's text rules by its name.
+    config.enable_type_names();
     tonic_prost_build::configure()
+        .codec_path("crate::codec::ValidatingCodec")
         .file_descriptor_set_path(out_dir.join("entity_v1_descriptor.bin"))
         .compile_with_config(config, &protos, &["."])?;
     Ok(())

@@ -11,6 +11,8 @@
 mod grpc_support;
 #[path = "support/proxy.rs"]
 mod proxy;
+#[path = "support/raw.rs"]
+mod raw;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -632,73 +634,6 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
     }
 }
 
-/// Raw request bytes over gRPC: lets the test send what no generated client would.
-mod raw {
-    use bytes::{Buf, BufMut};
-    use tonic::{
-        Status,
-        codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
-    };
-
-    #[derive(Clone, Copy, Default)]
-    pub struct RawCodec;
-    pub struct RawEncoder;
-    pub struct RawDecoder;
-
-    impl Codec for RawCodec {
-        type Encode = Vec<u8>;
-        type Decode = Vec<u8>;
-        type Encoder = RawEncoder;
-        type Decoder = RawDecoder;
-        fn encoder(&mut self) -> RawEncoder {
-            RawEncoder
-        }
-        fn decoder(&mut self) -> RawDecoder {
-            RawDecoder
-        }
-    }
-
-    impl Encoder for RawEncoder {
-        type Item = Vec<u8>;
-        type Error = Status;
-        fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-            dst.put_slice(&item);
-            Ok(())
-        }
-    }
-
-    impl Decoder for RawDecoder {
-        type Item = Vec<u8>;
-        type Error = Status;
-        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-            let bytes = src.chunk().to_vec();
-            src.advance(bytes.len());
-            Ok(Some(bytes))
-        }
-    }
-
-    /// Calls `path` on `channel` with `body` as the request message.
-    pub async fn call(
-        channel: tonic::transport::Channel,
-        path: &'static str,
-        body: Vec<u8>,
-        token: &str,
-    ) -> Result<Vec<u8>, Status> {
-        let mut grpc = tonic::client::Grpc::new(channel);
-        grpc.ready()
-            .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
-        let request = super::bearer(body, token);
-        grpc.unary(
-            request,
-            tonic::codegen::http::uri::PathAndQuery::from_static(path),
-            RawCodec,
-        )
-        .await
-        .map(tonic::Response::into_inner)
-    }
-}
-
 /// A length-delimited protobuf field.
 fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
     let mut out = vec![(number << 3) | 2];
@@ -716,7 +651,8 @@ fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// What a forwarding node passes on is refused by the owner when it does not decode, a body
+/// What a forwarding node passes on is refused by the owner (INVALID_ARGUMENT) when it does not
+/// decode, a body
 /// over the size bound is refused where it arrives, and both nodes keep serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn malformed_and_oversized_requests_between_nodes_are_refused() {
@@ -736,12 +672,20 @@ async fn malformed_and_oversized_requests_between_nodes_are_refused() {
         c2.channel.clone(),
         "/entity.v1.OrganizationService/UpdateOrganization",
         body,
-        &cluster.token,
+        Some(&cluster.token),
     )
     .await
     .unwrap_err();
-    assert_eq!(err.code(), Code::Internal, "{err:?}");
-    assert!(err.message().contains("failed to decode"), "{err:?}");
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message()
+            .contains("is not a valid UpdateOrganizationRequest"),
+        "{err:?}"
+    );
+    assert_eq!(
+        tonic_types::StatusExt::get_details_error_info(&err).map(|i| i.reason),
+        Some("MALFORMED_REQUEST".to_owned())
+    );
 
     // Over the size bound: refused by node-2 before anything is forwarded.
     let mut huge = field(2, tenant.as_bytes());
@@ -750,7 +694,7 @@ async fn malformed_and_oversized_requests_between_nodes_are_refused() {
         c2.channel.clone(),
         "/entity.v1.OrganizationService/UpdateOrganization",
         huge,
-        &cluster.token,
+        Some(&cluster.token),
     )
     .await
     .unwrap_err();

@@ -33,8 +33,9 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::convert::plan_name;
 
-/// `google.rpc.ErrorInfo.domain` of every error this service returns.
-pub const ERROR_DOMAIN: &str = "entity-engine";
+/// `google.rpc.ErrorInfo.domain` of every error this service returns (the codec's refusals
+/// of requests that break the text rules included).
+pub use entity_proto::ERROR_DOMAIN;
 
 /// How long clients are asked to wait before retrying an overloaded or unavailable node.
 const RETRY_DELAY: Duration = Duration::from_secs(1);

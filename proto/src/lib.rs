@@ -1,11 +1,17 @@
 //! The public gRPC contract of entity-engine: package `entity.v1`.
 //!
 //! Generated at build time from `proto/entity/v1/*.proto` with a vendored `protoc`.
-//! [`FILE_DESCRIPTOR_SET`] feeds gRPC server reflection.
+//! [`FILE_DESCRIPTOR_SET`] feeds gRPC server reflection and the text rules that
+//! [`codec::ValidatingCodec`] applies to every request ([`request_rules`]).
 
-#![allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod codec;
+pub mod request_rules;
+
+pub use codec::ERROR_DOMAIN;
+pub use request_rules::{RequestRules, request_rules};
 
 /// Messages and services of `entity.v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod v1 {
     tonic::include_proto!("entity.v1");
 }

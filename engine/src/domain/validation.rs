@@ -12,7 +12,11 @@
 //! return the *normalized* input (trimmed names, country defaulted to `US`) that the events
 //! carry. The primitive checks (`check_*`) are public so other entity kinds can reuse them.
 //!
-//! Lengths are counted in Unicode scalar values (`char`s), never in bytes.
+//! Lengths are counted in Unicode scalar values (`char`s), never in bytes. Every stored string
+//! obeys the text rules of [`entity_text`] (no control, bidirectional or invisible characters;
+//! line feeds and tabs only in multi-line text), the same rules the request codec applies to
+//! every request, so a command built elsewhere (a saga, a test) is held to them too. Names are
+//! stored trimmed and in Unicode NFC.
 //!
 //! # Errors
 //!
@@ -22,6 +26,7 @@
 use std::ops::RangeInclusive;
 
 use chrono::{DateTime, TimeDelta, Utc};
+pub use entity_text::TextKind;
 
 use super::error::{DomainError, FieldViolation};
 
@@ -118,27 +123,24 @@ pub fn exceeds_chars(s: &str, max: usize) -> bool {
     s.chars().nth(max).is_some()
 }
 
-/// Whether `s` contains a control character (Unicode category Cc: `\0`, `\n`, `\t`, DEL, …).
-pub fn has_control_chars(s: &str) -> bool {
-    s.chars().any(char::is_control)
+/// Records the first way `s` breaks the text rules of `kind` (see [`entity_text`]: control,
+/// bidirectional and invisible characters), if any.
+pub fn check_text(v: &mut Violations, field: &str, s: &str, kind: TextKind) {
+    if let Err(violation) = entity_text::check(s, kind) {
+        v.push(field, violation.to_string());
+    }
 }
 
-/// A display name: trimmed, non-empty, at most [`MAX_NAME_CHARS`], no control characters.
-/// Returns the trimmed form (what is stored).
+/// A display name: trimmed, in Unicode NFC, non-empty, at most [`MAX_NAME_CHARS`], single-line
+/// text. Returns the normalized form (what is stored).
 pub fn check_name(v: &mut Violations, field: &str, raw: &str) -> String {
-    let name = raw.trim();
+    let name = entity_text::normalize_name(raw);
     if name.is_empty() {
         v.push(field, "must not be empty");
-    } else if exceeds_chars(name, MAX_NAME_CHARS) {
-        v.push(
-            field,
-            format!("must be at most {MAX_NAME_CHARS} characters"),
-        );
+    } else {
+        check_line(v, field, &name, MAX_NAME_CHARS);
     }
-    if has_control_chars(name) {
-        v.push(field, "must not contain control characters");
-    }
-    name.to_owned()
+    name
 }
 
 /// A slug: exactly `^[a-z0-9-]{3,63}$` (ASCII only).
@@ -159,15 +161,26 @@ pub fn check_slug(v: &mut Violations, field: &str, slug: &str) {
     }
 }
 
-/// At most `max` characters.
-pub fn check_max_chars(v: &mut Violations, field: &str, s: &str, max: usize) {
+/// Single-line text ([`TextKind::SingleLine`]) of at most `max` characters.
+pub fn check_line(v: &mut Violations, field: &str, s: &str, max: usize) {
+    check_length_and_text(v, field, s, max, TextKind::SingleLine);
+}
+
+/// Multi-line text ([`TextKind::MultiLine`]: descriptions, free-form feedback) of at most `max`
+/// characters.
+pub fn check_multiline(v: &mut Violations, field: &str, s: &str, max: usize) {
+    check_length_and_text(v, field, s, max, TextKind::MultiLine);
+}
+
+fn check_length_and_text(v: &mut Violations, field: &str, s: &str, max: usize, kind: TextKind) {
     if exceeds_chars(s, max) {
         v.push(field, format!("must be at most {max} characters"));
     }
+    check_text(v, field, s, kind);
 }
 
-/// A product list: at most [`MAX_PRODUCTS`], each 1 to [`MAX_PRODUCT_CHARS`] characters
-/// without control characters, no duplicates (exact comparison; the later copy is reported).
+/// A product list: at most [`MAX_PRODUCTS`], each 1 to [`MAX_PRODUCT_CHARS`] characters of
+/// single-line text, no duplicates (exact comparison; the later copy is reported).
 pub fn check_products(v: &mut Violations, field: &str, products: &[String]) {
     if products.len() > MAX_PRODUCTS {
         v.push(field, format!("at most {MAX_PRODUCTS} products allowed"));
@@ -177,14 +190,8 @@ pub fn check_products(v: &mut Violations, field: &str, products: &[String]) {
         let item = format!("{field}[{i}]");
         if p.is_empty() {
             v.push(item.clone(), "must not be empty");
-        } else if exceeds_chars(p, MAX_PRODUCT_CHARS) {
-            v.push(
-                item.clone(),
-                format!("must be at most {MAX_PRODUCT_CHARS} characters"),
-            );
-        }
-        if has_control_chars(p) {
-            v.push(item.clone(), "must not contain control characters");
+        } else {
+            check_line(v, &item, p, MAX_PRODUCT_CHARS);
         }
         if !seen.insert(p.as_str()) {
             v.push(item, format!("duplicate product {p:?}"));
@@ -193,7 +200,7 @@ pub fn check_products(v: &mut Violations, field: &str, products: &[String]) {
 }
 
 /// An http(s) URL: starts with `https://` or `http://`, something after the scheme, no
-/// whitespace or control characters, at most [`MAX_URL_CHARS`].
+/// whitespace, single-line text, at most [`MAX_URL_CHARS`].
 pub fn check_url(v: &mut Violations, field: &str, url: &str) {
     if exceeds_chars(url, MAX_URL_CHARS) {
         v.push(field, format!("must be at most {MAX_URL_CHARS} characters"));
@@ -206,9 +213,10 @@ pub fn check_url(v: &mut Violations, field: &str, url: &str) {
         Some("") => v.push(field, "must name a host after the scheme"),
         Some(_) => {}
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        v.push(field, "must not contain whitespace or control characters");
+    if url.chars().any(char::is_whitespace) {
+        v.push(field, "must not contain whitespace");
     }
+    check_text(v, field, url, TextKind::SingleLine);
 }
 
 /// A number inside an inclusive range.

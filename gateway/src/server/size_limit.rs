@@ -3,12 +3,12 @@
 //! - A message above the server's decoding limit: tonic says OUT_OF_RANGE; the gRPC
 //!   status-code guide (and every gRPC core server) uses RESOURCE_EXHAUSTED for "request larger
 //!   than the server accepts", which is what clients retry-classify on.
-//! - A message that does not decode (malformed protobuf, from a client or a forwarding peer)
-//!   keeps tonic's INTERNAL (what the gRPC status-code guide prescribes for request parse
-//!   errors) and is logged, so that an operator sees a misbehaving client or peer.
 //!
-//! This layer rewrites (or logs) exactly those refusals (trailers-only responses produced
-//! before the handler runs) and touches nothing else.
+//! A message that does not decode, or whose text breaks the rules, never gets here as an error
+//! of tonic's: the codec (`entity_proto::codec`) answers INVALID_ARGUMENT itself and logs it.
+//!
+//! This layer rewrites exactly that refusal (a trailers-only response produced before the
+//! handler runs) and touches nothing else.
 
 use std::{
     future::Future,
@@ -21,8 +21,6 @@ use tower::{Layer, Service};
 
 /// Prefix of tonic's message for a request above the decoding limit.
 const TOO_LARGE: &str = "Error, decoded message length too large";
-/// Prefix of tonic's message for a request message that does not decode.
-const UNDECODABLE: &str = "failed to decode Protobuf message";
 
 /// Tower layer applying [`SizeLimitStatus`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -78,15 +76,6 @@ fn rewrite(response: http::Response<Body>) -> http::Response<Body> {
             Status::resource_exhausted(format!("request too large: {}", status.message()))
                 .into_http()
         }
-        Some(status)
-            if status.code() == Code::Internal && status.message().starts_with(UNDECODABLE) =>
-        {
-            tracing::warn!(
-                detail = status.message(),
-                "refused a request that does not decode"
-            );
-            response
-        }
         _ => response,
     }
 }
@@ -111,11 +100,6 @@ mod tests {
             Code::OutOfRange
         );
 
-        let garbage = Status::internal(format!("{UNDECODABLE}: invalid wire type"));
-        let out = rewrite(garbage.into_http());
-        let status = Status::from_header_map(out.headers()).unwrap();
-        assert_eq!(status.code(), Code::Internal, "logged, not rewritten");
-        assert!(status.message().contains("invalid wire type"));
         let internal = Status::internal("engine trouble");
         let out = rewrite(internal.into_http());
         assert_eq!(

@@ -241,9 +241,13 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Trimmed and composed (NFC), 1 to 200 characters, each allowed on a single line.
 fn name_is_valid(raw: &str) -> bool {
-    let t = raw.trim();
-    !t.is_empty() && t.chars().count() <= 200 && !t.chars().any(char::is_control)
+    let t = entity_text::normalize_name(raw);
+    !t.is_empty()
+        && t.chars().count() <= 200
+        && t.chars()
+            .all(|c| entity_text::check_char(c, entity_text::TextKind::SingleLine).is_ok())
 }
 
 fn slug_is_valid(s: &str) -> bool {

@@ -3,8 +3,8 @@
 use crate::domain::{
     FieldViolation,
     validation::{
-        Violations, check_grace_period, check_name, check_products, check_slug, check_url,
-        exceeds_chars, has_control_chars,
+        TextKind, Violations, check_grace_period, check_line, check_multiline, check_name,
+        check_products, check_slug, check_text, check_url, exceeds_chars,
     },
 };
 
@@ -37,8 +37,26 @@ fn char_counting() {
     assert!(exceeds_chars("a", 0));
     assert!(!exceeds_chars("ééé", 3));
     assert!(exceeds_chars("éééé", 3));
-    assert!(has_control_chars("a\u{9f}"));
-    assert!(!has_control_chars("a b-ü"));
+}
+
+#[test]
+fn text_rules_are_the_shared_ones() {
+    let mut v = Violations::new();
+    check_text(&mut v, "a", "a\u{9f}", TextKind::MultiLine);
+    check_text(&mut v, "b", "x\u{202E}y", TextKind::SingleLine);
+    check_text(&mut v, "c", "a b-ü", TextKind::SingleLine);
+    check_line(&mut v, "d", "two\nlines", 100);
+    check_multiline(&mut v, "e", "two\nlines\twith a tab", 100);
+    check_multiline(&mut v, "f", "nul\0", 100);
+    check_line(&mut v, "g", "zero\u{200B}width", 100);
+    assert_eq!(fields(&v), ["a", "b", "d", "f", "g"]);
+}
+
+#[test]
+fn names_are_stored_in_nfc() {
+    let mut v = Violations::new();
+    assert_eq!(check_name(&mut v, "name", " Cafe\u{301} "), "Caf\u{e9}");
+    assert!(v.is_empty());
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Input rules of the organization commands (field rules only; tree and uniqueness rules
 //! need the scope's state and live in the decider).
 
-use super::{MAX_DESCRIPTION_CHARS, UPDATE_MASK_FIELD, Violations, check_max_chars, check_name};
+use super::{MAX_DESCRIPTION_CHARS, UPDATE_MASK_FIELD, Violations, check_multiline, check_name};
 use crate::domain::{error::DomainError, ids::OrganizationId};
 
 /// The normalized input of CreateOrganization.
@@ -23,7 +23,7 @@ pub fn create_organization(
 ) -> Result<NewOrganization, DomainError> {
     let mut v = Violations::new();
     let name = check_name(&mut v, "name", name);
-    check_max_chars(&mut v, "description", description, MAX_DESCRIPTION_CHARS);
+    check_multiline(&mut v, "description", description, MAX_DESCRIPTION_CHARS);
     if parent_id == Some(id) {
         v.push("parent_id", "an organization cannot be its own parent");
     }
@@ -45,7 +45,7 @@ pub fn update_organization(
     }
     let name = name.map(|n| check_name(&mut v, "name", n));
     if let Some(d) = description {
-        check_max_chars(&mut v, "description", d, MAX_DESCRIPTION_CHARS);
+        check_multiline(&mut v, "description", d, MAX_DESCRIPTION_CHARS);
     }
     v.into_result((name, description.map(str::to_owned)))
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::{
-    MAX_DESCRIPTION_CHARS, UPDATE_MASK_FIELD, Violations, check_max_chars,
+    MAX_DESCRIPTION_CHARS, UPDATE_MASK_FIELD, Violations, check_multiline,
     user::{ROLE_NAME_RULE, is_role_name},
 };
 use crate::domain::{access::PermissionPattern, error::DomainError};
@@ -48,7 +48,7 @@ pub fn define_role(
 ) -> Result<(), DomainError> {
     let mut v = Violations::new();
     check_role_name(&mut v, "name", name);
-    check_max_chars(&mut v, "description", description, MAX_DESCRIPTION_CHARS);
+    check_multiline(&mut v, "description", description, MAX_DESCRIPTION_CHARS);
     check_permissions(&mut v, "permissions", permissions);
     v.into_result(())
 }
@@ -63,7 +63,7 @@ pub fn update_role(
         v.push(UPDATE_MASK_FIELD, "names no field to change");
     }
     if let Some(d) = description {
-        check_max_chars(&mut v, "description", d, MAX_DESCRIPTION_CHARS);
+        check_multiline(&mut v, "description", d, MAX_DESCRIPTION_CHARS);
     }
     if let Some(p) = permissions {
         check_permissions(&mut v, "permissions", p);

@@ -2,7 +2,7 @@
 //! the plan's team entitlement need the scope's state and live in the decider). Team names and
 //! descriptions follow the organization rules.
 
-use super::{MAX_DESCRIPTION_CHARS, Violations, check_max_chars, check_name};
+use super::{MAX_DESCRIPTION_CHARS, Violations, check_multiline, check_name};
 use crate::domain::error::DomainError;
 
 /// The normalized input of CreateTeam.
@@ -18,7 +18,7 @@ pub struct NewTeam {
 pub fn create_team(name: &str, description: &str) -> Result<NewTeam, DomainError> {
     let mut v = Violations::new();
     let name = check_name(&mut v, "name", name);
-    check_max_chars(&mut v, "description", description, MAX_DESCRIPTION_CHARS);
+    check_multiline(&mut v, "description", description, MAX_DESCRIPTION_CHARS);
     v.into_result(NewTeam {
         name,
         description: description.to_owned(),

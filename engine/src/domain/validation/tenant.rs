@@ -6,8 +6,8 @@ use super::{
     DEFAULT_COUNTRY, MAX_FEEDBACK_CONTEXT_CHARS, MAX_FEEDBACK_REASON_CODE_CHARS,
     MAX_FEEDBACK_REQUESTED_BY_CHARS, MAX_FEEDBACK_TEXT_CHARS, MAX_PROFILE_FIELD_CHARS,
     MAX_SOCIAL_PROFILES, MAX_SUSPENSION_REASON_CHARS, RECOMMENDATION_SCORE,
-    SESSION_EXPIRATION_SECONDS, UPDATE_MASK_FIELD, Violations, check_grace_period, check_max_chars,
-    check_name, check_products, check_range, check_slug, check_url, has_control_chars,
+    SESSION_EXPIRATION_SECONDS, UPDATE_MASK_FIELD, Violations, check_grace_period, check_line,
+    check_multiline, check_name, check_products, check_range, check_slug, check_url,
     user::check_email,
 };
 use crate::domain::{
@@ -89,7 +89,7 @@ pub fn suspend_reason(reason: &str) -> Result<String, DomainError> {
     if trimmed.is_empty() {
         v.push("reason", "must not be empty");
     } else {
-        check_max_chars(&mut v, "reason", trimmed, MAX_SUSPENSION_REASON_CHARS);
+        check_line(&mut v, "reason", trimmed, MAX_SUSPENSION_REASON_CHARS);
     }
     v.into_result(trimmed.to_owned())
 }
@@ -102,25 +102,25 @@ pub fn deactivation(
 ) -> Result<(), DomainError> {
     let mut v = Violations::new();
     check_grace_period(&mut v, "grace_period_ends_at", grace_period_ends_at, now);
-    check_max_chars(
+    check_line(
         &mut v,
         "feedback.reason_code",
         &feedback.reason_code,
         MAX_FEEDBACK_REASON_CODE_CHARS,
     );
-    check_max_chars(
+    check_multiline(
         &mut v,
         "feedback.text",
         &feedback.text,
         MAX_FEEDBACK_TEXT_CHARS,
     );
-    check_max_chars(
+    check_line(
         &mut v,
         "feedback.context",
         &feedback.context,
         MAX_FEEDBACK_CONTEXT_CHARS,
     );
-    check_max_chars(
+    check_line(
         &mut v,
         "feedback.requested_by",
         &feedback.requested_by,
@@ -163,7 +163,7 @@ fn check_business_profile(
         ("external_id", &p.external_id),
     ];
     for (name, value) in plain {
-        check_max_chars(
+        check_line(
             v,
             &format!("{prefix}.{name}"),
             value,
@@ -201,7 +201,7 @@ fn check_address(v: &mut Violations, prefix: &str, a: &Address) -> Address {
         ("postal_code", &a.postal_code),
     ];
     for (name, value) in plain {
-        check_max_chars(
+        check_line(
             v,
             &format!("{prefix}.{name}"),
             value,
@@ -212,7 +212,7 @@ fn check_address(v: &mut Violations, prefix: &str, a: &Address) -> Address {
         DEFAULT_COUNTRY.to_owned()
     } else {
         let ok = a.country.len() == 2 && a.country.bytes().all(|b| b.is_ascii_uppercase());
-        if !ok || has_control_chars(&a.country) {
+        if !ok {
             v.push(
                 format!("{prefix}.country"),
                 "must be an ISO 3166-1 alpha-2 code (two upper-case letters)",

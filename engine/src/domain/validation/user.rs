@@ -2,7 +2,7 @@
 //! hashes and the syntax of role assignments. Existence rules (the email is free, the role and
 //! the scope exist) need the scope's state and live in the decider.
 
-use super::{MAX_NAME_CHARS, UPDATE_MASK_FIELD, Violations, exceeds_chars, has_control_chars};
+use super::{MAX_NAME_CHARS, TextKind, UPDATE_MASK_FIELD, Violations, check_line, check_text};
 use crate::domain::{access::Assignment, error::DomainError, user::INVITATION_DAYS};
 
 /// Allowed email lengths, in characters (after trimming).
@@ -10,7 +10,7 @@ pub const EMAIL_CHARS: std::ops::RangeInclusive<usize> = 3..=254;
 /// Length of a token hash: hex SHA-256.
 pub const TOKEN_HASH_HEX_CHARS: usize = 64;
 
-/// An email: trimmed; 3 to 254 characters; no whitespace or control characters; exactly one
+/// An email: trimmed; 3 to 254 characters; no whitespace; single-line text; exactly one
 /// `@` with a non-empty local part and a domain that contains a `.` and neither starts nor
 /// ends with one. Returns the trimmed form (what is stored).
 pub fn check_email(v: &mut Violations, field: &str, raw: &str) -> String {
@@ -26,9 +26,10 @@ pub fn check_email(v: &mut Violations, field: &str, raw: &str) -> String {
             ),
         );
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        v.push(field, "must not contain whitespace or control characters");
+    if email.chars().any(char::is_whitespace) {
+        v.push(field, "must not contain whitespace");
     }
+    check_text(v, field, email, TextKind::SingleLine);
     match email.split_once('@') {
         Some((local, domain)) if !domain.contains('@') => {
             if local.is_empty() {
@@ -46,20 +47,12 @@ pub fn check_email(v: &mut Violations, field: &str, raw: &str) -> String {
     email.to_owned()
 }
 
-/// A display name: trimmed, at most [`MAX_NAME_CHARS`] characters, no control characters;
-/// may be empty. Returns the trimmed form.
+/// A display name: trimmed, in Unicode NFC, at most [`MAX_NAME_CHARS`] characters of single-line
+/// text; may be empty. Returns the normalized form.
 pub fn check_display_name(v: &mut Violations, field: &str, raw: &str) -> String {
-    let name = raw.trim();
-    if exceeds_chars(name, MAX_NAME_CHARS) {
-        v.push(
-            field,
-            format!("must be at most {MAX_NAME_CHARS} characters"),
-        );
-    }
-    if has_control_chars(name) {
-        v.push(field, "must not contain control characters");
-    }
-    name.to_owned()
+    let name = entity_text::normalize_name(raw);
+    check_line(v, field, &name, MAX_NAME_CHARS);
+    name
 }
 
 /// An invitation lifetime in [`INVITATION_DAYS`].
