@@ -23,6 +23,8 @@ struct FakeLog {
     fault: Fault,
     transactions: Mutex<Vec<Vec<AppendBatch>>>,
     calls: AtomicUsize,
+    /// The number of batches of every call, committed or not.
+    sizes: Mutex<Vec<usize>>,
 }
 
 impl FakeLog {
@@ -33,6 +35,7 @@ impl FakeLog {
             fault: Box::new(fault),
             transactions: Mutex::default(),
             calls: AtomicUsize::new(0),
+            sizes: Mutex::default(),
         })
     }
 
@@ -47,12 +50,17 @@ impl FakeLog {
     fn committed(&self) -> Vec<Vec<AppendBatch>> {
         self.transactions.lock().unwrap().clone()
     }
+
+    fn sizes(&self) -> Vec<usize> {
+        self.sizes.lock().unwrap().clone()
+    }
 }
 
 #[async_trait]
 impl EventLog for FakeLog {
     async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        self.sizes.lock().unwrap().push(batches.len());
         tokio::task::yield_now().await;
         if let Some(error) = (self.fault)(batches) {
             return Err(error);
@@ -289,21 +297,232 @@ async fn of_two_claims_on_one_key_in_a_group_the_first_wins() {
     assert_eq!(failed, vec![3]);
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn other_errors_reach_every_caller_of_the_group() {
-    let log = FakeLog::new(|_| Some(JournalError::Unavailable("down".into())));
+/// `batch(1)` with the event type the poisoned stores below refuse.
+fn poison() -> AppendBatch {
+    let mut batch = batch(1);
+    batch.events[0].event_type = "Poison".into();
+    batch
+}
+
+fn is_poison(batch: &AppendBatch) -> bool {
+    batch.events.iter().any(|e| e.event_type == "Poison")
+}
+
+/// A store that refuses every transaction holding a poisoned batch with `error()`.
+fn poisoned_store(error: impl Fn() -> JournalError + Send + Sync + 'static) -> Arc<FakeLog> {
+    FakeLog::new(move |group| group.iter().any(is_poison).then(&error))
+}
+
+/// `n` batches, poisoned at `poisoned`.
+fn batches_poisoned_at(n: usize, poisoned: &[usize]) -> Vec<AppendBatch> {
+    (0..n)
+        .map(|i| {
+            if poisoned.contains(&i) {
+                poison()
+            } else {
+                batch(1)
+            }
+        })
+        .collect()
+}
+
+/// Appends `batches` through a new writer, all queued before the writer first runs (this is a
+/// current-thread runtime), so that they form one group.
+async fn append_as_one_group(
+    log: &Arc<FakeLog>,
+    batches: &[AppendBatch],
+) -> Vec<Result<AppendReceipt>> {
     let writer = GroupCommitWriter::spawn(log.clone(), GroupCommitConfig::default());
-    let results = join_all((0..5).map(|_| writer.append(batch(1)))).await;
+    let results = join_all(batches.iter().cloned().map(|b| writer.append(b))).await;
+    assert_eq!(
+        log.sizes()[0],
+        batches.len(),
+        "not one group: {:?}",
+        log.sizes()
+    );
+    results
+}
+
+/// Asserts that each poisoned batch got `refused` and wrote nothing, and that every other batch
+/// got a receipt and was committed once.
+fn assert_only_poison_failed(
+    log: &FakeLog,
+    batches: &[AppendBatch],
+    results: &[Result<AppendReceipt>],
+    refused: impl Fn(&JournalError) -> bool,
+) {
+    for (i, (batch, result)) in batches.iter().zip(results).enumerate() {
+        match result {
+            Err(error) => assert!(is_poison(batch) && refused(error), "batch {i}: {error:?}"),
+            Ok(_) => assert!(!is_poison(batch), "poisoned batch {i} committed"),
+        }
+    }
+    let mut committed: Vec<StreamId> = log.committed().iter().flatten().map(stream_of).collect();
+    let mut innocent: Vec<StreamId> = batches
+        .iter()
+        .filter(|b| !is_poison(b))
+        .map(stream_of)
+        .collect();
+    committed.sort_unstable();
+    innocent.sort_unstable();
+    assert_eq!(committed, innocent);
+}
+
+fn is_database(error: &JournalError) -> bool {
+    matches!(error, JournalError::Database(m) if m == "refused")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_poisoned_batch_fails_only_its_own_caller_wherever_it_is() {
+    for at in [0, 1, 31, 32, 62, 63] {
+        let log = poisoned_store(|| JournalError::Database("refused".into()));
+        let batches = batches_poisoned_at(64, &[at]);
+        let results = append_as_one_group(&log, &batches).await;
+
+        assert_only_poison_failed(&log, &batches, &results, is_database);
+        // 64, then both halves of each of 32, 16, 8, 4, 2 and 1 batches: 1 + 2·log2(64).
+        assert_eq!(log.calls(), 13, "poison at {at}: {:?}", log.sizes());
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn corrupt_data_is_narrowed_down_like_any_refusal() {
+    let log = poisoned_store(|| JournalError::Corrupt("bad row".into()));
+    let batches = batches_poisoned_at(10, &[6]);
+    let results = append_as_one_group(&log, &batches).await;
+
+    assert_only_poison_failed(&log, &batches, &results, |e| {
+        matches!(e, JournalError::Corrupt(_))
+    });
+    // 10; 5 + 5; the second five as 2 (with the poison) + 3; the two as 1 + 1.
+    assert_eq!(log.sizes(), vec![10, 5, 5, 2, 1, 1, 3]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn two_poisoned_batches_fail_only_their_callers() {
+    let log = poisoned_store(|| JournalError::Database("refused".into()));
+    let batches = batches_poisoned_at(64, &[10, 40]);
+    let results = append_as_one_group(&log, &batches).await;
+
+    assert_only_poison_failed(&log, &batches, &results, is_database);
+    // 64, both halves, then 2·5 for each half: 1 + 2 + 10 + 10.
+    assert_eq!(log.calls(), 23, "{:?}", log.sizes());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn poisoned_neighbours_fail_only_their_callers() {
+    let log = poisoned_store(|| JournalError::Database("refused".into()));
+    let batches = batches_poisoned_at(8, &[4, 5]);
+    let results = append_as_one_group(&log, &batches).await;
+
+    assert_only_poison_failed(&log, &batches, &results, is_database);
+    assert_eq!(log.sizes(), vec![8, 4, 4, 2, 1, 1, 2]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_group_of_poisoned_batches_fails_each_caller_after_2n_minus_1_transactions() {
+    let log = poisoned_store(|| JournalError::Database("refused".into()));
+    let batches = batches_poisoned_at(16, &(0..16).collect::<Vec<_>>());
+    let results = append_as_one_group(&log, &batches).await;
+
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(e) if is_database(e)))
+    );
+    assert!(log.committed().is_empty());
+    assert_eq!(log.calls(), 31);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_conflict_and_a_poison_in_one_group_fail_only_their_callers() {
+    let batches = batches_poisoned_at(16, &[3]);
+    let conflicting = stream_of(&batches[12]);
+    let log = FakeLog::new(move |group| {
+        if group.iter().any(|b| stream_of(b) == conflicting) {
+            Some(JournalError::StreamConflict {
+                stream: conflicting,
+                sequence: 1,
+            })
+        } else {
+            group
+                .iter()
+                .any(is_poison)
+                .then(|| JournalError::Database("refused".into()))
+        }
+    });
+    let results = append_as_one_group(&log, &batches).await;
+
+    assert!(matches!(
+        results[12],
+        Err(JournalError::StreamConflict { sequence: 1, .. })
+    ));
+    assert!(matches!(&results[3], Err(e) if is_database(e)));
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    assert_eq!(failed, 2);
+    // 16 (the conflict); 15 without it (the poison); 7 + 8, the seven as 3 + 4, the four as
+    // 2 + 2, the first two as 1 + 1.
+    assert_eq!(log.sizes(), vec![16, 15, 7, 3, 4, 2, 1, 1, 2, 8]);
+    assert_eq!(log.committed().iter().map(Vec::len).sum::<usize>(), 14);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_conflict_that_names_no_batch_is_narrowed_down() {
+    let stranger = stream_of(&batch(1));
+    let log = FakeLog::new(move |group| {
+        group
+            .iter()
+            .any(is_poison)
+            .then_some(JournalError::StreamConflict {
+                stream: stranger,
+                sequence: 1,
+            })
+    });
+    let batches = batches_poisoned_at(8, &[5]);
+    let results = append_as_one_group(&log, &batches).await;
+
+    assert_only_poison_failed(
+        &log,
+        &batches,
+        &results,
+        |e| matches!(e, JournalError::StreamConflict { stream, .. } if *stream == stranger),
+    );
+    assert_eq!(log.calls(), 7);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unavailable_store_fails_every_caller_without_a_retry() {
+    let log = poisoned_store(|| JournalError::Unavailable("down".into()));
+    let batches = batches_poisoned_at(64, &[17]);
+    let results = append_as_one_group(&log, &batches).await;
 
     assert!(
         results
             .iter()
             .all(|r| matches!(r, Err(JournalError::Unavailable(m)) if m == "down"))
     );
+    assert_eq!(log.calls(), 1, "the group may have committed: no retry");
+    assert!(log.committed().is_empty());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unknown_outcome_while_narrowing_down_is_not_retried() {
+    // The whole group is refused; the half holding the poison then loses its connection.
+    let log = FakeLog::new(|group| match (group.iter().any(is_poison), group.len()) {
+        (false, _) => None,
+        (true, 64) => Some(JournalError::Database("refused".into())),
+        (true, _) => Some(JournalError::Unavailable("down".into())),
+    });
+    let batches = batches_poisoned_at(64, &[40]);
+    let results = append_as_one_group(&log, &batches).await;
+
+    assert!(results[..32].iter().all(Result::is_ok));
     assert!(
-        log.calls() < 5,
-        "no per-batch retry for a non-conflict error"
+        results[32..]
+            .iter()
+            .all(|r| matches!(r, Err(JournalError::Unavailable(m)) if m == "down"))
     );
+    assert_eq!(log.sizes(), vec![64, 32, 32]);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -314,12 +533,17 @@ async fn a_panicking_store_fails_the_group_and_the_writer_goes_on() {
         }
         None
     });
-    let writer = GroupCommitWriter::spawn(log.clone(), GroupCommitConfig::default());
+    let batches = [batch(1), batch(5), batch(1)];
+    let results = append_as_one_group(&log, &batches).await;
 
-    assert!(matches!(
-        writer.append(batch(5)).await,
-        Err(JournalError::Database(_))
-    ));
+    // It may have panicked after COMMIT: the group is not tried again.
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(JournalError::Database(_))))
+    );
+    assert_eq!(log.calls(), 1);
+    let writer = GroupCommitWriter::spawn(log.clone(), GroupCommitConfig::default());
     assert!(writer.append(batch(1)).await.is_ok());
 }
 

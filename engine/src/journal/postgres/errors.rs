@@ -1,7 +1,19 @@
 //! Maps sqlx/PostgreSQL failures to [`JournalError`]. Conflicts (23505) are recognised by the
 //! append path itself, which knows the batches they belong to.
+//!
+//! [`JournalError::Unavailable`] covers every failure of the connection or the session, after
+//! which a transaction being committed may have committed, and the errors a retry may cure.
+//! [`JournalError::Database`] and [`JournalError::Corrupt`] are errors of a statement in a live
+//! session (an ERROR the server reports for it, COMMIT included, or a value sqlx cannot encode or
+//! decode): the transaction is rolled back, nothing of it was written. The group-commit writer
+//! relies on this split: it appends the batches of a refused group again, never those of a group
+//! whose outcome is unknown.
 
-use sqlx::migrate::MigrateError;
+use sqlx::{
+    error::DatabaseError,
+    migrate::MigrateError,
+    postgres::{PgDatabaseError, PgSeverity},
+};
 
 use crate::journal::JournalError;
 
@@ -16,8 +28,11 @@ pub(super) fn from_sqlx(error: sqlx::Error) -> JournalError {
         | sqlx::Error::Protocol(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => JournalError::Unavailable(error.to_string()),
-        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_unavailable) => {
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Configuration(_) => JournalError::Unavailable(error.to_string()),
+        sqlx::Error::Database(db)
+            if ends_session(db.as_ref()) || db.code().as_deref().is_some_and(is_unavailable) =>
+        {
             JournalError::Unavailable(error.to_string())
         }
         sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
@@ -36,6 +51,15 @@ pub(super) fn from_migrate(error: MigrateError) -> JournalError {
         },
         other => JournalError::Database(format!("migration failed: {other}")),
     }
+}
+
+/// Whether the server ended the session with the error (severity FATAL or PANIC): a refused
+/// connection (a login the server rejects, a database that takes no connections) or a session
+/// ended mid-transaction, perhaps while it was committing.
+fn ends_session(error: &dyn DatabaseError) -> bool {
+    error
+        .try_downcast_ref::<PgDatabaseError>()
+        .is_some_and(|e| matches!(e.severity(), PgSeverity::Fatal | PgSeverity::Panic))
 }
 
 /// SQLSTATEs after which a retry may succeed: connection exceptions (class 08), insufficient
@@ -68,6 +92,8 @@ mod tests {
         assert!(is_unavailable("08006"));
         assert!(is_unavailable("57P01"));
         assert!(!is_unavailable("23505"));
+        let config = sqlx::Error::Configuration("bad sslmode".into());
+        assert!(matches!(from_sqlx(config), JournalError::Unavailable(_)));
     }
 
     #[test]

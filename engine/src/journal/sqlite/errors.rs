@@ -1,5 +1,11 @@
 //! Maps sqlx/SQLite failures to [`JournalError`]. Conflicts are recognised by the append path
 //! itself, which knows the statement that failed.
+//!
+//! As for PostgreSQL, [`JournalError::Unavailable`] covers every failure after which a
+//! transaction being committed may have committed (an I/O error, the connection's worker thread
+//! gone), and a lock not obtained in time. [`JournalError::Database`] and
+//! [`JournalError::Corrupt`] are a result code SQLite returned for a statement (COMMIT included),
+//! or a value that cannot be bound or read: nothing of the transaction was written.
 
 use sqlx::migrate::MigrateError;
 
