@@ -28,9 +28,10 @@ async fn entityctl(endpoint: &str, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
+    let shown: Vec<String> = args.iter().map(|a| a.escape_debug().to_string()).collect();
     println!(
         "$ entityctl {}\n{}{}",
-        args.join(" "),
+        shown.join(" "),
         run.stdout,
         run.stderr
     );
@@ -936,4 +937,94 @@ async fn serve_mode_validates_its_configuration() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
+}
+
+/// A character a terminal would act on or hide: a control other than the line feed between
+/// printed lines, a bidirectional control, an invisible character.
+fn raw_character(out: &str) -> Option<char> {
+    out.chars().find(|&c| {
+        (c.is_control() && c != '\n')
+            || matches!(
+                c,
+                '\u{061C}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2069}'
+                    | '\u{FEFF}'
+                    | '\u{00AD}'
+            )
+    })
+}
+
+/// What a tenant stores reaches another operator's terminal escaped (issue 12): the real
+/// binary against a real node, in text and JSON.
+#[tokio::test]
+async fn stored_text_is_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Entityd::embedded(dir.path()).await;
+    let e = node.endpoint();
+    let out = sh(
+        &e,
+        "tenant create --name Escapes --slug escapes --kind business --plan gold --owner-email a@b.example",
+    )
+    .await;
+    let tenant = field(&out, "id").to_owned();
+
+    // A multi-line description may hold line feeds, bidi marks and joiners: stored as sent,
+    // printed on one line with them escaped, so it cannot forge a `status:` line.
+    let description = "first\nstatus: deleted \u{200F}\u{200D}\\n";
+    let out = ok(
+        &e,
+        &[
+            "org",
+            "create",
+            &tenant,
+            "--name",
+            "Esc",
+            "--description",
+            description,
+        ],
+    )
+    .await;
+    let org = field(&out, "id").to_owned();
+    let out = ok(&e, &["org", "get", &tenant, &org]).await;
+    assert_eq!(raw_character(&out), None, "{out}");
+    assert_eq!(
+        field(&out, "description"),
+        "first\\nstatus: deleted \\u200f\\u200d\\\\n"
+    );
+    assert_eq!(
+        field(&out, "status"),
+        "active",
+        "the one status line is the real one"
+    );
+    let out = ok(&e, &["org", "get", &tenant, &org, "--output", "json"]).await;
+    assert_eq!(raw_character(&out), None, "{out}");
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(
+        json["description"], description,
+        "JSON decodes to the stored text"
+    );
+
+    // A name with terminal sequences and an override: the server may refuse it (its error is
+    // escaped too) or store it (then it is printed escaped), never printed raw.
+    let name = "Evil\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202E}gpj.exe";
+    let run = entityctl(&e, &["org", "create", &tenant, "--name", name]).await;
+    assert_eq!(raw_character(&run.stdout), None, "{}", run.stdout);
+    assert_eq!(raw_character(&run.stderr), None, "{}", run.stderr);
+    if run.code == 0 {
+        assert_eq!(
+            field(&run.stdout, "name"),
+            "Evil\\u001b[2J\\u001b]0;pwned\\u0007\\u202egpj.exe"
+        );
+        let out = ok(&e, &["org", "list", &tenant, "--all"]).await;
+        assert_eq!(raw_character(&out), None, "{out}");
+    } else {
+        assert!(
+            run.stderr.starts_with("error: INVALID_ARGUMENT: "),
+            "{}",
+            run.stderr
+        );
+    }
+    node.kill9().await;
 }

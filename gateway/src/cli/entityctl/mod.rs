@@ -17,6 +17,8 @@
 //!
 //! Results go to stdout (text `key: value` lines, or one JSON object); gRPC errors go to
 //! stderr as `error: <CODE>: <message>` plus their reason and field violations, exit code 1.
+//! Everything printed is escaped first (`render::escape`): text from the server cannot drive
+//! the terminal.
 
 mod args;
 mod render;
@@ -39,7 +41,10 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use self::{args::Cli, render::status_text};
+use self::{
+    args::Cli,
+    render::{error_text, status_text},
+};
 use super::{EXIT_FAILURE, EXIT_USAGE};
 
 /// Adds `authorization: Bearer <token>` to every call when a token was given.
@@ -111,7 +116,10 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!(
+                "{}",
+                error_text(&format!("cannot start the async runtime: {e}"))
+            );
             return ExitCode::from(EXIT_FAILURE);
         }
     };
@@ -123,7 +131,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("{}", error_text(&message));
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Rpc(status)) => {

@@ -3,18 +3,18 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{View, enum_name, page_line, rfc3339};
+use super::{View, count_line, enum_name, page_line, rfc3339};
 
 /// The answer to `access check`: `allowed via ROLE at SCOPE` or `denied (REASON)`.
 pub struct Check(pub pb::CheckPermissionResponse);
 
 impl View for Check {
-    fn text(&self) -> String {
-        match (&self.0.granted_by, self.0.allowed) {
+    fn text(&self) -> Vec<String> {
+        vec![match (&self.0.granted_by, self.0.allowed) {
             (Some(by), true) => format!("allowed via {}", assignment_text(by)),
             (None, true) => "allowed".to_owned(),
             (_, false) => format!("denied ({})", self.0.denial_reason),
-        }
+        }]
     }
 
     fn json(&self) -> Value {
@@ -35,7 +35,7 @@ impl View for Check {
 pub struct Effective(pub pb::ListEffectivePermissionsResponse);
 
 impl View for Effective {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .0
             .permissions
@@ -54,9 +54,8 @@ impl View for Effective {
                 format!("{}{except}  via {via}", p.permission)
             })
             .collect();
-        let n = self.0.permissions.len();
-        out.push(format!("({n} permission{})", if n == 1 { "" } else { "s" }));
-        out.join("\n")
+        out.push(count_line(self.0.permissions.len(), "permission"));
+        out
     }
 
     fn json(&self) -> Value {
@@ -92,7 +91,7 @@ pub struct Assignments {
 }
 
 impl View for Assignments {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .assignments
             .iter()
@@ -119,7 +118,7 @@ impl View for Assignments {
             "role assignment",
             &self.next_page_token,
         ));
-        out.join("\n")
+        out
     }
 
     fn json(&self) -> Value {
@@ -202,6 +201,7 @@ fn scope_kind(v: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::entityctl::{args::Output, render::printed};
 
     fn assignment(role: &str, kind: pb::ScopeKind, id: &str) -> pb::RoleAssignment {
         pb::RoleAssignment {
@@ -220,14 +220,20 @@ mod tests {
             granted_by: Some(assignment("tenant-owner", pb::ScopeKind::Tenant, "")),
             denial_reason: String::new(),
         });
-        assert_eq!(allowed.text(), "allowed via tenant-owner at tenant");
+        assert_eq!(
+            printed(&allowed, Output::Text),
+            "allowed via tenant-owner at tenant"
+        );
         assert_eq!(allowed.json()["granted_by"]["scope"]["kind"], "tenant");
         let denied = Check(pb::CheckPermissionResponse {
             allowed: false,
             granted_by: None,
             denial_reason: "NO_MATCHING_ASSIGNMENT".into(),
         });
-        assert_eq!(denied.text(), "denied (NO_MATCHING_ASSIGNMENT)");
+        assert_eq!(
+            printed(&denied, Output::Text),
+            "denied (NO_MATCHING_ASSIGNMENT)"
+        );
         assert_eq!(denied.ids(), ["denied"]);
     }
 
@@ -241,7 +247,7 @@ mod tests {
             }],
         });
         assert_eq!(
-            e.text(),
+            printed(&e, Output::Text),
             "* except billing:*  via tenant-admin at team:t1\n(1 permission)"
         );
     }
@@ -266,15 +272,14 @@ mod tests {
             of_user,
         };
         assert_eq!(
-            list(false).text(),
+            printed(&list(false), Output::Text),
             "u1  viewer at tenant  assigned 2023-11-14T22:13:20Z\n\
              u1  org-admin at org:o1  assigned 2023-11-14T22:13:20Z\n\
              u2  viewer at tenant  assigned 2023-11-14T22:13:20Z\n\
              (3 role assignments)"
         );
         assert!(
-            list(true)
-                .text()
+            printed(&list(true), Output::Text)
                 .starts_with("viewer at tenant  assigned 2023-11-14T22:13:20Z\n")
         );
         assert_eq!(list(false).ids(), ["u1", "u2"]);

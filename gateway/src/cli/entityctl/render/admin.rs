@@ -9,7 +9,7 @@ use super::{View, count_line, rfc3339, table};
 pub struct Projections(pub Vec<pb::ProjectionStatus>);
 
 impl View for Projections {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         let rows: Vec<Vec<String>> = self
             .0
             .iter()
@@ -32,11 +32,9 @@ impl View for Projections {
             "FAILURES",
             "LAST_ERROR",
         ];
-        format!(
-            "{}\n{}",
-            table(&header, &rows),
-            count_line(self.0.len(), "projection")
-        )
+        let mut out = table(&header, &rows);
+        out.push(count_line(self.0.len(), "projection"));
+        out
     }
 
     fn json(&self) -> Value {
@@ -66,11 +64,11 @@ impl View for Projections {
 pub struct Rebuilding(pub String);
 
 impl View for Rebuilding {
-    fn text(&self) -> String {
-        format!(
+    fn text(&self) -> Vec<String> {
+        vec![format!(
             "rebuilding projection {} (see `entityctl admin projections` for its progress)",
             self.0
-        )
+        )]
     }
 
     fn json(&self) -> Value {
@@ -86,7 +84,7 @@ impl View for Rebuilding {
 pub struct NodeView(pub pb::NodeStatus);
 
 impl View for NodeView {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         let n = &self.0;
         let mut lines = vec![
             format!("rss_bytes: {}", n.rss_bytes),
@@ -106,7 +104,7 @@ impl View for NodeView {
             )),
             None => lines.push("kafka: off".to_owned()),
         }
-        lines.join("\n")
+        lines
     }
 
     fn json(&self) -> Value {
@@ -176,6 +174,7 @@ fn failures_text(p: &pb::ProjectionStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::entityctl::{args::Output, render::printed};
 
     #[test]
     fn projections_make_a_table() {
@@ -198,7 +197,7 @@ mod tests {
         };
         let view = Projections(vec![healthy, failing]);
         assert_eq!(
-            view.text(),
+            printed(&view, Output::Text),
             "NAME              CHECKPOINT  BEHIND  LAG_MS   FAILURES        LAST_ERROR\n\
              tenant_directory  ct1.5.9     0       0        0               -\n\
              org_tree          -           >=1000  unknown  4 (2 in a row)  db down\n\
@@ -219,8 +218,7 @@ mod tests {
     fn rebuilds_name_the_projection() {
         assert_eq!(Rebuilding("org_tree".into()).ids(), ["org_tree"]);
         assert!(
-            Rebuilding("org_tree".into())
-                .text()
+            printed(&Rebuilding("org_tree".into()), Output::Text)
                 .starts_with("rebuilding projection org_tree")
         );
     }

@@ -146,7 +146,7 @@ mod tests {
     use super::*;
     use crate::cli::entityctl::{
         args::Output,
-        render::{Listed, One, Rendered, View},
+        render::{Listed, One, Rendered, View, printed},
     };
 
     fn value(kind: Kind) -> prost_types::Value {
@@ -225,7 +225,7 @@ mod tests {
         );
         assert_eq!(v["actor"]["credential_id"], "tok-1");
         assert_eq!(v["trace_id"], Value::Null);
-        let text = One(event()).text();
+        let text = printed(&One(event()), Output::Text);
         assert!(text.contains("\ncredential: jwt tok-1\n"), "{text}");
         assert!(text.contains("\"depth\":3"), "{text}");
     }

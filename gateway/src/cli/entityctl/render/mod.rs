@@ -6,10 +6,14 @@
 //! [`Written`] (a write's answer: summary line, secrets shown once, the resource) and
 //! [`Listed`] (a page of a List). The rest (permission checks, role assignments, organization
 //! paths, team memberships, projection states) are views of their own.
+//!
+//! Views hand over raw server text; [`Rendered::format`], [`status_text`] and [`error_text`],
+//! the only ways to output, escape all of it (see [`escape`](mod@escape)).
 
 mod access;
 mod admin;
 mod audit;
+mod escape;
 mod organization;
 mod role;
 mod team;
@@ -27,15 +31,18 @@ pub use admin::{NodeView, Projections, Rebuilding};
 pub use organization::OrgPath;
 pub use team::Memberships;
 
+use self::escape::{escape, escaped_width, json_text, pad, printable};
 use super::args::Output;
 
-/// Something a command produced, printable in every output format.
+/// Something a command produced, printable in every output format. Its strings are raw:
+/// [`Rendered::format`] escapes them.
 pub trait View {
-    /// Readable `key: value` lines (or one row per item).
-    fn text(&self) -> String;
+    /// Readable `key: value` lines (or one row per item), one string per printed line: a
+    /// newline inside one is data, printed as `\n`.
+    fn text(&self) -> Vec<String>;
     /// One JSON object.
     fn json(&self) -> Value;
-    /// The id(s) of the resulting resource(s), for shell scripts.
+    /// The id(s) of the resulting resource(s), for shell scripts, one per line.
     fn ids(&self) -> Vec<String>;
 }
 
@@ -48,13 +55,18 @@ impl Rendered {
         Self(Box::new(view))
     }
 
-    /// The result in the requested format, ready to print.
+    /// The result in the requested format, escaped, ready to print.
     pub fn format(&self, output: Output) -> String {
-        match output {
-            Output::Json => self.0.json().to_string(),
-            Output::Text => self.0.text(),
-            Output::Id => self.0.ids().join("\n"),
-        }
+        printed(&*self.0, output)
+    }
+}
+
+/// `view` in the `output` format, escaped, ready to print.
+fn printed(view: &dyn View, output: Output) -> String {
+    match output {
+        Output::Json => json_text(&view.json()),
+        Output::Text => printable(&view.text()),
+        Output::Id => printable(&view.ids()),
     }
 }
 
@@ -76,7 +88,7 @@ pub trait Resource {
 pub struct One<R>(pub R);
 
 impl<R: Resource> View for One<R> {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         lines(&self.0.lines())
     }
 
@@ -119,7 +131,7 @@ impl<W> Written<W> {
 }
 
 impl<W: WriteAnswer> View for Written<W> {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         let resource = self.answer.resource();
         let mut out = vec![summary(
             self.verb,
@@ -133,9 +145,9 @@ impl<W: WriteAnswer> View for Written<W> {
             }
         }
         if let Some(r) = resource {
-            out.push(lines(&r.lines()));
+            out.extend(lines(&r.lines()));
         }
-        out.join("\n")
+        out
     }
 
     fn json(&self) -> Value {
@@ -189,10 +201,10 @@ impl<R> Listed<R> {
 }
 
 impl<R: Resource> View for Listed<R> {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         let mut out: Vec<String> = self.items.iter().map(Resource::row).collect();
         out.push(page_line(self.items.len(), R::KIND, &self.next_page_token));
-        out.join("\n")
+        out
     }
 
     fn json(&self) -> Value {
@@ -243,24 +255,22 @@ fn deleted_mark(deleted: bool) -> &'static str {
     if deleted { "  (deleted)" } else { "" }
 }
 
-/// Rows under a header, each column as wide as its widest cell (the last one unpadded).
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+/// Rows under a header, each column as wide as its widest cell once escaped (the last one
+/// unpadded).
+fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let mut widths: Vec<usize> = header.iter().map(|h| escaped_width(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(escaped_width(cell));
         }
     }
     let line = |cells: &mut dyn Iterator<Item = &str>| {
-        let padded: Vec<String> = cells
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        padded.join("  ").trim_end().to_owned()
+        let padded: Vec<String> = cells.zip(&widths).map(|(cell, w)| pad(cell, *w)).collect();
+        padded.join("  ").trim_end_matches(' ').to_owned()
     };
     let mut out = vec![line(&mut header.iter().copied())];
     out.extend(rows.iter().map(|r| line(&mut r.iter().map(String::as_str))));
-    out.join("\n")
+    out
 }
 
 /// `(N things)`: a count with its plural.
@@ -268,12 +278,8 @@ fn count_line(count: usize, what: &str) -> String {
     format!("({count} {what}{})", if count == 1 { "" } else { "s" })
 }
 
-fn lines(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+fn lines(pairs: &[(&str, String)]) -> Vec<String> {
+    pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect()
 }
 
 /// A list for a text line: comma-separated, or `(none)`.
@@ -345,8 +351,8 @@ pub fn code_name(code: Code) -> &'static str {
     }
 }
 
-/// A gRPC error as shown on stderr: `error: <CODE>: <message>`, then its reason, metadata,
-/// field violations and retry delay, one per line.
+/// A gRPC error as shown on stderr, escaped: `error: <CODE>: <message>`, then its reason,
+/// metadata, field violations and retry delay, one per line.
 pub fn status_text(status: &Status) -> String {
     let mut out = vec![format!(
         "error: {}: {}",
@@ -370,7 +376,12 @@ pub fn status_text(status: &Status) -> String {
     if let Some(retry) = details.retry_info().and_then(|r| r.retry_delay) {
         out.push(format!("  retry after: {}s", retry.as_secs_f64()));
     }
-    out.join("\n")
+    printable(&out)
+}
+
+/// A local error as shown on stderr, escaped: `error: <message>`.
+pub fn error_text(message: &str) -> String {
+    format!("error: {}", escape(message))
 }
 
 #[cfg(test)]
@@ -407,9 +418,276 @@ mod tests {
             vec!["bbbbbb".to_owned(), "c".to_owned(), String::new()],
         ];
         assert_eq!(
-            table(&["NAME", "B", "LAST"], &rows),
+            printable(&table(&["NAME", "B", "LAST"], &rows)),
             "NAME    B          LAST\na       long cell  x\nbbbbbb  c"
         );
-        assert_eq!(table(&["ONLY"], &[]), "ONLY");
+        assert_eq!(table(&["ONLY"], &[]), ["ONLY"]);
+        // a cell is as wide as it is printed: `\u001b` is six characters
+        let rows = vec![vec!["a\u{1b}".to_owned(), "x".to_owned()]];
+        assert_eq!(
+            printable(&table(&["NAME", "B"], &rows)),
+            "NAME     B\na\\u001b  x"
+        );
+    }
+
+    /// What a tenant could store: terminal sequences, BEL, NUL, DEL, C1, bidi and invisible
+    /// characters, a forged line and a backslash, in non-ASCII company.
+    const HOSTILE: &str = "Zürich\u{1b}[2J\u{1b}]0;pwned\u{7}\0\u{7f}\u{9b}2J\u{202E}gpj.exe\u{2066}\
+                           \u{200B}\u{FEFF}\u{AD}\u{E0041}\r\nstatus: active\t\\u001b 東京 🎉";
+
+    fn hostile() -> String {
+        HOSTILE.to_owned()
+    }
+
+    fn assignment() -> pb::RoleAssignment {
+        pb::RoleAssignment {
+            role: hostile(),
+            scope: Some(pb::Scope {
+                kind: pb::ScopeKind::Organization as i32,
+                id: hostile(),
+            }),
+        }
+    }
+
+    fn tenant() -> pb::Tenant {
+        pb::Tenant {
+            id: hostile(),
+            name: hostile(),
+            slug: hostile(),
+            products: vec![hostile()],
+            suspension_reason: hostile(),
+            business_profile: Some(pb::BusinessProfile {
+                legal_name: hostile(),
+                address: Some(pb::Address {
+                    country: hostile(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            onboarding: Some(pb::Onboarding {
+                default_organization_id: hostile(),
+                owner_user_id: hostile(),
+                owner_email: hostile(),
+                completed: false,
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn organization() -> pb::Organization {
+        pb::Organization {
+            id: hostile(),
+            tenant_id: hostile(),
+            parent_id: hostile(),
+            name: hostile(),
+            description: hostile(),
+            ..Default::default()
+        }
+    }
+
+    fn team() -> pb::Team {
+        pb::Team {
+            id: hostile(),
+            organization_id: hostile(),
+            name: hostile(),
+            description: hostile(),
+            members: vec![pb::TeamMember {
+                user_id: hostile(),
+                role: pb::TeamRole::Lead as i32,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn user() -> pb::User {
+        pb::User {
+            id: hostile(),
+            email: hostile(),
+            display_name: hostile(),
+            organization_ids: vec![hostile()],
+            roles: vec![assignment()],
+            ..Default::default()
+        }
+    }
+
+    fn role() -> pb::Role {
+        pb::Role {
+            id: hostile(),
+            name: hostile(),
+            description: hostile(),
+            permissions: vec![hostile()],
+            except_permissions: vec![hostile()],
+            ..Default::default()
+        }
+    }
+
+    fn event() -> pb::AuditEvent {
+        let text = prost_types::Value {
+            kind: Some(prost_types::value::Kind::StringValue(hostile())),
+        };
+        pb::AuditEvent {
+            id: hostile(),
+            entity: Some(pb::EntityRef {
+                kind: pb::EntityKind::User as i32,
+                id: hostile(),
+            }),
+            event_type: hostile(),
+            actor: Some(pb::AuditActor {
+                subject: hostile(),
+                on_behalf_of: hostile(),
+                credential_kind: hostile(),
+                credential_id: hostile(),
+            }),
+            request_id: hostile(),
+            payload: Some(prost_types::Struct {
+                fields: [(hostile(), text)].into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Every view, each over a response whose every string is [`HOSTILE`].
+    fn views() -> Vec<Box<dyn View>> {
+        let result = || {
+            Some(pb::WriteResult {
+                version: 1,
+                consistency_token: hostile(),
+                replayed: false,
+            })
+        };
+        vec![
+            Box::new(One(tenant())),
+            Box::new(Written::new(
+                "created",
+                pb::TenantResponse {
+                    tenant: Some(tenant()),
+                    result: result(),
+                    owner_invitation_token: hostile(),
+                },
+            )),
+            Box::new(Listed::new(vec![tenant()], hostile())),
+            Box::new(One(organization())),
+            Box::new(Listed::new(vec![organization()], hostile())),
+            Box::new(OrgPath(vec![organization(), organization()])),
+            Box::new(One(team())),
+            Box::new(Listed::new(vec![team()], hostile())),
+            Box::new(Memberships {
+                memberships: vec![pb::TeamMembership {
+                    team_id: hostile(),
+                    user_id: hostile(),
+                    role: 0,
+                }],
+                next_page_token: hostile(),
+                of_user: false,
+            }),
+            Box::new(Written::new(
+                "invited",
+                pb::UserResponse {
+                    user: Some(user()),
+                    result: result(),
+                    invitation_token: hostile(),
+                },
+            )),
+            Box::new(Listed::new(vec![user()], hostile())),
+            Box::new(One(role())),
+            Box::new(Listed::new(vec![role()], hostile())),
+            Box::new(Check(pb::CheckPermissionResponse {
+                allowed: false,
+                granted_by: Some(assignment()),
+                denial_reason: hostile(),
+            })),
+            Box::new(Effective(pb::ListEffectivePermissionsResponse {
+                permissions: vec![pb::EffectivePermission {
+                    permission: hostile(),
+                    except: vec![hostile()],
+                    granted_by: Some(assignment()),
+                }],
+            })),
+            Box::new(Assignments {
+                assignments: vec![pb::UserRoleAssignment {
+                    user_id: hostile(),
+                    assignment: Some(assignment()),
+                    assign_time: None,
+                }],
+                next_page_token: hostile(),
+                of_user: false,
+            }),
+            Box::new(One(event())),
+            Box::new(Listed::new(vec![event()], hostile())),
+            Box::new(Projections(vec![pb::ProjectionStatus {
+                name: hostile(),
+                checkpoint: hostile(),
+                last_error: hostile(),
+                ..Default::default()
+            }])),
+            Box::new(Rebuilding(hostile())),
+            Box::new(NodeView(pb::NodeStatus {
+                cluster: Some(pb::ClusterMembership {
+                    node_id: hostile(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })),
+        ]
+    }
+
+    /// The first character of `out` a terminal would act on or hide, if any (line feeds
+    /// between printed lines aside).
+    fn raw_character(out: &str) -> Option<char> {
+        out.chars().find(|&c| c != '\n' && escape::is_unsafe(c))
+    }
+
+    #[test]
+    fn every_view_prints_hostile_text_escaped_in_every_format() {
+        for (i, view) in views().iter().enumerate() {
+            let view = view.as_ref();
+            for (output, lines) in [
+                (Output::Text, view.text().len()),
+                (Output::Id, view.ids().len()),
+            ] {
+                let out = printed(view, output);
+                assert_eq!(raw_character(&out), None, "view {i} {output:?}: {out}");
+                assert_eq!(
+                    out.split('\n').count(),
+                    lines.max(1),
+                    "view {i} {output:?}: no forged lines in\n{out}"
+                );
+            }
+            let out = printed(view, Output::Text);
+            assert!(out.contains(&*escape(HOSTILE)), "view {i}: {out}");
+            let out = printed(view, Output::Json);
+            assert_eq!(raw_character(&out), None, "view {i} json: {out}");
+            assert!(!out.contains('\n'), "view {i} json: {out}");
+            let parsed: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+            assert_eq!(parsed, view.json(), "view {i}: the JSON value is unchanged");
+        }
+        // the text shows the stored value, escaped once
+        let out = printed(&One(organization()), Output::Text);
+        assert!(out.contains(
+            "\ndescription: Zürich\\u001b[2J\\u001b]0;pwned\\u0007\\u0000\\u007f\\u009b2J\\u202egpj.exe\
+             \\u2066\\u200b\\ufeff\\u00ad\\udb40\\udc41\\r\\nstatus: active\\t\\\\u001b 東京 🎉\n"
+        ));
+    }
+
+    #[test]
+    fn errors_from_the_server_are_escaped() {
+        let mut d = ErrorDetails::with_error_info(
+            HOSTILE,
+            "entity-engine",
+            [(HOSTILE.to_owned(), HOSTILE.to_owned())],
+        );
+        d.add_bad_request_violation(HOSTILE, HOSTILE);
+        let s = Status::with_error_details(Code::InvalidArgument, HOSTILE, d);
+        let text = status_text(&s);
+        assert_eq!(raw_character(&text), None, "{text}");
+        assert_eq!(
+            text.lines().count(),
+            4,
+            "message, reason, metadata, field:\n{text}"
+        );
+        assert!(text.starts_with(&format!("error: INVALID_ARGUMENT: {}\n", escape(HOSTILE))));
+        let local = error_text(HOSTILE);
+        assert_eq!(raw_character(&local), None);
+        assert_eq!(local.lines().count(), 1);
     }
 }

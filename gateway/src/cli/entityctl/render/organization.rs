@@ -42,13 +42,12 @@ impl Resource for pb::Organization {
 pub struct OrgPath(pub Vec<pb::Organization>);
 
 impl View for OrgPath {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         self.0
             .iter()
             .enumerate()
             .map(|(i, o)| format!("{:indent$}{}  {}", "", o.id, o.name, indent = 2 * i))
-            .collect::<Vec<_>>()
-            .join("\n")
+            .collect()
     }
 
     fn json(&self) -> Value {
@@ -130,7 +129,7 @@ mod tests {
     use super::*;
     use crate::cli::entityctl::{
         args::Output,
-        render::{Listed, Rendered},
+        render::{Listed, Rendered, printed},
     };
 
     #[test]
@@ -170,7 +169,10 @@ mod tests {
                 org("o3", "Core"),
             ])
         };
-        assert_eq!(path().text(), "o1  Eng\n  o2  Platform\n    o3  Core");
+        assert_eq!(
+            printed(&path(), Output::Text),
+            "o1  Eng\n  o2  Platform\n    o3  Core"
+        );
         assert_eq!(Rendered::new(path()).format(Output::Id), "o1\no2\no3");
         assert_eq!(path().json()["organizations"][2]["id"], "o3");
     }

@@ -3,7 +3,7 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{Resource, WriteAnswer, enum_name, list_text, rfc3339, version_lines};
+use super::{Resource, WriteAnswer, enum_name, list_text, pad, rfc3339, version_lines};
 
 impl Resource for pb::Role {
     const KIND: &'static str = "role";
@@ -67,8 +67,8 @@ impl Resource for pb::Role {
         };
         let id = if self.builtin { "-" } else { self.id.as_str() };
         format!(
-            "{:<14}  {kind:<8}  {id}  {}{except}",
-            self.name,
+            "{}  {kind:<8}  {id}  {}{except}",
+            pad(&self.name, 14),
             self.permissions.join(", ")
         )
     }

@@ -79,7 +79,7 @@ pub struct Memberships {
 }
 
 impl View for Memberships {
-    fn text(&self) -> String {
+    fn text(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .memberships
             .iter()
@@ -97,7 +97,7 @@ impl View for Memberships {
             "membership",
             &self.next_page_token,
         ));
-        out.join("\n")
+        out
     }
 
     fn json(&self) -> Value {
@@ -157,6 +157,7 @@ fn team_status(v: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::entityctl::{args::Output, render::printed};
 
     #[test]
     fn members_show_their_team_role() {
@@ -197,7 +198,7 @@ mod tests {
             of_user: false,
         };
         assert_eq!(
-            of_team.text(),
+            printed(&of_team, Output::Text),
             "team t1  user u1  lead\nteam t1  user u2  member\n\
              (2 memberships; next page: --page-token n)"
         );

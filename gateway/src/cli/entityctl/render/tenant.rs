@@ -185,7 +185,7 @@ mod tests {
     use super::*;
     use crate::cli::entityctl::{
         args::Output,
-        render::{One, Rendered, View, Written},
+        render::{One, Rendered, View, Written, printed},
     };
 
     fn tenant() -> pb::Tenant {
@@ -241,7 +241,7 @@ mod tests {
             }),
             owner_invitation_token: "inv1.x.y".into(),
         };
-        let text = Written::new("created", r.clone()).text();
+        let text = printed(&Written::new("created", r.clone()), Output::Text);
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),
@@ -259,8 +259,7 @@ mod tests {
             ..r
         };
         assert!(
-            !Written::new("created", replayed)
-                .text()
+            !printed(&Written::new("created", replayed), Output::Text)
                 .contains("owner_invitation_token")
         );
     }

@@ -110,7 +110,10 @@ fn invitation_state(v: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::entityctl::render::{View, Written};
+    use crate::cli::entityctl::{
+        args::Output,
+        render::{View, Written, printed},
+    };
 
     #[test]
     fn invite_answers_show_the_token_once() {
@@ -135,7 +138,7 @@ mod tests {
             result: None,
             invitation_token: "inv1.a.b".into(),
         };
-        let text = Written::new("invited", answer.clone()).text();
+        let text = printed(&Written::new("invited", answer.clone()), Output::Text);
         assert!(
             text.starts_with("invited user u1\ninvitation_token: inv1.a.b\n"),
             "{text}"
