@@ -13,9 +13,10 @@
 //!   [`jwt::JwtAuthenticator`] (bearer JWTs; production and the embedded mode's development
 //!   key, see [`dev`]), [`DevIdentity`] (everyone is the platform admin `dev`; embedded trials
 //!   and tests only) and [`Unconfigured`] (everything refused).
-//! - The layer also enforces `x-tenant-id`: when present it must equal the credential's
-//!   tenant (PERMISSION_DENIED, reason `TENANT_MISMATCH`), and [`authorize`] then requires
-//!   the request to touch that tenant, platform admins included.
+//! - The layer also enforces `x-tenant-id`: sent more than once it is INVALID_ARGUMENT (a
+//!   `BadRequest` violation of field `x-tenant-id`); when present it must equal the
+//!   credential's tenant (PERMISSION_DENIED, reason `TENANT_MISMATCH`), and [`authorize`] then
+//!   requires the request to touch that tenant, platform admins included.
 //! - An [`Authorizer`] decides whether a caller may run an RPC against its [`Target`]. The
 //!   handlers call it after validating the request (so malformed requests are
 //!   INVALID_ARGUMENT without touching the engine), through [`authorize`].
@@ -39,7 +40,7 @@ use std::{
 };
 
 use engine::{
-    domain::{PermissionPattern, Scope, TenantId, UserId},
+    domain::{FieldViolation, PermissionPattern, Scope, TenantId, UserId},
     journal::AuditActor,
     runtime::Engine,
 };
@@ -80,6 +81,9 @@ impl Caller {
         }
     }
 }
+
+/// The metadata key naming the tenant a request is meant for.
+pub const TENANT_HEADER: &str = "x-tenant-id";
 
 /// The tenant named by a valid `x-tenant-id` header (a request extension set by [`AuthLayer`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -448,13 +452,21 @@ where
     }
 }
 
-/// `x-tenant-id`, when sent, must name the credential's tenant (platform admins without a
-/// tenant of their own may name any); the tenant it names, if sent.
+/// `x-tenant-id`, when sent, must be sent once and name the credential's tenant (platform
+/// admins without a tenant of their own may name any); the tenant it names, if sent.
 fn check_tenant_header(
     caller: &Caller,
     metadata: &MetadataMap,
 ) -> Result<Option<TenantId>, Status> {
-    let Some(value) = metadata.get("x-tenant-id") else {
+    let sent = metadata.get_all(TENANT_HEADER).iter().count();
+    if sent > 1 {
+        // Only one could be checked, and another layer might read another: refuse them all.
+        return Err(status::invalid_argument(&[FieldViolation::new(
+            TENANT_HEADER,
+            format!("must be sent at most once (sent {sent} times)"),
+        )]));
+    }
+    let Some(value) = metadata.get(TENANT_HEADER) else {
         return Ok(None);
     };
     let named = value
@@ -560,6 +572,26 @@ mod tests {
                 .await
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn x_tenant_id_sent_twice_is_refused() {
+        let own = TenantId::new_v7();
+        let mut metadata = MetadataMap::new();
+        metadata.append(TENANT_HEADER, own.to_string().parse().unwrap());
+        assert_eq!(
+            check_tenant_header(&caller(Some(own), false), &metadata).unwrap(),
+            Some(own)
+        );
+        // the second value, even the same tenant, is refused for every caller
+        metadata.append(TENANT_HEADER, own.to_string().parse().unwrap());
+        for who in [caller(Some(own), false), caller(None, true)] {
+            let err = check_tenant_header(&who, &metadata).unwrap_err();
+            assert_eq!(err.code(), Code::InvalidArgument);
+            let violations = tonic_types::StatusExt::get_details_bad_request(&err).unwrap();
+            assert_eq!(violations.field_violations[0].field, TENANT_HEADER);
+            assert!(err.message().contains("at most once"), "{err:?}");
+        }
     }
 
     #[test]

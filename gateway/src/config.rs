@@ -5,7 +5,10 @@
 //! `max-db-connections`, `shard-count`, `idle-timeout-secs`, `snapshot-every`, `jwt-issuer`,
 //! `jwt-audience`, `jwks-file`, `jwks-url`, `jwt-hs256-secret-file`, `platform-admin-claim`,
 //! `node-id`, `advertise-address`, `kafka-brokers`, `kafka-topic`, `tls-cert-file`,
-//! `tls-key-file`, `tls-ca-file`); the snake_case spelling is accepted too.
+//! `tls-key-file`, `tls-ca-file`, and the admission bounds `max-concurrent-streams`,
+//! `max-in-flight`, `max-in-flight-per-tenant`, `max-receive-buffer-mib`,
+//! `max-receive-buffer-mib-per-tenant`, `request-body-timeout-secs`, `max-call-secs`); the
+//! snake_case spelling is accepted too.
 
 use std::{
     net::SocketAddr,
@@ -19,6 +22,10 @@ use serde::Deserialize;
 use crate::{
     auth::jwt::{DEFAULT_PLATFORM_ADMIN_CLAIM, JwksSource},
     error::{GatewayError, Result},
+    server::{
+        Admission,
+        limits::{DEFAULT_TENANT_SHARE, MAX_REQUEST_BODY_BYTES, RECEIVE_OVERHEAD_BYTES},
+    },
 };
 
 /// Default listen address of `entityd serve`.
@@ -80,6 +87,8 @@ pub struct NodeConfig {
     pub kafka: Option<KafkaSettings>,
     /// TLS of the gRPC endpoint (and of the calls between cluster nodes).
     pub tls: Option<TlsSettings>,
+    /// How much of the node one client may hold.
+    pub admission: Admission,
 }
 
 /// TLS of a node: its certificate and key, and the CA its peers' certificates are signed by.
@@ -188,6 +197,27 @@ pub struct ServeSettings {
     /// CA of the peers' certificates (PEM).
     #[serde(alias = "tls_ca_file")]
     pub tls_ca_file: Option<PathBuf>,
+    /// Concurrent HTTP/2 streams of one connection.
+    #[serde(alias = "max_concurrent_streams")]
+    pub max_concurrent_streams: Option<u32>,
+    /// Calls in flight on the node.
+    #[serde(alias = "max_in_flight")]
+    pub max_in_flight: Option<u32>,
+    /// Calls in flight of one tenant.
+    #[serde(alias = "max_in_flight_per_tenant")]
+    pub max_in_flight_per_tenant: Option<u32>,
+    /// MiB of request bodies the node holds.
+    #[serde(alias = "max_receive_buffer_mib")]
+    pub max_receive_buffer_mib: Option<u32>,
+    /// MiB of request bodies one tenant's calls hold.
+    #[serde(alias = "max_receive_buffer_mib_per_tenant")]
+    pub max_receive_buffer_mib_per_tenant: Option<u32>,
+    /// Seconds a client has to send a whole request body.
+    #[serde(alias = "request_body_timeout_secs")]
+    pub request_body_timeout_secs: Option<u64>,
+    /// The longest a call may run, in seconds.
+    #[serde(alias = "max_call_secs")]
+    pub max_call_secs: Option<u64>,
 }
 
 impl ServeSettings {
@@ -222,6 +252,19 @@ impl ServeSettings {
             tls_cert_file: self.tls_cert_file.or(file.tls_cert_file),
             tls_key_file: self.tls_key_file.or(file.tls_key_file),
             tls_ca_file: self.tls_ca_file.or(file.tls_ca_file),
+            max_concurrent_streams: self.max_concurrent_streams.or(file.max_concurrent_streams),
+            max_in_flight: self.max_in_flight.or(file.max_in_flight),
+            max_in_flight_per_tenant: self
+                .max_in_flight_per_tenant
+                .or(file.max_in_flight_per_tenant),
+            max_receive_buffer_mib: self.max_receive_buffer_mib.or(file.max_receive_buffer_mib),
+            max_receive_buffer_mib_per_tenant: self
+                .max_receive_buffer_mib_per_tenant
+                .or(file.max_receive_buffer_mib_per_tenant),
+            request_body_timeout_secs: self
+                .request_body_timeout_secs
+                .or(file.request_body_timeout_secs),
+            max_call_secs: self.max_call_secs.or(file.max_call_secs),
         }
     }
 
@@ -274,6 +317,7 @@ impl ServeSettings {
             problems.push("snapshot-every must be at least 1".to_owned());
         }
         let auth = self.auth_settings(&mut problems);
+        let admission = self.admission(&mut problems);
         let trimmed = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -343,7 +387,81 @@ impl ServeSettings {
             cluster: node_id.map(|id| (id, advertise)),
             kafka,
             tls,
+            admission,
         })
+    }
+
+    /// The admission bounds: defaults where not given, per-tenant shares 1/8 of the node's.
+    fn admission(&self, problems: &mut Vec<String>) -> Admission {
+        const MIB: usize = 1024 * 1024;
+        let defaults = Admission::default();
+        let max_concurrent_streams = self
+            .max_concurrent_streams
+            .unwrap_or(defaults.max_concurrent_streams);
+        if max_concurrent_streams == 0 {
+            problems.push("max-concurrent-streams must be at least 1".to_owned());
+        }
+        let max_in_flight = self
+            .max_in_flight
+            .map_or(defaults.max_in_flight, |n| n as usize);
+        let max_in_flight_per_tenant = self
+            .max_in_flight_per_tenant
+            .map_or((max_in_flight / DEFAULT_TENANT_SHARE).max(1), |n| {
+                n as usize
+            });
+        if max_in_flight == 0 || max_in_flight_per_tenant == 0 {
+            problems
+                .push("max-in-flight and max-in-flight-per-tenant must be at least 1".to_owned());
+        }
+        if max_in_flight_per_tenant > max_in_flight {
+            problems.push(format!(
+                "max-in-flight-per-tenant ({max_in_flight_per_tenant}) must not exceed                  max-in-flight ({max_in_flight})"
+            ));
+        }
+        let max_receive_bytes = self
+            .max_receive_buffer_mib
+            .map_or(defaults.max_receive_bytes, |n| {
+                (n as usize).saturating_mul(MIB)
+            });
+        let max_receive_bytes_per_tenant = self
+            .max_receive_buffer_mib_per_tenant
+            .map_or(max_receive_bytes / DEFAULT_TENANT_SHARE, |n| {
+                (n as usize).saturating_mul(MIB)
+            });
+        // One largest request must fit a tenant's share, or large requests could never pass.
+        let smallest = MAX_REQUEST_BODY_BYTES + RECEIVE_OVERHEAD_BYTES;
+        if max_receive_bytes_per_tenant < smallest {
+            problems.push(format!(
+                "max-receive-buffer-mib-per-tenant (default: max-receive-buffer-mib /                  {DEFAULT_TENANT_SHARE}) must be at least 2 so that the largest request fits"
+            ));
+        }
+        if max_receive_bytes_per_tenant > max_receive_bytes {
+            problems.push(
+                "max-receive-buffer-mib-per-tenant must not exceed max-receive-buffer-mib"
+                    .to_owned(),
+            );
+        }
+        let request_body_timeout = self
+            .request_body_timeout_secs
+            .map_or(defaults.request_body_timeout, Duration::from_secs);
+        if request_body_timeout.is_zero() {
+            problems.push("request-body-timeout-secs must be at least 1".to_owned());
+        }
+        let max_call_duration = self
+            .max_call_secs
+            .map_or(defaults.max_call_duration, Duration::from_secs);
+        if max_call_duration.is_zero() {
+            problems.push("max-call-secs must be at least 1".to_owned());
+        }
+        Admission {
+            max_concurrent_streams,
+            max_in_flight,
+            max_in_flight_per_tenant,
+            max_receive_bytes,
+            max_receive_bytes_per_tenant,
+            request_body_timeout,
+            max_call_duration,
+        }
     }
 
     fn auth_settings(&self, problems: &mut Vec<String>) -> AuthSettings {
@@ -446,6 +564,58 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:50051".parse().unwrap());
         assert_eq!(c.max_db_connections, 16);
         assert_eq!(c.tuning.shard_count, 256);
+        assert_eq!(c.admission, Admission::default());
+        assert_eq!(c.admission.max_concurrent_streams, 100);
+        assert_eq!(c.admission.max_in_flight, 2048);
+        assert_eq!(c.admission.max_in_flight_per_tenant, 256);
+        assert_eq!(c.admission.max_receive_bytes, 64 * 1024 * 1024);
+        assert_eq!(c.admission.max_receive_bytes_per_tenant, 8 * 1024 * 1024);
+        assert_eq!(c.admission.request_body_timeout, Duration::from_secs(10));
+        assert_eq!(c.admission.max_call_duration, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn admission_bounds_are_derived_and_validated() {
+        let file: ServeSettings = toml::from_str(
+            "max-in-flight = 400
+max_receive_buffer_mib = 32
+",
+        )
+        .unwrap();
+        let flags = ServeSettings {
+            max_call_secs: Some(5),
+            ..settings("postgres://u@h/db")
+        };
+        let c = flags.or(file).validate().unwrap();
+        assert_eq!(c.admission.max_in_flight, 400);
+        assert_eq!(
+            c.admission.max_in_flight_per_tenant, 50,
+            "1/8 of the node's"
+        );
+        assert_eq!(c.admission.max_receive_bytes_per_tenant, 4 * 1024 * 1024);
+        assert_eq!(c.admission.max_call_duration, Duration::from_secs(5));
+
+        let s = ServeSettings {
+            max_concurrent_streams: Some(0),
+            max_in_flight: Some(10),
+            max_in_flight_per_tenant: Some(20),
+            max_receive_buffer_mib: Some(8),
+            request_body_timeout_secs: Some(0),
+            max_call_secs: Some(0),
+            ..settings("postgres://u@h/db")
+        };
+        let GatewayError::Config(msg) = s.validate().unwrap_err() else {
+            panic!()
+        };
+        for needle in [
+            "max-concurrent-streams",
+            "max-in-flight-per-tenant (20)",
+            "max-receive-buffer-mib-per-tenant",
+            "request-body-timeout-secs",
+            "max-call-secs",
+        ] {
+            assert!(msg.contains(needle), "{needle}: {msg}");
+        }
     }
 
     #[test]

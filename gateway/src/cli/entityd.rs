@@ -42,7 +42,7 @@ use crate::{
     config::{EngineTuning, KafkaSettings, ServeSettings, TlsSettings, parse_listen},
     error::{GatewayError, Result},
     node::{ClusterOptions, Node, NodeOptions, Storage},
-    server,
+    server::{self, Admission},
 };
 
 /// Runs an entity-engine node. Without a subcommand: the embedded single-node mode (SQLite).
@@ -160,6 +160,36 @@ struct ServeArgs {
     /// PEM CA that signed the other nodes' certificates (cluster nodes with TLS).
     #[arg(long, env = "ENTITYD_TLS_CA_FILE")]
     tls_ca_file: Option<PathBuf>,
+    /// HTTP/2 streams (calls) one client connection may have open at once; more wait in the
+    /// client [default: 100].
+    #[arg(long, env = "ENTITYD_MAX_CONCURRENT_STREAMS")]
+    max_concurrent_streams: Option<u32>,
+    /// Calls the node runs at once; more are refused with RESOURCE_EXHAUSTED (OVERLOADED).
+    /// A call counts once its request has arrived whole [default: 2048].
+    #[arg(long, env = "ENTITYD_MAX_IN_FLIGHT")]
+    max_in_flight: Option<u32>,
+    /// Calls one tenant (or all platform callers together) may run at once on this node;
+    /// more are refused with RESOURCE_EXHAUSTED (TENANT_CONCURRENCY)
+    /// [default: max-in-flight / 8].
+    #[arg(long, env = "ENTITYD_MAX_IN_FLIGHT_PER_TENANT")]
+    max_in_flight_per_tenant: Option<u32>,
+    /// MiB of request bodies the node holds (being received or in flight), each call charged
+    /// 4 KiB besides its body; more are refused with RESOURCE_EXHAUSTED (OVERLOADED)
+    /// [default: 64].
+    #[arg(long, env = "ENTITYD_MAX_RECEIVE_BUFFER_MIB")]
+    max_receive_buffer_mib: Option<u32>,
+    /// MiB of request bodies one tenant's calls hold; at least 2 (one largest request)
+    /// [default: max-receive-buffer-mib / 8].
+    #[arg(long, env = "ENTITYD_MAX_RECEIVE_BUFFER_MIB_PER_TENANT")]
+    max_receive_buffer_mib_per_tenant: Option<u32>,
+    /// Seconds a client has to send a whole request; after them the call ends
+    /// DEADLINE_EXCEEDED (REQUEST_BODY_TIMEOUT) [default: 10].
+    #[arg(long, env = "ENTITYD_REQUEST_BODY_TIMEOUT_SECS")]
+    request_body_timeout_secs: Option<u64>,
+    /// The longest a call may run, in seconds; a client's grpc-timeout above it is cut to it,
+    /// and an expired call ends DEADLINE_EXCEEDED [default: 60].
+    #[arg(long, env = "ENTITYD_MAX_CALL_SECS")]
+    max_call_secs: Option<u64>,
     /// Refused: the dev identity exists only in embedded mode.
     #[arg(long, hide = true)]
     dev_identity: bool,
@@ -187,6 +217,13 @@ impl ServeArgs {
             tls_cert_file: self.tls_cert_file.clone(),
             tls_key_file: self.tls_key_file.clone(),
             tls_ca_file: self.tls_ca_file.clone(),
+            max_concurrent_streams: self.max_concurrent_streams,
+            max_in_flight: self.max_in_flight,
+            max_in_flight_per_tenant: self.max_in_flight_per_tenant,
+            max_receive_buffer_mib: self.max_receive_buffer_mib,
+            max_receive_buffer_mib_per_tenant: self.max_receive_buffer_mib_per_tenant,
+            request_body_timeout_secs: self.request_body_timeout_secs,
+            max_call_secs: self.max_call_secs,
         }
     }
 }
@@ -323,6 +360,7 @@ async fn run_embedded(
         cluster: None,
         kafka,
         tls: None,
+        admission: Admission::default(),
     };
     start(Storage::Sqlite(journal), options, listen, auth, &mode).await
 }
@@ -346,6 +384,7 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         cluster: config.cluster,
         kafka: config.kafka,
         tls: config.tls,
+        admission: config.admission,
     };
     start(
         Storage::Postgres(journal),
@@ -405,6 +444,7 @@ struct Options {
     cluster: Option<(String, Option<String>)>,
     kafka: Option<KafkaSettings>,
     tls: Option<TlsSettings>,
+    admission: Admission,
 }
 
 /// Reads a PEM file named by a TLS setting.
@@ -492,7 +532,15 @@ async fn start(
     };
     let node = Node::start(&storage, node_options).await?;
     println!("entityd listening on {local} ({mode})");
-    server::serve_tls(node, auth, listener, shutdown_signal(), server_tls).await?;
+    server::serve_with(
+        node,
+        auth,
+        listener,
+        shutdown_signal(),
+        server_tls,
+        options.admission,
+    )
+    .await?;
     tracing::info!("entityd stopped");
     Ok(())
 }
@@ -583,6 +631,54 @@ mod tests {
         }
         if std::env::var_os("ENTITYD_KAFKA_BROKERS").is_none() {
             assert!(cli.kafka_brokers.is_none());
+        }
+    }
+
+    #[test]
+    fn serve_takes_the_admission_bounds() {
+        let cli = Cli::try_parse_from([
+            "entityd",
+            "serve",
+            "--max-concurrent-streams",
+            "50",
+            "--max-in-flight",
+            "800",
+            "--max-in-flight-per-tenant",
+            "64",
+            "--max-receive-buffer-mib",
+            "128",
+            "--max-receive-buffer-mib-per-tenant",
+            "16",
+            "--request-body-timeout-secs",
+            "5",
+            "--max-call-secs",
+            "30",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve")
+        };
+        let settings = args.settings();
+        assert_eq!(settings.max_concurrent_streams, Some(50));
+        assert_eq!(settings.max_in_flight, Some(800));
+        assert_eq!(settings.max_in_flight_per_tenant, Some(64));
+        assert_eq!(settings.max_receive_buffer_mib, Some(128));
+        assert_eq!(settings.max_receive_buffer_mib_per_tenant, Some(16));
+        assert_eq!(settings.request_body_timeout_secs, Some(5));
+        assert_eq!(settings.max_call_secs, Some(30));
+        let help = Cli::command()
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for flag in [
+            "--max-concurrent-streams",
+            "--max-in-flight-per-tenant",
+            "--max-receive-buffer-mib-per-tenant",
+            "--request-body-timeout-secs",
+            "--max-call-secs",
+        ] {
+            assert!(help.contains(flag), "{flag} in --help");
         }
     }
 

@@ -1,16 +1,32 @@
-//! Load shedding and per-tenant rate limits, as one tower layer placed just inside the
-//! authentication layer (so the caller is known) and before any work is queued:
+//! Admission of calls, as one tower layer placed just inside the authentication layer (so the
+//! caller and its tenant are known) and before any work is queued. In order:
 //!
-//! - a global concurrency limit: when [`Limits::max_in_flight`] calls are running, a new one
-//!   is answered RESOURCE_EXHAUSTED (reason `OVERLOADED`) at once, never queued;
-//! - a token bucket per tenant, sized by the tenant's plan (SPEC §3: bronze 50/s, silver
-//!   500/s, gold 5,000/s; burst = one second's worth). The tenant is the credential's tenant;
-//!   platform-level callers (platform admins without a tenant) are not rate-limited per
-//!   tenant. The plan is read with `Engine::get_tenant` and cached for [`PLAN_CACHE_TTL`].
-//!   Over the rate → RESOURCE_EXHAUSTED (reason `RATE_LIMITED`) with RetryInfo.
+//! 1. **Receive the whole request body first**, within [`Admission::request_body_timeout`]
+//!    (DEADLINE_EXCEEDED, reason `REQUEST_BODY_TIMEOUT`, after it) and at most one gRPC frame
+//!    of [`MAX_REQUEST_MESSAGE_BYTES`] ([`MAX_REQUEST_BODY_BYTES`]; more is RESOURCE_EXHAUSTED,
+//!    reason `REQUEST_TOO_LARGE`, refused as soon as the frame's length prefix says so). A
+//!    body still arriving holds no call slot, only its bytes of the receive buffers: each
+//!    call is charged [`RECEIVE_OVERHEAD_BYTES`] plus the buffer it needs, against its
+//!    tenant's share ([`Admission::max_receive_bytes_per_tenant`]) and the node's
+//!    ([`Admission::max_receive_bytes`]), and keeps that charge until it is answered. Over
+//!    either → RESOURCE_EXHAUSTED (`TENANT_CONCURRENCY` / `OVERLOADED`) at once.
+//! 2. **Take a call slot** of the tenant ([`Admission::max_in_flight_per_tenant`], reason
+//!    `TENANT_CONCURRENCY`) and of the node ([`Admission::max_in_flight`], reason
+//!    `OVERLOADED`); when none is free the call is answered RESOURCE_EXHAUSTED at once, never
+//!    queued.
+//! 3. **Rate-limit the tenant**: a token bucket per tenant, sized by the tenant's plan (SPEC
+//!    §3: bronze 50/s, silver 500/s, gold 5,000/s; burst = one second's worth). The plan is
+//!    read with `Engine::get_tenant` and cached for [`PLAN_CACHE_TTL`]. Over the rate →
+//!    RESOURCE_EXHAUSTED (reason `RATE_LIMITED`).
+//! 4. Call the service with the received body.
+//!
+//! "Tenant" is the credential's tenant; platform-level callers without one (platform admins,
+//! the dev identity) share one bucket of their own for the shares of steps 1 and 2 and are
+//! not rate-limited. Every RESOURCE_EXHAUSTED of steps 1-3 carries RetryInfo.
 
 use std::{
     collections::HashMap,
+    hash::Hash,
     sync::{Arc, Mutex},
     task::{Context, Poll},
     time::{Duration, Instant},
@@ -20,17 +36,42 @@ use engine::{
     domain::{Plan, TenantId},
     runtime::Engine,
 };
-use tokio::sync::Semaphore;
-use tonic::{Code, Status, body::Body, codegen::http, server::NamedService};
+use http_body_util::{BodyExt, Full};
+use tonic::{
+    Code, Status,
+    body::Body,
+    codegen::{Bytes, http},
+    server::NamedService,
+};
 use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
 
-use crate::{auth::Caller, status::ERROR_DOMAIN};
+use super::{Admission, MAX_REQUEST_MESSAGE_BYTES};
+use crate::{
+    auth::Caller,
+    status::{self, ERROR_DOMAIN},
+};
 
 /// How long a tenant's plan is cached.
 pub const PLAN_CACHE_TTL: Duration = Duration::from_secs(5);
-/// Default global limit of calls in flight.
+/// Default node-wide limit of calls in flight.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 2048;
+/// By default a tenant may hold this fraction (1/N) of the node's calls and receive buffers.
+pub const DEFAULT_TENANT_SHARE: usize = 8;
+/// Default node-wide bound of request bytes held (being received or in flight).
+pub const DEFAULT_MAX_RECEIVE_BYTES: usize = 64 * 1024 * 1024;
+/// Default time a client has to send a whole request body.
+pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Length of the prefix of a gRPC message frame (compressed flag and a 4-byte length).
+const GRPC_FRAME_PREFIX: usize = 5;
+/// Largest request body received: one gRPC frame holding the largest message accepted.
+pub const MAX_REQUEST_BODY_BYTES: usize = MAX_REQUEST_MESSAGE_BYTES + GRPC_FRAME_PREFIX;
+/// What a call is charged against the receive buffers besides its body: an estimate of its
+/// HTTP/2 stream state, headers and futures. It also bounds how many bodies a tenant may
+/// have arriving at once.
+pub const RECEIVE_OVERHEAD_BYTES: usize = 4 * 1024;
+/// RetryInfo of the refusals for concurrency.
+const RETRY_CONCURRENCY: Duration = Duration::from_millis(100);
 
 /// Requests per second allowed by a plan.
 pub fn plan_rate(plan: Plan) -> f64 {
@@ -38,6 +79,137 @@ pub fn plan_rate(plan: Plan) -> f64 {
         Plan::Bronze => 50.0,
         Plan::Silver => 500.0,
         Plan::Gold => 5_000.0,
+    }
+}
+
+/// Whose share a call counts against: its credential's tenant, or `None` for platform-level
+/// callers (who share one).
+type Account = Option<TenantId>;
+
+/// Units (calls, bytes) held per key, each key bounded by the same limit; keys holding
+/// nothing are forgotten.
+struct Quota<K> {
+    limit: usize,
+    held: Mutex<HashMap<K, usize>>,
+}
+
+impl<K: Eq + Hash + Clone> Quota<K> {
+    fn new(limit: usize) -> Arc<Self> {
+        Arc::new(Self {
+            limit,
+            held: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn try_add(&self, key: &K, units: usize) -> bool {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let current = held.get(key).copied().unwrap_or(0);
+        match current.checked_add(units) {
+            Some(total) if total <= self.limit => {
+                held.insert(key.clone(), total);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn release(&self, key: &K, units: usize) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(current) = held.get_mut(key) {
+            *current = current.saturating_sub(units);
+            if *current == 0 {
+                held.remove(key);
+            }
+        }
+    }
+}
+
+/// The units one call holds of a [`Quota`]; given back when dropped.
+struct Held<K: Eq + Hash + Clone> {
+    quota: Arc<Quota<K>>,
+    key: K,
+    units: usize,
+}
+
+impl<K: Eq + Hash + Clone> Held<K> {
+    fn new(quota: &Arc<Quota<K>>, key: K) -> Self {
+        Self {
+            quota: quota.clone(),
+            key,
+            units: 0,
+        }
+    }
+
+    fn try_grow(&mut self, units: usize) -> bool {
+        let granted = self.quota.try_add(&self.key, units);
+        if granted {
+            self.units += units;
+        }
+        granted
+    }
+
+    fn shrink(&mut self, units: usize) {
+        let units = units.min(self.units);
+        self.quota.release(&self.key, units);
+        self.units -= units;
+    }
+}
+
+impl<K: Eq + Hash + Clone> Drop for Held<K> {
+    fn drop(&mut self) {
+        if self.units > 0 {
+            self.quota.release(&self.key, self.units);
+        }
+    }
+}
+
+/// Which share refused a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Short {
+    /// The caller's tenant holds its whole share.
+    Tenant,
+    /// The node is at its limit.
+    Node,
+}
+
+/// A call's hold on a resource counted both per tenant and per node.
+struct Share {
+    tenant: Held<Account>,
+    node: Held<()>,
+}
+
+impl Share {
+    fn try_grow(&mut self, units: usize) -> Result<(), Short> {
+        if !self.tenant.try_grow(units) {
+            return Err(Short::Tenant);
+        }
+        if !self.node.try_grow(units) {
+            self.tenant.shrink(units);
+            return Err(Short::Node);
+        }
+        Ok(())
+    }
+}
+
+/// A quota per tenant and one for the node, of the same resource.
+struct Shared {
+    per_tenant: Arc<Quota<Account>>,
+    node: Arc<Quota<()>>,
+}
+
+impl Shared {
+    fn new(per_tenant: usize, node: usize) -> Self {
+        Self {
+            per_tenant: Quota::new(per_tenant),
+            node: Quota::new(node),
+        }
+    }
+
+    fn share(&self, account: Account) -> Share {
+        Share {
+            tenant: Held::new(&self.per_tenant, account),
+            node: Held::new(&self.node, ()),
+        }
     }
 }
 
@@ -49,17 +221,24 @@ struct Bucket {
 /// The shared state of the limits.
 pub struct Limits {
     engine: Engine,
-    in_flight: Arc<Semaphore>,
+    body_timeout: Duration,
+    calls: Shared,
+    bytes: Shared,
     plans: Mutex<HashMap<TenantId, (Plan, Instant)>>,
     buckets: Mutex<HashMap<TenantId, Bucket>>,
 }
 
 impl Limits {
-    /// Limits over `engine` with at most `max_in_flight` calls running at once.
-    pub fn new(engine: Engine, max_in_flight: usize) -> Arc<Self> {
+    /// Limits over `engine` with the bounds of `admission`.
+    pub fn new(engine: Engine, admission: &Admission) -> Arc<Self> {
         Arc::new(Self {
             engine,
-            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            body_timeout: admission.request_body_timeout,
+            calls: Shared::new(admission.max_in_flight_per_tenant, admission.max_in_flight),
+            bytes: Shared::new(
+                admission.max_receive_bytes_per_tenant,
+                admission.max_receive_bytes,
+            ),
             plans: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
         })
@@ -106,6 +285,130 @@ impl Limits {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
         }
     }
+
+    /// Receives `body` whole (see the module documentation), charging its buffer to
+    /// `account`'s and the node's receive shares.
+    async fn receive(&self, account: Account, mut body: Body) -> Result<Received, Status> {
+        let mut share = self.bytes.share(account);
+        share
+            .try_grow(RECEIVE_OVERHEAD_BYTES)
+            .map_err(receive_refusal)?;
+        let mut buffer: Vec<u8> = Vec::new();
+        // The capacity paid for (the allocator may round the buffer's up).
+        let mut charged = 0;
+        let mut trailers = None;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                Status::cancelled(format!("the request body was not received: {e}"))
+            })?;
+            let chunk = match frame.into_data() {
+                Ok(chunk) => chunk,
+                Err(frame) => {
+                    if let Ok(t) = frame.into_trailers() {
+                        trailers = Some(t);
+                    }
+                    continue;
+                }
+            };
+            let needed = buffer.len() + chunk.len();
+            if needed > MAX_REQUEST_BODY_BYTES {
+                return Err(too_large(needed));
+            }
+            if needed > charged {
+                // Grow geometrically, but never beyond what the frame says it holds.
+                let ceiling = declared_length(&buffer).map_or(MAX_REQUEST_BODY_BYTES, |d| {
+                    d.min(MAX_REQUEST_BODY_BYTES).max(needed)
+                });
+                let target = needed.max(charged * 2).min(ceiling);
+                share.try_grow(target - charged).map_err(receive_refusal)?;
+                buffer.reserve_exact(target - buffer.len());
+                charged = target;
+            }
+            buffer.extend_from_slice(&chunk);
+            if let Some(declared) = declared_length(&buffer)
+                && declared > MAX_REQUEST_BODY_BYTES
+            {
+                return Err(too_large(declared));
+            }
+        }
+        let data = Bytes::from(buffer);
+        let body = match trailers {
+            None => Body::new(Full::new(data)),
+            Some(trailers) => {
+                Body::new(Full::new(data).with_trailers(async move { Some(Ok(trailers)) }))
+            }
+        };
+        Ok(Received {
+            body,
+            _share: share,
+        })
+    }
+
+    /// A call slot of `account` and of the node.
+    fn admit(&self, account: Account) -> Result<Share, Status> {
+        let mut share = self.calls.share(account);
+        share.try_grow(1).map_err(|short| match short {
+            Short::Tenant => exhausted(
+                "TENANT_CONCURRENCY",
+                "the tenant has too many calls in flight on this node; retry later",
+                RETRY_CONCURRENCY,
+            ),
+            Short::Node => exhausted(
+                "OVERLOADED",
+                "the node is overloaded; retry later",
+                RETRY_CONCURRENCY,
+            ),
+        })?;
+        Ok(share)
+    }
+}
+
+/// A request body received whole, and its charge to the receive shares.
+struct Received {
+    body: Body,
+    _share: Share,
+}
+
+/// The total length of the gRPC frame at the start of `buffer`, once its prefix is there.
+fn declared_length(buffer: &[u8]) -> Option<usize> {
+    let length: [u8; 4] = buffer.get(1..GRPC_FRAME_PREFIX)?.try_into().ok()?;
+    usize::try_from(u32::from_be_bytes(length))
+        .ok()
+        .map(|l| l.saturating_add(GRPC_FRAME_PREFIX))
+}
+
+fn receive_refusal(short: Short) -> Status {
+    match short {
+        Short::Tenant => exhausted(
+            "TENANT_CONCURRENCY",
+            "the tenant has too many requests being received on this node; retry later",
+            RETRY_CONCURRENCY,
+        ),
+        Short::Node => exhausted(
+            "OVERLOADED",
+            "the node is receiving too many requests; retry later",
+            RETRY_CONCURRENCY,
+        ),
+    }
+}
+
+fn too_large(bytes: usize) -> Status {
+    status::refusal(
+        Code::ResourceExhausted,
+        "REQUEST_TOO_LARGE",
+        format!(
+            "request too large: {bytes} bytes, the limit is {MAX_REQUEST_MESSAGE_BYTES} bytes \
+             per message"
+        ),
+    )
+}
+
+fn body_timeout(timeout: Duration) -> Status {
+    status::refusal(
+        Code::DeadlineExceeded,
+        "REQUEST_BODY_TIMEOUT",
+        format!("the request was not received within {timeout:?}"),
+    )
 }
 
 fn exhausted(reason: &str, message: &str, retry_after: Duration) -> Status {
@@ -168,25 +471,36 @@ where
         let limits = self.limits.clone();
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        // Shed at once, before anything else happens.
-        let Ok(permit) = limits.in_flight.clone().try_acquire_owned() else {
-            tracing::debug!("load shed: too many calls in flight");
-            return Box::pin(async move {
-                Ok(exhausted(
-                    "OVERLOADED",
-                    "the node is overloaded; retry later",
-                    Duration::from_millis(100),
-                )
-                .into_http())
-            });
-        };
-        let tenant = request
+        let account = request
             .extensions()
             .get::<Caller>()
             .and_then(|c| c.tenant_id);
+        let deadline = tokio::time::Instant::now() + limits.body_timeout;
         Box::pin(async move {
-            let _permit = permit;
-            if let Some(tenant) = tenant {
+            let (parts, body) = request.into_parts();
+            // 1. the whole body, before anything else is held
+            let received =
+                match tokio::time::timeout_at(deadline, limits.receive(account, body)).await {
+                    Ok(Ok(received)) => received,
+                    Ok(Err(status)) => {
+                        tracing::debug!(code = ?status.code(), "request refused while received");
+                        return Ok(status.into_http());
+                    }
+                    Err(_) => {
+                        tracing::debug!("request body not received in time");
+                        return Ok(body_timeout(limits.body_timeout).into_http());
+                    }
+                };
+            // 2. a call slot of the tenant and of the node, or a refusal at once
+            let _slot = match limits.admit(account) {
+                Ok(slot) => slot,
+                Err(status) => {
+                    tracing::debug!(tenant = ?account, "load shed: too many calls in flight");
+                    return Ok(status.into_http());
+                }
+            };
+            // 3. the tenant's rate
+            if let Some(tenant) = account {
                 let rate = plan_rate(limits.plan(tenant).await);
                 if let Err(wait) = limits.take(tenant, rate) {
                     tracing::debug!(%tenant, "rate limited");
@@ -198,16 +512,20 @@ where
                     .into_http());
                 }
             }
-            inner.call(request).await
+            let Received { body, _share } = received;
+            inner.call(http::Request::from_parts(parts, body)).await
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::{future::Future, pin::Pin};
+    use std::{convert::Infallible, future::Future, pin::Pin};
 
     use engine::journal::sqlite::SqliteJournal;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+    use tokio_stream::StreamExt;
 
     use super::*;
 
@@ -218,13 +536,13 @@ mod tests {
         assert!((plan_rate(Plan::Gold) - 5_000.0).abs() < f64::EPSILON);
     }
 
-    /// Answers once `release` is notified.
+    /// Answers once `release` has a permit for it (permits are added by the test).
     #[derive(Clone)]
-    struct Slow(Arc<tokio::sync::Notify>);
+    struct Slow(Arc<tokio::sync::Semaphore>);
 
     impl Service<http::Request<Body>> for Slow {
         type Response = http::Response<Body>;
-        type Error = std::convert::Infallible;
+        type Error = Infallible;
         type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
         fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -234,8 +552,33 @@ mod tests {
         fn call(&mut self, _request: http::Request<Body>) -> Self::Future {
             let release = self.0.clone();
             Box::pin(async move {
-                release.notified().await;
+                release.acquire().await.unwrap().forget();
                 Ok(http::Response::new(Body::empty()))
+            })
+        }
+    }
+
+    /// Answers with the length of the body it was given (`x-body-len`) at once.
+    #[derive(Clone)]
+    struct Echo;
+
+    impl Service<http::Request<Body>> for Echo {
+        type Response = http::Response<Body>;
+        type Error = Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+            Box::pin(async move {
+                let body = request.into_body().collect().await.unwrap().to_bytes();
+                let mut response = http::Response::new(Body::empty());
+                response
+                    .headers_mut()
+                    .insert("x-body-len", body.len().into());
+                Ok(response)
             })
         }
     }
@@ -247,22 +590,102 @@ mod tests {
             .and_then(|v| v.to_str().ok())
     }
 
+    fn reason(response: &http::Response<Body>) -> String {
+        Status::from_header_map(response.headers())
+            .and_then(|s| s.get_details_error_info())
+            .map(|i| i.reason)
+            .unwrap_or_default()
+    }
+
+    async fn engine(dir: &tempfile::TempDir) -> Engine {
+        let journal = SqliteJournal::open(&dir.path().join("j.db")).await.unwrap();
+        journal.migrate().await.unwrap();
+        Engine::start(Arc::new(journal), Default::default())
+            .await
+            .unwrap()
+    }
+
+    fn caller(tenant: Option<TenantId>) -> Caller {
+        Caller {
+            subject: "u".into(),
+            tenant_id: tenant,
+            platform_admin: tenant.is_none(),
+            credential_kind: "jwt".into(),
+            credential_id: None,
+            on_behalf_of: None,
+        }
+    }
+
+    /// A request of `tenant`'s (a platform caller's for `None`) with `body`.
+    fn request(tenant: Option<TenantId>, body: Body) -> http::Request<Body> {
+        let mut request = http::Request::new(body);
+        request.extensions_mut().insert(caller(tenant));
+        request
+    }
+
+    /// A body of `frames` that then never ends.
+    fn unfinished(frames: Vec<Bytes>) -> Body {
+        let frames = frames
+            .into_iter()
+            .map(|b| Ok::<_, Infallible>(Frame::data(b)));
+        Body::new(StreamBody::new(
+            tokio_stream::iter(frames).chain(tokio_stream::pending()),
+        ))
+    }
+
+    /// A gRPC frame prefix announcing `length` bytes, and `sent` of them.
+    fn partial_message(length: u32, sent: usize) -> Bytes {
+        let mut frame = vec![0];
+        frame.extend_from_slice(&length.to_be_bytes());
+        frame.extend(std::iter::repeat_n(b'x', sent));
+        Bytes::from(frame)
+    }
+
+    /// The calls in flight on the node.
+    fn calls_held(limits: &Limits) -> usize {
+        limits
+            .calls
+            .node
+            .held
+            .lock()
+            .unwrap()
+            .values()
+            .sum::<usize>()
+    }
+
+    /// Waits (bounded) until `limits` counts `calls` in flight.
+    async fn until_in_flight(limits: &Limits, calls: usize) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while calls_held(limits) != calls {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{} calls in flight, not {calls}", calls_held(limits)));
+    }
+
+    /// `future`, which must finish within 10 s.
+    async fn soon<T>(future: impl Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(10), future)
+            .await
+            .expect("finishes")
+    }
+
     #[tokio::test]
     async fn calls_over_the_global_limit_are_shed_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = SqliteJournal::open(&dir.path().join("j.db")).await.unwrap();
-        journal.migrate().await.unwrap();
-        let engine = Engine::start(Arc::new(journal), Default::default())
-            .await
-            .unwrap();
-        let release = Arc::new(tokio::sync::Notify::new());
-        let mut service =
-            LimitsLayer::new(Limits::new(engine.clone(), 1)).layer(Slow(release.clone()));
+        let engine = engine(&dir).await;
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let admission = Admission {
+            max_in_flight: 1,
+            ..Admission::default()
+        };
+        let limits = Limits::new(engine.clone(), &admission);
+        let mut service = LimitsLayer::new(limits.clone()).layer(Slow(release.clone()));
         let first = tokio::spawn(service.call(http::Request::new(Body::empty())));
-        tokio::task::yield_now().await;
+        until_in_flight(&limits, 1).await;
         // the first call holds the only slot: the second is refused without waiting
-        let shed = service
-            .call(http::Request::new(Body::empty()))
+        let shed = soon(service.call(http::Request::new(Body::empty())))
             .await
             .unwrap();
         assert_eq!(grpc_status(&shed), Some("8"), "RESOURCE_EXHAUSTED");
@@ -273,14 +696,185 @@ mod tests {
         assert_eq!(info.domain, ERROR_DOMAIN);
         let retry = status.get_details_retry_info().unwrap();
         assert_eq!(retry.retry_delay, Some(Duration::from_millis(100)));
-        release.notify_one();
-        let served = first.await.unwrap().unwrap();
+        release.add_permits(1);
+        let served = soon(first).await.unwrap().unwrap();
         assert_eq!(grpc_status(&served), None);
         // the slot is free again
         let again = tokio::spawn(service.call(http::Request::new(Body::empty())));
-        tokio::task::yield_now().await;
-        release.notify_one();
-        assert_eq!(grpc_status(&again.await.unwrap().unwrap()), None);
+        until_in_flight(&limits, 1).await;
+        release.add_permits(1);
+        assert_eq!(grpc_status(&soon(again).await.unwrap().unwrap()), None);
+        engine.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_tenant_at_its_limit_leaves_room_for_other_tenants_and_the_platform() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let admission = Admission {
+            max_in_flight: 8,
+            max_in_flight_per_tenant: 2,
+            ..Admission::default()
+        };
+        let limits = Limits::new(engine.clone(), &admission);
+        let mut service = LimitsLayer::new(limits.clone()).layer(Slow(release.clone()));
+        let (greedy, other) = (TenantId::new_v7(), TenantId::new_v7());
+        let mut running = Vec::new();
+        for _ in 0..2 {
+            running.push(tokio::spawn(
+                service.call(request(Some(greedy), Body::empty())),
+            ));
+        }
+        until_in_flight(&limits, 2).await;
+        // the greedy tenant holds its share: its next call is refused at once ...
+        let refused = soon(service.call(request(Some(greedy), Body::empty())))
+            .await
+            .unwrap();
+        assert_eq!(grpc_status(&refused), Some("8"), "RESOURCE_EXHAUSTED");
+        assert_eq!(reason(&refused), "TENANT_CONCURRENCY");
+        let status = Status::from_header_map(refused.headers()).unwrap();
+        assert!(status.get_details_retry_info().is_some());
+        // ... while another tenant's and a platform caller's calls run
+        for account in [Some(other), Some(other), None, None] {
+            running.push(tokio::spawn(service.call(request(account, Body::empty()))));
+        }
+        until_in_flight(&limits, 6).await;
+        // 6 of the node's 8 slots are taken: the other tenant's third call hits its share
+        let third = soon(service.call(request(Some(other), Body::empty())))
+            .await
+            .unwrap();
+        assert_eq!(reason(&third), "TENANT_CONCURRENCY");
+        release.add_permits(6);
+        for call in running {
+            assert_eq!(grpc_status(&soon(call).await.unwrap().unwrap()), None);
+        }
+        // every share is given back
+        assert!(limits.calls.per_tenant.held.lock().unwrap().is_empty());
+        assert!(limits.calls.node.held.lock().unwrap().is_empty());
+        engine.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_body_that_never_ends_holds_no_call_slot_and_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        let admission = Admission {
+            max_in_flight: 1,
+            request_body_timeout: Duration::from_millis(300),
+            ..Admission::default()
+        };
+        let limits = Limits::new(engine.clone(), &admission);
+        let mut service = LimitsLayer::new(limits.clone()).layer(Echo);
+        let tenant = TenantId::new_v7();
+        let stalled: Vec<_> = (0..3)
+            .map(|_| {
+                tokio::spawn(service.call(request(
+                    Some(tenant),
+                    unfinished(vec![partial_message(100, 10)]),
+                )))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // the only call slot is free: a whole request of the same tenant is served, its body
+        // passed on intact
+        let served = service
+            .call(request(
+                Some(tenant),
+                Body::new(Full::new(partial_message(3, 3))),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(grpc_status(&served), None);
+        assert_eq!(served.headers()["x-body-len"], "8");
+        assert!(limits.calls.node.held.lock().unwrap().is_empty());
+        for call in stalled {
+            let answer = call.await.unwrap().unwrap();
+            assert_eq!(grpc_status(&answer), Some("4"), "DEADLINE_EXCEEDED");
+            assert_eq!(reason(&answer), "REQUEST_BODY_TIMEOUT");
+        }
+        assert!(limits.bytes.node.held.lock().unwrap().is_empty());
+        engine.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_refused_as_soon_as_its_prefix_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        let limits = Limits::new(engine.clone(), &Admission::default());
+        let mut service = LimitsLayer::new(limits.clone()).layer(Echo);
+        let declared = u32::try_from(MAX_REQUEST_MESSAGE_BYTES + 1).unwrap();
+        // never finished: the answer cannot wait for the end
+        let refused = service
+            .call(request(
+                None,
+                unfinished(vec![partial_message(declared, 100)]),
+            ))
+            .await
+            .unwrap();
+        let status = Status::from_header_map(refused.headers()).unwrap();
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert_eq!(reason(&refused), "REQUEST_TOO_LARGE");
+        // exactly the largest message is accepted
+        let largest = u32::try_from(MAX_REQUEST_MESSAGE_BYTES).unwrap();
+        let served = service
+            .call(request(
+                None,
+                Body::new(Full::new(partial_message(
+                    largest,
+                    MAX_REQUEST_MESSAGE_BYTES,
+                ))),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(grpc_status(&served), None);
+        assert_eq!(
+            served.headers()["x-body-len"],
+            MAX_REQUEST_BODY_BYTES.to_string().as_str()
+        );
+        assert!(limits.bytes.node.held.lock().unwrap().is_empty());
+        engine.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn bodies_being_received_are_bounded_per_tenant() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        let admission = Admission {
+            max_receive_bytes_per_tenant: 4 * RECEIVE_OVERHEAD_BYTES,
+            ..Admission::default()
+        };
+        let limits = Limits::new(engine.clone(), &admission);
+        let mut service = LimitsLayer::new(limits.clone()).layer(Echo);
+        let (greedy, other) = (TenantId::new_v7(), TenantId::new_v7());
+        let mut stalled = Vec::new();
+        for _ in 0..3 {
+            stalled.push(tokio::spawn(service.call(request(
+                Some(greedy),
+                unfinished(vec![partial_message(1000, 10)]),
+            ))));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let refused = service
+            .call(request(
+                Some(greedy),
+                unfinished(vec![partial_message(1000, 10)]),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(grpc_status(&refused), Some("8"), "RESOURCE_EXHAUSTED");
+        assert_eq!(reason(&refused), "TENANT_CONCURRENCY");
+        let served = service
+            .call(request(
+                Some(other),
+                Body::new(Full::new(partial_message(3, 3))),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(grpc_status(&served), None);
+        for call in stalled {
+            call.abort();
+        }
         engine.shutdown().await;
     }
 }

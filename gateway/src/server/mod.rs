@@ -1,27 +1,27 @@
 //! Building and running the gRPC server.
 //!
 //! ```text
-//! ┌ tonic server (max request message 1 MiB) ───────────────────────────────┐
-//! │ grpc.health.v1.Health                      (outside the auth layer)     │
-//! │ grpc.reflection.v1 / v1alpha               (outside the auth layer)     │
-//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.TenantService      │
-//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.OrganizationService│
-//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.TeamService        │
-//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.UserService        │
-//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.RoleService        │
-//! │ AuthLayer ─ LimitsLayer ─ SizeLimitStatus ─ entity.v1.AccessService      │
-//! └──────────────────────────────────────────────────────────────────────────┘
+//! ┌ tonic server (HTTP/2: streams per connection, header list, windows) ──────────┐
+//! │ EdgeLayer (metadata size, deadline = min(grpc-timeout, max call))              │
+//! │ ├ grpc.health.v1.Health                      (outside the auth layer)          │
+//! │ ├ grpc.reflection.v1 / v1alpha               (outside the auth layer)          │
+//! │ ├ AuthLayer ─ LimitsLayer ─ Routing ─ SizeLimitStatus ─ entity.v1.TenantService │
+//! │ └ … the same for every entity.v1 service                                       │
+//! └────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
 //! [`serve`] runs until its shutdown future resolves, drains in-flight calls, then shuts the
-//! engine down. [`spawn_server`] runs it in a task (tests, embedding).
+//! engine down. [`spawn_server`] runs it in a task (tests, embedding). [`Admission`] holds the
+//! bounds of what one client may hold of a node.
 //!
-//! [`limits`]: global load shedding and per-tenant rate limits by plan.
+//! [`edge`]: metadata size and call deadlines; [`limits`]: the request body received first,
+//! calls in flight per tenant and per node, per-tenant rate limits by plan.
 
+pub mod edge;
 pub mod limits;
 mod size_limit;
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use entity_proto::v1::{
     access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
@@ -38,6 +38,7 @@ use tonic::{
 use tonic_health::ServingStatus;
 use tower::Layer;
 
+use edge::EdgeLayer;
 use limits::{Limited, Limits, LimitsLayer};
 use size_limit::{SizeLimitStatus, SizeLimitStatusLayer};
 
@@ -53,6 +54,48 @@ use crate::{
 
 /// Largest request message accepted (bigger ones get RESOURCE_EXHAUSTED).
 pub const MAX_REQUEST_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Default limit of concurrent HTTP/2 streams (calls) on one client connection.
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
+/// Default longest duration of a call (a client's `grpc-timeout` above it is cut to it).
+pub const DEFAULT_MAX_CALL_DURATION: Duration = Duration::from_secs(60);
+/// HTTP/2 flow-control window of one stream and of one connection: what a client may send
+/// ahead of the server reading it (hyper's defaults, stated here because the memory bounds of
+/// docs/ARCHITECTURE.md "Admission control" rest on them).
+const HTTP2_WINDOW_BYTES: u32 = 1024 * 1024;
+
+/// How much of a node one client may hold (docs/ARCHITECTURE.md, "Admission control").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admission {
+    /// Concurrent HTTP/2 streams on one connection.
+    pub max_concurrent_streams: u32,
+    /// Calls in flight on the node (a body still arriving is not in flight).
+    pub max_in_flight: usize,
+    /// Calls in flight of one tenant (platform callers without a tenant share one count).
+    pub max_in_flight_per_tenant: usize,
+    /// Bytes of request bodies the node holds, being received or in flight.
+    pub max_receive_bytes: usize,
+    /// Bytes of request bodies one tenant's calls hold.
+    pub max_receive_bytes_per_tenant: usize,
+    /// Time a client has to send a whole request body.
+    pub request_body_timeout: Duration,
+    /// The longest a call may run, whatever its `grpc-timeout`.
+    pub max_call_duration: Duration,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Self {
+            max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            max_in_flight: limits::DEFAULT_MAX_IN_FLIGHT,
+            max_in_flight_per_tenant: limits::DEFAULT_MAX_IN_FLIGHT / limits::DEFAULT_TENANT_SHARE,
+            max_receive_bytes: limits::DEFAULT_MAX_RECEIVE_BYTES,
+            max_receive_bytes_per_tenant: limits::DEFAULT_MAX_RECEIVE_BYTES
+                / limits::DEFAULT_TENANT_SHARE,
+            request_body_timeout: limits::DEFAULT_REQUEST_BODY_TIMEOUT,
+            max_call_duration: DEFAULT_MAX_CALL_DURATION,
+        }
+    }
+}
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
@@ -97,11 +140,27 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
     tls: Option<tonic::transport::ServerTlsConfig>,
 ) -> Result<()> {
+    serve_with(node, auth, listener, shutdown, tls, Admission::default()).await
+}
+
+/// [`serve_tls`] with the bounds of `admission`.
+pub async fn serve_with(
+    node: Node,
+    auth: AuthMode,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+    admission: Admission,
+) -> Result<()> {
+    // The codec checks every request with these rules; a build whose descriptor set cannot
+    // yield them must not serve at all.
+    entity_proto::request_rules()
+        .map_err(|e| GatewayError::Config(format!("the request text rules: {e}")))?;
     let engine = node.engine().clone();
     let apis = services::build(&node, auth.authorizer(&engine));
     let auth_layer = AuthLayer::new(auth.authenticator());
     let routing = RoutingLayer::new(node.router());
-    let limits = LimitsLayer::new(Limits::new(engine.clone(), limits::DEFAULT_MAX_IN_FLIGHT));
+    let limits = LimitsLayer::new(Limits::new(engine.clone(), &admission));
     let limit = MAX_REQUEST_MESSAGE_BYTES;
     let tenant = TenantServiceServer::new(apis.tenant).max_decoding_message_size(limit);
     let organization =
@@ -135,8 +194,15 @@ pub async fn serve_tls(
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
+    // No `Server::timeout`: the edge layer enforces the maximum call duration itself, so that
+    // an expired call ends DEADLINE_EXCEEDED rather than tonic's CANCELLED.
     let result = builder
         .tcp_nodelay(true)
+        .max_concurrent_streams(admission.max_concurrent_streams)
+        .http2_max_header_list_size(edge::HTTP2_MAX_HEADER_LIST_BYTES)
+        .initial_stream_window_size(HTTP2_WINDOW_BYTES)
+        .initial_connection_window_size(HTTP2_WINDOW_BYTES)
+        .layer(EdgeLayer::new(admission.max_call_duration))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
