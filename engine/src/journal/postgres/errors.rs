@@ -63,14 +63,15 @@ fn ends_session(error: &dyn DatabaseError) -> bool {
 }
 
 /// SQLSTATEs after which a retry may succeed: connection exceptions (class 08), insufficient
-/// resources (class 53), operator intervention such as a shutdown (57P01-57P05), and a session
-/// ended for idling in a transaction (25P03).
+/// resources (class 53), operator intervention such as a shutdown (57P01-57P05), a session
+/// ended for idling in a transaction (25P03), and a server that has become read-only (25006, a
+/// standby after a failover): store-wide conditions, none of them the fault of one batch.
 fn is_unavailable(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
         || matches!(
             code,
-            "57P01" | "57P02" | "57P03" | "57P04" | "57P05" | "25P03"
+            "57P01" | "57P02" | "57P03" | "57P04" | "57P05" | "25P03" | "25006"
         )
 }
 
@@ -91,6 +92,7 @@ mod tests {
         ));
         assert!(is_unavailable("08006"));
         assert!(is_unavailable("57P01"));
+        assert!(is_unavailable("25006"));
         assert!(!is_unavailable("23505"));
         let config = sqlx::Error::Configuration("bad sslmode".into());
         assert!(matches!(from_sqlx(config), JournalError::Unavailable(_)));

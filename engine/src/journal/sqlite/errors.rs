@@ -20,7 +20,9 @@ pub(super) fn from_sqlx(error: sqlx::Error) -> JournalError {
         | sqlx::Error::WorkerCrashed => JournalError::Unavailable(error.to_string()),
         sqlx::Error::Database(db) => match db.code().and_then(|c| c.parse::<i32>().ok()) {
             Some(code) => match primary(code) {
-                BUSY | LOCKED | IOERR | CANTOPEN | READONLY => {
+                // A store-wide condition, not this batch's fault: retrying part of a group
+                // cannot help, so it is not a refusal the group-commit writer narrows down.
+                BUSY | LOCKED | IOERR | CANTOPEN | READONLY | FULL | NOMEM => {
                     JournalError::Unavailable(error.to_string())
                 }
                 CORRUPT | NOTADB => JournalError::Corrupt(error.to_string()),
@@ -54,7 +56,9 @@ pub(super) fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 // SQLite primary result codes (https://sqlite.org/rescode.html).
+const NOMEM: i32 = 7;
 const READONLY: i32 = 8;
+const FULL: i32 = 13;
 const BUSY: i32 = 5;
 const LOCKED: i32 = 6;
 const IOERR: i32 = 10;
@@ -75,6 +79,7 @@ mod tests {
     fn extended_codes_reduce_to_primary() {
         assert_eq!(primary(2067), 19); // SQLITE_CONSTRAINT_UNIQUE
         assert_eq!(primary(517), BUSY); // SQLITE_BUSY_SNAPSHOT
+        assert_eq!(primary(13), FULL);
     }
 
     #[test]
