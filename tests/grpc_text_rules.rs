@@ -12,6 +12,7 @@ mod grpc_support;
 #[path = "support/raw.rs"]
 mod raw;
 
+use entity_proto::v1 as pb;
 use entity_text::TextKind;
 use gateway::AuthMode;
 use grpc_support::{PgNode, violation_fields};
@@ -205,4 +206,50 @@ async fn undecodable_requests_are_invalid_argument() {
         }
     }
     assert_eq!(node.events().await, before);
+}
+
+/// An error that repeats a long (valid) request value is shortened before it leaves the node:
+/// a header list over the client's 16 KiB limit would make the client drop the connection and
+/// fail every other call on it (found by the random-request test).
+#[tokio::test]
+async fn errors_about_long_values_leave_the_connection_working() {
+    let node = PgNode::start(AuthMode::DevIdentity).await;
+    let mut c = node.clients.clone();
+    let long = "x".repeat(4096);
+    let emoji = "😀".repeat(4096);
+    let neighbours: Vec<_> = (0..8)
+        .map(|_| {
+            let mut admin = c.admin.clone();
+            tokio::spawn(async move {
+                admin
+                    .list_projections(pb::ListProjectionsRequest::default())
+                    .await
+            })
+        })
+        .collect();
+    let err = c
+        .admin
+        .rebuild_projection(pb::RebuildProjectionRequest { name: long.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{}", err.message());
+    assert!(err.message().len() <= 1024, "{}", err.message().len());
+    let err = c
+        .orgs
+        .update_organization(pb::UpdateOrganizationRequest {
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec![emoji.clone(), long.clone(), long],
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{}", err.message());
+    for call in neighbours {
+        call.await.unwrap().expect("a call sharing the connection");
+    }
+    c.admin
+        .list_projections(pb::ListProjectionsRequest::default())
+        .await
+        .expect("the connection still works");
 }

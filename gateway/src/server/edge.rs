@@ -10,6 +10,13 @@
 //!   HEADERS/CONTINUATION frames (~112 KiB encoded) or over 256 KiB decoded, a GOAWAY
 //!   `ENHANCE_YOUR_CALM` that closes the whole connection (tonic: RESOURCE_EXHAUSTED "h2
 //!   protocol error").
+//! - **Error size.** An error's `grpc-message` and `grpc-status-details-bin` together are kept
+//!   within [`MAX_ERROR_HEADER_BYTES`], whatever built the status: an error that repeats a long
+//!   request value (an unknown field-mask path, an unknown projection name, a duplicate product)
+//!   is shortened here (message and detail values cut, at most [`MAX_VIOLATIONS`] field
+//!   violations). Without this a response header list over a client's limit (16 KiB in tonic
+//!   and hyper) makes the client's HTTP/2 stack drop the whole connection, failing every other
+//!   call on it: other tenants' calls, where nodes forward over a shared channel.
 //! - **Deadline.** Every call ends by its deadline: the client's `grpc-timeout`, at most the
 //!   node's maximum call duration; past it the call is answered DEADLINE_EXCEEDED (reason
 //!   `DEADLINE_EXCEEDED`) and its handler dropped. tonic wraps every call in its own timer on
@@ -37,6 +44,16 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 /// decoded (and, above [`MAX_METADATA_BYTES`], refused with a gRPC status); larger ones are
 /// refused by h2 itself with HTTP 431.
 pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 64 * 1024;
+/// Most bytes of an error's `grpc-message` and `grpc-status-details-bin` headers together.
+pub const MAX_ERROR_HEADER_BYTES: usize = 8 * 1024;
+/// Most field violations an error keeps when it has to be shortened.
+pub const MAX_VIOLATIONS: usize = 16;
+/// Most bytes of a shortened error's message (before percent-encoding, which can triple it).
+const MAX_MESSAGE_BYTES: usize = 512;
+/// Most bytes of each string of a shortened error's details.
+const MAX_DETAIL_BYTES: usize = 96;
+/// Most ErrorInfo metadata entries a shortened error keeps.
+const MAX_METADATA_ENTRIES: usize = 8;
 /// The `grpc-timeout` request header.
 const GRPC_TIMEOUT: &str = "grpc-timeout";
 
@@ -107,7 +124,7 @@ where
         let future = self.inner.call(request);
         Box::pin(async move {
             match tokio::time::timeout_at(deadline, future).await {
-                Ok(response) => response,
+                Ok(response) => response.map(bounded_error),
                 Err(_) => {
                     tracing::debug!(?timeout, "deadline exceeded");
                     Ok(deadline_exceeded(timeout).into_http())
@@ -115,6 +132,100 @@ where
             }
         })
     }
+}
+
+/// `response` with its error status (if any) shortened to [`MAX_ERROR_HEADER_BYTES`].
+fn bounded_error(mut response: http::Response<Body>) -> http::Response<Body> {
+    const HEADERS: [&str; 2] = ["grpc-message", "grpc-status-details-bin"];
+    let size = |headers: &http::HeaderMap| -> usize {
+        HEADERS
+            .iter()
+            .filter_map(|h| headers.get(*h))
+            .map(|v| v.len())
+            .sum()
+    };
+    let before = size(response.headers());
+    if before <= MAX_ERROR_HEADER_BYTES {
+        return response;
+    }
+    let Some(status) = Status::from_header_map(response.headers()) else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    for header in HEADERS {
+        headers.remove(header);
+    }
+    let short = shortened(&status);
+    if short.add_header(headers).is_err() || size(headers) > MAX_ERROR_HEADER_BYTES {
+        for header in HEADERS {
+            headers.remove(header);
+        }
+        let bare = Status::new(status.code(), cut(status.message(), MAX_MESSAGE_BYTES));
+        // A plain message of at most 512 bytes always encodes.
+        let _ = bare.add_header(headers);
+    }
+    tracing::debug!(
+        before,
+        after = size(response.headers()),
+        "shortened an error response"
+    );
+    response
+}
+
+/// `status` with its message and the strings of its details cut (ErrorInfo, BadRequest,
+/// ResourceInfo and RetryInfo: the details this service sends).
+fn shortened(status: &Status) -> Status {
+    let details = status.get_error_details();
+    let mut short = ErrorDetails::new();
+    if let Some(info) = details.error_info() {
+        let metadata: std::collections::HashMap<String, String> = info
+            .metadata
+            .iter()
+            .take(MAX_METADATA_ENTRIES)
+            .map(|(k, v)| (cut(k, MAX_DETAIL_BYTES), cut(v, MAX_DETAIL_BYTES)))
+            .collect();
+        short.set_error_info(
+            cut(&info.reason, MAX_DETAIL_BYTES),
+            cut(&info.domain, MAX_DETAIL_BYTES),
+            metadata,
+        );
+    }
+    if let Some(bad) = details.bad_request() {
+        for v in bad.field_violations.iter().take(MAX_VIOLATIONS) {
+            short.add_bad_request_violation(
+                cut(&v.field, MAX_DETAIL_BYTES),
+                cut(&v.description, MAX_DETAIL_BYTES),
+            );
+        }
+    }
+    if let Some(r) = details.resource_info() {
+        short.set_resource_info(
+            cut(&r.resource_type, MAX_DETAIL_BYTES),
+            cut(&r.resource_name, MAX_DETAIL_BYTES),
+            cut(&r.owner, MAX_DETAIL_BYTES),
+            cut(&r.description, MAX_DETAIL_BYTES),
+        );
+    }
+    if let Some(retry) = details.retry_info() {
+        short.set_retry_info(retry.retry_delay);
+    }
+    Status::with_error_details(
+        status.code(),
+        cut(status.message(), MAX_MESSAGE_BYTES),
+        short,
+    )
+}
+
+/// At most `max` bytes of `s` (on a character boundary), marked with `…` when cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 /// The size of the request's header list as HTTP/2 counts it (RFC 9113 §6.5.2).
@@ -219,6 +330,78 @@ mod tests {
         for bad in ["", "m", "123456789m", "5", "5x", "-5m", "5 m", "é"] {
             assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
         }
+    }
+
+    fn error_header_bytes(response: &http::Response<Body>) -> usize {
+        ["grpc-message", "grpc-status-details-bin"]
+            .iter()
+            .filter_map(|h| response.headers().get(*h))
+            .map(|v| v.len())
+            .sum()
+    }
+
+    #[test]
+    fn errors_repeating_long_values_are_shortened() {
+        let long = "😀".repeat(4096);
+        let mut details = ErrorDetails::with_error_info(
+            "NOT_FOUND",
+            ERROR_DOMAIN,
+            [("name".to_owned(), long.clone())],
+        );
+        for i in 0..100 {
+            details.add_bad_request_violation(format!("update_mask.paths[{i}]"), long.clone());
+        }
+        details.set_resource_info("projection", long.clone(), "", "not found");
+        details.set_retry_info(Some(Duration::from_millis(250)));
+        let huge = Status::with_error_details(
+            Code::NotFound,
+            format!("no projection named {long:?}"),
+            details,
+        )
+        .into_http();
+        assert!(error_header_bytes(&huge) > 64 * 1024);
+
+        let out = bounded_error(huge);
+        assert!(error_header_bytes(&out) <= MAX_ERROR_HEADER_BYTES);
+        let status = Status::from_header_map(out.headers()).unwrap();
+        assert_eq!(status.code(), Code::NotFound);
+        assert!(status.message().starts_with("no projection named"));
+        assert!(status.message().ends_with('…'));
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "NOT_FOUND");
+        assert_eq!(info.domain, ERROR_DOMAIN);
+        let violations = status.get_details_bad_request().unwrap().field_violations;
+        assert_eq!(violations.len(), MAX_VIOLATIONS);
+        assert_eq!(violations[3].field, "update_mask.paths[3]");
+        assert_eq!(
+            status.get_details_resource_info().unwrap().resource_type,
+            "projection"
+        );
+        assert_eq!(
+            status.get_details_retry_info().unwrap().retry_delay,
+            Some(Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn ordinary_errors_and_answers_pass_untouched() {
+        let status = Status::with_error_details(
+            Code::InvalidArgument,
+            "invalid argument: name: must not be empty",
+            ErrorDetails::with_bad_request_violation("name", "must not be empty"),
+        );
+        let before = status.clone().into_http();
+        let expected = error_header_bytes(&before);
+        let out = bounded_error(before);
+        assert_eq!(error_header_bytes(&out), expected);
+        assert_eq!(
+            Status::from_header_map(out.headers()).unwrap().message(),
+            status.message()
+        );
+        let ok = bounded_error(http::Response::new(Body::empty()));
+        assert!(Status::from_header_map(ok.headers()).is_none());
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("ééé", 5), "é…");
     }
 
     /// Answers after `delay`.
