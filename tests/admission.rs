@@ -31,7 +31,7 @@ use bytes::Bytes;
 use engine::journal::sqlite::SqliteJournal;
 use entity_proto::v1 as pb;
 use gateway::{Node, NodeOptions, RunningServer, Storage};
-use grpc_support::{Clients, bearer, claims, create_tenant_request, hs256_token, jwt_auth};
+use grpc_support::{Clients, bearer, claims, hs256_token, jwt_auth, tenant_with_owner};
 use tonic::{Code, Status, codegen::http, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 use tonic_types::StatusExt;
@@ -80,34 +80,7 @@ impl TestNode {
 
     /// A tenant on `plan` and a token of its owner (who accepted the invitation).
     async fn tenant(&self, plan: pb::Plan) -> (pb::Tenant, String) {
-        let mut c = self.clients.clone();
-        let answer = c
-            .tenants
-            .create_tenant(bearer(
-                create_tenant_request("Admission", plan),
-                &self.admin,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        let tenant = answer.tenant.unwrap();
-        let owner = c
-            .users
-            .accept_invitation(bearer(
-                pb::AcceptInvitationRequest {
-                    tenant_id: tenant.id.clone(),
-                    token: answer.owner_invitation_token,
-                    ..Default::default()
-                },
-                &self.admin,
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .user
-            .unwrap();
-        let token = hs256_token(&claims(&owner.id, Some(&tenant.id)));
-        (tenant, token)
+        tenant_with_owner(&mut self.clients.clone(), &self.admin, "Admission", plan).await
     }
 }
 

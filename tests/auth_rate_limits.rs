@@ -9,7 +9,7 @@
 mod grpc_support;
 
 use entity_proto::v1 as pb;
-use grpc_support::{PgNode, bearer, claims, create_tenant_request, hs256_token, jwt_auth};
+use grpc_support::{PgNode, bearer, claims, hs256_token, jwt_auth, tenant_with_owner};
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -54,33 +54,7 @@ async fn a_bronze_tenant_over_its_rate_is_limited_while_gold_is_not() {
     let make = |plan: pb::Plan| {
         let mut c = c.clone();
         let admin = admin.clone();
-        async move {
-            let answer = c
-                .tenants
-                .create_tenant(bearer(create_tenant_request("Rate", plan), &admin))
-                .await
-                .unwrap()
-                .into_inner();
-            let tenant = answer.tenant.unwrap();
-            // the owner accepts, so it holds tenant-owner
-            let owner = c
-                .users
-                .accept_invitation(bearer(
-                    pb::AcceptInvitationRequest {
-                        tenant_id: tenant.id.clone(),
-                        token: answer.owner_invitation_token,
-                        ..Default::default()
-                    },
-                    &admin,
-                ))
-                .await
-                .unwrap()
-                .into_inner()
-                .user
-                .unwrap();
-            let token = hs256_token(&claims(&owner.id, Some(&tenant.id)));
-            (tenant, token)
-        }
+        async move { tenant_with_owner(&mut c, &admin, "Rate", plan).await }
     };
     let (bronze, bronze_token) = make(pb::Plan::Bronze).await;
     let (gold, gold_token) = make(pb::Plan::Gold).await;

@@ -16,7 +16,7 @@ use std::{future::Future, pin::Pin};
 use chrono::Utc;
 use entity_proto::v1 as pb;
 use gateway::AuthMode;
-use grpc_support::{Clients, PgNode, create_org, create_tenant, invite, violation_fields};
+use grpc_support::{Clients, Fixtures, PgNode, violation_fields};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -76,59 +76,6 @@ mod role_access;
 mod team;
 #[path = "grpc_invalid_input/user.rs"]
 mod user;
-
-/// Live entities of one gold tenant that the cases aim at.
-struct Fixtures {
-    tenant: String,
-    org: String,
-    team: String,
-    user: String,
-    role: String,
-}
-
-impl Fixtures {
-    async fn create(c: &mut Clients) -> Fixtures {
-        let (tenant, _) = create_tenant(c, pb::Plan::Gold).await;
-        let org = create_org(c, &tenant.id, "Sales", "").await;
-        let team = c
-            .teams
-            .create_team(pb::CreateTeamRequest {
-                tenant_id: tenant.id.clone(),
-                organization_id: org.id.clone(),
-                name: "Core".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .team
-            .unwrap();
-        let user = invite(c, &tenant.id, "ivy@example.com", &org.id, vec![])
-            .await
-            .user
-            .unwrap();
-        let role = c
-            .roles
-            .define_role(pb::DefineRoleRequest {
-                tenant_id: tenant.id.clone(),
-                name: "approver".into(),
-                permissions: vec!["invoice:approve".into()],
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .role
-            .unwrap();
-        Fixtures {
-            tenant: tenant.id,
-            org: org.id,
-            team: team.id,
-            user: user.id,
-            role: role.id,
-        }
-    }
-}
 
 fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
     let mut all = tenant_and_organization_cases(c, &f.tenant, &f.org);

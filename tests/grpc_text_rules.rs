@@ -17,23 +17,13 @@ use entity_text::TextKind;
 use gateway::AuthMode;
 use grpc_support::{PgNode, violation_fields};
 use prost_reflect::prost::Message;
-use prost_reflect::{
-    DescriptorPool, DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value,
-};
+use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value};
 use tonic::Code;
 use tonic_types::StatusExt;
 
 /// Every RPC of `entity.v1`: its path and input message.
 fn rpcs() -> Vec<(String, MessageDescriptor)> {
-    let pool = DescriptorPool::decode(entity_proto::FILE_DESCRIPTOR_SET).unwrap();
-    pool.services()
-        .filter(|s| s.package_name() == "entity.v1")
-        .flat_map(|s| {
-            s.methods()
-                .map(|m| (format!("/{}/{}", s.full_name(), m.name()), m.input()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    entity_proto::rpc_inputs().unwrap()
 }
 
 /// `message` with the string at `path` (`a.b[0].c`, as `RequestRules::text_fields` names it)

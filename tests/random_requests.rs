@@ -25,7 +25,7 @@ use std::{collections::BTreeMap, time::Duration};
 use entity_proto::v1 as pb;
 use entity_text::TextKind;
 use gateway::AuthMode;
-use grpc_support::{Clients, PgNode, create_org, create_tenant, invite};
+use grpc_support::{Clients, Fixtures, PgNode, create_org, create_tenant};
 use random_request::{random_request, rpcs};
 use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
@@ -39,50 +39,19 @@ fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).map_or(default, |v| v.parse().expect(name))
 }
 
-/// Ids of live entities of one gold tenant: the tenant, two organizations (one the other's
-/// child), a team, an invited user, a role, and what onboarding made.
+/// Ids of live entities of one gold tenant: the shared fixtures, a child organization, and
+/// what onboarding made.
 async fn fixtures(c: &mut Clients) -> Vec<(&'static str, String)> {
-    let (tenant, _) = create_tenant(c, pb::Plan::Gold).await;
-    let org = create_org(c, &tenant.id, "Sales", "").await;
-    let child = create_org(c, &tenant.id, "Sales EU", &org.id).await;
-    let team = c
-        .teams
-        .create_team(pb::CreateTeamRequest {
-            tenant_id: tenant.id.clone(),
-            organization_id: org.id.clone(),
-            name: "Core".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .team
-        .unwrap();
-    let user = invite(c, &tenant.id, "ivy@example.com", &child.id, vec![])
-        .await
-        .user
-        .unwrap();
-    let role = c
-        .roles
-        .define_role(pb::DefineRoleRequest {
-            tenant_id: tenant.id.clone(),
-            name: "approver".into(),
-            permissions: vec!["invoice:approve".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .role
-        .unwrap();
-    let onboarding = tenant.onboarding.unwrap_or_default();
+    let f = Fixtures::create(c).await;
+    let child = create_org(c, &f.tenant, "Sales EU", &f.org).await;
+    let onboarding = f.created.onboarding.unwrap_or_default();
     [
-        ("tenant", tenant.id),
-        ("organization", org.id),
+        ("tenant", f.tenant),
+        ("organization", f.org),
         ("organization", child.id),
-        ("team", team.id),
-        ("user", user.id),
-        ("role", role.id),
+        ("team", f.team),
+        ("user", f.user),
+        ("role", f.role),
         ("organization", onboarding.default_organization_id),
         ("user", onboarding.owner_user_id),
     ]

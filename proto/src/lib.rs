@@ -44,6 +44,26 @@ pub fn rpc_methods() -> Result<Vec<(String, String)>, prost::DecodeError> {
         .collect())
 }
 
+/// Every RPC of `entity.v1` as its gRPC path (`/entity.v1.TenantService/GetTenant`) and the
+/// descriptor of its input message, read from [`FILE_DESCRIPTOR_SET`]: what descriptor-driven
+/// tests and tools build requests from.
+///
+/// # Errors
+/// When the embedded descriptor set does not decode (a build defect).
+pub fn rpc_inputs()
+-> Result<Vec<(String, prost_reflect::MessageDescriptor)>, prost_reflect::DescriptorError> {
+    let pool = prost_reflect::DescriptorPool::decode(FILE_DESCRIPTOR_SET)?;
+    Ok(pool
+        .services()
+        .filter(|s| s.package_name() == "entity.v1")
+        .flat_map(|s| {
+            s.methods()
+                .map(|m| (format!("/{}/{}", s.full_name(), m.name()), m.input()))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
 /// For every RPC of `entity.v1` whose request names its tenant, the gRPC path
 /// (`/entity.v1.TenantService/GetTenant`) and the field number of the request's top-level
 /// `tenant_id` string field, read from [`FILE_DESCRIPTOR_SET`]. Lets a proxy find a request's

@@ -309,6 +309,62 @@ pub async fn create_org(
         .unwrap()
 }
 
+/// Live entities of one gold tenant that tests aim at: an organization, a team in it, a user
+/// invited into it, and a custom role (plus the tenant itself, with its onboarding ids).
+pub struct Fixtures {
+    pub tenant: String,
+    pub org: String,
+    pub team: String,
+    pub user: String,
+    pub role: String,
+    pub created: pb::Tenant,
+}
+
+impl Fixtures {
+    pub async fn create(c: &mut Clients) -> Fixtures {
+        let (tenant, _) = create_tenant(c, pb::Plan::Gold).await;
+        let org = create_org(c, &tenant.id, "Sales", "").await;
+        let team = c
+            .teams
+            .create_team(pb::CreateTeamRequest {
+                tenant_id: tenant.id.clone(),
+                organization_id: org.id.clone(),
+                name: "Core".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .team
+            .unwrap();
+        let user = invite(c, &tenant.id, "ivy@example.com", &org.id, vec![])
+            .await
+            .user
+            .unwrap();
+        let role = c
+            .roles
+            .define_role(pb::DefineRoleRequest {
+                tenant_id: tenant.id.clone(),
+                name: "approver".into(),
+                permissions: vec!["invoice:approve".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .role
+            .unwrap();
+        Fixtures {
+            tenant: tenant.id.clone(),
+            org: org.id,
+            team: team.id,
+            user: user.id,
+            role: role.id,
+            created: tenant,
+        }
+    }
+}
+
 /// A running `entityd` child process.
 pub struct Entityd {
     pub child: Child,
@@ -453,6 +509,40 @@ pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
         .metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
+}
+
+/// A tenant on `plan` created by the platform admin `admin` (a token), whose owner accepted the
+/// invitation, and an HS256 token of that owner (who holds `tenant-owner`).
+pub async fn tenant_with_owner(
+    c: &mut Clients,
+    admin: &str,
+    name: &str,
+    plan: pb::Plan,
+) -> (pb::Tenant, String) {
+    let answer = c
+        .tenants
+        .create_tenant(bearer(create_tenant_request(name, plan), admin))
+        .await
+        .unwrap()
+        .into_inner();
+    let tenant = answer.tenant.unwrap();
+    let owner = c
+        .users
+        .accept_invitation(bearer(
+            pb::AcceptInvitationRequest {
+                tenant_id: tenant.id.clone(),
+                token: answer.owner_invitation_token,
+                ..Default::default()
+            },
+            admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    let token = hs256_token(&claims(&owner.id, Some(&tenant.id)));
+    (tenant, token)
 }
 
 /// Requests without a token are the dev platform admin (test setup through the plain

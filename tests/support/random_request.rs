@@ -14,7 +14,7 @@
 #![allow(dead_code)]
 
 use prost_reflect::{
-    DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, Value, prost::Message,
+    DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, Value, prost::Message,
 };
 
 /// A small deterministic generator (SplitMix64).
@@ -60,15 +60,7 @@ impl Rng {
 
 /// Every RPC of `entity.v1`: its path (`/entity.v1.TenantService/GetTenant`) and input message.
 pub fn rpcs() -> Vec<(String, MessageDescriptor)> {
-    let pool = DescriptorPool::decode(entity_proto::FILE_DESCRIPTOR_SET).expect("descriptors");
-    pool.services()
-        .filter(|s| s.package_name() == "entity.v1")
-        .flat_map(|s| {
-            s.methods()
-                .map(|m| (format!("/{}/{}", s.full_name(), m.name()), m.input()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    entity_proto::rpc_inputs().expect("descriptors")
 }
 
 /// How a case's bytes were made.
