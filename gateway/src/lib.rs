@@ -28,5 +28,6 @@ pub use config::{EngineTuning, NodeConfig, ServeSettings};
 pub use error::{GatewayError, Result};
 pub use node::{ClusterOptions, Node, NodeOptions, Storage};
 pub use server::{
-    MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, serve, serve_tls, spawn_server,
+    Admission, MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, limits, serve, serve_tls,
+    serve_with, spawn_server,
 };
