@@ -15,8 +15,8 @@ mod grpc_support;
 
 use entity_proto::v1 as pb;
 use grpc_support::{
-    Clients, PgNode, accept, bearer, claims, create_org, create_tenant_answer, hs256_token, invite,
-    jwt_node, role_at, scope,
+    Clients, PgNode, accept, bearer, claims, create_org, create_team, create_tenant_answer,
+    define_role, hs256_token, invite, jwt_node, role_at, scope,
 };
 use tonic::{Code, Status};
 
@@ -40,35 +40,11 @@ async fn populate(c: &mut Clients) -> Ids {
     let owner = accept(c, &tenant.id, &answer.owner_invitation_token).await;
     let org = create_org(c, &tenant.id, "Engineering", "").await;
     let child_org = create_org(c, &tenant.id, "Platform", &org.id).await;
-    let team = c
-        .teams
-        .create_team(pb::CreateTeamRequest {
-            tenant_id: tenant.id.clone(),
-            organization_id: org.id.clone(),
-            name: "Core".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .team
-        .unwrap();
+    let team = create_team(c, &tenant.id, &org.id, "Core").await;
     let member = invite(c, &tenant.id, "member@b.test", &org.id, vec![]).await;
     let member_user = accept(c, &tenant.id, &member.invitation_token).await;
     let pending = invite(c, &tenant.id, "pending@b.test", &org.id, vec![]).await;
-    let role = c
-        .roles
-        .define_role(pb::DefineRoleRequest {
-            tenant_id: tenant.id.clone(),
-            name: "auditor".into(),
-            permissions: vec!["organization:read".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .role
-        .unwrap();
+    let role = define_role(c, &tenant.id, "auditor", &["organization:read"]).await;
     Ids {
         tenant: tenant.id,
         org: org.id,

@@ -11,7 +11,9 @@ mod grpc_support;
 
 use entity_proto::v1 as pb;
 use gateway::AuthMode;
-use grpc_support::{Clients, Entityd, PgNode, accept, check, invite, role_at, scope};
+use grpc_support::{
+    Clients, Entityd, PgNode, accept, check, create_team, define_role, invite, role_at, scope,
+};
 
 /// What the clients were told: every entity as acknowledged.
 struct Acknowledged {
@@ -88,32 +90,8 @@ async fn write_some(c: &mut Clients) -> Acknowledged {
     let owner = tenant.onboarding.clone().unwrap().owner_user_id;
 
     // a team, a custom role, and a user holding roles
-    let team = c
-        .teams
-        .create_team(pb::CreateTeamRequest {
-            tenant_id: tenant_id.clone(),
-            organization_id: organizations[0].id.clone(),
-            name: "Core".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .team
-        .unwrap();
-    let role = c
-        .roles
-        .define_role(pb::DefineRoleRequest {
-            tenant_id: tenant_id.clone(),
-            name: "approver".into(),
-            permissions: vec!["invoice:approve".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .role
-        .unwrap();
+    let team = create_team(c, &tenant_id, &organizations[0].id, "Core").await;
+    let role = define_role(c, &tenant_id, "approver", &["invoice:approve"]).await;
     let roles = vec![
         role_at("approver", None),
         role_at(

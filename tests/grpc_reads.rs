@@ -12,8 +12,8 @@ mod grpc_support;
 use entity_proto::v1 as pb;
 use gateway::AuthMode;
 use grpc_support::{
-    Clients, PgNode, accept, create_org, create_tenant, create_tenant_request, invite, role_at,
-    scope,
+    Clients, PgNode, accept, create_org, create_team, create_tenant, create_tenant_request, invite,
+    role_at, scope,
 };
 use tonic::Code;
 
@@ -130,19 +130,7 @@ async fn the_organization_tree_members_assignments_and_audit_trail() {
     let root = create_org(&mut c, t, "Root", "").await;
     let mid = create_org(&mut c, t, "Mid", &root.id).await;
     let leaf = create_org(&mut c, t, "Leaf", &mid.id).await;
-    let team = c
-        .teams
-        .create_team(pb::CreateTeamRequest {
-            tenant_id: t.into(),
-            organization_id: mid.id.clone(),
-            name: "Core".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .team
-        .unwrap();
+    let team = create_team(&mut c, t, &mid.id, "Core").await;
     let ann = invite(&mut c, t, "ann@example.com", &mid.id, vec![]).await;
     let ann = accept(&mut c, t, &ann.invitation_token).await;
     c.teams

@@ -10,8 +10,8 @@ mod grpc_support;
 use entity_proto::v1 as pb;
 use gateway::AuthMode;
 use grpc_support::{
-    Clients, PgNode, accept, check, create_org, create_tenant, create_tenant_answer, invite,
-    reason, role_at, scope, violation_fields, with_request_id,
+    Clients, PgNode, accept, check, create_org, create_team, create_tenant, create_tenant_answer,
+    invite, reason, role_at, scope, violation_fields, with_request_id,
 };
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -49,21 +49,6 @@ async fn user_ids(c: &mut Clients, request: pb::ListUsersRequest) -> Vec<String>
     let page = c.users.list_users(request).await.unwrap().into_inner();
     assert_eq!(page.next_page_token, "");
     page.users.into_iter().map(|u| u.id).collect()
-}
-
-async fn create_team(c: &mut Clients, tenant: &str, org: &str, name: &str) -> pb::Team {
-    c.teams
-        .create_team(pb::CreateTeamRequest {
-            tenant_id: tenant.into(),
-            organization_id: org.into(),
-            name: name.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|s| panic!("create team {name}: {s:?}"))
-        .into_inner()
-        .team
-        .unwrap()
 }
 
 /// Invites `email` with `roles` and accepts at once; returns the user id.

@@ -83,8 +83,6 @@ impl MessageRules {
 #[derive(Clone, Debug)]
 pub struct RequestRules {
     messages: Vec<MessageRules>,
-    /// Full names of every walked message (index as in `messages`).
-    names: Vec<String>,
     /// RPC input messages by their name within the package (`CreateTenantRequest`).
     inputs: HashMap<String, usize>,
 }
@@ -118,7 +116,6 @@ impl RequestRules {
             option,
             rules: RequestRules {
                 messages: Vec::new(),
-                names: Vec::new(),
                 inputs: HashMap::new(),
             },
             index: HashMap::new(),
@@ -136,11 +133,6 @@ impl RequestRules {
     /// The index of RPC input message `name` (its name within `entity.v1`), if it is one.
     pub fn input(&self, name: &str) -> Option<usize> {
         self.inputs.get(name).copied()
-    }
-
-    /// Every RPC input message's name within `entity.v1`.
-    pub fn input_names(&self) -> impl Iterator<Item = &str> {
-        self.inputs.keys().map(String::as_str)
     }
 
     /// Every string field reachable from RPC input `name`, as `(path, kind)`, with repeated
@@ -198,11 +190,6 @@ impl RequestRules {
             Err(RequestError::Invalid(walk.violations))
         }
     }
-
-    /// Full name of walked message `index` (for messages and tests).
-    pub fn message_name(&self, index: usize) -> Option<&str> {
-        self.names.get(index).map(String::as_str)
-    }
 }
 
 struct Builder {
@@ -220,7 +207,6 @@ impl Builder {
         let index = self.rules.messages.len();
         self.index.insert(message.full_name().to_owned(), index);
         self.rules.messages.push(MessageRules::default());
-        self.rules.names.push(message.full_name().to_owned());
         let mut fields: Vec<FieldRule> = message
             .fields()
             .map(|field| FieldRule {

@@ -309,6 +309,43 @@ pub async fn create_org(
         .unwrap()
 }
 
+/// Creates team `name` in organization `org` of `tenant`.
+pub async fn create_team(c: &mut Clients, tenant: &str, org: &str, name: &str) -> pb::Team {
+    c.teams
+        .create_team(pb::CreateTeamRequest {
+            tenant_id: tenant.to_owned(),
+            organization_id: org.to_owned(),
+            name: name.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|s| panic!("create team {name}: {s:?}"))
+        .into_inner()
+        .team
+        .unwrap()
+}
+
+/// Defines custom role `name` of `tenant` granting `permissions`.
+pub async fn define_role(
+    c: &mut Clients,
+    tenant: &str,
+    name: &str,
+    permissions: &[&str],
+) -> pb::Role {
+    c.roles
+        .define_role(pb::DefineRoleRequest {
+            tenant_id: tenant.to_owned(),
+            name: name.to_owned(),
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .role
+        .unwrap()
+}
+
 /// Live entities of one gold tenant that tests aim at: an organization, a team in it, a user
 /// invited into it, and a custom role (plus the tenant itself, with its onboarding ids).
 pub struct Fixtures {
@@ -324,36 +361,12 @@ impl Fixtures {
     pub async fn create(c: &mut Clients) -> Fixtures {
         let (tenant, _) = create_tenant(c, pb::Plan::Gold).await;
         let org = create_org(c, &tenant.id, "Sales", "").await;
-        let team = c
-            .teams
-            .create_team(pb::CreateTeamRequest {
-                tenant_id: tenant.id.clone(),
-                organization_id: org.id.clone(),
-                name: "Core".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .team
-            .unwrap();
+        let team = create_team(c, &tenant.id, &org.id, "Core").await;
         let user = invite(c, &tenant.id, "ivy@example.com", &org.id, vec![])
             .await
             .user
             .unwrap();
-        let role = c
-            .roles
-            .define_role(pb::DefineRoleRequest {
-                tenant_id: tenant.id.clone(),
-                name: "approver".into(),
-                permissions: vec!["invoice:approve".into()],
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .role
-            .unwrap();
+        let role = define_role(c, &tenant.id, "approver", &["invoice:approve"]).await;
         Fixtures {
             tenant: tenant.id.clone(),
             org: org.id,

@@ -10,7 +10,7 @@
 //! | line and paragraph separators (U+2028, U+2029)                    | refused     | allowed    |
 //! | bidirectional embeddings, overrides, isolates (U+202A–E, U+2066–9) | refused     | refused    |
 //! | bidirectional marks (U+200E, U+200F, U+061C)                      | refused     | allowed    |
-//! | invisible characters ([`is_invisible`]: zero-width space and joiners, word joiner, BOM, soft hyphen, fillers, tags, …) | refused | allowed, but for tags |
+//! | invisible characters (zero-width space and joiners, word joiner, BOM, soft hyphen, fillers, tags, …) | refused | allowed, but for tags |
 //! | length, in Unicode scalar values                                  | ≤ [`MAX_LINE_CHARS`] | ≤ [`MAX_MULTILINE_CHARS`] |
 //!
 //! Single line is the default: names, identifiers, emails, queries, tokens, reasons. A field
@@ -160,36 +160,26 @@ pub fn check_char(c: char, kind: TextKind) -> Result<(), TextViolation> {
     }
 }
 
-/// Whether `s` passes [`check`] for `kind`.
-pub fn is_valid(s: &str, kind: TextKind) -> bool {
-    check(s, kind).is_ok()
-}
-
 fn allowed_control(c: char, kind: TextKind) -> bool {
     kind == TextKind::MultiLine && matches!(c, '\n' | '\t')
 }
 
 /// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they
 /// reorder the text that follows them (the Trojan Source attack).
-pub fn is_bidi_override(c: char) -> bool {
+fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Bidirectional marks (U+200E, U+200F, U+061C): invisible direction hints.
-pub fn is_bidi_mark(c: char) -> bool {
+fn is_bidi_mark(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
-}
-
-/// Whether `c` is any bidirectional control (an override or a mark).
-pub fn is_bidi_control(c: char) -> bool {
-    is_bidi_override(c) || is_bidi_mark(c)
 }
 
 /// Characters that render as nothing: zero-width space, non-joiner and joiner, word joiner and
 /// invisible operators, deprecated format controls, byte-order mark, soft hyphen, combining
 /// grapheme joiner, Hangul and Khmer fillers, Mongolian vowel separator, interlinear annotation
 /// marks, and tag characters.
-pub fn is_invisible(c: char) -> bool {
+fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'

@@ -292,7 +292,7 @@ impl Limits {
         let mut share = self.bytes.share(account);
         share
             .try_grow(RECEIVE_OVERHEAD_BYTES)
-            .map_err(receive_refusal)?;
+            .map_err(|short| share_refusal(short, "requests being received"))?;
         let mut buffer: Vec<u8> = Vec::new();
         // The capacity paid for (the allocator may round the buffer's up).
         let mut charged = 0;
@@ -320,7 +320,9 @@ impl Limits {
                     d.min(MAX_REQUEST_BODY_BYTES).max(needed)
                 });
                 let target = needed.max(charged * 2).min(ceiling);
-                share.try_grow(target - charged).map_err(receive_refusal)?;
+                share
+                    .try_grow(target - charged)
+                    .map_err(|short| share_refusal(short, "requests being received"))?;
                 buffer.reserve_exact(target - buffer.len());
                 charged = target;
             }
@@ -347,18 +349,9 @@ impl Limits {
     /// A call slot of `account` and of the node.
     fn admit(&self, account: Account) -> Result<Share, Status> {
         let mut share = self.calls.share(account);
-        share.try_grow(1).map_err(|short| match short {
-            Short::Tenant => exhausted(
-                "TENANT_CONCURRENCY",
-                "the tenant has too many calls in flight on this node; retry later",
-                RETRY_CONCURRENCY,
-            ),
-            Short::Node => exhausted(
-                "OVERLOADED",
-                "the node is overloaded; retry later",
-                RETRY_CONCURRENCY,
-            ),
-        })?;
+        share
+            .try_grow(1)
+            .map_err(|short| share_refusal(short, "calls in flight"))?;
         Ok(share)
     }
 }
@@ -377,19 +370,20 @@ fn declared_length(buffer: &[u8]) -> Option<usize> {
         .map(|l| l.saturating_add(GRPC_FRAME_PREFIX))
 }
 
-fn receive_refusal(short: Short) -> Status {
-    match short {
-        Short::Tenant => exhausted(
+/// RESOURCE_EXHAUSTED for a call refused by a share of `what` (`calls in flight`, `requests
+/// being received`): `TENANT_CONCURRENCY` for the tenant's share, `OVERLOADED` for the node's.
+fn share_refusal(short: Short, what: &str) -> Status {
+    let (reason, message) = match short {
+        Short::Tenant => (
             "TENANT_CONCURRENCY",
-            "the tenant has too many requests being received on this node; retry later",
-            RETRY_CONCURRENCY,
+            format!("the tenant has too many {what} on this node; retry later"),
         ),
-        Short::Node => exhausted(
+        Short::Node => (
             "OVERLOADED",
-            "the node is receiving too many requests; retry later",
-            RETRY_CONCURRENCY,
+            format!("the node is overloaded: too many {what}; retry later"),
         ),
-    }
+    };
+    exhausted(reason, &message, RETRY_CONCURRENCY)
 }
 
 fn too_large(bytes: usize) -> Status {

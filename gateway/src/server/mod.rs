@@ -5,7 +5,7 @@
 //! │ EdgeLayer (metadata size, deadline = min(grpc-timeout, max call))              │
 //! │ ├ grpc.health.v1.Health                      (outside the auth layer)          │
 //! │ ├ grpc.reflection.v1 / v1alpha               (outside the auth layer)          │
-//! │ ├ AuthLayer ─ LimitsLayer ─ Routing ─ SizeLimitStatus ─ entity.v1.TenantService │
+//! │ ├ AuthLayer ─ LimitsLayer ─ Routing ─ entity.v1.TenantService                   │
 //! │ └ … the same for every entity.v1 service                                       │
 //! └────────────────────────────────────────────────────────────────────────────────┘
 //! ```
@@ -19,7 +19,6 @@
 
 pub mod edge;
 pub mod limits;
-mod size_limit;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -40,7 +39,6 @@ use tower::Layer;
 
 use edge::EdgeLayer;
 use limits::{Limited, Limits, LimitsLayer};
-use size_limit::{SizeLimitStatus, SizeLimitStatusLayer};
 
 use crate::{
     auth::{AuthLayer, AuthMode, Authenticated},
@@ -110,15 +108,15 @@ pub const SERVICE_NAMES: [&str; 8] = [
     <AdminServiceServer<AdminApi> as NamedService>::NAME,
 ];
 
-/// A service behind the one auth layer, the limits, cluster routing and the size-limit status
-/// rewrite.
+/// A service behind the one auth layer, the limits (which also refuse bodies over the size
+/// bound) and cluster routing.
 fn guarded<S>(
     auth: &AuthLayer,
     limits: &LimitsLayer,
     routing: &RoutingLayer,
     service: S,
-) -> Authenticated<Limited<Routing<SizeLimitStatus<S>>>> {
-    auth.layer(limits.layer(routing.layer(SizeLimitStatusLayer.layer(service))))
+) -> Authenticated<Limited<Routing<S>>> {
+    auth.layer(limits.layer(routing.layer(service)))
 }
 
 /// Serves the gRPC API of `node` on `listener` until `shutdown` resolves, then drains
