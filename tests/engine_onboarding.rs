@@ -19,8 +19,9 @@ use engine::{
         TenantScopeCommand, TenantSettings, UserCommand, UserId, UserStatus,
     },
     journal::{
-        AppendBatch, AppendReceipt, DueTimer, EventLog, Journal, JournalError, RecordedEvent,
-        Snapshot, SnapshotStore, TimerStore, UniqueClaim, postgres::PostgresJournal,
+        AppendBatch, AppendReceipt, DueTimer, EventLog, Journal, JournalError, KeyStore,
+        MasterKeyRecord, RecordedEvent, Snapshot, SnapshotStore, StoredKey, TimerStore,
+        UniqueClaim, postgres::PostgresJournal,
     },
     runtime::{Clock, Engine, EngineConfig, EntityView, RequestMeta},
     secrets::parse_invitation_token,
@@ -129,6 +130,49 @@ impl TimerStore for CrashingJournal {
         limit: i64,
     ) -> Result<Vec<DueTimer>, JournalError> {
         self.inner.due_timers(now, limit).await
+    }
+}
+
+#[async_trait]
+impl KeyStore for CrashingJournal {
+    async fn tenant_keys(&self, tenant_id: TenantId) -> Result<Vec<StoredKey>, JournalError> {
+        self.inner.tenant_keys(tenant_id).await
+    }
+
+    async fn subject_keys(&self, subject_ids: &[Uuid]) -> Result<Vec<StoredKey>, JournalError> {
+        self.inner.subject_keys(subject_ids).await
+    }
+
+    async fn master_keys(&self) -> Result<Vec<MasterKeyRecord>, JournalError> {
+        self.inner.master_keys().await
+    }
+
+    async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
+        self.inner.register_master_key(id, at).await
+    }
+
+    async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
+        self.inner.retire_master_key(id, at).await
+    }
+
+    async fn keys_wrapped_by(
+        &self,
+        master_key_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredKey>, JournalError> {
+        self.inner.keys_wrapped_by(master_key_id, limit).await
+    }
+
+    async fn rewrap_key(
+        &self,
+        key: &StoredKey,
+        from_master: &str,
+        wrapped: &[u8],
+        to_master: &str,
+    ) -> Result<bool, JournalError> {
+        self.inner
+            .rewrap_key(key, from_master, wrapped, to_master)
+            .await
     }
 }
 

@@ -12,8 +12,12 @@
 //! - Within a stream, sequences are contiguous from 1 and read back in order.
 //! - Global positions rise with insertion; [`AppendReceipt`] names the transaction and the
 //!   positions it wrote, which form the write's [`CommitToken`].
+//! - [`AppendBatch::keys`] commit with the events: a key created twice for one subject (even
+//!   after it was shredded) fails the append as a unique violation in [`KEY_NAMESPACE`]; a key
+//!   wrapped by a retired master key is refused ([`JournalError::Unavailable`]).
 
 mod group_commit;
+mod keys;
 pub mod postgres;
 pub mod sqlite;
 mod store_support;
@@ -28,6 +32,7 @@ use uuid::Uuid;
 use crate::domain::{StreamId, TenantId};
 
 pub use group_commit::{GroupCommitConfig, GroupCommitWriter};
+pub use keys::{KEY_NAMESPACE, KeyChange, KeyPurpose, KeyStore, MasterKeyRecord, StoredKey};
 pub use token::{CommitToken, TokenParseError};
 
 /// Who caused an event: the audit trail's "who" (SPEC §5.3).
@@ -136,6 +141,8 @@ pub struct AppendBatch {
     pub claims: Vec<UniqueClaim>,
     /// Timer changes.
     pub timers: Vec<TimerChange>,
+    /// Personal-data keys created or shredded with these events.
+    pub keys: Vec<KeyChange>,
     /// The writer's shard lease, checked in the append's transaction (cluster nodes); `None`
     /// for a single node, which owns every shard.
     pub fence: Option<Fence>,
@@ -323,5 +330,5 @@ pub trait TimerStore: Send + Sync + 'static {
 }
 
 /// Everything the runtime needs from a store.
-pub trait Journal: EventLog + SnapshotStore + TimerStore {}
-impl<T: EventLog + SnapshotStore + TimerStore> Journal for T {}
+pub trait Journal: EventLog + SnapshotStore + TimerStore + KeyStore {}
+impl<T: EventLog + SnapshotStore + TimerStore + KeyStore> Journal for T {}

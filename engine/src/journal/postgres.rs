@@ -8,8 +8,12 @@
 //!
 //! Errors: SQLSTATE 23505 on `(stream_id, sequence)` becomes
 //! [`JournalError::StreamConflict`], on `unique_keys` [`JournalError::UniqueViolation`] with
-//! the current holder; a lost or refused connection is [`JournalError::Unavailable`]; rows
-//! that fail validation are [`JournalError::Corrupt`].
+//! the current holder, on `personal_keys` a [`JournalError::UniqueViolation`] in
+//! [`KEY_NAMESPACE`](super::KEY_NAMESPACE); a lost or refused connection is
+//! [`JournalError::Unavailable`]; rows that fail validation are [`JournalError::Corrupt`].
+//!
+//! The key table (`personal_keys`, `master_keys`) is written by appends
+//! ([`AppendBatch::keys`]) and by the rotation methods of [`KeyStore`], and read on the pool.
 
 mod append;
 mod errors;
@@ -27,8 +31,8 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, RecordedEvent, Result, Snapshot,
-    SnapshotStore, TimerStore, UniqueClaim,
+    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, KeyStore, MasterKeyRecord,
+    RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore, UniqueClaim,
 };
 use crate::domain::{StreamId, TenantId};
 
@@ -202,5 +206,91 @@ impl TimerStore for PostgresJournal {
             .await
             .map_err(errors::from_sqlx)?;
         rows.iter().map(rows::timer).collect()
+    }
+}
+
+#[async_trait]
+impl KeyStore for PostgresJournal {
+    async fn tenant_keys(&self, tenant_id: TenantId) -> Result<Vec<StoredKey>> {
+        let rows = sqlx::query(include_str!("postgres/sql/tenant_keys.sql"))
+            .bind(tenant_id.uuid())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::key).collect()
+    }
+
+    async fn subject_keys(&self, subject_ids: &[Uuid]) -> Result<Vec<StoredKey>> {
+        if subject_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(include_str!("postgres/sql/subject_keys.sql"))
+            .bind(subject_ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::key).collect()
+    }
+
+    async fn master_keys(&self) -> Result<Vec<MasterKeyRecord>> {
+        let rows = sqlx::query(include_str!("postgres/sql/master_keys.sql"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::master_key).collect()
+    }
+
+    async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(include_str!("postgres/sql/register_master_key.sql"))
+            .bind(id)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(include_str!("postgres/sql/retire_master_key.sql"))
+            .bind(id)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn keys_wrapped_by(&self, master_key_id: &str, limit: i64) -> Result<Vec<StoredKey>> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(include_str!("postgres/sql/keys_wrapped_by.sql"))
+            .bind(master_key_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::key).collect()
+    }
+
+    async fn rewrap_key(
+        &self,
+        key: &StoredKey,
+        from_master: &str,
+        wrapped: &[u8],
+        to_master: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(include_str!("postgres/sql/rewrap_key.sql"))
+            .bind(key.tenant_id.uuid())
+            .bind(key.subject_id)
+            .bind(key.purpose.as_str())
+            .bind(key.version)
+            .bind(wrapped)
+            .bind(to_master)
+            .bind(from_master)
+            .execute(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -12,7 +12,8 @@
 //! (including appends without events), starting at 1.
 //!
 //! Storage formats (see `migrations/sqlite`): UUIDs as hyphenated text, JSON as text,
-//! timestamps as integer microseconds since the Unix epoch (UTC), the precision PostgreSQL keeps.
+//! timestamps as integer microseconds since the Unix epoch (UTC), the precision PostgreSQL keeps,
+//! bytes (wrapped keys) as blobs. Lists of ids are bound as one JSON array (`json_each`).
 
 mod append;
 mod errors;
@@ -31,8 +32,8 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::{
-    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, RecordedEvent, Result, Snapshot,
-    SnapshotStore, TimerStore, UniqueClaim,
+    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, KeyStore, MasterKeyRecord,
+    RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore, UniqueClaim,
 };
 use crate::domain::{StreamId, TenantId};
 
@@ -52,7 +53,9 @@ pub struct SqliteJournal {
 
 impl SqliteJournal {
     /// Opens (creating it if missing) the database file at `path`, in WAL mode with a busy
-    /// timeout and foreign keys on. Does not create tables: see [`migrate`](Self::migrate).
+    /// timeout and foreign keys on, and `secure_delete` (deleted or overwritten rows are zeroed
+    /// in the file, so an erased person's read-model rows leave no bytes behind). Does not
+    /// create tables: see [`migrate`](Self::migrate).
     pub async fn open(path: &Path) -> Result<Self> {
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -60,7 +63,8 @@ impl SqliteJournal {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON");
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
@@ -214,5 +218,97 @@ impl TimerStore for SqliteJournal {
             .await
             .map_err(errors::from_sqlx)?;
         rows.iter().map(rows::timer).collect()
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqliteJournal {
+    async fn tenant_keys(&self, tenant_id: TenantId) -> Result<Vec<StoredKey>> {
+        let rows = sqlx::query(include_str!("sqlite/sql/tenant_keys.sql"))
+            .bind(tenant_id.uuid().hyphenated())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::key).collect()
+    }
+
+    async fn subject_keys(&self, subject_ids: &[Uuid]) -> Result<Vec<StoredKey>> {
+        if subject_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Serialized as hyphenated text, the stored form.
+        let ids = serde_json::to_string(subject_ids)
+            .map_err(|e| JournalError::Database(format!("cannot encode subject ids: {e}")))?;
+        let rows = sqlx::query(include_str!("sqlite/sql/subject_keys.sql"))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::key).collect()
+    }
+
+    async fn master_keys(&self) -> Result<Vec<MasterKeyRecord>> {
+        let rows = sqlx::query(include_str!("sqlite/sql/master_keys.sql"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::master_key).collect()
+    }
+
+    async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        let _write = self.write_lock.lock().await;
+        sqlx::query(include_str!("sqlite/sql/register_master_key.sql"))
+            .bind(id)
+            .bind(rows::micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        let _write = self.write_lock.lock().await;
+        sqlx::query(include_str!("sqlite/sql/retire_master_key.sql"))
+            .bind(id)
+            .bind(rows::micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn keys_wrapped_by(&self, master_key_id: &str, limit: i64) -> Result<Vec<StoredKey>> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(include_str!("sqlite/sql/keys_wrapped_by.sql"))
+            .bind(master_key_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        rows.iter().map(rows::key).collect()
+    }
+
+    async fn rewrap_key(
+        &self,
+        key: &StoredKey,
+        from_master: &str,
+        wrapped: &[u8],
+        to_master: &str,
+    ) -> Result<bool> {
+        let _write = self.write_lock.lock().await;
+        let done = sqlx::query(include_str!("sqlite/sql/rewrap_key.sql"))
+            .bind(key.tenant_id.uuid().hyphenated())
+            .bind(key.subject_id.hyphenated())
+            .bind(key.purpose.as_str())
+            .bind(key.version)
+            .bind(wrapped)
+            .bind(to_master)
+            .bind(from_master)
+            .execute(&self.pool)
+            .await
+            .map_err(errors::from_sqlx)?;
+        Ok(done.rows_affected() == 1)
     }
 }

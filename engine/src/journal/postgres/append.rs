@@ -5,29 +5,41 @@
 //!   SELECT shard_leases … FOR SHARE                          (only for fenced appends)
 //!   INSERT events      SELECT FROM UNNEST(9 arrays)  RETURNING position, stream, seq, xid
 //!   INSERT unique_keys SELECT FROM UNNEST(4 arrays)          (only if there are claims)
+//!   SELECT master_keys … FOR SHARE                           (only if keys are created)
+//!   key changes in order: INSERT personal_keys SELECT FROM UNNEST(8 arrays) per run of
+//!   creations; tombstone INSERT + UPDATE per shredding      (only if there are key changes)
 //!   upsert / delete timers, net effect                       (only if there are changes)
 //!   SELECT pg_current_xact_id()                              (only if there are no events)
 //! COMMIT
 //! ```
 //!
 //! On SQLSTATE 23505 the transaction is rolled back and fresh queries find which event or key
-//! clashed, so the caller learns the stream and sequence, or the key's current holder.
+//! clashed, so the caller learns the stream and sequence, or the key's current holder. A key
+//! created over an existing personal key is a unique violation in [`KEY_NAMESPACE`]; a key
+//! wrapped by a retired master key is refused as [`JournalError::Unavailable`] (the node runs
+//! with an outdated master key).
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Row, Transaction, postgres::PgDatabaseError, types::Json};
 use uuid::Uuid;
 
 use super::{errors, rows};
 use crate::{
-    domain::StreamId,
-    journal::{AppendBatch, AppendReceipt, JournalError, Result, store_support as s},
+    domain::{StreamId, TenantId},
+    journal::{
+        AppendBatch, AppendReceipt, JournalError, KEY_NAMESPACE, KeyPurpose, Result, StoredKey,
+        store_support::{self as s, KeyStep},
+    },
 };
 
 /// Constraint guarding `(stream_id, sequence)` (see `migrations/postgres`).
 const EVENTS_UNIQUE: &str = "events_stream_sequence_key";
 /// Primary key of `unique_keys`.
 const UNIQUE_KEYS_PKEY: &str = "unique_keys_pkey";
+/// Primary key of `personal_keys`.
+const PERSONAL_KEYS_PKEY: &str = "personal_keys_pkey";
 
 /// Why the write transaction failed.
 enum Failure {
@@ -82,6 +94,7 @@ async fn write(
     check_fences(tx, batches).await?;
     let (positions, transaction_id) = insert_events(tx, batches, firsts).await?;
     insert_claims(tx, batches).await?;
+    apply_keys(tx, batches).await?;
     apply_timers(tx, batches).await?;
     let transaction_id = match transaction_id {
         Some(id) => id,
@@ -267,6 +280,101 @@ async fn insert_claims(
     Ok(())
 }
 
+/// Applies the key changes of the batches in order, after checking that no master key they
+/// wrap new keys with is retired.
+async fn apply_keys(
+    tx: &mut Transaction<'static, Postgres>,
+    batches: &[AppendBatch],
+) -> Result<(), Failure> {
+    if s::all_key_changes(batches).next().is_none() {
+        return Ok(());
+    }
+    let masters = s::wrapping_master_keys(batches);
+    if !masters.is_empty() {
+        let registered: Vec<(String, Option<DateTime<Utc>>)> =
+            sqlx::query_as(include_str!("sql/lock_master_keys.sql"))
+                .bind(&masters)
+                .fetch_all(&mut **tx)
+                .await?;
+        if let Some((id, _)) = registered.iter().find(|(_, retired)| retired.is_some()) {
+            return Err(s::retired_master_key(id).into());
+        }
+    }
+    for step in s::key_steps(batches) {
+        match step {
+            KeyStep::Create(keys) => insert_keys(tx, &keys).await?,
+            KeyStep::ShredSubject {
+                tenant_id,
+                subject_id,
+                at,
+            } => {
+                for sql in [
+                    include_str!("sql/tombstone_subject.sql"),
+                    include_str!("sql/shred_subject.sql"),
+                ] {
+                    sqlx::query(sql)
+                        .bind(tenant_id.uuid())
+                        .bind(subject_id)
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            KeyStep::ShredTenant { tenant_id, at } => {
+                for sql in [
+                    include_str!("sql/tombstone_tenant.sql"),
+                    include_str!("sql/shred_tenant.sql"),
+                ] {
+                    sqlx::query(sql)
+                        .bind(tenant_id.uuid())
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates keys with one statement.
+async fn insert_keys(
+    tx: &mut Transaction<'static, Postgres>,
+    keys: &[&StoredKey],
+) -> Result<(), Failure> {
+    let count = keys.len();
+    let mut tenant_ids = Vec::with_capacity(count);
+    let mut subject_ids = Vec::with_capacity(count);
+    let mut purposes = Vec::with_capacity(count);
+    let mut versions = Vec::with_capacity(count);
+    let mut wrapped = Vec::with_capacity(count);
+    let mut master_key_ids = Vec::with_capacity(count);
+    let mut created_at = Vec::with_capacity(count);
+    let mut shredded_at = Vec::with_capacity(count);
+    for key in keys {
+        tenant_ids.push(key.tenant_id.uuid());
+        subject_ids.push(key.subject_id);
+        purposes.push(key.purpose.as_str());
+        versions.push(key.version);
+        wrapped.push(key.wrapped.as_deref());
+        master_key_ids.push(key.master_key_id.as_deref());
+        created_at.push(key.created_at);
+        shredded_at.push(key.shredded_at);
+    }
+    sqlx::query(include_str!("sql/insert_keys.sql"))
+        .bind(tenant_ids)
+        .bind(subject_ids)
+        .bind(purposes)
+        .bind(versions)
+        .bind(wrapped)
+        .bind(master_key_ids)
+        .bind(created_at)
+        .bind(shredded_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Applies the net timer changes: one upsert and one delete at most.
 async fn apply_timers(
     tx: &mut Transaction<'static, Postgres>,
@@ -327,15 +435,50 @@ async fn classify(pool: &PgPool, batches: &[AppendBatch], error: sqlx::Error) ->
     {
         return unique_violation(pool, batches).await;
     }
+    if constraint == Some(PERSONAL_KEYS_PKEY)
+        || (constraint.is_none() && table == Some("personal_keys"))
+    {
+        let detail = db
+            .try_downcast_ref::<PgDatabaseError>()
+            .and_then(|e| e.detail());
+        return match detail.and_then(parse_personal_key) {
+            Some((tenant_id, subject_id, purpose, version)) => JournalError::UniqueViolation {
+                namespace: KEY_NAMESPACE.into(),
+                key: s::key_name(tenant_id, subject_id, purpose, version),
+                existing: None,
+            },
+            None => key_taken(pool, batches).await,
+        };
+    }
     errors::from_sqlx(error)
+}
+
+/// The values of a unique violation's detail, `Key (<columns>)=(<values>) already exists.`
+fn detail_values(detail: &str) -> Option<Vec<&str>> {
+    let values = detail.split_once(")=(")?.1;
+    Some(values[..values.find(')')?].split(", ").collect())
 }
 
 /// Parses `Key (stream_id, sequence)=(<uuid>, <n>) already exists.`
 fn parse_event_key(detail: &str) -> Option<(Uuid, i64)> {
-    let values = detail.split_once(")=(")?.1;
-    let values = &values[..values.find(')')?];
-    let (id, sequence) = values.split_once(", ")?;
+    let [id, sequence] = detail_values(detail)?[..] else {
+        return None;
+    };
     Some((Uuid::parse_str(id).ok()?, sequence.parse().ok()?))
+}
+
+/// Parses `Key (tenant_id, subject_id, purpose, version)=(<uuid>, <uuid>, <purpose>, <n>)
+/// already exists.`
+fn parse_personal_key(detail: &str) -> Option<(TenantId, Uuid, KeyPurpose, i32)> {
+    let [tenant_id, subject_id, purpose, version] = detail_values(detail)?[..] else {
+        return None;
+    };
+    Some((
+        TenantId(Uuid::parse_str(tenant_id).ok()?),
+        Uuid::parse_str(subject_id).ok()?,
+        KeyPurpose::parse(purpose)?,
+        version.parse().ok()?,
+    ))
 }
 
 /// Finds which event of the batches clashed: one already stored, else (the other writer's
@@ -390,6 +533,45 @@ async fn unique_violation(pool: &PgPool, batches: &[AppendBatch]) -> JournalErro
     }
 }
 
+/// Finds which key the batches create over an existing one when the error did not say: a
+/// stored one, else one the batches wrote themselves, else the first they create.
+async fn key_taken(pool: &PgPool, batches: &[AppendBatch]) -> JournalError {
+    let (mut tenant_ids, mut subject_ids, mut purposes, mut versions) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for key in s::created_keys(batches) {
+        tenant_ids.push(key.tenant_id.uuid());
+        subject_ids.push(key.subject_id);
+        purposes.push(key.purpose.as_str());
+        versions.push(key.version);
+    }
+    let stored = sqlx::query(include_str!("sql/existing_keys.sql"))
+        .bind(tenant_ids)
+        .bind(subject_ids)
+        .bind(purposes)
+        .bind(versions)
+        .fetch_optional(pool)
+        .await;
+    if let Ok(Some(row)) = stored
+        && let (Ok(tenant_id), Ok(subject_id), Ok(purpose), Ok(version)) = (
+            row.try_get::<Uuid, _>("tenant_id"),
+            row.try_get::<Uuid, _>("subject_id"),
+            row.try_get::<String, _>("purpose"),
+            row.try_get::<i32, _>("version"),
+        )
+        && let Some(purpose) = KeyPurpose::parse(&purpose)
+    {
+        return JournalError::UniqueViolation {
+            namespace: KEY_NAMESPACE.into(),
+            key: s::key_name(TenantId(tenant_id), subject_id, purpose, version),
+            existing: None,
+        };
+    }
+    match s::key_clash_within(batches).or_else(|| s::created_keys(batches).next()) {
+        Some(key) => s::key_taken(key),
+        None => JournalError::Database("unique violation on personal_keys without keys".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,5 +583,26 @@ mod tests {
         assert_eq!(parse_event_key(&detail), Some((id, 3)));
         assert_eq!(parse_event_key("Schlüssel existiert bereits"), None);
         assert_eq!(parse_event_key("Key (a)=(x) already exists."), None);
+    }
+
+    #[test]
+    fn parses_the_personal_key_violation_detail() {
+        let (tenant, subject) = (Uuid::now_v7(), Uuid::now_v7());
+        let detail = format!(
+            "Key (tenant_id, subject_id, purpose, version)=({tenant}, {subject}, data, 2) \
+             already exists."
+        );
+        assert_eq!(
+            parse_personal_key(&detail),
+            Some((TenantId(tenant), subject, KeyPurpose::Data, 2))
+        );
+        let bogus = format!(
+            "Key (tenant_id, subject_id, purpose, version)=({tenant}, {subject}, x, 2) exists."
+        );
+        assert_eq!(parse_personal_key(&bogus), None);
+        assert_eq!(
+            parse_personal_key(&format!("Key (a)=({tenant}) exists.")),
+            None
+        );
     }
 }

@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::{
     domain::{StreamId, TenantId},
     journal::{
-        DueTimer, JournalError, RecordedEvent, Result, Snapshot, UniqueClaim, store_support as s,
+        DueTimer, JournalError, MasterKeyRecord, RecordedEvent, Result, Snapshot, StoredKey,
+        UniqueClaim, store_support as s,
     },
 };
 
@@ -69,5 +70,29 @@ pub(super) fn timer(row: &PgRow) -> Result<DueTimer> {
         tenant_id: TenantId(get(row, "timers", "tenant_id")?),
         kind: get(row, "timers", "kind")?,
         due_at,
+    })
+}
+
+/// A `personal_keys` row (validated: see [`s::stored_key`]).
+pub(super) fn key(row: &PgRow) -> Result<StoredKey> {
+    const TABLE: &str = "personal_keys";
+    s::stored_key(s::KeyRow {
+        tenant_id: get(row, TABLE, "tenant_id")?,
+        subject_id: get(row, TABLE, "subject_id")?,
+        purpose: get(row, TABLE, "purpose")?,
+        version: i64::from(get::<i32>(row, TABLE, "version")?),
+        wrapped: get(row, TABLE, "wrapped")?,
+        master_key_id: get(row, TABLE, "master_key_id")?,
+        created_at: get(row, TABLE, "created_at")?,
+        shredded_at: get(row, TABLE, "shredded_at")?,
+    })
+}
+
+/// A `master_keys` row.
+pub(super) fn master_key(row: &PgRow) -> Result<MasterKeyRecord> {
+    s::master_key(MasterKeyRecord {
+        id: get(row, "master_keys", "id")?,
+        registered_at: get(row, "master_keys", "registered_at")?,
+        retired_at: get(row, "master_keys", "retired_at")?,
     })
 }

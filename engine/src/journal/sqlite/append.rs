@@ -1,5 +1,6 @@
 //! The append transaction. Statements run one by one inside `BEGIN IMMEDIATE … COMMIT`, so a
-//! failing statement names the event or key that clashed.
+//! failing statement names the event or key that clashed: events, claims, key changes (in
+//! order, after checking the master keys that wrap new keys), timers.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,10 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use super::{errors, rows};
 use crate::{
     domain::StreamId,
-    journal::{AppendBatch, AppendReceipt, JournalError, Result, store_support as s},
+    journal::{
+        AppendBatch, AppendReceipt, JournalError, Result,
+        store_support::{self as s, KeyStep},
+    },
 };
 
 /// Why the write transaction failed.
@@ -164,6 +168,7 @@ async fn write(
             Err(e) => return Err(e.into()),
         }
     }
+    apply_keys(tx, batches).await?;
     let plan = s::fold_timers(batches);
     for (tenant_id, kind, due_at) in plan.set {
         sqlx::query(include_str!("sql/set_timer.sql"))
@@ -181,6 +186,87 @@ async fn write(
             .await?;
     }
     Ok(receipts)
+}
+
+/// Applies the key changes of the batches in order, after checking that no master key they
+/// wrap new keys with is retired.
+async fn apply_keys(
+    tx: &mut Transaction<'static, Sqlite>,
+    batches: &[AppendBatch],
+) -> Result<(), Failure> {
+    if s::all_key_changes(batches).next().is_none() {
+        return Ok(());
+    }
+    let masters = s::wrapping_master_keys(batches);
+    if !masters.is_empty() {
+        let ids = serde_json::to_string(&masters)
+            .map_err(|e| JournalError::Database(format!("cannot encode master key ids: {e}")))?;
+        let registered = sqlx::query(include_str!("sql/master_key_states.sql"))
+            .bind(ids)
+            .fetch_all(&mut **tx)
+            .await?;
+        for row in &registered {
+            if row.try_get::<Option<i64>, _>("retired_at")?.is_some() {
+                return Err(s::retired_master_key(&row.try_get::<String, _>("id")?).into());
+            }
+        }
+    }
+    for step in s::key_steps(batches) {
+        match step {
+            KeyStep::Create(keys) => {
+                for key in keys {
+                    let inserted = sqlx::query(include_str!("sql/insert_key.sql"))
+                        .bind(key.tenant_id.uuid().hyphenated())
+                        .bind(key.subject_id.hyphenated())
+                        .bind(key.purpose.as_str())
+                        .bind(key.version)
+                        .bind(key.wrapped.as_deref())
+                        .bind(key.master_key_id.as_deref())
+                        .bind(rows::micros(key.created_at))
+                        .bind(key.shredded_at.map(rows::micros))
+                        .execute(&mut **tx)
+                        .await;
+                    match inserted {
+                        Ok(_) => {}
+                        Err(e) if errors::is_unique_violation(&e) => {
+                            return Err(s::key_taken(key).into());
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            KeyStep::ShredSubject {
+                tenant_id,
+                subject_id,
+                at,
+            } => {
+                for sql in [
+                    include_str!("sql/tombstone_subject.sql"),
+                    include_str!("sql/shred_subject.sql"),
+                ] {
+                    sqlx::query(sql)
+                        .bind(tenant_id.uuid().hyphenated())
+                        .bind(subject_id.hyphenated())
+                        .bind(rows::micros(at))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            KeyStep::ShredTenant { tenant_id, at } => {
+                for sql in [
+                    include_str!("sql/tombstone_tenant.sql"),
+                    include_str!("sql/shred_tenant.sql"),
+                ] {
+                    sqlx::query(sql)
+                        .bind(tenant_id.uuid().hyphenated())
+                        .bind(rows::micros(at))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A value as stored JSON text.

@@ -8,7 +8,8 @@ use uuid::{Uuid, fmt::Hyphenated};
 use crate::{
     domain::{StreamId, TenantId},
     journal::{
-        DueTimer, JournalError, RecordedEvent, Result, Snapshot, UniqueClaim, store_support as s,
+        DueTimer, JournalError, MasterKeyRecord, RecordedEvent, Result, Snapshot, StoredKey,
+        UniqueClaim, store_support as s,
     },
 };
 
@@ -36,6 +37,16 @@ fn timestamp(row: &SqliteRow, table: &str, column: &str) -> Result<DateTime<Utc>
     let stored: i64 = get(row, table, column)?;
     DateTime::from_timestamp_micros(stored)
         .ok_or_else(|| s::corrupt(format!("{table}.{column} is out of range: {stored}")))
+}
+
+/// A nullable timestamp column (integer microseconds or NULL).
+fn optional_timestamp(row: &SqliteRow, table: &str, column: &str) -> Result<Option<DateTime<Utc>>> {
+    get::<Option<i64>>(row, table, column)?
+        .map(|stored| {
+            DateTime::from_timestamp_micros(stored)
+                .ok_or_else(|| s::corrupt(format!("{table}.{column} is out of range: {stored}")))
+        })
+        .transpose()
 }
 
 /// A JSON column (text).
@@ -94,5 +105,29 @@ pub(super) fn timer(row: &SqliteRow) -> Result<DueTimer> {
         tenant_id: TenantId(uuid(row, "timers", "tenant_id")?),
         kind: get(row, "timers", "kind")?,
         due_at: timestamp(row, "timers", "due_at")?,
+    })
+}
+
+/// A `personal_keys` row (validated: see [`s::stored_key`]).
+pub(super) fn key(row: &SqliteRow) -> Result<StoredKey> {
+    const TABLE: &str = "personal_keys";
+    s::stored_key(s::KeyRow {
+        tenant_id: uuid(row, TABLE, "tenant_id")?,
+        subject_id: uuid(row, TABLE, "subject_id")?,
+        purpose: get(row, TABLE, "purpose")?,
+        version: get(row, TABLE, "version")?,
+        wrapped: get(row, TABLE, "wrapped")?,
+        master_key_id: get(row, TABLE, "master_key_id")?,
+        created_at: timestamp(row, TABLE, "created_at")?,
+        shredded_at: optional_timestamp(row, TABLE, "shredded_at")?,
+    })
+}
+
+/// A `master_keys` row.
+pub(super) fn master_key(row: &SqliteRow) -> Result<MasterKeyRecord> {
+    s::master_key(MasterKeyRecord {
+        id: get(row, "master_keys", "id")?,
+        registered_at: timestamp(row, "master_keys", "registered_at")?,
+        retired_at: optional_timestamp(row, "master_keys", "retired_at")?,
     })
 }
