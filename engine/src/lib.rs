@@ -8,6 +8,7 @@
 pub mod domain;
 mod error;
 pub mod journal;
+pub mod personal;
 pub mod runtime;
 pub mod secrets;
 #[cfg(any(test, feature = "test-util"))]

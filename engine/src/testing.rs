@@ -128,6 +128,46 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// The state a tenant's journal folds to, personal values opened with this process's
+/// [`MasterKeys::ephemeral`](crate::personal::MasterKeys::ephemeral) key (the one
+/// `EngineConfig::default()` seals with): the reference the engine's state is compared to.
+pub async fn scope_from_journal(
+    journal: std::sync::Arc<dyn crate::journal::Journal>,
+    tenant: crate::domain::TenantId,
+) -> crate::domain::TenantScope {
+    use crate::{
+        domain::{TenantScope, TenantScopeEvent},
+        personal::{MasterKeys, SEALED_SINCE_SCHEMA, Vault},
+    };
+    let recorded = journal
+        .read_tenant(tenant, 0)
+        .await
+        .unwrap_or_else(|e| panic!("cannot read tenant {tenant}: {e}"));
+    let mut events: Vec<(TenantScopeEvent, i32, _)> = recorded
+        .into_iter()
+        .map(|r| {
+            let event = TenantScopeEvent::from_stored(r.stream.kind, r.schema_version, r.payload)
+                .unwrap_or_else(|e| panic!("undecodable event at {}: {e}", r.position));
+            (event, r.schema_version, r.recorded_at)
+        })
+        .collect();
+    let vault = Vault::new(MasterKeys::ephemeral(), journal);
+    let mut sealed: Vec<_> = events
+        .iter_mut()
+        .filter(|(_, version, _)| *version >= SEALED_SINCE_SCHEMA)
+        .map(|(event, _, _)| (tenant, event))
+        .collect();
+    vault
+        .open_events(&mut sealed)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open personal values: {e}"));
+    let mut scope = TenantScope::new(tenant);
+    for (event, _, at) in &events {
+        scope.apply(event, *at);
+    }
+    scope
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

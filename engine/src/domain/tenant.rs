@@ -201,6 +201,9 @@ pub struct Tenant {
     pub deactivation_feedback: Option<DeactivationFeedback>,
     /// The onboarding saga (from OnboardingStarted).
     pub onboarding: Option<Onboarding>,
+    /// When every person of the (deleted) tenant was erased.
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
     /// Event sequence number of the tenant stream.
     pub version: i64,
     /// Creation time.
@@ -277,6 +280,9 @@ pub enum TenantCommand {
     ExpireGracePeriod,
     /// Issued by the runtime when the onboarding saga's other steps are done.
     CompleteOnboarding,
+    /// Erase every person of a deleted tenant (GDPR): all its keys are destroyed. A no-op once
+    /// erased.
+    Erase,
 }
 
 /// Events of the tenant stream.
@@ -346,6 +352,9 @@ pub enum TenantEvent {
         /// True when the engine deleted it because its grace period ended.
         grace_period_expired: bool,
     },
+    /// Every person of the (deleted) tenant was erased: all its keys are destroyed with this
+    /// event.
+    TenantErased,
 }
 
 impl TenantEvent {
@@ -361,6 +370,7 @@ impl TenantEvent {
             TenantEvent::TenantDeleted { .. } => "TenantDeleted",
             TenantEvent::OnboardingStarted { .. } => "OnboardingStarted",
             TenantEvent::OnboardingCompleted => "OnboardingCompleted",
+            TenantEvent::TenantErased => "TenantErased",
         }
     }
 }

@@ -16,11 +16,14 @@
 mod evolve;
 mod organization_decisions;
 mod permissions;
+mod personal;
 mod role_decisions;
 mod team_decisions;
 mod tenant_decisions;
 mod tree;
 mod user_decisions;
+
+pub use personal::{PersonalField, PersonalSlot};
 
 use std::collections::BTreeMap;
 
@@ -37,7 +40,7 @@ use super::{
     stream::{StreamId, StreamKind},
     team::{Team, TeamCommand, TeamEvent},
     tenant::{Tenant, TenantCommand, TenantEvent},
-    user::{User, UserCommand, UserEvent},
+    user::{User, UserCommand, UserEvent, UserStatus},
 };
 
 /// A command addressed to a tenant scope.
@@ -117,6 +120,13 @@ pub enum Effect {
         /// Timer kind.
         kind: String,
     },
+    /// Destroy a person's data key (crypto-shredding), in the transaction of the event.
+    ShredPersonKey {
+        /// The person.
+        subject: uuid::Uuid,
+    },
+    /// Destroy every key of the tenant, its index key included.
+    ShredTenantKeys,
 }
 
 /// The next step of a tenant's onboarding saga, as the runtime must carry it out.
@@ -164,6 +174,15 @@ impl TenantScopeEvent {
         }
     }
 
+    /// Whether this event erases people (their keys are shredded with it).
+    pub fn is_erasure(&self) -> bool {
+        matches!(
+            self,
+            TenantScopeEvent::User(UserEvent::UserErased { .. })
+                | TenantScopeEvent::Tenant(TenantEvent::TenantErased)
+        )
+    }
+
     /// Type name stored in the journal.
     pub fn event_type(&self) -> &'static str {
         match self {
@@ -175,8 +194,9 @@ impl TenantScopeEvent {
         }
     }
 
-    /// Current payload schema version.
-    pub const SCHEMA_VERSION: i32 = 1;
+    /// Current payload schema version. Version 2: personal values are stored sealed (see
+    /// [`TenantScopeEvent::personal_fields_mut`]); version 1 payloads hold them in plaintext.
+    pub const SCHEMA_VERSION: i32 = 2;
 
     /// Rebuilds an event from its stored form; older schema versions are upcast here.
     pub fn from_stored(
@@ -230,6 +250,13 @@ impl TenantScopeEvent {
             ) => vec![Effect::ClearTimer {
                 kind: invitation_timer(*id),
             }],
+            TenantScopeEvent::User(UserEvent::UserErased { id }) => vec![
+                Effect::ShredPersonKey { subject: id.0 },
+                Effect::ClearTimer {
+                    kind: invitation_timer(*id),
+                },
+            ],
+            TenantScopeEvent::Tenant(TenantEvent::TenantErased) => vec![Effect::ShredTenantKeys],
             _ => Vec::new(),
         }
     }
@@ -250,7 +277,9 @@ pub struct TenantScope {
     teams: BTreeMap<TeamId, Team>,
     users: BTreeMap<UserId, User>,
     roles: BTreeMap<RoleId, RoleDefinition>,
-    /// Lower-cased email → user (every user ever invited: emails are never reused).
+    /// Lower-cased email → user, for every user not erased. Derived from `users` (never
+    /// stored: a snapshot holds no plaintext email; see [`TenantScope::rebuild_indexes`]).
+    #[serde(skip)]
     users_by_email: BTreeMap<String, UserId>,
     /// Invitations sent per calendar month (`yyyymm` → count), for the plan's quota.
     invitations_sent: BTreeMap<u32, u32>,
@@ -289,6 +318,16 @@ impl TenantScope {
     /// All users, by id.
     pub fn users(&self) -> impl Iterator<Item = &User> {
         self.users.values()
+    }
+
+    /// Rebuilds the derived indexes after the state was decoded from a snapshot.
+    pub fn rebuild_indexes(&mut self) {
+        self.users_by_email = self
+            .users
+            .values()
+            .filter(|u| !u.email.is_empty() && u.status != UserStatus::Erased)
+            .map(|u| (evolve::email_key(&u.email), u.id))
+            .collect();
     }
 
     /// The user holding an email (compared case-insensitively).

@@ -187,6 +187,12 @@ pub enum UserCommand {
         /// The assignment.
         assignment: Assignment,
     },
+    /// Erase the person (GDPR): their data key is destroyed, their personal values read as
+    /// erased everywhere, and the account is closed for good. A no-op for an erased user.
+    Erase {
+        /// User.
+        id: UserId,
+    },
 }
 
 impl UserCommand {
@@ -204,7 +210,8 @@ impl UserCommand {
             | UserCommand::AddToOrganization { id, .. }
             | UserCommand::RemoveFromOrganization { id, .. }
             | UserCommand::AssignRole { id, .. }
-            | UserCommand::RevokeRole { id, .. } => *id,
+            | UserCommand::RevokeRole { id, .. }
+            | UserCommand::Erase { id } => *id,
         }
     }
 }
@@ -297,6 +304,11 @@ pub enum UserEvent {
         /// The assignment.
         assignment: Assignment,
     },
+    /// The person was erased: their data key is destroyed with this event.
+    UserErased {
+        /// Id.
+        id: UserId,
+    },
 }
 
 impl UserEvent {
@@ -314,7 +326,8 @@ impl UserEvent {
             | UserEvent::MembershipAdded { id, .. }
             | UserEvent::MembershipRemoved { id, .. }
             | UserEvent::RoleAssigned { id, .. }
-            | UserEvent::RoleRevoked { id, .. } => *id,
+            | UserEvent::RoleRevoked { id, .. }
+            | UserEvent::UserErased { id } => *id,
         }
     }
 
@@ -333,6 +346,7 @@ impl UserEvent {
             UserEvent::MembershipRemoved { .. } => "MembershipRemoved",
             UserEvent::RoleAssigned { .. } => "RoleAssigned",
             UserEvent::RoleRevoked { .. } => "RoleRevoked",
+            UserEvent::UserErased { .. } => "UserErased",
         }
     }
 }

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use super::{EngineConfig, clock::Clock};
-use crate::journal::{GroupCommitWriter, Journal};
+use crate::{
+    journal::{GroupCommitWriter, Journal},
+    personal::Vault,
+};
 
 /// Shared services of one node's runtime.
 pub(crate) struct Deps {
@@ -19,6 +22,8 @@ pub(crate) struct Deps {
     pub recovery: Semaphore,
     /// Time source.
     pub clock: Arc<dyn Clock>,
+    /// Personal-data keys.
+    pub vault: Arc<Vault>,
     /// Writes refused by fencing: commands for shards this node does not hold, and appends
     /// the journal refused for a stale lease.
     pub fenced: std::sync::atomic::AtomicU64,

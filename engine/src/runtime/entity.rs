@@ -8,6 +8,10 @@
 //! ```
 //! Faults (unreadable journal data, an append whose outcome is unknown) stop the actor; the
 //! next message starts a fresh incarnation that recovers from the journal.
+//!
+//! Personal values are sealed where events and snapshots are encoded and opened where they
+//! are decoded, with the tenant's [`Keyring`] (see [`crate::personal`]); in memory the state
+//! holds plaintext.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -30,15 +34,22 @@ use crate::{
         TenantScopeEvent,
     },
     journal::{
-        AppendBatch, CommitToken, EventMetadata, JournalError, NewEvent, RecordedEvent, Snapshot,
-        TimerChange, UniqueClaim,
+        AppendBatch, CommitToken, EventMetadata, JournalError, KeyChange, NewEvent, RecordedEvent,
+        Snapshot, TimerChange, UniqueClaim,
     },
+    personal::{Keyring, KeyringError, Opened, SEALED_SINCE_SCHEMA, Vault, VaultError},
 };
 
 /// Snapshot kind of a tenant scope.
 pub(crate) const SNAPSHOT_KIND: &str = "tenant-scope";
 /// Bump when [`SnapshotBody`] or the domain state changes shape: older snapshots are ignored.
-pub(crate) const SNAPSHOT_SCHEMA_VERSION: i32 = 1;
+/// Version 2: personal values sealed, the email index not stored.
+pub(crate) const SNAPSHOT_SCHEMA_VERSION: i32 = 2;
+/// Snapshot version of the benchmark-only unsealed mode ([`super::EngineConfig`]'s
+/// `seal_personal_data: false`): personal values in plaintext; never read by a sealing node.
+const UNSEALED_SNAPSHOT_SCHEMA_VERSION: i32 = 1_000_002;
+/// Event payload version of the unsealed mode: version 1 is the plaintext format.
+const UNSEALED_EVENT_SCHEMA_VERSION: i32 = 1;
 
 /// Arguments of a new incarnation.
 pub(crate) struct EntityArgs {
@@ -65,6 +76,8 @@ pub(super) struct Live {
     /// Highest global position folded in.
     last_position: i64,
     events_since_snapshot: u32,
+    /// The tenant's unwrapped personal-data keys.
+    keys: Keyring,
 }
 
 /// What a snapshot stores (bincode).
@@ -147,20 +160,31 @@ impl Actor for TenantScopeActor {
 /// Loads the newest usable snapshot and folds every later event of the tenant.
 async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessingErr> {
     let _permit = deps.recovery.acquire().await?;
+    let keys = if deps.config.seal_personal_data {
+        deps.vault.keyring(tenant_id).await.map_err(vault_error)?
+    } else {
+        Keyring::empty(tenant_id)
+    };
     let mut live = Live {
         scope: TenantScope::new(tenant_id),
         window: RequestWindow::default(),
         tokens: HashMap::new(),
         last_position: 0,
         events_since_snapshot: 0,
+        keys,
     };
     if let Some(snapshot) = deps
         .journal
         .load_snapshot(SNAPSHOT_KIND, tenant_id.0)
         .await?
     {
-        match decode_snapshot(&snapshot, tenant_id) {
-            Some(body) => {
+        match decode_snapshot(&snapshot, tenant_id, deps.config.seal_personal_data) {
+            Some(mut body) => {
+                if deps.config.seal_personal_data {
+                    let opened = live.keys.open(body.scope.personal_fields_mut());
+                    report_unreadable(&deps.vault, tenant_id, opened);
+                }
+                body.scope.rebuild_indexes();
                 live.scope = body.scope;
                 live.window = RequestWindow::from_entries(body.window);
                 live.tokens = body
@@ -189,13 +213,47 @@ async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessi
         .await?;
     live.events_since_snapshot = u32::try_from(events.len()).unwrap_or(u32::MAX);
     for mut event in events {
-        fold_recorded(&mut live, tenant_id, &mut event)?;
+        fold_recorded(&mut live, tenant_id, &deps.vault, &mut event)?;
     }
     Ok(live)
 }
 
-fn decode_snapshot(snapshot: &Snapshot, tenant_id: TenantId) -> Option<SnapshotBody> {
-    if snapshot.schema_version != SNAPSHOT_SCHEMA_VERSION {
+/// Logs and counts every value that did not open (erased ones are expected, not reported).
+fn report_unreadable(vault: &Vault, tenant_id: TenantId, opened: Vec<(uuid::Uuid, &str, Opened)>) {
+    for (subject, field, found) in opened {
+        if let Opened::Unreadable(why) = found {
+            vault.report_unreadable(tenant_id, subject, field, &why);
+        }
+    }
+}
+
+/// A key-table failure as the engine reports it.
+fn vault_error(error: VaultError) -> EngineError {
+    match error {
+        VaultError::Store(e) => EngineError::from(e),
+        VaultError::Keyring(e) => keyring_error(e),
+    }
+}
+
+fn keyring_error(error: KeyringError) -> EngineError {
+    match error {
+        KeyringError::Erased { .. } | KeyringError::UnreadableKey { .. } => {
+            EngineError::Domain(crate::domain::DomainError::InvalidState {
+                reason: "PERSONAL_DATA_ERASED",
+                message: error.to_string(),
+            })
+        }
+        KeyringError::MissingMasterKey { .. } => EngineError::Unavailable(error.to_string()),
+        KeyringError::Crypto(e) => EngineError::Internal(format!("personal data: {e}")),
+    }
+}
+
+fn decode_snapshot(snapshot: &Snapshot, tenant_id: TenantId, sealed: bool) -> Option<SnapshotBody> {
+    let expected = match sealed {
+        true => SNAPSHOT_SCHEMA_VERSION,
+        false => UNSEALED_SNAPSHOT_SCHEMA_VERSION,
+    };
+    if snapshot.schema_version != expected {
         return None;
     }
     let (body, _): (SnapshotBody, usize) =
@@ -205,7 +263,12 @@ fn decode_snapshot(snapshot: &Snapshot, tenant_id: TenantId) -> Option<SnapshotB
 
 /// Applies one stored event, checking that it belongs here and continues its stream. The
 /// payload is moved out of `recorded` (decoded once, never copied).
-fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &mut RecordedEvent) -> Result<()> {
+fn fold_recorded(
+    live: &mut Live,
+    tenant_id: TenantId,
+    vault: &Vault,
+    recorded: &mut RecordedEvent,
+) -> Result<()> {
     let corrupt = |what: String| {
         EngineError::Journal(JournalError::Corrupt(format!(
             "event at position {} of tenant {tenant_id}: {what}",
@@ -215,12 +278,16 @@ fn fold_recorded(live: &mut Live, tenant_id: TenantId, recorded: &mut RecordedEv
     if recorded.tenant_id != tenant_id {
         return Err(corrupt(format!("belongs to tenant {}", recorded.tenant_id)));
     }
-    let event = TenantScopeEvent::from_stored(
+    let mut event = TenantScopeEvent::from_stored(
         recorded.stream.kind,
         recorded.schema_version,
         std::mem::take(&mut recorded.payload),
     )
     .map_err(|e| corrupt(format!("undecodable payload: {e}")))?;
+    if recorded.schema_version >= SEALED_SINCE_SCHEMA {
+        let opened = live.keys.open(event.personal_fields_mut(tenant_id.0));
+        report_unreadable(vault, tenant_id, opened);
+    }
     if event.stream(tenant_id) != recorded.stream {
         return Err(corrupt(format!(
             "payload does not match stream {}",
@@ -278,7 +345,16 @@ async fn execute(
         );
     };
     let target = command.target_stream(tenant_id);
-    let hash = meta.request_id.as_ref().map(|_| fingerprint(&command));
+    // Keyed by the tenant's index key: a fingerprint of a command holding an email is no
+    // plaintext-searchable hash. None once the tenant's keys are shredded (it takes no writes).
+    let hash = match &meta.request_id {
+        Some(_) => live
+            .keys
+            .index_key(deps.vault.master(), deps.clock.now())
+            .ok()
+            .map(|key| fingerprint(&command, key)),
+        None => None,
+    };
 
     if let (Some(request_id), Some(hash)) = (&meta.request_id, &hash)
         && let Some(record) = live.window.get(request_id)
@@ -388,11 +464,37 @@ pub(super) async fn commit(
             Some(fence)
         }
     };
-    let mut batch =
-        build_batch(&live.scope, tenant_id, &events, &metadata, now).map_err(Failure::Refused)?;
+    let master = deps.config.seal_personal_data.then(|| deps.vault.master());
+    let built = build_batch(live, tenant_id, &events, &metadata, master, now);
+    let mut batch = match built {
+        Ok(batch) => batch,
+        Err(e) => {
+            live.keys.rollback();
+            return Err(Failure::Refused(e));
+        }
+    };
     batch.fence = fence;
+    let shredded: Vec<KeyChange> = batch
+        .keys
+        .iter()
+        .filter(|k| !matches!(k, KeyChange::Create(_)))
+        .cloned()
+        .collect();
 
-    match deps.writer.append(batch).await {
+    let appended = deps.writer.append(batch).await;
+    if appended.is_ok() {
+        live.keys.commit();
+        for change in shredded {
+            match change {
+                KeyChange::ShredSubject { subject_id, .. } => live.keys.shred(subject_id),
+                KeyChange::ShredTenant { .. } => live.keys.shred_all(),
+                KeyChange::Create(_) => {}
+            }
+        }
+    } else {
+        live.keys.rollback();
+    }
+    match appended {
         Ok(receipt) => {
             let token = receipt.token();
             for event in &events {
@@ -446,12 +548,14 @@ const ZERO_TOKEN: CommitToken = CommitToken {
     position: 0,
 };
 
-/// Turns decided events into one atomic append with their effects.
+/// Turns decided events into one atomic append with their effects, their personal values
+/// sealed (with the keys it creates for new people) and the keys their erasures destroy.
 fn build_batch(
-    scope: &TenantScope,
+    live: &mut Live,
     tenant_id: TenantId,
     events: &[TenantScopeEvent],
     metadata: &EventMetadata,
+    master: Option<&crate::personal::MasterKeys>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<AppendBatch> {
     let mut batch = AppendBatch::default();
@@ -460,16 +564,26 @@ fn build_batch(
         let stream = event.stream(tenant_id);
         let sequence = next
             .entry(stream)
-            .or_insert_with(|| scope.version_of(stream));
+            .or_insert_with(|| live.scope.version_of(stream));
         *sequence += 1;
-        let payload = serde_json::to_value(event)
+        let mut sealed = event.clone();
+        let schema_version = match master {
+            Some(master) => {
+                live.keys
+                    .seal(sealed.personal_fields_mut(tenant_id.0), master, now)
+                    .map_err(keyring_error)?;
+                TenantScopeEvent::SCHEMA_VERSION
+            }
+            None => UNSEALED_EVENT_SCHEMA_VERSION,
+        };
+        let payload = serde_json::to_value(&sealed)
             .map_err(|e| EngineError::Internal(format!("cannot encode event: {e}")))?;
         batch.events.push(NewEvent {
             tenant_id,
             stream,
             sequence: *sequence,
             event_type: event.event_type().to_owned(),
-            schema_version: TenantScopeEvent::SCHEMA_VERSION,
+            schema_version,
             payload,
             metadata: metadata.clone(),
             recorded_at: now,
@@ -494,9 +608,21 @@ fn build_batch(
                 Effect::ClearTimer { kind } => {
                     batch.timers.push(TimerChange::Clear { tenant_id, kind })
                 }
+                Effect::ShredPersonKey { subject } => batch.keys.push(KeyChange::ShredSubject {
+                    tenant_id,
+                    subject_id: subject,
+                    at: now,
+                }),
+                Effect::ShredTenantKeys => batch
+                    .keys
+                    .push(KeyChange::ShredTenant { tenant_id, at: now }),
             }
         }
     }
+    // New keys first: a batch never shreds a key it creates.
+    let mut keys = live.keys.pending().to_vec();
+    keys.append(&mut batch.keys);
+    batch.keys = keys;
     Ok(batch)
 }
 
@@ -520,13 +646,23 @@ fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
     view.ok_or_else(missing)
 }
 
-fn encode_snapshot(
-    tenant_id: TenantId,
-    live: &Live,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Snapshot> {
+fn encode_snapshot(tenant_id: TenantId, live: &Live, deps: &Deps) -> Result<Snapshot> {
+    let mut scope = live.scope.clone();
+    let seal = deps.config.seal_personal_data;
+    let sealed = !seal
+        || live
+            .keys
+            .seal_existing(scope.personal_fields_mut())
+            .map_err(|e| EngineError::Internal(format!("cannot seal snapshot: {e}")))?;
+    if !sealed {
+        // A person without a key (data written before encryption existed): no snapshot; the
+        // state is rebuilt from the journal instead.
+        return Err(EngineError::Internal(
+            "snapshot skipped: a person's values have no key yet".into(),
+        ));
+    }
     let body = SnapshotBody {
-        scope: live.scope.clone(),
+        scope,
         window: live.window.entries(),
         tokens: live
             .tokens
@@ -539,22 +675,25 @@ fn encode_snapshot(
     Ok(Snapshot {
         aggregate_id: tenant_id.0,
         aggregate_kind: SNAPSHOT_KIND.to_owned(),
-        schema_version: SNAPSHOT_SCHEMA_VERSION,
+        schema_version: match seal {
+            true => SNAPSHOT_SCHEMA_VERSION,
+            false => UNSEALED_SNAPSHOT_SCHEMA_VERSION,
+        },
         last_position: live.last_position,
         state,
-        taken_at: now,
+        taken_at: deps.clock.now(),
     })
 }
 
 async fn save_snapshot(tenant_id: TenantId, live: &Live, deps: &Deps) -> Result<()> {
-    let snapshot = encode_snapshot(tenant_id, live, deps.clock.now())?;
+    let snapshot = encode_snapshot(tenant_id, live, deps)?;
     deps.journal.save_snapshot(&snapshot).await?;
     Ok(())
 }
 
 /// Encodes now, saves in the background (the store keeps the newest of racing saves).
 fn spawn_snapshot(tenant_id: TenantId, live: &mut Live, deps: &Arc<Deps>) {
-    match encode_snapshot(tenant_id, live, deps.clock.now()) {
+    match encode_snapshot(tenant_id, live, deps) {
         Ok(snapshot) => {
             live.events_since_snapshot = 0;
             let deps = Arc::clone(deps);

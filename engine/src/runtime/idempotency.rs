@@ -6,7 +6,6 @@
 use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::{
     domain::{
@@ -14,6 +13,7 @@ use crate::{
         UserCommand,
     },
     journal::CommitToken,
+    personal::cipher::{KeyBytes, keyed_digest},
 };
 
 /// How many request ids a tenant scope remembers.
@@ -85,9 +85,11 @@ impl RequestWindow {
     }
 }
 
-/// Fingerprint of a command for request-id reuse detection: hex SHA-256 of its JSON, with
-/// the ids the gateway generates for new entities left out (a retry carries a fresh one).
-pub fn fingerprint(command: &TenantScopeCommand) -> String {
+/// Fingerprint of a command for request-id reuse detection: hex HMAC-SHA256 of its JSON under
+/// the tenant's index key (a command may hold an email: an unkeyed hash of it could be
+/// searched with a dictionary), with the ids the gateway generates for new entities left out
+/// (a retry carries a fresh one).
+pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
     let nil = uuid::Uuid::nil();
     let mut normalized = command.clone();
     match &mut normalized {
@@ -112,8 +114,7 @@ pub fn fingerprint(command: &TenantScopeCommand) -> String {
     // Serializing plain data cannot fail; fall back to the Debug form just in case.
     let bytes =
         serde_json::to_vec(&normalized).unwrap_or_else(|_| format!("{normalized:?}").into_bytes());
-    let digest = Sha256::digest(&bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    keyed_digest(key, "entity-engine/request-fingerprint", &[&bytes])
 }
 
 #[cfg(test)]
@@ -154,9 +155,16 @@ mod tests {
                 parent_id: None,
             })
         };
-        let a = fingerprint(&create(OrganizationId::new_v7(), "Sales"));
-        let b = fingerprint(&create(OrganizationId::new_v7(), "Sales"));
-        let c = fingerprint(&create(OrganizationId::new_v7(), "Ops"));
+        let key = KeyBytes::generate().unwrap();
+        let a = fingerprint(&create(OrganizationId::new_v7(), "Sales"), &key);
+        let b = fingerprint(&create(OrganizationId::new_v7(), "Sales"), &key);
+        let c = fingerprint(&create(OrganizationId::new_v7(), "Ops"), &key);
+        let other_key = KeyBytes::generate().unwrap();
+        assert_ne!(
+            a,
+            fingerprint(&create(OrganizationId::new_v7(), "Sales"), &other_key),
+            "keyed: no dictionary search without the tenant's key"
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

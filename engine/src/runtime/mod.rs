@@ -52,6 +52,7 @@ use crate::{
         AuditActor, CommitToken, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
         JournalError,
     },
+    personal::{MasterKeys, Vault},
 };
 
 /// Runtime tuning. Defaults suit one node of the 2-core reference machine.
@@ -78,6 +79,13 @@ pub struct EngineConfig {
     /// The shard leases of a cluster node; `None` for a single node (every shard is local and
     /// appends are unfenced).
     pub leases: Option<Arc<dyn ShardLeases>>,
+    /// The master keys that wrap personal-data keys. The default is this process's
+    /// [`MasterKeys::ephemeral`] key, for tests and benchmarks only: a node must set its own.
+    pub master_keys: Arc<MasterKeys>,
+    /// Seal personal values at rest (always, but in the benchmark that measures what sealing
+    /// costs: `false` stores them in plaintext, in formats a sealing node ignores or reads as
+    /// legacy plaintext).
+    pub seal_personal_data: bool,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +101,8 @@ impl Default for EngineConfig {
             ask_timeout: Duration::from_secs(10),
             group_commit: GroupCommitConfig::default(),
             leases: None,
+            master_keys: MasterKeys::ephemeral(),
+            seal_personal_data: true,
         }
     }
 }
@@ -201,9 +211,11 @@ impl Engine {
         }
         let log: Arc<dyn EventLog> = journal.clone();
         let writer = GroupCommitWriter::spawn(log, config.group_commit.clone());
+        let vault = Arc::new(Vault::new(config.master_keys.clone(), journal.clone()));
         let deps = Arc::new(Deps {
             journal,
             writer,
+            vault,
             recovery: Semaphore::new(config.recovery_concurrency.max(1)),
             config,
             clock,
@@ -475,6 +487,17 @@ impl Engine {
     /// (self-fencing) and appends the journal refused because the lease had moved on.
     pub fn fenced_refusals(&self) -> u64 {
         self.deps.fenced.load(Ordering::Relaxed)
+    }
+
+    /// The node's personal-data vault (for readers of the journal: projections, the audit
+    /// trail, the Kafka publisher).
+    pub fn vault(&self) -> Arc<Vault> {
+        self.deps.vault.clone()
+    }
+
+    /// Personal values refused since start (tampered or moved ciphertexts).
+    pub fn unreadable_personal_values(&self) -> u64 {
+        self.deps.vault.unreadable_values()
     }
 
     /// Passivates every live entity of `shard` (their state is saved in the journal already):

@@ -47,6 +47,7 @@ impl TenantScope {
                 suspension_reason: None,
                 grace_period_ends_at: None,
                 deactivation_feedback: None,
+                erased_at: None,
                 version,
                 created_at: at,
                 updated_at: at,
@@ -107,6 +108,23 @@ impl TenantScope {
                 tenant.deactivation_feedback = Some(feedback.clone());
             }
             TenantEvent::TenantDeleted { .. } => tenant.status = TenantStatus::Deleted,
+            TenantEvent::TenantErased => {
+                tenant.erased_at = Some(at);
+                if let Some(onboarding) = tenant.onboarding.as_mut() {
+                    onboarding.plan.owner_email.clear();
+                }
+                if let Some(feedback) = tenant.deactivation_feedback.as_mut() {
+                    feedback.requested_by.clear();
+                }
+                for user in self.users.values_mut() {
+                    if user.status != UserStatus::Erased {
+                        // The event is on the tenant's stream: user versions stay.
+                        erase(user);
+                        user.updated_at = at;
+                    }
+                }
+                self.users_by_email.clear();
+            }
         }
         tenant.version += 1;
         tenant.updated_at = at;
@@ -263,7 +281,9 @@ impl TenantScope {
                     updated_at: at,
                 },
             );
-            self.users_by_email.insert(email.trim().to_lowercase(), *id);
+            if !email.is_empty() {
+                self.users_by_email.insert(email_key(email), *id);
+            }
             *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
             return;
         }
@@ -320,6 +340,14 @@ impl TenantScope {
             }
             UserEvent::RoleRevoked { assignment, .. } => {
                 user.assignments.remove(assignment);
+            }
+            UserEvent::UserErased { .. } => {
+                let email = std::mem::take(&mut user.email);
+                erase(user);
+                // The address is free again: inviting it later makes a new person.
+                if self.users_by_email.get(&email_key(&email)) == Some(&user.id) {
+                    self.users_by_email.remove(&email_key(&email));
+                }
             }
         }
         user.version += 1;
@@ -423,4 +451,17 @@ pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateT
         TenantScopeEvent::User(e) => scope.apply_user(e, at),
         TenantScopeEvent::Role(e) => scope.apply_role(e, at),
     }
+}
+
+/// The key of the email index: trimmed and lower-cased.
+pub(super) fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Drops a person's personal values and closes the account for good.
+fn erase(user: &mut User) {
+    user.email.clear();
+    user.display_name.clear();
+    user.status = UserStatus::Erased;
+    user.invitation = None;
 }

@@ -20,7 +20,12 @@ type Decision = Result<Vec<TenantScopeEvent>, DomainError>;
 fn gate(status: TenantStatus, command: &TenantCommand) -> Result<(), DomainError> {
     use TenantCommand as C;
     match (status, command) {
-        (_, C::ExpireGracePeriod) | (TenantStatus::Active, _) => Ok(()),
+        (_, C::ExpireGracePeriod) | (TenantStatus::Deleted, C::Erase) => Ok(()),
+        (_, C::Erase) => Err(DomainError::InvalidState {
+            reason: "TENANT_NOT_DELETED",
+            message: "only a deleted tenant can be erased; delete it first".into(),
+        }),
+        (TenantStatus::Active, _) => Ok(()),
         (TenantStatus::Deleted, _) => Err(DomainError::TenantDeleted),
         (TenantStatus::Suspended, C::Reactivate | C::Delete | C::Deactivate { .. }) => Ok(()),
         (TenantStatus::Suspended, _) => Err(DomainError::TenantSuspended),
@@ -94,6 +99,8 @@ impl TenantScope {
                 grace_period_expired: false,
             }),
             TenantCommand::ExpireGracePeriod => Ok(grace_period_expiry(tenant, ctx)),
+            TenantCommand::Erase if tenant.erased_at.is_some() => Ok(vec![]),
+            TenantCommand::Erase => one(TenantEvent::TenantErased),
             TenantCommand::CompleteOnboarding => match &tenant.onboarding {
                 Some(onboarding) if !onboarding.completed => one(TenantEvent::OnboardingCompleted),
                 _ => Ok(vec![]),

@@ -20,7 +20,7 @@ use crate::domain::{
     error::{DomainError, ResourceKind},
     ids::{OrganizationId, UserId},
     role::RoleStatus,
-    tenant::Tenant,
+    tenant::{Tenant, TenantStatus},
     user::{InvitationState, User, UserCommand, UserEvent, UserStatus},
     validation,
 };
@@ -124,6 +124,19 @@ impl TenantScope {
         Ok(())
     }
 
+    /// Erase: allowed whatever the tenant's status short of deleted (a deleted tenant is erased
+    /// whole, by EraseTenant); a no-op for an erased user.
+    fn decide_erase(&self, id: UserId) -> Decision {
+        match self.tenant.as_ref().map(|t| t.status) {
+            None => self.active_tenant().map(|_| Vec::new()),
+            Some(TenantStatus::Deleted) => Err(DomainError::TenantDeleted),
+            Some(_) => match self.existing_user(id)?.status {
+                UserStatus::Erased => Ok(Vec::new()),
+                _ => one(UserEvent::UserErased { id }),
+            },
+        }
+    }
+
     fn existing_user(&self, id: UserId) -> Result<&User, DomainError> {
         self.users.get(&id).ok_or_else(|| user_not_found(id))
     }
@@ -136,6 +149,9 @@ impl TenantScope {
                 self.active_tenant()?;
             }
             return Ok(self.invitation_expiry(*id, ctx));
+        }
+        if let UserCommand::Erase { id } = command {
+            return self.decide_erase(*id);
         }
         let tenant = self.active_tenant()?;
         match command {
@@ -181,7 +197,8 @@ impl TenantScope {
                 token_hash,
                 display_name,
             } => self.decide_accept(*id, token_hash, display_name.as_deref(), ctx),
-            UserCommand::ExpireInvitation { .. } => Ok(vec![]),
+            // Decided above, before the tenant gate.
+            UserCommand::ExpireInvitation { .. } | UserCommand::Erase { .. } => Ok(vec![]),
             UserCommand::UpdateProfile { id, display_name } => {
                 let name = validation::update_user_profile(display_name.as_deref())?;
                 let user = self.existing_user(*id)?;

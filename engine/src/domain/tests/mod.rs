@@ -25,6 +25,7 @@ mod tenant_create;
 mod tenant_gates;
 mod tenant_lifecycle;
 mod tenant_update;
+mod user_erasure;
 mod user_invitation;
 mod user_invite;
 mod user_lifecycle;

@@ -39,16 +39,20 @@ fn bincode_round_trip() {
     let scope = populated();
     let config = bincode::config::standard();
     let bytes = bincode::serde::encode_to_vec(&scope, config).expect("encode");
-    let (back, _): (TenantScope, usize) =
+    let (mut back, _): (TenantScope, usize) =
         bincode::serde::decode_from_slice(&bytes, config).expect("decode");
+    // The email index is derived, never stored (it would hold plaintext emails).
+    assert!(back.user_by_email(&email(1)).is_none());
+    back.rebuild_indexes();
     assert_eq!(back, scope);
 }
 
 #[test]
 fn json_round_trip_and_decisions_agree() {
     let scope = populated();
-    let back: TenantScope =
+    let mut back: TenantScope =
         serde_json::from_str(&serde_json::to_string(&scope).expect("encode")).expect("decode");
+    back.rebuild_indexes();
     assert_eq!(back, scope);
     let cmd = crate::domain::TenantScopeCommand::Organization(OrganizationCommand::Delete {
         id: org(1),
@@ -99,8 +103,9 @@ fn permission_checks_agree_after_a_round_trip() {
     let scope = populated();
     let config = bincode::config::standard();
     let bytes = bincode::serde::encode_to_vec(&scope, config).expect("encode");
-    let (back, _): (TenantScope, usize) =
+    let (mut back, _): (TenantScope, usize) =
         bincode::serde::decode_from_slice(&bytes, config).expect("decode");
+    back.rebuild_indexes();
     for (p, at) in [
         ("invoice:approve", Scope::Organization(org(2))),
         ("team:read", Scope::Team(team(1))),

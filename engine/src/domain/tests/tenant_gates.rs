@@ -131,6 +131,7 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
                 UserCommand::RemoveFromOrganization { .. } => "user remove from organization",
                 UserCommand::AssignRole { .. } => "user assign role",
                 UserCommand::RevokeRole { .. } => "user revoke role",
+                UserCommand::Erase { .. } => "user erase (gated by deletion only)",
             },
             TenantScopeCommand::Role(c) => match c {
                 RoleCommand::Define { .. } => "role define",
@@ -142,6 +143,7 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
         seen.insert(name);
     }
     assert!(!seen.contains("user expire (never gated)"));
+    assert!(!seen.contains("user erase (gated by deletion only)"));
     assert_eq!(seen.len(), 5 + 11 + 3, "{seen:?}");
 }
 

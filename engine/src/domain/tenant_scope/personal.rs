@@ -1,0 +1,171 @@
+//! Which values are personal data (SPEC §6), declared once per event type and once for the
+//! state: the runtime seals exactly these before anything is stored, and opens them when it
+//! reads. Every event variant is listed (no wildcard), so the compiler asks whoever adds an
+//! event which of its fields are about a person.
+
+use uuid::Uuid;
+
+use super::{TenantScope, TenantScopeEvent};
+use crate::domain::{
+    organization::OrganizationEvent, role::RoleEvent, team::TeamEvent, tenant::TenantEvent,
+    user::UserEvent,
+};
+
+/// A kind of personal value; its name is bound into the value's ciphertext.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PersonalField {
+    /// An email address.
+    Email,
+    /// A person's display name.
+    DisplayName,
+    /// Who asked for a tenant's deactivation (free text naming a person).
+    RequestedBy,
+}
+
+impl PersonalField {
+    /// The field's name in associated data and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            PersonalField::Email => "email",
+            PersonalField::DisplayName => "display_name",
+            PersonalField::RequestedBy => "requested_by",
+        }
+    }
+}
+
+/// One personal value, in place: whose it is, what it is, and the value itself.
+#[derive(Debug)]
+pub struct PersonalSlot<'a> {
+    /// The person whose key protects it (a user id; the tenant id for values about the tenant
+    /// as a whole, erased only with the tenant).
+    pub subject: Uuid,
+    /// What it is.
+    pub field: PersonalField,
+    /// The value (plaintext in the domain; sealed text in storage).
+    pub value: &'a mut String,
+}
+
+fn slot(subject: Uuid, field: PersonalField, value: &mut String) -> PersonalSlot<'_> {
+    PersonalSlot {
+        subject,
+        field,
+        value,
+    }
+}
+
+impl TenantScopeEvent {
+    /// The personal values of this event (`tenant` is the scope's tenant id).
+    pub fn personal_fields_mut(&mut self, tenant: Uuid) -> Vec<PersonalSlot<'_>> {
+        match self {
+            TenantScopeEvent::Tenant(e) => tenant_event_fields(e, tenant),
+            TenantScopeEvent::User(e) => user_event_fields(e),
+            TenantScopeEvent::Organization(e) => match e {
+                OrganizationEvent::OrganizationCreated { .. }
+                | OrganizationEvent::OrganizationUpdated { .. }
+                | OrganizationEvent::OrganizationMoved { .. }
+                | OrganizationEvent::OrganizationDeleted { .. } => Vec::new(),
+            },
+            TenantScopeEvent::Team(e) => match e {
+                TeamEvent::TeamCreated { .. }
+                | TeamEvent::TeamUpdated { .. }
+                | TeamEvent::TeamDeleted { .. }
+                | TeamEvent::MembershipAdded { .. }
+                | TeamEvent::MembershipRemoved { .. } => Vec::new(),
+            },
+            TenantScopeEvent::Role(e) => match e {
+                RoleEvent::RoleDefined { .. }
+                | RoleEvent::RoleUpdated { .. }
+                | RoleEvent::RoleDeleted { .. }
+                | RoleEvent::PermissionPolicyChanged { .. } => Vec::new(),
+            },
+        }
+    }
+}
+
+fn tenant_event_fields(event: &mut TenantEvent, tenant: Uuid) -> Vec<PersonalSlot<'_>> {
+    match event {
+        TenantEvent::OnboardingStarted { plan } => vec![slot(
+            plan.owner_user_id.0,
+            PersonalField::Email,
+            &mut plan.owner_email,
+        )],
+        TenantEvent::TenantDeactivated { feedback, .. } => vec![slot(
+            tenant,
+            PersonalField::RequestedBy,
+            &mut feedback.requested_by,
+        )],
+        TenantEvent::TenantCreated { .. }
+        | TenantEvent::TenantUpdated { .. }
+        | TenantEvent::TenantPlanChanged { .. }
+        | TenantEvent::TenantSuspended { .. }
+        | TenantEvent::TenantReactivated
+        | TenantEvent::OnboardingCompleted
+        | TenantEvent::TenantDeleted { .. }
+        | TenantEvent::TenantErased => Vec::new(),
+    }
+}
+
+fn user_event_fields(event: &mut UserEvent) -> Vec<PersonalSlot<'_>> {
+    match event {
+        UserEvent::UserInvited {
+            id,
+            email,
+            display_name,
+            ..
+        } => vec![
+            slot(id.0, PersonalField::Email, email),
+            slot(id.0, PersonalField::DisplayName, display_name),
+        ],
+        UserEvent::UserActivated { id, display_name }
+        | UserEvent::UserProfileUpdated { id, display_name } => display_name
+            .as_mut()
+            .map(|name| slot(id.0, PersonalField::DisplayName, name))
+            .into_iter()
+            .collect(),
+        UserEvent::InvitationResent { .. }
+        | UserEvent::InvitationRevoked { .. }
+        | UserEvent::InvitationExpired { .. }
+        | UserEvent::UserDeactivated { .. }
+        | UserEvent::UserReactivated { .. }
+        | UserEvent::MembershipAdded { .. }
+        | UserEvent::MembershipRemoved { .. }
+        | UserEvent::RoleAssigned { .. }
+        | UserEvent::RoleRevoked { .. }
+        | UserEvent::UserErased { .. } => Vec::new(),
+    }
+}
+
+impl TenantScope {
+    /// The personal values of the state (what a snapshot must seal): every user's email and
+    /// display name, the onboarding owner's email and the deactivation's requester.
+    pub fn personal_fields_mut(&mut self) -> Vec<PersonalSlot<'_>> {
+        let tenant_id = self.tenant_id.0;
+        let mut slots = Vec::with_capacity(self.users.len() * 2 + 2);
+        if let Some(tenant) = self.tenant.as_mut() {
+            if let Some(onboarding) = tenant.onboarding.as_mut() {
+                let plan = &mut onboarding.plan;
+                slots.push(slot(
+                    plan.owner_user_id.0,
+                    PersonalField::Email,
+                    &mut plan.owner_email,
+                ));
+            }
+            if let Some(feedback) = tenant.deactivation_feedback.as_mut() {
+                slots.push(slot(
+                    tenant_id,
+                    PersonalField::RequestedBy,
+                    &mut feedback.requested_by,
+                ));
+            }
+        }
+        for user in self.users.values_mut() {
+            slots.push(slot(user.id.0, PersonalField::Email, &mut user.email));
+            slots.push(slot(
+                user.id.0,
+                PersonalField::DisplayName,
+                &mut user.display_name,
+            ));
+        }
+        slots
+    }
+}
