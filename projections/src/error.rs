@@ -3,6 +3,7 @@
 use engine::{
     domain::StreamId,
     journal::{CommitToken, JournalError},
+    personal::VaultError,
 };
 
 /// Why a projection step or a read-model query did not succeed.
@@ -96,6 +97,12 @@ pub enum Error {
     /// Reading the journal failed.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// Personal values of stored events cannot be opened: a key is wrapped by a master key
+    /// this node lacks, or unusable. Never skipped: the batch is retried (once the node has
+    /// the key) and the error reported. (Erased and tampered values are not errors: they read
+    /// as empty.)
+    #[error("personal data cannot be opened: {0}")]
+    PersonalData(String),
     /// Any other database error.
     #[error("read model database error: {0}")]
     Database(String),
@@ -121,6 +128,16 @@ pub enum Error {
 
 /// Result alias of the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<VaultError> for Error {
+    fn from(error: VaultError) -> Self {
+        match error {
+            // The key table lives in the journal's database.
+            VaultError::Store(e) => Error::Journal(e),
+            VaultError::Keyring(e) => Error::PersonalData(e.to_string()),
+        }
+    }
+}
 
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {

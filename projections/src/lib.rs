@@ -2,9 +2,11 @@
 //! over them (SPEC §4 reads, DESIGN §6).
 //!
 //! Which piece to use:
-//! - Run the read models: [`ProjectionService::start`] with a [`ReadStore`] and a
+//! - Run the read models: [`ProjectionService::start`] with a [`ReadStore`], a
 //!   [`JournalTail`](engine::journal::tail::JournalTail) (both from the journal the node runs
-//!   on) and [`standard_projections`]. Stop with [`ProjectionService::stop`].
+//!   on), the node's [`Vault`](engine::personal::Vault) (which opens personal values: read
+//!   models and the Kafka publisher see plaintext, or "" once erased) and
+//!   [`standard_projections`]. Stop with [`ProjectionService::stop`].
 //! - Serve List/search RPCs: [`ReadModels`] (from the same store,
 //!   [`with_projections`](ReadModels::with_projections) when the runner is in this process).
 //!   Every query takes an optional consistency token and then reflects at least that write,

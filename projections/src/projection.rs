@@ -7,21 +7,26 @@
 //!                              └── checkpoint := last event of the batch (same tx) ── commit
 //! ```
 //! The runner owns ordering, continuity checks, retries and the checkpoint; a projection only
-//! turns events into writes. Its writes and the checkpoint commit together, so each event
+//! turns events into writes. Personal values (SPEC §6) are opened by the runner before a
+//! projection sees them ([`Envelope::open_personal`]): plaintext, or "" once the person (or
+//! the tenant) was erased; never ciphertext. Its writes and the checkpoint commit together, so each event
 //! takes effect exactly once however often a batch is retried.
 
 use async_trait::async_trait;
 use engine::{
-    domain::{StreamKind, TenantScopeEvent},
+    domain::{StreamKind, TenantId, TenantScopeEvent},
     journal::RecordedEvent,
+    personal::{SEALED_SINCE_SCHEMA, Vault},
 };
 
 use crate::{Result, store::Tx};
 
-/// One event as a projection sees it: the stored record and its decoded domain event.
+/// One event as a projection sees it: the stored record and its decoded domain event, with
+/// personal values opened (see [`Envelope::open_personal`]).
 #[derive(Clone, Debug)]
 pub struct Envelope {
-    /// The event as stored (position, transaction, stream, sequence, metadata, time).
+    /// The event as stored (position, transaction, stream, sequence, metadata, time); once
+    /// opened, the payload of an event with personal values holds them opened too.
     pub recorded: RecordedEvent,
     /// The decoded (and upcast) domain event.
     pub event: TenantScopeEvent,
@@ -44,6 +49,43 @@ impl Envelope {
             message: e.to_string(),
         })?;
         Ok(Self { recorded, event })
+    }
+
+    /// Opens the personal values of decoded events in place, with keys loaded for these events
+    /// only (sealed payloads: `schema_version >=` [`SEALED_SINCE_SCHEMA`]; older ones hold
+    /// plaintext already). An erased person's values become "", and so does a value that does
+    /// not authenticate (the vault logs and counts it). The stored payload of each opened event
+    /// that has personal values is replaced by the opened event, so that whatever reads the
+    /// payload (the Kafka publisher) never sees ciphertext.
+    ///
+    /// # Errors
+    /// [`crate::Error::Journal`] when the key table cannot be read;
+    /// [`crate::Error::PersonalData`] for a key this node cannot unwrap (a master key it
+    /// lacks). Nothing is opened partially: retry the whole batch.
+    pub async fn open_personal(envelopes: &mut [Envelope], vault: &Vault) -> Result<()> {
+        let mut sealed: Vec<(TenantId, &mut TenantScopeEvent)> = envelopes
+            .iter_mut()
+            .filter(|e| e.recorded.schema_version >= SEALED_SINCE_SCHEMA)
+            .map(|e| (e.recorded.tenant_id, &mut e.event))
+            .collect();
+        vault.open_events(&mut sealed).await?;
+        drop(sealed);
+        for envelope in envelopes
+            .iter_mut()
+            .filter(|e| e.recorded.schema_version >= SEALED_SINCE_SCHEMA)
+        {
+            let tenant = envelope.recorded.tenant_id.0;
+            if envelope.event.personal_fields_mut(tenant).is_empty() {
+                continue;
+            }
+            envelope.recorded.payload =
+                serde_json::to_value(&envelope.event).map_err(|e| crate::Error::Decode {
+                    position: envelope.recorded.position,
+                    event_type: envelope.recorded.event_type.clone(),
+                    message: format!("cannot encode the opened event: {e}"),
+                })?;
+        }
+        Ok(())
     }
 }
 

@@ -93,6 +93,25 @@ impl ReadStore {
         on_pool!(self, ensure_checkpoint(name))
     }
 
+    /// After an erasure was scrubbed: on SQLite, moves every page into the database file and
+    /// truncates the WAL, whose older frames still hold the rows as they were (the file itself
+    /// runs with `secure_delete`, which zeroes what is deleted or overwritten). Best effort: a
+    /// checkpoint that readers hold back is logged and done by the next erasure.
+    pub(crate) async fn flush_erased(&self) {
+        let ReadStore::Sqlite { pool, .. } = self else {
+            return;
+        };
+        let done: std::result::Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(pool)
+                .await;
+        match done {
+            Ok((0, _, _)) => {}
+            Ok(_) => tracing::warn!("WAL not truncated after an erasure: readers were busy"),
+            Err(error) => tracing::warn!(%error, "WAL not truncated after an erasure"),
+        }
+    }
+
     /// The stored checkpoint of a projection (`None` if it never ran here).
     pub async fn checkpoint(&self, name: &str) -> Result<Option<CommitToken>> {
         on_pool!(self, read_checkpoint(name))

@@ -85,7 +85,7 @@ async fn every_event_arrives_once_in_order_with_headers() {
     let service = start_publisher(&store, &publisher).await;
     workload(&engine, 1, 16, 30).await;
     caught_up_publisher(&service.handle()).await;
-    let journal = all_events(store.tail.as_ref()).await;
+    let journal = opened_events(&store).await;
     assert!(journal.len() > 200, "workload too small: {}", journal.len());
 
     let received = read_topic(&kafka.bootstrap, "no-fault").await;
@@ -168,7 +168,7 @@ async fn broker_outages_lose_nothing_and_duplicate_only_the_unacknowledged_windo
         "the runner saw the failures: {status:?}"
     );
 
-    let journal = all_events(store.tail.as_ref()).await;
+    let journal = opened_events(&store).await;
     let received = read_topic(&kafka.bootstrap, "faults").await;
     assert_messages_match(&journal, &received);
     assert_one_partition_per_tenant(&received);
@@ -217,7 +217,7 @@ async fn restart_resumes_from_the_checkpoint_without_a_gap() {
     let service = start_publisher(&store, &second).await;
     let handle = service.handle();
     caught_up_publisher(&handle).await;
-    let journal = all_events(store.tail.as_ref()).await;
+    let journal = opened_events(&store).await;
     let before = journal.iter().filter(|e| token_of(e) <= stopped_at).count() as u64;
     assert!(
         before > 0 && before < journal.len() as u64,
@@ -252,7 +252,7 @@ async fn restart_resumes_from_the_checkpoint_without_a_gap() {
     let third = kafka.publisher(Duration::from_secs(30));
     let service = start_publisher(&store, &third).await;
     caught_up_publisher(&service.handle()).await;
-    let journal = all_events(store.tail.as_ref()).await;
+    let journal = opened_events(&store).await;
     let received = read_topic(&kafka.bootstrap, "crash").await;
     assert_messages_match(&journal, &received);
     assert_exactly_journal_after_dedup(&journal, &received);
@@ -291,7 +291,7 @@ async fn consumer_group_deduplicates_to_exactly_the_journal() {
     caught_up_publisher(&handle).await;
     assert!(handle.checkpoint(NAME).unwrap() >= head);
 
-    let journal = all_events(store.tail.as_ref()).await;
+    let journal = opened_events(&store).await;
     let received = read_topic(&kafka.bootstrap, "dedup-group").await;
     assert_eq!(received.len(), 2 * journal.len(), "published twice");
     assert_messages_match(&journal, &received);

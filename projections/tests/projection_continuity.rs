@@ -76,6 +76,7 @@ async fn a_gap_in_a_stream_stops_the_projection_loudly() {
     let service = ProjectionService::start(
         store.read.clone(),
         store.tail.clone(),
+        store.vault.clone(),
         standard_projections(),
         config,
     )

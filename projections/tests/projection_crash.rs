@@ -53,7 +53,7 @@ async fn assert_consistent(
 ) {
     let handle = service.handle();
     caught_up(&handle).await;
-    let events = all_events(store.tail.as_ref()).await;
+    let events = opened_events(store).await;
     assert_exactly_once_in_order(journal.pool(), &standard_projections(), &events).await;
     let expected = expected::from_journal(&events);
     let actual = expected::from_read_models(&read_models(store, &handle), read_tenants, 50).await;
@@ -76,6 +76,7 @@ async fn failing_halfway_through_batches_is_retried_never_skipped() {
     let service = ProjectionService::start(
         store.read.clone(),
         store.tail.clone(),
+        store.vault.clone(),
         as_projections(&projections),
         config(),
     )
@@ -122,6 +123,7 @@ async fn killing_the_runner_mid_batch_and_restarting_loses_and_duplicates_nothin
         let service = ProjectionService::start(
             store.read.clone(),
             store.tail.clone(),
+            store.vault.clone(),
             as_projections(&projections),
             config(),
         )
@@ -154,6 +156,7 @@ async fn killing_the_runner_mid_batch_and_restarting_loses_and_duplicates_nothin
     let service = ProjectionService::start(
         store.read.clone(),
         store.tail.clone(),
+        store.vault.clone(),
         as_projections(&projections),
         config(),
     )

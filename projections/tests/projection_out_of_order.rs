@@ -88,6 +88,7 @@ async fn a_late_commit_is_delivered_exactly_once_and_in_order() {
     let service = ProjectionService::start(
         store.read.clone(),
         store.tail.clone(),
+        store.vault.clone(),
         projections.clone(),
         config,
     )
@@ -199,7 +200,7 @@ async fn a_late_commit_is_delivered_exactly_once_and_in_order() {
         violations.lock().unwrap()
     );
 
-    let journal_events = all_events(store.tail.as_ref()).await;
+    let journal_events = opened_events(&store).await;
     assert!(journal_events.iter().any(|e| e.stream.id == late_org.0));
     assert_exactly_once_in_order(journal.pool(), &projections, &journal_events).await;
 

@@ -23,14 +23,20 @@
 //! `tenant_id`, `stream` (`{"kind", "id"}`), `sequence`, `event_type`, `schema_version`,
 //! `recorded_at`, `metadata` (the actor — subject, on-behalf-of, credential kind and id — and
 //! the request, correlation, causation and trace ids, as stored) and `payload` (the event's
-//! fields exactly as stored in the journal, at its stored schema version; no upcasting).
+//! fields as stored in the journal, at its stored schema version, no upcasting; except that
+//! personal values are opened, see below).
 //!
-//! **Personal data.** Payloads are published as stored, so user events (invitations, profile
-//! updates, acceptances) and tenant onboarding events carry email addresses and display names
-//! in plain text, and metadata carries subject ids. SPEC §6's personal-data protection
-//! (encryption, crypto-shredding on erasure) has not landed; until it does, the topic must be
-//! treated as holding personal data, and an erased user's old events stay readable on it for
-//! the topic's retention.
+//! **Personal data.** The journal stores personal values sealed (SPEC §6); the runner opens
+//! them before the publisher sees a batch
+//! ([`Envelope::open_personal`](crate::Envelope::open_personal)), so user events
+//! (invitations, profile updates, acceptances), tenant onboarding and deactivation events
+//! carry email addresses, display names and the requester in plain text (never ciphertext),
+//! and metadata carries subject ids: the topic holds personal data. Once a person
+//! (`UserErased`) or a whole tenant (`TenantErased`) is erased, their values are published as
+//! "" (a rebuild republishes their old events that way), but messages published before the
+//! erasure stay readable on the topic for its retention: consumers must act on the erasure
+//! events (or the topic be compacted/expired accordingly). Events written before encryption
+//! (schema version 1) hold plaintext in the journal itself and are published as stored.
 //!
 //! # Delivery: at least once, ordered per tenant
 //! The runner hands [`deliver`](Projection::deliver) one batch at a time, in journal order, and

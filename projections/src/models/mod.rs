@@ -33,7 +33,7 @@ pub use teams::TeamsProjection;
 pub use tenant_directory::TenantDirectoryProjection;
 pub(crate) use tenant_directory::{TenantChange, TenantRecord};
 pub use users::UsersProjection;
-pub(crate) use users::{UserChange, UserRecord};
+pub(crate) use users::{UserChange, UserErasure, UserRecord};
 
 use crate::{Error, Projection, Result};
 

@@ -102,6 +102,9 @@ impl Projection for TenantDirectoryProjection {
                 TenantEvent::TenantDeleted { .. } => {
                     change.status = Some(enum_text(&TenantStatus::Deleted)?);
                 }
+                // The tenant stays deleted; its row holds no personal data (name and slug are
+                // the organization's), so only version and time move.
+                TenantEvent::TenantErased => {}
             }
             let affected = on_tx!(tx, update_tenant(&change))?;
             expect_one(affected, names::TENANT_DIRECTORY, || {

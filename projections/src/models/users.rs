@@ -1,8 +1,13 @@
 //! Projection `users`: the user directory and organization memberships.
+//!
+//! Erasure (SPEC §6): `UserErased`, and `TenantErased` for every user of the tenant, blank the
+//! row's email, display name and their search forms and set the status to erased, so no
+//! plaintext of an erased person stays in the read model. (A rebuild reads their values from
+//! the journal as "" already: their keys are gone.)
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use engine::domain::{StreamKind, TenantScopeEvent, UserEvent, UserStatus};
+use engine::domain::{StreamKind, TenantEvent, TenantScopeEvent, UserEvent, UserStatus};
 use uuid::Uuid;
 
 use super::{enum_text, expect_one, fold, names};
@@ -36,7 +41,17 @@ pub(crate) struct UserChange {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Keeps `users` and `user_organizations` (user-stream events only).
+/// An erased person's row: personal values blanked, status erased.
+#[derive(Clone, Debug)]
+pub(crate) struct UserErasure {
+    pub id: Uuid,
+    pub status: String,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Keeps `users` and `user_organizations` (user-stream events, and `TenantErased` of the
+/// tenant stream).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct UsersProjection;
 
@@ -47,15 +62,24 @@ impl Projection for UsersProjection {
     }
 
     fn wants(&self, kind: StreamKind) -> bool {
-        kind == StreamKind::User
+        matches!(kind, StreamKind::User | StreamKind::Tenant)
     }
 
     async fn apply(&self, tx: &mut Tx<'_>, events: &[Envelope]) -> Result<()> {
         for envelope in events {
-            let TenantScopeEvent::User(event) = &envelope.event else {
-                continue;
-            };
             let r = &envelope.recorded;
+            let event = match &envelope.event {
+                TenantScopeEvent::User(event) => event,
+                TenantScopeEvent::Tenant(TenantEvent::TenantErased) => {
+                    let status = enum_text(&UserStatus::Erased)?;
+                    on_tx!(
+                        tx,
+                        erase_tenant_users(r.tenant_id.0, &status, r.recorded_at)
+                    )?;
+                    continue;
+                }
+                _ => continue,
+            };
             let tenant_id = r.tenant_id.0;
             let id = event.user_id().0;
             let mut change = UserChange {
@@ -112,6 +136,19 @@ impl Projection for UsersProjection {
                     organization_id, ..
                 } => {
                     on_tx!(tx, remove_user_organization(id, organization_id.0))?;
+                }
+                UserEvent::UserErased { .. } => {
+                    let erasure = UserErasure {
+                        id,
+                        status: enum_text(&UserStatus::Erased)?,
+                        version: r.sequence,
+                        updated_at: r.recorded_at,
+                    };
+                    let affected = on_tx!(tx, erase_user(&erasure))?;
+                    expect_one(affected, names::USERS, || {
+                        format!("{} for unknown user {id}", r.event_type)
+                    })?;
+                    continue;
                 }
             }
             let affected = on_tx!(tx, update_user(&change))?;

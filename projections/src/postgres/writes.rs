@@ -9,7 +9,7 @@ use crate::{
     Result,
     models::{
         AssignmentRecord, OrganizationChange, OrganizationLocation, OrganizationRecord, TeamRecord,
-        TenantChange, TenantRecord, UserChange, UserRecord, expect_one,
+        TenantChange, TenantRecord, UserChange, UserErasure, UserRecord, expect_one,
     },
     store::{stored_transaction, token_from_stored},
 };
@@ -280,6 +280,32 @@ pub(crate) async fn update_user(c: &mut PgConnection, ch: &UserChange) -> Result
         .bind(&ch.status)
         .bind(ch.version)
         .bind(ch.updated_at)
+        .execute(c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn erase_user(c: &mut PgConnection, e: &UserErasure) -> Result<u64> {
+    let done = sqlx::query(include_str!("sql/user_erase.sql"))
+        .bind(e.id)
+        .bind(&e.status)
+        .bind(e.version)
+        .bind(e.updated_at)
+        .execute(c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn erase_tenant_users(
+    c: &mut PgConnection,
+    tenant_id: Uuid,
+    status: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let done = sqlx::query(include_str!("sql/users_erase_tenant.sql"))
+        .bind(tenant_id)
+        .bind(status)
+        .bind(at)
         .execute(c)
         .await?;
     Ok(done.rows_affected())

@@ -8,6 +8,11 @@
 //!   [`status`](ProjectionHandle::status) for lag and failures,
 //!   [`rebuild`](ProjectionHandle::rebuild) a projection from zero while the service runs.
 //!
+//! Personal values are opened with the node's [`Vault`] before a projection sees them
+//! ([`Envelope::open_personal`](crate::Envelope::open_personal)); keys are loaded per batch,
+//! never cached, so a value erased after a batch was applied reads as "" in the next one (and
+//! in a rebuild).
+//!
 //! Guarantees: a projection's writes and its checkpoint commit in one transaction (exactly
 //! once); events arrive in `(transaction, position)` order with per-stream continuity checked;
 //! a failing batch is retried with capped exponential backoff and reported
@@ -21,7 +26,10 @@ mod worker;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use engine::journal::{CommitToken, tail::JournalTail};
+use engine::{
+    journal::{CommitToken, tail::JournalTail},
+    personal::Vault,
+};
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
 pub use status::ProjectionStatus;
@@ -66,6 +74,8 @@ impl Default for RunnerConfig {
 pub(crate) struct Shared {
     store: ReadStore,
     tail: Arc<dyn JournalTail>,
+    /// Opens the personal values of the events the workers apply.
+    vault: Arc<Vault>,
     /// The tail as the workers read it: one read per batch for all of them.
     feed: TailFeed,
     /// Where the idle workers' common poll ticks are counted from.
@@ -97,7 +107,9 @@ impl std::fmt::Debug for ProjectionHandle {
 }
 
 impl ProjectionService {
-    /// Starts one task per projection, each resuming from its stored checkpoint.
+    /// Starts one task per projection, each resuming from its stored checkpoint. `vault` (the
+    /// node's, [`Engine::vault`](engine::runtime::Engine::vault), over the same journal as
+    /// `tail`) opens the personal values of the events before the projections see them.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for two projections of the same name or a zero batch size;
@@ -105,6 +117,7 @@ impl ProjectionService {
     pub async fn start(
         store: ReadStore,
         tail: Arc<dyn JournalTail>,
+        vault: Arc<Vault>,
         projections: Vec<Arc<dyn Projection>>,
         config: RunnerConfig,
     ) -> Result<Self> {
@@ -129,6 +142,7 @@ impl ProjectionService {
             feed: TailFeed::new(Arc::clone(&tail)),
             epoch: Instant::now(),
             tail,
+            vault,
             config,
             workers,
             shutdown: watch::Sender::new(false),

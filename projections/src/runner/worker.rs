@@ -3,7 +3,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use engine::journal::{CommitToken, RecordedEvent};
+use engine::{
+    journal::{CommitToken, RecordedEvent},
+    personal::Vault,
+};
 use tokio::{
     sync::{Mutex, Notify, watch},
     time::Instant,
@@ -226,6 +229,7 @@ async fn step(shared: &Shared, worker: &Worker, fresh_from: Instant) -> Result<(
     let newest = events.iter().map(|e| e.recorded_at).max();
     match apply_batch(
         &shared.store,
+        &shared.vault,
         worker.projection.as_ref(),
         state.checkpoint,
         last,
@@ -255,20 +259,25 @@ async fn step(shared: &Shared, worker: &Worker, fresh_from: Instant) -> Result<(
 }
 
 /// Applies `events` (read after `expected`) and moves the checkpoint to `last`, in one
-/// transaction that first checks the checkpoint row still says `expected`.
+/// transaction that first checks the checkpoint row still says `expected`. The wanted events
+/// are decoded and their personal values opened with `vault` (before the transaction opens:
+/// loading keys is a read of the journal's key table); a vault failure fails the batch, which
+/// is retried like any other failure.
 pub(crate) async fn apply_batch(
     store: &ReadStore,
+    vault: &Vault,
     projection: &dyn Projection,
     expected: CommitToken,
     last: CommitToken,
     events: Vec<RecordedEvent>,
 ) -> Result<()> {
     let name = projection.name();
-    let wanted = events
+    let mut wanted = events
         .into_iter()
         .filter(|e| projection.wants(e.stream.kind))
         .map(Envelope::decode)
         .collect::<Result<Vec<_>>>()?;
+    Envelope::open_personal(&mut wanted, vault).await?;
     if !wanted.is_empty() {
         projection.deliver(&wanted).await?;
     }
@@ -287,7 +296,11 @@ pub(crate) async fn apply_batch(
         projection.apply(&mut tx, &wanted).await?;
     }
     tx.save_checkpoint(name, last).await?;
-    tx.commit().await
+    tx.commit().await?;
+    if wanted.iter().any(|e| e.event.is_erasure()) {
+        store.flush_erased().await;
+    }
+    Ok(())
 }
 
 /// While idle: if the stored checkpoint differs from ours (a rebuild by another process),

@@ -9,7 +9,7 @@ use crate::{
     Result,
     models::{
         AssignmentRecord, OrganizationChange, OrganizationLocation, OrganizationRecord, TeamRecord,
-        TenantChange, TenantRecord, UserChange, UserRecord, expect_one,
+        TenantChange, TenantRecord, UserChange, UserErasure, UserRecord, expect_one,
     },
     store::{stored_transaction, token_from_stored},
 };
@@ -290,6 +290,32 @@ pub(crate) async fn update_user(c: &mut SqliteConnection, ch: &UserChange) -> Re
         .bind(&ch.status)
         .bind(ch.version)
         .bind(micros(ch.updated_at))
+        .execute(c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn erase_user(c: &mut SqliteConnection, e: &UserErasure) -> Result<u64> {
+    let done = sqlx::query(include_str!("sql/user_erase.sql"))
+        .bind(e.id.hyphenated())
+        .bind(&e.status)
+        .bind(e.version)
+        .bind(micros(e.updated_at))
+        .execute(c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn erase_tenant_users(
+    c: &mut SqliteConnection,
+    tenant_id: Uuid,
+    status: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let done = sqlx::query(include_str!("sql/users_erase_tenant.sql"))
+        .bind(tenant_id.hyphenated())
+        .bind(status)
+        .bind(micros(at))
         .execute(c)
         .await?;
     Ok(done.rows_affected())

@@ -74,6 +74,7 @@ pub async fn start_publisher(store: &Store, publisher: &Arc<KafkaPublisher>) -> 
     ProjectionService::start(
         store.read.clone(),
         store.tail.clone(),
+        store.vault.clone(),
         vec![projection],
         runner_config(),
     )

@@ -19,11 +19,13 @@ use engine::{
     journal::{
         Journal, RecordedEvent, postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail,
     },
+    personal::{MasterKeys, Vault},
     runtime::{CommandOutcome, Engine, EngineConfig, RequestMeta},
     testing::TestDatabase,
 };
 use projections::{
-    ProjectionHandle, ProjectionService, ReadModels, ReadStore, RunnerConfig, standard_projections,
+    Envelope, ProjectionHandle, ProjectionService, ReadModels, ReadStore, RunnerConfig,
+    standard_projections,
 };
 use sqlx::Row;
 
@@ -33,6 +35,13 @@ pub struct Store {
     pub journal: Arc<dyn Journal>,
     pub tail: Arc<dyn JournalTail>,
     pub read: ReadStore,
+    /// Opens personal values: this process's ephemeral master key, the one
+    /// `EngineConfig::default()` uses, so it opens what an engine of the tests sealed.
+    pub vault: Arc<Vault>,
+}
+
+fn vault_of(journal: Arc<dyn Journal>) -> Arc<Vault> {
+    Arc::new(Vault::new(MasterKeys::ephemeral(), journal))
 }
 
 /// A fresh PostgreSQL database (keep the guard alive for the test).
@@ -43,6 +52,7 @@ pub async fn postgres() -> (TestDatabase, Arc<PostgresJournal>, Store) {
         journal: journal.clone(),
         tail: journal.clone(),
         read: ReadStore::postgres(&journal),
+        vault: vault_of(journal.clone()),
     };
     (db, journal, store)
 }
@@ -54,6 +64,7 @@ pub async fn sqlite(dir: &std::path::Path) -> (Arc<SqliteJournal>, Store) {
         journal: journal.clone(),
         tail: journal.clone(),
         read: ReadStore::sqlite(&journal),
+        vault: vault_of(journal.clone()),
     };
     (journal, store)
 }
@@ -68,6 +79,7 @@ pub async fn start_projections(store: &Store) -> ProjectionService {
     ProjectionService::start(
         store.read.clone(),
         store.tail.clone(),
+        store.vault.clone(),
         standard_projections(),
         RunnerConfig::default(),
     )
@@ -173,6 +185,20 @@ pub async fn all_events(tail: &dyn JournalTail) -> Vec<RecordedEvent> {
         };
         out.extend(batch);
     }
+}
+
+/// Every committed event, in tail order, with personal values opened as the runner opens them
+/// (plaintext, or "" once erased): what the read models and the Kafka publisher see.
+pub async fn opened_events(store: &Store) -> Vec<RecordedEvent> {
+    let events = all_events(store.tail.as_ref()).await;
+    let mut envelopes: Vec<Envelope> = events
+        .into_iter()
+        .map(|e| Envelope::decode(e).unwrap())
+        .collect();
+    Envelope::open_personal(&mut envelopes, &store.vault)
+        .await
+        .unwrap();
+    envelopes.into_iter().map(|e| e.recorded).collect()
 }
 
 /// Waits (up to 60 s) until every projection has passed everything committed now.

@@ -1,6 +1,7 @@
 //! A randomized workload through `Engine`: tenants, organizations with moves and deletes,
-//! teams and members, invitations and acceptances, memberships, role assignments. Domain
-//! refusals are expected and counted; anything else fails the test.
+//! teams and members, invitations and acceptances, memberships, role assignments (and, on
+//! request, erasures of users). Domain refusals are expected and counted; anything else fails
+//! the test.
 
 use engine::{
     EngineError,
@@ -52,6 +53,16 @@ pub struct Outcome {
 
 /// Runs `commands` random commands against a new gold tenant; returns its id and counts.
 pub async fn run_tenant(engine: &Engine, seed: u64, commands: usize) -> (TenantId, Outcome) {
+    run_tenant_with(engine, seed, commands, false).await
+}
+
+/// [`run_tenant`], erasing users now and then when `erase` (about one command in 200).
+pub async fn run_tenant_with(
+    engine: &Engine,
+    seed: u64,
+    commands: usize,
+    erase: bool,
+) -> (TenantId, Outcome) {
     let mut rng = Rng::new(seed);
     let tenant = TenantId::new_v7();
     let created = engine
@@ -184,6 +195,9 @@ pub async fn run_tenant(engine: &Engine, seed: u64, commands: usize) -> (TenantI
                 None => continue,
             },
             80..=82 => match rng.pick(&users) {
+                Some((id, _)) if erase && rng.below(6) == 0 => {
+                    TenantScopeCommand::User(UserCommand::Erase { id })
+                }
                 Some((id, _)) if rng.below(2) == 0 => {
                     TenantScopeCommand::User(UserCommand::Deactivate { id })
                 }
