@@ -7,16 +7,25 @@
 //! `node-id`, `advertise-address`, `kafka-brokers`, `kafka-topic`, `tls-cert-file`,
 //! `tls-key-file`, `tls-ca-file`, and the admission bounds `max-concurrent-streams`,
 //! `max-in-flight`, `max-in-flight-per-tenant`, `max-receive-buffer-mib`,
-//! `max-receive-buffer-mib-per-tenant`, `request-body-timeout-secs`, `max-call-secs`); the
-//! snake_case spelling is accepted too.
+//! `max-receive-buffer-mib-per-tenant`, `request-body-timeout-secs`, `max-call-secs`, and
+//! the master keys `master-key-file`, `previous-master-key-file`); the snake_case spelling is
+//! accepted too.
+//!
+//! The master key (which wraps every person's data key, SPEC §6) is required: a node without
+//! one would write personal data it can never read back. [`MasterKeySettings::load`] reads the
+//! files; `entityd` then checks the key against the store before anything is written.
 
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 
-use engine::runtime::EngineConfig;
+use engine::{
+    personal::{MasterKey, MasterKeys},
+    runtime::EngineConfig,
+};
 use serde::Deserialize;
 
 use crate::{
@@ -56,15 +65,65 @@ impl Default for EngineTuning {
 }
 
 impl EngineTuning {
-    /// The engine configuration with these settings (the rest at their defaults).
-    pub fn engine_config(&self) -> EngineConfig {
+    /// The engine configuration with these settings and the node's master keys (the rest at
+    /// their defaults).
+    pub fn engine_config(&self, master_keys: Arc<MasterKeys>) -> EngineConfig {
         EngineConfig {
             shard_count: self.shard_count,
             idle_timeout: self.idle_timeout,
             snapshot_every: self.snapshot_every,
+            master_keys,
             ..EngineConfig::default()
         }
     }
+}
+
+/// The environment variable of `--master-key-file`.
+pub const MASTER_KEY_FILE_ENV: &str = "ENTITYD_MASTER_KEY_FILE";
+/// The environment variable of `--previous-master-key-file`.
+pub const PREVIOUS_MASTER_KEY_FILE_ENV: &str = "ENTITYD_PREVIOUS_MASTER_KEY_FILE";
+
+/// Where a node's master keys are: the current one (wraps new data keys) and, during a
+/// rotation, the previous one (still accepted for unwrapping).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MasterKeySettings {
+    /// The current master key's file.
+    pub file: PathBuf,
+    /// The previous master key's file (during a rotation).
+    pub previous_file: Option<PathBuf>,
+}
+
+impl MasterKeySettings {
+    /// Reads the key files.
+    ///
+    /// # Errors
+    /// A file that cannot be read or does not hold a key (configuration error, exit code 2).
+    pub fn load(&self) -> Result<Arc<MasterKeys>> {
+        let current = load_master_key(&self.file)?;
+        let mut keys = MasterKeys::new(current);
+        if let Some(previous) = &self.previous_file {
+            keys = keys.with_previous(load_master_key(previous)?);
+        }
+        Ok(Arc::new(keys))
+    }
+}
+
+/// Reads one master key file; its problems are configuration errors.
+///
+/// # Errors
+/// The file cannot be read or does not hold 64 hex digits.
+pub fn load_master_key(path: &Path) -> Result<MasterKey> {
+    MasterKey::load(path).map_err(|e| GatewayError::Config(e.to_string()))
+}
+
+/// What `entityd serve` says when it has no master key.
+pub fn missing_master_key_message() -> String {
+    format!(
+        "--master-key-file (or {MASTER_KEY_FILE_ENV}, or master-key-file in the config file) is \
+         required: the master key encrypts personal data (emails, names) at rest; make one with \
+         `entityd keys generate --out FILE` and keep it in a secret store, out of the database's \
+         backups"
+    )
 }
 
 /// The validated settings of `entityd serve`.
@@ -89,6 +148,8 @@ pub struct NodeConfig {
     pub tls: Option<TlsSettings>,
     /// How much of the node one client may hold.
     pub admission: Admission,
+    /// The master key files.
+    pub master_keys: MasterKeySettings,
 }
 
 /// TLS of a node: its certificate and key, and the CA its peers' certificates are signed by.
@@ -218,6 +279,12 @@ pub struct ServeSettings {
     /// The longest a call may run, in seconds.
     #[serde(alias = "max_call_secs")]
     pub max_call_secs: Option<u64>,
+    /// File of the master key (64 hex digits).
+    #[serde(alias = "master_key_file")]
+    pub master_key_file: Option<PathBuf>,
+    /// File of the previous master key, accepted for unwrapping during a rotation.
+    #[serde(alias = "previous_master_key_file")]
+    pub previous_master_key_file: Option<PathBuf>,
 }
 
 impl ServeSettings {
@@ -265,6 +332,10 @@ impl ServeSettings {
                 .request_body_timeout_secs
                 .or(file.request_body_timeout_secs),
             max_call_secs: self.max_call_secs.or(file.max_call_secs),
+            master_key_file: self.master_key_file.or(file.master_key_file),
+            previous_master_key_file: self
+                .previous_master_key_file
+                .or(file.previous_master_key_file),
         }
     }
 
@@ -371,9 +442,23 @@ impl ServeSettings {
             problems
                 .push("a cluster node with TLS needs tls-ca-file (to verify its peers)".to_owned());
         }
-        if !problems.is_empty() {
-            return Err(GatewayError::Config(problems.join("; ")));
-        }
+        let master_keys = match &self.master_key_file {
+            Some(file) if !file.as_os_str().is_empty() => Some(MasterKeySettings {
+                file: file.clone(),
+                previous_file: self
+                    .previous_master_key_file
+                    .clone()
+                    .filter(|f| !f.as_os_str().is_empty()),
+            }),
+            _ => {
+                problems.push(missing_master_key_message());
+                None
+            }
+        };
+        let master_keys = match master_keys {
+            Some(keys) if problems.is_empty() => keys,
+            _ => return Err(GatewayError::Config(problems.join("; "))),
+        };
         Ok(NodeConfig {
             database_url,
             listen,
@@ -388,6 +473,7 @@ impl ServeSettings {
             kafka,
             tls,
             admission,
+            master_keys,
         })
     }
 
@@ -415,7 +501,8 @@ impl ServeSettings {
         }
         if max_in_flight_per_tenant > max_in_flight {
             problems.push(format!(
-                "max-in-flight-per-tenant ({max_in_flight_per_tenant}) must not exceed                  max-in-flight ({max_in_flight})"
+                "max-in-flight-per-tenant ({max_in_flight_per_tenant}) must not exceed \
+                 max-in-flight ({max_in_flight})"
             ));
         }
         let max_receive_bytes = self
@@ -432,7 +519,8 @@ impl ServeSettings {
         let smallest = MAX_REQUEST_BODY_BYTES + RECEIVE_OVERHEAD_BYTES;
         if max_receive_bytes_per_tenant < smallest {
             problems.push(format!(
-                "max-receive-buffer-mib-per-tenant (default: max-receive-buffer-mib /                  {DEFAULT_TENANT_SHARE}) must be at least 2 so that the largest request fits"
+                "max-receive-buffer-mib-per-tenant (default: max-receive-buffer-mib / \
+                 {DEFAULT_TENANT_SHARE}) must be at least 2 so that the largest request fits"
             ));
         }
         if max_receive_bytes_per_tenant > max_receive_bytes {
@@ -473,14 +561,16 @@ impl ServeSettings {
         };
         let issuer = non_empty(&self.jwt_issuer).unwrap_or_else(|| {
             problems.push(
-                "--jwt-issuer (or ENTITYD_JWT_ISSUER, or jwt-issuer in the config file) is                  required"
+                "--jwt-issuer (or ENTITYD_JWT_ISSUER, or jwt-issuer in the config file) is \
+                 required"
                     .to_owned(),
             );
             String::new()
         });
         let audience = non_empty(&self.jwt_audience).unwrap_or_else(|| {
             problems.push(
-                "--jwt-audience (or ENTITYD_JWT_AUDIENCE, or jwt-audience in the config file)                  is required"
+                "--jwt-audience (or ENTITYD_JWT_AUDIENCE, or jwt-audience in the config file) \
+                 is required"
                     .to_owned(),
             );
             String::new()
@@ -501,7 +591,8 @@ impl ServeSettings {
         };
         if jwks.is_none() && self.jwt_hs256_secret_file.is_none() {
             problems.push(
-                "no token verification key: give --jwks-file or --jwks-url (or, for testing                  only, --jwt-hs256-secret-file)"
+                "no token verification key: give --jwks-file or --jwks-url (or, for testing \
+                 only, --jwt-hs256-secret-file)"
                     .to_owned(),
             );
         }
@@ -534,6 +625,7 @@ mod tests {
             jwt_issuer: Some("https://idp.example".into()),
             jwt_audience: Some("entity".into()),
             jwks_url: Some("https://idp.example/jwks.json".into()),
+            master_key_file: Some("/secrets/master.key".into()),
             ..Default::default()
         }
     }
@@ -547,7 +639,14 @@ mod tests {
         let GatewayError::Config(msg) = s.validate().unwrap_err() else {
             panic!()
         };
-        for needle in ["--jwt-issuer", "--jwt-audience", "--jwks-file"] {
+        for needle in [
+            "--jwt-issuer",
+            "--jwt-audience",
+            "--jwks-file",
+            "--master-key-file",
+            "ENTITYD_MASTER_KEY_FILE",
+            "entityd keys generate",
+        ] {
             assert!(msg.contains(needle), "{msg}");
         }
         let c = settings("postgres://u@h/db").validate().unwrap();
@@ -655,6 +754,7 @@ max_receive_buffer_mib = 32
             jwt_issuer: Some("i".into()),
             jwt_audience: Some("a".into()),
             jwks_file: Some("/k.json".into()),
+            master_key_file: Some("/flag/master.key".into()),
             ..Default::default()
         };
         let c = flags.or(file).validate().unwrap();
@@ -662,5 +762,58 @@ max_receive_buffer_mib = 32
         assert_eq!(c.listen.port(), 2);
         assert_eq!(c.tuning.shard_count, 8);
         assert!(toml::from_str::<ServeSettings>("nonsense = 1").is_err());
+    }
+
+    #[test]
+    fn master_keys_come_from_flags_or_the_file_and_load_strictly() {
+        let file: ServeSettings = toml::from_str(
+            "master-key-file = \"/file/master.key\"\nprevious_master_key_file = \"/file/old.key\"\n",
+        )
+        .unwrap();
+        let flags = ServeSettings {
+            master_key_file: None,
+            ..settings("postgres://u@h/db")
+        };
+        let c = flags.or(file.clone()).validate().unwrap();
+        assert_eq!(
+            c.master_keys,
+            MasterKeySettings {
+                file: "/file/master.key".into(),
+                previous_file: Some("/file/old.key".into()),
+            }
+        );
+        let c = settings("postgres://u@h/db").or(file).validate().unwrap();
+        assert_eq!(c.master_keys.file, PathBuf::from("/secrets/master.key"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let current = dir.path().join("current.key");
+        let previous = dir.path().join("previous.key");
+        let a = MasterKey::create_file(&current).unwrap();
+        let b = MasterKey::create_file(&previous).unwrap();
+        let keys = MasterKeySettings {
+            file: current.clone(),
+            previous_file: Some(previous),
+        }
+        .load()
+        .unwrap();
+        assert_eq!(keys.current().id(), a.id());
+        assert!(keys.by_id(b.id()).is_some());
+        let tuned = EngineTuning::default().engine_config(keys.clone());
+        assert!(Arc::ptr_eq(&tuned.master_keys, &keys));
+
+        let bad = dir.path().join("bad.key");
+        std::fs::write(&bad, "not a key").unwrap();
+        for file in [bad, dir.path().join("absent.key")] {
+            let err = MasterKeySettings {
+                file: file.clone(),
+                previous_file: None,
+            }
+            .load()
+            .unwrap_err();
+            let GatewayError::Config(msg) = err else {
+                panic!("{err}")
+            };
+            assert!(msg.contains(&file.display().to_string()), "{msg}");
+        }
     }
 }

@@ -160,7 +160,13 @@ impl Node {
         if let Some(kafka) = &options.kafka {
             all.push(kafka.clone());
         }
-        let projections = ProjectionHost::new(read_store.clone(), tail, all, options.runner);
+        let projections = ProjectionHost::new(
+            read_store.clone(),
+            tail,
+            engine.vault(),
+            all,
+            options.runner,
+        );
         let reads = match &member {
             // One node of the cluster runs the projections: wait on the stored checkpoints.
             Some(member) => {

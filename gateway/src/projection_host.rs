@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use engine::journal::tail::JournalTail;
+use engine::{journal::tail::JournalTail, personal::Vault};
 use projections::{
     Projection, ProjectionHandle, ProjectionService, ProjectionStatus, ReadStore, RunnerConfig,
 };
@@ -28,6 +28,7 @@ const BEHIND_CAP: i64 = 1_000_000;
 pub struct ProjectionHost {
     store: ReadStore,
     tail: Arc<dyn JournalTail>,
+    vault: Arc<Vault>,
     projections: Vec<Arc<dyn Projection>>,
     runner: RunnerConfig,
     running: tokio::sync::Mutex<Option<ProjectionService>>,
@@ -36,16 +37,19 @@ pub struct ProjectionHost {
 }
 
 impl ProjectionHost {
-    /// A host of `projections` on `store`, not running yet.
+    /// A host of `projections` on `store`, not running yet; `vault` opens the personal values
+    /// of the events they read.
     pub(crate) fn new(
         store: ReadStore,
         tail: Arc<dyn JournalTail>,
+        vault: Arc<Vault>,
         projections: Vec<Arc<dyn Projection>>,
         runner: RunnerConfig,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
             tail,
+            vault,
             projections,
             runner,
             running: tokio::sync::Mutex::new(None),
@@ -64,6 +68,7 @@ impl ProjectionHost {
             let service = ProjectionService::start(
                 self.store.clone(),
                 self.tail.clone(),
+                self.vault.clone(),
                 self.projections.clone(),
                 self.runner.clone(),
             )

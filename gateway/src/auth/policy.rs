@@ -10,7 +10,7 @@
 //!
 //! | RPC | permission | scope |
 //! |---|---|---|
-//! | CreateTenant, ListTenants | platform admin only | — |
+//! | CreateTenant, ListTenants, EraseTenant | platform admin only | — |
 //! | ListProjections, RebuildProjection, GetNodeStatus (AdminService) | platform admin only | — |
 //! | GetTenant | `tenant:read` | tenant |
 //! | UpdateTenant, SuspendTenant, ReactivateTenant | `tenant:update` | tenant |
@@ -36,6 +36,7 @@
 //! | ListUsers | `user:read` | the organization filter (tenant without one) |
 //! | UpdateUserProfile | `user:update`, or own | tenant |
 //! | DeactivateUser, ReactivateUser | `user:deactivate` | tenant |
+//! | EraseUser | `user:erase` | tenant |
 //! | AddOrganizationMember, RemoveOrganizationMember | `user:update` | the organization |
 //! | AssignRole, RevokeRole | `role:assign` | the assignment's scope |
 //! | ListRoleAssignments | `user:read`, or own (filtered on oneself) | tenant |
@@ -129,8 +130,8 @@ const fn own_or(permission: &'static str) -> Rule {
 pub fn rule(rpc: &str) -> Option<Rule> {
     use At::*;
     Some(match rpc {
-        "CreateTenant" | "ListTenants" | "ListProjections" | "RebuildProjection"
-        | "GetNodeStatus" => Rule::PlatformAdmin,
+        "CreateTenant" | "ListTenants" | "EraseTenant" | "ListProjections"
+        | "RebuildProjection" | "GetNodeStatus" => Rule::PlatformAdmin,
         "GetTenant" => perm("tenant:read", Tenant),
         "UpdateTenant" | "SuspendTenant" | "ReactivateTenant" => perm("tenant:update", Tenant),
         "ChangePlan" => perm("billing:manage", Tenant),
@@ -158,6 +159,7 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "ListUsers" => perm("user:read", Organization),
         "UpdateUserProfile" => own_or("user:update"),
         "DeactivateUser" | "ReactivateUser" => perm("user:deactivate", Tenant),
+        "EraseUser" => perm("user:erase", Tenant),
         "AddOrganizationMember" | "RemoveOrganizationMember" => perm("user:update", Organization),
         "AssignRole" | "RevokeRole" => perm("role:assign", AssignmentScope),
         "DefineRole" | "UpdateRole" | "DeleteRole" => perm("role:define", Tenant),
@@ -245,6 +247,20 @@ mod tests {
             );
         }
         assert_eq!(rule("Nope"), None);
+    }
+
+    #[test]
+    fn erasure_rules() {
+        // tenant-owner (`*`) and tenant-admin (`*` but billing and tenant deletion) hold it
+        assert_eq!(rule("EraseUser"), Some(perm("user:erase", At::Tenant)));
+        assert_eq!(rule("EraseTenant"), Some(Rule::PlatformAdmin));
+        let user = UserId::new_v7();
+        let target = write_target(
+            TenantId::new_v7(),
+            &TenantScopeCommand::User(UserCommand::Erase { id: user }),
+        );
+        assert_eq!(target.user, Some(user));
+        assert_eq!(scopes(At::Tenant, &target), vec![Scope::Tenant]);
     }
 
     #[test]

@@ -4,19 +4,27 @@
 //!   mode, SQLite journal at `DIR/journal.db`; the one-command trial. It accepts bearer JWTs
 //!   signed with the development key `DIR/dev-signing.key` (created at first start; mint
 //!   tokens with `entityd dev-token`). `--dev-identity` (tests, quick trials) accepts every
-//!   call as the platform admin `dev` instead.
-//! - `entityd serve --database-url postgres://… --jwt-issuer … --jwt-audience …
-//!   (--jwks-file F | --jwks-url U) [--config FILE] …`: a production node on PostgreSQL.
-//!   Refuses to start without token verification keys; never accepts `--dev-identity`.
+//!   call as the platform admin `dev` instead. Personal data is encrypted under the master
+//!   key `DIR/master.key` (created at first start, mode 0600) unless `--master-key-file`
+//!   names another.
+//! - `entityd serve --database-url postgres://… --master-key-file F --jwt-issuer …
+//!   --jwt-audience … (--jwks-file F | --jwks-url U) [--config FILE] …`: a production node on
+//!   PostgreSQL. Refuses to start without token verification keys or a master key; never
+//!   accepts `--dev-identity`.
+//! - `entityd keys generate --out FILE`, `entityd keys rotate-master --new-key-file NEW …`:
+//!   makes a master key file; re-wraps every personal-data key under a new master key while
+//!   the nodes serve (see `entityd keys rotate-master --help`).
 //! - `entityd dev-token [--data-dir DIR] (--platform-admin | --tenant T --sub U)
 //!   [--ttl-secs N]`: prints a development token signed with `DIR/dev-signing.key`.
 //! - `entityd projections (status | rebuild NAME) [--database-url URL]`: the read models'
 //!   lag, and a rebuild from zero while the nodes keep serving (embedded store in
 //!   `--data-dir` without a URL).
 //!
-//! Both run migrations at start, print `entityd listening on <addr> (<mode>)` when ready and
-//! shut down gracefully on Ctrl-C or SIGTERM. Logs go to stderr, filtered by `ENTITYD_LOG`
-//! (default `info`).
+//! Both run migrations at start, then check the master key against the store (a key that
+//! does not protect the store's personal data, or was retired by a rotation, stops the node
+//! with exit code 2 before it writes anything), print `entityd listening on <addr> (<mode>)`
+//! when ready and shut down gracefully on Ctrl-C or SIGTERM. Logs go to stderr, filtered by
+//! `ENTITYD_LOG` (default `info`).
 
 use std::{
     path::{Path, PathBuf},
@@ -25,12 +33,16 @@ use std::{
 };
 
 use clap::{Args, Parser, Subcommand};
-use engine::journal::{postgres::PostgresJournal, sqlite::SqliteJournal};
+use engine::{
+    journal::{postgres::PostgresJournal, sqlite::SqliteJournal},
+    personal::MasterKeys,
+};
 use projections::KafkaPublisher;
 use tokio::net::TcpListener;
 
 use super::{
     EXIT_FAILURE, EXIT_USAGE,
+    keys::{self, KeysArgs},
     projections_admin::{self, ProjectionsArgs},
 };
 use crate::{
@@ -39,7 +51,10 @@ use crate::{
         dev::{self, DevSubject},
         jwt::{JwtAuthenticator, JwtConfig},
     },
-    config::{EngineTuning, KafkaSettings, ServeSettings, TlsSettings, parse_listen},
+    config::{
+        EngineTuning, KafkaSettings, MASTER_KEY_FILE_ENV, PREVIOUS_MASTER_KEY_FILE_ENV,
+        ServeSettings, TlsSettings, parse_listen,
+    },
     error::{GatewayError, Result},
     node::{ClusterOptions, Node, NodeOptions, Storage},
     server::{self, Admission},
@@ -67,6 +82,13 @@ struct Cli {
     /// Embedded mode: Kafka topic [default: entity-events].
     #[arg(long, env = "ENTITYD_KAFKA_TOPIC", requires = "kafka_brokers")]
     kafka_topic: Option<String>,
+    /// Embedded mode: the master key that encrypts personal data (64 hex digits)
+    /// [default: DIR/master.key, created at first start].
+    #[arg(long, env = MASTER_KEY_FILE_ENV)]
+    master_key_file: Option<PathBuf>,
+    /// Embedded mode: the previous master key, still accepted for reading during a rotation.
+    #[arg(long, env = PREVIOUS_MASTER_KEY_FILE_ENV)]
+    previous_master_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +99,8 @@ enum Command {
     DevToken(DevTokenArgs),
     /// Projections (read models) of a store: `status`, `rebuild NAME`.
     Projections(ProjectionsArgs),
+    /// The master key of personal data: `generate --out FILE`, `rotate-master`.
+    Keys(KeysArgs),
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +214,15 @@ struct ServeArgs {
     /// and an expired call ends DEADLINE_EXCEEDED [default: 60].
     #[arg(long, env = "ENTITYD_MAX_CALL_SECS")]
     max_call_secs: Option<u64>,
+    /// The master key that encrypts personal data at rest (a file of 64 hex digits, made
+    /// with `entityd keys generate --out FILE`). Required. Keep it in a secret store, out of
+    /// the database's backups.
+    #[arg(long, env = MASTER_KEY_FILE_ENV)]
+    master_key_file: Option<PathBuf>,
+    /// During a master-key rotation: the previous master key, still accepted for reading
+    /// (see `entityd keys rotate-master --help`).
+    #[arg(long, env = PREVIOUS_MASTER_KEY_FILE_ENV)]
+    previous_master_key_file: Option<PathBuf>,
     /// Refused: the dev identity exists only in embedded mode.
     #[arg(long, hide = true)]
     dev_identity: bool,
@@ -224,6 +257,8 @@ impl ServeArgs {
             max_receive_buffer_mib_per_tenant: self.max_receive_buffer_mib_per_tenant,
             request_body_timeout_secs: self.request_body_timeout_secs,
             max_call_secs: self.max_call_secs,
+            master_key_file: self.master_key_file.clone(),
+            previous_master_key_file: self.previous_master_key_file.clone(),
         }
     }
 }
@@ -262,7 +297,11 @@ async fn run(cli: Cli) -> Result<()> {
                 brokers,
                 topic: cli.kafka_topic.clone(),
             });
-            run_embedded(&cli.data_dir, &cli.listen, cli.dev_identity, kafka).await
+            let keys = EmbeddedKeys {
+                master_key_file: cli.master_key_file.clone(),
+                previous_master_key_file: cli.previous_master_key_file.clone(),
+            };
+            run_embedded(&cli.data_dir, &cli.listen, cli.dev_identity, kafka, keys).await
         }
         Some(Command::Serve(args)) => {
             if cli.dev_identity || args.dev_identity {
@@ -279,6 +318,7 @@ async fn run(cli: Cli) -> Result<()> {
             dev_token(&data_dir, &args)
         }
         Some(Command::Projections(args)) => projections_admin::run(args, cli.data_dir).await,
+        Some(Command::Keys(args)) => keys::run(args, cli.data_dir).await,
     }
 }
 
@@ -317,11 +357,18 @@ fn dev_token(data_dir: &Path, args: &DevTokenArgs) -> Result<()> {
     Ok(())
 }
 
+/// The embedded mode's master-key flags.
+struct EmbeddedKeys {
+    master_key_file: Option<PathBuf>,
+    previous_master_key_file: Option<PathBuf>,
+}
+
 async fn run_embedded(
     data_dir: &Path,
     listen: &str,
     dev_identity: bool,
     kafka: Option<KafkaSettings>,
+    key_files: EmbeddedKeys,
 ) -> Result<()> {
     let listen = parse_listen(listen).map_err(GatewayError::Config)?;
     std::fs::create_dir_all(data_dir).map_err(|e| {
@@ -331,6 +378,14 @@ async fn run_embedded(
     let journal = SqliteJournal::open(&db_path).await?;
     journal.migrate().await?;
     tracing::info!(path = %db_path.display(), "SQLite journal ready");
+    let master_keys = keys::embedded_master_keys(
+        data_dir,
+        key_files.master_key_file.as_deref(),
+        key_files.previous_master_key_file.as_deref(),
+        &journal,
+    )
+    .await?;
+    keys::check_master_keys(&master_keys, Arc::new(journal.clone())).await?;
     let auth = if dev_identity {
         tracing::warn!("dev identity: every call is accepted as the platform admin \"dev\"");
         AuthMode::DevIdentity
@@ -357,6 +412,7 @@ async fn run_embedded(
     let mode = format!("embedded, {}", auth.describe());
     let options = Options {
         tuning: EngineTuning::default(),
+        master_keys,
         cluster: None,
         kafka,
         tls: None,
@@ -371,16 +427,21 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         None => ServeSettings::default(),
     };
     let config = args.settings().or(file).validate()?;
+    // Read before connecting: a bad key file touches nothing.
+    let master_keys = config.master_keys.load()?;
     let journal = PostgresJournal::connect(&config.database_url, config.max_db_connections).await?;
     journal.migrate().await?;
     tracing::info!(
         max_connections = config.max_db_connections,
         "PostgreSQL journal ready"
     );
+    // Before the node registers, takes leases or serves: nothing is written under a wrong key.
+    keys::check_master_keys(&master_keys, Arc::new(journal.clone())).await?;
     let auth = jwt_auth(&config.auth).await?;
     let mode = format!("serve, {}", auth.describe());
     let options = Options {
         tuning: config.tuning,
+        master_keys,
         cluster: config.cluster,
         kafka: config.kafka,
         tls: config.tls,
@@ -440,6 +501,8 @@ async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {
 /// What a node runs besides the API.
 struct Options {
     tuning: EngineTuning,
+    /// The master keys, checked against the store.
+    master_keys: Arc<MasterKeys>,
     /// Node id and advertised address (`None`: the bound address).
     cluster: Option<(String, Option<String>)>,
     kafka: Option<KafkaSettings>,
@@ -492,7 +555,8 @@ async fn start(
                 Some(address) => address,
                 None if local.ip().is_unspecified() => {
                     return Err(GatewayError::Config(format!(
-                        "listening on {local}: give --advertise-address (the host:port other                          nodes reach this one at)"
+                        "listening on {local}: give --advertise-address (the host:port other \
+                         nodes reach this one at)"
                     )));
                 }
                 None => local.to_string(),
@@ -525,7 +589,7 @@ async fn start(
         mode.push_str(", TLS");
     }
     let node_options = NodeOptions {
-        engine: options.tuning.engine_config(),
+        engine: options.tuning.engine_config(options.master_keys.clone()),
         cluster,
         kafka,
         ..NodeOptions::default()
@@ -680,6 +744,88 @@ mod tests {
         ] {
             assert!(help.contains(flag), "{flag} in --help");
         }
+    }
+
+    #[test]
+    fn the_master_key_flags_and_the_rotation_procedure_are_documented() {
+        let mut command = Cli::command();
+        let serve = command
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for needle in [
+            "--master-key-file",
+            "--previous-master-key-file",
+            "ENTITYD_MASTER_KEY_FILE",
+            "ENTITYD_PREVIOUS_MASTER_KEY_FILE",
+        ] {
+            assert!(serve.contains(needle), "{needle} in serve --help");
+        }
+        let rotate = command
+            .find_subcommand_mut("keys")
+            .unwrap()
+            .find_subcommand_mut("rotate-master")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for needle in [
+            "entityd keys generate --out NEW",
+            "--master-key-file NEW --previous-master-key-file OLD",
+            "--new-key-file NEW",
+            "--master-key-file NEW only, then destroy OLD",
+        ] {
+            assert!(rotate.contains(needle), "{needle} in rotate-master --help");
+        }
+        let cli = Cli::try_parse_from([
+            "entityd",
+            "keys",
+            "rotate-master",
+            "--database-url",
+            "postgres://h/db",
+            "--master-key-file",
+            "old.key",
+            "--new-key-file",
+            "new.key",
+        ]);
+        assert!(matches!(
+            cli,
+            Ok(Cli {
+                command: Some(Command::Keys(_)),
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn serve_refuses_to_start_without_a_master_key() {
+        let cli = Cli::try_parse_from([
+            "entityd",
+            "serve",
+            "--database-url",
+            "postgres://127.0.0.1:1/never-reached",
+            "--jwt-issuer",
+            "i",
+            "--jwt-audience",
+            "a",
+            "--jwks-file",
+            "/jwks.json",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = &cli.command else {
+            panic!("serve")
+        };
+        if args.master_key_file.is_some() {
+            return; // ENTITYD_MASTER_KEY_FILE is set in this environment
+        }
+        let err = run(cli).await.unwrap_err();
+        let GatewayError::Config(msg) = err else {
+            panic!("{err}")
+        };
+        assert!(
+            msg.contains("--master-key-file") && msg.contains("entityd keys generate --out"),
+            "{msg}"
+        );
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 
 mod entityctl;
 mod entityd;
+mod keys;
 mod projections_admin;
 
 pub use entityctl::main as entityctl_main;

@@ -8,6 +8,10 @@
 //!   transaction; the nodes running it notice and rebuild from the start of the journal while
 //!   they keep serving. Until it has caught up, reads with a consistency token wait (and may
 //!   answer UNAVAILABLE); reads without one see a partial model.
+//!
+//! Neither reads a personal value, so neither takes a master key: `status` only counts
+//! events and reads their commit times, and `rebuild` only resets; the nodes that rebuild
+//! decode the events with their own master keys (`--master-key-file`).
 
 use std::{path::PathBuf, sync::Arc};
 

@@ -149,6 +149,11 @@ pub fn delete(req: pb::DeleteTenantRequest) -> Result<Mutation, Status> {
     lifecycle(req.options, &req.tenant_id, TenantCommand::Delete)
 }
 
+/// EraseTenant.
+pub fn erase(req: pb::EraseTenantRequest) -> Result<Mutation, Status> {
+    lifecycle(req.options, &req.tenant_id, TenantCommand::Erase)
+}
+
 /// DeactivateTenant: the end of the grace period is required.
 pub fn deactivate(req: pb::DeactivateTenantRequest) -> Result<Mutation, Status> {
     let mut v = Violations::default();
@@ -217,6 +222,7 @@ pub fn to_proto(t: &Tenant) -> pb::Tenant {
             owner_email: o.plan.owner_email.clone(),
             completed: o.completed,
         }),
+        erased_at: t.erased_at.map(timestamp),
     }
 }
 
@@ -457,6 +463,27 @@ mod tests {
             violation_fields(&s),
             ["options.request_id", "tenant_id", "update_mask"]
         );
+    }
+
+    #[test]
+    fn erase_names_only_the_tenant() {
+        let id = TenantId::new_v7();
+        let m = erase(pb::EraseTenantRequest {
+            options: Some(pb::MutationOptions {
+                request_id: "r1".into(),
+                expected_version: None,
+            }),
+            tenant_id: id.to_string(),
+        })
+        .unwrap();
+        assert_eq!(m.tenant_id, id);
+        assert_eq!(m.request_id.as_deref(), Some("r1"));
+        assert!(matches!(
+            m.command,
+            TenantScopeCommand::Tenant(TenantCommand::Erase)
+        ));
+        let s = erase(pb::EraseTenantRequest::default()).unwrap_err();
+        assert_eq!(violation_fields(&s), ["tenant_id"]);
     }
 
     #[test]

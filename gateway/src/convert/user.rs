@@ -139,6 +139,13 @@ pub fn reactivate(req: pb::ReactivateUserRequest) -> Result<Mutation, Status> {
     })
 }
 
+/// EraseUser.
+pub fn erase(req: pb::EraseUserRequest) -> Result<Mutation, Status> {
+    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+        UserCommand::Erase { id }
+    })
+}
+
 /// UpdateUserProfile: the mask decides which fields change.
 pub fn update_profile(req: pb::UpdateUserProfileRequest) -> Result<Mutation, Status> {
     let mut v = Violations::default();

@@ -93,6 +93,7 @@ impl AdminService for AdminApi {
                 runs_projections: self.shared.projections.handle().is_some(),
                 fenced_refusals: self.shared.engine.fenced_refusals(),
             }),
+            unreadable_personal_values: self.shared.engine.unreadable_personal_values(),
         }))
     }
 }

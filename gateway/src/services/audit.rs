@@ -1,10 +1,20 @@
 //! `entity.v1.AuditService`: the audit trail, read from the journal itself.
+//!
+//! Journal payloads hold personal values sealed (`pd1.…`, SPEC §6). Before a page leaves, its
+//! events are opened with the node's [`Vault`] (one key lookup per page, keys dropped with
+//! it): values read as plaintext, those of erased people as "" (the "erased" rendering). No
+//! ciphertext ever reaches a caller.
 
+use engine::{
+    domain::TenantScopeEvent,
+    journal::RecordedEvent,
+    personal::{SEALED_SINCE_SCHEMA, Vault, cipher::SEALED_PREFIX},
+};
 use entity_proto::v1::{self as pb, audit_service_server::AuditService};
 use tonic::{Request, Response, Status};
 
 use super::Shared;
-use crate::{auth::Target, convert::reads};
+use crate::{auth::Target, convert::reads, status};
 
 /// The AuditService implementation.
 #[derive(Clone)]
@@ -25,16 +35,102 @@ impl AuditService for AuditApi {
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         let (tenant_id, query) = reads::list_audit_events(request.get_ref())?;
-        let page = self
+        let mut page = self
             .shared
             .read_model(request, Target::tenant(tenant_id), |r| async move {
                 r.audit_trail(tenant_id, &query.filter, &query.page, query.consistency)
                     .await
             })
             .await?;
+        open_personal_values(&self.shared.engine.vault(), &mut page.items).await?;
         Ok(Response::new(pb::ListAuditEventsResponse {
             events: page.items.iter().map(reads::audit_event_to_proto).collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
         }))
+    }
+}
+
+/// Replaces the sealed personal values of `events` by their plaintext ("" for an erased
+/// person, or for a value that does not authenticate, which the vault reports). Events written
+/// before sealing existed hold plaintext and stay as they are.
+///
+/// # Errors
+/// UNAVAILABLE when the keys cannot be read (store down, a master key this node lacks).
+async fn open_personal_values(vault: &Vault, events: &mut [RecordedEvent]) -> Result<(), Status> {
+    let mut decoded: Vec<(usize, TenantScopeEvent)> = Vec::new();
+    for (i, e) in events.iter_mut().enumerate() {
+        if e.schema_version < SEALED_SINCE_SCHEMA {
+            continue;
+        }
+        match TenantScopeEvent::from_stored(e.stream.kind, e.schema_version, e.payload.clone()) {
+            Ok(event) => decoded.push((i, event)),
+            Err(error) => {
+                // Not an event this node knows: show it without any sealed value.
+                tracing::error!(
+                    position = e.position, event_type = %e.event_type, %error,
+                    "audit event does not decode; its sealed values are hidden"
+                );
+                scrub_sealed(&mut e.payload);
+            }
+        }
+    }
+    if decoded.is_empty() {
+        return Ok(());
+    }
+    {
+        let mut refs: Vec<_> = decoded
+            .iter_mut()
+            .map(|(i, event)| (events[*i].tenant_id, event))
+            .collect();
+        vault.open_events(&mut refs).await.map_err(|error| {
+            tracing::warn!(%error, "cannot open the personal values of an audit page");
+            status::unavailable("personal data keys are unavailable; retry")
+        })?;
+    }
+    for (i, event) in decoded {
+        let e = &mut events[i];
+        match serde_json::to_value(&event) {
+            Ok(payload) => e.payload = payload,
+            Err(error) => {
+                tracing::error!(position = e.position, %error, "audit event does not encode");
+            }
+        }
+        // Whatever is still sealed (the vault leaves the value of a destroyed key in place) is
+        // erased: shown as "", so no ciphertext leaves the node.
+        scrub_sealed(&mut e.payload);
+    }
+    Ok(())
+}
+
+/// Blanks every sealed string of a JSON value.
+fn scrub_sealed(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) if s.starts_with(SEALED_PREFIX) => s.clear(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(scrub_sealed),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(scrub_sealed),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubbing_blanks_only_sealed_strings() {
+        let mut v = serde_json::json!({
+            "email": "pd1.abc",
+            "name": "Engineering",
+            "nested": [{"display_name": "pd1.x"}, 3, "plain"],
+        });
+        scrub_sealed(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "email": "",
+                "name": "Engineering",
+                "nested": [{"display_name": ""}, 3, "plain"],
+            })
+        );
     }
 }

@@ -124,6 +124,10 @@ impl TenantService for TenantApi {
     async fn delete_tenant(&self, request: Request<pb::DeleteTenantRequest>) -> TenantResult {
         self.mutate(request, "", convert::tenant::delete).await
     }
+
+    async fn erase_tenant(&self, request: Request<pb::EraseTenantRequest>) -> TenantResult {
+        self.mutate(request, "", convert::tenant::erase).await
+    }
 }
 
 /// The answer to a tenant write. It carries the owner's invitation token when the onboarding

@@ -171,6 +171,10 @@ impl UserService for UserApi {
         self.mutate(request, "", convert::user::revoke_role).await
     }
 
+    async fn erase_user(&self, request: Request<pb::EraseUserRequest>) -> UserResult {
+        self.mutate(request, "", convert::user::erase).await
+    }
+
     async fn list_role_assignments(
         &self,
         request: Request<pb::ListRoleAssignmentsRequest>,

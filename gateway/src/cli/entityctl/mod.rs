@@ -230,6 +230,8 @@ mod tests {
             "entityctl audit list T --actor u1 --page-size 20 --page-token p --all",
             "entityctl admin projections --output json",
             "entityctl admin rebuild-projection org_tree",
+            "entityctl user erase T U --request-id r1",
+            "entityctl tenant erase T",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
@@ -262,6 +264,8 @@ mod tests {
             "entityctl audit list T --entity-kind user --entity-id U --actor A",
             "entityctl audit list T --since yesterday",
             "entityctl admin rebuild-projection",
+            "entityctl user erase T",
+            "entityctl tenant erase",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
         }

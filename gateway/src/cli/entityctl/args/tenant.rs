@@ -181,4 +181,13 @@ pub enum TenantCommand {
         #[command(flatten)]
         write: WriteOpts,
     },
+    /// Erase every person of a deleted tenant for good (GDPR; platform admins): every key of
+    /// the tenant is destroyed and its users read as erased everywhere. Refused unless the
+    /// tenant is deleted; erasing an erased tenant changes nothing.
+    Erase {
+        /// Tenant id.
+        id: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
 }

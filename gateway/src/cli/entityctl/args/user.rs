@@ -138,6 +138,18 @@ pub enum UserCommand {
         #[command(flatten)]
         write: WriteOpts,
     },
+    /// Erase a person for good (GDPR): their key is destroyed, their email and display name
+    /// read as empty everywhere from now on (the audit trail included), and the account can
+    /// never be used again. The email may be invited again, as a new user. Erasing an erased
+    /// user changes nothing.
+    Erase {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
     /// Make a user a member of an organization.
     AddOrg {
         /// Tenant id.

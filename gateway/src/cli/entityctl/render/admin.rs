@@ -90,6 +90,10 @@ impl View for NodeView {
             format!("rss_bytes: {}", n.rss_bytes),
             format!("active_entities: {}", n.active_entities),
             format!("uptime_seconds: {}", n.uptime_seconds),
+            format!(
+                "unreadable_personal_values: {}",
+                n.unreadable_personal_values
+            ),
         ];
         if let Some(c) = &n.cluster {
             lines.push(format!("cluster_node: {}", c.node_id));
@@ -113,6 +117,7 @@ impl View for NodeView {
             "rss_bytes": n.rss_bytes,
             "active_entities": n.active_entities,
             "uptime_seconds": n.uptime_seconds,
+            "unreadable_personal_values": n.unreadable_personal_values,
             "cluster": n.cluster.as_ref().map(|c| json!({
                 "node_id": c.node_id,
                 "shards_held": c.shards_held,

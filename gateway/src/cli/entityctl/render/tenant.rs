@@ -83,7 +83,14 @@ fn tenant_lines(t: &pb::Tenant) -> Vec<(&'static str, String)> {
     if let Some(o) = &t.onboarding {
         out.push(("default_organization_id", o.default_organization_id.clone()));
         out.push(("owner_user_id", o.owner_user_id.clone()));
-        out.push(("owner_email", o.owner_email.clone()));
+        out.push((
+            "owner_email",
+            if t.erased_at.is_some() {
+                super::user::ERASED.to_owned()
+            } else {
+                o.owner_email.clone()
+            },
+        ));
         out.push((
             "onboarding",
             if o.completed {
@@ -93,6 +100,9 @@ fn tenant_lines(t: &pb::Tenant) -> Vec<(&'static str, String)> {
             }
             .to_owned(),
         ));
+    }
+    if let Some(ts) = &t.erased_at {
+        out.push(("erased_at", rfc3339(ts)));
     }
     out.extend(version_lines(
         t.version,
@@ -148,6 +158,7 @@ fn tenant_json(t: &pb::Tenant) -> Value {
             "owner_email": o.owner_email,
             "completed": o.completed,
         })),
+        "erased_at": t.erased_at.as_ref().map(rfc3339),
         "version": t.version,
         "create_time": t.create_time.as_ref().map(rfc3339),
         "update_time": t.update_time.as_ref().map(rfc3339),
@@ -223,6 +234,31 @@ mod tests {
         assert_eq!(v["grace_period_ends_at"], Value::Null);
         assert_eq!(v["onboarding"]["owner_user_id"], "u1");
         assert_eq!(tenant_kind(42), "unknown(42)");
+    }
+
+    #[test]
+    fn erased_tenants_show_when() {
+        let erased = pb::Tenant {
+            status: pb::TenantStatus::Deleted as i32,
+            erased_at: Some(prost_types::Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 0,
+            }),
+            onboarding: Some(pb::Onboarding {
+                owner_email: String::new(),
+                ..tenant().onboarding.unwrap()
+            }),
+            ..tenant()
+        };
+        let text = printed(&One(erased.clone()), Output::Text);
+        assert!(
+            text.contains("\nerased_at: 2023-11-14T22:13:20Z\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nowner_email: (erased)\n"), "{text}");
+        assert_eq!(One(erased).json()["erased_at"], "2023-11-14T22:13:20Z");
+        assert_eq!(One(tenant()).json()["erased_at"], Value::Null);
+        assert!(!printed(&One(tenant()), Output::Text).contains("erased"));
     }
 
     #[test]

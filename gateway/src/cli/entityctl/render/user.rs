@@ -21,8 +21,8 @@ impl Resource for pb::User {
         let mut out = vec![
             ("id", self.id.clone()),
             ("tenant_id", self.tenant_id.clone()),
-            ("email", self.email.clone()),
-            ("display_name", self.display_name.clone()),
+            ("email", erased_or(self, &self.email)),
+            ("display_name", erased_or(self, &self.display_name)),
             ("status", user_status(self.status)),
         ];
         if let Some(i) = &self.invitation {
@@ -67,9 +67,30 @@ impl Resource for pb::User {
             "{}  {:<11}  {}  {}",
             self.id,
             user_status(self.status),
-            self.email,
-            self.display_name
+            erased_or(self, &self.email),
+            if is_erased(self) {
+                ""
+            } else {
+                &self.display_name
+            }
         )
+    }
+}
+
+/// Shown in text instead of an erased person's email and display name (JSON keeps them as
+/// the empty strings the server sends).
+pub const ERASED: &str = "(erased)";
+
+fn is_erased(user: &pb::User) -> bool {
+    user.status == pb::UserStatus::Erased as i32
+}
+
+/// `value`, or [`ERASED`] for an erased user.
+fn erased_or(user: &pb::User, value: &str) -> String {
+    if is_erased(user) {
+        ERASED.to_owned()
+    } else {
+        value.to_owned()
     }
 }
 
@@ -112,7 +133,7 @@ mod tests {
     use super::*;
     use crate::cli::entityctl::{
         args::Output,
-        render::{View, Written, printed},
+        render::{One, View, Written, printed},
     };
 
     #[test]
@@ -149,5 +170,24 @@ mod tests {
         let json = Written::new("invited", answer).json();
         assert_eq!(json["invitation_token"], "inv1.a.b");
         assert_eq!(json["user"]["roles"][0]["scope"]["kind"], "organization");
+    }
+
+    #[test]
+    fn erased_users_show_as_erased() {
+        let user = pb::User {
+            id: "u1".into(),
+            status: pb::UserStatus::Erased as i32,
+            ..Default::default()
+        };
+        let text = printed(&One(user.clone()), Output::Text);
+        assert!(text.contains("\nemail: (erased)\n"), "{text}");
+        assert!(text.contains("\ndisplay_name: (erased)\n"), "{text}");
+        assert!(text.contains("\nstatus: erased\n"), "{text}");
+        assert!(!text.contains("invitation"), "{text}");
+        assert_eq!(user.row(), "u1  erased       (erased)  ");
+        let json = One(user).json();
+        assert_eq!(json["status"], "erased");
+        assert_eq!(json["email"], "");
+        assert_eq!(json["display_name"], "");
     }
 }

@@ -191,6 +191,13 @@ pub(super) async fn run(
             };
             written("deleted", c.delete_tenant(request).await?)
         }
+        TenantCommand::Erase { id, write } => {
+            let request = pb::EraseTenantRequest {
+                options: options(write),
+                tenant_id: id,
+            };
+            written("erased", c.erase_tenant(request).await?)
+        }
     };
     Ok(rendered)
 }

@@ -167,6 +167,18 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
             };
             written("reactivated", c.reactivate_user(request).await?)
         }
+        UserCommand::Erase {
+            tenant,
+            user,
+            write,
+        } => {
+            let request = pb::EraseUserRequest {
+                options: options(write),
+                tenant_id: tenant,
+                user_id: user,
+            };
+            written("erased", c.erase_user(request).await?)
+        }
         UserCommand::AddOrg {
             tenant,
             user,
