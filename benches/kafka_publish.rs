@@ -7,8 +7,9 @@
 //!
 //! - `kafka_publish/publisher`: the journal holds a workload of ~5,000 events (25 tenants:
 //!   organizations and invitations); one iteration rebuilds the publisher (checkpoint to zero)
-//!   and waits until it has republished everything: journal reads, decoding, CloudEvents
-//!   rendering, sends, acknowledgements and checkpoint commits.
+//!   and waits until it has republished everything: journal reads, decoding, opening personal
+//!   values (keys loaded per batch), CloudEvents rendering, sends, acknowledgements and
+//!   checkpoint commits.
 //! - `kafka_publish/baseline_raw_producer` (same run): the same messages (same keys, values
 //!   and headers, read back from the topic) sent by a bare idempotent `FutureProducer` with
 //!   the publisher's settings, all enqueued then all awaited: the floor of any publisher.
@@ -270,6 +271,7 @@ fn bench(c: &mut Criterion) {
         let service = ProjectionService::start(
             ReadStore::postgres(&journal),
             journal.clone() as Arc<dyn JournalTail>,
+            engine.vault(),
             vec![projection],
             RunnerConfig::default(),
         )

@@ -128,6 +128,10 @@ async fn attempt(
             tenant_id: t,
             ..Default::default()
         })),
+        "TenantService/EraseTenant" => go!(tenants.erase_tenant(pb::EraseTenantRequest {
+            tenant_id: t,
+            ..Default::default()
+        })),
         "OrganizationService/CreateOrganization" => {
             go!(orgs.create_organization(pb::CreateOrganizationRequest {
                 tenant_id: t,
@@ -300,6 +304,11 @@ async fn attempt(
             user_id: b.user,
             ..Default::default()
         })),
+        "UserService/EraseUser" => go!(users.erase_user(pb::EraseUserRequest {
+            tenant_id: t,
+            user_id: b.user,
+            ..Default::default()
+        })),
         "UserService/AddOrganizationMember" => go!(users.add_organization_member(
             pb::AddOrganizationMemberRequest {
                 tenant_id: t,
@@ -432,6 +441,7 @@ const TENANT_ONLY: &[&str] = &[
     "TenantService/ReactivateTenant",
     "TenantService/DeactivateTenant",
     "TenantService/DeleteTenant",
+    "TenantService/EraseTenant",
     "OrganizationService/ListOrganizations",
     "RoleService/ListRoles",
     "RoleService/DefineRole",
@@ -442,6 +452,7 @@ const TENANT_ONLY: &[&str] = &[
 const PLATFORM_ONLY: &[&str] = &[
     "TenantService/CreateTenant",
     "TenantService/ListTenants",
+    "TenantService/EraseTenant",
     "AdminService/ListProjections",
     "AdminService/RebuildProjection",
     "AdminService/GetNodeStatus",

@@ -10,10 +10,9 @@ use engine::{
     domain::{
         Assignment, CreateTenant, DomainError, OnboardingPlan, OrganizationCommand, OrganizationId,
         PermissionPattern, Plan, Scope, TeamCommand, TeamId, TenantCommand, TenantId, TenantKind,
-        TenantScope, TenantScopeCommand, TenantScopeEvent, TenantSettings, UserCommand, UserId,
-        UserStatus,
+        TenantScope, TenantScopeCommand, TenantSettings, UserCommand, UserId, UserStatus,
     },
-    journal::{EventLog, Journal, postgres::PostgresJournal},
+    journal::{Journal, postgres::PostgresJournal},
     runtime::{Engine, EngineConfig, RequestMeta},
     secrets::issue_invitation_token,
     testing::TestDatabase,
@@ -95,18 +94,8 @@ async fn active_user(engine: &Engine, tenant: TenantId, email: &str) -> UserId {
 }
 
 /// Rebuilds a tenant scope from the journal alone (no actor, no snapshot).
-async fn scope_from_journal(journal: &PostgresJournal, tenant: TenantId) -> TenantScope {
-    let mut scope = TenantScope::new(tenant);
-    for recorded in journal.read_tenant(tenant, 0).await.unwrap() {
-        let event = TenantScopeEvent::from_stored(
-            recorded.stream.kind,
-            recorded.schema_version,
-            recorded.payload,
-        )
-        .unwrap();
-        scope.apply(&event, recorded.recorded_at);
-    }
-    scope
+async fn scope_from_journal(journal: &Arc<PostgresJournal>, tenant: TenantId) -> TenantScope {
+    engine::testing::scope_from_journal(journal.clone(), tenant).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

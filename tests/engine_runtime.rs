@@ -15,8 +15,7 @@ use engine::{
     domain::{
         CreateTenant, DeactivationFeedback, DomainError, MAX_DEPTH, OnboardingPlan, Organization,
         OrganizationCommand, OrganizationId, OrganizationStatus, Plan, TenantCommand, TenantId,
-        TenantKind, TenantScope, TenantScopeCommand, TenantScopeEvent, TenantSettings,
-        TenantStatus, UserId,
+        TenantKind, TenantScope, TenantScopeCommand, TenantSettings, TenantStatus, UserId,
     },
     journal::{EventLog, Journal, SnapshotStore, postgres::PostgresJournal},
     runtime::{Clock, CommandOutcome, Engine, EngineConfig, EntityView, RequestMeta},
@@ -89,18 +88,8 @@ async fn new_gold_tenant(engine: &Engine) -> TenantId {
 }
 
 /// Rebuilds a tenant scope from the journal alone (no actor, no snapshot).
-async fn scope_from_journal(journal: &PostgresJournal, tenant: TenantId) -> TenantScope {
-    let mut scope = TenantScope::new(tenant);
-    for recorded in journal.read_tenant(tenant, 0).await.unwrap() {
-        let event = TenantScopeEvent::from_stored(
-            recorded.stream.kind,
-            recorded.schema_version,
-            recorded.payload,
-        )
-        .unwrap();
-        scope.apply(&event, recorded.recorded_at);
-    }
-    scope
+async fn scope_from_journal(journal: &Arc<PostgresJournal>, tenant: TenantId) -> TenantScope {
+    engine::testing::scope_from_journal(journal.clone(), tenant).await
 }
 
 /// Asserts the live organizations form a forest no deeper than MAX_DEPTH with unique sibling names.

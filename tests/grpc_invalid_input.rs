@@ -370,6 +370,30 @@ fn tenant_and_organization_cases(c: &Clients, tenant: &str, org: &str) -> Vec<Ca
             ),
             expect: Expect::Invalid(&["tenant_id"]),
         },
+        Case {
+            label: "erase tenant: malformed id",
+            call: call!(
+                c.tenants,
+                erase_tenant,
+                pb::EraseTenantRequest {
+                    tenant_id: "nope".into(),
+                    ..Default::default()
+                }
+            ),
+            expect: Expect::Invalid(&["tenant_id"]),
+        },
+        Case {
+            label: "erase tenant: unknown tenant",
+            call: call!(
+                c.tenants,
+                erase_tenant,
+                pb::EraseTenantRequest {
+                    tenant_id: unknown.clone(),
+                    ..Default::default()
+                }
+            ),
+            expect: Expect::NotFound,
+        },
         // organizations
         Case {
             label: "create org: empty name",

@@ -67,6 +67,12 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             DeleteTenantRequest
         ),
         rpc!(
+            "TenantService/EraseTenant",
+            c.tenants,
+            erase_tenant,
+            EraseTenantRequest
+        ),
+        rpc!(
             "OrganizationService/CreateOrganization",
             c.orgs,
             create_organization,
@@ -187,6 +193,12 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             c.users,
             reactivate_user,
             ReactivateUserRequest
+        ),
+        rpc!(
+            "UserService/EraseUser",
+            c.users,
+            erase_user,
+            EraseUserRequest
         ),
         rpc!(
             "UserService/AddOrganizationMember",

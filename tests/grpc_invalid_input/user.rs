@@ -370,6 +370,45 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
             ),
             expect: Expect::Invalid(&["tenant_id"]),
         },
+        Case {
+            label: "erase: unknown user",
+            call: call!(
+                c.users,
+                erase_user,
+                pb::EraseUserRequest {
+                    tenant_id: t.clone(),
+                    user_id: unknown.clone(),
+                    ..Default::default()
+                }
+            ),
+            expect: Expect::NotFound,
+        },
+        Case {
+            label: "erase: malformed tenant and user",
+            call: call!(
+                c.users,
+                erase_user,
+                pb::EraseUserRequest {
+                    tenant_id: "t".into(),
+                    user_id: "u".into(),
+                    ..Default::default()
+                }
+            ),
+            expect: Expect::Invalid(&["tenant_id", "user_id"]),
+        },
+        Case {
+            label: "erase: request id of 129 characters",
+            call: call!(
+                c.users,
+                erase_user,
+                pb::EraseUserRequest {
+                    options: opts(&"r".repeat(129), None),
+                    tenant_id: t.clone(),
+                    user_id: u.clone(),
+                }
+            ),
+            expect: Expect::Invalid(&["options.request_id"]),
+        },
         // memberships and roles
         Case {
             label: "add to organization: malformed organization",

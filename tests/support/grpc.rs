@@ -5,7 +5,12 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::{process::Stdio, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use engine::{
     journal::{EventLog, RecordedEvent, postgres::PostgresJournal},
@@ -378,19 +383,66 @@ impl Fixtures {
     }
 }
 
+/// The master key of every `entityd serve` this test process starts without one of its own:
+/// random, and the same for all of them (the nodes of a test share their store).
+fn test_master_key_hex() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("master.key");
+        engine::personal::MasterKey::create_file(&path).expect("create a master key");
+        std::fs::read_to_string(&path).expect("read the master key")
+    })
+}
+
+/// Writes this test process's master key (see [`Entityd::start`]) to `dir/master.key`
+/// (mode 0600) and returns the file.
+pub fn write_test_master_key(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("master.key");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).expect("create the master key file");
+    file.write_all(test_master_key_hex().as_bytes())
+        .expect("write the master key file");
+    path
+}
+
 /// A running `entityd` child process.
 pub struct Entityd {
     pub child: Child,
     pub addr: String,
     pub ready_line: String,
+    /// Holds the master key file given to `serve` by [`Entityd::start`].
+    _key_dir: Option<tempfile::TempDir>,
 }
 
 impl Entityd {
-    /// Starts `entityd` with `args` and waits for its ready line.
+    /// Starts `entityd` with `args` and waits for its ready line. `entityd serve` without a
+    /// `--master-key-file` gets this test process's master key (the same for every node the
+    /// process starts); the environment's master-key settings are never inherited.
     pub async fn start(args: &[&str]) -> Entityd {
+        let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let mut key_dir = None;
+        if args.first().is_some_and(|a| a == "serve")
+            && !args.iter().any(|a| a.starts_with("--master-key-file"))
+        {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let file = write_test_master_key(dir.path());
+            args.push("--master-key-file".to_owned());
+            args.push(file.to_str().unwrap().to_owned());
+            key_dir = Some(dir);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_entityd"))
-            .args(args)
+            .args(&args)
             .env("ENTITYD_LOG", "warn")
+            .env_remove("ENTITYD_MASTER_KEY_FILE")
+            .env_remove("ENTITYD_PREVIOUS_MASTER_KEY_FILE")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -420,6 +472,7 @@ impl Entityd {
             child,
             addr,
             ready_line,
+            _key_dir: key_dir,
         }
     }
 
