@@ -9,9 +9,14 @@
 //! - `recovery_1000_users/{sealed,unsealed}/{snapshot,events}`: a tenant of 1,000 users is
 //!   passivated (saving its snapshot), then read: the time of its recovery, from the snapshot,
 //!   or from its ~2,000 events once the snapshot is dropped. Sealed recovery also loads and
-//!   unwraps its 1,001 keys and opens 2,000 values.
+//!   unwraps its 1,001 keys and opens 2,000 values; `sealed/keyring_only` times the key
+//!   loading and unwrapping alone.
 //! - `primitives/*`: the in-memory steps alone (sealing one value, opening it, creating and
 //!   wrapping one data key).
+//!
+//! Before criterion's groups, a paired run: single InviteUser commands alternating between the
+//! two engines (sealed, unsealed, sealed, …), so that drift on a noisy machine hits both
+//! alike; it prints each side's median and p90 and their ratio.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -100,10 +105,47 @@ async fn setup(seal: bool) -> Setup {
     }
 }
 
+/// Alternating single commands on both engines; prints medians, p90s and their ratios.
+async fn paired(sealed: &Setup, unsealed: &Setup, rounds: usize) {
+    let mut times = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
+    for round in 0..rounds {
+        // Alternate which side goes first, too.
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let s = [sealed, unsealed][side];
+            let tenant = s.tenants[round % s.tenants.len()];
+            let command = invite(UserId::new_v7());
+            let start = std::time::Instant::now();
+            s.engine
+                .execute(tenant, command, RequestMeta::default())
+                .await
+                .unwrap();
+            times[side].push(start.elapsed());
+        }
+    }
+    let stat = |v: &mut Vec<std::time::Duration>, q: f64| {
+        v.sort();
+        v[((v.len() as f64 - 1.0) * q) as usize]
+    };
+    let [mut a, mut b] = times;
+    let (a50, a90, b50, b90) = (
+        stat(&mut a, 0.5),
+        stat(&mut a, 0.9),
+        stat(&mut b, 0.5),
+        stat(&mut b, 0.9),
+    );
+    println!(
+        "paired invite_user, {rounds} rounds: sealed median {a50:?} p90 {a90:?}; unsealed median {b50:?} p90 {b90:?}; ratio {:.2} / {:.2}",
+        a50.as_secs_f64() / b50.as_secs_f64(),
+        a90.as_secs_f64() / b90.as_secs_f64()
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let runtime = support::runtime();
     let (sealed, unsealed) = runtime.block_on(async { (setup(true).await, setup(false).await) });
     let shard_count = EngineConfig::default().shard_count;
+    runtime.block_on(paired(&sealed, &unsealed, 2_000));
 
     let mut group = c.benchmark_group("invite_user");
     group.sample_size(20);
@@ -177,6 +219,13 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
+    // The sealed recovery's own extra step: loading and unwrapping the tenant's keys.
+    group.bench_function("sealed/keyring_only", |b| {
+        let vault = sealed.engine.vault();
+        let big = sealed.big;
+        b.to_async(&runtime)
+            .iter(|| async { vault.keyring(big).await.unwrap() });
+    });
     group.finish();
 
     let mut group = c.benchmark_group("primitives");

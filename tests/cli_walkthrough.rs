@@ -3,66 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/grpc.rs"]
 mod grpc_support;
 
+use cli::{entityctl, field, ok, token};
 use grpc_support::Entityd;
-
-/// Output of one `entityctl` run.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn entityctl(endpoint: &str, args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_entityctl"))
-        .args(args)
-        .env("ENTITYCTL_ENDPOINT", endpoint)
-        .env_remove("ENTITYCTL_TOKEN")
-        .output()
-        .await
-        .expect("run entityctl");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    let shown: Vec<String> = args.iter().map(|a| a.escape_debug().to_string()).collect();
-    println!(
-        "$ entityctl {}\n{}{}",
-        shown.join(" "),
-        run.stdout,
-        run.stderr
-    );
-    run
-}
-
-/// `entityctl` that must succeed.
-async fn ok(endpoint: &str, args: &[&str]) -> String {
-    let run = entityctl(endpoint, args).await;
-    assert_eq!(run.code, 0, "entityctl {args:?} failed: {}", run.stderr);
-    run.stdout
-}
-
-/// The value of a `key: value` line.
-fn field<'a>(text: &'a str, key: &str) -> &'a str {
-    let prefix = format!("{key}: ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .unwrap_or_else(|| panic!("no {key:?} line in:\n{text}"))
-}
-
-/// The consistency token a write printed (`… consistency token ct1.X.Y)`), for the next list.
-fn token(text: &str) -> String {
-    let start = text
-        .find("ct1.")
-        .unwrap_or_else(|| panic!("no token in:\n{text}"));
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
-        .collect()
-}
 
 #[tokio::test]
 async fn walkthrough() {

@@ -90,14 +90,14 @@ async fn open_personal_values(vault: &Vault, events: &mut [RecordedEvent]) -> Re
     for (i, event) in decoded {
         let e = &mut events[i];
         match serde_json::to_value(&event) {
+            // Opened values (erased ones read as ""): a plaintext that happens to start like
+            // a sealed value is shown as it is.
             Ok(payload) => e.payload = payload,
             Err(error) => {
                 tracing::error!(position = e.position, %error, "audit event does not encode");
+                scrub_sealed(&mut e.payload);
             }
         }
-        // Whatever is still sealed (the vault leaves the value of a destroyed key in place) is
-        // erased: shown as "", so no ciphertext leaves the node.
-        scrub_sealed(&mut e.payload);
     }
     Ok(())
 }

@@ -280,25 +280,14 @@ async fn insert_claims(
     Ok(())
 }
 
-/// Applies the key changes of the batches in order, after checking that no master key they
-/// wrap new keys with is retired.
+/// Applies the key changes of the batches in order; new keys wrapped by a retired master key
+/// refuse the append.
 async fn apply_keys(
     tx: &mut Transaction<'static, Postgres>,
     batches: &[AppendBatch],
 ) -> Result<(), Failure> {
     if s::all_key_changes(batches).next().is_none() {
         return Ok(());
-    }
-    let masters = s::wrapping_master_keys(batches);
-    if !masters.is_empty() {
-        let registered: Vec<(String, Option<DateTime<Utc>>)> =
-            sqlx::query_as(include_str!("sql/lock_master_keys.sql"))
-                .bind(&masters)
-                .fetch_all(&mut **tx)
-                .await?;
-        if let Some((id, _)) = registered.iter().find(|(_, retired)| retired.is_some()) {
-            return Err(s::retired_master_key(id).into());
-        }
     }
     for step in s::key_steps(batches) {
         match step {
@@ -337,7 +326,8 @@ async fn apply_keys(
     Ok(())
 }
 
-/// Creates keys with one statement.
+/// Creates keys with one statement that also locks and checks their master keys (one round
+/// trip: this runs in the append of every new person).
 async fn insert_keys(
     tx: &mut Transaction<'static, Postgres>,
     keys: &[&StoredKey],
@@ -361,7 +351,8 @@ async fn insert_keys(
         created_at.push(key.created_at);
         shredded_at.push(key.shredded_at);
     }
-    sqlx::query(include_str!("sql/insert_keys.sql"))
+    let masters: Vec<&str> = master_key_ids.iter().flatten().copied().collect();
+    let inserted = sqlx::query(include_str!("sql/insert_keys.sql"))
         .bind(tenant_ids)
         .bind(subject_ids)
         .bind(purposes)
@@ -371,8 +362,20 @@ async fn insert_keys(
         .bind(created_at)
         .bind(shredded_at)
         .execute(&mut **tx)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected();
+    if inserted == count as u64 {
+        return Ok(());
+    }
+    let registered: Vec<(String, Option<DateTime<Utc>>)> =
+        sqlx::query_as(include_str!("sql/lock_master_keys.sql"))
+            .bind(&masters)
+            .fetch_all(&mut **tx)
+            .await?;
+    match registered.iter().find(|(_, retired)| retired.is_some()) {
+        Some((id, _)) => Err(s::retired_master_key(id).into()),
+        None => Err(s::corrupt(format!("inserted {inserted} of {count} keys")).into()),
+    }
 }
 
 /// Applies the net timer changes: one upsert and one delete at most.
