@@ -155,6 +155,14 @@ impl KeyStore for CrashingJournal {
         self.inner.retire_master_key(id, at).await
     }
 
+    async fn abandon_master_key(
+        &self,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, JournalError> {
+        self.inner.abandon_master_key(id, at).await
+    }
+
     async fn keys_wrapped_by(
         &self,
         master_key_id: &str,

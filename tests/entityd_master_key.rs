@@ -647,3 +647,70 @@ async fn rotate_master_refuses_keys_the_store_does_not_know() {
     assert!(stderr.contains("nothing to rotate"), "{stderr}");
     assert_eq!(s.master_keys().await, [(a.id().to_owned(), false)]);
 }
+
+#[tokio::test]
+async fn a_lost_master_key_can_be_abandoned_losing_only_its_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let key_file = dir.path().join("master.key");
+    let node = Entityd::embedded(dir.path()).await;
+    let lost_id = MasterKey::load(&key_file).unwrap().id().to_owned();
+    let mut c = Clients::connect(&node.endpoint()).await;
+    let t = c
+        .tenants
+        .create_tenant(create_tenant_request("Acme", pb::Plan::Gold))
+        .await
+        .unwrap()
+        .into_inner()
+        .tenant
+        .unwrap()
+        .id;
+    let user = invite(&mut c, None, &t, "lost@embedded.example")
+        .await
+        .unwrap();
+    assert!(node.terminate(Duration::from_secs(30)).await.success());
+
+    // The key is lost: the node refuses to start, and the command wants confirmation.
+    std::fs::remove_file(&key_file).unwrap();
+    let mut serve = strings(&["--dev-identity", "--data-dir", &data_dir, "--listen"]);
+    serve.push("127.0.0.1:0".to_owned());
+    let (code, stderr) = refused(&serve).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    let abandon = |extra: &[&str]| {
+        let mut args = strings(&["keys", "abandon-master", "--data-dir", &data_dir, "--id"]);
+        args.extend(strings(extra));
+        args
+    };
+    let (code, _, stderr) = run_entityd(&abandon(&[&lost_id])).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--the-key-is-lost"), "{stderr}");
+    let (code, _, stderr) = run_entityd(&abandon(&["0123456789abcdef", "--the-key-is-lost"])).await;
+    assert_eq!(code, Some(2), "an unknown id changes nothing: {stderr}");
+    let (code, stdout, stderr) = run_entityd(&abandon(&[&lost_id, "--the-key-is-lost"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("data keys destroyed: 2"), "{stdout}");
+
+    // A new key; the people read as erased, everything else is there and the tenant works.
+    let node = Entityd::embedded(dir.path()).await;
+    assert_ne!(MasterKey::load(&key_file).unwrap().id(), lost_id);
+    let mut c = Clients::connect(&node.endpoint()).await;
+    assert_eq!(email_of(&mut c, None, &t, &user).await, "");
+    let tenant = c
+        .tenants
+        .get_tenant(pb::GetTenantRequest {
+            tenant_id: t.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tenant.name, "Acme");
+    let again = invite(&mut c, None, &t, "lost@embedded.example")
+        .await
+        .unwrap();
+    assert_eq!(
+        email_of(&mut c, None, &t, &again).await,
+        "lost@embedded.example"
+    );
+    assert!(node.terminate(Duration::from_secs(30)).await.success());
+}

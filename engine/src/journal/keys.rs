@@ -124,6 +124,12 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Marks a master key retired (no-op if already retired).
     async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
+    /// Gives up a lost master key, in one transaction: every data key it wrapped is shredded
+    /// (its people read as erased from then on), every index key it wrapped is deleted (its
+    /// tenant makes a new one) and the key is retired. Returns how many data keys were
+    /// destroyed.
+    async fn abandon_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<u64>;
+
     /// Up to `limit` unshredded keys wrapped by master key `master_key_id`.
     async fn keys_wrapped_by(&self, master_key_id: &str, limit: i64) -> Result<Vec<StoredKey>>;
 

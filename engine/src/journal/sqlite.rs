@@ -277,6 +277,35 @@ impl KeyStore for SqliteJournal {
         Ok(())
     }
 
+    async fn abandon_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<u64> {
+        let _write = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(errors::from_sqlx)?;
+        sqlx::query(include_str!("sqlite/sql/abandon_index_keys.sql"))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(errors::from_sqlx)?;
+        let destroyed = sqlx::query(include_str!("sqlite/sql/abandon_master_key.sql"))
+            .bind(id)
+            .bind(rows::micros(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(errors::from_sqlx)?
+            .rows_affected();
+        sqlx::query(include_str!("sqlite/sql/retire_master_key.sql"))
+            .bind(id)
+            .bind(rows::micros(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(errors::from_sqlx)?;
+        tx.commit().await.map_err(errors::from_sqlx)?;
+        Ok(destroyed)
+    }
+
     async fn keys_wrapped_by(&self, master_key_id: &str, limit: i64) -> Result<Vec<StoredKey>> {
         if limit <= 0 {
             return Ok(Vec::new());

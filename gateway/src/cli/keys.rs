@@ -69,6 +69,34 @@ enum KeysAction {
     /// NEW, start entityd.
     #[command(verbatim_doc_comment)]
     RotateMaster(RotateArgs),
+    /// Give up a LOST master key: destroy every data key it wrapped, so that the nodes can
+    /// start with a new key.
+    ///
+    /// For disasters only. Every person whose key it wrapped reads as erased from then on
+    /// (their email and name were unreadable anyway, without the key); nothing else changes:
+    /// tenants, organizations, teams, roles, assignments and the audit trail's ids stay. Then
+    /// start the nodes with a new key (`entityd keys generate`). The id is the one a node's
+    /// refusal names ("its key ids: …").
+    AbandonMaster(AbandonArgs),
+}
+
+#[derive(Debug, Args)]
+struct AbandonArgs {
+    /// Id of the lost master key.
+    #[arg(long)]
+    id: String,
+    /// Confirms that the key is lost and its people's data is to be given up for good.
+    #[arg(long)]
+    the_key_is_lost: bool,
+    /// PostgreSQL URL of the store; without it (and without --config), the embedded store.
+    #[arg(long, env = "ENTITYD_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// The nodes' `serve` configuration file (its database-url applies if not given).
+    #[arg(long, env = "ENTITYD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Embedded store: the node's data directory [default: the top-level --data-dir].
+    #[arg(long = "data-dir")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -110,7 +138,79 @@ pub async fn run(args: KeysArgs, data_dir: PathBuf) -> Result<()> {
     match args.action {
         KeysAction::Generate(args) => generate(&args.out),
         KeysAction::RotateMaster(args) => rotate(args, data_dir).await,
+        KeysAction::AbandonMaster(args) => abandon(args, data_dir).await,
     }
+}
+
+/// Opens (and migrates) the store of a key command: PostgreSQL at `database_url`, else the
+/// embedded store in `data_dir`, which must exist.
+async fn open_store(
+    database_url: Option<&str>,
+    data_dir: PathBuf,
+) -> Result<(RotationStore, Arc<dyn KeyStore>)> {
+    let store = match database_url {
+        Some(url) => RotationStore::Postgres(PostgresJournal::connect(url, 4).await?),
+        None => {
+            let db = data_dir.join("journal.db");
+            if !db.exists() {
+                return Err(GatewayError::Config(format!(
+                    "no embedded store at {} (give --data-dir or --database-url)",
+                    db.display()
+                )));
+            }
+            RotationStore::Sqlite(SqliteJournal::open(&db).await?, data_dir)
+        }
+    };
+    let key_store: Arc<dyn KeyStore> = match &store {
+        RotationStore::Postgres(journal) => {
+            journal.migrate().await?;
+            Arc::new(journal.clone())
+        }
+        RotationStore::Sqlite(journal, _) => {
+            journal.migrate().await?;
+            Arc::new(journal.clone())
+        }
+    };
+    Ok((store, key_store))
+}
+
+async fn abandon(args: AbandonArgs, top_data_dir: PathBuf) -> Result<()> {
+    if !args.the_key_is_lost {
+        return Err(GatewayError::Config(
+            "abandoning a master key destroys every data key it wrapped: every person it \
+             protected reads as erased for good. If the key is really lost, run again with \
+             --the-key-is-lost"
+                .into(),
+        ));
+    }
+    let file = match &args.config {
+        Some(path) => ServeSettings::load(path)?,
+        None => ServeSettings::default(),
+    };
+    let database_url = args.database_url.clone().or(file.database_url);
+    let data_dir = args.data_dir.clone().unwrap_or(top_data_dir);
+    let (_store, key_store) = open_store(database_url.as_deref(), data_dir).await?;
+    let records = key_store.master_keys().await?;
+    if !records.iter().any(|r| r.id == args.id) {
+        let known: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        return Err(GatewayError::Config(format!(
+            "this store never used master key {} (its key ids: {}); nothing was changed",
+            args.id,
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    let destroyed = key_store.abandon_master_key(&args.id, Utc::now()).await?;
+    println!("master key {} abandoned and retired", args.id);
+    println!("data keys destroyed: {destroyed} (those people now read as erased)");
+    println!(
+        "next step: start the nodes with a new key (entityd keys generate --out FILE; the \
+         embedded mode makes a new master.key by itself)"
+    );
+    Ok(())
 }
 
 fn generate(out: &Path) -> Result<()> {
@@ -181,29 +281,7 @@ async fn rotate(args: RotateArgs, top_data_dir: PathBuf) -> Result<()> {
             args.new_key_file.display()
         )));
     }
-    let store = match &database_url {
-        Some(url) => RotationStore::Postgres(PostgresJournal::connect(url, 4).await?),
-        None => {
-            let db = data_dir.join("journal.db");
-            if !db.exists() {
-                return Err(GatewayError::Config(format!(
-                    "no embedded store at {} (give --data-dir or --database-url)",
-                    db.display()
-                )));
-            }
-            RotationStore::Sqlite(SqliteJournal::open(&db).await?, data_dir)
-        }
-    };
-    let key_store: Arc<dyn KeyStore> = match &store {
-        RotationStore::Postgres(journal) => {
-            journal.migrate().await?;
-            Arc::new(journal.clone())
-        }
-        RotationStore::Sqlite(journal, _) => {
-            journal.migrate().await?;
-            Arc::new(journal.clone())
-        }
-    };
+    let (store, key_store) = open_store(database_url.as_deref(), data_dir).await?;
     let records = key_store.master_keys().await?;
     check_rotation(&records, &old, &new)?;
     if !records.iter().any(|r| r.id == new.id()) {
