@@ -61,6 +61,7 @@ conformance!(
     retired_master_keys_wrap_no_new_key,
     rotation_rewraps_under_compare_and_set,
     group_commit_writer_isolates_a_taken_key,
+    abandoning_a_lost_master_key_destroys_only_what_it_wrapped,
 );
 
 /// A live key wrapped by `master`, created now.
@@ -614,4 +615,59 @@ async fn group_commit_writer_isolates_a_taken_key<J: Store>(j: &J) {
         }
     }
     assert_eq!(j.tenant_keys(tenant_id).await.unwrap().len(), 20);
+}
+
+async fn abandoning_a_lost_master_key_destroys_only_what_it_wrapped<J: Store>(j: &J) {
+    let (lost, kept) = ("mk-lost", "mk-kept");
+    j.register_master_key(lost, in_seconds(-100)).await.unwrap();
+    j.register_master_key(kept, in_seconds(-100)).await.unwrap();
+    let tenant_id = TenantId::new_v7();
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let survivor = data_key(tenant_id, b, kept);
+    j.append(&[keys_only(vec![
+        KeyChange::Create(index_key(tenant_id, lost)),
+        KeyChange::Create(data_key(tenant_id, a, lost)),
+        KeyChange::Create(survivor.clone()),
+    ])])
+    .await
+    .unwrap();
+
+    let at = now();
+    assert_eq!(j.abandon_master_key(lost, at).await.unwrap(), 1);
+    let keys = j.tenant_keys(tenant_id).await.unwrap();
+    assert_eq!(keys.len(), 2, "the index key is gone: {keys:?}");
+    let a_key = keys.iter().find(|k| k.subject_id == a).unwrap();
+    assert!(a_key.wrapped.is_none() && a_key.shredded_at == Some(at));
+    assert!(keys.contains(&survivor));
+    let records = j.master_keys().await.unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.id == lost && r.retired_at.is_some())
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.id == kept && r.retired_at.is_none())
+    );
+    // The tenant makes a new index key; the person's key stays destroyed.
+    j.append(&[keys_only(vec![KeyChange::Create(index_key(
+        tenant_id, kept,
+    ))])])
+    .await
+    .unwrap();
+    let again = j
+        .append(&[keys_only(vec![KeyChange::Create(data_key(
+            tenant_id, a, kept,
+        ))])])
+        .await;
+    assert!(
+        matches!(again, Err(JournalError::UniqueViolation { .. })),
+        "{again:?}"
+    );
+    assert_eq!(
+        j.abandon_master_key(lost, now()).await.unwrap(),
+        0,
+        "idempotent"
+    );
 }
