@@ -14,9 +14,9 @@
 
 use async_trait::async_trait;
 use engine::{
-    domain::{StreamKind, TenantId, TenantScopeEvent},
+    domain::{StreamKind, TenantScopeEvent},
     journal::RecordedEvent,
-    personal::{SEALED_SINCE_SCHEMA, Vault},
+    personal::Vault,
 };
 
 use crate::{Result, store::Tx};
@@ -52,7 +52,7 @@ impl Envelope {
     }
 
     /// Opens the personal values of decoded events in place, with keys loaded for these events
-    /// only (sealed payloads: `schema_version >=` [`SEALED_SINCE_SCHEMA`]; older ones hold
+    /// only (sealed payloads: `schema_version >=` [`SEALED_SINCE_SCHEMA`](engine::personal::SEALED_SINCE_SCHEMA); older ones hold
     /// plaintext already). An erased person's values become "", and so does a value that does
     /// not authenticate (the vault logs and counts it). The stored payload of each opened event
     /// that has personal values is replaced by the opened event, so that whatever reads the
@@ -63,29 +63,11 @@ impl Envelope {
     /// [`crate::Error::PersonalData`] for a key this node cannot unwrap (a master key it
     /// lacks). Nothing is opened partially: retry the whole batch.
     pub async fn open_personal(envelopes: &mut [Envelope], vault: &Vault) -> Result<()> {
-        let mut sealed: Vec<(TenantId, &mut TenantScopeEvent)> = envelopes
+        let mut pairs: Vec<_> = envelopes
             .iter_mut()
-            .filter(|e| e.recorded.schema_version >= SEALED_SINCE_SCHEMA)
-            .map(|e| (e.recorded.tenant_id, &mut e.event))
+            .map(|e| (&mut e.recorded, &mut e.event))
             .collect();
-        vault.open_events(&mut sealed).await?;
-        drop(sealed);
-        for envelope in envelopes
-            .iter_mut()
-            .filter(|e| e.recorded.schema_version >= SEALED_SINCE_SCHEMA)
-        {
-            let tenant = envelope.recorded.tenant_id.0;
-            if envelope.event.personal_fields_mut(tenant).is_empty() {
-                continue;
-            }
-            envelope.recorded.payload =
-                serde_json::to_value(&envelope.event).map_err(|e| crate::Error::Decode {
-                    position: envelope.recorded.position,
-                    event_type: envelope.recorded.event_type.clone(),
-                    message: format!("cannot encode the opened event: {e}"),
-                })?;
-        }
-        Ok(())
+        Ok(vault.open_stored(&mut pairs).await?)
     }
 }
 

@@ -15,12 +15,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
+    SEALED_SINCE_SCHEMA,
     keyring::{DataEntryRef, Keyring, KeyringError, Opened, open_slot, unwrap_row},
     master::{KeyPlace, MasterKey, MasterKeys},
 };
 use crate::{
     domain::{TenantId, TenantScopeEvent},
-    journal::{JournalError, KeyPurpose, KeyStore},
+    journal::{JournalError, KeyPurpose, KeyStore, RecordedEvent},
 };
 
 /// Why the vault could not serve.
@@ -166,6 +167,42 @@ impl Vault {
                     self.report_unreadable(*tenant, slot.subject, slot.field.name(), &why);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Opens stored events decoded by a reader (each with its record): those with sealed
+    /// payloads (`schema_version >=` [`SEALED_SINCE_SCHEMA`]) are opened as by
+    /// [`open_events`](Self::open_events), and the record's payload of each one with personal
+    /// values becomes the opened event, so that whatever shows or forwards the payload (the
+    /// audit trail, Kafka) never sees ciphertext. Older payloads hold plaintext already.
+    ///
+    /// # Errors
+    /// As [`open_events`](Self::open_events).
+    pub async fn open_stored(
+        &self,
+        events: &mut [(&mut RecordedEvent, &mut TenantScopeEvent)],
+    ) -> Result<(), VaultError> {
+        let mut sealed: Vec<(&mut RecordedEvent, &mut TenantScopeEvent)> = events
+            .iter_mut()
+            .filter(|(recorded, _)| recorded.schema_version >= SEALED_SINCE_SCHEMA)
+            .map(|(recorded, event)| (&mut **recorded, &mut **event))
+            .collect();
+        let mut opening: Vec<(TenantId, &mut TenantScopeEvent)> = sealed
+            .iter_mut()
+            .map(|(recorded, event)| (recorded.tenant_id, &mut **event))
+            .collect();
+        self.open_events(&mut opening).await?;
+        drop(opening);
+        for (recorded, event) in sealed {
+            if event.personal_fields_mut(recorded.tenant_id.0).is_empty() {
+                continue;
+            }
+            recorded.payload = serde_json::to_value(&*event).unwrap_or_else(|error| {
+                // Plain data always encodes; never let the sealed payload through regardless.
+                tracing::error!(position = recorded.position, %error, "opened event does not encode");
+                serde_json::Value::Null
+            });
         }
         Ok(())
     }

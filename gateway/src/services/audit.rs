@@ -57,13 +57,13 @@ impl AuditService for AuditApi {
 /// # Errors
 /// UNAVAILABLE when the keys cannot be read (store down, a master key this node lacks).
 async fn open_personal_values(vault: &Vault, events: &mut [RecordedEvent]) -> Result<(), Status> {
-    let mut decoded: Vec<(usize, TenantScopeEvent)> = Vec::new();
-    for (i, e) in events.iter_mut().enumerate() {
+    let mut decoded: Vec<(&mut RecordedEvent, TenantScopeEvent)> = Vec::new();
+    for e in events.iter_mut() {
         if e.schema_version < SEALED_SINCE_SCHEMA {
             continue;
         }
         match TenantScopeEvent::from_stored(e.stream.kind, e.schema_version, e.payload.clone()) {
-            Ok(event) => decoded.push((i, event)),
+            Ok(event) => decoded.push((e, event)),
             Err(error) => {
                 // Not an event this node knows: show it without any sealed value.
                 tracing::error!(
@@ -74,32 +74,14 @@ async fn open_personal_values(vault: &Vault, events: &mut [RecordedEvent]) -> Re
             }
         }
     }
-    if decoded.is_empty() {
-        return Ok(());
-    }
-    {
-        let mut refs: Vec<_> = decoded
-            .iter_mut()
-            .map(|(i, event)| (events[*i].tenant_id, event))
-            .collect();
-        vault.open_events(&mut refs).await.map_err(|error| {
-            tracing::warn!(%error, "cannot open the personal values of an audit page");
-            status::unavailable("personal data keys are unavailable; retry")
-        })?;
-    }
-    for (i, event) in decoded {
-        let e = &mut events[i];
-        match serde_json::to_value(&event) {
-            // Opened values (erased ones read as ""): a plaintext that happens to start like
-            // a sealed value is shown as it is.
-            Ok(payload) => e.payload = payload,
-            Err(error) => {
-                tracing::error!(position = e.position, %error, "audit event does not encode");
-                scrub_sealed(&mut e.payload);
-            }
-        }
-    }
-    Ok(())
+    let mut pairs: Vec<_> = decoded
+        .iter_mut()
+        .map(|(e, event)| (&mut **e, event))
+        .collect();
+    vault.open_stored(&mut pairs).await.map_err(|error| {
+        tracing::warn!(%error, "cannot open the personal values of an audit page");
+        status::unavailable("personal data keys are unavailable; retry")
+    })
 }
 
 /// Blanks every sealed string of a JSON value.
