@@ -13,16 +13,34 @@
 //!   event, committed to PostgreSQL before the answer.
 //! - `in_process/check_permission`: the same check through `Engine::check_permission`, so the
 //!   gRPC layer's own cost is the difference.
+//!
+//! Before criterion's rows, paired runs of a command whose caller needs a permission (issue
+//! 14): UpdateOrganization by a user with `org-admin` at the root organization (an HS256 JWT,
+//! authorized by the role authorizer), one call at a time, alternating between the permission
+//! checked by the tenant's actor with the command (`one visit`, the product) and checked in a
+//! visit of its own before the command (`two visits`, the path before). Each prints both sides'
+//! median and p90 and their ratio (two ÷ one). `in_process` is the same alternation on the
+//! engine alone: `Engine::execute` carrying the requirement against `Engine::check_permission`
+//! then `Engine::execute`. Only the paired runs: `cargo bench --bench grpc_round_trip -- paired`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod support;
 
-use std::hint::black_box;
+use std::{
+    future::Future,
+    hint::black_box,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::{
-    domain::{PermissionPattern, Scope, TenantId, UserId},
+    domain::{OrganizationCommand, PermissionPattern, Scope, TenantId, TenantScopeCommand, UserId},
+    runtime::{Engine, PermissionRequirement, RequestMeta},
     testing::TestDatabase,
 };
 use entity_proto::v1::{
@@ -30,14 +48,216 @@ use entity_proto::v1::{
     organization_service_client::OrganizationServiceClient,
     tenant_service_client::TenantServiceClient, user_service_client::UserServiceClient,
 };
-use gateway::{AuthMode, Node, NodeOptions, Storage};
-use tonic::transport::Channel;
+use gateway::{
+    AuthMode, Authenticator, Authorizer, Caller, DevIdentity, Node, NodeOptions, Storage,
+    auth::{
+        RoleAuthorizer, Target,
+        jwt::{JwtAuthenticator, JwtConfig},
+    },
+};
+use tonic::{Status, metadata::MetadataMap, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 struct Fixture {
     tenant: String,
     user: String,
     org: String,
+}
+
+const ISSUER: &str = "https://issuer.bench";
+const AUDIENCE: &str = "entity-engine-bench";
+const HS256_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-bench-only";
+
+/// Calls without a token are the dev platform admin (the fixture, the criterion rows); calls
+/// with one are verified as JWTs.
+struct SetupOrJwt(Arc<JwtAuthenticator>);
+
+#[async_trait::async_trait]
+impl Authenticator for SetupOrJwt {
+    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
+        match metadata.get("authorization") {
+            Some(_) => self.0.authenticate(metadata).await,
+            None => DevIdentity.authenticate(metadata).await,
+        }
+    }
+}
+
+/// The role authorizer; while `upfront` is set, a command's permission is checked in a visit
+/// of its own before the command is sent (the path before issue 14).
+struct Switchable {
+    roles: RoleAuthorizer,
+    upfront: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl Authorizer for Switchable {
+    async fn authorize(&self, caller: &Caller, rpc: &str, target: &Target) -> Result<(), Status> {
+        self.roles.authorize(caller, rpc, target).await
+    }
+
+    async fn authorize_command(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        target: &Target,
+    ) -> Result<Option<PermissionRequirement>, Status> {
+        if self.upfront.load(Ordering::Relaxed) {
+            self.roles
+                .authorize(caller, rpc, target)
+                .await
+                .map(|()| None)
+        } else {
+            self.roles.authorize_command(caller, rpc, target).await
+        }
+    }
+}
+
+async fn auth(engine: &Engine, upfront: Arc<AtomicBool>) -> AuthMode {
+    let jwt = JwtAuthenticator::new(JwtConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        jwks: None,
+        hs256_secret: Some(HS256_SECRET.to_vec()),
+        platform_admin_claim: "platform_admin".into(),
+    })
+    .await
+    .unwrap();
+    AuthMode::Custom {
+        authenticator: Arc::new(SetupOrJwt(Arc::new(jwt))),
+        authorizer: Arc::new(Switchable {
+            roles: RoleAuthorizer::new(engine.clone()),
+            upfront,
+        }),
+    }
+}
+
+/// An HS256 bearer token of `user` in `tenant`, valid for a day.
+fn token(user: &str, tenant: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": user, "tenant_id": tenant,
+        "iat": now, "exp": now + 86_400,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(HS256_SECRET),
+    )
+    .unwrap()
+}
+
+/// Alternates `run(one_visit, n)` between the two sides for `rounds` rounds (which side goes
+/// first alternates too), so that drift on a busy machine hits both alike; prints each side's
+/// median and p90 and the ratios two visits ÷ one visit.
+async fn paired<F, Fut>(label: &str, rounds: usize, mut run: F)
+where
+    F: FnMut(bool, u64) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut times = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
+    let mut n = 0;
+    for round in 0..rounds {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            n += 1;
+            let call = run(side == 0, n);
+            let start = Instant::now();
+            call.await;
+            times[side].push(start.elapsed());
+        }
+    }
+    let stat = |v: &mut Vec<Duration>, q: f64| {
+        v.sort();
+        v[((v.len() as f64 - 1.0) * q) as usize]
+    };
+    let [mut one, mut two] = times;
+    let (o50, o90, t50, t90) = (
+        stat(&mut one, 0.5),
+        stat(&mut one, 0.9),
+        stat(&mut two, 0.5),
+        stat(&mut two, 0.9),
+    );
+    println!(
+        "paired {label}, {rounds} rounds: one visit median {o50:?} p90 {o90:?}; two visits \
+         median {t50:?} p90 {t90:?}; two / one {:.3} (median) {:.3} (p90)",
+        t50.as_secs_f64() / o50.as_secs_f64(),
+        t90.as_secs_f64() / o90.as_secs_f64()
+    );
+}
+
+/// The paired runs (see the module docs).
+async fn paired_commands(
+    engine: &Engine,
+    channel: Channel,
+    upfront: &AtomicBool,
+    f: &Fixture,
+    rounds: usize,
+) {
+    let orgs = OrganizationServiceClient::new(channel);
+    let bearer = token(&f.user, &f.tenant);
+    paired("grpc/update_organization", rounds, |one_visit, n| {
+        upfront.store(!one_visit, Ordering::Relaxed);
+        let mut orgs = orgs.clone();
+        let mut request = tonic::Request::new(pb::UpdateOrganizationRequest {
+            tenant_id: f.tenant.clone(),
+            organization_id: f.org.clone(),
+            organization: Some(pb::OrganizationUpdate {
+                name: format!("Engineering {n}"),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()],
+            }),
+            ..Default::default()
+        });
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
+        async move {
+            black_box(orgs.update_organization(request).await.unwrap());
+        }
+    })
+    .await;
+    upfront.store(false, Ordering::Relaxed);
+
+    let tenant: TenantId = f.tenant.parse().unwrap();
+    let user: UserId = f.user.parse().unwrap();
+    let org = f.org.parse().unwrap();
+    let permission: PermissionPattern = "organization:update".parse().unwrap();
+    paired("in_process/update_organization", rounds, |one_visit, n| {
+        let command = TenantScopeCommand::Organization(OrganizationCommand::Update {
+            id: org,
+            name: Some(format!("Engineering {n}")),
+            description: None,
+        });
+        let requirement = PermissionRequirement {
+            user,
+            permission: permission.clone(),
+            scopes: vec![Scope::Organization(org)],
+        };
+        async move {
+            let meta = if one_visit {
+                RequestMeta {
+                    authorization: Some(requirement),
+                    ..RequestMeta::default()
+                }
+            } else {
+                let PermissionRequirement {
+                    user,
+                    permission,
+                    scopes,
+                } = requirement;
+                let decision = engine
+                    .check_permission(tenant, user, permission, scopes[0])
+                    .await
+                    .unwrap();
+                assert!(decision.allowed);
+                RequestMeta::default()
+            };
+            black_box(engine.execute(tenant, command, meta).await.unwrap());
+        }
+    })
+    .await;
 }
 
 async fn fixture(channel: Channel) -> Fixture {
@@ -104,6 +324,7 @@ async fn fixture(channel: Channel) -> Fixture {
 
 fn bench(c: &mut Criterion) {
     let runtime = support::runtime();
+    let upfront = Arc::new(AtomicBool::new(false));
     let (db, server, engine, channel, f) = runtime.block_on(async {
         let db = TestDatabase::create().await;
         let journal = db.journal().await;
@@ -111,10 +332,10 @@ fn bench(c: &mut Criterion) {
             .await
             .unwrap();
         let engine = node.engine().clone();
-        let server =
-            gateway::spawn_server(node, AuthMode::DevIdentity, "127.0.0.1:0".parse().unwrap())
-                .await
-                .unwrap();
+        let auth = auth(&engine, upfront.clone()).await;
+        let server = gateway::spawn_server(node, auth, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
         let channel = Channel::from_shared(server.endpoint())
             .unwrap()
             .tcp_nodelay(true)
@@ -124,6 +345,13 @@ fn bench(c: &mut Criterion) {
         let f = fixture(channel.clone()).await;
         (db, server, engine, channel, f)
     });
+    runtime.block_on(paired_commands(
+        &engine,
+        channel.clone(),
+        &upfront,
+        &f,
+        1_000,
+    ));
 
     let health = HealthClient::new(channel.clone());
     let service = gateway::SERVICE_NAMES[0].to_owned();

@@ -787,6 +787,122 @@ fn test_pki(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, s
     )
 }
 
+/// A user's write is authorized by the node that owns the tenant, in the message that runs
+/// it, also when another node forwards the call: through either node (one of the two
+/// forwards), a viewer's rename is PERMISSION_DENIED naming permission and scope and writes
+/// nothing, and the owner's is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forwarded_writes_are_authorized_by_the_owner() {
+    let cluster = Cluster::new().await;
+    let (n1, mut c1) = cluster.node("node-1").await;
+    let (n2, c2) = cluster.node("node-2").await;
+    cluster
+        .balanced(&["node-1", "node-2"], Duration::from_secs(30))
+        .await;
+    let created = c1
+        .tenants
+        .create_tenant(bearer(
+            create_tenant_request("Forwarded", pb::Plan::Gold),
+            &cluster.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let tenant = created.tenant.unwrap();
+    let org = tenant.onboarding.clone().unwrap().default_organization_id;
+    let accept = |token: String| pb::AcceptInvitationRequest {
+        tenant_id: tenant.id.clone(),
+        token,
+        ..Default::default()
+    };
+    let owner = c1
+        .users
+        .accept_invitation(bearer(
+            accept(created.owner_invitation_token),
+            &cluster.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    let invited = c1
+        .users
+        .invite_user(bearer(
+            pb::InviteUserRequest {
+                tenant_id: tenant.id.clone(),
+                email: "viewer@forwarded.test".into(),
+                roles: vec![pb::RoleAssignment {
+                    role: "viewer".into(),
+                    scope: None,
+                }],
+                ..Default::default()
+            },
+            &cluster.token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let viewer = c1
+        .users
+        .accept_invitation(bearer(accept(invited.invitation_token), &cluster.token))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    let owner_token = hs256_token(&claims(&owner.id, Some(&tenant.id)));
+    let viewer_token = hs256_token(&claims(&viewer.id, Some(&tenant.id)));
+    let rename = |request_id: &str| pb::UpdateOrganizationRequest {
+        options: Some(pb::MutationOptions {
+            request_id: request_id.to_owned(),
+            expected_version: None,
+        }),
+        tenant_id: tenant.id.clone(),
+        organization_id: org.clone(),
+        organization: Some(pb::OrganizationUpdate {
+            name: format!("Renamed {request_id}"),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["name".into()],
+        }),
+    };
+
+    for (node, mut c) in [("node-1", c1.clone()), ("node-2", c2.clone())] {
+        let denied = format!("viewer-via-{node}");
+        let err = c
+            .orgs
+            .update_organization(bearer(rename(&denied), &viewer_token))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "via {node}: {err:?}");
+        assert_eq!(
+            err.message(),
+            format!("UpdateOrganization needs organization:update at organization/{org}")
+        );
+        let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+        assert_eq!(info.reason, "PERMISSION_DENIED");
+        assert_eq!(info.metadata["permission"], "organization:update");
+        assert_eq!(info.metadata["scope"], format!("organization/{org}"));
+
+        let allowed = format!("owner-via-{node}");
+        c.orgs
+            .update_organization(bearer(rename(&allowed), &owner_token))
+            .await
+            .unwrap_or_else(|e| panic!("owner via {node}: {e:?}"));
+        let written = cluster.events_per_request().await;
+        assert_eq!(written.get(&denied), None, "the refused write via {node}");
+        assert_eq!(
+            written.get(&allowed),
+            Some(&1),
+            "the owner's write via {node}"
+        );
+    }
+    n1.kill9().await;
+    n2.kill9().await;
+}
+
 /// With TLS configured, clients and the calls between nodes are encrypted and verified
 /// against the CA; a plaintext client is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

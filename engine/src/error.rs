@@ -1,6 +1,9 @@
 //! Errors of the engine runtime, as seen by its callers (the gateway maps them to gRPC).
 
-use crate::{domain::DomainError, journal::JournalError};
+use crate::{
+    domain::{DomainError, PermissionPattern, Scope},
+    journal::JournalError,
+};
 
 /// Why a command or read did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +18,16 @@ pub enum EngineError {
         expected: i64,
         /// The entity's version.
         actual: i64,
+    },
+    /// The caller does not hold the permission a command's
+    /// [`PermissionRequirement`](crate::runtime::PermissionRequirement) asks for; nothing was
+    /// written (gRPC PERMISSION_DENIED).
+    #[error("permission {permission} is not held at {scope:?}")]
+    PermissionDenied {
+        /// The permission required.
+        permission: PermissionPattern,
+        /// The first scope where it is not held.
+        scope: Scope,
     },
     /// The request id was already used for a different request.
     #[error("request_id {request_id:?} was already used for a different request")]

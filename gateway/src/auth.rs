@@ -19,9 +19,15 @@
 //!   requires the request to touch that tenant, platform admins included.
 //! - An [`Authorizer`] decides whether a caller may run an RPC against its [`Target`]. The
 //!   handlers call it after validating the request (so malformed requests are
-//!   INVALID_ARGUMENT without touching the engine), through [`authorize`].
-//!   [`RoleAuthorizer`] (JWT mode) evaluates the table of [`policy`] with
-//!   `Engine::check_permission` against the caller's own role assignments;
+//!   INVALID_ARGUMENT without touching the engine), through [`authorize`], or for commands
+//!   [`authorize_command`].
+//!   [`RoleAuthorizer`] (JWT mode) evaluates the table of [`policy`] against the caller's own
+//!   role assignments: the tenant boundary, platform admins and "own" need no engine; what
+//!   needs the tenant's roles becomes a [`PermissionRequirement`]. A read checks it in one
+//!   `Engine::authorize` visit; a command does not visit for it at all: the requirement goes
+//!   down with the command ([`RequestMeta::authorization`](engine::runtime::RequestMeta)) and
+//!   the tenant's actor checks it in the message that decides the command, so a command is
+//!   one actor round trip and a role revoked just before it always stops it.
 //!   [`TenantBoundary`] (dev identity, tests) only keeps callers inside their tenant.
 //! - Between the auth layer and the service, `server::limits` sheds load and rate-limits
 //!   each tenant by plan.
@@ -42,7 +48,7 @@ use std::{
 use engine::{
     domain::{FieldViolation, PermissionPattern, Scope, TenantId, UserId},
     journal::AuditActor,
-    runtime::Engine,
+    runtime::{Engine, PermissionRequirement},
 };
 pub use policy::Target;
 use tonic::{
@@ -115,6 +121,23 @@ pub trait Authorizer: Send + Sync + 'static {
     /// `target.tenant` is the tenant the RPC touches; `None` for platform-wide RPCs (creating
     /// a tenant, listing tenants).
     async fn authorize(&self, caller: &Caller, rpc: &str, target: &Target) -> Result<(), Status>;
+
+    /// Authorizes a command (a mutating RPC): as [`authorize`](Self::authorize), except that a
+    /// check needing the target tenant's state may be handed back, as a requirement, instead of
+    /// run here. The caller sends it with the command to `target.tenant`, whose actor checks it
+    /// in the message that decides the command: one visit instead of two, and nothing can
+    /// change the caller's roles in between. A refused requirement must read exactly as this
+    /// authorizer's own refusal would (see [`crate::status::from_rpc_error`]).
+    ///
+    /// The default runs [`authorize`](Self::authorize) and hands back nothing.
+    async fn authorize_command(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        target: &Target,
+    ) -> Result<Option<PermissionRequirement>, Status> {
+        self.authorize(caller, rpc, target).await.map(|()| None)
+    }
 }
 
 /// Development identity: accepts every call as the platform admin `dev`.
@@ -201,38 +224,18 @@ impl RoleAuthorizer {
     pub fn new(engine: Engine) -> Self {
         Self { engine }
     }
-}
 
-fn denied(rpc: &str, permission: &str, scope: Option<Scope>) -> Status {
-    let scope_text = scope.map_or_else(|| "-".to_owned(), |s| describe_scope(&s));
-    <Status as tonic_types::StatusExt>::with_error_details(
-        Code::PermissionDenied,
-        format!("{rpc} needs {permission} at {scope_text}"),
-        tonic_types::ErrorDetails::with_error_info(
-            "PERMISSION_DENIED",
-            status::ERROR_DOMAIN,
-            [
-                ("permission".to_owned(), permission.to_owned()),
-                ("scope".to_owned(), scope_text),
-            ],
-        ),
-    )
-}
-
-fn describe_scope(scope: &Scope) -> String {
-    match scope {
-        Scope::Tenant => "tenant".to_owned(),
-        Scope::Organization(id) => format!("organization/{id}"),
-        Scope::Team(id) => format!("team/{id}"),
-    }
-}
-
-#[async_trait::async_trait]
-impl Authorizer for RoleAuthorizer {
-    async fn authorize(&self, caller: &Caller, rpc: &str, target: &Target) -> Result<(), Status> {
+    /// Everything of the policy that needs no tenant state: `Ok(None)` when the call is allowed
+    /// without the tenant's roles (platform admin, a rule without a permission, "own"), else
+    /// the tenant and what the caller must hold there.
+    fn requirement(
+        caller: &Caller,
+        rpc: &str,
+        target: &Target,
+    ) -> Result<Option<(TenantId, PermissionRequirement)>, Status> {
         tenant_boundary(caller, rpc, target.tenant)?;
         if caller.platform_admin {
-            return Ok(());
+            return Ok(None);
         }
         let Some(rule) = policy::rule(rpc) else {
             tracing::error!(rpc, "RPC without an authorization rule");
@@ -240,7 +243,7 @@ impl Authorizer for RoleAuthorizer {
         };
         let (permission, at, own) = match rule {
             policy::Rule::PlatformAdmin => return Err(denied(rpc, "platform-admin", None)),
-            policy::Rule::TenantCaller => return Ok(()),
+            policy::Rule::TenantCaller => return Ok(None),
             policy::Rule::Permission {
                 permission,
                 at,
@@ -255,30 +258,45 @@ impl Authorizer for RoleAuthorizer {
             return Err(denied(rpc, permission, Some(Scope::Tenant)));
         };
         if own && target.user == Some(user) {
-            return Ok(());
+            return Ok(None);
         }
-        let pattern: PermissionPattern = permission
+        let permission: PermissionPattern = permission
             .parse()
             .map_err(|_| Status::internal("internal error"))?;
-        for scope in policy::scopes(at, target) {
-            let decision = self
-                .engine
-                .check_permission(tenant, user, pattern.clone(), scope)
-                .await
-                .map_err(|e| match e {
-                    // The subject is not a user of this tenant: it holds nothing here.
-                    engine::EngineError::Domain(engine::domain::DomainError::NotFound {
-                        resource: engine::domain::ResourceKind::User,
-                        ..
-                    }) => denied(rpc, permission, Some(scope)),
-                    // An unknown organization or team: NOT_FOUND, as the handler would say.
-                    e => status::from_engine_error(e, ""),
-                })?;
-            if !decision.allowed {
-                return Err(denied(rpc, permission, Some(scope)));
-            }
-        }
-        Ok(())
+        let requirement = PermissionRequirement {
+            user,
+            permission,
+            scopes: policy::scopes(at, target),
+        };
+        Ok(Some((tenant, requirement)))
+    }
+}
+
+fn denied(rpc: &str, permission: &str, scope: Option<Scope>) -> Status {
+    status::permission_denied(rpc, permission, scope)
+}
+
+#[async_trait::async_trait]
+impl Authorizer for RoleAuthorizer {
+    async fn authorize(&self, caller: &Caller, rpc: &str, target: &Target) -> Result<(), Status> {
+        let Some((tenant, requirement)) = Self::requirement(caller, rpc, target)? else {
+            return Ok(());
+        };
+        // An unknown organization or team is NOT_FOUND, as the handler would say.
+        self.engine
+            .authorize(tenant, requirement)
+            .await
+            .map_err(|e| status::from_rpc_error(rpc, e, ""))
+    }
+
+    /// The role check is left to the tenant's actor, with the command.
+    async fn authorize_command(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        target: &Target,
+    ) -> Result<Option<PermissionRequirement>, Status> {
+        Ok(Self::requirement(caller, rpc, target)?.map(|(_, requirement)| requirement))
     }
 }
 
@@ -339,12 +357,33 @@ impl std::fmt::Debug for AuthMode {
 
 /// Runs the authorization hook for a request that passed [`AuthLayer`]; returns the caller.
 ///
-/// Every handler calls this once it has validated the request and knows its target.
+/// Every handler calls this (or [`authorize_command`]) once it has validated the request and
+/// knows its target.
 pub async fn authorize<T>(
     authorizer: &dyn Authorizer,
     request: &Request<T>,
     target: &Target,
 ) -> Result<Caller, Status> {
+    let (caller, rpc) = call_of(request, target)?;
+    authorizer.authorize(&caller, rpc, target).await?;
+    Ok(caller)
+}
+
+/// [`authorize`] for a command: also returns what the caller must hold in the target tenant,
+/// for the engine to check with the command ([`Authorizer::authorize_command`]).
+pub async fn authorize_command<T>(
+    authorizer: &dyn Authorizer,
+    request: &Request<T>,
+    target: &Target,
+) -> Result<(Caller, Option<PermissionRequirement>), Status> {
+    let (caller, rpc) = call_of(request, target)?;
+    let requirement = authorizer.authorize_command(&caller, rpc, target).await?;
+    Ok((caller, requirement))
+}
+
+/// The caller and method name of a request that passed [`AuthLayer`], once its
+/// `x-tenant-id` (if sent) is found to name the tenant `target` touches.
+fn call_of<'r, T>(request: &'r Request<T>, target: &Target) -> Result<(Caller, &'r str), Status> {
     let caller = request
         .extensions()
         .get::<Caller>()
@@ -363,8 +402,7 @@ pub async fn authorize<T>(
             format!("{rpc}: x-tenant-id does not name the tenant the request touches"),
         ));
     }
-    authorizer.authorize(&caller, rpc, target).await?;
-    Ok(caller)
+    Ok((caller, rpc))
 }
 
 /// Tower layer that authenticates every request of the wrapped service.
@@ -599,6 +637,138 @@ mod tests {
         assert_eq!(
             RpcMethod("entity.v1.TenantService/GetTenant".into()).name(),
             "GetTenant"
+        );
+    }
+
+    /// The role check of a command is handed back for the engine to run with the command: no
+    /// visit here (the engine below is stopped, so any visit would fail), while a read's check
+    /// does visit.
+    #[tokio::test]
+    async fn role_checks_of_commands_are_left_to_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Arc::new(engine::testing::sqlite_journal(dir.path()).await);
+        let engine = Engine::start(journal, engine::runtime::EngineConfig::default())
+            .await
+            .unwrap();
+        engine.shutdown().await;
+        let roles = RoleAuthorizer::new(engine);
+        let tenant = TenantId::new_v7();
+        let user = UserId::new_v7();
+        let org = engine::domain::OrganizationId::new_v7();
+        let member = Caller {
+            subject: user.to_string(),
+            ..caller(Some(tenant), false)
+        };
+        let moved = Target {
+            organization: Some(org),
+            ..Target::tenant(tenant)
+        };
+
+        let requirement = roles
+            .authorize_command(&member, "MoveOrganization", &moved)
+            .await
+            .unwrap();
+        assert_eq!(
+            requirement,
+            Some(PermissionRequirement {
+                user,
+                permission: "organization:move".parse().unwrap(),
+                scopes: vec![Scope::Organization(org), Scope::Tenant],
+            })
+        );
+        let read = roles
+            .authorize(&member, "GetOrganization", &moved)
+            .await
+            .unwrap_err();
+        assert_eq!(read.code(), Code::Unavailable, "a read visits: {read:?}");
+
+        // What needs no tenant state is decided here, as before.
+        let own = Target {
+            user: Some(user),
+            ..Target::tenant(tenant)
+        };
+        let admin = caller(None, true);
+        for (who, rpc, target) in [
+            (&member, "UpdateUserProfile", &own),
+            (&member, "AcceptInvitation", &own),
+            (&admin, "DeleteOrganization", &moved),
+        ] {
+            let answer = roles.authorize_command(who, rpc, target).await;
+            assert_eq!(answer.unwrap(), None, "{rpc}");
+        }
+        let service = caller(Some(tenant), false);
+        let err = roles
+            .authorize_command(&service, "UpdateOrganization", &moved)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+        assert_eq!(
+            err.message(),
+            "UpdateOrganization needs organization:update at tenant"
+        );
+        let err = roles
+            .authorize_command(
+                &member,
+                "UpdateOrganization",
+                &Target::tenant(TenantId::new_v7()),
+            )
+            .await
+            .unwrap_err();
+        let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+        assert_eq!(info.reason, "TENANT_MISMATCH");
+
+        // Other authorizers decide everything themselves (the trait's default).
+        assert_eq!(
+            TenantBoundary
+                .authorize_command(&member, "UpdateOrganization", &moved)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    /// The engine's refusal of a requirement reads as the auth seam's own refusal.
+    #[test]
+    fn a_refused_requirement_is_the_same_permission_denied() {
+        let org = engine::domain::OrganizationId::new_v7();
+        let from_engine = crate::status::from_rpc_error(
+            "UpdateOrganization",
+            engine::EngineError::PermissionDenied {
+                permission: "organization:update".parse().unwrap(),
+                scope: Scope::Organization(org),
+            },
+            "organization.",
+        );
+        let upfront = denied(
+            "UpdateOrganization",
+            "organization:update",
+            Some(Scope::Organization(org)),
+        );
+        assert_eq!(from_engine.code(), Code::PermissionDenied);
+        assert_eq!(from_engine.message(), upfront.message());
+        assert_eq!(
+            from_engine.message(),
+            format!("UpdateOrganization needs organization:update at organization/{org}")
+        );
+        let info = |s: &Status| tonic_types::StatusExt::get_details_error_info(s).unwrap();
+        let (engine_info, upfront_info) = (info(&from_engine), info(&upfront));
+        assert_eq!(
+            (
+                engine_info.reason,
+                engine_info.domain,
+                engine_info.metadata.clone()
+            ),
+            (
+                upfront_info.reason,
+                upfront_info.domain,
+                upfront_info.metadata
+            )
+        );
+        assert_eq!(info(&from_engine).reason, "PERMISSION_DENIED");
+        assert_eq!(engine_info.metadata["permission"], "organization:update");
+        assert_eq!(
+            info(&from_engine).metadata["scope"],
+            format!("organization/{org}")
         );
     }
 }

@@ -10,6 +10,7 @@
 //! | invalid state (`INVITATION_EXPIRED`, `INVITATION_REVOKED`, `INVITATION_NOT_PENDING`, `INVITATION_ALREADY_ACCEPTED`, `USER_NOT_ACTIVE`, `USER_NOT_ELIGIBLE`, `USER_ERASED`, `HAS_CHILDREN`, …) | FAILED_PRECONDITION | the domain's reason |
 //! | `VersionMismatch` | ABORTED | `VERSION_MISMATCH` |
 //! | `RequestIdReused` | INVALID_ARGUMENT | `REQUEST_ID_REUSED` |
+//! | `PermissionDenied` (a command's permission requirement, checked by the tenant's actor) | PERMISSION_DENIED | `PERMISSION_DENIED` (metadata `permission`, `scope`) |
 //! | `Overloaded` | RESOURCE_EXHAUSTED (+ RetryInfo) | `OVERLOADED` |
 //! | `Unavailable`, journal unavailable | UNAVAILABLE (+ RetryInfo) | `UNAVAILABLE` |
 //! | read model behind the consistency token after the wait, or down ([`from_read_error`]) | UNAVAILABLE (+ RetryInfo; the lag in the message) | `UNAVAILABLE` |
@@ -18,14 +19,16 @@
 //! | anything else | INTERNAL (detail only in the log) | `INTERNAL` |
 //!
 //! The auth seam's refusals (UNAUTHENTICATED, PERMISSION_DENIED with `TENANT_MISMATCH`) are
-//! built with [`refusal`]; an invitation token that is not ours at all gets the same answer as
-//! an unknown invitation ([`invitation_not_found`]).
+//! built with [`refusal`], a missing permission with [`permission_denied`] (found by the auth
+//! seam or by the tenant's actor, the caller sees the same status: [`from_rpc_error`]); an
+//! invitation token that is not ours at all gets the same answer as an unknown invitation
+//! ([`invitation_not_found`]).
 
 use std::{collections::HashMap, time::Duration};
 
 use engine::{
     EngineError,
-    domain::{DomainError, FieldViolation, ResourceKind},
+    domain::{DomainError, FieldViolation, ResourceKind, Scope},
     journal::JournalError,
 };
 use tonic::{Code, Status};
@@ -73,6 +76,41 @@ pub fn refusal(code: Code, reason: &str, message: impl Into<String>) -> Status {
     Status::with_error_details(code, message, error_info(reason, []))
 }
 
+/// PERMISSION_DENIED: `rpc` needs `permission` at `scope` (`-` when there is none to name),
+/// with both in the `ErrorInfo` metadata.
+pub fn permission_denied(rpc: &str, permission: &str, scope: Option<Scope>) -> Status {
+    let scope_text = scope.map_or_else(|| "-".to_owned(), |s| describe_scope(&s));
+    Status::with_error_details(
+        Code::PermissionDenied,
+        format!("{rpc} needs {permission} at {scope_text}"),
+        error_info(
+            "PERMISSION_DENIED",
+            [("permission", permission.to_owned()), ("scope", scope_text)],
+        ),
+    )
+}
+
+/// `tenant`, `organization/<id>` or `team/<id>`.
+fn describe_scope(scope: &Scope) -> String {
+    match scope {
+        Scope::Tenant => "tenant".to_owned(),
+        Scope::Organization(id) => format!("organization/{id}"),
+        Scope::Team(id) => format!("team/{id}"),
+    }
+}
+
+/// Maps an engine error of a call of `rpc` (the method name) to the status the client sees:
+/// as [`from_engine_error`], and a refused permission requirement names `rpc`, exactly as the
+/// auth seam's own refusal would.
+pub fn from_rpc_error(rpc: &str, err: EngineError, field_prefix: &str) -> Status {
+    match err {
+        EngineError::PermissionDenied { permission, scope } => {
+            permission_denied(rpc, permission.as_str(), Some(scope))
+        }
+        other => from_engine_error(other, field_prefix),
+    }
+}
+
 /// Maps an engine error to the status the client sees.
 ///
 /// `field_prefix` is prepended to the domain's field names so that violations name the
@@ -102,6 +140,9 @@ pub fn from_engine_error(err: EngineError, field_prefix: &str) -> Status {
                 format!("request_id {request_id:?} was already used for a different request"),
                 details,
             )
+        }
+        EngineError::PermissionDenied { permission, scope } => {
+            permission_denied("the call", permission.as_str(), Some(scope))
         }
         EngineError::Overloaded(detail) => {
             tracing::warn!(%detail, "request refused: overloaded");

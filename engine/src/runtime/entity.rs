@@ -4,7 +4,7 @@
 //! ```text
 //!  spawn ─▶ Recover (snapshot + later events) ─▶ Execute* / Read* ─▶ Passivate (snapshot) ─▶ stop
 //!                                                   │
-//!                 decide ─▶ group-commit append ─▶ apply ─▶ reply
+//!     caller's permission ─▶ replay? ─▶ decide ─▶ group-commit append ─▶ apply ─▶ reply
 //! ```
 //! Faults (unreadable journal data, an append whose outcome is unknown) stop the actor; the
 //! next message starts a fresh incarnation that recovers from the journal.
@@ -344,6 +344,14 @@ async fn execute(
             None,
         );
     };
+    // The caller's permission, in the message that decides the command and against the same
+    // state: no role change can slip in between. First, as when it was checked before the
+    // command was sent: a caller who lost the permission gets no replay either.
+    if let Some(requirement) = &meta.authorization
+        && let Err(denied) = requirement.check(&live.scope)
+    {
+        return (Err(denied), None);
+    }
     let target = command.target_stream(tenant_id);
     // Keyed by the tenant's index key: a fingerprint of a command holding an email is no
     // plaintext-searchable hash. None once the tenant's keys are shredded (it takes no writes).

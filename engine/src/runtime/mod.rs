@@ -7,7 +7,12 @@
 //! ```
 //! Admission control happens before anything is queued: each shard has a bound on commands in
 //! flight, beyond which callers get [`EngineError::Overloaded`] at once.
+//!
+//! A command may carry the caller's [`PermissionRequirement`] ([`RequestMeta::authorization`]):
+//! the tenant's actor checks it in the same message that decides the command (see
+//! [`authorization`](self::authorization)).
 
+mod authorization;
 mod clock;
 mod deps;
 mod entity;
@@ -31,6 +36,7 @@ use std::{
 use ractor::{Actor, ActorRef};
 use tokio::{sync::Semaphore, task::JoinHandle};
 
+pub use authorization::PermissionRequirement;
 pub use clock::{Clock, SystemClock};
 pub use leases::ShardLeases;
 pub use sharding::shard_of;
@@ -107,7 +113,8 @@ impl Default for EngineConfig {
     }
 }
 
-/// Per-request information that travels with a command into the journal.
+/// Per-request information that travels with a command: what the journal records about it,
+/// and the permission its caller must hold.
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
     /// Idempotency key: a retry with the same key returns the first answer.
@@ -121,6 +128,11 @@ pub struct RequestMeta {
     pub actor: AuditActor,
     /// Trace id for the audit trail.
     pub trace_id: Option<String>,
+    /// What the caller must hold for the command to run, checked by the tenant's actor against
+    /// the state the command is decided on, before anything else (a replay of an idempotent
+    /// request included): [`EngineError::PermissionDenied`] otherwise, nothing written.
+    /// `None`: the caller was authorized without the tenant's state (or is the system).
+    pub authorization: Option<PermissionRequirement>,
 }
 
 /// The entity a command targeted, as it is after the command.
@@ -417,6 +429,20 @@ impl Engine {
             Ok(s.check_permission(user_id, &permission, scope)?)
         })
         .await
+    }
+
+    /// Checks `requirement` against the tenant's in-memory state, in one visit however many
+    /// scopes it names (the authorization of reads; commands carry theirs in
+    /// [`RequestMeta::authorization`]).
+    ///
+    /// # Errors
+    /// See [`PermissionRequirement::check`].
+    pub async fn authorize(
+        &self,
+        tenant_id: TenantId,
+        requirement: PermissionRequirement,
+    ) -> Result<()> {
+        self.read(tenant_id, move |s| requirement.check(s)).await
     }
 
     /// ListEffectivePermissions, answered from the tenant's in-memory state.

@@ -4,8 +4,10 @@
 //! Evaluation ([`super::RoleAuthorizer`]): the caller's tenant must be the target tenant
 //! (else PERMISSION_DENIED `TENANT_MISMATCH`); platform admins bypass role checks (their
 //! calls are still audited); otherwise the caller's `sub` must be an engine user id of the
-//! tenant and `Engine::check_permission(tenant, sub, permission, scope)` must allow at EVERY
-//! listed scope (org-subtree inheritance applies). "own" = a user may always do it about
+//! tenant and its role assignments must allow the permission at EVERY listed scope
+//! (org-subtree inheritance applies, as for CheckPermission): an
+//! `engine::runtime::PermissionRequirement`, which the tenant's actor checks in the message
+//! that runs a command (writes) or in one read (reads). "own" = a user may always do it about
 //! themself.
 //!
 //! | RPC | permission | scope |

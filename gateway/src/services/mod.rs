@@ -4,6 +4,11 @@
 //! authorize it for its target tenant ([`crate::auth::authorize`]), call the [`Engine`], and
 //! map the answer (or the error, through [`crate::status`]) back to proto.
 //!
+//! Commands ([`Shared::execute`]) are authorized with [`crate::auth::authorize_command`]: the
+//! checks that need no tenant state run here, and the permission the caller must hold in the
+//! tenant goes to the engine with the command ([`RequestMeta::authorization`]), checked by the
+//! tenant's actor in the message that decides it. A command is one visit to the actor.
+//!
 //! Reads of one entity use the engine's getters and permission checks run inside the tenant's
 //! actor with [`Engine::read`] (strongly consistent, so their consistency token never needs
 //! waiting for). List, search and audit reads are answered from the read models
@@ -39,7 +44,7 @@ pub use tenant::TenantApi;
 pub use user::UserApi;
 
 use crate::{
-    auth::{self, Authorizer, Caller, Target, policy},
+    auth::{self, Authorizer, Caller, RpcMethod, Target, policy},
     convert::Mutation,
     node::Node,
     status,
@@ -69,6 +74,8 @@ struct Shared {
 impl Shared {
     /// Decodes, authorizes and executes a mutating request.
     ///
+    /// The caller's permission in the tenant is checked by the tenant's actor, in the message
+    /// that runs the command, with the same answer an up-front check gives.
     /// `field_prefix` turns the domain's field names into the request's field paths.
     async fn execute<T>(
         &self,
@@ -83,24 +90,27 @@ impl Shared {
             AuthTarget::Platform => Target::default(),
             AuthTarget::Tenant => policy::write_target(mutation.tenant_id, &mutation.command),
         };
-        let caller = self
-            .authorize(
-                Request::from_parts(metadata.clone(), extensions, ()),
-                auth_target,
-            )
-            .await?;
-        let call_id = mutation.request_id.is_none().then(|| call_id(&metadata));
+        let request = Request::from_parts(metadata, extensions, ());
+        let (caller, authorization) =
+            auth::authorize_command(self.authorizer.as_ref(), &request, &auth_target).await?;
+        let metadata = request.metadata();
+        let call_id = mutation.request_id.is_none().then(|| call_id(metadata));
         let meta = RequestMeta {
             request_id: mutation.request_id,
             call_id,
             expected_version: mutation.expected_version,
             actor: caller.audit_actor(),
-            trace_id: trace_id(&metadata),
+            trace_id: trace_id(metadata),
+            authorization,
         };
+        let rpc = request
+            .extensions()
+            .get::<RpcMethod>()
+            .map_or("unknown", RpcMethod::name);
         self.engine
             .execute(mutation.tenant_id, mutation.command, meta)
             .await
-            .map_err(|e| status::from_engine_error(e, field_prefix))
+            .map_err(|e| status::from_rpc_error(rpc, e, field_prefix))
     }
 
     /// Authorizes a read of `target`, then runs `query` on the read models; its errors become
