@@ -1,4 +1,17 @@
 //! `entityd`: runs an entity-engine node. See `gateway::cli::entityd`.
+//!
+//! The global allocator is jemalloc, so that the memory of passivated tenants goes back to
+//! the system: glibc's malloc kept the freed pages, and a node's RSS stayed at its peak of
+//! simultaneously active tenants. jemalloc returns freed pages after `dirty_decay_ms` (10 s)
+//! with `MADV_DONTNEED` (`muzzy_decay_ms` is 0: no lazy `MADV_FREE` stage that leaves them in
+//! the RSS), and the `background_threads` feature of `tikv-jemallocator` turns on its
+//! background thread, which purges arenas that no longer allocate (without it, an idle node
+//! would never purge). Operators can override these at start with `_RJEM_MALLOC_CONF`, e.g.
+//! `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in BENCHMARKS.md ("Memory after
+//! passivation").
+
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
     gateway::entityd_main()

@@ -4,6 +4,7 @@
 //! entity-load --endpoint http://127.0.0.1:50051 run --rate 2000 --duration-secs 30
 //! entity-load run --find-max --p99-target-ms 50           # highest rate meeting p99 ≤ 50 ms
 //! entity-load scale --tenants 10000 --users 1000000       # the scale scenario
+//! entity-load large-tenant --users 100000 --database-url postgres://…  # one big tenant
 //! ```
 //!
 //! Requests are scheduled on a fixed timetable and latency is measured from the scheduled
@@ -13,6 +14,8 @@
 
 mod auth;
 mod client;
+mod db;
+mod large;
 mod runner;
 mod scale;
 mod stats;
@@ -119,6 +122,10 @@ enum Command {
     /// The scale scenario: create many tenants and users, run the mix, then report RSS and
     /// active entities after passivation and the cold activation latency.
     Scale(ScaleArgs),
+    /// One tenant grown to many users (one actor, one snapshot) beside small tenants under a
+    /// background load: at each checkpoint size, the big tenant's command latency at a steady
+    /// rate, its snapshot's size and time, RSS, and its cold activation.
+    LargeTenant(LargeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +192,54 @@ struct ScaleArgs {
     cold_samples: usize,
 }
 
+#[derive(Args, Debug)]
+struct LargeArgs {
+    /// Users of the big tenant in the end (its owner included).
+    #[arg(long, default_value_t = 100_000)]
+    users: usize,
+    /// Smaller sizes measured on the way (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "10000,30000")]
+    checkpoints: Vec<usize>,
+    /// Small tenants created first; the background mix (--mix) runs over them.
+    #[arg(long, default_value_t = 200)]
+    small_tenants: usize,
+    /// Users invited into each small tenant (besides its owner).
+    #[arg(long, default_value_t = 10)]
+    small_users_per_tenant: usize,
+    /// Open-loop rate of the background mix, requests/s.
+    #[arg(long, default_value_t = 100.0)]
+    background_rate: f64,
+    /// Open-loop rate of the big tenant's commands in each steady phase, commands/s.
+    #[arg(long, default_value_t = 200.0)]
+    rate: f64,
+    /// The big tenant's operation mix in the steady phases (names as in --mix).
+    #[arg(long, default_value = "invite=50,role=50")]
+    big_mix: String,
+    /// Length of each steady phase.
+    #[arg(long, default_value_t = 30)]
+    duration_secs: u64,
+    /// Wait before each cold probe; make it longer than the server's idle timeout.
+    #[arg(long, default_value_t = 40)]
+    idle_wait_secs: u64,
+    /// Cold probes at each checkpoint (each waits --idle-wait-secs).
+    #[arg(long, default_value_t = 1)]
+    cold_samples: usize,
+    /// Warm commands timed right after each cold probe.
+    #[arg(long, default_value_t = 20)]
+    warm_samples: usize,
+    /// The server's snapshot interval (`entityd serve --snapshot-every`), for the bytes per
+    /// command.
+    #[arg(long, default_value_t = 100)]
+    snapshot_every: u64,
+    /// The node's PostgreSQL (read-only, with `psql`): the snapshot figures. Without it they
+    /// are left out.
+    #[arg(long, env = "ENTITY_LOAD_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// How often the snapshot row is read, milliseconds.
+    #[arg(long, default_value_t = 100)]
+    poll_ms: u64,
+}
+
 #[derive(Serialize)]
 struct RunOutput {
     setup: Report,
@@ -237,6 +292,18 @@ async fn run(cli: Cli) -> Result<(), LoadError> {
         (None, None) => None,
     };
     let cluster = Cluster::connect(&common.endpoints, common.connections, token.as_deref()).await?;
+    // The large-tenant scenario's big tenant gets connections and a pool of its own.
+    let big = match &cli.command {
+        Command::LargeTenant(args) => Some(Arc::new(Ctx {
+            cluster: Cluster::connect(&common.endpoints, common.connections, token.as_deref())
+                .await?,
+            pool: Pool::new(0, 0.0),
+            mix: Mix::parse(&args.big_mix)?,
+            timeout: Duration::from_millis(common.timeout_ms.max(1)),
+            seed: common.seed ^ 0x5eed,
+        })),
+        _ => None,
+    };
     let ctx = Arc::new(Ctx {
         cluster,
         pool: Pool::new(common.hot_tenants, common.hot_fraction),
@@ -358,10 +425,12 @@ async fn run(cli: Cli) -> Result<(), LoadError> {
                 print_json(&report)?;
             } else {
                 println!(
-                    "tenants {}, users {}\nRSS after setup {:.1} MiB ({} active), after mixed \
-                     {:.1} MiB ({} active), after idle {:.1} MiB ({} active)",
+                    "tenants {}, users {}\nRSS before setup {:.1} MiB, after setup {:.1} MiB \
+                     ({} active), after mixed {:.1} MiB ({} active), after idle {:.1} MiB ({} \
+                     active)",
                     report.tenants,
                     report.users,
+                    mib(report.fresh.rss_bytes),
                     mib(report.after_setup.rss_bytes),
                     report.after_setup.active_entities,
                     mib(report.after_mixed.rss_bytes),
@@ -376,6 +445,35 @@ async fn run(cli: Cli) -> Result<(), LoadError> {
                     report.warm.overall.p50_ms,
                     report.warm.overall.p99_ms
                 );
+            }
+        }
+        Command::LargeTenant(args) => {
+            let Some(big) = big else {
+                return Err(LoadError::Config(
+                    "no connections for the big tenant".into(),
+                ));
+            };
+            let options = large::LargeOptions {
+                users: args.users,
+                checkpoints: args.checkpoints,
+                growth_concurrency: common.setup_concurrency,
+                small_tenants: args.small_tenants,
+                small_users_per_tenant: args.small_users_per_tenant,
+                background_rate: args.background_rate,
+                rate: args.rate,
+                duration: Duration::from_secs(args.duration_secs),
+                idle_wait: Duration::from_secs(args.idle_wait_secs),
+                cold_samples: args.cold_samples,
+                warm_samples: args.warm_samples,
+                snapshot_every: args.snapshot_every,
+                database_url: args.database_url,
+                poll: Duration::from_millis(args.poll_ms.max(10)),
+            };
+            let report = large::run(&ctx, &big, &options, |line| eprintln!("{line}")).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", large::to_text(&report));
             }
         }
     }

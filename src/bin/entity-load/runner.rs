@@ -9,7 +9,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -121,19 +121,38 @@ pub async fn open_loop(ctx: &Arc<Ctx>, rate: f64, duration: Duration) -> Report 
 
 /// [`open_loop`] with another mix (the health-check baseline, say).
 pub async fn open_loop_with(ctx: &Arc<Ctx>, mix: &Mix, rate: f64, duration: Duration) -> Report {
+    drive(ctx, mix, rate, Some(duration), None).await
+}
+
+/// [`open_loop`] until `stop` is set (checked before each request): a background load whose
+/// length is not known in advance. The report covers the time until it stopped.
+pub async fn open_loop_until(ctx: &Arc<Ctx>, rate: f64, stop: Arc<AtomicBool>) -> Report {
+    drive(ctx, &ctx.mix, rate, None, Some(stop)).await
+}
+
+async fn drive(
+    ctx: &Arc<Ctx>,
+    mix: &Mix,
+    rate: f64,
+    duration: Option<Duration>,
+    stop: Option<Arc<AtomicBool>>,
+) -> Report {
     let recorder = Arc::new(Recorder::new());
     let rate = rate.max(0.1);
     let start = Instant::now();
-    let end = start + duration;
+    let end = duration.map(|d| start + d);
     let mut in_flight = JoinSet::new();
     let mut i: u64 = 0;
     loop {
         let due = start + Duration::from_secs_f64(i as f64 / rate);
-        if due >= end {
+        if end.is_some_and(|end| due >= end) {
             break;
         }
         if due > Instant::now() {
             tokio::time::sleep_until(due.into()).await;
+        }
+        if stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+            break;
         }
         let ctx = ctx.clone();
         let recorder = recorder.clone();
@@ -148,12 +167,13 @@ pub async fn open_loop_with(ctx: &Arc<Ctx>, mix: &Mix, rate: f64, duration: Dura
         while in_flight.try_join_next().is_some() {}
         i += 1;
     }
+    let elapsed = duration.unwrap_or_else(|| start.elapsed());
     let _ = tokio::time::timeout(ctx.timeout + Duration::from_secs(1), async {
         while in_flight.join_next().await.is_some() {}
     })
     .await;
     in_flight.abort_all();
-    recorder.report(Some(rate), duration)
+    recorder.report(Some(rate), elapsed)
 }
 
 /// One step of the search.

@@ -34,6 +34,8 @@ pub struct ScaleReport {
     pub tenants: usize,
     /// Users created (invited), owners included.
     pub users: usize,
+    /// Status before anything was created (a fresh node's, if the node was started for the run).
+    pub fresh: NodeStatus,
     /// The creation phase (closed loop).
     pub setup: Report,
     /// Status right after creation.
@@ -68,7 +70,8 @@ pub struct ScaleOptions {
     pub cold_samples: usize,
 }
 
-async fn status(ctx: &Ctx, t0: Instant) -> Result<NodeStatus, LoadError> {
+/// Reads `AdminService.GetNodeStatus` of one endpoint; `at_secs` counts from `t0`.
+pub async fn status(ctx: &Ctx, t0: Instant) -> Result<NodeStatus, LoadError> {
     let status = ctx
         .cluster
         .pick()
@@ -91,6 +94,8 @@ pub async fn run(
     log: impl Fn(&str),
 ) -> Result<ScaleReport, LoadError> {
     let t0 = Instant::now();
+    let fresh = status(ctx, t0).await?;
+    log(&format!("before setup: {fresh:?}"));
     let tenants = options.tenants.max(1);
     // Each tenant's owner is a user already.
     let per_tenant = (options.users / tenants).saturating_sub(1);
@@ -152,6 +157,7 @@ pub async fn run(
     Ok(ScaleReport {
         tenants: ctx.pool.len(),
         users,
+        fresh,
         setup,
         after_setup,
         mixed,
