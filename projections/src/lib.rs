@@ -27,6 +27,7 @@ mod postgres;
 mod projection;
 mod query;
 mod runner;
+mod sql;
 mod sqlite;
 mod store;
 
