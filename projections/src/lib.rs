@@ -27,7 +27,6 @@ mod postgres;
 mod projection;
 mod query;
 mod runner;
-mod sql;
 mod sqlite;
 mod store;
 

@@ -1,7 +1,8 @@
-//! The SQLite backend: the SQL of the read-model queries (writes and checkpoints are
-//! shared: `crate::sql`, `crate::models`), one `.sql`
+//! The SQLite backend: the SQL of checkpoints, read-model writes and queries, one `.sql`
 //! file per statement (in `sql/`), run as sqlx runtime queries.
 
 mod queries;
+mod writes;
 
 pub(crate) use queries::*;
+pub(crate) use writes::*;

@@ -8,7 +8,7 @@ use engine::{
 use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
 use uuid::{Uuid, fmt::Hyphenated};
 
-use crate::sql::micros;
+use super::writes::micros;
 use crate::{
     Error, Result,
     models::parse_enum,
