@@ -1,0 +1,1 @@
+SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1

@@ -1,0 +1,1 @@
+SELECT tenant_id, path, depth FROM organizations WHERE id = $1

@@ -1,0 +1,1 @@
+DELETE FROM team_members WHERE team_id = $1

@@ -1,0 +1,1 @@
+TRUNCATE users, user_organizations

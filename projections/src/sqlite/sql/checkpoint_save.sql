@@ -1,0 +1,3 @@
+UPDATE projection_checkpoints
+SET transaction_id = ?2, position = ?3, updated_at = ?4
+WHERE name = ?1
