@@ -11,14 +11,9 @@
 #[path = "support/journal.rs"]
 mod support;
 
-use std::sync::{Arc, Mutex};
-
-use async_trait::async_trait;
 use engine::{
-    domain::{StreamId, TenantId},
     journal::{
         AppendBatch, AppendReceipt, EventLog, GroupCommitConfig, GroupCommitWriter, JournalError,
-        RecordedEvent, UniqueClaim,
     },
     testing::TestDatabase,
 };
@@ -36,65 +31,6 @@ const POISONED: usize = 41;
 /// Transactions for one poisoned batch among 64: the group, then both halves of each of 32, 16,
 /// 8, 4, 2 and 1 batches.
 const TRANSACTIONS: usize = 13;
-
-/// A store that records how many batches each `append` (one transaction) holds.
-struct Recording<J> {
-    store: J,
-    sizes: Mutex<Vec<usize>>,
-}
-
-impl<J> Recording<J> {
-    fn new(store: J) -> Arc<Self> {
-        Arc::new(Self {
-            store,
-            sizes: Mutex::default(),
-        })
-    }
-
-    fn sizes(&self) -> Vec<usize> {
-        self.sizes.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl<J: EventLog> EventLog for Recording<J> {
-    async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>, JournalError> {
-        self.sizes.lock().unwrap().push(batches.len());
-        self.store.append(batches).await
-    }
-
-    async fn read_stream(
-        &self,
-        stream: StreamId,
-        after_sequence: i64,
-    ) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.store.read_stream(stream, after_sequence).await
-    }
-
-    async fn read_tenant(
-        &self,
-        tenant_id: TenantId,
-        after_position: i64,
-    ) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.store.read_tenant(tenant_id, after_position).await
-    }
-
-    async fn read_all(
-        &self,
-        after_position: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.store.read_all(after_position, limit).await
-    }
-
-    async fn unique_claim(
-        &self,
-        namespace: &str,
-        key: &str,
-    ) -> Result<Option<UniqueClaim>, JournalError> {
-        self.store.unique_claim(namespace, key).await
-    }
-}
 
 /// Sends every batch to the writer before the writer task first runs (the test runtime has one
 /// thread, and nothing here yields to it before all are queued), then waits for the answers.
@@ -143,7 +79,7 @@ async fn only_the_poisoned_append_fails<J: EventLog + Clone>(
     journal: &J,
     poison: fn(&mut AppendBatch),
 ) {
-    let log = Recording::new(journal.clone());
+    let log = Observed::new(journal.clone());
     let config = GroupCommitConfig {
         max_batches: GROUP,
         ..GroupCommitConfig::default()
@@ -232,7 +168,7 @@ async fn postgres_a_refused_session_fails_every_append_without_a_retry() {
     .unwrap();
     admin.close().await.unwrap();
 
-    let log = Recording::new(journal.clone());
+    let log = Observed::new(journal.clone());
     let writer = GroupCommitWriter::spawn(log.clone(), GroupCommitConfig::default());
     let batches: Vec<AppendBatch> = (0..8).map(command).collect();
     let results = append_as_one_group(&writer, &batches).await;

@@ -4,10 +4,19 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use engine::{
     domain::{StreamId, StreamKind, TenantId},
-    journal::{AppendBatch, AuditActor, EventMetadata, NewEvent, TimerChange, UniqueClaim},
+    journal::{
+        AppendBatch, AppendReceipt, AuditActor, EventLog, EventMetadata, JournalError, NewEvent,
+        RecordedEvent, TimerChange, UniqueClaim,
+    },
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -117,5 +126,82 @@ pub fn timers(changes: Vec<TimerChange>) -> AppendBatch {
     AppendBatch {
         timers: changes,
         ..Default::default()
+    }
+}
+
+/// A store that records what each `append` (one transaction) held and how many ran at once.
+pub struct Observed<J> {
+    store: J,
+    sizes: Mutex<Vec<usize>>,
+    active: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl<J> Observed<J> {
+    pub fn new(store: J) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            sizes: Mutex::default(),
+            active: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+        })
+    }
+
+    /// The number of batches of each transaction, in the order they started.
+    pub fn sizes(&self) -> Vec<usize> {
+        self.sizes.lock().unwrap().clone()
+    }
+
+    /// The most transactions that ran at once.
+    pub fn most_at_once(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl<J: EventLog> EventLog for Observed<J> {
+    async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>, JournalError> {
+        self.sizes.lock().unwrap().push(batches.len());
+        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        let result = self.store.append(batches).await;
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    fn concurrent_appends(&self) -> usize {
+        self.store.concurrent_appends()
+    }
+
+    async fn read_stream(
+        &self,
+        stream: StreamId,
+        after_sequence: i64,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.store.read_stream(stream, after_sequence).await
+    }
+
+    async fn read_tenant(
+        &self,
+        tenant_id: TenantId,
+        after_position: i64,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.store.read_tenant(tenant_id, after_position).await
+    }
+
+    async fn read_all(
+        &self,
+        after_position: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.store.read_all(after_position, limit).await
+    }
+
+    async fn unique_claim(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> Result<Option<UniqueClaim>, JournalError> {
+        self.store.unique_claim(namespace, key).await
     }
 }

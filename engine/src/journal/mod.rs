@@ -287,6 +287,13 @@ pub trait EventLog: Send + Sync + 'static {
     /// Appends every batch in one transaction: all or nothing. Receipts are in batch order.
     async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>>;
 
+    /// How many [`EventLog::append`] transactions gain from running at once: the group-commit
+    /// writer never keeps more in flight. 1 (the default) for a store that serializes its
+    /// writes anyway (SQLite's write lock).
+    fn concurrent_appends(&self) -> usize {
+        1
+    }
+
     /// Events of one stream with `sequence > after_sequence`, in sequence order.
     async fn read_stream(
         &self,

@@ -101,6 +101,11 @@ impl EventLog for PostgresJournal {
         append::append(&self.pool, batches).await
     }
 
+    /// A quarter of the pool: the rest stays for reads, snapshots and timers.
+    fn concurrent_appends(&self) -> usize {
+        (self.pool.options().get_max_connections() as usize / 4).max(1)
+    }
+
     async fn read_stream(
         &self,
         stream: StreamId,

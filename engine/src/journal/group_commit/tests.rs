@@ -25,6 +25,13 @@ struct FakeLog {
     calls: AtomicUsize,
     /// The number of batches of every call, committed or not.
     sizes: Mutex<Vec<usize>>,
+    /// How long each transaction takes (zero: one yield).
+    delay: std::time::Duration,
+    /// What [`EventLog::concurrent_appends`] reports.
+    concurrency: usize,
+    /// Transactions running now, and the most that ever ran at once.
+    active: AtomicUsize,
+    most: AtomicUsize,
 }
 
 impl FakeLog {
@@ -36,7 +43,23 @@ impl FakeLog {
             transactions: Mutex::default(),
             calls: AtomicUsize::new(0),
             sizes: Mutex::default(),
+            delay: std::time::Duration::ZERO,
+            concurrency: usize::MAX,
+            active: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
         })
+    }
+
+    /// This log with transactions that take `delay`, reporting `concurrency` as its limit.
+    fn slow(self: Arc<Self>, delay: std::time::Duration, concurrency: usize) -> Arc<Self> {
+        let mut log = Arc::into_inner(self).expect("not shared yet");
+        log.delay = delay;
+        log.concurrency = concurrency;
+        Arc::new(log)
+    }
+
+    fn most_at_once(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
     }
 
     fn healthy() -> Arc<Self> {
@@ -61,7 +84,14 @@ impl EventLog for FakeLog {
     async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         self.sizes.lock().unwrap().push(batches.len());
-        tokio::task::yield_now().await;
+        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        if self.delay.is_zero() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(self.delay).await;
+        }
+        self.active.fetch_sub(1, Ordering::SeqCst);
         if let Some(error) = (self.fault)(batches) {
             return Err(error);
         }
@@ -85,6 +115,10 @@ impl EventLog for FakeLog {
             .collect();
         transactions.push(batches.to_vec());
         Ok(receipts)
+    }
+
+    fn concurrent_appends(&self) -> usize {
+        self.concurrency
     }
 
     async fn read_stream(&self, _: StreamId, _: i64) -> Result<Vec<RecordedEvent>> {
@@ -157,6 +191,7 @@ async fn groups_respect_the_limits() {
         max_batches: 10,
         max_events: 7,
         queue_capacity: 4,
+        ..GroupCommitConfig::default()
     };
     let writer = GroupCommitWriter::spawn(log.clone(), config);
     let mut batches: Vec<_> = (0..40).map(|i| batch(1 + i % 3)).collect();
@@ -567,4 +602,168 @@ fn callers_get_unavailable_when_the_writer_is_gone() {
         matches!(result, Err(JournalError::Unavailable(_))),
         "{result:?}"
     );
+}
+
+/// Where the fake committed each stream's batch: `(first, last)` position, from the order of
+/// its transactions (it numbers positions in that order).
+fn committed_positions(log: &FakeLog) -> std::collections::HashMap<StreamId, (i64, i64)> {
+    let mut position = 0;
+    let mut found = std::collections::HashMap::new();
+    for batch in log.committed().iter().flatten() {
+        let first = position + 1;
+        position += batch.events.len() as i64;
+        found.insert(stream_of(batch), (first, position));
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_several_groups_in_flight_each_caller_gets_its_own_answer() {
+    const CALLERS: usize = 300;
+    let batches: Vec<AppendBatch> = (0..CALLERS)
+        .map(|i| {
+            if i % 37 == 5 {
+                poison()
+            } else {
+                batch(1 + i % 3)
+            }
+        })
+        .collect();
+    let conflicting = stream_of(&batches[100]);
+    let log = FakeLog::new(move |group| {
+        if group.iter().any(|b| stream_of(b) == conflicting) {
+            Some(JournalError::StreamConflict {
+                stream: conflicting,
+                sequence: 1,
+            })
+        } else {
+            group
+                .iter()
+                .any(is_poison)
+                .then(|| JournalError::Database("refused".into()))
+        }
+    })
+    .slow(std::time::Duration::from_millis(2), usize::MAX);
+    let config = GroupCommitConfig {
+        max_batches: 16,
+        max_in_flight_groups: 4,
+        ..GroupCommitConfig::default()
+    };
+    let writer = GroupCommitWriter::spawn(log.clone(), config);
+    // Callers on both worker threads, arriving while groups are in flight.
+    let calls = batches.iter().cloned().enumerate().map(|(i, b)| {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            if i % 2 == 1 {
+                tokio::time::sleep(std::time::Duration::from_micros(50 * i as u64)).await;
+            }
+            writer.append(b).await
+        })
+    });
+    let results: Vec<_> = join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+
+    assert!(
+        log.most_at_once() > 1,
+        "never more than one transaction in flight"
+    );
+    assert!(log.most_at_once() <= 4, "more than 4 in flight");
+    let positions = committed_positions(&log);
+    for (i, (batch, result)) in batches.iter().zip(&results).enumerate() {
+        let stream = stream_of(batch);
+        match result {
+            Ok(receipt) => {
+                assert!(!is_poison(batch) && i != 100, "batch {i} committed");
+                assert_eq!(
+                    positions.get(&stream),
+                    Some(&(receipt.first_position, receipt.last_position)),
+                    "batch {i} got another batch's receipt"
+                );
+            }
+            Err(JournalError::StreamConflict { stream: s, .. }) => {
+                assert_eq!((i, *s), (100, conflicting));
+            }
+            Err(error) => assert!(is_poison(batch) && is_database(error), "{i}: {error:?}"),
+        }
+    }
+    let committed = log.committed().iter().flatten().count();
+    let refused = batches.iter().filter(|b| is_poison(b)).count() + 1;
+    assert_eq!(committed, CALLERS - refused);
+    assert_eq!(positions.len(), committed, "a batch committed twice");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lone_request_commits_at_once_with_several_slots() {
+    let log = FakeLog::healthy();
+    let writer = GroupCommitWriter::spawn(log.clone(), GroupCommitConfig::default());
+    for _ in 0..3 {
+        writer.append(batch(1)).await.unwrap();
+    }
+    assert_eq!(log.sizes(), vec![1, 1, 1]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_serial_writer_keeps_one_transaction_in_flight() {
+    let log = FakeLog::healthy().slow(std::time::Duration::from_millis(1), usize::MAX);
+    let config = GroupCommitConfig {
+        max_batches: 4,
+        ..GroupCommitConfig::serial()
+    };
+    let writer = GroupCommitWriter::spawn(log.clone(), config);
+    let results = join_all((0..40).map(|_| writer.append(batch(1)))).await;
+
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(log.most_at_once(), 1);
+    assert_eq!(log.sizes(), vec![4; 10]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_store_caps_the_groups_in_flight() {
+    let log = FakeLog::healthy().slow(std::time::Duration::from_millis(1), 2);
+    let config = GroupCommitConfig {
+        max_batches: 2,
+        max_in_flight_groups: 8,
+        ..GroupCommitConfig::default()
+    };
+    let writer = GroupCommitWriter::spawn(log.clone(), config);
+    let results = join_all((0..40).map(|_| writer.append(batch(1)))).await;
+
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(log.most_at_once(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_yield_lets_callers_woken_in_the_same_tick_join_the_group() {
+    for (gather_yields, expected) in [(0, vec![1, 9]), (1, vec![10])] {
+        let log = FakeLog::healthy();
+        let config = GroupCommitConfig {
+            gather_yields,
+            ..GroupCommitConfig::default()
+        };
+        let writer = GroupCommitWriter::spawn(log.clone(), config);
+        let go = Arc::new(tokio::sync::Notify::new());
+        let followers: Vec<_> = (0..9)
+            .map(|_| {
+                let (writer, go) = (writer.clone(), Arc::clone(&go));
+                tokio::spawn(async move {
+                    go.notified().await;
+                    writer.append(batch(1)).await
+                })
+            })
+            .collect();
+        // The followers wait for the signal, the writer for a request.
+        tokio::task::yield_now().await;
+        let mut first = Box::pin(writer.append(batch(1)));
+        assert!(futures::poll!(first.as_mut()).is_pending(), "not queued");
+        // Woken in the same tick as the writer, behind it in the run queue.
+        go.notify_waiters();
+        first.await.unwrap();
+        for follower in followers {
+            follower.await.unwrap().unwrap();
+        }
+        assert_eq!(log.sizes(), expected, "{gather_yields} yields");
+    }
 }
