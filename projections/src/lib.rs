@@ -17,17 +17,17 @@
 //! - Write a new read model: implement [`Projection`]; its writes and checkpoint commit in one
 //!   transaction ([`Tx`]).
 //!
-//! The projection logic is backend-neutral; the SQL lives per backend (`postgres`, `sqlite`),
-//! one `.sql` file per statement, and the tables in `migrations/*/0002_read_models.sql`.
+//! The projection logic and its SQL are backend-neutral: one text per statement for both
+//! stores (`sql.rs` isolates how they differ), the queries in `query/sql/`, and the tables in
+//! `migrations/*/0002_read_models.sql`.
 
 mod error;
 pub mod kafka;
 mod models;
-mod postgres;
 mod projection;
 mod query;
 mod runner;
-mod sqlite;
+mod sql;
 mod store;
 
 pub use error::{Error, Result};

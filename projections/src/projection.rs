@@ -6,7 +6,9 @@
 //!                              │                          (its table writes)
 //!                              └── checkpoint := last event of the batch (same tx) ── commit
 //! ```
-//! The runner owns ordering, continuity checks, retries and the checkpoint; a projection only
+//! The read models that stand at the same checkpoint apply each batch together: one
+//! transaction, one checkpoint statement, and each projection's writes folded into bulk
+//! statements (see `runner`). The runner owns ordering, continuity checks, retries and the checkpoint; a projection only
 //! turns events into writes. Personal values (SPEC §6) are opened by the runner before a
 //! projection sees them ([`Envelope::open_personal`]): plaintext, or "" once the person (or
 //! the tenant) was erased; never ciphertext. Its writes and the checkpoint commit together, so each event
@@ -90,6 +92,14 @@ pub trait Projection: Send + Sync + 'static {
     /// Whether it consumes events of this stream kind. Other events only move its checkpoint
     /// (and are not decoded).
     fn wants(&self, kind: StreamKind) -> bool;
+
+    /// Whether its batches may share one transaction with the other projections that stand
+    /// at the same checkpoint (one BEGIN/COMMIT and one checkpoint write per batch for all of
+    /// them). The default; a projection that [`deliver`](Self::deliver)s outside the database
+    /// says `false`, so that a slow broker never holds back the read models.
+    fn shares_batches(&self) -> bool {
+        true
+    }
 
     /// Hands events to a system outside the database (a message broker) before the batch's
     /// transaction opens; the checkpoint then advances only if this returned `Ok`, i.e. after

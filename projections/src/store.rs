@@ -3,68 +3,82 @@
 //!
 //! Read models share the journal's database (the tables come from the journal's migrations,
 //! `migrations/*/0002_read_models.sql`), so build a store from the journal you run on. The
-//! projection logic is backend-neutral; each backend module (`postgres`, `sqlite`) holds the
-//! SQL, one `.sql` file per statement.
+//! statements are the same for both stores (`crate::sql`).
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use engine::journal::{CommitToken, postgres::PostgresJournal, sqlite::SqliteJournal};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{
+    PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+    postgres::PgPoolOptions,
+    sqlite::{SqlitePoolOptions, SqliteSynchronous},
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::Result;
-
-/// Runs a backend function on the connection of a [`Tx`]: `on_tx!(tx, name(args…))` calls
-/// `crate::postgres::name(conn, args…)` or `crate::sqlite::name(conn, args…)`.
-macro_rules! on_tx {
-    ($tx:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
-        match $tx.connection() {
-            $crate::store::Connection::Postgres(c) => $crate::postgres::$f(c, $($arg),*).await,
-            $crate::store::Connection::Sqlite(c) => $crate::sqlite::$f(c, $($arg),*).await,
-        }
-    };
-}
-
-/// Runs a backend function on the pool of a [`ReadStore`]: `on_pool!(store, name(args…))`.
-macro_rules! on_pool {
-    ($store:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
-        match $store {
-            $crate::store::ReadStore::Postgres(pool) => $crate::postgres::$f(pool, $($arg),*).await,
-            $crate::store::ReadStore::Sqlite { pool, .. } => {
-                $crate::sqlite::$f(pool, $($arg),*).await
-            }
-        }
-    };
-}
-
-pub(crate) use {on_pool, on_tx};
+use crate::{
+    Result,
+    sql::{Arg, Row, Statement},
+};
 
 /// The database holding the read models. Cheap to clone.
+///
+/// Writes go through a pool of their own whose commits do not wait for the disk
+/// (PostgreSQL `synchronous_commit = off`, SQLite `synchronous = NORMAL`): read models are
+/// rebuildable and their checkpoint commits in the same transaction, so a crash that loses
+/// the newest of these commits loses their checkpoint with them, and the projections apply
+/// those events again (docs/ARCHITECTURE.md, "One transaction per batch").
 #[derive(Clone, Debug)]
 pub enum ReadStore {
     /// PostgreSQL (`entityd serve`).
-    Postgres(PgPool),
+    Postgres {
+        /// The journal's pool (queries).
+        pool: PgPool,
+        /// Read-model writes: asynchronous commit.
+        writer: PgPool,
+    },
     /// SQLite (the embedded single-node mode).
     Sqlite {
-        /// The journal's pool.
+        /// The journal's pool (queries).
         pool: SqlitePool,
+        /// Read-model writes: one connection, `synchronous = NORMAL`.
+        writer: SqlitePool,
         /// Serializes this crate's write transactions, so that at most one of them waits on
-        /// SQLite's write lock (and holds a pooled connection while it waits).
+        /// SQLite's write lock.
         write_lock: Arc<Mutex<()>>,
     },
 }
+
+/// Connections of the PostgreSQL write pool: the shared batch, and projections catching up
+/// on their own or delivering elsewhere (Kafka).
+const WRITER_CONNECTIONS: u32 = 4;
 
 impl ReadStore {
     /// The read models in the database of a PostgreSQL journal (migrated by
     /// [`PostgresJournal::migrate`]).
     pub fn postgres(journal: &PostgresJournal) -> Self {
-        ReadStore::Postgres(journal.pool().clone())
+        let pool = journal.pool().clone();
+        let options = (*pool.connect_options())
+            .clone()
+            .options([("synchronous_commit", "off")]);
+        let writer = PgPoolOptions::new()
+            .max_connections(WRITER_CONNECTIONS)
+            .connect_lazy_with(options);
+        ReadStore::Postgres { pool, writer }
     }
 
     /// The read models in the file of a SQLite journal (migrated by [`SqliteJournal::migrate`]).
     pub fn sqlite(journal: &SqliteJournal) -> Self {
+        let pool = journal.pool().clone();
+        let options = (*pool.connect_options())
+            .clone()
+            .synchronous(SqliteSynchronous::Normal);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
         ReadStore::Sqlite {
-            pool: journal.pool().clone(),
+            pool,
+            writer,
             write_lock: Arc::new(Mutex::new(())),
         }
     }
@@ -73,13 +87,15 @@ impl ReadStore {
     /// the start and cannot fail to upgrade later).
     pub async fn begin(&self) -> Result<Tx<'static>> {
         match self {
-            ReadStore::Postgres(pool) => Ok(Tx {
-                inner: TxInner::Postgres(pool.begin().await?),
+            ReadStore::Postgres { writer, .. } => Ok(Tx {
+                inner: TxInner::Postgres(writer.begin().await?),
                 _write: None,
             }),
-            ReadStore::Sqlite { pool, write_lock } => {
+            ReadStore::Sqlite {
+                writer, write_lock, ..
+            } => {
                 let guard = Arc::clone(write_lock).lock_owned().await;
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
                 Ok(Tx {
                     inner: TxInner::Sqlite(tx),
                     _write: Some(guard),
@@ -88,9 +104,46 @@ impl ReadStore {
         }
     }
 
+    /// Runs one statement outside a transaction; returns the rows it changed.
+    async fn run(&self, statement: &Statement) -> Result<u64> {
+        Ok(match self {
+            ReadStore::Postgres { writer, .. } => {
+                statement.postgres().execute(writer).await?.rows_affected()
+            }
+            ReadStore::Sqlite { writer, .. } => {
+                statement.sqlite().execute(writer).await?.rows_affected()
+            }
+        })
+    }
+
+    /// Reads rows with the query pool.
+    pub(crate) async fn fetch(&self, statement: &Statement) -> Result<Vec<Row>> {
+        Ok(match self {
+            ReadStore::Postgres { pool, .. } => statement
+                .postgres()
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+            ReadStore::Sqlite { pool, .. } => statement
+                .sqlite()
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+        })
+    }
+
     /// Creates the checkpoint row of a projection at `(0, 0)` unless it exists.
     pub(crate) async fn ensure_checkpoint(&self, name: &str) -> Result<()> {
-        on_pool!(self, ensure_checkpoint(name))
+        self.run(&Statement::new(
+            CHECKPOINT_ENSURE,
+            vec![name.into(), Utc::now().into()],
+        ))
+        .await?;
+        Ok(())
     }
 
     /// After an erasure was scrubbed: on SQLite, moves every page into the database file and
@@ -114,8 +167,23 @@ impl ReadStore {
 
     /// The stored checkpoint of a projection (`None` if it never ran here).
     pub async fn checkpoint(&self, name: &str) -> Result<Option<CommitToken>> {
-        on_pool!(self, read_checkpoint(name))
+        let rows = self
+            .fetch(&Statement::new(CHECKPOINT_READ, vec![name.into()]))
+            .await?;
+        rows.first().map(token).transpose()
     }
+}
+
+/// Creates a checkpoint row at the start unless it exists.
+const CHECKPOINT_ENSURE: &str = "INSERT INTO projection_checkpoints (name, updated_at) \
+     VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+const CHECKPOINT_READ: &str =
+    "SELECT name, transaction_id, position FROM projection_checkpoints WHERE name = $1";
+const CHECKPOINT_SET: &str = "UPDATE projection_checkpoints \
+     SET transaction_id = $2, position = $3, updated_at = $4 WHERE name = $1";
+
+fn token(row: &Row) -> Result<CommitToken> {
+    token_from_stored(row.int("transaction_id")?, row.int("position")?)
 }
 
 /// A write transaction on the read-model store. Dropped without [`commit`](Self::commit), it
@@ -157,15 +225,115 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Locks the checkpoint row of a projection until commit and returns it (`None` if the
-    /// row does not exist).
-    pub(crate) async fn lock_checkpoint(&mut self, name: &str) -> Result<Option<CommitToken>> {
-        on_tx!(self, lock_checkpoint(name))
+    /// Runs one statement; returns the rows it changed.
+    pub(crate) async fn run(&mut self, statement: &Statement) -> Result<u64> {
+        Ok(match &mut self.inner {
+            TxInner::Postgres(tx) => statement
+                .postgres()
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            TxInner::Sqlite(tx) => statement.sqlite().execute(&mut **tx).await?.rows_affected(),
+        })
     }
 
-    /// Sets the checkpoint of a projection.
-    pub(crate) async fn save_checkpoint(&mut self, name: &str, token: CommitToken) -> Result<()> {
-        on_tx!(self, save_checkpoint(name, token))
+    /// Runs statements in order; returns the rows each changed.
+    pub(crate) async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<u64>> {
+        let mut affected = Vec::with_capacity(statements.len());
+        for statement in statements {
+            affected.push(self.run(statement).await?);
+        }
+        Ok(affected)
+    }
+
+    /// Reads rows inside the transaction.
+    pub(crate) async fn fetch(&mut self, statement: &Statement) -> Result<Vec<Row>> {
+        Ok(match &mut self.inner {
+            TxInner::Postgres(tx) => statement
+                .postgres()
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+            TxInner::Sqlite(tx) => statement
+                .sqlite()
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+        })
+    }
+
+    /// Moves the checkpoints of `names`, all at `expected`, to `to`, locking their rows until
+    /// commit (a rebuild or another runner of these projections waits, then finds them moved).
+    ///
+    /// # Errors
+    /// [`crate::Error::CheckpointMoved`] naming the first projection whose stored checkpoint
+    /// is not `expected` (another runner applied the batch, or a rebuild reset it).
+    pub(crate) async fn advance_checkpoints(
+        &mut self,
+        names: &[&str],
+        expected: CommitToken,
+        to: CommitToken,
+    ) -> Result<()> {
+        let mut args: Vec<Arg> = vec![
+            stored_transaction(to)?.into(),
+            to.position.into(),
+            Utc::now().into(),
+            stored_transaction(expected)?.into(),
+            expected.position.into(),
+        ];
+        let first = args.len() + 1;
+        let list = (first..first + names.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        args.extend(names.iter().map(|n| Arg::from(*n)));
+        let sql = format!(
+            "UPDATE projection_checkpoints \
+             SET transaction_id = $1, position = $2, updated_at = $3 \
+             WHERE transaction_id = $4 AND position = $5 AND name IN ({list})"
+        );
+        let moved = self.run(&Statement::new(sql, args)).await?;
+        if moved == names.len() as u64 {
+            return Ok(());
+        }
+        for name in names {
+            let found = self
+                .fetch(&Statement::new(CHECKPOINT_READ, vec![(*name).into()]))
+                .await?;
+            let found = found.first().map(token).transpose()?;
+            if found != Some(expected) {
+                return Err(crate::Error::CheckpointMoved {
+                    projection: (*name).to_owned(),
+                    expected,
+                    found: found.unwrap_or(CommitToken {
+                        transaction_id: 0,
+                        position: 0,
+                    }),
+                });
+            }
+        }
+        Err(crate::Error::Inconsistent {
+            model: "projection_checkpoints",
+            message: format!("moved {moved} of {} checkpoints", names.len()),
+        })
+    }
+
+    /// Sets the checkpoint of a projection, locking its row until commit.
+    pub(crate) async fn set_checkpoint(&mut self, name: &str, to: CommitToken) -> Result<()> {
+        let args = vec![
+            name.into(),
+            stored_transaction(to)?.into(),
+            to.position.into(),
+            Utc::now().into(),
+        ];
+        let done = self.run(&Statement::new(CHECKPOINT_SET, args)).await?;
+        crate::models::expect_one(done, "projection_checkpoints", || {
+            format!("checkpoint row of {name} is missing")
+        })
     }
 }
 

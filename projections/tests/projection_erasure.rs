@@ -89,7 +89,7 @@ macro_rules! user_rows {
 /// Every row of `users`, by user id (hyphenated).
 async fn users_table(store: &ReadStore) -> BTreeMap<String, UserRow> {
     match store {
-        ReadStore::Postgres(pool) => {
+        ReadStore::Postgres { pool, .. } => {
             let rows = sqlx::query(
                 "SELECT tenant_id::text AS tenant_id, id::text AS id, email, email_lower,
                         display_name, display_name_lower, status, version FROM users",

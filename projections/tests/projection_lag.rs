@@ -7,6 +7,11 @@
 //! the writers; `PROJECTION_LAG_RATE` (commands/s over all writers) paces them instead of
 //! writing as fast as acknowledgements come back, so the lag is measured at a chosen event
 //! rate (about 1.7 events per command). Run with `--release -- --nocapture` to see it.
+//!
+//! `PROJECTION_LAG_EXTRA=n` adds `n` throwaway read models (one row per event into a scratch
+//! table, one bulk statement per batch) to the standard five: the marginal cost of one more
+//! read model. On PostgreSQL with `pg_stat_statements` loaded (`scripts/bench`'s server), the
+//! statements of the run are counted per command, the journal's apart from the read models'.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,13 +23,158 @@ use std::{
     time::{Duration, Instant},
 };
 
+use async_trait::async_trait;
 use engine::{
-    domain::{OrganizationId, UserId},
+    domain::{OrganizationId, StreamKind, UserId},
     journal::CommitToken,
 };
-use projections::ProjectionHandle;
+use projections::{
+    Connection, Envelope, Projection, ProjectionHandle, ProjectionService, ReadStore, RunnerConfig,
+    Tx, standard_projections,
+};
 use support::*;
 use tokio::sync::mpsc;
+
+/// A throwaway read model: one row per event (position, stream) in its own scratch table.
+struct Scratch {
+    name: String,
+}
+
+impl Scratch {
+    async fn create(store: &ReadStore, k: usize) -> Arc<dyn Projection> {
+        let name = format!("lag_scratch_{k}");
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {name} (position BIGINT PRIMARY KEY, stream_id TEXT NOT NULL)"
+        );
+        let mut tx = store.begin().await.unwrap();
+        match tx.connection() {
+            Connection::Postgres(c) => {
+                sqlx::query(&sql).execute(c).await.unwrap();
+            }
+            Connection::Sqlite(c) => {
+                sqlx::query(&sql).execute(c).await.unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+        Arc::new(Self { name })
+    }
+}
+
+#[async_trait]
+impl Projection for Scratch {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn wants(&self, _: StreamKind) -> bool {
+        true
+    }
+
+    async fn apply(&self, tx: &mut Tx<'_>, events: &[Envelope]) -> projections::Result<()> {
+        let positions: Vec<i64> = events.iter().map(|e| e.recorded.position).collect();
+        let streams: Vec<String> = events
+            .iter()
+            .map(|e| e.recorded.stream.id.to_string())
+            .collect();
+        match tx.connection() {
+            Connection::Postgres(c) => {
+                let sql = format!(
+                    "INSERT INTO {} SELECT * FROM UNNEST($1::bigint[], $2::text[])",
+                    self.name
+                );
+                sqlx::query(&sql)
+                    .bind(positions)
+                    .bind(streams)
+                    .execute(c)
+                    .await?;
+            }
+            Connection::Sqlite(c) => {
+                let rows =
+                    serde_json::to_string(&positions.iter().zip(&streams).collect::<Vec<_>>())
+                        .unwrap();
+                let sql = format!(
+                    "INSERT INTO {} SELECT value ->> 0, value ->> 1 FROM json_each($1)",
+                    self.name
+                );
+                sqlx::query(&sql).bind(rows).execute(c).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn reset(&self, tx: &mut Tx<'_>) -> projections::Result<()> {
+        let sql = format!("DELETE FROM {}", self.name);
+        match tx.connection() {
+            Connection::Postgres(c) => sqlx::query(&sql).execute(c).await.map(drop)?,
+            Connection::Sqlite(c) => sqlx::query(&sql).execute(c).await.map(drop)?,
+        }
+        Ok(())
+    }
+}
+
+/// The standard projections and `PROJECTION_LAG_EXTRA` throwaway ones.
+async fn start_with_extras(store: &Store, extra: usize) -> ProjectionService {
+    let mut all = standard_projections();
+    for k in 0..extra {
+        all.push(Scratch::create(&store.read, k).await);
+    }
+    ProjectionService::start(
+        store.read.clone(),
+        store.tail.clone(),
+        store.vault.clone(),
+        all,
+        RunnerConfig::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Statements the server ran, by who ran them, if `pg_stat_statements` is loaded: resets them.
+async fn statements(store: &Store, reset: bool) -> Option<Vec<(String, i64)>> {
+    let ReadStore::Postgres { pool, .. } = &store.read else {
+        return None;
+    };
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(pool)
+        .await
+        .ok()?;
+    if reset {
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(pool)
+            .await
+            .ok()?;
+        return Some(Vec::new());
+    }
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT query, calls FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_all(pool)
+    .await
+    .ok()?;
+    Some(rows)
+}
+
+/// Whether a statement is the journal's (appends, timers, snapshots, keys) rather than a read
+/// model's (tail reads, checkpoints, read-model tables).
+fn journal_statement(query: &str) -> bool {
+    let q = query.to_ascii_lowercase();
+    let reads_tail = q.contains("from events") && !q.contains("insert into events");
+    let journal_tables = [
+        "insert into events",
+        "timers",
+        "snapshots",
+        "unique_claims",
+        "personal_keys",
+        "stream_heads",
+        "pg_current_xact",
+        "cluster_",
+        "idempotency",
+    ];
+    !reads_tail
+        && !q.contains("projection_checkpoints")
+        && journal_tables.iter().any(|t| q.contains(t))
+}
 
 /// Concurrent writers (each its own tenant) unless `PROJECTION_LAG_WRITERS` says otherwise.
 const WRITERS: usize = 16;
@@ -93,8 +243,12 @@ async fn measure(store: Store, backend: &str) {
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|rate| *rate > 0.0)
         .map(|rate| Duration::from_secs_f64(writer_count as f64 / rate));
+    let extra: usize = std::env::var("PROJECTION_LAG_EXTRA")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let engine = start_engine(&store).await;
-    let service = start_projections(&store).await;
+    let service = start_with_extras(&store, extra).await;
     let handle = service.handle();
     let mut tenants = Vec::new();
     for _ in 0..writer_count {
@@ -102,6 +256,7 @@ async fn measure(store: Store, backend: &str) {
     }
     caught_up(&handle).await;
     let start_head = store.tail.head().await.unwrap().unwrap();
+    statements(&store, true).await;
 
     let lags = Arc::new(Mutex::new(Vec::new()));
     // Same-run reference: how long the commands themselves took to be acknowledged.
@@ -178,6 +333,24 @@ async fn measure(store: Store, backend: &str) {
         .expect("projections caught up")
         .unwrap();
     let events = store.tail.count_after(start_head, i64::MAX).await.unwrap();
+    if let Some(all) = statements(&store, false).await {
+        let (journal, other): (Vec<_>, Vec<_>) =
+            all.iter().partition(|(q, _)| journal_statement(q));
+        let count = |s: &[&(String, i64)]| s.iter().map(|(_, c)| c).sum::<i64>() as f64;
+        let per = commands.max(1) as f64;
+        println!(
+            "[{backend}] statements per command: journal {:.2}, read models {:.2} ({} read models)",
+            count(&journal) / per,
+            count(&other) / per,
+            handle.names().len(),
+        );
+        let mut top: Vec<_> = other.iter().collect();
+        top.sort_by_key(|(_, c)| -c);
+        for (query, calls) in top.iter().take(8) {
+            let short: String = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            println!("[{backend}]   {calls:>8}  {:.110}", short);
+        }
+    }
 
     let mut lags = lags.lock().unwrap().clone();
     lags.sort();

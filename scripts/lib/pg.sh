@@ -1,11 +1,14 @@
 # Shared by scripts/test and scripts/bench (sourced, not run): a throwaway PostgreSQL server.
 #
 # The caller defines `log` and `die`, sets the EXIT trap that calls `stop_postgres`, and calls
-# `start_postgres`, which finds the server binaries (PATH, `pg_config --bindir`, the newest
-# /usr/lib/postgresql/*/bin), installs the Debian package `postgresql` when they are missing
-# and this runs as root, starts a server on a free loopback port in a temporary directory (as
-# the `postgres` user when run as root: initdb refuses root) and exports
-# ENTITY_TEST_DATABASE_URL. `stop_postgres` stops it and removes the directory.
+# `start_postgres [fast|durable]`, which finds the server binaries (PATH, `pg_config
+# --bindir`, the newest /usr/lib/postgresql/*/bin), installs the Debian package `postgresql`
+# when they are missing and this runs as root, starts a server on a free loopback port in a
+# temporary directory (as the `postgres` user when run as root: initdb refuses root) and
+# exports ENTITY_TEST_DATABASE_URL. `fast` (the default, for tests) turns fsync,
+# synchronous_commit and full_page_writes off; `durable` (benchmarks) keeps PostgreSQL's
+# durable defaults and loads pg_stat_statements. `stop_postgres` stops it and removes the
+# directory.
 
 PG_BINDIR=""
 PG_USER=""   # the user running the server when this script runs as root
@@ -91,6 +94,7 @@ stop_postgres() {
 }
 
 start_postgres() {
+    local mode=${1:-fast}
     PG_BINDIR=$(find_pg_bindir) || {
         install_postgres || true
         PG_BINDIR=$(find_pg_bindir) || die "PostgreSQL server binaries (initdb, pg_ctl, postgres) \
@@ -122,14 +126,28 @@ as root to have it installed), or set ENTITY_TEST_DATABASE_URL to the admin URL 
     }
     cat >>"$PG_TMP/data/postgresql.conf" <<EOF
 
-# scripts/test: a throwaway server, fast and unsafe.
+# scripts/lib/pg.sh: a throwaway server ($mode).
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_TMP'
 max_connections = 400
+EOF
+    case $mode in
+    fast)
+        cat >>"$PG_TMP/data/postgresql.conf" <<EOF
+# Tests: fast and unsafe.
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
+        ;;
+    durable)
+        cat >>"$PG_TMP/data/postgresql.conf" <<EOF
+# Benchmarks: PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes on).
+shared_preload_libraries = 'pg_stat_statements'
+EOF
+        ;;
+    *) die "start_postgres: unknown mode $mode (fast or durable)" ;;
+    esac
     local attempt
     for attempt in 1 2 3; do
         PG_PORT=$(free_port) || die "no free TCP port found on 127.0.0.1"

@@ -274,6 +274,10 @@ impl Projection for KafkaPublisher {
         true
     }
 
+    fn shares_batches(&self) -> bool {
+        false
+    }
+
     async fn deliver(&self, events: &[Envelope]) -> Result<()> {
         let total = events.len();
         let mut pending = Vec::with_capacity(total);

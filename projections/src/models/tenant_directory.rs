@@ -5,32 +5,117 @@ use chrono::{DateTime, Utc};
 use engine::domain::{StreamKind, TenantEvent, TenantScopeEvent, TenantStatus};
 use uuid::Uuid;
 
-use super::{enum_text, expect_one, fold, names};
-use crate::{Envelope, Projection, Result, store::Tx, store::on_tx};
+use super::{Change, Folded, TableWrites, enum_text, fold, names};
+use crate::{
+    Envelope, Projection, Result,
+    sql::{Arg, Statement},
+    store::Tx,
+};
 
 /// A new row of `tenant_directory`.
 #[derive(Clone, Debug)]
-pub(crate) struct TenantRecord {
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub name_lower: String,
-    pub slug: String,
-    pub status: String,
-    pub plan: String,
-    pub kind: String,
-    pub created_at: DateTime<Utc>,
-    pub version: i64,
+struct TenantRecord {
+    name: String,
+    name_lower: String,
+    slug: String,
+    status: String,
+    plan: String,
+    kind: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
 }
 
 /// A change to a row: `Some` fields change; version and time always do.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct TenantChange {
-    pub tenant_id: Uuid,
-    pub name: Option<(String, String)>,
-    pub plan: Option<String>,
-    pub status: Option<String>,
-    pub version: i64,
-    pub updated_at: DateTime<Utc>,
+#[derive(Clone, Debug)]
+struct TenantChange {
+    name: Option<(String, String)>,
+    plan: Option<String>,
+    status: Option<String>,
+    version: i64,
+    updated_at: DateTime<Utc>,
+}
+
+impl Change for TenantChange {
+    type Record = TenantRecord;
+    const TABLE: TableWrites = TableWrites {
+        model: names::TENANT_DIRECTORY,
+        table: "tenant_directory",
+        insert: "tenant_directory (tenant_id, name, name_lower, slug, status, plan, kind, \
+                 created_at, updated_at, version)",
+        change_columns: &[
+            "tenant_id",
+            "name",
+            "name_lower",
+            "plan",
+            "status",
+            "version",
+            "updated_at",
+        ],
+        set: "name = COALESCE(v.name, tenant_directory.name), \
+              name_lower = COALESCE(v.name_lower, tenant_directory.name_lower), \
+              plan = COALESCE(v.plan, tenant_directory.plan), \
+              status = COALESCE(v.status, tenant_directory.status), \
+              version = v.version, updated_at = v.updated_at",
+        matches: "tenant_directory.tenant_id = v.tenant_id",
+    };
+
+    fn apply_to(self, record: &mut TenantRecord) {
+        if let Some((name, lower)) = self.name {
+            record.name = name;
+            record.name_lower = lower;
+        }
+        if let Some(plan) = self.plan {
+            record.plan = plan;
+        }
+        if let Some(status) = self.status {
+            record.status = status;
+        }
+        record.version = self.version;
+        record.updated_at = self.updated_at;
+    }
+
+    fn then(&mut self, later: TenantChange) {
+        if later.name.is_some() {
+            self.name = later.name;
+        }
+        if later.plan.is_some() {
+            self.plan = later.plan;
+        }
+        if later.status.is_some() {
+            self.status = later.status;
+        }
+        self.version = later.version;
+        self.updated_at = later.updated_at;
+    }
+
+    fn record_values(id: Uuid, r: TenantRecord) -> Vec<Arg> {
+        vec![
+            id.into(),
+            r.name.into(),
+            r.name_lower.into(),
+            r.slug.into(),
+            r.status.into(),
+            r.plan.into(),
+            r.kind.into(),
+            r.created_at.into(),
+            r.updated_at.into(),
+            r.version.into(),
+        ]
+    }
+
+    fn change_values(id: Uuid, c: TenantChange) -> Vec<Arg> {
+        let (name, lower) = c.name.unzip();
+        vec![
+            id.into(),
+            name.into(),
+            lower.into(),
+            c.plan.into(),
+            c.status.into(),
+            c.version.into(),
+            c.updated_at.into(),
+        ]
+    }
 }
 
 /// Keeps `tenant_directory` (tenant-stream events only).
@@ -48,6 +133,7 @@ impl Projection for TenantDirectoryProjection {
     }
 
     async fn apply(&self, tx: &mut Tx<'_>, events: &[Envelope]) -> Result<()> {
+        let mut rows = Folded::<TenantChange>::default();
         for envelope in events {
             let TenantScopeEvent::Tenant(event) = &envelope.event else {
                 continue;
@@ -63,7 +149,6 @@ impl Projection for TenantDirectoryProjection {
             } = event
             {
                 let record = TenantRecord {
-                    tenant_id,
                     name: name.clone(),
                     name_lower: fold(name),
                     slug: slug.clone(),
@@ -71,16 +156,18 @@ impl Projection for TenantDirectoryProjection {
                     plan: enum_text(plan)?,
                     kind: enum_text(kind)?,
                     created_at: r.recorded_at,
+                    updated_at: r.recorded_at,
                     version: r.sequence,
                 };
-                on_tx!(tx, insert_tenant(&record))?;
+                rows.insert(tenant_id, record);
                 continue;
             }
             let mut change = TenantChange {
-                tenant_id,
+                name: None,
+                plan: None,
+                status: None,
                 version: r.sequence,
                 updated_at: r.recorded_at,
-                ..TenantChange::default()
             };
             match event {
                 TenantEvent::TenantCreated { .. }
@@ -106,15 +193,14 @@ impl Projection for TenantDirectoryProjection {
                 // the organization's), so only version and time move.
                 TenantEvent::TenantErased => {}
             }
-            let affected = on_tx!(tx, update_tenant(&change))?;
-            expect_one(affected, names::TENANT_DIRECTORY, || {
-                format!("{} for unknown tenant {tenant_id}", r.event_type)
-            })?;
+            rows.change(tenant_id, change);
         }
-        Ok(())
+        rows.write(tx).await
     }
 
     async fn reset(&self, tx: &mut Tx<'_>) -> Result<()> {
-        on_tx!(tx, reset_tenant_directory())
+        tx.run(&Statement::new("DELETE FROM tenant_directory", vec![]))
+            .await?;
+        Ok(())
     }
 }

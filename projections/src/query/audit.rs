@@ -7,13 +7,14 @@ use engine::{
     journal::{CommitToken, RecordedEvent},
 };
 
+use super::statements;
 use super::{
     Page, PageRequest, ReadModels,
     page::{Cursor, fingerprint},
     params::{AuditParams, AuditScope},
     types::{AuditFilter, AuditSelection},
 };
-use crate::{Error, Result, store::on_pool};
+use crate::{Error, Result};
 
 impl ReadModels {
     /// A page of a tenant's audit trail, newest first (by `recorded_at`, then position).
@@ -65,7 +66,7 @@ impl ReadModels {
             after,
             limit: cursor.limit(),
         };
-        let rows = on_pool!(&self.store, audit_trail(&params))?;
+        let rows = statements::audit_trail(&self.store, &params).await?;
         Ok(cursor.page(rows, |e| {
             vec![
                 e.recorded_at.timestamp_micros().to_string(),

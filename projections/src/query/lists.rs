@@ -13,6 +13,7 @@ use super::{
         AssignmentParams, OrganizationParams, OrganizationScope, TeamMemberParams, TeamParams,
         TenantParams, UserParams, like_pattern,
     },
+    statements,
     types::{
         MatchMode, OrganizationEntry, OrganizationFilter, OrganizationSelection,
         RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry,
@@ -22,7 +23,6 @@ use super::{
 use crate::{
     Error, Result,
     models::{enum_text, names, scope_key},
-    store::on_pool,
 };
 
 /// Longest search text accepted.
@@ -80,7 +80,7 @@ impl ReadModels {
             after_slug: cursor.key(0).map(str::to_owned),
             limit: cursor.limit(),
         };
-        let rows = on_pool!(&self.store, list_tenants(&params))?;
+        let rows = statements::list_tenants(&self.store, &params).await?;
         Ok(cursor.page(rows, |t| vec![t.slug.clone()]))
     }
 
@@ -90,10 +90,12 @@ impl ReadModels {
         tenant_id: TenantId,
         id: OrganizationId,
     ) -> Result<OrganizationEntry> {
-        on_pool!(&self.store, get_organization(tenant_id.0, id.0))?.ok_or_else(|| Error::NotFound {
-            resource: "organization",
-            id: id.to_string(),
-        })
+        statements::get_organization(&self.store, tenant_id.0, id.0)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: "organization",
+                id: id.to_string(),
+            })
     }
 
     /// Lists a tenant's organizations (all, roots, children of one, or the whole subtree below
@@ -131,7 +133,7 @@ impl ReadModels {
             after_id: key_uuid(&cursor, 0)?,
             limit: cursor.limit(),
         };
-        let rows = on_pool!(&self.store, list_organizations(&params))?;
+        let rows = statements::list_organizations(&self.store, &params).await?;
         Ok(cursor.page(rows, |o| vec![o.id.to_string()]))
     }
 
@@ -163,10 +165,9 @@ impl ReadModels {
         self.ensure_consistent(&[names::ORGANIZATIONS], consistency)
             .await?;
         let org = self.organization(tenant_id, id).await?;
-        let ancestors = on_pool!(
-            &self.store,
-            organization_ancestors(tenant_id.0, &path_text(&org.path))
-        )?;
+        let ancestors =
+            statements::organization_ancestors(&self.store, tenant_id.0, &path_text(&org.path))
+                .await?;
         let expected = org.path.len().saturating_sub(1);
         if ancestors.len() != expected {
             return Err(Error::Inconsistent {
@@ -209,7 +210,7 @@ impl ReadModels {
             after_id: key_uuid(&cursor, 0)?,
             limit: cursor.limit(),
         };
-        let rows = on_pool!(&self.store, list_teams(&params))?;
+        let rows = statements::list_teams(&self.store, &params).await?;
         Ok(cursor.page(rows, |t| vec![t.id.to_string()]))
     }
 
@@ -238,7 +239,7 @@ impl ReadModels {
             after,
             limit: cursor.limit(),
         };
-        let rows = on_pool!(&self.store, list_team_members(&params))?;
+        let rows = statements::list_team_members(&self.store, &params).await?;
         Ok(cursor.page(rows, |m| vec![m.team_id.to_string(), m.user_id.to_string()]))
     }
 
@@ -275,12 +276,12 @@ impl ReadModels {
             after,
             limit: cursor.limit(),
         };
-        let rows = on_pool!(&self.store, list_users(&params))?;
+        let rows = statements::list_users(&self.store, &params).await?;
         let mut page = cursor.page(rows, |(u, email_lower)| {
             vec![email_lower.clone(), u.id.to_string()]
         });
         let ids: Vec<Uuid> = page.items.iter().map(|(u, _)| u.id.0).collect();
-        let memberships = on_pool!(&self.store, user_organizations(&ids))?;
+        let memberships = statements::user_organizations(&self.store, &ids).await?;
         let items = page
             .items
             .drain(..)
@@ -335,7 +336,7 @@ impl ReadModels {
             after,
             limit: cursor.limit(),
         };
-        let rows = on_pool!(&self.store, list_role_assignments(&params))?;
+        let rows = statements::list_role_assignments(&self.store, &params).await?;
         Ok(cursor.page(rows, |a| {
             let (kind, id) = scope_key(tenant_id.0, a.scope);
             vec![

@@ -20,6 +20,7 @@ pub(crate) mod decode;
 mod lists;
 mod page;
 pub(crate) mod params;
+mod statements;
 mod types;
 
 use std::time::Duration;

@@ -1,4 +1,7 @@
-//! The projection runner: one task per projection, each following the gap-safe journal tail.
+//! The projection runner: the read models that stand at the same checkpoint apply each batch
+//! together (one transaction; `shared_batch`), and a task per projection runs it on its own
+//! when it cannot share (it delivers outside the database, or it is catching up after a
+//! rebuild), all following the gap-safe journal tail.
 //!
 //! - [`ProjectionService::start`] spawns the tasks; [`ProjectionService::stop`] lets each
 //!   finish its batch and stops them (dropping the service aborts them instead, like a crash:
@@ -14,11 +17,12 @@
 //! in a rebuild).
 //!
 //! Guarantees: a projection's writes and its checkpoint commit in one transaction (exactly
-//! once); events arrive in `(transaction, position)` order with per-stream continuity checked;
+//! once; the read models of a shared batch commit all of theirs in one); events arrive in `(transaction, position)` order with per-stream continuity checked;
 //! a failing batch is retried with capped exponential backoff and reported
 //! (`tracing::error!`, [`ProjectionStatus::failures`]), never skipped.
 
 mod continuity;
+mod shared_batch;
 mod status;
 mod tail_feed;
 mod worker;
@@ -32,9 +36,10 @@ use engine::{
 };
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
+use shared_batch::SharedBatch;
 pub use status::ProjectionStatus;
 use tail_feed::TailFeed;
-use worker::{ORIGIN, Worker};
+use worker::{Lane, ORIGIN, Worker};
 
 use crate::{Error, Projection, Result, store::ReadStore};
 
@@ -82,6 +87,8 @@ pub(crate) struct Shared {
     epoch: Instant,
     config: RunnerConfig,
     workers: BTreeMap<String, Arc<Worker>>,
+    /// The read models that apply each batch together.
+    group: SharedBatch,
     shutdown: watch::Sender<bool>,
 }
 
@@ -145,13 +152,19 @@ impl ProjectionService {
             vault,
             config,
             workers,
+            group: SharedBatch::new(),
             shutdown: watch::Sender::new(false),
         });
-        let tasks = shared
+        shared_batch::form(&shared).await?;
+        let mut tasks: Vec<JoinHandle<()>> = shared
             .workers
             .values()
-            .map(|w| tokio::spawn(worker::run(Arc::clone(&shared), Arc::clone(w))))
+            .map(|w| {
+                let lane = Lane::Solo(Arc::clone(w));
+                tokio::spawn(worker::run(Arc::clone(&shared), lane))
+            })
             .collect();
+        tasks.push(tokio::spawn(worker::run(Arc::clone(&shared), Lane::Shared)));
         Ok(Self {
             handle: ProjectionHandle { shared },
             tasks,
@@ -226,6 +239,7 @@ impl ProjectionHandle {
         loop {
             // Wake the loop if it idles: the write may be below the horizon by now.
             worker.kick.notify_one();
+            self.shared.group.kick.notify_one();
             let now = Instant::now();
             if now >= deadline {
                 return Err(self.lag_error(name, token, timeout).await);
@@ -340,6 +354,8 @@ impl ProjectionHandle {
         state.checkpoint = ORIGIN;
         state.continuity.clear();
         state.loaded = true;
+        // It leaves the shared batch, catches up on its own and joins again.
+        state.joined = false;
         worker.checkpoint.send_replace(ORIGIN);
         drop(state);
         worker.kick.notify_one();
@@ -416,9 +432,8 @@ pub async fn reset(store: &ReadStore, projection: &dyn Projection) -> Result<()>
     let name = projection.name();
     store.ensure_checkpoint(name).await?;
     let mut tx = store.begin().await?;
-    tx.lock_checkpoint(name).await?;
+    tx.set_checkpoint(name, ORIGIN).await?;
     projection.reset(&mut tx).await?;
-    tx.save_checkpoint(name, ORIGIN).await?;
     tx.commit().await
 }
 

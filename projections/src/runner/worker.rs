@@ -1,7 +1,9 @@
-//! One projection's loop: read a batch from the tail, verify continuity, apply it with the
-//! checkpoint in one transaction, repeat; back off on failure, idle when caught up.
+//! The loops that apply batches: one per projection ([`Lane::Solo`]), and one for the read
+//! models that stand at the same checkpoint and apply each batch together ([`Lane::Shared`],
+//! see `shared_batch`). Each reads a batch from the tail, verifies continuity, applies it with
+//! the checkpoint in one transaction, repeats; backs off on failure, idles when caught up.
 
-use std::{sync::Arc, time::Duration};
+use std::{borrow::Cow, sync::Arc, time::Duration};
 
 use engine::{
     journal::{CommitToken, RecordedEvent},
@@ -12,7 +14,7 @@ use tokio::{
     time::Instant,
 };
 
-use super::{Shared, continuity::Continuity, status::Stats};
+use super::{Shared, continuity::Continuity, shared_batch, status::Stats};
 use crate::{Envelope, Error, Projection, Result, store::ReadStore};
 
 /// The start of the journal.
@@ -21,28 +23,32 @@ pub(crate) const ORIGIN: CommitToken = CommitToken {
     position: 0,
 };
 
-/// A running projection, shared by its task and the handle.
+/// A running projection, shared by its task, the shared batch and the handle.
 pub(crate) struct Worker {
     pub projection: Arc<dyn Projection>,
     /// The committed checkpoint, published after each commit (waiters subscribe).
     pub checkpoint: watch::Sender<CommitToken>,
     /// Wakes the idle loop (a reader waits for a token, a rebuild reset the checkpoint).
     pub kick: Notify,
-    /// The loop's state; held for a whole batch, so a rebuild never interleaves with one.
+    /// The projection's state; held for a whole batch, so a rebuild never interleaves with one.
     pub state: Mutex<WorkerState>,
     /// Counters for `status()`.
     pub stats: std::sync::Mutex<Stats>,
 }
 
-/// Where the loop is.
+/// Where a projection is.
 #[derive(Debug)]
 pub(crate) struct WorkerState {
     /// Last applied event, as committed.
     pub checkpoint: CommitToken,
-    /// Per-stream sequences seen.
+    /// Per-stream sequences seen (while it runs on its own).
     pub continuity: Continuity,
     /// False until the checkpoint was read from the store (and after it moved under us).
     pub loaded: bool,
+    /// Whether it applies its batches in the shared batch (its own loop then waits).
+    pub joined: bool,
+    /// It failed the shared batch: it joins again only after a batch of its own succeeded.
+    pub failing: bool,
 }
 
 impl Worker {
@@ -55,6 +61,8 @@ impl Worker {
                 checkpoint: ORIGIN,
                 continuity: Continuity::default(),
                 loaded: false,
+                joined: false,
+                failing: false,
             }),
             stats: std::sync::Mutex::new(Stats::default()),
         }
@@ -69,14 +77,126 @@ impl Worker {
             f(&mut stats);
         }
     }
+
+    /// Records a committed batch that moved the checkpoint to `last`.
+    pub(crate) fn applied(
+        &self,
+        state: &mut WorkerState,
+        last: CommitToken,
+        count: usize,
+        newest: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        state.checkpoint = last;
+        state.failing = false;
+        self.checkpoint.send_replace(last);
+        self.with_stats(|s| {
+            s.applied_events += count as u64;
+            s.newest_applied_at = s.newest_applied_at.max(newest);
+            s.consecutive_failures = 0;
+            s.last_error = None;
+        });
+    }
+
+    /// Records a failed batch; returns how many failed in a row.
+    pub(crate) fn failed(&self, error: &Error) -> u32 {
+        let mut consecutive = 0;
+        self.with_stats(|s| {
+            s.failures += 1;
+            s.consecutive_failures += 1;
+            s.last_error = Some(error.to_string());
+            consecutive = s.consecutive_failures;
+        });
+        consecutive
+    }
+
+    /// Reads the stored checkpoint unless it is loaded.
+    pub(crate) async fn load(&self, store: &ReadStore, state: &mut WorkerState) -> Result<()> {
+        if state.loaded {
+            return Ok(());
+        }
+        store.ensure_checkpoint(self.name()).await?;
+        let stored = store.checkpoint(self.name()).await?.unwrap_or(ORIGIN);
+        state.checkpoint = stored;
+        state.continuity.clear();
+        state.loaded = true;
+        self.checkpoint.send_replace(stored);
+        Ok(())
+    }
 }
 
 /// What one step did.
-enum Step {
+pub(crate) enum Step {
     /// Applied a batch.
     Applied,
-    /// Nothing new below the horizon.
+    /// Nothing new below the horizon (or nothing to do now).
     Idle,
+}
+
+/// A loop that applies batches.
+pub(crate) enum Lane {
+    /// One projection on its own: one that does not share batches, or a read model that is
+    /// catching up (after a rebuild) until it reaches the shared batch.
+    Solo(Arc<Worker>),
+    /// The read models that stand at the same checkpoint, together.
+    Shared,
+}
+
+impl Lane {
+    fn label(&self) -> &str {
+        match self {
+            Lane::Solo(worker) => worker.name(),
+            Lane::Shared => "shared batch",
+        }
+    }
+
+    fn kick<'a>(&'a self, shared: &'a Shared) -> &'a Notify {
+        match self {
+            Lane::Solo(worker) => &worker.kick,
+            Lane::Shared => &shared.group.kick,
+        }
+    }
+
+    /// A solo loop whose projection applies in the shared batch waits.
+    async fn parked(&self) -> bool {
+        match self {
+            Lane::Solo(worker) => worker.state.lock().await.joined,
+            Lane::Shared => false,
+        }
+    }
+
+    async fn step(&self, shared: &Shared, fresh_from: Instant) -> Result<(Step, Instant)> {
+        match self {
+            Lane::Solo(worker) => solo_step(shared, worker, fresh_from).await,
+            Lane::Shared => shared_batch::step(shared, fresh_from).await,
+        }
+    }
+
+    /// While idle: joins the shared batch when level with it, and (when `recheck`) compares
+    /// the stored checkpoints with ours (notices a rebuild done by another process).
+    async fn idle(&self, shared: &Shared, recheck: bool) {
+        match self {
+            Lane::Solo(worker) => {
+                if recheck {
+                    recheck_solo(shared, worker).await;
+                }
+                if worker.projection.shares_batches() {
+                    shared_batch::join_if_level(shared, worker).await;
+                }
+            }
+            Lane::Shared => {
+                if recheck {
+                    shared_batch::recheck(shared).await;
+                }
+            }
+        }
+    }
+
+    fn failed(&self, shared: &Shared, error: &Error) -> u32 {
+        match self {
+            Lane::Solo(worker) => worker.failed(error),
+            Lane::Shared => shared_batch::failed(shared, error),
+        }
+    }
 }
 
 /// Doubling delays between `initial` and `max`.
@@ -106,20 +226,28 @@ impl Backoff {
     }
 }
 
-/// The task of one projection; returns on shutdown.
-pub(crate) async fn run(shared: Arc<Shared>, worker: Arc<Worker>) {
+/// The task of one lane; returns on shutdown.
+pub(crate) async fn run(shared: Arc<Shared>, lane: Lane) {
     let mut shutdown = shared.shutdown.subscribe();
     let config = &shared.config;
     let mut backoff = Backoff::new(config.retry_initial, config.retry_max);
     let mut last_recheck = Instant::now();
     // From when the next journal read must be fresh (see `TailFeed`).
     let mut fresh_from = Instant::now();
-    tracing::info!(projection = worker.name(), "projection started");
+    tracing::debug!(lane = lane.label(), "projection loop started");
     loop {
         if *shutdown.borrow() {
             break;
         }
-        match step(&shared, &worker, fresh_from).await {
+        if lane.parked().await {
+            tokio::select! {
+                () = lane.kick(&shared).notified() => {}
+                _ = shutdown.changed() => {}
+            }
+            fresh_from = Instant::now();
+            continue;
+        }
+        match lane.step(&shared, fresh_from).await {
             Ok((Step::Applied, read_started)) => {
                 backoff.reset();
                 last_recheck = Instant::now();
@@ -128,15 +256,16 @@ pub(crate) async fn run(shared: Arc<Shared>, worker: Arc<Worker>) {
             }
             Ok((Step::Idle, _)) => {
                 backoff.reset();
-                if last_recheck.elapsed() >= config.checkpoint_recheck {
+                let recheck = last_recheck.elapsed() >= config.checkpoint_recheck;
+                if recheck {
                     last_recheck = Instant::now();
-                    recheck(&shared, &worker).await;
                 }
-                // Idle projections wake on the same ticks, so one read serves them all.
+                lane.idle(&shared, recheck).await;
+                // Idle loops wake on the same ticks, so one read serves them all.
                 let tick = next_tick(shared.epoch, config.idle_poll);
                 fresh_from = tokio::select! {
                     () = tokio::time::sleep_until(tick) => tick,
-                    () = worker.kick.notified() => Instant::now(),
+                    () = lane.kick(&shared).notified() => Instant::now(),
                     _ = shutdown.changed() => Instant::now(),
                 };
             }
@@ -156,15 +285,9 @@ pub(crate) async fn run(shared: Arc<Shared>, worker: Arc<Worker>) {
             }
             Err(error) => {
                 let delay = backoff.next_delay();
-                let mut consecutive = 0;
-                worker.with_stats(|s| {
-                    s.failures += 1;
-                    s.consecutive_failures += 1;
-                    s.last_error = Some(error.to_string());
-                    consecutive = s.consecutive_failures;
-                });
+                let consecutive = lane.failed(&shared, &error);
                 tracing::error!(
-                    projection = worker.name(),
+                    projection = lane.label(),
                     %error,
                     consecutive_failures = consecutive,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
@@ -178,7 +301,7 @@ pub(crate) async fn run(shared: Arc<Shared>, worker: Arc<Worker>) {
             }
         }
     }
-    tracing::info!(projection = worker.name(), "projection stopped");
+    tracing::debug!(lane = lane.label(), "projection loop stopped");
 }
 
 /// The first multiple of `period` after `epoch` that is still ahead.
@@ -190,114 +313,166 @@ fn next_tick(epoch: Instant, period: Duration) -> Instant {
     epoch + Duration::from_nanos(offset)
 }
 
-/// Reads and applies one batch (the read fresh from `fresh_from`); also says when that read
-/// started.
-async fn step(shared: &Shared, worker: &Worker, fresh_from: Instant) -> Result<(Step, Instant)> {
-    let name = worker.name();
-    let mut state = worker.state.lock().await;
-    if !state.loaded {
-        shared.store.ensure_checkpoint(name).await?;
-        let stored = shared.store.checkpoint(name).await?.unwrap_or(ORIGIN);
-        state.checkpoint = stored;
-        state.continuity.clear();
-        state.loaded = true;
-        worker.checkpoint.send_replace(stored);
+/// The token of a stored event.
+pub(crate) fn token_of(event: &RecordedEvent) -> CommitToken {
+    CommitToken {
+        transaction_id: event.transaction_id,
+        position: event.position,
     }
-    let batch = shared
-        .feed
-        .read(state.checkpoint, shared.config.batch_size, fresh_from)
-        .await?;
-    let (mut events, read_started) = (batch.events, batch.started);
-    if events.is_empty() {
-        return Ok((Step::Idle, read_started));
+}
+
+/// One batch of a projection on its own (the read fresh from `fresh_from`); also says when
+/// that read started. A read model catching up never passes the shared batch: its last batch
+/// before it stops there, and it joins (see [`shared_batch::cross`]); one ahead of the shared
+/// batch waits for it.
+async fn solo_step(
+    shared: &Shared,
+    worker: &Arc<Worker>,
+    fresh_from: Instant,
+) -> Result<(Step, Instant)> {
+    let bound = if worker.projection.shares_batches() {
+        *shared.group.bound.borrow()
+    } else {
+        None
+    };
+    {
+        let mut state = worker.state.lock().await;
+        if state.joined {
+            return Ok((Step::Idle, Instant::now()));
+        }
+        worker.load(&shared.store, &mut state).await?;
+        let batch = shared
+            .feed
+            .read(state.checkpoint, shared.config.batch_size, fresh_from)
+            .await?;
+        let Some(last) = batch.events.last().map(token_of) else {
+            return Ok((Step::Idle, batch.started));
+        };
+        match bound {
+            Some(level) if state.checkpoint > level => return Ok((Step::Idle, batch.started)),
+            Some(level) if last > level => {}
+            _ => {
+                let step = apply_alone(shared, worker, &mut state, batch.events).await?;
+                return Ok((step, batch.started));
+            }
+        }
     }
+    shared_batch::cross(shared, worker, fresh_from).await
+}
+
+/// Verifies and applies `events` (read after the worker's checkpoint) for one projection.
+pub(crate) async fn apply_alone(
+    shared: &Shared,
+    worker: &Worker,
+    state: &mut WorkerState,
+    mut events: Vec<RecordedEvent>,
+) -> Result<Step> {
     let mut verified = state
         .continuity
         .verify(&events, state.checkpoint, shared.tail.as_ref())
         .await?;
     let refusal = verified.refusal.take();
     events.truncate(verified.valid);
-    let Some(last) = events.last() else {
+    let Some(last) = events.last().map(token_of) else {
         // The very first event is refused: nothing to apply before it.
-        return refusal.map_or(Ok((Step::Idle, read_started)), Err);
-    };
-    let last = CommitToken {
-        transaction_id: last.transaction_id,
-        position: last.position,
+        return refusal.map_or(Ok(Step::Idle), Err);
     };
     let count = events.len();
     let newest = events.iter().map(|e| e.recorded_at).max();
-    match apply_batch(
+    let projections = [worker.projection.as_ref()];
+    if let Err(BatchFailure { error, .. }) = apply_batch(
         &shared.store,
         &shared.vault,
-        worker.projection.as_ref(),
+        &projections,
         state.checkpoint,
         last,
         events,
     )
     .await
     {
-        Ok(()) => {}
-        Err(error) => {
-            if matches!(error, Error::CheckpointMoved { .. }) {
-                state.loaded = false;
-            }
-            return Err(error);
+        if matches!(error, Error::CheckpointMoved { .. }) {
+            state.loaded = false;
         }
+        return Err(error);
     }
     state.continuity.commit(verified);
-    state.checkpoint = last;
-    worker.checkpoint.send_replace(last);
-    worker.with_stats(|s| {
-        s.applied_events += count as u64;
-        s.newest_applied_at = s.newest_applied_at.max(newest);
-        s.consecutive_failures = 0;
-        s.last_error = None;
-    });
+    worker.applied(state, last, count, newest);
     // The events before a gap are applied; the gap itself is reported and retried.
-    refusal.map_or(Ok((Step::Applied, read_started)), Err)
+    refusal.map_or(Ok(Step::Applied), Err)
 }
 
-/// Applies `events` (read after `expected`) and moves the checkpoint to `last`, in one
-/// transaction that first checks the checkpoint row still says `expected`. The wanted events
-/// are decoded and their personal values opened with `vault` (before the transaction opens:
-/// loading keys is a read of the journal's key table); a vault failure fails the batch, which
-/// is retried like any other failure.
+/// Why a batch failed, and which projection failed it (`None`: a cause common to all of them,
+/// such as the store, the tail or the vault).
+#[derive(Debug)]
+pub(crate) struct BatchFailure {
+    pub error: Error,
+    pub by: Option<usize>,
+}
+
+impl From<Error> for BatchFailure {
+    fn from(error: Error) -> Self {
+        Self { error, by: None }
+    }
+}
+
+/// Applies `events` (read after `expected`) for `projections`, and moves their checkpoints to
+/// `last`, in one transaction that first checks (and locks) that every checkpoint row still
+/// says `expected`. The wanted events are decoded once, and their personal values opened with
+/// `vault` before the transaction opens (loading keys is a read of the journal's key table);
+/// a vault failure fails the batch, which is retried like any other failure.
 pub(crate) async fn apply_batch(
     store: &ReadStore,
     vault: &Vault,
-    projection: &dyn Projection,
+    projections: &[&dyn Projection],
     expected: CommitToken,
     last: CommitToken,
     events: Vec<RecordedEvent>,
-) -> Result<()> {
-    let name = projection.name();
-    let mut wanted = events
+) -> std::result::Result<(), BatchFailure> {
+    let blame = |by: usize| {
+        move |error: Error| BatchFailure {
+            error,
+            by: Some(by),
+        }
+    };
+    let mut decoded = events
         .into_iter()
-        .filter(|e| projection.wants(e.stream.kind))
+        .filter(|e| projections.iter().any(|p| p.wants(e.stream.kind)))
         .map(Envelope::decode)
         .collect::<Result<Vec<_>>>()?;
-    Envelope::open_personal(&mut wanted, vault).await?;
-    if !wanted.is_empty() {
-        projection.deliver(&wanted).await?;
+    Envelope::open_personal(&mut decoded, vault).await?;
+    let wanted: Vec<Cow<'_, [Envelope]>> = projections
+        .iter()
+        .map(|p| {
+            if decoded.iter().all(|e| p.wants(e.recorded.stream.kind)) {
+                Cow::Borrowed(decoded.as_slice())
+            } else {
+                Cow::Owned(
+                    decoded
+                        .iter()
+                        .filter(|e| p.wants(e.recorded.stream.kind))
+                        .cloned()
+                        .collect(),
+                )
+            }
+        })
+        .collect();
+    for (by, (projection, events)) in projections.iter().zip(&wanted).enumerate() {
+        if !events.is_empty() {
+            projection.deliver(events).await.map_err(blame(by))?;
+        }
     }
     let mut tx = store.begin().await?;
-    // Compare-and-set on the checkpoint row, locked until commit: a rebuild or a second
-    // runner of this projection cannot interleave, and a stale runner reloads.
-    let found = tx.lock_checkpoint(name).await?;
-    if found != Some(expected) {
-        return Err(Error::CheckpointMoved {
-            projection: name.to_owned(),
-            expected,
-            found: found.unwrap_or(ORIGIN),
-        });
+    // Compare-and-set on the checkpoint rows, locked until commit: a rebuild or a second
+    // runner of these projections cannot interleave, and a stale runner reloads.
+    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    tx.advance_checkpoints(&names, expected, last).await?;
+    for (by, (projection, events)) in projections.iter().zip(&wanted).enumerate() {
+        if !events.is_empty() {
+            projection.apply(&mut tx, events).await.map_err(blame(by))?;
+        }
     }
-    if !wanted.is_empty() {
-        projection.apply(&mut tx, &wanted).await?;
-    }
-    tx.save_checkpoint(name, last).await?;
     tx.commit().await?;
-    if wanted.iter().any(|e| e.event.is_erasure()) {
+    if decoded.iter().any(|e| e.event.is_erasure()) {
         store.flush_erased().await;
     }
     Ok(())
@@ -305,7 +480,7 @@ pub(crate) async fn apply_batch(
 
 /// While idle: if the stored checkpoint differs from ours (a rebuild by another process),
 /// reload it.
-async fn recheck(shared: &Shared, worker: &Worker) {
+async fn recheck_solo(shared: &Shared, worker: &Worker) {
     let mut state = worker.state.lock().await;
     match shared.store.checkpoint(worker.name()).await {
         Ok(Some(stored)) if stored != state.checkpoint => {

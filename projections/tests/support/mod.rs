@@ -231,7 +231,7 @@ pub async fn dump(store: &ReadStore) -> Dump {
         .filter(|t| *t != "projection_checkpoints")
     {
         let rows = match store {
-            ReadStore::Postgres(pool) => {
+            ReadStore::Postgres { pool, .. } => {
                 let sql = format!("SELECT t::text AS r FROM {table} AS t ORDER BY 1");
                 sqlx::query(&sql)
                     .fetch_all(pool)

@@ -1,1 +1,0 @@
-SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1

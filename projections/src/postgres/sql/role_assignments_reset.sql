@@ -1,1 +1,0 @@
-TRUNCATE role_assignments

@@ -1,1 +1,0 @@
-TRUNCATE teams, team_members

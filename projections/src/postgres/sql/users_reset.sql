@@ -1,1 +1,0 @@
-TRUNCATE users, user_organizations

@@ -1,2 +1,0 @@
-INSERT INTO projection_checkpoints (name, updated_at) VALUES (?1, ?2)
-ON CONFLICT (name) DO NOTHING

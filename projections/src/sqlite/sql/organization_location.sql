@@ -1,1 +1,0 @@
-SELECT tenant_id, path, depth FROM organizations WHERE id = ?1

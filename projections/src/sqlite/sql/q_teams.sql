@@ -1,8 +1,0 @@
-SELECT tenant_id, id, organization_id, name, status, version, created_at, updated_at
-FROM teams
-WHERE tenant_id = ?1
-  AND (?2 IS NULL OR organization_id = ?2)
-  AND (?3 OR status = 'active')
-  AND (?4 IS NULL OR id > ?4)
-ORDER BY id
-LIMIT ?5

@@ -1,1 +1,0 @@
-DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2
