@@ -588,9 +588,9 @@ async fn the_engine_deletes_a_tenant_when_its_grace_period_ends() {
     engine.shutdown().await;
 }
 
-/// Where the runtime's snapshot rule (`events_since_snapshot >= snapshot_every`, counted per
-/// committed batch from a fresh tenant) puts the latest snapshot of `events`, and how many
-/// events follow it.
+/// Where the runtime's count rule (`events since the last snapshot >= snapshot_every`, counted
+/// per committed batch from a fresh tenant; the byte rule off) puts the latest snapshot of
+/// `events`, and how many events follow it.
 fn expected_snapshot(
     events: &[engine::journal::RecordedEvent],
     every: u32,
@@ -624,6 +624,7 @@ async fn a_dropped_engine_recovers_from_its_snapshot_plus_later_events() {
     let journal = Arc::new(db.journal().await);
     let config = EngineConfig {
         snapshot_every: EVERY,
+        snapshot_bytes_percent: 0,
         // No passivation: the only snapshots are the ones the interval takes.
         idle_timeout: Duration::from_secs(3600),
         ..EngineConfig::default()

@@ -168,6 +168,61 @@ pub async fn scope_from_journal(
     scope
 }
 
+/// A snapshot job of `scope` as the runtime makes one (benches): a commit token for every
+/// stream of the scope, an empty request window, the data keys of `keys` when sealing.
+pub fn snapshot_job(
+    scope: &crate::domain::TenantScope,
+    keys: Option<&crate::personal::Keyring>,
+    last_position: i64,
+) -> crate::runtime::SnapshotJob {
+    use crate::{
+        domain::{StreamId, StreamKind},
+        journal::CommitToken,
+    };
+    let token = CommitToken {
+        transaction_id: 1,
+        position: last_position,
+    };
+    let streams = std::iter::once(StreamId::new(StreamKind::Tenant, scope.tenant_id().0))
+        .chain(
+            scope
+                .organizations()
+                .map(|o| StreamId::new(StreamKind::Organization, o.id.0)),
+        )
+        .chain(
+            scope
+                .teams()
+                .map(|t| StreamId::new(StreamKind::Team, t.id.0)),
+        )
+        .chain(
+            scope
+                .users()
+                .map(|u| StreamId::new(StreamKind::User, u.id.0)),
+        )
+        .chain(
+            scope
+                .roles()
+                .map(|r| StreamId::new(StreamKind::Role, r.id.0)),
+        );
+    crate::runtime::SnapshotJob::new(
+        scope.clone(),
+        Vec::new(),
+        streams.map(|s| (s, token)).collect(),
+        keys.map(crate::personal::Keyring::sealer),
+        last_position,
+    )
+}
+
+/// Decodes a snapshot as recovery does (values opened with `keys`, indexes rebuilt): the
+/// scope, or `None` when recovery would ignore the snapshot.
+pub fn decode_snapshot(
+    snapshot: &crate::journal::Snapshot,
+    tenant: crate::domain::TenantId,
+    keys: Option<&crate::personal::Keyring>,
+) -> Option<crate::domain::TenantScope> {
+    crate::runtime::snapshot::decode(snapshot, tenant, keys).map(|d| d.body.scope)
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

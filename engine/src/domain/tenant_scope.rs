@@ -28,6 +28,7 @@ pub use personal::{PersonalField, PersonalSlot};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -269,18 +270,23 @@ pub fn invitation_timer(user_id: UserId) -> String {
 
 /// State of one tenant scope: the tenant (once created), its organizations, teams, users and
 /// custom roles (deleted ones kept as tombstones), and the indexes tenant-wide rules need.
+///
+/// The per-entity maps are persistent B-trees ([`imbl::OrdMap`]): a clone shares every node
+/// and costs O(1), and a later change copies only the path it touches. The runtime clones
+/// the scope to encode its snapshot on another thread while the actor goes on deciding
+/// (issue 14). They iterate in key order and serialize exactly as `BTreeMap`s do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantScope {
     tenant_id: TenantId,
     tenant: Option<Tenant>,
-    organizations: BTreeMap<OrganizationId, Organization>,
-    teams: BTreeMap<TeamId, Team>,
-    users: BTreeMap<UserId, User>,
-    roles: BTreeMap<RoleId, RoleDefinition>,
+    organizations: OrdMap<OrganizationId, Organization>,
+    teams: OrdMap<TeamId, Team>,
+    users: OrdMap<UserId, User>,
+    roles: OrdMap<RoleId, RoleDefinition>,
     /// Lower-cased email → user, for every user not erased. Derived from `users` (never
     /// stored: a snapshot holds no plaintext email; see [`TenantScope::rebuild_indexes`]).
     #[serde(skip)]
-    users_by_email: BTreeMap<String, UserId>,
+    users_by_email: OrdMap<String, UserId>,
     /// Invitations sent per calendar month (`yyyymm` → count), for the plan's quota.
     invitations_sent: BTreeMap<u32, u32>,
 }
@@ -291,11 +297,11 @@ impl TenantScope {
         Self {
             tenant_id,
             tenant: None,
-            organizations: BTreeMap::new(),
-            teams: BTreeMap::new(),
-            users: BTreeMap::new(),
-            roles: BTreeMap::new(),
-            users_by_email: BTreeMap::new(),
+            organizations: OrdMap::new(),
+            teams: OrdMap::new(),
+            users: OrdMap::new(),
+            roles: OrdMap::new(),
+            users_by_email: OrdMap::new(),
             invitations_sent: BTreeMap::new(),
         }
     }

@@ -79,7 +79,8 @@ pub enum KeyringError {
 #[derive(Debug)]
 pub struct Keyring {
     tenant: TenantId,
-    data: HashMap<Uuid, DataEntry>,
+    /// A persistent map (O(1) to copy, see [`Keyring::sealer`]); entries hold shared ciphers.
+    data: imbl::HashMap<Uuid, DataEntry>,
     /// The blind-index key; `None` until created; `Some(None)` once shredded.
     index: Option<Option<KeyBytes>>,
     /// Key rows to insert with the next append.
@@ -91,7 +92,7 @@ impl Keyring {
     pub fn empty(tenant: TenantId) -> Self {
         Self {
             tenant,
-            data: HashMap::new(),
+            data: imbl::HashMap::new(),
             index: None,
             pending: Vec::new(),
         }
@@ -170,35 +171,61 @@ impl Keyring {
     /// discard them) if a person has no live key.
     pub fn seal_existing(&self, slots: Vec<PersonalSlot<'_>>) -> Result<bool, CryptoError> {
         for slot in slots {
-            if slot.value.is_empty() {
-                continue;
-            }
-            let Some(DataEntry::Live { version, key }) = self.data.get(&slot.subject) else {
+            if !self.seal_existing_slot(slot)? {
                 return Ok(false);
-            };
-            let place = ValuePlace {
-                tenant: self.tenant,
-                subject: slot.subject,
-                field: slot.field.name(),
-            };
-            *slot.value = cipher::seal(key, *version, place, slot.value)?;
+            }
         }
+        Ok(true)
+    }
+
+    /// [`seal_existing`](Self::seal_existing) for one value: `false` (the value untouched) if
+    /// its person has no live key.
+    pub fn seal_existing_slot(&self, slot: PersonalSlot<'_>) -> Result<bool, CryptoError> {
+        if slot.value.is_empty() {
+            return Ok(true);
+        }
+        let Some(DataEntry::Live { version, key }) = self.data.get(&slot.subject) else {
+            return Ok(false);
+        };
+        let place = ValuePlace {
+            tenant: self.tenant,
+            subject: slot.subject,
+            field: slot.field.name(),
+        };
+        *slot.value = cipher::seal(key, *version, place, slot.value)?;
         Ok(true)
     }
 
     /// Opens every non-empty sealed value in place. Erased and unreadable values become empty;
     /// each slot's finding is returned (in slot order) with the slot's subject and field.
     pub fn open(&self, slots: Vec<PersonalSlot<'_>>) -> Vec<(Uuid, &'static str, Opened)> {
-        let mut found = Vec::with_capacity(slots.len());
-        for mut slot in slots {
-            if slot.value.is_empty() {
-                continue;
-            }
-            let entry = self.data.get(&slot.subject);
-            let opened = open_with(entry, self.tenant, &mut slot);
-            found.push((slot.subject, slot.field.name(), opened));
+        slots
+            .into_iter()
+            .filter_map(|slot| self.open_slot(slot))
+            .collect()
+    }
+
+    /// [`open`](Self::open) for one value: `None` for an empty one (nothing to open).
+    pub fn open_slot(&self, mut slot: PersonalSlot<'_>) -> Option<(Uuid, &'static str, Opened)> {
+        if slot.value.is_empty() {
+            return None;
         }
-        found
+        let entry = self.data.get(&slot.subject);
+        let opened = open_with(entry, self.tenant, &mut slot);
+        Some((slot.subject, slot.field.name(), opened))
+    }
+
+    /// A ring holding this one's data keys only, made in O(1) (the key map is persistent and
+    /// its ciphers shared): it seals and opens like this one, creates no key and has no index
+    /// key. The runtime hands one to the thread that encodes a snapshot; an erasure after the
+    /// copy does not reach it, which is right for a snapshot of the state before the erasure.
+    pub fn sealer(&self) -> Keyring {
+        Keyring {
+            tenant: self.tenant,
+            data: self.data.clone(),
+            index: None,
+            pending: Vec::new(),
+        }
     }
 
     /// The tenant's blind-index key, created (pending) if it has none.
@@ -264,7 +291,7 @@ impl Keyring {
 
     /// Forgets every key after the tenant's erasure committed.
     pub fn shred_all(&mut self) {
-        for entry in self.data.values_mut() {
+        for (_, entry) in self.data.iter_mut() {
             *entry = DataEntry::Shredded;
         }
         self.index = Some(None);

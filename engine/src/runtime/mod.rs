@@ -23,6 +23,7 @@ mod onboarding;
 mod region;
 mod shard;
 mod sharding;
+pub(crate) mod snapshot;
 mod timers;
 
 use std::{
@@ -40,6 +41,7 @@ pub use authorization::PermissionRequirement;
 pub use clock::{Clock, SystemClock};
 pub use leases::ShardLeases;
 pub use sharding::shard_of;
+pub use snapshot::{SnapshotJob, SnapshotPolicy, Tail};
 
 use self::{
     deps::Deps,
@@ -70,8 +72,16 @@ pub struct EngineConfig {
     pub idle_timeout: Duration,
     /// Live entity actors per shard at most; the least recently used is passivated beyond it.
     pub max_active_per_shard: usize,
-    /// Take a snapshot after this many events since the last one.
+    /// Take a snapshot after at least this many events since the last one (and see the next
+    /// two fields; the arithmetic is in [`SnapshotPolicy`]'s module).
     pub snapshot_every: u32,
+    /// ... and once those events' stored bytes reach this percentage of the last snapshot's
+    /// size: snapshot bytes written per event byte stay below `100 / percent` however large
+    /// the tenant. 0: the count alone decides.
+    pub snapshot_bytes_percent: u32,
+    /// Take a snapshot after this many events whatever their bytes: bounds the events a
+    /// recovery replays after the snapshot.
+    pub snapshot_max_events: u32,
     /// Entity recoveries running at once on the node (no thundering herd after a restart).
     pub recovery_concurrency: usize,
     /// How often due timers (grace periods) are looked for.
@@ -101,6 +111,8 @@ impl Default for EngineConfig {
             idle_timeout: Duration::from_secs(300),
             max_active_per_shard: 4096,
             snapshot_every: 100,
+            snapshot_bytes_percent: snapshot::DEFAULT_BYTES_PERCENT,
+            snapshot_max_events: snapshot::DEFAULT_MAX_EVENTS,
             recovery_concurrency: 16,
             timer_poll_interval: Duration::from_secs(5),
             max_in_flight_per_shard: 1024,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{TenantScope, TenantScopeEvent, user_decisions::yyyymm};
 use crate::domain::{
-    ids::OrganizationId,
+    ids::{OrganizationId, UserId},
     organization::{Organization, OrganizationEvent, OrganizationStatus},
     role::{RoleDefinition, RoleEvent, RoleStatus},
     team::{Team, TeamEvent, TeamStatus},
@@ -116,8 +116,11 @@ impl TenantScope {
                 if let Some(feedback) = tenant.deactivation_feedback.as_mut() {
                     feedback.requested_by.clear();
                 }
-                for user in self.users.values_mut() {
-                    if user.status != UserStatus::Erased {
+                let ids: Vec<UserId> = self.users.keys().copied().collect();
+                for id in ids {
+                    if let Some(user) = self.users.get_mut(&id)
+                        && user.status != UserStatus::Erased
+                    {
                         // The event is on the tenant's stream: user versions stay.
                         erase(user);
                         user.updated_at = at;

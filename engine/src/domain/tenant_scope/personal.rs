@@ -136,36 +136,46 @@ fn user_event_fields(event: &mut UserEvent) -> Vec<PersonalSlot<'_>> {
 }
 
 impl TenantScope {
-    /// The personal values of the state (what a snapshot must seal): every user's email and
-    /// display name, the onboarding owner's email and the deactivation's requester.
-    pub fn personal_fields_mut(&mut self) -> Vec<PersonalSlot<'_>> {
+    /// Visits each personal value of the state (what a snapshot must seal) in place: the
+    /// onboarding owner's email, the deactivation's requester, then every user's email and
+    /// display name in user-id order. Stops at the first error `visit` returns.
+    ///
+    /// A visitor rather than a list of slots: the users live in a persistent map, which lends
+    /// one value mutably at a time.
+    pub fn try_for_each_personal_field<E>(
+        &mut self,
+        mut visit: impl FnMut(PersonalSlot<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let tenant_id = self.tenant_id.0;
-        let mut slots = Vec::with_capacity(self.users.len() * 2 + 2);
         if let Some(tenant) = self.tenant.as_mut() {
             if let Some(onboarding) = tenant.onboarding.as_mut() {
                 let plan = &mut onboarding.plan;
-                slots.push(slot(
+                visit(slot(
                     plan.owner_user_id.0,
                     PersonalField::Email,
                     &mut plan.owner_email,
-                ));
+                ))?;
             }
             if let Some(feedback) = tenant.deactivation_feedback.as_mut() {
-                slots.push(slot(
+                visit(slot(
                     tenant_id,
                     PersonalField::RequestedBy,
                     &mut feedback.requested_by,
-                ));
+                ))?;
             }
         }
-        for user in self.users.values_mut() {
-            slots.push(slot(user.id.0, PersonalField::Email, &mut user.email));
-            slots.push(slot(
-                user.id.0,
+        let ids: Vec<_> = self.users.keys().copied().collect();
+        for id in ids {
+            let Some(user) = self.users.get_mut(&id) else {
+                continue;
+            };
+            visit(slot(id.0, PersonalField::Email, &mut user.email))?;
+            visit(slot(
+                id.0,
                 PersonalField::DisplayName,
                 &mut user.display_name,
-            ));
+            ))?;
         }
-        slots
+        Ok(())
     }
 }

@@ -47,6 +47,43 @@ fn bincode_round_trip() {
     assert_eq!(back, scope);
 }
 
+/// The scope's persistent maps encode exactly as the `BTreeMap`s they replaced (issue 14), so
+/// snapshots written before stay readable without a schema bump: decoding the bytes into a
+/// mirror built of `BTreeMap`s and encoding that again gives the same bytes.
+#[test]
+fn bincode_form_is_the_btreemap_form() {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Serialize};
+
+    use crate::domain::{
+        Organization, OrganizationId, RoleDefinition, RoleId, Team, TeamId, Tenant, TenantId, User,
+        UserId,
+    };
+
+    #[derive(Serialize, Deserialize)]
+    struct BTreeScope {
+        tenant_id: TenantId,
+        tenant: Option<Tenant>,
+        organizations: BTreeMap<OrganizationId, Organization>,
+        teams: BTreeMap<TeamId, Team>,
+        users: BTreeMap<UserId, User>,
+        roles: BTreeMap<RoleId, RoleDefinition>,
+        invitations_sent: BTreeMap<u32, u32>,
+    }
+
+    let scope = populated();
+    let config = bincode::config::standard();
+    let bytes = bincode::serde::encode_to_vec(&scope, config).expect("encode");
+    let (mirror, _): (BTreeScope, usize) =
+        bincode::serde::decode_from_slice(&bytes, config).expect("decode as BTreeMaps");
+    assert_eq!(mirror.users.len(), scope.users().count());
+    assert_eq!(
+        bincode::serde::encode_to_vec(&mirror, config).expect("encode the mirror"),
+        bytes
+    );
+}
+
 #[test]
 fn json_round_trip_and_decisions_agree() {
     let scope = populated();

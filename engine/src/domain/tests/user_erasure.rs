@@ -174,10 +174,12 @@ fn personal_values_are_declared_for_events_and_state() {
         vec![invited(2)],
     ]))
     .scope;
-    let slots = scope.personal_fields_mut();
-    assert_eq!(slots.len(), 1 + 2 * 2);
-    for slot in slots {
+    let mut visited = 0;
+    let _ = scope.try_for_each_personal_field(|slot| {
+        visited += 1;
         slot.value.insert_str(0, "sealed:");
-    }
+        Ok::<(), ()>(())
+    });
+    assert_eq!(visited, 1 + 2 * 2);
     assert!(scope.users().all(|u| u.email.starts_with("sealed:")));
 }

@@ -1,0 +1,357 @@
+//! Snapshots of a tenant scope over both stores (issue 14): at most one save in flight per
+//! tenant, saved newest-last so that no older snapshot replaces a newer one, passivation's
+//! final snapshot stored behind the one in flight, and a scope recovered from the snapshot
+//! equal to the one folded from every event.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use engine::{
+    domain::{
+        Assignment, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId, Plan, Scope,
+        StreamId, TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings,
+        UserCommand, UserId,
+    },
+    journal::{
+        AppendBatch, AppendReceipt, DueTimer, EventLog, Journal, JournalError, KeyStore,
+        MasterKeyRecord, RecordedEvent, Snapshot, SnapshotStore, StoredKey, TimerStore,
+        UniqueClaim,
+    },
+    runtime::{Engine, EngineConfig, RequestMeta},
+    testing::{TestDatabase, scope_from_journal, sqlite_journal},
+};
+use uuid::Uuid;
+
+/// What the slow store saw of snapshot saves.
+#[derive(Default)]
+struct SaveLog {
+    /// Saves running now, per aggregate.
+    running: HashMap<Uuid, usize>,
+    /// The most that ran at once for one aggregate.
+    max_running: usize,
+    /// `last_position` of each save, in the order they started.
+    started: Vec<i64>,
+}
+
+/// A store whose snapshot saves take `delay` and are logged.
+struct SlowSnapshots {
+    inner: Arc<dyn Journal>,
+    delay: Duration,
+    log: Mutex<SaveLog>,
+}
+
+#[async_trait]
+impl SnapshotStore for SlowSnapshots {
+    async fn load_snapshot(&self, kind: &str, id: Uuid) -> Result<Option<Snapshot>, JournalError> {
+        self.inner.load_snapshot(kind, id).await
+    }
+
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), JournalError> {
+        {
+            let mut log = self.log.lock().unwrap();
+            let running = log.running.entry(snapshot.aggregate_id).or_default();
+            *running += 1;
+            let now = *running;
+            log.max_running = log.max_running.max(now);
+            log.started.push(snapshot.last_position);
+        }
+        tokio::time::sleep(self.delay).await;
+        let saved = self.inner.save_snapshot(snapshot).await;
+        *self
+            .log
+            .lock()
+            .unwrap()
+            .running
+            .entry(snapshot.aggregate_id)
+            .or_default() -= 1;
+        saved
+    }
+}
+
+#[async_trait]
+impl EventLog for SlowSnapshots {
+    async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>, JournalError> {
+        self.inner.append(batches).await
+    }
+
+    fn concurrent_appends(&self) -> usize {
+        self.inner.concurrent_appends()
+    }
+
+    async fn read_stream(
+        &self,
+        stream: StreamId,
+        after: i64,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.inner.read_stream(stream, after).await
+    }
+
+    async fn read_tenant(
+        &self,
+        tenant: TenantId,
+        after: i64,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.inner.read_tenant(tenant, after).await
+    }
+
+    async fn read_all(&self, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.inner.read_all(after, limit).await
+    }
+
+    async fn unique_claim(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> Result<Option<UniqueClaim>, JournalError> {
+        self.inner.unique_claim(namespace, key).await
+    }
+}
+
+#[async_trait]
+impl TimerStore for SlowSnapshots {
+    async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueTimer>, JournalError> {
+        self.inner.due_timers(now, limit).await
+    }
+}
+
+#[async_trait]
+impl KeyStore for SlowSnapshots {
+    async fn tenant_keys(&self, tenant_id: TenantId) -> Result<Vec<StoredKey>, JournalError> {
+        self.inner.tenant_keys(tenant_id).await
+    }
+
+    async fn subject_keys(&self, subject_ids: &[Uuid]) -> Result<Vec<StoredKey>, JournalError> {
+        self.inner.subject_keys(subject_ids).await
+    }
+
+    async fn master_keys(&self) -> Result<Vec<MasterKeyRecord>, JournalError> {
+        self.inner.master_keys().await
+    }
+
+    async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
+        self.inner.register_master_key(id, at).await
+    }
+
+    async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
+        self.inner.retire_master_key(id, at).await
+    }
+
+    async fn abandon_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<u64, JournalError> {
+        self.inner.abandon_master_key(id, at).await
+    }
+
+    async fn keys_wrapped_by(
+        &self,
+        master_key_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredKey>, JournalError> {
+        self.inner.keys_wrapped_by(master_key_id, limit).await
+    }
+
+    async fn rewrap_key(
+        &self,
+        key: &StoredKey,
+        from_master: &str,
+        wrapped: &[u8],
+        to_master: &str,
+    ) -> Result<bool, JournalError> {
+        self.inner
+            .rewrap_key(key, from_master, wrapped, to_master)
+            .await
+    }
+}
+
+fn create_tenant(id: TenantId) -> TenantScopeCommand {
+    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
+        id,
+        name: "Snapshots".into(),
+        slug: format!("s-{}", Uuid::new_v4().simple()),
+        kind: TenantKind::Business,
+        plan: Plan::Gold,
+        settings: TenantSettings::default(),
+        products: vec![],
+        business_profile: None,
+        onboarding: OnboardingPlan {
+            default_organization_id: OrganizationId::new_v7(),
+            owner_user_id: UserId::new_v7(),
+            owner_email: "owner@snapshots.example.com".into(),
+        },
+    }))
+}
+
+/// An invitation with a display name: two personal values sealed in the snapshot.
+fn invite(i: usize) -> TenantScopeCommand {
+    let id = UserId::new_v7();
+    TenantScopeCommand::User(UserCommand::Invite {
+        id,
+        email: format!("user{i}@snapshots.example.com"),
+        display_name: format!("User {i}"),
+        roles: vec![Assignment {
+            role: "viewer".into(),
+            scope: Scope::Tenant,
+        }],
+        organization_id: None,
+        expires_in_days: 7,
+        token_hash: "ab".repeat(32),
+    })
+}
+
+fn create_org(i: usize) -> TenantScopeCommand {
+    TenantScopeCommand::Organization(OrganizationCommand::Create {
+        id: OrganizationId::new_v7(),
+        name: format!("org {i}"),
+        description: String::new(),
+        parent_id: None,
+    })
+}
+
+/// Writes to one tenant with a snapshot due after every command while each save takes 40 ms,
+/// then shuts the engine down (passivation) and starts another on the same store.
+async fn one_save_in_flight_and_the_newest_wins(store: Arc<dyn Journal>) {
+    let slow = Arc::new(SlowSnapshots {
+        inner: store.clone(),
+        delay: Duration::from_millis(40),
+        log: Mutex::default(),
+    });
+    let config = EngineConfig {
+        shard_count: 4,
+        snapshot_every: 1,
+        snapshot_bytes_percent: 0,
+        idle_timeout: Duration::from_secs(3600),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(slow.clone() as Arc<dyn Journal>, config.clone())
+        .await
+        .unwrap();
+    let tenant = TenantId::new_v7();
+    let meta = RequestMeta::default;
+    engine
+        .execute(tenant, create_tenant(tenant), meta())
+        .await
+        .unwrap();
+    const COMMANDS: usize = 30;
+    for i in 0..COMMANDS {
+        let command = if i % 3 == 0 { create_org(i) } else { invite(i) };
+        engine.execute(tenant, command, meta()).await.unwrap();
+    }
+    // Passivation queues the final snapshot behind the one in flight and waits for both.
+    engine.shutdown().await;
+
+    let last_position = store
+        .read_tenant(tenant, 0)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .position;
+    let (max_running, started) = {
+        let log = slow.log.lock().unwrap();
+        (log.max_running, log.started.clone())
+    };
+    assert_eq!(max_running, 1, "one snapshot save in flight at a time");
+    assert!(
+        started.windows(2).all(|w| w[0] < w[1]),
+        "saves go newest-last: {started:?}"
+    );
+    assert!(
+        started.len() < COMMANDS,
+        "waiting snapshots were replaced by newer ones ({} saves for {COMMANDS} commands)",
+        started.len()
+    );
+    assert_eq!(started.last(), Some(&last_position));
+    let stored = store
+        .load_snapshot("tenant-scope", tenant.0)
+        .await
+        .unwrap()
+        .expect("a snapshot is stored");
+    assert_eq!(
+        stored.last_position, last_position,
+        "passivation's final snapshot covers the last event"
+    );
+
+    // A new incarnation recovers from that snapshot alone (no later events) and holds what
+    // folding every event gives.
+    let engine = Engine::start(store.clone(), config).await.unwrap();
+    let recovered = engine.read(tenant, |s| Ok(s.clone())).await.unwrap();
+    assert_eq!(recovered, scope_from_journal(store.clone(), tenant).await);
+    // The invited users and the owner (onboarding invites them).
+    assert_eq!(recovered.users().count(), 2 * COMMANDS / 3 + 1);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_one_save_in_flight_and_the_newest_wins() {
+    let db = TestDatabase::create().await;
+    one_save_in_flight_and_the_newest_wins(Arc::new(db.journal().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_one_save_in_flight_and_the_newest_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    one_save_in_flight_and_the_newest_wins(Arc::new(sqlite_journal(dir.path()).await)).await;
+}
+
+/// With the byte rule, a scope whose snapshot is large waits for its events to add up to half
+/// of it: here far fewer snapshots than the count rule alone would take.
+async fn the_byte_rule_spaces_snapshots_of_a_large_scope(store: Arc<dyn Journal>) {
+    let slow = Arc::new(SlowSnapshots {
+        inner: store.clone(),
+        delay: Duration::ZERO,
+        log: Mutex::default(),
+    });
+    let config = EngineConfig {
+        shard_count: 4,
+        snapshot_every: 2,
+        snapshot_bytes_percent: 50,
+        idle_timeout: Duration::from_secs(3600),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(slow.clone() as Arc<dyn Journal>, config)
+        .await
+        .unwrap();
+    let tenant = TenantId::new_v7();
+    engine
+        .execute(tenant, create_tenant(tenant), RequestMeta::default())
+        .await
+        .unwrap();
+    for i in 0..120 {
+        engine
+            .execute(tenant, invite(i), RequestMeta::default())
+            .await
+            .unwrap();
+    }
+    let saves = slow.log.lock().unwrap().started.len();
+    // The count rule alone would take one per invitation (two events each): 120. With the
+    // byte rule a snapshot waits until the events since the last one add up to half its
+    // size, which grows with every user: the scope grows by a constant factor between two
+    // snapshots, so they come geometrically further apart (about 20 here).
+    assert!(
+        (1..=40).contains(&saves),
+        "{saves} snapshots for 120 invitations"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_byte_rule_spaces_snapshots_of_a_large_scope() {
+    let db = TestDatabase::create().await;
+    the_byte_rule_spaces_snapshots_of_a_large_scope(Arc::new(db.journal().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_byte_rule_spaces_snapshots_of_a_large_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    the_byte_rule_spaces_snapshots_of_a_large_scope(Arc::new(sqlite_journal(dir.path()).await))
+        .await;
+}
