@@ -134,6 +134,7 @@ pub(crate) async fn step(shared: &Shared, fresh_from: Instant) -> Result<(Step, 
     if events.is_empty() {
         return Ok((Step::Idle, read.started));
     }
+    let full = i64::try_from(events.len()).is_ok_and(|n| n >= shared.config.batch_size);
     let mut verified = batch
         .continuity
         .verify(&events, batch.checkpoint, shared.tail.as_ref())
@@ -192,7 +193,8 @@ pub(crate) async fn step(shared: &Shared, fresh_from: Instant) -> Result<(Step, 
         worker.applied(state, last, count, newest);
     }
     publish(shared, &batch);
-    refusal.map_or(Ok((Step::Applied, read.started)), Err)
+    let step = if full { Step::Applied } else { Step::Partial };
+    refusal.map_or(Ok((step, read.started)), Err)
 }
 
 /// The stored checkpoints moved under the batch: every member reloads its own; those at the

@@ -126,8 +126,12 @@ impl Worker {
 
 /// What one step did.
 pub(crate) enum Step {
-    /// Applied a batch.
+    /// Applied a batch; more may be waiting: read again at once.
     Applied,
+    /// Applied what a read brought, less than a full batch: read again at the next tick (or a
+    /// reader's kick), so that under a steady load each batch gathers a tick's worth of events
+    /// instead of one or two (every batch costs a read, BEGIN, the checkpoint write, COMMIT).
+    Partial,
     /// Nothing new below the horizon (or nothing to do now).
     Idle,
 }
@@ -253,6 +257,16 @@ pub(crate) async fn run(shared: Arc<Shared>, lane: Lane) {
                 last_recheck = Instant::now();
                 // Anything read since the batch just applied is news.
                 fresh_from = read_started;
+            }
+            Ok((Step::Partial, _)) => {
+                backoff.reset();
+                last_recheck = Instant::now();
+                let tick = next_tick(shared.epoch, config.idle_poll);
+                fresh_from = tokio::select! {
+                    () = tokio::time::sleep_until(tick) => tick,
+                    () = lane.kick(&shared).notified() => Instant::now(),
+                    _ = shutdown.changed() => Instant::now(),
+                };
             }
             Ok((Step::Idle, _)) => {
                 backoff.reset();

@@ -1,5 +1,5 @@
 //! The large-tenant scenario: one tenant grown to many users (its whole scope lives in one
-//! actor, and its snapshot is rewritten every `snapshot_every` events) while many small
+//! actor, and its snapshot is rewritten as the tenant's events accumulate) while many small
 //! tenants take a modest open-loop load in the background. At each checkpoint size it
 //! measures the big tenant's command latency at a steady open-loop rate, its snapshot (size
 //! and time, read from the database), the node's RSS, and the first command after the tenant
@@ -49,8 +49,6 @@ pub struct LargeOptions {
     pub cold_samples: usize,
     /// Warm commands after each cold probe.
     pub warm_samples: usize,
-    /// The server's snapshot interval in events (for the per-command arithmetic only).
-    pub snapshot_every: u64,
     /// The node's database, read with `psql` for the snapshot figures (optional).
     pub database_url: Option<String>,
     /// How often the snapshot row is read during the growth and steady phases.
@@ -72,8 +70,6 @@ pub struct LargeReport {
     pub background_rate: f64,
     /// The big tenant's steady rate.
     pub rate: f64,
-    /// The snapshot interval assumed for the arithmetic.
-    pub snapshot_every: u64,
     /// One entry per checkpoint.
     pub stages: Vec<Stage>,
 }
@@ -135,12 +131,11 @@ pub struct SnapshotStats {
     pub encode_ms_p50: f64,
     /// The same, largest.
     pub encode_ms_max: f64,
-    /// Encoded bytes of every snapshot seen, added up.
+    /// Encoded bytes of the snapshots taken during the phase (every one seen after the first,
+    /// which stood when the phase began), added up.
     pub bytes_written: u64,
     /// `bytes_written` per successful command of the phase (invitations write two events).
     pub bytes_per_command: f64,
-    /// The last snapshot's size over the snapshot interval: bytes written per event.
-    pub bytes_per_event: f64,
     /// `INSERT INTO snapshots` in PostgreSQL during the phase (all tenants; needs
     /// `pg_stat_statements`): executions.
     pub pg_save_calls: Option<u64>,
@@ -212,11 +207,11 @@ impl Watcher {
         }
     }
 
-    async fn finish(self, snapshot_every: u64, commands: u64) -> SnapshotStats {
+    async fn finish(self, commands: u64) -> SnapshotStats {
         self.stop.store(true, Ordering::Relaxed);
         let rows = self.task.await.unwrap_or_default();
         let save_after = self.db.statement_totals("INSERT INTO snapshots").await;
-        let mut stats = summarize(&rows, snapshot_every, commands);
+        let mut stats = summarize(&rows, commands);
         if let (Some(before), Some(after)) = (self.save_before, save_after) {
             let calls = after.calls.saturating_sub(before.calls);
             stats.pg_save_calls = Some(calls);
@@ -227,7 +222,7 @@ impl Watcher {
     }
 }
 
-fn summarize(rows: &[SnapshotRow], snapshot_every: u64, commands: u64) -> SnapshotStats {
+fn summarize(rows: &[SnapshotRow], commands: u64) -> SnapshotStats {
     let mut encode: Vec<f64> = rows
         .iter()
         .filter_map(|r| r.event_recorded_at.map(|at| (r.taken_at - at) * 1000.0))
@@ -235,7 +230,7 @@ fn summarize(rows: &[SnapshotRow], snapshot_every: u64, commands: u64) -> Snapsh
     encode.sort_by(f64::total_cmp);
     let last = rows.last();
     let bytes = last.map_or(0, |r| r.bytes);
-    let bytes_written = rows.iter().map(|r| r.bytes).sum::<u64>();
+    let bytes_written = rows.iter().skip(1).map(|r| r.bytes).sum::<u64>();
     SnapshotStats {
         observed: rows.len(),
         bytes,
@@ -244,7 +239,6 @@ fn summarize(rows: &[SnapshotRow], snapshot_every: u64, commands: u64) -> Snapsh
         encode_ms_max: encode.last().copied().unwrap_or_default(),
         bytes_written,
         bytes_per_command: bytes_written as f64 / commands.max(1) as f64,
-        bytes_per_event: bytes as f64 / snapshot_every.max(1) as f64,
         pg_save_calls: None,
         pg_save_mean_ms: None,
     }
@@ -257,13 +251,9 @@ async fn watch(db: Option<&Arc<Psql>>, tenant_id: &str, poll: Duration) -> Optio
     }
 }
 
-async fn finish_watch(
-    watcher: Option<Watcher>,
-    snapshot_every: u64,
-    commands: u64,
-) -> SnapshotStats {
+async fn finish_watch(watcher: Option<Watcher>, commands: u64) -> SnapshotStats {
     match watcher {
-        Some(w) => w.finish(snapshot_every, commands).await,
+        Some(w) => w.finish(commands).await,
         None => SnapshotStats::default(),
     }
 }
@@ -397,7 +387,7 @@ pub async fn run(
         let (growth, growth_curve) =
             grow(big, &tenant, missing, options.growth_concurrency, &log).await;
         let growth_snapshots =
-            finish_watch(watcher, options.snapshot_every, growth.overall.ok).await;
+            finish_watch(watcher, growth.overall.ok).await;
         let background_growth = background.finish().await?;
         log(&growth.to_text("growth (closed loop)"));
 
@@ -411,7 +401,7 @@ pub async fn run(
         let watcher = watch(db.as_ref(), &tenant.id, options.poll).await;
         let steady = runner::open_loop(big, options.rate, options.duration).await;
         let steady_snapshots =
-            finish_watch(watcher, options.snapshot_every, steady.overall.ok).await;
+            finish_watch(watcher, steady.overall.ok).await;
         let background_steady = background.finish().await?;
         let after_steady = status(ctx, t0).await?;
         log(&steady.to_text("big tenant, steady (open loop)"));
@@ -482,7 +472,6 @@ pub async fn run(
         small_tenants: ctx.pool.len(),
         background_rate: options.background_rate,
         rate: options.rate,
-        snapshot_every: options.snapshot_every,
         stages,
     })
 }

@@ -227,10 +227,6 @@ struct LargeArgs {
     /// Warm commands timed right after each cold probe.
     #[arg(long, default_value_t = 20)]
     warm_samples: usize,
-    /// The server's snapshot interval (`entityd serve --snapshot-every`), for the bytes per
-    /// command.
-    #[arg(long, default_value_t = 100)]
-    snapshot_every: u64,
     /// The node's PostgreSQL (read-only, with `psql`): the snapshot figures. Without it they
     /// are left out.
     #[arg(long, env = "ENTITY_LOAD_DATABASE_URL", hide_env_values = true)]
@@ -465,7 +461,6 @@ async fn run(cli: Cli) -> Result<(), LoadError> {
                 idle_wait: Duration::from_secs(args.idle_wait_secs),
                 cold_samples: args.cold_samples,
                 warm_samples: args.warm_samples,
-                snapshot_every: args.snapshot_every,
                 database_url: args.database_url,
                 poll: Duration::from_millis(args.poll_ms.max(10)),
             };
