@@ -386,8 +386,7 @@ pub async fn run(
         let watcher = watch(db.as_ref(), &tenant.id, options.poll).await;
         let (growth, growth_curve) =
             grow(big, &tenant, missing, options.growth_concurrency, &log).await;
-        let growth_snapshots =
-            finish_watch(watcher, growth.overall.ok).await;
+        let growth_snapshots = finish_watch(watcher, growth.overall.ok).await;
         let background_growth = background.finish().await?;
         log(&growth.to_text("growth (closed loop)"));
 
@@ -400,8 +399,7 @@ pub async fn run(
         let background = Background::start(ctx, options.background_rate);
         let watcher = watch(db.as_ref(), &tenant.id, options.poll).await;
         let steady = runner::open_loop(big, options.rate, options.duration).await;
-        let steady_snapshots =
-            finish_watch(watcher, steady.overall.ok).await;
+        let steady_snapshots = finish_watch(watcher, steady.overall.ok).await;
         let background_steady = background.finish().await?;
         let after_steady = status(ctx, t0).await?;
         log(&steady.to_text("big tenant, steady (open loop)"));
