@@ -15,17 +15,15 @@ use engine::{
     EngineError,
     domain::{
         BuiltinRole, CreateTenant, DEFAULT_ORGANIZATION_NAME, DomainError, InvitationState,
-        OnboardingPlan, OrganizationId, Plan, Scope, StreamId, TenantCommand, TenantId, TenantKind,
+        OnboardingPlan, OrganizationId, Plan, Scope, TenantCommand, TenantId, TenantKind,
         TenantScopeCommand, TenantSettings, UserCommand, UserId, UserStatus,
     },
     journal::{
-        AppendBatch, AppendReceipt, DueTimer, EventLog, Journal, JournalError, KeyStore,
-        MasterKeyRecord, RecordedEvent, Snapshot, SnapshotStore, StoredKey, TimerStore,
-        UniqueClaim, postgres::PostgresJournal,
+        AppendBatch, AppendReceipt, EventLog, Journal, JournalError, postgres::PostgresJournal,
     },
     runtime::{Clock, Engine, EngineConfig, EntityView, RequestMeta},
     secrets::parse_invitation_token,
-    testing::TestDatabase,
+    testing::{Hooks, Intercepted, TestDatabase},
 };
 use uuid::Uuid;
 
@@ -58,129 +56,31 @@ enum Crash {
     AfterCommit,
 }
 
-/// A journal that crashes once, on the first append holding `event_type`.
-struct CrashingJournal {
-    inner: PostgresJournal,
+/// Hooks that crash once, on the first append holding `event_type`.
+struct CrashingAppend {
     event_type: &'static str,
     crash: Crash,
     crashed: AtomicBool,
 }
 
 #[async_trait]
-impl EventLog for CrashingJournal {
-    async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>, JournalError> {
+impl Hooks for CrashingAppend {
+    async fn append(
+        &self,
+        inner: &dyn Journal,
+        batches: &[AppendBatch],
+    ) -> Result<Vec<AppendReceipt>, JournalError> {
         let hit = batches
             .iter()
             .flat_map(|b| &b.events)
             .any(|e| e.event_type == self.event_type);
         if !hit || self.crashed.swap(true, Ordering::SeqCst) {
-            return self.inner.append(batches).await;
+            return inner.append(batches).await;
         }
         if let Crash::AfterCommit = self.crash {
-            self.inner.append(batches).await?;
+            inner.append(batches).await?;
         }
         Err(JournalError::Unavailable("injected crash".into()))
-    }
-
-    async fn read_stream(
-        &self,
-        stream: StreamId,
-        after: i64,
-    ) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.inner.read_stream(stream, after).await
-    }
-
-    async fn read_tenant(
-        &self,
-        tenant: TenantId,
-        after: i64,
-    ) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.inner.read_tenant(tenant, after).await
-    }
-
-    async fn read_all(&self, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.inner.read_all(after, limit).await
-    }
-
-    async fn unique_claim(
-        &self,
-        namespace: &str,
-        key: &str,
-    ) -> Result<Option<UniqueClaim>, JournalError> {
-        self.inner.unique_claim(namespace, key).await
-    }
-}
-
-#[async_trait]
-impl SnapshotStore for CrashingJournal {
-    async fn load_snapshot(&self, kind: &str, id: Uuid) -> Result<Option<Snapshot>, JournalError> {
-        self.inner.load_snapshot(kind, id).await
-    }
-
-    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), JournalError> {
-        self.inner.save_snapshot(snapshot).await
-    }
-}
-
-#[async_trait]
-impl TimerStore for CrashingJournal {
-    async fn due_timers(
-        &self,
-        now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<DueTimer>, JournalError> {
-        self.inner.due_timers(now, limit).await
-    }
-}
-
-#[async_trait]
-impl KeyStore for CrashingJournal {
-    async fn tenant_keys(&self, tenant_id: TenantId) -> Result<Vec<StoredKey>, JournalError> {
-        self.inner.tenant_keys(tenant_id).await
-    }
-
-    async fn subject_keys(&self, subject_ids: &[Uuid]) -> Result<Vec<StoredKey>, JournalError> {
-        self.inner.subject_keys(subject_ids).await
-    }
-
-    async fn master_keys(&self) -> Result<Vec<MasterKeyRecord>, JournalError> {
-        self.inner.master_keys().await
-    }
-
-    async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
-        self.inner.register_master_key(id, at).await
-    }
-
-    async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
-        self.inner.retire_master_key(id, at).await
-    }
-
-    async fn abandon_master_key(
-        &self,
-        id: &str,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<u64, JournalError> {
-        self.inner.abandon_master_key(id, at).await
-    }
-
-    async fn keys_wrapped_by(
-        &self,
-        master_key_id: &str,
-        limit: i64,
-    ) -> Result<Vec<StoredKey>, JournalError> {
-        self.inner.keys_wrapped_by(master_key_id, limit).await
-    }
-
-    async fn rewrap_key(
-        &self,
-        key: &StoredKey,
-        from_master: &str,
-        wrapped: &[u8],
-        to_master: &str,
-    ) -> Result<bool, JournalError> {
-        self.inner
-            .rewrap_key(key, from_master, wrapped, to_master)
-            .await
     }
 }
 
@@ -262,12 +162,14 @@ async fn create_tenant_runs_the_whole_onboarding_and_returns_the_owner_token() {
 async fn crash_then_restart(event_type: &'static str, crash: Crash) {
     let db = TestDatabase::create().await;
     let journal = Arc::new(db.journal().await);
-    let crashing = Arc::new(CrashingJournal {
-        inner: db.journal().await,
-        event_type,
-        crash,
-        crashed: AtomicBool::new(false),
-    });
+    let crashing = Arc::new(Intercepted::new(
+        Arc::new(db.journal().await),
+        CrashingAppend {
+            event_type,
+            crash,
+            crashed: AtomicBool::new(false),
+        },
+    ));
     let node = Engine::start(
         crashing.clone() as Arc<dyn Journal>,
         EngineConfig::default(),
@@ -285,7 +187,7 @@ async fn crash_then_restart(event_type: &'static str, crash: Crash) {
         matches!(&outcome.view, EntityView::Tenant(t) if t.onboarding.as_ref().is_some_and(|o| !o.completed))
     );
     assert!(
-        crashing.crashed.load(Ordering::SeqCst),
+        crashing.hooks.crashed.load(Ordering::SeqCst),
         "the crash was injected"
     );
     drop(node); // the node dies without a clean shutdown

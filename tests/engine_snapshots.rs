@@ -12,20 +12,15 @@ use std::{
 };
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use engine::{
     domain::{
         Assignment, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId, Plan, Scope,
-        StreamId, TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings,
-        UserCommand, UserId,
+        TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings, UserCommand,
+        UserId,
     },
-    journal::{
-        AppendBatch, AppendReceipt, DueTimer, EventLog, Journal, JournalError, KeyStore,
-        MasterKeyRecord, RecordedEvent, Snapshot, SnapshotStore, StoredKey, TimerStore,
-        UniqueClaim,
-    },
+    journal::{Journal, JournalError, Snapshot},
     runtime::{Engine, EngineConfig, RequestMeta},
-    testing::{TestDatabase, scope_from_journal, sqlite_journal},
+    testing::{Hooks, Intercepted, TestDatabase, scope_from_journal, sqlite_journal},
 };
 use uuid::Uuid;
 
@@ -40,20 +35,30 @@ struct SaveLog {
     started: Vec<i64>,
 }
 
-/// A store whose snapshot saves take `delay` and are logged.
+/// Hooks that make every snapshot save take `delay` and log it.
 struct SlowSnapshots {
-    inner: Arc<dyn Journal>,
     delay: Duration,
     log: Mutex<SaveLog>,
 }
 
-#[async_trait]
-impl SnapshotStore for SlowSnapshots {
-    async fn load_snapshot(&self, kind: &str, id: Uuid) -> Result<Option<Snapshot>, JournalError> {
-        self.inner.load_snapshot(kind, id).await
+impl SlowSnapshots {
+    /// `store` behind these hooks.
+    fn over(store: Arc<dyn Journal>, delay: Duration) -> Arc<Intercepted<Self>> {
+        let hooks = Self {
+            delay,
+            log: Mutex::default(),
+        };
+        Arc::new(Intercepted::new(store, hooks))
     }
+}
 
-    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), JournalError> {
+#[async_trait]
+impl Hooks for SlowSnapshots {
+    async fn save_snapshot(
+        &self,
+        inner: &dyn Journal,
+        snapshot: &Snapshot,
+    ) -> Result<(), JournalError> {
         {
             let mut log = self.log.lock().unwrap();
             let running = log.running.entry(snapshot.aggregate_id).or_default();
@@ -63,7 +68,7 @@ impl SnapshotStore for SlowSnapshots {
             log.started.push(snapshot.last_position);
         }
         tokio::time::sleep(self.delay).await;
-        let saved = self.inner.save_snapshot(snapshot).await;
+        let saved = inner.save_snapshot(snapshot).await;
         *self
             .log
             .lock()
@@ -72,103 +77,6 @@ impl SnapshotStore for SlowSnapshots {
             .entry(snapshot.aggregate_id)
             .or_default() -= 1;
         saved
-    }
-}
-
-#[async_trait]
-impl EventLog for SlowSnapshots {
-    async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>, JournalError> {
-        self.inner.append(batches).await
-    }
-
-    fn concurrent_appends(&self) -> usize {
-        self.inner.concurrent_appends()
-    }
-
-    async fn read_stream(
-        &self,
-        stream: StreamId,
-        after: i64,
-    ) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.inner.read_stream(stream, after).await
-    }
-
-    async fn read_tenant(
-        &self,
-        tenant: TenantId,
-        after: i64,
-    ) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.inner.read_tenant(tenant, after).await
-    }
-
-    async fn read_all(&self, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, JournalError> {
-        self.inner.read_all(after, limit).await
-    }
-
-    async fn unique_claim(
-        &self,
-        namespace: &str,
-        key: &str,
-    ) -> Result<Option<UniqueClaim>, JournalError> {
-        self.inner.unique_claim(namespace, key).await
-    }
-}
-
-#[async_trait]
-impl TimerStore for SlowSnapshots {
-    async fn due_timers(
-        &self,
-        now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<DueTimer>, JournalError> {
-        self.inner.due_timers(now, limit).await
-    }
-}
-
-#[async_trait]
-impl KeyStore for SlowSnapshots {
-    async fn tenant_keys(&self, tenant_id: TenantId) -> Result<Vec<StoredKey>, JournalError> {
-        self.inner.tenant_keys(tenant_id).await
-    }
-
-    async fn subject_keys(&self, subject_ids: &[Uuid]) -> Result<Vec<StoredKey>, JournalError> {
-        self.inner.subject_keys(subject_ids).await
-    }
-
-    async fn master_keys(&self) -> Result<Vec<MasterKeyRecord>, JournalError> {
-        self.inner.master_keys().await
-    }
-
-    async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
-        self.inner.register_master_key(id, at).await
-    }
-
-    async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
-        self.inner.retire_master_key(id, at).await
-    }
-
-    async fn abandon_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<u64, JournalError> {
-        self.inner.abandon_master_key(id, at).await
-    }
-
-    async fn keys_wrapped_by(
-        &self,
-        master_key_id: &str,
-        limit: i64,
-    ) -> Result<Vec<StoredKey>, JournalError> {
-        self.inner.keys_wrapped_by(master_key_id, limit).await
-    }
-
-    async fn rewrap_key(
-        &self,
-        key: &StoredKey,
-        from_master: &str,
-        wrapped: &[u8],
-        to_master: &str,
-    ) -> Result<bool, JournalError> {
-        self.inner
-            .rewrap_key(key, from_master, wrapped, to_master)
-            .await
     }
 }
 
@@ -219,11 +127,7 @@ fn create_org(i: usize) -> TenantScopeCommand {
 /// Writes to one tenant with a snapshot due after every command while each save takes 40 ms,
 /// then shuts the engine down (passivation) and starts another on the same store.
 async fn one_save_in_flight_and_the_newest_wins(store: Arc<dyn Journal>) {
-    let slow = Arc::new(SlowSnapshots {
-        inner: store.clone(),
-        delay: Duration::from_millis(40),
-        log: Mutex::default(),
-    });
+    let slow = SlowSnapshots::over(store.clone(), Duration::from_millis(40));
     let config = EngineConfig {
         shard_count: 4,
         snapshot_every: 1,
@@ -256,7 +160,7 @@ async fn one_save_in_flight_and_the_newest_wins(store: Arc<dyn Journal>) {
         .unwrap()
         .position;
     let (max_running, started) = {
-        let log = slow.log.lock().unwrap();
+        let log = slow.hooks.log.lock().unwrap();
         (log.max_running, log.started.clone())
     };
     assert_eq!(max_running, 1, "one snapshot save in flight at a time");
@@ -305,11 +209,7 @@ async fn sqlite_one_save_in_flight_and_the_newest_wins() {
 /// With the byte rule, a scope whose snapshot is large waits for its events to add up to half
 /// of it: here far fewer snapshots than the count rule alone would take.
 async fn the_byte_rule_spaces_snapshots_of_a_large_scope(store: Arc<dyn Journal>) {
-    let slow = Arc::new(SlowSnapshots {
-        inner: store.clone(),
-        delay: Duration::ZERO,
-        log: Mutex::default(),
-    });
+    let slow = SlowSnapshots::over(store.clone(), Duration::ZERO);
     let config = EngineConfig {
         shard_count: 4,
         snapshot_every: 2,
@@ -331,7 +231,7 @@ async fn the_byte_rule_spaces_snapshots_of_a_large_scope(store: Arc<dyn Journal>
             .await
             .unwrap();
     }
-    let saves = slow.log.lock().unwrap().started.len();
+    let saves = slow.hooks.log.lock().unwrap().started.len();
     // The count rule alone would take one per invitation (two events each): 120. With the
     // byte rule a snapshot waits until the events since the last one add up to half its
     // size, which grows with every user: the scope grows by a constant factor between two

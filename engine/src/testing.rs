@@ -2,13 +2,18 @@
 //!
 //! [`TestDatabase::create`] makes a fresh, empty PostgreSQL database in the throwaway server
 //! whose admin URL is in `ENTITY_TEST_DATABASE_URL` (`scripts/test` starts one and sets it);
-//! [`sqlite_journal`] opens a migrated SQLite journal in a directory. Helpers panic with a clear
+//! [`sqlite_journal`] opens a migrated SQLite journal in a directory; [`Intercepted`] puts a
+//! test's [`Hooks`] (a slow save, a crash) in front of a journal. Helpers panic with a clear
 //! message on failure: they are for tests only.
+
+mod intercepted;
 
 use std::path::Path;
 
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
+
+pub use intercepted::{Hooks, Intercepted};
 
 use crate::journal::{postgres::PostgresJournal, sqlite::SqliteJournal};
 
