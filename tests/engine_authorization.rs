@@ -13,9 +13,8 @@ use std::{future::Future, pin::Pin, sync::Arc, task::Poll};
 use engine::{
     EngineError,
     domain::{
-        Assignment, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId,
-        PermissionPattern, Plan, Scope, TenantCommand, TenantId, TenantKind, TenantScopeCommand,
-        TenantSettings, UserCommand, UserId,
+        Assignment, OrganizationCommand, OrganizationId, PermissionPattern, Scope, TenantId,
+        TenantScopeCommand, UserCommand, UserId,
     },
     journal::{EventLog, Journal, postgres::PostgresJournal},
     runtime::{CommandOutcome, Engine, EngineConfig, PermissionRequirement, RequestMeta},
@@ -40,22 +39,7 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     let tenant = TenantId::new_v7();
-    let slug = format!("t-{}", uuid::Uuid::new_v4().simple());
-    let create = TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id: tenant,
-        name: "Authorization".into(),
-        slug: slug.clone(),
-        kind: TenantKind::Business,
-        plan: Plan::Gold,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: format!("owner@{slug}.example.com"),
-        },
-    }));
+    let create = engine::testing::create_tenant(tenant, "Authorization");
     run(&engine, tenant, create).await;
     let org = OrganizationId::new_v7();
     run(&engine, tenant, create_org(org, "Engineering", None)).await;

@@ -14,9 +14,8 @@ use std::{
 use async_trait::async_trait;
 use engine::{
     domain::{
-        Assignment, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId, Plan, Scope,
-        TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings, UserCommand,
-        UserId,
+        Assignment, OrganizationCommand, OrganizationId, Scope, TenantId, TenantScopeCommand,
+        UserCommand, UserId,
     },
     journal::{Journal, JournalError, Snapshot},
     runtime::{Engine, EngineConfig, RequestMeta},
@@ -81,21 +80,7 @@ impl Hooks for SlowSnapshots {
 }
 
 fn create_tenant(id: TenantId) -> TenantScopeCommand {
-    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id,
-        name: "Snapshots".into(),
-        slug: format!("s-{}", Uuid::new_v4().simple()),
-        kind: TenantKind::Business,
-        plan: Plan::Gold,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: "owner@snapshots.example.com".into(),
-        },
-    }))
+    engine::testing::create_tenant(id, "Snapshots")
 }
 
 /// An invitation with a display name: two personal values sealed in the snapshot.

@@ -228,6 +228,32 @@ pub fn decode_snapshot(
     crate::runtime::snapshot::decode(snapshot, tenant, keys).map(|d| d.body.scope)
 }
 
+/// A `CreateTenant` command for a Gold business tenant named `name` with a fresh slug, default
+/// organization and owner (`owner@<slug>.example.com`).
+pub fn create_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::TenantScopeCommand {
+    use crate::domain::{
+        CreateTenant, OnboardingPlan, OrganizationId, Plan, TenantCommand, TenantKind,
+        TenantScopeCommand, TenantSettings, UserId,
+    };
+    let slug = format!("t-{}", Uuid::new_v4().simple());
+    let owner_email = format!("owner@{slug}.example.com");
+    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
+        id,
+        name: name.into(),
+        slug,
+        kind: TenantKind::Business,
+        plan: Plan::Gold,
+        settings: TenantSettings::default(),
+        products: vec![],
+        business_profile: None,
+        onboarding: OnboardingPlan {
+            default_organization_id: OrganizationId::new_v7(),
+            owner_user_id: UserId::new_v7(),
+            owner_email,
+        },
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -9,10 +9,16 @@
 
 mod support;
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
 
 use engine::journal::CommitToken;
-use projections::{ProjectionService, ReadModels, RunnerConfig, reset_named, standard_projections};
+use projections::{
+    Projection, ProjectionService, ReadModels, RunnerConfig, reset_named, standard_projections,
+};
 use support::*;
 
 /// The stored checkpoint of every projection.
@@ -107,4 +113,60 @@ async fn sqlite_rebuilding_one_read_model_leaves_the_others_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
     let (_journal, store) = sqlite(dir.path()).await;
     others_keep_their_checkpoints(store).await;
+}
+
+/// One read model that cannot apply its batches (a poison it keeps failing on) leaves the
+/// shared batch: the others keep applying and reach every new write, while it retries on its
+/// own and never skips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_read_model_does_not_hold_back_the_others() {
+    let (_db, journal, store) = postgres().await;
+    support::recording::create_log(journal.pool()).await;
+    let engine = start_engine(&store).await;
+    let projections: Vec<Arc<dyn Projection>> = standard_projections()
+        .into_iter()
+        .map(|p| {
+            let failing = p.name() == "users";
+            let recording = support::recording::Recording::new(p);
+            if failing {
+                recording.fail_batches.store(usize::MAX, Ordering::Release);
+            }
+            Arc::new(recording) as Arc<dyn Projection>
+        })
+        .collect();
+    let config = RunnerConfig {
+        retry_initial: Duration::from_millis(20),
+        retry_max: Duration::from_millis(100),
+        ..RunnerConfig::default()
+    };
+    let service = ProjectionService::start(
+        store.read.clone(),
+        store.tail.clone(),
+        store.vault.clone(),
+        projections,
+        config,
+    )
+    .await
+    .unwrap();
+    let handle = service.handle();
+    let mut token = write(&engine).await;
+    for _ in 0..30 {
+        token = write(&engine).await;
+    }
+    for name in handle.names().iter().filter(|n| *n != "users") {
+        handle
+            .wait_for(name, token, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|e| panic!("{name} held back: {e}"));
+    }
+    let users = handle
+        .status()
+        .await
+        .into_iter()
+        .find(|s| s.name == "users")
+        .unwrap();
+    assert!(users.consecutive_failures > 0, "{users:?}");
+    assert!(users.checkpoint < token, "{users:?}");
+    service.stop().await;
+    engine.shutdown().await;
 }
