@@ -1,4 +1,11 @@
-//! The append transaction and the attribution of its conflicts.
+//! The append: one statement for the usual case, a transaction for the rest.
+//!
+//! An append with events whose key changes are creations only (every command's append) runs
+//! as one statement outside an explicit transaction (`sql/append.sql`): one round trip, no
+//! BEGIN or COMMIT, all of its parts in data-modifying CTEs that write nothing unless every
+//! fence is held, every stream's first new sequence follows its head and no wrapping master key
+//! is retired; otherwise it returns the reasons instead of the events. Any other append
+//! (shredding, or no events) runs as a transaction:
 //!
 //! ```text
 //! BEGIN
@@ -13,24 +20,29 @@
 //! COMMIT
 //! ```
 //!
-//! On SQLSTATE 23505 the transaction is rolled back and fresh queries find which event or key
-//! clashed, so the caller learns the stream and sequence, or the key's current holder. A key
-//! created over an existing personal key is a unique violation in [`KEY_NAMESPACE`]; a key
-//! wrapped by a retired master key is refused as [`JournalError::Unavailable`] (the node runs
-//! with an outdated master key).
+//! On SQLSTATE 23505 nothing was written and fresh queries find which event or key clashed, so
+//! the caller learns the stream and sequence, or the key's current holder. A key created over an
+//! existing personal key is a unique violation in [`KEY_NAMESPACE`]; a key wrapped by a retired
+//! master key is refused as [`JournalError::Unavailable`] (the node runs with an outdated master
+//! key).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, Row, Transaction, postgres::PgDatabaseError, types::Json};
+use sqlx::{
+    PgPool, Postgres, Row, Transaction,
+    postgres::{PgArguments, PgDatabaseError, PgRow},
+    types::Json,
+};
 use uuid::Uuid;
 
 use super::{errors, rows};
 use crate::{
     domain::{StreamId, TenantId},
     journal::{
-        AppendBatch, AppendReceipt, JournalError, KEY_NAMESPACE, KeyPurpose, Result, StoredKey,
-        store_support::{self as s, KeyStep},
+        AppendBatch, AppendReceipt, EventMetadata, Fence, JournalError, KEY_NAMESPACE, KeyChange,
+        KeyPurpose, Result, StoredKey,
+        store_support::{self as s, KeyStep, TimerPlan},
     },
 };
 
@@ -61,12 +73,18 @@ impl From<JournalError> for Failure {
     }
 }
 
-/// Appends all batches in one transaction (see the module docs).
+/// A query of this module with its parameters bound so far.
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+/// Appends all batches atomically (see the module docs).
 pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>> {
     if batches.is_empty() {
         return Ok(Vec::new());
     }
     let firsts = s::first_sequences(batches)?;
+    if fits_one_statement(batches) {
+        return append_in_one_statement(pool, batches, &firsts).await;
+    }
     let mut tx = pool.begin().await.map_err(errors::from_sqlx)?;
     let outcome = write(&mut tx, batches, &firsts).await;
     match outcome {
@@ -83,6 +101,87 @@ pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec
             })
         }
     }
+}
+
+/// Whether `sql/append.sql` can write the batches: they have events, and their key changes are
+/// creations only (shredding must follow the creations before it, in order).
+fn fits_one_statement(batches: &[AppendBatch]) -> bool {
+    s::all_events(batches).next().is_some()
+        && s::all_key_changes(batches).all(|change| matches!(change, KeyChange::Create(_)))
+}
+
+/// The usual append as one statement outside a transaction (see `sql/append.sql`).
+async fn append_in_one_statement(
+    pool: &PgPool,
+    batches: &[AppendBatch],
+    firsts: &[(StreamId, i64)],
+) -> Result<Vec<AppendReceipt>> {
+    let created: Vec<&StoredKey> = s::created_keys(batches).collect();
+    let timers = s::fold_timers(batches);
+    let fences = distinct_fences(batches);
+    let mut query = sqlx::query(include_str!("sql/append.sql"));
+    query = EventColumns::of(batches).bind(query);
+    query = ClaimColumns::of(batches).bind(query);
+    query = KeyColumns::of(&created).bind(query);
+    query = timers_to_clear(timers_to_set(query, &timers), &timers);
+    query = fence_columns(query, &fences);
+    let rows = match query.fetch_all(pool).await {
+        Ok(rows) => rows,
+        Err(e) => return Err(classify(pool, batches, e).await),
+    };
+    let refusal = |reason: &'static str| refusals(&rows, reason);
+    if let Some(stale) = refusal("fence").find_map(|row| {
+        let shard: i32 = row.try_get("shard").ok()?;
+        fences.iter().find(|f| f.shard == shard)
+    }) {
+        return Err(fenced(stale));
+    }
+    let misplaced: Vec<Uuid> = refusal("misplaced")
+        .filter_map(|row| row.try_get("stream_id").ok())
+        .collect();
+    if let Some(&(stream, sequence)) = firsts.iter().find(|(s, _)| misplaced.contains(&s.id)) {
+        return Err(JournalError::StreamConflict { stream, sequence });
+    }
+    if let Some(id) =
+        refusal("retired_master_key").find_map(|row| row.try_get::<String, _>("master_key_id").ok())
+    {
+        return Err(s::retired_master_key(&id));
+    }
+    if rows
+        .iter()
+        .any(|row| !matches!(row.try_get::<Option<&str>, _>("refusal"), Ok(None)))
+    {
+        return Err(s::corrupt(
+            "the append was refused for a reason it did not name",
+        ));
+    }
+    // The statement has committed: a receipt that cannot be read leaves its outcome unknown to
+    // the caller, never "nothing written".
+    let committed = |e: JournalError| {
+        JournalError::Unavailable(format!(
+            "the append committed but its receipt is unreadable: {e}"
+        ))
+    };
+    let (positions, transaction_id) = positions(&rows).map_err(|f| match f {
+        Failure::Journal(e) => committed(e),
+        Failure::Sql(e) => committed(errors::from_sqlx(e)),
+    })?;
+    let count = s::all_events(batches).count();
+    match transaction_id {
+        Some(id) if positions.len() == count => {
+            s::receipts(batches, &positions, id).map_err(committed)
+        }
+        _ => Err(committed(s::corrupt(format!(
+            "inserted {count} events, got {} positions back",
+            positions.len()
+        )))),
+    }
+}
+
+/// The rows of `sql/append.sql` that refuse the append for `reason`.
+fn refusals<'r>(rows: &'r [PgRow], reason: &'static str) -> impl Iterator<Item = &'r PgRow> {
+    rows.iter()
+        .filter(move |row| row.try_get::<Option<&str>, _>("refusal").ok().flatten() == Some(reason))
 }
 
 /// The statements of the transaction; returns the receipts.
@@ -108,42 +207,137 @@ async fn write(
     Ok(s::receipts(batches, &positions, transaction_id)?)
 }
 
+/// Every fence of the batches once, in lock order.
+fn distinct_fences(batches: &[AppendBatch]) -> Vec<&Fence> {
+    let mut fences: Vec<&Fence> = batches.iter().filter_map(|b| b.fence.as_ref()).collect();
+    fences.sort_by_key(|f| (f.shard, &f.owner, f.epoch));
+    fences.dedup();
+    fences
+}
+
+/// Binds fences as three arrays: shards, owners, epochs.
+fn fence_columns<'q>(query: PgQuery<'q>, fences: &[&'q Fence]) -> PgQuery<'q> {
+    query
+        .bind(fences.iter().map(|f| f.shard).collect::<Vec<i32>>())
+        .bind(
+            fences
+                .iter()
+                .map(|f| f.owner.as_str())
+                .collect::<Vec<&str>>(),
+        )
+        .bind(fences.iter().map(|f| f.epoch).collect::<Vec<i64>>())
+}
+
+/// The refusal of an append whose fence is no longer held.
+fn fenced(stale: &Fence) -> JournalError {
+    JournalError::Fenced {
+        shard: stale.shard,
+        owner: stale.owner.clone(),
+        epoch: stale.epoch,
+    }
+}
+
 /// Verifies every fence of the batches against `shard_leases` and locks those leases until the
 /// transaction ends (a takeover waits for it; a stale writer is refused).
 async fn check_fences(
     tx: &mut Transaction<'static, Postgres>,
     batches: &[AppendBatch],
 ) -> Result<(), Failure> {
-    let mut fences: Vec<&crate::journal::Fence> =
-        batches.iter().filter_map(|b| b.fence.as_ref()).collect();
+    let fences = distinct_fences(batches);
     if fences.is_empty() {
         return Ok(());
     }
-    fences.sort_by_key(|f| (f.shard, &f.owner, f.epoch));
-    fences.dedup();
-    let shards: Vec<i32> = fences.iter().map(|f| f.shard).collect();
-    let owners: Vec<&str> = fences.iter().map(|f| f.owner.as_str()).collect();
-    let epochs: Vec<i64> = fences.iter().map(|f| f.epoch).collect();
-    let held: Vec<(i32, String, i64)> = sqlx::query_as(include_str!("sql/check_fences.sql"))
-        .bind(&shards)
-        .bind(owners)
-        .bind(epochs)
-        .fetch_all(&mut **tx)
-        .await?;
-    let is_held = |f: &crate::journal::Fence| {
+    let held: Vec<(i32, String, i64)> =
+        fence_columns(sqlx::query(include_str!("sql/check_fences.sql")), &fences)
+            .try_map(|row: PgRow| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .fetch_all(&mut **tx)
+            .await?;
+    let is_held = |f: &Fence| {
         held.iter().any(|(shard, owner, epoch)| {
             (*shard, owner.as_str(), *epoch) == (f.shard, f.owner.as_str(), f.epoch)
         })
     };
     match fences.iter().find(|f| !is_held(f)) {
         None => Ok(()),
-        Some(stale) => Err(JournalError::Fenced {
-            shard: stale.shard,
-            owner: stale.owner.clone(),
-            epoch: stale.epoch,
-        }
-        .into()),
+        Some(stale) => Err(fenced(stale).into()),
     }
+}
+
+/// The events of an append as one array per column (`$1`–`$9` of `append_events.sql` and
+/// `append.sql`).
+struct EventColumns<'a> {
+    tenant_ids: Vec<Uuid>,
+    stream_types: Vec<&'a str>,
+    stream_ids: Vec<Uuid>,
+    sequences: Vec<i64>,
+    event_types: Vec<&'a str>,
+    schema_versions: Vec<i32>,
+    payloads: Vec<&'a serde_json::Value>,
+    metadata: Vec<Json<&'a EventMetadata>>,
+    recorded_at: Vec<DateTime<Utc>>,
+}
+
+impl<'a> EventColumns<'a> {
+    fn of(batches: &'a [AppendBatch]) -> Self {
+        let count = s::all_events(batches).count();
+        let mut columns = EventColumns {
+            tenant_ids: Vec::with_capacity(count),
+            stream_types: Vec::with_capacity(count),
+            stream_ids: Vec::with_capacity(count),
+            sequences: Vec::with_capacity(count),
+            event_types: Vec::with_capacity(count),
+            schema_versions: Vec::with_capacity(count),
+            payloads: Vec::with_capacity(count),
+            metadata: Vec::with_capacity(count),
+            recorded_at: Vec::with_capacity(count),
+        };
+        for event in s::all_events(batches) {
+            columns.tenant_ids.push(event.tenant_id.uuid());
+            columns.stream_types.push(event.stream.kind.as_str());
+            columns.stream_ids.push(event.stream.id);
+            columns.sequences.push(event.sequence);
+            columns.event_types.push(event.event_type.as_str());
+            columns.schema_versions.push(event.schema_version);
+            columns.payloads.push(&event.payload);
+            columns.metadata.push(Json(&event.metadata));
+            columns.recorded_at.push(event.recorded_at);
+        }
+        columns
+    }
+
+    fn bind(self, query: PgQuery<'a>) -> PgQuery<'a> {
+        query
+            .bind(self.tenant_ids)
+            .bind(self.stream_types)
+            .bind(self.stream_ids)
+            .bind(self.sequences)
+            .bind(self.event_types)
+            .bind(self.schema_versions)
+            .bind(self.payloads)
+            .bind(self.metadata)
+            .bind(self.recorded_at)
+    }
+}
+
+/// The positions the events were given by `(stream id, sequence)`, and their transaction id
+/// (`None` without rows), from the rows an events insert returned.
+fn positions(rows: &[PgRow]) -> Result<(HashMap<(Uuid, i64), i64>, Option<u64>), Failure> {
+    let mut positions = HashMap::with_capacity(rows.len());
+    let mut transaction_id = None;
+    for row in rows {
+        let position = s::position(row.try_get("global_position")?)?;
+        let stream_id: Uuid = row.try_get("stream_id")?;
+        let sequence: i64 = row.try_get("sequence")?;
+        let xid = s::transaction_id(row.try_get("transaction_id")?)?;
+        if transaction_id.is_some_and(|t| t != xid) {
+            return Err(
+                s::corrupt("events of one transaction report different transaction ids").into(),
+            );
+        }
+        transaction_id = Some(xid);
+        positions.insert((stream_id, sequence), position);
+    }
+    Ok((positions, transaction_id))
 }
 
 /// Inserts every event with one statement. Returns the positions by `(stream id, sequence)`
@@ -158,36 +352,8 @@ async fn insert_events(
     if count == 0 {
         return Ok((HashMap::new(), None));
     }
-    let mut tenant_ids = Vec::with_capacity(count);
-    let mut stream_types = Vec::with_capacity(count);
-    let mut stream_ids = Vec::with_capacity(count);
-    let mut sequences = Vec::with_capacity(count);
-    let mut event_types = Vec::with_capacity(count);
-    let mut schema_versions = Vec::with_capacity(count);
-    let mut payloads = Vec::with_capacity(count);
-    let mut metadata = Vec::with_capacity(count);
-    let mut recorded_at = Vec::with_capacity(count);
-    for event in s::all_events(batches) {
-        tenant_ids.push(event.tenant_id.uuid());
-        stream_types.push(event.stream.kind.as_str());
-        stream_ids.push(event.stream.id);
-        sequences.push(event.sequence);
-        event_types.push(event.event_type.as_str());
-        schema_versions.push(event.schema_version);
-        payloads.push(&event.payload);
-        metadata.push(Json(&event.metadata));
-        recorded_at.push(event.recorded_at);
-    }
-    let rows = sqlx::query(include_str!("sql/append_events.sql"))
-        .bind(tenant_ids)
-        .bind(stream_types)
-        .bind(stream_ids)
-        .bind(sequences)
-        .bind(event_types)
-        .bind(schema_versions)
-        .bind(payloads)
-        .bind(metadata)
-        .bind(recorded_at)
+    let rows = EventColumns::of(batches)
+        .bind(sqlx::query(include_str!("sql/append_events.sql")))
         .fetch_all(&mut **tx)
         .await?;
     if rows.is_empty() {
@@ -200,22 +366,7 @@ async fn insert_events(
         ))
         .into());
     }
-    let mut positions = HashMap::with_capacity(count);
-    let mut transaction_id = None;
-    for row in &rows {
-        let position = s::position(row.try_get("global_position")?)?;
-        let stream_id: Uuid = row.try_get("stream_id")?;
-        let sequence: i64 = row.try_get("sequence")?;
-        let xid = s::transaction_id(row.try_get("transaction_id")?)?;
-        if transaction_id.is_some_and(|t| t != xid) {
-            return Err(
-                s::corrupt("events of one transaction report different transaction ids").into(),
-            );
-        }
-        transaction_id = Some(xid);
-        positions.insert((stream_id, sequence), position);
-    }
-    Ok((positions, transaction_id))
+    positions(&rows)
 }
 
 /// The insert wrote nothing: some stream's first new sequence does not follow its stored head.
@@ -253,6 +404,40 @@ fn first_event_conflict(batches: &[AppendBatch]) -> JournalError {
     }
 }
 
+/// The unique keys of an append as four arrays (`insert_claims.sql`).
+struct ClaimColumns<'a> {
+    namespaces: Vec<&'a str>,
+    keys: Vec<&'a str>,
+    owners: Vec<Uuid>,
+    request_ids: Vec<Option<&'a str>>,
+}
+
+impl<'a> ClaimColumns<'a> {
+    fn of(batches: &'a [AppendBatch]) -> Self {
+        let mut columns = ClaimColumns {
+            namespaces: Vec::new(),
+            keys: Vec::new(),
+            owners: Vec::new(),
+            request_ids: Vec::new(),
+        };
+        for claim in s::all_claims(batches) {
+            columns.namespaces.push(claim.namespace.as_str());
+            columns.keys.push(claim.key.as_str());
+            columns.owners.push(claim.owner);
+            columns.request_ids.push(claim.request_id.as_deref());
+        }
+        columns
+    }
+
+    fn bind(self, query: PgQuery<'a>) -> PgQuery<'a> {
+        query
+            .bind(self.namespaces)
+            .bind(self.keys)
+            .bind(self.owners)
+            .bind(self.request_ids)
+    }
+}
+
 /// Takes every unique key with one statement.
 async fn insert_claims(
     tx: &mut Transaction<'static, Postgres>,
@@ -261,20 +446,8 @@ async fn insert_claims(
     if s::all_claims(batches).next().is_none() {
         return Ok(());
     }
-    let claims = s::all_claims(batches);
-    let (mut namespaces, mut keys, mut owners, mut request_ids) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for claim in claims {
-        namespaces.push(claim.namespace.as_str());
-        keys.push(claim.key.as_str());
-        owners.push(claim.owner);
-        request_ids.push(claim.request_id.as_deref());
-    }
-    sqlx::query(include_str!("sql/insert_claims.sql"))
-        .bind(namespaces)
-        .bind(keys)
-        .bind(owners)
-        .bind(request_ids)
+    ClaimColumns::of(batches)
+        .bind(sqlx::query(include_str!("sql/insert_claims.sql")))
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -326,6 +499,57 @@ async fn apply_keys(
     Ok(())
 }
 
+/// New personal keys as one array per column (`insert_keys.sql`).
+struct KeyColumns<'a> {
+    tenant_ids: Vec<Uuid>,
+    subject_ids: Vec<Uuid>,
+    purposes: Vec<&'a str>,
+    versions: Vec<i32>,
+    wrapped: Vec<Option<&'a [u8]>>,
+    master_key_ids: Vec<Option<&'a str>>,
+    created_at: Vec<DateTime<Utc>>,
+    shredded_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> KeyColumns<'a> {
+    fn of(keys: &[&'a StoredKey]) -> Self {
+        let count = keys.len();
+        let mut columns = KeyColumns {
+            tenant_ids: Vec::with_capacity(count),
+            subject_ids: Vec::with_capacity(count),
+            purposes: Vec::with_capacity(count),
+            versions: Vec::with_capacity(count),
+            wrapped: Vec::with_capacity(count),
+            master_key_ids: Vec::with_capacity(count),
+            created_at: Vec::with_capacity(count),
+            shredded_at: Vec::with_capacity(count),
+        };
+        for key in keys {
+            columns.tenant_ids.push(key.tenant_id.uuid());
+            columns.subject_ids.push(key.subject_id);
+            columns.purposes.push(key.purpose.as_str());
+            columns.versions.push(key.version);
+            columns.wrapped.push(key.wrapped.as_deref());
+            columns.master_key_ids.push(key.master_key_id.as_deref());
+            columns.created_at.push(key.created_at);
+            columns.shredded_at.push(key.shredded_at);
+        }
+        columns
+    }
+
+    fn bind(self, query: PgQuery<'a>) -> PgQuery<'a> {
+        query
+            .bind(self.tenant_ids)
+            .bind(self.subject_ids)
+            .bind(self.purposes)
+            .bind(self.versions)
+            .bind(self.wrapped)
+            .bind(self.master_key_ids)
+            .bind(self.created_at)
+            .bind(self.shredded_at)
+    }
+}
+
 /// Creates keys with one statement that also locks and checks their master keys (one round
 /// trip: this runs in the append of every new person).
 async fn insert_keys(
@@ -333,34 +557,12 @@ async fn insert_keys(
     keys: &[&StoredKey],
 ) -> Result<(), Failure> {
     let count = keys.len();
-    let mut tenant_ids = Vec::with_capacity(count);
-    let mut subject_ids = Vec::with_capacity(count);
-    let mut purposes = Vec::with_capacity(count);
-    let mut versions = Vec::with_capacity(count);
-    let mut wrapped = Vec::with_capacity(count);
-    let mut master_key_ids = Vec::with_capacity(count);
-    let mut created_at = Vec::with_capacity(count);
-    let mut shredded_at = Vec::with_capacity(count);
-    for key in keys {
-        tenant_ids.push(key.tenant_id.uuid());
-        subject_ids.push(key.subject_id);
-        purposes.push(key.purpose.as_str());
-        versions.push(key.version);
-        wrapped.push(key.wrapped.as_deref());
-        master_key_ids.push(key.master_key_id.as_deref());
-        created_at.push(key.created_at);
-        shredded_at.push(key.shredded_at);
-    }
-    let masters: Vec<&str> = master_key_ids.iter().flatten().copied().collect();
-    let inserted = sqlx::query(include_str!("sql/insert_keys.sql"))
-        .bind(tenant_ids)
-        .bind(subject_ids)
-        .bind(purposes)
-        .bind(versions)
-        .bind(wrapped)
-        .bind(master_key_ids)
-        .bind(created_at)
-        .bind(shredded_at)
+    let masters: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| k.master_key_id.as_deref())
+        .collect();
+    let inserted = KeyColumns::of(keys)
+        .bind(sqlx::query(include_str!("sql/insert_keys.sql")))
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -378,6 +580,36 @@ async fn insert_keys(
     }
 }
 
+/// Binds the timers to set as three arrays: tenants, kinds, due times.
+fn timers_to_set<'q>(query: PgQuery<'q>, plan: &TimerPlan<'q>) -> PgQuery<'q> {
+    query
+        .bind(
+            plan.set
+                .iter()
+                .map(|(t, _, _)| t.uuid())
+                .collect::<Vec<Uuid>>(),
+        )
+        .bind(plan.set.iter().map(|(_, k, _)| *k).collect::<Vec<&str>>())
+        .bind(
+            plan.set
+                .iter()
+                .map(|(_, _, d)| *d)
+                .collect::<Vec<DateTime<Utc>>>(),
+        )
+}
+
+/// Binds the timers to clear as two arrays: tenants, kinds.
+fn timers_to_clear<'q>(query: PgQuery<'q>, plan: &TimerPlan<'q>) -> PgQuery<'q> {
+    query
+        .bind(
+            plan.clear
+                .iter()
+                .map(|(t, _)| t.uuid())
+                .collect::<Vec<Uuid>>(),
+        )
+        .bind(plan.clear.iter().map(|(_, k)| *k).collect::<Vec<&str>>())
+}
+
 /// Applies the net timer changes: one upsert and one delete at most.
 async fn apply_timers(
     tx: &mut Transaction<'static, Postgres>,
@@ -385,25 +617,12 @@ async fn apply_timers(
 ) -> Result<(), Failure> {
     let plan = s::fold_timers(batches);
     if !plan.set.is_empty() {
-        let (mut tenants, mut kinds, mut due) = (Vec::new(), Vec::new(), Vec::new());
-        for (tenant_id, kind, due_at) in &plan.set {
-            tenants.push(tenant_id.uuid());
-            kinds.push(*kind);
-            due.push(*due_at);
-        }
-        sqlx::query(include_str!("sql/set_timers.sql"))
-            .bind(tenants)
-            .bind(kinds)
-            .bind(due)
+        timers_to_set(sqlx::query(include_str!("sql/set_timers.sql")), &plan)
             .execute(&mut **tx)
             .await?;
     }
     if !plan.clear.is_empty() {
-        let (tenants, kinds): (Vec<Uuid>, Vec<&str>) =
-            plan.clear.iter().map(|(t, k)| (t.uuid(), *k)).unzip();
-        sqlx::query(include_str!("sql/clear_timers.sql"))
-            .bind(tenants)
-            .bind(kinds)
+        timers_to_clear(sqlx::query(include_str!("sql/clear_timers.sql")), &plan)
             .execute(&mut **tx)
             .await?;
     }
