@@ -44,16 +44,21 @@ const IDLE_IN_TRANSACTION_TIMEOUT: &str = "30s";
 /// [`JournalError::Unavailable`].
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The PostgreSQL event journal. Cheap to clone (shares the pool).
+/// The PostgreSQL event journal. Cheap to clone (shares the pools).
 #[derive(Clone, Debug)]
 pub struct PostgresJournal {
+    /// Reads, snapshots, timers, keys, and the components that share the database.
     pool: PgPool,
+    /// Appends only, a quarter of the connections. Its sessions plan statements once
+    /// (`plan_cache_mode = force_generic_plan`): the append statement's custom plan, which
+    /// PostgreSQL would otherwise redo for every call, costs more than its execution.
+    appends: PgPool,
 }
 
 impl PostgresJournal {
-    /// Connects a pool of at most `max_connections` to `url`
-    /// (`postgres://user@host:port/database`). Does not create tables: see
-    /// [`migrate`](Self::migrate).
+    /// Connects at most `max_connections` (at least 2) to `url`
+    /// (`postgres://user@host:port/database`): a quarter for appends, the rest for everything
+    /// else. Does not create tables: see [`migrate`](Self::migrate).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| JournalError::Database(format!("invalid database url: {e}")))?
@@ -72,13 +77,24 @@ impl PostgresJournal {
             .close()
             .await
             .ok();
+        let appending = (max_connections / 4).max(1);
+        let appends = PgPoolOptions::new()
+            .max_connections(appending)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(
+                options
+                    .clone()
+                    .options([("plan_cache_mode", "force_generic_plan")]),
+            )
+            .await
+            .map_err(unavailable)?;
         let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
+            .max_connections(max_connections.saturating_sub(appending).max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        Ok(Self { pool })
+        Ok(Self { pool, appends })
     }
 
     /// Applies the migrations of `migrations/postgres` that are not applied yet.
@@ -98,12 +114,12 @@ impl PostgresJournal {
 #[async_trait]
 impl EventLog for PostgresJournal {
     async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>> {
-        append::append(&self.pool, batches).await
+        append::append(&self.appends, batches).await
     }
 
-    /// A quarter of the pool: the rest stays for reads, snapshots and timers.
+    /// The connections of the appends' pool.
     fn concurrent_appends(&self) -> usize {
-        (self.pool.options().get_max_connections() as usize / 4).max(1)
+        self.appends.options().get_max_connections() as usize
     }
 
     async fn read_stream(
