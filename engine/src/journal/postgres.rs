@@ -2,9 +2,10 @@
 //!
 //! [`PostgresJournal::connect`] opens a pool, [`PostgresJournal::migrate`] creates the tables of
 //! `migrations/postgres`. An append writes all events of all its batches with one multi-row
-//! `INSERT … SELECT FROM UNNEST(…)` in one transaction (the group-commit hot path: one round
-//! trip however many events), then the claims and the net timer changes. Every event records
-//! the writing transaction's `xid8`, which is also the receipts' `transaction_id`.
+//! `INSERT … SELECT FROM UNNEST(…)` (the group-commit hot path: one round trip however many
+//! events); with its claims, new keys and timer changes it is one statement outside a
+//! transaction, on a pool of its own (see `append`). Every event records the writing
+//! transaction's `xid8`, which is also the receipts' `transaction_id`.
 //!
 //! Errors: SQLSTATE 23505 on `(stream_id, sequence)` becomes
 //! [`JournalError::StreamConflict`], on `unique_keys` [`JournalError::UniqueViolation`] with
