@@ -1,21 +1,17 @@
-//! The append: one statement for the usual case, a transaction for the rest.
+//! The append: one statement for the usual case, a transaction around it for the rest.
 //!
-//! An append with events whose key changes are creations only (every command's append) runs
-//! as one statement outside an explicit transaction (`sql/append.sql`): one round trip, no
-//! BEGIN or COMMIT, all of its parts in data-modifying CTEs that write nothing unless every
-//! fence is held, every stream's first new sequence follows its head and no wrapping master key
-//! is retired; otherwise it returns the reasons instead of the events. Any other append
-//! (shredding, or no events) runs as a transaction:
+//! `sql/append.sql` writes an append's events, unique keys, key creations and timer changes
+//! with data-modifying CTEs that write nothing unless every fence is held, every stream's first
+//! new sequence follows its head and no wrapping master key is retired; otherwise it returns
+//! the reasons instead of the events. An append with events whose key changes are creations
+//! only (every command's) is that statement alone, outside an explicit transaction: one round
+//! trip, no BEGIN or COMMIT. Any other append (shredding, or no events) runs as a transaction:
 //!
 //! ```text
 //! BEGIN
-//!   SELECT shard_leases … FOR SHARE                          (only for fenced appends)
-//!   INSERT events      SELECT FROM UNNEST(9 arrays)  RETURNING position, stream, seq, xid
-//!   INSERT unique_keys SELECT FROM UNNEST(4 arrays)          (only if there are claims)
-//!   SELECT master_keys … FOR SHARE                           (only if keys are created)
-//!   key changes in order: INSERT personal_keys SELECT FROM UNNEST(8 arrays) per run of
-//!   creations; tombstone INSERT + UPDATE per shredding      (only if there are key changes)
-//!   upsert / delete timers, net effect                       (only if there are changes)
+//!   append.sql without keys
+//!   key changes in order: INSERT personal_keys (insert_keys.sql, master keys locked and
+//!   checked) per run of creations; tombstone INSERT + UPDATE per shredding
 //!   SELECT pg_current_xact_id()                              (only if there are no events)
 //! COMMIT
 //! ```
@@ -73,6 +69,10 @@ impl From<JournalError> for Failure {
     }
 }
 
+/// Where the events of an append landed: positions by `(stream id, sequence)`, and the
+/// transaction id (`None` without events).
+type Landed = (HashMap<(Uuid, i64), i64>, Option<u64>);
+
 /// A query of this module with its parameters bound so far.
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
@@ -83,7 +83,27 @@ pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec
     }
     let firsts = s::first_sequences(batches)?;
     if fits_one_statement(batches) {
-        return append_in_one_statement(pool, batches, &firsts).await;
+        let created: Vec<&StoredKey> = s::created_keys(batches).collect();
+        return match run_append(pool, batches, &firsts, &created).await {
+            Ok((positions, Some(transaction_id))) => {
+                // The statement has committed: a receipt that cannot be built leaves its outcome
+                // unknown to the caller, never "nothing written".
+                s::receipts(batches, &positions, transaction_id).map_err(committed)
+            }
+            Ok((_, None)) => Err(committed(s::corrupt("an append with events returned none"))),
+            // Rows that do not validate came back from a statement that committed.
+            Err(Failure::Journal(e @ JournalError::Corrupt(_))) => Err(committed(e)),
+            // A refusal: nothing was written.
+            Err(Failure::Journal(e)) => Err(e),
+            Err(Failure::Sql(e)) if e.as_database_error().is_some() => {
+                Err(classify(pool, batches, e).await)
+            }
+            // Sent and perhaps committed, then the rows could not be read or decoded.
+            Err(Failure::Sql(e)) => Err(match errors::from_sqlx(e) {
+                e @ JournalError::Unavailable(_) => e,
+                e => committed(e),
+            }),
+        };
     }
     let mut tx = pool.begin().await.map_err(errors::from_sqlx)?;
     let outcome = write(&mut tx, batches, &firsts).await;
@@ -103,79 +123,71 @@ pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec
     }
 }
 
-/// Whether `sql/append.sql` can write the batches: they have events, and their key changes are
-/// creations only (shredding must follow the creations before it, in order).
+/// Whether `sql/append.sql` alone can write the batches: they have events, and their key
+/// changes are creations only (shredding must follow the creations before it, in order).
 fn fits_one_statement(batches: &[AppendBatch]) -> bool {
     s::all_events(batches).next().is_some()
         && s::all_key_changes(batches).all(|change| matches!(change, KeyChange::Create(_)))
 }
 
-/// The usual append as one statement outside a transaction (see `sql/append.sql`).
-async fn append_in_one_statement(
-    pool: &PgPool,
+/// An append that committed but whose receipt could not be built.
+fn committed(e: JournalError) -> JournalError {
+    JournalError::Unavailable(format!(
+        "the append committed but its receipt is unreadable: {e}"
+    ))
+}
+
+/// Runs `sql/append.sql` for the batches with the key creations `created` (see its comments):
+/// the events' positions by `(stream id, sequence)` and the transaction id (`None` without
+/// events), or the refusal it reports.
+async fn run_append<'c>(
+    executor: impl sqlx::Executor<'c, Database = Postgres>,
     batches: &[AppendBatch],
     firsts: &[(StreamId, i64)],
-) -> Result<Vec<AppendReceipt>> {
-    let created: Vec<&StoredKey> = s::created_keys(batches).collect();
+    created: &[&StoredKey],
+) -> Result<Landed, Failure> {
     let timers = s::fold_timers(batches);
     let fences = distinct_fences(batches);
     let mut query = sqlx::query(include_str!("sql/append.sql"));
     query = EventColumns::of(batches).bind(query);
     query = ClaimColumns::of(batches).bind(query);
-    query = KeyColumns::of(&created).bind(query);
+    query = KeyColumns::of(created).bind(query);
     query = timers_to_clear(timers_to_set(query, &timers), &timers);
     query = fence_columns(query, &fences);
-    let rows = match query.fetch_all(pool).await {
-        Ok(rows) => rows,
-        Err(e) => return Err(classify(pool, batches, e).await),
-    };
+    let rows = query.fetch_all(executor).await?;
     let refusal = |reason: &'static str| refusals(&rows, reason);
     if let Some(stale) = refusal("fence").find_map(|row| {
         let shard: i32 = row.try_get("shard").ok()?;
         fences.iter().find(|f| f.shard == shard)
     }) {
-        return Err(fenced(stale));
+        return Err(fenced(stale).into());
     }
     let misplaced: Vec<Uuid> = refusal("misplaced")
         .filter_map(|row| row.try_get("stream_id").ok())
         .collect();
     if let Some(&(stream, sequence)) = firsts.iter().find(|(s, _)| misplaced.contains(&s.id)) {
-        return Err(JournalError::StreamConflict { stream, sequence });
+        return Err(JournalError::StreamConflict { stream, sequence }.into());
     }
     if let Some(id) =
         refusal("retired_master_key").find_map(|row| row.try_get::<String, _>("master_key_id").ok())
     {
-        return Err(s::retired_master_key(&id));
+        return Err(s::retired_master_key(&id).into());
     }
     if rows
         .iter()
         .any(|row| !matches!(row.try_get::<Option<&str>, _>("refusal"), Ok(None)))
     {
-        return Err(s::corrupt(
-            "the append was refused for a reason it did not name",
-        ));
+        return Err(s::corrupt("the append was refused for a reason it did not name").into());
     }
-    // The statement has committed: a receipt that cannot be read leaves its outcome unknown to
-    // the caller, never "nothing written".
-    let committed = |e: JournalError| {
-        JournalError::Unavailable(format!(
-            "the append committed but its receipt is unreadable: {e}"
-        ))
-    };
-    let (positions, transaction_id) = positions(&rows).map_err(|f| match f {
-        Failure::Journal(e) => committed(e),
-        Failure::Sql(e) => committed(errors::from_sqlx(e)),
-    })?;
     let count = s::all_events(batches).count();
-    match transaction_id {
-        Some(id) if positions.len() == count => {
-            s::receipts(batches, &positions, id).map_err(committed)
-        }
-        _ => Err(committed(s::corrupt(format!(
-            "inserted {count} events, got {} positions back",
-            positions.len()
-        )))),
+    if rows.len() != count {
+        return Err(s::corrupt(format!(
+            "inserted {count} events, got {} rows back",
+            rows.len()
+        ))
+        .into());
     }
+    positions(&rows)
 }
 
 /// The rows of `sql/append.sql` that refuse the append for `reason`.
@@ -184,17 +196,15 @@ fn refusals<'r>(rows: &'r [PgRow], reason: &'static str) -> impl Iterator<Item =
         .filter(move |row| row.try_get::<Option<&str>, _>("refusal").ok().flatten() == Some(reason))
 }
 
-/// The statements of the transaction; returns the receipts.
+/// The transaction of an append that `sql/append.sql` cannot write alone: the statement
+/// without the key changes, then the key changes in order; returns the receipts.
 async fn write(
     tx: &mut Transaction<'static, Postgres>,
     batches: &[AppendBatch],
     firsts: &[(StreamId, i64)],
 ) -> Result<Vec<AppendReceipt>, Failure> {
-    check_fences(tx, batches).await?;
-    let (positions, transaction_id) = insert_events(tx, batches, firsts).await?;
-    insert_claims(tx, batches).await?;
+    let (positions, transaction_id) = run_append(&mut **tx, batches, firsts, &[]).await?;
     apply_keys(tx, batches).await?;
-    apply_timers(tx, batches).await?;
     let transaction_id = match transaction_id {
         Some(id) => id,
         None => {
@@ -237,34 +247,8 @@ fn fenced(stale: &Fence) -> JournalError {
     }
 }
 
-/// Verifies every fence of the batches against `shard_leases` and locks those leases until the
-/// transaction ends (a takeover waits for it; a stale writer is refused).
-async fn check_fences(
-    tx: &mut Transaction<'static, Postgres>,
-    batches: &[AppendBatch],
-) -> Result<(), Failure> {
-    let fences = distinct_fences(batches);
-    if fences.is_empty() {
-        return Ok(());
-    }
-    let held: Vec<(i32, String, i64)> =
-        fence_columns(sqlx::query(include_str!("sql/check_fences.sql")), &fences)
-            .try_map(|row: PgRow| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-            .fetch_all(&mut **tx)
-            .await?;
-    let is_held = |f: &Fence| {
-        held.iter().any(|(shard, owner, epoch)| {
-            (*shard, owner.as_str(), *epoch) == (f.shard, f.owner.as_str(), f.epoch)
-        })
-    };
-    match fences.iter().find(|f| !is_held(f)) {
-        None => Ok(()),
-        Some(stale) => Err(fenced(stale).into()),
-    }
-}
-
-/// The events of an append as one array per column (`$1`–`$9` of `append_events.sql` and
-/// `append.sql`).
+/// The events of an append as one array per column (`$1`–`$9` of `append.sql`).
+#[derive(Default)]
 struct EventColumns<'a> {
     tenant_ids: Vec<Uuid>,
     stream_types: Vec<&'a str>,
@@ -279,18 +263,7 @@ struct EventColumns<'a> {
 
 impl<'a> EventColumns<'a> {
     fn of(batches: &'a [AppendBatch]) -> Self {
-        let count = s::all_events(batches).count();
-        let mut columns = EventColumns {
-            tenant_ids: Vec::with_capacity(count),
-            stream_types: Vec::with_capacity(count),
-            stream_ids: Vec::with_capacity(count),
-            sequences: Vec::with_capacity(count),
-            event_types: Vec::with_capacity(count),
-            schema_versions: Vec::with_capacity(count),
-            payloads: Vec::with_capacity(count),
-            metadata: Vec::with_capacity(count),
-            recorded_at: Vec::with_capacity(count),
-        };
+        let mut columns = EventColumns::default();
         for event in s::all_events(batches) {
             columns.tenant_ids.push(event.tenant_id.uuid());
             columns.stream_types.push(event.stream.kind.as_str());
@@ -321,7 +294,7 @@ impl<'a> EventColumns<'a> {
 
 /// The positions the events were given by `(stream id, sequence)`, and their transaction id
 /// (`None` without rows), from the rows an events insert returned.
-fn positions(rows: &[PgRow]) -> Result<(HashMap<(Uuid, i64), i64>, Option<u64>), Failure> {
+fn positions(rows: &[PgRow]) -> Result<Landed, Failure> {
     let mut positions = HashMap::with_capacity(rows.len());
     let mut transaction_id = None;
     for row in rows {
@@ -340,59 +313,6 @@ fn positions(rows: &[PgRow]) -> Result<(HashMap<(Uuid, i64), i64>, Option<u64>),
     Ok((positions, transaction_id))
 }
 
-/// Inserts every event with one statement. Returns the positions by `(stream id, sequence)`
-/// and the transaction id (`None` when there were no events). `firsts` holds each stream's
-/// first new sequence (see [`s::first_sequences`]).
-async fn insert_events(
-    tx: &mut Transaction<'static, Postgres>,
-    batches: &[AppendBatch],
-    firsts: &[(StreamId, i64)],
-) -> Result<(HashMap<(Uuid, i64), i64>, Option<u64>), Failure> {
-    let count = s::all_events(batches).count();
-    if count == 0 {
-        return Ok((HashMap::new(), None));
-    }
-    let rows = EventColumns::of(batches)
-        .bind(sqlx::query(include_str!("sql/append_events.sql")))
-        .fetch_all(&mut **tx)
-        .await?;
-    if rows.is_empty() {
-        return Err(misplaced_stream(tx, batches, firsts).await?.into());
-    }
-    if rows.len() != count {
-        return Err(s::corrupt(format!(
-            "inserted {count} events, got {} rows back",
-            rows.len()
-        ))
-        .into());
-    }
-    positions(&rows)
-}
-
-/// The insert wrote nothing: some stream's first new sequence does not follow its stored head.
-/// Finds which one.
-async fn misplaced_stream(
-    tx: &mut Transaction<'static, Postgres>,
-    batches: &[AppendBatch],
-    firsts: &[(StreamId, i64)],
-) -> Result<JournalError, Failure> {
-    let ids: Vec<Uuid> = firsts.iter().map(|(stream, _)| stream.id).collect();
-    let rows = sqlx::query(include_str!("sql/stream_heads.sql"))
-        .bind(ids)
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut heads = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        heads.insert(
-            row.try_get::<Uuid, _>("stream_id")?,
-            row.try_get::<i64, _>("head")?,
-        );
-    }
-    let conflict = s::misplaced(firsts, |id| heads.get(&id).copied().unwrap_or(0));
-    // Not found means a head moved between the two statements: the first event clashed too.
-    Ok(conflict.unwrap_or_else(|| first_event_conflict(batches)))
-}
-
 /// A conflict on the first event of the batches (when nothing more precise is known).
 fn first_event_conflict(batches: &[AppendBatch]) -> JournalError {
     match s::all_events(batches).next() {
@@ -404,7 +324,8 @@ fn first_event_conflict(batches: &[AppendBatch]) -> JournalError {
     }
 }
 
-/// The unique keys of an append as four arrays (`insert_claims.sql`).
+/// The unique keys of an append as four arrays (`$10`–`$13` of `append.sql`).
+#[derive(Default)]
 struct ClaimColumns<'a> {
     namespaces: Vec<&'a str>,
     keys: Vec<&'a str>,
@@ -414,12 +335,7 @@ struct ClaimColumns<'a> {
 
 impl<'a> ClaimColumns<'a> {
     fn of(batches: &'a [AppendBatch]) -> Self {
-        let mut columns = ClaimColumns {
-            namespaces: Vec::new(),
-            keys: Vec::new(),
-            owners: Vec::new(),
-            request_ids: Vec::new(),
-        };
+        let mut columns = ClaimColumns::default();
         for claim in s::all_claims(batches) {
             columns.namespaces.push(claim.namespace.as_str());
             columns.keys.push(claim.key.as_str());
@@ -438,30 +354,12 @@ impl<'a> ClaimColumns<'a> {
     }
 }
 
-/// Takes every unique key with one statement.
-async fn insert_claims(
-    tx: &mut Transaction<'static, Postgres>,
-    batches: &[AppendBatch],
-) -> Result<(), Failure> {
-    if s::all_claims(batches).next().is_none() {
-        return Ok(());
-    }
-    ClaimColumns::of(batches)
-        .bind(sqlx::query(include_str!("sql/insert_claims.sql")))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// Applies the key changes of the batches in order; new keys wrapped by a retired master key
 /// refuse the append.
 async fn apply_keys(
     tx: &mut Transaction<'static, Postgres>,
     batches: &[AppendBatch],
 ) -> Result<(), Failure> {
-    if s::all_key_changes(batches).next().is_none() {
-        return Ok(());
-    }
     for step in s::key_steps(batches) {
         match step {
             KeyStep::Create(keys) => insert_keys(tx, &keys).await?,
@@ -499,7 +397,9 @@ async fn apply_keys(
     Ok(())
 }
 
-/// New personal keys as one array per column (`insert_keys.sql`).
+/// New personal keys as one array per column (`insert_keys.sql`, `$14`–`$21` of
+/// `append.sql`).
+#[derive(Default)]
 struct KeyColumns<'a> {
     tenant_ids: Vec<Uuid>,
     subject_ids: Vec<Uuid>,
@@ -513,17 +413,7 @@ struct KeyColumns<'a> {
 
 impl<'a> KeyColumns<'a> {
     fn of(keys: &[&'a StoredKey]) -> Self {
-        let count = keys.len();
-        let mut columns = KeyColumns {
-            tenant_ids: Vec::with_capacity(count),
-            subject_ids: Vec::with_capacity(count),
-            purposes: Vec::with_capacity(count),
-            versions: Vec::with_capacity(count),
-            wrapped: Vec::with_capacity(count),
-            master_key_ids: Vec::with_capacity(count),
-            created_at: Vec::with_capacity(count),
-            shredded_at: Vec::with_capacity(count),
-        };
+        let mut columns = KeyColumns::default();
         for key in keys {
             columns.tenant_ids.push(key.tenant_id.uuid());
             columns.subject_ids.push(key.subject_id);
@@ -550,8 +440,7 @@ impl<'a> KeyColumns<'a> {
     }
 }
 
-/// Creates keys with one statement that also locks and checks their master keys (one round
-/// trip: this runs in the append of every new person).
+/// Creates keys with one statement that also locks and checks their master keys.
 async fn insert_keys(
     tx: &mut Transaction<'static, Postgres>,
     keys: &[&StoredKey],
@@ -608,25 +497,6 @@ fn timers_to_clear<'q>(query: PgQuery<'q>, plan: &TimerPlan<'q>) -> PgQuery<'q> 
                 .collect::<Vec<Uuid>>(),
         )
         .bind(plan.clear.iter().map(|(_, k)| *k).collect::<Vec<&str>>())
-}
-
-/// Applies the net timer changes: one upsert and one delete at most.
-async fn apply_timers(
-    tx: &mut Transaction<'static, Postgres>,
-    batches: &[AppendBatch],
-) -> Result<(), Failure> {
-    let plan = s::fold_timers(batches);
-    if !plan.set.is_empty() {
-        timers_to_set(sqlx::query(include_str!("sql/set_timers.sql")), &plan)
-            .execute(&mut **tx)
-            .await?;
-    }
-    if !plan.clear.is_empty() {
-        timers_to_clear(sqlx::query(include_str!("sql/clear_timers.sql")), &plan)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Turns a failed append's database error into a typed conflict where it is one.

@@ -1,16 +1,16 @@
--- A whole append in one statement, run outside an explicit transaction (one round trip, no
--- BEGIN or COMMIT): its fences, events, unique keys, key creations and timers. Used whenever the
--- append has events and its key changes are creations only (no shredding).
+-- A whole append in one statement: its fences, events, unique keys, key creations and timers.
+-- Run outside an explicit transaction (one round trip, no BEGIN or COMMIT) whenever the append
+-- has events and its key changes are creations only; otherwise inside the append's transaction,
+-- without keys (the key changes follow in order).
 --
 -- Either everything is written or nothing is. Nothing is written when a fence is no longer
 -- held, a stream's first new sequence does not follow its stored head, or a master key that
 -- wraps a new key is retired; the statement then returns one row per reason (`refusal` set)
 -- instead of the events. A unique violation (events, unique_keys, personal_keys) fails the
--- statement with 23505 as the multi-statement append does.
+-- statement with 23505.
 --
--- $1–$9 events (as append_events.sql), $10–$13 claims (as insert_claims.sql), $14–$21 keys (as
--- insert_keys.sql), $22–$24 timers to set, $25–$26 timers to clear, $27–$29 fences (shards,
--- owners, epochs, each fence once).
+-- $1–$9 events, $10–$13 claims, $14–$21 keys (as insert_keys.sql), $22–$24 timers to set,
+-- $25–$26 timers to clear, $27–$29 fences (shards, owners, epochs, each fence once).
 WITH held AS MATERIALIZED (
     SELECT l.shard, l.owner, l.epoch
     FROM shard_leases l
