@@ -8,14 +8,14 @@ use std::sync::Arc;
 use engine::{
     EngineError,
     domain::{
-        Assignment, CreateTenant, DomainError, OnboardingPlan, OrganizationCommand, OrganizationId,
-        PermissionPattern, Plan, Scope, TeamCommand, TeamId, TenantCommand, TenantId, TenantKind,
-        TenantScope, TenantScopeCommand, TenantSettings, UserCommand, UserId, UserStatus,
+        Assignment, DomainError, OrganizationCommand, OrganizationId, PermissionPattern, Scope,
+        TeamCommand, TeamId, TenantId, TenantScope, TenantScopeCommand, UserCommand, UserId,
+        UserStatus,
     },
     journal::{Journal, postgres::PostgresJournal},
     runtime::{Engine, EngineConfig, RequestMeta},
     secrets::issue_invitation_token,
-    testing::TestDatabase,
+    testing::{TestDatabase, create_tenant},
 };
 
 async fn start(journal: &Arc<PostgresJournal>) -> Engine {
@@ -33,22 +33,7 @@ async fn run(engine: &Engine, tenant: TenantId, command: TenantScopeCommand) {
 
 async fn gold_tenant(engine: &Engine) -> TenantId {
     let id = TenantId::new_v7();
-    let slug = format!("t-{}", uuid::Uuid::new_v4().simple());
-    let command = TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id,
-        name: "Access".into(),
-        slug: slug.clone(),
-        kind: TenantKind::Business,
-        plan: Plan::Gold,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: format!("owner@{slug}.example.com"),
-        },
-    }));
+    let command = create_tenant(id, "Access");
     run(engine, id, command).await;
     id
 }

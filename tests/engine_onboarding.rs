@@ -14,16 +14,15 @@ use chrono::{DateTime, SubsecRound, Utc};
 use engine::{
     EngineError,
     domain::{
-        BuiltinRole, CreateTenant, DEFAULT_ORGANIZATION_NAME, DomainError, InvitationState,
-        OnboardingPlan, OrganizationId, Plan, Scope, TenantCommand, TenantId, TenantKind,
-        TenantScopeCommand, TenantSettings, UserCommand, UserId, UserStatus,
+        BuiltinRole, DEFAULT_ORGANIZATION_NAME, DomainError, InvitationState, OnboardingPlan,
+        OrganizationId, Plan, Scope, TenantId, TenantScopeCommand, UserCommand, UserId, UserStatus,
     },
     journal::{
         AppendBatch, AppendReceipt, EventLog, Journal, JournalError, postgres::PostgresJournal,
     },
     runtime::{Clock, Engine, EngineConfig, EntityView, RequestMeta},
     secrets::parse_invitation_token,
-    testing::{Hooks, Intercepted, TestDatabase},
+    testing::{Hooks, Intercepted, TestDatabase, new_tenant, tenant_command},
 };
 use uuid::Uuid;
 
@@ -33,17 +32,11 @@ fn create(id: TenantId) -> (TenantScopeCommand, OnboardingPlan) {
         owner_user_id: UserId::new_v7(),
         owner_email: "Owner@Example.com".into(),
     };
-    let command = TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id,
-        name: "Onboarded".into(),
-        slug: format!("o-{}", Uuid::new_v4().simple()),
-        kind: TenantKind::Business,
-        plan: Plan::Bronze,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: plan.clone(),
-    }));
+    let mut create = new_tenant(id, "Onboarded");
+    create.slug = format!("o-{}", Uuid::new_v4().simple());
+    create.plan = Plan::Bronze;
+    create.onboarding = plan.clone();
+    let command = tenant_command(create);
     (command, plan)
 }
 

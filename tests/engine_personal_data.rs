@@ -7,13 +7,10 @@
 use std::sync::Arc;
 
 use engine::{
-    domain::{
-        CreateTenant, OnboardingPlan, OrganizationId, Plan, TenantCommand, TenantId, TenantKind,
-        TenantScopeCommand, TenantSettings, UserCommand, UserId, UserStatus,
-    },
+    domain::{TenantCommand, TenantId, TenantScopeCommand, UserCommand, UserId, UserStatus},
     journal::{Journal, KeyPurpose},
     runtime::{Engine, EngineConfig, EntityView, RequestMeta},
-    testing::{TestDatabase, sqlite_journal},
+    testing::{TestDatabase, new_tenant, sqlite_journal, tenant_command},
 };
 
 /// A store under test, with raw SQL access for tampering.
@@ -96,21 +93,10 @@ impl Store {
 const OWNER_EMAIL: &str = "canary-owner-7f3a@personal.example";
 
 fn create_tenant(id: TenantId, slug: &str) -> TenantScopeCommand {
-    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id,
-        name: "Personal Data Inc".into(),
-        slug: slug.into(),
-        kind: TenantKind::Business,
-        plan: Plan::Gold,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: OWNER_EMAIL.into(),
-        },
-    }))
+    let mut create = new_tenant(id, "Personal Data Inc");
+    create.slug = slug.into();
+    create.onboarding.owner_email = OWNER_EMAIL.into();
+    tenant_command(create)
 }
 
 fn invite(id: UserId, email: &str, name: &str) -> TenantScopeCommand {

@@ -13,31 +13,21 @@ use chrono::{DateTime, SubsecRound, Utc};
 use engine::{
     EngineError,
     domain::{
-        CreateTenant, DeactivationFeedback, DomainError, MAX_DEPTH, OnboardingPlan, Organization,
-        OrganizationCommand, OrganizationId, OrganizationStatus, Plan, TenantCommand, TenantId,
-        TenantKind, TenantScope, TenantScopeCommand, TenantSettings, TenantStatus, UserId,
+        DeactivationFeedback, DomainError, MAX_DEPTH, Organization, OrganizationCommand,
+        OrganizationId, OrganizationStatus, Plan, TenantCommand, TenantId, TenantScope,
+        TenantScopeCommand, TenantStatus,
     },
     journal::{EventLog, Journal, SnapshotStore, postgres::PostgresJournal},
     runtime::{Clock, CommandOutcome, Engine, EngineConfig, EntityView, RequestMeta},
-    testing::TestDatabase,
+    testing::{TestDatabase, new_tenant, tenant_command},
 };
 
 fn create_tenant(id: TenantId, slug: &str, plan: Plan) -> TenantScopeCommand {
-    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id,
-        name: format!("Tenant {slug}"),
-        slug: slug.to_owned(),
-        kind: TenantKind::Business,
-        plan,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: format!("owner@{slug}.example.com"),
-        },
-    }))
+    let mut create = new_tenant(id, &format!("Tenant {slug}"));
+    create.slug = slug.to_owned();
+    create.plan = plan;
+    create.onboarding.owner_email = format!("owner@{slug}.example.com");
+    tenant_command(create)
 }
 
 fn create_org(

@@ -9,9 +9,8 @@
 use chrono::Utc;
 use engine::{
     domain::{
-        Assignment, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId, Plan, Scope,
-        StreamId, StreamKind, TenantCommand, TenantId, TenantKind, TenantScopeCommand,
-        TenantSettings, UserCommand, UserId,
+        Assignment, OrganizationCommand, OrganizationId, Scope, StreamId, StreamKind, TenantId,
+        TenantScopeCommand, UserCommand, UserId,
     },
     journal::{AppendBatch, AuditActor, EventMetadata, NewEvent},
     secrets::issue_invitation_token,
@@ -30,21 +29,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// CreateTenant (gold plan) with its onboarding plan.
 pub fn create_tenant(tenant: TenantId) -> TenantScopeCommand {
-    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id: tenant,
-        name: "Bench".into(),
-        slug: format!("bench-{}", Uuid::new_v4().simple()),
-        kind: TenantKind::Business,
-        plan: Plan::Gold,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: "owner@bench.example.com".into(),
-        },
-    }))
+    engine::testing::create_tenant(tenant, "Bench")
 }
 
 /// CreateOrganization under `parent`.

@@ -231,13 +231,18 @@ pub fn decode_snapshot(
 /// A `CreateTenant` command for a Gold business tenant named `name` with a fresh slug, default
 /// organization and owner (`owner@<slug>.example.com`).
 pub fn create_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::TenantScopeCommand {
+    tenant_command(new_tenant(id, name))
+}
+
+/// The fields of [`create_tenant`]'s command, for a test that changes some (the slug, the plan,
+/// the owner) before wrapping them with [`tenant_command`].
+pub fn new_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::CreateTenant {
     use crate::domain::{
-        CreateTenant, OnboardingPlan, OrganizationId, Plan, TenantCommand, TenantKind,
-        TenantScopeCommand, TenantSettings, UserId,
+        CreateTenant, OnboardingPlan, OrganizationId, Plan, TenantKind, TenantSettings, UserId,
     };
     let slug = format!("t-{}", Uuid::new_v4().simple());
     let owner_email = format!("owner@{slug}.example.com");
-    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
+    CreateTenant {
         id,
         name: name.into(),
         slug,
@@ -251,7 +256,13 @@ pub fn create_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::
             owner_user_id: UserId::new_v7(),
             owner_email,
         },
-    }))
+    }
+}
+
+/// The command that creates the tenant `create` describes.
+pub fn tenant_command(create: crate::domain::CreateTenant) -> crate::domain::TenantScopeCommand {
+    use crate::domain::{TenantCommand, TenantScopeCommand};
+    TenantScopeCommand::Tenant(TenantCommand::Create(create))
 }
 
 #[cfg(test)]
