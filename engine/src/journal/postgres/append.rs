@@ -10,8 +10,8 @@
 //! ```text
 //! BEGIN
 //!   append.sql without keys
-//!   key changes in order: INSERT personal_keys (insert_keys.sql, master keys locked and
-//!   checked) per run of creations; tombstone INSERT + UPDATE per shredding
+//!   key changes in order: append.sql with keys only per run of creations (master keys locked
+//!   and checked); tombstone INSERT + UPDATE per shredding
 //!   SELECT pg_current_xact_id()                              (only if there are no events)
 //! COMMIT
 //! ```
@@ -362,7 +362,8 @@ async fn apply_keys(
 ) -> Result<(), Failure> {
     for step in s::key_steps(batches) {
         match step {
-            KeyStep::Create(keys) => insert_keys(tx, &keys).await?,
+            // The statement alone: its master-key check refuses a retired one.
+            KeyStep::Create(keys) => drop(run_append(&mut **tx, &[], &[], &keys).await?),
             KeyStep::ShredSubject {
                 tenant_id,
                 subject_id,
@@ -397,8 +398,7 @@ async fn apply_keys(
     Ok(())
 }
 
-/// New personal keys as one array per column (`insert_keys.sql`, `$14`–`$21` of
-/// `append.sql`).
+/// New personal keys as one array per column (`$14`–`$21` of `append.sql`).
 #[derive(Default)]
 struct KeyColumns<'a> {
     tenant_ids: Vec<Uuid>,
@@ -437,35 +437,6 @@ impl<'a> KeyColumns<'a> {
             .bind(self.master_key_ids)
             .bind(self.created_at)
             .bind(self.shredded_at)
-    }
-}
-
-/// Creates keys with one statement that also locks and checks their master keys.
-async fn insert_keys(
-    tx: &mut Transaction<'static, Postgres>,
-    keys: &[&StoredKey],
-) -> Result<(), Failure> {
-    let count = keys.len();
-    let masters: Vec<&str> = keys
-        .iter()
-        .filter_map(|k| k.master_key_id.as_deref())
-        .collect();
-    let inserted = KeyColumns::of(keys)
-        .bind(sqlx::query(include_str!("sql/insert_keys.sql")))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if inserted == count as u64 {
-        return Ok(());
-    }
-    let registered: Vec<(String, Option<DateTime<Utc>>)> =
-        sqlx::query_as(include_str!("sql/lock_master_keys.sql"))
-            .bind(&masters)
-            .fetch_all(&mut **tx)
-            .await?;
-    match registered.iter().find(|(_, retired)| retired.is_some()) {
-        Some((id, _)) => Err(s::retired_master_key(id).into()),
-        None => Err(s::corrupt(format!("inserted {inserted} of {count} keys")).into()),
     }
 }
 

@@ -9,7 +9,7 @@
 -- instead of the events. A unique violation (events, unique_keys, personal_keys) fails the
 -- statement with 23505.
 --
--- $1–$9 events, $10–$13 claims, $14–$21 keys (as insert_keys.sql), $22–$24 timers to set,
+-- $1–$9 events, $10–$13 claims, $14–$21 keys, $22–$24 timers to set,
 -- $25–$26 timers to clear, $27–$29 fences (shards, owners, epochs, each fence once).
 WITH held AS MATERIALIZED (
     SELECT l.shard, l.owner, l.epoch
