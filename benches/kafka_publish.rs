@@ -30,9 +30,8 @@ use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use engine::{
     domain::{
-        Assignment, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId, Plan, Scope,
-        TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings, UserCommand,
-        UserId,
+        Assignment, OrganizationCommand, OrganizationId, Scope, TenantId, TenantScopeCommand,
+        UserCommand, UserId,
     },
     journal::{Journal, tail::JournalTail},
     runtime::{Engine, EngineConfig, RequestMeta},
@@ -57,22 +56,7 @@ const COMMANDS_PER_TENANT: usize = 200;
 const WAIT: Duration = Duration::from_secs(120);
 
 fn create_tenant(id: TenantId) -> TenantScopeCommand {
-    let slug = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id,
-        name: format!("Tenant {slug}"),
-        slug: slug.clone(),
-        kind: TenantKind::Business,
-        plan: Plan::Gold,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: format!("owner@{slug}.example.com"),
-        },
-    }))
+    engine::testing::create_tenant(id, "Bench")
 }
 
 /// Command `i` of a tenant: organizations (every third nested) and invitations.

@@ -19,16 +19,8 @@ use engine::{
     },
     journal::{EventLog, Journal, SnapshotStore, postgres::PostgresJournal},
     runtime::{Clock, CommandOutcome, Engine, EngineConfig, EntityView, RequestMeta},
-    testing::{TestDatabase, new_tenant, tenant_command},
+    testing::{TestDatabase, create_tenant_with_slug as create_tenant},
 };
-
-fn create_tenant(id: TenantId, slug: &str, plan: Plan) -> TenantScopeCommand {
-    let mut create = new_tenant(id, &format!("Tenant {slug}"));
-    create.slug = slug.to_owned();
-    create.plan = plan;
-    create.onboarding.owner_email = format!("owner@{slug}.example.com");
-    tenant_command(create)
-}
 
 fn create_org(
     id: OrganizationId,

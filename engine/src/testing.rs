@@ -234,6 +234,20 @@ pub fn create_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::
     tenant_command(new_tenant(id, name))
 }
 
+/// A `CreateTenant` command for a tenant `Tenant <slug>` on `plan`, owned by
+/// `owner@<slug>.example.com`.
+pub fn create_tenant_with_slug(
+    id: crate::domain::TenantId,
+    slug: &str,
+    plan: crate::domain::Plan,
+) -> crate::domain::TenantScopeCommand {
+    let mut create = new_tenant(id, &format!("Tenant {slug}"));
+    create.slug = slug.to_owned();
+    create.plan = plan;
+    create.onboarding.owner_email = format!("owner@{slug}.example.com");
+    tenant_command(create)
+}
+
 /// The fields of [`create_tenant`]'s command, for a test that changes some (the slug, the plan,
 /// the owner) before wrapping them with [`tenant_command`].
 pub fn new_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::CreateTenant {

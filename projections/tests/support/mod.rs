@@ -12,9 +12,8 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use engine::{
     domain::{
-        Assignment, CreateTenant, OnboardingPlan, OrganizationCommand, OrganizationId, Plan, Scope,
-        TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings, UserCommand,
-        UserId,
+        Assignment, OrganizationCommand, OrganizationId, Plan, Scope, TenantId, TenantScopeCommand,
+        UserCommand, UserId,
     },
     journal::{
         Journal, RecordedEvent, postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail,
@@ -95,23 +94,7 @@ pub fn meta() -> RequestMeta {
     RequestMeta::default()
 }
 
-pub fn create_tenant(id: TenantId, slug: &str, plan: Plan) -> TenantScopeCommand {
-    TenantScopeCommand::Tenant(TenantCommand::Create(CreateTenant {
-        id,
-        name: format!("Tenant {slug}"),
-        slug: slug.to_owned(),
-        kind: TenantKind::Business,
-        plan,
-        settings: TenantSettings::default(),
-        products: vec![],
-        business_profile: None,
-        onboarding: OnboardingPlan {
-            default_organization_id: OrganizationId::new_v7(),
-            owner_user_id: UserId::new_v7(),
-            owner_email: format!("owner@{slug}.example.com"),
-        },
-    }))
-}
+pub use engine::testing::create_tenant_with_slug as create_tenant;
 
 pub fn create_org(
     id: OrganizationId,
