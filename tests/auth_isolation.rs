@@ -15,8 +15,8 @@ mod grpc_support;
 
 use entity_proto::v1 as pb;
 use grpc_support::{
-    Clients, PgNode, accept, bearer, claims, create_org, create_team, create_tenant_answer,
-    define_role, hs256_token, invite, jwt_node, role_at, scope,
+    Clients, PgNode, accept, bearer, claims, create_client, create_org, create_team,
+    create_tenant_answer, define_role, hs256_token, invite, jwt_node, role_at, scope,
 };
 use tonic::{Code, Status};
 
@@ -32,6 +32,7 @@ struct Ids {
     invitation_token: String,
     role: String,
     owner: String,
+    client: String,
 }
 
 async fn populate(c: &mut Clients) -> Ids {
@@ -45,6 +46,7 @@ async fn populate(c: &mut Clients) -> Ids {
     let member_user = accept(c, &tenant.id, &member.invitation_token).await;
     let pending = invite(c, &tenant.id, "pending@b.test", &org.id, vec![]).await;
     let role = define_role(c, &tenant.id, "auditor", &["organization:read"]).await;
+    let client = create_client(c, &tenant.id, "Globex").await;
     Ids {
         tenant: tenant.id,
         org: org.id,
@@ -55,6 +57,7 @@ async fn populate(c: &mut Clients) -> Ids {
         invitation_token: pending.invitation_token,
         role: role.id,
         owner: owner.id,
+        client: client.id,
     }
 }
 
@@ -414,6 +417,56 @@ async fn attempt(
                 name: "users".into()
             }))
         }
+        "ClientService/CreateClient" => go!(clients.create_client(pb::CreateClientRequest {
+            tenant_id: t,
+            name: "Evil Corp".into(),
+            ..Default::default()
+        })),
+        "ClientService/GetClient" => go!(clients.get_client(pb::GetClientRequest {
+            tenant_id: t,
+            client_id: b.client,
+            ..Default::default()
+        })),
+        "ClientService/ListClients" => go!(clients.list_clients(pb::ListClientsRequest {
+            tenant_id: t,
+            ..Default::default()
+        })),
+        "ClientService/UpdateClient" => go!(clients.update_client(pb::UpdateClientRequest {
+            tenant_id: t,
+            client_id: b.client,
+            client: Some(pb::ClientUpdate {
+                name: "Hacked".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["name".into()]
+            }),
+            ..Default::default()
+        })),
+        "ClientService/DisableClient" => go!(clients.disable_client(pb::DisableClientRequest {
+            tenant_id: t,
+            client_id: b.client,
+            ..Default::default()
+        })),
+        "ClientService/EnableClient" => go!(clients.enable_client(pb::EnableClientRequest {
+            tenant_id: t,
+            client_id: b.client,
+            ..Default::default()
+        })),
+        "ClientService/DeleteClient" => go!(clients.delete_client(pb::DeleteClientRequest {
+            tenant_id: t,
+            client_id: b.client,
+            ..Default::default()
+        })),
+        "ClientService/ProvisionClientTenant" => go!(clients.provision_client_tenant(
+            pb::ProvisionClientTenantRequest {
+                tenant_id: t,
+                client_id: b.client,
+                slug: format!("evil-{}", uuid::Uuid::new_v4().simple()),
+                owner_email: "evil@evil.test".into(),
+                ..Default::default()
+            }
+        )),
         other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
     }
 }
@@ -446,6 +499,8 @@ const TENANT_ONLY: &[&str] = &[
     "RoleService/ListRoles",
     "RoleService/DefineRole",
     "UserService/InviteUser",
+    "ClientService/CreateClient",
+    "ClientService/ListClients",
 ];
 
 /// RPCs only platform admins may call.

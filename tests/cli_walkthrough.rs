@@ -389,6 +389,7 @@ async fn walkthrough() {
     assert!(status_text.contains("EVENTS BEHIND"), "{status_text}");
 
     the_other_verbs(&e, &tenant, &engineering, &team, &bob, &approver).await;
+    the_client_verbs(&e, &tenant).await;
 
     // a malformed role spec is bad usage (exit 2), before any call
     let run = entityctl(&e, &["user", "assign-role", &tenant, &bob, "viewer@dept:1"]).await;
@@ -589,6 +590,184 @@ async fn the_other_verbs(e: &str, tenant: &str, eng: &str, team: &str, bob: &str
     refused(e, &format!("role delete {tenant} {role}"), "NOT_FOUND").await;
 }
 
+/// Every `client` verb, each followed by a read that proves its effect.
+async fn the_client_verbs(e: &str, tenant: &str) {
+    // create with a business profile; get shows it all, JSON too
+    let out = ok(
+        e,
+        &[
+            "client",
+            "create",
+            tenant,
+            "--name",
+            "Globex",
+            "--external-id",
+            "crm-7",
+            "--legal-name",
+            "Globex Corporation",
+            "--country",
+            "FR",
+        ],
+    )
+    .await;
+    assert!(out.starts_with("created client "), "{out}");
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .contains("(version 1, consistency token ct1.")
+    );
+    let globex = field(&out, "id").to_owned();
+    let get = format!("client get {tenant} {globex}");
+    let out = sh(e, &get).await;
+    assert_eq!(
+        (
+            field(&out, "name"),
+            field(&out, "external_id"),
+            field(&out, "status")
+        ),
+        ("Globex", "crm-7", "active")
+    );
+    assert_eq!(
+        (field(&out, "legal_name"), field(&out, "country")),
+        ("Globex Corporation", "FR")
+    );
+    let out = sh(e, &format!("{get} --output json")).await;
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(json["id"], globex.as_str());
+    assert_eq!(json["business_profile"]["address"]["country"], "FR");
+    assert_eq!(json["version"], 1);
+
+    // list: every live client, or by external id
+    let out = sh(
+        e,
+        &format!("client create {tenant} --name Initech --output id"),
+    )
+    .await;
+    let initech = out.trim().to_owned();
+    let out = sh(e, &format!("client get {tenant} {initech}")).await;
+    assert_eq!(field(&out, "external_id"), "");
+    let at = token(
+        &sh(
+            e,
+            &format!("client update {tenant} {initech} --name Initrode"),
+        )
+        .await,
+    );
+    let out = sh(e, &format!("client list {tenant} --consistency-token {at}")).await;
+    assert!(
+        out.contains(&format!("{globex}  active    crm-7  Globex"))
+            && out.contains(&format!("{initech}  active    -  Initrode")),
+        "{out}"
+    );
+    assert!(out.ends_with("(2 clients)\n"), "{out}");
+    let by_external = format!("client list {tenant} --external-id crm-7 --output id");
+    assert_eq!(sh(e, &by_external).await.trim(), globex);
+    let out = sh(
+        e,
+        &format!("client list {tenant} --page-size 1 --all --output id"),
+    )
+    .await;
+    assert_eq!(out.lines().count(), 2, "{out}");
+
+    // update: only the fields given, at the expected version; the profile replaced, cleared
+    let out = sh(
+        e,
+        &format!("client update {tenant} {globex} --name Globex-Corp --expected-version 1"),
+    )
+    .await;
+    assert!(
+        out.starts_with(&format!("updated client {globex} (version 2,")),
+        "{out}"
+    );
+    assert_eq!(
+        (field(&out, "name"), field(&out, "external_id")),
+        ("Globex-Corp", "crm-7")
+    );
+    let stale = format!("client update {tenant} {globex} --name Stale --expected-version 1");
+    refused(e, &stale, "ABORTED").await;
+    let out = sh(
+        e,
+        &format!("client update {tenant} {globex} --external-id crm-8 --country DE"),
+    )
+    .await;
+    assert_eq!(
+        (field(&out, "external_id"), field(&out, "country")),
+        ("crm-8", "DE")
+    );
+    assert_eq!(
+        field(&out, "legal_name"),
+        "",
+        "the profile is replaced whole"
+    );
+    assert_eq!(field(&out, "name"), "Globex-Corp");
+    let out = sh(
+        e,
+        &format!("client update {tenant} {globex} --clear-profile"),
+    )
+    .await;
+    assert!(!out.contains("country:"), "{out}");
+    assert!(!sh(e, &get).await.contains("legal_name:"));
+
+    // disable: changes refused, listed under --status disabled; enable undoes it; a retry
+    // with the same --request-id is answered as a replay
+    let disable = format!("client disable {tenant} {globex} --request-id off-1");
+    let out = sh(e, &disable).await;
+    assert!(
+        out.starts_with(&format!("disabled client {globex} (version 5,")),
+        "{out}"
+    );
+    let out = sh(e, &disable).await;
+    assert!(
+        out.contains("(version 5,") && out.contains("replayed"),
+        "{out}"
+    );
+    assert_eq!(field(&sh(e, &get).await, "status"), "disabled");
+    let stderr = refused(
+        e,
+        &format!("client update {tenant} {globex} --name X"),
+        "FAILED_PRECONDITION",
+    )
+    .await;
+    assert!(stderr.contains("reason: CLIENT_DISABLED"), "{stderr}");
+    let at = token(&out);
+    let disabled = format!("client list {tenant} --status disabled --output id");
+    let out = sh(e, &format!("{disabled} --consistency-token {at}")).await;
+    assert_eq!(out.trim(), globex);
+    let out = sh(e, &format!("client enable {tenant} {globex}")).await;
+    assert_eq!(field(&out, "status"), "active");
+    assert_eq!(field(&sh(e, &get).await, "status"), "active");
+
+    // an empty --external-id removes it
+    let out = ok(
+        e,
+        &["client", "update", tenant, &globex, "--external-id", ""],
+    )
+    .await;
+    assert_eq!(field(&out, "external_id"), "");
+
+    // delete: get shows the tombstone; listed under --status deleted only; final
+    let out = sh(e, &format!("client delete {tenant} {initech}")).await;
+    assert_eq!(field(&out, "status"), "deleted");
+    let at = token(&out);
+    let deleted =
+        format!("client list {tenant} --status deleted --output id --consistency-token {at}");
+    assert_eq!(sh(e, &deleted).await.trim(), initech);
+    let live = format!("client list {tenant} --output id --consistency-token {at}");
+    assert_eq!(sh(e, &live).await.trim(), globex);
+    let out = sh(e, &format!("client get {tenant} {initech}")).await;
+    assert_eq!(field(&out, "status"), "deleted");
+    refused(e, &format!("client enable {tenant} {initech}"), "NOT_FOUND").await;
+
+    // the audit trail knows clients
+    let history = format!("audit list {tenant} --entity-kind client --entity-id {globex}");
+    let out = sh(e, &history).await;
+    assert!(
+        out.contains("ClientCreated") && out.contains("ClientEnabled"),
+        "{out}"
+    );
+}
+
 /// The subcommands `entityctl [GROUP] --help` lists (without `help`).
 async fn subcommands(group: &[&str]) -> Vec<String> {
     let help = ok("http://127.0.0.1:9", &[group, &["--help"]].concat()).await;
@@ -674,6 +853,20 @@ async fn every_command_parses() {
         "role update T R --description d",
         "role delete T R",
         &format!("role delete T R {w}"),
+        "client create T --name Globex --external-id crm-7 --legal-name G --country FR",
+        &format!("client create T --name Globex {w}"),
+        "client get T C --consistency-token c --output json",
+        "client list T --status disabled --external-id crm-7 --page-size 10 --page-token p --all",
+        "client list T --consistency-token c --output id",
+        "client update T C --name N --external-id x --legal-name L --country US",
+        &format!("client update T C --clear-profile {w}"),
+        "client disable T C",
+        &format!("client disable T C {w}"),
+        "client enable T C",
+        &format!("client enable T C {w}"),
+        "client delete T C",
+        &format!("client delete T C {w}"),
+        "audit list T --entity-kind client --entity-id C",
         "access check T U tenant:delete --org O",
         "access list T U --team TM",
         "audit list T --actor A",
@@ -713,6 +906,16 @@ async fn every_command_parses() {
         "role update T R",
         "tenant change-plan T platinum",
         "admin node extra",
+        "client create T",
+        "client create --name Globex",
+        "client get T",
+        "client list",
+        "client list T --status gone",
+        "client update T C",
+        "client update T C --legal-name L --clear-profile",
+        "client disable T",
+        "client enable T C --expected-version soon",
+        "client delete T",
     ] {
         let run = entityctl(&nowhere, &bad.split(' ').collect::<Vec<_>>()).await;
         assert_eq!(run.code, 2, "{bad}: {}", run.stderr);

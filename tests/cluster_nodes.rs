@@ -1046,3 +1046,182 @@ async fn a_graceful_stop_under_load_fails_no_command() {
         node.kill9().await;
     }
 }
+
+impl Cluster {
+    /// The node holding the shard of `tenant` now (a valid lease).
+    async fn owner_of(&self, tenant: &str) -> Option<String> {
+        let tenant: engine::domain::TenantId = tenant.parse().unwrap();
+        let shard = engine::runtime::shard_of(tenant, SHARDS as u32);
+        sqlx::query_scalar(
+            "SELECT owner FROM shard_leases WHERE shard = $1 AND expires_at > clock_timestamp()",
+        )
+        .bind(i32::try_from(shard).unwrap())
+        .fetch_optional(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    /// How many events of `event_type` the stream of tenant `tenant` holds.
+    async fn tenant_events(&self, tenant: &str, event_type: &str) -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM events WHERE stream_id = $1::uuid AND event_type = $2",
+        )
+        .bind(tenant)
+        .bind(event_type)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    /// Waits (up to `within`) until the stream of `tenant` holds one event of `event_type`.
+    async fn await_event(&self, tenant: &str, event_type: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.tenant_events(tenant, event_type).await == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "no {event_type} in tenant {tenant} within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Retries `call` on UNAVAILABLE or a broken connection over `clients` in turn (same request).
+async fn on_any<T, F, Fut>(clients: &[Clients], mut call: F) -> T
+where
+    F: FnMut(Clients) -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut attempt = 0;
+    loop {
+        match call(clients[attempt % clients.len()].clone()).await {
+            Ok(answer) => return answer.into_inner(),
+            Err(status) if retryable(&status) && Instant::now() < deadline => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("{status:?}"),
+        }
+    }
+}
+
+/// The client-cascade saga across nodes: the provisioned tenant's shard is on another node
+/// than its parent's; disabling the client suspends it there; the node that runs the step is
+/// killed (SIGKILL) right after the client was disabled, and the cascade still ends with
+/// exactly one TenantSuspended; re-enabling reactivates the tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_cascade_crosses_nodes_and_survives_a_killed_node() {
+    let cluster = Cluster::new().await;
+    let names = ["node-1", "node-2", "node-3"];
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for id in names {
+        let (node, c) = cluster.node(id).await;
+        nodes.push(Some(node));
+        clients.push(c);
+    }
+    cluster.balanced(&names, Duration::from_secs(30)).await;
+    let token = cluster.token.clone();
+    let parent = cluster.create_tenant(&mut clients[0]).await;
+    let parent_owner = cluster.owner_of(&parent).await.unwrap();
+
+    // a client whose provisioned tenant lives on another node than the parent
+    let (client, tenant) = loop {
+        let client = on_any(&clients, |mut c| {
+            let request = bearer(
+                pb::CreateClientRequest {
+                    tenant_id: parent.clone(),
+                    name: "Globex".into(),
+                    ..Default::default()
+                },
+                &token,
+            );
+            async move { c.clients.create_client(request).await }
+        })
+        .await
+        .client
+        .unwrap()
+        .id;
+        let provisioned = on_any(&clients, |mut c| {
+            let request = bearer(
+                pb::ProvisionClientTenantRequest {
+                    options: Some(pb::MutationOptions {
+                        request_id: format!("provision-{client}"),
+                        expected_version: None,
+                    }),
+                    tenant_id: parent.clone(),
+                    client_id: client.clone(),
+                    slug: format!("globex-{}", uuid::Uuid::new_v4().simple()),
+                    owner_email: "owner@globex.test".into(),
+                    ..Default::default()
+                },
+                &token,
+            );
+            async move { c.clients.provision_client_tenant(request).await }
+        })
+        .await;
+        let owner = cluster.owner_of(&provisioned.tenant_id).await.unwrap();
+        if owner != parent_owner {
+            break (client, provisioned.tenant_id);
+        }
+    };
+    cluster
+        .await_event(&tenant, "OnboardingCompleted", Duration::from_secs(30))
+        .await;
+    let runs_step = cluster.owner_of(&tenant).await.unwrap();
+    println!("parent on {parent_owner}, provisioned tenant on {runs_step}");
+
+    // disable, then kill the node that runs the step at once
+    let survivors: Vec<Clients> = names
+        .iter()
+        .zip(&clients)
+        .filter(|(n, _)| **n != runs_step)
+        .map(|(_, c)| c.clone())
+        .collect();
+    on_any(&survivors, |mut c| {
+        let request = bearer(
+            pb::DisableClientRequest {
+                options: Some(pb::MutationOptions {
+                    request_id: format!("disable-{client}"),
+                    expected_version: None,
+                }),
+                tenant_id: parent.clone(),
+                client_id: client.clone(),
+            },
+            &token,
+        );
+        async move { c.clients.disable_client(request).await }
+    })
+    .await;
+    let victim = names.iter().position(|n| *n == runs_step).unwrap();
+    nodes[victim].take().unwrap().kill9().await;
+    cluster
+        .await_event(&tenant, "TenantSuspended", Duration::from_secs(45))
+        .await;
+
+    // re-enable: reactivated, and still one suspension
+    on_any(&survivors, |mut c| {
+        let request = bearer(
+            pb::EnableClientRequest {
+                options: Some(pb::MutationOptions {
+                    request_id: format!("enable-{client}"),
+                    expected_version: None,
+                }),
+                tenant_id: parent.clone(),
+                client_id: client.clone(),
+            },
+            &token,
+        );
+        async move { c.clients.enable_client(request).await }
+    })
+    .await;
+    cluster
+        .await_event(&tenant, "TenantReactivated", Duration::from_secs(30))
+        .await;
+    assert_eq!(cluster.tenant_events(&tenant, "TenantSuspended").await, 1);
+    assert_eq!(cluster.tenant_events(&tenant, "TenantCreated").await, 1);
+    for node in nodes.into_iter().flatten() {
+        node.kill9().await;
+    }
+}

@@ -31,6 +31,7 @@ fn create(id: TenantId) -> (TenantScopeCommand, OnboardingPlan) {
         default_organization_id: OrganizationId::new_v7(),
         owner_user_id: UserId::new_v7(),
         owner_email: "Owner@Example.com".into(),
+        owner_token_hash: None,
     };
     let mut create = new_tenant(id, "Onboarded");
     create.slug = format!("o-{}", Uuid::new_v4().simple());

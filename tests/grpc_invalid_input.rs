@@ -66,6 +66,8 @@ macro_rules! call {
     }};
 }
 
+#[path = "grpc_invalid_input/client.rs"]
+mod client;
 #[path = "grpc_invalid_input/every_rpc.rs"]
 mod every_rpc;
 #[path = "grpc_invalid_input/reads.rs"]
@@ -83,6 +85,7 @@ fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
     all.extend(user::cases(c, f));
     all.extend(role_access::cases(c, f));
     all.extend(reads::cases(c, f));
+    all.extend(client::cases(c, f));
     all
 }
 
@@ -591,8 +594,9 @@ fn tenant_and_organization_cases(c: &Clients, tenant: &str, org: &str) -> Vec<Ca
 /// `NOT_FOUND` in `ErrorInfo` (with the resource kind) and a `ResourceInfo` naming the same
 /// resource and id.
 fn not_found_problem(s: &Status) -> Option<String> {
-    const KINDS: [&str; 7] = [
+    const KINDS: [&str; 8] = [
         "tenant",
+        "client",
         "organization",
         "team",
         "user",

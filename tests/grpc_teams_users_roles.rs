@@ -331,12 +331,14 @@ async fn custom_roles_grant_until_deleted() {
             ("team-member", true),
             ("member", true),
             ("viewer", true),
+            ("client-editor", true),
+            ("client-viewer", true),
             ("approver", false),
         ]
     );
     assert_eq!(roles[1].permissions, ["*"]);
     assert_eq!(roles[1].except_permissions, ["billing:*", "tenant:delete"]);
-    assert!(roles[..6].iter().all(|r| r.id.is_empty() && r.version == 0));
+    assert!(roles[..8].iter().all(|r| r.id.is_empty() && r.version == 0));
 
     // a user holding it is allowed; the role is named as the source
     let ann = active_user(
@@ -425,7 +427,7 @@ async fn custom_roles_grant_until_deleted() {
         .unwrap()
         .into_inner()
         .roles;
-    assert_eq!(listed.len(), 6, "only the built-in roles are left");
+    assert_eq!(listed.len(), 8, "only the built-in roles are left");
 
     // a deleted role cannot be assigned; a built-in name cannot be defined
     let err = c

@@ -269,7 +269,9 @@ pub fn new_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::Cre
             default_organization_id: OrganizationId::new_v7(),
             owner_user_id: UserId::new_v7(),
             owner_email,
+            owner_token_hash: None,
         },
+        parent: None,
     }
 }
 

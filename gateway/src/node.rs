@@ -16,7 +16,9 @@ use engine::{
     runtime::{Engine, EngineConfig},
 };
 use projections::{
-    KafkaPublisher, Projection, ReadModels, ReadStore, RunnerConfig, standard_projections,
+    KafkaPublisher, Projection, ReadModels, ReadStore, RunnerConfig,
+    saga::{DispatcherConfig, SagaDispatcher},
+    standard_projections,
 };
 
 use crate::{
@@ -85,6 +87,8 @@ pub struct NodeOptions {
     pub cluster: Option<ClusterOptions>,
     /// Publish every event to Kafka (a projection; its counters show in the node status).
     pub kafka: Option<Arc<KafkaPublisher>>,
+    /// Saga dispatcher tuning.
+    pub sagas: DispatcherConfig,
 }
 
 /// A cluster node's membership and routing.
@@ -100,6 +104,8 @@ pub struct Node {
     reads: ReadModels,
     member: Option<Member>,
     kafka: Option<Arc<KafkaPublisher>>,
+    /// Runs the saga steps whose target tenant this node serves.
+    sagas: tokio::task::JoinHandle<()>,
 }
 
 impl Node {
@@ -130,7 +136,15 @@ impl Node {
             }
         };
         let shard_count = options.engine.shard_count;
-        let engine = Engine::start(journal, options.engine).await?;
+        let engine = Engine::start(journal.clone(), options.engine).await?;
+        let sagas = SagaDispatcher::new(
+            read_store.clone(),
+            engine.clone(),
+            journal,
+            engine.vault(),
+            options.sagas,
+        )
+        .spawn();
         let member = match (keeper, &options.cluster, storage) {
             (Some(keeper), Some(cluster), Storage::Postgres(pg)) => {
                 let passivate = engine.clone();
@@ -176,6 +190,7 @@ impl Node {
             }
             None => {
                 if let Err(error) = projections.run().await {
+                    sagas.abort();
                     engine.shutdown().await;
                     return Err(error);
                 }
@@ -193,6 +208,7 @@ impl Node {
             reads,
             member,
             kafka: options.kafka,
+            sagas,
         })
     }
 
@@ -235,6 +251,7 @@ impl Node {
         {
             tracing::warn!(%error, "could not leave the cluster cleanly; leases will expire");
         }
+        self.sagas.abort();
         self.engine.shutdown().await;
         self.projections.shutdown().await;
     }

@@ -281,6 +281,14 @@ impl Row {
         })
     }
 
+    /// A nullable `TEXT` column.
+    pub(crate) fn opt_text(&self, column: &str) -> Result<Option<String>> {
+        Ok(match self {
+            Row::Postgres(r) => r.try_get(column)?,
+            Row::Sqlite(r) => r.try_get(column)?,
+        })
+    }
+
     pub(crate) fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>> {
         Ok(match self {
             Row::Postgres(r) => r.try_get(column)?,

@@ -2,8 +2,8 @@
 //! projection writes in ([`Tx`]).
 //!
 //! Read models share the journal's database (the tables come from the journal's migrations,
-//! `migrations/*/0002_read_models.sql`), so build a store from the journal you run on. The
-//! statements are the same for both stores (`crate::sql`).
+//! `migrations/*/0002_read_models.sql` and `*_clients.sql`), so build a store from the journal
+//! you run on. The statements are the same for both stores (`crate::sql`).
 
 use std::sync::Arc;
 

@@ -62,6 +62,7 @@ async fn a_gap_in_a_stream_stops_the_projection_loudly() {
         settings: TenantSettings::default(),
         products: vec![],
         business_profile: None,
+        parent: None,
     });
     let first = raw_append(journal.pool(), tenant, 1, &created).await;
     // Sequence 2 never written: 3 follows 1. Both are in the journal before the runner

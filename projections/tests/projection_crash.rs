@@ -116,7 +116,7 @@ async fn killing_the_runner_mid_batch_and_restarting_loses_and_duplicates_nothin
         })
     };
     let mut killed_mid_batch = 0;
-    for round in 0..4 {
+    for round in 0..6 {
         // Every batch stalls halfway (half applied, delivery logged, not committed): a kill
         // lands inside a batch.
         let projections = wrapped(0, Some(Duration::from_millis(60)));

@@ -118,6 +118,7 @@ async fn a_late_commit_is_delivered_exactly_once_and_in_order() {
         settings: TenantSettings::default(),
         products: vec![],
         business_profile: None,
+        parent: None,
     });
     insert_event(&mut held, late_tenant, "tenant", late_tenant.0, &created).await;
     let org = TenantScopeEvent::Organization(OrganizationEvent::OrganizationCreated {

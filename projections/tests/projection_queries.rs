@@ -1,7 +1,7 @@
 //! The query API on both backends: search and filters of every read model, the organization
 //! tree (children, descendants, ancestors, moves), keyset pages that stay stable under
-//! concurrent writes, the audit trail, and the errors (bad page tokens, an unreachable
-//! consistency token).
+//! concurrent writes, clients (status and external-id filters, tombstones, tenant isolation),
+//! the audit trail, and the errors (bad page tokens, an unreachable consistency token).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,17 +11,18 @@ use std::{collections::HashSet, time::Duration};
 
 use engine::{
     domain::{
-        Assignment, OrganizationCommand, OrganizationId, Plan, Scope, StreamId, StreamKind,
-        TeamCommand, TeamId, TeamRole, TenantCommand, TenantId, TenantScopeCommand, TenantStatus,
-        UserCommand, UserId, UserStatus,
+        Assignment, BusinessProfile, ClientCommand, ClientId, ClientStatus, OrganizationCommand,
+        OrganizationId, Plan, Scope, StreamId, StreamKind, TeamCommand, TeamId, TeamRole,
+        TenantCommand, TenantId, TenantScopeCommand, TenantStatus, UserCommand, UserId, UserStatus,
     },
     journal::{AuditActor, CommitToken},
     runtime::{Engine, RequestMeta},
     secrets::token_hash,
 };
 use projections::{
-    AuditFilter, AuditSelection, Error, MatchMode, OrganizationFilter, OrganizationSelection,
-    PageRequest, ReadModels, RoleAssignmentFilter, TeamMemberFilter, TenantFilter, UserFilter,
+    AuditFilter, AuditSelection, ClientEntry, ClientFilter, Error, MatchMode, OrganizationFilter,
+    OrganizationSelection, PageRequest, ReadModels, RoleAssignmentFilter, TeamMemberFilter,
+    TenantFilter, UserFilter,
 };
 use support::*;
 
@@ -516,6 +517,298 @@ async fn users_teams_roles_and_stable_pages(engine: &Engine, read: &ReadModels) 
     assert!(matches!(garbage, Err(Error::InvalidPageToken(_))));
 }
 
+fn create_client(id: ClientId, name: &str, external_id: &str) -> TenantScopeCommand {
+    TenantScopeCommand::Client(ClientCommand::Create {
+        id,
+        name: name.to_owned(),
+        external_id: external_id.to_owned(),
+        business_profile: None,
+    })
+}
+
+/// Every client `filter` lists, read in pages of `size`; checks the id order and that each
+/// row equals the engine's state of the client (its business profile aside).
+async fn clients(
+    engine: &Engine,
+    read: &ReadModels,
+    tenant: TenantId,
+    filter: &ClientFilter,
+    size: u32,
+    token: CommitToken,
+) -> Vec<ClientId> {
+    let mut entries: Vec<ClientEntry> = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let got = read
+            .list_clients(tenant, filter, &page, Some(token))
+            .await
+            .unwrap();
+        assert!(got.items.len() <= size as usize);
+        entries.extend(got.items);
+        match got.next_page_token {
+            Some(t) => page = PageRequest::after(size, t),
+            None => break,
+        }
+    }
+    for entry in &entries {
+        let state = engine.get_client(tenant, entry.id).await.unwrap();
+        let expected = ClientEntry {
+            tenant_id: state.tenant_id,
+            id: state.id,
+            name: state.name,
+            external_id: state.external_id,
+            status: state.status,
+            provisioned_tenant_id: state.provisioned_tenant_id,
+            version: state.version,
+            created_at: state.created_at,
+            updated_at: state.updated_at,
+        };
+        assert_eq!(entry, &expected);
+    }
+    let ids: Vec<ClientId> = entries.iter().map(|c| c.id).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ordered by id: {ids:?}"
+    );
+    ids
+}
+
+async fn clients_filters_and_tombstones(engine: &Engine, read: &ReadModels) {
+    let (tenant, _) = new_tenant(engine).await;
+    let (other, _) = new_tenant(engine).await;
+    // Ten clients: 0-5 active (0 and 1 without an external id), 6-7 disabled, 8-9 deleted.
+    let ids: Vec<ClientId> = (0..10).map(|_| ClientId::new_v7()).collect();
+    for (i, &id) in ids.iter().enumerate() {
+        let external = if i < 2 {
+            String::new()
+        } else {
+            format!("crm-{i}")
+        };
+        run(
+            engine,
+            tenant,
+            create_client(id, &format!("Client {i}"), &external),
+        )
+        .await;
+    }
+    for &id in &ids[6..8] {
+        run(
+            engine,
+            tenant,
+            TenantScopeCommand::Client(ClientCommand::Disable { id }),
+        )
+        .await;
+    }
+    for &id in &ids[8..] {
+        run(
+            engine,
+            tenant,
+            TenantScopeCommand::Client(ClientCommand::Delete { id }),
+        )
+        .await;
+    }
+    // A deleted client's external id is free again: client 10 takes client 9's.
+    let reused = ClientId::new_v7();
+    run(engine, tenant, create_client(reused, "Client 10", "crm-9")).await;
+    // Client 2: renamed and given another external id, then its business profile alone.
+    run(
+        engine,
+        tenant,
+        TenantScopeCommand::Client(ClientCommand::Update {
+            id: ids[2],
+            name: Some("Client 2 renamed".into()),
+            external_id: Some("crm-2b".into()),
+            business_profile: None,
+        }),
+    )
+    .await;
+    run(
+        engine,
+        tenant,
+        TenantScopeCommand::Client(ClientCommand::Update {
+            id: ids[2],
+            name: None,
+            external_id: None,
+            business_profile: Some(Some(BusinessProfile {
+                legal_name: "Client Two Ltd".into(),
+                ..BusinessProfile::default()
+            })),
+        }),
+    )
+    .await;
+    // Client 7 enabled again.
+    run(
+        engine,
+        tenant,
+        TenantScopeCommand::Client(ClientCommand::Enable { id: ids[7] }),
+    )
+    .await;
+    // Another tenant's clients, one with an external id of the first tenant.
+    let others = [ClientId::new_v7(), ClientId::new_v7()];
+    run(engine, other, create_client(others[0], "Other 0", "crm-3")).await;
+    run(engine, other, create_client(others[1], "Other 1", "")).await;
+    let token = run(
+        engine,
+        other,
+        TenantScopeCommand::Client(ClientCommand::Delete { id: others[1] }),
+    )
+    .await;
+
+    let list = |filter: ClientFilter, size: u32| async move {
+        clients(engine, read, tenant, &filter, size, token).await
+    };
+    let status = |status| ClientFilter {
+        status: Some(status),
+        external_id: None,
+    };
+    let external = |id: &str| ClientFilter {
+        status: None,
+        external_id: Some(id.to_owned()),
+    };
+    let pick = |i: &[usize]| i.iter().map(|&i| ids[i]).collect::<Vec<_>>();
+    let mut live = pick(&[0, 1, 2, 3, 4, 5, 6, 7]);
+    live.push(reused);
+    assert_eq!(
+        live,
+        list(ClientFilter::default(), 50).await,
+        "live clients"
+    );
+    for size in [1, 2, 4] {
+        assert_eq!(
+            live,
+            list(ClientFilter::default(), size).await,
+            "pages of {size}"
+        );
+    }
+    let mut active = pick(&[0, 1, 2, 3, 4, 5, 7]);
+    active.push(reused);
+    assert_eq!(active, list(status(ClientStatus::Active), 3).await);
+    assert_eq!(pick(&[6]), list(status(ClientStatus::Disabled), 3).await);
+    assert_eq!(pick(&[8, 9]), list(status(ClientStatus::Deleted), 1).await);
+    assert_eq!(pick(&[3]), list(external("crm-3"), 50).await);
+    assert!(
+        list(external("crm-2"), 50).await.is_empty(),
+        "the old external id"
+    );
+    assert_eq!(pick(&[2]), list(external("crm-2b"), 50).await);
+    assert!(list(external("CRM-3"), 50).await.is_empty(), "exact match");
+    assert_eq!(pick(&[0, 1]), list(external(""), 1).await, "no external id");
+    assert_eq!(
+        vec![reused],
+        list(external("crm-9"), 50).await,
+        "the live one"
+    );
+    let deleted_nine = ClientFilter {
+        status: Some(ClientStatus::Deleted),
+        external_id: Some("crm-9".into()),
+    };
+    assert_eq!(pick(&[9]), list(deleted_nine, 50).await, "the tombstone");
+    let first = PageRequest::first(50);
+    let two = read
+        .list_clients(tenant, &external("crm-2b"), &first, None)
+        .await
+        .unwrap();
+    assert_eq!(two.items[0].name, "Client 2 renamed");
+    assert_eq!(two.items[0].version, 3, "the profile-only update counts");
+
+    // The other tenant sees its own clients only, and the first tenant none of them.
+    for (filter, expected) in [
+        (ClientFilter::default(), others[0]),
+        (external("crm-3"), others[0]),
+        (status(ClientStatus::Deleted), others[1]),
+    ] {
+        let mine = clients(engine, read, other, &filter, 50, token).await;
+        assert_eq!(mine, vec![expected], "{filter:?}");
+    }
+    let every_status = [None, Some(ClientStatus::Deleted)].map(|status| ClientFilter {
+        status,
+        external_id: None,
+    });
+    for filter in every_status {
+        let seen = list(filter, 50).await;
+        assert!(others.iter().all(|o| !seen.contains(o)), "{seen:?}");
+    }
+
+    // A page token belongs to its tenant and filter.
+    let page = read
+        .list_clients(
+            tenant,
+            &ClientFilter::default(),
+            &PageRequest::first(2),
+            None,
+        )
+        .await
+        .unwrap();
+    let next = PageRequest::after(2, page.next_page_token.unwrap());
+    for (owner, filter) in [
+        (other, ClientFilter::default()),
+        (tenant, status(ClientStatus::Active)),
+        (tenant, external("")),
+    ] {
+        let refused = read.list_clients(owner, &filter, &next, None).await;
+        assert!(
+            matches!(refused, Err(Error::InvalidPageToken(_))),
+            "{refused:?}"
+        );
+    }
+}
+
+/// One batch folds each client's events: the changes of a client created in an earlier batch
+/// merge into one update, a client created in the batch is one insert with its changes.
+async fn clients_fold_per_batch(store: Store) {
+    let engine = start_engine(&store).await;
+    let (tenant, _) = new_tenant(&engine).await;
+    let [early, late] = [(); 2].map(|()| ClientId::new_v7());
+    run(&engine, tenant, create_client(early, "Early", "crm-early")).await;
+    let service = start_projections(&store).await;
+    caught_up(&service.handle()).await;
+    service.stop().await;
+
+    // Written while no projection runs: the next start reads them as one batch.
+    let update = |id, name: Option<&str>, external_id: Option<&str>| {
+        TenantScopeCommand::Client(ClientCommand::Update {
+            id,
+            name: name.map(str::to_owned),
+            external_id: external_id.map(str::to_owned),
+            business_profile: None,
+        })
+    };
+    let mut token = None;
+    for command in [
+        update(early, Some("Early 2"), None),
+        update(early, None, Some("crm-early-2")),
+        TenantScopeCommand::Client(ClientCommand::Disable { id: early }),
+        TenantScopeCommand::Client(ClientCommand::Enable { id: early }),
+        update(early, Some("Early 3"), None),
+        create_client(late, "Late", "crm-late"),
+        update(late, Some("Late 2"), None),
+        update(late, None, Some("")),
+        TenantScopeCommand::Client(ClientCommand::Disable { id: late }),
+        TenantScopeCommand::Client(ClientCommand::Delete { id: late }),
+        TenantScopeCommand::Client(ClientCommand::Disable { id: early }),
+    ] {
+        token = Some(run(&engine, tenant, command).await);
+    }
+    let token = token.unwrap();
+    let service = start_projections(&store).await;
+    let read = read_models(&store, &service.handle());
+    // `clients` compares every row with the engine's state.
+    for (status, expected) in [
+        (None, early),
+        (Some(ClientStatus::Disabled), early),
+        (Some(ClientStatus::Deleted), late),
+    ] {
+        let filter = ClientFilter {
+            status,
+            external_id: None,
+        };
+        let listed = clients(&engine, &read, tenant, &filter, 50, token).await;
+        assert_eq!(listed, vec![expected], "{filter:?}");
+    }
+    service.stop().await;
+    engine.shutdown().await;
+}
+
 async fn audit_trail(engine: &Engine, read: &ReadModels) {
     let (tenant, _) = new_tenant(engine).await;
     let org = OrganizationId::new_v7();
@@ -646,6 +939,19 @@ async fn unreachable_token_is_unavailable(read: &ReadModels) {
         }
         other => panic!("expected Unavailable, got {other:?}"),
     }
+    let err = short
+        .list_clients(
+            TenantId::new_v7(),
+            &ClientFilter::default(),
+            &PageRequest::first(1),
+            Some(future),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Unavailable(m) if m.contains(" clients has not reached")),
+        "{err:?}"
+    );
 }
 
 async fn all(store: Store) {
@@ -655,6 +961,7 @@ async fn all(store: Store) {
     tenants_and_search(&engine, &read).await;
     organization_tree(&engine, &read).await;
     users_teams_roles_and_stable_pages(&engine, &read).await;
+    clients_filters_and_tombstones(&engine, &read).await;
     audit_trail(&engine, &read).await;
     unreachable_token_is_unavailable(&read).await;
     unreachable_token_is_unavailable(&ReadModels::new(store.read.clone())).await;
@@ -673,4 +980,17 @@ async fn sqlite_queries() {
     let dir = tempfile::tempdir().unwrap();
     let (_journal, store) = sqlite(dir.path()).await;
     all(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_clients_fold_per_batch() {
+    let (_db, _journal, store) = postgres().await;
+    clients_fold_per_batch(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_clients_fold_per_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_journal, store) = sqlite(dir.path()).await;
+    clients_fold_per_batch(store).await;
 }

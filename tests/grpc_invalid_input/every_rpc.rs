@@ -303,5 +303,53 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             get_node_status,
             GetNodeStatusRequest
         ),
+        rpc!(
+            "ClientService/CreateClient",
+            c.clients,
+            create_client,
+            CreateClientRequest
+        ),
+        rpc!(
+            "ClientService/GetClient",
+            c.clients,
+            get_client,
+            GetClientRequest
+        ),
+        rpc!(
+            "ClientService/ListClients",
+            c.clients,
+            list_clients,
+            ListClientsRequest
+        ),
+        rpc!(
+            "ClientService/UpdateClient",
+            c.clients,
+            update_client,
+            UpdateClientRequest
+        ),
+        rpc!(
+            "ClientService/DisableClient",
+            c.clients,
+            disable_client,
+            DisableClientRequest
+        ),
+        rpc!(
+            "ClientService/EnableClient",
+            c.clients,
+            enable_client,
+            EnableClientRequest
+        ),
+        rpc!(
+            "ClientService/DeleteClient",
+            c.clients,
+            delete_client,
+            DeleteClientRequest
+        ),
+        rpc!(
+            "ClientService/ProvisionClientTenant",
+            c.clients,
+            provision_client_tenant,
+            ProvisionClientTenantRequest
+        ),
     ]
 }

@@ -20,6 +20,7 @@ use engine::{
 use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
     admin_service_client::AdminServiceClient, audit_service_client::AuditServiceClient,
+    client_service_client::ClientServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
@@ -43,6 +44,7 @@ pub struct Clients {
     pub access: AccessServiceClient<Channel>,
     pub audit: AuditServiceClient<Channel>,
     pub admin: AdminServiceClient<Channel>,
+    pub clients: ClientServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -58,6 +60,7 @@ impl Clients {
             access: AccessServiceClient::new(channel.clone()),
             audit: AuditServiceClient::new(channel.clone()),
             admin: AdminServiceClient::new(channel.clone()),
+            clients: ClientServiceClient::new(channel.clone()),
             channel,
         }
     }
@@ -330,6 +333,21 @@ pub async fn create_team(c: &mut Clients, tenant: &str, org: &str, name: &str) -
         .unwrap()
 }
 
+/// Creates client `name` of `tenant` (no external id, no profile).
+pub async fn create_client(c: &mut Clients, tenant: &str, name: &str) -> pb::Client {
+    c.clients
+        .create_client(pb::CreateClientRequest {
+            tenant_id: tenant.to_owned(),
+            name: name.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|s| panic!("create client {name}: {s:?}"))
+        .into_inner()
+        .client
+        .unwrap()
+}
+
 /// Defines custom role `name` of `tenant` granting `permissions`.
 pub async fn define_role(
     c: &mut Clients,
@@ -359,6 +377,7 @@ pub struct Fixtures {
     pub team: String,
     pub user: String,
     pub role: String,
+    pub client: String,
     pub created: pb::Tenant,
 }
 
@@ -372,12 +391,14 @@ impl Fixtures {
             .user
             .unwrap();
         let role = define_role(c, &tenant.id, "approver", &["invoice:approve"]).await;
+        let client = create_client(c, &tenant.id, "Globex").await;
         Fixtures {
             tenant: tenant.id.clone(),
             org: org.id,
             team: team.id,
             user: user.id,
             role: role.id,
+            client: client.id,
             created: tenant,
         }
     }

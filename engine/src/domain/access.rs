@@ -190,17 +190,23 @@ pub enum BuiltinRole {
     Member,
     /// Views analytics.
     Viewer,
+    /// Creates, edits and views clients (seed 001's ClientEditor).
+    ClientEditor,
+    /// Views clients (seed 001's ClientViewer).
+    ClientViewer,
 }
 
 impl BuiltinRole {
     /// Every built-in role.
-    pub const ALL: [BuiltinRole; 6] = [
+    pub const ALL: [BuiltinRole; 8] = [
         BuiltinRole::TenantOwner,
         BuiltinRole::TenantAdmin,
         BuiltinRole::OrgAdmin,
         BuiltinRole::TeamMember,
         BuiltinRole::Member,
         BuiltinRole::Viewer,
+        BuiltinRole::ClientEditor,
+        BuiltinRole::ClientViewer,
     ];
 
     /// The role's name (`tenant-owner`, …).
@@ -212,6 +218,8 @@ impl BuiltinRole {
             BuiltinRole::TeamMember => "team-member",
             BuiltinRole::Member => "member",
             BuiltinRole::Viewer => "viewer",
+            BuiltinRole::ClientEditor => "client-editor",
+            BuiltinRole::ClientViewer => "client-viewer",
         }
     }
 
@@ -228,7 +236,7 @@ impl BuiltinRole {
     /// What the role grants, built once per process: permission checks run on every request of
     /// every platform service, so they must not allocate.
     pub fn static_grants(self) -> &'static Grants {
-        static GRANTS: std::sync::OnceLock<[Grants; 6]> = std::sync::OnceLock::new();
+        static GRANTS: std::sync::OnceLock<[Grants; 8]> = std::sync::OnceLock::new();
         let all = GRANTS.get_or_init(|| BuiltinRole::ALL.map(BuiltinRole::build_grants));
         &all[self as usize]
     }
@@ -277,6 +285,14 @@ impl BuiltinRole {
             },
             BuiltinRole::Viewer => Grants {
                 allow: patterns(&["analytics:view"]),
+                except: vec![],
+            },
+            BuiltinRole::ClientEditor => Grants {
+                allow: patterns(&["client:read", "client:create", "client:update"]),
+                except: vec![],
+            },
+            BuiltinRole::ClientViewer => Grants {
+                allow: patterns(&["client:read"]),
                 except: vec![],
             },
         }

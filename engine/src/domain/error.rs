@@ -38,6 +38,8 @@ pub enum ResourceKind {
     Role,
     /// A pending invitation.
     Invitation,
+    /// A client of a tenant.
+    Client,
 }
 
 impl ResourceKind {
@@ -50,6 +52,7 @@ impl ResourceKind {
             ResourceKind::User => "user",
             ResourceKind::Role => "role",
             ResourceKind::Invitation => "invitation",
+            ResourceKind::Client => "client",
         }
     }
 }

@@ -67,3 +67,7 @@ entity_id!(
     /// Identifies a custom role of a tenant.
     RoleId
 );
+entity_id!(
+    /// Identifies a client of a tenant (the tenant's own customer, B2B2C).
+    ClientId
+);

@@ -5,11 +5,13 @@
 //! [`TenantScope::apply`] to fold events into state.
 
 mod access;
+mod client;
 mod context;
 mod error;
 mod ids;
 mod organization;
 mod role;
+pub mod saga;
 mod stream;
 mod team;
 mod tenant;
@@ -24,9 +26,10 @@ pub use access::{
     Assignment, BuiltinRole, Decision, EffectivePermission, Grants, PermissionPattern,
     PermissionSyntaxError, Scope,
 };
+pub use client::{Client, ClientCommand, ClientEvent, ClientStatus, ProvisionedTenant};
 pub use context::Context;
 pub use error::{DomainError, FieldViolation, ResourceKind};
-pub use ids::{OrganizationId, RoleId, TeamId, TenantId, UserId};
+pub use ids::{ClientId, OrganizationId, RoleId, TeamId, TenantId, UserId};
 pub use organization::{
     MAX_DEPTH, Organization, OrganizationCommand, OrganizationEvent, OrganizationStatus,
 };
@@ -35,8 +38,8 @@ pub use stream::{StreamId, StreamKind};
 pub use team::{Team, TeamCommand, TeamEvent, TeamRole, TeamStatus};
 pub use tenant::{
     Address, BusinessProfile, CreateTenant, DeactivationFeedback, Onboarding, OnboardingPlan, Plan,
-    PlanLimits, Tenant, TenantCommand, TenantEvent, TenantKind, TenantSettings, TenantStatus,
-    UpdateTenant,
+    PlanLimits, Tenant, TenantCommand, TenantEvent, TenantKind, TenantParent, TenantSettings,
+    TenantStatus, UpdateTenant,
 };
 pub use tenant_scope::{
     DEFAULT_ORGANIZATION_NAME, Effect, GRACE_PERIOD_TIMER, INVITATION_TIMER_PREFIX, OnboardingStep,

@@ -19,6 +19,8 @@ pub enum StreamKind {
     User,
     /// A custom role's stream.
     Role,
+    /// A client's stream.
+    Client,
 }
 
 impl StreamKind {
@@ -30,6 +32,7 @@ impl StreamKind {
             StreamKind::Team => "team",
             StreamKind::User => "user",
             StreamKind::Role => "role",
+            StreamKind::Client => "client",
         }
     }
 
@@ -41,6 +44,7 @@ impl StreamKind {
             "team" => Some(StreamKind::Team),
             "user" => Some(StreamKind::User),
             "role" => Some(StreamKind::Role),
+            "client" => Some(StreamKind::Client),
             _ => None,
         }
     }

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{OrganizationId, TenantId, UserId};
+use super::ids::{ClientId, OrganizationId, TenantId, UserId};
 
 /// Commercial plan; decides the entitlements of SPEC §3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,6 +36,8 @@ pub struct PlanLimits {
     pub teams_available: bool,
     /// Invitations per calendar month at most.
     pub invitations_per_month: Option<u64>,
+    /// Live (active or disabled) clients at most.
+    pub max_clients: Option<u64>,
     /// Requests per second per tenant.
     pub requests_per_second: u32,
 }
@@ -48,18 +50,21 @@ impl Plan {
                 max_organizations: Some(1),
                 teams_available: false,
                 invitations_per_month: Some(10),
+                max_clients: Some(10),
                 requests_per_second: 50,
             },
             Plan::Silver => PlanLimits {
                 max_organizations: Some(10),
                 teams_available: true,
                 invitations_per_month: Some(100),
+                max_clients: Some(250),
                 requests_per_second: 500,
             },
             Plan::Gold => PlanLimits {
                 max_organizations: None,
                 teams_available: true,
                 invitations_per_month: None,
+                max_clients: None,
                 requests_per_second: 5_000,
             },
         }
@@ -161,6 +166,20 @@ pub struct OnboardingPlan {
     pub owner_user_id: UserId,
     /// The owner's email (invited with `tenant-owner`).
     pub owner_email: String,
+    /// Hex SHA-256 of the owner's invitation token when the caller issued it (a provisioned
+    /// tenant: the token was shown to whoever provisioned it); `None`: the engine issues one
+    /// during onboarding.
+    #[serde(default)]
+    pub owner_token_hash: Option<String>,
+}
+
+/// Where a provisioned tenant comes from: the tenant and client it was provisioned for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantParent {
+    /// The parent tenant.
+    pub tenant_id: TenantId,
+    /// The parent tenant's client this tenant belongs to.
+    pub client_id: ClientId,
 }
 
 /// A tenant's onboarding saga.
@@ -204,6 +223,9 @@ pub struct Tenant {
     /// When every person of the (deleted) tenant was erased.
     #[serde(default)]
     pub erased_at: Option<DateTime<Utc>>,
+    /// The tenant and client it was provisioned for, if any.
+    #[serde(default)]
+    pub parent: Option<TenantParent>,
     /// Event sequence number of the tenant stream.
     pub version: i64,
     /// Creation time.
@@ -233,6 +255,9 @@ pub struct CreateTenant {
     pub business_profile: Option<BusinessProfile>,
     /// The default organization and the owner to invite (the onboarding saga).
     pub onboarding: OnboardingPlan,
+    /// The tenant and client it is provisioned for (set by the client-cascade saga only).
+    #[serde(default)]
+    pub parent: Option<TenantParent>,
 }
 
 /// UpdateTenant: `Some` fields change (the field mask, resolved by the gateway).
@@ -307,6 +332,9 @@ pub enum TenantEvent {
         products: Vec<String>,
         /// Business profile.
         business_profile: Option<BusinessProfile>,
+        /// The tenant and client it was provisioned for.
+        #[serde(default)]
+        parent: Option<TenantParent>,
     },
     /// Some fields changed (only the changed ones are `Some`).
     TenantUpdated {

@@ -13,6 +13,7 @@
 //! questions about the organization forest, `permissions` evaluates assignments
 //! (CheckPermission, ListEffectivePermissions) and the onboarding saga's next step.
 
+mod client_decisions;
 mod evolve;
 mod organization_decisions;
 mod permissions;
@@ -33,9 +34,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     access::{Decision, EffectivePermission, Grants, PermissionPattern, Scope},
+    client::{Client, ClientCommand, ClientEvent},
     context::Context,
     error::DomainError,
-    ids::{OrganizationId, RoleId, TeamId, TenantId, UserId},
+    ids::{ClientId, OrganizationId, RoleId, TeamId, TenantId, UserId},
     organization::{Organization, OrganizationCommand, OrganizationEvent},
     role::{RoleCommand, RoleDefinition, RoleEvent},
     stream::{StreamId, StreamKind},
@@ -61,6 +63,8 @@ pub enum TenantScopeCommand {
     User(UserCommand),
     /// About one of its custom roles.
     Role(RoleCommand),
+    /// About one of its clients.
+    Client(ClientCommand),
 }
 
 impl TenantScopeCommand {
@@ -74,9 +78,29 @@ impl TenantScopeCommand {
             TenantScopeCommand::Team(c) => StreamId::new(StreamKind::Team, c.target().0),
             TenantScopeCommand::User(c) => StreamId::new(StreamKind::User, c.target().0),
             TenantScopeCommand::Role(c) => StreamId::new(StreamKind::Role, c.target().0),
+            TenantScopeCommand::Client(c) => StreamId::new(StreamKind::Client, c.target().0),
         }
     }
 }
+
+macro_rules! scope_command_from {
+    ($($variant:ident($command:ty)),* $(,)?) => {$(
+        impl From<$command> for TenantScopeCommand {
+            fn from(command: $command) -> Self {
+                TenantScopeCommand::$variant(command)
+            }
+        }
+    )*};
+}
+
+scope_command_from!(
+    Tenant(TenantCommand),
+    Organization(OrganizationCommand),
+    Team(TeamCommand),
+    User(UserCommand),
+    Role(RoleCommand),
+    Client(ClientCommand),
+);
 
 /// An event of a tenant scope (on the tenant's stream, or an organization's, team's, user's or
 /// custom role's).
@@ -97,6 +121,8 @@ pub enum TenantScopeEvent {
     User(UserEvent),
     /// On a role stream.
     Role(RoleEvent),
+    /// On a client stream.
+    Client(ClientEvent),
 }
 
 /// Side effects the runtime carries out atomically with the events that imply them.
@@ -146,6 +172,8 @@ pub enum OnboardingStep {
         email: String,
         /// The default organization.
         organization_id: OrganizationId,
+        /// The hash of a token issued before (a provisioned tenant's); `None`: issue one now.
+        token_hash: Option<String>,
     },
     /// Record that onboarding is complete.
     Complete,
@@ -172,6 +200,7 @@ impl TenantScopeEvent {
             TenantScopeEvent::Team(e) => StreamId::new(StreamKind::Team, e.team_id().0),
             TenantScopeEvent::User(e) => StreamId::new(StreamKind::User, e.user_id().0),
             TenantScopeEvent::Role(e) => StreamId::new(StreamKind::Role, e.role_id().0),
+            TenantScopeEvent::Client(e) => StreamId::new(StreamKind::Client, e.client_id().0),
         }
     }
 
@@ -192,6 +221,7 @@ impl TenantScopeEvent {
             TenantScopeEvent::Team(e) => e.event_type(),
             TenantScopeEvent::User(e) => e.event_type(),
             TenantScopeEvent::Role(e) => e.event_type(),
+            TenantScopeEvent::Client(e) => e.event_type(),
         }
     }
 
@@ -213,6 +243,7 @@ impl TenantScopeEvent {
             StreamKind::Team => serde_json::from_value(payload).map(TenantScopeEvent::Team),
             StreamKind::User => serde_json::from_value(payload).map(TenantScopeEvent::User),
             StreamKind::Role => serde_json::from_value(payload).map(TenantScopeEvent::Role),
+            StreamKind::Client => serde_json::from_value(payload).map(TenantScopeEvent::Client),
         }
     }
 
@@ -268,8 +299,8 @@ pub fn invitation_timer(user_id: UserId) -> String {
     format!("{INVITATION_TIMER_PREFIX}{user_id}")
 }
 
-/// State of one tenant scope: the tenant (once created), its organizations, teams, users and
-/// custom roles (deleted ones kept as tombstones), and the indexes tenant-wide rules need.
+/// State of one tenant scope: the tenant (once created), its organizations, teams, users,
+/// custom roles and clients (deleted ones kept as tombstones), and the indexes tenant-wide rules need.
 ///
 /// The per-entity maps are persistent B-trees ([`imbl::OrdMap`]): a clone shares every node
 /// and costs O(1), and a later change copies only the path it touches. The runtime clones
@@ -283,6 +314,7 @@ pub struct TenantScope {
     teams: OrdMap<TeamId, Team>,
     users: OrdMap<UserId, User>,
     roles: OrdMap<RoleId, RoleDefinition>,
+    clients: OrdMap<ClientId, Client>,
     /// Lower-cased email → user, for every user not erased. Derived from `users` (never
     /// stored: a snapshot holds no plaintext email; see [`TenantScope::rebuild_indexes`]).
     #[serde(skip)]
@@ -301,6 +333,7 @@ impl TenantScope {
             teams: OrdMap::new(),
             users: OrdMap::new(),
             roles: OrdMap::new(),
+            clients: OrdMap::new(),
             users_by_email: OrdMap::new(),
             invitations_sent: BTreeMap::new(),
         }
@@ -351,6 +384,16 @@ impl TenantScope {
     /// All custom roles, deleted ones included, by id.
     pub fn roles(&self) -> impl Iterator<Item = &RoleDefinition> {
         self.roles.values()
+    }
+
+    /// A client, deleted ones included.
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.clients.get(&id)
+    }
+
+    /// All clients, deleted ones included, by id.
+    pub fn clients(&self) -> impl Iterator<Item = &Client> {
+        self.clients.values()
     }
 
     /// Invitations sent in a calendar month (`yyyymm`, e.g. 202611).
@@ -431,6 +474,10 @@ impl TenantScope {
             StreamKind::Team => self.teams.get(&TeamId(stream.id)).map_or(0, |t| t.version),
             StreamKind::User => self.users.get(&UserId(stream.id)).map_or(0, |u| u.version),
             StreamKind::Role => self.roles.get(&RoleId(stream.id)).map_or(0, |r| r.version),
+            StreamKind::Client => self
+                .clients
+                .get(&ClientId(stream.id))
+                .map_or(0, |c| c.version),
             StreamKind::Tenant => 0,
         }
     }
@@ -478,6 +525,7 @@ impl TenantScope {
             TenantScopeCommand::Team(c) => self.decide_team(c, ctx),
             TenantScopeCommand::User(c) => self.decide_user(c, ctx),
             TenantScopeCommand::Role(c) => self.decide_role(c, ctx),
+            TenantScopeCommand::Client(c) => self.decide_client(c, ctx),
         }
     }
 

@@ -30,12 +30,17 @@ pub use entity_text::TextKind;
 
 use super::error::{DomainError, FieldViolation};
 
+mod client;
 mod organization;
 mod role;
 mod team;
 mod tenant;
 mod user;
 
+pub use client::{
+    ClientFields, MAX_PROVISIONING_FAILURE_CHARS, create_client, provisioned_tenant,
+    provisioning_failure_reason, update_client,
+};
 pub use organization::{NewOrganization, create_organization, update_organization};
 pub use role::{ROLE_PERMISSIONS, check_permissions, check_role_name, define_role, update_role};
 pub use team::{NewTeam, create_team, update_team};

@@ -685,6 +685,10 @@ fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
         StreamKind::Team => scope.team(stream.id.into()).cloned().map(EntityView::Team),
         StreamKind::User => scope.user(stream.id.into()).cloned().map(EntityView::User),
         StreamKind::Role => scope.role(stream.id.into()).cloned().map(EntityView::Role),
+        StreamKind::Client => scope
+            .client(stream.id.into())
+            .cloned()
+            .map(EntityView::Client),
     };
     view.ok_or_else(missing)
 }

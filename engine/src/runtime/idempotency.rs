@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        OrganizationCommand, RoleCommand, StreamId, TeamCommand, TenantCommand, TenantScopeCommand,
-        UserCommand,
+        ClientCommand, OrganizationCommand, RoleCommand, StreamId, TeamCommand, TenantCommand,
+        TenantScopeCommand, UserCommand,
     },
     journal::CommitToken,
     personal::cipher::{KeyBytes, keyed_digest},
@@ -101,6 +101,14 @@ pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
         TenantScopeCommand::Organization(OrganizationCommand::Create { id, .. }) => id.0 = nil,
         TenantScopeCommand::Team(TeamCommand::Create { id, .. }) => id.0 = nil,
         TenantScopeCommand::Role(RoleCommand::Define { id, .. }) => id.0 = nil,
+        TenantScopeCommand::Client(ClientCommand::Create { id, .. }) => id.0 = nil,
+        // A retry gets a fresh tenant, owner and token.
+        TenantScopeCommand::Client(ClientCommand::ProvisionTenant { tenant, .. }) => {
+            tenant.tenant_id.0 = nil;
+            tenant.onboarding.default_organization_id.0 = nil;
+            tenant.onboarding.owner_user_id.0 = nil;
+            tenant.onboarding.owner_token_hash = None;
+        }
         // A retry gets a fresh token (and, for an invitation, a fresh user id).
         TenantScopeCommand::User(UserCommand::Invite { id, token_hash, .. }) => {
             id.0 = nil;

@@ -51,7 +51,7 @@ use self::{
 use crate::{
     EngineError, Result,
     domain::{
-        Decision, DomainError, EffectivePermission, Organization, OrganizationId,
+        Client, ClientId, Decision, DomainError, EffectivePermission, Organization, OrganizationId,
         OrganizationStatus, PermissionPattern, ResourceKind, RoleDefinition, RoleId, Scope,
         TENANT_SLUG_NAMESPACE, Team, TeamId, Tenant, TenantCommand, TenantId, TenantScope,
         TenantScopeCommand, User, UserId,
@@ -164,6 +164,8 @@ pub enum EntityView {
     User(User),
     /// A custom role.
     Role(RoleDefinition),
+    /// A client.
+    Client(Client),
 }
 
 /// The answer to an accepted command.
@@ -424,6 +426,18 @@ impl Engine {
                 .role(role_id)
                 .cloned()
                 .ok_or_else(|| not_found(ResourceKind::Role, role_id))
+        })
+        .await
+    }
+
+    /// A client of the tenant (deleted ones too), or `NotFound`.
+    pub async fn get_client(&self, tenant_id: TenantId, client_id: ClientId) -> Result<Client> {
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            scope
+                .client(client_id)
+                .cloned()
+                .ok_or_else(|| not_found(ResourceKind::Client, client_id))
         })
         .await
     }

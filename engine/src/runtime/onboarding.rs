@@ -101,8 +101,15 @@ fn command_for(step: &OnboardingStep) -> (TenantScopeCommand, Option<String>) {
             user_id,
             email,
             organization_id,
+            token_hash,
         } => {
-            let token = issue_invitation_token(*user_id);
+            let (hash, plaintext) = match token_hash {
+                Some(hash) => (hash.clone(), None),
+                None => {
+                    let token = issue_invitation_token(*user_id);
+                    (token.hash, Some(token.plaintext))
+                }
+            };
             let command = TenantScopeCommand::User(UserCommand::Invite {
                 id: *user_id,
                 email: email.clone(),
@@ -113,9 +120,9 @@ fn command_for(step: &OnboardingStep) -> (TenantScopeCommand, Option<String>) {
                 }],
                 organization_id: Some(*organization_id),
                 expires_in_days: DEFAULT_INVITATION_DAYS,
-                token_hash: token.hash,
+                token_hash: hash,
             });
-            (command, Some(token.plaintext))
+            (command, plaintext)
         }
         OnboardingStep::Complete => (
             TenantScopeCommand::Tenant(TenantCommand::CompleteOnboarding),

@@ -46,6 +46,16 @@
 //! | GetRole, ListRoles | `role:read` | tenant |
 //! | CheckPermission, ListEffectivePermissions | `user:read`, or own | tenant |
 //! | ListAuditEvents (AuditService) | `audit:read` | tenant |
+//! | CreateClient | `client:create` | tenant |
+//! | GetClient, ListClients | `client:read` | tenant |
+//! | UpdateClient | `client:update` | tenant |
+//! | DisableClient, EnableClient | `client:disable` | tenant |
+//! | DeleteClient | `client:delete` | tenant |
+//! | ProvisionClientTenant | `client:provision` | tenant |
+//!
+//! Built-in `client-editor` holds `client:read`, `client:create` and `client:update`;
+//! `client-viewer` holds `client:read`. A client's lifecycle (disable, enable, delete) and
+//! provisioning reach another tenant, so they stay with `tenant-admin` and `tenant-owner`.
 
 use engine::domain::{
     OrganizationCommand, OrganizationId, Scope, TeamCommand, TeamId, TenantId, TenantScopeCommand,
@@ -168,6 +178,12 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "GetRole" | "ListRoles" => perm("role:read", Tenant),
         "CheckPermission" | "ListEffectivePermissions" => own_or("user:read"),
         "ListAuditEvents" => perm("audit:read", Tenant),
+        "CreateClient" => perm("client:create", Tenant),
+        "GetClient" | "ListClients" => perm("client:read", Tenant),
+        "UpdateClient" => perm("client:update", Tenant),
+        "DisableClient" | "EnableClient" => perm("client:disable", Tenant),
+        "DeleteClient" => perm("client:delete", Tenant),
+        "ProvisionClientTenant" => perm("client:provision", Tenant),
         _ => return None,
     })
 }
@@ -192,7 +208,9 @@ pub fn scopes(at: At, target: &Target) -> Vec<Scope> {
 pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
     let mut t = Target::tenant(tenant);
     match command {
-        TenantScopeCommand::Tenant(_) | TenantScopeCommand::Role(_) => {}
+        TenantScopeCommand::Tenant(_)
+        | TenantScopeCommand::Role(_)
+        | TenantScopeCommand::Client(_) => {}
         TenantScopeCommand::Organization(c) => match c {
             OrganizationCommand::Create { parent_id, .. } => t.organization = *parent_id,
             OrganizationCommand::Move {

@@ -204,15 +204,9 @@ pub fn effective_to_proto(e: &EffectivePermission) -> pb::EffectivePermission {
 #[cfg(test)]
 mod tests {
     use engine::domain::{OrganizationId, TeamId};
-    use tonic_types::StatusExt;
 
     use super::*;
-
-    fn fields(s: &Status) -> Vec<String> {
-        s.get_details_bad_request()
-            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default()
-    }
+    use crate::convert::violation_fields as fields;
 
     fn scope(kind: pb::ScopeKind, id: &str) -> Option<pb::Scope> {
         Some(pb::Scope {

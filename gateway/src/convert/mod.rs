@@ -10,10 +10,12 @@
 //! - [`user`]: user requests (invitations, memberships, role assignments) and the `User`
 //!   message.
 //! - [`role`]: custom-role requests and the `Role` message (built-in roles too).
+//! - [`client`]: client requests and the `Client` message.
 //! - [`access`]: scopes, role assignments, permissions, and the AccessService requests.
 //! - [`reads`]: the List/search and audit requests answered from the read models.
 
 pub mod access;
+pub mod client;
 pub mod organization;
 pub mod reads;
 pub mod role;
@@ -47,6 +49,104 @@ pub struct Mutation {
     pub request_id: Option<String>,
     /// Optimistic concurrency check.
     pub expected_version: Option<i64>,
+}
+
+/// A request's decoded `MutationOptions`: the idempotency key and the expected version.
+pub type Options = (Option<String>, Option<i64>);
+
+impl Mutation {
+    /// `command` for the scope of `tenant_id`, with the request's decoded options.
+    pub fn new(
+        tenant_id: TenantId,
+        command: impl Into<TenantScopeCommand>,
+        (request_id, expected_version): Options,
+    ) -> Self {
+        Self {
+            tenant_id,
+            command: command.into(),
+            request_id,
+            expected_version,
+        }
+    }
+}
+
+/// The head of a request about one entity of a tenant: its tenant and the entity's id.
+#[derive(Clone, Copy, Debug)]
+pub struct Addressed<I> {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The entity.
+    pub id: I,
+}
+
+/// A value decoding left unset although it recorded no violation: INTERNAL (a bug).
+pub fn complete<T>(value: Option<T>) -> Result<T, Status> {
+    value.ok_or_else(|| Status::internal("validation incomplete"))
+}
+
+/// Decodes a mutating request about its tenant as a whole (or creating in it): its options,
+/// `tenant_id`, and whatever `rest` decodes; every violation is reported in one answer.
+pub fn scoped<R>(
+    options: Option<pb::MutationOptions>,
+    tenant_id: &str,
+    rest: impl FnOnce(&mut Violations) -> R,
+) -> Result<(TenantId, Options, R), Status> {
+    let mut v = Violations::default();
+    let options = v.options(options);
+    let tenant_id = v.id("tenant_id", tenant_id);
+    let rest = rest(&mut v);
+    v.finish()?;
+    Ok((complete(tenant_id)?, options, rest))
+}
+
+/// Decodes a mutating request about one entity: its options, `tenant_id`, the id in
+/// `id_field`, and whatever `rest` decodes; every violation is reported in one answer.
+pub fn addressed<I: FromStr, R>(
+    options: Option<pb::MutationOptions>,
+    tenant_id: &str,
+    (id_field, id): (&str, &str),
+    rest: impl FnOnce(&mut Violations) -> R,
+) -> Result<(Addressed<I>, Options, R), Status> {
+    let (tenant_id, options, (id, rest)) =
+        scoped(options, tenant_id, |v| (v.id(id_field, id), rest(v)))?;
+    let id = complete(id)?;
+    Ok((Addressed { tenant_id, id }, options, rest))
+}
+
+/// A mutating request that names only its entity (delete, disable, …): `command` of that id.
+pub fn by_id<I: FromStr, C: Into<TenantScopeCommand>>(
+    options: Option<pb::MutationOptions>,
+    tenant_id: &str,
+    id: (&str, &str),
+    command: impl FnOnce(I) -> C,
+) -> Result<Mutation, Status> {
+    let (target, options, ()) = addressed(options, tenant_id, id, |_| ())?;
+    Ok(Mutation::new(target.tenant_id, command(target.id), options))
+}
+
+/// Decodes a read of a tenant's own state: the tenant and the consistency token (checked for
+/// form only).
+pub fn tenant_read(tenant_id: &str, consistency_token: &str) -> Result<TenantId, Status> {
+    let mut v = Violations::default();
+    let tenant_id = v.id("tenant_id", tenant_id);
+    v.consistency_token(consistency_token);
+    v.finish()?;
+    complete(tenant_id)
+}
+
+/// Decodes a point read (`Get…`): the tenant, the entity's id in `id_field`, and the consistency
+/// token (checked for form only: point reads are strongly consistent).
+pub fn point_read<I: FromStr>(
+    tenant_id: &str,
+    (id_field, id): (&str, &str),
+    consistency_token: &str,
+) -> Result<(TenantId, I), Status> {
+    let mut v = Violations::default();
+    let tenant_id = v.id("tenant_id", tenant_id);
+    let id = v.id(id_field, id);
+    v.consistency_token(consistency_token);
+    v.finish()?;
+    complete(tenant_id.zip(id))
 }
 
 /// Collects the field violations of one request.
@@ -209,6 +309,15 @@ pub fn write_result(outcome: &engine::runtime::CommandOutcome) -> pb::WriteResul
         consistency_token: outcome.token.to_string(),
         replayed: outcome.replayed,
     }
+}
+
+/// The fields an INVALID_ARGUMENT names, in order (empty for any other status).
+#[cfg(test)]
+pub(crate) fn violation_fields(s: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    s.get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -2,99 +2,82 @@
 
 use engine::domain::{
     Organization, OrganizationCommand, OrganizationId, OrganizationStatus, TenantId,
-    TenantScopeCommand,
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Mutation, Violations, timestamp};
+use super::{Mutation, addressed, by_id, complete, point_read, scoped, timestamp};
 
 /// Paths UpdateOrganization's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["name", "description"];
 
+/// The request field naming the organization.
+const ORGANIZATION_ID: &str = "organization_id";
+
 /// CreateOrganization, with the id the gateway chose for the new organization.
 pub fn create(req: pb::CreateOrganizationRequest, id: OrganizationId) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let parent_id = v.optional_id("parent_id", &req.parent_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(parent_id)) = (tenant_id, parent_id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (tenant_id, options, parent_id) = scoped(req.options, &req.tenant_id, |v| {
+        v.optional_id("parent_id", &req.parent_id)
+    })?;
     let command = OrganizationCommand::Create {
         id,
         name: req.name,
         description: req.description,
-        parent_id,
+        parent_id: complete(parent_id)?,
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 /// UpdateOrganization: the mask decides which fields change.
 pub fn update(req: pb::UpdateOrganizationRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("organization_id", &req.organization_id);
-    let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (target, options, paths) = addressed(
+        req.options,
+        &req.tenant_id,
+        (ORGANIZATION_ID, &req.organization_id),
+        |v| v.update_mask(req.update_mask, UPDATE_PATHS),
+    )?;
     let patch = req.organization.unwrap_or_default();
-    let name = paths.contains(&"name").then_some(patch.name);
-    let description = paths.contains(&"description").then_some(patch.description);
     let command = OrganizationCommand::Update {
-        id,
-        name,
-        description,
+        id: target.id,
+        name: paths.contains(&"name").then_some(patch.name),
+        description: paths.contains(&"description").then_some(patch.description),
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// MoveOrganization (an empty `new_parent_id` makes it a root).
 pub fn move_to(req: pb::MoveOrganizationRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("organization_id", &req.organization_id);
-    let new_parent_id = v.optional_id("new_parent_id", &req.new_parent_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(id), Some(new_parent_id)) = (tenant_id, id, new_parent_id) else {
-        return Err(Status::internal("validation incomplete"));
+    let (target, options, new_parent_id) = addressed(
+        req.options,
+        &req.tenant_id,
+        (ORGANIZATION_ID, &req.organization_id),
+        |v| v.optional_id("new_parent_id", &req.new_parent_id),
+    )?;
+    let command = OrganizationCommand::Move {
+        id: target.id,
+        new_parent_id: complete(new_parent_id)?,
     };
-    let command = OrganizationCommand::Move { id, new_parent_id };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// DeleteOrganization.
 pub fn delete(req: pb::DeleteOrganizationRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("organization_id", &req.organization_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    let command = OrganizationCommand::Delete {
-        id,
-        cascade: req.cascade,
-    };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    let cascade = req.cascade;
+    by_id(
+        req.options,
+        &req.tenant_id,
+        (ORGANIZATION_ID, &req.organization_id),
+        |id| OrganizationCommand::Delete { id, cascade },
+    )
 }
 
 /// GetOrganization: the tenant and organization to read.
 pub fn get(req: &pb::GetOrganizationRequest) -> Result<(TenantId, OrganizationId), Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("organization_id", &req.organization_id);
-    v.consistency_token(&req.consistency_token);
-    v.finish()?;
-    tenant_id
-        .zip(id)
-        .ok_or_else(|| Status::internal("validation incomplete"))
+    point_read(
+        &req.tenant_id,
+        (ORGANIZATION_ID, &req.organization_id),
+        &req.consistency_token,
+    )
 }
 
 /// The proto message of an organization.
@@ -121,31 +104,12 @@ pub fn status_to_proto(status: OrganizationStatus) -> pb::OrganizationStatus {
     }
 }
 
-fn mutation(
-    tenant_id: TenantId,
-    command: OrganizationCommand,
-    request_id: Option<String>,
-    expected_version: Option<i64>,
-) -> Mutation {
-    Mutation {
-        tenant_id,
-        command: TenantScopeCommand::Organization(command),
-        request_id,
-        expected_version,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use tonic_types::StatusExt;
+    use engine::domain::TenantScopeCommand;
 
     use super::*;
-
-    fn violation_fields(s: &Status) -> Vec<String> {
-        s.get_details_bad_request()
-            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default()
-    }
+    use crate::convert::violation_fields;
 
     #[test]
     fn malformed_ids_are_named() {

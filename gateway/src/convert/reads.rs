@@ -11,14 +11,14 @@ use engine::{
 };
 use entity_proto::v1 as pb;
 use projections::{
-    AuditFilter, AuditSelection, MatchMode, OrganizationEntry, OrganizationFilter,
-    OrganizationSelection, PageRequest, RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry,
-    TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry, TenantFilter, UserEntry,
-    UserFilter,
+    AuditFilter, AuditSelection, ClientEntry, ClientFilter, MatchMode, OrganizationEntry,
+    OrganizationFilter, OrganizationSelection, PageRequest, RoleAssignmentEntry,
+    RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry,
+    TenantFilter, UserEntry, UserFilter,
 };
 use tonic::Status;
 
-use super::{Violations, access, organization, team, tenant, timestamp, user};
+use super::{Violations, access, client, organization, team, tenant, timestamp, user};
 
 /// A decoded list request: what to select, which page, and the write it must reflect.
 #[derive(Clone, Debug)]
@@ -176,6 +176,26 @@ pub fn list_teams(req: &pb::ListTeamsRequest) -> Result<TenantListQuery<TeamFilt
     v.tenant_list(tenant_id, filter, page, consistency)
 }
 
+/// ListClients.
+pub fn list_clients(req: &pb::ListClientsRequest) -> Result<TenantListQuery<ClientFilter>, Status> {
+    let mut v = Violations::default();
+    let tenant_id = v.id("tenant_id", &req.tenant_id);
+    let status = match pb::ClientStatus::try_from(req.status) {
+        Ok(status) => Some(client::status_from_proto(status)),
+        Err(_) => {
+            v.add("status", "unknown client status");
+            None
+        }
+    };
+    let filter = status.map(|status| ClientFilter {
+        status,
+        external_id: (!req.external_id.is_empty()).then(|| req.external_id.clone()),
+    });
+    let consistency = v.consistency_token(&req.consistency_token);
+    let page = v.read_page(req.page_size, &req.page_token);
+    v.tenant_list(tenant_id, filter, page, consistency)
+}
+
 /// ListTeamMembers: exactly one of a team and a user.
 pub fn list_team_members(
     req: &pb::ListTeamMembersRequest,
@@ -291,6 +311,7 @@ fn stream_kind(kind: pb::EntityKind) -> Option<StreamKind> {
         pb::EntityKind::Team => Some(StreamKind::Team),
         pb::EntityKind::User => Some(StreamKind::User),
         pb::EntityKind::Role => Some(StreamKind::Role),
+        pb::EntityKind::Client => Some(StreamKind::Client),
     }
 }
 
@@ -301,6 +322,7 @@ fn entity_kind(kind: StreamKind) -> pb::EntityKind {
         StreamKind::Team => pb::EntityKind::Team,
         StreamKind::User => pb::EntityKind::User,
         StreamKind::Role => pb::EntityKind::Role,
+        StreamKind::Client => pb::EntityKind::Client,
     }
 }
 
@@ -348,6 +370,25 @@ pub fn team_to_proto(t: &TeamEntry) -> pb::Team {
         create_time: Some(timestamp(t.created_at)),
         update_time: Some(timestamp(t.updated_at)),
         ..pb::Team::default()
+    }
+}
+
+/// A clients row as a `Client` (list view: the business profile unset).
+pub fn client_to_proto(c: &ClientEntry) -> pb::Client {
+    pb::Client {
+        tenant_id: c.tenant_id.to_string(),
+        id: c.id.to_string(),
+        name: c.name.clone(),
+        external_id: c.external_id.clone(),
+        business_profile: None,
+        status: client::status_to_proto(c.status) as i32,
+        provisioned_tenant_id: c
+            .provisioned_tenant_id
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        version: c.version,
+        create_time: Some(timestamp(c.created_at)),
+        update_time: Some(timestamp(c.updated_at)),
     }
 }
 

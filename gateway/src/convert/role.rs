@@ -1,94 +1,70 @@
 //! Role requests → commands, and roles (custom and built-in) → the `Role` message.
 
-use engine::domain::{
-    BuiltinRole, RoleCommand, RoleDefinition, RoleId, RoleStatus, TenantId, TenantScopeCommand,
-};
+use engine::domain::{BuiltinRole, RoleCommand, RoleDefinition, RoleId, RoleStatus, TenantId};
 use entity_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Mutation, Violations, timestamp};
+use super::{Mutation, addressed, by_id, point_read, scoped, tenant_read, timestamp};
 
 /// Paths UpdateRole's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["description", "permissions"];
 
+/// The request field naming the role.
+const ROLE_ID: &str = "role_id";
+
 /// DefineRole, with the id the gateway chose for the new role. Every permission must parse
 /// (violations name `permissions[i]`); names and counts are the domain's to judge.
 pub fn define(req: pb::DefineRoleRequest, id: RoleId) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let permissions = v.permission_patterns("permissions", &req.permissions);
-    v.finish()?;
-    let tenant_id = tenant_id.ok_or_else(|| Status::internal("validation incomplete"))?;
+    let (tenant_id, options, permissions) = scoped(req.options, &req.tenant_id, |v| {
+        v.permission_patterns("permissions", &req.permissions)
+    })?;
     let command = RoleCommand::Define {
         id,
         name: req.name,
         description: req.description,
         permissions,
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 /// UpdateRole: the mask decides which fields change; permissions replace the whole set.
 pub fn update(req: pb::UpdateRoleRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("role_id", &req.role_id);
-    let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
-    let patch = req.role.unwrap_or_default();
-    let permissions = paths
-        .contains(&"permissions")
-        .then(|| v.permission_patterns("role.permissions", &patch.permissions));
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (target, options, (paths, description, permissions)) =
+        addressed(req.options, &req.tenant_id, (ROLE_ID, &req.role_id), |v| {
+            let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
+            let patch = req.role.unwrap_or_default();
+            let permissions = paths
+                .contains(&"permissions")
+                .then(|| v.permission_patterns("role.permissions", &patch.permissions));
+            (paths, patch.description, permissions)
+        })?;
     let command = RoleCommand::Update {
-        id,
-        description: paths.contains(&"description").then_some(patch.description),
+        id: target.id,
+        description: paths.contains(&"description").then_some(description),
         permissions,
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// DeleteRole.
 pub fn delete(req: pb::DeleteRoleRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("role_id", &req.role_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    Ok(mutation(
-        tenant_id,
-        RoleCommand::Delete { id },
-        request_id,
-        expected_version,
-    ))
+    by_id(req.options, &req.tenant_id, (ROLE_ID, &req.role_id), |id| {
+        RoleCommand::Delete { id }
+    })
 }
 
 /// GetRole: the tenant and custom role to read.
 pub fn get(req: &pb::GetRoleRequest) -> Result<(TenantId, RoleId), Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("role_id", &req.role_id);
-    v.consistency_token(&req.consistency_token);
-    v.finish()?;
-    tenant_id
-        .zip(id)
-        .ok_or_else(|| Status::internal("validation incomplete"))
+    point_read(
+        &req.tenant_id,
+        (ROLE_ID, &req.role_id),
+        &req.consistency_token,
+    )
 }
 
 /// ListRoles: the tenant.
 pub fn list(req: &pb::ListRolesRequest) -> Result<TenantId, Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    v.consistency_token(&req.consistency_token);
-    v.finish()?;
-    tenant_id.ok_or_else(|| Status::internal("validation incomplete"))
+    tenant_read(&req.tenant_id, &req.consistency_token)
 }
 
 /// The proto message of a custom role.
@@ -139,34 +115,15 @@ fn builtin_description(role: BuiltinRole) -> &'static str {
         BuiltinRole::TeamMember => "Reads its team.",
         BuiltinRole::Member => "A regular member: reads the directory, views analytics.",
         BuiltinRole::Viewer => "Views analytics.",
-    }
-}
-
-fn mutation(
-    tenant_id: TenantId,
-    command: RoleCommand,
-    request_id: Option<String>,
-    expected_version: Option<i64>,
-) -> Mutation {
-    Mutation {
-        tenant_id,
-        command: TenantScopeCommand::Role(command),
-        request_id,
-        expected_version,
+        BuiltinRole::ClientEditor => "Creates, edits and views clients.",
+        BuiltinRole::ClientViewer => "Views clients.",
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use tonic_types::StatusExt;
-
     use super::*;
-
-    fn fields(s: &Status) -> Vec<String> {
-        s.get_details_bad_request()
-            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default()
-    }
+    use crate::convert::violation_fields as fields;
 
     #[test]
     fn bad_permissions_are_named_by_index() {

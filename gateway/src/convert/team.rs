@@ -1,122 +1,97 @@
 //! Team requests → commands, and `Team` → its proto message.
 
-use engine::domain::{
-    Team, TeamCommand, TeamId, TeamRole, TeamStatus, TenantId, TenantScopeCommand,
-};
+use engine::domain::{Team, TeamCommand, TeamId, TeamRole, TeamStatus, TenantId};
 use entity_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Mutation, Violations, timestamp};
+use super::{Mutation, addressed, by_id, complete, point_read, scoped, timestamp};
 
 /// Paths UpdateTeam's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["name", "description"];
 
+/// The request field naming the team.
+const TEAM_ID: &str = "team_id";
+
 /// CreateTeam, with the id the gateway chose for the new team.
 pub fn create(req: pb::CreateTeamRequest, id: TeamId) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let organization_id = v.id("organization_id", &req.organization_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(organization_id)) = (tenant_id, organization_id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (tenant_id, options, organization_id) = scoped(req.options, &req.tenant_id, |v| {
+        v.id("organization_id", &req.organization_id)
+    })?;
     let command = TeamCommand::Create {
         id,
-        organization_id,
+        organization_id: complete(organization_id)?,
         name: req.name,
         description: req.description,
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 /// UpdateTeam: the mask decides which fields change.
 pub fn update(req: pb::UpdateTeamRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("team_id", &req.team_id);
-    let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (target, options, paths) =
+        addressed(req.options, &req.tenant_id, (TEAM_ID, &req.team_id), |v| {
+            v.update_mask(req.update_mask, UPDATE_PATHS)
+        })?;
     let patch = req.team.unwrap_or_default();
     let command = TeamCommand::Update {
-        id,
+        id: target.id,
         name: paths.contains(&"name").then_some(patch.name),
         description: paths.contains(&"description").then_some(patch.description),
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// DeleteTeam.
 pub fn delete(req: pb::DeleteTeamRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("team_id", &req.team_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    Ok(mutation(
-        tenant_id,
-        TeamCommand::Delete { id },
-        request_id,
-        expected_version,
-    ))
+    by_id(req.options, &req.tenant_id, (TEAM_ID, &req.team_id), |id| {
+        TeamCommand::Delete { id }
+    })
 }
 
 /// AddTeamMember (an unspecified role is a regular member).
 pub fn add_member(req: pb::AddTeamMemberRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("team_id", &req.team_id);
-    let user_id = v.id("user_id", &req.user_id);
-    let role = match pb::TeamRole::try_from(req.role) {
-        Ok(pb::TeamRole::Unspecified | pb::TeamRole::Member) => Some(TeamRole::Member),
-        Ok(pb::TeamRole::Lead) => Some(TeamRole::Lead),
-        Err(_) => {
-            v.add("role", "unknown team role");
-            None
-        }
+    let (target, options, member) =
+        addressed(req.options, &req.tenant_id, (TEAM_ID, &req.team_id), |v| {
+            let user_id = v.id("user_id", &req.user_id);
+            let role = match pb::TeamRole::try_from(req.role) {
+                Ok(pb::TeamRole::Unspecified | pb::TeamRole::Member) => Some(TeamRole::Member),
+                Ok(pb::TeamRole::Lead) => Some(TeamRole::Lead),
+                Err(_) => {
+                    v.add("role", "unknown team role");
+                    None
+                }
+            };
+            user_id.zip(role)
+        })?;
+    let (user_id, role) = complete(member)?;
+    let command = TeamCommand::AddMember {
+        id: target.id,
+        user_id,
+        role,
     };
-    v.finish()?;
-    let (Some(tenant_id), Some(id), Some(user_id), Some(role)) = (tenant_id, id, user_id, role)
-    else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    let command = TeamCommand::AddMember { id, user_id, role };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// RemoveTeamMember.
 pub fn remove_member(req: pb::RemoveTeamMemberRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("team_id", &req.team_id);
-    let user_id = v.id("user_id", &req.user_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(id), Some(user_id)) = (tenant_id, id, user_id) else {
-        return Err(Status::internal("validation incomplete"));
+    let (target, options, user_id) =
+        addressed(req.options, &req.tenant_id, (TEAM_ID, &req.team_id), |v| {
+            v.id("user_id", &req.user_id)
+        })?;
+    let command = TeamCommand::RemoveMember {
+        id: target.id,
+        user_id: complete(user_id)?,
     };
-    let command = TeamCommand::RemoveMember { id, user_id };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// GetTeam: the tenant and team to read.
 pub fn get(req: &pb::GetTeamRequest) -> Result<(TenantId, TeamId), Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("team_id", &req.team_id);
-    v.consistency_token(&req.consistency_token);
-    v.finish()?;
-    tenant_id
-        .zip(id)
-        .ok_or_else(|| Status::internal("validation incomplete"))
+    point_read(
+        &req.tenant_id,
+        (TEAM_ID, &req.team_id),
+        &req.consistency_token,
+    )
 }
 
 /// The proto message of a team (members by user id).
@@ -158,32 +133,12 @@ pub fn status_to_proto(status: TeamStatus) -> pb::TeamStatus {
     }
 }
 
-fn mutation(
-    tenant_id: TenantId,
-    command: TeamCommand,
-    request_id: Option<String>,
-    expected_version: Option<i64>,
-) -> Mutation {
-    Mutation {
-        tenant_id,
-        command: TenantScopeCommand::Team(command),
-        request_id,
-        expected_version,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use engine::domain::UserId;
-    use tonic_types::StatusExt;
+    use engine::domain::{TenantScopeCommand, UserId};
 
     use super::*;
-
-    fn fields(s: &Status) -> Vec<String> {
-        s.get_details_bad_request()
-            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default()
-    }
+    use crate::convert::violation_fields as fields;
 
     #[test]
     fn add_member_defaults_to_member_and_checks_ids() {

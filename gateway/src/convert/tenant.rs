@@ -2,13 +2,13 @@
 
 use engine::domain::{
     Address, BusinessProfile, CreateTenant, DeactivationFeedback, OnboardingPlan, OrganizationId,
-    Plan, Tenant, TenantCommand, TenantId, TenantKind, TenantScopeCommand, TenantSettings,
-    TenantStatus, UpdateTenant, UserId,
+    Plan, Tenant, TenantCommand, TenantId, TenantKind, TenantSettings, TenantStatus, UpdateTenant,
+    UserId,
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Mutation, Violations, timestamp};
+use super::{Mutation, Violations, complete, scoped, tenant_read, timestamp};
 
 /// Paths UpdateTenant's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["name", "settings", "products", "business_profile"];
@@ -45,7 +45,7 @@ impl NewTenantIds {
 /// CreateTenant, with the ids the gateway chose; the owner's email is required.
 pub fn create(req: pb::CreateTenantRequest, ids: NewTenantIds) -> Result<Mutation, Status> {
     let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
+    let options = v.options(req.options);
     let kind = match pb::TenantKind::try_from(req.kind) {
         Ok(pb::TenantKind::Business) => Some(TenantKind::Business),
         Ok(pb::TenantKind::Consumer) => Some(TenantKind::Consumer),
@@ -58,15 +58,10 @@ pub fn create(req: pb::CreateTenantRequest, ids: NewTenantIds) -> Result<Mutatio
             None
         }
     };
-    let plan = match pb::Plan::try_from(req.plan) {
-        Ok(pb::Plan::Unspecified) => Some(Plan::Bronze),
-        other => plan_from_proto(&mut v, "plan", other.ok()),
-    };
+    let plan = new_plan(&mut v, req.plan);
     v.required("owner_email", &req.owner_email);
     v.finish()?;
-    let (Some(kind), Some(plan)) = (kind, plan) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (kind, plan) = complete(kind.zip(plan))?;
     let id = ids.tenant;
     let command = TenantCommand::Create(CreateTenant {
         id,
@@ -81,19 +76,18 @@ pub fn create(req: pb::CreateTenantRequest, ids: NewTenantIds) -> Result<Mutatio
             default_organization_id: ids.default_organization,
             owner_user_id: ids.owner,
             owner_email: req.owner_email,
+            owner_token_hash: None,
         },
+        parent: None,
     });
-    Ok(mutation(id, command, request_id, expected_version))
+    Ok(Mutation::new(id, command, options))
 }
 
 /// UpdateTenant: the mask decides which fields change.
 pub fn update(req: pb::UpdateTenantRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
-    v.finish()?;
-    let tenant_id = tenant_id.ok_or_else(|| Status::internal("validation incomplete"))?;
+    let (tenant_id, options, paths) = scoped(req.options, &req.tenant_id, |v| {
+        v.update_mask(req.update_mask, UPDATE_PATHS)
+    })?;
     let patch = req.tenant.unwrap_or_default();
     let mut update = UpdateTenant::default();
     let mut profile = patch.business_profile;
@@ -108,26 +102,22 @@ pub fn update(req: pb::UpdateTenantRequest) -> Result<Mutation, Status> {
             _ => update.business_profile = Some(profile.take().map(profile_from_proto)),
         }
     }
-    let command = TenantCommand::Update(update);
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(
+        tenant_id,
+        TenantCommand::Update(update),
+        options,
+    ))
 }
 
 /// ChangePlan: the plan must be given.
 pub fn change_plan(req: pb::ChangePlanRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let plan = plan_from_proto(&mut v, "plan", pb::Plan::try_from(req.plan).ok());
-    v.finish()?;
-    let (Some(tenant_id), Some(plan)) = (tenant_id, plan) else {
-        return Err(Status::internal("validation incomplete"));
+    let (tenant_id, options, plan) = scoped(req.options, &req.tenant_id, |v| {
+        plan_from_proto(v, "plan", pb::Plan::try_from(req.plan).ok())
+    })?;
+    let command = TenantCommand::ChangePlan {
+        plan: complete(plan)?,
     };
-    Ok(mutation(
-        tenant_id,
-        TenantCommand::ChangePlan { plan },
-        request_id,
-        expected_version,
-    ))
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 /// SuspendTenant.
@@ -156,35 +146,25 @@ pub fn erase(req: pb::EraseTenantRequest) -> Result<Mutation, Status> {
 
 /// DeactivateTenant: the end of the grace period is required.
 pub fn deactivate(req: pb::DeactivateTenantRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let ends_at = match req.grace_period_ends_at {
-        Some(ts) => v.timestamp("grace_period_ends_at", ts),
-        None => {
-            v.add("grace_period_ends_at", "required");
-            None
+    let (tenant_id, options, ends_at) = scoped(req.options, &req.tenant_id, |v| {
+        match req.grace_period_ends_at {
+            Some(ts) => v.timestamp("grace_period_ends_at", ts),
+            None => {
+                v.add("grace_period_ends_at", "required");
+                None
+            }
         }
-    };
-    v.finish()?;
-    let (Some(tenant_id), Some(grace_period_ends_at)) = (tenant_id, ends_at) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    let feedback = req.feedback.map(feedback_from_proto).unwrap_or_default();
+    })?;
     let command = TenantCommand::Deactivate {
-        grace_period_ends_at,
-        feedback,
+        grace_period_ends_at: complete(ends_at)?,
+        feedback: req.feedback.map(feedback_from_proto).unwrap_or_default(),
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 /// GetTenant: the tenant to read.
 pub fn get(req: &pb::GetTenantRequest) -> Result<TenantId, Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    v.consistency_token(&req.consistency_token);
-    v.finish()?;
-    tenant_id.ok_or_else(|| Status::internal("validation incomplete"))
+    tenant_read(&req.tenant_id, &req.consistency_token)
 }
 
 /// The proto message of a tenant.
@@ -223,6 +203,14 @@ pub fn to_proto(t: &Tenant) -> pb::Tenant {
             completed: o.completed,
         }),
         erased_at: t.erased_at.map(timestamp),
+        parent_tenant_id: t
+            .parent
+            .map(|p| p.tenant_id.to_string())
+            .unwrap_or_default(),
+        parent_client_id: t
+            .parent
+            .map(|p| p.client_id.to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -274,6 +262,14 @@ pub fn plan_to_proto(plan: Plan) -> pb::Plan {
     }
 }
 
+/// The plan of a new tenant (`plan`): unspecified is bronze.
+pub fn new_plan(v: &mut Violations, plan: i32) -> Option<Plan> {
+    match pb::Plan::try_from(plan) {
+        Ok(pb::Plan::Unspecified) => Some(Plan::Bronze),
+        other => plan_from_proto(v, "plan", other.ok()),
+    }
+}
+
 fn plan_from_proto(v: &mut Violations, field: &str, plan: Option<pb::Plan>) -> Option<Plan> {
     match plan {
         Some(pb::Plan::Bronze) => Some(Plan::Bronze),
@@ -290,31 +286,14 @@ fn plan_from_proto(v: &mut Violations, field: &str, plan: Option<pb::Plan>) -> O
     }
 }
 
+/// A command naming only its tenant.
 fn lifecycle(
     options: Option<pb::MutationOptions>,
     tenant_id: &str,
     command: TenantCommand,
 ) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(options);
-    let tenant_id = v.id("tenant_id", tenant_id);
-    v.finish()?;
-    let tenant_id = tenant_id.ok_or_else(|| Status::internal("validation incomplete"))?;
-    Ok(mutation(tenant_id, command, request_id, expected_version))
-}
-
-fn mutation(
-    tenant_id: TenantId,
-    command: TenantCommand,
-    request_id: Option<String>,
-    expected_version: Option<i64>,
-) -> Mutation {
-    Mutation {
-        tenant_id,
-        command: TenantScopeCommand::Tenant(command),
-        request_id,
-        expected_version,
-    }
+    let (tenant_id, options, ()) = scoped(options, tenant_id, |_| ())?;
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 fn settings_from_proto(s: Option<pb::TenantSettings>) -> TenantSettings {
@@ -333,7 +312,7 @@ fn feedback_from_proto(f: pb::DeactivationFeedback) -> DeactivationFeedback {
     }
 }
 
-fn profile_from_proto(p: pb::BusinessProfile) -> BusinessProfile {
+pub fn profile_from_proto(p: pb::BusinessProfile) -> BusinessProfile {
     BusinessProfile {
         legal_name: p.legal_name,
         industry_sector: p.industry_sector,
@@ -354,7 +333,7 @@ fn profile_from_proto(p: pb::BusinessProfile) -> BusinessProfile {
     }
 }
 
-fn profile_to_proto(p: &BusinessProfile) -> pb::BusinessProfile {
+pub fn profile_to_proto(p: &BusinessProfile) -> pb::BusinessProfile {
     pb::BusinessProfile {
         legal_name: p.legal_name.clone(),
         industry_sector: p.industry_sector.clone(),
@@ -377,15 +356,10 @@ fn profile_to_proto(p: &BusinessProfile) -> pb::BusinessProfile {
 
 #[cfg(test)]
 mod tests {
-    use tonic_types::StatusExt;
+    use engine::domain::TenantScopeCommand;
 
     use super::*;
-
-    fn violation_fields(s: &Status) -> Vec<String> {
-        s.get_details_bad_request()
-            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default()
-    }
+    use crate::convert::violation_fields;
 
     #[test]
     fn create_defaults_plan_and_requires_kind_and_owner() {

@@ -3,19 +3,25 @@
 
 use engine::{
     domain::{
-        DEFAULT_INVITATION_DAYS, INVITATION_DAYS, InvitationState, OrganizationId, TenantId,
-        TenantScopeCommand, User, UserCommand, UserId, UserStatus,
+        Assignment, DEFAULT_INVITATION_DAYS, INVITATION_DAYS, InvitationState, OrganizationId,
+        TenantId, User, UserCommand, UserId, UserStatus,
     },
     secrets::parse_invitation_token,
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Mutation, Violations, access::assignment_to_proto, timestamp};
+use super::{
+    Mutation, Violations, access::assignment_to_proto, addressed, by_id, complete, point_read,
+    scoped, timestamp,
+};
 use crate::status;
 
 /// Paths UpdateUserProfile's `update_mask` may name.
 pub const UPDATE_PATHS: &[&str] = &["display_name"];
+
+/// The request field naming the user.
+const USER_ID: &str = "user_id";
 
 impl Violations {
     /// Decodes an invitation lifetime: 0 means the default (7 days), otherwise 1-30.
@@ -45,25 +51,23 @@ pub fn invite(
     id: UserId,
     token_hash: String,
 ) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let organization_id = v.optional_id("organization_id", &req.organization_id);
-    let roles: Vec<_> = req
-        .roles
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| v.assignment(&format!("roles[{i}]"), Some(a)))
-        .collect();
-    let expires_in_days = v.expires_in_days(req.expires_in_days);
-    v.finish()?;
-    let (Some(tenant_id), Some(organization_id), Some(roles)) = (
-        tenant_id,
-        organization_id,
-        roles.into_iter().collect::<Option<Vec<_>>>(),
-    ) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (tenant_id, options, (organization_id, roles, expires_in_days)) =
+        scoped(req.options, &req.tenant_id, |v| {
+            let organization_id = v.optional_id("organization_id", &req.organization_id);
+            let roles: Vec<_> = req
+                .roles
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| v.assignment(&format!("roles[{i}]"), Some(a)))
+                .collect();
+            let roles = roles.into_iter().collect::<Option<Vec<_>>>();
+            (
+                organization_id,
+                roles,
+                v.expires_in_days(req.expires_in_days),
+            )
+        })?;
+    let (organization_id, roles) = complete(organization_id.zip(roles))?;
     let command = UserCommand::Invite {
         id,
         email: req.email,
@@ -73,18 +77,15 @@ pub fn invite(
         expires_in_days,
         token_hash,
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 /// AcceptInvitation: the user and the token's hash come from the token. A token that is not
 /// ours is NOT_FOUND (invitation), exactly like a wrong or outdated one.
 pub fn accept(req: pb::AcceptInvitationRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    v.required("token", &req.token);
-    v.finish()?;
-    let tenant_id = tenant_id.ok_or_else(|| Status::internal("validation incomplete"))?;
+    let (tenant_id, options, ()) = scoped(req.options, &req.tenant_id, |v| {
+        v.required("token", &req.token)
+    })?;
     let (id, token_hash) =
         parse_invitation_token(&req.token).ok_or_else(status::invitation_not_found)?;
     let command = UserCommand::AcceptInvitation {
@@ -92,7 +93,7 @@ pub fn accept(req: pb::AcceptInvitationRequest) -> Result<Mutation, Status> {
         token_hash,
         display_name: req.display_name,
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(tenant_id, command, options))
 }
 
 /// ResendInvitation: `issue` is called with the user's id and returns the hash of the new
@@ -101,70 +102,60 @@ pub fn resend(
     req: pb::ResendInvitationRequest,
     issue: impl FnOnce(UserId) -> String,
 ) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("user_id", &req.user_id);
-    let expires_in_days = v.expires_in_days(req.expires_in_days);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (target, options, expires_in_days) =
+        addressed(req.options, &req.tenant_id, (USER_ID, &req.user_id), |v| {
+            v.expires_in_days(req.expires_in_days)
+        })?;
     let command = UserCommand::ResendInvitation {
-        id,
+        id: target.id,
         expires_in_days,
-        token_hash: issue(id),
+        token_hash: issue(target.id),
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// RevokeInvitation.
 pub fn revoke(req: pb::RevokeInvitationRequest) -> Result<Mutation, Status> {
-    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+    by_id(req.options, &req.tenant_id, (USER_ID, &req.user_id), |id| {
         UserCommand::RevokeInvitation { id }
     })
 }
 
 /// DeactivateUser.
 pub fn deactivate(req: pb::DeactivateUserRequest) -> Result<Mutation, Status> {
-    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+    by_id(req.options, &req.tenant_id, (USER_ID, &req.user_id), |id| {
         UserCommand::Deactivate { id }
     })
 }
 
 /// ReactivateUser.
 pub fn reactivate(req: pb::ReactivateUserRequest) -> Result<Mutation, Status> {
-    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+    by_id(req.options, &req.tenant_id, (USER_ID, &req.user_id), |id| {
         UserCommand::Reactivate { id }
     })
 }
 
 /// EraseUser.
 pub fn erase(req: pb::EraseUserRequest) -> Result<Mutation, Status> {
-    by_id(req.options, &req.tenant_id, &req.user_id, |id| {
+    by_id(req.options, &req.tenant_id, (USER_ID, &req.user_id), |id| {
         UserCommand::Erase { id }
     })
 }
 
 /// UpdateUserProfile: the mask decides which fields change.
 pub fn update_profile(req: pb::UpdateUserProfileRequest) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(req.options);
-    let tenant_id = v.id("tenant_id", &req.tenant_id);
-    let id = v.id("user_id", &req.user_id);
-    let paths = v.update_mask(req.update_mask, UPDATE_PATHS);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
+    let (target, options, paths) =
+        addressed(req.options, &req.tenant_id, (USER_ID, &req.user_id), |v| {
+            v.update_mask(req.update_mask, UPDATE_PATHS)
+        })?;
     let patch = req.user.unwrap_or_default();
     let command = UserCommand::UpdateProfile {
-        id,
+        id: target.id,
         display_name: paths
             .contains(&"display_name")
             .then_some(patch.display_name),
     };
-    Ok(mutation(tenant_id, command, request_id, expected_version))
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// AddOrganizationMember.
@@ -219,7 +210,11 @@ pub fn revoke_role(req: pb::RevokeRoleRequest) -> Result<Mutation, Status> {
 
 /// GetUser: the tenant and user to read.
 pub fn get(req: &pb::GetUserRequest) -> Result<(TenantId, UserId), Status> {
-    read_one(&req.tenant_id, &req.user_id, &req.consistency_token)
+    point_read(
+        &req.tenant_id,
+        (USER_ID, &req.user_id),
+        &req.consistency_token,
+    )
 }
 
 /// The proto message of a user. The invitation shows its state and times, never its hash.
@@ -267,38 +262,17 @@ pub fn status_from_proto(s: pb::UserStatus) -> UserStatus {
     }
 }
 
-fn read_one(tenant_id: &str, user_id: &str, token: &str) -> Result<(TenantId, UserId), Status> {
-    let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", tenant_id);
-    let id = v.id("user_id", user_id);
-    v.consistency_token(token);
-    v.finish()?;
-    tenant_id
-        .zip(id)
-        .ok_or_else(|| Status::internal("validation incomplete"))
-}
-
-/// A command naming only its user.
-fn by_id(
+/// A command naming a user and a second thing `rest` decodes.
+fn about_user<R>(
     options: Option<pb::MutationOptions>,
     tenant_id: &str,
     user_id: &str,
-    command: impl FnOnce(UserId) -> UserCommand,
+    rest: impl FnOnce(&mut Violations) -> Option<R>,
+    command: impl FnOnce(UserId, R) -> UserCommand,
 ) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(options);
-    let tenant_id = v.id("tenant_id", tenant_id);
-    let id = v.id("user_id", user_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(id)) = (tenant_id, id) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    Ok(mutation(
-        tenant_id,
-        command(id),
-        request_id,
-        expected_version,
-    ))
+    let (target, options, rest) = addressed(options, tenant_id, (USER_ID, user_id), rest)?;
+    let command = command(target.id, complete(rest)?);
+    Ok(Mutation::new(target.tenant_id, command, options))
 }
 
 /// A command naming a user and an organization.
@@ -309,22 +283,13 @@ fn membership(
     organization_id: &str,
     command: impl FnOnce(UserId, OrganizationId) -> UserCommand,
 ) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(options);
-    let tenant_id = v.id("tenant_id", tenant_id);
-    let id = v.id("user_id", user_id);
-    let organization_id = v.id("organization_id", organization_id);
-    v.finish()?;
-    let (Some(tenant_id), Some(id), Some(organization_id)) = (tenant_id, id, organization_id)
-    else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    Ok(mutation(
+    about_user(
+        options,
         tenant_id,
-        command(id, organization_id),
-        request_id,
-        expected_version,
-    ))
+        user_id,
+        |v| v.id("organization_id", organization_id),
+        command,
+    )
 }
 
 /// A command naming a user and a role assignment.
@@ -333,37 +298,15 @@ fn role_change(
     tenant_id: &str,
     user_id: &str,
     assignment: Option<pb::RoleAssignment>,
-    command: impl FnOnce(UserId, engine::domain::Assignment) -> UserCommand,
+    command: impl FnOnce(UserId, Assignment) -> UserCommand,
 ) -> Result<Mutation, Status> {
-    let mut v = Violations::default();
-    let (request_id, expected_version) = v.options(options);
-    let tenant_id = v.id("tenant_id", tenant_id);
-    let id = v.id("user_id", user_id);
-    let assignment = v.assignment("assignment", assignment);
-    v.finish()?;
-    let (Some(tenant_id), Some(id), Some(assignment)) = (tenant_id, id, assignment) else {
-        return Err(Status::internal("validation incomplete"));
-    };
-    Ok(mutation(
+    about_user(
+        options,
         tenant_id,
-        command(id, assignment),
-        request_id,
-        expected_version,
-    ))
-}
-
-fn mutation(
-    tenant_id: TenantId,
-    command: UserCommand,
-    request_id: Option<String>,
-    expected_version: Option<i64>,
-) -> Mutation {
-    Mutation {
-        tenant_id,
-        command: TenantScopeCommand::User(command),
-        request_id,
-        expected_version,
-    }
+        user_id,
+        |v| v.assignment("assignment", assignment),
+        command,
+    )
 }
 
 #[cfg(test)]
@@ -372,19 +315,14 @@ mod tests {
 
     use chrono::Utc;
     use engine::{
-        domain::{Assignment, Invitation, Scope},
+        domain::{Invitation, Scope, TenantScopeCommand},
         secrets::issue_invitation_token,
     };
     use tonic::Code;
     use tonic_types::StatusExt;
 
     use super::*;
-
-    fn fields(s: &Status) -> Vec<String> {
-        s.get_details_bad_request()
-            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-            .unwrap_or_default()
-    }
+    use crate::convert::violation_fields as fields;
 
     fn user(email: &str, name: &str, status: UserStatus) -> User {
         User {

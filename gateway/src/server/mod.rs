@@ -24,7 +24,7 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 
 use entity_proto::v1::{
     access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
-    audit_service_server::AuditServiceServer,
+    audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
     organization_service_server::OrganizationServiceServer, role_service_server::RoleServiceServer,
     team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
     user_service_server::UserServiceServer,
@@ -46,7 +46,8 @@ use crate::{
     node::Node,
     routing::{Routing, RoutingLayer},
     services::{
-        self, AccessApi, AdminApi, AuditApi, OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi,
+        self, AccessApi, AdminApi, AuditApi, ClientApi, OrganizationApi, RoleApi, TeamApi,
+        TenantApi, UserApi,
     },
 };
 
@@ -97,7 +98,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 8] = [
+pub const SERVICE_NAMES: [&str; 9] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -106,6 +107,7 @@ pub const SERVICE_NAMES: [&str; 8] = [
     <AccessServiceServer<AccessApi> as NamedService>::NAME,
     <AuditServiceServer<AuditApi> as NamedService>::NAME,
     <AdminServiceServer<AdminApi> as NamedService>::NAME,
+    <ClientServiceServer<ClientApi> as NamedService>::NAME,
 ];
 
 /// A service behind the one auth layer, the limits (which also refuse bodies over the size
@@ -169,6 +171,7 @@ pub async fn serve_with(
     let access = AccessServiceServer::new(apis.access).max_decoding_message_size(limit);
     let audit = AuditServiceServer::new(apis.audit).max_decoding_message_size(limit);
     let admin = AdminServiceServer::new(apis.admin).max_decoding_message_size(limit);
+    let client = ClientServiceServer::new(apis.client).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -212,6 +215,7 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, access))
         .add_service(guarded(&auth_layer, &limits, &routing, audit))
         .add_service(guarded(&auth_layer, &limits, &routing, admin))
+        .add_service(guarded(&auth_layer, &limits, &routing, client))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then
         // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.

@@ -3,8 +3,8 @@
 use entity_proto::v1::{self as pb, access_service_server::AccessService};
 use tonic::{Request, Response, Status};
 
-use super::{Shared, strip};
-use crate::{auth::Target, convert, status};
+use super::Shared;
+use crate::{auth::Target, convert};
 
 /// The AccessService implementation.
 #[derive(Clone)]
@@ -29,18 +29,17 @@ impl AccessService for AccessApi {
             user: Some(query.user_id),
             ..Target::tenant(query.tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
         let decision = self
             .shared
-            .engine
-            .check_permission(
-                query.tenant_id,
-                query.user_id,
-                query.permission,
-                query.scope,
-            )
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_engine(request, target, |e| {
+                e.check_permission(
+                    query.tenant_id,
+                    query.user_id,
+                    query.permission,
+                    query.scope,
+                )
+            })
+            .await?;
         Ok(Response::new(convert::access::decision_to_proto(&decision)))
     }
 
@@ -53,13 +52,12 @@ impl AccessService for AccessApi {
             user: Some(query.user_id),
             ..Target::tenant(query.tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
         let permissions = self
             .shared
-            .engine
-            .effective_permissions(query.tenant_id, query.user_id, query.scope)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_engine(request, target, |e| {
+                e.effective_permissions(query.tenant_id, query.user_id, query.scope)
+            })
+            .await?;
         Ok(Response::new(pb::ListEffectivePermissionsResponse {
             permissions: permissions
                 .iter()

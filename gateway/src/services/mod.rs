@@ -18,6 +18,7 @@
 mod access;
 mod admin;
 mod audit;
+mod client;
 mod organization;
 mod role;
 mod team;
@@ -32,11 +33,12 @@ use engine::{
     runtime::{CommandOutcome, Engine, RequestMeta},
 };
 use projections::ReadModels;
-use tonic::{Request, Status, metadata::MetadataMap};
+use tonic::{Request, Response, Status, metadata::MetadataMap};
 
 pub use access::AccessApi;
 pub use admin::AdminApi;
 pub use audit::AuditApi;
+pub use client::ClientApi;
 pub use organization::OrganizationApi;
 pub use role::RoleApi;
 pub use team::TeamApi;
@@ -113,6 +115,20 @@ impl Shared {
             .map_err(|e| status::from_rpc_error(rpc, e, field_prefix))
     }
 
+    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
+    /// `field_prefix`) and answers with the response made of the entity it touched.
+    async fn mutate<T, R: Answer>(
+        &self,
+        request: Request<T>,
+        field_prefix: &str,
+        decode: impl FnOnce(T) -> Result<Mutation, Status>,
+    ) -> Result<Response<R>, Status> {
+        let outcome = self
+            .execute(request, AuthTarget::Tenant, field_prefix, decode)
+            .await?;
+        answer(&outcome)
+    }
+
     /// Authorizes a read of `target`, then runs `query` on the read models; its errors become
     /// statuses.
     async fn read_model<T, R, Fut>(
@@ -130,10 +146,41 @@ impl Shared {
             .map_err(status::from_read_error)
     }
 
+    /// Authorizes a read of `target`, then runs `read` on the engine (answered inside the
+    /// tenant's actor); its errors become statuses.
+    async fn read_engine<'a, T, R, Fut>(
+        &'a self,
+        request: Request<T>,
+        target: Target,
+        read: impl FnOnce(&'a Engine) -> Fut,
+    ) -> Result<R, Status>
+    where
+        Fut: Future<Output = Result<R, EngineError>>,
+    {
+        self.authorize(strip(request), target).await?;
+        read(&self.engine)
+            .await
+            .map_err(|e| status::from_engine_error(e, ""))
+    }
+
     /// Runs the authorization hook for a read of `target`.
     async fn authorize(&self, request: Request<()>, target: Target) -> Result<Caller, Status> {
         auth::authorize(self.authorizer.as_ref(), &request, &target).await
     }
+}
+
+/// A command's response message, made of the entity the command touched.
+trait Answer: Sized {
+    /// The response, or `None` when the outcome is about another kind of entity.
+    fn answer(outcome: &CommandOutcome) -> Option<Self>;
+}
+
+/// The response to a command, or INTERNAL when the engine answered with another entity (a bug).
+fn answer<R: Answer>(outcome: &CommandOutcome) -> Result<Response<R>, Status> {
+    R::answer(outcome).map(Response::new).ok_or_else(|| {
+        tracing::error!(view = ?outcome.view, "command answered with another kind of entity");
+        Status::internal("internal error")
+    })
 }
 
 /// The request without its message (what the authorization hook looks at).
@@ -191,6 +238,8 @@ pub struct Apis {
     pub access: AccessApi,
     /// AuditService.
     pub audit: AuditApi,
+    /// ClientService.
+    pub client: ClientApi,
     /// AdminService.
     pub admin: AdminApi,
 }
@@ -214,6 +263,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         role: RoleApi::new(shared.clone()),
         access: AccessApi::new(shared.clone()),
         audit: AuditApi::new(shared.clone()),
+        client: ClientApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }
 }

@@ -7,12 +7,10 @@ use engine::{
 use entity_proto::v1::{self as pb, organization_service_server::OrganizationService};
 use tonic::{Request, Response, Status};
 
-use super::{AuthTarget, Shared, strip};
-use crate::convert::Mutation;
+use super::{Answer, Shared};
 use crate::{
     auth::Target,
     convert::{self, reads},
-    status,
 };
 
 /// The OrganizationService implementation.
@@ -25,31 +23,17 @@ impl OrganizationApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
     }
+}
 
-    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
-    /// `field_prefix`) and answers with the entity it touched.
-    async fn mutate<T>(
-        &self,
-        request: Request<T>,
-        field_prefix: &str,
-        decode: impl FnOnce(T) -> Result<Mutation, Status>,
-    ) -> OrganizationResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, field_prefix, decode)
-            .await?;
-        self.respond(&outcome).await
-    }
-
-    async fn respond(&self, outcome: &CommandOutcome) -> OrganizationResult {
+impl Answer for pb::OrganizationResponse {
+    fn answer(outcome: &CommandOutcome) -> Option<Self> {
         let EntityView::Organization(org) = &outcome.view else {
-            tracing::error!(view = ?outcome.view, "organization command answered with another entity");
-            return Err(Status::internal("internal error"));
+            return None;
         };
-        Ok(Response::new(pb::OrganizationResponse {
+        Some(pb::OrganizationResponse {
             organization: Some(convert::organization::to_proto(org)),
             result: Some(convert::write_result(outcome)),
-        }))
+        })
     }
 }
 
@@ -62,13 +46,9 @@ impl OrganizationService for OrganizationApi {
         request: Request<pb::CreateOrganizationRequest>,
     ) -> OrganizationResult {
         let id = OrganizationId::new_v7();
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", |r| {
-                convert::organization::create(r, id)
-            })
-            .await?;
-        self.respond(&outcome).await
+        self.shared
+            .mutate(request, "", |r| convert::organization::create(r, id))
+            .await
     }
 
     async fn get_organization(
@@ -80,13 +60,10 @@ impl OrganizationService for OrganizationApi {
             organization: Some(id),
             ..Target::tenant(tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
         let org = self
             .shared
-            .engine
-            .get_organization(tenant_id, id)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_engine(request, target, |e| e.get_organization(tenant_id, id))
+            .await?;
         Ok(Response::new(convert::organization::to_proto(&org)))
     }
 
@@ -140,7 +117,8 @@ impl OrganizationService for OrganizationApi {
         &self,
         request: Request<pb::UpdateOrganizationRequest>,
     ) -> OrganizationResult {
-        self.mutate(request, "organization.", convert::organization::update)
+        self.shared
+            .mutate(request, "organization.", convert::organization::update)
             .await
     }
 
@@ -148,7 +126,8 @@ impl OrganizationService for OrganizationApi {
         &self,
         request: Request<pb::MoveOrganizationRequest>,
     ) -> OrganizationResult {
-        self.mutate(request, "", convert::organization::move_to)
+        self.shared
+            .mutate(request, "", convert::organization::move_to)
             .await
     }
 
@@ -156,7 +135,8 @@ impl OrganizationService for OrganizationApi {
         &self,
         request: Request<pb::DeleteOrganizationRequest>,
     ) -> OrganizationResult {
-        self.mutate(request, "", convert::organization::delete)
+        self.shared
+            .mutate(request, "", convert::organization::delete)
             .await
     }
 }

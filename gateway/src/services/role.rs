@@ -7,9 +7,8 @@ use engine::{
 use entity_proto::v1::{self as pb, role_service_server::RoleService};
 use tonic::{Request, Response, Status};
 
-use super::{AuthTarget, Shared, existing_tenant, strip};
-use crate::convert::Mutation;
-use crate::{auth::Target, convert, status};
+use super::{Answer, Shared, existing_tenant};
+use crate::{auth::Target, convert};
 
 /// The RoleService implementation.
 #[derive(Clone)]
@@ -21,20 +20,17 @@ impl RoleApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
     }
+}
 
-    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
-    /// `field_prefix`) and answers with the entity it touched.
-    async fn mutate<T>(
-        &self,
-        request: Request<T>,
-        field_prefix: &str,
-        decode: impl FnOnce(T) -> Result<Mutation, Status>,
-    ) -> RoleResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, field_prefix, decode)
-            .await?;
-        respond(&outcome)
+impl Answer for pb::RoleResponse {
+    fn answer(outcome: &CommandOutcome) -> Option<Self> {
+        let EntityView::Role(role) = &outcome.view else {
+            return None;
+        };
+        Some(pb::RoleResponse {
+            role: Some(convert::role::to_proto(role)),
+            result: Some(convert::write_result(outcome)),
+        })
     }
 }
 
@@ -44,13 +40,9 @@ type RoleResult = Result<Response<pb::RoleResponse>, Status>;
 impl RoleService for RoleApi {
     async fn define_role(&self, request: Request<pb::DefineRoleRequest>) -> RoleResult {
         let id = RoleId::new_v7();
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", |r| {
-                convert::role::define(r, id)
-            })
-            .await?;
-        respond(&outcome)
+        self.shared
+            .mutate(request, "", |r| convert::role::define(r, id))
+            .await
     }
 
     async fn get_role(
@@ -58,15 +50,12 @@ impl RoleService for RoleApi {
         request: Request<pb::GetRoleRequest>,
     ) -> Result<Response<pb::Role>, Status> {
         let (tenant_id, id) = convert::role::get(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Target::tenant(tenant_id))
-            .await?;
         let role = self
             .shared
-            .engine
-            .get_role(tenant_id, id)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_engine(request, Target::tenant(tenant_id), |e| {
+                e.get_role(tenant_id, id)
+            })
+            .await?;
         Ok(Response::new(convert::role::to_proto(&role)))
     }
 
@@ -76,22 +65,19 @@ impl RoleService for RoleApi {
         request: Request<pb::ListRolesRequest>,
     ) -> Result<Response<pb::ListRolesResponse>, Status> {
         let tenant_id = convert::role::list(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Target::tenant(tenant_id))
-            .await?;
         let custom: Vec<pb::Role> = self
             .shared
-            .engine
-            .read(tenant_id, |scope| {
-                existing_tenant(scope)?;
-                Ok(scope
-                    .roles()
-                    .filter(|r| r.status == RoleStatus::Active)
-                    .map(convert::role::to_proto)
-                    .collect())
+            .read_engine(request, Target::tenant(tenant_id), |e| {
+                e.read(tenant_id, |scope| {
+                    existing_tenant(scope)?;
+                    Ok(scope
+                        .roles()
+                        .filter(|r| r.status == RoleStatus::Active)
+                        .map(convert::role::to_proto)
+                        .collect())
+                })
             })
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .await?;
         let roles = BuiltinRole::ALL
             .into_iter()
             .map(|r| convert::role::builtin_to_proto(tenant_id, r))
@@ -101,21 +87,12 @@ impl RoleService for RoleApi {
     }
 
     async fn update_role(&self, request: Request<pb::UpdateRoleRequest>) -> RoleResult {
-        self.mutate(request, "role.", convert::role::update).await
+        self.shared
+            .mutate(request, "role.", convert::role::update)
+            .await
     }
 
     async fn delete_role(&self, request: Request<pb::DeleteRoleRequest>) -> RoleResult {
-        self.mutate(request, "", convert::role::delete).await
+        self.shared.mutate(request, "", convert::role::delete).await
     }
-}
-
-fn respond(outcome: &CommandOutcome) -> RoleResult {
-    let EntityView::Role(role) = &outcome.view else {
-        tracing::error!(view = ?outcome.view, "role command answered with another entity");
-        return Err(Status::internal("internal error"));
-    };
-    Ok(Response::new(pb::RoleResponse {
-        role: Some(convert::role::to_proto(role)),
-        result: Some(convert::write_result(outcome)),
-    }))
 }

@@ -7,12 +7,10 @@ use engine::{
 use entity_proto::v1::{self as pb, team_service_server::TeamService};
 use tonic::{Request, Response, Status};
 
-use super::{AuthTarget, Shared, strip};
-use crate::convert::Mutation;
+use super::{Answer, Shared};
 use crate::{
     auth::Target,
     convert::{self, reads},
-    status,
 };
 
 /// The TeamService implementation.
@@ -25,20 +23,17 @@ impl TeamApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
     }
+}
 
-    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
-    /// `field_prefix`) and answers with the entity it touched.
-    async fn mutate<T>(
-        &self,
-        request: Request<T>,
-        field_prefix: &str,
-        decode: impl FnOnce(T) -> Result<Mutation, Status>,
-    ) -> TeamResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, field_prefix, decode)
-            .await?;
-        respond(&outcome)
+impl Answer for pb::TeamResponse {
+    fn answer(outcome: &CommandOutcome) -> Option<Self> {
+        let EntityView::Team(team) = &outcome.view else {
+            return None;
+        };
+        Some(pb::TeamResponse {
+            team: Some(convert::team::to_proto(team)),
+            result: Some(convert::write_result(outcome)),
+        })
     }
 }
 
@@ -48,13 +43,9 @@ type TeamResult = Result<Response<pb::TeamResponse>, Status>;
 impl TeamService for TeamApi {
     async fn create_team(&self, request: Request<pb::CreateTeamRequest>) -> TeamResult {
         let id = TeamId::new_v7();
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, "", |r| {
-                convert::team::create(r, id)
-            })
-            .await?;
-        respond(&outcome)
+        self.shared
+            .mutate(request, "", |r| convert::team::create(r, id))
+            .await
     }
 
     async fn get_team(
@@ -66,13 +57,10 @@ impl TeamService for TeamApi {
             team: Some(id),
             ..Target::tenant(tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
         let team = self
             .shared
-            .engine
-            .get_team(tenant_id, id)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_engine(request, target, |e| e.get_team(tenant_id, id))
+            .await?;
         Ok(Response::new(convert::team::to_proto(&team)))
     }
 
@@ -123,32 +111,27 @@ impl TeamService for TeamApi {
     }
 
     async fn update_team(&self, request: Request<pb::UpdateTeamRequest>) -> TeamResult {
-        self.mutate(request, "team.", convert::team::update).await
+        self.shared
+            .mutate(request, "team.", convert::team::update)
+            .await
     }
 
     async fn delete_team(&self, request: Request<pb::DeleteTeamRequest>) -> TeamResult {
-        self.mutate(request, "", convert::team::delete).await
+        self.shared.mutate(request, "", convert::team::delete).await
     }
 
     async fn add_team_member(&self, request: Request<pb::AddTeamMemberRequest>) -> TeamResult {
-        self.mutate(request, "", convert::team::add_member).await
+        self.shared
+            .mutate(request, "", convert::team::add_member)
+            .await
     }
 
     async fn remove_team_member(
         &self,
         request: Request<pb::RemoveTeamMemberRequest>,
     ) -> TeamResult {
-        self.mutate(request, "", convert::team::remove_member).await
+        self.shared
+            .mutate(request, "", convert::team::remove_member)
+            .await
     }
-}
-
-fn respond(outcome: &CommandOutcome) -> TeamResult {
-    let EntityView::Team(team) = &outcome.view else {
-        tracing::error!(view = ?outcome.view, "team command answered with another entity");
-        return Err(Status::internal("internal error"));
-    };
-    Ok(Response::new(pb::TeamResponse {
-        team: Some(convert::team::to_proto(team)),
-        result: Some(convert::write_result(outcome)),
-    }))
 }

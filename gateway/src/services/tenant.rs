@@ -4,8 +4,7 @@ use engine::runtime::{CommandOutcome, EntityView};
 use entity_proto::v1::{self as pb, tenant_service_server::TenantService};
 use tonic::{Request, Response, Status};
 
-use super::{AuthTarget, Shared, strip};
-use crate::convert::Mutation;
+use super::{Answer, AuthTarget, Shared, answer};
 use crate::{
     auth::Target,
     convert::{self, reads},
@@ -22,20 +21,25 @@ impl TenantApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
     }
+}
 
-    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
-    /// `field_prefix`) and answers with the entity it touched.
-    async fn mutate<T>(
-        &self,
-        request: Request<T>,
-        field_prefix: &str,
-        decode: impl FnOnce(T) -> Result<Mutation, Status>,
-    ) -> TenantResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, field_prefix, decode)
-            .await?;
-        respond(&outcome)
+/// The answer to a tenant write. It carries the owner's invitation token when the onboarding
+/// saga issued it during this call (the first CreateTenant answer; never a replay, since only
+/// the token's hash is stored).
+impl Answer for pb::TenantResponse {
+    fn answer(outcome: &CommandOutcome) -> Option<Self> {
+        let EntityView::Tenant(tenant) = &outcome.view else {
+            return None;
+        };
+        Some(pb::TenantResponse {
+            tenant: Some(convert::tenant::to_proto(tenant)),
+            result: Some(convert::write_result(outcome)),
+            owner_invitation_token: outcome
+                .invitation_token
+                .clone()
+                .filter(|_| !outcome.replayed)
+                .unwrap_or_default(),
+        })
     }
 }
 
@@ -56,7 +60,7 @@ impl TenantService for TenantApi {
                 convert::tenant::create(r, ids)
             })
             .await?;
-        respond(&outcome)
+        answer(&outcome)
     }
 
     async fn get_tenant(
@@ -64,15 +68,12 @@ impl TenantService for TenantApi {
         request: Request<pb::GetTenantRequest>,
     ) -> Result<Response<pb::Tenant>, Status> {
         let tenant_id = convert::tenant::get(request.get_ref())?;
-        self.shared
-            .authorize(strip(request), Target::tenant(tenant_id))
-            .await?;
         let tenant = self
             .shared
-            .engine
-            .get_tenant(tenant_id)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_engine(request, Target::tenant(tenant_id), |e| {
+                e.get_tenant(tenant_id)
+            })
+            .await?;
         Ok(Response::new(convert::tenant::to_proto(&tenant)))
     }
 
@@ -95,56 +96,50 @@ impl TenantService for TenantApi {
     }
 
     async fn update_tenant(&self, request: Request<pb::UpdateTenantRequest>) -> TenantResult {
-        self.mutate(request, "tenant.", convert::tenant::update)
+        self.shared
+            .mutate(request, "tenant.", convert::tenant::update)
             .await
     }
 
     async fn change_plan(&self, request: Request<pb::ChangePlanRequest>) -> TenantResult {
-        self.mutate(request, "", convert::tenant::change_plan).await
+        self.shared
+            .mutate(request, "", convert::tenant::change_plan)
+            .await
     }
 
     async fn suspend_tenant(&self, request: Request<pb::SuspendTenantRequest>) -> TenantResult {
-        self.mutate(request, "", convert::tenant::suspend).await
+        self.shared
+            .mutate(request, "", convert::tenant::suspend)
+            .await
     }
 
     async fn reactivate_tenant(
         &self,
         request: Request<pb::ReactivateTenantRequest>,
     ) -> TenantResult {
-        self.mutate(request, "", convert::tenant::reactivate).await
+        self.shared
+            .mutate(request, "", convert::tenant::reactivate)
+            .await
     }
 
     async fn deactivate_tenant(
         &self,
         request: Request<pb::DeactivateTenantRequest>,
     ) -> TenantResult {
-        self.mutate(request, "", convert::tenant::deactivate).await
+        self.shared
+            .mutate(request, "", convert::tenant::deactivate)
+            .await
     }
 
     async fn delete_tenant(&self, request: Request<pb::DeleteTenantRequest>) -> TenantResult {
-        self.mutate(request, "", convert::tenant::delete).await
+        self.shared
+            .mutate(request, "", convert::tenant::delete)
+            .await
     }
 
     async fn erase_tenant(&self, request: Request<pb::EraseTenantRequest>) -> TenantResult {
-        self.mutate(request, "", convert::tenant::erase).await
+        self.shared
+            .mutate(request, "", convert::tenant::erase)
+            .await
     }
-}
-
-/// The answer to a tenant write. It carries the owner's invitation token when the onboarding
-/// saga issued it during this call (the first CreateTenant answer; never a replay, since only
-/// the token's hash is stored).
-fn respond(outcome: &CommandOutcome) -> TenantResult {
-    let EntityView::Tenant(tenant) = &outcome.view else {
-        tracing::error!(view = ?outcome.view, "tenant command answered with another entity");
-        return Err(Status::internal("internal error"));
-    };
-    Ok(Response::new(pb::TenantResponse {
-        tenant: Some(convert::tenant::to_proto(tenant)),
-        result: Some(convert::write_result(outcome)),
-        owner_invitation_token: outcome
-            .invitation_token
-            .clone()
-            .filter(|_| !outcome.replayed)
-            .unwrap_or_default(),
-    }))
 }

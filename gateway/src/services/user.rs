@@ -13,12 +13,10 @@ use engine::{
 use entity_proto::v1::{self as pb, user_service_server::UserService};
 use tonic::{Request, Response, Status};
 
-use super::{AuthTarget, Shared, strip};
-use crate::convert::Mutation;
+use super::{Answer, AuthTarget, Shared, answer};
 use crate::{
     auth::Target,
     convert::{self, reads},
-    status,
 };
 
 /// The UserService implementation.
@@ -31,20 +29,19 @@ impl UserApi {
     pub(super) fn new(shared: Shared) -> Self {
         Self { shared }
     }
+}
 
-    /// Runs the tenant-scoped command `decode` makes of the request (its field errors under
-    /// `field_prefix`) and answers with the entity it touched.
-    async fn mutate<T>(
-        &self,
-        request: Request<T>,
-        field_prefix: &str,
-        decode: impl FnOnce(T) -> Result<Mutation, Status>,
-    ) -> UserResult {
-        let outcome = self
-            .shared
-            .execute(request, AuthTarget::Tenant, field_prefix, decode)
-            .await?;
-        respond(&outcome, None)
+/// The answer to a user write, without an invitation token (see [`with_invitation`]).
+impl Answer for pb::UserResponse {
+    fn answer(outcome: &CommandOutcome) -> Option<Self> {
+        let EntityView::User(user) = &outcome.view else {
+            return None;
+        };
+        Some(pb::UserResponse {
+            user: Some(convert::user::to_proto(user)),
+            result: Some(convert::write_result(outcome)),
+            invitation_token: String::new(),
+        })
     }
 }
 
@@ -62,7 +59,7 @@ impl UserService for UserApi {
                 convert::user::invite(r, id, hash)
             })
             .await?;
-        respond(&outcome, Some(token.plaintext))
+        with_invitation(&outcome, Some(token.plaintext))
     }
 
     async fn get_user(
@@ -74,13 +71,10 @@ impl UserService for UserApi {
             user: Some(id),
             ..Target::tenant(tenant_id)
         };
-        self.shared.authorize(strip(request), target).await?;
         let user = self
             .shared
-            .engine
-            .get_user(tenant_id, id)
-            .await
-            .map_err(|e| status::from_engine_error(e, ""))?;
+            .read_engine(request, target, |e| e.get_user(tenant_id, id))
+            .await?;
         Ok(Response::new(convert::user::to_proto(&user)))
     }
 
@@ -109,7 +103,7 @@ impl UserService for UserApi {
     }
 
     async fn accept_invitation(&self, request: Request<pb::AcceptInvitationRequest>) -> UserResult {
-        self.mutate(request, "", convert::user::accept).await
+        self.shared.mutate(request, "", convert::user::accept).await
     }
 
     async fn resend_invitation(&self, request: Request<pb::ResendInvitationRequest>) -> UserResult {
@@ -124,34 +118,40 @@ impl UserService for UserApi {
                 })
             })
             .await?;
-        respond(&outcome, plaintext)
+        with_invitation(&outcome, plaintext)
     }
 
     async fn revoke_invitation(&self, request: Request<pb::RevokeInvitationRequest>) -> UserResult {
-        self.mutate(request, "", convert::user::revoke).await
+        self.shared.mutate(request, "", convert::user::revoke).await
     }
 
     async fn update_user_profile(
         &self,
         request: Request<pb::UpdateUserProfileRequest>,
     ) -> UserResult {
-        self.mutate(request, "user.", convert::user::update_profile)
+        self.shared
+            .mutate(request, "user.", convert::user::update_profile)
             .await
     }
 
     async fn deactivate_user(&self, request: Request<pb::DeactivateUserRequest>) -> UserResult {
-        self.mutate(request, "", convert::user::deactivate).await
+        self.shared
+            .mutate(request, "", convert::user::deactivate)
+            .await
     }
 
     async fn reactivate_user(&self, request: Request<pb::ReactivateUserRequest>) -> UserResult {
-        self.mutate(request, "", convert::user::reactivate).await
+        self.shared
+            .mutate(request, "", convert::user::reactivate)
+            .await
     }
 
     async fn add_organization_member(
         &self,
         request: Request<pb::AddOrganizationMemberRequest>,
     ) -> UserResult {
-        self.mutate(request, "", convert::user::add_organization)
+        self.shared
+            .mutate(request, "", convert::user::add_organization)
             .await
     }
 
@@ -159,20 +159,25 @@ impl UserService for UserApi {
         &self,
         request: Request<pb::RemoveOrganizationMemberRequest>,
     ) -> UserResult {
-        self.mutate(request, "", convert::user::remove_organization)
+        self.shared
+            .mutate(request, "", convert::user::remove_organization)
             .await
     }
 
     async fn assign_role(&self, request: Request<pb::AssignRoleRequest>) -> UserResult {
-        self.mutate(request, "", convert::user::assign_role).await
+        self.shared
+            .mutate(request, "", convert::user::assign_role)
+            .await
     }
 
     async fn revoke_role(&self, request: Request<pb::RevokeRoleRequest>) -> UserResult {
-        self.mutate(request, "", convert::user::revoke_role).await
+        self.shared
+            .mutate(request, "", convert::user::revoke_role)
+            .await
     }
 
     async fn erase_user(&self, request: Request<pb::EraseUserRequest>) -> UserResult {
-        self.mutate(request, "", convert::user::erase).await
+        self.shared.mutate(request, "", convert::user::erase).await
     }
 
     async fn list_role_assignments(
@@ -198,18 +203,12 @@ impl UserService for UserApi {
     }
 }
 
-/// The answer to a user write, with the invitation token this call issued unless the call
-/// was a replay (whose stored hash belongs to the first attempt's token).
-fn respond(outcome: &CommandOutcome, issued_token: Option<String>) -> UserResult {
-    let EntityView::User(user) = &outcome.view else {
-        tracing::error!(view = ?outcome.view, "user command answered with another entity");
-        return Err(Status::internal("internal error"));
-    };
-    Ok(Response::new(pb::UserResponse {
-        user: Some(convert::user::to_proto(user)),
-        result: Some(convert::write_result(outcome)),
-        invitation_token: issued_token
-            .filter(|_| !outcome.replayed)
-            .unwrap_or_default(),
-    }))
+/// The answer to a user write that issued an invitation token: it carries the token unless
+/// the call was a replay (whose stored hash belongs to the first attempt's token).
+fn with_invitation(outcome: &CommandOutcome, issued_token: Option<String>) -> UserResult {
+    let mut response: Response<pb::UserResponse> = answer(outcome)?;
+    response.get_mut().invitation_token = issued_token
+        .filter(|_| !outcome.replayed)
+        .unwrap_or_default();
+    Ok(response)
 }

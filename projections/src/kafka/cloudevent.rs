@@ -32,6 +32,7 @@ pub fn subject(tenant: TenantId, stream: &StreamId) -> String {
         StreamKind::Team => "teams",
         StreamKind::User => "users",
         StreamKind::Role => "roles",
+        StreamKind::Client => "clients",
     };
     format!("tenants/{tenant}/{collection}/{}", stream.id)
 }

@@ -7,6 +7,7 @@
 //! | `teams`             | `teams`, `team_members`             | teams, team members             |
 //! | `users`             | `users`, `user_organizations`       | user directory search           |
 //! | `role_assignments`  | `role_assignments`                  | assignments per user, per scope |
+//! | `clients`           | `clients`                           | a tenant's clients              |
 //!
 //! The audit trail is not a projection: the journal is the audit trail (SPEC §5.3), queried
 //! directly (see [`crate::ReadModels::audit_trail`]).
@@ -14,6 +15,7 @@
 //! Every row records the version (= stream sequence) and time of the last event of its own
 //! stream, matching the domain state the entity actor holds.
 
+mod clients;
 mod organizations;
 mod role_assignments;
 mod teams;
@@ -25,6 +27,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
+pub use clients::ClientsProjection;
 pub use organizations::OrganizationsProjection;
 pub use role_assignments::RoleAssignmentsProjection;
 pub(crate) use role_assignments::scope_key;
@@ -50,6 +53,8 @@ pub mod names {
     pub const USERS: &str = "users";
     /// Role assignments.
     pub const ROLE_ASSIGNMENTS: &str = "role_assignments";
+    /// A tenant's clients.
+    pub const CLIENTS: &str = "clients";
 }
 
 /// Every standard read-model projection, ready for [`crate::ProjectionService::start`].
@@ -60,6 +65,8 @@ pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(TeamsProjection),
         Arc::new(UsersProjection),
         Arc::new(RoleAssignmentsProjection),
+        Arc::new(ClientsProjection),
+        Arc::new(crate::saga::SagasProjection),
     ]
 }
 
@@ -98,6 +105,20 @@ pub(crate) struct TableWrites {
     pub set: &'static str,
     /// How a change finds its row, e.g. `users.id = v.id`.
     pub matches: &'static str,
+}
+
+/// Sets `field` to `value` when there is one (a change applied to a new row).
+pub(crate) fn set_some<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
+/// `later` replaces `earlier` when there is one (two changes of a field, as one).
+pub(crate) fn keep_later<T>(earlier: &mut Option<T>, later: Option<T>) {
+    if later.is_some() {
+        *earlier = later;
+    }
 }
 
 /// A change to an existing row, as a batch folds them.

@@ -14,7 +14,7 @@ use engine::domain::{
 };
 use uuid::Uuid;
 
-use super::{Change, Folded, TableWrites, enum_text, names};
+use super::{Change, Folded, TableWrites, enum_text, keep_later, names, set_some};
 use crate::{
     Envelope, Error, Projection, Result,
     sql::{Arg, Row, Statement},
@@ -79,29 +79,17 @@ impl Change for OrganizationChange {
     };
 
     fn apply_to(self, record: &mut OrganizationRecord) {
-        if let Some(name) = self.name {
-            record.name = name;
-        }
-        if let Some(status) = self.status {
-            record.status = status;
-        }
-        if let Some(parent) = self.parent_id {
-            record.parent_id = parent;
-        }
+        set_some(&mut record.name, self.name);
+        set_some(&mut record.status, self.status);
+        set_some(&mut record.parent_id, self.parent_id);
         record.version = self.version;
         record.updated_at = self.updated_at;
     }
 
     fn then(&mut self, later: OrganizationChange) {
-        if later.name.is_some() {
-            self.name = later.name;
-        }
-        if later.status.is_some() {
-            self.status = later.status;
-        }
-        if later.parent_id.is_some() {
-            self.parent_id = later.parent_id;
-        }
+        keep_later(&mut self.name, later.name);
+        keep_later(&mut self.status, later.status);
+        keep_later(&mut self.parent_id, later.parent_id);
         self.version = later.version;
         self.updated_at = later.updated_at;
     }

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use engine::domain::{StreamKind, TeamEvent, TeamStatus, TenantScopeEvent};
 use uuid::Uuid;
 
-use super::{Change, Folded, TableWrites, enum_text, names, puts_and_deletes};
+use super::{
+    Change, Folded, TableWrites, enum_text, keep_later, names, puts_and_deletes, set_some,
+};
 use crate::{
     Envelope, Projection, Result,
     sql::{Arg, Statement, delete_rows, insert_rows},
@@ -51,23 +53,15 @@ impl Change for TeamChange {
     };
 
     fn apply_to(self, record: &mut TeamRecord) {
-        if let Some(name) = self.name {
-            record.name = name;
-        }
-        if let Some(status) = self.status {
-            record.status = status;
-        }
+        set_some(&mut record.name, self.name);
+        set_some(&mut record.status, self.status);
         record.version = self.version;
         record.updated_at = self.updated_at;
     }
 
     fn then(&mut self, later: TeamChange) {
-        if later.name.is_some() {
-            self.name = later.name;
-        }
-        if later.status.is_some() {
-            self.status = later.status;
-        }
+        keep_later(&mut self.name, later.name);
+        keep_later(&mut self.status, later.status);
         self.version = later.version;
         self.updated_at = later.updated_at;
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use engine::domain::{StreamKind, TenantEvent, TenantScopeEvent, TenantStatus};
 use uuid::Uuid;
 
-use super::{Change, Folded, TableWrites, enum_text, fold, names};
+use super::{Change, Folded, TableWrites, enum_text, fold, keep_later, names, set_some};
 use crate::{
     Envelope, Projection, Result,
     sql::{Arg, Statement},
@@ -65,26 +65,16 @@ impl Change for TenantChange {
             record.name = name;
             record.name_lower = lower;
         }
-        if let Some(plan) = self.plan {
-            record.plan = plan;
-        }
-        if let Some(status) = self.status {
-            record.status = status;
-        }
+        set_some(&mut record.plan, self.plan);
+        set_some(&mut record.status, self.status);
         record.version = self.version;
         record.updated_at = self.updated_at;
     }
 
     fn then(&mut self, later: TenantChange) {
-        if later.name.is_some() {
-            self.name = later.name;
-        }
-        if later.plan.is_some() {
-            self.plan = later.plan;
-        }
-        if later.status.is_some() {
-            self.status = later.status;
-        }
+        keep_later(&mut self.name, later.name);
+        keep_later(&mut self.plan, later.plan);
+        keep_later(&mut self.status, later.status);
         self.version = later.version;
         self.updated_at = later.updated_at;
     }

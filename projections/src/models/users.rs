@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use engine::domain::{StreamKind, TenantEvent, TenantScopeEvent, UserEvent, UserStatus};
 use uuid::Uuid;
 
-use super::{Change, Folded, TableWrites, enum_text, fold, names, puts_and_deletes};
+use super::{
+    Change, Folded, TableWrites, enum_text, fold, keep_later, names, puts_and_deletes, set_some,
+};
 use crate::{
     Envelope, Projection, Result,
     sql::{Arg, Statement, delete_rows, insert_rows},
@@ -83,9 +85,7 @@ impl Change for UserChange {
             record.display_name = name;
             record.display_name_lower = lower;
         }
-        if let Some(status) = self.status {
-            record.status = status;
-        }
+        set_some(&mut record.status, self.status);
         if self.erase {
             for value in [
                 &mut record.email,
@@ -101,12 +101,8 @@ impl Change for UserChange {
     }
 
     fn then(&mut self, later: UserChange) {
-        if later.display_name.is_some() {
-            self.display_name = later.display_name;
-        }
-        if later.status.is_some() {
-            self.status = later.status;
-        }
+        keep_later(&mut self.display_name, later.display_name);
+        keep_later(&mut self.status, later.status);
         self.erase |= later.erase;
         self.version = later.version;
         self.updated_at = later.updated_at;

@@ -10,14 +10,14 @@ use super::{
     Page, PageRequest, ReadModels,
     page::{Cursor, fingerprint},
     params::{
-        AssignmentParams, OrganizationParams, OrganizationScope, TeamMemberParams, TeamParams,
-        TenantParams, UserParams, like_pattern,
+        AssignmentParams, ClientParams, OrganizationParams, OrganizationScope, TeamMemberParams,
+        TeamParams, TenantParams, UserParams, like_pattern,
     },
     statements,
     types::{
-        MatchMode, OrganizationEntry, OrganizationFilter, OrganizationSelection,
-        RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry,
-        TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
+        ClientEntry, ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter,
+        OrganizationSelection, RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter,
+        TeamMemberEntry, TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
     },
 };
 use crate::{
@@ -346,6 +346,32 @@ impl ReadModels {
                 id.to_string(),
             ]
         }))
+    }
+
+    /// Lists a tenant's clients, ordered by id: the live ones (active and disabled), or those
+    /// of one status (deleted: the tombstones); optionally only those of one external id.
+    ///
+    /// # Errors
+    /// As [`list_tenants`](Self::list_tenants).
+    pub async fn list_clients(
+        &self,
+        tenant_id: TenantId,
+        filter: &ClientFilter,
+        page: &PageRequest,
+        consistency: Option<CommitToken>,
+    ) -> Result<Page<ClientEntry>> {
+        self.ensure_consistent(&[names::CLIENTS], consistency)
+            .await?;
+        let cursor = Cursor::new(page, fingerprint("clients", &(tenant_id, filter)), 1)?;
+        let params = ClientParams {
+            tenant_id: tenant_id.0,
+            status: filter.status.as_ref().map(enum_text).transpose()?,
+            external_id: filter.external_id.clone(),
+            after_id: key_uuid(&cursor, 0)?,
+            limit: cursor.limit(),
+        };
+        let rows = statements::list_clients(&self.store, &params).await?;
+        Ok(cursor.page(rows, |c| vec![c.id.to_string()]))
     }
 }
 

@@ -57,6 +57,17 @@ pub(crate) struct TeamParams {
     pub limit: i64,
 }
 
+/// `list_clients`.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientParams {
+    pub tenant_id: Uuid,
+    /// `None`: every status but deleted.
+    pub status: Option<String>,
+    pub external_id: Option<String>,
+    pub after_id: Option<Uuid>,
+    pub limit: i64,
+}
+
 /// `list_team_members`.
 #[derive(Clone, Debug)]
 pub(crate) struct TeamMemberParams {

@@ -2,7 +2,7 @@
 //! SQLite's derived by [`crate::sql::Text`]).
 
 use engine::{
-    domain::{OrganizationId, TeamId, TenantId, UserId},
+    domain::{ClientId, OrganizationId, TeamId, TenantId, UserId},
     journal::RecordedEvent,
 };
 use uuid::Uuid;
@@ -11,11 +11,12 @@ use crate::{
     Result,
     models::parse_enum,
     query::{
-        OrganizationEntry, RoleAssignmentEntry, TeamEntry, TeamMemberEntry, TenantEntry, UserEntry,
+        ClientEntry, OrganizationEntry, RoleAssignmentEntry, TeamEntry, TeamMemberEntry,
+        TenantEntry, UserEntry,
         decode::{self, EventColumns},
         params::{
-            AssignmentParams, AuditParams, AuditScope, OrganizationParams, TeamMemberParams,
-            TeamParams, TenantParams, UserParams,
+            AssignmentParams, AuditParams, AuditScope, ClientParams, OrganizationParams,
+            TeamMemberParams, TeamParams, TenantParams, UserParams,
         },
     },
     sql::{Arg, Row, Statement, Text, placeholders},
@@ -30,6 +31,7 @@ static TEAMS: Text = Text::new(include_str!("sql/teams.sql"));
 static TEAM_MEMBERS: Text = Text::new(include_str!("sql/team_members.sql"));
 static USERS: Text = Text::new(include_str!("sql/users.sql"));
 static ROLE_ASSIGNMENTS: Text = Text::new(include_str!("sql/role_assignments.sql"));
+static CLIENTS: Text = Text::new(include_str!("sql/clients.sql"));
 static AUDIT_TENANT: Text = Text::new(include_str!("sql/audit_tenant.sql"));
 static AUDIT_STREAM: Text = Text::new(include_str!("sql/audit_stream.sql"));
 static AUDIT_ACTOR: Text = Text::new(include_str!("sql/audit_actor.sql"));
@@ -110,6 +112,20 @@ fn role_assignment(row: &Row) -> Result<RoleAssignmentEntry> {
         role: row.text("role")?,
         scope: decode::scope(&row.text("scope_kind")?, row.uuid("scope_id")?)?,
         assigned_at: row.time("assigned_at")?,
+    })
+}
+
+fn client(row: &Row) -> Result<ClientEntry> {
+    Ok(ClientEntry {
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        id: ClientId(row.uuid("id")?),
+        name: row.text("name")?,
+        external_id: row.text("external_id")?,
+        status: parse_enum(&row.text("status")?, "clients.status")?,
+        provisioned_tenant_id: row.opt_uuid("provisioned_tenant_id")?.map(TenantId),
+        version: row.int("version")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
     })
 }
 
@@ -264,6 +280,17 @@ pub(crate) async fn list_role_assignments(
         p.limit.into(),
     ];
     fetch(store, &ROLE_ASSIGNMENTS, args, role_assignment).await
+}
+
+pub(crate) async fn list_clients(store: &ReadStore, p: &ClientParams) -> Result<Vec<ClientEntry>> {
+    let args = vec![
+        p.tenant_id.into(),
+        p.status.clone().into(),
+        p.external_id.clone().into(),
+        p.after_id.into(),
+        p.limit.into(),
+    ];
+    fetch(store, &CLIENTS, args, client).await
 }
 
 pub(crate) async fn audit_trail(store: &ReadStore, p: &AuditParams) -> Result<Vec<RecordedEvent>> {

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use engine::domain::{
-    OrganizationId, OrganizationStatus, Plan, Scope, StreamId, TeamId, TeamRole, TeamStatus,
-    TenantId, TenantKind, TenantStatus, UserId, UserStatus,
+    ClientId, ClientStatus, OrganizationId, OrganizationStatus, Plan, Scope, StreamId, TeamId,
+    TeamRole, TeamStatus, TenantId, TenantKind, TenantStatus, UserId, UserStatus,
 };
 
 /// One tenant of the directory.
@@ -212,6 +212,38 @@ pub struct RoleAssignmentFilter {
     pub role: Option<String>,
     /// Only assignments at exactly this scope.
     pub scope: Option<Scope>,
+}
+
+/// One client (without its business profile).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientEntry {
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// Id.
+    pub id: ClientId,
+    /// Display name.
+    pub name: String,
+    /// Id in an external system; may be empty.
+    pub external_id: String,
+    /// Status.
+    pub status: ClientStatus,
+    /// The tenant provisioned for the client, if any.
+    pub provisioned_tenant_id: Option<TenantId>,
+    /// Version (sequence of its stream).
+    pub version: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Time of the last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Filters of [`crate::ReadModels::list_clients`]; ordered by id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientFilter {
+    /// Only this status; `None`: the live clients (active and disabled).
+    pub status: Option<ClientStatus>,
+    /// Only clients with exactly this external id (`Some("")`: those without one).
+    pub external_id: Option<String>,
 }
 
 /// Which events [`crate::ReadModels::audit_trail`] returns; always newest first.

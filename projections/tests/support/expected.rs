@@ -5,12 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use engine::{
-    domain::{OrganizationId, Scope, TeamStatus, TenantId, TenantScope, TenantScopeEvent},
+    domain::{
+        ClientStatus, OrganizationId, Scope, TeamStatus, TenantId, TenantScope, TenantScopeEvent,
+    },
     journal::RecordedEvent,
 };
 use projections::{
-    OrganizationFilter, OrganizationSelection, PageRequest, ReadModels, RoleAssignmentFilter,
-    TeamFilter, TeamMemberFilter, TenantFilter, UserFilter,
+    ClientFilter, OrganizationFilter, OrganizationSelection, Page, PageRequest, ReadModels,
+    RoleAssignmentFilter, TeamFilter, TeamMemberFilter, TenantFilter, UserFilter,
 };
 
 type Time = DateTime<Utc>;
@@ -54,6 +56,19 @@ type UserRow = (
     Time,
 );
 
+/// (id, tenant, name, external id, status, provisioned tenant, version, created, updated)
+type ClientRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Time,
+    Time,
+);
+
 /// Every read model, as comparable rows.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Model {
@@ -65,6 +80,7 @@ pub struct Model {
     pub users: BTreeSet<UserRow>,
     /// (tenant, user, role, scope)
     pub assignments: BTreeSet<(String, String, String, String)>,
+    pub clients: BTreeSet<ClientRow>,
 }
 
 fn text<T: serde::Serialize>(v: &T) -> String {
@@ -182,36 +198,60 @@ pub fn from_journal(events: &[RecordedEvent]) -> Model {
                 ));
             }
         }
+        for c in scope.clients() {
+            model.clients.insert((
+                c.id.to_string(),
+                c.tenant_id.to_string(),
+                c.name.clone(),
+                c.external_id.clone(),
+                text(&c.status),
+                c.provisioned_tenant_id.map(|t| t.to_string()),
+                c.version,
+                c.created_at,
+                c.updated_at,
+            ));
+        }
     }
     model
+}
+
+/// Every item of a listing, read page by page.
+async fn every_page<T, F, Fut>(page_size: u32, mut list: F) -> Vec<T>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = projections::Result<Page<T>>>,
+{
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(page_size);
+    loop {
+        let got = list(page).await.unwrap();
+        items.extend(got.items);
+        match got.next_page_token {
+            Some(token) => page = PageRequest::after(page_size, token),
+            None => return items,
+        }
+    }
 }
 
 /// Reads every read model through the query API, in pages of `page_size`.
 pub async fn from_read_models(read: &ReadModels, tenants: &[TenantId], page_size: u32) -> Model {
     let mut model = Model::default();
-    let mut page = PageRequest::first(page_size);
-    loop {
-        let got = read
-            .list_tenants(&TenantFilter::default(), &page, None)
-            .await
-            .unwrap();
-        for t in got.items {
-            model.tenants.insert((
-                t.tenant_id.to_string(),
-                t.name,
-                t.slug,
-                text(&t.status),
-                text(&t.plan),
-                text(&t.kind),
-                t.version,
-                t.created_at,
-                t.updated_at,
-            ));
-        }
-        match got.next_page_token {
-            Some(token) => page = PageRequest::after(page_size, token),
-            None => break,
-        }
+    let filter = &TenantFilter::default();
+    let all = every_page(page_size, |page| async move {
+        read.list_tenants(filter, &page, None).await
+    });
+    for t in all.await {
+        model.tenants.insert((
+            t.tenant_id.to_string(),
+            t.name,
+            t.slug,
+            text(&t.status),
+            text(&t.plan),
+            text(&t.kind),
+            t.version,
+            t.created_at,
+            t.updated_at,
+        ));
     }
     for &tenant in tenants {
         let tenant_id = tenant.to_string();
@@ -219,119 +259,111 @@ pub async fn from_read_models(read: &ReadModels, tenants: &[TenantId], page_size
             selection: OrganizationSelection::All,
             include_deleted: true,
         };
-        let mut page = PageRequest::first(page_size);
-        loop {
-            let got = read
-                .list_organizations(tenant, &filter, &page, None)
-                .await
-                .unwrap();
-            for o in got.items {
-                model.organizations.insert((
-                    o.id.to_string(),
-                    tenant_id.clone(),
-                    o.parent_id.map(|p| p.to_string()),
-                    o.name,
-                    i64::from(o.depth),
-                    o.path
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                    text(&o.status),
-                    o.version,
-                    o.created_at,
-                    o.updated_at,
-                ));
-            }
-            match got.next_page_token {
-                Some(token) => page = PageRequest::after(page_size, token),
-                None => break,
-            }
+        let all = every_page(page_size, |page| async move {
+            read.list_organizations(tenant, &filter, &page, None).await
+        });
+        for o in all.await {
+            model.organizations.insert((
+                o.id.to_string(),
+                tenant_id.clone(),
+                o.parent_id.map(|p| p.to_string()),
+                o.name,
+                i64::from(o.depth),
+                o.path
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                text(&o.status),
+                o.version,
+                o.created_at,
+                o.updated_at,
+            ));
         }
         let filter = TeamFilter {
             organization_id: None,
             include_deleted: true,
         };
-        let mut page = PageRequest::first(page_size);
-        loop {
-            let got = read.list_teams(tenant, &filter, &page, None).await.unwrap();
-            for t in got.items {
-                model.teams.insert((
-                    t.id.to_string(),
-                    tenant_id.clone(),
-                    t.organization_id.to_string(),
-                    t.name,
-                    text(&t.status),
-                    t.version,
-                    t.created_at,
-                    t.updated_at,
-                ));
-            }
-            match got.next_page_token {
-                Some(token) => page = PageRequest::after(page_size, token),
-                None => break,
-            }
+        let all = every_page(page_size, |page| async move {
+            read.list_teams(tenant, &filter, &page, None).await
+        });
+        for t in all.await {
+            model.teams.insert((
+                t.id.to_string(),
+                tenant_id.clone(),
+                t.organization_id.to_string(),
+                t.name,
+                text(&t.status),
+                t.version,
+                t.created_at,
+                t.updated_at,
+            ));
         }
-        let mut page = PageRequest::first(page_size);
-        loop {
-            let got = read
-                .list_team_members(tenant, &TeamMemberFilter::default(), &page, None)
-                .await
-                .unwrap();
-            for m in got.items {
-                model.members.insert((
-                    tenant_id.clone(),
-                    m.team_id.to_string(),
-                    m.user_id.to_string(),
-                    text(&m.role),
-                ));
-            }
-            match got.next_page_token {
-                Some(token) => page = PageRequest::after(page_size, token),
-                None => break,
-            }
+        let filter = TeamMemberFilter::default();
+        let all = every_page(page_size, |page| async move {
+            read.list_team_members(tenant, &filter, &page, None).await
+        });
+        for m in all.await {
+            model.members.insert((
+                tenant_id.clone(),
+                m.team_id.to_string(),
+                m.user_id.to_string(),
+                text(&m.role),
+            ));
         }
-        let mut page = PageRequest::first(page_size);
-        loop {
-            let got = read
-                .list_users(tenant, &UserFilter::default(), &page, None)
-                .await
-                .unwrap();
-            for u in got.items {
-                model.users.insert((
-                    u.id.to_string(),
-                    tenant_id.clone(),
-                    u.email,
-                    u.display_name,
-                    text(&u.status),
-                    u.organization_ids.iter().map(ToString::to_string).collect(),
-                    u.version,
-                    u.created_at,
-                    u.updated_at,
-                ));
-            }
-            match got.next_page_token {
-                Some(token) => page = PageRequest::after(page_size, token),
-                None => break,
-            }
+        let filter = &UserFilter::default();
+        let all = every_page(page_size, |page| async move {
+            read.list_users(tenant, filter, &page, None).await
+        });
+        for u in all.await {
+            model.users.insert((
+                u.id.to_string(),
+                tenant_id.clone(),
+                u.email,
+                u.display_name,
+                text(&u.status),
+                u.organization_ids.iter().map(ToString::to_string).collect(),
+                u.version,
+                u.created_at,
+                u.updated_at,
+            ));
         }
-        let mut page = PageRequest::first(page_size);
-        loop {
-            let got = read
-                .list_role_assignments(tenant, &RoleAssignmentFilter::default(), &page, None)
+        let filter = &RoleAssignmentFilter::default();
+        let all = every_page(page_size, |page| async move {
+            read.list_role_assignments(tenant, filter, &page, None)
                 .await
-                .unwrap();
-            for a in got.items {
-                model.assignments.insert((
-                    tenant_id.clone(),
-                    a.user_id.to_string(),
-                    a.role,
-                    scope_text(a.scope),
+        });
+        for a in all.await {
+            model.assignments.insert((
+                tenant_id.clone(),
+                a.user_id.to_string(),
+                a.role,
+                scope_text(a.scope),
+            ));
+        }
+        // The live clients, then the tombstones.
+        for status in [None, Some(ClientStatus::Deleted)] {
+            let filter = &ClientFilter {
+                status,
+                external_id: None,
+            };
+            let all = every_page(page_size, |page| async move {
+                read.list_clients(tenant, filter, &page, None).await
+            });
+            for c in all.await {
+                let deleted = c.status == ClientStatus::Deleted;
+                assert_eq!(deleted, status.is_some(), "{c:?} listed with {filter:?}");
+                model.clients.insert((
+                    c.id.to_string(),
+                    c.tenant_id.to_string(),
+                    c.name,
+                    c.external_id,
+                    text(&c.status),
+                    c.provisioned_tenant_id.map(|t| t.to_string()),
+                    c.version,
+                    c.created_at,
+                    c.updated_at,
                 ));
-            }
-            match got.next_page_token {
-                Some(token) => page = PageRequest::after(page_size, token),
-                None => break,
             }
         }
     }
@@ -364,4 +396,5 @@ pub fn assert_same(actual: &Model, expected: &Model) {
         &actual.assignments,
         &expected.assignments,
     );
+    diff("clients", &actual.clients, &expected.clients);
 }

@@ -195,7 +195,7 @@ pub async fn caught_up(handle: &ProjectionHandle) {
 /// The read-model tables, one sorted list of rendered rows per table.
 pub type Dump = BTreeMap<&'static str, Vec<String>>;
 
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 9] = [
     "tenant_directory",
     "organizations",
     "teams",
@@ -203,6 +203,7 @@ pub const TABLES: [&str; 8] = [
     "users",
     "user_organizations",
     "role_assignments",
+    "clients",
     "projection_checkpoints",
 ];
 

@@ -1,13 +1,14 @@
 //! A randomized workload through `Engine`: tenants, organizations with moves and deletes,
-//! teams and members, invitations and acceptances, memberships, role assignments (and, on
-//! request, erasures of users). Domain refusals are expected and counted; anything else fails
+//! teams and members, invitations and acceptances, memberships, role assignments, clients (and,
+//! on request, erasures of users). Domain refusals are expected and counted; anything else fails
 //! the test.
 
 use engine::{
     EngineError,
     domain::{
-        Assignment, OrganizationCommand, OrganizationId, Plan, Scope, TeamCommand, TeamId,
-        TeamRole, TenantCommand, TenantId, TenantScopeCommand, UpdateTenant, UserCommand, UserId,
+        Assignment, BusinessProfile, ClientCommand, ClientId, OrganizationCommand, OrganizationId,
+        Plan, Scope, TeamCommand, TeamId, TeamRole, TenantCommand, TenantId, TenantScopeCommand,
+        UpdateTenant, UserCommand, UserId,
     },
     journal::CommitToken,
     runtime::Engine,
@@ -51,7 +52,8 @@ pub struct Outcome {
     pub last_token: Option<CommitToken>,
 }
 
-/// Runs `commands` random commands against a new gold tenant; returns its id and counts.
+/// Runs `commands` random commands (and a client command before every eighth) against a new
+/// gold tenant; returns its id and counts.
 pub async fn run_tenant(engine: &Engine, seed: u64, commands: usize) -> (TenantId, Outcome) {
     run_tenant_with(engine, seed, commands, false).await
 }
@@ -64,6 +66,8 @@ pub async fn run_tenant_with(
     erase: bool,
 ) -> (TenantId, Outcome) {
     let mut rng = Rng::new(seed);
+    // Clients draw from their own stream: the other commands stay those of `seed` alone.
+    let mut client_rng = Rng::new(seed ^ 0xc11e_4750);
     let tenant = TenantId::new_v7();
     let created = engine
         .execute(
@@ -88,8 +92,20 @@ pub async fn run_tenant_with(
     }
     let mut teams: Vec<TeamId> = Vec::new();
     let mut users: Vec<(UserId, String)> = Vec::new();
+    let mut clients: Vec<ClientId> = Vec::new();
     let roles = ["member", "viewer", "org-admin", "team-member"];
     for i in 0..commands {
+        if i % 8 == 0
+            && let Some(command) = client_command(&mut client_rng, &mut clients, i)
+        {
+            execute(
+                engine,
+                tenant,
+                TenantScopeCommand::Client(command),
+                &mut outcome,
+            )
+            .await;
+        }
         let command = match rng.below(100) {
             0..=17 => {
                 let id = OrganizationId::new_v7();
@@ -257,16 +273,71 @@ pub async fn run_tenant_with(
             }),
             _ => TenantScopeCommand::Tenant(TenantCommand::ChangePlan { plan: Plan::Gold }),
         };
-        match engine.execute(tenant, command, meta()).await {
-            Ok(done) => {
-                outcome.accepted += 1;
-                outcome.last_token = Some(done.token);
-            }
-            Err(EngineError::Domain(_) | EngineError::VersionMismatch { .. }) => {
-                outcome.refused += 1;
-            }
-            Err(other) => panic!("unexpected engine error: {other:?}"),
-        }
+        execute(engine, tenant, command, &mut outcome).await;
     }
     (tenant, outcome)
+}
+
+/// Runs one command and counts it; a domain refusal is expected, any other error fails.
+async fn execute(
+    engine: &Engine,
+    tenant: TenantId,
+    command: TenantScopeCommand,
+    outcome: &mut Outcome,
+) {
+    match engine.execute(tenant, command, meta()).await {
+        Ok(done) => {
+            outcome.accepted += 1;
+            outcome.last_token = Some(done.token);
+        }
+        Err(EngineError::Domain(_) | EngineError::VersionMismatch { .. }) => {
+            outcome.refused += 1;
+        }
+        Err(other) => panic!("unexpected engine error: {other:?}"),
+    }
+}
+
+/// An external id from a small pool (so that some are refused as taken), or none.
+fn external_id(rng: &mut Rng) -> String {
+    match rng.below(3) {
+        0 => String::new(),
+        _ => format!("ext-{}", rng.below(8)),
+    }
+}
+
+/// A random client command (`None` when there is no client to change yet).
+fn client_command(rng: &mut Rng, clients: &mut Vec<ClientId>, i: usize) -> Option<ClientCommand> {
+    Some(match rng.below(10) {
+        0..=3 => {
+            let id = ClientId::new_v7();
+            clients.push(id);
+            ClientCommand::Create {
+                id,
+                name: format!("Client {i}"),
+                external_id: external_id(rng),
+                business_profile: None,
+            }
+        }
+        4..=5 => ClientCommand::Update {
+            id: rng.pick(clients)?,
+            name: (rng.below(2) == 0).then(|| format!("Client renamed {i}")),
+            external_id: (rng.below(2) == 0).then(|| external_id(rng)),
+            // Sometimes the only change: it moves the version and time alone.
+            business_profile: (rng.below(3) == 0).then(|| {
+                Some(BusinessProfile {
+                    legal_name: format!("Client {i} Ltd"),
+                    ..BusinessProfile::default()
+                })
+            }),
+        },
+        6..=7 => ClientCommand::Disable {
+            id: rng.pick(clients)?,
+        },
+        8 => ClientCommand::Enable {
+            id: rng.pick(clients)?,
+        },
+        _ => ClientCommand::Delete {
+            id: rng.pick(clients)?,
+        },
+    })
 }

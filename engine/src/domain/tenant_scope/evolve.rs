@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
-use super::{TenantScope, TenantScopeEvent, user_decisions::yyyymm};
+use super::{TenantScope, TenantScopeEvent, client_decisions, user_decisions::yyyymm};
 use crate::domain::{
+    client::{Client, ClientEvent, ClientStatus},
     ids::{OrganizationId, UserId},
     organization::{Organization, OrganizationEvent, OrganizationStatus},
     role::{RoleDefinition, RoleEvent, RoleStatus},
@@ -29,6 +30,7 @@ impl TenantScope {
             settings,
             products,
             business_profile,
+            parent,
         } = event
         {
             // As for organizations: a second creation cannot be decided; never restart a stream.
@@ -48,6 +50,7 @@ impl TenantScope {
                 grace_period_ends_at: None,
                 deactivation_feedback: None,
                 erased_at: None,
+                parent: *parent,
                 version,
                 created_at: at,
                 updated_at: at,
@@ -453,6 +456,7 @@ pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateT
         TenantScopeEvent::Team(e) => scope.apply_team(e, at),
         TenantScopeEvent::User(e) => scope.apply_user(e, at),
         TenantScopeEvent::Role(e) => scope.apply_role(e, at),
+        TenantScopeEvent::Client(e) => scope.apply_client(e, at),
     }
 }
 
@@ -467,4 +471,68 @@ fn erase(user: &mut User) {
     user.display_name.clear();
     user.status = UserStatus::Erased;
     user.invitation = None;
+}
+
+impl TenantScope {
+    /// Applies one client-stream event.
+    pub(super) fn apply_client(&mut self, event: &ClientEvent, at: DateTime<Utc>) {
+        if let ClientEvent::ClientCreated {
+            id,
+            name,
+            external_id,
+            business_profile,
+        } = event
+        {
+            let version = self.clients.get(id).map_or(0, |c| c.version) + 1;
+            self.clients.insert(
+                *id,
+                Client {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    name: name.clone(),
+                    external_id: external_id.clone(),
+                    business_profile: business_profile.clone(),
+                    status: ClientStatus::Active,
+                    provisioned_tenant_id: None,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(client) = self.clients.get_mut(&event.client_id()) else {
+            return;
+        };
+        match event {
+            ClientEvent::ClientCreated { .. } => {}
+            ClientEvent::ClientUpdated {
+                name,
+                external_id,
+                business_profile,
+                ..
+            } => {
+                if let Some(name) = name {
+                    client.name.clone_from(name);
+                }
+                if let Some(external_id) = external_id {
+                    client.external_id.clone_from(external_id);
+                }
+                client_decisions::updated_profile(&mut client.business_profile, business_profile);
+            }
+            ClientEvent::ClientTenantProvisioned { tenant, .. } => {
+                client.provisioned_tenant_id = Some(tenant.tenant_id);
+            }
+            ClientEvent::ClientTenantProvisioningFailed { tenant_id, .. } => {
+                if client.provisioned_tenant_id == Some(*tenant_id) {
+                    client.provisioned_tenant_id = None;
+                }
+            }
+            ClientEvent::ClientDisabled { .. } => client.status = ClientStatus::Disabled,
+            ClientEvent::ClientEnabled { .. } => client.status = ClientStatus::Active,
+            ClientEvent::ClientDeleted { .. } => client.status = ClientStatus::Deleted,
+        }
+        client.version += 1;
+        client.updated_at = at;
+    }
 }

@@ -225,6 +225,7 @@ impl TenantScope {
                     user_id: plan.owner_user_id,
                     email: plan.owner_email.clone(),
                     organization_id: plan.default_organization_id,
+                    token_hash: plan.owner_token_hash.clone(),
                 }
             } else {
                 OnboardingStep::Complete

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
-    organization::OrganizationEvent, role::RoleEvent, team::TeamEvent, tenant::TenantEvent,
-    user::UserEvent,
+    client::ClientEvent, organization::OrganizationEvent, role::RoleEvent, team::TeamEvent,
+    tenant::TenantEvent, user::UserEvent,
 };
 
 /// A kind of personal value; its name is bound into the value's ciphertext.
@@ -77,6 +77,19 @@ impl TenantScopeEvent {
                 | RoleEvent::RoleUpdated { .. }
                 | RoleEvent::RoleDeleted { .. }
                 | RoleEvent::PermissionPolicyChanged { .. } => Vec::new(),
+            },
+            TenantScopeEvent::Client(e) => match e {
+                ClientEvent::ClientTenantProvisioned { tenant, .. } => vec![slot(
+                    tenant.onboarding.owner_user_id.0,
+                    PersonalField::Email,
+                    &mut tenant.onboarding.owner_email,
+                )],
+                ClientEvent::ClientTenantProvisioningFailed { .. }
+                | ClientEvent::ClientCreated { .. }
+                | ClientEvent::ClientUpdated { .. }
+                | ClientEvent::ClientDisabled { .. }
+                | ClientEvent::ClientEnabled { .. }
+                | ClientEvent::ClientDeleted { .. } => Vec::new(),
             },
         }
     }

@@ -55,6 +55,7 @@ impl TenantScope {
                             settings: c.settings,
                             products: c.products,
                             business_profile: c.business_profile,
+                            parent: c.parent,
                         }),
                         TenantScopeEvent::Tenant(TenantEvent::OnboardingStarted {
                             plan: c.onboarding,

@@ -4,6 +4,7 @@
 mod support;
 
 mod access_properties;
+mod clients;
 mod effective_permissions;
 mod onboarding;
 mod organization_create;

@@ -24,6 +24,7 @@ fn command_for(step: &OnboardingStep) -> TenantScopeCommand {
             user_id,
             email,
             organization_id,
+            ..
         } => TenantScopeCommand::User(UserCommand::Invite {
             id: *user_id,
             email: email.clone(),
@@ -93,6 +94,7 @@ fn the_steps_follow_the_state() {
             user_id: user(900),
             email: "owner@acme.test".into(),
             organization_id: org(900),
+            token_hash: None,
         })
     );
 }

@@ -2,8 +2,8 @@
 
 use super::support::*;
 use crate::domain::{
-    OrganizationCommand, Plan, RoleEvent, Scope, TeamEvent, TeamRole, TenantEvent, TenantScope,
-    TenantScopeEvent,
+    ClientEvent, OrganizationCommand, Plan, RoleEvent, Scope, TeamEvent, TeamRole, TenantEvent,
+    TenantScope, TenantScopeEvent,
 };
 
 fn populated() -> TenantScope {
@@ -16,6 +16,12 @@ fn populated() -> TenantScope {
             org_created(org(3), "C", None),
             org_deleted(org(3), None),
             team_created(team(1), org(2), "Red"),
+            client_created(client(1), "Globex"),
+            client_created(client(2), "Initech"),
+            ce(ClientEvent::ClientDisabled {
+                id: client(2),
+                provisioned_tenant_id: None,
+            }),
         ],
         role_defined(role(1), "auditor", &["invoice:*"]),
         active_user(1),
@@ -47,9 +53,9 @@ fn bincode_round_trip() {
     assert_eq!(back, scope);
 }
 
-/// The scope's persistent maps encode exactly as the `BTreeMap`s they replaced (issue 14), so
-/// snapshots written before stay readable without a schema bump: decoding the bytes into a
-/// mirror built of `BTreeMap`s and encoding that again gives the same bytes.
+/// The scope's persistent maps encode exactly as the `BTreeMap`s they replaced (issue 14):
+/// decoding the bytes into a mirror built of `BTreeMap`s and encoding that again gives the same
+/// bytes.
 #[test]
 fn bincode_form_is_the_btreemap_form() {
     use std::collections::BTreeMap;
@@ -57,8 +63,8 @@ fn bincode_form_is_the_btreemap_form() {
     use serde::{Deserialize, Serialize};
 
     use crate::domain::{
-        Organization, OrganizationId, RoleDefinition, RoleId, Team, TeamId, Tenant, TenantId, User,
-        UserId,
+        Client, ClientId, Organization, OrganizationId, RoleDefinition, RoleId, Team, TeamId,
+        Tenant, TenantId, User, UserId,
     };
 
     #[derive(Serialize, Deserialize)]
@@ -69,6 +75,7 @@ fn bincode_form_is_the_btreemap_form() {
         teams: BTreeMap<TeamId, Team>,
         users: BTreeMap<UserId, User>,
         roles: BTreeMap<RoleId, RoleDefinition>,
+        clients: BTreeMap<ClientId, Client>,
         invitations_sent: BTreeMap<u32, u32>,
     }
 
@@ -78,6 +85,7 @@ fn bincode_form_is_the_btreemap_form() {
     let (mirror, _): (BTreeScope, usize) =
         bincode::serde::decode_from_slice(&bytes, config).expect("decode as BTreeMaps");
     assert_eq!(mirror.users.len(), scope.users().count());
+    assert_eq!(mirror.clients.len(), 2);
     assert_eq!(
         bincode::serde::encode_to_vec(&mirror, config).expect("encode the mirror"),
         bytes

@@ -10,11 +10,12 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    Assignment, BusinessProfile, Context, CreateTenant, DeactivationFeedback, DomainError,
-    OnboardingPlan, OrganizationCommand, OrganizationEvent, OrganizationId, PermissionPattern,
-    Plan, RoleCommand, RoleEvent, RoleId, Scope, TeamCommand, TeamEvent, TeamId, TenantCommand,
-    TenantEvent, TenantId, TenantKind, TenantScope, TenantScopeCommand, TenantScopeEvent,
-    TenantSettings, UserCommand, UserEvent, UserId,
+    Assignment, BusinessProfile, ClientCommand, ClientEvent, ClientId, Context, CreateTenant,
+    DeactivationFeedback, DomainError, OnboardingPlan, OrganizationCommand, OrganizationEvent,
+    OrganizationId, PermissionPattern, Plan, ProvisionedTenant, RoleCommand, RoleEvent, RoleId,
+    Scope, TeamCommand, TeamEvent, TeamId, TenantCommand, TenantEvent, TenantId, TenantKind,
+    TenantScope, TenantScopeCommand, TenantScopeEvent, TenantSettings, UserCommand, UserEvent,
+    UserId,
 };
 
 /// The scope's tenant.
@@ -51,6 +52,55 @@ pub fn role(n: u128) -> RoleId {
 }
 
 /// The fixed "now" of every test unless told otherwise.
+/// Client number `n`.
+pub fn client(n: u128) -> ClientId {
+    ClientId(Uuid::from_u128(
+        0x0190_0000_0000_7000_8000_0000_000c_0000 + n,
+    ))
+}
+
+/// ClientCreated with an empty external id and no profile.
+pub fn client_created(id: ClientId, name: &str) -> TenantScopeEvent {
+    TenantScopeEvent::Client(ClientEvent::ClientCreated {
+        id,
+        name: name.into(),
+        external_id: String::new(),
+        business_profile: None,
+    })
+}
+
+/// CreateClient with an empty external id and no profile.
+pub fn create_client(id: ClientId, name: &str) -> ClientCommand {
+    ClientCommand::Create {
+        id,
+        name: name.into(),
+        external_id: String::new(),
+        business_profile: None,
+    }
+}
+
+/// The tenant number `n` a client would be provisioned with (slug `client-<n>`).
+pub fn provisioned(n: u128) -> ProvisionedTenant {
+    ProvisionedTenant {
+        tenant_id: TenantId(Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0000_0100 + n,
+        )),
+        slug: format!("client-{n}"),
+        plan: Plan::Silver,
+        onboarding: OnboardingPlan {
+            default_organization_id: org(100 + n),
+            owner_user_id: user(100 + n),
+            owner_email: format!("owner{n}@client.test"),
+            owner_token_hash: Some(hash(100 + n)),
+        },
+    }
+}
+
+/// A client-stream event.
+pub fn ce(e: ClientEvent) -> TenantScopeEvent {
+    TenantScopeEvent::Client(e)
+}
+
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0)
         .single()
@@ -74,6 +124,7 @@ pub fn create_tenant(plan: Plan) -> CreateTenant {
         products: vec![],
         business_profile: None,
         onboarding: onboarding_plan(),
+        parent: None,
     }
 }
 
@@ -83,6 +134,7 @@ pub fn onboarding_plan() -> OnboardingPlan {
         default_organization_id: org(900),
         owner_user_id: user(900),
         owner_email: "owner@acme.test".into(),
+        owner_token_hash: None,
     }
 }
 
@@ -105,6 +157,7 @@ pub fn tenant_created(plan: Plan) -> TenantScopeEvent {
         settings: c.settings,
         products: c.products,
         business_profile: c.business_profile,
+        parent: None,
     })
 }
 
@@ -450,6 +503,11 @@ impl Given {
     /// Decides a role command.
     pub fn when_role(self, command: RoleCommand) -> Then {
         self.when(TenantScopeCommand::Role(command))
+    }
+
+    /// Decides a client command.
+    pub fn when_client(self, command: ClientCommand) -> Then {
+        self.when(TenantScopeCommand::Client(command))
     }
 }
 

@@ -337,6 +337,7 @@ fn created_with_profile(p: BusinessProfile) -> TenantScopeEvent {
         settings: c.settings,
         products: c.products,
         business_profile: Some(p),
+        parent: None,
     })
 }
 

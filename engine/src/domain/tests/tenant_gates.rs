@@ -3,8 +3,9 @@
 
 use super::support::*;
 use crate::domain::{
-    DomainError, OrganizationCommand, Plan, ResourceKind, RoleCommand, Scope, TeamCommand,
-    TeamRole, TenantCommand, TenantScopeCommand, TenantScopeEvent, UpdateTenant, UserCommand,
+    ClientCommand, DomainError, OrganizationCommand, Plan, ResourceKind, RoleCommand, Scope,
+    TeamCommand, TeamRole, TenantCommand, TenantScopeCommand, TenantScopeEvent, UpdateTenant,
+    UserCommand,
 };
 
 /// Commands a blocked tenant must refuse, with deliberately invalid input where possible so
@@ -100,6 +101,20 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
             permissions: Some(vec![]),
         }),
         TenantScopeCommand::Role(RoleCommand::Delete { id: role(99) }),
+        TenantScopeCommand::Client(create_client(client(1), "Globex")),
+        TenantScopeCommand::Client(ClientCommand::Update {
+            id: client(99),
+            name: Some(String::new()),
+            external_id: None,
+            business_profile: None,
+        }),
+        TenantScopeCommand::Client(ClientCommand::Disable { id: client(99) }),
+        TenantScopeCommand::Client(ClientCommand::Enable { id: client(99) }),
+        TenantScopeCommand::Client(ClientCommand::Delete { id: client(99) }),
+        TenantScopeCommand::Client(ClientCommand::ProvisionTenant {
+            id: client(99),
+            tenant: provisioned(2),
+        }),
     ]
 }
 
@@ -138,13 +153,25 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
                 RoleCommand::Update { .. } => "role update",
                 RoleCommand::Delete { .. } => "role delete",
             },
+            TenantScopeCommand::Client(c) => match c {
+                ClientCommand::Create { .. } => "client create",
+                ClientCommand::Update { .. } => "client update",
+                ClientCommand::Disable { .. } => "client disable",
+                ClientCommand::Enable { .. } => "client enable",
+                ClientCommand::Delete { .. } => "client delete",
+                ClientCommand::ProvisionTenant { .. } => "client provision tenant",
+                ClientCommand::RecordProvisioningFailure { .. } => {
+                    "client provisioning failure (never gated)"
+                }
+            },
             _ => continue,
         };
         seen.insert(name);
     }
     assert!(!seen.contains("user expire (never gated)"));
     assert!(!seen.contains("user erase (gated by deletion only)"));
-    assert_eq!(seen.len(), 5 + 11 + 3, "{seen:?}");
+    assert!(!seen.contains("client provisioning failure (never gated)"));
+    assert_eq!(seen.len(), 5 + 11 + 3 + 6, "{seen:?}");
 }
 
 fn with_orgs(status_event: Option<TenantScopeEvent>) -> Vec<TenantScopeEvent> {

@@ -8,7 +8,7 @@ use super::{
     MAX_SOCIAL_PROFILES, MAX_SUSPENSION_REASON_CHARS, RECOMMENDATION_SCORE,
     SESSION_EXPIRATION_SECONDS, UPDATE_MASK_FIELD, Violations, check_grace_period, check_line,
     check_multiline, check_name, check_products, check_range, check_slug, check_url,
-    user::check_email,
+    user::{check_email, check_token_hash},
 };
 use crate::domain::{
     error::DomainError,
@@ -42,6 +42,12 @@ pub fn create_tenant(
         .as_ref()
         .map(|p| check_business_profile(&mut v, "business_profile", p));
     let owner_email = check_email(&mut v, "owner_email", &cmd.onboarding.owner_email);
+    if let Some(hash) = &cmd.onboarding.owner_token_hash {
+        check_token_hash(&mut v, "owner_token_hash", hash);
+    }
+    if cmd.parent.is_some_and(|p| p.tenant_id == cmd.id) {
+        v.push("parent.tenant_id", "a tenant cannot be its own parent");
+    }
     v.into_result(CreateTenant {
         name,
         business_profile,
@@ -149,7 +155,7 @@ fn check_settings(v: &mut Violations, prefix: &str, settings: &TenantSettings) {
 }
 
 /// Checks a business profile and returns it normalized (address country defaulted to `US`).
-fn check_business_profile(
+pub(super) fn check_business_profile(
     v: &mut Violations,
     prefix: &str,
     p: &BusinessProfile,

@@ -11,6 +11,7 @@
 //! entityctl org path <TENANT> <ORG>
 //! entityctl team members <TENANT> --user <USER>
 //! entityctl role assignments <TENANT> --role org-admin --scope org:<ORG>
+//! entityctl client create <TENANT> --name Globex --external-id crm-7 --country US
 //! entityctl audit list <TENANT> --entity-kind user --entity-id <USER> --since 2030-01-31
 //! entityctl admin projections
 //! ```
@@ -29,7 +30,7 @@ use std::{io::Write, process::ExitCode};
 use clap::Parser;
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
-    audit_service_client::AuditServiceClient,
+    audit_service_client::AuditServiceClient, client_service_client::ClientServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
@@ -66,18 +67,19 @@ impl Interceptor for BearerToken {
 type Authed = InterceptedService<Channel, BearerToken>;
 
 /// Clients of every service on one connection.
-struct Clients {
+struct Services {
     tenants: TenantServiceClient<Authed>,
     organizations: OrganizationServiceClient<Authed>,
     teams: TeamServiceClient<Authed>,
     users: UserServiceClient<Authed>,
     roles: RoleServiceClient<Authed>,
+    clients: ClientServiceClient<Authed>,
     access: AccessServiceClient<Authed>,
     audit: AuditServiceClient<Authed>,
     admin: AdminServiceClient<Authed>,
 }
 
-impl Clients {
+impl Services {
     fn new(channel: Channel, interceptor: BearerToken) -> Self {
         let i = interceptor;
         Self {
@@ -86,6 +88,7 @@ impl Clients {
             teams: TeamServiceClient::with_interceptor(channel.clone(), i.clone()),
             users: UserServiceClient::with_interceptor(channel.clone(), i.clone()),
             roles: RoleServiceClient::with_interceptor(channel.clone(), i.clone()),
+            clients: ClientServiceClient::with_interceptor(channel.clone(), i.clone()),
             access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
             audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
             admin: AdminServiceClient::with_interceptor(channel, i),
@@ -173,8 +176,8 @@ async fn run(cli: Cli) -> Result<render::Rendered, Failure> {
             cli.endpoint
         )))
     })?;
-    let mut clients = Clients::new(channel, BearerToken(token));
-    requests::run(&mut clients, cli.command).await
+    let mut services = Services::new(channel, BearerToken(token));
+    requests::run(&mut services, cli.command).await
 }
 
 #[cfg(test)]
@@ -232,6 +235,12 @@ mod tests {
             "entityctl admin rebuild-projection org_tree",
             "entityctl user erase T U --request-id r1",
             "entityctl tenant erase T",
+            "entityctl client create T --name Globex --external-id crm-7 --legal-name G --country FR",
+            "entityctl client list T --status deleted --external-id crm-7 --all",
+            "entityctl client update T C --country DE --request-id r1 --expected-version 2",
+            "entityctl client update T C --clear-profile",
+            "entityctl client disable T C",
+            "entityctl audit list T --entity-kind client --entity-id C",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
@@ -266,8 +275,48 @@ mod tests {
             "entityctl admin rebuild-projection",
             "entityctl user erase T",
             "entityctl tenant erase",
+            "entityctl client create T",
+            "entityctl client update T C",
+            "entityctl client update T C --country DE --clear-profile",
+            "entityctl client list T --status suspended",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn client_flags_reach_the_command() {
+        use args::{ClientCommand, ClientStatusArg, Command};
+        let parse = |line: &str| Cli::try_parse_from(line.split(' ')).map(|c| c.command);
+        match parse("entityctl client update T C --country DE --expected-version 4") {
+            Ok(Command::Client(ClientCommand::Update {
+                profile,
+                name,
+                clear_profile,
+                write,
+                ..
+            })) => {
+                assert_eq!(profile.country.as_deref(), Some("DE"));
+                assert!(profile.given() && name.is_none() && !clear_profile);
+                assert_eq!(write.expected_version, Some(4));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse("entityctl client list T --status disabled --page-size 2") {
+            Ok(Command::Client(ClientCommand::List {
+                status, listing, ..
+            })) => {
+                assert_eq!(status, Some(ClientStatusArg::Disabled));
+                assert_eq!(listing.page.page_size, Some(2));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse("entityctl client get T C --consistency-token ct") {
+            Ok(Command::Client(ClientCommand::Get(read))) => {
+                assert_eq!((read.tenant.as_str(), read.id.as_str()), ("T", "C"));
+                assert_eq!(read.read.consistency_token.as_deref(), Some("ct"));
+            }
+            other => panic!("parsed as {other:?}"),
         }
     }
 
@@ -276,9 +325,9 @@ mod tests {
         use args::{AuditCommand, Command, EntityKindArg, RoleCommand, ScopeSpec};
         let parse = |line: &str| Cli::try_parse_from(line.split(' ')).map(|c| c.command);
         match parse("entityctl role assignments T --scope team:TM --page-size 3 --all") {
-            Ok(Command::Role(RoleCommand::Assignments { scope, page, .. })) => {
+            Ok(Command::Role(RoleCommand::Assignments { scope, listing, .. })) => {
                 assert_eq!(scope, Some(ScopeSpec::Team("TM".into())));
-                assert_eq!((page.page_size, page.all), (Some(3), true));
+                assert_eq!((listing.page.page_size, listing.page.all), (Some(3), true));
             }
             other => panic!("parsed as {other:?}"),
         }

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::ScopeOpts;
+use super::{ReadOpts, ScopeOpts};
 
 /// Permission checks.
 #[derive(Debug, Subcommand)]
@@ -18,9 +18,8 @@ pub enum AccessCommand {
         permission: String,
         #[command(flatten)]
         scope: ScopeOpts,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        #[command(flatten)]
+        read: ReadOpts,
     },
     /// The permissions USER holds (applying at --org/--team, or all), with their source.
     List {

@@ -19,6 +19,8 @@ pub enum EntityKindArg {
     User,
     /// A custom role.
     Role,
+    /// A client.
+    Client,
 }
 
 /// Audit commands.

@@ -4,19 +4,21 @@
 mod access;
 mod admin;
 mod audit;
+mod client;
 mod organization;
 mod role;
 mod team;
 mod tenant;
 mod user;
 
-use std::{fmt, str::FromStr};
+use std::{fmt, marker::PhantomData, str::FromStr};
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 pub use access::AccessCommand;
 pub use admin::AdminCommand;
 pub use audit::{AuditCommand, EntityKindArg};
+pub use client::{ClientCommand, ClientStatusArg};
 pub use organization::OrgCommand;
 pub use role::RoleCommand;
 pub use team::{TeamCommand, TeamRoleArg};
@@ -77,6 +79,9 @@ pub enum Command {
     /// Roles: the built-in ones and the tenant's custom roles.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Clients: a tenant's own customers, each with a business profile.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Permission checks: "may this user do that here?".
     #[command(subcommand)]
     Access(AccessCommand),
@@ -111,6 +116,143 @@ pub struct WriteOpts {
     /// Write only if the entity is at exactly this version.
     #[arg(long)]
     pub expected_version: Option<i64>,
+}
+
+/// Options of every list command but `audit list`: paging and the consistency token.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ListOpts {
+    #[command(flatten)]
+    pub page: PageOpts,
+    #[command(flatten)]
+    pub read: ReadOpts,
+}
+
+/// Options of every read.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ReadOpts {
+    /// Read at least the write that returned this token.
+    #[arg(long)]
+    pub consistency_token: Option<String>,
+}
+
+/// Business-profile flags (`tenant create`, `client create`, `client update`).
+#[derive(Clone, Debug, Default, Args)]
+pub struct ProfileOpts {
+    /// Legal name (business profile).
+    #[arg(long)]
+    pub legal_name: Option<String>,
+    /// Headquarters country, ISO 3166-1 alpha-2 (business profile).
+    #[arg(long)]
+    pub country: Option<String>,
+}
+
+impl ProfileOpts {
+    /// Whether any profile flag was given.
+    pub fn given(&self) -> bool {
+        self.legal_name.is_some() || self.country.is_some()
+    }
+}
+
+/// What kind of entity a positional id names: its placeholder and help line.
+pub trait Kind {
+    /// Placeholder in usage lines (`TEAM` for `<TEAM>`).
+    const VALUE_NAME: &'static str;
+    /// Help line.
+    const HELP: &'static str;
+}
+
+/// Declares [`Kind`]s.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $name:ident: $value_name:literal, $help:literal;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name;
+
+        impl Kind for $name {
+            const VALUE_NAME: &'static str = $value_name;
+            const HELP: &'static str = $help;
+        }
+    )*};
+}
+
+kinds! {
+    /// An organization's id.
+    OrgId: "ORG", "Organization id";
+    /// A team's id.
+    TeamId: "TEAM", "Team id";
+    /// A custom role's id.
+    RoleId: "ROLE", "Role id";
+    /// A user's id.
+    UserId: "USER", "User id";
+    /// A client's id.
+    ClientId: "CLIENT", "Client id";
+}
+
+/// A read of one entity of a tenant: `TENANT ID [--consistency-token T]`.
+#[derive(Debug, Args)]
+pub struct Read<K: Kind> {
+    /// Tenant id.
+    pub tenant: String,
+    /// The entity's id.
+    #[arg(value_name = K::VALUE_NAME, help = K::HELP)]
+    pub id: String,
+    #[command(flatten)]
+    pub read: ReadOpts,
+    #[arg(skip)]
+    kind: PhantomData<K>,
+}
+
+/// A write to one entity of a tenant that takes nothing else: `TENANT ID` and [`WriteOpts`].
+#[derive(Debug, Args)]
+pub struct Write<K: Kind> {
+    /// Tenant id.
+    pub tenant: String,
+    /// The entity's id.
+    #[arg(value_name = K::VALUE_NAME, help = K::HELP)]
+    pub id: String,
+    #[command(flatten)]
+    pub write: WriteOpts,
+    #[arg(skip)]
+    kind: PhantomData<K>,
+}
+
+/// A write linking one entity of a tenant to another, or ending the link: `TENANT ID OTHER`
+/// and [`WriteOpts`].
+#[derive(Debug, Args)]
+pub struct Link<K: Kind, L: Kind> {
+    /// Tenant id.
+    pub tenant: String,
+    /// The entity's id.
+    #[arg(value_name = K::VALUE_NAME, help = K::HELP)]
+    pub id: String,
+    /// The other entity's id.
+    #[arg(value_name = L::VALUE_NAME, help = L::HELP)]
+    pub other: String,
+    #[command(flatten)]
+    pub write: WriteOpts,
+    #[arg(skip)]
+    kinds: PhantomData<(K, L)>,
+}
+
+/// A change of the name or description of one entity of a tenant (only the fields given).
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").multiple(true).required(true)))]
+pub struct Describe<K: Kind> {
+    /// Tenant id.
+    pub tenant: String,
+    /// The entity's id.
+    #[arg(value_name = K::VALUE_NAME, help = K::HELP)]
+    pub id: String,
+    /// New name.
+    #[arg(long, group = "change")]
+    pub name: Option<String>,
+    /// New description.
+    #[arg(long, group = "change")]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+    #[arg(skip)]
+    kind: PhantomData<K>,
 }
 
 /// Where a role applies or a check is asked about.

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand};
 
-use super::{PageOpts, WriteOpts};
+use super::{Describe, ListOpts, OrgId, Read, WriteOpts};
 
 /// Organization commands.
 #[derive(Debug, Subcommand)]
@@ -24,15 +24,7 @@ pub enum OrgCommand {
         write: WriteOpts,
     },
     /// Show an organization (deleted ones too).
-    Get {
-        /// Tenant id.
-        tenant: String,
-        /// Organization id.
-        org: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
-    },
+    Get(Read<OrgId>),
     /// List a tenant's live organizations by id: every one, the children of --parent, the
     /// subtree below --descendants-of, or the --roots.
     #[command(group(ArgGroup::new("subset").multiple(false)))]
@@ -52,37 +44,12 @@ pub enum OrgCommand {
         #[arg(long)]
         include_deleted: bool,
         #[command(flatten)]
-        page: PageOpts,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        listing: ListOpts,
     },
     /// Show an organization's ancestors and itself, root first.
-    Path {
-        /// Tenant id.
-        tenant: String,
-        /// Organization id.
-        org: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
-    },
+    Path(Read<OrgId>),
     /// Change an organization's name or description (only the fields given).
-    #[command(group(ArgGroup::new("change").multiple(true).required(true)))]
-    Update {
-        /// Tenant id.
-        tenant: String,
-        /// Organization id.
-        org: String,
-        /// New name.
-        #[arg(long, group = "change")]
-        name: Option<String>,
-        /// New description.
-        #[arg(long, group = "change")]
-        description: Option<String>,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Update(Describe<OrgId>),
     /// Move an organization under another one, or make it a root.
     #[command(group(ArgGroup::new("target").required(true)))]
     Move {

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand};
 
-use super::{PageOpts, ScopeSpec, WriteOpts};
+use super::{ListOpts, Read, RoleId, ScopeSpec, Write, WriteOpts};
 
 /// Role commands.
 #[derive(Debug, Subcommand)]
@@ -23,15 +23,7 @@ pub enum RoleCommand {
         write: WriteOpts,
     },
     /// Show a custom role (deleted ones too).
-    Get {
-        /// Tenant id.
-        tenant: String,
-        /// Role id.
-        role: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
-    },
+    Get(Read<RoleId>),
     /// List the built-in roles, then the tenant's live custom roles.
     List {
         /// Tenant id.
@@ -52,10 +44,7 @@ pub enum RoleCommand {
         #[arg(long)]
         scope: Option<ScopeSpec>,
         #[command(flatten)]
-        page: PageOpts,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        listing: ListOpts,
     },
     /// Change a custom role's description or permissions (only the fields given).
     #[command(group(ArgGroup::new("change").multiple(true).required(true)))]
@@ -74,12 +63,5 @@ pub enum RoleCommand {
         write: WriteOpts,
     },
     /// Delete a custom role; every assignment of it is revoked.
-    Delete {
-        /// Tenant id.
-        tenant: String,
-        /// Role id.
-        role: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Delete(Write<RoleId>),
 }

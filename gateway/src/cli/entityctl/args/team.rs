@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
-use super::{PageOpts, WriteOpts};
+use super::{Describe, Link, ListOpts, Read, TeamId, UserId, Write, WriteOpts};
 
 /// A member's role inside a team.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -33,15 +33,7 @@ pub enum TeamCommand {
         write: WriteOpts,
     },
     /// Show a team (deleted ones too).
-    Get {
-        /// Tenant id.
-        tenant: String,
-        /// Team id.
-        team: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
-    },
+    Get(Read<TeamId>),
     /// List a tenant's live teams (or those of --org), by id.
     List {
         /// Tenant id.
@@ -53,10 +45,7 @@ pub enum TeamCommand {
         #[arg(long)]
         include_deleted: bool,
         #[command(flatten)]
-        page: PageOpts,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        listing: ListOpts,
     },
     /// List the members of --team, or the teams --user is a member of.
     #[command(group(ArgGroup::new("of").required(true)))]
@@ -70,36 +59,12 @@ pub enum TeamCommand {
         #[arg(long, group = "of")]
         user: Option<String>,
         #[command(flatten)]
-        page: PageOpts,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        listing: ListOpts,
     },
     /// Change a team's name or description (only the fields given).
-    #[command(group(ArgGroup::new("change").multiple(true).required(true)))]
-    Update {
-        /// Tenant id.
-        tenant: String,
-        /// Team id.
-        team: String,
-        /// New name.
-        #[arg(long, group = "change")]
-        name: Option<String>,
-        /// New description.
-        #[arg(long, group = "change")]
-        description: Option<String>,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Update(Describe<TeamId>),
     /// Delete a team.
-    Delete {
-        /// Tenant id.
-        tenant: String,
-        /// Team id.
-        team: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Delete(Write<TeamId>),
     /// Add a member (an active or invited user), or change a member's team role.
     AddMember {
         /// Tenant id.
@@ -115,14 +80,5 @@ pub enum TeamCommand {
         write: WriteOpts,
     },
     /// Remove a member.
-    RemoveMember {
-        /// Tenant id.
-        tenant: String,
-        /// Team id.
-        team: String,
-        /// User id.
-        user: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    RemoveMember(Link<TeamId, UserId>),
 }

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
-use super::{PageOpts, WriteOpts};
+use super::{ListOpts, ProfileOpts, ReadOpts, WriteOpts};
 
 /// Tenant kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -64,12 +64,8 @@ pub enum TenantCommand {
         /// Session lifetime of the tenant's users, in seconds.
         #[arg(long)]
         session_expiration_secs: Option<i64>,
-        /// Legal name (business profile).
-        #[arg(long)]
-        legal_name: Option<String>,
-        /// Headquarters country, ISO 3166-1 alpha-2 (business profile).
-        #[arg(long)]
-        country: Option<String>,
+        #[command(flatten)]
+        profile: ProfileOpts,
         #[command(flatten)]
         write: WriteOpts,
     },
@@ -77,9 +73,8 @@ pub enum TenantCommand {
     Get {
         /// Tenant id.
         id: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        #[command(flatten)]
+        read: ReadOpts,
     },
     /// List the tenant directory by slug, with search and filters (platform admins only).
     List {
@@ -96,10 +91,7 @@ pub enum TenantCommand {
         #[arg(long, requires = "query")]
         prefix: bool,
         #[command(flatten)]
-        page: PageOpts,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        listing: ListOpts,
     },
     /// Change a tenant's name, products or settings (only the fields given).
     #[command(group(ArgGroup::new("change").multiple(true).required(true)))]

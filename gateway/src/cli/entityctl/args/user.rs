@@ -2,7 +2,7 @@
 
 use clap::{Subcommand, ValueEnum};
 
-use super::{PageOpts, RoleSpec, WriteOpts};
+use super::{Link, ListOpts, OrgId, Read, RoleSpec, UserId, Write, WriteOpts};
 
 /// Account status (a ListUsers filter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,15 +56,7 @@ pub enum UserCommand {
         write: WriteOpts,
     },
     /// Show a user.
-    Get {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
-    },
+    Get(Read<UserId>),
     /// List a tenant's users by id, with search and filters.
     List {
         /// Tenant id.
@@ -82,10 +74,7 @@ pub enum UserCommand {
         #[arg(long)]
         role: Option<String>,
         #[command(flatten)]
-        page: PageOpts,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
+        listing: ListOpts,
     },
     /// Send a new invitation token (the old one stops working); prints it.
     Resend {
@@ -100,14 +89,7 @@ pub enum UserCommand {
         write: WriteOpts,
     },
     /// Withdraw a pending invitation.
-    Revoke {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Revoke(Write<UserId>),
     /// Change a user's display name.
     Update {
         /// Tenant id.
@@ -121,57 +103,18 @@ pub enum UserCommand {
         write: WriteOpts,
     },
     /// Block an active user (no permissions until reactivated).
-    Deactivate {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Deactivate(Write<UserId>),
     /// Unblock a deactivated user.
-    Reactivate {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Reactivate(Write<UserId>),
     /// Erase a person for good (GDPR): their key is destroyed, their email and display name
     /// read as empty everywhere from now on (the audit trail included), and the account can
     /// never be used again. The email may be invited again, as a new user. Erasing an erased
     /// user changes nothing.
-    Erase {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    Erase(Write<UserId>),
     /// Make a user a member of an organization.
-    AddOrg {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        /// Organization id.
-        org: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    AddOrg(Link<UserId, OrgId>),
     /// End a user's membership of an organization.
-    RemoveOrg {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        /// Organization id.
-        org: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
+    RemoveOrg(Link<UserId, OrgId>),
     /// Assign a role: ROLE (tenant-wide), ROLE@org:ID or ROLE@team:ID.
     AssignRole {
         /// Tenant id.
@@ -195,13 +138,5 @@ pub enum UserCommand {
         write: WriteOpts,
     },
     /// List a user's role assignments (every page; `role assignments` filters and pages).
-    Roles {
-        /// Tenant id.
-        tenant: String,
-        /// User id.
-        user: String,
-        /// Read at least the write that returned this token.
-        #[arg(long)]
-        consistency_token: Option<String>,
-    },
+    Roles(Read<UserId>),
 }

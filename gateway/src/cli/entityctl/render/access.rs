@@ -3,7 +3,9 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{View, count_line, enum_name, page_line, rfc3339};
+use super::{View, count_line, label, page_line, rfc3339};
+
+labels! { pb::ScopeKind: "SCOPE_KIND_" }
 
 /// The answer to `access check`: `allowed via ROLE at SCOPE` or `denied (REASON)`.
 pub struct Check(pub pb::CheckPermissionResponse);
@@ -176,26 +178,18 @@ fn scope_text(scope: Option<&pb::Scope>) -> String {
         Ok(pb::ScopeKind::Tenant) => "tenant".to_owned(),
         Ok(pb::ScopeKind::Organization) => format!("org:{}", scope.id),
         Ok(pb::ScopeKind::Team) => format!("team:{}", scope.id),
-        _ => format!("{}:{}", scope_kind(scope.kind), scope.id),
+        _ => format!("{}:{}", label::<pb::ScopeKind>(scope.kind), scope.id),
     }
 }
 
 fn scope_json(scope: Option<&pb::Scope>) -> Value {
     match scope {
         Some(s) => json!({
-            "kind": scope_kind(s.kind),
+            "kind": label::<pb::ScopeKind>(s.kind),
             "id": (!s.id.is_empty()).then_some(&s.id),
         }),
         None => json!({ "kind": "tenant", "id": null }),
     }
-}
-
-fn scope_kind(v: i32) -> String {
-    enum_name(
-        v,
-        "SCOPE_KIND_",
-        pb::ScopeKind::try_from(v).ok().map(|e| e.as_str_name()),
-    )
 }
 
 #[cfg(test)]

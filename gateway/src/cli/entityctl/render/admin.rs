@@ -3,7 +3,7 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{View, count_line, rfc3339, table};
+use super::{View, count_line, nonempty_or, rfc3339, table};
 
 /// The answer to `admin projections`: one table row per projection.
 pub struct Projections(pub Vec<pb::ProjectionStatus>);
@@ -16,11 +16,11 @@ impl View for Projections {
             .map(|p| {
                 vec![
                     p.name.clone(),
-                    dash_if_empty(&p.checkpoint),
+                    nonempty_or(&p.checkpoint, "-").to_owned(),
                     behind_text(p),
                     lag_text(p.lag_ms),
                     failures_text(p),
-                    dash_if_empty(&p.last_error),
+                    nonempty_or(&p.last_error, "-").to_owned(),
                 ]
             })
             .collect();
@@ -138,14 +138,6 @@ impl View for NodeView {
             .as_ref()
             .map(|c| vec![c.node_id.clone()])
             .unwrap_or_default()
-    }
-}
-
-fn dash_if_empty(s: &str) -> String {
-    if s.is_empty() {
-        "-".to_owned()
-    } else {
-        s.to_owned()
     }
 }
 

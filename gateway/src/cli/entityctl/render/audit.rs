@@ -4,7 +4,9 @@ use entity_proto::v1 as pb;
 use prost_types::value::Kind;
 use serde_json::{Map, Value, json};
 
-use super::{Resource, enum_name, rfc3339};
+use super::{Resource, label, nonempty_or, rfc3339};
+
+labels! { pb::EntityKind: "ENTITY_KIND_" }
 
 impl Resource for pb::AuditEvent {
     const KIND: &'static str = "event";
@@ -13,7 +15,7 @@ impl Resource for pb::AuditEvent {
         &self.id
     }
 
-    fn lines(&self) -> Vec<(&'static str, String)> {
+    fn fields(&self) -> Vec<(&'static str, String)> {
         let actor = self.actor.clone().unwrap_or_default();
         let payload = self
             .payload
@@ -21,7 +23,6 @@ impl Resource for pb::AuditEvent {
             .map_or(Value::Null, struct_json)
             .to_string();
         vec![
-            ("id", self.id.clone()),
             ("tenant_id", self.tenant_id.clone()),
             ("entity", entity_text(self.entity.as_ref())),
             ("version", self.version.to_string()),
@@ -35,12 +36,12 @@ impl Resource for pb::AuditEvent {
         ]
     }
 
-    fn to_json(&self) -> Value {
+    fn json_fields(&self) -> Value {
         json!({
             "id": self.id,
             "tenant_id": self.tenant_id,
             "entity": self.entity.as_ref().map(|e| json!({
-                "kind": entity_kind(e.kind),
+                "kind": label::<pb::EntityKind>(e.kind),
                 "id": e.id,
             })),
             "version": self.version,
@@ -75,17 +76,13 @@ impl Resource for pb::AuditEvent {
 fn entity_text(entity: Option<&pb::EntityRef>) -> String {
     entity.map_or_else(
         || "-".to_owned(),
-        |e| format!("{}:{}", entity_kind(e.kind), e.id),
+        |e| format!("{}:{}", label::<pb::EntityKind>(e.kind), e.id),
     )
 }
 
 /// `SUBJECT` or `SUBJECT on behalf of OTHER`.
 fn actor_text(a: &pb::AuditActor) -> String {
-    let subject = if a.subject.is_empty() {
-        "-"
-    } else {
-        a.subject.as_str()
-    };
+    let subject = nonempty_or(&a.subject, "-");
     if a.on_behalf_of.is_empty() {
         subject.to_owned()
     } else {
@@ -100,14 +97,6 @@ fn credential_text(a: &pb::AuditActor) -> String {
     } else {
         format!("{} {}", a.credential_kind, a.credential_id)
     }
-}
-
-fn entity_kind(v: i32) -> String {
-    enum_name(
-        v,
-        "ENTITY_KIND_",
-        pb::EntityKind::try_from(v).ok().map(|e| e.as_str_name()),
-    )
 }
 
 /// A `google.protobuf.Struct` as the JSON object it stands for.

@@ -2,17 +2,73 @@
 //! gRPC errors (on stderr, with their `google.rpc` details).
 //!
 //! Every result is a [`View`]. Most are built from three generic shapes over a
-//! [`Resource`] (a tenant, organization, team, user or role message): [`One`] (a Get),
+//! [`Resource`] (a tenant, organization, team, user, role or client message): [`One`] (a Get),
 //! [`Written`] (a write's answer: summary line, secrets shown once, the resource) and
 //! [`Listed`] (a page of a List). The rest (permission checks, role assignments, organization
-//! paths, team memberships, projection states) are views of their own.
+//! paths, team memberships, projection states) are views of their own. A resource's module
+//! implements [`Resource`] (its own fields: the views add its id and version) and declares its
+//! write answer (`write_answer!`) and its enums' names (`labels!`).
 //!
 //! Views hand over raw server text; [`Rendered::format`], [`status_text`] and [`error_text`],
 //! the only ways to output, escape all of it (see [`escape`](mod@escape)).
 
+/// Declares a write's answer ([`WriteAnswer`]): `Response { field: Resource }`, then the
+/// fields holding values shown this once, if any.
+macro_rules! write_answer {
+    ($response:ty { $field:ident: $resource:ty } $(, secret $secret:ident)*) => {
+        impl super::WriteAnswer for $response {
+            type Resource = $resource;
+
+            fn resource(&self) -> Option<&$resource> {
+                self.$field.as_ref()
+            }
+
+            fn result(&self) -> Option<&pb::WriteResult> {
+                self.result.as_ref()
+            }
+
+            $(fn secrets(&self) -> Vec<(&'static str, String)> {
+                vec![(stringify!($secret), self.$secret.clone())]
+            })*
+        }
+    };
+}
+
+/// Inside `impl Resource`: `id` and `stamps` of a message with `id`, `version`,
+/// `create_time` and `update_time` fields.
+macro_rules! id_and_stamps {
+    () => {
+        fn id(&self) -> &str {
+            &self.id
+        }
+
+        fn stamps(&self) -> Option<super::Stamps<'_>> {
+            Some((
+                self.version,
+                self.create_time.as_ref(),
+                self.update_time.as_ref(),
+            ))
+        }
+    };
+}
+
+/// Declares how proto enums are named ([`Label`]): `Enum: "PREFIX_"`.
+macro_rules! labels {
+    ($($enum:ty: $prefix:literal),* $(,)?) => {$(
+        impl super::Label for $enum {
+            const PREFIX: &'static str = $prefix;
+
+            fn proto_name(self) -> &'static str {
+                self.as_str_name()
+            }
+        }
+    )*};
+}
+
 mod access;
 mod admin;
 mod audit;
+mod client;
 mod escape;
 mod organization;
 mod role;
@@ -76,12 +132,48 @@ pub trait Resource {
     const KIND: &'static str;
     /// Its id.
     fn id(&self) -> &str;
-    /// Its `key: value` lines.
-    fn lines(&self) -> Vec<(&'static str, String)>;
-    /// Its JSON object (lower-case enums, RFC 3339 times).
-    fn to_json(&self) -> Value;
+    /// Its version and creation and update times, shown after its fields; none by default.
+    fn stamps(&self) -> Option<Stamps<'_>> {
+        None
+    }
+    /// Its `key: value` lines between the `id` line and the [`stamps`](Self::stamps).
+    fn fields(&self) -> Vec<(&'static str, String)>;
+    /// Its JSON object (lower-case enums, RFC 3339 times) but for the [`stamps`](Self::stamps).
+    fn json_fields(&self) -> Value;
     /// Its one-line form in a listing.
     fn row(&self) -> String;
+}
+
+/// A resource's version, creation time and last update time.
+pub type Stamps<'a> = (
+    i64,
+    Option<&'a prost_types::Timestamp>,
+    Option<&'a prost_types::Timestamp>,
+);
+
+/// The `key: value` lines of a resource: `id`, its fields, then `version`, `created` and
+/// `updated`.
+fn resource_lines(r: &impl Resource) -> Vec<String> {
+    let mut pairs = vec![("id", r.id().to_owned())];
+    pairs.extend(r.fields());
+    if let Some((version, created, updated)) = r.stamps() {
+        pairs.push(("version", version.to_string()));
+        pairs.push(("created", created.map(rfc3339).unwrap_or_default()));
+        pairs.push(("updated", updated.map(rfc3339).unwrap_or_default()));
+    }
+    lines(&pairs)
+}
+
+/// The JSON object of a resource: its fields, and `version`, `create_time` and `update_time`.
+fn resource_json(r: &impl Resource) -> Value {
+    let mut fields = r.json_fields();
+    if let (Some(object), Some((version, created, updated))) = (fields.as_object_mut(), r.stamps())
+    {
+        object.insert("version".to_owned(), version.into());
+        object.insert("create_time".to_owned(), created.map(rfc3339).into());
+        object.insert("update_time".to_owned(), updated.map(rfc3339).into());
+    }
+    fields
 }
 
 /// A resource read by itself.
@@ -89,11 +181,11 @@ pub struct One<R>(pub R);
 
 impl<R: Resource> View for One<R> {
     fn text(&self) -> Vec<String> {
-        lines(&self.0.lines())
+        resource_lines(&self.0)
     }
 
     fn json(&self) -> Value {
-        self.0.to_json()
+        resource_json(&self.0)
     }
 
     fn ids(&self) -> Vec<String> {
@@ -145,7 +237,7 @@ impl<W: WriteAnswer> View for Written<W> {
             }
         }
         if let Some(r) = resource {
-            out.extend(lines(&r.lines()));
+            out.extend(resource_lines(r));
         }
         out
     }
@@ -154,9 +246,7 @@ impl<W: WriteAnswer> View for Written<W> {
         let mut object = Map::new();
         object.insert(
             W::Resource::KIND.to_owned(),
-            self.answer
-                .resource()
-                .map_or(Value::Null, Resource::to_json),
+            self.answer.resource().map_or(Value::Null, resource_json),
         );
         object.insert(
             "result".to_owned(),
@@ -211,7 +301,7 @@ impl<R: Resource> View for Listed<R> {
         let mut object = Map::new();
         object.insert(
             format!("{}s", R::KIND),
-            self.items.iter().map(Resource::to_json).collect(),
+            self.items.iter().map(resource_json).collect(),
         );
         object.insert(
             "next_page_token".to_owned(),
@@ -282,6 +372,11 @@ fn lines(pairs: &[(&str, String)]) -> Vec<String> {
     pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect()
 }
 
+/// `value`, or `placeholder` when it is empty.
+fn nonempty_or<'a>(value: &'a str, placeholder: &'a str) -> &'a str {
+    if value.is_empty() { placeholder } else { value }
+}
+
 /// A list for a text line: comma-separated, or `(none)`.
 fn list_text(items: &[String]) -> String {
     if items.is_empty() {
@@ -289,19 +384,6 @@ fn list_text(items: &[String]) -> String {
     } else {
         items.join(", ")
     }
-}
-
-/// The `version`, `created` and `updated` lines every resource ends with.
-fn version_lines(
-    version: i64,
-    created: Option<&prost_types::Timestamp>,
-    updated: Option<&prost_types::Timestamp>,
-) -> [(&'static str, String); 3] {
-    [
-        ("version", version.to_string()),
-        ("created", created.map(rfc3339).unwrap_or_default()),
-        ("updated", updated.map(rfc3339).unwrap_or_default()),
-    ]
 }
 
 fn result_json(r: &pb::WriteResult) -> Value {
@@ -322,9 +404,20 @@ fn rfc3339(ts: &prost_types::Timestamp) -> String {
         )
 }
 
-/// Lower-case name of a proto enum value: its proto name without the type prefix.
-fn enum_name(value: i32, prefix: &str, name: Option<&str>) -> String {
-    name.and_then(|n| n.strip_prefix(prefix))
+/// A proto enum (declared with `labels!`).
+trait Label: TryFrom<i32> {
+    /// What every proto name of the enum starts with (`TEAM_STATUS_`).
+    const PREFIX: &'static str;
+    /// The proto name of a value.
+    fn proto_name(self) -> &'static str;
+}
+
+/// Lower-case name of a value of proto enum `E`: its proto name without the type prefix
+/// (`unknown(N)` for a value the enum does not have).
+fn label<E: Label>(value: i32) -> String {
+    E::try_from(value)
+        .ok()
+        .and_then(|e| e.proto_name().strip_prefix(E::PREFIX))
         .map_or_else(|| format!("unknown({value})"), str::to_ascii_lowercase)
 }
 
@@ -499,6 +592,18 @@ mod tests {
         }
     }
 
+    fn client() -> pb::Client {
+        pb::Client {
+            tenant_id: hostile(),
+            id: hostile(),
+            name: hostile(),
+            external_id: hostile(),
+            business_profile: tenant().business_profile,
+            provisioned_tenant_id: hostile(),
+            ..Default::default()
+        }
+    }
+
     fn user() -> pb::User {
         pb::User {
             id: hostile(),
@@ -591,6 +696,14 @@ mod tests {
             Box::new(Listed::new(vec![user()], hostile())),
             Box::new(One(role())),
             Box::new(Listed::new(vec![role()], hostile())),
+            Box::new(Written::new(
+                "created",
+                pb::ClientResponse {
+                    client: Some(client()),
+                    result: result(),
+                },
+            )),
+            Box::new(Listed::new(vec![client()], hostile())),
             Box::new(Check(pb::CheckPermissionResponse {
                 allowed: false,
                 granted_by: Some(assignment()),

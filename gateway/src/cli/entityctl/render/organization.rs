@@ -3,34 +3,50 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{Resource, View, WriteAnswer, deleted_mark, enum_name, rfc3339, version_lines};
+use super::{Resource, View, deleted_mark, label, nonempty_or, resource_json};
+
+write_answer!(pb::OrganizationResponse {
+    organization: pb::Organization
+});
+labels! { pb::OrganizationStatus: "ORGANIZATION_STATUS_" }
 
 impl Resource for pb::Organization {
     const KIND: &'static str = "organization";
 
-    fn id(&self) -> &str {
-        &self.id
+    id_and_stamps!();
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("tenant_id", self.tenant_id.clone()),
+            ("name", self.name.clone()),
+            ("description", self.description.clone()),
+            (
+                "parent_id",
+                nonempty_or(&self.parent_id, "(root)").to_owned(),
+            ),
+            ("depth", self.depth.to_string()),
+            ("status", label::<pb::OrganizationStatus>(self.status)),
+        ]
     }
 
-    fn lines(&self) -> Vec<(&'static str, String)> {
-        organization_lines(self)
-    }
-
-    fn to_json(&self) -> Value {
-        organization_json(self)
+    fn json_fields(&self) -> Value {
+        json!({
+            "tenant_id": self.tenant_id,
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "parent_id": (!self.parent_id.is_empty()).then_some(&self.parent_id),
+            "depth": self.depth,
+            "status": label::<pb::OrganizationStatus>(self.status),
+        })
     }
 
     fn row(&self) -> String {
-        let parent = if self.parent_id.is_empty() {
-            "-"
-        } else {
-            self.parent_id.as_str()
-        };
         format!(
             "{}  depth {}  parent {}  {}{}",
             self.id,
             self.depth,
-            parent,
+            nonempty_or(&self.parent_id, "-"),
             self.name,
             deleted_mark(self.status == pb::OrganizationStatus::Deleted as i32)
         )
@@ -52,7 +68,7 @@ impl View for OrgPath {
 
     fn json(&self) -> Value {
         json!({
-            "organizations": self.0.iter().map(organization_json).collect::<Vec<_>>(),
+            "organizations": self.0.iter().map(resource_json).collect::<Vec<_>>(),
         })
     }
 
@@ -60,68 +76,6 @@ impl View for OrgPath {
     fn ids(&self) -> Vec<String> {
         self.0.iter().map(|o| o.id.clone()).collect()
     }
-}
-
-impl WriteAnswer for pb::OrganizationResponse {
-    type Resource = pb::Organization;
-
-    fn resource(&self) -> Option<&pb::Organization> {
-        self.organization.as_ref()
-    }
-
-    fn result(&self) -> Option<&pb::WriteResult> {
-        self.result.as_ref()
-    }
-}
-
-fn organization_lines(o: &pb::Organization) -> Vec<(&'static str, String)> {
-    let mut out = vec![
-        ("id", o.id.clone()),
-        ("tenant_id", o.tenant_id.clone()),
-        ("name", o.name.clone()),
-        ("description", o.description.clone()),
-        (
-            "parent_id",
-            if o.parent_id.is_empty() {
-                "(root)".to_owned()
-            } else {
-                o.parent_id.clone()
-            },
-        ),
-        ("depth", o.depth.to_string()),
-        ("status", organization_status(o.status)),
-    ];
-    out.extend(version_lines(
-        o.version,
-        o.create_time.as_ref(),
-        o.update_time.as_ref(),
-    ));
-    out
-}
-
-fn organization_json(o: &pb::Organization) -> Value {
-    json!({
-        "tenant_id": o.tenant_id,
-        "id": o.id,
-        "name": o.name,
-        "description": o.description,
-        "parent_id": (!o.parent_id.is_empty()).then_some(&o.parent_id),
-        "depth": o.depth,
-        "status": organization_status(o.status),
-        "version": o.version,
-        "create_time": o.create_time.as_ref().map(rfc3339),
-        "update_time": o.update_time.as_ref().map(rfc3339),
-    })
-}
-
-fn organization_status(v: i32) -> String {
-    enum_name(
-        v,
-        "ORGANIZATION_STATUS_",
-        pb::OrganizationStatus::try_from(v)
-            .ok()
-            .map(|e| e.as_str_name()),
-    )
 }
 
 #[cfg(test)]

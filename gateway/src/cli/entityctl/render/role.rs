@@ -3,7 +3,10 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{Resource, WriteAnswer, enum_name, list_text, pad, rfc3339, version_lines};
+use super::{Resource, Stamps, label, list_text, pad, rfc3339};
+
+write_answer!(pb::RoleResponse { role: pb::Role });
+labels! { pb::RoleStatus: "ROLE_STATUS_" }
 
 impl Resource for pb::Role {
     const KIND: &'static str = "role";
@@ -17,9 +20,17 @@ impl Resource for pb::Role {
         }
     }
 
-    fn lines(&self) -> Vec<(&'static str, String)> {
+    /// Built-in roles have none in their text (their JSON has version 0 and no times).
+    fn stamps(&self) -> Option<Stamps<'_>> {
+        (!self.builtin).then_some((
+            self.version,
+            self.create_time.as_ref(),
+            self.update_time.as_ref(),
+        ))
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
         let mut out = vec![
-            ("id", self.id().to_owned()),
             ("name", self.name.clone()),
             (
                 "kind",
@@ -31,18 +42,11 @@ impl Resource for pb::Role {
         if !self.except_permissions.is_empty() {
             out.push(("except", list_text(&self.except_permissions)));
         }
-        out.push(("status", role_status(self.status)));
-        if !self.builtin {
-            out.extend(version_lines(
-                self.version,
-                self.create_time.as_ref(),
-                self.update_time.as_ref(),
-            ));
-        }
+        out.push(("status", label::<pb::RoleStatus>(self.status)));
         out
     }
 
-    fn to_json(&self) -> Value {
+    fn json_fields(&self) -> Value {
         json!({
             "tenant_id": self.tenant_id,
             "id": (!self.id.is_empty()).then_some(&self.id),
@@ -51,7 +55,7 @@ impl Resource for pb::Role {
             "permissions": self.permissions,
             "except_permissions": self.except_permissions,
             "builtin": self.builtin,
-            "status": role_status(self.status),
+            "status": label::<pb::RoleStatus>(self.status),
             "version": self.version,
             "create_time": self.create_time.as_ref().map(rfc3339),
             "update_time": self.update_time.as_ref().map(rfc3339),
@@ -74,29 +78,13 @@ impl Resource for pb::Role {
     }
 }
 
-impl WriteAnswer for pb::RoleResponse {
-    type Resource = pb::Role;
-
-    fn resource(&self) -> Option<&pb::Role> {
-        self.role.as_ref()
-    }
-
-    fn result(&self) -> Option<&pb::WriteResult> {
-        self.result.as_ref()
-    }
-}
-
-fn role_status(v: i32) -> String {
-    enum_name(
-        v,
-        "ROLE_STATUS_",
-        pb::RoleStatus::try_from(v).ok().map(|e| e.as_str_name()),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::entityctl::{
+        args::Output,
+        render::{One, View, printed},
+    };
 
     #[test]
     fn builtins_are_named_by_name() {
@@ -113,7 +101,10 @@ mod tests {
             admin.row(),
             "tenant-admin    built-in  -  * except billing:*, tenant:delete"
         );
-        assert_eq!(admin.to_json()["id"], Value::Null);
-        assert!(!admin.lines().iter().any(|(k, _)| *k == "version"));
+        let json = One(admin.clone()).json();
+        assert_eq!((&json["id"], &json["version"]), (&Value::Null, &json!(0)));
+        let text = printed(&One(admin), Output::Text);
+        assert!(text.starts_with("id: tenant-admin\n"), "{text}");
+        assert!(!text.contains("version"), "{text}");
     }
 }

@@ -3,42 +3,33 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{
-    Resource, View, WriteAnswer, deleted_mark, enum_name, list_text, page_line, rfc3339,
-    version_lines,
-};
+use super::{Resource, View, deleted_mark, label, list_text, page_line};
+
+write_answer!(pb::TeamResponse { team: pb::Team });
+labels! { pb::TeamRole: "TEAM_ROLE_", pb::TeamStatus: "TEAM_STATUS_" }
 
 impl Resource for pb::Team {
     const KIND: &'static str = "team";
 
-    fn id(&self) -> &str {
-        &self.id
-    }
+    id_and_stamps!();
 
-    fn lines(&self) -> Vec<(&'static str, String)> {
+    fn fields(&self) -> Vec<(&'static str, String)> {
         let members: Vec<String> = self
             .members
             .iter()
-            .map(|m| format!("{} ({})", m.user_id, team_role(m.role)))
+            .map(|m| format!("{} ({})", m.user_id, label::<pb::TeamRole>(m.role)))
             .collect();
-        let mut out = vec![
-            ("id", self.id.clone()),
+        vec![
             ("tenant_id", self.tenant_id.clone()),
             ("organization_id", self.organization_id.clone()),
             ("name", self.name.clone()),
             ("description", self.description.clone()),
             ("members", list_text(&members)),
-            ("status", team_status(self.status)),
-        ];
-        out.extend(version_lines(
-            self.version,
-            self.create_time.as_ref(),
-            self.update_time.as_ref(),
-        ));
-        out
+            ("status", label::<pb::TeamStatus>(self.status)),
+        ]
     }
 
-    fn to_json(&self) -> Value {
+    fn json_fields(&self) -> Value {
         json!({
             "tenant_id": self.tenant_id,
             "id": self.id,
@@ -47,12 +38,9 @@ impl Resource for pb::Team {
             "description": self.description,
             "members": self.members.iter().map(|m| json!({
                 "user_id": m.user_id,
-                "role": team_role(m.role),
+                "role": label::<pb::TeamRole>(m.role),
             })).collect::<Vec<_>>(),
-            "status": team_status(self.status),
-            "version": self.version,
-            "create_time": self.create_time.as_ref().map(rfc3339),
-            "update_time": self.update_time.as_ref().map(rfc3339),
+            "status": label::<pb::TeamStatus>(self.status),
         })
     }
 
@@ -88,7 +76,7 @@ impl View for Memberships {
                     "team {}  user {}  {}",
                     m.team_id,
                     m.user_id,
-                    team_role(m.role)
+                    label::<pb::TeamRole>(m.role)
                 )
             })
             .collect();
@@ -105,7 +93,7 @@ impl View for Memberships {
             "memberships": self.memberships.iter().map(|m| json!({
                 "team_id": m.team_id,
                 "user_id": m.user_id,
-                "role": team_role(m.role),
+                "role": label::<pb::TeamRole>(m.role),
             })).collect::<Vec<_>>(),
             "next_page_token": self.next_page_token,
         })
@@ -126,38 +114,13 @@ impl View for Memberships {
     }
 }
 
-impl WriteAnswer for pb::TeamResponse {
-    type Resource = pb::Team;
-
-    fn resource(&self) -> Option<&pb::Team> {
-        self.team.as_ref()
-    }
-
-    fn result(&self) -> Option<&pb::WriteResult> {
-        self.result.as_ref()
-    }
-}
-
-fn team_role(v: i32) -> String {
-    enum_name(
-        v,
-        "TEAM_ROLE_",
-        pb::TeamRole::try_from(v).ok().map(|e| e.as_str_name()),
-    )
-}
-
-fn team_status(v: i32) -> String {
-    enum_name(
-        v,
-        "TEAM_STATUS_",
-        pb::TeamStatus::try_from(v).ok().map(|e| e.as_str_name()),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::entityctl::{args::Output, render::printed};
+    use crate::cli::entityctl::{
+        args::Output,
+        render::{One, printed},
+    };
 
     #[test]
     fn members_show_their_team_role() {
@@ -170,9 +133,10 @@ mod tests {
             status: pb::TeamStatus::Active as i32,
             ..Default::default()
         };
-        assert!(team.lines().contains(&("members", "u1 (lead)".to_owned())));
-        assert_eq!(team.to_json()["members"][0]["role"], "lead");
-        assert_eq!(team.to_json()["status"], "active");
+        assert!(team.fields().contains(&("members", "u1 (lead)".to_owned())));
+        let json = One(team.clone()).json();
+        assert_eq!(json["members"][0]["role"], "lead");
+        assert_eq!(json["status"], "active");
         let deleted = pb::Team {
             organization_id: "o1".into(),
             name: "Core".into(),

@@ -3,190 +3,148 @@
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
-use super::{Resource, WriteAnswer, enum_name, list_text, rfc3339, version_lines};
+use super::{Resource, label, list_text, rfc3339};
+
+write_answer!(pb::TenantResponse { tenant: pb::Tenant }, secret owner_invitation_token);
+labels! {
+    pb::TenantKind: "TENANT_KIND_",
+    pb::Plan: "PLAN_",
+    pb::TenantStatus: "TENANT_STATUS_",
+}
 
 impl Resource for pb::Tenant {
     const KIND: &'static str = "tenant";
 
-    fn id(&self) -> &str {
-        &self.id
+    id_and_stamps!();
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("name", self.name.clone()),
+            ("slug", self.slug.clone()),
+            ("kind", label::<pb::TenantKind>(self.kind)),
+            ("plan", label::<pb::Plan>(self.plan)),
+            ("status", label::<pb::TenantStatus>(self.status)),
+            ("products", list_text(&self.products)),
+            (
+                "session_expiration_seconds",
+                self.settings
+                    .as_ref()
+                    .and_then(|s| s.session_expiration_seconds)
+                    .map_or_else(|| "(platform default)".to_owned(), |s| s.to_string()),
+            ),
+        ];
+        out.extend(profile_lines(self.business_profile.as_ref()));
+        if !self.suspension_reason.is_empty() {
+            out.push(("suspension_reason", self.suspension_reason.clone()));
+        }
+        if let Some(ts) = &self.grace_period_ends_at {
+            out.push(("grace_period_ends_at", rfc3339(ts)));
+        }
+        if let Some(o) = &self.onboarding {
+            out.push(("default_organization_id", o.default_organization_id.clone()));
+            out.push(("owner_user_id", o.owner_user_id.clone()));
+            out.push((
+                "owner_email",
+                if self.erased_at.is_some() {
+                    super::user::ERASED.to_owned()
+                } else {
+                    o.owner_email.clone()
+                },
+            ));
+            out.push((
+                "onboarding",
+                if o.completed {
+                    "completed"
+                } else {
+                    "in progress"
+                }
+                .to_owned(),
+            ));
+        }
+        if let Some(ts) = &self.erased_at {
+            out.push(("erased_at", rfc3339(ts)));
+        }
+        out
     }
 
-    fn lines(&self) -> Vec<(&'static str, String)> {
-        tenant_lines(self)
-    }
-
-    fn to_json(&self) -> Value {
-        tenant_json(self)
+    fn json_fields(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "slug": self.slug,
+            "kind": label::<pb::TenantKind>(self.kind),
+            "plan": label::<pb::Plan>(self.plan),
+            "status": label::<pb::TenantStatus>(self.status),
+            "settings": {
+                "session_expiration_seconds":
+                    self.settings.as_ref().and_then(|s| s.session_expiration_seconds),
+            },
+            "products": self.products,
+            "business_profile": self.business_profile.as_ref().map(profile_json),
+            "suspension_reason":
+                (!self.suspension_reason.is_empty()).then_some(&self.suspension_reason),
+            "grace_period_ends_at": self.grace_period_ends_at.as_ref().map(rfc3339),
+            "deactivation_feedback": self.deactivation_feedback.as_ref().map(|f| json!({
+                "reason_code": f.reason_code,
+                "text": f.text,
+                "recommendation_score": f.recommendation_score,
+                "context": f.context,
+                "requested_by": f.requested_by,
+            })),
+            "onboarding": self.onboarding.as_ref().map(|o| json!({
+                "default_organization_id": o.default_organization_id,
+                "owner_user_id": o.owner_user_id,
+                "owner_email": o.owner_email,
+                "completed": o.completed,
+            })),
+            "erased_at": self.erased_at.as_ref().map(rfc3339),
+        })
     }
 
     fn row(&self) -> String {
         format!(
             "{}  {:<6}  {:<11}  {}  {}",
             self.id,
-            plan(self.plan),
-            tenant_status(self.status),
+            label::<pb::Plan>(self.plan),
+            label::<pb::TenantStatus>(self.status),
             self.slug,
             self.name
         )
     }
 }
 
-impl WriteAnswer for pb::TenantResponse {
-    type Resource = pb::Tenant;
-
-    fn resource(&self) -> Option<&pb::Tenant> {
-        self.tenant.as_ref()
+/// The `legal_name` and `country` lines of a business profile (none without one).
+pub(super) fn profile_lines(p: Option<&pb::BusinessProfile>) -> Vec<(&'static str, String)> {
+    let Some(p) = p else {
+        return Vec::new();
+    };
+    let mut out = vec![("legal_name", p.legal_name.clone())];
+    if let Some(a) = &p.address {
+        out.push(("country", a.country.clone()));
     }
-
-    fn result(&self) -> Option<&pb::WriteResult> {
-        self.result.as_ref()
-    }
-
-    fn secrets(&self) -> Vec<(&'static str, String)> {
-        vec![(
-            "owner_invitation_token",
-            self.owner_invitation_token.clone(),
-        )]
-    }
-}
-
-fn tenant_lines(t: &pb::Tenant) -> Vec<(&'static str, String)> {
-    let mut out = vec![
-        ("id", t.id.clone()),
-        ("name", t.name.clone()),
-        ("slug", t.slug.clone()),
-        ("kind", tenant_kind(t.kind)),
-        ("plan", plan(t.plan)),
-        ("status", tenant_status(t.status)),
-        ("products", list_text(&t.products)),
-        (
-            "session_expiration_seconds",
-            t.settings
-                .as_ref()
-                .and_then(|s| s.session_expiration_seconds)
-                .map_or_else(|| "(platform default)".to_owned(), |s| s.to_string()),
-        ),
-    ];
-    if let Some(p) = &t.business_profile {
-        out.push(("legal_name", p.legal_name.clone()));
-        if let Some(a) = &p.address {
-            out.push(("country", a.country.clone()));
-        }
-    }
-    if !t.suspension_reason.is_empty() {
-        out.push(("suspension_reason", t.suspension_reason.clone()));
-    }
-    if let Some(ts) = &t.grace_period_ends_at {
-        out.push(("grace_period_ends_at", rfc3339(ts)));
-    }
-    if let Some(o) = &t.onboarding {
-        out.push(("default_organization_id", o.default_organization_id.clone()));
-        out.push(("owner_user_id", o.owner_user_id.clone()));
-        out.push((
-            "owner_email",
-            if t.erased_at.is_some() {
-                super::user::ERASED.to_owned()
-            } else {
-                o.owner_email.clone()
-            },
-        ));
-        out.push((
-            "onboarding",
-            if o.completed {
-                "completed"
-            } else {
-                "in progress"
-            }
-            .to_owned(),
-        ));
-    }
-    if let Some(ts) = &t.erased_at {
-        out.push(("erased_at", rfc3339(ts)));
-    }
-    out.extend(version_lines(
-        t.version,
-        t.create_time.as_ref(),
-        t.update_time.as_ref(),
-    ));
     out
 }
 
-fn tenant_json(t: &pb::Tenant) -> Value {
+/// A business profile as JSON.
+pub(super) fn profile_json(p: &pb::BusinessProfile) -> Value {
     json!({
-        "id": t.id,
-        "name": t.name,
-        "slug": t.slug,
-        "kind": tenant_kind(t.kind),
-        "plan": plan(t.plan),
-        "status": tenant_status(t.status),
-        "settings": {
-            "session_expiration_seconds":
-                t.settings.as_ref().and_then(|s| s.session_expiration_seconds),
-        },
-        "products": t.products,
-        "business_profile": t.business_profile.as_ref().map(|p| json!({
-            "legal_name": p.legal_name,
-            "industry_sector": p.industry_sector,
-            "industry_group": p.industry_group,
-            "legal_form": p.legal_form,
-            "size_range": p.size_range,
-            "external_id": p.external_id,
-            "logo_url": p.logo_url,
-            "social_profiles": p.social_profiles,
-            "address": p.address.as_ref().map(|a| json!({
-                "line1": a.line1,
-                "line2": a.line2,
-                "city": a.city,
-                "region": a.region,
-                "postal_code": a.postal_code,
-                "country": a.country,
-            })),
+        "legal_name": p.legal_name,
+        "industry_sector": p.industry_sector,
+        "industry_group": p.industry_group,
+        "legal_form": p.legal_form,
+        "size_range": p.size_range,
+        "external_id": p.external_id,
+        "logo_url": p.logo_url,
+        "social_profiles": p.social_profiles,
+        "address": p.address.as_ref().map(|a| json!({
+            "line1": a.line1,
+            "line2": a.line2,
+            "city": a.city,
+            "region": a.region,
+            "postal_code": a.postal_code,
+            "country": a.country,
         })),
-        "suspension_reason": (!t.suspension_reason.is_empty()).then_some(&t.suspension_reason),
-        "grace_period_ends_at": t.grace_period_ends_at.as_ref().map(rfc3339),
-        "deactivation_feedback": t.deactivation_feedback.as_ref().map(|f| json!({
-            "reason_code": f.reason_code,
-            "text": f.text,
-            "recommendation_score": f.recommendation_score,
-            "context": f.context,
-            "requested_by": f.requested_by,
-        })),
-        "onboarding": t.onboarding.as_ref().map(|o| json!({
-            "default_organization_id": o.default_organization_id,
-            "owner_user_id": o.owner_user_id,
-            "owner_email": o.owner_email,
-            "completed": o.completed,
-        })),
-        "erased_at": t.erased_at.as_ref().map(rfc3339),
-        "version": t.version,
-        "create_time": t.create_time.as_ref().map(rfc3339),
-        "update_time": t.update_time.as_ref().map(rfc3339),
     })
-}
-
-fn tenant_kind(v: i32) -> String {
-    enum_name(
-        v,
-        "TENANT_KIND_",
-        pb::TenantKind::try_from(v).ok().map(|e| e.as_str_name()),
-    )
-}
-
-pub(super) fn plan(v: i32) -> String {
-    enum_name(
-        v,
-        "PLAN_",
-        pb::Plan::try_from(v).ok().map(|e| e.as_str_name()),
-    )
-}
-
-fn tenant_status(v: i32) -> String {
-    enum_name(
-        v,
-        "TENANT_STATUS_",
-        pb::TenantStatus::try_from(v).ok().map(|e| e.as_str_name()),
-    )
 }
 
 #[cfg(test)]
@@ -233,7 +191,7 @@ mod tests {
         assert_eq!(v["create_time"], "2023-11-14T22:13:20Z");
         assert_eq!(v["grace_period_ends_at"], Value::Null);
         assert_eq!(v["onboarding"]["owner_user_id"], "u1");
-        assert_eq!(tenant_kind(42), "unknown(42)");
+        assert_eq!(label::<pb::TenantKind>(42), "unknown(42)");
     }
 
     #[test]

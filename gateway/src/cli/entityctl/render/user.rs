@@ -4,29 +4,29 @@ use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
 use super::{
-    Resource, WriteAnswer,
+    Resource,
     access::{assignment_json, assignment_text},
-    enum_name, list_text, rfc3339, version_lines,
+    label, list_text, rfc3339,
 };
+
+write_answer!(pb::UserResponse { user: pb::User }, secret invitation_token);
+labels! { pb::UserStatus: "USER_STATUS_", pb::InvitationState: "INVITATION_STATE_" }
 
 impl Resource for pb::User {
     const KIND: &'static str = "user";
 
-    fn id(&self) -> &str {
-        &self.id
-    }
+    id_and_stamps!();
 
-    fn lines(&self) -> Vec<(&'static str, String)> {
+    fn fields(&self) -> Vec<(&'static str, String)> {
         let roles: Vec<String> = self.roles.iter().map(assignment_text).collect();
         let mut out = vec![
-            ("id", self.id.clone()),
             ("tenant_id", self.tenant_id.clone()),
             ("email", erased_or(self, &self.email)),
             ("display_name", erased_or(self, &self.display_name)),
-            ("status", user_status(self.status)),
+            ("status", label::<pb::UserStatus>(self.status)),
         ];
         if let Some(i) = &self.invitation {
-            out.push(("invitation", invitation_state(i.state)));
+            out.push(("invitation", label::<pb::InvitationState>(i.state)));
             out.push((
                 "invitation_expires_at",
                 i.expires_at.as_ref().map(rfc3339).unwrap_or_default(),
@@ -34,31 +34,23 @@ impl Resource for pb::User {
         }
         out.push(("organizations", list_text(&self.organization_ids)));
         out.push(("roles", list_text(&roles)));
-        out.extend(version_lines(
-            self.version,
-            self.create_time.as_ref(),
-            self.update_time.as_ref(),
-        ));
         out
     }
 
-    fn to_json(&self) -> Value {
+    fn json_fields(&self) -> Value {
         json!({
             "tenant_id": self.tenant_id,
             "id": self.id,
             "email": self.email,
             "display_name": self.display_name,
-            "status": user_status(self.status),
+            "status": label::<pb::UserStatus>(self.status),
             "invitation": self.invitation.as_ref().map(|i| json!({
-                "state": invitation_state(i.state),
+                "state": label::<pb::InvitationState>(i.state),
                 "expires_at": i.expires_at.as_ref().map(rfc3339),
                 "sent_at": i.sent_at.as_ref().map(rfc3339),
             })),
             "organization_ids": self.organization_ids,
             "roles": self.roles.iter().map(assignment_json).collect::<Vec<_>>(),
-            "version": self.version,
-            "create_time": self.create_time.as_ref().map(rfc3339),
-            "update_time": self.update_time.as_ref().map(rfc3339),
         })
     }
 
@@ -66,7 +58,7 @@ impl Resource for pb::User {
         format!(
             "{}  {:<11}  {}  {}",
             self.id,
-            user_status(self.status),
+            label::<pb::UserStatus>(self.status),
             erased_or(self, &self.email),
             if is_erased(self) {
                 ""
@@ -92,40 +84,6 @@ fn erased_or(user: &pb::User, value: &str) -> String {
     } else {
         value.to_owned()
     }
-}
-
-impl WriteAnswer for pb::UserResponse {
-    type Resource = pb::User;
-
-    fn resource(&self) -> Option<&pb::User> {
-        self.user.as_ref()
-    }
-
-    fn result(&self) -> Option<&pb::WriteResult> {
-        self.result.as_ref()
-    }
-
-    fn secrets(&self) -> Vec<(&'static str, String)> {
-        vec![("invitation_token", self.invitation_token.clone())]
-    }
-}
-
-fn user_status(v: i32) -> String {
-    enum_name(
-        v,
-        "USER_STATUS_",
-        pb::UserStatus::try_from(v).ok().map(|e| e.as_str_name()),
-    )
-}
-
-fn invitation_state(v: i32) -> String {
-    enum_name(
-        v,
-        "INVITATION_STATE_",
-        pb::InvitationState::try_from(v)
-            .ok()
-            .map(|e| e.as_str_name()),
-    )
 }
 
 #[cfg(test)]

@@ -2,33 +2,33 @@
 
 use entity_proto::v1 as pb;
 
-use super::scope_proto;
+use super::{scope_proto, token};
 use crate::cli::entityctl::{
-    Clients, Failure,
+    Failure, Services,
     args::AccessCommand,
     render::{Check, Effective, Rendered},
 };
 
 /// Runs an access command. A denied check is an answer, not a failure (exit code 0).
 pub(super) async fn run(
-    clients: &mut Clients,
+    services: &mut Services,
     command: AccessCommand,
 ) -> Result<Rendered, Failure> {
-    let c = &mut clients.access;
+    let c = &mut services.access;
     let rendered = match command {
         AccessCommand::Check {
             tenant,
             user,
             permission,
             scope,
-            consistency_token,
+            read,
         } => {
             let request = pb::CheckPermissionRequest {
                 tenant_id: tenant,
                 user_id: user,
                 permission,
                 scope: scope.scope().map(scope_proto),
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
             };
             Rendered::new(Check(c.check_permission(request).await?.into_inner()))
         }

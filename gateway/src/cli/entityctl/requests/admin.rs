@@ -3,14 +3,17 @@
 use entity_proto::v1 as pb;
 
 use crate::cli::entityctl::{
-    Clients, Failure,
+    Failure, Services,
     args::AdminCommand,
     render::{NodeView, Projections, Rebuilding, Rendered},
 };
 
 /// Runs an admin command.
-pub(super) async fn run(clients: &mut Clients, command: AdminCommand) -> Result<Rendered, Failure> {
-    let c = &mut clients.admin;
+pub(super) async fn run(
+    services: &mut Services,
+    command: AdminCommand,
+) -> Result<Rendered, Failure> {
+    let c = &mut services.admin;
     let rendered = match command {
         AdminCommand::Projections => {
             let answer = c

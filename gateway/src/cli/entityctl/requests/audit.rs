@@ -1,21 +1,28 @@
 //! `entityctl audit …` requests.
 
 use chrono::{DateTime, Utc};
-use entity_proto::v1 as pb;
+use entity_proto::v1::{self as pb, audit_service_client::AuditServiceClient};
 
-use super::pages;
+use super::listed;
 use crate::{
     cli::entityctl::{
-        Clients, Failure,
+        Failure, Services,
         args::{AuditCommand, EntityKindArg},
-        render::{Listed, Rendered},
+        render::Rendered,
     },
     convert::timestamp,
 };
 
+list_rpcs! {
+    pb::ListAuditEventsRequest: AuditServiceClient.list_audit_events -> events: pb::AuditEvent,
+}
+
 /// Runs an audit command.
-pub(super) async fn run(clients: &mut Clients, command: AuditCommand) -> Result<Rendered, Failure> {
-    let c = &mut clients.audit;
+pub(super) async fn run(
+    services: &mut Services,
+    command: AuditCommand,
+) -> Result<Rendered, Failure> {
+    let c = &mut services.audit;
     let rendered = match command {
         AuditCommand::List {
             tenant,
@@ -32,7 +39,7 @@ pub(super) async fn run(clients: &mut Clients, command: AuditCommand) -> Result<
                 kind: entity_kind_proto(kind) as i32,
                 id,
             });
-            let base = pb::ListAuditEventsRequest {
+            let request = pb::ListAuditEventsRequest {
                 tenant_id: tenant,
                 entity,
                 actor: actor.unwrap_or_default(),
@@ -40,20 +47,7 @@ pub(super) async fn run(clients: &mut Clients, command: AuditCommand) -> Result<
                 end_time: until.map(timestamp),
                 ..Default::default()
             };
-            let (events, next) = pages(page, |page_size, page_token| {
-                let mut c = c.clone();
-                let request = pb::ListAuditEventsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_audit_events(request).await?.into_inner();
-                    Ok((page.events, page.next_page_token))
-                }
-            })
-            .await?;
-            Rendered::new(Listed::new(events, next))
+            listed(c, request, page).await?
         }
     };
     Ok(rendered)
@@ -78,6 +72,7 @@ fn entity_kind_proto(kind: EntityKindArg) -> pb::EntityKind {
         EntityKindArg::Team => pb::EntityKind::Team,
         EntityKindArg::User => pb::EntityKind::User,
         EntityKindArg::Role => pb::EntityKind::Role,
+        EntityKindArg::Client => pb::EntityKind::Client,
     }
 }
 

@@ -1,9 +1,108 @@
 //! One request per `entityctl` command: built from the arguments, sent, and its answer
-//! wrapped for rendering. One module per resource group.
+//! wrapped for rendering. One module per resource group, mostly declarations over the shared
+//! shapes here: [`listed`] pages a List RPC its module declares with `list_rpcs!`; requests
+//! naming one or two entities and nothing more (or a new name and description) are built from
+//! [`Read`], [`Write`], [`Link`] and [`Describe`] by the `From` impls `reads!`, `writes!`,
+//! `links!` and `describes!` declare; [`one`] and [`written`] wrap the answers.
+
+/// Declares List RPCs ([`ListRpc`]): `Request: Service.method -> items: Item`.
+macro_rules! list_rpcs {
+    ($($request:ty: $service:ident.$method:ident -> $items:ident: $item:ty),* $(,)?) => {$(
+        impl super::ListRpc for $request {
+            type Service = $service<crate::cli::entityctl::Authed>;
+            type Item = $item;
+
+            fn at(self, page_size: i32, page_token: String) -> Self {
+                Self { page_size, page_token, ..self }
+            }
+
+            async fn call(
+                service: &mut Self::Service,
+                request: Self,
+            ) -> Result<super::Page<$item>, tonic::Status> {
+                let answer = service.$method(request).await?.into_inner();
+                Ok((answer.$items, answer.next_page_token))
+            }
+        }
+    )*};
+}
+
+/// Declares the Get requests built from a [`Read`]: `Kind => Request { id_field }`.
+macro_rules! reads {
+    ($($kind:ty => $request:ty { $id:ident }),* $(,)?) => {$(
+        impl From<super::Read<$kind>> for $request {
+            fn from(r: super::Read<$kind>) -> Self {
+                Self {
+                    tenant_id: r.tenant,
+                    $id: r.id,
+                    consistency_token: super::token(r.read),
+                }
+            }
+        }
+    )*};
+}
+
+/// Declares the write requests built from a [`Write`]: `Kind => Request { id_field }`.
+macro_rules! writes {
+    ($($kind:ty => $request:ty { $id:ident }),* $(,)?) => {$(
+        impl From<super::Write<$kind>> for $request {
+            fn from(w: super::Write<$kind>) -> Self {
+                Self {
+                    options: super::options(w.write),
+                    tenant_id: w.tenant,
+                    $id: w.id,
+                }
+            }
+        }
+    )*};
+}
+
+/// Declares the write requests built from a [`Link`]:
+/// `(Kind, OtherKind) => Request { id_field, other_id_field }`.
+macro_rules! links {
+    ($(($kind:ty, $other_kind:ty) => $request:ty { $id:ident, $other:ident }),* $(,)?) => {$(
+        impl From<super::Link<$kind, $other_kind>> for $request {
+            fn from(l: super::Link<$kind, $other_kind>) -> Self {
+                Self {
+                    options: super::options(l.write),
+                    tenant_id: l.tenant,
+                    $id: l.id,
+                    $other: l.other,
+                }
+            }
+        }
+    )*};
+}
+
+/// Declares the update requests built from a [`Describe`]:
+/// `Kind => Request { id_field, update_field: pb::Update }`.
+macro_rules! describes {
+    ($($kind:ty => $request:ty { $id:ident, $field:ident: pb::$update:ident }),* $(,)?) => {$(
+        impl From<super::Describe<$kind>> for $request {
+            fn from(d: super::Describe<$kind>) -> Self {
+                let update_mask = super::mask(&[
+                    ("name", d.name.is_some()),
+                    ("description", d.description.is_some()),
+                ]);
+                Self {
+                    options: super::options(d.write),
+                    tenant_id: d.tenant,
+                    $id: d.id,
+                    $field: Some(pb::$update {
+                        name: d.name.unwrap_or_default(),
+                        description: d.description.unwrap_or_default(),
+                    }),
+                    update_mask,
+                }
+            }
+        }
+    )*};
+}
 
 mod access;
 mod admin;
 mod audit;
+mod client;
 mod organization;
 mod role;
 mod team;
@@ -16,22 +115,26 @@ use entity_proto::v1 as pb;
 use tonic::Status;
 
 use super::{
-    Clients, Failure,
-    args::{Command, PageOpts, RoleSpec, ScopeSpec, WriteOpts},
-    render::{Assignments, Rendered, WriteAnswer, Written},
+    Failure, Services,
+    args::{
+        Command, Describe, Link, PageOpts, ProfileOpts, Read, ReadOpts, RoleSpec, ScopeSpec, Write,
+        WriteOpts,
+    },
+    render::{Assignments, Listed, One, Rendered, Resource, View, WriteAnswer, Written},
 };
 
 /// Runs one command.
-pub(super) async fn run(clients: &mut Clients, command: Command) -> Result<Rendered, Failure> {
+pub(super) async fn run(services: &mut Services, command: Command) -> Result<Rendered, Failure> {
     match command {
-        Command::Tenant(command) => tenant::run(clients, command).await,
-        Command::Org(command) => organization::run(clients, command).await,
-        Command::Team(command) => team::run(clients, command).await,
-        Command::User(command) => user::run(clients, command).await,
-        Command::Role(command) => role::run(clients, command).await,
-        Command::Access(command) => access::run(clients, command).await,
-        Command::Audit(command) => audit::run(clients, command).await,
-        Command::Admin(command) => admin::run(clients, command).await,
+        Command::Tenant(command) => tenant::run(services, command).await,
+        Command::Org(command) => organization::run(services, command).await,
+        Command::Team(command) => team::run(services, command).await,
+        Command::User(command) => user::run(services, command).await,
+        Command::Role(command) => role::run(services, command).await,
+        Command::Client(command) => client::run(services, command).await,
+        Command::Access(command) => access::run(services, command).await,
+        Command::Audit(command) => audit::run(services, command).await,
+        Command::Admin(command) => admin::run(services, command).await,
     }
 }
 
@@ -65,33 +168,64 @@ where
     }
 }
 
-/// Lists the role assignments `base` selects, the pages `page` asks for; `of_user` when they
-/// are one user's (`user roles`), else a tenant-wide listing (`role assignments`).
+/// A List RPC (declared with `list_rpcs!`): how its request asks for a page, and the call.
+trait ListRpc: Clone {
+    /// The client of its service.
+    type Service: Clone;
+    /// What it lists.
+    type Item;
+    /// The request for the page of `page_size` items at `page_token`.
+    fn at(self, page_size: i32, page_token: String) -> Self;
+    /// Sends the request: the page's items and the next page's token.
+    async fn call(service: &mut Self::Service, request: Self) -> Result<Page<Self::Item>, Status>;
+}
+
+/// The items `request` selects, the pages `page` asks for.
+async fn list<Q: ListRpc>(
+    service: &Q::Service,
+    request: Q,
+    page: PageOpts,
+) -> Result<Page<Q::Item>, Failure> {
+    pages(page, |page_size, page_token| {
+        let mut service = service.clone();
+        let request = request.clone().at(page_size, page_token);
+        async move { Q::call(&mut service, request).await }
+    })
+    .await
+}
+
+/// The resources `request` selects, the pages `page` asks for, as a listing.
+async fn listed<Q>(service: &Q::Service, request: Q, page: PageOpts) -> Result<Rendered, Failure>
+where
+    Q: ListRpc,
+    Q::Item: Resource + Send + 'static,
+{
+    let (items, next) = list(service, request, page).await?;
+    Ok(Rendered::new(Listed::new(items, next)))
+}
+
+/// Lists the role assignments `request` selects, the pages `page` asks for; `of_user` when
+/// they are one user's (`user roles`), else a tenant-wide listing (`role assignments`).
 async fn role_assignments(
-    clients: &Clients,
-    base: pb::ListRoleAssignmentsRequest,
+    services: &Services,
+    request: pb::ListRoleAssignmentsRequest,
     page: PageOpts,
     of_user: bool,
 ) -> Result<Rendered, Failure> {
-    let users = clients.users.clone();
-    let (assignments, next) = pages(page, |page_size, page_token| {
-        let mut c = users.clone();
-        let request = pb::ListRoleAssignmentsRequest {
-            page_size,
-            page_token,
-            ..base.clone()
-        };
-        async move {
-            let page = c.list_role_assignments(request).await?.into_inner();
-            Ok((page.assignments, page.next_page_token))
-        }
-    })
-    .await?;
+    let (assignments, next) = list(&services.users, request, page).await?;
     Ok(Rendered::new(Assignments {
         assignments,
         next_page_token: next,
         of_user,
     }))
+}
+
+/// The answer to a read of one resource.
+fn one<R>(answer: tonic::Response<R>) -> Rendered
+where
+    One<R>: View + Send + 'static,
+{
+    Rendered::new(One(answer.into_inner()))
 }
 
 /// The answer to a write that `verb`-ed its resource.
@@ -100,6 +234,23 @@ where
     W: WriteAnswer + Send + 'static,
 {
     Rendered::new(Written::new(verb, answer.into_inner()))
+}
+
+/// The consistency token of a read ("" for none).
+fn token(read: ReadOpts) -> String {
+    read.consistency_token.unwrap_or_default()
+}
+
+/// The business profile the flags describe, if any was given.
+fn profile_proto(profile: ProfileOpts) -> Option<pb::BusinessProfile> {
+    profile.given().then(|| pb::BusinessProfile {
+        legal_name: profile.legal_name.unwrap_or_default(),
+        address: profile.country.map(|country| pb::Address {
+            country,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
 }
 
 fn options(write: WriteOpts) -> Option<pb::MutationOptions> {

@@ -1,17 +1,29 @@
 //! `entityctl org …` requests.
 
-use entity_proto::v1 as pb;
+use entity_proto::v1::{self as pb, organization_service_client::OrganizationServiceClient};
 
-use super::{options, pages, written};
+use super::{listed, one, options, token, written};
 use crate::cli::entityctl::{
-    Clients, Failure,
-    args::OrgCommand,
-    render::{Listed, One, OrgPath, Rendered},
+    Failure, Services,
+    args::{ListOpts, OrgCommand, OrgId},
+    render::{OrgPath, Rendered},
 };
 
+list_rpcs! {
+    pb::ListOrganizationsRequest: OrganizationServiceClient.list_organizations
+        -> organizations: pb::Organization,
+}
+reads! {
+    OrgId => pb::GetOrganizationRequest { organization_id },
+    OrgId => pb::GetOrganizationPathRequest { organization_id },
+}
+describes! {
+    OrgId => pb::UpdateOrganizationRequest { organization_id, organization: pb::OrganizationUpdate },
+}
+
 /// Runs an organization command.
-pub(super) async fn run(clients: &mut Clients, command: OrgCommand) -> Result<Rendered, Failure> {
-    let c = &mut clients.organizations;
+pub(super) async fn run(services: &mut Services, command: OrgCommand) -> Result<Rendered, Failure> {
+    let c = &mut services.organizations;
     let rendered = match command {
         OrgCommand::Create {
             tenant,
@@ -29,88 +41,35 @@ pub(super) async fn run(clients: &mut Clients, command: OrgCommand) -> Result<Re
             };
             written("created", c.create_organization(request).await?)
         }
-        OrgCommand::Get {
-            tenant,
-            org,
-            consistency_token,
-        } => {
-            let request = pb::GetOrganizationRequest {
-                tenant_id: tenant,
-                organization_id: org,
-                consistency_token: consistency_token.unwrap_or_default(),
-            };
-            Rendered::new(One(c.get_organization(request).await?.into_inner()))
-        }
+        OrgCommand::Get(read) => one(c
+            .get_organization(pb::GetOrganizationRequest::from(read))
+            .await?),
         OrgCommand::List {
             tenant,
             parent,
             descendants_of,
             roots,
             include_deleted,
-            page,
-            consistency_token,
+            listing: ListOpts { page, read },
         } => {
-            let base = pb::ListOrganizationsRequest {
+            let request = pb::ListOrganizationsRequest {
                 tenant_id: tenant,
                 parent_id: parent.unwrap_or_default(),
                 descendants_of: descendants_of.unwrap_or_default(),
                 roots_only: roots,
                 include_deleted,
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
                 ..Default::default()
             };
-            let (organizations, next) = pages(page, |page_size, page_token| {
-                let mut c = c.clone();
-                let request = pb::ListOrganizationsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_organizations(request).await?.into_inner();
-                    Ok((page.organizations, page.next_page_token))
-                }
-            })
-            .await?;
-            Rendered::new(Listed::new(organizations, next))
+            listed(c, request, page).await?
         }
-        OrgCommand::Path {
-            tenant,
-            org,
-            consistency_token,
-        } => {
-            let request = pb::GetOrganizationPathRequest {
-                tenant_id: tenant,
-                organization_id: org,
-                consistency_token: consistency_token.unwrap_or_default(),
-            };
+        OrgCommand::Path(read) => {
+            let request = pb::GetOrganizationPathRequest::from(read);
             let path = c.get_organization_path(request).await?.into_inner();
             Rendered::new(OrgPath(path.organizations))
         }
-        OrgCommand::Update {
-            tenant,
-            org,
-            name,
-            description,
-            write,
-        } => {
-            let mut paths = Vec::new();
-            if name.is_some() {
-                paths.push("name".to_owned());
-            }
-            if description.is_some() {
-                paths.push("description".to_owned());
-            }
-            let request = pb::UpdateOrganizationRequest {
-                options: options(write),
-                tenant_id: tenant,
-                organization_id: org,
-                organization: Some(pb::OrganizationUpdate {
-                    name: name.unwrap_or_default(),
-                    description: description.unwrap_or_default(),
-                }),
-                update_mask: Some(prost_types::FieldMask { paths }),
-            };
+        OrgCommand::Update(d) => {
+            let request = pb::UpdateOrganizationRequest::from(d);
             written("updated", c.update_organization(request).await?)
         }
         OrgCommand::Move {

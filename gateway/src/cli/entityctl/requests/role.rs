@@ -2,16 +2,22 @@
 
 use entity_proto::v1 as pb;
 
-use super::{mask, options, role_assignments, scope_proto, written};
+use super::{mask, one, options, role_assignments, scope_proto, token, written};
 use crate::cli::entityctl::{
-    Clients, Failure,
-    args::RoleCommand,
-    render::{Listed, One, Rendered},
+    Failure, Services,
+    args::{ListOpts, RoleCommand, RoleId},
+    render::{Listed, Rendered},
 };
 
+reads! { RoleId => pb::GetRoleRequest { role_id } }
+writes! { RoleId => pb::DeleteRoleRequest { role_id } }
+
 /// Runs a role command.
-pub(super) async fn run(clients: &mut Clients, command: RoleCommand) -> Result<Rendered, Failure> {
-    let c = &mut clients.roles;
+pub(super) async fn run(
+    services: &mut Services,
+    command: RoleCommand,
+) -> Result<Rendered, Failure> {
+    let c = &mut services.roles;
     let rendered = match command {
         RoleCommand::Define {
             tenant,
@@ -29,18 +35,7 @@ pub(super) async fn run(clients: &mut Clients, command: RoleCommand) -> Result<R
             };
             written("defined", c.define_role(request).await?)
         }
-        RoleCommand::Get {
-            tenant,
-            role,
-            consistency_token,
-        } => {
-            let request = pb::GetRoleRequest {
-                tenant_id: tenant,
-                role_id: role,
-                consistency_token: consistency_token.unwrap_or_default(),
-            };
-            Rendered::new(One(c.get_role(request).await?.into_inner()))
-        }
+        RoleCommand::Get(read) => one(c.get_role(pb::GetRoleRequest::from(read)).await?),
         RoleCommand::List { tenant } => {
             let request = pb::ListRolesRequest {
                 tenant_id: tenant,
@@ -54,18 +49,17 @@ pub(super) async fn run(clients: &mut Clients, command: RoleCommand) -> Result<R
             user,
             role,
             scope,
-            page,
-            consistency_token,
+            listing: ListOpts { page, read },
         } => {
-            let base = pb::ListRoleAssignmentsRequest {
+            let request = pb::ListRoleAssignmentsRequest {
                 tenant_id: tenant,
                 user_id: user.unwrap_or_default(),
                 role: role.unwrap_or_default(),
                 scope: scope.map(scope_proto),
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
                 ..Default::default()
             };
-            role_assignments(clients, base, page, false).await?
+            role_assignments(services, request, page, false).await?
         }
         RoleCommand::Update {
             tenant,
@@ -90,18 +84,10 @@ pub(super) async fn run(clients: &mut Clients, command: RoleCommand) -> Result<R
             };
             written("updated", c.update_role(request).await?)
         }
-        RoleCommand::Delete {
-            tenant,
-            role,
-            write,
-        } => {
-            let request = pb::DeleteRoleRequest {
-                options: options(write),
-                tenant_id: tenant,
-                role_id: role,
-            };
-            written("deleted", c.delete_role(request).await?)
-        }
+        RoleCommand::Delete(w) => written(
+            "deleted",
+            c.delete_role(pb::DeleteRoleRequest::from(w)).await?,
+        ),
     };
     Ok(rendered)
 }

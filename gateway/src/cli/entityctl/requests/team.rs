@@ -1,17 +1,29 @@
 //! `entityctl team …` requests.
 
-use entity_proto::v1 as pb;
+use entity_proto::v1::{self as pb, team_service_client::TeamServiceClient};
 
-use super::{mask, options, pages, written};
+use super::{list, listed, one, options, token, written};
 use crate::cli::entityctl::{
-    Clients, Failure,
-    args::{TeamCommand, TeamRoleArg},
-    render::{Listed, Memberships, One, Rendered},
+    Failure, Services,
+    args::{ListOpts, TeamCommand, TeamId, TeamRoleArg, UserId},
+    render::{Memberships, Rendered},
 };
 
+list_rpcs! {
+    pb::ListTeamsRequest: TeamServiceClient.list_teams -> teams: pb::Team,
+    pb::ListTeamMembersRequest: TeamServiceClient.list_team_members -> memberships: pb::TeamMembership,
+}
+reads! { TeamId => pb::GetTeamRequest { team_id } }
+writes! { TeamId => pb::DeleteTeamRequest { team_id } }
+describes! { TeamId => pb::UpdateTeamRequest { team_id, team: pb::TeamUpdate } }
+links! { (TeamId, UserId) => pb::RemoveTeamMemberRequest { team_id, user_id } }
+
 /// Runs a team command.
-pub(super) async fn run(clients: &mut Clients, command: TeamCommand) -> Result<Rendered, Failure> {
-    let c = &mut clients.teams;
+pub(super) async fn run(
+    services: &mut Services,
+    command: TeamCommand,
+) -> Result<Rendered, Failure> {
+    let c = &mut services.teams;
     let rendered = match command {
         TeamCommand::Create {
             tenant,
@@ -29,117 +41,52 @@ pub(super) async fn run(clients: &mut Clients, command: TeamCommand) -> Result<R
             };
             written("created", c.create_team(request).await?)
         }
-        TeamCommand::Get {
-            tenant,
-            team,
-            consistency_token,
-        } => {
-            let request = pb::GetTeamRequest {
-                tenant_id: tenant,
-                team_id: team,
-                consistency_token: consistency_token.unwrap_or_default(),
-            };
-            Rendered::new(One(c.get_team(request).await?.into_inner()))
-        }
+        TeamCommand::Get(read) => one(c.get_team(pb::GetTeamRequest::from(read)).await?),
         TeamCommand::List {
             tenant,
             org,
             include_deleted,
-            page,
-            consistency_token,
+            listing: ListOpts { page, read },
         } => {
-            let base = pb::ListTeamsRequest {
+            let request = pb::ListTeamsRequest {
                 tenant_id: tenant,
                 organization_id: org.unwrap_or_default(),
                 include_deleted,
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
                 ..Default::default()
             };
-            let (teams, next) = pages(page, |page_size, page_token| {
-                let mut c = c.clone();
-                let request = pb::ListTeamsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_teams(request).await?.into_inner();
-                    Ok((page.teams, page.next_page_token))
-                }
-            })
-            .await?;
-            Rendered::new(Listed::new(teams, next))
+            listed(c, request, page).await?
         }
         TeamCommand::Members {
             tenant,
             team,
             user,
-            page,
-            consistency_token,
+            listing: ListOpts { page, read },
         } => {
             // clap guarantees exactly one of --team and --user.
             let of_user = user.is_some();
-            let base = pb::ListTeamMembersRequest {
+            let request = pb::ListTeamMembersRequest {
                 tenant_id: tenant,
                 team_id: team.unwrap_or_default(),
                 user_id: user.unwrap_or_default(),
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
                 ..Default::default()
             };
-            let (memberships, next) = pages(page, |page_size, page_token| {
-                let mut c = c.clone();
-                let request = pb::ListTeamMembersRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_team_members(request).await?.into_inner();
-                    Ok((page.memberships, page.next_page_token))
-                }
-            })
-            .await?;
+            let (memberships, next) = list(c, request, page).await?;
             Rendered::new(Memberships {
                 memberships,
                 next_page_token: next,
                 of_user,
             })
         }
-        TeamCommand::Update {
-            tenant,
-            team,
-            name,
-            description,
-            write,
-        } => {
-            let update_mask = mask(&[
-                ("name", name.is_some()),
-                ("description", description.is_some()),
-            ]);
-            let request = pb::UpdateTeamRequest {
-                options: options(write),
-                tenant_id: tenant,
-                team_id: team,
-                team: Some(pb::TeamUpdate {
-                    name: name.unwrap_or_default(),
-                    description: description.unwrap_or_default(),
-                }),
-                update_mask,
-            };
-            written("updated", c.update_team(request).await?)
-        }
-        TeamCommand::Delete {
-            tenant,
-            team,
-            write,
-        } => {
-            let request = pb::DeleteTeamRequest {
-                options: options(write),
-                tenant_id: tenant,
-                team_id: team,
-            };
-            written("deleted", c.delete_team(request).await?)
-        }
+        TeamCommand::Update(d) => written(
+            "updated",
+            c.update_team(pb::UpdateTeamRequest::from(d)).await?,
+        ),
+        TeamCommand::Delete(w) => written(
+            "deleted",
+            c.delete_team(pb::DeleteTeamRequest::from(w)).await?,
+        ),
         TeamCommand::AddMember {
             tenant,
             team,
@@ -161,18 +108,8 @@ pub(super) async fn run(clients: &mut Clients, command: TeamCommand) -> Result<R
             };
             written("added a member to", c.add_team_member(request).await?)
         }
-        TeamCommand::RemoveMember {
-            tenant,
-            team,
-            user,
-            write,
-        } => {
-            let request = pb::RemoveTeamMemberRequest {
-                options: options(write),
-                tenant_id: tenant,
-                team_id: team,
-                user_id: user,
-            };
+        TeamCommand::RemoveMember(l) => {
+            let request = pb::RemoveTeamMemberRequest::from(l);
             written(
                 "removed a member from",
                 c.remove_team_member(request).await?,

@@ -1,24 +1,28 @@
 //! `entityctl tenant …` requests.
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use entity_proto::v1 as pb;
+use entity_proto::v1::{self as pb, tenant_service_client::TenantServiceClient};
 
-use super::{options, pages, written};
+use super::{listed, mask, one, options, profile_proto, token, written};
 use crate::{
     cli::entityctl::{
-        Clients, Failure,
-        args::{KindArg, PlanArg, TenantCommand, TenantStatusArg},
-        render::{Listed, One, Rendered},
+        Failure, Services,
+        args::{KindArg, ListOpts, PlanArg, TenantCommand, TenantStatusArg},
+        render::Rendered,
     },
     convert::timestamp,
 };
 
+list_rpcs! {
+    pb::ListTenantsRequest: TenantServiceClient.list_tenants -> tenants: pb::Tenant,
+}
+
 /// Runs a tenant command.
 pub(super) async fn run(
-    clients: &mut Clients,
+    services: &mut Services,
     command: TenantCommand,
 ) -> Result<Rendered, Failure> {
-    let c = &mut clients.tenants;
+    let c = &mut services.tenants;
     let rendered = match command {
         TenantCommand::Create {
             name,
@@ -28,19 +32,9 @@ pub(super) async fn run(
             owner_email,
             products,
             session_expiration_secs,
-            legal_name,
-            country,
+            profile,
             write,
         } => {
-            let business_profile =
-                (legal_name.is_some() || country.is_some()).then(|| pb::BusinessProfile {
-                    legal_name: legal_name.unwrap_or_default(),
-                    address: country.map(|country| pb::Address {
-                        country,
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                });
             let request = pb::CreateTenantRequest {
                 options: options(write),
                 name,
@@ -54,51 +48,34 @@ pub(super) async fn run(
                     session_expiration_seconds: session_expiration_secs,
                 }),
                 products,
-                business_profile,
+                business_profile: profile_proto(profile),
                 owner_email,
             };
             written("created", c.create_tenant(request).await?)
         }
-        TenantCommand::Get {
-            id,
-            consistency_token,
-        } => {
+        TenantCommand::Get { id, read } => {
             let request = pb::GetTenantRequest {
                 tenant_id: id,
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
             };
-            Rendered::new(One(c.get_tenant(request).await?.into_inner()))
+            one(c.get_tenant(request).await?)
         }
         TenantCommand::List {
             status,
             plan,
             query,
             prefix,
-            page,
-            consistency_token,
+            listing: ListOpts { page, read },
         } => {
-            let base = pb::ListTenantsRequest {
+            let request = pb::ListTenantsRequest {
                 status: status.map_or(pb::TenantStatus::Unspecified, tenant_status_proto) as i32,
                 plan: plan.map_or(pb::Plan::Unspecified, plan_proto) as i32,
                 query: query.unwrap_or_default(),
                 query_prefix: prefix,
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
                 ..Default::default()
             };
-            let (tenants, next) = pages(page, |page_size, page_token| {
-                let mut c = c.clone();
-                let request = pb::ListTenantsRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_tenants(request).await?.into_inner();
-                    Ok((page.tenants, page.next_page_token))
-                }
-            })
-            .await?;
-            Rendered::new(Listed::new(tenants, next))
+            listed(c, request, page).await?
         }
         TenantCommand::Update {
             id,
@@ -109,16 +86,14 @@ pub(super) async fn run(
             default_session_expiration,
             write,
         } => {
-            let mut paths = Vec::new();
-            if name.is_some() {
-                paths.push("name".to_owned());
-            }
-            if !products.is_empty() || clear_products {
-                paths.push("products".to_owned());
-            }
-            if session_expiration_secs.is_some() || default_session_expiration {
-                paths.push("settings".to_owned());
-            }
+            let update_mask = mask(&[
+                ("name", name.is_some()),
+                ("products", !products.is_empty() || clear_products),
+                (
+                    "settings",
+                    session_expiration_secs.is_some() || default_session_expiration,
+                ),
+            ]);
             let request = pb::UpdateTenantRequest {
                 options: options(write),
                 tenant_id: id,
@@ -130,7 +105,7 @@ pub(super) async fn run(
                     products,
                     business_profile: None,
                 }),
-                update_mask: Some(prost_types::FieldMask { paths }),
+                update_mask,
             };
             written("updated", c.update_tenant(request).await?)
         }

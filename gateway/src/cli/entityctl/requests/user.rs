@@ -1,17 +1,37 @@
 //! `entityctl user …` requests.
 
-use entity_proto::v1 as pb;
+use entity_proto::v1::{self as pb, user_service_client::UserServiceClient};
 
-use super::{assignment_proto, mask, options, pages, role_assignments, written};
+use super::{assignment_proto, listed, mask, one, options, role_assignments, token, written};
 use crate::cli::entityctl::{
-    Clients, Failure,
-    args::{PageOpts, UserCommand, UserStatusArg},
-    render::{Listed, One, Rendered},
+    Failure, Services,
+    args::{ListOpts, OrgId, PageOpts, Read, UserCommand, UserId, UserStatusArg},
+    render::Rendered,
 };
 
+list_rpcs! {
+    pb::ListUsersRequest: UserServiceClient.list_users -> users: pb::User,
+    pb::ListRoleAssignmentsRequest: UserServiceClient.list_role_assignments
+        -> assignments: pb::UserRoleAssignment,
+}
+reads! { UserId => pb::GetUserRequest { user_id } }
+writes! {
+    UserId => pb::RevokeInvitationRequest { user_id },
+    UserId => pb::DeactivateUserRequest { user_id },
+    UserId => pb::ReactivateUserRequest { user_id },
+    UserId => pb::EraseUserRequest { user_id },
+}
+links! {
+    (UserId, OrgId) => pb::AddOrganizationMemberRequest { user_id, organization_id },
+    (UserId, OrgId) => pb::RemoveOrganizationMemberRequest { user_id, organization_id },
+}
+
 /// Runs a user command.
-pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<Rendered, Failure> {
-    let c = &mut clients.users;
+pub(super) async fn run(
+    services: &mut Services,
+    command: UserCommand,
+) -> Result<Rendered, Failure> {
+    let c = &mut services.users;
     let rendered = match command {
         UserCommand::Invite {
             tenant,
@@ -47,26 +67,14 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
             };
             written("activated", c.accept_invitation(request).await?)
         }
-        UserCommand::Get {
-            tenant,
-            user,
-            consistency_token,
-        } => {
-            let request = pb::GetUserRequest {
-                tenant_id: tenant,
-                user_id: user,
-                consistency_token: consistency_token.unwrap_or_default(),
-            };
-            Rendered::new(One(c.get_user(request).await?.into_inner()))
-        }
+        UserCommand::Get(read) => one(c.get_user(pb::GetUserRequest::from(read)).await?),
         UserCommand::List {
             tenant,
             query,
             status,
             org,
             role,
-            page,
-            consistency_token,
+            listing: ListOpts { page, read },
         } => {
             let status = match status {
                 None => pb::UserStatus::Unspecified,
@@ -75,29 +83,16 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
                 Some(UserStatusArg::Deactivated) => pb::UserStatus::Deactivated,
                 Some(UserStatusArg::Erased) => pb::UserStatus::Erased,
             };
-            let base = pb::ListUsersRequest {
+            let request = pb::ListUsersRequest {
                 tenant_id: tenant,
                 query: query.unwrap_or_default(),
                 status: status as i32,
                 organization_id: org.unwrap_or_default(),
                 role: role.unwrap_or_default(),
-                consistency_token: consistency_token.unwrap_or_default(),
+                consistency_token: token(read),
                 ..Default::default()
             };
-            let (users, next) = pages(page, |page_size, page_token| {
-                let mut c = c.clone();
-                let request = pb::ListUsersRequest {
-                    page_size,
-                    page_token,
-                    ..base.clone()
-                };
-                async move {
-                    let page = c.list_users(request).await?.into_inner();
-                    Ok((page.users, page.next_page_token))
-                }
-            })
-            .await?;
-            Rendered::new(Listed::new(users, next))
+            listed(c, request, page).await?
         }
         UserCommand::Resend {
             tenant,
@@ -113,16 +108,8 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
             };
             written("re-invited", c.resend_invitation(request).await?)
         }
-        UserCommand::Revoke {
-            tenant,
-            user,
-            write,
-        } => {
-            let request = pb::RevokeInvitationRequest {
-                options: options(write),
-                tenant_id: tenant,
-                user_id: user,
-            };
+        UserCommand::Revoke(w) => {
+            let request = pb::RevokeInvitationRequest::from(w);
             written(
                 "revoked the invitation of",
                 c.revoke_invitation(request).await?,
@@ -143,71 +130,28 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
             };
             written("updated", c.update_user_profile(request).await?)
         }
-        UserCommand::Deactivate {
-            tenant,
-            user,
-            write,
-        } => {
-            let request = pb::DeactivateUserRequest {
-                options: options(write),
-                tenant_id: tenant,
-                user_id: user,
-            };
-            written("deactivated", c.deactivate_user(request).await?)
+        UserCommand::Deactivate(w) => written(
+            "deactivated",
+            c.deactivate_user(pb::DeactivateUserRequest::from(w))
+                .await?,
+        ),
+        UserCommand::Reactivate(w) => written(
+            "reactivated",
+            c.reactivate_user(pb::ReactivateUserRequest::from(w))
+                .await?,
+        ),
+        UserCommand::Erase(w) => {
+            written("erased", c.erase_user(pb::EraseUserRequest::from(w)).await?)
         }
-        UserCommand::Reactivate {
-            tenant,
-            user,
-            write,
-        } => {
-            let request = pb::ReactivateUserRequest {
-                options: options(write),
-                tenant_id: tenant,
-                user_id: user,
-            };
-            written("reactivated", c.reactivate_user(request).await?)
-        }
-        UserCommand::Erase {
-            tenant,
-            user,
-            write,
-        } => {
-            let request = pb::EraseUserRequest {
-                options: options(write),
-                tenant_id: tenant,
-                user_id: user,
-            };
-            written("erased", c.erase_user(request).await?)
-        }
-        UserCommand::AddOrg {
-            tenant,
-            user,
-            org,
-            write,
-        } => {
-            let request = pb::AddOrganizationMemberRequest {
-                options: options(write),
-                tenant_id: tenant,
-                user_id: user,
-                organization_id: org,
-            };
+        UserCommand::AddOrg(l) => {
+            let request = pb::AddOrganizationMemberRequest::from(l);
             written(
                 "added an organization to",
                 c.add_organization_member(request).await?,
             )
         }
-        UserCommand::RemoveOrg {
-            tenant,
-            user,
-            org,
-            write,
-        } => {
-            let request = pb::RemoveOrganizationMemberRequest {
-                options: options(write),
-                tenant_id: tenant,
-                user_id: user,
-                organization_id: org,
-            };
+        UserCommand::RemoveOrg(l) => {
+            let request = pb::RemoveOrganizationMemberRequest::from(l);
             written(
                 "removed an organization from",
                 c.remove_organization_member(request).await?,
@@ -241,22 +185,20 @@ pub(super) async fn run(clients: &mut Clients, command: UserCommand) -> Result<R
             };
             written("revoked a role of", c.revoke_role(request).await?)
         }
-        UserCommand::Roles {
-            tenant,
-            user,
-            consistency_token,
-        } => {
-            let base = pb::ListRoleAssignmentsRequest {
+        UserCommand::Roles(Read {
+            tenant, id, read, ..
+        }) => {
+            let request = pb::ListRoleAssignmentsRequest {
                 tenant_id: tenant,
-                user_id: user,
-                consistency_token: consistency_token.unwrap_or_default(),
+                user_id: id,
+                consistency_token: token(read),
                 ..Default::default()
             };
             let every_page = PageOpts {
                 all: true,
                 ..PageOpts::default()
             };
-            role_assignments(clients, base, every_page, true).await?
+            role_assignments(services, request, every_page, true).await?
         }
     };
     Ok(rendered)
