@@ -759,6 +759,42 @@ async fn the_client_verbs(e: &str, tenant: &str) {
     assert_eq!(field(&out, "status"), "deleted");
     refused(e, &format!("client enable {tenant} {initech}"), "NOT_FOUND").await;
 
+    // provision: the client names its tenant at once, the saga creates it with the link back;
+    // disabling the client suspends that tenant
+    let slug = format!("globex-{}", uuid::Uuid::new_v4().simple());
+    let out = sh(
+        e,
+        &format!("client provision {tenant} {globex} --slug {slug} --owner-email o@globex.test"),
+    )
+    .await;
+    assert!(out.contains("owner_invitation_token: inv1."), "{out}");
+    let provisioned = field(&out, "provisioned_tenant_id");
+    assert!(!provisioned.is_empty(), "{out}");
+    let tenant_now = |status: &'static str| {
+        let get = format!("tenant get {provisioned}");
+        async move {
+            for _ in 0..250 {
+                let run = entityctl(e, &get.split(' ').collect::<Vec<_>>()).await;
+                if run.code == 0 && field(&run.stdout, "status") == status {
+                    return run.stdout;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            }
+            panic!("tenant {provisioned} never became {status}");
+        }
+    };
+    let out = tenant_now("active").await;
+    assert_eq!(
+        (
+            field(&out, "parent_tenant_id"),
+            field(&out, "parent_client_id")
+        ),
+        (tenant, globex.as_str()),
+        "{out}"
+    );
+    sh(e, &format!("client disable {tenant} {globex}")).await;
+    tenant_now("suspended").await;
+
     // the audit trail knows clients
     let history = format!("audit list {tenant} --entity-kind client --entity-id {globex}");
     let out = sh(e, &history).await;
@@ -866,6 +902,8 @@ async fn every_command_parses() {
         &format!("client enable T C {w}"),
         "client delete T C",
         &format!("client delete T C {w}"),
+        "client provision T C --slug globex --owner-email o@globex.test",
+        &format!("client provision T C --slug globex --plan silver --owner-email o@g.test {w}"),
         "audit list T --entity-kind client --entity-id C",
         "access check T U tenant:delete --org O",
         "access list T U --team TM",
@@ -916,6 +954,8 @@ async fn every_command_parses() {
         "client disable T",
         "client enable T C --expected-version soon",
         "client delete T",
+        "client provision T C --owner-email o@globex.test",
+        "client provision T C --slug globex --plan platinum --owner-email o@g.test",
     ] {
         let run = entityctl(&nowhere, &bad.split(' ').collect::<Vec<_>>()).await;
         assert_eq!(run.code, 2, "{bad}: {}", run.stderr);

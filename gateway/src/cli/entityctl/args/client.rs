@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
-use super::{ClientId, ListOpts, ProfileOpts, Read, Write, WriteOpts};
+use super::{ClientId, ListOpts, PlanArg, ProfileOpts, Read, Write, WriteOpts};
 
 /// Client status (a ListClients filter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -80,6 +80,26 @@ pub enum ClientCommand {
     Disable(Write<ClientId>),
     /// Enable a disabled client.
     Enable(Write<ClientId>),
-    /// Delete a client (final; removes what it owns).
+    /// Delete a client (final; removes what it owns, and deletes its provisioned tenant).
     Delete(Write<ClientId>),
+    /// Give an active client a business tenant of its own, created by the client-cascade
+    /// saga; the client's disabling, enabling and deletion then cascade to it. The new
+    /// tenant's owner invitation token is printed once.
+    Provision {
+        /// Tenant id.
+        tenant: String,
+        /// Client id.
+        client: String,
+        /// The new tenant's slug, [a-z0-9-]{3,63}, unique across the platform.
+        #[arg(long)]
+        slug: String,
+        /// The new tenant's plan [default: bronze].
+        #[arg(long, value_enum)]
+        plan: Option<PlanArg>,
+        /// The new tenant's owner (invited with `tenant-owner`).
+        #[arg(long)]
+        owner_email: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
 }

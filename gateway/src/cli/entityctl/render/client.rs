@@ -9,6 +9,7 @@ use super::{
 };
 
 write_answer!(pb::ClientResponse { client: pb::Client });
+write_answer!(pb::ProvisionClientTenantResponse { client: pb::Client }, secret owner_invitation_token);
 labels! { pb::ClientStatus: "CLIENT_STATUS_" }
 
 impl Resource for pb::Client {

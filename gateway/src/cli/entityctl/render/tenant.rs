@@ -34,6 +34,10 @@ impl Resource for pb::Tenant {
             ),
         ];
         out.extend(profile_lines(self.business_profile.as_ref()));
+        if !self.parent_tenant_id.is_empty() {
+            out.push(("parent_tenant_id", self.parent_tenant_id.clone()));
+            out.push(("parent_client_id", self.parent_client_id.clone()));
+        }
         if !self.suspension_reason.is_empty() {
             out.push(("suspension_reason", self.suspension_reason.clone()));
         }
@@ -72,6 +76,8 @@ impl Resource for pb::Tenant {
             "id": self.id,
             "name": self.name,
             "slug": self.slug,
+            "parent_tenant_id": (!self.parent_tenant_id.is_empty()).then_some(&self.parent_tenant_id),
+            "parent_client_id": (!self.parent_client_id.is_empty()).then_some(&self.parent_client_id),
             "kind": label::<pb::TenantKind>(self.kind),
             "plan": label::<pb::Plan>(self.plan),
             "status": label::<pb::TenantStatus>(self.status),

@@ -2,7 +2,7 @@
 
 use entity_proto::v1::{self as pb, client_service_client::ClientServiceClient};
 
-use super::{listed, mask, one, options, profile_proto, token, written};
+use super::{listed, mask, one, options, profile_proto, tenant::plan_proto, token, written};
 use crate::cli::entityctl::{
     Failure, Services,
     args::{ClientCommand, ClientId, ClientStatusArg, ListOpts},
@@ -97,6 +97,24 @@ pub(super) async fn run(
             "deleted",
             c.delete_client(pb::DeleteClientRequest::from(w)).await?,
         ),
+        ClientCommand::Provision {
+            tenant,
+            client,
+            slug,
+            plan,
+            owner_email,
+            write,
+        } => {
+            let request = pb::ProvisionClientTenantRequest {
+                options: options(write),
+                tenant_id: tenant,
+                client_id: client,
+                slug,
+                plan: plan.map_or(pb::Plan::Unspecified, plan_proto) as i32,
+                owner_email,
+            };
+            written("provisioned", c.provision_client_tenant(request).await?)
+        }
     };
     Ok(rendered)
 }

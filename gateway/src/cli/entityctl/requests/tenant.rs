@@ -177,7 +177,7 @@ pub(super) async fn run(
     Ok(rendered)
 }
 
-fn plan_proto(plan: PlanArg) -> pb::Plan {
+pub(super) fn plan_proto(plan: PlanArg) -> pb::Plan {
     match plan {
         PlanArg::Bronze => pb::Plan::Bronze,
         PlanArg::Silver => pb::Plan::Silver,
