@@ -40,6 +40,12 @@ pub enum ResourceKind {
     Invitation,
     /// A client of a tenant.
     Client,
+    /// A department of a tenant or client.
+    Department,
+    /// A location of a tenant or client.
+    Location,
+    /// A contact of a tenant or client.
+    Contact,
 }
 
 impl ResourceKind {
@@ -53,6 +59,9 @@ impl ResourceKind {
             ResourceKind::Role => "role",
             ResourceKind::Invitation => "invitation",
             ResourceKind::Client => "client",
+            ResourceKind::Department => "department",
+            ResourceKind::Location => "location",
+            ResourceKind::Contact => "contact",
         }
     }
 }

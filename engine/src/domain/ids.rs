@@ -71,3 +71,7 @@ entity_id!(
     /// Identifies a client of a tenant (the tenant's own customer, B2B2C).
     ClientId
 );
+entity_id!(
+    /// Identifies a directory record (department, location or contact) of a tenant.
+    RecordId
+);

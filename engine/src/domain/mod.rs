@@ -7,6 +7,7 @@
 mod access;
 mod client;
 mod context;
+mod directory;
 mod error;
 mod ids;
 mod organization;
@@ -28,8 +29,12 @@ pub use access::{
 };
 pub use client::{Client, ClientCommand, ClientEvent, ClientStatus, ProvisionedTenant};
 pub use context::Context;
+pub use directory::{
+    CONTACT_TYPES, Contact, Department, Location, Record, RecordCommand, RecordEvent, RecordFields,
+    RecordKind, RecordOwner, headquarters_at, headquarters_id,
+};
 pub use error::{DomainError, FieldViolation, ResourceKind};
-pub use ids::{ClientId, OrganizationId, RoleId, TeamId, TenantId, UserId};
+pub use ids::{ClientId, OrganizationId, RecordId, RoleId, TeamId, TenantId, UserId};
 pub use organization::{
     MAX_DEPTH, Organization, OrganizationCommand, OrganizationEvent, OrganizationStatus,
 };

@@ -21,6 +21,12 @@ pub enum StreamKind {
     Role,
     /// A client's stream.
     Client,
+    /// A department's stream.
+    Department,
+    /// A location's stream.
+    Location,
+    /// A contact's stream.
+    Contact,
 }
 
 impl StreamKind {
@@ -33,6 +39,9 @@ impl StreamKind {
             StreamKind::User => "user",
             StreamKind::Role => "role",
             StreamKind::Client => "client",
+            StreamKind::Department => "department",
+            StreamKind::Location => "location",
+            StreamKind::Contact => "contact",
         }
     }
 
@@ -45,6 +54,9 @@ impl StreamKind {
             "user" => Some(StreamKind::User),
             "role" => Some(StreamKind::Role),
             "client" => Some(StreamKind::Client),
+            "department" => Some(StreamKind::Department),
+            "location" => Some(StreamKind::Location),
+            "contact" => Some(StreamKind::Contact),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@
 //! (CheckPermission, ListEffectivePermissions) and the onboarding saga's next step.
 
 mod client_decisions;
+mod directory_decisions;
 mod evolve;
 mod organization_decisions;
 mod permissions;
@@ -36,8 +37,9 @@ use super::{
     access::{Decision, EffectivePermission, Grants, PermissionPattern, Scope},
     client::{Client, ClientCommand, ClientEvent},
     context::Context,
+    directory::{Record, RecordCommand, RecordEvent, RecordKind},
     error::DomainError,
-    ids::{ClientId, OrganizationId, RoleId, TeamId, TenantId, UserId},
+    ids::{ClientId, OrganizationId, RecordId, RoleId, TeamId, TenantId, UserId},
     organization::{Organization, OrganizationCommand, OrganizationEvent},
     role::{RoleCommand, RoleDefinition, RoleEvent},
     stream::{StreamId, StreamKind},
@@ -65,6 +67,8 @@ pub enum TenantScopeCommand {
     Role(RoleCommand),
     /// About one of its clients.
     Client(ClientCommand),
+    /// About one of its directory records (departments, locations, contacts).
+    Record(RecordCommand),
 }
 
 impl TenantScopeCommand {
@@ -79,6 +83,7 @@ impl TenantScopeCommand {
             TenantScopeCommand::User(c) => StreamId::new(StreamKind::User, c.target().0),
             TenantScopeCommand::Role(c) => StreamId::new(StreamKind::Role, c.target().0),
             TenantScopeCommand::Client(c) => StreamId::new(StreamKind::Client, c.target().0),
+            TenantScopeCommand::Record(c) => StreamId::new(c.kind().stream_kind(), c.target().0),
         }
     }
 }
@@ -100,6 +105,7 @@ scope_command_from!(
     User(UserCommand),
     Role(RoleCommand),
     Client(ClientCommand),
+    Record(RecordCommand),
 );
 
 /// An event of a tenant scope (on the tenant's stream, or an organization's, team's, user's or
@@ -123,6 +129,8 @@ pub enum TenantScopeEvent {
     Role(RoleEvent),
     /// On a client stream.
     Client(ClientEvent),
+    /// On a department, location or contact stream.
+    Record(RecordEvent),
 }
 
 /// Side effects the runtime carries out atomically with the events that imply them.
@@ -201,16 +209,19 @@ impl TenantScopeEvent {
             TenantScopeEvent::User(e) => StreamId::new(StreamKind::User, e.user_id().0),
             TenantScopeEvent::Role(e) => StreamId::new(StreamKind::Role, e.role_id().0),
             TenantScopeEvent::Client(e) => StreamId::new(StreamKind::Client, e.client_id().0),
+            TenantScopeEvent::Record(e) => StreamId::new(e.kind().stream_kind(), e.record_id().0),
         }
     }
 
-    /// Whether this event erases people (their keys are shredded with it).
+    /// Whether this event erases people (their keys are shredded with it): a user's erasure,
+    /// the tenant's, or a contact's deletion.
     pub fn is_erasure(&self) -> bool {
-        matches!(
-            self,
+        match self {
             TenantScopeEvent::User(UserEvent::UserErased { .. })
-                | TenantScopeEvent::Tenant(TenantEvent::TenantErased)
-        )
+            | TenantScopeEvent::Tenant(TenantEvent::TenantErased) => true,
+            TenantScopeEvent::Record(e) => e.erases_contact(),
+            _ => false,
+        }
     }
 
     /// Type name stored in the journal.
@@ -222,6 +233,7 @@ impl TenantScopeEvent {
             TenantScopeEvent::User(e) => e.event_type(),
             TenantScopeEvent::Role(e) => e.event_type(),
             TenantScopeEvent::Client(e) => e.event_type(),
+            TenantScopeEvent::Record(e) => e.event_type(),
         }
     }
 
@@ -244,6 +256,9 @@ impl TenantScopeEvent {
             StreamKind::User => serde_json::from_value(payload).map(TenantScopeEvent::User),
             StreamKind::Role => serde_json::from_value(payload).map(TenantScopeEvent::Role),
             StreamKind::Client => serde_json::from_value(payload).map(TenantScopeEvent::Client),
+            StreamKind::Department | StreamKind::Location | StreamKind::Contact => {
+                serde_json::from_value(payload).map(TenantScopeEvent::Record)
+            }
         }
     }
 
@@ -289,6 +304,9 @@ impl TenantScopeEvent {
                 },
             ],
             TenantScopeEvent::Tenant(TenantEvent::TenantErased) => vec![Effect::ShredTenantKeys],
+            TenantScopeEvent::Record(e) if e.erases_contact() => vec![Effect::ShredPersonKey {
+                subject: e.record_id().0,
+            }],
             _ => Vec::new(),
         }
     }
@@ -315,6 +333,8 @@ pub struct TenantScope {
     users: OrdMap<UserId, User>,
     roles: OrdMap<RoleId, RoleDefinition>,
     clients: OrdMap<ClientId, Client>,
+    /// Departments, locations and contacts (deleted ones kept as tombstones).
+    records: OrdMap<RecordId, Record>,
     /// Lower-cased email → user, for every user not erased. Derived from `users` (never
     /// stored: a snapshot holds no plaintext email; see [`TenantScope::rebuild_indexes`]).
     #[serde(skip)]
@@ -334,6 +354,7 @@ impl TenantScope {
             users: OrdMap::new(),
             roles: OrdMap::new(),
             clients: OrdMap::new(),
+            records: OrdMap::new(),
             users_by_email: OrdMap::new(),
             invitations_sent: BTreeMap::new(),
         }
@@ -394,6 +415,16 @@ impl TenantScope {
     /// All clients, deleted ones included, by id.
     pub fn clients(&self) -> impl Iterator<Item = &Client> {
         self.clients.values()
+    }
+
+    /// A directory record of this kind, deleted ones included.
+    pub fn record(&self, kind: RecordKind, id: RecordId) -> Option<&Record> {
+        self.records.get(&id).filter(|r| r.kind() == kind)
+    }
+
+    /// All directory records, deleted ones included, by id.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.values()
     }
 
     /// Invitations sent in a calendar month (`yyyymm`, e.g. 202611).
@@ -478,6 +509,11 @@ impl TenantScope {
                 .clients
                 .get(&ClientId(stream.id))
                 .map_or(0, |c| c.version),
+            StreamKind::Department | StreamKind::Location | StreamKind::Contact => self
+                .records
+                .get(&RecordId(stream.id))
+                .filter(|r| r.kind().stream_kind() == stream.kind)
+                .map_or(0, |r| r.version),
             StreamKind::Tenant => 0,
         }
     }
@@ -526,6 +562,7 @@ impl TenantScope {
             TenantScopeCommand::User(c) => self.decide_user(c, ctx),
             TenantScopeCommand::Role(c) => self.decide_role(c, ctx),
             TenantScopeCommand::Client(c) => self.decide_client(c, ctx),
+            TenantScopeCommand::Record(c) => self.decide_record(c),
         }
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     access::Assignment,
-    ids::{OrganizationId, TenantId, UserId},
+    ids::{ClientId, OrganizationId, TenantId, UserId},
 };
 
 /// Default invitation lifetime in days.
@@ -86,6 +86,9 @@ pub struct User {
     pub organizations: BTreeSet<OrganizationId>,
     /// Role assignments.
     pub assignments: BTreeSet<Assignment>,
+    /// The client of the tenant the user belongs to, if any.
+    #[serde(default)]
+    pub client_id: Option<ClientId>,
     /// Event sequence number of the user's stream.
     pub version: i64,
     /// Creation time.
@@ -141,6 +144,13 @@ pub enum UserCommand {
     ExpireInvitation {
         /// User.
         id: UserId,
+    },
+    /// Make the user belong to a live, active client of the tenant (`None`: to none).
+    SetClient {
+        /// User.
+        id: UserId,
+        /// The client.
+        client_id: Option<ClientId>,
     },
     /// Change the display name.
     UpdateProfile {
@@ -205,6 +215,7 @@ impl UserCommand {
             | UserCommand::AcceptInvitation { id, .. }
             | UserCommand::ExpireInvitation { id }
             | UserCommand::UpdateProfile { id, .. }
+            | UserCommand::SetClient { id, .. }
             | UserCommand::Deactivate { id }
             | UserCommand::Reactivate { id }
             | UserCommand::AddToOrganization { id, .. }
@@ -266,6 +277,13 @@ pub enum UserEvent {
         /// New display name.
         display_name: Option<String>,
     },
+    /// The user's client changed (set by SetUserClient, cleared by the client's deletion).
+    UserClientChanged {
+        /// Id.
+        id: UserId,
+        /// The client now; `None`: none.
+        client_id: Option<ClientId>,
+    },
     /// Deactivated.
     UserDeactivated {
         /// Id.
@@ -321,6 +339,7 @@ impl UserEvent {
             | UserEvent::InvitationExpired { id }
             | UserEvent::UserActivated { id, .. }
             | UserEvent::UserProfileUpdated { id, .. }
+            | UserEvent::UserClientChanged { id, .. }
             | UserEvent::UserDeactivated { id }
             | UserEvent::UserReactivated { id }
             | UserEvent::MembershipAdded { id, .. }
@@ -340,6 +359,7 @@ impl UserEvent {
             UserEvent::InvitationExpired { .. } => "InvitationExpired",
             UserEvent::UserActivated { .. } => "UserActivated",
             UserEvent::UserProfileUpdated { .. } => "UserProfileUpdated",
+            UserEvent::UserClientChanged { .. } => "UserClientChanged",
             UserEvent::UserDeactivated { .. } => "UserDeactivated",
             UserEvent::UserReactivated { .. } => "UserReactivated",
             UserEvent::MembershipAdded { .. } => "MembershipAdded",

@@ -31,6 +31,7 @@ pub use entity_text::TextKind;
 use super::error::{DomainError, FieldViolation};
 
 mod client;
+mod directory;
 mod organization;
 mod role;
 mod team;
@@ -41,6 +42,7 @@ pub use client::{
     ClientFields, MAX_PROVISIONING_FAILURE_CHARS, create_client, provisioned_tenant,
     provisioning_failure_reason, update_client,
 };
+pub use directory::{ACTIVE_PATH, MAX_CONTACT_TYPE_CHARS, PHONE_CHARS, record_fields, record_mask};
 pub use organization::{NewOrganization, create_organization, update_organization};
 pub use role::{ROLE_PERMISSIONS, check_permissions, check_role_name, define_role, update_role};
 pub use team::{NewTeam, create_team, update_team};

@@ -689,6 +689,11 @@ fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
             .client(stream.id.into())
             .cloned()
             .map(EntityView::Client),
+        StreamKind::Department | StreamKind::Location | StreamKind::Contact => scope
+            .records()
+            .find(|r| r.id.0 == stream.id && r.kind().stream_kind() == stream.kind)
+            .cloned()
+            .map(EntityView::Record),
     };
     view.ok_or_else(missing)
 }

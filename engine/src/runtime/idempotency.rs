@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        ClientCommand, OrganizationCommand, RoleCommand, StreamId, TeamCommand, TenantCommand,
-        TenantScopeCommand, UserCommand,
+        ClientCommand, OrganizationCommand, RecordCommand, RoleCommand, StreamId, TeamCommand,
+        TenantCommand, TenantScopeCommand, UserCommand,
     },
     journal::CommitToken,
     personal::cipher::{KeyBytes, keyed_digest},
@@ -102,6 +102,7 @@ pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
         TenantScopeCommand::Team(TeamCommand::Create { id, .. }) => id.0 = nil,
         TenantScopeCommand::Role(RoleCommand::Define { id, .. }) => id.0 = nil,
         TenantScopeCommand::Client(ClientCommand::Create { id, .. }) => id.0 = nil,
+        TenantScopeCommand::Record(RecordCommand::Create { id, .. }) => id.0 = nil,
         // A retry gets a fresh tenant, owner and token.
         TenantScopeCommand::Client(ClientCommand::ProvisionTenant { tenant, .. }) => {
             tenant.tenant_id.0 = nil;

@@ -52,9 +52,9 @@ use crate::{
     EngineError, Result,
     domain::{
         Client, ClientId, Decision, DomainError, EffectivePermission, Organization, OrganizationId,
-        OrganizationStatus, PermissionPattern, ResourceKind, RoleDefinition, RoleId, Scope,
-        TENANT_SLUG_NAMESPACE, Team, TeamId, Tenant, TenantCommand, TenantId, TenantScope,
-        TenantScopeCommand, User, UserId,
+        OrganizationStatus, PermissionPattern, Record, RecordId, RecordKind, ResourceKind,
+        RoleDefinition, RoleId, Scope, TENANT_SLUG_NAMESPACE, Team, TeamId, Tenant, TenantCommand,
+        TenantId, TenantScope, TenantScopeCommand, User, UserId,
     },
     journal::{
         AuditActor, CommitToken, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
@@ -166,6 +166,8 @@ pub enum EntityView {
     Role(RoleDefinition),
     /// A client.
     Client(Client),
+    /// A department, location or contact.
+    Record(Record),
 }
 
 /// The answer to an accepted command.
@@ -438,6 +440,24 @@ impl Engine {
                 .client(client_id)
                 .cloned()
                 .ok_or_else(|| not_found(ResourceKind::Client, client_id))
+        })
+        .await
+    }
+
+    /// A live department, location or contact of the tenant, or `NotFound` (also once deleted).
+    pub async fn get_record(
+        &self,
+        tenant_id: TenantId,
+        kind: RecordKind,
+        record_id: RecordId,
+    ) -> Result<Record> {
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            scope
+                .record(kind, record_id)
+                .filter(|r| !r.deleted)
+                .cloned()
+                .ok_or_else(|| not_found(kind.resource(), record_id))
         })
         .await
     }

@@ -62,11 +62,11 @@ pub(crate) const SNAPSHOT_KIND: &str = "tenant-scope";
 /// Bump when [`SnapshotBody`] or the domain state changes shape: older snapshots are ignored.
 /// Version 2: personal values sealed, the email index not stored. (The persistent maps of
 /// issue 14 encode byte for byte as the `BTreeMap`s they replaced: same version.)
-/// Version 3: clients.
-pub(crate) const SNAPSHOT_SCHEMA_VERSION: i32 = 3;
+/// Version 3: clients. Version 4: directory records (departments, locations, contacts).
+pub(crate) const SNAPSHOT_SCHEMA_VERSION: i32 = 4;
 /// Snapshot version of the benchmark-only unsealed mode ([`EngineConfig`]'s
 /// `seal_personal_data: false`): personal values in plaintext; never read by a sealing node.
-const UNSEALED_SNAPSHOT_SCHEMA_VERSION: i32 = 1_000_003;
+const UNSEALED_SNAPSHOT_SCHEMA_VERSION: i32 = 1_000_004;
 
 /// Default of [`EngineConfig::snapshot_bytes_percent`].
 pub const DEFAULT_BYTES_PERCENT: u32 = 50;

@@ -6,7 +6,7 @@
 //! uniqueness and the plan. Disabling a disabled client or enabling an active one changes
 //! nothing (no event).
 
-use super::{TenantScope, TenantScopeEvent};
+use super::{TenantScope, TenantScopeEvent, tenant_decisions::headquarters_event};
 use crate::domain::{
     client::{Client, ClientCommand, ClientEvent, ClientStatus},
     context::Context,
@@ -102,12 +102,16 @@ impl TenantScope {
                     external_id,
                     business_profile,
                 } = fields;
-                one(ClientEvent::ClientCreated {
+                let business_profile = business_profile.flatten();
+                let headquarters = headquarters_event(Some(*id), id.0, business_profile.as_ref());
+                let mut events = vec![TenantScopeEvent::Client(ClientEvent::ClientCreated {
                     id: *id,
                     name: name.unwrap_or_default(),
                     external_id: external_id.unwrap_or_default(),
-                    business_profile: business_profile.flatten(),
-                })
+                    business_profile,
+                })];
+                events.extend(headquarters);
+                Ok(events)
             }
             ClientCommand::Update {
                 id,
@@ -144,10 +148,13 @@ impl TenantScope {
             }
             ClientCommand::Delete { id } => {
                 let client = self.live_client(*id)?;
-                one(ClientEvent::ClientDeleted {
+                let mut events = self.delete_records_of(*id);
+                events.extend(self.users_leaving(*id));
+                events.push(TenantScopeEvent::Client(ClientEvent::ClientDeleted {
                     id: *id,
                     provisioned_tenant_id: client.provisioned_tenant_id,
-                })
+                }));
+                Ok(events)
             }
             ClientCommand::ProvisionTenant { id, tenant } => {
                 let tenant = validation::provisioned_tenant(tenant, self.tenant_id)?;
@@ -248,5 +255,21 @@ pub(super) fn updated_profile(
 ) {
     if let Some(profile) = change {
         current.clone_from(profile);
+    }
+}
+
+impl TenantScope {
+    /// The users of a client leaving it (what its deletion does to them).
+    fn users_leaving(&self, client: ClientId) -> Vec<TenantScopeEvent> {
+        self.users
+            .values()
+            .filter(|u| u.client_id == Some(client))
+            .map(|u| {
+                TenantScopeEvent::User(crate::domain::user::UserEvent::UserClientChanged {
+                    id: u.id,
+                    client_id: None,
+                })
+            })
+            .collect()
     }
 }

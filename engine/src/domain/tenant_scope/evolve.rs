@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::{TenantScope, TenantScopeEvent, client_decisions, user_decisions::yyyymm};
 use crate::domain::{
     client::{Client, ClientEvent, ClientStatus},
+    directory::{Record, RecordEvent, RecordFields},
     ids::{OrganizationId, UserId},
     organization::{Organization, OrganizationEvent, OrganizationStatus},
     role::{RoleDefinition, RoleEvent, RoleStatus},
@@ -130,6 +131,12 @@ impl TenantScope {
                     }
                 }
                 self.users_by_email.clear();
+                let ids: Vec<_> = self.records.keys().copied().collect();
+                for id in ids {
+                    if let Some(record) = self.records.get_mut(&id) {
+                        erase_contact(&mut record.fields);
+                    }
+                }
             }
         }
         tenant.version += 1;
@@ -282,6 +289,7 @@ impl TenantScope {
                     }),
                     organizations: BTreeSet::new(),
                     assignments: BTreeSet::new(),
+                    client_id: None,
                     version,
                     created_at: at,
                     updated_at: at,
@@ -329,6 +337,7 @@ impl TenantScope {
                     user.display_name.clone_from(name);
                 }
             }
+            UserEvent::UserClientChanged { client_id, .. } => user.client_id = *client_id,
             UserEvent::UserDeactivated { .. } => user.status = UserStatus::Deactivated,
             UserEvent::UserReactivated { .. } => user.status = UserStatus::Active,
             UserEvent::MembershipAdded {
@@ -457,6 +466,7 @@ pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateT
         TenantScopeEvent::User(e) => scope.apply_user(e, at),
         TenantScopeEvent::Role(e) => scope.apply_role(e, at),
         TenantScopeEvent::Client(e) => scope.apply_client(e, at),
+        TenantScopeEvent::Record(e) => scope.apply_record(e, at),
     }
 }
 
@@ -534,5 +544,58 @@ impl TenantScope {
         }
         client.version += 1;
         client.updated_at = at;
+    }
+
+    /// Applies one record-stream event.
+    pub(super) fn apply_record(&mut self, event: &RecordEvent, at: DateTime<Utc>) {
+        if let RecordEvent::RecordCreated {
+            id,
+            client_id,
+            fields,
+        } = event
+        {
+            let version = self.records.get(id).map_or(0, |r| r.version) + 1;
+            self.records.insert(
+                *id,
+                Record {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    client_id: *client_id,
+                    fields: fields.clone(),
+                    active: true,
+                    deleted: false,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(record) = self.records.get_mut(&event.record_id()) else {
+            return;
+        };
+        match event {
+            RecordEvent::RecordCreated { .. } => {}
+            RecordEvent::RecordUpdated { fields, active, .. } => {
+                record.fields.clone_from(fields);
+                record.active = *active;
+            }
+            RecordEvent::RecordDeleted { .. } => {
+                record.deleted = true;
+                record.active = false;
+                erase_contact(&mut record.fields);
+            }
+        }
+        record.version += 1;
+        record.updated_at = at;
+    }
+}
+
+/// Drops a contact's personal values (its deletion destroys its key; its tombstone keeps none).
+fn erase_contact(fields: &mut RecordFields) {
+    if let RecordFields::Contact(contact) = fields {
+        contact.name.clear();
+        contact.email.clear();
+        contact.phone.clear();
     }
 }

@@ -7,8 +7,13 @@ use uuid::Uuid;
 
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
-    client::ClientEvent, organization::OrganizationEvent, role::RoleEvent, team::TeamEvent,
-    tenant::TenantEvent, user::UserEvent,
+    client::ClientEvent,
+    directory::{RecordEvent, RecordFields},
+    organization::OrganizationEvent,
+    role::RoleEvent,
+    team::TeamEvent,
+    tenant::TenantEvent,
+    user::UserEvent,
 };
 
 /// A kind of personal value; its name is bound into the value's ciphertext.
@@ -20,6 +25,8 @@ pub enum PersonalField {
     DisplayName,
     /// Who asked for a tenant's deactivation (free text naming a person).
     RequestedBy,
+    /// A phone number.
+    Phone,
 }
 
 impl PersonalField {
@@ -29,6 +36,7 @@ impl PersonalField {
             PersonalField::Email => "email",
             PersonalField::DisplayName => "display_name",
             PersonalField::RequestedBy => "requested_by",
+            PersonalField::Phone => "phone",
         }
     }
 }
@@ -78,6 +86,11 @@ impl TenantScopeEvent {
                 | RoleEvent::RoleDeleted { .. }
                 | RoleEvent::PermissionPolicyChanged { .. } => Vec::new(),
             },
+            TenantScopeEvent::Record(e) => match e {
+                RecordEvent::RecordCreated { id, fields, .. }
+                | RecordEvent::RecordUpdated { id, fields, .. } => contact_fields(id.0, fields),
+                RecordEvent::RecordDeleted { .. } => Vec::new(),
+            },
             TenantScopeEvent::Client(e) => match e {
                 ClientEvent::ClientTenantProvisioned { tenant, .. } => vec![slot(
                     tenant.onboarding.owner_user_id.0,
@@ -92,6 +105,18 @@ impl TenantScopeEvent {
                 | ClientEvent::ClientDeleted { .. } => Vec::new(),
             },
         }
+    }
+}
+
+/// A contact's name, email and phone, under the contact's own key; other kinds hold none.
+fn contact_fields(subject: Uuid, fields: &mut RecordFields) -> Vec<PersonalSlot<'_>> {
+    match fields {
+        RecordFields::Contact(c) => vec![
+            slot(subject, PersonalField::DisplayName, &mut c.name),
+            slot(subject, PersonalField::Email, &mut c.email),
+            slot(subject, PersonalField::Phone, &mut c.phone),
+        ],
+        RecordFields::Department(_) | RecordFields::Location(_) => Vec::new(),
     }
 }
 
@@ -138,6 +163,7 @@ fn user_event_fields(event: &mut UserEvent) -> Vec<PersonalSlot<'_>> {
         UserEvent::InvitationResent { .. }
         | UserEvent::InvitationRevoked { .. }
         | UserEvent::InvitationExpired { .. }
+        | UserEvent::UserClientChanged { .. }
         | UserEvent::UserDeactivated { .. }
         | UserEvent::UserReactivated { .. }
         | UserEvent::MembershipAdded { .. }
@@ -151,7 +177,8 @@ fn user_event_fields(event: &mut UserEvent) -> Vec<PersonalSlot<'_>> {
 impl TenantScope {
     /// Visits each personal value of the state (what a snapshot must seal) in place: the
     /// onboarding owner's email, the deactivation's requester, then every user's email and
-    /// display name in user-id order. Stops at the first error `visit` returns.
+    /// display name in user-id order, then every contact's name, email and phone in record-id
+    /// order. Stops at the first error `visit` returns.
     ///
     /// A visitor rather than a list of slots: the users live in a persistent map, which lends
     /// one value mutably at a time.
@@ -188,6 +215,15 @@ impl TenantScope {
                 PersonalField::DisplayName,
                 &mut user.display_name,
             ))?;
+        }
+        let ids: Vec<_> = self.records.keys().copied().collect();
+        for id in ids {
+            let Some(record) = self.records.get_mut(&id) else {
+                continue;
+            };
+            for personal in contact_fields(id.0, &mut record.fields) {
+                visit(personal)?;
+            }
         }
         Ok(())
     }

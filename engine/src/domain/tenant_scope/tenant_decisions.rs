@@ -7,8 +7,12 @@
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
     context::Context,
+    directory::{RecordEvent, headquarters_at, headquarters_id},
     error::{DomainError, ResourceKind},
-    tenant::{Tenant, TenantCommand, TenantEvent, TenantStatus, UpdateTenant},
+    ids::ClientId,
+    tenant::{
+        BusinessProfile, Tenant, TenantCommand, TenantEvent, TenantKind, TenantStatus, UpdateTenant,
+    },
     validation,
 };
 
@@ -45,7 +49,10 @@ impl TenantScope {
             return match command {
                 TenantCommand::Create(create) => {
                     let c = validation::create_tenant(create, self.tenant_id)?;
-                    Ok(vec![
+                    let headquarters = (c.kind == TenantKind::Business)
+                        .then(|| headquarters_event(None, c.id.0, c.business_profile.as_ref()))
+                        .flatten();
+                    let mut events = vec![
                         TenantScopeEvent::Tenant(TenantEvent::TenantCreated {
                             id: c.id,
                             name: c.name,
@@ -60,7 +67,9 @@ impl TenantScope {
                         TenantScopeEvent::Tenant(TenantEvent::OnboardingStarted {
                             plan: c.onboarding,
                         }),
-                    ])
+                    ];
+                    events.extend(headquarters);
+                    Ok(events)
                 }
                 _ => Err(DomainError::NotFound {
                     resource: ResourceKind::Tenant,
@@ -159,4 +168,20 @@ fn decide_update(tenant: &Tenant, update: &UpdateTenant) -> Decision {
         products,
         business_profile,
     })
+}
+
+/// The headquarters location of a business owner (the tenant, `client` `None`, or a client)
+/// created with an address: recorded in the same append as the owner, so no business account
+/// exists without it, whatever crashes afterwards.
+pub(super) fn headquarters_event(
+    client: Option<ClientId>,
+    owner: uuid::Uuid,
+    profile: Option<&BusinessProfile>,
+) -> Option<TenantScopeEvent> {
+    let address = profile?.address.as_ref()?;
+    Some(TenantScopeEvent::Record(RecordEvent::RecordCreated {
+        id: headquarters_id(owner),
+        client_id: client,
+        fields: headquarters_at(address),
+    }))
 }

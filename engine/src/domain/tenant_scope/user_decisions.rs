@@ -213,6 +213,22 @@ impl TenantScope {
                     display_name: Some(name),
                 })
             }
+            UserCommand::SetClient { id, client_id } => {
+                let user = self.existing_user(*id)?;
+                if user.status == UserStatus::Erased {
+                    return Err(erased(*id));
+                }
+                if let Some(client) = client_id {
+                    self.active_client(*client)?;
+                }
+                if user.client_id == *client_id {
+                    return Ok(vec![]);
+                }
+                one(UserEvent::UserClientChanged {
+                    id: *id,
+                    client_id: *client_id,
+                })
+            }
             UserCommand::Deactivate { id } => {
                 let user = self.existing_user(*id)?;
                 if user.status != UserStatus::Active {

@@ -37,19 +37,31 @@ fn creates_a_client_with_a_normalized_profile() {
             external_id: " crm-42 ".into(),
             business_profile: Some(p.clone()),
         })
-        .then_events([ce(ClientEvent::ClientCreated {
-            id: client(1),
-            name: "Globex".into(),
-            external_id: "crm-42".into(),
-            business_profile: Some(BusinessProfile {
-                address: Some(crate::domain::Address {
+        .then_events(
+            [ce(ClientEvent::ClientCreated {
+                id: client(1),
+                name: "Globex".into(),
+                external_id: "crm-42".into(),
+                business_profile: Some(BusinessProfile {
+                    address: Some(crate::domain::Address {
+                        city: "Springfield".into(),
+                        country: "US".into(),
+                        ..Default::default()
+                    }),
+                    ..p
+                }),
+            })]
+            .into_iter()
+            .chain([rce(crate::domain::RecordEvent::RecordCreated {
+                id: crate::domain::headquarters_id(client(1).0),
+                client_id: Some(client(1)),
+                fields: crate::domain::headquarters_at(&crate::domain::Address {
                     city: "Springfield".into(),
                     country: "US".into(),
                     ..Default::default()
                 }),
-                ..p
-            }),
-        })]);
+            })]),
+        );
     let c = scope.client(client(1)).expect("created");
     assert_eq!(
         (c.tenant_id, c.version, c.status, c.provisioned_tenant_id),

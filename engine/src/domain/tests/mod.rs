@@ -5,6 +5,7 @@ mod support;
 
 mod access_properties;
 mod clients;
+mod directory;
 mod effective_permissions;
 mod onboarding;
 mod organization_create;

@@ -18,6 +18,17 @@ fn populated() -> TenantScope {
             team_created(team(1), org(2), "Red"),
             client_created(client(1), "Globex"),
             client_created(client(2), "Initech"),
+            rce(crate::domain::RecordEvent::RecordCreated {
+                id: rec(1),
+                client_id: Some(client(1)),
+                fields: crate::domain::RecordFields::Contact(crate::domain::Contact {
+                    contact_type: "billing".into(),
+                    name: "Ada".into(),
+                    email: "ada@globex.test".into(),
+                    phone: "+1 555 0100".into(),
+                    location_id: None,
+                }),
+            }),
             ce(ClientEvent::ClientDisabled {
                 id: client(2),
                 provisioned_tenant_id: None,
@@ -63,8 +74,8 @@ fn bincode_form_is_the_btreemap_form() {
     use serde::{Deserialize, Serialize};
 
     use crate::domain::{
-        Client, ClientId, Organization, OrganizationId, RoleDefinition, RoleId, Team, TeamId,
-        Tenant, TenantId, User, UserId,
+        Client, ClientId, Organization, OrganizationId, Record, RecordId, RoleDefinition, RoleId,
+        Team, TeamId, Tenant, TenantId, User, UserId,
     };
 
     #[derive(Serialize, Deserialize)]
@@ -76,6 +87,7 @@ fn bincode_form_is_the_btreemap_form() {
         users: BTreeMap<UserId, User>,
         roles: BTreeMap<RoleId, RoleDefinition>,
         clients: BTreeMap<ClientId, Client>,
+        records: BTreeMap<RecordId, Record>,
         invitations_sent: BTreeMap<u32, u32>,
     }
 

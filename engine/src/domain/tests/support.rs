@@ -572,3 +572,13 @@ pub fn assert_invalid_fields<T: std::fmt::Debug>(result: &Result<T, DomainError>
 pub fn repeat(c: char, n: usize) -> String {
     std::iter::repeat_n(c, n).collect()
 }
+
+/// A directory record id.
+pub fn rec(n: u128) -> crate::domain::RecordId {
+    crate::domain::RecordId(uuid::Uuid::from_u128(0x5000 + n))
+}
+
+/// A record-stream event.
+pub fn rce(e: crate::domain::RecordEvent) -> TenantScopeEvent {
+    TenantScopeEvent::Record(e)
+}

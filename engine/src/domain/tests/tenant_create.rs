@@ -358,9 +358,15 @@ fn empty_country_becomes_us() {
         }),
         ..profile()
     };
+    let hq = rce(crate::domain::RecordEvent::RecordCreated {
+        id: crate::domain::headquarters_id(tid().0),
+        client_id: None,
+        fields: crate::domain::headquarters_at(normalized.address.as_ref().expect("address")),
+    });
     let scope = with_profile(input).then_events([
         created_with_profile(normalized.clone()),
         onboarding_started(),
+        hq,
     ]);
     assert_eq!(
         scope.tenant().and_then(|t| t.business_profile.clone()),
@@ -378,7 +384,16 @@ fn a_given_country_is_kept() {
         address: Some(address),
         ..profile()
     };
-    with_profile(input.clone()).then_events([created_with_profile(input), onboarding_started()]);
+    let hq = rce(crate::domain::RecordEvent::RecordCreated {
+        id: crate::domain::headquarters_id(tid().0),
+        client_id: None,
+        fields: crate::domain::headquarters_at(input.address.as_ref().expect("address")),
+    });
+    with_profile(input.clone()).then_events([
+        created_with_profile(input),
+        onboarding_started(),
+        hq,
+    ]);
 }
 
 #[test]

@@ -84,6 +84,10 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
             id: user(99),
             assignment: assignment("", Scope::Tenant),
         }),
+        TenantScopeCommand::User(UserCommand::SetClient {
+            id: user(99),
+            client_id: Some(client(99)),
+        }),
         TenantScopeCommand::User(UserCommand::Deactivate { id: user(99) }),
         TenantScopeCommand::User(UserCommand::Reactivate { id: user(99) }),
         TenantScopeCommand::User(UserCommand::AddToOrganization {
@@ -115,6 +119,21 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
             id: client(99),
             tenant: provisioned(2),
         }),
+        TenantScopeCommand::Record(crate::domain::RecordCommand::Create {
+            id: rec(1),
+            client_id: None,
+            fields: crate::domain::RecordFields::Department(crate::domain::Department::default()),
+        }),
+        TenantScopeCommand::Record(crate::domain::RecordCommand::Update {
+            id: rec(99),
+            fields: crate::domain::RecordFields::Department(crate::domain::Department::default()),
+            active: false,
+            mask: vec![],
+        }),
+        TenantScopeCommand::Record(crate::domain::RecordCommand::Delete {
+            id: rec(99),
+            kind: crate::domain::RecordKind::Contact,
+        }),
     ]
 }
 
@@ -140,6 +159,7 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
                 UserCommand::AcceptInvitation { .. } => "user accept",
                 UserCommand::ExpireInvitation { .. } => "user expire (never gated)",
                 UserCommand::UpdateProfile { .. } => "user update",
+                UserCommand::SetClient { .. } => "user set client",
                 UserCommand::Deactivate { .. } => "user deactivate",
                 UserCommand::Reactivate { .. } => "user reactivate",
                 UserCommand::AddToOrganization { .. } => "user add to organization",
@@ -164,6 +184,11 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
                     "client provisioning failure (never gated)"
                 }
             },
+            TenantScopeCommand::Record(c) => match c {
+                crate::domain::RecordCommand::Create { .. } => "record create",
+                crate::domain::RecordCommand::Update { .. } => "record update",
+                crate::domain::RecordCommand::Delete { .. } => "record delete",
+            },
             _ => continue,
         };
         seen.insert(name);
@@ -171,7 +196,7 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
     assert!(!seen.contains("user expire (never gated)"));
     assert!(!seen.contains("user erase (gated by deletion only)"));
     assert!(!seen.contains("client provisioning failure (never gated)"));
-    assert_eq!(seen.len(), 5 + 11 + 3 + 6, "{seen:?}");
+    assert_eq!(seen.len(), 5 + 12 + 3 + 6 + 3, "{seen:?}");
 }
 
 fn with_orgs(status_event: Option<TenantScopeEvent>) -> Vec<TenantScopeEvent> {

@@ -198,7 +198,7 @@ pub(super) fn check_business_profile(
     }
 }
 
-fn check_address(v: &mut Violations, prefix: &str, a: &Address) -> Address {
+pub(super) fn check_address(v: &mut Violations, prefix: &str, a: &Address) -> Address {
     let plain = [
         ("line1", &a.line1),
         ("line2", &a.line2),

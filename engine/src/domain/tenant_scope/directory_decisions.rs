@@ -1,0 +1,178 @@
+//! Decisions on directory records (departments, locations, contacts).
+//!
+//! Order of checks: tenant gate, input validation (fields, mask), the record's existence and
+//! kind, its owner (a live client that is not disabled), then the rules across records (one
+//! headquarters per owner, a contact's location of the same owner, a location in use by a
+//! contact is not deleted). An update that changes nothing records nothing.
+
+use super::{TenantScope, TenantScopeEvent};
+use crate::domain::{
+    directory::{Record, RecordCommand, RecordEvent, RecordFields, RecordKind, RecordOwner},
+    error::{DomainError, ResourceKind},
+    ids::{ClientId, RecordId},
+    validation::{self, ACTIVE_PATH},
+};
+
+type Decision = Result<Vec<TenantScopeEvent>, DomainError>;
+
+fn one(event: RecordEvent) -> Decision {
+    Ok(vec![TenantScopeEvent::Record(event)])
+}
+
+fn not_found(kind: RecordKind, id: RecordId) -> DomainError {
+    DomainError::NotFound {
+        resource: kind.resource(),
+        id: id.to_string(),
+    }
+}
+
+impl TenantScope {
+    /// A record of this kind that is not deleted.
+    fn live_record(&self, kind: RecordKind, id: RecordId) -> Result<&Record, DomainError> {
+        self.records
+            .get(&id)
+            .filter(|r| !r.deleted && r.kind() == kind)
+            .ok_or_else(|| not_found(kind, id))
+    }
+
+    /// Decides a record command.
+    pub(super) fn decide_record(&self, command: &RecordCommand) -> Decision {
+        self.active_tenant()?;
+        match command {
+            RecordCommand::Create {
+                id,
+                client_id,
+                fields,
+            } => {
+                let fields = validation::record_fields(fields)?;
+                if self.records.contains_key(id) {
+                    return Err(DomainError::AlreadyExists {
+                        resource: fields.kind().resource(),
+                        field: "id",
+                        value: id.to_string(),
+                    });
+                }
+                self.writable_owner(*client_id)?;
+                self.check_record_rules(*id, *client_id, &fields)?;
+                one(RecordEvent::RecordCreated {
+                    id: *id,
+                    client_id: *client_id,
+                    fields,
+                })
+            }
+            RecordCommand::Update {
+                id,
+                fields,
+                active,
+                mask,
+            } => {
+                validation::record_mask(fields, mask)?;
+                let record = self.live_record(fields.kind(), *id)?;
+                let mut next = record.fields.clone();
+                for path in mask.iter().filter(|p| *p != ACTIVE_PATH) {
+                    next.merge(fields, path);
+                }
+                let next = validation::record_fields(&next)?;
+                let next_active = if mask.iter().any(|p| p == ACTIVE_PATH) {
+                    *active
+                } else {
+                    record.active
+                };
+                self.writable_owner(record.client_id)?;
+                self.check_record_rules(*id, record.client_id, &next)?;
+                if next == record.fields && next_active == record.active {
+                    return Ok(vec![]);
+                }
+                one(RecordEvent::RecordUpdated {
+                    id: *id,
+                    fields: next,
+                    active: next_active,
+                })
+            }
+            RecordCommand::Delete { id, kind } => {
+                let record = self.live_record(*kind, *id)?;
+                self.writable_owner(record.client_id)?;
+                if *kind == RecordKind::Location
+                    && let Some(contact) = self
+                        .records
+                        .values()
+                        .find(|r| !r.deleted && r.fields.contact_location() == Some(*id))
+                {
+                    return Err(DomainError::InvalidState {
+                        reason: "LOCATION_IN_USE",
+                        message: format!(
+                            "location {id} is the location of contact {}; change or delete \
+                             the contact first",
+                            contact.id
+                        ),
+                    });
+                }
+                one(RecordEvent::RecordDeleted {
+                    id: *id,
+                    kind: *kind,
+                })
+            }
+        }
+    }
+
+    /// The owner may have its records changed: the tenant, or a live client that is not
+    /// disabled.
+    fn writable_owner(&self, owner: RecordOwner) -> Result<(), DomainError> {
+        match owner {
+            None => Ok(()),
+            Some(client) => self.active_client(client).map(|_| ()),
+        }
+    }
+
+    /// One headquarters per owner; a contact's location is a live location of its owner.
+    fn check_record_rules(
+        &self,
+        id: RecordId,
+        owner: RecordOwner,
+        fields: &RecordFields,
+    ) -> Result<(), DomainError> {
+        if fields.is_headquarters()
+            && let Some(other) = self.records.values().find(|r| {
+                r.id != id && !r.deleted && r.client_id == owner && r.fields.is_headquarters()
+            })
+        {
+            return Err(DomainError::AlreadyExists {
+                resource: ResourceKind::Location,
+                field: "headquarters",
+                value: other.id.to_string(),
+            });
+        }
+        if let Some(location) = fields.contact_location() {
+            let found = self.live_record(RecordKind::Location, location)?;
+            if found.client_id != owner {
+                return Err(DomainError::InvalidState {
+                    reason: "LOCATION_OF_ANOTHER_OWNER",
+                    message: format!(
+                        "location {location} belongs to another owner than the contact"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The deletions of every live record a client owns, contacts first (what its deletion
+    /// removes with it).
+    pub(super) fn delete_records_of(&self, client: ClientId) -> Vec<TenantScopeEvent> {
+        let mut owned: Vec<&Record> = self
+            .records
+            .values()
+            .filter(|r| !r.deleted && r.client_id == Some(client))
+            .collect();
+        owned.sort_by_key(|r| (r.kind() != RecordKind::Contact, r.id));
+        owned
+            .into_iter()
+            .map(|r| {
+                TenantScopeEvent::Record(RecordEvent::RecordDeleted {
+                    id: r.id,
+                    kind: r.kind(),
+                })
+            })
+            .collect()
+    }
+}
