@@ -19,7 +19,7 @@
 //!
 //! The projection logic and its SQL are backend-neutral: one text per statement for both
 //! stores (`sql.rs` isolates how they differ), the queries in `query/sql/`, and the tables in
-//! `migrations/*/0002_read_models.sql` (and `*_clients.sql`).
+//! `migrations/*/0002_read_models.sql` (and `*_clients.sql`, `*_records.sql`).
 
 mod error;
 pub mod kafka;
@@ -34,16 +34,16 @@ mod store;
 pub use error::{Error, Result};
 pub use kafka::{KafkaConfig, KafkaMetrics, KafkaPublisher};
 pub use models::{
-    ClientsProjection, OrganizationsProjection, RoleAssignmentsProjection, TeamsProjection,
-    TenantDirectoryProjection, UsersProjection, names, standard_projections,
+    ClientsProjection, OrganizationsProjection, RecordsProjection, RoleAssignmentsProjection,
+    TeamsProjection, TenantDirectoryProjection, UsersProjection, names, standard_projections,
 };
 pub use projection::{Envelope, Projection};
 pub use query::{
     AuditFilter, AuditSelection, ClientEntry, ClientFilter, DEFAULT_CONSISTENCY_TIMEOUT,
     DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MatchMode, OrganizationEntry, OrganizationFilter,
-    OrganizationSelection, Page, PageRequest, ReadModels, RoleAssignmentEntry,
-    RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry,
-    TenantFilter, UserEntry, UserFilter,
+    OrganizationSelection, OwnerFilter, Page, PageRequest, ReadModels, RecordFilter,
+    RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry,
+    TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
 };
 pub use runner::{
     ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset, reset_named,

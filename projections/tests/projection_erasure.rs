@@ -1,7 +1,8 @@
 //! Erasure in the read models and on Kafka (SPEC §6), PostgreSQL and SQLite: personal values
 //! reach the read models opened (plaintext, never ciphertext); `UserErased` blanks the user's
-//! row and `TenantErased` every user row of that tenant (and of no other), leaving no plaintext
-//! of an erased person in any read-model table, also after a rebuild from zero (which reads
+//! row and `TenantErased` every user row of that tenant (and of no other); a contact's deletion
+//! removes its row, and `TenantErased` every contact row of that tenant; no plaintext of an
+//! erased person stays in any read-model table, also after a rebuild from zero (which reads
 //! their values as "": the keys are gone); a node without the right master key fails the batch
 //! and retries it, never skipping; the Kafka publisher publishes plaintext live, and a rebuilt
 //! publisher republishes an erased person's events with empty values, never ciphertext.
@@ -14,7 +15,9 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use engine::{
     domain::{
-        StreamKind, TenantCommand, TenantId, TenantScopeCommand, UserCommand, UserId, UserStatus,
+        Address, ClientCommand, ClientId, Contact, Location, RecordCommand, RecordFields, RecordId,
+        RecordKind, StreamKind, TenantCommand, TenantId, TenantScopeCommand, UserCommand, UserId,
+        UserStatus,
     },
     journal::CommitToken,
     personal::{MasterKey, MasterKeys, Vault},
@@ -23,8 +26,8 @@ use engine::{
 };
 use futures::future::join_all;
 use projections::{
-    KafkaPublisher, PageRequest, ProjectionHandle, ProjectionService, ReadStore, RunnerConfig,
-    UserFilter, names, standard_projections,
+    KafkaPublisher, PageRequest, ProjectionHandle, ProjectionService, ReadModels, ReadStore,
+    RecordFilter, RunnerConfig, UserFilter, names, standard_projections,
 };
 use serde_json::Value;
 use sqlx::Row;
@@ -397,6 +400,248 @@ async fn sqlite_tenant_erasure_scrubs_every_user_of_that_tenant_only() {
     let dir = tempfile::tempdir().unwrap();
     let (_journal, store) = sqlite(dir.path()).await;
     tenant_erasure(store).await;
+}
+
+/// A contact of `owner` in `tenant` with a name, email and phone unique to it; returns its id
+/// and those three values.
+async fn contact_person(
+    engine: &Engine,
+    tenant: TenantId,
+    owner: Option<ClientId>,
+    location_id: Option<RecordId>,
+    first_name: &str,
+) -> (RecordId, [String; 3]) {
+    let id = RecordId::new_v7();
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    let name = format!("{first_name} Kontakt {marker}");
+    let email = format!("{first_name}.{marker}@example.com").to_lowercase();
+    let phone = format!(
+        "+1 {:012}",
+        uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000
+    );
+    run(
+        engine,
+        tenant,
+        TenantScopeCommand::Record(RecordCommand::Create {
+            id,
+            client_id: owner,
+            fields: RecordFields::Contact(Contact {
+                contact_type: "billing".into(),
+                name: name.clone(),
+                email: email.clone(),
+                phone: phone.clone(),
+                location_id,
+            }),
+        }),
+    )
+    .await;
+    (id, [name, email, phone])
+}
+
+/// The contacts of `tenant` the query API lists, by id.
+async fn listed_contacts(
+    read: &ReadModels,
+    tenant: TenantId,
+) -> BTreeMap<RecordId, engine::domain::Contact> {
+    read.list_records(
+        tenant,
+        RecordKind::Contact,
+        &RecordFilter::default(),
+        &PageRequest::first(100),
+        None,
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .map(|r| match r.fields {
+        RecordFields::Contact(c) => (r.id, c),
+        other => panic!("a contact listed with {other:?}"),
+    })
+    .collect()
+}
+
+/// A contact's deletion removes its row and with it its name, email and phone; erasing the
+/// (deleted) tenant removes every contact row of that tenant (and of no other), its other
+/// records staying; the journal keeps the values sealed; a rebuild from zero gives the same
+/// rows.
+async fn contact_erasure(store: Store) {
+    let engine = start_engine(&store).await;
+    let service = start_projections(&store).await;
+    let handle = service.handle();
+    let read = read_models(&store, &handle);
+    let (gone, _) = new_tenant(&engine).await;
+    let (kept, _) = new_tenant(&engine).await;
+    let client = ClientId::new_v7();
+    run(
+        &engine,
+        gone,
+        TenantScopeCommand::Client(ClientCommand::Create {
+            id: client,
+            name: "Client".into(),
+            external_id: String::new(),
+            business_profile: None,
+        }),
+    )
+    .await;
+    let office = RecordId::new_v7();
+    run(
+        &engine,
+        gone,
+        TenantScopeCommand::Record(RecordCommand::Create {
+            id: office,
+            client_id: None,
+            fields: RecordFields::Location(Location {
+                name: "Office".into(),
+                address: Address {
+                    city: "Springfield".into(),
+                    ..Address::default()
+                },
+                ..Location::default()
+            }),
+        }),
+    )
+    .await;
+    let (deleted, deleted_secrets) =
+        contact_person(&engine, gone, None, Some(office), "Erin").await;
+    let (of_tenant, tenant_secrets) = contact_person(&engine, gone, None, None, "Ada").await;
+    let (of_client, client_secrets) =
+        contact_person(&engine, gone, Some(client), None, "Grace").await;
+    let (survivor, survivor_secrets) = contact_person(&engine, kept, None, None, "Linus").await;
+    caught_up(&handle).await;
+
+    let listed = listed_contacts(&read, gone).await;
+    let erin = &listed[&deleted];
+    assert_eq!(
+        [&erin.name, &erin.email, &erin.phone],
+        deleted_secrets.each_ref(),
+        "the read model holds plaintext"
+    );
+    assert_eq!(listed.len(), 3);
+    // The journal holds them sealed, never in plaintext.
+    let raw = all_events(store.tail.as_ref()).await;
+    let raw_text = serde_json::to_string(&raw.iter().map(|e| &e.payload).collect::<Vec<_>>())
+        .unwrap()
+        .to_lowercase();
+    for secret in deleted_secrets.iter().chain(&tenant_secrets) {
+        assert!(
+            !raw_text.contains(&secret.to_lowercase()),
+            "{secret} in the journal"
+        );
+    }
+
+    // Deleted: its row goes, and its values with it; the others stay.
+    run(
+        &engine,
+        gone,
+        TenantScopeCommand::Record(RecordCommand::Delete {
+            id: deleted,
+            kind: RecordKind::Contact,
+        }),
+    )
+    .await;
+    caught_up(&handle).await;
+    for secret in &deleted_secrets {
+        assert_nowhere(&store.read, secret).await;
+    }
+    let listed = listed_contacts(&read, gone).await;
+    assert_eq!(listed.keys().copied().collect::<Vec<_>>(), {
+        let mut ids = vec![of_tenant, of_client];
+        ids.sort();
+        ids
+    });
+    assert_eq!(listed[&of_tenant].name, tenant_secrets[0]);
+    // Its key is gone: opened now, its values read as "".
+    let opened = opened_events(&store).await;
+    let created = opened
+        .iter()
+        .find(|e| e.stream.id == deleted.0 && e.event_type == "ContactCreated")
+        .unwrap();
+    assert_eq!(created.payload["fields"]["contact"]["name"], "");
+    assert_eq!(created.payload["fields"]["contact"]["email"], "");
+    assert_eq!(created.payload["fields"]["contact"]["phone"], "");
+
+    // The tenant erased: every contact row of it goes, its location stays, the other tenant's
+    // contact is untouched.
+    run(
+        &engine,
+        gone,
+        TenantScopeCommand::Tenant(TenantCommand::Delete),
+    )
+    .await;
+    run(
+        &engine,
+        gone,
+        TenantScopeCommand::Tenant(TenantCommand::Erase),
+    )
+    .await;
+    caught_up(&handle).await;
+    assert!(listed_contacts(&read, gone).await.is_empty());
+    let locations = read
+        .list_records(
+            gone,
+            RecordKind::Location,
+            &RecordFilter::default(),
+            &PageRequest::first(10),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        locations.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![office]
+    );
+    let theirs = listed_contacts(&read, kept).await;
+    let linus = &theirs[&survivor];
+    assert_eq!(
+        [&linus.name, &linus.email, &linus.phone],
+        survivor_secrets.each_ref()
+    );
+    let erased: Vec<&String> = deleted_secrets
+        .iter()
+        .chain(&tenant_secrets)
+        .chain(&client_secrets)
+        .collect();
+    for secret in &erased {
+        assert_nowhere(&store.read, secret).await;
+    }
+
+    // The read models equal the journal folded through the domain (an erased tenant's contacts
+    // left out), and a rebuild of every projection from zero gives the same rows.
+    let expected = expected::from_journal(&opened_events(&store).await);
+    let actual = expected::from_read_models(&read, &[gone, kept], 3).await;
+    expected::assert_same(&actual, &expected);
+    let dumped = dump(&store.read).await;
+    for name in handle.names() {
+        handle.rebuild(&name).await.unwrap();
+    }
+    caught_up(&handle).await;
+    assert_eq!(
+        dump(&store.read).await,
+        dumped,
+        "rebuild equals incremental"
+    );
+    for secret in &erased {
+        assert_nowhere(&store.read, secret).await;
+    }
+    assert_eq!(listed_contacts(&read, kept).await, theirs);
+    assert_no_failures(&handle).await;
+
+    service.stop().await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_contact_erasure_removes_the_rows_and_survives_a_rebuild() {
+    let (_db, _journal, store) = postgres().await;
+    contact_erasure(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_contact_erasure_removes_the_rows_and_survives_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_journal, store) = sqlite(dir.path()).await;
+    contact_erasure(store).await;
 }
 
 /// A random workload with erasures: the read models equal the journal folded through the

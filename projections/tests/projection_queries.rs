@@ -1,7 +1,9 @@
 //! The query API on both backends: search and filters of every read model, the organization
 //! tree (children, descendants, ancestors, moves), keyset pages that stay stable under
 //! concurrent writes, clients (status and external-id filters, tombstones, tenant isolation),
-//! the audit trail, and the errors (bad page tokens, an unreachable consistency token).
+//! directory records (owner, active and contact-type filters, pages, deletions, a client's
+//! deletion taking its records, a batch folded per row), the audit trail, and the errors (bad
+//! page tokens, an unreachable consistency token).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,9 +13,11 @@ use std::{collections::HashSet, time::Duration};
 
 use engine::{
     domain::{
-        Assignment, BusinessProfile, ClientCommand, ClientId, ClientStatus, OrganizationCommand,
-        OrganizationId, Plan, Scope, StreamId, StreamKind, TeamCommand, TeamId, TeamRole,
-        TenantCommand, TenantId, TenantScopeCommand, TenantStatus, UserCommand, UserId, UserStatus,
+        Address, Assignment, BusinessProfile, ClientCommand, ClientId, ClientStatus, Contact,
+        Department, Location, OrganizationCommand, OrganizationId, Plan, RecordCommand,
+        RecordFields, RecordId, RecordKind, Scope, StreamId, StreamKind, TeamCommand, TeamId,
+        TeamRole, TenantCommand, TenantId, TenantScopeCommand, TenantStatus, UserCommand, UserId,
+        UserStatus, headquarters_id,
     },
     journal::{AuditActor, CommitToken},
     runtime::{Engine, RequestMeta},
@@ -21,8 +25,8 @@ use engine::{
 };
 use projections::{
     AuditFilter, AuditSelection, ClientEntry, ClientFilter, Error, MatchMode, OrganizationFilter,
-    OrganizationSelection, PageRequest, ReadModels, RoleAssignmentFilter, TeamMemberFilter,
-    TenantFilter, UserFilter,
+    OrganizationSelection, OwnerFilter, PageRequest, ReadModels, RecordFilter,
+    RoleAssignmentFilter, TeamMemberFilter, TenantFilter, UserFilter,
 };
 use support::*;
 
@@ -809,6 +813,524 @@ async fn clients_fold_per_batch(store: Store) {
     engine.shutdown().await;
 }
 
+fn department(name: &str) -> RecordFields {
+    RecordFields::Department(Department {
+        name: name.to_owned(),
+        code: String::new(),
+    })
+}
+
+fn location(name: &str, headquarters: bool) -> RecordFields {
+    RecordFields::Location(Location {
+        name: name.to_owned(),
+        address: Address {
+            line1: "1 Main St".into(),
+            city: "Springfield".into(),
+            ..Address::default()
+        },
+        headquarters,
+        ..Location::default()
+    })
+}
+
+fn contact(contact_type: &str, name: &str, location_id: Option<RecordId>) -> RecordFields {
+    RecordFields::Contact(Contact {
+        contact_type: contact_type.to_owned(),
+        name: name.to_owned(),
+        email: format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
+        phone: "+1 555 0100".into(),
+        location_id,
+    })
+}
+
+fn create_record(
+    id: RecordId,
+    owner: Option<ClientId>,
+    fields: RecordFields,
+) -> TenantScopeCommand {
+    TenantScopeCommand::Record(RecordCommand::Create {
+        id,
+        client_id: owner,
+        fields,
+    })
+}
+
+fn update_record(
+    id: RecordId,
+    fields: RecordFields,
+    active: bool,
+    mask: &[&str],
+) -> TenantScopeCommand {
+    TenantScopeCommand::Record(RecordCommand::Update {
+        id,
+        fields,
+        active,
+        mask: mask.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+fn delete_record(id: RecordId, kind: RecordKind) -> TenantScopeCommand {
+    TenantScopeCommand::Record(RecordCommand::Delete { id, kind })
+}
+
+/// Every record of `kind` `filter` lists, read in pages of `size`; checks the id order and
+/// that each equals the engine's state of the record.
+async fn records(
+    engine: &Engine,
+    read: &ReadModels,
+    tenant: TenantId,
+    kind: RecordKind,
+    filter: &RecordFilter,
+    size: u32,
+    token: CommitToken,
+) -> Vec<RecordId> {
+    let mut ids = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let got = read
+            .list_records(tenant, kind, filter, &page, Some(token))
+            .await
+            .unwrap();
+        assert!(got.items.len() <= size as usize);
+        for record in got.items {
+            let state = engine.get_record(tenant, kind, record.id).await.unwrap();
+            assert_eq!(record, state);
+            ids.push(record.id);
+        }
+        match got.next_page_token {
+            Some(t) => page = PageRequest::after(size, t),
+            None => break,
+        }
+    }
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ordered by id: {ids:?}"
+    );
+    ids
+}
+
+/// Departments, locations and contacts of the tenant and of two clients: the owner, active and
+/// contact-type filters, pages of every size, deletions (the row goes), a client's deletion
+/// taking its records along, another tenant's records never seen, page tokens bound to their
+/// query.
+async fn records_filters_and_pages(engine: &Engine, read: &ReadModels) {
+    let (tenant, _) = new_tenant(engine).await;
+    let (other, _) = new_tenant(engine).await;
+    let [ca, cb] = [(); 2].map(|()| ClientId::new_v7());
+    run(engine, tenant, create_client(ca, "Client A", "")).await;
+    // Client B comes with an address: its headquarters location with it.
+    run(
+        engine,
+        tenant,
+        TenantScopeCommand::Client(ClientCommand::Create {
+            id: cb,
+            name: "Client B".into(),
+            external_id: String::new(),
+            business_profile: Some(BusinessProfile {
+                legal_name: "Client B Ltd".into(),
+                address: Some(Address {
+                    line1: "2 Side St".into(),
+                    city: "Shelbyville".into(),
+                    ..Address::default()
+                }),
+                ..BusinessProfile::default()
+            }),
+        }),
+    )
+    .await;
+    let cb_hq = headquarters_id(cb.0);
+    // Departments 0-4 the tenant's (3 inactive), 5-6 client A's, 7 client B's.
+    let deps: Vec<RecordId> = (0..8).map(|_| RecordId::new_v7()).collect();
+    for (i, &id) in deps.iter().enumerate() {
+        let owner = match i {
+            0..=4 => None,
+            5 | 6 => Some(ca),
+            _ => Some(cb),
+        };
+        run(
+            engine,
+            tenant,
+            create_record(id, owner, department(&format!("Dep {i}"))),
+        )
+        .await;
+    }
+    run(
+        engine,
+        tenant,
+        update_record(
+            deps[3],
+            department("Dep 3 closed"),
+            false,
+            &["name", "active"],
+        ),
+    )
+    .await;
+    // Locations: the tenant's headquarters, one of client A.
+    let [l0, l1] = [(); 2].map(|()| RecordId::new_v7());
+    run(
+        engine,
+        tenant,
+        create_record(l0, None, location("Main", true)),
+    )
+    .await;
+    run(
+        engine,
+        tenant,
+        create_record(l1, Some(ca), location("A office", false)),
+    )
+    .await;
+    // Contacts: 0-2 the tenant's, 3-4 client A's, 5 client B's.
+    let ks: Vec<RecordId> = (0..6).map(|_| RecordId::new_v7()).collect();
+    let contacts = [
+        (None, "billing", "Kay Zero", Some(l0)),
+        (None, "technical", "Kay One", None),
+        (None, "partner-2", "Kay Two", Some(l0)),
+        (Some(ca), "billing", "Kay Three", Some(l1)),
+        (Some(ca), "account-owner", "Kay Four", None),
+        (Some(cb), "billing", "Kay Five", Some(cb_hq)),
+    ];
+    for (&id, (owner, kind, name, at)) in ks.iter().zip(contacts) {
+        run(
+            engine,
+            tenant,
+            create_record(id, owner, contact(kind, name, at)),
+        )
+        .await;
+    }
+    // Contact 1: a billing contact now, and inactive.
+    run(
+        engine,
+        tenant,
+        update_record(
+            ks[1],
+            contact("Billing", "", None),
+            false,
+            &["type", "active"],
+        ),
+    )
+    .await;
+    // Another tenant's department and billing contact.
+    let theirs = [RecordId::new_v7(), RecordId::new_v7()];
+    run(
+        engine,
+        other,
+        create_record(theirs[0], None, department("Theirs")),
+    )
+    .await;
+    let token = run(
+        engine,
+        other,
+        create_record(theirs[1], None, contact("billing", "Their Kay", None)),
+    )
+    .await;
+
+    let list = |kind, filter: RecordFilter, size: u32| async move {
+        records(engine, read, tenant, kind, &filter, size, token).await
+    };
+    let owner = |owner| RecordFilter {
+        owner,
+        ..RecordFilter::default()
+    };
+    let sorted = |mut ids: Vec<RecordId>| {
+        ids.sort();
+        ids
+    };
+    let pick = |of: &[RecordId], i: &[usize]| sorted(i.iter().map(|&i| of[i]).collect());
+    use RecordKind::{Contact as C, Department as D, Location as L};
+
+    let all_deps = sorted(deps.clone());
+    for size in [1, 2, 3, 50] {
+        assert_eq!(
+            all_deps,
+            list(D, RecordFilter::default(), size).await,
+            "pages of {size}"
+        );
+    }
+    assert_eq!(
+        pick(&deps, &[0, 1, 2, 3, 4]),
+        list(D, owner(OwnerFilter::Tenant), 2).await
+    );
+    assert_eq!(
+        pick(&deps, &[5, 6]),
+        list(D, owner(OwnerFilter::Client(ca)), 1).await
+    );
+    assert_eq!(
+        pick(&deps, &[7]),
+        list(D, owner(OwnerFilter::Client(cb)), 50).await
+    );
+    let active = |active, owner| RecordFilter {
+        owner,
+        active: Some(active),
+        contact_type: None,
+    };
+    assert_eq!(
+        pick(&deps, &[3]),
+        list(D, active(false, OwnerFilter::Any), 50).await
+    );
+    assert_eq!(
+        pick(&deps, &[0, 1, 2, 4]),
+        list(D, active(true, OwnerFilter::Tenant), 3).await
+    );
+    assert_eq!(
+        sorted(vec![l0, l1, cb_hq]),
+        list(L, RecordFilter::default(), 2).await
+    );
+    assert_eq!(
+        vec![cb_hq],
+        list(L, owner(OwnerFilter::Client(cb)), 50).await
+    );
+    let renamed = read
+        .list_records(
+            tenant,
+            D,
+            &active(false, OwnerFilter::Any),
+            &PageRequest::first(5),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.items[0].fields, department("Dep 3 closed"));
+    assert_eq!(renamed.items[0].version, 2);
+    assert!(!renamed.items[0].active);
+
+    let of_type = |t: &str, active: Option<bool>, owner| RecordFilter {
+        owner,
+        active,
+        contact_type: Some(t.to_owned()),
+    };
+    assert_eq!(
+        sorted(ks.clone()),
+        list(C, RecordFilter::default(), 4).await
+    );
+    assert_eq!(
+        pick(&ks, &[0, 1, 3, 5]),
+        list(C, of_type("billing", None, OwnerFilter::Any), 1).await
+    );
+    assert_eq!(
+        pick(&ks, &[0, 3, 5]),
+        list(C, of_type(" BILLING ", Some(true), OwnerFilter::Any), 2).await,
+        "types compare case-insensitively"
+    );
+    assert_eq!(
+        pick(&ks, &[3]),
+        list(C, of_type("billing", None, OwnerFilter::Client(ca)), 50).await
+    );
+    assert_eq!(
+        pick(&ks, &[0, 1]),
+        list(C, of_type("billing", None, OwnerFilter::Tenant), 50).await
+    );
+    assert_eq!(
+        pick(&ks, &[2]),
+        list(C, of_type("partner-2", None, OwnerFilter::Any), 50).await
+    );
+    assert_eq!(
+        pick(&ks, &[1]),
+        list(C, active(false, OwnerFilter::Any), 50).await
+    );
+    assert_eq!(
+        sorted(ks.clone()),
+        list(C, of_type("", None, OwnerFilter::Any), 50).await,
+        "an empty type filters nothing"
+    );
+    assert!(
+        list(C, of_type("sales", None, OwnerFilter::Any), 50)
+            .await
+            .is_empty()
+    );
+    let refused = read
+        .list_records(
+            tenant,
+            D,
+            &of_type("billing", None, OwnerFilter::Any),
+            &PageRequest::first(5),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(Error::InvalidArgument(_))),
+        "{refused:?}"
+    );
+
+    // The other tenant sees its own records only, and the first tenant none of them.
+    assert_eq!(
+        vec![theirs[0]],
+        records(engine, read, other, D, &RecordFilter::default(), 50, token).await
+    );
+    assert_eq!(
+        vec![theirs[1]],
+        records(
+            engine,
+            read,
+            other,
+            C,
+            &of_type("billing", None, OwnerFilter::Any),
+            50,
+            token
+        )
+        .await
+    );
+    assert!(
+        !list(D, RecordFilter::default(), 50)
+            .await
+            .contains(&theirs[0])
+    );
+    assert!(
+        !list(C, RecordFilter::default(), 50)
+            .await
+            .contains(&theirs[1])
+    );
+
+    // A page token belongs to its tenant, kind and filter.
+    let page = read
+        .list_records(
+            tenant,
+            D,
+            &RecordFilter::default(),
+            &PageRequest::first(2),
+            None,
+        )
+        .await
+        .unwrap();
+    let next = PageRequest::after(2, page.next_page_token.unwrap());
+    for (whose, kind, filter) in [
+        (other, D, RecordFilter::default()),
+        (tenant, L, RecordFilter::default()),
+        (tenant, D, owner(OwnerFilter::Tenant)),
+        (tenant, D, active(true, OwnerFilter::Any)),
+    ] {
+        let refused = read.list_records(whose, kind, &filter, &next, None).await;
+        assert!(
+            matches!(refused, Err(Error::InvalidPageToken(_))),
+            "{refused:?}"
+        );
+    }
+
+    // Deleted records leave the list: a department, a contact, a location once its contacts
+    // are gone.
+    run(engine, tenant, delete_record(deps[1], D)).await;
+    run(engine, tenant, delete_record(ks[0], C)).await;
+    run(engine, tenant, delete_record(ks[2], C)).await;
+    let token = run(engine, tenant, delete_record(l0, L)).await;
+    let list = |kind, filter: RecordFilter| async move {
+        records(engine, read, tenant, kind, &filter, 3, token).await
+    };
+    assert_eq!(
+        pick(&deps, &[0, 2, 3, 4, 5, 6, 7]),
+        list(D, RecordFilter::default()).await
+    );
+    assert_eq!(
+        pick(&ks, &[1, 3, 4, 5]),
+        list(C, RecordFilter::default()).await
+    );
+    assert_eq!(
+        sorted(vec![l1, cb_hq]),
+        list(L, RecordFilter::default()).await
+    );
+
+    // Deleting client A deletes its records: none of them is listed any more.
+    let token = run(
+        engine,
+        tenant,
+        TenantScopeCommand::Client(ClientCommand::Delete { id: ca }),
+    )
+    .await;
+    let list = |kind, filter: RecordFilter| async move {
+        records(engine, read, tenant, kind, &filter, 3, token).await
+    };
+    for kind in RecordKind::ALL {
+        assert!(
+            list(kind, owner(OwnerFilter::Client(ca))).await.is_empty(),
+            "{kind:?}"
+        );
+    }
+    assert_eq!(
+        pick(&deps, &[0, 2, 3, 4, 7]),
+        list(D, RecordFilter::default()).await
+    );
+    assert_eq!(pick(&ks, &[1, 5]), list(C, RecordFilter::default()).await);
+    assert_eq!(vec![cb_hq], list(L, RecordFilter::default()).await);
+}
+
+/// One batch folds each record's events: the updates of a record created in an earlier batch
+/// merge into one update, a record created and changed in the batch is one insert, one created
+/// and deleted in the batch writes nothing, and one deleted after changes is deleted.
+async fn records_fold_per_batch(store: Store) {
+    let engine = start_engine(&store).await;
+    let (tenant, _) = new_tenant(&engine).await;
+    let [early, doomed, late, brief] = [(); 4].map(|()| RecordId::new_v7());
+    let client = ClientId::new_v7();
+    run(&engine, tenant, create_client(client, "Client", "")).await;
+    run(
+        &engine,
+        tenant,
+        create_record(early, None, department("Early")),
+    )
+    .await;
+    run(
+        &engine,
+        tenant,
+        create_record(doomed, Some(client), contact("billing", "Doomed Kay", None)),
+    )
+    .await;
+    let service = start_projections(&store).await;
+    caught_up(&service.handle()).await;
+    service.stop().await;
+
+    // Written while no projection runs: the next start reads them as one batch.
+    let mut token = None;
+    for command in [
+        update_record(early, department("Early 2"), true, &["name"]),
+        update_record(early, department("Early 3"), false, &["name", "active"]),
+        update_record(
+            doomed,
+            contact("technical", "Doomed Kay 2", None),
+            true,
+            &["type", "name"],
+        ),
+        create_record(late, Some(client), contact("billing", "Late Kay", None)),
+        update_record(
+            late,
+            contact("billing", "Late Kay 2", None),
+            false,
+            &["name", "active"],
+        ),
+        update_record(early, department("Early 4"), false, &["name"]),
+        create_record(brief, None, department("Brief")),
+        update_record(brief, department("Brief 2"), true, &["name"]),
+        delete_record(brief, RecordKind::Department),
+        delete_record(doomed, RecordKind::Contact),
+    ] {
+        token = Some(run(&engine, tenant, command).await);
+    }
+    let token = token.unwrap();
+    let service = start_projections(&store).await;
+    let read = read_models(&store, &service.handle());
+    // `records` compares every row with the engine's state.
+    let all = RecordFilter::default();
+    for (kind, expected) in [
+        (RecordKind::Department, vec![early]),
+        (RecordKind::Contact, vec![late]),
+    ] {
+        let listed = records(&engine, &read, tenant, kind, &all, 50, token).await;
+        assert_eq!(listed, expected, "{kind:?}");
+    }
+    let early_row = &read
+        .list_records(
+            tenant,
+            RecordKind::Department,
+            &all,
+            &PageRequest::first(5),
+            None,
+        )
+        .await
+        .unwrap()
+        .items[0];
+    assert_eq!((early_row.version, early_row.active), (4, false));
+    assert_eq!(early_row.fields, department("Early 4"));
+    service.stop().await;
+    engine.shutdown().await;
+}
+
 async fn audit_trail(engine: &Engine, read: &ReadModels) {
     let (tenant, _) = new_tenant(engine).await;
     let org = OrganizationId::new_v7();
@@ -952,6 +1474,20 @@ async fn unreachable_token_is_unavailable(read: &ReadModels) {
         matches!(&err, Error::Unavailable(m) if m.contains(" clients has not reached")),
         "{err:?}"
     );
+    let err = short
+        .list_records(
+            TenantId::new_v7(),
+            RecordKind::Contact,
+            &RecordFilter::default(),
+            &PageRequest::first(1),
+            Some(future),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Unavailable(m) if m.contains(" records has not reached")),
+        "{err:?}"
+    );
 }
 
 async fn all(store: Store) {
@@ -962,6 +1498,7 @@ async fn all(store: Store) {
     organization_tree(&engine, &read).await;
     users_teams_roles_and_stable_pages(&engine, &read).await;
     clients_filters_and_tombstones(&engine, &read).await;
+    records_filters_and_pages(&engine, &read).await;
     audit_trail(&engine, &read).await;
     unreachable_token_is_unavailable(&read).await;
     unreachable_token_is_unavailable(&ReadModels::new(store.read.clone())).await;
@@ -993,4 +1530,17 @@ async fn sqlite_clients_fold_per_batch() {
     let dir = tempfile::tempdir().unwrap();
     let (_journal, store) = sqlite(dir.path()).await;
     clients_fold_per_batch(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_records_fold_per_batch() {
+    let (_db, _journal, store) = postgres().await;
+    records_fold_per_batch(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_records_fold_per_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_journal, store) = sqlite(dir.path()).await;
+    records_fold_per_batch(store).await;
 }

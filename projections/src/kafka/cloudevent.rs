@@ -33,6 +33,9 @@ pub fn subject(tenant: TenantId, stream: &StreamId) -> String {
         StreamKind::User => "users",
         StreamKind::Role => "roles",
         StreamKind::Client => "clients",
+        StreamKind::Department => "departments",
+        StreamKind::Location => "locations",
+        StreamKind::Contact => "contacts",
     };
     format!("tenants/{tenant}/{collection}/{}", stream.id)
 }

@@ -8,6 +8,7 @@
 //! | `users`             | `users`, `user_organizations`       | user directory search           |
 //! | `role_assignments`  | `role_assignments`                  | assignments per user, per scope |
 //! | `clients`           | `clients`                           | a tenant's clients              |
+//! | `records`           | `records`                           | departments, locations, contacts|
 //!
 //! The audit trail is not a projection: the journal is the audit trail (SPEC §5.3), queried
 //! directly (see [`crate::ReadModels::audit_trail`]).
@@ -17,6 +18,7 @@
 
 mod clients;
 mod organizations;
+mod records;
 mod role_assignments;
 mod teams;
 mod tenant_directory;
@@ -29,6 +31,7 @@ use uuid::Uuid;
 
 pub use clients::ClientsProjection;
 pub use organizations::OrganizationsProjection;
+pub use records::RecordsProjection;
 pub use role_assignments::RoleAssignmentsProjection;
 pub(crate) use role_assignments::scope_key;
 pub use teams::TeamsProjection;
@@ -55,6 +58,8 @@ pub mod names {
     pub const ROLE_ASSIGNMENTS: &str = "role_assignments";
     /// A tenant's clients.
     pub const CLIENTS: &str = "clients";
+    /// A tenant's directory records (departments, locations, contacts).
+    pub const RECORDS: &str = "records";
 }
 
 /// Every standard read-model projection, ready for [`crate::ProjectionService::start`].
@@ -66,6 +71,7 @@ pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(UsersProjection),
         Arc::new(RoleAssignmentsProjection),
         Arc::new(ClientsProjection),
+        Arc::new(RecordsProjection),
         Arc::new(crate::saga::SagasProjection),
     ]
 }

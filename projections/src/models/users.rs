@@ -34,6 +34,7 @@ struct UserRecord {
     display_name: String,
     display_name_lower: String,
     status: String,
+    client_id: Option<Uuid>,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -46,6 +47,8 @@ struct UserChange {
     /// New display name and its folded form.
     display_name: Option<(String, String)>,
     status: Option<String>,
+    /// `Some(client)` sets the user's client, `Some(None)` clears it.
+    client: Option<Option<Uuid>>,
     erase: bool,
     version: i64,
     updated_at: DateTime<Utc>,
@@ -57,12 +60,14 @@ impl Change for UserChange {
         model: names::USERS,
         table: "users",
         insert: "users (tenant_id, id, email, email_lower, display_name, display_name_lower, \
-                 status, version, created_at, updated_at)",
+                 status, client_id, version, created_at, updated_at)",
         change_columns: &[
             "id",
             "display_name",
             "display_name_lower",
             "status",
+            "set_client",
+            "client_id",
             "erase",
             "version",
             "updated_at",
@@ -75,6 +80,7 @@ impl Change for UserChange {
               display_name_lower = CASE WHEN v.erase THEN '' \
                   ELSE COALESCE(v.display_name_lower, users.display_name_lower) END, \
               status = COALESCE(v.status, users.status), \
+              client_id = CASE WHEN v.set_client THEN v.client_id ELSE users.client_id END, \
               version = v.version, \
               updated_at = v.updated_at",
         matches: "users.id = v.id",
@@ -86,6 +92,7 @@ impl Change for UserChange {
             record.display_name_lower = lower;
         }
         set_some(&mut record.status, self.status);
+        set_some(&mut record.client_id, self.client);
         if self.erase {
             for value in [
                 &mut record.email,
@@ -103,6 +110,7 @@ impl Change for UserChange {
     fn then(&mut self, later: UserChange) {
         keep_later(&mut self.display_name, later.display_name);
         keep_later(&mut self.status, later.status);
+        keep_later(&mut self.client, later.client);
         self.erase |= later.erase;
         self.version = later.version;
         self.updated_at = later.updated_at;
@@ -117,6 +125,7 @@ impl Change for UserChange {
             r.display_name.into(),
             r.display_name_lower.into(),
             r.status.into(),
+            r.client_id.into(),
             r.version.into(),
             r.created_at.into(),
             r.updated_at.into(),
@@ -130,6 +139,8 @@ impl Change for UserChange {
             name.into(),
             lower.into(),
             c.status.into(),
+            Arg::Bool(c.client.is_some()),
+            c.client.flatten().into(),
             c.erase.into(),
             c.version.into(),
             c.updated_at.into(),
@@ -241,6 +252,7 @@ impl Projection for UsersProjection {
             let mut change = UserChange {
                 display_name: None,
                 status: None,
+                client: None,
                 erase: false,
                 version: r.sequence,
                 updated_at: r.recorded_at,
@@ -259,6 +271,7 @@ impl Projection for UsersProjection {
                         display_name: display_name.clone(),
                         display_name_lower: fold(display_name),
                         status: enum_text(&UserStatus::Invited)?,
+                        client_id: None,
                         version: r.sequence,
                         created_at: r.recorded_at,
                         updated_at: r.recorded_at,
@@ -277,6 +290,9 @@ impl Projection for UsersProjection {
                 }
                 UserEvent::UserProfileUpdated { display_name, .. } => {
                     change.display_name = name(display_name);
+                }
+                UserEvent::UserClientChanged { client_id, .. } => {
+                    change.client = Some(client_id.map(|c| c.0));
                 }
                 UserEvent::UserDeactivated { .. } => {
                     change.status = Some(enum_text(&UserStatus::Deactivated)?);

@@ -1,7 +1,7 @@
 //! List and search queries over the read models.
 
 use engine::{
-    domain::{OrganizationId, TeamId, TenantId, UserId},
+    domain::{OrganizationId, Record, RecordKind, TeamId, TenantId, UserId},
     journal::CommitToken,
 };
 use uuid::Uuid;
@@ -10,14 +10,15 @@ use super::{
     Page, PageRequest, ReadModels,
     page::{Cursor, fingerprint},
     params::{
-        AssignmentParams, ClientParams, OrganizationParams, OrganizationScope, TeamMemberParams,
-        TeamParams, TenantParams, UserParams, like_pattern,
+        AssignmentParams, ClientParams, OrganizationParams, OrganizationScope, RecordParams,
+        TeamMemberParams, TeamParams, TenantParams, UserParams, like_pattern,
     },
     statements,
     types::{
         ClientEntry, ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter,
-        OrganizationSelection, RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter,
-        TeamMemberEntry, TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
+        OrganizationSelection, OwnerFilter, RecordFilter, RoleAssignmentEntry,
+        RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter,
+        TenantEntry, TenantFilter, UserEntry, UserFilter,
     },
 };
 use crate::{
@@ -372,6 +373,52 @@ impl ReadModels {
         };
         let rows = statements::list_clients(&self.store, &params).await?;
         Ok(cursor.page(rows, |c| vec![c.id.to_string()]))
+    }
+
+    /// Lists a tenant's records of one kind (departments, locations or contacts), ordered by
+    /// id: the tenant's and its clients', or one owner's; optionally only the active or the
+    /// inactive ones, and contacts of one type (case-insensitive). Deleted records are not
+    /// listed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a contact type with another kind than contacts; as
+    /// [`list_tenants`](Self::list_tenants) otherwise.
+    pub async fn list_records(
+        &self,
+        tenant_id: TenantId,
+        kind: RecordKind,
+        filter: &RecordFilter,
+        page: &PageRequest,
+        consistency: Option<CommitToken>,
+    ) -> Result<Page<Record>> {
+        // Stored lower-cased, as the domain normalizes them.
+        let contact_type = non_empty(filter.contact_type.as_ref()).map(|t| t.to_ascii_lowercase());
+        if contact_type.is_some() && kind != RecordKind::Contact {
+            return Err(Error::InvalidArgument(format!(
+                "a contact type filters contacts only, not {}s",
+                kind.as_str()
+            )));
+        }
+        self.ensure_consistent(&[names::RECORDS], consistency)
+            .await?;
+        let cursor = Cursor::new(page, fingerprint("records", &(tenant_id, kind, filter)), 1)?;
+        let (owner, client_id) = match filter.owner {
+            OwnerFilter::Any => ("any", None),
+            OwnerFilter::Tenant => ("tenant", None),
+            OwnerFilter::Client(client) => ("client", Some(client.0)),
+        };
+        let params = RecordParams {
+            tenant_id: tenant_id.0,
+            kind: kind.as_str(),
+            owner,
+            client_id,
+            active: filter.active,
+            contact_type,
+            after_id: key_uuid(&cursor, 0)?,
+            limit: cursor.limit(),
+        };
+        let rows = statements::list_records(&self.store, &params).await?;
+        Ok(cursor.page(rows, |r| vec![r.id.to_string()]))
     }
 }
 

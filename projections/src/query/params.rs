@@ -68,6 +68,21 @@ pub(crate) struct ClientParams {
     pub limit: i64,
 }
 
+/// `list_records`.
+#[derive(Clone, Debug)]
+pub(crate) struct RecordParams {
+    pub tenant_id: Uuid,
+    /// The stored kind (`department`, `location`, `contact`).
+    pub kind: &'static str,
+    /// `any`, `tenant` or `client` (then `client_id`).
+    pub owner: &'static str,
+    pub client_id: Option<Uuid>,
+    pub active: Option<bool>,
+    pub contact_type: Option<String>,
+    pub after_id: Option<Uuid>,
+    pub limit: i64,
+}
+
 /// `list_team_members`.
 #[derive(Clone, Debug)]
 pub(crate) struct TeamMemberParams {

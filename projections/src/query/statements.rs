@@ -2,13 +2,13 @@
 //! SQLite's derived by [`crate::sql::Text`]).
 
 use engine::{
-    domain::{ClientId, OrganizationId, TeamId, TenantId, UserId},
+    domain::{ClientId, OrganizationId, Record, RecordFields, RecordId, TeamId, TenantId, UserId},
     journal::RecordedEvent,
 };
 use uuid::Uuid;
 
 use crate::{
-    Result,
+    Error, Result,
     models::parse_enum,
     query::{
         ClientEntry, OrganizationEntry, RoleAssignmentEntry, TeamEntry, TeamMemberEntry,
@@ -16,7 +16,7 @@ use crate::{
         decode::{self, EventColumns},
         params::{
             AssignmentParams, AuditParams, AuditScope, ClientParams, OrganizationParams,
-            TeamMemberParams, TeamParams, TenantParams, UserParams,
+            RecordParams, TeamMemberParams, TeamParams, TenantParams, UserParams,
         },
     },
     sql::{Arg, Row, Statement, Text, placeholders},
@@ -32,6 +32,7 @@ static TEAM_MEMBERS: Text = Text::new(include_str!("sql/team_members.sql"));
 static USERS: Text = Text::new(include_str!("sql/users.sql"));
 static ROLE_ASSIGNMENTS: Text = Text::new(include_str!("sql/role_assignments.sql"));
 static CLIENTS: Text = Text::new(include_str!("sql/clients.sql"));
+static RECORDS: Text = Text::new(include_str!("sql/records.sql"));
 static AUDIT_TENANT: Text = Text::new(include_str!("sql/audit_tenant.sql"));
 static AUDIT_STREAM: Text = Text::new(include_str!("sql/audit_stream.sql"));
 static AUDIT_ACTOR: Text = Text::new(include_str!("sql/audit_actor.sql"));
@@ -98,6 +99,7 @@ fn user(row: &Row) -> Result<(UserEntry, String)> {
         display_name: row.text("display_name")?,
         status: parse_enum(&row.text("status")?, "users.status")?,
         organization_ids: Vec::new(),
+        client_id: row.opt_uuid("client_id")?.map(ClientId),
         version: row.int("version")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
@@ -123,6 +125,30 @@ fn client(row: &Row) -> Result<ClientEntry> {
         external_id: row.text("external_id")?,
         status: parse_enum(&row.text("status")?, "clients.status")?,
         provisioned_tenant_id: row.opt_uuid("provisioned_tenant_id")?.map(TenantId),
+        version: row.int("version")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A record of kind `kind` (the listing's): its fields decoded from their JSON.
+fn record(row: &Row, kind: &str) -> Result<Record> {
+    let id = RecordId(row.uuid("id")?);
+    let fields: RecordFields = serde_json::from_str(&row.text("fields")?)
+        .map_err(|e| Error::Corrupt(format!("records.fields of {id} is invalid: {e}")))?;
+    if fields.kind().as_str() != kind {
+        return Err(Error::Corrupt(format!(
+            "records.fields of {id} are a {}'s, its row a {kind}'s",
+            fields.kind().as_str()
+        )));
+    }
+    Ok(Record {
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        id,
+        client_id: row.opt_uuid("client_id")?.map(ClientId),
+        fields,
+        active: row.int32("active")? != 0,
+        deleted: false,
         version: row.int("version")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
@@ -291,6 +317,21 @@ pub(crate) async fn list_clients(store: &ReadStore, p: &ClientParams) -> Result<
         p.limit.into(),
     ];
     fetch(store, &CLIENTS, args, client).await
+}
+
+pub(crate) async fn list_records(store: &ReadStore, p: &RecordParams) -> Result<Vec<Record>> {
+    let args = vec![
+        p.tenant_id.into(),
+        p.kind.into(),
+        p.owner.into(),
+        p.client_id.into(),
+        p.active.is_some().into(),
+        p.active.unwrap_or_default().into(),
+        p.contact_type.clone().into(),
+        p.after_id.into(),
+        p.limit.into(),
+    ];
+    fetch(store, &RECORDS, args, |row| record(row, p.kind)).await
 }
 
 pub(crate) async fn audit_trail(store: &ReadStore, p: &AuditParams) -> Result<Vec<RecordedEvent>> {

@@ -167,6 +167,8 @@ pub struct UserEntry {
     pub status: UserStatus,
     /// Organizations the user is a member of, by id.
     pub organization_ids: Vec<OrganizationId>,
+    /// The client of the tenant the user belongs to, if any.
+    pub client_id: Option<ClientId>,
     /// Version (sequence of its stream).
     pub version: i64,
     /// Creation time.
@@ -244,6 +246,30 @@ pub struct ClientFilter {
     pub status: Option<ClientStatus>,
     /// Only clients with exactly this external id (`Some("")`: those without one).
     pub external_id: Option<String>,
+}
+
+/// Whose records [`crate::ReadModels::list_records`] returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OwnerFilter {
+    /// The tenant's and every client's.
+    #[default]
+    Any,
+    /// Only those the tenant itself owns.
+    Tenant,
+    /// Only those of this client.
+    Client(ClientId),
+}
+
+/// Filters of [`crate::ReadModels::list_records`] (one kind of record); ordered by id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Whose records.
+    pub owner: OwnerFilter,
+    /// Only active (`Some(true)`) or inactive (`Some(false)`) records.
+    pub active: Option<bool>,
+    /// Only contacts of this type (case-insensitive; `None` or empty: any). Contacts only:
+    /// refused with the other kinds.
+    pub contact_type: Option<String>,
 }
 
 /// Which events [`crate::ReadModels::audit_trail`] returns; always newest first.

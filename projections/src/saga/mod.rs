@@ -20,7 +20,7 @@ mod dispatcher;
 mod outbox;
 
 pub use dispatcher::{DispatcherConfig, SagaDispatcher};
-pub use outbox::{SagaStepRow, all_steps, pending_steps};
+pub use outbox::{OutboxStatus, SagaStepRow, all_steps, outbox_status, pending_steps};
 
 use async_trait::async_trait;
 use engine::domain::{StreamKind, saga};

@@ -222,3 +222,41 @@ pub(super) async fn retry_at(
     .await?;
     tx.commit().await
 }
+
+/// The outbox at a glance: what operators watch (`ListProjections`, `entityd projections
+/// status`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutboxStatus {
+    /// Steps not done yet.
+    pub pending: i64,
+    /// Of those, steps that failed at least once (retried with backoff).
+    pub retrying: i64,
+    /// When the oldest pending step was recorded.
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// The oldest pending step's last error, if it failed.
+    pub oldest_error: Option<String>,
+}
+
+/// Counts the pending steps and names the oldest (two indexed reads).
+pub async fn outbox_status(store: &ReadStore) -> Result<OutboxStatus> {
+    let counts = Statement::new(
+        "SELECT COUNT(*) AS pending, COUNT(last_error) AS retrying FROM saga_steps \
+         WHERE done_at IS NULL",
+        vec![],
+    );
+    let oldest = Statement::new(
+        "SELECT created_at, last_error FROM saga_steps WHERE done_at IS NULL \
+         ORDER BY next_attempt_at, request_id LIMIT 1",
+        vec![],
+    );
+    let mut status = OutboxStatus::default();
+    if let Some(row) = store.fetch(&counts).await?.first() {
+        status.pending = row.int("pending")?;
+        status.retrying = row.int("retrying")?;
+    }
+    if let Some(row) = store.fetch(&oldest).await?.first() {
+        status.oldest_pending_at = Some(row.time("created_at")?);
+        status.oldest_error = row.opt_text("last_error")?;
+    }
+    Ok(status)
+}

@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use engine::{
     domain::{
-        ClientStatus, OrganizationId, Scope, TeamStatus, TenantId, TenantScope, TenantScopeEvent,
+        ClientStatus, OrganizationId, Record, RecordKind, Scope, TeamStatus, TenantId, TenantScope,
+        TenantScopeEvent,
     },
     journal::RecordedEvent,
 };
 use projections::{
     ClientFilter, OrganizationFilter, OrganizationSelection, Page, PageRequest, ReadModels,
-    RoleAssignmentFilter, TeamFilter, TeamMemberFilter, TenantFilter, UserFilter,
+    RecordFilter, RoleAssignmentFilter, TeamFilter, TeamMemberFilter, TenantFilter, UserFilter,
 };
 
 type Time = DateTime<Utc>;
@@ -43,7 +44,7 @@ type OrganizationRow = (
 );
 /// (id, tenant, organization, name, status, version, created, updated)
 type TeamRow = (String, String, String, String, String, i64, Time, Time);
-/// (id, tenant, email, display name, status, organizations, version, created, updated)
+/// (id, tenant, email, display name, status, organizations, client, version, created, updated)
 type UserRow = (
     String,
     String,
@@ -51,6 +52,7 @@ type UserRow = (
     String,
     String,
     Vec<String>,
+    Option<String>,
     i64,
     Time,
     Time,
@@ -69,6 +71,33 @@ type ClientRow = (
     Time,
 );
 
+/// (id, tenant, kind, client, active, fields as JSON, version, created, updated)
+type RecordRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    i64,
+    Time,
+    Time,
+);
+
+fn record_row(r: &Record) -> RecordRow {
+    (
+        r.id.to_string(),
+        r.tenant_id.to_string(),
+        r.kind().as_str().to_owned(),
+        r.client_id.map(|c| c.to_string()),
+        r.active,
+        serde_json::to_string(&r.fields).unwrap(),
+        r.version,
+        r.created_at,
+        r.updated_at,
+    )
+}
+
 /// Every read model, as comparable rows.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Model {
@@ -81,6 +110,8 @@ pub struct Model {
     /// (tenant, user, role, scope)
     pub assignments: BTreeSet<(String, String, String, String)>,
     pub clients: BTreeSet<ClientRow>,
+    /// Live records; no contact of an erased tenant.
+    pub records: BTreeSet<RecordRow>,
 }
 
 fn text<T: serde::Serialize>(v: &T) -> String {
@@ -185,6 +216,7 @@ pub fn from_journal(events: &[RecordedEvent]) -> Model {
                 u.display_name.clone(),
                 text(&u.status),
                 u.organizations.iter().map(ToString::to_string).collect(),
+                u.client_id.map(|c| c.to_string()),
                 u.version,
                 u.created_at,
                 u.updated_at,
@@ -210,6 +242,14 @@ pub fn from_journal(events: &[RecordedEvent]) -> Model {
                 c.created_at,
                 c.updated_at,
             ));
+        }
+        let erased = scope.tenant().is_some_and(|t| t.erased_at.is_some());
+        let listed = scope
+            .records()
+            .filter(|r| !r.deleted)
+            .filter(|r| !erased || r.kind() != RecordKind::Contact);
+        for r in listed {
+            model.records.insert(record_row(r));
         }
     }
     model
@@ -323,6 +363,7 @@ pub async fn from_read_models(read: &ReadModels, tenants: &[TenantId], page_size
                 u.display_name,
                 text(&u.status),
                 u.organization_ids.iter().map(ToString::to_string).collect(),
+                u.client_id.map(|c| c.to_string()),
                 u.version,
                 u.created_at,
                 u.updated_at,
@@ -366,6 +407,17 @@ pub async fn from_read_models(read: &ReadModels, tenants: &[TenantId], page_size
                 ));
             }
         }
+        let filter = &RecordFilter::default();
+        for kind in RecordKind::ALL {
+            let all = every_page(page_size, |page| async move {
+                read.list_records(tenant, kind, filter, &page, None).await
+            });
+            for r in all.await {
+                assert_eq!(r.kind(), kind, "{r:?}");
+                assert!(!r.deleted, "{r:?}");
+                model.records.insert(record_row(&r));
+            }
+        }
     }
     model
 }
@@ -397,4 +449,5 @@ pub fn assert_same(actual: &Model, expected: &Model) {
         &expected.assignments,
     );
     diff("clients", &actual.clients, &expected.clients);
+    diff("records", &actual.records, &expected.records);
 }

@@ -195,7 +195,7 @@ pub async fn caught_up(handle: &ProjectionHandle) {
 /// The read-model tables, one sorted list of rendered rows per table.
 pub type Dump = BTreeMap<&'static str, Vec<String>>;
 
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 10] = [
     "tenant_directory",
     "organizations",
     "teams",
@@ -204,6 +204,7 @@ pub const TABLES: [&str; 9] = [
     "user_organizations",
     "role_assignments",
     "clients",
+    "records",
     "projection_checkpoints",
 ];
 

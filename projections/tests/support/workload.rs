@@ -1,14 +1,16 @@
 //! A randomized workload through `Engine`: tenants, organizations with moves and deletes,
-//! teams and members, invitations and acceptances, memberships, role assignments, clients (and,
-//! on request, erasures of users). Domain refusals are expected and counted; anything else fails
+//! teams and members, invitations and acceptances, memberships, role assignments, clients (some
+//! with a headquarters address), directory records (departments, locations and contacts of the
+//! tenant or of a client, created, updated and deleted) and, on request, erasures of users. Domain refusals are expected and counted; anything else fails
 //! the test.
 
 use engine::{
     EngineError,
     domain::{
-        Assignment, BusinessProfile, ClientCommand, ClientId, OrganizationCommand, OrganizationId,
-        Plan, Scope, TeamCommand, TeamId, TeamRole, TenantCommand, TenantId, TenantScopeCommand,
-        UpdateTenant, UserCommand, UserId,
+        Address, Assignment, BusinessProfile, CONTACT_TYPES, ClientCommand, ClientId, Contact,
+        Department, Location, OrganizationCommand, OrganizationId, Plan, RecordCommand,
+        RecordFields, RecordId, RecordKind, Scope, TeamCommand, TeamId, TeamRole, TenantCommand,
+        TenantId, TenantScopeCommand, UpdateTenant, UserCommand, UserId,
     },
     journal::CommitToken,
     runtime::Engine,
@@ -52,13 +54,16 @@ pub struct Outcome {
     pub last_token: Option<CommitToken>,
 }
 
-/// Runs `commands` random commands (and a client command before every eighth) against a new
-/// gold tenant; returns its id and counts.
+/// Runs `commands` random commands (and a client command before every eighth, a record command
+/// before every fourth) against a new gold tenant; returns its id and counts.
 pub async fn run_tenant(engine: &Engine, seed: u64, commands: usize) -> (TenantId, Outcome) {
     run_tenant_with(engine, seed, commands, false).await
 }
 
-/// [`run_tenant`], erasing users now and then when `erase` (about one command in 200).
+/// [`run_tenant`], erasing users now and then when `erase` (about one command in 200), and
+/// then only deleting contacts and giving clients contacts (a client's deletion deletes its
+/// contacts): a contact's deletion erases the person. Without `erase` nobody is erased, so
+/// whatever was published live still equals the journal opened later.
 pub async fn run_tenant_with(
     engine: &Engine,
     seed: u64,
@@ -68,6 +73,9 @@ pub async fn run_tenant_with(
     let mut rng = Rng::new(seed);
     // Clients draw from their own stream: the other commands stay those of `seed` alone.
     let mut client_rng = Rng::new(seed ^ 0xc11e_4750);
+    // Records too.
+    let mut record_rng = Rng::new(seed ^ 0x7ec0_4d50);
+    let mut records: Vec<(RecordId, RecordKind, Option<ClientId>)> = Vec::new();
     let tenant = TenantId::new_v7();
     let created = engine
         .execute(
@@ -102,6 +110,17 @@ pub async fn run_tenant_with(
                 engine,
                 tenant,
                 TenantScopeCommand::Client(command),
+                &mut outcome,
+            )
+            .await;
+        }
+        if i % 4 == 2
+            && let Some(command) = record_command(&mut record_rng, &mut records, &clients, i, erase)
+        {
+            execute(
+                engine,
+                tenant,
+                TenantScopeCommand::Record(command),
                 &mut outcome,
             )
             .await;
@@ -204,6 +223,13 @@ pub async fn run_tenant_with(
                 None => continue,
             },
             77..=79 => match rng.pick(&users) {
+                // a user joins a client (or leaves it); a client's deletion takes its users out
+                Some((id, _)) if rng.below(3) == 0 => {
+                    TenantScopeCommand::User(UserCommand::SetClient {
+                        id,
+                        client_id: rng.pick(&clients),
+                    })
+                }
                 Some((id, _)) => TenantScopeCommand::User(UserCommand::UpdateProfile {
                     id,
                     display_name: Some(format!("Profile {i} Ünïcode")),
@@ -315,7 +341,12 @@ fn client_command(rng: &mut Rng, clients: &mut Vec<ClientId>, i: usize) -> Optio
                 id,
                 name: format!("Client {i}"),
                 external_id: external_id(rng),
-                business_profile: None,
+                // Some with an address: their headquarters location comes with them.
+                business_profile: (rng.below(3) == 0).then(|| BusinessProfile {
+                    legal_name: format!("Client {i} Inc"),
+                    address: Some(address(rng, i)),
+                    ..BusinessProfile::default()
+                }),
             }
         }
         4..=5 => ClientCommand::Update {
@@ -339,5 +370,118 @@ fn client_command(rng: &mut Rng, clients: &mut Vec<ClientId>, i: usize) -> Optio
         _ => ClientCommand::Delete {
             id: rng.pick(clients)?,
         },
+    })
+}
+
+/// A postal address.
+fn address(rng: &mut Rng, i: usize) -> Address {
+    Address {
+        line1: format!("{} Main St", rng.below(500) + 1),
+        city: ["Springfield", "Berlin", "Zürich"][rng.below(3)].to_owned(),
+        postal_code: format!("{:05}", i),
+        ..Address::default()
+    }
+}
+
+/// Random fields of a record of `kind`; a contact's location is one of `locations`, or none.
+fn record_fields(
+    rng: &mut Rng,
+    kind: RecordKind,
+    locations: &[RecordId],
+    i: usize,
+) -> RecordFields {
+    match kind {
+        RecordKind::Department => RecordFields::Department(Department {
+            name: format!("Department {i} {}", rng.below(1000)),
+            code: format!("D-{}", rng.below(100)),
+        }),
+        RecordKind::Location => RecordFields::Location(Location {
+            name: format!("Office {i}"),
+            address: address(rng, i),
+            // Sometimes refused: one headquarters per owner.
+            headquarters: rng.below(6) == 0,
+            phone: format!("+1 555 {:04}", rng.below(10_000)),
+            ..Location::default()
+        }),
+        RecordKind::Contact => RecordFields::Contact(Contact {
+            contact_type: match rng.below(4) {
+                3 => "partner-2".to_owned(),
+                t => CONTACT_TYPES[t].to_owned(),
+            },
+            name: format!("Contact {i} Ünïcode {}", rng.below(100_000)),
+            email: format!("contact.{i}.{}@example.com", rng.below(100_000)),
+            phone: format!("+49 30 {:06}", rng.below(1_000_000)),
+            location_id: if rng.below(3) == 0 {
+                None
+            } else {
+                rng.pick(locations)
+            },
+        }),
+    }
+}
+
+/// A random record command (`None` when there is no record to change yet): records of the
+/// tenant or of a client, contacts often at a location of their owner. Some are refused (a
+/// deleted record or client, a second headquarters, a location still in use). Contacts are
+/// deleted, and owned by clients, only when `erase` (see [`run_tenant_with`]).
+fn record_command(
+    rng: &mut Rng,
+    records: &mut Vec<(RecordId, RecordKind, Option<ClientId>)>,
+    clients: &[ClientId],
+    i: usize,
+    erase: bool,
+) -> Option<RecordCommand> {
+    let locations_of = |owner: Option<ClientId>| -> Vec<RecordId> {
+        records
+            .iter()
+            .filter(|(_, k, o)| *k == RecordKind::Location && *o == owner)
+            .map(|(id, _, _)| *id)
+            .collect()
+    };
+    Some(match rng.below(10) {
+        0..=4 => {
+            let id = RecordId::new_v7();
+            let kind = RecordKind::ALL[rng.below(3)];
+            let owner = if rng.below(2) == 0 || (kind == RecordKind::Contact && !erase) {
+                None
+            } else {
+                rng.pick(clients)
+            };
+            let fields = record_fields(rng, kind, &locations_of(owner), i);
+            records.push((id, kind, owner));
+            RecordCommand::Create {
+                id,
+                client_id: owner,
+                fields,
+            }
+        }
+        5..=7 => {
+            let (id, kind, owner) = rng.pick(records)?;
+            let fields = record_fields(rng, kind, &locations_of(owner), i);
+            let paths = RecordFields::paths(kind);
+            let mut mask: Vec<String> = paths
+                .iter()
+                .filter(|_| rng.below(2) == 0)
+                .map(|p| (*p).to_owned())
+                .collect();
+            if mask.is_empty() || rng.below(3) == 0 {
+                mask.push("active".to_owned());
+            }
+            RecordCommand::Update {
+                id,
+                fields,
+                active: rng.below(3) > 0,
+                mask,
+            }
+        }
+        _ => {
+            let deletable: Vec<_> = records
+                .iter()
+                .filter(|(_, kind, _)| erase || *kind != RecordKind::Contact)
+                .copied()
+                .collect();
+            let (id, kind, _) = rng.pick(&deletable)?;
+            RecordCommand::Delete { id, kind }
+        }
     })
 }

@@ -1,6 +1,6 @@
 -- The user directory, ordered by (email_lower, id) after ($6, $7). Emails never change.
-SELECT u.tenant_id, u.id, u.email, u.email_lower, u.display_name, u.status, u.version,
-       u.created_at, u.updated_at
+SELECT u.tenant_id, u.id, u.email, u.email_lower, u.display_name, u.status, u.client_id,
+       u.version, u.created_at, u.updated_at
 FROM users AS u
 WHERE u.tenant_id = $1
   AND ($2::text IS NULL
