@@ -33,6 +33,39 @@ struct Ids {
     role: String,
     owner: String,
     client: String,
+    department: String,
+    location: String,
+    contact: String,
+}
+
+fn record(tenant: String, id: String) -> pb::GetRecordRequest {
+    pb::GetRecordRequest {
+        tenant_id: tenant,
+        id,
+        ..Default::default()
+    }
+}
+
+fn delete(tenant: String, id: String) -> pb::DeleteRecordRequest {
+    pb::DeleteRecordRequest {
+        tenant_id: tenant,
+        id,
+        ..Default::default()
+    }
+}
+
+fn records_of(tenant: String, owner: String) -> pb::ListRecordsRequest {
+    pb::ListRecordsRequest {
+        tenant_id: tenant,
+        owner,
+        ..Default::default()
+    }
+}
+
+fn name_mask() -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: vec!["name".into()],
+    })
 }
 
 async fn populate(c: &mut Clients) -> Ids {
@@ -47,6 +80,8 @@ async fn populate(c: &mut Clients) -> Ids {
     let pending = invite(c, &tenant.id, "pending@b.test", &org.id, vec![]).await;
     let role = define_role(c, &tenant.id, "auditor", &["organization:read"]).await;
     let client = create_client(c, &tenant.id, "Globex").await;
+    let (department, location, contact) =
+        grpc_support::create_records(c, &tenant.id, &client.id).await;
     Ids {
         tenant: tenant.id,
         org: org.id,
@@ -58,6 +93,9 @@ async fn populate(c: &mut Clients) -> Ids {
         role: role.id,
         owner: owner.id,
         client: client.id,
+        department,
+        location,
+        contact,
     }
 }
 
@@ -467,6 +505,92 @@ async fn attempt(
                 ..Default::default()
             }
         )),
+        "UserService/SetUserClient" => go!(users.set_user_client(pb::SetUserClientRequest {
+            tenant_id: t,
+            user_id: b.user,
+            client_id: b.client,
+            ..Default::default()
+        })),
+        "DepartmentService/CreateDepartment" => {
+            go!(departments.create_department(pb::CreateDepartmentRequest {
+                tenant_id: t,
+                department: Some(pb::Department {
+                    client_id: b.client,
+                    name: "Evil".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }))
+        }
+        "DepartmentService/GetDepartment" => {
+            go!(departments.get_department(record(t, b.department)))
+        }
+        "DepartmentService/ListDepartments" => {
+            go!(departments.list_departments(records_of(t, b.client)))
+        }
+        "DepartmentService/UpdateDepartment" => {
+            go!(departments.update_department(pb::UpdateDepartmentRequest {
+                tenant_id: t,
+                id: b.department,
+                department: Some(pb::Department {
+                    name: "Hacked".into(),
+                    ..Default::default()
+                }),
+                update_mask: name_mask(),
+                ..Default::default()
+            }))
+        }
+        "DepartmentService/DeleteDepartment" => {
+            go!(departments.delete_department(delete(t, b.department)))
+        }
+        "LocationService/CreateLocation" => {
+            go!(locations.create_location(pb::CreateLocationRequest {
+                tenant_id: t,
+                location: Some(pb::Location {
+                    client_id: b.client,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }))
+        }
+        "LocationService/GetLocation" => go!(locations.get_location(record(t, b.location))),
+        "LocationService/ListLocations" => go!(locations.list_locations(records_of(t, b.client))),
+        "LocationService/UpdateLocation" => {
+            go!(locations.update_location(pb::UpdateLocationRequest {
+                tenant_id: t,
+                id: b.location,
+                location: Some(pb::Location {
+                    name: "Hacked".into(),
+                    ..Default::default()
+                }),
+                update_mask: name_mask(),
+                ..Default::default()
+            }))
+        }
+        "LocationService/DeleteLocation" => go!(locations.delete_location(delete(t, b.location))),
+        "ContactService/CreateContact" => go!(contacts.create_contact(pb::CreateContactRequest {
+            tenant_id: t,
+            contact: Some(pb::Contact {
+                client_id: b.client,
+                r#type: "billing".into(),
+                name: "Evil".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })),
+        "ContactService/GetContact" => go!(contacts.get_contact(record(t, b.contact))),
+        "ContactService/ListContacts" => go!(contacts.list_contacts(records_of(t, b.client))),
+        "ContactService/UpdateContact" => go!(contacts.update_contact(pb::UpdateContactRequest {
+            tenant_id: t,
+            id: b.contact,
+            contact: Some(pb::Contact {
+                name: "Hacked".into(),
+                ..Default::default()
+            }),
+            update_mask: name_mask(),
+            ..Default::default()
+        })),
+        "ContactService/DeleteContact" => go!(contacts.delete_contact(delete(t, b.contact))),
         other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
     }
 }
@@ -562,6 +686,10 @@ async fn a_caller_of_tenant_a_cannot_touch_tenant_b_through_any_rpc() {
                     &b.invited,
                     &b.role,
                     &b.owner,
+                    &b.client,
+                    &b.department,
+                    &b.location,
+                    &b.contact,
                 ] {
                     assert!(!answer.contains(id.as_str()), "{rpc} leaked {id}: {answer}");
                 }

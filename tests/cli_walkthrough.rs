@@ -390,6 +390,7 @@ async fn walkthrough() {
 
     the_other_verbs(&e, &tenant, &engineering, &team, &bob, &approver).await;
     the_client_verbs(&e, &tenant).await;
+    the_directory_verbs(&e, &tenant, &bob).await;
 
     // a malformed role spec is bad usage (exit 2), before any call
     let run = entityctl(&e, &["user", "assign-role", &tenant, &bob, "viewer@dept:1"]).await;
@@ -804,6 +805,221 @@ async fn the_client_verbs(e: &str, tenant: &str) {
     );
 }
 
+/// The directory of a client: a client created with an address gets its headquarters
+/// location; contacts there; departments deactivated; users put in the client; the client's
+/// deletion takes them all with it.
+async fn the_directory_verbs(e: &str, tenant: &str, bob: &str) {
+    let out = ok(
+        e,
+        &[
+            "client",
+            "create",
+            tenant,
+            "--name",
+            "Hooli",
+            "--legal-name",
+            "Hooli Inc.",
+            "--line1",
+            "1 Hacker Way",
+            "--city",
+            "Palo Alto",
+            "--region",
+            "CA",
+            "--postal-code",
+            "94301",
+            "--country",
+            "US",
+        ],
+    )
+    .await;
+    let hooli = field(&out, "id").to_owned();
+    assert_eq!(
+        field(&out, "address"),
+        "1 Hacker Way, Palo Alto, CA, 94301, US"
+    );
+    let at = token(&out);
+
+    // the address became the client's headquarters location
+    let locations = format!("location list {tenant} --owner {hooli}");
+    let out = sh(e, &format!("{locations} --consistency-token {at}")).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let hq = lines[0].split(' ').next().unwrap().to_owned();
+    assert_eq!(
+        lines[0],
+        format!("{hq}  active    {hooli}  Headquarters  (headquarters)")
+    );
+    assert_eq!(lines[1], "(1 location)");
+    let out = sh(e, &format!("location get {tenant} {hq}")).await;
+    assert_eq!(
+        (
+            field(&out, "owner"),
+            field(&out, "headquarters"),
+            field(&out, "address")
+        ),
+        (
+            hooli.as_str(),
+            "true",
+            "1 Hacker Way, Palo Alto, CA, 94301, US"
+        )
+    );
+    let out = sh(e, &format!("location get {tenant} {hq} --output json")).await;
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(json["client_id"], hooli.as_str());
+    assert_eq!(json["address"]["postal_code"], "94301");
+
+    // a contact at the headquarters; its phone updated alone
+    let out = ok(
+        e,
+        &[
+            "contact",
+            "create",
+            tenant,
+            "--client",
+            &hooli,
+            "--type",
+            "billing",
+            "--name",
+            "Gavin Belson",
+            "--email",
+            "gavin@hooli.test",
+            "--phone",
+            "+1 650 555 0100",
+            "--location",
+            &hq,
+        ],
+    )
+    .await;
+    assert!(out.starts_with("created contact "), "{out}");
+    let gavin = field(&out, "id").to_owned();
+    assert_eq!(
+        (
+            field(&out, "owner"),
+            field(&out, "type"),
+            field(&out, "location_id"),
+            field(&out, "active")
+        ),
+        (hooli.as_str(), "billing", hq.as_str(), "true")
+    );
+    let out = ok(
+        e,
+        &[
+            "contact",
+            "update",
+            tenant,
+            &gavin,
+            "--phone",
+            "+1 650 555 0199",
+        ],
+    )
+    .await;
+    assert!(
+        out.starts_with(&format!("updated contact {gavin} (version 2,")),
+        "{out}"
+    );
+    assert_eq!(
+        (field(&out, "phone"), field(&out, "name")),
+        ("+1 650 555 0199", "Gavin Belson"),
+        "only the phone changed"
+    );
+    let out = ok(
+        e,
+        &[
+            "contact",
+            "create",
+            tenant,
+            "--client",
+            &hooli,
+            "--type",
+            "technical",
+            "--name",
+            "Dinesh",
+        ],
+    )
+    .await;
+    assert_eq!(field(&out, "location_id"), "(none)");
+    let at = token(&out);
+    let out = sh(
+        e,
+        &format!("contact list {tenant} --type billing --consistency-token {at}"),
+    )
+    .await;
+    assert_eq!(
+        out,
+        format!("{gavin}  active    {hooli}  billing  Gavin Belson\n(1 contact)\n")
+    );
+    let out = sh(
+        e,
+        &format!("contact list {tenant} --owner {hooli} --output id"),
+    )
+    .await;
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let stderr = refused(
+        e,
+        &format!("location delete {tenant} {hq}"),
+        "FAILED_PRECONDITION",
+    )
+    .await;
+    assert!(stderr.contains("reason: LOCATION_IN_USE"), "{stderr}");
+
+    // a department of the tenant itself, deactivated
+    let out = sh(
+        e,
+        &format!("department create {tenant} --name Sales --code S-1"),
+    )
+    .await;
+    let sales = field(&out, "id").to_owned();
+    assert_eq!(
+        (field(&out, "owner"), field(&out, "code")),
+        ("tenant", "S-1")
+    );
+    let out = sh(
+        e,
+        &format!("department update {tenant} {sales} --active false"),
+    )
+    .await;
+    assert!(
+        out.starts_with(&format!("deactivated department {sales} (version 2,")),
+        "{out}"
+    );
+    assert_eq!(
+        (field(&out, "active"), field(&out, "name")),
+        ("false", "Sales")
+    );
+    let at = token(&out);
+    let out = sh(
+        e,
+        &format!("department list {tenant} --owner tenant --active false --consistency-token {at}"),
+    )
+    .await;
+    assert_eq!(
+        out,
+        format!("{sales}  inactive  tenant  Sales\n(1 department)\n")
+    );
+    let active = format!("department list {tenant} --active true --output id");
+    assert!(!sh(e, &active).await.contains(&sales));
+
+    // a user of the client; the client's deletion takes its records and users with it
+    let out = sh(
+        e,
+        &format!("user set-client --tenant {tenant} --user {bob} --client {hooli}"),
+    )
+    .await;
+    assert!(
+        out.starts_with(&format!("set the client of user {bob} ")),
+        "{out}"
+    );
+    assert_eq!(field(&out, "client_id"), hooli);
+    let out = sh(e, &format!("client delete {tenant} {hooli}")).await;
+    assert_eq!(field(&out, "status"), "deleted");
+    let at = token(&out);
+    let out = sh(e, &format!("{locations} --consistency-token {at}")).await;
+    assert_eq!(out, "(0 locations)\n");
+    refused(e, &format!("contact get {tenant} {gavin}"), "NOT_FOUND").await;
+    let out = sh(e, &format!("user get {tenant} {bob}")).await;
+    assert!(!out.contains("client_id:"), "{out}");
+}
+
 /// The subcommands `entityctl [GROUP] --help` lists (without `help`).
 async fn subcommands(group: &[&str]) -> Vec<String> {
     let help = ok("http://127.0.0.1:9", &[group, &["--help"]].concat()).await;
@@ -905,6 +1121,30 @@ async fn every_command_parses() {
         "client provision T C --slug globex --owner-email o@globex.test",
         &format!("client provision T C --slug globex --plan silver --owner-email o@g.test {w}"),
         "audit list T --entity-kind client --entity-id C",
+        "client create T --name G --line1 l --line2 m --city c --region r --postal-code p",
+        "client update T C --city Paris",
+        "department create T --name Sales --code S --client C",
+        &format!("department create T --name Sales {w}"),
+        "department get T D --consistency-token c --output json",
+        "department list T --owner tenant --active false --page-size 5 --page-token p --all",
+        "department update T D --name N --code x --active true",
+        &format!("department update T D --active false {w}"),
+        "department delete T D",
+        &format!("department delete T D {w}"),
+        "location create T --name HQ --line1 a --line2 b --city c --region r --postal-code p --country US --headquarters --code x --website https://h.test --phone 123 --email a@b.c --notes n --client C",
+        "location get T L",
+        "location list T --owner C --active true --consistency-token c --output id",
+        "location update T L --headquarters false --city Lyon",
+        &format!("location update T L --active false {w}"),
+        "location delete T L",
+        "contact create T --type billing --name Ann --email a@b.c --phone 123 --location L --client C",
+        "contact get T K",
+        "contact list T --type billing --owner tenant --active true",
+        "contact update T K --type technical --name N --email e@f.g --phone 456 --location L",
+        &format!("contact update T K --active false {w}"),
+        "contact delete T K",
+        "user set-client --tenant T --user U --client C",
+        &format!("user set-client --tenant T --user U {w}"),
         "access check T U tenant:delete --org O",
         "access list T U --team TM",
         "audit list T --actor A",
@@ -956,6 +1196,19 @@ async fn every_command_parses() {
         "client delete T",
         "client provision T C --owner-email o@globex.test",
         "client provision T C --slug globex --plan platinum --owner-email o@g.test",
+        "client update T C --country FR --clear-profile",
+        "department create T --name Sales --type billing",
+        "department update T D",
+        "department list T --active maybe",
+        "department get T",
+        "location update T L",
+        "location create T --headquarters maybe",
+        "location list T --type billing",
+        "contact update T K",
+        "contact update T K --city Paris",
+        "contact delete T",
+        "user set-client --tenant T",
+        "user set-client T U C",
     ] {
         let run = entityctl(&nowhere, &bad.split(' ').collect::<Vec<_>>()).await;
         assert_eq!(run.code, 2, "{bad}: {}", run.stderr);

@@ -1,6 +1,8 @@
-//! The tenant onboarding saga against real PostgreSQL: it completes, and it resumes where a
-//! crash left it (whether the interrupted step's commit was lost or only its acknowledgment),
-//! without running any step twice. Also: invitations expire by the engine's own timer.
+//! The tenant onboarding saga against real PostgreSQL (and the embedded SQLite store): it
+//! completes, and it resumes where a crash left it (whether the interrupted step's commit was
+//! lost or only its acknowledgment), without running any step twice; a business tenant created
+//! with an address has its headquarters location whatever crashed. Also: invitations expire by
+//! the engine's own timer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,12 +16,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use engine::{
     EngineError,
     domain::{
-        BuiltinRole, DEFAULT_ORGANIZATION_NAME, DomainError, InvitationState, OnboardingPlan,
-        OrganizationId, Plan, Scope, TenantId, TenantScopeCommand, UserCommand, UserId, UserStatus,
+        Address, BuiltinRole, BusinessProfile, DEFAULT_ORGANIZATION_NAME, DomainError,
+        InvitationState, OnboardingPlan, OrganizationId, Plan, RecordKind, Scope, TenantId,
+        TenantScopeCommand, UserCommand, UserId, UserStatus, headquarters_id,
     },
-    journal::{
-        AppendBatch, AppendReceipt, EventLog, Journal, JournalError, postgres::PostgresJournal,
-    },
+    journal::{AppendBatch, AppendReceipt, EventLog, Journal, JournalError},
     runtime::{Clock, Engine, EngineConfig, EntityView, RequestMeta},
     secrets::parse_invitation_token,
     testing::{Hooks, Intercepted, TestDatabase, new_tenant, tenant_command},
@@ -37,6 +38,15 @@ fn create(id: TenantId) -> (TenantScopeCommand, OnboardingPlan) {
     create.slug = format!("o-{}", Uuid::new_v4().simple());
     create.plan = Plan::Bronze;
     create.onboarding = plan.clone();
+    create.business_profile = Some(BusinessProfile {
+        legal_name: "Onboarded Inc.".into(),
+        address: Some(Address {
+            line1: "1 Main St".into(),
+            city: "Springfield".into(),
+            ..Address::default()
+        }),
+        ..BusinessProfile::default()
+    });
     let command = tenant_command(create);
     (command, plan)
 }
@@ -78,7 +88,7 @@ impl Hooks for CrashingAppend {
     }
 }
 
-async fn count(journal: &PostgresJournal, tenant: TenantId, event_type: &str) -> usize {
+async fn count(journal: &dyn EventLog, tenant: TenantId, event_type: &str) -> usize {
     journal
         .read_tenant(tenant, 0)
         .await
@@ -88,10 +98,11 @@ async fn count(journal: &PostgresJournal, tenant: TenantId, event_type: &str) ->
         .count()
 }
 
-/// Asserts the tenant's onboarding is complete, each step exactly once.
+/// Asserts the tenant's onboarding is complete, each step exactly once, and its headquarters
+/// (from the business profile's address, country defaulted) recorded once.
 async fn assert_onboarded(
     engine: &Engine,
-    journal: &PostgresJournal,
+    journal: &dyn EventLog,
     tenant: TenantId,
     plan: &OnboardingPlan,
 ) {
@@ -111,9 +122,26 @@ async fn assert_onboarded(
             .iter()
             .any(|a| a.role == BuiltinRole::TenantOwner.name() && a.scope == Scope::Tenant)
     );
+    let hq = engine
+        .get_record(tenant, RecordKind::Location, headquarters_id(tenant.0))
+        .await
+        .expect("the headquarters location");
+    assert!(hq.fields.is_headquarters());
+    assert_eq!(hq.client_id, None);
+    let engine::domain::RecordFields::Location(location) = &hq.fields else {
+        panic!("not a location: {hq:?}");
+    };
+    assert_eq!(
+        (
+            location.address.city.as_str(),
+            location.address.country.as_str()
+        ),
+        ("Springfield", "US")
+    );
     for event_type in [
         "TenantCreated",
         "OnboardingStarted",
+        "LocationCreated",
         "OrganizationCreated",
         "UserInvited",
         "OnboardingCompleted",
@@ -149,15 +177,41 @@ async fn create_tenant_runs_the_whole_onboarding_and_returns_the_owner_token() {
     assert!(
         matches!(outcome.view, EntityView::Tenant(t) if t.onboarding.as_ref().is_some_and(|o| o.completed))
     );
-    assert_onboarded(&engine, &journal, tenant, &plan).await;
+    assert_onboarded(&engine, journal.as_ref(), tenant, &plan).await;
     engine.shutdown().await;
 }
 
+/// Where the journal lives: real PostgreSQL, or the embedded SQLite file.
+enum Store {
+    Postgres(TestDatabase),
+    Sqlite(tempfile::TempDir),
+}
+
+impl Store {
+    async fn postgres() -> Store {
+        Store::Postgres(TestDatabase::create().await)
+    }
+
+    fn sqlite() -> Store {
+        Store::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    /// A new handle on the store's journal (each node opens its own).
+    async fn journal(&self) -> Arc<dyn Journal> {
+        match self {
+            Store::Postgres(db) => Arc::new(db.journal().await),
+            Store::Sqlite(dir) => Arc::new(engine::testing::sqlite_journal(dir.path()).await),
+        }
+    }
+}
+
 async fn crash_then_restart(event_type: &'static str, crash: Crash) {
-    let db = TestDatabase::create().await;
-    let journal = Arc::new(db.journal().await);
+    crash_then_restart_on(Store::postgres().await, event_type, crash).await;
+}
+
+async fn crash_then_restart_on(store: Store, event_type: &'static str, crash: Crash) {
     let crashing = Arc::new(Intercepted::new(
-        Arc::new(db.journal().await),
+        store.journal().await,
         CrashingAppend {
             event_type,
             crash,
@@ -186,11 +240,22 @@ async fn crash_then_restart(event_type: &'static str, crash: Crash) {
     );
     drop(node); // the node dies without a clean shutdown
 
-    let restarted = Engine::start(journal.clone() as Arc<dyn Journal>, EngineConfig::default())
+    let journal = store.journal().await;
+    let restarted = Engine::start(journal.clone(), EngineConfig::default())
         .await
         .unwrap();
-    assert_onboarded(&restarted, &journal, tenant, &plan).await;
+    assert_onboarded(&restarted, journal.as_ref(), tenant, &plan).await;
     restarted.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_onboarding_resumes_with_its_headquarters_after_a_lost_step() {
+    crash_then_restart_on(Store::sqlite(), "OrganizationCreated", Crash::BeforeCommit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_onboarding_resumes_with_its_headquarters_after_a_lost_acknowledgment() {
+    crash_then_restart_on(Store::sqlite(), "UserInvited", Crash::AfterCommit).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -152,6 +152,14 @@ impl ProjectionHost {
         }
     }
 
+    /// The saga outbox's pending steps.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn saga_outbox(&self) -> projections::Result<projections::saga::OutboxStatus> {
+        projections::saga::outbox_status(&self.store).await
+    }
+
     /// Rebuilds `name` from zero: through the running service here, else by resetting its
     /// rows and checkpoint in the store (the node that runs it notices and rebuilds).
     ///

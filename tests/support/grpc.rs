@@ -20,7 +20,9 @@ use engine::{
 use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
     admin_service_client::AdminServiceClient, audit_service_client::AuditServiceClient,
-    client_service_client::ClientServiceClient,
+    client_service_client::ClientServiceClient, contact_service_client::ContactServiceClient,
+    department_service_client::DepartmentServiceClient,
+    location_service_client::LocationServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
@@ -45,6 +47,9 @@ pub struct Clients {
     pub audit: AuditServiceClient<Channel>,
     pub admin: AdminServiceClient<Channel>,
     pub clients: ClientServiceClient<Channel>,
+    pub departments: DepartmentServiceClient<Channel>,
+    pub locations: LocationServiceClient<Channel>,
+    pub contacts: ContactServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -61,6 +66,9 @@ impl Clients {
             audit: AuditServiceClient::new(channel.clone()),
             admin: AdminServiceClient::new(channel.clone()),
             clients: ClientServiceClient::new(channel.clone()),
+            departments: DepartmentServiceClient::new(channel.clone()),
+            locations: LocationServiceClient::new(channel.clone()),
+            contacts: ContactServiceClient::new(channel.clone()),
             channel,
         }
     }
@@ -346,6 +354,69 @@ pub async fn create_client(c: &mut Clients, tenant: &str, name: &str) -> pb::Cli
         .into_inner()
         .client
         .unwrap()
+}
+
+/// A department, a location and a contact at that location, all of `client`: their ids.
+pub async fn create_records(
+    c: &mut Clients,
+    tenant: &str,
+    client: &str,
+) -> (String, String, String) {
+    let department = c
+        .departments
+        .create_department(pb::CreateDepartmentRequest {
+            tenant_id: tenant.to_owned(),
+            department: Some(pb::Department {
+                client_id: client.to_owned(),
+                name: "Sales".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("create department")
+        .into_inner()
+        .department
+        .unwrap()
+        .id;
+    let location = c
+        .locations
+        .create_location(pb::CreateLocationRequest {
+            tenant_id: tenant.to_owned(),
+            location: Some(pb::Location {
+                client_id: client.to_owned(),
+                name: "Office".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("create location")
+        .into_inner()
+        .location
+        .unwrap()
+        .id;
+    let contact = c
+        .contacts
+        .create_contact(pb::CreateContactRequest {
+            tenant_id: tenant.to_owned(),
+            contact: Some(pb::Contact {
+                client_id: client.to_owned(),
+                r#type: "billing".into(),
+                name: "Ada Lovelace".into(),
+                email: "ada@globex.test".into(),
+                location_id: location.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("create contact")
+        .into_inner()
+        .contact
+        .unwrap()
+        .id;
+    (department, location, contact)
 }
 
 /// Defines custom role `name` of `tenant` granting `permissions`.

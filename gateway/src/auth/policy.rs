@@ -38,6 +38,7 @@
 //! | ListUsers | `user:read` | the organization filter (tenant without one) |
 //! | UpdateUserProfile | `user:update`, or own | tenant |
 //! | DeactivateUser, ReactivateUser | `user:deactivate` | tenant |
+//! | SetUserClient | `user:update` (never own: a user cannot move themself into a client) | tenant |
 //! | EraseUser | `user:erase` | tenant |
 //! | AddOrganizationMember, RemoveOrganizationMember | `user:update` | the organization |
 //! | AssignRole, RevokeRole | `role:assign` | the assignment's scope |
@@ -52,6 +53,10 @@
 //! | DisableClient, EnableClient | `client:disable` | tenant |
 //! | DeleteClient | `client:delete` | tenant |
 //! | ProvisionClientTenant | `client:provision` | tenant |
+//! | CreateDepartment, CreateLocation, CreateContact | `department:create`, `location:create`, `contact:create` | tenant |
+//! | Get/List Departments, Locations, Contacts | `department:read`, `location:read`, `contact:read` | tenant |
+//! | UpdateDepartment, UpdateLocation, UpdateContact | `department:update`, `location:update`, `contact:update` | tenant |
+//! | DeleteDepartment, DeleteLocation, DeleteContact | `department:delete`, `location:delete`, `contact:delete` | tenant |
 //!
 //! Built-in `client-editor` holds `client:read`, `client:create` and `client:update`;
 //! `client-viewer` holds `client:read`. A client's lifecycle (disable, enable, delete) and
@@ -171,6 +176,7 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "ListUsers" => perm("user:read", Organization),
         "UpdateUserProfile" => own_or("user:update"),
         "DeactivateUser" | "ReactivateUser" => perm("user:deactivate", Tenant),
+        "SetUserClient" => perm("user:update", Tenant),
         "EraseUser" => perm("user:erase", Tenant),
         "AddOrganizationMember" | "RemoveOrganizationMember" => perm("user:update", Organization),
         "AssignRole" | "RevokeRole" => perm("role:assign", AssignmentScope),
@@ -184,6 +190,18 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "DisableClient" | "EnableClient" => perm("client:disable", Tenant),
         "DeleteClient" => perm("client:delete", Tenant),
         "ProvisionClientTenant" => perm("client:provision", Tenant),
+        "CreateDepartment" => perm("department:create", Tenant),
+        "GetDepartment" | "ListDepartments" => perm("department:read", Tenant),
+        "UpdateDepartment" => perm("department:update", Tenant),
+        "DeleteDepartment" => perm("department:delete", Tenant),
+        "CreateLocation" => perm("location:create", Tenant),
+        "GetLocation" | "ListLocations" => perm("location:read", Tenant),
+        "UpdateLocation" => perm("location:update", Tenant),
+        "DeleteLocation" => perm("location:delete", Tenant),
+        "CreateContact" => perm("contact:create", Tenant),
+        "GetContact" | "ListContacts" => perm("contact:read", Tenant),
+        "UpdateContact" => perm("contact:update", Tenant),
+        "DeleteContact" => perm("contact:delete", Tenant),
         _ => return None,
     })
 }
@@ -210,7 +228,8 @@ pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
     match command {
         TenantScopeCommand::Tenant(_)
         | TenantScopeCommand::Role(_)
-        | TenantScopeCommand::Client(_) => {}
+        | TenantScopeCommand::Client(_)
+        | TenantScopeCommand::Record(_) => {}
         TenantScopeCommand::Organization(c) => match c {
             OrganizationCommand::Create { parent_id, .. } => t.organization = *parent_id,
             OrganizationCommand::Move {

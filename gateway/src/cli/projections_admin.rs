@@ -104,6 +104,8 @@ async fn status(store: &ReadStore, tail: &dyn JournalTail) -> Result<()> {
         let lag_ms = status.lag_ms.unwrap_or_default();
         println!("{:<20} {at:<28} {behind:>14} {lag_ms:>10}", status.name);
     }
+    let outbox = projections::saga::outbox_status(store).await?;
+    println!("{}", outbox_line(&outbox, chrono::Utc::now()));
     Ok(())
 }
 
@@ -124,4 +126,45 @@ async fn rebuild(store: &ReadStore, name: &str) -> Result<()> {
          (watch `entityd projections status`)"
     );
     Ok(())
+}
+
+/// The saga outbox in one line: `sagas outbox: 3 pending (1 retrying), oldest 12 s ago: <error>`.
+fn outbox_line(o: &projections::saga::OutboxStatus, now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut line = format!(
+        "sagas outbox: {} pending ({} retrying)",
+        o.pending, o.retrying
+    );
+    if let Some(at) = o.oldest_pending_at {
+        let age = (now - at).num_seconds().max(0);
+        line.push_str(&format!(", oldest {age} s ago"));
+    }
+    if let Some(error) = &o.oldest_error {
+        line.push_str(&format!(": {error}"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod outbox_tests {
+    use super::*;
+
+    #[test]
+    fn the_outbox_line_names_counts_age_and_error() {
+        let now = chrono::Utc::now();
+        let idle = projections::saga::OutboxStatus::default();
+        assert_eq!(
+            outbox_line(&idle, now),
+            "sagas outbox: 0 pending (0 retrying)"
+        );
+        let busy = projections::saga::OutboxStatus {
+            pending: 3,
+            retrying: 1,
+            oldest_pending_at: Some(now - chrono::TimeDelta::seconds(12)),
+            oldest_error: Some("tenant suspended".into()),
+        };
+        assert_eq!(
+            outbox_line(&busy, now),
+            "sagas outbox: 3 pending (1 retrying), oldest 12 s ago: tenant suspended"
+        );
+    }
 }

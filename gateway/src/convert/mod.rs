@@ -11,11 +11,14 @@
 //!   message.
 //! - [`role`]: custom-role requests and the `Role` message (built-in roles too).
 //! - [`client`]: client requests and the `Client` message.
+//! - [`directory`]: department, location and contact requests and messages (one generic
+//!   decoder for the three kinds).
 //! - [`access`]: scopes, role assignments, permissions, and the AccessService requests.
 //! - [`reads`]: the List/search and audit requests answered from the read models.
 
 pub mod access;
 pub mod client;
+pub mod directory;
 pub mod organization;
 pub mod reads;
 pub mod role;

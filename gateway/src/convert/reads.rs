@@ -38,7 +38,7 @@ impl Violations {
     /// A page request: size 0 = default, clamped to the maximum by the query; negative is
     /// refused. A malformed token is refused here; whether it belongs to the query is checked
     /// when the query runs.
-    fn read_page(&mut self, page_size: i32, page_token: &str) -> PageRequest {
+    pub(super) fn read_page(&mut self, page_size: i32, page_token: &str) -> PageRequest {
         let page_size = u32::try_from(page_size).unwrap_or_else(|_| {
             self.add("page_size", "must not be negative");
             0
@@ -54,7 +54,7 @@ impl Violations {
     }
 
     /// Finishes a tenant's list request.
-    fn tenant_list<F>(
+    pub(super) fn tenant_list<F>(
         self,
         tenant_id: Option<TenantId>,
         filter: Option<F>,
@@ -312,6 +312,9 @@ fn stream_kind(kind: pb::EntityKind) -> Option<StreamKind> {
         pb::EntityKind::User => Some(StreamKind::User),
         pb::EntityKind::Role => Some(StreamKind::Role),
         pb::EntityKind::Client => Some(StreamKind::Client),
+        pb::EntityKind::Department => Some(StreamKind::Department),
+        pb::EntityKind::Location => Some(StreamKind::Location),
+        pb::EntityKind::Contact => Some(StreamKind::Contact),
     }
 }
 
@@ -323,6 +326,9 @@ fn entity_kind(kind: StreamKind) -> pb::EntityKind {
         StreamKind::User => pb::EntityKind::User,
         StreamKind::Role => pb::EntityKind::Role,
         StreamKind::Client => pb::EntityKind::Client,
+        StreamKind::Department => pb::EntityKind::Department,
+        StreamKind::Location => pb::EntityKind::Location,
+        StreamKind::Contact => pb::EntityKind::Contact,
     }
 }
 
@@ -410,6 +416,7 @@ pub fn user_to_proto(u: &UserEntry) -> pb::User {
         display_name: u.display_name.clone(),
         status: user::status_to_proto(u.status) as i32,
         organization_ids: u.organization_ids.iter().map(ToString::to_string).collect(),
+        client_id: u.client_id.map(|c| c.to_string()).unwrap_or_default(),
         version: u.version,
         create_time: Some(timestamp(u.created_at)),
         update_time: Some(timestamp(u.updated_at)),

@@ -322,14 +322,31 @@ pub fn profile_from_proto(p: pb::BusinessProfile) -> BusinessProfile {
         external_id: p.external_id,
         logo_url: p.logo_url,
         social_profiles: p.social_profiles,
-        address: p.address.map(|a| Address {
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            region: a.region,
-            postal_code: a.postal_code,
-            country: a.country,
-        }),
+        address: p.address.map(address_from_proto),
+    }
+}
+
+/// A proto address as the domain's.
+pub fn address_from_proto(a: pb::Address) -> Address {
+    Address {
+        line1: a.line1,
+        line2: a.line2,
+        city: a.city,
+        region: a.region,
+        postal_code: a.postal_code,
+        country: a.country,
+    }
+}
+
+/// A domain address as its proto message.
+pub fn address_to_proto(a: &Address) -> pb::Address {
+    pb::Address {
+        line1: a.line1.clone(),
+        line2: a.line2.clone(),
+        city: a.city.clone(),
+        region: a.region.clone(),
+        postal_code: a.postal_code.clone(),
+        country: a.country.clone(),
     }
 }
 
@@ -343,14 +360,7 @@ pub fn profile_to_proto(p: &BusinessProfile) -> pb::BusinessProfile {
         external_id: p.external_id.clone(),
         logo_url: p.logo_url.clone(),
         social_profiles: p.social_profiles.clone(),
-        address: p.address.as_ref().map(|a| pb::Address {
-            line1: a.line1.clone(),
-            line2: a.line2.clone(),
-            city: a.city.clone(),
-            region: a.region.clone(),
-            postal_code: a.postal_code.clone(),
-            country: a.country.clone(),
-        }),
+        address: p.address.as_ref().map(address_to_proto),
     }
 }
 

@@ -3,8 +3,8 @@
 
 use engine::{
     domain::{
-        Assignment, DEFAULT_INVITATION_DAYS, INVITATION_DAYS, InvitationState, OrganizationId,
-        TenantId, User, UserCommand, UserId, UserStatus,
+        Assignment, ClientId, DEFAULT_INVITATION_DAYS, INVITATION_DAYS, InvitationState,
+        OrganizationId, TenantId, User, UserCommand, UserId, UserStatus,
     },
     secrets::parse_invitation_token,
 };
@@ -128,6 +128,19 @@ pub fn deactivate(req: pb::DeactivateUserRequest) -> Result<Mutation, Status> {
     })
 }
 
+/// SetUserClient (an empty `client_id`: none).
+pub fn set_client(req: pb::SetUserClientRequest) -> Result<Mutation, Status> {
+    let (target, options, client_id) =
+        addressed::<UserId, _>(req.options, &req.tenant_id, (USER_ID, &req.user_id), |v| {
+            v.optional_id::<ClientId>("client_id", &req.client_id)
+        })?;
+    let command = UserCommand::SetClient {
+        id: target.id,
+        client_id: complete(client_id)?,
+    };
+    Ok(Mutation::new(target.tenant_id, command, options))
+}
+
 /// ReactivateUser.
 pub fn reactivate(req: pb::ReactivateUserRequest) -> Result<Mutation, Status> {
     by_id(req.options, &req.tenant_id, (USER_ID, &req.user_id), |id| {
@@ -240,6 +253,7 @@ pub fn to_proto(u: &User) -> pb::User {
         version: u.version,
         create_time: Some(timestamp(u.created_at)),
         update_time: Some(timestamp(u.updated_at)),
+        client_id: u.client_id.map(|c| c.to_string()).unwrap_or_default(),
     }
 }
 
@@ -342,6 +356,7 @@ mod tests {
                 role: "viewer".into(),
                 scope: Scope::Tenant,
             }]),
+            client_id: None,
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -25,6 +25,9 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 use entity_proto::v1::{
     access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
     audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
+    contact_service_server::ContactServiceServer,
+    department_service_server::DepartmentServiceServer,
+    location_service_server::LocationServiceServer,
     organization_service_server::OrganizationServiceServer, role_service_server::RoleServiceServer,
     team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
     user_service_server::UserServiceServer,
@@ -46,8 +49,8 @@ use crate::{
     node::Node,
     routing::{Routing, RoutingLayer},
     services::{
-        self, AccessApi, AdminApi, AuditApi, ClientApi, OrganizationApi, RoleApi, TeamApi,
-        TenantApi, UserApi,
+        self, AccessApi, AdminApi, AuditApi, ClientApi, ContactApi, DepartmentApi, LocationApi,
+        OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi,
     },
 };
 
@@ -98,7 +101,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 9] = [
+pub const SERVICE_NAMES: [&str; 12] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -108,6 +111,9 @@ pub const SERVICE_NAMES: [&str; 9] = [
     <AuditServiceServer<AuditApi> as NamedService>::NAME,
     <AdminServiceServer<AdminApi> as NamedService>::NAME,
     <ClientServiceServer<ClientApi> as NamedService>::NAME,
+    <DepartmentServiceServer<DepartmentApi> as NamedService>::NAME,
+    <LocationServiceServer<LocationApi> as NamedService>::NAME,
+    <ContactServiceServer<ContactApi> as NamedService>::NAME,
 ];
 
 /// A service behind the one auth layer, the limits (which also refuse bodies over the size
@@ -172,6 +178,9 @@ pub async fn serve_with(
     let audit = AuditServiceServer::new(apis.audit).max_decoding_message_size(limit);
     let admin = AdminServiceServer::new(apis.admin).max_decoding_message_size(limit);
     let client = ClientServiceServer::new(apis.client).max_decoding_message_size(limit);
+    let department = DepartmentServiceServer::new(apis.department).max_decoding_message_size(limit);
+    let location = LocationServiceServer::new(apis.location).max_decoding_message_size(limit);
+    let contact = ContactServiceServer::new(apis.contact).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -216,6 +225,9 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, audit))
         .add_service(guarded(&auth_layer, &limits, &routing, admin))
         .add_service(guarded(&auth_layer, &limits, &routing, client))
+        .add_service(guarded(&auth_layer, &limits, &routing, department))
+        .add_service(guarded(&auth_layer, &limits, &routing, location))
+        .add_service(guarded(&auth_layer, &limits, &routing, contact))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then
         // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.

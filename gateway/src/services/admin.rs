@@ -35,9 +35,20 @@ impl AdminService for AdminApi {
             .await
             .map_err(status::from_read_error)?;
         all.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Response::new(pb::ListProjectionsResponse {
-            projections: all.iter().map(status_to_proto).collect(),
-        }))
+        let outbox = self
+            .shared
+            .projections
+            .saga_outbox()
+            .await
+            .map_err(status::from_read_error)?;
+        let projections = all
+            .iter()
+            .map(|s| pb::ProjectionStatus {
+                saga_outbox: (s.name == projections::saga::SAGAS).then(|| outbox_to_proto(&outbox)),
+                ..status_to_proto(s)
+            })
+            .collect();
+        Ok(Response::new(pb::ListProjectionsResponse { projections }))
     }
 
     async fn rebuild_projection(
@@ -124,5 +135,15 @@ fn status_to_proto(s: &ProjectionStatus) -> pb::ProjectionStatus {
         failures: s.failures,
         consecutive_failures: s.consecutive_failures,
         last_error: s.last_error.clone().unwrap_or_default(),
+        saga_outbox: None,
+    }
+}
+
+fn outbox_to_proto(o: &projections::saga::OutboxStatus) -> pb::SagaOutboxStatus {
+    pb::SagaOutboxStatus {
+        pending: o.pending,
+        retrying: o.retrying,
+        oldest_pending_time: o.oldest_pending_at.map(timestamp),
+        oldest_error: o.oldest_error.clone().unwrap_or_default(),
     }
 }

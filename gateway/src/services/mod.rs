@@ -19,6 +19,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod directory;
 mod organization;
 mod role;
 mod team;
@@ -39,6 +40,7 @@ pub use access::AccessApi;
 pub use admin::AdminApi;
 pub use audit::AuditApi;
 pub use client::ClientApi;
+pub use directory::{ContactApi, DepartmentApi, LocationApi};
 pub use organization::OrganizationApi;
 pub use role::RoleApi;
 pub use team::TeamApi;
@@ -240,6 +242,12 @@ pub struct Apis {
     pub audit: AuditApi,
     /// ClientService.
     pub client: ClientApi,
+    /// DepartmentService.
+    pub department: DepartmentApi,
+    /// LocationService.
+    pub location: LocationApi,
+    /// ContactService.
+    pub contact: ContactApi,
     /// AdminService.
     pub admin: AdminApi,
 }
@@ -264,6 +272,9 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         access: AccessApi::new(shared.clone()),
         audit: AuditApi::new(shared.clone()),
         client: ClientApi::new(shared.clone()),
+        department: DepartmentApi::new(shared.clone()),
+        location: LocationApi::new(shared.clone()),
+        contact: ContactApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }
 }

@@ -134,6 +134,12 @@ impl UserService for UserApi {
             .await
     }
 
+    async fn set_user_client(&self, request: Request<pb::SetUserClientRequest>) -> UserResult {
+        self.shared
+            .mutate(request, "", convert::user::set_client)
+            .await
+    }
+
     async fn deactivate_user(&self, request: Request<pb::DeactivateUserRequest>) -> UserResult {
         self.shared
             .mutate(request, "", convert::user::deactivate)

@@ -12,6 +12,10 @@
 //! entityctl team members <TENANT> --user <USER>
 //! entityctl role assignments <TENANT> --role org-admin --scope org:<ORG>
 //! entityctl client create <TENANT> --name Globex --external-id crm-7 --country US
+//! entityctl location list <TENANT> --owner <CLIENT> --active true
+//! entityctl contact create <TENANT> --client <CLIENT> --type billing --name Ann --location <LOC>
+//! entityctl department update <TENANT> <DEPARTMENT> --active false
+//! entityctl user set-client --tenant <TENANT> --user <USER> --client <CLIENT>
 //! entityctl audit list <TENANT> --entity-kind user --entity-id <USER> --since 2030-01-31
 //! entityctl admin projections
 //! ```
@@ -31,6 +35,9 @@ use clap::Parser;
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
     audit_service_client::AuditServiceClient, client_service_client::ClientServiceClient,
+    contact_service_client::ContactServiceClient,
+    department_service_client::DepartmentServiceClient,
+    location_service_client::LocationServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
@@ -74,6 +81,9 @@ struct Services {
     users: UserServiceClient<Authed>,
     roles: RoleServiceClient<Authed>,
     clients: ClientServiceClient<Authed>,
+    departments: DepartmentServiceClient<Authed>,
+    locations: LocationServiceClient<Authed>,
+    contacts: ContactServiceClient<Authed>,
     access: AccessServiceClient<Authed>,
     audit: AuditServiceClient<Authed>,
     admin: AdminServiceClient<Authed>,
@@ -89,6 +99,9 @@ impl Services {
             users: UserServiceClient::with_interceptor(channel.clone(), i.clone()),
             roles: RoleServiceClient::with_interceptor(channel.clone(), i.clone()),
             clients: ClientServiceClient::with_interceptor(channel.clone(), i.clone()),
+            departments: DepartmentServiceClient::with_interceptor(channel.clone(), i.clone()),
+            locations: LocationServiceClient::with_interceptor(channel.clone(), i.clone()),
+            contacts: ContactServiceClient::with_interceptor(channel.clone(), i.clone()),
             access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
             audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
             admin: AdminServiceClient::with_interceptor(channel, i),
@@ -241,6 +254,21 @@ mod tests {
             "entityctl client update T C --clear-profile",
             "entityctl client disable T C",
             "entityctl audit list T --entity-kind client --entity-id C",
+            "entityctl client create T --name G --line1 x --line2 y --city c --region r --postal-code p --country FR",
+            "entityctl client update T C --city Paris",
+            "entityctl department create T --name Sales --code S --client C --request-id r",
+            "entityctl department get T D --consistency-token c",
+            "entityctl department list T --owner tenant --active false --all",
+            "entityctl department update T D --active false --expected-version 2",
+            "entityctl department delete T D",
+            "entityctl location create T --name HQ --line1 a --line2 b --city c --region r --postal-code p --country US --headquarters --code x --website https://a.b --phone 1234 --email a@b.c --notes n",
+            "entityctl location update T L --headquarters false --notes n",
+            "entityctl location list T --owner C",
+            "entityctl contact create T --type billing --name Ann --email a@b.c --phone 123 --location L --client C",
+            "entityctl contact list T --type billing --owner C --active true --page-size 2",
+            "entityctl contact update T K --phone 1 --location L --type x --name n --email e",
+            "entityctl user set-client --tenant T --user U --client C",
+            "entityctl user set-client --tenant T --user U",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
@@ -279,6 +307,16 @@ mod tests {
             "entityctl client update T C",
             "entityctl client update T C --country DE --clear-profile",
             "entityctl client list T --status suspended",
+            "entityctl client update T C --city Paris --clear-profile",
+            "entityctl department update T D",
+            "entityctl department list T --active maybe",
+            "entityctl department list T --type billing",
+            "entityctl department create T --city Paris",
+            "entityctl location update T L",
+            "entityctl contact update T K --code x",
+            "entityctl contact get T",
+            "entityctl user set-client --tenant T",
+            "entityctl user set-client T U",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
         }
@@ -296,7 +334,7 @@ mod tests {
                 write,
                 ..
             })) => {
-                assert_eq!(profile.country.as_deref(), Some("DE"));
+                assert_eq!(profile.address.country.as_deref(), Some("DE"));
                 assert!(profile.given() && name.is_none() && !clear_profile);
                 assert_eq!(write.expected_version, Some(4));
             }
@@ -315,6 +353,53 @@ mod tests {
             Ok(Command::Client(ClientCommand::Get(read))) => {
                 assert_eq!((read.tenant.as_str(), read.id.as_str()), ("T", "C"));
                 assert_eq!(read.read.consistency_token.as_deref(), Some("ct"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn directory_flags_reach_the_command() {
+        use args::{Command, RecordCommand};
+        let parse = |line: &str| Cli::try_parse_from(line.split(' ')).map(|c| c.command);
+        match parse("entityctl contact list T --owner tenant --active false --type billing") {
+            Ok(Command::Contact(RecordCommand::List {
+                owner,
+                active,
+                filter,
+                ..
+            })) => {
+                assert_eq!(owner.as_deref(), Some("tenant"));
+                assert_eq!(active, Some(false));
+                assert_eq!(filter.contact_type.as_deref(), Some("billing"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse("entityctl department create T --name Sales --client C") {
+            Ok(Command::Department(RecordCommand::Create { client, fields, .. })) => {
+                assert_eq!(client.as_deref(), Some("C"));
+                assert_eq!(fields.name.as_deref(), Some("Sales"));
+                assert_eq!(fields.code, None);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse("entityctl location update T L --active true") {
+            Ok(Command::Location(RecordCommand::Update {
+                id, active, fields, ..
+            })) => {
+                assert_eq!((id.as_str(), active), ("L", Some(true)));
+                assert!(!fields.address.given() && fields.headquarters.is_none());
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse("entityctl user set-client --tenant T --user U") {
+            Ok(Command::User(args::UserCommand::SetClient {
+                tenant,
+                user,
+                client,
+                ..
+            })) => {
+                assert_eq!((tenant.as_str(), user.as_str(), client), ("T", "U", None));
             }
             other => panic!("parsed as {other:?}"),
         }

@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
-use super::{ClientId, ListOpts, PlanArg, ProfileOpts, Read, Write, WriteOpts};
+use super::{ClientId, ListOpts, PlanArg, ProfileOpts, Read, Write, WriteOpts, arg_ids};
 
 /// Client status (a ListClients filter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -53,7 +53,8 @@ pub enum ClientCommand {
     /// The profile flags replace the whole profile: give every value it is to keep.
     #[command(group(
         ArgGroup::new("change")
-            .args(["name", "external_id", "legal_name", "country", "clear_profile"])
+            .args(["name", "external_id", "clear_profile"])
+            .args(arg_ids::<ProfileOpts>())
             .multiple(true)
             .required(true)
     ))]
@@ -71,7 +72,7 @@ pub enum ClientCommand {
         #[command(flatten)]
         profile: ProfileOpts,
         /// Remove the business profile.
-        #[arg(long, conflicts_with_all = ["legal_name", "country"])]
+        #[arg(long, conflicts_with_all = arg_ids::<ProfileOpts>())]
         clear_profile: bool,
         #[command(flatten)]
         write: WriteOpts,

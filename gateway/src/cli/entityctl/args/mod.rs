@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod directory;
 mod organization;
 mod role;
 mod team;
@@ -19,6 +20,10 @@ pub use access::AccessCommand;
 pub use admin::AdminCommand;
 pub use audit::{AuditCommand, EntityKindArg};
 pub use client::{ClientCommand, ClientStatusArg};
+pub use directory::{
+    ContactFields, ContactFilter, DepartmentFields, LocationFields, NoFilter, RecordCommand,
+    RecordKind,
+};
 pub use organization::OrgCommand;
 pub use role::RoleCommand;
 pub use team::{TeamCommand, TeamRoleArg};
@@ -82,6 +87,15 @@ pub enum Command {
     /// Clients: a tenant's own customers, each with a business profile.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Departments of the tenant or of one of its clients.
+    #[command(subcommand)]
+    Department(RecordCommand<DepartmentId>),
+    /// Locations (addresses, the headquarters among them) of the tenant or of its clients.
+    #[command(subcommand)]
+    Location(RecordCommand<LocationId>),
+    /// Contacts (account owners, billing, technical, …) of the tenant or of its clients.
+    #[command(subcommand)]
+    Contact(RecordCommand<ContactId>),
     /// Permission checks: "may this user do that here?".
     #[command(subcommand)]
     Access(AccessCommand),
@@ -141,16 +155,66 @@ pub struct ProfileOpts {
     /// Legal name (business profile).
     #[arg(long)]
     pub legal_name: Option<String>,
-    /// Headquarters country, ISO 3166-1 alpha-2 (business profile).
-    #[arg(long)]
-    pub country: Option<String>,
+    /// Headquarters address (business profile; a business tenant or client created with one
+    /// gets its headquarters location from it).
+    #[command(flatten)]
+    pub address: AddressOpts,
 }
 
 impl ProfileOpts {
     /// Whether any profile flag was given.
     pub fn given(&self) -> bool {
-        self.legal_name.is_some() || self.country.is_some()
+        self.legal_name.is_some() || self.address.given()
     }
+}
+
+/// Address flags (a business profile's, a location's): given together, they replace the
+/// whole address.
+#[derive(Clone, Debug, Default, Args)]
+pub struct AddressOpts {
+    /// Street address, first line.
+    #[arg(long)]
+    pub line1: Option<String>,
+    /// Street address, second line.
+    #[arg(long)]
+    pub line2: Option<String>,
+    /// City.
+    #[arg(long)]
+    pub city: Option<String>,
+    /// Region, state or province.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Postal code.
+    #[arg(long)]
+    pub postal_code: Option<String>,
+    /// Country, ISO 3166-1 alpha-2 [server default: US].
+    #[arg(long)]
+    pub country: Option<String>,
+}
+
+impl AddressOpts {
+    /// Whether any address flag was given.
+    pub fn given(&self) -> bool {
+        [
+            &self.line1,
+            &self.line2,
+            &self.city,
+            &self.region,
+            &self.postal_code,
+            &self.country,
+        ]
+        .iter()
+        .any(|v| v.is_some())
+    }
+}
+
+/// The ids of the arguments `A` declares (those it flattens included): for a group or a
+/// conflict naming all of them.
+pub fn arg_ids<A: Args>() -> Vec<clap::Id> {
+    A::augment_args(clap::Command::new("ids"))
+        .get_arguments()
+        .map(|a| a.get_id().clone())
+        .collect()
 }
 
 /// What kind of entity a positional id names: its placeholder and help line.
@@ -186,6 +250,12 @@ kinds! {
     UserId: "USER", "User id";
     /// A client's id.
     ClientId: "CLIENT", "Client id";
+    /// A department's id.
+    DepartmentId: "DEPARTMENT", "Department id";
+    /// A location's id.
+    LocationId: "LOCATION", "Location id";
+    /// A contact's id.
+    ContactId: "CONTACT", "Contact id";
 }
 
 /// A read of one entity of a tenant: `TENANT ID [--consistency-token T]`.

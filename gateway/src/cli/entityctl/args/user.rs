@@ -137,6 +137,20 @@ pub enum UserCommand {
         #[command(flatten)]
         write: WriteOpts,
     },
+    /// Put a user in one of the tenant's clients, or (without --client) in none.
+    SetClient {
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// User id.
+        #[arg(long)]
+        user: String,
+        /// A client of the tenant [default: none].
+        #[arg(long, value_name = "CLIENT")]
+        client: Option<String>,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
     /// List a user's role assignments (every page; `role assignments` filters and pages).
     Roles(Read<UserId>),
 }

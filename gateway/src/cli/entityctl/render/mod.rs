@@ -69,6 +69,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod directory;
 mod escape;
 mod organization;
 mod role;
@@ -604,9 +605,58 @@ mod tests {
         }
     }
 
+    fn department() -> pb::Department {
+        pb::Department {
+            tenant_id: hostile(),
+            id: hostile(),
+            client_id: hostile(),
+            name: hostile(),
+            code: hostile(),
+            ..Default::default()
+        }
+    }
+
+    fn location() -> pb::Location {
+        pb::Location {
+            tenant_id: hostile(),
+            id: hostile(),
+            client_id: hostile(),
+            name: hostile(),
+            address: Some(pb::Address {
+                line1: hostile(),
+                line2: hostile(),
+                city: hostile(),
+                region: hostile(),
+                postal_code: hostile(),
+                country: hostile(),
+            }),
+            code: hostile(),
+            website: hostile(),
+            phone: hostile(),
+            email: hostile(),
+            notes: hostile(),
+            ..Default::default()
+        }
+    }
+
+    fn contact() -> pb::Contact {
+        pb::Contact {
+            tenant_id: hostile(),
+            id: hostile(),
+            client_id: hostile(),
+            r#type: hostile(),
+            name: hostile(),
+            email: hostile(),
+            phone: hostile(),
+            location_id: hostile(),
+            ..Default::default()
+        }
+    }
+
     fn user() -> pb::User {
         pb::User {
             id: hostile(),
+            client_id: hostile(),
             email: hostile(),
             display_name: hostile(),
             organization_ids: vec![hostile()],
@@ -704,6 +754,17 @@ mod tests {
                 },
             )),
             Box::new(Listed::new(vec![client()], hostile())),
+            Box::new(One(department())),
+            Box::new(Written::new(
+                "created",
+                pb::LocationResponse {
+                    location: Some(location()),
+                    result: result(),
+                },
+            )),
+            Box::new(Listed::new(vec![location()], hostile())),
+            Box::new(One(contact())),
+            Box::new(Listed::new(vec![contact()], hostile())),
             Box::new(Check(pb::CheckPermissionResponse {
                 allowed: false,
                 granted_by: Some(assignment()),

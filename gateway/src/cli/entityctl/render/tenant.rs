@@ -119,13 +119,21 @@ impl Resource for pb::Tenant {
     }
 }
 
-/// The `legal_name` and `country` lines of a business profile (none without one).
+/// The `legal_name`, `address` (when more than the country is set) and `country` lines of a
+/// business profile (none without one).
 pub(super) fn profile_lines(p: Option<&pb::BusinessProfile>) -> Vec<(&'static str, String)> {
     let Some(p) = p else {
         return Vec::new();
     };
     let mut out = vec![("legal_name", p.legal_name.clone())];
     if let Some(a) = &p.address {
+        let street = pb::Address {
+            country: String::new(),
+            ..a.clone()
+        };
+        if street != pb::Address::default() {
+            out.push(("address", address_text(a)));
+        }
         out.push(("country", a.country.clone()));
     }
     out
@@ -142,14 +150,36 @@ pub(super) fn profile_json(p: &pb::BusinessProfile) -> Value {
         "external_id": p.external_id,
         "logo_url": p.logo_url,
         "social_profiles": p.social_profiles,
-        "address": p.address.as_ref().map(|a| json!({
-            "line1": a.line1,
-            "line2": a.line2,
-            "city": a.city,
-            "region": a.region,
-            "postal_code": a.postal_code,
-            "country": a.country,
-        })),
+        "address": p.address.as_ref().map(address_json),
+    })
+}
+
+/// An address on one line: its non-empty parts, comma-separated.
+pub(super) fn address_text(a: &pb::Address) -> String {
+    [
+        &a.line1,
+        &a.line2,
+        &a.city,
+        &a.region,
+        &a.postal_code,
+        &a.country,
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .map(String::as_str)
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// An address as JSON.
+pub(super) fn address_json(a: &pb::Address) -> Value {
+    json!({
+        "line1": a.line1,
+        "line2": a.line2,
+        "city": a.city,
+        "region": a.region,
+        "postal_code": a.postal_code,
+        "country": a.country,
     })
 }
 

@@ -32,6 +32,9 @@ impl Resource for pb::User {
                 i.expires_at.as_ref().map(rfc3339).unwrap_or_default(),
             ));
         }
+        if !self.client_id.is_empty() {
+            out.push(("client_id", self.client_id.clone()));
+        }
         out.push(("organizations", list_text(&self.organization_ids)));
         out.push(("roles", list_text(&roles)));
         out
@@ -49,6 +52,7 @@ impl Resource for pb::User {
                 "expires_at": i.expires_at.as_ref().map(rfc3339),
                 "sent_at": i.sent_at.as_ref().map(rfc3339),
             })),
+            "client_id": (!self.client_id.is_empty()).then_some(&self.client_id),
             "organization_ids": self.organization_ids,
             "roles": self.roles.iter().map(assignment_json).collect::<Vec<_>>(),
         })
@@ -147,5 +151,32 @@ mod tests {
         assert_eq!(json["status"], "erased");
         assert_eq!(json["email"], "");
         assert_eq!(json["display_name"], "");
+    }
+
+    #[test]
+    fn users_show_their_client_when_they_have_one() {
+        let user = pb::User {
+            id: "u1".into(),
+            client_id: "c1".into(),
+            status: pb::UserStatus::Active as i32,
+            ..Default::default()
+        };
+        let text = printed(&One(user.clone()), Output::Text);
+        assert!(
+            text.contains(
+                "
+status: active
+client_id: c1
+organizations: "
+            ),
+            "{text}"
+        );
+        assert_eq!(One(user.clone()).json()["client_id"], "c1");
+        let none = pb::User {
+            client_id: String::new(),
+            ..user
+        };
+        assert!(!printed(&One(none.clone()), Output::Text).contains("client_id"));
+        assert_eq!(One(none).json()["client_id"], Value::Null);
     }
 }

@@ -103,6 +103,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod directory;
 mod organization;
 mod role;
 mod team;
@@ -117,8 +118,8 @@ use tonic::Status;
 use super::{
     Failure, Services,
     args::{
-        Command, Describe, Link, PageOpts, ProfileOpts, Read, ReadOpts, RoleSpec, ScopeSpec, Write,
-        WriteOpts,
+        AddressOpts, Command, Describe, Link, PageOpts, ProfileOpts, Read, ReadOpts, RoleSpec,
+        ScopeSpec, Write, WriteOpts,
     },
     render::{Assignments, Listed, One, Rendered, Resource, View, WriteAnswer, Written},
 };
@@ -132,6 +133,9 @@ pub(super) async fn run(services: &mut Services, command: Command) -> Result<Ren
         Command::User(command) => user::run(services, command).await,
         Command::Role(command) => role::run(services, command).await,
         Command::Client(command) => client::run(services, command).await,
+        Command::Department(command) => directory::run(services, command).await,
+        Command::Location(command) => directory::run(services, command).await,
+        Command::Contact(command) => directory::run(services, command).await,
         Command::Access(command) => access::run(services, command).await,
         Command::Audit(command) => audit::run(services, command).await,
         Command::Admin(command) => admin::run(services, command).await,
@@ -245,11 +249,20 @@ fn token(read: ReadOpts) -> String {
 fn profile_proto(profile: ProfileOpts) -> Option<pb::BusinessProfile> {
     profile.given().then(|| pb::BusinessProfile {
         legal_name: profile.legal_name.unwrap_or_default(),
-        address: profile.country.map(|country| pb::Address {
-            country,
-            ..Default::default()
-        }),
+        address: address_proto(profile.address),
         ..Default::default()
+    })
+}
+
+/// The address the flags describe, if any was given.
+fn address_proto(address: AddressOpts) -> Option<pb::Address> {
+    address.given().then(|| pb::Address {
+        line1: address.line1.unwrap_or_default(),
+        line2: address.line2.unwrap_or_default(),
+        city: address.city.unwrap_or_default(),
+        region: address.region.unwrap_or_default(),
+        postal_code: address.postal_code.unwrap_or_default(),
+        country: address.country.unwrap_or_default(),
     })
 }
 

@@ -185,6 +185,25 @@ pub(super) async fn run(
             };
             written("revoked a role of", c.revoke_role(request).await?)
         }
+        UserCommand::SetClient {
+            tenant,
+            user,
+            client,
+            write,
+        } => {
+            let request = pb::SetUserClientRequest {
+                options: options(write),
+                tenant_id: tenant,
+                user_id: user,
+                client_id: client.unwrap_or_default(),
+            };
+            let verb = if request.client_id.is_empty() {
+                "took out of its client"
+            } else {
+                "set the client of"
+            };
+            written(verb, c.set_user_client(request).await?)
+        }
         UserCommand::Roles(Read {
             tenant, id, read, ..
         }) => {
