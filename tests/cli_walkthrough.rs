@@ -905,6 +905,13 @@ async fn every_command_parses() {
         "client provision T C --slug globex --owner-email o@globex.test",
         &format!("client provision T C --slug globex --plan silver --owner-email o@g.test {w}"),
         "audit list T --entity-kind client --entity-id C",
+        "customer register --name Acme --slug acme --kind consumer --owner-email a@b.c --legal-name L --country US",
+        &format!(
+            "customer register --name Acme --slug acme --kind business --owner-email a@b.c {w}"
+        ),
+        "customer get C --consistency-token c --output json",
+        "customer update C --name N --legal-name L --country US",
+        &format!("customer update C --clear-profile {w}"),
         "access check T U tenant:delete --org O",
         "access list T U --team TM",
         "audit list T --actor A",
@@ -956,6 +963,11 @@ async fn every_command_parses() {
         "client delete T",
         "client provision T C --owner-email o@globex.test",
         "client provision T C --slug globex --plan platinum --owner-email o@g.test",
+        "customer register --name Acme --slug acme --kind business",
+        "customer register --name Acme --slug acme --kind club --owner-email a@b.c",
+        "customer get",
+        "customer update C",
+        "customer update C --legal-name L --clear-profile",
     ] {
         let run = entityctl(&nowhere, &bad.split(' ').collect::<Vec<_>>()).await;
         assert_eq!(run.code, 2, "{bad}: {}", run.stderr);

@@ -20,7 +20,7 @@ use engine::{
 use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
     admin_service_client::AdminServiceClient, audit_service_client::AuditServiceClient,
-    client_service_client::ClientServiceClient,
+    client_service_client::ClientServiceClient, customer_service_client::CustomerServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
@@ -45,6 +45,7 @@ pub struct Clients {
     pub audit: AuditServiceClient<Channel>,
     pub admin: AdminServiceClient<Channel>,
     pub clients: ClientServiceClient<Channel>,
+    pub customers: CustomerServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -61,6 +62,7 @@ impl Clients {
             audit: AuditServiceClient::new(channel.clone()),
             admin: AdminServiceClient::new(channel.clone()),
             clients: ClientServiceClient::new(channel.clone()),
+            customers: CustomerServiceClient::new(channel.clone()),
             channel,
         }
     }

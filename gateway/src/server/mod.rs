@@ -25,6 +25,7 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 use entity_proto::v1::{
     access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
     audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
+    customer_service_server::CustomerServiceServer,
     organization_service_server::OrganizationServiceServer, role_service_server::RoleServiceServer,
     team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
     user_service_server::UserServiceServer,
@@ -46,8 +47,8 @@ use crate::{
     node::Node,
     routing::{Routing, RoutingLayer},
     services::{
-        self, AccessApi, AdminApi, AuditApi, ClientApi, OrganizationApi, RoleApi, TeamApi,
-        TenantApi, UserApi,
+        self, AccessApi, AdminApi, AuditApi, ClientApi, CustomerApi, OrganizationApi, RoleApi,
+        TeamApi, TenantApi, UserApi,
     },
 };
 
@@ -98,7 +99,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 9] = [
+pub const SERVICE_NAMES: [&str; 10] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -108,6 +109,7 @@ pub const SERVICE_NAMES: [&str; 9] = [
     <AuditServiceServer<AuditApi> as NamedService>::NAME,
     <AdminServiceServer<AdminApi> as NamedService>::NAME,
     <ClientServiceServer<ClientApi> as NamedService>::NAME,
+    <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
 ];
 
 /// A service behind the one auth layer, the limits (which also refuse bodies over the size
@@ -172,6 +174,7 @@ pub async fn serve_with(
     let audit = AuditServiceServer::new(apis.audit).max_decoding_message_size(limit);
     let admin = AdminServiceServer::new(apis.admin).max_decoding_message_size(limit);
     let client = ClientServiceServer::new(apis.client).max_decoding_message_size(limit);
+    let customer = CustomerServiceServer::new(apis.customer).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -216,6 +219,7 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, audit))
         .add_service(guarded(&auth_layer, &limits, &routing, admin))
         .add_service(guarded(&auth_layer, &limits, &routing, client))
+        .add_service(guarded(&auth_layer, &limits, &routing, customer))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then
         // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.

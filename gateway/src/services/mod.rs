@@ -19,6 +19,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod organization;
 mod role;
 mod team;
@@ -39,6 +40,7 @@ pub use access::AccessApi;
 pub use admin::AdminApi;
 pub use audit::AuditApi;
 pub use client::ClientApi;
+pub use customer::CustomerApi;
 pub use organization::OrganizationApi;
 pub use role::RoleApi;
 pub use team::TeamApi;
@@ -240,6 +242,8 @@ pub struct Apis {
     pub audit: AuditApi,
     /// ClientService.
     pub client: ClientApi,
+    /// CustomerService.
+    pub customer: CustomerApi,
     /// AdminService.
     pub admin: AdminApi,
 }
@@ -264,6 +268,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         access: AccessApi::new(shared.clone()),
         audit: AuditApi::new(shared.clone()),
         client: ClientApi::new(shared.clone()),
+        customer: CustomerApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }
 }

@@ -12,6 +12,7 @@
 //! entityctl team members <TENANT> --user <USER>
 //! entityctl role assignments <TENANT> --role org-admin --scope org:<ORG>
 //! entityctl client create <TENANT> --name Globex --external-id crm-7 --country US
+//! entityctl customer update <CUSTOMER> --name "Acme Inc" --legal-name "Acme Inc."
 //! entityctl audit list <TENANT> --entity-kind user --entity-id <USER> --since 2030-01-31
 //! entityctl admin projections
 //! ```
@@ -31,6 +32,7 @@ use clap::Parser;
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
     audit_service_client::AuditServiceClient, client_service_client::ClientServiceClient,
+    customer_service_client::CustomerServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
@@ -74,6 +76,7 @@ struct Services {
     users: UserServiceClient<Authed>,
     roles: RoleServiceClient<Authed>,
     clients: ClientServiceClient<Authed>,
+    customers: CustomerServiceClient<Authed>,
     access: AccessServiceClient<Authed>,
     audit: AuditServiceClient<Authed>,
     admin: AdminServiceClient<Authed>,
@@ -89,6 +92,7 @@ impl Services {
             users: UserServiceClient::with_interceptor(channel.clone(), i.clone()),
             roles: RoleServiceClient::with_interceptor(channel.clone(), i.clone()),
             clients: ClientServiceClient::with_interceptor(channel.clone(), i.clone()),
+            customers: CustomerServiceClient::with_interceptor(channel.clone(), i.clone()),
             access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
             audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
             admin: AdminServiceClient::with_interceptor(channel, i),
@@ -241,12 +245,18 @@ mod tests {
             "entityctl client update T C --clear-profile",
             "entityctl client disable T C",
             "entityctl audit list T --entity-kind client --entity-id C",
+            "entityctl customer register --name Acme --slug acme --kind consumer --owner-email a@b.c",
+            "entityctl customer get C --consistency-token c",
+            "entityctl customer update C --name Acme --request-id r1 --expected-version 2",
+            "entityctl customer update C --clear-profile",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
         }
         for line in [
             "entityctl tenant update T",
+            "entityctl customer update C",
+            "entityctl customer register --name A --slug abc --kind business",
             "entityctl tenant deactivate T",
             "entityctl org move T O",
             "entityctl org move T O --root --parent P",

@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod organization;
 mod role;
 mod team;
@@ -19,6 +20,7 @@ pub use access::AccessCommand;
 pub use admin::AdminCommand;
 pub use audit::{AuditCommand, EntityKindArg};
 pub use client::{ClientCommand, ClientStatusArg};
+pub use customer::CustomerCommand;
 pub use organization::OrgCommand;
 pub use role::RoleCommand;
 pub use team::{TeamCommand, TeamRoleArg};
@@ -82,6 +84,9 @@ pub enum Command {
     /// Clients: a tenant's own customers, each with a business profile.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Customers: tenant accounts seen through their profile (name, kind, business profile).
+    #[command(subcommand)]
+    Customer(CustomerCommand),
     /// Permission checks: "may this user do that here?".
     #[command(subcommand)]
     Access(AccessCommand),

@@ -69,6 +69,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod escape;
 mod organization;
 mod role;

@@ -103,6 +103,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod organization;
 mod role;
 mod team;
@@ -132,6 +133,7 @@ pub(super) async fn run(services: &mut Services, command: Command) -> Result<Ren
         Command::User(command) => user::run(services, command).await,
         Command::Role(command) => role::run(services, command).await,
         Command::Client(command) => client::run(services, command).await,
+        Command::Customer(command) => customer::run(services, command).await,
         Command::Access(command) => access::run(services, command).await,
         Command::Audit(command) => audit::run(services, command).await,
         Command::Admin(command) => admin::run(services, command).await,
