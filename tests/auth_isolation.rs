@@ -591,6 +591,32 @@ async fn attempt(
             ..Default::default()
         })),
         "ContactService/DeleteContact" => go!(contacts.delete_contact(delete(t, b.contact))),
+        "CustomerService/RegisterCustomer" => {
+            go!(customers.register_customer(pb::RegisterCustomerRequest {
+                name: "Evil Corp".into(),
+                slug: format!("evil-{}", uuid::Uuid::new_v4().simple()),
+                kind: pb::CustomerKind::Business as i32,
+                owner_email: "evil@evil.test".into(),
+                ..Default::default()
+            }))
+        }
+        "CustomerService/GetCustomer" => go!(customers.get_customer(pb::GetCustomerRequest {
+            customer_id: t,
+            ..Default::default()
+        })),
+        "CustomerService/UpdateCustomer" => {
+            go!(customers.update_customer(pb::UpdateCustomerRequest {
+                customer_id: t,
+                customer: Some(pb::CustomerUpdate {
+                    name: "Hacked".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["name".into()]
+                }),
+                ..Default::default()
+            }))
+        }
         other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
     }
 }
@@ -625,6 +651,9 @@ const TENANT_ONLY: &[&str] = &[
     "UserService/InviteUser",
     "ClientService/CreateClient",
     "ClientService/ListClients",
+    "CustomerService/RegisterCustomer",
+    "CustomerService/GetCustomer",
+    "CustomerService/UpdateCustomer",
 ];
 
 /// RPCs only platform admins may call.
@@ -635,6 +664,7 @@ const PLATFORM_ONLY: &[&str] = &[
     "AdminService/ListProjections",
     "AdminService/RebuildProjection",
     "AdminService/GetNodeStatus",
+    "CustomerService/RegisterCustomer",
 ];
 
 async fn isolation_node() -> (PgNode, Ids, Ids) {

@@ -34,6 +34,8 @@ struct World {
     alice: String,
     bob: String,
     carol: String,
+    /// A write after every organization's: lists pass it so the read model has them all.
+    settled: String,
 }
 
 async fn create_team(node: &PgNode, tenant: &str, org: &str, name: &str) -> String {
@@ -68,7 +70,8 @@ async fn world() -> World {
     let b1 = create_org(&mut c, &tenant, "B1", &b).await.id;
     let t1 = create_team(&node, &tenant, &b, "T1").await;
     let t2 = create_team(&node, &tenant, &b, "T2").await;
-    c.roles
+    let settled = c
+        .roles
         .define_role(pb::DefineRoleRequest {
             tenant_id: tenant.clone(),
             name: "team-editor".into(),
@@ -76,7 +79,11 @@ async fn world() -> World {
             ..Default::default()
         })
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap()
+        .consistency_token;
     let org_admin_at = |org: &str| role_at("org-admin", scope(pb::ScopeKind::Organization, org));
     let mut user = async |email: &str, org: &str, roles: Vec<pb::RoleAssignment>| {
         let invited = invite(&mut c, &tenant, email, org, roles).await;
@@ -104,6 +111,7 @@ async fn world() -> World {
         alice,
         bob,
         carol,
+        settled,
     }
 }
 
@@ -274,6 +282,7 @@ impl World {
                 pb::ListOrganizationsRequest {
                     tenant_id: self.tenant.clone(),
                     parent_id: parent.to_owned(),
+                    consistency_token: self.settled.clone(),
                     ..Default::default()
                 },
                 token,

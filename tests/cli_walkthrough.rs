@@ -1145,6 +1145,13 @@ async fn every_command_parses() {
         "contact delete T K",
         "user set-client --tenant T --user U --client C",
         &format!("user set-client --tenant T --user U {w}"),
+        "customer register --name Acme --slug acme --kind consumer --owner-email a@b.c --legal-name L --country US",
+        &format!(
+            "customer register --name Acme --slug acme --kind business --owner-email a@b.c {w}"
+        ),
+        "customer get C --consistency-token c --output json",
+        "customer update C --name N --legal-name L --country US",
+        &format!("customer update C --clear-profile {w}"),
         "access check T U tenant:delete --org O",
         "access list T U --team TM",
         "audit list T --actor A",
@@ -1209,6 +1216,11 @@ async fn every_command_parses() {
         "contact delete T",
         "user set-client --tenant T",
         "user set-client T U C",
+        "customer register --name Acme --slug acme --kind business",
+        "customer register --name Acme --slug acme --kind club --owner-email a@b.c",
+        "customer get",
+        "customer update C",
+        "customer update C --legal-name L --clear-profile",
     ] {
         let run = entityctl(&nowhere, &bad.split(' ').collect::<Vec<_>>()).await;
         assert_eq!(run.code, 2, "{bad}: {}", run.stderr);

@@ -68,6 +68,8 @@ macro_rules! call {
 
 #[path = "grpc_invalid_input/client.rs"]
 mod client;
+#[path = "grpc_invalid_input/customer.rs"]
+mod customer;
 #[path = "grpc_invalid_input/every_rpc.rs"]
 mod every_rpc;
 #[path = "grpc_invalid_input/reads.rs"]
@@ -86,6 +88,7 @@ fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
     all.extend(role_access::cases(c, f));
     all.extend(reads::cases(c, f));
     all.extend(client::cases(c, f));
+    all.extend(customer::cases(c, f));
     all
 }
 

@@ -46,6 +46,7 @@ async fn fixtures(c: &mut Clients) -> Vec<(&'static str, String)> {
     let child = create_org(c, &f.tenant, "Sales EU", &f.org).await;
     let onboarding = f.created.onboarding.unwrap_or_default();
     [
+        ("customer", f.tenant.clone()),
         ("tenant", f.tenant),
         ("organization", f.org),
         ("organization", child.id),

@@ -89,9 +89,14 @@ async fn every_event_arrives_once_in_order_with_headers() {
     assert!(journal.len() > 200, "workload too small: {}", journal.len());
 
     let received = read_topic(&kafka.bootstrap, "no-fault").await;
+    let messages = message_count(&journal);
+    assert!(
+        received.iter().any(is_customer_message),
+        "customer events are published too"
+    );
     assert_eq!(
         received.len(),
-        journal.len(),
+        messages,
         "no duplicates and nothing missing"
     );
     assert!(counts(&received).values().all(|n| *n == 1), "a duplicate");
@@ -99,7 +104,7 @@ async fn every_event_arrives_once_in_order_with_headers() {
     assert_one_partition_per_tenant(&received);
     assert_exactly_journal_after_dedup(&journal, &received);
     let metrics = publisher.metrics();
-    assert_eq!(metrics.delivered, journal.len() as u64);
+    assert_eq!(metrics.delivered, messages as u64);
     assert_eq!((metrics.failed, metrics.failed_batches), (0, 0));
     service.stop().await;
 }
@@ -218,9 +223,10 @@ async fn restart_resumes_from_the_checkpoint_without_a_gap() {
     let handle = service.handle();
     caught_up_publisher(&handle).await;
     let journal = opened_events(&store).await;
-    let before = journal.iter().filter(|e| token_of(e) <= stopped_at).count() as u64;
+    let before = message_count(journal.iter().filter(|e| token_of(e) <= stopped_at)) as u64;
+    let messages = message_count(&journal) as u64;
     assert!(
-        before > 0 && before < journal.len() as u64,
+        before > 0 && before < messages,
         "the stop happened mid-stream"
     );
     assert_eq!(
@@ -230,11 +236,11 @@ async fn restart_resumes_from_the_checkpoint_without_a_gap() {
     );
     assert_eq!(
         second.metrics().delivered,
-        journal.len() as u64 - before,
+        messages - before,
         "the second run resumed from the checkpoint"
     );
     let received = read_topic(&kafka.bootstrap, "restart").await;
-    assert_eq!(received.len(), journal.len(), "no gap, no duplicate");
+    assert_eq!(received.len() as u64, messages, "no gap, no duplicate");
     assert_exactly_journal_after_dedup(&journal, &received);
 
     // Crash: drop the service while it publishes.
@@ -293,7 +299,8 @@ async fn consumer_group_deduplicates_to_exactly_the_journal() {
 
     let journal = opened_events(&store).await;
     let received = read_topic(&kafka.bootstrap, "dedup-group").await;
-    assert_eq!(received.len(), 2 * journal.len(), "published twice");
+    let messages = message_count(&journal);
+    assert_eq!(received.len(), 2 * messages, "published twice");
     assert_messages_match(&journal, &received);
     assert_exactly_journal_after_dedup(&journal, &received);
     // The consumer's view: dedup by ce_id, then compare with the journal event by event.
@@ -302,12 +309,149 @@ async fn consumer_group_deduplicates_to_exactly_the_journal() {
         .iter()
         .filter(|m| seen.insert(m.ce_id().to_owned()))
         .collect();
-    assert_eq!(deduped.len(), journal.len());
+    assert_eq!(deduped.len(), messages);
     let mut deduped_ids: Vec<String> = deduped.iter().map(|m| m.ce_id().to_owned()).collect();
-    let mut journal_ids: Vec<String> = journal.iter().map(id_of).collect();
+    let mut journal_ids: Vec<String> = journal.iter().flat_map(message_ids_of).collect();
     deduped_ids.sort();
     journal_ids.sort();
     assert_eq!(deduped_ids, journal_ids);
-    assert_eq!(publisher.metrics().delivered, 2 * journal.len() as u64);
+    assert_eq!(publisher.metrics().delivered, 2 * messages as u64);
     service.stop().await;
+}
+
+/// Seed 004: each tenant event that registers a customer or changes one of its fields is
+/// followed, in the tenant's partition, by a CustomerRegistered or CustomerUpdated CloudEvent
+/// whose value holds the customer's fields only (never the owner's email, plan, products or
+/// settings); other tenant events publish no customer event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_events_follow_their_tenant_events() {
+    use engine::domain::{BusinessProfile, Plan, TenantCommand, TenantScopeCommand, UpdateTenant};
+
+    let kafka = MockKafka::start();
+    let (_db, _journal, store) = postgres().await;
+    let engine = start_engine(&store).await;
+    let publisher = kafka.publisher(Duration::from_secs(30));
+    let service = start_publisher(&store, &publisher).await;
+    let (tenant, _) = new_tenant(&engine).await;
+    let profile = BusinessProfile {
+        legal_name: "Renamed Inc".into(),
+        ..BusinessProfile::default()
+    };
+    for command in [
+        TenantCommand::Update(UpdateTenant {
+            name: Some("Renamed".into()),
+            business_profile: Some(Some(profile)),
+            ..UpdateTenant::default()
+        }),
+        // not the customer's: no customer event
+        TenantCommand::Update(UpdateTenant {
+            products: Some(vec!["crm".into()]),
+            ..UpdateTenant::default()
+        }),
+        TenantCommand::ChangePlan { plan: Plan::Silver },
+        TenantCommand::Suspend {
+            reason: "payment overdue".into(),
+        },
+    ] {
+        engine
+            .execute(tenant, TenantScopeCommand::Tenant(command), meta())
+            .await
+            .unwrap();
+    }
+    caught_up_publisher(&service.handle()).await;
+    let journal = opened_events(&store).await;
+    let received = read_topic(&kafka.bootstrap, "customers").await;
+    assert_messages_match(&journal, &received);
+    assert_one_partition_per_tenant(&received);
+    assert_eq!(received.len(), journal.len() + 3);
+    assert_eq!(publisher.metrics().delivered, received.len() as u64);
+
+    let customer: Vec<(usize, &Received)> = received
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| is_customer_message(m))
+        .collect();
+    let types: Vec<&str> = customer
+        .iter()
+        .map(|(_, m)| m.headers["ce_type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "io.entity.v1.CustomerRegistered",
+            "io.entity.v1.CustomerUpdated",
+            "io.entity.v1.CustomerUpdated"
+        ]
+    );
+    // each right after the tenant event it derives from
+    let sources: Vec<&str> = customer
+        .iter()
+        .map(|(i, _)| received[i - 1].value["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        ["TenantCreated", "TenantUpdated", "TenantSuspended"]
+    );
+    for (i, m) in &customer {
+        assert_eq!(m.ce_id(), format!("{}:customer", received[i - 1].ce_id()));
+        assert_eq!(m.headers["ce_subject"], format!("customers/{tenant}"));
+    }
+
+    let created = journal
+        .iter()
+        .find(|e| e.event_type == "TenantCreated")
+        .unwrap();
+    let registered = &customer[0].1.value;
+    assert_eq!(
+        registered["customer"],
+        serde_json::json!({
+            "id": tenant.to_string(),
+            "name": created.payload["name"],
+            "slug": created.payload["slug"],
+            "kind": "business",
+            "status": "active",
+            "business_profile": null,
+        })
+    );
+    assert_eq!(registered["version"], 1);
+    let owner_email = journal
+        .iter()
+        .find(|e| e.event_type == "OnboardingStarted")
+        .unwrap()
+        .payload["plan"]["owner_email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(owner_email.contains('@'), "opened: {owner_email}");
+    for (_, m) in &customer {
+        let text = m.value.to_string();
+        for absent in [
+            owner_email.as_str(),
+            "plan",
+            "products",
+            "settings",
+            "metadata",
+        ] {
+            assert!(!text.contains(absent), "{absent} in {text}");
+        }
+    }
+
+    let updated = &customer[1].1.value;
+    assert_eq!(
+        updated["update_mask"],
+        serde_json::json!(["business_profile", "name"])
+    );
+    assert_eq!(updated["customer"]["name"], "Renamed");
+    assert_eq!(
+        updated["customer"]["business_profile"]["legal_name"],
+        "Renamed Inc"
+    );
+    let suspended = &customer[2].1.value;
+    assert_eq!(suspended["update_mask"], serde_json::json!(["status"]));
+    assert_eq!(
+        suspended["customer"],
+        serde_json::json!({"id": tenant.to_string(), "status": "suspended"})
+    );
+    service.stop().await;
+    engine.shutdown().await;
 }

@@ -66,12 +66,14 @@ pub fn rpc_inputs()
 
 /// For every RPC of `entity.v1` whose request names its tenant, the gRPC path
 /// (`/entity.v1.TenantService/GetTenant`) and the field number of the request's top-level
-/// `tenant_id` string field, read from [`FILE_DESCRIPTOR_SET`]. Lets a proxy find a request's
-/// tenant without decoding the whole message.
+/// `tenant_id` string field (`customer_id` in CustomerService requests: a customer's id is its
+/// tenant's), read from [`FILE_DESCRIPTOR_SET`]. Lets a proxy find a request's tenant without
+/// decoding the whole message.
 ///
 /// # Errors
 /// When the embedded descriptor set does not decode (a build defect).
 pub fn tenant_id_fields() -> Result<Vec<(String, u32)>, prost::DecodeError> {
+    const TENANT_FIELDS: [&str; 2] = ["tenant_id", "customer_id"];
     use prost::Message;
     use prost_types::field_descriptor_proto::Type;
 
@@ -90,7 +92,7 @@ pub fn tenant_id_fields() -> Result<Vec<(String, u32)>, prost::DecodeError> {
             .and_then(|m| {
                 m.field
                     .iter()
-                    .find(|f| f.name() == "tenant_id" && f.r#type() == Type::String)
+                    .find(|f| TENANT_FIELDS.contains(&f.name()) && f.r#type() == Type::String)
             })
             .and_then(|f| u32::try_from(f.number()).ok())
     };

@@ -447,5 +447,23 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             delete_contact,
             DeleteRecordRequest
         ),
+        rpc!(
+            "CustomerService/RegisterCustomer",
+            c.customers,
+            register_customer,
+            RegisterCustomerRequest
+        ),
+        rpc!(
+            "CustomerService/UpdateCustomer",
+            c.customers,
+            update_customer,
+            UpdateCustomerRequest
+        ),
+        rpc!(
+            "CustomerService/GetCustomer",
+            c.customers,
+            get_customer,
+            GetCustomerRequest
+        ),
     ]
 }

@@ -21,6 +21,7 @@ use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
     admin_service_client::AdminServiceClient, audit_service_client::AuditServiceClient,
     client_service_client::ClientServiceClient, contact_service_client::ContactServiceClient,
+    customer_service_client::CustomerServiceClient,
     department_service_client::DepartmentServiceClient,
     location_service_client::LocationServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
@@ -50,6 +51,7 @@ pub struct Clients {
     pub departments: DepartmentServiceClient<Channel>,
     pub locations: LocationServiceClient<Channel>,
     pub contacts: ContactServiceClient<Channel>,
+    pub customers: CustomerServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -69,6 +71,7 @@ impl Clients {
             departments: DepartmentServiceClient::new(channel.clone()),
             locations: LocationServiceClient::new(channel.clone()),
             contacts: ContactServiceClient::new(channel.clone()),
+            customers: CustomerServiceClient::new(channel.clone()),
             channel,
         }
     }

@@ -57,6 +57,9 @@
 //! | Get/List Departments, Locations, Contacts | `department:read`, `location:read`, `contact:read` | tenant |
 //! | UpdateDepartment, UpdateLocation, UpdateContact | `department:update`, `location:update`, `contact:update` | tenant |
 //! | DeleteDepartment, DeleteLocation, DeleteContact | `department:delete`, `location:delete`, `contact:delete` | tenant |
+//! | RegisterCustomer | platform admin only (it is CreateTenant) | — |
+//! | GetCustomer | `tenant:read` (as GetTenant) | tenant |
+//! | UpdateCustomer | `tenant:update` (as UpdateTenant) | tenant |
 //!
 //! Built-in `client-editor` holds `client:read`, `client:create` and `client:update`;
 //! `client-viewer` holds `client:read`. A client's lifecycle (disable, enable, delete) and
@@ -148,9 +151,11 @@ pub fn rule(rpc: &str) -> Option<Rule> {
     use At::*;
     Some(match rpc {
         "CreateTenant" | "ListTenants" | "EraseTenant" | "ListProjections"
-        | "RebuildProjection" | "GetNodeStatus" => Rule::PlatformAdmin,
-        "GetTenant" => perm("tenant:read", Tenant),
-        "UpdateTenant" | "SuspendTenant" | "ReactivateTenant" => perm("tenant:update", Tenant),
+        | "RebuildProjection" | "GetNodeStatus" | "RegisterCustomer" => Rule::PlatformAdmin,
+        "GetTenant" | "GetCustomer" => perm("tenant:read", Tenant),
+        "UpdateTenant" | "UpdateCustomer" | "SuspendTenant" | "ReactivateTenant" => {
+            perm("tenant:update", Tenant)
+        }
         "ChangePlan" => perm("billing:manage", Tenant),
         "DeactivateTenant" | "DeleteTenant" => perm("tenant:delete", Tenant),
         "CreateOrganization" => perm("organization:create", Organization),

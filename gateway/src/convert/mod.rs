@@ -13,11 +13,14 @@
 //! - [`client`]: client requests and the `Client` message.
 //! - [`directory`]: department, location and contact requests and messages (one generic
 //!   decoder for the three kinds).
+//! - [`customer`]: customer requests (tenant commands restricted to the profile) and the
+//!   `Customer` message.
 //! - [`access`]: scopes, role assignments, permissions, and the AccessService requests.
 //! - [`reads`]: the List/search and audit requests answered from the read models.
 
 pub mod access;
 pub mod client;
+pub mod customer;
 pub mod directory;
 pub mod organization;
 pub mod reads;
@@ -94,9 +97,18 @@ pub fn scoped<R>(
     tenant_id: &str,
     rest: impl FnOnce(&mut Violations) -> R,
 ) -> Result<(TenantId, Options, R), Status> {
+    scoped_at(options, ("tenant_id", tenant_id), rest)
+}
+
+/// [`scoped`], with the tenant's id in the request field `field` (`customer_id`).
+pub fn scoped_at<R>(
+    options: Option<pb::MutationOptions>,
+    (field, tenant_id): (&str, &str),
+    rest: impl FnOnce(&mut Violations) -> R,
+) -> Result<(TenantId, Options, R), Status> {
     let mut v = Violations::default();
     let options = v.options(options);
-    let tenant_id = v.id("tenant_id", tenant_id);
+    let tenant_id = v.id(field, tenant_id);
     let rest = rest(&mut v);
     v.finish()?;
     Ok((complete(tenant_id)?, options, rest))
@@ -130,8 +142,16 @@ pub fn by_id<I: FromStr, C: Into<TenantScopeCommand>>(
 /// Decodes a read of a tenant's own state: the tenant and the consistency token (checked for
 /// form only).
 pub fn tenant_read(tenant_id: &str, consistency_token: &str) -> Result<TenantId, Status> {
+    tenant_read_at(("tenant_id", tenant_id), consistency_token)
+}
+
+/// [`tenant_read`], with the tenant's id in the request field `field` (`customer_id`).
+pub fn tenant_read_at(
+    (field, tenant_id): (&str, &str),
+    consistency_token: &str,
+) -> Result<TenantId, Status> {
     let mut v = Violations::default();
-    let tenant_id = v.id("tenant_id", tenant_id);
+    let tenant_id = v.id(field, tenant_id);
     v.consistency_token(consistency_token);
     v.finish()?;
     complete(tenant_id)

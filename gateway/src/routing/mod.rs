@@ -8,8 +8,8 @@
 //!                                            └─ held by node B ──▶ node B (same request,
 //!                                                                   `x-entity-forwarded-by: A`)
 //! ```
-//! The tenant is read from the request's `tenant_id` field (its number comes from the proto
-//! descriptor; the rest of the message is not decoded). Requests without one (CreateTenant,
+//! The tenant is read from the request's `tenant_id` field (`customer_id` for customers; its
+//! number comes from the proto descriptor; the rest of the message is not decoded). Requests without one (CreateTenant,
 //! ListTenants, admin calls) are served where they arrive. While a shard has no owner (it is
 //! moving), a request waits up to `move_wait`, then gets UNAVAILABLE with a retry delay. A
 //! forwarded request is never forwarded again.
@@ -251,5 +251,9 @@ mod tests {
         );
         assert!(!fields.contains_key("/entity.v1.TenantService/CreateTenant"));
         assert!(!fields.contains_key("/entity.v1.TenantService/ListTenants"));
+        // a customer's id is its tenant's
+        assert_eq!(fields["/entity.v1.CustomerService/GetCustomer"], 1);
+        assert_eq!(fields["/entity.v1.CustomerService/UpdateCustomer"], 2);
+        assert!(!fields.contains_key("/entity.v1.CustomerService/RegisterCustomer"));
     }
 }

@@ -25,7 +25,7 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 use entity_proto::v1::{
     access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
     audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
-    contact_service_server::ContactServiceServer,
+    contact_service_server::ContactServiceServer, customer_service_server::CustomerServiceServer,
     department_service_server::DepartmentServiceServer,
     location_service_server::LocationServiceServer,
     organization_service_server::OrganizationServiceServer, role_service_server::RoleServiceServer,
@@ -49,8 +49,8 @@ use crate::{
     node::Node,
     routing::{Routing, RoutingLayer},
     services::{
-        self, AccessApi, AdminApi, AuditApi, ClientApi, ContactApi, DepartmentApi, LocationApi,
-        OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi,
+        self, AccessApi, AdminApi, AuditApi, ClientApi, ContactApi, CustomerApi, DepartmentApi,
+        LocationApi, OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi,
     },
 };
 
@@ -101,7 +101,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 12] = [
+pub const SERVICE_NAMES: [&str; 13] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -114,6 +114,7 @@ pub const SERVICE_NAMES: [&str; 12] = [
     <DepartmentServiceServer<DepartmentApi> as NamedService>::NAME,
     <LocationServiceServer<LocationApi> as NamedService>::NAME,
     <ContactServiceServer<ContactApi> as NamedService>::NAME,
+    <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
 ];
 
 /// A service behind the one auth layer, the limits (which also refuse bodies over the size
@@ -181,6 +182,7 @@ pub async fn serve_with(
     let department = DepartmentServiceServer::new(apis.department).max_decoding_message_size(limit);
     let location = LocationServiceServer::new(apis.location).max_decoding_message_size(limit);
     let contact = ContactServiceServer::new(apis.contact).max_decoding_message_size(limit);
+    let customer = CustomerServiceServer::new(apis.customer).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -228,6 +230,7 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, department))
         .add_service(guarded(&auth_layer, &limits, &routing, location))
         .add_service(guarded(&auth_layer, &limits, &routing, contact))
+        .add_service(guarded(&auth_layer, &limits, &routing, customer))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then
         // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.

@@ -19,6 +19,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod directory;
 mod organization;
 mod role;
@@ -40,6 +41,7 @@ pub use access::AccessApi;
 pub use admin::AdminApi;
 pub use audit::AuditApi;
 pub use client::ClientApi;
+pub use customer::CustomerApi;
 pub use directory::{ContactApi, DepartmentApi, LocationApi};
 pub use organization::OrganizationApi;
 pub use role::RoleApi;
@@ -248,6 +250,8 @@ pub struct Apis {
     pub location: LocationApi,
     /// ContactService.
     pub contact: ContactApi,
+    /// CustomerService.
+    pub customer: CustomerApi,
     /// AdminService.
     pub admin: AdminApi,
 }
@@ -275,6 +279,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         department: DepartmentApi::new(shared.clone()),
         location: LocationApi::new(shared.clone()),
         contact: ContactApi::new(shared.clone()),
+        customer: CustomerApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }
 }

@@ -40,6 +40,13 @@ pub fn subject(tenant: TenantId, stream: &StreamId) -> String {
     format!("tenants/{tenant}/{collection}/{}", stream.id)
 }
 
+/// `ce_time` of an event: when it was recorded, RFC 3339 UTC with microseconds.
+pub fn event_time(event: &RecordedEvent) -> String {
+    event
+        .recorded_at
+        .to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
 /// One event rendered for Kafka: owns what the record borrows.
 pub(super) struct Message {
     key: String,
@@ -49,20 +56,18 @@ pub(super) struct Message {
 }
 
 impl Message {
+    /// The CloudEvent of a journal event.
     pub(super) fn new(event: &RecordedEvent, source: &str) -> Result<Self> {
-        let key = event.tenant_id.to_string();
-        let time = event
-            .recorded_at
-            .to_rfc3339_opts(SecondsFormat::Micros, true);
+        let tenant = event.tenant_id.to_string();
         let value = serde_json::to_vec(&json!({
             "position": event.position,
             "transaction_id": event.transaction_id,
-            "tenant_id": key,
+            "tenant_id": tenant,
             "stream": { "kind": event.stream.kind.as_str(), "id": event.stream.id },
             "sequence": event.sequence,
             "event_type": event.event_type,
             "schema_version": event.schema_version,
-            "recorded_at": time,
+            "recorded_at": event_time(event),
             "metadata": event.metadata,
             "payload": event.payload,
         }))
@@ -72,30 +77,48 @@ impl Message {
             message: format!("cannot encode as JSON: {e}"),
         })?;
         let sequence = event.sequence.to_string();
-        let headers = [
-            ("ce_specversion", "1.0"),
-            ("ce_id", &ce_id(&event.stream, event.sequence)),
-            ("ce_source", source),
-            ("ce_type", &ce_type(&event.event_type)),
-            ("ce_subject", &subject(event.tenant_id, &event.stream)),
-            ("ce_time", &time),
-            ("ce_tenantid", &key),
-            ("ce_sequence", &sequence),
-            ("content-type", "application/json"),
-        ]
-        .into_iter()
-        .fold(OwnedHeaders::new_with_capacity(9), |h, (k, v)| {
-            h.insert(Header {
-                key: k,
-                value: Some(v),
-            })
-        });
-        Ok(Self {
-            key,
+        Ok(Self::cloud_event(
+            event,
+            value,
+            &[
+                ("ce_id", &ce_id(&event.stream, event.sequence)),
+                ("ce_source", source),
+                ("ce_type", &ce_type(&event.event_type)),
+                ("ce_subject", &subject(event.tenant_id, &event.stream)),
+                ("ce_tenantid", &tenant),
+                ("ce_sequence", &sequence),
+            ],
+        ))
+    }
+
+    /// A CloudEvent about `event` (keyed by its tenant, at its time) with JSON `value` and
+    /// `attributes` besides `ce_specversion`, `ce_time` and `content-type`.
+    pub(super) fn cloud_event(
+        event: &RecordedEvent,
+        value: Vec<u8>,
+        attributes: &[(&str, &str)],
+    ) -> Self {
+        let time = event_time(event);
+        let fixed = [("ce_specversion", "1.0"), ("ce_time", time.as_str())];
+        let headers = fixed
+            .iter()
+            .chain(attributes)
+            .chain(&[("content-type", "application/json")])
+            .fold(
+                OwnedHeaders::new_with_capacity(attributes.len() + 3),
+                |h, (k, v)| {
+                    h.insert(Header {
+                        key: k,
+                        value: Some(*v),
+                    })
+                },
+            );
+        Self {
+            key: event.tenant_id.to_string(),
             value,
             headers,
             timestamp_ms: event.recorded_at.timestamp_millis(),
-        })
+        }
     }
 
     /// The record to send (moves the headers out: call once).

@@ -3,7 +3,8 @@
 //!
 //! # What is published
 //! One Kafka message per journal event, of every stream kind, in journal order
-//! (`(transaction, position)`), to [`KafkaConfig::topic`] (default `entity-events`).
+//! (`(transaction, position)`), to [`KafkaConfig::topic`] (default `entity-events`), each
+//! tenant event followed by the customer event it implies, if any (see Customer events).
 //!
 //! - key: the tenant id (hyphenated UUID);
 //! - `ce_specversion`: `1.0`;
@@ -37,6 +38,28 @@
 //! erasure stay readable on the topic for its retention: consumers must act on the erasure
 //! events (or the topic be compacted/expired accordingly). Events written before encryption
 //! (schema version 1) hold plaintext in the journal itself and are published as stored.
+//!
+//! # Customer events (seed 004)
+//! The customer profile boundary (`CustomerService`) has events of its own, which a
+//! subscriber reads without knowing tenants. They are not journal events: the publisher
+//! derives them from tenant events as it publishes them ([`CustomerEvent::of`]), and sends
+//! each right after its tenant event, to the same topic with the same key (the customer's id
+//! is its tenant's), so they share the tenant's partition and order:
+//!
+//! - `TenantCreated` → `io.entity.v1.CustomerRegistered`;
+//! - `TenantUpdated` changing the name or the business profile, and `TenantSuspended`,
+//!   `TenantReactivated`, `TenantDeactivated`, `TenantDeleted` (the customer's status) →
+//!   `io.entity.v1.CustomerUpdated`; plan, products, settings and onboarding changes publish
+//!   none.
+//!
+//! Attributes: `ce_id` `<customer id>:<sequence>:customer` ([`customer_ce_id`]; deterministic,
+//! so a republished one is deduplicated like any other), `ce_subject` `customers/<id>`,
+//! `ce_customerid`, `ce_sequence` (the customer's version after the change: increasing, with
+//! gaps), and `ce_specversion`, `ce_source`, `ce_time`, `content-type` as above. The value is
+//! `{"customer_id", "version", "recorded_at", "customer": {"id", …fields}}`, plus `update_mask`
+//! (the changed fields) for CustomerUpdated; registered customers carry `name`, `slug`, `kind`,
+//! `status` and `business_profile`, updates only the changed ones. Never in them: the owner's
+//! email and anything else personal, credentials, users, plan, products, settings, metadata.
 //!
 //! # Delivery: at least once, ordered per tenant
 //! The runner hands [`deliver`](Projection::deliver) one batch at a time, in journal order, and
@@ -76,6 +99,7 @@
 //! [`KafkaPublisher::metrics`].
 
 mod cloudevent;
+mod customer;
 
 use std::{
     sync::{
@@ -94,7 +118,10 @@ use rdkafka::{
 
 use crate::{Envelope, Error, Projection, Result, store::Tx};
 
-pub use cloudevent::{ce_id, ce_type, subject};
+pub use cloudevent::{ce_id, ce_type, event_time, subject};
+pub use customer::{
+    CUSTOMER_REGISTERED, CUSTOMER_UPDATED, CustomerEvent, customer_ce_id, customer_subject,
+};
 
 /// Default topic.
 pub const DEFAULT_TOPIC: &str = "entity-events";
@@ -279,16 +306,24 @@ impl Projection for KafkaPublisher {
     }
 
     async fn deliver(&self, events: &[Envelope]) -> Result<()> {
-        let total = events.len();
+        let mut messages = Vec::with_capacity(events.len());
+        for envelope in events {
+            messages.push(cloudevent::Message::new(&envelope.recorded, &self.source)?);
+            messages.extend(customer::message(
+                &envelope.recorded,
+                &envelope.event,
+                &self.source,
+            )?);
+        }
+        let total = messages.len();
         let mut pending = Vec::with_capacity(total);
         let mut failed = 0_usize;
         let mut first_error: Option<String> = None;
-        for envelope in events {
-            let mut message = cloudevent::Message::new(&envelope.recorded, &self.source)?;
+        for message in &mut messages {
             match self.producer.send_result(message.record(&self.topic)) {
                 Ok(delivery) => pending.push(delivery),
                 Err((error, _)) => {
-                    // Nothing after a refused event may be enqueued (it would overtake it);
+                    // Nothing after a refused message may be enqueued (it would overtake it);
                     // the whole batch is retried.
                     failed = total - pending.len();
                     first_error = Some(format!("cannot enqueue: {error}"));

@@ -9,8 +9,8 @@ use std::{
 
 use engine::journal::{CommitToken, RecordedEvent};
 use projections::{
-    KafkaConfig, KafkaPublisher, Projection, ProjectionService, RunnerConfig,
-    kafka::{ce_id, ce_type, subject},
+    Envelope, KafkaConfig, KafkaPublisher, Projection, ProjectionService, RunnerConfig,
+    kafka::{CustomerEvent, ce_id, ce_type, customer_ce_id, customer_subject, subject},
 };
 use rdkafka::{
     ClientConfig, Message,
@@ -171,6 +171,29 @@ pub fn id_of(event: &RecordedEvent) -> String {
     ce_id(&event.stream, event.sequence)
 }
 
+/// The customer event the publisher derives from a journal event, if any.
+pub fn customer_event_of(event: &RecordedEvent) -> Option<CustomerEvent> {
+    let envelope = Envelope::decode(event.clone()).unwrap();
+    CustomerEvent::of(&envelope.event).unwrap()
+}
+
+/// `ce_id`s of the messages published for a journal event: its own, then its customer
+/// event's, if any.
+pub fn message_ids_of(event: &RecordedEvent) -> Vec<String> {
+    let derived = customer_event_of(event).map(|_| customer_ce_id(&event.stream, event.sequence));
+    std::iter::once(id_of(event)).chain(derived).collect()
+}
+
+/// How many messages the publisher sends for `events`.
+pub fn message_count<'a>(events: impl IntoIterator<Item = &'a RecordedEvent>) -> usize {
+    events.into_iter().map(|e| message_ids_of(e).len()).sum()
+}
+
+/// Whether a message is a customer event (derived, not a journal event).
+pub fn is_customer_message(m: &Received) -> bool {
+    m.headers.contains_key("ce_customerid")
+}
+
 pub fn token_of(event: &RecordedEvent) -> CommitToken {
     CommitToken {
         transaction_id: event.transaction_id,
@@ -178,11 +201,25 @@ pub fn token_of(event: &RecordedEvent) -> CommitToken {
     }
 }
 
-/// Every message carries the CloudEvents headers and value of its journal event, and every
-/// message is of a journal event.
+/// Every message carries the CloudEvents headers and value of its journal event (or of the
+/// customer event derived from it), and every message is of a journal event.
 pub fn assert_messages_match(journal: &[RecordedEvent], received: &[Received]) {
     let by_id: HashMap<String, &RecordedEvent> = journal.iter().map(|e| (id_of(e), e)).collect();
+    let customers: HashMap<String, (&RecordedEvent, CustomerEvent)> = journal
+        .iter()
+        .filter_map(|e| {
+            let derived = customer_event_of(e)?;
+            Some((customer_ce_id(&e.stream, e.sequence), (e, derived)))
+        })
+        .collect();
     for m in received {
+        if is_customer_message(m) {
+            let (event, derived) = customers
+                .get(m.ce_id())
+                .unwrap_or_else(|| panic!("customer message {m:?} is of no tenant event"));
+            assert_customer_message_matches(event, derived, m);
+            continue;
+        }
         let event = by_id
             .get(m.ce_id())
             .unwrap_or_else(|| panic!("message {m:?} is of no journal event"));
@@ -215,6 +252,40 @@ pub fn assert_messages_match(journal: &[RecordedEvent], received: &[Received]) {
     }
 }
 
+/// A customer message carries the CloudEvents headers of its customer event and the
+/// customer's fields, nothing of the tenant's.
+pub fn assert_customer_message_matches(
+    event: &RecordedEvent,
+    derived: &CustomerEvent,
+    m: &Received,
+) {
+    let h = &m.headers;
+    let customer = event.tenant_id.to_string();
+    assert_eq!(m.key, customer, "key");
+    assert_eq!(h["ce_specversion"], "1.0");
+    assert_eq!(h["ce_source"], SOURCE);
+    assert_eq!(h["ce_type"], ce_type(derived.event_type));
+    assert_eq!(h["ce_subject"], customer_subject(event.tenant_id));
+    assert_eq!(h["ce_customerid"], customer);
+    assert_eq!(h["ce_sequence"], event.sequence.to_string());
+    assert!(!h.contains_key("ce_tenantid"));
+    let time = chrono::DateTime::parse_from_rfc3339(&h["ce_time"]).unwrap();
+    assert_eq!(time, event.recorded_at, "ce_time");
+    assert_eq!(h["content-type"], "application/json");
+    let v = &m.value;
+    assert_eq!(v["customer_id"], customer.as_str());
+    assert_eq!(v["version"], event.sequence);
+    assert_eq!(v["customer"]["id"], customer.as_str());
+    for (field, value) in &derived.fields {
+        assert_eq!(&v["customer"][field], value, "{field} of {}", m.ce_id());
+    }
+    assert_eq!(
+        v["customer"].as_object().unwrap().len(),
+        derived.fields.len() + 1,
+        "only the customer's fields: {v}"
+    );
+}
+
 /// A tenant's messages all sit in one partition.
 pub fn assert_one_partition_per_tenant(received: &[Received]) {
     let mut partition_of: HashMap<&str, i32> = HashMap::new();
@@ -239,22 +310,24 @@ pub fn deduplicated_per_tenant(received: &[Received]) -> BTreeMap<String, Vec<St
     out
 }
 
-/// The journal's `ce_id`s per tenant in journal order.
+/// The `ce_id`s the journal's events are published as, per tenant in journal order (each
+/// tenant event followed by its customer event, if any).
 pub fn journal_per_tenant(journal: &[RecordedEvent]) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in journal {
         out.entry(e.tenant_id.to_string())
             .or_default()
-            .push(id_of(e));
+            .extend(message_ids_of(e));
     }
     out
 }
 
 /// The consumer rule of the module doc: per stream, apply an event iff it is the next
-/// sequence. Returns the applied `ce_id`s per stream.
+/// sequence. Returns the applied `ce_id`s per stream (of journal events: customer events are
+/// not of a stream).
 pub fn next_sequence_rule(received: &[Received]) -> BTreeMap<String, Vec<i64>> {
     let mut applied: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for m in received {
+    for m in received.iter().filter(|m| !is_customer_message(m)) {
         let stream = m.value["stream"]["id"].as_str().unwrap().to_owned();
         let sequence: i64 = m.headers["ce_sequence"].parse().unwrap();
         let seqs = applied.entry(stream).or_default();

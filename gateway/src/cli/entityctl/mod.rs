@@ -16,6 +16,7 @@
 //! entityctl contact create <TENANT> --client <CLIENT> --type billing --name Ann --location <LOC>
 //! entityctl department update <TENANT> <DEPARTMENT> --active false
 //! entityctl user set-client --tenant <TENANT> --user <USER> --client <CLIENT>
+//! entityctl customer update <CUSTOMER> --name "Acme Inc" --legal-name "Acme Inc."
 //! entityctl audit list <TENANT> --entity-kind user --entity-id <USER> --since 2030-01-31
 //! entityctl admin projections
 //! ```
@@ -35,7 +36,7 @@ use clap::Parser;
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
     audit_service_client::AuditServiceClient, client_service_client::ClientServiceClient,
-    contact_service_client::ContactServiceClient,
+    contact_service_client::ContactServiceClient, customer_service_client::CustomerServiceClient,
     department_service_client::DepartmentServiceClient,
     location_service_client::LocationServiceClient,
     organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
@@ -84,6 +85,7 @@ struct Services {
     departments: DepartmentServiceClient<Authed>,
     locations: LocationServiceClient<Authed>,
     contacts: ContactServiceClient<Authed>,
+    customers: CustomerServiceClient<Authed>,
     access: AccessServiceClient<Authed>,
     audit: AuditServiceClient<Authed>,
     admin: AdminServiceClient<Authed>,
@@ -102,6 +104,7 @@ impl Services {
             departments: DepartmentServiceClient::with_interceptor(channel.clone(), i.clone()),
             locations: LocationServiceClient::with_interceptor(channel.clone(), i.clone()),
             contacts: ContactServiceClient::with_interceptor(channel.clone(), i.clone()),
+            customers: CustomerServiceClient::with_interceptor(channel.clone(), i.clone()),
             access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
             audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
             admin: AdminServiceClient::with_interceptor(channel, i),
@@ -269,12 +272,18 @@ mod tests {
             "entityctl contact update T K --phone 1 --location L --type x --name n --email e",
             "entityctl user set-client --tenant T --user U --client C",
             "entityctl user set-client --tenant T --user U",
+            "entityctl customer register --name Acme --slug acme --kind consumer --owner-email a@b.c",
+            "entityctl customer get C --consistency-token c",
+            "entityctl customer update C --name Acme --request-id r1 --expected-version 2",
+            "entityctl customer update C --clear-profile",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
         }
         for line in [
             "entityctl tenant update T",
+            "entityctl customer update C",
+            "entityctl customer register --name A --slug abc --kind business",
             "entityctl tenant deactivate T",
             "entityctl org move T O",
             "entityctl org move T O --root --parent P",

@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod directory;
 mod organization;
 mod role;
@@ -20,6 +21,7 @@ pub use access::AccessCommand;
 pub use admin::AdminCommand;
 pub use audit::{AuditCommand, EntityKindArg};
 pub use client::{ClientCommand, ClientStatusArg};
+pub use customer::CustomerCommand;
 pub use directory::{
     ContactFields, ContactFilter, DepartmentFields, LocationFields, NoFilter, RecordCommand,
     RecordKind,
@@ -96,6 +98,9 @@ pub enum Command {
     /// Contacts (account owners, billing, technical, …) of the tenant or of its clients.
     #[command(subcommand)]
     Contact(RecordCommand<ContactId>),
+    /// Customers: tenant accounts seen through their profile (name, kind, business profile).
+    #[command(subcommand)]
+    Customer(CustomerCommand),
     /// Permission checks: "may this user do that here?".
     #[command(subcommand)]
     Access(AccessCommand),

@@ -69,6 +69,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod directory;
 mod escape;
 mod organization;

@@ -103,6 +103,7 @@ mod access;
 mod admin;
 mod audit;
 mod client;
+mod customer;
 mod directory;
 mod organization;
 mod role;
@@ -136,6 +137,7 @@ pub(super) async fn run(services: &mut Services, command: Command) -> Result<Ren
         Command::Department(command) => directory::run(services, command).await,
         Command::Location(command) => directory::run(services, command).await,
         Command::Contact(command) => directory::run(services, command).await,
+        Command::Customer(command) => customer::run(services, command).await,
         Command::Access(command) => access::run(services, command).await,
         Command::Audit(command) => audit::run(services, command).await,
         Command::Admin(command) => admin::run(services, command).await,
