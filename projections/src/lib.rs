@@ -39,11 +39,11 @@ pub use models::{
 };
 pub use projection::{Envelope, Projection};
 pub use query::{
-    AuditFilter, AuditSelection, ClientEntry, ClientFilter, DEFAULT_CONSISTENCY_TIMEOUT,
-    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MatchMode, OrganizationEntry, OrganizationFilter,
-    OrganizationSelection, OwnerFilter, Page, PageRequest, ReadModels, RecordFilter,
-    RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry,
-    TeamMemberFilter, TenantEntry, TenantFilter, UserEntry, UserFilter,
+    AuditFilter, AuditSelection, ClientFilter, DEFAULT_CONSISTENCY_TIMEOUT, DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE, MatchMode, OrganizationEntry, OrganizationFilter, OrganizationSelection,
+    OwnerFilter, Page, PageRequest, ReadModels, RecordFilter, RoleAssignmentEntry,
+    RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry,
+    TenantFilter, UserEntry, UserFilter,
 };
 pub use runner::{
     ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset, reset_named,

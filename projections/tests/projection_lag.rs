@@ -8,6 +8,9 @@
 //! writing as fast as acknowledgements come back, so the lag is measured at a chosen event
 //! rate (about 1.7 events per command). Run with `--release -- --nocapture` to see it.
 //!
+//! `PROJECTION_LAG_MIX=records` makes every other command a directory record's (a department,
+//! a location or a contact, in turn, created or updated): what the `records` read model costs.
+//!
 //! `PROJECTION_LAG_EXTRA=n` adds `n` throwaway read models (one row per event into a scratch
 //! table, one bulk statement per batch) to the standard five: the marginal cost of one more
 //! read model. On PostgreSQL with `pg_stat_statements` loaded (`scripts/bench`'s server), the
@@ -25,7 +28,10 @@ use std::{
 
 use async_trait::async_trait;
 use engine::{
-    domain::{OrganizationId, StreamKind, UserId},
+    domain::{
+        Address, Contact, Department, Location, OrganizationId, RecordCommand, RecordFields,
+        RecordId, StreamKind, TenantScopeCommand, UserId,
+    },
     journal::CommitToken,
 };
 use projections::{
@@ -176,6 +182,65 @@ fn journal_statement(query: &str) -> bool {
         && journal_tables.iter().any(|t| q.contains(t))
 }
 
+/// The `i`-th record command of a writer: a new department, location or contact in turn, or,
+/// every fourth time, an update of an earlier record.
+fn record_command(records: &mut Vec<(RecordId, usize)>, i: usize) -> TenantScopeCommand {
+    let kind = (i / 2) % 3;
+    let fields = match kind {
+        0 => RecordFields::Department(Department {
+            name: format!("Department {i}"),
+            code: format!("D-{i}"),
+        }),
+        1 => RecordFields::Location(Location {
+            name: format!("Office {i}"),
+            address: Address {
+                line1: format!("{i} Main St"),
+                city: "Springfield".into(),
+                ..Address::default()
+            },
+            ..Location::default()
+        }),
+        _ => RecordFields::Contact(Contact {
+            contact_type: "billing".into(),
+            name: format!("Contact {i}"),
+            email: format!("contact{i}@example.com"),
+            phone: "+1 555 0100".into(),
+            location_id: None,
+        }),
+    };
+    if i.is_multiple_of(8)
+        && let Some(&(id, kind)) = records.get(records.len() / 2)
+    {
+        let fields = match kind {
+            0 => RecordFields::Department(Department {
+                name: format!("Renamed {i}"),
+                code: String::new(),
+            }),
+            1 => RecordFields::Location(Location {
+                name: format!("Renamed {i}"),
+                ..Location::default()
+            }),
+            _ => RecordFields::Contact(Contact {
+                name: format!("Renamed {i}"),
+                ..Contact::default()
+            }),
+        };
+        return TenantScopeCommand::Record(RecordCommand::Update {
+            id,
+            fields,
+            active: true,
+            mask: vec!["name".into()],
+        });
+    }
+    let id = RecordId::new_v7();
+    records.push((id, kind));
+    TenantScopeCommand::Record(RecordCommand::Create {
+        id,
+        client_id: None,
+        fields,
+    })
+}
+
 /// Concurrent writers (each its own tenant) unless `PROJECTION_LAG_WRITERS` says otherwise.
 const WRITERS: usize = 16;
 
@@ -247,6 +312,7 @@ async fn measure(store: Store, backend: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    let records_mix = std::env::var("PROJECTION_LAG_MIX").is_ok_and(|m| m == "records");
     let engine = start_engine(&store).await;
     let service = start_with_extras(&store, extra).await;
     let handle = service.handle();
@@ -278,6 +344,7 @@ async fn measure(store: Store, backend: &str) {
                 let mut commands = 0usize;
                 let mut refused = 0usize;
                 let mut parents: Vec<OrganizationId> = Vec::new();
+                let mut records: Vec<(RecordId, usize)> = Vec::new();
                 let mut i = 0usize;
                 while Instant::now() < deadline {
                     if let Some(pace) = pace {
@@ -286,7 +353,9 @@ async fn measure(store: Store, backend: &str) {
                         tokio::time::sleep_until(due.into()).await;
                     }
                     i += 1;
-                    let command = if i.is_multiple_of(3) {
+                    let command = if records_mix && i.is_multiple_of(2) {
+                        record_command(&mut records, i)
+                    } else if i.is_multiple_of(3) {
                         let id = UserId::new_v7();
                         let email = format!("lag{w}.{i}@example.com");
                         invite(

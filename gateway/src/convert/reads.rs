@@ -11,10 +11,10 @@ use engine::{
 };
 use entity_proto::v1 as pb;
 use projections::{
-    AuditFilter, AuditSelection, ClientEntry, ClientFilter, MatchMode, OrganizationEntry,
-    OrganizationFilter, OrganizationSelection, PageRequest, RoleAssignmentEntry,
-    RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry,
-    TenantFilter, UserEntry, UserFilter,
+    AuditFilter, AuditSelection, ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter,
+    OrganizationSelection, PageRequest, RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry,
+    TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry, TenantFilter, UserEntry,
+    UserFilter,
 };
 use tonic::Status;
 
@@ -376,25 +376,6 @@ pub fn team_to_proto(t: &TeamEntry) -> pb::Team {
         create_time: Some(timestamp(t.created_at)),
         update_time: Some(timestamp(t.updated_at)),
         ..pb::Team::default()
-    }
-}
-
-/// A clients row as a `Client` (list view: the business profile unset).
-pub fn client_to_proto(c: &ClientEntry) -> pb::Client {
-    pb::Client {
-        tenant_id: c.tenant_id.to_string(),
-        id: c.id.to_string(),
-        name: c.name.clone(),
-        external_id: c.external_id.clone(),
-        business_profile: None,
-        status: client::status_to_proto(c.status) as i32,
-        provisioned_tenant_id: c
-            .provisioned_tenant_id
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
-        version: c.version,
-        create_time: Some(timestamp(c.created_at)),
-        update_time: Some(timestamp(c.updated_at)),
     }
 }
 

@@ -84,7 +84,7 @@ impl ClientService for ClientApi {
             })
             .await?;
         Ok(Response::new(pb::ListClientsResponse {
-            clients: page.items.iter().map(reads::client_to_proto).collect(),
+            clients: page.items.iter().map(convert::client::to_proto).collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }

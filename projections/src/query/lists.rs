@@ -1,7 +1,7 @@
 //! List and search queries over the read models.
 
 use engine::{
-    domain::{OrganizationId, Record, RecordKind, TeamId, TenantId, UserId},
+    domain::{Client, OrganizationId, Record, RecordKind, TeamId, TenantId, UserId},
     journal::CommitToken,
 };
 use uuid::Uuid;
@@ -15,10 +15,10 @@ use super::{
     },
     statements,
     types::{
-        ClientEntry, ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter,
-        OrganizationSelection, OwnerFilter, RecordFilter, RoleAssignmentEntry,
-        RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter,
-        TenantEntry, TenantFilter, UserEntry, UserFilter,
+        ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter, OrganizationSelection,
+        OwnerFilter, RecordFilter, RoleAssignmentEntry, RoleAssignmentFilter, TeamEntry,
+        TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry, TenantFilter, UserEntry,
+        UserFilter,
     },
 };
 use crate::{
@@ -360,7 +360,7 @@ impl ReadModels {
         filter: &ClientFilter,
         page: &PageRequest,
         consistency: Option<CommitToken>,
-    ) -> Result<Page<ClientEntry>> {
+    ) -> Result<Page<Client>> {
         self.ensure_consistent(&[names::CLIENTS], consistency)
             .await?;
         let cursor = Cursor::new(page, fingerprint("clients", &(tenant_id, filter)), 1)?;

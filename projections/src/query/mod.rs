@@ -30,10 +30,10 @@ use tokio::time::Instant;
 
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use types::{
-    AuditFilter, AuditSelection, ClientEntry, ClientFilter, MatchMode, OrganizationEntry,
-    OrganizationFilter, OrganizationSelection, OwnerFilter, RecordFilter, RoleAssignmentEntry,
-    RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry,
-    TenantFilter, UserEntry, UserFilter,
+    AuditFilter, AuditSelection, ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter,
+    OrganizationSelection, OwnerFilter, RecordFilter, RoleAssignmentEntry, RoleAssignmentFilter,
+    TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry, TenantFilter, UserEntry,
+    UserFilter,
 };
 
 use crate::{Error, ProjectionHandle, Result, store::ReadStore};

@@ -2,7 +2,9 @@
 //! SQLite's derived by [`crate::sql::Text`]).
 
 use engine::{
-    domain::{ClientId, OrganizationId, Record, RecordFields, RecordId, TeamId, TenantId, UserId},
+    domain::{
+        Client, ClientId, OrganizationId, Record, RecordFields, RecordId, TeamId, TenantId, UserId,
+    },
     journal::RecordedEvent,
 };
 use uuid::Uuid;
@@ -11,8 +13,7 @@ use crate::{
     Error, Result,
     models::parse_enum,
     query::{
-        ClientEntry, OrganizationEntry, RoleAssignmentEntry, TeamEntry, TeamMemberEntry,
-        TenantEntry, UserEntry,
+        OrganizationEntry, RoleAssignmentEntry, TeamEntry, TeamMemberEntry, TenantEntry, UserEntry,
         decode::{self, EventColumns},
         params::{
             AssignmentParams, AuditParams, AuditScope, ClientParams, OrganizationParams,
@@ -117,14 +118,16 @@ fn role_assignment(row: &Row) -> Result<RoleAssignmentEntry> {
     })
 }
 
-fn client(row: &Row) -> Result<ClientEntry> {
-    Ok(ClientEntry {
+/// A client as the read model has it: every field but the business profile (`None`).
+fn client(row: &Row) -> Result<Client> {
+    Ok(Client {
         tenant_id: TenantId(row.uuid("tenant_id")?),
         id: ClientId(row.uuid("id")?),
         name: row.text("name")?,
         external_id: row.text("external_id")?,
         status: parse_enum(&row.text("status")?, "clients.status")?,
         provisioned_tenant_id: row.opt_uuid("provisioned_tenant_id")?.map(TenantId),
+        business_profile: None,
         version: row.int("version")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
@@ -308,7 +311,7 @@ pub(crate) async fn list_role_assignments(
     fetch(store, &ROLE_ASSIGNMENTS, args, role_assignment).await
 }
 
-pub(crate) async fn list_clients(store: &ReadStore, p: &ClientParams) -> Result<Vec<ClientEntry>> {
+pub(crate) async fn list_clients(store: &ReadStore, p: &ClientParams) -> Result<Vec<Client>> {
     let args = vec![
         p.tenant_id.into(),
         p.status.clone().into(),

@@ -216,29 +216,6 @@ pub struct RoleAssignmentFilter {
     pub scope: Option<Scope>,
 }
 
-/// One client (without its business profile).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClientEntry {
-    /// Owning tenant.
-    pub tenant_id: TenantId,
-    /// Id.
-    pub id: ClientId,
-    /// Display name.
-    pub name: String,
-    /// Id in an external system; may be empty.
-    pub external_id: String,
-    /// Status.
-    pub status: ClientStatus,
-    /// The tenant provisioned for the client, if any.
-    pub provisioned_tenant_id: Option<TenantId>,
-    /// Version (sequence of its stream).
-    pub version: i64,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Time of the last change.
-    pub updated_at: DateTime<Utc>,
-}
-
 /// Filters of [`crate::ReadModels::list_clients`]; ordered by id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientFilter {
