@@ -138,7 +138,15 @@ impl SagaStepRow {
 const COLUMNS: &str = "request_id, target_tenant, source_tenant, cause_stream_type, \
      cause_stream_id, cause_sequence, step_index, command, attempts, last_error";
 
-/// Up to `limit` steps not done whose next try is due at `now`, oldest first.
+/// Up to `limit` steps to try at `now`: of each target tenant, only its oldest step not done
+/// (the order of its causes: a tenant's steps never overtake one another, so a suspension
+/// retried with backoff is not passed by the reactivation that followed it), and only when
+/// that step is due; the targets whose step has waited longest first.
+///
+/// One step per target and poll is also what keeps the outbox fair: a tenant whose cascades
+/// flood it (or whose step fails again and again) holds back only its own later steps, never
+/// another tenant's; and on a cluster, where each node runs only the targets it serves, other
+/// nodes' backlogs take at most one row each of a node's batch.
 pub async fn pending_steps(
     store: &ReadStore,
     now: DateTime<Utc>,
@@ -146,7 +154,13 @@ pub async fn pending_steps(
 ) -> Result<Vec<SagaStepRow>> {
     let statement = Statement::new(
         format!(
-            "SELECT {COLUMNS} FROM saga_steps WHERE done_at IS NULL AND next_attempt_at <= $1 \
+            "SELECT {COLUMNS} FROM (\
+                 SELECT {COLUMNS}, next_attempt_at, \
+                     ROW_NUMBER() OVER (PARTITION BY target_tenant \
+                         ORDER BY created_at, cause_sequence, step_index, request_id) AS turn \
+                 FROM saga_steps WHERE done_at IS NULL\
+             ) AS heads \
+             WHERE turn = 1 AND next_attempt_at <= $1 \
              ORDER BY next_attempt_at, request_id LIMIT $2"
         ),
         vec![now.into(), limit.into()],
@@ -259,4 +273,71 @@ pub async fn outbox_status(store: &ReadStore) -> Result<OutboxStatus> {
         status.oldest_error = row.opt_text("last_error")?;
     }
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use engine::domain::ClientId;
+
+    use super::*;
+
+    fn step(target: TenantId, n: i64, at: DateTime<Utc>) -> NewStep {
+        NewStep {
+            request_id: format!("saga/{target}/{n:05}"),
+            target,
+            source: TenantId(uuid::Uuid::from_u128(1)),
+            cause: StreamId::new(StreamKind::Client, ClientId(uuid::Uuid::from_u128(2)).0),
+            cause_sequence: n + 1,
+            index: 0,
+            command: None,
+            at,
+        }
+    }
+
+    fn targets(steps: &[SagaStepRow]) -> Vec<(TenantId, i64)> {
+        steps.iter().map(|s| (s.target, s.cause_sequence)).collect()
+    }
+
+    /// One tenant's flood and its failing head hold back only its own steps; each tenant's
+    /// steps run in the order of their causes.
+    #[tokio::test]
+    async fn a_flooding_or_failing_tenant_holds_back_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = engine::testing::sqlite_journal(dir.path()).await;
+        let store = ReadStore::sqlite(&journal);
+        let (flood, quiet) = (
+            TenantId(uuid::Uuid::from_u128(10)),
+            TenantId(uuid::Uuid::from_u128(20)),
+        );
+        let t0 = Utc::now() - TimeDelta::seconds(60);
+        let mut steps: Vec<NewStep> = (0..500)
+            .map(|n| step(flood, n, t0 + TimeDelta::milliseconds(n)))
+            .collect();
+        // the quiet tenant's step comes after the whole flood
+        steps.push(step(quiet, 0, t0 + TimeDelta::seconds(1)));
+        let mut tx = store.begin().await.unwrap();
+        record(&mut tx, steps).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let now = Utc::now();
+        let due = pending_steps(&store, now, 10).await.unwrap();
+        assert_eq!(targets(&due), [(flood, 1), (quiet, 1)]);
+
+        // the flood's head fails and waits: the quiet tenant still runs, the flood's next
+        // step does not overtake its head
+        let head = &due[0].request_id;
+        retry_at(&store, head, "unavailable", now + TimeDelta::seconds(30))
+            .await
+            .unwrap();
+        let due = pending_steps(&store, now, 10).await.unwrap();
+        assert_eq!(targets(&due), [(quiet, 1)]);
+        let status = outbox_status(&store).await.unwrap();
+        assert_eq!((status.pending, status.retrying), (501, 1));
+
+        // once the head is done, the flood's next step is the one offered
+        finish(&store, head, "done", now).await.unwrap();
+        let due = pending_steps(&store, now, 10).await.unwrap();
+        assert_eq!(targets(&due), [(flood, 2), (quiet, 1)]);
+    }
 }
