@@ -1002,7 +1002,7 @@ async fn the_directory_verbs(e: &str, tenant: &str, bob: &str) {
     // a user of the client; the client's deletion takes its records and users with it
     let out = sh(
         e,
-        &format!("user set-client --tenant {tenant} --user {bob} --client {hooli}"),
+        &format!("user set-client {tenant} {bob} --client {hooli}"),
     )
     .await;
     assert!(
@@ -1143,8 +1143,8 @@ async fn every_command_parses() {
         "contact update T K --type technical --name N --email e@f.g --phone 456 --location L",
         &format!("contact update T K --active false {w}"),
         "contact delete T K",
-        "user set-client --tenant T --user U --client C",
-        &format!("user set-client --tenant T --user U {w}"),
+        "user set-client T U --client C",
+        &format!("user set-client T U {w}"),
         "customer register --name Acme --slug acme --kind consumer --owner-email a@b.c --legal-name L --country US",
         &format!(
             "customer register --name Acme --slug acme --kind business --owner-email a@b.c {w}"
@@ -1214,7 +1214,7 @@ async fn every_command_parses() {
         "contact update T K",
         "contact update T K --city Paris",
         "contact delete T",
-        "user set-client --tenant T",
+        "user set-client --tenant T --user U",
         "user set-client T U C",
         "customer register --name Acme --slug acme --kind business",
         "customer register --name Acme --slug acme --kind club --owner-email a@b.c",

@@ -15,7 +15,7 @@
 //! entityctl location list <TENANT> --owner <CLIENT> --active true
 //! entityctl contact create <TENANT> --client <CLIENT> --type billing --name Ann --location <LOC>
 //! entityctl department update <TENANT> <DEPARTMENT> --active false
-//! entityctl user set-client --tenant <TENANT> --user <USER> --client <CLIENT>
+//! entityctl user set-client <TENANT> <USER> --client <CLIENT>
 //! entityctl customer update <CUSTOMER> --name "Acme Inc" --legal-name "Acme Inc."
 //! entityctl audit list <TENANT> --entity-kind user --entity-id <USER> --since 2030-01-31
 //! entityctl admin projections
@@ -270,8 +270,8 @@ mod tests {
             "entityctl contact create T --type billing --name Ann --email a@b.c --phone 123 --location L --client C",
             "entityctl contact list T --type billing --owner C --active true --page-size 2",
             "entityctl contact update T K --phone 1 --location L --type x --name n --email e",
-            "entityctl user set-client --tenant T --user U --client C",
-            "entityctl user set-client --tenant T --user U",
+            "entityctl user set-client T U --client C",
+            "entityctl user set-client T U",
             "entityctl customer register --name Acme --slug acme --kind consumer --owner-email a@b.c",
             "entityctl customer get C --consistency-token c",
             "entityctl customer update C --name Acme --request-id r1 --expected-version 2",
@@ -324,8 +324,8 @@ mod tests {
             "entityctl location update T L",
             "entityctl contact update T K --code x",
             "entityctl contact get T",
-            "entityctl user set-client --tenant T",
-            "entityctl user set-client T U",
+            "entityctl user set-client --tenant T --user U",
+            "entityctl user set-client T",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
         }
@@ -401,7 +401,7 @@ mod tests {
             }
             other => panic!("parsed as {other:?}"),
         }
-        match parse("entityctl user set-client --tenant T --user U") {
+        match parse("entityctl user set-client T U") {
             Ok(Command::User(args::UserCommand::SetClient {
                 tenant,
                 user,

@@ -140,10 +140,8 @@ pub enum UserCommand {
     /// Put a user in one of the tenant's clients, or (without --client) in none.
     SetClient {
         /// Tenant id.
-        #[arg(long)]
         tenant: String,
         /// User id.
-        #[arg(long)]
         user: String,
         /// A client of the tenant [default: none].
         #[arg(long, value_name = "CLIENT")]
