@@ -30,8 +30,8 @@ use super::{
 use crate::{
     EngineError, Result,
     domain::{
-        Context, Effect, StreamId, StreamKind, TenantId, TenantScope, TenantScopeCommand,
-        TenantScopeEvent,
+        Context, Effect, RecordId, RecordKind, StreamId, StreamKind, TenantId, TenantScope,
+        TenantScopeCommand, TenantScopeEvent,
     },
     journal::{
         AppendBatch, CommitToken, EventMetadata, JournalError, KeyChange, NewEvent, RecordedEvent,
@@ -689,11 +689,12 @@ fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
             .client(stream.id.into())
             .cloned()
             .map(EntityView::Client),
-        StreamKind::Department | StreamKind::Location | StreamKind::Contact => scope
-            .records()
-            .find(|r| r.id.0 == stream.id && r.kind().stream_kind() == stream.kind)
-            .cloned()
-            .map(EntityView::Record),
+        StreamKind::Department | StreamKind::Location | StreamKind::Contact => {
+            RecordKind::of_stream(stream.kind)
+                .and_then(|kind| scope.record(kind, RecordId(stream.id)))
+                .cloned()
+                .map(EntityView::Record)
+        }
     };
     view.ok_or_else(missing)
 }

@@ -6,7 +6,7 @@
 //! uniqueness and the plan. Disabling a disabled client or enabling an active one changes
 //! nothing (no event).
 
-use super::{TenantScope, TenantScopeEvent, tenant_decisions::headquarters_event};
+use super::{TenantScope, TenantScopeEvent, directory_decisions::headquarters_event};
 use crate::domain::{
     client::{Client, ClientCommand, ClientEvent, ClientStatus},
     context::Context,

@@ -7,9 +7,13 @@
 
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
-    directory::{Record, RecordCommand, RecordEvent, RecordFields, RecordKind, RecordOwner},
+    directory::{
+        Record, RecordCommand, RecordEvent, RecordFields, RecordKind, RecordOwner, headquarters_at,
+        headquarters_id,
+    },
     error::{DomainError, ResourceKind},
     ids::{ClientId, RecordId},
+    tenant::BusinessProfile,
     validation::{self, ACTIVE_PATH},
 };
 
@@ -175,4 +179,20 @@ impl TenantScope {
             })
             .collect()
     }
+}
+
+/// The headquarters location of a business owner (the tenant, `client` `None`, or a client)
+/// created with an address: recorded in the same append as the owner, so no business account
+/// exists without it, whatever crashes afterwards.
+pub(super) fn headquarters_event(
+    client: Option<ClientId>,
+    owner: uuid::Uuid,
+    profile: Option<&BusinessProfile>,
+) -> Option<TenantScopeEvent> {
+    let address = profile?.address.as_ref()?;
+    Some(TenantScopeEvent::Record(RecordEvent::RecordCreated {
+        id: headquarters_id(owner),
+        client_id: client,
+        fields: headquarters_at(address),
+    }))
 }

@@ -4,15 +4,11 @@
 //! Order of checks for an existing tenant: the status gate first (deleted, suspended,
 //! deactivated), then input validation, then the command's own state rules.
 
-use super::{TenantScope, TenantScopeEvent};
+use super::{TenantScope, TenantScopeEvent, directory_decisions::headquarters_event};
 use crate::domain::{
     context::Context,
-    directory::{RecordEvent, headquarters_at, headquarters_id},
     error::{DomainError, ResourceKind},
-    ids::ClientId,
-    tenant::{
-        BusinessProfile, Tenant, TenantCommand, TenantEvent, TenantKind, TenantStatus, UpdateTenant,
-    },
+    tenant::{Tenant, TenantCommand, TenantEvent, TenantKind, TenantStatus, UpdateTenant},
     validation,
 };
 
@@ -168,20 +164,4 @@ fn decide_update(tenant: &Tenant, update: &UpdateTenant) -> Decision {
         products,
         business_profile,
     })
-}
-
-/// The headquarters location of a business owner (the tenant, `client` `None`, or a client)
-/// created with an address: recorded in the same append as the owner, so no business account
-/// exists without it, whatever crashes afterwards.
-pub(super) fn headquarters_event(
-    client: Option<ClientId>,
-    owner: uuid::Uuid,
-    profile: Option<&BusinessProfile>,
-) -> Option<TenantScopeEvent> {
-    let address = profile?.address.as_ref()?;
-    Some(TenantScopeEvent::Record(RecordEvent::RecordCreated {
-        id: headquarters_id(owner),
-        client_id: client,
-        fields: headquarters_at(address),
-    }))
 }
