@@ -1,7 +1,7 @@
 //! Errors of the engine runtime, as seen by its callers (the gateway maps them to gRPC).
 
 use crate::{
-    domain::{DomainError, PermissionPattern, Scope},
+    domain::{DomainError, KeyRefusal, PermissionPattern, Scope},
     journal::JournalError,
 };
 
@@ -29,6 +29,11 @@ pub enum EngineError {
         /// The first scope where it is not held.
         scope: Scope,
     },
+    /// The API key a requirement names does not verify (revoked, expired, its tenant,
+    /// client or partition not active, or unknown); nothing was written (gRPC
+    /// UNAUTHENTICATED).
+    #[error("the API key is not valid: {}", .0.as_str())]
+    KeyRefused(KeyRefusal),
     /// The request id was already used for a different request.
     #[error("request_id {request_id:?} was already used for a different request")]
     RequestIdReused {
@@ -38,6 +43,10 @@ pub enum EngineError {
     /// The node is overloaded; retry later (gRPC RESOURCE_EXHAUSTED).
     #[error("overloaded: {0}")]
     Overloaded(String),
+    /// The tenant's entity is not in memory on this node, and the read asked not to load it
+    /// ([`Engine::verify_api_key_if_live`](crate::runtime::Engine::verify_api_key_if_live)).
+    #[error("the tenant is not loaded on this node")]
+    NotLive,
     /// The engine cannot serve right now (shutting down, store unreachable); retry.
     #[error("unavailable: {0}")]
     Unavailable(String),

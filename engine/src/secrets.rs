@@ -1,8 +1,12 @@
-//! Invitation tokens: random, shown once, stored only as a SHA-256 hash.
+//! Secrets we issue: invitation tokens and API keys ([`api_key`]), random, shown once, stored
+//! only as SHA-256 hashes.
 //!
+//! Invitation tokens:
 //! Format: `inv1.<user id, 32 hex>.<64 hex of random>`. The user id inside lets the engine find
 //! the invitation without an index of hashes; the random part (256 bits from the OS CSPRNG,
 //! through two UUIDv4) makes it unguessable.
+
+pub mod api_key;
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -26,12 +30,16 @@ pub fn issue_invitation_token(user_id: UserId) -> IssuedToken {
     IssuedToken { plaintext, hash }
 }
 
-/// Hex SHA-256 of a token.
+/// Hex SHA-256 of a token (lower case).
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    hex
 }
 
 /// The user a presented token names and its hash, or `None` if it is not of our format.

@@ -271,6 +271,7 @@ pub fn new_tenant(id: crate::domain::TenantId, name: &str) -> crate::domain::Cre
             owner_email,
             owner_token_hash: None,
         },
+        bootstrap_key: None,
         parent: None,
     }
 }

@@ -115,6 +115,25 @@ impl PermissionPattern {
     }
 }
 
+impl PermissionPattern {
+    /// Whether every permission this pattern covers is covered by `self` (`*` contains
+    /// everything, `user:*` contains `user:*` and every `user:…`).
+    pub fn contains(&self, other: &PermissionPattern) -> bool {
+        if self.0 == "*" {
+            return true;
+        }
+        match self.0.strip_suffix(":*") {
+            Some(resource) => other.0.split_once(':').is_some_and(|(r, _)| r == resource),
+            None => self.0 == other.0,
+        }
+    }
+
+    /// Whether some permission is covered by both patterns.
+    pub fn overlaps(&self, other: &PermissionPattern) -> bool {
+        self.contains(other) || other.contains(self)
+    }
+}
+
 fn valid_part(part: &str) -> bool {
     let mut chars = part.chars();
     matches!(chars.next(), Some('a'..='z'))
@@ -172,6 +191,32 @@ impl Grants {
     pub fn covers(&self, permission: &PermissionPattern) -> bool {
         self.allow.iter().any(|p| p.matches(permission))
             && !self.except.iter().any(|p| p.matches(permission))
+    }
+}
+
+impl Grants {
+    /// Whether `other` grants nothing these grants do not: each of its patterns is within one
+    /// of ours, and each of our exceptions that touches it is also an exception of `other`.
+    /// (What an issuer must hold to give a key `other`.)
+    pub fn includes(&self, other: &Grants) -> bool {
+        other
+            .allow
+            .iter()
+            .all(|p| self.includes_pattern(p, &other.except))
+    }
+
+    /// Whether the permissions of `pattern`, minus `except`, are all granted here.
+    pub fn includes_pattern(
+        &self,
+        pattern: &PermissionPattern,
+        except: &[PermissionPattern],
+    ) -> bool {
+        self.allow.iter().any(|a| a.contains(pattern))
+            && self
+                .except
+                .iter()
+                .filter(|e| e.overlaps(pattern))
+                .all(|e| except.iter().any(|x| x.contains(e)))
     }
 }
 

@@ -1,5 +1,5 @@
-//! Directory records (seed 001 features 2, 7 and 11): the departments, locations and contacts
-//! of a tenant or of one of its clients.
+//! Directory records (seed 001 features 2, 3, 7 and 11): the departments, locations, contacts,
+//! data partitions and partition groups of a tenant or of one of its clients.
 //!
 //! The three kinds share one shape — an owner, an `active` flag, a lifecycle of create, update
 //! (field mask) and delete, a stream each — and differ only in their fields, so they are one
@@ -10,6 +10,9 @@
 //! its live clients, and a disabled client's records refuse changes; at most one headquarters
 //! location per owner; a contact's location is a live location of the same owner, and a
 //! location named by a live contact cannot be deleted; deleting a client deletes its records.
+//! A partition's name is unique among its owner's live partitions, its group (and a group's
+//! parent) is a live group of the same owner, groups form a forest, and a group that holds
+//! partitions or groups is not deleted; deleting a partition expires its API keys.
 //! A contact's name, email and phone are personal data, sealed under the contact's own key,
 //! which its deletion destroys.
 
@@ -34,14 +37,20 @@ pub enum RecordKind {
     Location,
     /// A contact person.
     Contact,
+    /// A data partition (dev, qa, prod, demo, …): what API keys are issued for.
+    Partition,
+    /// A group of partitions (and of other groups).
+    PartitionGroup,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 3] = [
+    pub const ALL: [RecordKind; 5] = [
         RecordKind::Department,
         RecordKind::Location,
         RecordKind::Contact,
+        RecordKind::Partition,
+        RecordKind::PartitionGroup,
     ];
 
     /// The kind's streams.
@@ -50,6 +59,8 @@ impl RecordKind {
             RecordKind::Department => StreamKind::Department,
             RecordKind::Location => StreamKind::Location,
             RecordKind::Contact => StreamKind::Contact,
+            RecordKind::Partition => StreamKind::Partition,
+            RecordKind::PartitionGroup => StreamKind::PartitionGroup,
         }
     }
 
@@ -66,10 +77,12 @@ impl RecordKind {
             RecordKind::Department => ResourceKind::Department,
             RecordKind::Location => ResourceKind::Location,
             RecordKind::Contact => ResourceKind::Contact,
+            RecordKind::Partition => ResourceKind::Partition,
+            RecordKind::PartitionGroup => ResourceKind::PartitionGroup,
         }
     }
 
-    /// Lower-case name (`department`, `location`, `contact`).
+    /// Lower-case name (`department`, `location`, `contact`, `partition`, `partition_group`).
     pub fn as_str(self) -> &'static str {
         self.stream_kind().as_str()
     }
@@ -124,6 +137,33 @@ pub struct Contact {
     pub location_id: Option<RecordId>,
 }
 
+/// A data partition's fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    /// `dev`, `qa`, `prod`, `demo` or a custom name (lower-case letters, digits and hyphens,
+    /// 1-50 chars); unique among the owner's live partitions.
+    pub name: String,
+    /// The group it belongs to (a live group of the same owner), if any.
+    pub group_id: Option<RecordId>,
+    /// Free-form description (≤ 2000 chars).
+    pub description: String,
+}
+
+/// A partition group's fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionGroup {
+    /// Name (1-200 chars).
+    pub name: String,
+    /// The group holding this one (a live group of the same owner, no cycles), if any.
+    pub parent_id: Option<RecordId>,
+}
+
+/// The partition names the seed names; others are custom.
+pub const PARTITION_NAMES: [&str; 4] = ["dev", "qa", "prod", "demo"];
+
+/// Deepest nesting of partition groups (a root group is at depth 1).
+pub const MAX_PARTITION_GROUP_DEPTH: usize = 8;
+
 /// The contact types the seed names; others are custom.
 pub const CONTACT_TYPES: [&str; 3] = ["account-owner", "billing", "technical"];
 
@@ -138,6 +178,10 @@ pub enum RecordFields {
     Location(Location),
     /// A contact.
     Contact(Contact),
+    /// A data partition.
+    Partition(Partition),
+    /// A partition group.
+    PartitionGroup(PartitionGroup),
 }
 
 impl RecordFields {
@@ -147,6 +191,8 @@ impl RecordFields {
             RecordFields::Department(_) => RecordKind::Department,
             RecordFields::Location(_) => RecordKind::Location,
             RecordFields::Contact(_) => RecordKind::Contact,
+            RecordFields::Partition(_) => RecordKind::Partition,
+            RecordFields::PartitionGroup(_) => RecordKind::PartitionGroup,
         }
     }
 
@@ -165,6 +211,8 @@ impl RecordFields {
                 "notes",
             ],
             RecordKind::Contact => &["type", "name", "email", "phone", "location_id"],
+            RecordKind::Partition => &["name", "group_id", "description"],
+            RecordKind::PartitionGroup => &["name", "parent_id"],
         }
     }
 
@@ -199,6 +247,17 @@ impl RecordFields {
                 "location_id" => take(&mut to.location_id, &from.location_id),
                 _ => false,
             },
+            (RecordFields::Partition(to), RecordFields::Partition(from)) => match path {
+                "name" => take(&mut to.name, &from.name),
+                "group_id" => take(&mut to.group_id, &from.group_id),
+                "description" => take(&mut to.description, &from.description),
+                _ => false,
+            },
+            (RecordFields::PartitionGroup(to), RecordFields::PartitionGroup(from)) => match path {
+                "name" => take(&mut to.name, &from.name),
+                "parent_id" => take(&mut to.parent_id, &from.parent_id),
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -212,6 +271,23 @@ impl RecordFields {
     pub fn contact_location(&self) -> Option<RecordId> {
         match self {
             RecordFields::Contact(c) => c.location_id,
+            _ => None,
+        }
+    }
+
+    /// The group holding a partition or a partition group, if any.
+    pub fn group(&self) -> Option<RecordId> {
+        match self {
+            RecordFields::Partition(p) => p.group_id,
+            RecordFields::PartitionGroup(g) => g.parent_id,
+            _ => None,
+        }
+    }
+
+    /// A partition's name.
+    pub fn partition_name(&self) -> Option<&str> {
+        match self {
+            RecordFields::Partition(p) => Some(&p.name),
             _ => None,
         }
     }
@@ -353,7 +429,7 @@ impl RecordEvent {
 
     /// The event's type name as stored in the journal.
     pub fn event_type(&self) -> &'static str {
-        use RecordKind::{Contact, Department, Location};
+        use RecordKind::{Contact, Department, Location, Partition, PartitionGroup};
         match (self, self.kind()) {
             (RecordEvent::RecordCreated { .. }, Department) => "DepartmentCreated",
             (RecordEvent::RecordUpdated { .. }, Department) => "DepartmentUpdated",
@@ -364,6 +440,12 @@ impl RecordEvent {
             (RecordEvent::RecordCreated { .. }, Contact) => "ContactCreated",
             (RecordEvent::RecordUpdated { .. }, Contact) => "ContactUpdated",
             (RecordEvent::RecordDeleted { .. }, Contact) => "ContactDeleted",
+            (RecordEvent::RecordCreated { .. }, Partition) => "PartitionCreated",
+            (RecordEvent::RecordUpdated { .. }, Partition) => "PartitionUpdated",
+            (RecordEvent::RecordDeleted { .. }, Partition) => "PartitionDeleted",
+            (RecordEvent::RecordCreated { .. }, PartitionGroup) => "PartitionGroupCreated",
+            (RecordEvent::RecordUpdated { .. }, PartitionGroup) => "PartitionGroupUpdated",
+            (RecordEvent::RecordDeleted { .. }, PartitionGroup) => "PartitionGroupDeleted",
         }
     }
 
@@ -394,3 +476,12 @@ pub fn headquarters_at(address: &Address) -> RecordFields {
         ..Location::default()
     })
 }
+
+/// The id of a tenant's default partition (`default`, created for its bootstrap key): derived
+/// from the tenant so a retried CreateTenant names the same record.
+pub fn default_partition_id(tenant: TenantId) -> RecordId {
+    RecordId(Uuid::new_v5(&tenant.0, b"default-partition"))
+}
+
+/// Name of the partition a bootstrap key is issued for.
+pub const DEFAULT_PARTITION_NAME: &str = "default";

@@ -46,6 +46,12 @@ pub enum ResourceKind {
     Location,
     /// A contact of a tenant or client.
     Contact,
+    /// A data partition of a tenant or client.
+    Partition,
+    /// A partition group of a tenant or client.
+    PartitionGroup,
+    /// An API key of a partition.
+    ApiKey,
 }
 
 impl ResourceKind {
@@ -62,6 +68,9 @@ impl ResourceKind {
             ResourceKind::Department => "department",
             ResourceKind::Location => "location",
             ResourceKind::Contact => "contact",
+            ResourceKind::Partition => "partition",
+            ResourceKind::PartitionGroup => "partition_group",
+            ResourceKind::ApiKey => "api_key",
         }
     }
 }

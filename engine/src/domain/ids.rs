@@ -72,6 +72,11 @@ entity_id!(
     ClientId
 );
 entity_id!(
-    /// Identifies a directory record (department, location or contact) of a tenant.
+    /// Identifies a directory record (department, location, contact, partition or partition
+    /// group) of a tenant.
     RecordId
+);
+entity_id!(
+    /// Identifies an API key of a data partition.
+    ApiKeyId
 );

@@ -5,6 +5,7 @@
 //! [`TenantScope::apply`] to fold events into state.
 
 mod access;
+mod api_key;
 mod client;
 mod context;
 mod directory;
@@ -27,14 +28,19 @@ pub use access::{
     Assignment, BuiltinRole, Decision, EffectivePermission, Grants, PermissionPattern,
     PermissionSyntaxError, Scope,
 };
+pub use api_key::{
+    ApiKey, ApiKeyCommand, ApiKeyEvent, DEFAULT_ROTATION_OVERLAP_SECONDS, KeyExpiry, KeyIssuer,
+    KeyRefusal, KeyScopes, KeySecret, MAX_LIVE_KEYS_PER_PARTITION, Revocation,
+};
 pub use client::{Client, ClientCommand, ClientEvent, ClientStatus, ProvisionedTenant};
 pub use context::Context;
 pub use directory::{
-    CONTACT_TYPES, Contact, Department, Location, Record, RecordCommand, RecordEvent, RecordFields,
-    RecordKind, RecordOwner, headquarters_at, headquarters_id,
+    CONTACT_TYPES, Contact, DEFAULT_PARTITION_NAME, Department, Location, PARTITION_NAMES,
+    Partition, PartitionGroup, Record, RecordCommand, RecordEvent, RecordFields, RecordKind,
+    RecordOwner, default_partition_id, headquarters_at, headquarters_id,
 };
 pub use error::{DomainError, FieldViolation, ResourceKind};
-pub use ids::{ClientId, OrganizationId, RecordId, RoleId, TeamId, TenantId, UserId};
+pub use ids::{ApiKeyId, ClientId, OrganizationId, RecordId, RoleId, TeamId, TenantId, UserId};
 pub use organization::{
     MAX_DEPTH, Organization, OrganizationCommand, OrganizationEvent, OrganizationStatus,
 };
@@ -42,9 +48,9 @@ pub use role::{RoleCommand, RoleDefinition, RoleEvent, RoleStatus};
 pub use stream::{StreamId, StreamKind};
 pub use team::{Team, TeamCommand, TeamEvent, TeamRole, TeamStatus};
 pub use tenant::{
-    Address, BusinessProfile, CreateTenant, DeactivationFeedback, Onboarding, OnboardingPlan, Plan,
-    PlanLimits, Tenant, TenantCommand, TenantEvent, TenantKind, TenantParent, TenantSettings,
-    TenantStatus, UpdateTenant,
+    Address, BootstrapKey, BusinessProfile, CreateTenant, DeactivationFeedback, Onboarding,
+    OnboardingPlan, Plan, PlanLimits, Tenant, TenantCommand, TenantEvent, TenantKind, TenantParent,
+    TenantSettings, TenantStatus, UpdateTenant,
 };
 pub use tenant_scope::{
     DEFAULT_ORGANIZATION_NAME, Effect, GRACE_PERIOD_TIMER, INVITATION_TIMER_PREFIX, OnboardingStep,

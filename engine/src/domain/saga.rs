@@ -64,6 +64,7 @@ pub fn steps_for(source: TenantId, event: &TenantScopeEvent) -> Vec<SagaStep> {
                 products: Vec::new(),
                 business_profile: business_profile.clone(),
                 onboarding: tenant.onboarding.clone(),
+                bootstrap_key: None,
                 parent: Some(TenantParent {
                     tenant_id: source,
                     client_id: *id,

@@ -27,6 +27,12 @@ pub enum StreamKind {
     Location,
     /// A contact's stream.
     Contact,
+    /// A data partition.
+    Partition,
+    /// A partition group.
+    PartitionGroup,
+    /// An API key.
+    ApiKey,
 }
 
 impl StreamKind {
@@ -42,6 +48,9 @@ impl StreamKind {
             StreamKind::Department => "department",
             StreamKind::Location => "location",
             StreamKind::Contact => "contact",
+            StreamKind::Partition => "partition",
+            StreamKind::PartitionGroup => "partition_group",
+            StreamKind::ApiKey => "api_key",
         }
     }
 
@@ -57,6 +66,9 @@ impl StreamKind {
             "department" => Some(StreamKind::Department),
             "location" => Some(StreamKind::Location),
             "contact" => Some(StreamKind::Contact),
+            "partition" => Some(StreamKind::Partition),
+            "partition_group" => Some(StreamKind::PartitionGroup),
+            "api_key" => Some(StreamKind::ApiKey),
             _ => None,
         }
     }

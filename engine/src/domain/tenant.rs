@@ -255,9 +255,23 @@ pub struct CreateTenant {
     pub business_profile: Option<BusinessProfile>,
     /// The default organization and the owner to invite (the onboarding saga).
     pub onboarding: OnboardingPlan,
+    /// A bootstrap admin key to issue on the tenant's `default` partition, created with the
+    /// tenant (seed 001 feature 15): its id and secret hash, drawn by the gateway, which shows
+    /// the key once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_key: Option<BootstrapKey>,
     /// The tenant and client it is provisioned for (set by the client-cascade saga only).
     #[serde(default)]
     pub parent: Option<TenantParent>,
+}
+
+/// The bootstrap key of a new tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapKey {
+    /// The key's id.
+    pub id: crate::domain::ApiKeyId,
+    /// Its hash and hint.
+    pub secret: crate::domain::KeySecret,
 }
 
 /// UpdateTenant: `Some` fields change (the field mask, resolved by the gateway).
@@ -274,6 +288,10 @@ pub struct UpdateTenant {
 }
 
 /// Commands on the tenant itself.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per request and moved, never stored in bulk; boxing would change the public type"
+)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TenantCommand {
     /// Create the tenant.

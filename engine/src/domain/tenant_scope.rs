@@ -13,6 +13,7 @@
 //! questions about the organization forest, `permissions` evaluates assignments
 //! (CheckPermission, ListEffectivePermissions) and the onboarding saga's next step.
 
+mod api_key_decisions;
 mod client_decisions;
 mod directory_decisions;
 mod evolve;
@@ -35,11 +36,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     access::{Decision, EffectivePermission, Grants, PermissionPattern, Scope},
+    api_key::{ApiKey, ApiKeyCommand, ApiKeyEvent},
     client::{Client, ClientCommand, ClientEvent},
     context::Context,
     directory::{Record, RecordCommand, RecordEvent, RecordKind},
     error::DomainError,
-    ids::{ClientId, OrganizationId, RecordId, RoleId, TeamId, TenantId, UserId},
+    ids::{ApiKeyId, ClientId, OrganizationId, RecordId, RoleId, TeamId, TenantId, UserId},
     organization::{Organization, OrganizationCommand, OrganizationEvent},
     role::{RoleCommand, RoleDefinition, RoleEvent},
     stream::{StreamId, StreamKind},
@@ -67,8 +69,11 @@ pub enum TenantScopeCommand {
     Role(RoleCommand),
     /// About one of its clients.
     Client(ClientCommand),
-    /// About one of its directory records (departments, locations, contacts).
+    /// About one of its directory records (departments, locations, contacts, partitions,
+    /// partition groups).
     Record(RecordCommand),
+    /// About one of its API keys.
+    ApiKey(ApiKeyCommand),
 }
 
 impl TenantScopeCommand {
@@ -84,6 +89,7 @@ impl TenantScopeCommand {
             TenantScopeCommand::Role(c) => StreamId::new(StreamKind::Role, c.target().0),
             TenantScopeCommand::Client(c) => StreamId::new(StreamKind::Client, c.target().0),
             TenantScopeCommand::Record(c) => StreamId::new(c.kind().stream_kind(), c.target().0),
+            TenantScopeCommand::ApiKey(c) => StreamId::new(StreamKind::ApiKey, c.target().0),
         }
     }
 }
@@ -106,6 +112,7 @@ scope_command_from!(
     Role(RoleCommand),
     Client(ClientCommand),
     Record(RecordCommand),
+    ApiKey(ApiKeyCommand),
 );
 
 /// An event of a tenant scope (on the tenant's stream, or an organization's, team's, user's or
@@ -129,8 +136,10 @@ pub enum TenantScopeEvent {
     Role(RoleEvent),
     /// On a client stream.
     Client(ClientEvent),
-    /// On a department, location or contact stream.
+    /// On a department, location, contact, partition or partition group stream.
     Record(RecordEvent),
+    /// On an API key's stream.
+    ApiKey(ApiKeyEvent),
 }
 
 /// Side effects the runtime carries out atomically with the events that imply them.
@@ -210,6 +219,7 @@ impl TenantScopeEvent {
             TenantScopeEvent::Role(e) => StreamId::new(StreamKind::Role, e.role_id().0),
             TenantScopeEvent::Client(e) => StreamId::new(StreamKind::Client, e.client_id().0),
             TenantScopeEvent::Record(e) => StreamId::new(e.kind().stream_kind(), e.record_id().0),
+            TenantScopeEvent::ApiKey(e) => StreamId::new(StreamKind::ApiKey, e.key_id().0),
         }
     }
 
@@ -234,6 +244,7 @@ impl TenantScopeEvent {
             TenantScopeEvent::Role(e) => e.event_type(),
             TenantScopeEvent::Client(e) => e.event_type(),
             TenantScopeEvent::Record(e) => e.event_type(),
+            TenantScopeEvent::ApiKey(e) => e.event_type(),
         }
     }
 
@@ -256,9 +267,14 @@ impl TenantScopeEvent {
             StreamKind::User => serde_json::from_value(payload).map(TenantScopeEvent::User),
             StreamKind::Role => serde_json::from_value(payload).map(TenantScopeEvent::Role),
             StreamKind::Client => serde_json::from_value(payload).map(TenantScopeEvent::Client),
-            StreamKind::Department | StreamKind::Location | StreamKind::Contact => {
+            StreamKind::Department
+            | StreamKind::Location
+            | StreamKind::Contact
+            | StreamKind::Partition
+            | StreamKind::PartitionGroup => {
                 serde_json::from_value(payload).map(TenantScopeEvent::Record)
             }
+            StreamKind::ApiKey => serde_json::from_value(payload).map(TenantScopeEvent::ApiKey),
         }
     }
 
@@ -333,8 +349,11 @@ pub struct TenantScope {
     users: OrdMap<UserId, User>,
     roles: OrdMap<RoleId, RoleDefinition>,
     clients: OrdMap<ClientId, Client>,
-    /// Departments, locations and contacts (deleted ones kept as tombstones).
+    /// Departments, locations, contacts, partitions and partition groups (deleted ones kept
+    /// as tombstones).
     records: OrdMap<RecordId, Record>,
+    /// API keys (revoked and expired ones kept: verification names why they fail).
+    api_keys: OrdMap<ApiKeyId, ApiKey>,
     /// Lower-cased email → user, for every user not erased. Derived from `users` (never
     /// stored: a snapshot holds no plaintext email; see [`TenantScope::rebuild_indexes`]).
     #[serde(skip)]
@@ -355,6 +374,7 @@ impl TenantScope {
             roles: OrdMap::new(),
             clients: OrdMap::new(),
             records: OrdMap::new(),
+            api_keys: OrdMap::new(),
             users_by_email: OrdMap::new(),
             invitations_sent: BTreeMap::new(),
         }
@@ -425,6 +445,16 @@ impl TenantScope {
     /// All directory records, deleted ones included, by id.
     pub fn records(&self) -> impl Iterator<Item = &Record> {
         self.records.values()
+    }
+
+    /// An API key, revoked and expired ones included.
+    pub fn api_key(&self, id: ApiKeyId) -> Option<&ApiKey> {
+        self.api_keys.get(&id)
+    }
+
+    /// All API keys, revoked and expired ones included, by id.
+    pub fn api_keys(&self) -> impl Iterator<Item = &ApiKey> {
+        self.api_keys.values()
     }
 
     /// Invitations sent in a calendar month (`yyyymm`, e.g. 202611).
@@ -509,11 +539,19 @@ impl TenantScope {
                 .clients
                 .get(&ClientId(stream.id))
                 .map_or(0, |c| c.version),
-            StreamKind::Department | StreamKind::Location | StreamKind::Contact => self
+            StreamKind::Department
+            | StreamKind::Location
+            | StreamKind::Contact
+            | StreamKind::Partition
+            | StreamKind::PartitionGroup => self
                 .records
                 .get(&RecordId(stream.id))
                 .filter(|r| r.kind().stream_kind() == stream.kind)
                 .map_or(0, |r| r.version),
+            StreamKind::ApiKey => self
+                .api_keys
+                .get(&ApiKeyId(stream.id))
+                .map_or(0, |k| k.version),
             StreamKind::Tenant => 0,
         }
     }
@@ -563,6 +601,7 @@ impl TenantScope {
             TenantScopeCommand::Role(c) => self.decide_role(c, ctx),
             TenantScopeCommand::Client(c) => self.decide_client(c, ctx),
             TenantScopeCommand::Record(c) => self.decide_record(c),
+            TenantScopeCommand::ApiKey(c) => self.decide_api_key(c, ctx),
         }
     }
 

@@ -30,6 +30,7 @@ pub use entity_text::TextKind;
 
 use super::error::{DomainError, FieldViolation};
 
+mod api_key;
 mod client;
 mod directory;
 mod organization;
@@ -38,6 +39,7 @@ mod team;
 mod tenant;
 mod user;
 
+pub use api_key::{NewApiKey, create_api_key, rotate_api_key};
 pub use client::{
     ClientFields, MAX_PROVISIONING_FAILURE_CHARS, create_client, provisioned_tenant,
     provisioning_failure_reason, update_client,

@@ -30,8 +30,8 @@ use super::{
 use crate::{
     EngineError, Result,
     domain::{
-        Context, Effect, RecordId, RecordKind, StreamId, StreamKind, TenantId, TenantScope,
-        TenantScopeCommand, TenantScopeEvent,
+        ApiKeyId, Context, Effect, RecordId, RecordKind, StreamId, StreamKind, TenantId,
+        TenantScope, TenantScopeCommand, TenantScopeEvent,
     },
     journal::{
         AppendBatch, CommitToken, EventMetadata, JournalError, KeyChange, NewEvent, RecordedEvent,
@@ -137,7 +137,7 @@ impl Actor for TenantScopeActor {
                     myself.stop(Some(reason));
                 }
             }
-            EntityMsg::Read(read) => match &state.live {
+            EntityMsg::Read(read) | EntityMsg::ReadIfLive(read) => match &state.live {
                 Some(live) => read(Ok(&live.scope)),
                 None => read(Err(EngineError::Unavailable("entity is recovering".into()))),
             },
@@ -379,7 +379,7 @@ async fn execute(
     // state: no role change can slip in between. First, as when it was checked before the
     // command was sent: a caller who lost the permission gets no replay either.
     if let Some(requirement) = &meta.authorization
-        && let Err(denied) = requirement.check(&live.scope)
+        && let Err(denied) = requirement.check(&live.scope, deps.clock.now())
     {
         return (Err(denied), None);
     }
@@ -689,12 +689,18 @@ fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
             .client(stream.id.into())
             .cloned()
             .map(EntityView::Client),
-        StreamKind::Department | StreamKind::Location | StreamKind::Contact => {
-            RecordKind::of_stream(stream.kind)
-                .and_then(|kind| scope.record(kind, RecordId(stream.id)))
-                .cloned()
-                .map(EntityView::Record)
-        }
+        StreamKind::ApiKey => scope
+            .api_key(ApiKeyId(stream.id))
+            .cloned()
+            .map(EntityView::ApiKey),
+        StreamKind::Department
+        | StreamKind::Location
+        | StreamKind::Contact
+        | StreamKind::Partition
+        | StreamKind::PartitionGroup => RecordKind::of_stream(stream.kind)
+            .and_then(|kind| scope.record(kind, RecordId(stream.id)))
+            .cloned()
+            .map(EntityView::Record),
     };
     view.ok_or_else(missing)
 }

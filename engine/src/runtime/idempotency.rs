@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        ClientCommand, OrganizationCommand, RecordCommand, RoleCommand, StreamId, TeamCommand,
-        TenantCommand, TenantScopeCommand, UserCommand,
+        ApiKeyCommand, ClientCommand, KeySecret, OrganizationCommand, RecordCommand, RoleCommand,
+        StreamId, TeamCommand, TenantCommand, TenantScopeCommand, UserCommand,
     },
     journal::CommitToken,
     personal::cipher::{KeyBytes, keyed_digest},
@@ -97,6 +97,19 @@ pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
             c.id.0 = nil;
             c.onboarding.default_organization_id.0 = nil;
             c.onboarding.owner_user_id.0 = nil;
+            if let Some(key) = &mut c.bootstrap_key {
+                key.id.0 = nil;
+                clear_secret(&mut key.secret);
+            }
+        }
+        // A retry gets a fresh key (its id is inside it).
+        TenantScopeCommand::ApiKey(ApiKeyCommand::Create { id, secret, .. }) => {
+            id.0 = nil;
+            clear_secret(secret);
+        }
+        TenantScopeCommand::ApiKey(ApiKeyCommand::Rotate { new_id, secret, .. }) => {
+            new_id.0 = nil;
+            clear_secret(secret);
         }
         TenantScopeCommand::Organization(OrganizationCommand::Create { id, .. }) => id.0 = nil,
         TenantScopeCommand::Team(TeamCommand::Create { id, .. }) => id.0 = nil,
@@ -124,6 +137,11 @@ pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
     let bytes =
         serde_json::to_vec(&normalized).unwrap_or_else(|_| format!("{normalized:?}").into_bytes());
     keyed_digest(key, "entity-engine/request-fingerprint", &[&bytes])
+}
+
+fn clear_secret(secret: &mut KeySecret) {
+    secret.hash.clear();
+    secret.hint.clear();
 }
 
 #[cfg(test)]

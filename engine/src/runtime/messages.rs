@@ -24,6 +24,10 @@ pub(crate) enum EntityMsg {
     },
     /// Answer a read from memory.
     Read(ReadFn),
+    /// Answer a read from memory if the entity is live on this node; otherwise the shard
+    /// answers [`EngineError::NotLive`](crate::EngineError::NotLive) and starts nothing (for
+    /// callers that must not make a node load a tenant: an unauthenticated API key).
+    ReadIfLive(ReadFn),
     /// Save a snapshot if anything changed since the last one, then stop. Sent in-band by the
     /// shard after it stopped routing to this actor, so every earlier message is handled first.
     Passivate,

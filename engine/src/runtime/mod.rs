@@ -37,7 +37,7 @@ use std::{
 use ractor::{Actor, ActorRef};
 use tokio::{sync::Semaphore, task::JoinHandle};
 
-pub use authorization::PermissionRequirement;
+pub use authorization::{PermissionRequirement, Subject};
 pub use clock::{Clock, SystemClock};
 pub use leases::ShardLeases;
 pub use sharding::shard_of;
@@ -51,16 +51,17 @@ use self::{
 use crate::{
     EngineError, Result,
     domain::{
-        Client, ClientId, Decision, DomainError, EffectivePermission, Organization, OrganizationId,
-        OrganizationStatus, PermissionPattern, Record, RecordId, RecordKind, ResourceKind,
-        RoleDefinition, RoleId, Scope, TENANT_SLUG_NAMESPACE, Team, TeamId, Tenant, TenantCommand,
-        TenantId, TenantScope, TenantScopeCommand, User, UserId,
+        ApiKey, ApiKeyId, Client, ClientId, Decision, DomainError, EffectivePermission, KeyRefusal,
+        Organization, OrganizationId, OrganizationStatus, PermissionPattern, Record, RecordId,
+        RecordKind, ResourceKind, RoleDefinition, RoleId, Scope, TENANT_SLUG_NAMESPACE, Team,
+        TeamId, Tenant, TenantCommand, TenantId, TenantScope, TenantScopeCommand, User, UserId,
     },
     journal::{
         AuditActor, CommitToken, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
         JournalError,
     },
     personal::{MasterKeys, Vault},
+    secrets::api_key::PresentedKey,
 };
 
 /// Runtime tuning. Defaults suit one node of the 2-core reference machine.
@@ -166,8 +167,10 @@ pub enum EntityView {
     Role(RoleDefinition),
     /// A client.
     Client(Client),
-    /// A department, location or contact.
+    /// A department, location, contact, partition or partition group.
     Record(Record),
+    /// An API key.
+    ApiKey(ApiKey),
 }
 
 /// The answer to an accepted command.
@@ -462,6 +465,78 @@ impl Engine {
         .await
     }
 
+    /// VerifyApiKey: the key a presented key names, or why it opens nothing, answered from
+    /// the tenant's in-memory state (so every acknowledged revocation, expiry and suspension
+    /// counts) at the engine's clock. A tenant that does not exist knows no key.
+    pub async fn verify_api_key(
+        &self,
+        key: PresentedKey,
+    ) -> Result<std::result::Result<ApiKey, KeyRefusal>> {
+        let now = self.deps.clock.now();
+        self.read(key.tenant, move |scope| {
+            Ok(scope.verify_api_key(key.id, &key.hash, now).cloned())
+        })
+        .await
+    }
+
+    /// [`verify_api_key`](Self::verify_api_key) when the key's tenant is in memory on this
+    /// node; `None` (and nothing loaded) when it is not. Lets an authenticator bound how many
+    /// tenants unauthenticated callers can make the node load (a made-up key names any tenant).
+    pub async fn verify_api_key_if_live(
+        &self,
+        key: PresentedKey,
+    ) -> Result<Option<std::result::Result<ApiKey, KeyRefusal>>> {
+        let now = self.deps.clock.now();
+        let answer = self
+            .ask(key.tenant, |reply: ractor::RpcReplyPort<Result<_>>| {
+                EntityMsg::ReadIfLive(Box::new(move |scope| {
+                    let verdict = scope.map(|s| s.verify_api_key(key.id, &key.hash, now).cloned());
+                    let _ = reply.send(verdict);
+                }))
+            })
+            .await?;
+        match answer {
+            Ok(verdict) => Ok(Some(verdict)),
+            Err(EngineError::NotLive) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An API key of the tenant (revoked and expired ones included), or `NotFound`.
+    pub async fn get_api_key(&self, tenant_id: TenantId, key_id: ApiKeyId) -> Result<ApiKey> {
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            scope
+                .api_key(key_id)
+                .cloned()
+                .ok_or_else(|| not_found(ResourceKind::ApiKey, key_id))
+        })
+        .await
+    }
+
+    /// The tenant's API keys in id order after `after`, at most `limit`, of one partition
+    /// when given (answered by the tenant's actor: keys are few per partition, and the
+    /// answer holds every acknowledged write).
+    pub async fn list_api_keys(
+        &self,
+        tenant_id: TenantId,
+        partition: Option<RecordId>,
+        after: Option<ApiKeyId>,
+        limit: usize,
+    ) -> Result<Vec<ApiKey>> {
+        self.read(tenant_id, move |scope| {
+            existing_tenant(scope)?;
+            Ok(scope
+                .api_keys()
+                .filter(|k| after.is_none_or(|a| k.id > a))
+                .filter(|k| partition.is_none_or(|p| k.partition_id == p))
+                .take(limit)
+                .cloned()
+                .collect())
+        })
+        .await
+    }
+
     /// CheckPermission, answered from the tenant's in-memory state.
     pub async fn check_permission(
         &self,
@@ -488,7 +563,9 @@ impl Engine {
         tenant_id: TenantId,
         requirement: PermissionRequirement,
     ) -> Result<()> {
-        self.read(tenant_id, move |s| requirement.check(s)).await
+        let now = self.deps.clock.now();
+        self.read(tenant_id, move |s| requirement.check(s, now))
+            .await
     }
 
     /// ListEffectivePermissions, answered from the tenant's in-memory state.

@@ -21,7 +21,7 @@ use super::{
     entity::{EntityArgs, TenantScopeActor},
     messages::{EntityMsg, ShardMsg},
 };
-use crate::domain::TenantId;
+use crate::{EngineError, domain::TenantId};
 
 /// Arguments of a shard.
 pub(crate) struct ShardArgs {
@@ -209,6 +209,10 @@ async fn deliver(
         }
         None => msg,
     };
+    if let EntityMsg::ReadIfLive(read) = msg {
+        read(Err(EngineError::NotLive));
+        return;
+    }
     if !state.drain_waiters.is_empty() {
         // Shutting down: refuse by dropping (callers see Unavailable).
         return;

@@ -36,6 +36,9 @@ pub fn subject(tenant: TenantId, stream: &StreamId) -> String {
         StreamKind::Department => "departments",
         StreamKind::Location => "locations",
         StreamKind::Contact => "contacts",
+        StreamKind::Partition => "partitions",
+        StreamKind::PartitionGroup => "partition-groups",
+        StreamKind::ApiKey => "api-keys",
     };
     format!("tenants/{tenant}/{collection}/{}", stream.id)
 }

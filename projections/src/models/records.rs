@@ -1,4 +1,5 @@
-//! Projection `records`: a tenant's directory records (departments, locations and contacts),
+//! Projection `records`: a tenant's directory records (departments, locations, contacts,
+//! partitions and partition groups),
 //! owned by the tenant or by one of its clients, with their fields as the domain's
 //! `RecordFields` JSON and, for the list query, their kind, owner, `active`, contact type and
 //! name in columns of their own.
@@ -61,6 +62,8 @@ impl RecordState {
             RecordFields::Department(d) => (String::new(), d.name.clone()),
             RecordFields::Location(l) => (String::new(), l.name.clone()),
             RecordFields::Contact(c) => (c.contact_type.clone(), c.name.clone()),
+            RecordFields::Partition(p) => (String::new(), p.name.clone()),
+            RecordFields::PartitionGroup(g) => (String::new(), g.name.clone()),
         };
         let fields = serde_json::to_string(fields)
             .map_err(|e| Error::Corrupt(format!("cannot encode record fields: {e}")))?;

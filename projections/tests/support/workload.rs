@@ -8,9 +8,9 @@ use engine::{
     EngineError,
     domain::{
         Address, Assignment, BusinessProfile, CONTACT_TYPES, ClientCommand, ClientId, Contact,
-        Department, Location, OrganizationCommand, OrganizationId, Plan, RecordCommand,
-        RecordFields, RecordId, RecordKind, Scope, TeamCommand, TeamId, TeamRole, TenantCommand,
-        TenantId, TenantScopeCommand, UpdateTenant, UserCommand, UserId,
+        Department, Location, OrganizationCommand, OrganizationId, Partition, PartitionGroup, Plan,
+        RecordCommand, RecordFields, RecordId, RecordKind, Scope, TeamCommand, TeamId, TeamRole,
+        TenantCommand, TenantId, TenantScopeCommand, UpdateTenant, UserCommand, UserId,
     },
     journal::CommitToken,
     runtime::Engine,
@@ -383,13 +383,21 @@ fn address(rng: &mut Rng, i: usize) -> Address {
     }
 }
 
-/// Random fields of a record of `kind`; a contact's location is one of `locations`, or none.
+/// Random fields of a record of `kind`; a contact's location is one of `locations`, a
+/// partition's group or a group's parent one of `groups`, or none.
 fn record_fields(
     rng: &mut Rng,
     kind: RecordKind,
-    locations: &[RecordId],
+    (locations, groups): (&[RecordId], &[RecordId]),
     i: usize,
 ) -> RecordFields {
+    let group = |rng: &mut Rng| {
+        if rng.below(2) == 0 {
+            None
+        } else {
+            rng.pick(groups)
+        }
+    };
     match kind {
         RecordKind::Department => RecordFields::Department(Department {
             name: format!("Department {i} {}", rng.below(1000)),
@@ -417,6 +425,19 @@ fn record_fields(
                 rng.pick(locations)
             },
         }),
+        // Sometimes refused: a name its owner already uses, a group inside itself.
+        RecordKind::Partition => RecordFields::Partition(Partition {
+            name: match rng.below(6) {
+                4 | 5 => format!("custom-{}", rng.below(50)),
+                n => ["dev", "qa", "prod", "demo"][n].to_owned(),
+            },
+            group_id: group(rng),
+            description: format!("Partition {i}"),
+        }),
+        RecordKind::PartitionGroup => RecordFields::PartitionGroup(PartitionGroup {
+            name: format!("Group {i}"),
+            parent_id: group(rng),
+        }),
     }
 }
 
@@ -431,23 +452,30 @@ fn record_command(
     i: usize,
     erase: bool,
 ) -> Option<RecordCommand> {
-    let locations_of = |owner: Option<ClientId>| -> Vec<RecordId> {
+    let of_owner = |kind: RecordKind, owner: Option<ClientId>| -> Vec<RecordId> {
         records
             .iter()
-            .filter(|(_, k, o)| *k == RecordKind::Location && *o == owner)
+            .filter(|(_, k, o)| *k == kind && *o == owner)
             .map(|(id, _, _)| *id)
             .collect()
+    };
+    let related = |owner| {
+        (
+            of_owner(RecordKind::Location, owner),
+            of_owner(RecordKind::PartitionGroup, owner),
+        )
     };
     Some(match rng.below(10) {
         0..=4 => {
             let id = RecordId::new_v7();
-            let kind = RecordKind::ALL[rng.below(3)];
+            let kind = RecordKind::ALL[rng.below(RecordKind::ALL.len())];
             let owner = if rng.below(2) == 0 || (kind == RecordKind::Contact && !erase) {
                 None
             } else {
                 rng.pick(clients)
             };
-            let fields = record_fields(rng, kind, &locations_of(owner), i);
+            let (locations, groups) = related(owner);
+            let fields = record_fields(rng, kind, (&locations, &groups), i);
             records.push((id, kind, owner));
             RecordCommand::Create {
                 id,
@@ -457,7 +485,8 @@ fn record_command(
         }
         5..=7 => {
             let (id, kind, owner) = rng.pick(records)?;
-            let fields = record_fields(rng, kind, &locations_of(owner), i);
+            let (locations, groups) = related(owner);
+            let fields = record_fields(rng, kind, (&locations, &groups), i);
             let paths = RecordFields::paths(kind);
             let mut mask: Vec<String> = paths
                 .iter()

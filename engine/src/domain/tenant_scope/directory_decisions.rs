@@ -8,8 +8,8 @@
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
     directory::{
-        Record, RecordCommand, RecordEvent, RecordFields, RecordKind, RecordOwner, headquarters_at,
-        headquarters_id,
+        MAX_PARTITION_GROUP_DEPTH, Record, RecordCommand, RecordEvent, RecordFields, RecordKind,
+        RecordOwner, headquarters_at, headquarters_id,
     },
     error::{DomainError, ResourceKind},
     ids::{ClientId, RecordId},
@@ -111,10 +111,27 @@ impl TenantScope {
                         ),
                     });
                 }
-                one(RecordEvent::RecordDeleted {
+                if *kind == RecordKind::PartitionGroup
+                    && let Some(member) = self
+                        .records
+                        .values()
+                        .find(|r| !r.deleted && r.fields.group() == Some(*id))
+                {
+                    return Err(DomainError::InvalidState {
+                        reason: "GROUP_IN_USE",
+                        message: format!(
+                            "partition group {id} holds {} {}; move or delete it first",
+                            member.kind().as_str(),
+                            member.id
+                        ),
+                    });
+                }
+                let mut events = self.revoke_keys_of(*id);
+                events.push(TenantScopeEvent::Record(RecordEvent::RecordDeleted {
                     id: *id,
                     kind: *kind,
-                })
+                }));
+                Ok(events)
             }
         }
     }
@@ -128,7 +145,9 @@ impl TenantScope {
         }
     }
 
-    /// One headquarters per owner; a contact's location is a live location of its owner.
+    /// One headquarters per owner; a contact's location is a live location of its owner; a
+    /// partition's name is unique among its owner's; a partition's group and a group's parent
+    /// are live groups of the same owner, without cycles or too deep a nesting.
     fn check_record_rules(
         &self,
         id: RecordId,
@@ -146,6 +165,23 @@ impl TenantScope {
                 value: other.id.to_string(),
             });
         }
+        if let Some(name) = fields.partition_name()
+            && let Some(other) = self.records.values().find(|r| {
+                r.id != id
+                    && !r.deleted
+                    && r.client_id == owner
+                    && r.fields.partition_name() == Some(name)
+            })
+        {
+            return Err(DomainError::AlreadyExists {
+                resource: ResourceKind::Partition,
+                field: "name",
+                value: format!("{name} (partition {})", other.id),
+            });
+        }
+        if let Some(group) = fields.group() {
+            self.check_group(id, owner, group)?;
+        }
         if let Some(location) = fields.contact_location() {
             let found = self.live_record(RecordKind::Location, location)?;
             if found.client_id != owner {
@@ -160,8 +196,47 @@ impl TenantScope {
         Ok(())
     }
 
-    /// The deletions of every live record a client owns, contacts first (what its deletion
-    /// removes with it).
+    /// `group` may hold the record `id` of `owner`: a live partition group of the same owner,
+    /// not `id` itself nor one of the groups `id` holds, and not nested too deep.
+    fn check_group(
+        &self,
+        id: RecordId,
+        owner: RecordOwner,
+        group: RecordId,
+    ) -> Result<(), DomainError> {
+        let found = self.live_record(RecordKind::PartitionGroup, group)?;
+        if found.client_id != owner {
+            return Err(DomainError::InvalidState {
+                reason: "GROUP_OF_ANOTHER_OWNER",
+                message: format!("partition group {group} belongs to another owner"),
+            });
+        }
+        // Walk up from the group: meeting `id` would close a cycle.
+        let mut depth = 1;
+        let mut at = Some(group);
+        while let Some(current) = at {
+            if current == id {
+                return Err(DomainError::InvalidState {
+                    reason: "GROUP_CYCLE",
+                    message: format!("partition group {group} is inside {id}"),
+                });
+            }
+            at = self.records.get(&current).and_then(|r| r.fields.group());
+            depth += 1;
+            if depth > MAX_PARTITION_GROUP_DEPTH {
+                return Err(DomainError::InvalidState {
+                    reason: "GROUP_TOO_DEEP",
+                    message: format!(
+                        "partition groups nest at most {MAX_PARTITION_GROUP_DEPTH} deep"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The deletions of every live record a client owns, contacts first and partitions with
+    /// their keys' revocations (what its deletion removes with it).
     pub(super) fn delete_records_of(&self, client: ClientId) -> Vec<TenantScopeEvent> {
         let mut owned: Vec<&Record> = self
             .records
@@ -169,15 +244,17 @@ impl TenantScope {
             .filter(|r| !r.deleted && r.client_id == Some(client))
             .collect();
         owned.sort_by_key(|r| (r.kind() != RecordKind::Contact, r.id));
-        owned
-            .into_iter()
-            .map(|r| {
-                TenantScopeEvent::Record(RecordEvent::RecordDeleted {
-                    id: r.id,
-                    kind: r.kind(),
-                })
-            })
-            .collect()
+        let mut events = Vec::new();
+        for r in owned {
+            if r.kind() == RecordKind::Partition {
+                events.extend(self.revoke_keys_of(r.id));
+            }
+            events.push(TenantScopeEvent::Record(RecordEvent::RecordDeleted {
+                id: r.id,
+                kind: r.kind(),
+            }));
+        }
+        events
     }
 }
 

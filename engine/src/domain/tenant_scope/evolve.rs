@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{TenantScope, TenantScopeEvent, client_decisions, user_decisions::yyyymm};
 use crate::domain::{
+    api_key::{ApiKey, ApiKeyEvent},
     client::{Client, ClientEvent, ClientStatus},
     directory::{Record, RecordEvent, RecordFields},
     ids::{OrganizationId, UserId},
@@ -467,6 +468,7 @@ pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateT
         TenantScopeEvent::Role(e) => scope.apply_role(e, at),
         TenantScopeEvent::Client(e) => scope.apply_client(e, at),
         TenantScopeEvent::Record(e) => scope.apply_record(e, at),
+        TenantScopeEvent::ApiKey(e) => scope.apply_api_key(e, at),
     }
 }
 
@@ -588,6 +590,66 @@ impl TenantScope {
         }
         record.version += 1;
         record.updated_at = at;
+    }
+}
+
+impl TenantScope {
+    /// Applies one API-key event.
+    pub(super) fn apply_api_key(&mut self, event: &ApiKeyEvent, at: DateTime<Utc>) {
+        if let ApiKeyEvent::ApiKeyCreated {
+            id,
+            partition_id,
+            client_id,
+            name,
+            scopes,
+            foreign_key,
+            secret_hash,
+            hint,
+            expires_at,
+            rotated_from,
+        } = event
+        {
+            let version = self.api_keys.get(id).map_or(0, |k| k.version) + 1;
+            self.api_keys.insert(
+                *id,
+                ApiKey {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    partition_id: *partition_id,
+                    client_id: *client_id,
+                    name: name.clone(),
+                    scopes: scopes.clone(),
+                    foreign_key: foreign_key.clone(),
+                    secret_hash: secret_hash.clone(),
+                    hint: hint.clone(),
+                    expires_at: *expires_at,
+                    revoked: None,
+                    rotated_from: *rotated_from,
+                    replaced_by: None,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(key) = self.api_keys.get_mut(&event.key_id()) else {
+            return;
+        };
+        match event {
+            ApiKeyEvent::ApiKeyCreated { .. } => {}
+            ApiKeyEvent::ApiKeyRotated {
+                replaced_by,
+                expires_at,
+                ..
+            } => {
+                key.replaced_by = Some(*replaced_by);
+                key.expires_at = Some(*expires_at);
+            }
+            ApiKeyEvent::ApiKeyRevoked { reason, .. } => key.revoked = Some((at, *reason)),
+        }
+        key.version += 1;
+        key.updated_at = at;
     }
 }
 

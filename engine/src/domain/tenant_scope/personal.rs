@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
+    api_key::ApiKeyEvent,
     client::ClientEvent,
     directory::{RecordEvent, RecordFields},
     organization::OrganizationEvent,
@@ -104,6 +105,12 @@ impl TenantScopeEvent {
                 | ClientEvent::ClientEnabled { .. }
                 | ClientEvent::ClientDeleted { .. } => Vec::new(),
             },
+            // A key holds no personal data: its name and foreign key name systems.
+            TenantScopeEvent::ApiKey(e) => match e {
+                ApiKeyEvent::ApiKeyCreated { .. }
+                | ApiKeyEvent::ApiKeyRotated { .. }
+                | ApiKeyEvent::ApiKeyRevoked { .. } => Vec::new(),
+            },
         }
     }
 }
@@ -116,7 +123,10 @@ fn contact_fields(subject: Uuid, fields: &mut RecordFields) -> Vec<PersonalSlot<
             slot(subject, PersonalField::Email, &mut c.email),
             slot(subject, PersonalField::Phone, &mut c.phone),
         ],
-        RecordFields::Department(_) | RecordFields::Location(_) => Vec::new(),
+        RecordFields::Department(_)
+        | RecordFields::Location(_)
+        | RecordFields::Partition(_)
+        | RecordFields::PartitionGroup(_) => Vec::new(),
     }
 }
 

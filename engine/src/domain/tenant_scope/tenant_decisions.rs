@@ -6,9 +6,16 @@
 
 use super::{TenantScope, TenantScopeEvent, directory_decisions::headquarters_event};
 use crate::domain::{
+    api_key::{ApiKeyEvent, KeyScopes},
     context::Context,
+    directory::{
+        DEFAULT_PARTITION_NAME, Partition, RecordEvent, RecordFields, default_partition_id,
+    },
     error::{DomainError, ResourceKind},
-    tenant::{Tenant, TenantCommand, TenantEvent, TenantKind, TenantStatus, UpdateTenant},
+    ids::TenantId,
+    tenant::{
+        BootstrapKey, Tenant, TenantCommand, TenantEvent, TenantKind, TenantStatus, UpdateTenant,
+    },
     validation,
 };
 
@@ -65,6 +72,9 @@ impl TenantScope {
                         }),
                     ];
                     events.extend(headquarters);
+                    if let Some(key) = &c.bootstrap_key {
+                        events.extend(bootstrap_key_events(c.id, key));
+                    }
                     Ok(events)
                 }
                 _ => Err(DomainError::NotFound {
@@ -164,4 +174,32 @@ fn decide_update(tenant: &Tenant, update: &UpdateTenant) -> Decision {
         products,
         business_profile,
     })
+}
+
+/// A bootstrap key's events: the tenant's `default` partition and an admin key on it, in the
+/// tenant's first append (so no tenant asked for one exists without it).
+fn bootstrap_key_events(tenant: TenantId, key: &BootstrapKey) -> [TenantScopeEvent; 2] {
+    let partition_id = default_partition_id(tenant);
+    [
+        TenantScopeEvent::Record(RecordEvent::RecordCreated {
+            id: partition_id,
+            client_id: None,
+            fields: RecordFields::Partition(Partition {
+                name: DEFAULT_PARTITION_NAME.to_owned(),
+                ..Partition::default()
+            }),
+        }),
+        TenantScopeEvent::ApiKey(ApiKeyEvent::ApiKeyCreated {
+            id: key.id,
+            partition_id,
+            client_id: None,
+            name: "bootstrap".to_owned(),
+            scopes: KeyScopes::Admin,
+            foreign_key: String::new(),
+            secret_hash: key.secret.hash.clone(),
+            hint: key.secret.hint.clone(),
+            expires_at: None,
+            rotated_from: None,
+        }),
+    ]
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod access_properties;
+mod api_keys;
 mod clients;
 mod directory;
 mod effective_permissions;

@@ -33,6 +33,30 @@ fn populated() -> TenantScope {
                 id: client(2),
                 provisioned_tenant_id: None,
             }),
+            rce(crate::domain::RecordEvent::RecordCreated {
+                id: rec(2),
+                client_id: None,
+                fields: crate::domain::RecordFields::Partition(crate::domain::Partition {
+                    name: "prod".into(),
+                    ..Default::default()
+                }),
+            }),
+            TenantScopeEvent::ApiKey(crate::domain::ApiKeyEvent::ApiKeyCreated {
+                id: crate::domain::ApiKeyId(uuid::Uuid::from_u128(0x7001)),
+                partition_id: rec(2),
+                client_id: None,
+                name: "ci".into(),
+                scopes: crate::domain::KeyScopes::Custom(vec!["user:read".parse().unwrap()]),
+                foreign_key: String::new(),
+                secret_hash: hash(1),
+                hint: "Ab12".into(),
+                expires_at: Some(days(30)),
+                rotated_from: None,
+            }),
+            TenantScopeEvent::ApiKey(crate::domain::ApiKeyEvent::ApiKeyRevoked {
+                id: crate::domain::ApiKeyId(uuid::Uuid::from_u128(0x7001)),
+                reason: crate::domain::Revocation::Revoked,
+            }),
         ],
         role_defined(role(1), "auditor", &["invoice:*"]),
         active_user(1),
@@ -74,8 +98,8 @@ fn bincode_form_is_the_btreemap_form() {
     use serde::{Deserialize, Serialize};
 
     use crate::domain::{
-        Client, ClientId, Organization, OrganizationId, Record, RecordId, RoleDefinition, RoleId,
-        Team, TeamId, Tenant, TenantId, User, UserId,
+        ApiKey, ApiKeyId, Client, ClientId, Organization, OrganizationId, Record, RecordId,
+        RoleDefinition, RoleId, Team, TeamId, Tenant, TenantId, User, UserId,
     };
 
     #[derive(Serialize, Deserialize)]
@@ -88,6 +112,7 @@ fn bincode_form_is_the_btreemap_form() {
         roles: BTreeMap<RoleId, RoleDefinition>,
         clients: BTreeMap<ClientId, Client>,
         records: BTreeMap<RecordId, Record>,
+        api_keys: BTreeMap<ApiKeyId, ApiKey>,
         invitations_sent: BTreeMap<u32, u32>,
     }
 
@@ -98,6 +123,7 @@ fn bincode_form_is_the_btreemap_form() {
         bincode::serde::decode_from_slice(&bytes, config).expect("decode as BTreeMaps");
     assert_eq!(mirror.users.len(), scope.users().count());
     assert_eq!(mirror.clients.len(), 2);
+    assert_eq!(mirror.api_keys.len(), 1);
     assert_eq!(
         bincode::serde::encode_to_vec(&mirror, config).expect("encode the mirror"),
         bytes

@@ -7,7 +7,7 @@ use super::{
     check_multiline, check_name, check_url, tenant::check_address, user::check_email,
 };
 use crate::domain::{
-    directory::{Contact, Department, Location, RecordFields},
+    directory::{Contact, Department, Location, Partition, PartitionGroup, RecordFields},
     error::DomainError,
 };
 
@@ -47,6 +47,23 @@ pub fn record_fields(fields: &RecordFields) -> Result<RecordFields, DomainError>
             email: optional_email(&mut v, "email", &c.email),
             phone: phone(&mut v, "phone", &c.phone),
             location_id: c.location_id,
+        }),
+        RecordFields::Partition(p) => RecordFields::Partition(Partition {
+            name: slug_name(
+                &mut v,
+                "name",
+                &p.name,
+                "dev, qa, prod, demo or a custom name",
+            ),
+            group_id: p.group_id,
+            description: {
+                check_multiline(&mut v, "description", &p.description, MAX_DESCRIPTION_CHARS);
+                p.description.clone()
+            },
+        }),
+        RecordFields::PartitionGroup(g) => RecordFields::PartitionGroup(PartitionGroup {
+            name: check_name(&mut v, "name", &g.name),
+            parent_id: g.parent_id,
         }),
     };
     v.into_result(normalized)
@@ -122,19 +139,28 @@ fn phone(v: &mut Violations, field: &str, raw: &str) -> String {
     s.to_owned()
 }
 
-/// A contact type: `account-owner`, `billing`, `technical` or a custom one, 1-50 characters of
-/// a-z, 0-9 and '-' (compared lower-cased).
+/// A contact type: `account-owner`, `billing`, `technical` or a custom one.
 fn contact_type(v: &mut Violations, raw: &str) -> String {
+    slug_name(
+        v,
+        "type",
+        raw,
+        "account-owner, billing, technical or a custom type",
+    )
+}
+
+/// A lower-case name of 1-50 characters of a-z, 0-9 and '-' (compared lower-cased): a contact
+/// type, a partition's name.
+fn slug_name(v: &mut Violations, field: &str, raw: &str, what: &str) -> String {
     let t = raw.trim().to_ascii_lowercase();
     let ok = (1..=MAX_CONTACT_TYPE_CHARS).contains(&t.len())
         && t.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !ok {
         v.push(
-            "type",
+            field,
             format!(
-                "must be account-owner, billing, technical or a custom type of 1 to \
-                 {MAX_CONTACT_TYPE_CHARS} characters of a-z, 0-9 and '-'"
+                "must be {what} of 1 to {MAX_CONTACT_TYPE_CHARS} characters of a-z, 0-9 and '-'"
             ),
         );
     }

@@ -45,6 +45,9 @@ pub fn create_tenant(
     if let Some(hash) = &cmd.onboarding.owner_token_hash {
         check_token_hash(&mut v, "owner_token_hash", hash);
     }
+    if let Some(key) = &cmd.bootstrap_key {
+        check_token_hash(&mut v, "bootstrap_key.secret_hash", &key.secret.hash);
+    }
     if cmd.parent.is_some_and(|p| p.tenant_id == cmd.id) {
         v.push("parent.tenant_id", "a tenant cannot be its own parent");
     }
