@@ -47,6 +47,7 @@ fn request(frame: &Bytes) -> http::Request<Body> {
         credential_kind: "jwt".into(),
         credential_id: None,
         on_behalf_of: None,
+        api_key: None,
     });
     request
 }

@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "entity/v1/role.proto",
         "entity/v1/client.proto",
         "entity/v1/directory.proto",
+        "entity/v1/partition.proto",
         "entity/v1/customer.proto",
         "entity/v1/audit.proto",
         "entity/v1/admin.proto",

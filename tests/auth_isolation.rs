@@ -15,8 +15,9 @@ mod grpc_support;
 
 use entity_proto::v1 as pb;
 use grpc_support::{
-    Clients, PgNode, accept, bearer, claims, create_client, create_org, create_team,
-    create_tenant_answer, define_role, hs256_token, invite, jwt_node, role_at, scope,
+    Clients, PgNode, accept, bearer, claims, create_api_key, create_client, create_org,
+    create_partition, create_team, create_tenant_answer, define_role, hs256_token, invite,
+    jwt_node, role_at, scope,
 };
 use tonic::{Code, Status};
 
@@ -36,6 +37,10 @@ struct Ids {
     department: String,
     location: String,
     contact: String,
+    partition: String,
+    partition_group: String,
+    api_key_id: String,
+    api_key: String,
 }
 
 fn record(tenant: String, id: String) -> pb::GetRecordRequest {
@@ -82,6 +87,24 @@ async fn populate(c: &mut Clients) -> Ids {
     let client = create_client(c, &tenant.id, "Globex").await;
     let (department, location, contact) =
         grpc_support::create_records(c, &tenant.id, &client.id).await;
+    let partition = create_partition(c, &tenant.id, &client.id, "prod").await;
+    let partition_group = c
+        .partition_groups
+        .create_partition_group(pb::CreatePartitionGroupRequest {
+            tenant_id: tenant.id.clone(),
+            partition_group: Some(pb::PartitionGroup {
+                client_id: client.id.clone(),
+                name: "Environments".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .partition_group
+        .unwrap();
+    let (api_key, api_key_id) = create_api_key(c, &tenant.id, &partition.id, &[]).await;
     Ids {
         tenant: tenant.id,
         org: org.id,
@@ -96,6 +119,10 @@ async fn populate(c: &mut Clients) -> Ids {
         department,
         location,
         contact,
+        partition: partition.id,
+        partition_group: partition_group.id,
+        api_key_id,
+        api_key,
     }
 }
 
@@ -617,6 +644,102 @@ async fn attempt(
                 ..Default::default()
             }))
         }
+        "PartitionService/CreatePartition" => {
+            go!(partitions.create_partition(pb::CreatePartitionRequest {
+                tenant_id: t,
+                partition: Some(pb::Partition {
+                    client_id: b.client,
+                    name: "evil".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }))
+        }
+        "PartitionService/GetPartition" => go!(partitions.get_partition(record(t, b.partition))),
+        "PartitionService/ListPartitions" => {
+            go!(partitions.list_partitions(records_of(t, b.client)))
+        }
+        "PartitionService/UpdatePartition" => {
+            go!(partitions.update_partition(pb::UpdatePartitionRequest {
+                tenant_id: t,
+                id: b.partition,
+                partition: Some(pb::Partition {
+                    name: "hacked".into(),
+                    ..Default::default()
+                }),
+                update_mask: name_mask(),
+                ..Default::default()
+            }))
+        }
+        "PartitionService/DeletePartition" => {
+            go!(partitions.delete_partition(delete(t, b.partition)))
+        }
+        "PartitionGroupService/CreatePartitionGroup" => {
+            go!(
+                partition_groups.create_partition_group(pb::CreatePartitionGroupRequest {
+                    tenant_id: t,
+                    partition_group: Some(pb::PartitionGroup {
+                        client_id: b.client,
+                        name: "Evil".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+            )
+        }
+        "PartitionGroupService/GetPartitionGroup" => {
+            go!(partition_groups.get_partition_group(record(t, b.partition_group)))
+        }
+        "PartitionGroupService/ListPartitionGroups" => {
+            go!(partition_groups.list_partition_groups(records_of(t, b.client)))
+        }
+        "PartitionGroupService/UpdatePartitionGroup" => {
+            go!(
+                partition_groups.update_partition_group(pb::UpdatePartitionGroupRequest {
+                    tenant_id: t,
+                    id: b.partition_group,
+                    partition_group: Some(pb::PartitionGroup {
+                        name: "Hacked".into(),
+                        ..Default::default()
+                    }),
+                    update_mask: name_mask(),
+                    ..Default::default()
+                })
+            )
+        }
+        "PartitionGroupService/DeletePartitionGroup" => {
+            go!(partition_groups.delete_partition_group(delete(t, b.partition_group)))
+        }
+        "ApiKeyService/CreateApiKey" => go!(api_keys.create_api_key(pb::CreateApiKeyRequest {
+            tenant_id: t,
+            partition_id: b.partition,
+            name: "evil".into(),
+            admin: true,
+            ..Default::default()
+        })),
+        "ApiKeyService/GetApiKey" => go!(api_keys.get_api_key(pb::GetApiKeyRequest {
+            tenant_id: t,
+            id: b.api_key_id,
+        })),
+        "ApiKeyService/ListApiKeys" => go!(api_keys.list_api_keys(pb::ListApiKeysRequest {
+            tenant_id: t,
+            partition_id: b.partition,
+            ..Default::default()
+        })),
+        "ApiKeyService/RotateApiKey" => go!(api_keys.rotate_api_key(pb::RotateApiKeyRequest {
+            tenant_id: t,
+            id: b.api_key_id,
+            ..Default::default()
+        })),
+        "ApiKeyService/RevokeApiKey" => go!(api_keys.revoke_api_key(pb::RevokeApiKeyRequest {
+            tenant_id: t,
+            id: b.api_key_id,
+            ..Default::default()
+        })),
+        // Addressed by the key alone: its tenant is the key's.
+        "ApiKeyService/VerifyApiKey" => {
+            go!(api_keys.verify_api_key(pb::VerifyApiKeyRequest { api_key: b.api_key }))
+        }
         other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
     }
 }
@@ -654,6 +777,7 @@ const TENANT_ONLY: &[&str] = &[
     "CustomerService/RegisterCustomer",
     "CustomerService/GetCustomer",
     "CustomerService/UpdateCustomer",
+    "ApiKeyService/VerifyApiKey",
 ];
 
 /// RPCs only platform admins may call.
@@ -679,12 +803,27 @@ async fn isolation_node() -> (PgNode, Ids, Ids) {
 async fn a_caller_of_tenant_a_cannot_touch_tenant_b_through_any_rpc() {
     let (node, a, b) = isolation_node().await;
     let token = hs256_token(&claims(&a.owner, Some(&a.tenant)));
+    cannot_touch_b(&node, &a, &b, &token).await;
+    node.server.shutdown().await.unwrap();
+}
+
+/// The same with an admin API key of tenant A as the credential.
+#[tokio::test]
+async fn an_api_key_of_tenant_a_cannot_touch_tenant_b_through_any_rpc() {
+    let (node, a, b) = isolation_node().await;
+    cannot_touch_b(&node, &a, &b, &a.api_key).await;
+    node.server.shutdown().await.unwrap();
+}
+
+/// Every RPC of the contract, as `token` (a credential of tenant A), against B's resources and
+/// with B's ids through A: refused or empty, nothing written, nothing of B shown.
+async fn cannot_touch_b(node: &PgNode, a: &Ids, b: &Ids, token: &str) {
     let rpcs = contract();
     assert!(rpcs.len() >= 40, "{rpcs:?}");
     for rpc in &rpcs {
         // addressed to tenant B
         let before = node.events().await.len();
-        let err = attempt(&node.clients, rpc, &b.tenant, &b, &token)
+        let err = attempt(&node.clients, rpc, &b.tenant, b, token)
             .await
             .expect_err(rpc);
         assert!(
@@ -696,7 +835,7 @@ async fn a_caller_of_tenant_a_cannot_touch_tenant_b_through_any_rpc() {
         if TENANT_ONLY.contains(&rpc.as_str()) {
             continue;
         }
-        match attempt(&node.clients, rpc, &a.tenant, &b, &token).await {
+        match attempt(&node.clients, rpc, &a.tenant, b, token).await {
             Err(err) => assert!(
                 matches!(err.code(), Code::PermissionDenied | Code::NotFound),
                 "{rpc} with B's ids in A: {err:?}"
@@ -720,6 +859,9 @@ async fn a_caller_of_tenant_a_cannot_touch_tenant_b_through_any_rpc() {
                     &b.department,
                     &b.location,
                     &b.contact,
+                    &b.partition,
+                    &b.partition_group,
+                    &b.api_key_id,
                 ] {
                     assert!(!answer.contains(id.as_str()), "{rpc} leaked {id}: {answer}");
                 }
@@ -731,7 +873,6 @@ async fn a_caller_of_tenant_a_cannot_touch_tenant_b_through_any_rpc() {
             "{rpc} with B's ids in A wrote"
         );
     }
-    node.server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -882,5 +1023,59 @@ async fn a_non_user_subject_holds_no_permissions() {
     .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
     assert_eq!(node.events().await.len(), before);
+    node.server.shutdown().await.unwrap();
+}
+
+/// An API key of A whose scopes hold nothing of this API: every RPC is PERMISSION_DENIED
+/// naming the permission (and writes nothing) but AcceptInvitation, open to every caller of
+/// the tenant; a key that was revoked is UNAUTHENTICATED at once.
+#[tokio::test]
+async fn an_api_key_without_a_scope_is_denied_naming_the_permission() {
+    let (node, a, _b) = isolation_node().await;
+    let mut c = node.clients.clone();
+    let (key, key_id) = create_api_key(&mut c, &a.tenant, &a.partition, &["invoice:approve"]).await;
+    for rpc in contract() {
+        if rpc == "UserService/AcceptInvitation" {
+            continue;
+        }
+        let before = node.events().await.len();
+        let err = attempt(&node.clients, &rpc, &a.tenant, &a, &key)
+            .await
+            .expect_err(&rpc);
+        assert_eq!(err.code(), Code::PermissionDenied, "{rpc}: {err:?}");
+        let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+        if !PLATFORM_ONLY.contains(&rpc.as_str()) {
+            assert!(info.metadata.contains_key("permission"), "{rpc}: {info:?}");
+        }
+        assert_eq!(node.events().await.len(), before, "{rpc} wrote");
+    }
+    // A's admin key may; once revoked, nothing
+    attempt(
+        &node.clients,
+        "OrganizationService/GetOrganization",
+        &a.tenant,
+        &a,
+        &a.api_key,
+    )
+    .await
+    .unwrap();
+    c.api_keys
+        .revoke_api_key(pb::RevokeApiKeyRequest {
+            tenant_id: a.tenant.clone(),
+            id: key_id,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let err = attempt(
+        &node.clients,
+        "OrganizationService/GetOrganization",
+        &a.tenant,
+        &a,
+        &key,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
     node.server.shutdown().await.unwrap();
 }

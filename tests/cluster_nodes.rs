@@ -3,7 +3,9 @@
 //! under load takes its share with no failed command (clients retry only on UNAVAILABLE), and
 //! a node killed with SIGKILL has its shards served by the others within 15 s, and a node cut
 //! off by a partition stops writing; every acknowledged command is in the journal exactly
-//! once. Needs `ENTITY_TEST_DATABASE_URL`.
+//! once; API keys verify alike through every node, and every cascade that stops them (a
+//! client-cascade saga cut by a killed node included) is seen through every node.
+//! Needs `ENTITY_TEST_DATABASE_URL`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -1139,6 +1141,7 @@ where
 /// exactly one TenantSuspended; re-enabling reactivates the tenant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_cascade_crosses_nodes_and_survives_a_killed_node() {
+    use pb::verify_api_key_response::Reason;
     let cluster = Cluster::new().await;
     let names = ["node-1", "node-2", "node-3"];
     let mut nodes = Vec::new();
@@ -1198,6 +1201,9 @@ async fn a_client_cascade_crosses_nodes_and_survives_a_killed_node() {
         .await;
     let runs_step = cluster.owner_of(&tenant).await.unwrap();
     println!("parent on {parent_owner}, provisioned tenant on {runs_step}");
+    // an API key of the provisioned tenant follows its status through the cascade
+    let key = provisioned_key(&clients, &token, &tenant).await;
+    verdict_everywhere(&clients, &token, &key, Reason::Unspecified).await;
 
     // disable, then kill the node that runs the step at once
     let survivors: Vec<Clients> = names
@@ -1226,6 +1232,7 @@ async fn a_client_cascade_crosses_nodes_and_survives_a_killed_node() {
     cluster
         .await_event(&tenant, "TenantSuspended", Duration::from_secs(45))
         .await;
+    verdict_everywhere(&survivors, &token, &key, Reason::TenantNotActive).await;
 
     // re-enable: reactivated, and still one suspension
     on_any(&survivors, |mut c| {
@@ -1246,9 +1253,288 @@ async fn a_client_cascade_crosses_nodes_and_survives_a_killed_node() {
     cluster
         .await_event(&tenant, "TenantReactivated", Duration::from_secs(30))
         .await;
+    verdict_everywhere(&survivors, &token, &key, Reason::Unspecified).await;
     assert_eq!(cluster.tenant_events(&tenant, "TenantSuspended").await, 1);
     assert_eq!(cluster.tenant_events(&tenant, "TenantCreated").await, 1);
     for node in nodes.into_iter().flatten() {
+        node.kill9().await;
+    }
+}
+
+/// An admin API key of `tenant` on a new partition `prod`, made through any of `clients`.
+async fn provisioned_key(clients: &[Clients], token: &str, tenant: &str) -> String {
+    let partition = on_any(clients, |mut c| {
+        let request = bearer(
+            pb::CreatePartitionRequest {
+                options: Some(pb::MutationOptions {
+                    request_id: format!("partition-of-{tenant}"),
+                    expected_version: None,
+                }),
+                tenant_id: tenant.to_owned(),
+                partition: Some(pb::Partition {
+                    name: "prod".into(),
+                    ..Default::default()
+                }),
+            },
+            token,
+        );
+        async move { c.partitions.create_partition(request).await }
+    })
+    .await
+    .partition
+    .unwrap()
+    .id;
+    on_any(clients, |mut c| {
+        let request = bearer(
+            pb::CreateApiKeyRequest {
+                tenant_id: tenant.to_owned(),
+                partition_id: partition.clone(),
+                name: "ci".into(),
+                admin: true,
+                ..Default::default()
+            },
+            token,
+        );
+        async move { c.api_keys.create_api_key(request).await }
+    })
+    .await
+    .key
+}
+
+/// VerifyApiKey of `key` through `c`, retried while the tenant's shard moves.
+async fn verify_on(c: &Clients, token: &str, key: &str) -> pb::VerifyApiKeyResponse {
+    on_any(std::slice::from_ref(c), |mut c| {
+        let request = bearer(
+            pb::VerifyApiKeyRequest {
+                api_key: key.to_owned(),
+            },
+            token,
+        );
+        async move { c.api_keys.verify_api_key(request).await }
+    })
+    .await
+}
+
+/// Asserts `key`'s verdict through every node, right after the write that decided it.
+async fn verdict_everywhere(
+    clients: &[Clients],
+    token: &str,
+    key: &str,
+    expected: pb::verify_api_key_response::Reason,
+) {
+    for (i, c) in clients.iter().enumerate() {
+        let answer = verify_on(c, token, key).await;
+        assert_eq!(
+            (answer.valid, answer.reason),
+            (
+                expected == pb::verify_api_key_response::Reason::Unspecified,
+                expected as i32
+            ),
+            "node-{} answered {answer:?}",
+            i + 1
+        );
+    }
+}
+
+/// API keys on a cluster: every node verifies any key (the key's tenant names the node that
+/// answers), a key authenticates calls through any node, and every cascade — a partition's
+/// deletion, a client's deletion, the tenant's suspension, reactivation and deletion — is
+/// seen through every node right after its acknowledgement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn api_keys_are_verified_and_cascade_alike_on_every_node() {
+    use pb::verify_api_key_response::Reason;
+    let cluster = Cluster::new().await;
+    let names = ["node-1", "node-2", "node-3"];
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for id in names {
+        let (node, c) = cluster.node(id).await;
+        nodes.push(node);
+        clients.push(c);
+    }
+    cluster.balanced(&names, Duration::from_secs(30)).await;
+    let token = cluster.token.clone();
+    let tenant = cluster.create_tenant(&mut clients[0]).await;
+    let partition = |name: &'static str, client: String| {
+        let request_id = format!("partition-{name}-{client}");
+        let message = pb::CreatePartitionRequest {
+            options: Some(pb::MutationOptions {
+                request_id,
+                expected_version: None,
+            }),
+            tenant_id: tenant.clone(),
+            partition: Some(pb::Partition {
+                client_id: client,
+                name: name.into(),
+                ..Default::default()
+            }),
+        };
+        let token = token.clone();
+        move |mut c: Clients| {
+            let request = bearer(message.clone(), &token);
+            async move { c.partitions.create_partition(request).await }
+        }
+    };
+    let prod = on_any(&clients, partition("prod", String::new()))
+        .await
+        .partition
+        .unwrap()
+        .id;
+    let dev = on_any(&clients, partition("dev", String::new()))
+        .await
+        .partition
+        .unwrap()
+        .id;
+    let client = on_any(&clients, |mut c| {
+        let request = bearer(
+            pb::CreateClientRequest {
+                tenant_id: tenant.clone(),
+                name: "Globex".into(),
+                ..Default::default()
+            },
+            &token,
+        );
+        async move { c.clients.create_client(request).await }
+    })
+    .await
+    .client
+    .unwrap()
+    .id;
+    let theirs = on_any(&clients, partition("prod", client.clone()))
+        .await
+        .partition
+        .unwrap()
+        .id;
+    let key_of = |partition: String| {
+        let request_id = format!("key-{partition}");
+        let message = pb::CreateApiKeyRequest {
+            options: Some(pb::MutationOptions {
+                request_id,
+                expected_version: None,
+            }),
+            tenant_id: tenant.clone(),
+            partition_id: partition,
+            name: "ci".into(),
+            admin: true,
+            ..Default::default()
+        };
+        let token = token.clone();
+        move |mut c: Clients| {
+            let request = bearer(message.clone(), &token);
+            async move { c.api_keys.create_api_key(request).await }
+        }
+    };
+    let prod_key = on_any(&clients, key_of(prod)).await.key;
+    let dev_key = on_any(&clients, key_of(dev.clone())).await.key;
+    let client_key = on_any(&clients, key_of(theirs)).await.key;
+    verdict_everywhere(&clients, &token, &prod_key, Reason::Unspecified).await;
+
+    // the key is a credential through every node (forwarded to, and verified by, the owner)
+    for c in &clients {
+        on_any(std::slice::from_ref(c), |mut c| {
+            let request = bearer(
+                pb::GetTenantRequest {
+                    tenant_id: tenant.clone(),
+                    ..Default::default()
+                },
+                &prod_key,
+            );
+            async move { c.tenants.get_tenant(request).await }
+        })
+        .await;
+    }
+
+    // a partition's deletion, through node-2
+    on_any(&clients[1..2], |mut c| {
+        let request = bearer(
+            pb::DeleteRecordRequest {
+                tenant_id: tenant.clone(),
+                id: dev.clone(),
+                ..Default::default()
+            },
+            &token,
+        );
+        async move { c.partitions.delete_partition(request).await }
+    })
+    .await;
+    verdict_everywhere(&clients, &token, &dev_key, Reason::Revoked).await;
+
+    // a client's deletion, through node-3
+    on_any(&clients[2..3], |mut c| {
+        let request = bearer(
+            pb::DeleteClientRequest {
+                tenant_id: tenant.clone(),
+                client_id: client.clone(),
+                ..Default::default()
+            },
+            &token,
+        );
+        async move { c.clients.delete_client(request).await }
+    })
+    .await;
+    verdict_everywhere(&clients, &token, &client_key, Reason::Revoked).await;
+
+    // the tenant's suspension and reactivation, through node-1
+    let lifecycle = |suspend: bool| {
+        let tenant = tenant.clone();
+        let token = token.clone();
+        move |mut c: Clients| {
+            let tenant = tenant.clone();
+            let token = token.clone();
+            async move {
+                if suspend {
+                    let request = pb::SuspendTenantRequest {
+                        tenant_id: tenant,
+                        reason: "unpaid".into(),
+                        ..Default::default()
+                    };
+                    c.tenants.suspend_tenant(bearer(request, &token)).await
+                } else {
+                    let request = pb::ReactivateTenantRequest {
+                        tenant_id: tenant,
+                        ..Default::default()
+                    };
+                    c.tenants.reactivate_tenant(bearer(request, &token)).await
+                }
+            }
+        }
+    };
+    on_any(&clients[0..1], lifecycle(true)).await;
+    verdict_everywhere(&clients, &token, &prod_key, Reason::TenantNotActive).await;
+    for c in &clients {
+        let mut c = c.clone();
+        let refused = loop {
+            let request = bearer(
+                pb::GetTenantRequest {
+                    tenant_id: tenant.clone(),
+                    ..Default::default()
+                },
+                &prod_key,
+            );
+            match c.tenants.get_tenant(request).await {
+                Err(status) if retryable(&status) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => break other.unwrap_err(),
+            }
+        };
+        assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    }
+    on_any(&clients[0..1], lifecycle(false)).await;
+    verdict_everywhere(&clients, &token, &prod_key, Reason::Unspecified).await;
+    on_any(&clients[1..2], |mut c| {
+        let request = bearer(
+            pb::DeleteTenantRequest {
+                tenant_id: tenant.clone(),
+                ..Default::default()
+            },
+            &token,
+        );
+        async move { c.tenants.delete_tenant(request).await }
+    })
+    .await;
+    verdict_everywhere(&clients, &token, &prod_key, Reason::TenantNotActive).await;
+    for node in nodes {
         node.kill9().await;
     }
 }

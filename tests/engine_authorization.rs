@@ -17,7 +17,7 @@ use engine::{
         TenantScopeCommand, UserCommand, UserId,
     },
     journal::{EventLog, Journal, postgres::PostgresJournal},
-    runtime::{CommandOutcome, Engine, EngineConfig, PermissionRequirement, RequestMeta},
+    runtime::{CommandOutcome, Engine, EngineConfig, PermissionRequirement, RequestMeta, Subject},
     secrets::issue_invitation_token,
     testing::TestDatabase,
 };
@@ -141,8 +141,8 @@ fn permission(p: &str) -> PermissionPattern {
 fn as_user(user: UserId, needs: &str, scopes: Vec<Scope>) -> RequestMeta {
     RequestMeta {
         authorization: Some(PermissionRequirement {
-            user,
-            permission: permission(needs),
+            subject: Subject::User(user),
+            permission: Some(permission(needs)),
             scopes,
         }),
         ..RequestMeta::default()

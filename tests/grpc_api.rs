@@ -844,6 +844,7 @@ impl gateway::Authenticator for TokenAuth {
             credential_kind: "test".into(),
             credential_id: Some(format!("token-of-{token}")),
             on_behalf_of: None,
+            api_key: None,
         })
     }
 }

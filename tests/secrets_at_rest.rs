@@ -1,6 +1,7 @@
-//! Invitation tokens are secrets: returned once, stored only as SHA-256 hashes. These tests
-//! issue tokens over gRPC (a new tenant's owner invitation, an invitation, resends, with and
-//! without request ids, replays included), stop the node (which saves snapshots), then read
+//! Invitation tokens and API keys are secrets: returned once, stored only as SHA-256 hashes.
+//! These tests issue tokens over gRPC (a new tenant's owner invitation, an invitation, resends,
+//! with and without request ids, replays included) and API keys (a bootstrap key, a created
+//! key and its replay, a rotation), stop the node (which saves snapshots), then read
 //! every row of every table of the store, column by column as bytes (journal, snapshots,
 //! unique keys, timers, checkpoints, read models, and anything a later migration adds), and
 //! find no token in any form. The scan proves that it works: it must see the invitee's email
@@ -28,6 +29,7 @@ use sqlx::{Connection, PgConnection, SqliteConnection};
 /// What a run issued, and what the scan must find to prove it looked.
 struct Issued {
     tokens: Vec<String>,
+    keys: Vec<String>,
     request_ids: Vec<&'static str>,
     invitee_id: String,
     invitee_email: String,
@@ -79,11 +81,14 @@ async fn issue_tokens(c: &mut Clients) -> Issued {
     let mut tokens = Vec::new();
 
     // CreateTenant: the owner's token, once; a retry with the same request id finds the tenant
+    let mut keys = Vec::new();
     let mut create = create_tenant_request("Secretive", pb::Plan::Gold);
     create.options = with_request_id("secret-create");
+    create.bootstrap_api_key = true;
     let created = c.tenants.create_tenant(create.clone()).await.unwrap();
     let created = created.into_inner();
     let owner_first = issued_token(&created.owner_invitation_token, "owner");
+    keys.push(created.bootstrap_api_key.clone());
     tokens.push(owner_first.clone());
     let tenant = created.tenant.unwrap();
     let owner = tenant.onboarding.unwrap().owner_user_id;
@@ -177,10 +182,59 @@ async fn issue_tokens(c: &mut Clients) -> Issued {
     assert_eq!(reason(&refused), "NOT_FOUND", "{refused:?}");
     tokens.push(wrong);
 
+    // API keys: created (and replayed), rotated, verified
+    let partition = grpc_support::create_partition(c, &t, "", "prod").await;
+    let create_key = pb::CreateApiKeyRequest {
+        options: with_request_id("secret-key"),
+        tenant_id: t.clone(),
+        partition_id: partition.id,
+        name: "ci".into(),
+        admin: true,
+        ..Default::default()
+    };
+    let key = c
+        .api_keys
+        .create_api_key(create_key.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    keys.push(key.key.clone());
+    let replayed = c
+        .api_keys
+        .create_api_key(create_key)
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(replayed.key.is_empty(), "a replay cannot know the key");
+    let rotated = c
+        .api_keys
+        .rotate_api_key(pb::RotateApiKeyRequest {
+            tenant_id: t.clone(),
+            id: key.api_key.unwrap().id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    keys.push(rotated.key);
+    for key in &keys {
+        assert!(key.starts_with("eek_"), "{key}");
+        let verified = c
+            .api_keys
+            .verify_api_key(pb::VerifyApiKeyRequest {
+                api_key: key.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(verified.valid, "{key}");
+    }
+
     tokens.sort();
     tokens.dedup();
     Issued {
         tokens,
+        keys,
         request_ids: vec![
             "secret-create",
             "secret-invite",
@@ -226,11 +280,43 @@ fn secret_forms(token: &str) -> Vec<(String, Vec<u8>)> {
     forms
 }
 
-/// Every (token form, table) where a token was found.
-fn leaks(dump: &Dump, tokens: &[String]) -> Vec<String> {
+/// The forms an API key's secret could take at rest: the key, the key without its prefix, or
+/// without its checksum, and its random part (33 characters before the checksum).
+fn key_forms(key: &str) -> Vec<(String, Vec<u8>)> {
+    let len = key.len();
+    vec![
+        ("key".to_owned(), key.as_bytes().to_vec()),
+        (
+            "key without prefix".to_owned(),
+            key.as_bytes()[4..].to_vec(),
+        ),
+        (
+            "key without checksum".to_owned(),
+            key.as_bytes()[..len - 6].to_vec(),
+        ),
+        (
+            "key's random part".to_owned(),
+            key.as_bytes()[len - 39..len - 6].to_vec(),
+        ),
+    ]
+}
+
+/// Each token and key with the forms its secret could take at rest.
+fn all_forms<'a>(
+    tokens: &'a [String],
+    keys: &'a [String],
+) -> impl Iterator<Item = (&'a String, Vec<(String, Vec<u8>)>)> {
+    tokens
+        .iter()
+        .map(|t| (t, secret_forms(t)))
+        .chain(keys.iter().map(|k| (k, key_forms(k))))
+}
+
+/// Every (token or key form, table) where a token or key was found.
+fn leaks(dump: &Dump, tokens: &[String], keys: &[String]) -> Vec<String> {
     let mut found = Vec::new();
-    for token in tokens {
-        for (form, needle) in secret_forms(token) {
+    for (token, token_forms) in all_forms(tokens, keys) {
+        for (form, needle) in token_forms {
             for table in tables_holding(dump, &needle) {
                 found.push(format!("{form} of {token} in table {table}"));
             }
@@ -300,17 +386,27 @@ fn assert_no_token_at_rest(dump: &Dump, issued: &Issued) {
         .filter(|t| tables_holding(dump, token_hash(t).as_bytes()).contains(&"events".to_owned()))
         .count();
     assert_eq!(hashed, issued.tokens.len() - 1, "the hashes are stored");
-    let leaks = leaks(dump, &issued.tokens);
+    let keys_hashed = issued
+        .keys
+        .iter()
+        .filter(|k| tables_holding(dump, token_hash(k).as_bytes()).contains(&"events".to_owned()))
+        .count();
+    assert_eq!(
+        keys_hashed,
+        issued.keys.len(),
+        "the keys' hashes are stored"
+    );
+    let leaks = leaks(dump, &issued.tokens, &issued.keys);
     assert!(
         leaks.is_empty(),
-        "invitation tokens at rest:\n{}",
+        "invitation tokens or API keys at rest:\n{}",
         leaks.join("\n")
     );
 }
 
 /// The scan finds a token that is stored: as text and as raw bytes in a canary table.
 fn assert_canary_found(dump: &Dump, token: &str) {
-    let found = leaks(dump, &[token.to_owned()]);
+    let found = leaks(dump, &[token.to_owned()], &[]);
     for form in ["token of", "random part as raw bytes of"] {
         assert!(
             found
@@ -326,6 +422,7 @@ async fn postgres_stores_no_invitation_token() {
     let db = TestDatabase::create().await;
     let issued = issue_tokens_on(&Storage::Postgres(db.journal().await)).await;
     assert!(issued.tokens.len() >= 5, "{:?}", issued.tokens);
+    assert_eq!(issued.keys.len(), 3, "{:?}", issued.keys);
     let mut conn = PgConnection::connect(db.url()).await.unwrap();
     assert_no_token_at_rest(&postgres_dump(&mut conn).await, &issued);
 
@@ -345,14 +442,14 @@ async fn postgres_stores_no_invitation_token() {
     let _ = conn.close().await;
 }
 
-/// Every file of `dir`, raw, with each token form it holds.
-fn raw_file_leaks(dir: &Path, tokens: &[String]) -> Vec<String> {
+/// Every file of `dir`, raw, with each token or key form it holds.
+fn raw_file_leaks(dir: &Path, tokens: &[String], keys: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        for token in tokens {
-            for (form, needle) in secret_forms(token) {
+        for (token, token_forms) in all_forms(tokens, keys) {
+            for (form, needle) in token_forms {
                 if contains(&bytes, &needle) {
                     found.push(format!("{form} of {token} in file {}", path.display()));
                 }
@@ -371,10 +468,10 @@ async fn sqlite_stores_no_invitation_token() {
     let url = format!("sqlite://{}", path.display());
     let mut conn = SqliteConnection::connect(&url).await.unwrap();
     assert_no_token_at_rest(&sqlite_dump(&mut conn).await, &issued);
-    let leaks = raw_file_leaks(dir.path(), &issued.tokens);
+    let leaks = raw_file_leaks(dir.path(), &issued.tokens, &issued.keys);
     assert!(
         leaks.is_empty(),
-        "invitation tokens on disk:\n{}",
+        "invitation tokens or API keys on disk:\n{}",
         leaks.join("\n")
     );
 
@@ -391,7 +488,7 @@ async fn sqlite_stores_no_invitation_token() {
         .await
         .unwrap();
     assert_canary_found(&sqlite_dump(&mut conn).await, planted);
-    let on_disk = raw_file_leaks(dir.path(), std::slice::from_ref(planted));
+    let on_disk = raw_file_leaks(dir.path(), std::slice::from_ref(planted), &[]);
     assert!(
         on_disk.iter().any(|l| l.starts_with("token of")),
         "the raw file scan finds a planted token: {on_disk:?}"

@@ -12,7 +12,8 @@
 //! - An [`Authenticator`] turns request metadata into a [`Caller`] (or UNAUTHENTICATED):
 //!   [`jwt::JwtAuthenticator`] (bearer JWTs; production and the embedded mode's development
 //!   key, see [`dev`]), [`DevIdentity`] (everyone is the platform admin `dev`; embedded trials
-//!   and tests only) and [`Unconfigured`] (everything refused).
+//!   and tests only) and [`Unconfigured`] (everything refused); [`api_key::ApiKeyAuthenticator`]
+//!   in front of the first two accepts data-partition API keys (the caller is then the key).
 //! - The layer also enforces `x-tenant-id`: sent more than once it is INVALID_ARGUMENT (a
 //!   `BadRequest` violation of field `x-tenant-id`); when present it must equal the
 //!   credential's tenant (PERMISSION_DENIED, reason `TENANT_MISMATCH`), and [`authorize`] then
@@ -34,6 +35,7 @@
 //!
 //! Health and reflection are served outside this layer.
 
+pub mod api_key;
 pub mod dev;
 pub mod jwt;
 pub mod policy;
@@ -48,7 +50,7 @@ use std::{
 use engine::{
     domain::{FieldViolation, PermissionPattern, Scope, TenantId, UserId},
     journal::AuditActor,
-    runtime::{Engine, PermissionRequirement},
+    runtime::{Engine, PermissionRequirement, Subject},
 };
 pub use policy::Target;
 use tonic::{
@@ -74,9 +76,21 @@ pub struct Caller {
     pub credential_id: Option<String>,
     /// The subject this caller acts on behalf of (`act.sub` of a JWT), if any.
     pub on_behalf_of: Option<String>,
+    /// The API key this caller presented, if it is one (see [`api_key`]).
+    pub api_key: Option<api_key::KeyCredential>,
 }
 
 impl Caller {
+    /// The tenant whose rate and call slots this call counts against: the credential's
+    /// tenant, except for an API key not verified here (its tenant's node verifies and
+    /// counts it), so that made-up keys naming a tenant cannot use up that tenant's share.
+    pub fn rate_account(&self) -> Option<TenantId> {
+        match &self.api_key {
+            Some(key) if !key.verified => None,
+            _ => self.tenant_id,
+        }
+    }
+
     /// The caller as recorded in the journal's audit metadata.
     pub fn audit_actor(&self) -> AuditActor {
         AuditActor {
@@ -156,6 +170,7 @@ impl Authenticator for DevIdentity {
             credential_kind: "dev".to_owned(),
             credential_id: None,
             on_behalf_of: None,
+            api_key: None,
         })
     }
 }
@@ -243,7 +258,23 @@ impl RoleAuthorizer {
         };
         let (permission, at, own) = match rule {
             policy::Rule::PlatformAdmin => return Err(denied(rpc, "platform-admin", None)),
-            policy::Rule::TenantCaller => return Ok(None),
+            // An API key must still be valid: its actor checks it with the call.
+            policy::Rule::TenantCaller => {
+                return Ok(caller
+                    .api_key
+                    .as_ref()
+                    .zip(target.tenant)
+                    .map(|(key, tenant)| {
+                        (
+                            tenant,
+                            PermissionRequirement {
+                                subject: key.subject(),
+                                permission: None,
+                                scopes: Vec::new(),
+                            },
+                        )
+                    }));
+            }
             policy::Rule::Permission {
                 permission,
                 at,
@@ -253,6 +284,20 @@ impl RoleAuthorizer {
         let Some(tenant) = target.tenant else {
             return Err(denied(rpc, permission, None));
         };
+        let permission_pattern: PermissionPattern = permission
+            .parse()
+            .map_err(|_| Status::internal("internal error"))?;
+        if let Some(key) = &caller.api_key {
+            // A key holds its scopes tenant-wide; the actor verifies it again with them.
+            return Ok(Some((
+                tenant,
+                PermissionRequirement {
+                    subject: key.subject(),
+                    permission: Some(permission_pattern),
+                    scopes: policy::scopes(at, target),
+                },
+            )));
+        }
         let Ok(user) = caller.subject.parse::<UserId>() else {
             tracing::debug!(subject = %caller.subject, "subject is not a user id");
             return Err(denied(rpc, permission, Some(Scope::Tenant)));
@@ -260,12 +305,9 @@ impl RoleAuthorizer {
         if own && target.user == Some(user) {
             return Ok(None);
         }
-        let permission: PermissionPattern = permission
-            .parse()
-            .map_err(|_| Status::internal("internal error"))?;
         let requirement = PermissionRequirement {
-            user,
-            permission,
+            subject: Subject::User(user),
+            permission: Some(permission_pattern),
             scopes: policy::scopes(at, target),
         };
         Ok(Some((tenant, requirement)))
@@ -329,21 +371,29 @@ impl AuthMode {
         }
     }
 
-    /// The authenticator of this mode.
-    pub fn authenticator(&self) -> Arc<dyn Authenticator> {
+    /// The authenticator of this mode. Data-partition API keys are accepted besides the
+    /// mode's own credentials, verified against `engine` ([`api_key::ApiKeyAuthenticator`]),
+    /// in every mode but [`AuthMode::Unconfigured`] and [`AuthMode::Custom`].
+    pub fn authenticator(&self, engine: &Engine) -> Arc<dyn Authenticator> {
+        let with_keys = |inner: Arc<dyn Authenticator>| -> Arc<dyn Authenticator> {
+            Arc::new(api_key::ApiKeyAuthenticator::new(inner, engine.clone()))
+        };
         match self {
-            AuthMode::DevIdentity => Arc::new(DevIdentity),
+            AuthMode::DevIdentity => with_keys(Arc::new(DevIdentity)),
             AuthMode::Unconfigured => Arc::new(Unconfigured),
-            AuthMode::Jwt(jwt) => jwt.clone(),
+            AuthMode::Jwt(jwt) => with_keys(jwt.clone()),
             AuthMode::Custom { authenticator, .. } => authenticator.clone(),
         }
     }
 
-    /// The authorizer of this mode (JWT callers are checked against `engine`'s roles).
+    /// The authorizer of this mode: the engine's roles for JWT callers and API keys (the dev
+    /// identity is a platform administrator, whom they let through).
     pub fn authorizer(&self, engine: &Engine) -> Arc<dyn Authorizer> {
         match self {
-            AuthMode::DevIdentity | AuthMode::Unconfigured => Arc::new(TenantBoundary),
-            AuthMode::Jwt(_) => Arc::new(RoleAuthorizer::new(engine.clone())),
+            AuthMode::Unconfigured => Arc::new(TenantBoundary),
+            AuthMode::DevIdentity | AuthMode::Jwt(_) => {
+                Arc::new(RoleAuthorizer::new(engine.clone()))
+            }
             AuthMode::Custom { authorizer, .. } => authorizer.clone(),
         }
     }
@@ -545,6 +595,7 @@ mod tests {
             credential_kind: "jwt".into(),
             credential_id: None,
             on_behalf_of: None,
+            api_key: None,
         }
     }
 
@@ -671,8 +722,8 @@ mod tests {
         assert_eq!(
             requirement,
             Some(PermissionRequirement {
-                user,
-                permission: "organization:move".parse().unwrap(),
+                subject: Subject::User(user),
+                permission: Some("organization:move".parse().unwrap()),
                 scopes: vec![Scope::Organization(org), Scope::Tenant],
             })
         );

@@ -99,6 +99,19 @@ fn describe_scope(scope: &Scope) -> String {
     }
 }
 
+/// UNAUTHENTICATED for an API key that opens nothing, reason `API_KEY_<why>` (`API_KEY_REVOKED`,
+/// `API_KEY_EXPIRED`, `API_KEY_TENANT_NOT_ACTIVE`, …; `API_KEY_UNKNOWN` says nothing more).
+pub fn key_refused(why: engine::domain::KeyRefusal) -> Status {
+    refusal(
+        Code::Unauthenticated,
+        &format!("API_KEY_{}", why.as_str()),
+        format!(
+            "the API key is not valid ({})",
+            why.as_str().to_ascii_lowercase().replace('_', " ")
+        ),
+    )
+}
+
 /// Maps an engine error of a call of `rpc` (the method name) to the status the client sees:
 /// as [`from_engine_error`], and a refused permission requirement names `rpc`, exactly as the
 /// auth seam's own refusal would.
@@ -118,6 +131,7 @@ pub fn from_rpc_error(rpc: &str, err: EngineError, field_prefix: &str) -> Status
 pub fn from_engine_error(err: EngineError, field_prefix: &str) -> Status {
     match err {
         EngineError::Domain(e) => from_domain_error(e, field_prefix),
+        EngineError::KeyRefused(refusal) => key_refused(refusal),
         EngineError::VersionMismatch { expected, actual } => Status::with_error_details(
             Code::Aborted,
             format!("expected version {expected}, entity is at version {actual}"),
@@ -152,6 +166,11 @@ pub fn from_engine_error(err: EngineError, field_prefix: &str) -> Status {
                 "node overloaded; retry later",
             )
         }
+        EngineError::NotLive => retryable(
+            Code::Unavailable,
+            "UNAVAILABLE",
+            "service unavailable; retry later",
+        ),
         EngineError::Unavailable(detail)
         | EngineError::Journal(JournalError::Unavailable(detail)) => {
             tracing::warn!(%detail, "request refused: unavailable");

@@ -73,7 +73,21 @@ pub fn rpc_inputs()
 /// # Errors
 /// When the embedded descriptor set does not decode (a build defect).
 pub fn tenant_id_fields() -> Result<Vec<(String, u32)>, prost::DecodeError> {
-    const TENANT_FIELDS: [&str; 2] = ["tenant_id", "customer_id"];
+    request_fields_named(&["tenant_id", "customer_id"])
+}
+
+/// For every `entity.v1` RPC whose request carries an API key to look at (`api_key`:
+/// VerifyApiKey), the field's number: the key names its tenant, so a proxy routes by it.
+///
+/// # Errors
+/// When the embedded descriptor set does not decode (a build defect).
+pub fn api_key_fields() -> Result<Vec<(String, u32)>, prost::DecodeError> {
+    request_fields_named(&["api_key"])
+}
+
+/// For every `entity.v1` RPC, the number of its request's first string field named one of
+/// `names`.
+fn request_fields_named(names: &[&str]) -> Result<Vec<(String, u32)>, prost::DecodeError> {
     use prost::Message;
     use prost_types::field_descriptor_proto::Type;
 
@@ -92,7 +106,7 @@ pub fn tenant_id_fields() -> Result<Vec<(String, u32)>, prost::DecodeError> {
             .and_then(|m| {
                 m.field
                     .iter()
-                    .find(|f| TENANT_FIELDS.contains(&f.name()) && f.r#type() == Type::String)
+                    .find(|f| names.contains(&f.name()) && f.r#type() == Type::String)
             })
             .and_then(|f| u32::try_from(f.number()).ok())
     };

@@ -19,12 +19,14 @@ use engine::{
 };
 use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
-    admin_service_client::AdminServiceClient, audit_service_client::AuditServiceClient,
-    client_service_client::ClientServiceClient, contact_service_client::ContactServiceClient,
-    customer_service_client::CustomerServiceClient,
+    admin_service_client::AdminServiceClient, api_key_service_client::ApiKeyServiceClient,
+    audit_service_client::AuditServiceClient, client_service_client::ClientServiceClient,
+    contact_service_client::ContactServiceClient, customer_service_client::CustomerServiceClient,
     department_service_client::DepartmentServiceClient,
     location_service_client::LocationServiceClient,
-    organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
+    organization_service_client::OrganizationServiceClient,
+    partition_group_service_client::PartitionGroupServiceClient,
+    partition_service_client::PartitionServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
 };
@@ -52,6 +54,9 @@ pub struct Clients {
     pub locations: LocationServiceClient<Channel>,
     pub contacts: ContactServiceClient<Channel>,
     pub customers: CustomerServiceClient<Channel>,
+    pub partitions: PartitionServiceClient<Channel>,
+    pub partition_groups: PartitionGroupServiceClient<Channel>,
+    pub api_keys: ApiKeyServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -72,6 +77,9 @@ impl Clients {
             locations: LocationServiceClient::new(channel.clone()),
             contacts: ContactServiceClient::new(channel.clone()),
             customers: CustomerServiceClient::new(channel.clone()),
+            partitions: PartitionServiceClient::new(channel.clone()),
+            partition_groups: PartitionGroupServiceClient::new(channel.clone()),
+            api_keys: ApiKeyServiceClient::new(channel.clone()),
             channel,
         }
     }
@@ -665,11 +673,65 @@ pub fn hs256_token(claims: &serde_json::Value) -> String {
 
 /// `message` with `authorization: Bearer <token>`.
 pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    // An API key (`eek_…`) goes in its own scheme, a JWT as a bearer token.
+    let scheme = if token.starts_with("eek_") {
+        "ApiKey"
+    } else {
+        "Bearer"
+    };
     let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("{scheme} {token}").parse().unwrap(),
+    );
     request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
+}
+
+/// A partition `name` of `tenant` (owned by `client`, or the tenant when empty).
+pub async fn create_partition(
+    c: &mut Clients,
+    tenant: &str,
+    client: &str,
+    name: &str,
+) -> pb::Partition {
+    c.partitions
+        .create_partition(pb::CreatePartitionRequest {
+            tenant_id: tenant.into(),
+            partition: Some(pb::Partition {
+                client_id: client.into(),
+                name: name.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .partition
+        .unwrap()
+}
+
+/// An API key of `partition` (admin when `scopes` is empty): the key and its id.
+pub async fn create_api_key(
+    c: &mut Clients,
+    tenant: &str,
+    partition: &str,
+    scopes: &[&str],
+) -> (String, String) {
+    let issued = c
+        .api_keys
+        .create_api_key(pb::CreateApiKeyRequest {
+            tenant_id: tenant.into(),
+            partition_id: partition.into(),
+            name: "ci".into(),
+            admin: scopes.is_empty(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (issued.key, issued.api_key.unwrap().id)
 }
 
 /// A tenant on `plan` created by the platform admin `admin` (a token), whose owner accepted the
@@ -731,7 +793,10 @@ pub async fn jwt_node() -> PgNode {
     let (_, jwt) = jwt_auth(None, true).await;
     let db = TestDatabase::create().await;
     PgNode::start_with(db, |engine| AuthMode::Custom {
-        authenticator: Arc::new(SetupOrJwt(jwt)),
+        authenticator: Arc::new(gateway::auth::api_key::ApiKeyAuthenticator::new(
+            Arc::new(SetupOrJwt(jwt)),
+            engine.clone(),
+        )),
         authorizer: Arc::new(gateway::auth::RoleAuthorizer::new(engine.clone())),
     })
     .await

@@ -340,6 +340,7 @@ impl JwtAuthenticator {
             credential_kind: "jwt".to_owned(),
             credential_id,
             on_behalf_of,
+            api_key: None,
         })
     }
 }

@@ -57,9 +57,18 @@
 //! | Get/List Departments, Locations, Contacts | `department:read`, `location:read`, `contact:read` | tenant |
 //! | UpdateDepartment, UpdateLocation, UpdateContact | `department:update`, `location:update`, `contact:update` | tenant |
 //! | DeleteDepartment, DeleteLocation, DeleteContact | `department:delete`, `location:delete`, `contact:delete` | tenant |
+//! | Create/Get/List/Update/Delete Partition and PartitionGroup | `partition:create`, `partition:read`, `partition:update`, `partition:delete` | tenant |
+//! | CreateApiKey, RotateApiKey | `api-key:create` (and the key's scopes must be the caller's own) | tenant |
+//! | GetApiKey, ListApiKeys | `api-key:read` | tenant |
+//! | RevokeApiKey | `api-key:revoke` | tenant |
+//! | VerifyApiKey | `api-key:verify` in the key's tenant | tenant |
 //! | RegisterCustomer | platform admin only (it is CreateTenant) | — |
 //! | GetCustomer | `tenant:read` (as GetTenant) | tenant |
 //! | UpdateCustomer | `tenant:update` (as UpdateTenant) | tenant |
+//!
+//! An API key caller holds its key's scopes tenant-wide (an admin key: what `tenant-admin`
+//! holds); "own" never applies to it, and RPCs open to every caller of the tenant still need
+//! the key to be valid, which the tenant's actor checks.
 //!
 //! Built-in `client-editor` holds `client:read`, `client:create` and `client:update`;
 //! `client-viewer` holds `client:read`. A client's lifecycle (disable, enable, delete) and
@@ -207,6 +216,16 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "GetContact" | "ListContacts" => perm("contact:read", Tenant),
         "UpdateContact" => perm("contact:update", Tenant),
         "DeleteContact" => perm("contact:delete", Tenant),
+        "CreatePartition" | "CreatePartitionGroup" => perm("partition:create", Tenant),
+        "GetPartition" | "ListPartitions" | "GetPartitionGroup" | "ListPartitionGroups" => {
+            perm("partition:read", Tenant)
+        }
+        "UpdatePartition" | "UpdatePartitionGroup" => perm("partition:update", Tenant),
+        "DeletePartition" | "DeletePartitionGroup" => perm("partition:delete", Tenant),
+        "CreateApiKey" | "RotateApiKey" => perm("api-key:create", Tenant),
+        "GetApiKey" | "ListApiKeys" => perm("api-key:read", Tenant),
+        "RevokeApiKey" => perm("api-key:revoke", Tenant),
+        "VerifyApiKey" => perm("api-key:verify", Tenant),
         _ => return None,
     })
 }
@@ -234,7 +253,8 @@ pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
         TenantScopeCommand::Tenant(_)
         | TenantScopeCommand::Role(_)
         | TenantScopeCommand::Client(_)
-        | TenantScopeCommand::Record(_) => {}
+        | TenantScopeCommand::Record(_)
+        | TenantScopeCommand::ApiKey(_) => {}
         TenantScopeCommand::Organization(c) => match c {
             OrganizationCommand::Create { parent_id, .. } => t.organization = *parent_id,
             OrganizationCommand::Move {

@@ -33,6 +33,7 @@ pub fn register(req: pb::RegisterCustomerRequest, ids: NewTenantIds) -> Result<M
         products: Vec::new(),
         business_profile: req.business_profile,
         owner_email: req.owner_email,
+        bootstrap_api_key: false,
     };
     tenant::create(create, ids)
 }
@@ -127,7 +128,7 @@ mod tests {
     #[test]
     fn register_is_create_tenant_of_the_profile() {
         let ids = NewTenantIds::generate_where(|_| true).unwrap();
-        let m = register(register_request(), ids).unwrap();
+        let m = register(register_request(), ids.clone()).unwrap();
         assert_eq!(m.tenant_id, ids.tenant);
         let TenantScopeCommand::Tenant(TenantCommand::Create(c)) = m.command else {
             panic!()
@@ -142,7 +143,7 @@ mod tests {
             owner_email: String::new(),
             ..register_request()
         };
-        let s = register(bad, ids).unwrap_err();
+        let s = register(bad, ids.clone()).unwrap_err();
         assert_eq!(violation_fields(&s), ["kind", "owner_email"]);
         let unspecified = pb::RegisterCustomerRequest {
             kind: 0,

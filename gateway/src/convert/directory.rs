@@ -1,12 +1,12 @@
-//! Directory record requests (departments, locations, contacts) → commands, and records → their
-//! proto messages.
+//! Directory record requests (departments, locations, contacts, partitions, partition groups)
+//! → commands, and records → their proto messages.
 //!
-//! The three kinds share every request shape (see `directory.proto`), so one set of generic
+//! The kinds share every request shape (see `directory.proto`), so one set of generic
 //! decoders serves them; what differs — the message's fields — is [`RecordMessage`].
 
 use engine::domain::{
-    ClientId, Contact, Department, Location, Record, RecordCommand, RecordFields, RecordId,
-    RecordKind, TenantId, validation::ACTIVE_PATH,
+    ClientId, Contact, Department, Location, Partition, PartitionGroup, Record, RecordCommand,
+    RecordFields, RecordId, RecordKind, TenantId, validation::ACTIVE_PATH,
 };
 use entity_proto::v1 as pb;
 use projections::{OwnerFilter, RecordFilter};
@@ -259,6 +259,68 @@ impl RecordMessage for pb::Contact {
                 email: k.email.clone(),
                 phone: k.phone.clone(),
                 location_id: k.location_id.map(|l| l.to_string()).unwrap_or_default(),
+            }
+        )
+    }
+}
+
+impl RecordMessage for pb::Partition {
+    const KIND: RecordKind = RecordKind::Partition;
+    const FIELD: &'static str = "partition";
+
+    common_accessors!();
+
+    fn into_fields(self, v: &mut Violations) -> RecordFields {
+        let group_id = v
+            .optional_id::<RecordId>("partition.group_id", &self.group_id)
+            .flatten();
+        RecordFields::Partition(Partition {
+            name: self.name,
+            group_id,
+            description: self.description,
+        })
+    }
+
+    fn from_record(r: &Record) -> Self {
+        let RecordFields::Partition(p) = &r.fields else {
+            return Self::default();
+        };
+        message_of!(
+            r,
+            Self {
+                name: p.name.clone(),
+                group_id: p.group_id.map(|g| g.to_string()).unwrap_or_default(),
+                description: p.description.clone(),
+            }
+        )
+    }
+}
+
+impl RecordMessage for pb::PartitionGroup {
+    const KIND: RecordKind = RecordKind::PartitionGroup;
+    const FIELD: &'static str = "partition_group";
+
+    common_accessors!();
+
+    fn into_fields(self, v: &mut Violations) -> RecordFields {
+        let parent_id = v
+            .optional_id::<RecordId>("partition_group.parent_id", &self.parent_id)
+            .flatten();
+        RecordFields::PartitionGroup(PartitionGroup {
+            name: self.name,
+            parent_id,
+        })
+    }
+
+    fn from_record(r: &Record) -> Self {
+        let RecordFields::PartitionGroup(g) = &r.fields else {
+            return Self::default();
+        };
+        message_of!(
+            r,
+            Self {
+                name: g.name.clone(),
+                parent_id: g.parent_id.map(|p| p.to_string()).unwrap_or_default(),
             }
         )
     }

@@ -315,6 +315,9 @@ fn stream_kind(kind: pb::EntityKind) -> Option<StreamKind> {
         pb::EntityKind::Department => Some(StreamKind::Department),
         pb::EntityKind::Location => Some(StreamKind::Location),
         pb::EntityKind::Contact => Some(StreamKind::Contact),
+        pb::EntityKind::Partition => Some(StreamKind::Partition),
+        pb::EntityKind::PartitionGroup => Some(StreamKind::PartitionGroup),
+        pb::EntityKind::ApiKey => Some(StreamKind::ApiKey),
     }
 }
 
@@ -329,6 +332,9 @@ fn entity_kind(kind: StreamKind) -> pb::EntityKind {
         StreamKind::Department => pb::EntityKind::Department,
         StreamKind::Location => pb::EntityKind::Location,
         StreamKind::Contact => pb::EntityKind::Contact,
+        StreamKind::Partition => pb::EntityKind::Partition,
+        StreamKind::PartitionGroup => pb::EntityKind::PartitionGroup,
+        StreamKind::ApiKey => pb::EntityKind::ApiKey,
     }
 }
 

@@ -1,9 +1,9 @@
 //! Tenant requests → commands, and `Tenant` → its proto message.
 
 use engine::domain::{
-    Address, BusinessProfile, CreateTenant, DeactivationFeedback, OnboardingPlan, OrganizationId,
-    Plan, Tenant, TenantCommand, TenantId, TenantKind, TenantSettings, TenantStatus, UpdateTenant,
-    UserId,
+    Address, BootstrapKey, BusinessProfile, CreateTenant, DeactivationFeedback, OnboardingPlan,
+    OrganizationId, Plan, Tenant, TenantCommand, TenantId, TenantKind, TenantSettings,
+    TenantStatus, UpdateTenant, UserId,
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
@@ -14,7 +14,7 @@ use super::{Mutation, Violations, complete, scoped, tenant_read, timestamp};
 pub const UPDATE_PATHS: &[&str] = &["name", "settings", "products", "business_profile"];
 
 /// The ids the gateway chooses for a new tenant and for what its onboarding creates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTenantIds {
     /// The tenant.
     pub tenant: TenantId,
@@ -22,6 +22,8 @@ pub struct NewTenantIds {
     pub default_organization: OrganizationId,
     /// Its owner's user.
     pub owner: UserId,
+    /// Its bootstrap key's id and secret hash, when the request asks for one.
+    pub bootstrap_key: Option<BootstrapKey>,
 }
 
 /// Tenant ids tried at most for one new tenant (a node holding 1 of 256 shards finds one in
@@ -38,6 +40,7 @@ impl NewTenantIds {
             tenant,
             default_organization: OrganizationId::new_v7(),
             owner: UserId::new_v7(),
+            bootstrap_key: None,
         })
     }
 }
@@ -78,6 +81,7 @@ pub fn create(req: pb::CreateTenantRequest, ids: NewTenantIds) -> Result<Mutatio
             owner_email: req.owner_email,
             owner_token_hash: None,
         },
+        bootstrap_key: ids.bootstrap_key,
         parent: None,
     });
     Ok(Mutation::new(id, command, options))
@@ -381,7 +385,7 @@ mod tests {
             owner_email: "owner@acme.test".into(),
             ..Default::default()
         };
-        let m = create(req.clone(), ids).unwrap();
+        let m = create(req.clone(), ids.clone()).unwrap();
         assert_eq!(m.tenant_id, ids.tenant);
         let TenantScopeCommand::Tenant(TenantCommand::Create(c)) = m.command else {
             panic!()

@@ -8,8 +8,9 @@
 //!                                            └─ held by node B ──▶ node B (same request,
 //!                                                                   `x-entity-forwarded-by: A`)
 //! ```
-//! The tenant is read from the request's `tenant_id` field (`customer_id` for customers; its
-//! number comes from the proto descriptor; the rest of the message is not decoded). Requests without one (CreateTenant,
+//! The tenant is read from the request's `tenant_id` field (`customer_id` for customers; the
+//! tenant inside the key of VerifyApiKey's `api_key`; the field's number comes from the proto
+//! descriptor; the rest of the message is not decoded). Requests without one (CreateTenant,
 //! ListTenants, admin calls) are served where they arrive. While a shard has no owner (it is
 //! moving), a request waits up to `move_wait`, then gets UNAVAILABLE with a retry delay. A
 //! forwarded request is never forwarded again.
@@ -51,6 +52,28 @@ pub const FORWARDED_BY: &str = "x-entity-forwarded-by";
 /// Largest request body read for routing (the server's message limit plus the frame header).
 const MAX_BODY: usize = crate::server::MAX_REQUEST_MESSAGE_BYTES + 5;
 
+/// How a request names its tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TenantField {
+    /// This string field is the tenant's id.
+    Id(u32),
+    /// This string field is an API key, which names its tenant.
+    ApiKey(u32),
+}
+
+impl TenantField {
+    /// The tenant a request's message names, if it reads as one.
+    fn tenant(self, message: &[u8]) -> Option<TenantId> {
+        match self {
+            TenantField::Id(field) => frame::string_field(message, field)?.parse().ok(),
+            TenantField::ApiKey(field) => {
+                let key = frame::string_field(message, field)?;
+                engine::secrets::api_key::parse(key).ok().map(|k| k.tenant)
+            }
+        }
+    }
+}
+
 /// Where a request goes.
 enum Route {
     Local,
@@ -64,7 +87,7 @@ pub struct Router {
     shard_count: u32,
     leases: Arc<dyn ShardLeases>,
     owners: Arc<Owners>,
-    tenant_fields: HashMap<String, u32>,
+    tenant_fields: HashMap<String, TenantField>,
     move_wait: Duration,
 }
 
@@ -81,7 +104,12 @@ impl Router {
         pool: PgPool,
         peer_ca_pem: Option<Vec<u8>>,
     ) -> Result<Arc<Router>, prost::DecodeError> {
-        let tenant_fields = entity_proto::tenant_id_fields()?.into_iter().collect();
+        let ids = entity_proto::tenant_id_fields()?.into_iter();
+        let keys = entity_proto::api_key_fields()?.into_iter();
+        let tenant_fields = ids
+            .map(|(path, n)| (path, TenantField::Id(n)))
+            .chain(keys.map(|(path, n)| (path, TenantField::ApiKey(n))))
+            .collect();
         Ok(Arc::new(Router {
             me,
             shard_count,
@@ -189,7 +217,7 @@ where
 
 async fn route_request<S>(
     router: Arc<Router>,
-    field: u32,
+    field: TenantField,
     mut inner: S,
     request: http::Request<Body>,
 ) -> Result<http::Response<Body>, S::Error>
@@ -207,9 +235,7 @@ where
             .into_http());
         }
     };
-    let tenant = frame::grpc_message(&bytes)
-        .and_then(|message| frame::string_field(message, field))
-        .and_then(|id| id.parse::<TenantId>().ok());
+    let tenant = frame::grpc_message(&bytes).and_then(|message| field.tenant(message));
     let rebuild = |parts, bytes| http::Request::from_parts(parts, Body::new(Full::new(bytes)));
     // No readable tenant: the service answers (INVALID_ARGUMENT) where it arrived.
     let Some(tenant) = tenant else {
@@ -255,5 +281,12 @@ mod tests {
         assert_eq!(fields["/entity.v1.CustomerService/GetCustomer"], 1);
         assert_eq!(fields["/entity.v1.CustomerService/UpdateCustomer"], 2);
         assert!(!fields.contains_key("/entity.v1.CustomerService/RegisterCustomer"));
+        // VerifyApiKey is routed by the tenant inside its key
+        let keys: HashMap<String, u32> = entity_proto::api_key_fields()
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!(keys["/entity.v1.ApiKeyService/VerifyApiKey"], 1);
+        assert_eq!(keys.len(), 1);
     }
 }

@@ -468,7 +468,7 @@ where
         let account = request
             .extensions()
             .get::<Caller>()
-            .and_then(|c| c.tenant_id);
+            .and_then(Caller::rate_account);
         let deadline = tokio::time::Instant::now() + limits.body_timeout;
         Box::pin(async move {
             let (parts, body) = request.into_parts();
@@ -607,6 +607,7 @@ mod tests {
             credential_kind: "jwt".into(),
             credential_id: None,
             on_behalf_of: None,
+            api_key: None,
         }
     }
 

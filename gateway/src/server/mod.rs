@@ -24,11 +24,14 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 
 use entity_proto::v1::{
     access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
-    audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
-    contact_service_server::ContactServiceServer, customer_service_server::CustomerServiceServer,
+    api_key_service_server::ApiKeyServiceServer, audit_service_server::AuditServiceServer,
+    client_service_server::ClientServiceServer, contact_service_server::ContactServiceServer,
+    customer_service_server::CustomerServiceServer,
     department_service_server::DepartmentServiceServer,
     location_service_server::LocationServiceServer,
-    organization_service_server::OrganizationServiceServer, role_service_server::RoleServiceServer,
+    organization_service_server::OrganizationServiceServer,
+    partition_group_service_server::PartitionGroupServiceServer,
+    partition_service_server::PartitionServiceServer, role_service_server::RoleServiceServer,
     team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
     user_service_server::UserServiceServer,
 };
@@ -49,8 +52,9 @@ use crate::{
     node::Node,
     routing::{Routing, RoutingLayer},
     services::{
-        self, AccessApi, AdminApi, AuditApi, ClientApi, ContactApi, CustomerApi, DepartmentApi,
-        LocationApi, OrganizationApi, RoleApi, TeamApi, TenantApi, UserApi,
+        self, AccessApi, AdminApi, ApiKeyApi, AuditApi, ClientApi, ContactApi, CustomerApi,
+        DepartmentApi, LocationApi, OrganizationApi, PartitionApi, PartitionGroupApi, RoleApi,
+        TeamApi, TenantApi, UserApi,
     },
 };
 
@@ -101,7 +105,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 13] = [
+pub const SERVICE_NAMES: [&str; 16] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -114,6 +118,9 @@ pub const SERVICE_NAMES: [&str; 13] = [
     <DepartmentServiceServer<DepartmentApi> as NamedService>::NAME,
     <LocationServiceServer<LocationApi> as NamedService>::NAME,
     <ContactServiceServer<ContactApi> as NamedService>::NAME,
+    <PartitionServiceServer<PartitionApi> as NamedService>::NAME,
+    <PartitionGroupServiceServer<PartitionGroupApi> as NamedService>::NAME,
+    <ApiKeyServiceServer<ApiKeyApi> as NamedService>::NAME,
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
 ];
 
@@ -165,7 +172,7 @@ pub async fn serve_with(
         .map_err(|e| GatewayError::Config(format!("the request text rules: {e}")))?;
     let engine = node.engine().clone();
     let apis = services::build(&node, auth.authorizer(&engine));
-    let auth_layer = AuthLayer::new(auth.authenticator());
+    let auth_layer = AuthLayer::new(auth.authenticator(&engine));
     let routing = RoutingLayer::new(node.router());
     let limits = LimitsLayer::new(Limits::new(engine.clone(), &admission));
     let limit = MAX_REQUEST_MESSAGE_BYTES;
@@ -182,6 +189,10 @@ pub async fn serve_with(
     let department = DepartmentServiceServer::new(apis.department).max_decoding_message_size(limit);
     let location = LocationServiceServer::new(apis.location).max_decoding_message_size(limit);
     let contact = ContactServiceServer::new(apis.contact).max_decoding_message_size(limit);
+    let partition = PartitionServiceServer::new(apis.partition).max_decoding_message_size(limit);
+    let partition_group =
+        PartitionGroupServiceServer::new(apis.partition_group).max_decoding_message_size(limit);
+    let api_key = ApiKeyServiceServer::new(apis.api_key).max_decoding_message_size(limit);
     let customer = CustomerServiceServer::new(apis.customer).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -230,6 +241,9 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, department))
         .add_service(guarded(&auth_layer, &limits, &routing, location))
         .add_service(guarded(&auth_layer, &limits, &routing, contact))
+        .add_service(guarded(&auth_layer, &limits, &routing, partition))
+        .add_service(guarded(&auth_layer, &limits, &routing, partition_group))
+        .add_service(guarded(&auth_layer, &limits, &routing, api_key))
         .add_service(guarded(&auth_layer, &limits, &routing, customer))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then

@@ -1,4 +1,5 @@
-//! `entity.v1.DepartmentService`, `LocationService` and `ContactService`: one implementation,
+//! `entity.v1.DepartmentService`, `LocationService`, `ContactService`, `PartitionService` and
+//! `PartitionGroupService`: one implementation,
 //! instantiated per record kind (the services differ only in their messages' names; the
 //! decoding is [`convert::directory`]'s).
 
@@ -9,6 +10,8 @@ use engine::{
 use entity_proto::v1::{
     self as pb, contact_service_server::ContactService,
     department_service_server::DepartmentService, location_service_server::LocationService,
+    partition_group_service_server::PartitionGroupService,
+    partition_service_server::PartitionService,
 };
 use tonic::{Request, Response, Status};
 
@@ -43,6 +46,10 @@ pub type DepartmentApi = RecordApi<pb::Department>;
 pub type LocationApi = RecordApi<pb::Location>;
 /// ContactService.
 pub type ContactApi = RecordApi<pb::Contact>;
+/// PartitionService.
+pub type PartitionApi = RecordApi<pb::Partition>;
+/// PartitionGroupService.
+pub type PartitionGroupApi = RecordApi<pb::PartitionGroup>;
 
 impl<M: RecordMessage + Send + 'static> RecordApi<M> {
     async fn create<T>(
@@ -226,4 +233,17 @@ record_service!(
     ListContactsResponse { contacts },
     create_contact(pb::CreateContactRequest), get_contact, list_contacts,
     update_contact(pb::UpdateContactRequest), delete_contact,
+);
+record_service!(
+    PartitionService for pb::Partition, PartitionResponse { partition },
+    ListPartitionsResponse { partitions },
+    create_partition(pb::CreatePartitionRequest), get_partition, list_partitions,
+    update_partition(pb::UpdatePartitionRequest), delete_partition,
+);
+record_service!(
+    PartitionGroupService for pb::PartitionGroup, PartitionGroupResponse { partition_group },
+    ListPartitionGroupsResponse { partition_groups },
+    create_partition_group(pb::CreatePartitionGroupRequest), get_partition_group,
+    list_partition_groups, update_partition_group(pb::UpdatePartitionGroupRequest),
+    delete_partition_group,
 );

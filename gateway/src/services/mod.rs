@@ -17,6 +17,7 @@
 
 mod access;
 mod admin;
+mod api_key;
 mod audit;
 mod client;
 mod customer;
@@ -39,10 +40,11 @@ use tonic::{Request, Response, Status, metadata::MetadataMap};
 
 pub use access::AccessApi;
 pub use admin::AdminApi;
+pub use api_key::ApiKeyApi;
 pub use audit::AuditApi;
 pub use client::ClientApi;
 pub use customer::CustomerApi;
-pub use directory::{ContactApi, DepartmentApi, LocationApi};
+pub use directory::{ContactApi, DepartmentApi, LocationApi, PartitionApi, PartitionGroupApi};
 pub use organization::OrganizationApi;
 pub use role::RoleApi;
 pub use team::TeamApi;
@@ -250,6 +252,9 @@ pub struct Apis {
     pub location: LocationApi,
     /// ContactService.
     pub contact: ContactApi,
+    pub partition: PartitionApi,
+    pub partition_group: PartitionGroupApi,
+    pub api_key: ApiKeyApi,
     /// CustomerService.
     pub customer: CustomerApi,
     /// AdminService.
@@ -279,6 +284,9 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         department: DepartmentApi::new(shared.clone()),
         location: LocationApi::new(shared.clone()),
         contact: ContactApi::new(shared.clone()),
+        partition: PartitionApi::new(shared.clone()),
+        partition_group: PartitionGroupApi::new(shared.clone()),
+        api_key: ApiKeyApi::new(shared.clone()),
         customer: CustomerApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }

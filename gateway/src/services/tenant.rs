@@ -1,10 +1,13 @@
 //! `entity.v1.TenantService`.
 
-use engine::runtime::{CommandOutcome, EntityView};
+use engine::{
+    domain::BootstrapKey,
+    runtime::{CommandOutcome, EntityView},
+};
 use entity_proto::v1::{self as pb, tenant_service_server::TenantService};
 use tonic::{Request, Response, Status};
 
-use super::{Answer, AuthTarget, Shared, answer};
+use super::{Answer, AuthTarget, Shared, answer, api_key::issue_key};
 use crate::{
     auth::Target,
     convert::{self, reads},
@@ -39,6 +42,8 @@ impl Answer for pb::TenantResponse {
                 .clone()
                 .filter(|_| !outcome.replayed)
                 .unwrap_or_default(),
+            bootstrap_api_key: String::new(),
+            bootstrap_api_key_id: String::new(),
         })
     }
 }
@@ -51,16 +56,32 @@ impl TenantService for TenantApi {
         // A new tenant lives on the shard its id hashes to: on a cluster node, pick an id of a
         // shard this node holds, so that the tenant's first write is local.
         let engine = &self.shared.engine;
-        let ids = convert::tenant::NewTenantIds::generate_where(|t| engine.serves(t)).ok_or_else(
-            || status::unavailable("this node holds no shard yet (it is joining); retry"),
-        )?;
+        let mut ids = convert::tenant::NewTenantIds::generate_where(|t| engine.serves(t))
+            .ok_or_else(|| {
+                status::unavailable("this node holds no shard yet (it is joining); retry")
+            })?;
+        // Shown once: only its hash goes into the command.
+        let bootstrap = match request.get_ref().bootstrap_api_key {
+            true => Some(issue_key(ids.tenant)?),
+            false => None,
+        };
+        ids.bootstrap_key = bootstrap.as_ref().map(|(id, key)| BootstrapKey {
+            id: *id,
+            secret: key.secret.clone(),
+        });
         let outcome = self
             .shared
             .execute(request, AuthTarget::Platform, "", |r| {
                 convert::tenant::create(r, ids)
             })
             .await?;
-        answer(&outcome)
+        let mut response = answer::<pb::TenantResponse>(&outcome)?;
+        if let Some((id, key)) = bootstrap.filter(|_| !outcome.replayed) {
+            let body = response.get_mut();
+            body.bootstrap_api_key = key.plaintext;
+            body.bootstrap_api_key_id = id.to_string();
+        }
+        Ok(response)
     }
 
     async fn get_tenant(
