@@ -12,8 +12,8 @@ mod grpc_support;
 use entity_proto::v1 as pb;
 use gateway::AuthMode;
 use grpc_support::{
-    Clients, PgNode, bearer, claims, hs256_token, jwt_node, reason, slug, violation_fields,
-    with_request_id,
+    Clients, PgNode, bearer, claims, expecting, hs256_token, jwt_node, reason, slug,
+    violation_fields, with_request_id,
 };
 use tonic::Code;
 
@@ -48,6 +48,40 @@ fn get(id: &str, token: &str) -> pb::GetCustomerRequest {
         customer_id: id.into(),
         consistency_token: token.into(),
     }
+}
+
+/// An UpdateCustomer request renaming customer `id` to `name`, the mask naming `paths`.
+fn update(id: &str, paths: &[&str], name: &str) -> pb::UpdateCustomerRequest {
+    pb::UpdateCustomerRequest {
+        customer_id: id.into(),
+        customer: Some(pb::CustomerUpdate {
+            name: name.into(),
+            business_profile: None,
+        }),
+        update_mask: mask(paths),
+        ..Default::default()
+    }
+}
+
+/// Customer `id` as of consistency token `token`.
+async fn read_customer(c: &mut Clients, id: &str, token: &str) -> pb::Customer {
+    c.customers
+        .get_customer(get(id, token))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Tenant `id` as of consistency token `token`.
+async fn read_tenant(c: &mut Clients, id: &str, token: &str) -> pb::Tenant {
+    c.tenants
+        .get_tenant(pb::GetTenantRequest {
+            tenant_id: id.into(),
+            consistency_token: token.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 async fn register(c: &mut Clients, name: &str) -> pb::CustomerResponse {
@@ -109,15 +143,7 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
     assert_eq!(node.events().await.len(), events);
 
     // it is the tenant, through the profile boundary; onboarding invited the owner
-    let tenant = c
-        .tenants
-        .get_tenant(pb::GetTenantRequest {
-            tenant_id: customer.id.clone(),
-            consistency_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tenant = read_tenant(&mut c, &customer.id, "").await;
     assert_eq!(
         (tenant.name.as_str(), tenant.slug.as_str()),
         ("Acme", customer.slug.as_str())
@@ -125,12 +151,7 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
     assert_eq!(tenant.plan, pb::Plan::Bronze as i32);
     assert_eq!(tenant.onboarding.unwrap().owner_email, request.owner_email);
 
-    let read = c
-        .customers
-        .get_customer(get(&customer.id, &result.consistency_token))
-        .await
-        .unwrap()
-        .into_inner();
+    let read = read_customer(&mut c, &customer.id, &result.consistency_token).await;
     assert_eq!(read.name, "Acme");
     assert_eq!(read.business_profile, customer.business_profile);
     assert!(
@@ -141,15 +162,7 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
     // rename only: the mask leaves the profile alone
     let renamed = c
         .customers
-        .update_customer(pb::UpdateCustomerRequest {
-            customer_id: customer.id.clone(),
-            customer: Some(pb::CustomerUpdate {
-                name: "Acme Corporation".into(),
-                business_profile: None,
-            }),
-            update_mask: mask(&["name"]),
-            ..Default::default()
-        })
+        .update_customer(update(&customer.id, &["name"], "Acme Corporation"))
         .await
         .unwrap()
         .into_inner();
@@ -164,30 +177,23 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
         size_range: "51-200".into(),
         ..Default::default()
     };
+    let profile_update = |change| pb::UpdateCustomerRequest {
+        options: expecting(after.version),
+        customer_id: customer.id.clone(),
+        customer: Some(change),
+        update_mask: mask(&["business_profile"]),
+    };
     let updated = c
         .customers
-        .update_customer(pb::UpdateCustomerRequest {
-            options: Some(pb::MutationOptions {
-                request_id: String::new(),
-                expected_version: Some(after.version),
-            }),
-            customer_id: customer.id.clone(),
-            customer: Some(pb::CustomerUpdate {
-                name: "ignored: not in the mask".into(),
-                business_profile: Some(new_profile.clone()),
-            }),
-            update_mask: mask(&["business_profile"]),
-        })
+        .update_customer(profile_update(pb::CustomerUpdate {
+            name: "ignored: not in the mask".into(),
+            business_profile: Some(new_profile.clone()),
+        }))
         .await
         .unwrap()
         .into_inner();
     let token = updated.result.unwrap().consistency_token;
-    let read = c
-        .customers
-        .get_customer(get(&customer.id, &token))
-        .await
-        .unwrap()
-        .into_inner();
+    let read = read_customer(&mut c, &customer.id, &token).await;
     assert_eq!(read.name, "Acme Corporation");
     let profile = read.business_profile.unwrap();
     assert_eq!(
@@ -198,29 +204,13 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
     // a stale version is refused
     let stale = c
         .customers
-        .update_customer(pb::UpdateCustomerRequest {
-            options: Some(pb::MutationOptions {
-                request_id: String::new(),
-                expected_version: Some(after.version),
-            }),
-            customer_id: customer.id.clone(),
-            customer: Some(pb::CustomerUpdate::default()),
-            update_mask: mask(&["business_profile"]),
-        })
+        .update_customer(profile_update(pb::CustomerUpdate::default()))
         .await
         .unwrap_err();
     assert_eq!(stale.code(), Code::Aborted, "{stale:?}");
 
     // the update is the tenant's too, and the tenant's own fields are untouched
-    let tenant = c
-        .tenants
-        .get_tenant(pb::GetTenantRequest {
-            tenant_id: customer.id.clone(),
-            consistency_token: token,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tenant = read_tenant(&mut c, &customer.id, &token).await;
     assert_eq!(tenant.name, "Acme Corporation");
     assert_eq!(tenant.business_profile.unwrap().size_range, "51-200");
     assert_eq!(tenant.plan, pb::Plan::Bronze as i32);
@@ -238,50 +228,42 @@ async fn invalid_customer_requests_name_their_fields_and_write_nothing() {
     let invalid = [
         (
             "register: unspecified kind, no owner",
-            c.customers
-                .register_customer(pb::RegisterCustomerRequest {
-                    kind: 0,
-                    owner_email: String::new(),
-                    ..register_request("Acme")
-                })
-                .await,
+            pb::RegisterCustomerRequest {
+                kind: 0,
+                owner_email: String::new(),
+                ..register_request("Acme")
+            },
             vec!["kind", "owner_email"],
         ),
         (
             "register: unknown kind",
-            c.customers
-                .register_customer(pb::RegisterCustomerRequest {
-                    kind: 42,
-                    ..register_request("Acme")
-                })
-                .await,
+            pb::RegisterCustomerRequest {
+                kind: 42,
+                ..register_request("Acme")
+            },
             vec!["kind"],
         ),
         (
             "register: empty name, bad slug",
-            c.customers
-                .register_customer(pb::RegisterCustomerRequest {
-                    slug: "Not A Slug!".into(),
-                    ..register_request("")
-                })
-                .await,
+            pb::RegisterCustomerRequest {
+                slug: "Not A Slug!".into(),
+                ..register_request("")
+            },
             vec!["name", "slug"],
         ),
         (
             "register: bad logo URL and country",
-            c.customers
-                .register_customer(pb::RegisterCustomerRequest {
-                    business_profile: Some(pb::BusinessProfile {
-                        logo_url: "javascript:alert(1)".into(),
-                        address: Some(pb::Address {
-                            country: "usa".into(),
-                            ..Default::default()
-                        }),
+            pb::RegisterCustomerRequest {
+                business_profile: Some(pb::BusinessProfile {
+                    logo_url: "javascript:alert(1)".into(),
+                    address: Some(pb::Address {
+                        country: "usa".into(),
                         ..Default::default()
                     }),
-                    ..register_request("Acme")
-                })
-                .await,
+                    ..Default::default()
+                }),
+                ..register_request("Acme")
+            },
             vec![
                 "business_profile.logo_url",
                 "business_profile.address.country",
@@ -289,17 +271,19 @@ async fn invalid_customer_requests_name_their_fields_and_write_nothing() {
         ),
         (
             "register: the taken slug of another customer",
-            c.customers
-                .register_customer(pb::RegisterCustomerRequest {
-                    slug: existing.slug.clone(),
-                    ..register_request("Copycat")
-                })
-                .await,
+            pb::RegisterCustomerRequest {
+                slug: existing.slug.clone(),
+                ..register_request("Copycat")
+            },
             vec![],
         ),
     ];
-    for (label, outcome, fields) in invalid {
-        let err = outcome.expect_err(label);
+    for (label, request, fields) in invalid {
+        let err = c
+            .customers
+            .register_customer(request)
+            .await
+            .expect_err(label);
         if fields.is_empty() {
             assert_eq!(err.code(), Code::AlreadyExists, "{label}: {err:?}");
             continue;
@@ -311,15 +295,6 @@ async fn invalid_customer_requests_name_their_fields_and_write_nothing() {
         }
     }
 
-    let update = |id: &str, paths: &[&str], name: &str| pb::UpdateCustomerRequest {
-        customer_id: id.into(),
-        customer: Some(pb::CustomerUpdate {
-            name: name.into(),
-            business_profile: None,
-        }),
-        update_mask: mask(paths),
-        ..Default::default()
-    };
     let id = existing.id.as_str();
     for (label, request, fields) in [
         ("update: no mask", update(id, &[], "X"), vec!["update_mask"]),
@@ -383,15 +358,7 @@ async fn a_tenant_caller_reaches_only_its_own_customer() {
     let b = register(&mut c, "Beta").await.customer.unwrap();
 
     // the owner's invitation is identity's: a platform admin issues a token for it
-    let tenant = c
-        .tenants
-        .get_tenant(pb::GetTenantRequest {
-            tenant_id: a.id.clone(),
-            consistency_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tenant = read_tenant(&mut c, &a.id, "").await;
     let owner_id = tenant.onboarding.unwrap().owner_user_id;
     let invitation = c
         .users
@@ -413,15 +380,7 @@ async fn a_tenant_caller_reaches_only_its_own_customer() {
         .unwrap()
         .into_inner();
     assert_eq!(own.name, "Alpha");
-    let rename = |id: &str| pb::UpdateCustomerRequest {
-        customer_id: id.into(),
-        customer: Some(pb::CustomerUpdate {
-            name: "Renamed".into(),
-            business_profile: None,
-        }),
-        update_mask: mask(&["name"]),
-        ..Default::default()
-    };
+    let rename = |id: &str| update(id, &["name"], "Renamed");
     c.customers
         .update_customer(bearer(rename(&a.id), &owner))
         .await
@@ -448,12 +407,7 @@ async fn a_tenant_caller_reaches_only_its_own_customer() {
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
     assert_eq!(node.events().await.len(), before, "nothing was written");
 
-    let b_now = c
-        .customers
-        .get_customer(get(&b.id, ""))
-        .await
-        .unwrap()
-        .into_inner();
+    let b_now = read_customer(&mut c, &b.id, "").await;
     assert_eq!(b_now.name, "Beta");
     node.server.shutdown().await.unwrap();
 }

@@ -8,7 +8,7 @@
 //! joined, and a marker line with the step's number and exit status follows every command.
 //! The server listens on a free port (named to `entityctl` by `ENTITYCTL_ENDPOINT`). Each
 //! step's expected answer comes from its trailing comment (`# allowed …`, `# denied (REASON)`,
-//! `# refused: REASON`, `# CODE, REASON`) or from the comment above it (`… refused with CODE`);
+//! `# invalid (reason)`, `# refused: REASON`, `# CODE, REASON`) or from the comment above it (`… refused with CODE`);
 //! a repeated `--request-id` write must answer with the first write's version; every other
 //! step must exit 0.
 
@@ -184,6 +184,13 @@ fn problem(step: &Step, output: &str, code: i32) -> Option<String> {
             if !out.contains(&format!("via {role}")) {
                 return Some(format!("expected the grant via {role}"));
             }
+        }
+        return None;
+    }
+    // `invalid (reason)`: an API key's verdict, printed as such (exit 0).
+    if comment.starts_with("invalid (") {
+        if code != 0 || !out.starts_with(comment) {
+            return Some(format!("expected {comment}, exit 0"));
         }
         return None;
     }

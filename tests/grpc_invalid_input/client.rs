@@ -11,6 +11,26 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
         external_id: external_id.into(),
         ..Default::default()
     };
+    let get = |client_id: &str| pb::GetClientRequest {
+        tenant_id: t.clone(),
+        client_id: client_id.into(),
+        ..Default::default()
+    };
+    let update = |update_mask, client| pb::UpdateClientRequest {
+        tenant_id: t.clone(),
+        client_id: cl.clone(),
+        client,
+        update_mask,
+        ..Default::default()
+    };
+    let provision = |owner_email: &str, plan| pb::ProvisionClientTenantRequest {
+        tenant_id: t.clone(),
+        client_id: cl.clone(),
+        slug: "Not A Slug".into(),
+        owner_email: owner_email.into(),
+        plan,
+        ..Default::default()
+    };
     vec![
         Case {
             label: "create client: malformed tenant",
@@ -54,28 +74,12 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
         },
         Case {
             label: "get client: malformed id",
-            call: call!(
-                c.clients,
-                get_client,
-                pb::GetClientRequest {
-                    tenant_id: t.clone(),
-                    client_id: "c".into(),
-                    ..Default::default()
-                }
-            ),
+            call: call!(c.clients, get_client, get("c")),
             expect: Expect::Invalid(&["client_id"]),
         },
         Case {
             label: "get client: unknown",
-            call: call!(
-                c.clients,
-                get_client,
-                pb::GetClientRequest {
-                    tenant_id: t.clone(),
-                    client_id: unknown.clone(),
-                    ..Default::default()
-                }
-            ),
+            call: call!(c.clients, get_client, get(&unknown)),
             expect: Expect::NotFound,
         },
         Case {
@@ -94,29 +98,12 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
         },
         Case {
             label: "update client: no mask",
-            call: call!(
-                c.clients,
-                update_client,
-                pb::UpdateClientRequest {
-                    tenant_id: t.clone(),
-                    client_id: cl.clone(),
-                    ..Default::default()
-                }
-            ),
+            call: call!(c.clients, update_client, update(None, None)),
             expect: Expect::Invalid(&["update_mask"]),
         },
         Case {
             label: "update client: unknown path",
-            call: call!(
-                c.clients,
-                update_client,
-                pb::UpdateClientRequest {
-                    tenant_id: t.clone(),
-                    client_id: cl.clone(),
-                    update_mask: mask(&["status"]),
-                    ..Default::default()
-                }
-            ),
+            call: call!(c.clients, update_client, update(mask(&["status"]), None)),
             expect: Expect::Invalid(&["update_mask"]),
         },
         Case {
@@ -124,13 +111,7 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
             call: call!(
                 c.clients,
                 update_client,
-                pb::UpdateClientRequest {
-                    tenant_id: t.clone(),
-                    client_id: cl.clone(),
-                    client: Some(pb::ClientUpdate::default()),
-                    update_mask: mask(&["name"]),
-                    ..Default::default()
-                }
+                update(mask(&["name"]), Some(pb::ClientUpdate::default()))
             ),
             expect: Expect::Invalid(&["client.name"]),
         },
@@ -162,32 +143,12 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
         },
         Case {
             label: "provision client tenant: bad slug, no owner, unknown plan",
-            call: call!(
-                c.clients,
-                provision_client_tenant,
-                pb::ProvisionClientTenantRequest {
-                    tenant_id: t.clone(),
-                    client_id: cl.clone(),
-                    slug: "Not A Slug".into(),
-                    plan: 42,
-                    ..Default::default()
-                }
-            ),
+            call: call!(c.clients, provision_client_tenant, provision("", 42)),
             expect: Expect::Invalid(&["owner_email", "plan"]),
         },
         Case {
             label: "provision client tenant: bad slug and email",
-            call: call!(
-                c.clients,
-                provision_client_tenant,
-                pb::ProvisionClientTenantRequest {
-                    tenant_id: t.clone(),
-                    client_id: cl.clone(),
-                    slug: "Not A Slug".into(),
-                    owner_email: "nobody".into(),
-                    ..Default::default()
-                }
-            ),
+            call: call!(c.clients, provision_client_tenant, provision("nobody", 0)),
             expect: Expect::Invalid(&["slug", "owner_email"]),
         },
         Case {

@@ -19,7 +19,14 @@
 //! entityctl customer update <CUSTOMER> --name "Acme Inc" --legal-name "Acme Inc."
 //! entityctl audit list <TENANT> --entity-kind user --entity-id <USER> --since 2030-01-31
 //! entityctl admin projections
+//! entityctl partition create <TENANT> --name prod --group <GROUP>
+//! entityctl api-key create <TENANT> --partition <PARTITION> --name ci --scope organization:read
+//! entityctl --api-key eek_… org list <TENANT>
+//! entityctl api-key verify eek_…
 //! ```
+//!
+//! Calls carry `authorization: Bearer <token>` with `--token`, or `authorization: ApiKey
+//! <key>` with `--api-key` (never both); neither: no credentials (the dev identity).
 //!
 //! Results go to stdout (text `key: value` lines, or one JSON object); gRPC errors go to
 //! stderr as `error: <CODE>: <message>` plus their reason and field violations, exit code 1.
@@ -32,14 +39,17 @@ mod requests;
 
 use std::{io::Write, process::ExitCode};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
-    audit_service_client::AuditServiceClient, client_service_client::ClientServiceClient,
-    contact_service_client::ContactServiceClient, customer_service_client::CustomerServiceClient,
+    api_key_service_client::ApiKeyServiceClient, audit_service_client::AuditServiceClient,
+    client_service_client::ClientServiceClient, contact_service_client::ContactServiceClient,
+    customer_service_client::CustomerServiceClient,
     department_service_client::DepartmentServiceClient,
     location_service_client::LocationServiceClient,
-    organization_service_client::OrganizationServiceClient, role_service_client::RoleServiceClient,
+    organization_service_client::OrganizationServiceClient,
+    partition_group_service_client::PartitionGroupServiceClient,
+    partition_service_client::PartitionServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
 };
@@ -56,11 +66,33 @@ use self::{
 };
 use super::{EXIT_FAILURE, EXIT_USAGE};
 
-/// Adds `authorization: Bearer <token>` to every call when a token was given.
+/// Adds the `authorization` header of the credential given (`Bearer <token>` or `ApiKey
+/// <key>`) to every call; none without one.
 #[derive(Clone, Debug)]
-struct BearerToken(Option<MetadataValue<Ascii>>);
+struct Credential(Option<MetadataValue<Ascii>>);
 
-impl Interceptor for BearerToken {
+impl Credential {
+    /// The credential of `--token` or `--api-key`; a usage error when both are given (as
+    /// flags or in the environment) or the value cannot be a header value.
+    fn new(token: Option<&str>, api_key: Option<&str>) -> Result<Self, Failure> {
+        let (flag, value) = match (token, api_key) {
+            (Some(_), Some(_)) => return Err(Failure::Usage(BOTH_CREDENTIALS.into())),
+            (Some(token), None) => ("--token", format!("Bearer {token}")),
+            (None, Some(key)) => ("--api-key", format!("ApiKey {key}")),
+            (None, None) => return Ok(Self(None)),
+        };
+        let mut value: MetadataValue<Ascii> = value.parse().map_err(|_| {
+            Failure::Usage(format!(
+                "{flag} contains characters not allowed in a header"
+            ))
+        })?;
+        // a secret: kept out of HPACK's tables and of debug output
+        value.set_sensitive(true);
+        Ok(Self(Some(value)))
+    }
+}
+
+impl Interceptor for Credential {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(value) = &self.0 {
             request
@@ -71,8 +103,13 @@ impl Interceptor for BearerToken {
     }
 }
 
-/// A channel whose calls carry the bearer token.
-type Authed = InterceptedService<Channel, BearerToken>;
+/// Why a call with both a token and an API key is refused.
+const BOTH_CREDENTIALS: &str = "give either a bearer token (--token, ENTITYCTL_TOKEN) or an API \
+                                key (--api-key, ENTITYCTL_API_KEY), not both (a flag wins over \
+                                the environment)";
+
+/// A channel whose calls carry the credential.
+type Authed = InterceptedService<Channel, Credential>;
 
 /// Clients of every service on one connection.
 struct Services {
@@ -85,6 +122,9 @@ struct Services {
     departments: DepartmentServiceClient<Authed>,
     locations: LocationServiceClient<Authed>,
     contacts: ContactServiceClient<Authed>,
+    partitions: PartitionServiceClient<Authed>,
+    partition_groups: PartitionGroupServiceClient<Authed>,
+    api_keys: ApiKeyServiceClient<Authed>,
     customers: CustomerServiceClient<Authed>,
     access: AccessServiceClient<Authed>,
     audit: AuditServiceClient<Authed>,
@@ -92,7 +132,7 @@ struct Services {
 }
 
 impl Services {
-    fn new(channel: Channel, interceptor: BearerToken) -> Self {
+    fn new(channel: Channel, interceptor: Credential) -> Self {
         let i = interceptor;
         Self {
             tenants: TenantServiceClient::with_interceptor(channel.clone(), i.clone()),
@@ -104,6 +144,12 @@ impl Services {
             departments: DepartmentServiceClient::with_interceptor(channel.clone(), i.clone()),
             locations: LocationServiceClient::with_interceptor(channel.clone(), i.clone()),
             contacts: ContactServiceClient::with_interceptor(channel.clone(), i.clone()),
+            partitions: PartitionServiceClient::with_interceptor(channel.clone(), i.clone()),
+            partition_groups: PartitionGroupServiceClient::with_interceptor(
+                channel.clone(),
+                i.clone(),
+            ),
+            api_keys: ApiKeyServiceClient::with_interceptor(channel.clone(), i.clone()),
             customers: CustomerServiceClient::with_interceptor(channel.clone(), i.clone()),
             access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
             audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
@@ -128,7 +174,18 @@ impl From<Status> for Failure {
 
 /// Entry point of the `entityctl` binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // A flag beats the environment: `--api-key` wins over ENTITYCTL_TOKEN, `--token` over
+    // ENTITYCTL_API_KEY (both as flags, or both from the environment, is a usage error).
+    let from_env = |id| matches.value_source(id) == Some(clap::parser::ValueSource::EnvVariable);
+    if cli.token.is_some() && cli.api_key.is_some() {
+        match (from_env("token"), from_env("api_key")) {
+            (true, false) => cli.token = None,
+            (false, true) => cli.api_key = None,
+            _ => {}
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -161,16 +218,7 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<render::Rendered, Failure> {
-    let token = match &cli.token {
-        Some(t) => Some(
-            format!("Bearer {t}")
-                .parse::<MetadataValue<Ascii>>()
-                .map_err(|_| {
-                    Failure::Usage("--token contains characters not allowed in a header".into())
-                })?,
-        ),
-        None => None,
-    };
+    let credential = Credential::new(cli.token.as_deref(), cli.api_key.as_deref())?;
     let mut endpoint = Endpoint::from_shared(cli.endpoint.clone()).map_err(|e| {
         Failure::Usage(format!(
             "--endpoint {:?} is not a valid URI: {e}",
@@ -192,13 +240,13 @@ async fn run(cli: Cli) -> Result<render::Rendered, Failure> {
             cli.endpoint
         )))
     })?;
-    let mut services = Services::new(channel, BearerToken(token));
+    let mut services = Services::new(channel, credential);
     requests::run(&mut services, cli.command).await
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::Parser;
 
     use super::*;
 
@@ -276,6 +324,35 @@ mod tests {
             "entityctl customer get C --consistency-token c",
             "entityctl customer update C --name Acme --request-id r1 --expected-version 2",
             "entityctl customer update C --clear-profile",
+            "entityctl tenant create --name A --slug abc --kind business --owner-email a@b.c --bootstrap-api-key",
+            "entityctl partition create T --name prod --group G --description d --client C --request-id r",
+            "entityctl partition create T --name dev",
+            "entityctl partition get T P --consistency-token c",
+            "entityctl partition list T --owner C --active true --page-size 2 --all",
+            "entityctl partition update T P --name qa --group G --description d",
+            "entityctl partition update T P --active false --expected-version 2",
+            "entityctl partition delete T P --request-id r",
+            "entityctl partition-group create T --name Envs --parent G0 --client C",
+            "entityctl partition-group get T G",
+            "entityctl partition-group list T --owner tenant",
+            "entityctl partition-group update T G --parent G1 --name N",
+            "entityctl partition-group update T G --active true",
+            "entityctl partition-group delete T G",
+            "entityctl api-key create T --partition P --name ci --admin",
+            "entityctl api-key create T --partition P --name ci --scope organization:read --scope user:* --ttl-secs 3600 --foreign-key gh-7 --request-id r",
+            "entityctl api-key create T --partition P --name ci --admin --expires 2030-01-31T00:00:00Z",
+            "entityctl api-key create T --partition P --name ci --admin --expires 2030-01-31",
+            "entityctl api-key get T K",
+            "entityctl api-key list T",
+            "entityctl api-key list T --partition P --page-size 10 --page-token p --all",
+            "entityctl api-key rotate T K",
+            "entityctl api-key rotate T K --overlap-secs 0 --ttl-secs 60 --request-id r",
+            "entityctl api-key rotate T K --expires 2030-01-31T00:00:00Z",
+            "entityctl api-key revoke T K --request-id r",
+            "entityctl api-key verify eek_x",
+            "entityctl api-key verify eek_x --output json",
+            "entityctl --api-key eek_x tenant get T",
+            "entityctl org list T --api-key eek_x",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
@@ -326,6 +403,36 @@ mod tests {
             "entityctl contact get T",
             "entityctl user set-client --tenant T --user U",
             "entityctl user set-client T",
+            "entityctl partition update T P",
+            "entityctl partition create T --parent G",
+            "entityctl partition create T --code x",
+            "entityctl partition list T --type x",
+            "entityctl partition get T",
+            "entityctl partition-group update T G",
+            "entityctl partition-group create T --group G",
+            "entityctl partition-group create T --description d",
+            "entityctl partition-group delete T",
+            "entityctl api-key create T --partition P --name ci",
+            "entityctl api-key create T --partition P --name ci --admin --scope user:read",
+            "entityctl api-key create T --name ci --admin",
+            "entityctl api-key create T --partition P --admin",
+            "entityctl api-key create --partition P --name ci --admin",
+            "entityctl api-key create T --partition P --name ci --admin --ttl-secs 5 --expires 2030-01-31",
+            "entityctl api-key create T --partition P --name ci --admin --expires tomorrow",
+            "entityctl api-key create T --partition P --name ci --admin --ttl-secs soon",
+            "entityctl api-key rotate T",
+            "entityctl api-key rotate T K --ttl-secs 1 --expires 2030-01-31",
+            "entityctl api-key rotate T K --overlap-secs soon",
+            "entityctl api-key get T",
+            "entityctl api-key get T K --consistency-token c",
+            "entityctl api-key list",
+            "entityctl api-key list T --owner C",
+            "entityctl api-key revoke T",
+            "entityctl api-key verify",
+            "entityctl api-key verify K1 K2",
+            "entityctl api-key update T K --name x",
+            "entityctl api-key delete T K",
+            "entityctl --api-key",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
         }
@@ -445,5 +552,129 @@ mod tests {
             }
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn partition_flags_reach_the_command() {
+        use args::{Command, RecordCommand};
+        let parse = |line: &str| Cli::try_parse_from(line.split(' ')).map(|c| c.command);
+        match parse("entityctl partition create T --name prod --group G --client C") {
+            Ok(Command::Partition(RecordCommand::Create { client, fields, .. })) => {
+                assert_eq!(client.as_deref(), Some("C"));
+                assert_eq!(
+                    (
+                        fields.name.as_deref(),
+                        fields.group.as_deref(),
+                        fields.description
+                    ),
+                    (Some("prod"), Some("G"), None)
+                );
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        // `--group ""` on update: out of every group
+        match Cli::try_parse_from(["entityctl", "partition", "update", "T", "P", "--group", ""]) {
+            Ok(Cli {
+                command: Command::Partition(RecordCommand::Update { fields, active, .. }),
+                ..
+            }) => {
+                assert_eq!((fields.group.as_deref(), active), (Some(""), None));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse("entityctl partition-group update T G --parent G0") {
+            Ok(Command::PartitionGroup(RecordCommand::Update { id, fields, .. })) => {
+                assert_eq!((id.as_str(), fields.parent.as_deref()), ("G", Some("G0")));
+                assert_eq!(fields.name, None);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn api_key_flags_reach_the_command() {
+        use args::{ApiKeyCommand, Command};
+        let parse = |line: &str| Cli::try_parse_from(line.split(' ')).map(|c| c.command);
+        match parse("entityctl api-key create T --partition P --name ci --scope a:b --scope c:*") {
+            Ok(Command::ApiKey(ApiKeyCommand::Create {
+                tenant,
+                partition,
+                admin,
+                scopes,
+                expiry,
+                ..
+            })) => {
+                assert_eq!(
+                    (tenant.as_str(), partition.as_str(), admin),
+                    ("T", "P", false)
+                );
+                assert_eq!(scopes, ["a:b", "c:*"]);
+                assert!(expiry.ttl_secs.is_none() && expiry.expires.is_none());
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse("entityctl api-key rotate T K --overlap-secs 60") {
+            Ok(Command::ApiKey(ApiKeyCommand::Rotate {
+                id, overlap_secs, ..
+            })) => {
+                assert_eq!((id.as_str(), overlap_secs), ("K", Some(60)));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_key_to_verify_does_not_overwrite_the_api_key() {
+        use args::{ApiKeyCommand, Command};
+        let cli = Cli::try_parse_from([
+            "entityctl",
+            "--api-key",
+            "MINE",
+            "api-key",
+            "verify",
+            "THEIRS",
+        ])
+        .unwrap();
+        assert_eq!(
+            (cli.api_key.as_deref(), cli.token.as_deref()),
+            (Some("MINE"), None)
+        );
+        match cli.command {
+            Command::ApiKey(ApiKeyCommand::Verify { key }) => assert_eq!(key, "THEIRS"),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_call_carries_the_token_or_the_api_key_never_both() {
+        let header = |c: Credential| c.0.map(|v| v.to_str().unwrap_or_default().to_owned());
+        let credential = |token, key| Credential::new(token, key).map(header);
+        assert!(matches!(credential(None, None), Ok(None)));
+        assert!(matches!(credential(Some("jwt"), None), Ok(Some(h)) if h == "Bearer jwt"));
+        assert!(matches!(credential(None, Some("eek_1")), Ok(Some(h)) if h == "ApiKey eek_1"));
+        assert!(matches!(
+            credential(Some("jwt"), Some("eek_1")),
+            Err(Failure::Usage(m)) if m == BOTH_CREDENTIALS
+        ));
+        assert!(matches!(
+            credential(None, Some("eek\n1")),
+            Err(Failure::Usage(m)) if m.starts_with("--api-key ")
+        ));
+        assert!(matches!(
+            credential(Some("a\u{7f}"), None),
+            Err(Failure::Usage(m)) if m.starts_with("--token ")
+        ));
+        // the interceptor sets the header on every call
+        let mut interceptor = Credential::new(None, Some("eek_1")).unwrap_or(Credential(None));
+        let request = interceptor.call(Request::new(())).unwrap();
+        assert_eq!(
+            request
+                .metadata()
+                .get("authorization")
+                .map(|v| v.to_str().ok()),
+            Some(Some("ApiKey eek_1"))
+        );
+        let bare = Credential(None).call(Request::new(())).unwrap();
+        assert!(bare.metadata().get("authorization").is_none());
     }
 }

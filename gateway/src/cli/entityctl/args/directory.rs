@@ -1,14 +1,14 @@
-//! `entityctl department|location|contact …`: one command set, generic over the three kinds
-//! of directory records ([`RecordKind`]); each kind adds only its own fields' flags and list
-//! filters.
+//! `entityctl department|location|contact|partition|partition-group …`: one command set,
+//! generic over the kinds of directory records ([`RecordKind`]); each kind adds only its own
+//! fields' flags and list filters.
 
 use std::fmt::Debug;
 
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::{
-    AddressOpts, ContactId, DepartmentId, Kind, ListOpts, LocationId, Read, Write, WriteOpts,
-    arg_ids,
+    AddressOpts, ContactId, DepartmentId, Kind, ListOpts, LocationId, PartitionGroupId,
+    PartitionId, Read, Write, WriteOpts, arg_ids,
 };
 
 /// A kind of directory record: its id (placeholder and help) and its own flags.
@@ -32,6 +32,16 @@ impl RecordKind for LocationId {
 impl RecordKind for ContactId {
     type Fields = ContactFields;
     type Filter = ContactFilter;
+}
+
+impl RecordKind for PartitionId {
+    type Fields = PartitionFields;
+    type Filter = NoFilter;
+}
+
+impl RecordKind for PartitionGroupId {
+    type Fields = PartitionGroupFields;
+    type Filter = NoFilter;
 }
 
 /// The commands of one kind of directory record.
@@ -172,4 +182,30 @@ pub struct ContactFilter {
     /// Only contacts of this type.
     #[arg(long = "type", value_name = "TYPE")]
     pub contact_type: Option<String>,
+}
+
+/// A partition's fields.
+#[derive(Clone, Debug, Default, Args)]
+pub struct PartitionFields {
+    /// dev, qa, prod, demo or a custom name: 1-50 characters of a-z, 0-9 and '-', unique
+    /// among the owner's live partitions (required on create).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A partition group of the same owner ("" on update: none).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Description, at most 2,000 characters.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+/// A partition group's fields.
+#[derive(Clone, Debug, Default, Args)]
+pub struct PartitionGroupFields {
+    /// Name, 1-200 characters (required on create).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The group holding this one, of the same owner ("" on update: none, a root group).
+    #[arg(long, value_name = "GROUP")]
+    pub parent: Option<String>,
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod api_key;
 mod audit;
 mod client;
 mod customer;
@@ -19,12 +20,13 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 pub use access::AccessCommand;
 pub use admin::AdminCommand;
+pub use api_key::{ApiKeyCommand, ExpiryOpts};
 pub use audit::{AuditCommand, EntityKindArg};
 pub use client::{ClientCommand, ClientStatusArg};
 pub use customer::CustomerCommand;
 pub use directory::{
-    ContactFields, ContactFilter, DepartmentFields, LocationFields, NoFilter, RecordCommand,
-    RecordKind,
+    ContactFields, ContactFilter, DepartmentFields, LocationFields, NoFilter, PartitionFields,
+    PartitionGroupFields, RecordCommand, RecordKind,
 };
 pub use organization::OrgCommand;
 pub use role::RoleCommand;
@@ -50,6 +52,11 @@ pub struct Cli {
     /// Bearer token sent as `authorization: Bearer <token>`.
     #[arg(long, env = "ENTITYCTL_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
+    /// API key (`eek_…`) sent as `authorization: ApiKey <key>` instead of a bearer token: the
+    /// call acts within the key's tenant with its scopes. Not with --token; given as a flag it
+    /// wins over ENTITYCTL_TOKEN.
+    #[arg(long, env = "ENTITYCTL_API_KEY", hide_env_values = true, global = true)]
+    pub api_key: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text, global = true)]
     pub output: Output,
@@ -98,6 +105,15 @@ pub enum Command {
     /// Contacts (account owners, billing, technical, …) of the tenant or of its clients.
     #[command(subcommand)]
     Contact(RecordCommand<ContactId>),
+    /// Data partitions (dev, qa, prod, …) of the tenant or of its clients.
+    #[command(subcommand)]
+    Partition(RecordCommand<PartitionId>),
+    /// Partition groups: folders of partitions (a group may hold groups).
+    #[command(subcommand)]
+    PartitionGroup(RecordCommand<PartitionGroupId>),
+    /// API keys of partitions: issued and rotated (the key shown once), revoked, verified.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Customers: tenant accounts seen through their profile (name, kind, business profile).
     #[command(subcommand)]
     Customer(CustomerCommand),
@@ -261,6 +277,12 @@ kinds! {
     LocationId: "LOCATION", "Location id";
     /// A contact's id.
     ContactId: "CONTACT", "Contact id";
+    /// A partition's id.
+    PartitionId: "PARTITION", "Partition id";
+    /// A partition group's id.
+    PartitionGroupId: "GROUP", "Partition group id";
+    /// An API key's id (not the key itself).
+    ApiKeyId: "KEY_ID", "API key id (not the key itself)";
 }
 
 /// A read of one entity of a tenant: `TENANT ID [--consistency-token T]`.

@@ -64,6 +64,10 @@ pub enum TenantCommand {
         /// Session lifetime of the tenant's users, in seconds.
         #[arg(long)]
         session_expiration_secs: Option<i64>,
+        /// Also create the `default` partition and an admin API key on it (printed once), for
+        /// provisioning automation.
+        #[arg(long)]
+        bootstrap_api_key: bool,
         #[command(flatten)]
         profile: ProfileOpts,
         #[command(flatten)]

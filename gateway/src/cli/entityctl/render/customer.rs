@@ -1,12 +1,9 @@
 //! Customers as `entityctl` shows them.
 
 use entity_proto::v1 as pb;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{
-    Resource, label,
-    tenant::{profile_json, profile_lines},
-};
+use super::{Resource, label, tenant::Party};
 
 write_answer!(pb::CustomerResponse {
     customer: pb::Customer
@@ -22,35 +19,53 @@ impl Resource for pb::Customer {
     id_and_stamps!();
 
     fn fields(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![
-            ("name", self.name.clone()),
-            ("slug", self.slug.clone()),
-            ("kind", label::<pb::CustomerKind>(self.kind)),
-            ("status", label::<pb::CustomerStatus>(self.status)),
-        ];
-        out.extend(profile_lines(self.business_profile.as_ref()));
-        out
+        party(self).lines(Vec::new())
     }
 
     fn json_fields(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "slug": self.slug,
-            "kind": label::<pb::CustomerKind>(self.kind),
-            "status": label::<pb::CustomerStatus>(self.status),
-            "business_profile": self.business_profile.as_ref().map(profile_json),
-        })
+        party(self).json(Value::Null)
     }
 
     /// `ID  STATUS  SLUG  NAME`.
     fn row(&self) -> String {
-        format!(
-            "{}  {:<11}  {}  {}",
-            self.id,
-            label::<pb::CustomerStatus>(self.status),
-            self.slug,
-            self.name
-        )
+        party(self).row()
+    }
+}
+
+/// A customer's [`Party`] fields.
+fn party(c: &pb::Customer) -> Party<'_> {
+    Party {
+        id: &c.id,
+        name: &c.name,
+        slug: &c.slug,
+        kind: label::<pb::CustomerKind>(c.kind),
+        plan: None,
+        status: label::<pb::CustomerStatus>(c.status),
+        profile: c.business_profile.as_ref(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customers_show_no_plan() {
+        let customer = pb::Customer {
+            id: "c1".into(),
+            name: "Acme".into(),
+            slug: "acme".into(),
+            kind: pb::CustomerKind::Business as i32,
+            status: pb::CustomerStatus::Active as i32,
+            ..Default::default()
+        };
+        assert_eq!(customer.row(), "c1  active       acme  Acme");
+        let keys: Vec<_> = customer.fields().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["name", "slug", "kind", "status"]);
+        let json = customer.json_fields();
+        assert_eq!(
+            (json["kind"].as_str(), json.get("plan")),
+            (Some("business"), None)
+        );
     }
 }

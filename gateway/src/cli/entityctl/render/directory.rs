@@ -1,10 +1,11 @@
-//! Directory records (departments, locations, contacts) as `entityctl` shows them: one
-//! [`Resource`] implementation over the three (`records!`), each kind giving only its own
-//! fields and the end of its list row ([`Record`]).
+//! Directory records (departments, locations, contacts, partitions, partition groups) as
+//! `entityctl` shows them: one [`Resource`] implementation over them all (`records!`), each
+//! kind giving only its own fields and the end of its list row ([`Record`]).
 //!
 //! Text: `id`, `tenant_id`, `owner` (the client's id, or `tenant`), the kind's fields,
-//! `active`, then the stamps. JSON: every field of the message, `client_id` and `location_id`
-//! null when empty. Row: `ID  ACTIVE|INACTIVE  OWNER  NAME` (contacts: `TYPE  NAME`).
+//! `active`, then the stamps. JSON: every field of the message, `client_id` and the other ids
+//! (`location_id`, `group_id`, `parent_id`) null when empty. Row: `ID  ACTIVE|INACTIVE  OWNER
+//! NAME` (contacts: `TYPE  NAME`).
 
 use entity_proto::v1 as pb;
 use serde_json::{Map, Value};
@@ -22,6 +23,12 @@ write_answer!(pb::LocationResponse {
 });
 write_answer!(pb::ContactResponse {
     contact: pb::Contact
+});
+write_answer!(pb::PartitionResponse {
+    partition: pb::Partition
+});
+write_answer!(pb::PartitionGroupResponse {
+    partition_group: pb::PartitionGroup
 });
 
 /// One field of a record, shown in text and JSON.
@@ -118,6 +125,33 @@ impl Record for pb::Contact {
     }
 }
 
+impl Record for pb::Partition {
+    fn own_fields(&self) -> Vec<(&'static str, Field<'_>)> {
+        vec![
+            ("name", Field::Text(&self.name)),
+            ("group_id", Field::Ref(&self.group_id)),
+            ("description", Field::Text(&self.description)),
+        ]
+    }
+
+    fn title(&self) -> String {
+        self.name.clone()
+    }
+}
+
+impl Record for pb::PartitionGroup {
+    fn own_fields(&self) -> Vec<(&'static str, Field<'_>)> {
+        vec![
+            ("name", Field::Text(&self.name)),
+            ("parent_id", Field::Ref(&self.parent_id)),
+        ]
+    }
+
+    fn title(&self) -> String {
+        self.name.clone()
+    }
+}
+
 /// Implements [`Resource`] for directory records: `Message: "kind"`.
 macro_rules! records {
     ($($record:ty: $kind:literal),* $(,)?) => {$(
@@ -167,6 +201,8 @@ records! {
     pb::Department: "department",
     pb::Location: "location",
     pb::Contact: "contact",
+    pb::Partition: "partition",
+    pb::PartitionGroup: "partition_group",
 }
 
 /// Who owns a record: its client's id, or `tenant`.
@@ -239,6 +275,108 @@ mod tests {
             version: 2,
             ..Default::default()
         }
+    }
+
+    fn partition() -> pb::Partition {
+        pb::Partition {
+            tenant_id: "t1".into(),
+            id: "p1".into(),
+            client_id: "c1".into(),
+            name: "prod".into(),
+            group_id: "g1".into(),
+            description: "live data\nof Globex".into(),
+            active: true,
+            version: 4,
+            ..Default::default()
+        }
+    }
+
+    fn group() -> pb::PartitionGroup {
+        pb::PartitionGroup {
+            tenant_id: "t1".into(),
+            id: "g1".into(),
+            name: "Environments".into(),
+            active: true,
+            version: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn partitions_show_their_group_and_description() {
+        assert_eq!(
+            printed(&One(partition()), Output::Text),
+            "id: p1\ntenant_id: t1\nowner: c1\nname: prod\ngroup_id: g1\n\
+             description: live data\\nof Globex\nactive: true\nversion: 4\ncreated: \nupdated: "
+        );
+        assert_eq!(
+            One(partition()).json(),
+            serde_json::json!({
+                "tenant_id": "t1",
+                "id": "p1",
+                "client_id": "c1",
+                "name": "prod",
+                "group_id": "g1",
+                "description": "live data\nof Globex",
+                "active": true,
+                "version": 4,
+                "create_time": null,
+                "update_time": null,
+            })
+        );
+        let loose = pb::Partition {
+            group_id: String::new(),
+            ..partition()
+        };
+        assert!(printed(&One(loose.clone()), Output::Text).contains("\ngroup_id: (none)\n"));
+        assert_eq!(One(loose).json()["group_id"], Value::Null);
+        assert_eq!(partition().row(), "p1  active    c1  prod");
+    }
+
+    #[test]
+    fn partition_groups_show_their_parent() {
+        assert_eq!(
+            printed(&One(group()), Output::Text),
+            "id: g1\ntenant_id: t1\nowner: tenant\nname: Environments\nparent_id: (none)\n\
+             active: true\nversion: 1\ncreated: \nupdated: "
+        );
+        let json = One(group()).json();
+        assert_eq!(
+            (&json["parent_id"], &json["client_id"], &json["name"]),
+            (&Value::Null, &Value::Null, &Value::from("Environments"))
+        );
+        let nested = pb::PartitionGroup {
+            parent_id: "g0".into(),
+            active: false,
+            ..group()
+        };
+        assert_eq!(One(nested.clone()).json()["parent_id"], "g0");
+        assert_eq!(nested.row(), "g1  inactive  tenant  Environments");
+        let page = Listed::new(vec![group()], String::new());
+        assert_eq!(
+            printed(&page, Output::Text),
+            "g1  active    tenant  Environments\n(1 partition_group)"
+        );
+        assert_eq!(page.json()["partition_groups"][0]["id"], "g1");
+        let created = Written::new(
+            "created",
+            pb::PartitionGroupResponse {
+                partition_group: Some(group()),
+                result: None,
+            },
+        );
+        assert!(
+            printed(&created, Output::Text).starts_with("created partition_group g1\nid: g1\n")
+        );
+        assert_eq!(created.json()["partition_group"]["name"], "Environments");
+        let deleted = Written::new(
+            "deleted",
+            pb::PartitionResponse {
+                partition: Some(partition()),
+                result: None,
+            },
+        );
+        assert_eq!(deleted.json()["partition"]["group_id"], "g1");
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! gRPC errors (on stderr, with their `google.rpc` details).
 //!
 //! Every result is a [`View`]. Most are built from three generic shapes over a
-//! [`Resource`] (a tenant, organization, team, user, role or client message): [`One`] (a Get),
+//! [`Resource`] (a tenant, organization, team, user, role, client, directory record or API key
+//! message): [`One`] (a Get),
 //! [`Written`] (a write's answer: summary line, secrets shown once, the resource) and
 //! [`Listed`] (a page of a List). The rest (permission checks, role assignments, organization
-//! paths, team memberships, projection states) are views of their own. A resource's module
+//! paths, team memberships, projection states, API key verifications) are views of their own. A resource's module
 //! implements [`Resource`] (its own fields: the views add its id and version) and declares its
 //! write answer (`write_answer!`) and its enums' names (`labels!`).
 //!
@@ -15,7 +16,7 @@
 /// Declares a write's answer ([`WriteAnswer`]): `Response { field: Resource }`, then the
 /// fields holding values shown this once, if any.
 macro_rules! write_answer {
-    ($response:ty { $field:ident: $resource:ty } $(, secret $secret:ident)*) => {
+    ($response:ty { $field:ident: $resource:ty } $(, secret $($secret:ident),+)?) => {
         impl super::WriteAnswer for $response {
             type Resource = $resource;
 
@@ -28,8 +29,8 @@ macro_rules! write_answer {
             }
 
             $(fn secrets(&self) -> Vec<(&'static str, String)> {
-                vec![(stringify!($secret), self.$secret.clone())]
-            })*
+                vec![$((stringify!($secret), self.$secret.clone())),+]
+            })?
         }
     };
 }
@@ -67,6 +68,7 @@ macro_rules! labels {
 
 mod access;
 mod admin;
+mod api_key;
 mod audit;
 mod client;
 mod customer;
@@ -86,6 +88,7 @@ use tonic_types::StatusExt;
 
 pub use access::{Assignments, Check, Effective};
 pub use admin::{NodeView, Projections, Rebuilding};
+pub use api_key::Verified;
 pub use organization::OrgPath;
 pub use team::Memberships;
 
@@ -654,6 +657,46 @@ mod tests {
         }
     }
 
+    fn partition() -> pb::Partition {
+        pb::Partition {
+            tenant_id: hostile(),
+            id: hostile(),
+            client_id: hostile(),
+            name: hostile(),
+            group_id: hostile(),
+            description: hostile(),
+            ..Default::default()
+        }
+    }
+
+    fn partition_group() -> pb::PartitionGroup {
+        pb::PartitionGroup {
+            tenant_id: hostile(),
+            id: hostile(),
+            client_id: hostile(),
+            name: hostile(),
+            parent_id: hostile(),
+            ..Default::default()
+        }
+    }
+
+    fn api_key() -> pb::ApiKey {
+        pb::ApiKey {
+            tenant_id: hostile(),
+            id: hostile(),
+            partition_id: hostile(),
+            client_id: hostile(),
+            name: hostile(),
+            scopes: vec![hostile(), hostile()],
+            foreign_key: hostile(),
+            masked_key: hostile(),
+            revocation_reason: hostile(),
+            rotated_from: hostile(),
+            replaced_by: hostile(),
+            ..Default::default()
+        }
+    }
+
     fn user() -> pb::User {
         pb::User {
             id: hostile(),
@@ -719,6 +762,8 @@ mod tests {
                     tenant: Some(tenant()),
                     result: result(),
                     owner_invitation_token: hostile(),
+                    bootstrap_api_key: hostile(),
+                    bootstrap_api_key_id: hostile(),
                 },
             )),
             Box::new(Listed::new(vec![tenant()], hostile())),
@@ -766,6 +811,50 @@ mod tests {
             Box::new(Listed::new(vec![location()], hostile())),
             Box::new(One(contact())),
             Box::new(Listed::new(vec![contact()], hostile())),
+            Box::new(One(partition())),
+            Box::new(Written::new(
+                "created",
+                pb::PartitionResponse {
+                    partition: Some(partition()),
+                    result: result(),
+                },
+            )),
+            Box::new(Listed::new(vec![partition()], hostile())),
+            Box::new(One(partition_group())),
+            Box::new(Written::new(
+                "updated",
+                pb::PartitionGroupResponse {
+                    partition_group: Some(partition_group()),
+                    result: result(),
+                },
+            )),
+            Box::new(Listed::new(vec![partition_group()], hostile())),
+            Box::new(One(api_key())),
+            Box::new(Written::new(
+                "created",
+                pb::IssuedApiKey {
+                    api_key: Some(api_key()),
+                    key: hostile(),
+                    result: result(),
+                },
+            )),
+            Box::new(Written::new(
+                "revoked",
+                pb::ApiKeyResponse {
+                    api_key: Some(api_key()),
+                    result: result(),
+                },
+            )),
+            Box::new(Listed::new(vec![api_key()], hostile())),
+            Box::new(Verified(pb::VerifyApiKeyResponse {
+                valid: true,
+                tenant_id: hostile(),
+                client_id: hostile(),
+                partition_id: hostile(),
+                key_id: hostile(),
+                scopes: vec![hostile()],
+                ..Default::default()
+            })),
             Box::new(Check(pb::CheckPermissionResponse {
                 allowed: false,
                 granted_by: Some(assignment()),

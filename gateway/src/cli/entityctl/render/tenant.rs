@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 
 use super::{Resource, label, list_text, rfc3339};
 
-write_answer!(pb::TenantResponse { tenant: pb::Tenant }, secret owner_invitation_token);
+write_answer!(
+    pb::TenantResponse { tenant: pb::Tenant },
+    secret owner_invitation_token, bootstrap_api_key, bootstrap_api_key_id
+);
 labels! {
     pb::TenantKind: "TENANT_KIND_",
     pb::Plan: "PLAN_",
@@ -18,12 +21,7 @@ impl Resource for pb::Tenant {
     id_and_stamps!();
 
     fn fields(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![
-            ("name", self.name.clone()),
-            ("slug", self.slug.clone()),
-            ("kind", label::<pb::TenantKind>(self.kind)),
-            ("plan", label::<pb::Plan>(self.plan)),
-            ("status", label::<pb::TenantStatus>(self.status)),
+        let mut out = party(self).lines(vec![
             ("products", list_text(&self.products)),
             (
                 "session_expiration_seconds",
@@ -32,8 +30,7 @@ impl Resource for pb::Tenant {
                     .and_then(|s| s.session_expiration_seconds)
                     .map_or_else(|| "(platform default)".to_owned(), |s| s.to_string()),
             ),
-        ];
-        out.extend(profile_lines(self.business_profile.as_ref()));
+        ]);
         if !self.parent_tenant_id.is_empty() {
             out.push(("parent_tenant_id", self.parent_tenant_id.clone()));
             out.push(("parent_client_id", self.parent_client_id.clone()));
@@ -72,21 +69,14 @@ impl Resource for pb::Tenant {
     }
 
     fn json_fields(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "slug": self.slug,
+        party(self).json(json!({
             "parent_tenant_id": (!self.parent_tenant_id.is_empty()).then_some(&self.parent_tenant_id),
             "parent_client_id": (!self.parent_client_id.is_empty()).then_some(&self.parent_client_id),
-            "kind": label::<pb::TenantKind>(self.kind),
-            "plan": label::<pb::Plan>(self.plan),
-            "status": label::<pb::TenantStatus>(self.status),
             "settings": {
                 "session_expiration_seconds":
                     self.settings.as_ref().and_then(|s| s.session_expiration_seconds),
             },
             "products": self.products,
-            "business_profile": self.business_profile.as_ref().map(profile_json),
             "suspension_reason":
                 (!self.suspension_reason.is_empty()).then_some(&self.suspension_reason),
             "grace_period_ends_at": self.grace_period_ends_at.as_ref().map(rfc3339),
@@ -104,17 +94,82 @@ impl Resource for pb::Tenant {
                 "completed": o.completed,
             })),
             "erased_at": self.erased_at.as_ref().map(rfc3339),
-        })
+        }))
     }
 
+    /// `ID  PLAN  STATUS  SLUG  NAME`.
     fn row(&self) -> String {
+        party(self).row()
+    }
+}
+
+/// A tenant's [`Party`] fields.
+fn party(t: &pb::Tenant) -> Party<'_> {
+    Party {
+        id: &t.id,
+        name: &t.name,
+        slug: &t.slug,
+        kind: label::<pb::TenantKind>(t.kind),
+        plan: Some(label::<pb::Plan>(t.plan)),
+        status: label::<pb::TenantStatus>(t.status),
+        profile: t.business_profile.as_ref(),
+    }
+}
+
+/// What a tenant and a customer show alike, enums labelled.
+pub(super) struct Party<'a> {
+    pub(super) id: &'a str,
+    pub(super) name: &'a str,
+    pub(super) slug: &'a str,
+    pub(super) kind: String,
+    /// A tenant's plan (customers show none).
+    pub(super) plan: Option<String>,
+    pub(super) status: String,
+    pub(super) profile: Option<&'a pb::BusinessProfile>,
+}
+
+impl Party<'_> {
+    /// `name`, `slug`, `kind`, `plan`, `status`, then `more`, then the business profile's lines.
+    pub(super) fn lines(self, more: Vec<(&'static str, String)>) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("name", self.name.to_owned()),
+            ("slug", self.slug.to_owned()),
+            ("kind", self.kind),
+        ];
+        out.extend(self.plan.map(|plan| ("plan", plan)));
+        out.push(("status", self.status));
+        out.extend(more);
+        out.extend(profile_lines(self.profile));
+        out
+    }
+
+    /// Its JSON object, with `more`'s members added.
+    pub(super) fn json(self, more: Value) -> Value {
+        let mut out = json!({
+            "id": self.id,
+            "name": self.name,
+            "slug": self.slug,
+            "kind": self.kind,
+            "status": self.status,
+            "business_profile": self.profile.map(profile_json),
+        });
+        if let Some(object) = out.as_object_mut() {
+            if let Some(plan) = self.plan {
+                object.insert("plan".to_owned(), plan.into());
+            }
+            if let Value::Object(more) = more {
+                object.extend(more);
+            }
+        }
+        out
+    }
+
+    /// `ID  PLAN  STATUS  SLUG  NAME` (no `PLAN` without one).
+    pub(super) fn row(self) -> String {
+        let plan = self.plan.map(|p| format!("{p:<6}  ")).unwrap_or_default();
         format!(
-            "{}  {:<6}  {:<11}  {}  {}",
-            self.id,
-            label::<pb::Plan>(self.plan),
-            label::<pb::TenantStatus>(self.status),
-            self.slug,
-            self.name
+            "{}  {plan}{:<11}  {}  {}",
+            self.id, self.status, self.slug, self.name
         )
     }
 }
@@ -270,6 +325,7 @@ mod tests {
                 replayed: false,
             }),
             owner_invitation_token: "inv1.x.y".into(),
+            ..Default::default()
         };
         let text = printed(&Written::new("created", r.clone()), Output::Text);
         let mut lines = text.lines();

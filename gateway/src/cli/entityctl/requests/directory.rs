@@ -1,5 +1,5 @@
-//! `entityctl department|location|contact …` requests: one implementation over the three
-//! kinds of directory records. Each kind declares its service's RPCs (`directory_rpcs!`)
+//! `entityctl department|location|contact|partition|partition-group …` requests: one
+//! implementation over the kinds of directory records. Each kind declares its service's RPCs (`directory_rpcs!`)
 //! and how its flags fill its message ([`IntoRecord`]); [`run`] does the rest.
 
 use std::marker::PhantomData;
@@ -8,6 +8,8 @@ use entity_proto::v1::{
     self as pb, contact_service_client::ContactServiceClient,
     department_service_client::DepartmentServiceClient,
     location_service_client::LocationServiceClient,
+    partition_group_service_client::PartitionGroupServiceClient,
+    partition_service_client::PartitionServiceClient,
 };
 use tonic::{Response, Status};
 
@@ -16,7 +18,7 @@ use crate::cli::entityctl::{
     Authed, Failure, Services,
     args::{
         ContactFields, ContactFilter, DepartmentFields, ListOpts, LocationFields, NoFilter,
-        RecordCommand, RecordKind,
+        PartitionFields, PartitionGroupFields, RecordCommand, RecordKind,
     },
     render::{Rendered, Resource, WriteAnswer},
 };
@@ -175,79 +177,122 @@ directory_rpcs! {
         delete_contact,
         contact,
     },
+    pb::Partition: partitions: PartitionServiceClient {
+        create_partition(CreatePartitionRequest) -> pb::PartitionResponse,
+        get_partition,
+        list_partitions -> partitions,
+        update_partition(UpdatePartitionRequest),
+        delete_partition,
+        partition,
+    },
+    pb::PartitionGroup: partition_groups: PartitionGroupServiceClient {
+        create_partition_group(CreatePartitionGroupRequest) -> pb::PartitionGroupResponse,
+        get_partition_group,
+        list_partition_groups -> partition_groups,
+        update_partition_group(UpdatePartitionGroupRequest),
+        delete_partition_group,
+        partition_group,
+    },
 }
 
 /// A kind's field flags as its message.
-pub(super) trait IntoRecord {
+pub(super) trait IntoRecord: Sized {
     /// The message.
     type Record: DirectoryRpc;
+    /// The message with the values given, each flag noted in `flags`.
+    fn record(self, flags: &mut Flags) -> Self::Record;
     /// The message with the values given, and the update-mask path of each flag.
-    fn into_record(self) -> (Self::Record, Paths);
+    fn into_record(self) -> (Self::Record, Paths) {
+        let mut flags = Flags::default();
+        (self.record(&mut flags), flags.0)
+    }
+}
+
+/// The update-mask path of each flag, and whether it was given, in the order noted.
+#[derive(Default)]
+pub(super) struct Flags(Paths);
+
+impl Flags {
+    /// The value of flag `path`, or the field's default when not given.
+    fn value<T: Default>(&mut self, path: &'static str, value: Option<T>) -> T {
+        self.0.push((path, value.is_some()));
+        value.unwrap_or_default()
+    }
+
+    /// Flag `path`'s message field, as it is.
+    fn message<T>(&mut self, path: &'static str, message: Option<T>) -> Option<T> {
+        self.0.push((path, message.is_some()));
+        message
+    }
 }
 
 impl IntoRecord for DepartmentFields {
     type Record = pb::Department;
 
-    fn into_record(self) -> (pb::Department, Paths) {
-        let paths = vec![("name", self.name.is_some()), ("code", self.code.is_some())];
-        let record = pb::Department {
-            name: self.name.unwrap_or_default(),
-            code: self.code.unwrap_or_default(),
+    fn record(self, f: &mut Flags) -> pb::Department {
+        pb::Department {
+            name: f.value("name", self.name),
+            code: f.value("code", self.code),
             ..Default::default()
-        };
-        (record, paths)
+        }
     }
 }
 
 impl IntoRecord for LocationFields {
     type Record = pb::Location;
 
-    fn into_record(self) -> (pb::Location, Paths) {
-        let paths = vec![
-            ("name", self.name.is_some()),
-            ("address", self.address.given()),
-            ("headquarters", self.headquarters.is_some()),
-            ("code", self.code.is_some()),
-            ("website", self.website.is_some()),
-            ("phone", self.phone.is_some()),
-            ("email", self.email.is_some()),
-            ("notes", self.notes.is_some()),
-        ];
-        let record = pb::Location {
-            name: self.name.unwrap_or_default(),
-            address: address_proto(self.address),
-            headquarters: self.headquarters.unwrap_or_default(),
-            code: self.code.unwrap_or_default(),
-            website: self.website.unwrap_or_default(),
-            phone: self.phone.unwrap_or_default(),
-            email: self.email.unwrap_or_default(),
-            notes: self.notes.unwrap_or_default(),
+    fn record(self, f: &mut Flags) -> pb::Location {
+        pb::Location {
+            name: f.value("name", self.name),
+            address: f.message("address", address_proto(self.address)),
+            headquarters: f.value("headquarters", self.headquarters),
+            code: f.value("code", self.code),
+            website: f.value("website", self.website),
+            phone: f.value("phone", self.phone),
+            email: f.value("email", self.email),
+            notes: f.value("notes", self.notes),
             ..Default::default()
-        };
-        (record, paths)
+        }
     }
 }
 
 impl IntoRecord for ContactFields {
     type Record = pb::Contact;
 
-    fn into_record(self) -> (pb::Contact, Paths) {
-        let paths = vec![
-            ("type", self.contact_type.is_some()),
-            ("name", self.name.is_some()),
-            ("email", self.email.is_some()),
-            ("phone", self.phone.is_some()),
-            ("location_id", self.location.is_some()),
-        ];
-        let record = pb::Contact {
-            r#type: self.contact_type.unwrap_or_default(),
-            name: self.name.unwrap_or_default(),
-            email: self.email.unwrap_or_default(),
-            phone: self.phone.unwrap_or_default(),
-            location_id: self.location.unwrap_or_default(),
+    fn record(self, f: &mut Flags) -> pb::Contact {
+        pb::Contact {
+            r#type: f.value("type", self.contact_type),
+            name: f.value("name", self.name),
+            email: f.value("email", self.email),
+            phone: f.value("phone", self.phone),
+            location_id: f.value("location_id", self.location),
             ..Default::default()
-        };
-        (record, paths)
+        }
+    }
+}
+
+impl IntoRecord for PartitionFields {
+    type Record = pb::Partition;
+
+    fn record(self, f: &mut Flags) -> pb::Partition {
+        pb::Partition {
+            name: f.value("name", self.name),
+            group_id: f.value("group_id", self.group),
+            description: f.value("description", self.description),
+            ..Default::default()
+        }
+    }
+}
+
+impl IntoRecord for PartitionGroupFields {
+    type Record = pb::PartitionGroup;
+
+    fn record(self, f: &mut Flags) -> pb::PartitionGroup {
+        pb::PartitionGroup {
+            name: f.value("name", self.name),
+            parent_id: f.value("parent_id", self.parent),
+            ..Default::default()
+        }
     }
 }
 
@@ -269,7 +314,7 @@ impl TypeFilter for ContactFilter {
     }
 }
 
-/// A List request for records of kind `R` (the three services share the request type).
+/// A List request for records of kind `R` (their services share the request type).
 struct Listing<R>(pb::ListRecordsRequest, PhantomData<R>);
 
 impl<R> Clone for Listing<R> {
@@ -299,7 +344,7 @@ impl<R: DirectoryRpc> ListRpc for Listing<R> {
 /// The message of kind `K`.
 type RecordOf<K> = <<K as RecordKind>::Fields as IntoRecord>::Record;
 
-/// Runs a department, location or contact command.
+/// Runs a department, location, contact, partition or partition group command.
 pub(super) async fn run<K>(
     services: &mut Services,
     command: RecordCommand<K>,
@@ -426,5 +471,75 @@ mod tests {
         assert_eq!(update_verb(&paths, Some(false)), "updated");
         assert_eq!(update_verb(&[("name", false)], Some(false)), "deactivated");
         assert_eq!(update_verb(&[("name", false)], Some(true)), "activated");
+    }
+
+    /// The record, the paths given and the `active` value of an update line of `K`.
+    fn update<K>(
+        line: &str,
+        pick: fn(Command) -> Option<RecordCommand<K>>,
+    ) -> (RecordOf<K>, Vec<String>)
+    where
+        K: RecordKind,
+        K::Fields: IntoRecord,
+    {
+        let command = Cli::try_parse_from(line.split(' ')).map(|c| c.command);
+        let Some(RecordCommand::Update { fields, .. }) = command.ok().and_then(pick) else {
+            panic!("{line}: not an update");
+        };
+        let (record, paths) = fields.into_record();
+        let given = paths
+            .iter()
+            .filter(|(_, g)| *g)
+            .map(|(p, _)| (*p).to_owned());
+        (record, given.collect())
+    }
+
+    #[test]
+    fn partition_updates_name_their_fields() {
+        let partition = |c: Command| match c {
+            Command::Partition(r) => Some(r),
+            _ => None,
+        };
+        let (record, paths) = update(
+            "entityctl partition update T P --name qa --group G --description d",
+            partition,
+        );
+        assert_eq!(paths, ["name", "group_id", "description"]);
+        assert_eq!(
+            (
+                record.name.as_str(),
+                record.group_id.as_str(),
+                record.description.as_str()
+            ),
+            ("qa", "G", "d")
+        );
+        // `--group ""` takes the partition out of its group
+        let (_, paths) = PartitionFields {
+            group: Some(String::new()),
+            ..Default::default()
+        }
+        .into_record();
+        assert_eq!(mask(&paths).unwrap().paths, ["group_id"]);
+        let (record, paths) = update("entityctl partition update T P --active false", partition);
+        assert!(paths.is_empty() && record.name.is_empty());
+
+        let group = |c: Command| match c {
+            Command::PartitionGroup(r) => Some(r),
+            _ => None,
+        };
+        let (record, paths) = update("entityctl partition-group update T G --parent G0", group);
+        assert_eq!(
+            (record.parent_id.as_str(), paths),
+            ("G0", vec!["parent_id".into()])
+        );
+        let (record, paths) = update("entityctl partition-group update T G --name Envs", group);
+        assert_eq!((record.name.as_str(), paths), ("Envs", vec!["name".into()]));
+        let (record, paths) = PartitionGroupFields {
+            parent: Some(String::new()),
+            ..Default::default()
+        }
+        .into_record();
+        assert_eq!(record.parent_id, "");
+        assert_eq!(mask(&paths).unwrap().paths, ["parent_id"]);
     }
 }

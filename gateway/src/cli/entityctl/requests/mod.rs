@@ -101,6 +101,7 @@ macro_rules! describes {
 
 mod access;
 mod admin;
+mod api_key;
 mod audit;
 mod client;
 mod customer;
@@ -137,6 +138,9 @@ pub(super) async fn run(services: &mut Services, command: Command) -> Result<Ren
         Command::Department(command) => directory::run(services, command).await,
         Command::Location(command) => directory::run(services, command).await,
         Command::Contact(command) => directory::run(services, command).await,
+        Command::Partition(command) => directory::run(services, command).await,
+        Command::PartitionGroup(command) => directory::run(services, command).await,
+        Command::ApiKey(command) => api_key::run(services, command).await,
         Command::Customer(command) => customer::run(services, command).await,
         Command::Access(command) => access::run(services, command).await,
         Command::Audit(command) => audit::run(services, command).await,

@@ -32,6 +32,7 @@ pub(super) async fn run(
             owner_email,
             products,
             session_expiration_secs,
+            bootstrap_api_key,
             profile,
             write,
         } => {
@@ -50,6 +51,7 @@ pub(super) async fn run(
                 products,
                 business_profile: profile_proto(profile),
                 owner_email,
+                bootstrap_api_key,
             };
             written("created", c.create_tenant(request).await?)
         }
