@@ -21,7 +21,17 @@
 //! visit of its own before the command (`two visits`, the path before). Each prints both sides'
 //! median and p90 and their ratio (two ÷ one). `in_process` is the same alternation on the
 //! engine alone: `Engine::execute` carrying the requirement against `Engine::check_permission`
-//! then `Engine::execute`. Only the paired runs: `cargo bench --bench grpc_round_trip -- paired`.
+//! then `Engine::execute`.
+//!
+//! Then the extra cost of an API-key caller (issue 16): the same UpdateOrganization sent with
+//! `authorization: ApiKey <key>` (an admin key of the tenant, issued at setup) and with the
+//! JWT bearer above, alternating on the same server (both one visit). The key is read (format,
+//! checksum, SHA-256), verified by the tenant's actor when the call is authenticated, and
+//! verified again with the command; the JWT's HS256 signature is checked. Printed like the
+//! pairs above, ratio API key ÷ JWT. `in_process` is the same alternation on the engine alone:
+//! `secrets::api_key::parse`, `Engine::verify_api_key` then `Engine::execute` with the key as
+//! the requirement's subject, against `Engine::execute` with the user as its subject.
+//! Only the paired runs: `cargo bench --bench grpc_round_trip -- paired`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -40,18 +50,22 @@ use std::{
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::{
     domain::{OrganizationCommand, PermissionPattern, Scope, TenantId, TenantScopeCommand, UserId},
-    runtime::{Engine, PermissionRequirement, RequestMeta},
+    runtime::{Engine, PermissionRequirement, RequestMeta, Subject},
+    secrets::api_key,
     testing::TestDatabase,
 };
 use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
+    api_key_service_client::ApiKeyServiceClient,
     organization_service_client::OrganizationServiceClient,
-    tenant_service_client::TenantServiceClient, user_service_client::UserServiceClient,
+    partition_service_client::PartitionServiceClient, tenant_service_client::TenantServiceClient,
+    user_service_client::UserServiceClient,
 };
 use gateway::{
     AuthMode, Authenticator, Authorizer, Caller, DevIdentity, Node, NodeOptions, Storage,
     auth::{
         RoleAuthorizer, Target,
+        api_key::ApiKeyAuthenticator,
         jwt::{JwtAuthenticator, JwtConfig},
     },
 };
@@ -62,6 +76,8 @@ struct Fixture {
     tenant: String,
     user: String,
     org: String,
+    /// An admin API key of the tenant (on a partition of its own).
+    api_key: String,
 }
 
 const ISSUER: &str = "https://issuer.bench";
@@ -69,7 +85,7 @@ const AUDIENCE: &str = "entity-engine-bench";
 const HS256_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-bench-only";
 
 /// Calls without a token are the dev platform admin (the fixture, the criterion rows); calls
-/// with one are verified as JWTs.
+/// with one are verified as JWTs (API keys are taken first, by [`ApiKeyAuthenticator`]).
 struct SetupOrJwt(Arc<JwtAuthenticator>);
 
 #[async_trait::async_trait]
@@ -123,7 +139,10 @@ async fn auth(engine: &Engine, upfront: Arc<AtomicBool>) -> AuthMode {
     .await
     .unwrap();
     AuthMode::Custom {
-        authenticator: Arc::new(SetupOrJwt(Arc::new(jwt))),
+        authenticator: Arc::new(ApiKeyAuthenticator::new(
+            Arc::new(SetupOrJwt(Arc::new(jwt))),
+            engine.clone(),
+        )),
         authorizer: Arc::new(Switchable {
             roles: RoleAuthorizer::new(engine.clone()),
             upfront,
@@ -146,10 +165,10 @@ fn token(user: &str, tenant: &str) -> String {
     .unwrap()
 }
 
-/// Alternates `run(one_visit, n)` between the two sides for `rounds` rounds (which side goes
-/// first alternates too), so that drift on a busy machine hits both alike; prints each side's
-/// median and p90 and the ratios two visits ÷ one visit.
-async fn paired<F, Fut>(label: &str, rounds: usize, mut run: F)
+/// Alternates `run(first, n)` between the two sides `[first, second]` for `rounds` rounds
+/// (which side goes first alternates too), so that drift on a busy machine hits both alike;
+/// prints each side's median and p90 and the ratios second ÷ first.
+async fn paired<F, Fut>(label: &str, [a, b]: [&str; 2], rounds: usize, mut run: F)
 where
     F: FnMut(bool, u64) -> Fut,
     Fut: Future<Output = ()>,
@@ -178,12 +197,17 @@ where
         stat(&mut two, 0.9),
     );
     println!(
-        "paired {label}, {rounds} rounds: one visit median {o50:?} p90 {o90:?}; two visits \
-         median {t50:?} p90 {t90:?}; two / one {:.3} (median) {:.3} (p90)",
+        "paired {label}, {rounds} rounds: {a} median {o50:?} p90 {o90:?}; {b} median {t50:?} \
+         p90 {t90:?}; {b} / {a} {:.3} (median) {:.3} (p90)",
         t50.as_secs_f64() / o50.as_secs_f64(),
         t90.as_secs_f64() / o90.as_secs_f64()
     );
 }
+
+/// The sides of the one-visit pairs.
+const VISITS: [&str; 2] = ["one visit", "two visits"];
+/// The sides of the API-key pairs.
+const CREDENTIALS: [&str; 2] = ["JWT", "API key"];
 
 /// The paired runs (see the module docs).
 async fn paired_commands(
@@ -195,8 +219,86 @@ async fn paired_commands(
 ) {
     let orgs = OrganizationServiceClient::new(channel);
     let bearer = token(&f.user, &f.tenant);
-    paired("grpc/update_organization", rounds, |one_visit, n| {
-        upfront.store(!one_visit, Ordering::Relaxed);
+    paired(
+        "grpc/update_organization",
+        VISITS,
+        rounds,
+        |one_visit, n| {
+            upfront.store(!one_visit, Ordering::Relaxed);
+            let mut orgs = orgs.clone();
+            let mut request = tonic::Request::new(pb::UpdateOrganizationRequest {
+                tenant_id: f.tenant.clone(),
+                organization_id: f.org.clone(),
+                organization: Some(pb::OrganizationUpdate {
+                    name: format!("Engineering {n}"),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["name".into()],
+                }),
+                ..Default::default()
+            });
+            request
+                .metadata_mut()
+                .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
+            async move {
+                black_box(orgs.update_organization(request).await.unwrap());
+            }
+        },
+    )
+    .await;
+    upfront.store(false, Ordering::Relaxed);
+
+    let tenant: TenantId = f.tenant.parse().unwrap();
+    let user: UserId = f.user.parse().unwrap();
+    let org = f.org.parse().unwrap();
+    let permission: PermissionPattern = "organization:update".parse().unwrap();
+    paired(
+        "in_process/update_organization",
+        VISITS,
+        rounds,
+        |one_visit, n| {
+            let command = TenantScopeCommand::Organization(OrganizationCommand::Update {
+                id: org,
+                name: Some(format!("Engineering {n}")),
+                description: None,
+            });
+            let requirement = PermissionRequirement {
+                subject: Subject::User(user),
+                permission: Some(permission.clone()),
+                scopes: vec![Scope::Organization(org)],
+            };
+            let permission = permission.clone();
+            async move {
+                let meta = if one_visit {
+                    RequestMeta {
+                        authorization: Some(requirement),
+                        ..RequestMeta::default()
+                    }
+                } else {
+                    let decision = engine
+                        .check_permission(tenant, user, permission, Scope::Organization(org))
+                        .await
+                        .unwrap();
+                    assert!(decision.allowed);
+                    RequestMeta::default()
+                };
+                black_box(engine.execute(tenant, command, meta).await.unwrap());
+            }
+        },
+    )
+    .await;
+}
+
+/// The API-key pairs (see the module docs): the same UpdateOrganization by the tenant's admin
+/// key and by the org-admin's JWT.
+async fn paired_credentials(engine: &Engine, channel: Channel, f: &Fixture, rounds: usize) {
+    let orgs = OrganizationServiceClient::new(channel);
+    let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {}", token(&f.user, &f.tenant))
+        .parse()
+        .unwrap();
+    let key: tonic::metadata::MetadataValue<_> = format!("ApiKey {}", f.api_key).parse().unwrap();
+    paired("grpc/update_organization", CREDENTIALS, rounds, |jwt, n| {
         let mut orgs = orgs.clone();
         let mut request = tonic::Request::new(pb::UpdateOrganizationRequest {
             tenant_id: f.tenant.clone(),
@@ -210,60 +312,64 @@ async fn paired_commands(
             }),
             ..Default::default()
         });
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
+        let credential = if jwt { bearer.clone() } else { key.clone() };
+        request.metadata_mut().insert("authorization", credential);
         async move {
             black_box(orgs.update_organization(request).await.unwrap());
         }
     })
     .await;
-    upfront.store(false, Ordering::Relaxed);
 
     let tenant: TenantId = f.tenant.parse().unwrap();
     let user: UserId = f.user.parse().unwrap();
     let org = f.org.parse().unwrap();
     let permission: PermissionPattern = "organization:update".parse().unwrap();
-    paired("in_process/update_organization", rounds, |one_visit, n| {
-        let command = TenantScopeCommand::Organization(OrganizationCommand::Update {
-            id: org,
-            name: Some(format!("Engineering {n}")),
-            description: None,
-        });
-        let requirement = PermissionRequirement {
-            user,
-            permission: permission.clone(),
-            scopes: vec![Scope::Organization(org)],
-        };
-        async move {
-            let meta = if one_visit {
-                RequestMeta {
-                    authorization: Some(requirement),
+    let plaintext = f.api_key.clone();
+    paired(
+        "in_process/update_organization",
+        CREDENTIALS,
+        rounds,
+        |jwt, n| {
+            let command = TenantScopeCommand::Organization(OrganizationCommand::Update {
+                id: org,
+                name: Some(format!("Engineering {n}")),
+                description: None,
+            });
+            let permission = permission.clone();
+            let plaintext = plaintext.clone();
+            async move {
+                let subject = if jwt {
+                    Subject::User(user)
+                } else {
+                    let key = api_key::parse(&plaintext).unwrap();
+                    let verified = engine.verify_api_key(key.clone()).await.unwrap();
+                    assert!(verified.is_ok(), "{verified:?}");
+                    Subject::ApiKey {
+                        id: key.id,
+                        hash: key.hash,
+                    }
+                };
+                let meta = RequestMeta {
+                    authorization: Some(PermissionRequirement {
+                        subject,
+                        permission: Some(permission),
+                        scopes: vec![Scope::Organization(org)],
+                    }),
                     ..RequestMeta::default()
-                }
-            } else {
-                let PermissionRequirement {
-                    user,
-                    permission,
-                    scopes,
-                } = requirement;
-                let decision = engine
-                    .check_permission(tenant, user, permission, scopes[0])
-                    .await
-                    .unwrap();
-                assert!(decision.allowed);
-                RequestMeta::default()
-            };
-            black_box(engine.execute(tenant, command, meta).await.unwrap());
-        }
-    })
+                };
+                black_box(engine.execute(tenant, command, meta).await.unwrap());
+            }
+        },
+    )
     .await;
 }
 
 async fn fixture(channel: Channel) -> Fixture {
     let mut tenants = TenantServiceClient::new(channel.clone());
     let mut orgs = OrganizationServiceClient::new(channel.clone());
-    let mut users = UserServiceClient::new(channel);
+    let mut users = UserServiceClient::new(channel.clone());
+    let mut partitions = PartitionServiceClient::new(channel.clone());
+    let mut api_keys = ApiKeyServiceClient::new(channel);
     let created = tenants
         .create_tenant(pb::CreateTenantRequest {
             name: "Bench".into(),
@@ -315,10 +421,37 @@ async fn fixture(channel: Channel) -> Fixture {
         })
         .await
         .unwrap();
+    let partition = partitions
+        .create_partition(pb::CreatePartitionRequest {
+            tenant_id: tenant.id.clone(),
+            partition: Some(pb::Partition {
+                name: "bench".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .partition
+        .unwrap()
+        .id;
+    let issued = api_keys
+        .create_api_key(pb::CreateApiKeyRequest {
+            tenant_id: tenant.id.clone(),
+            partition_id: partition,
+            name: "bench".into(),
+            admin: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
     Fixture {
         tenant: tenant.id,
         user: invited.user.unwrap().id,
         org: child,
+        api_key: issued.key,
     }
 }
 
@@ -352,6 +485,7 @@ fn bench(c: &mut Criterion) {
         &f,
         1_000,
     ));
+    runtime.block_on(paired_credentials(&engine, channel.clone(), &f, 1_000));
 
     let health = HealthClient::new(channel.clone());
     let service = gateway::SERVICE_NAMES[0].to_owned();

@@ -4,8 +4,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
+    api_key_service_client::ApiKeyServiceClient,
     organization_service_client::OrganizationServiceClient,
-    tenant_service_client::TenantServiceClient, user_service_client::UserServiceClient,
+    partition_service_client::PartitionServiceClient, tenant_service_client::TenantServiceClient,
+    user_service_client::UserServiceClient,
 };
 use tonic::{
     metadata::{Ascii, MetadataValue},
@@ -28,6 +30,10 @@ pub struct Connection {
     pub access: AccessServiceClient<Channel>,
     /// AdminService.
     pub admin: AdminServiceClient<Channel>,
+    /// PartitionService.
+    pub partitions: PartitionServiceClient<Channel>,
+    /// ApiKeyService.
+    pub api_keys: ApiKeyServiceClient<Channel>,
     /// `grpc.health.v1.Health`: a bare tonic unary call, the same-run baseline.
     pub health: HealthClient<Channel>,
 }
@@ -64,6 +70,8 @@ impl Cluster {
                     orgs: OrganizationServiceClient::new(channel.clone()),
                     access: AccessServiceClient::new(channel.clone()),
                     admin: AdminServiceClient::new(channel.clone()),
+                    partitions: PartitionServiceClient::new(channel.clone()),
+                    api_keys: ApiKeyServiceClient::new(channel.clone()),
                     health: HealthClient::new(channel),
                 });
             }

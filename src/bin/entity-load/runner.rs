@@ -38,7 +38,9 @@ pub struct Ctx {
 }
 
 /// Creates `tenants` tenants and `users_per_tenant` users in each (besides the owner), with
-/// at most `concurrency` requests in flight. Returns the setup's report.
+/// at most `concurrency` requests in flight; when the mix has `verify`, also one partition and
+/// one admin API key per tenant (right after the tenant, in the same work item). Returns the
+/// setup's report.
 pub async fn setup(
     ctx: &Arc<Ctx>,
     tenants: usize,
@@ -52,6 +54,7 @@ pub async fn setup(
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let total = tenants * (1 + users_per_tenant);
+    let with_keys = ctx.mix.contains(workload::Op::VerifyApiKey);
     let mut workers = JoinSet::new();
     for _ in 0..concurrency.max(1) {
         let ctx = ctx.clone();
@@ -69,24 +72,21 @@ pub async fn setup(
                 }
                 let (tenant, item) = (k / (1 + users_per_tenant), k % (1 + users_per_tenant));
                 let t0 = Instant::now();
-                let outcome = if item == 0 {
-                    (
-                        "create_tenant",
-                        workload::create_tenant(&ctx.cluster, &ctx.pool)
-                            .await
-                            .map(|_| ()),
-                    )
+                if item == 0 {
+                    let created = workload::create_tenant(&ctx.cluster, &ctx.pool).await;
+                    let outcome = created.as_ref().map(|_| ()).map_err(Clone::clone);
+                    recorder.record("create_tenant", t0.elapsed(), outcome);
+                    if let (true, Ok(state)) = (with_keys, created) {
+                        add_api_key(&ctx, &recorder, &state).await;
+                    }
                 } else {
                     let state = wait_for_tenant(&ctx.pool, first + tenant).await;
-                    match state {
-                        Some(state) => (
-                            "invite_user",
-                            workload::invite_user(&ctx.cluster, &ctx.pool, &state).await,
-                        ),
-                        None => ("invite_user", Err("NO_TENANT".to_owned())),
-                    }
-                };
-                recorder.record(outcome.0, t0.elapsed(), outcome.1);
+                    let outcome = match state {
+                        Some(state) => workload::invite_user(&ctx.cluster, &ctx.pool, &state).await,
+                        None => Err("NO_TENANT".to_owned()),
+                    };
+                    recorder.record("invite_user", t0.elapsed(), outcome);
+                }
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if progress && n.is_multiple_of(10_000) {
                     eprintln!(
@@ -99,6 +99,24 @@ pub async fn setup(
     }
     while workers.join_next().await.is_some() {}
     recorder.report(None, started.elapsed())
+}
+
+/// CreatePartition then CreateApiKey (admin) for `tenant`, each recorded on its own; the key
+/// is kept as the tenant's.
+async fn add_api_key(ctx: &Ctx, recorder: &Recorder, tenant: &Arc<workload::TenantState>) {
+    let t0 = Instant::now();
+    let partition = workload::create_partition(&ctx.cluster, &ctx.pool, tenant).await;
+    recorder.record(
+        "create_partition",
+        t0.elapsed(),
+        partition.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    let Ok(partition) = partition else {
+        return;
+    };
+    let t0 = Instant::now();
+    let key = workload::create_api_key(&ctx.cluster, &ctx.pool, tenant, partition).await;
+    recorder.record("create_api_key", t0.elapsed(), key);
 }
 
 /// Tenants are created concurrently and pushed in completion order, so index `i` exists once

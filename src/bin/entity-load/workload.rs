@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        Arc, Mutex, RwLock,
+        Arc, Mutex, OnceLock, RwLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
@@ -28,6 +28,8 @@ pub enum Op {
     ListUsers,
     /// ListOrganizations with the tenant's latest consistency token.
     ListOrganizations,
+    /// VerifyApiKey of the tenant's admin key (issued at setup when the mix has `verify`).
+    VerifyApiKey,
     /// `grpc.health.v1.Health/Check`: the bare tonic baseline (not in the default mix).
     Health,
 }
@@ -42,17 +44,19 @@ impl Op {
             Op::CheckPermission => "check",
             Op::ListUsers => "list_users",
             Op::ListOrganizations => "list_orgs",
+            Op::VerifyApiKey => "verify",
             Op::Health => "health",
         }
     }
 
-    const ALL: [Op; 7] = [
+    const ALL: [Op; 8] = [
         Op::CreateTenant,
         Op::InviteUser,
         Op::RoleChange,
         Op::CheckPermission,
         Op::ListUsers,
         Op::ListOrganizations,
+        Op::VerifyApiKey,
         Op::Health,
     ];
 }
@@ -92,6 +96,11 @@ impl Mix {
         Ok(Mix { cumulative, total })
     }
 
+    /// Whether `op` has a positive weight.
+    pub fn contains(&self, op: Op) -> bool {
+        self.cumulative.iter().any(|(_, o)| *o == op)
+    }
+
     /// The operation for the random number `r`.
     pub fn pick(&self, r: u64) -> Op {
         let x = r % self.total;
@@ -117,6 +126,8 @@ pub struct TenantState {
     users: Mutex<Vec<Arc<UserSlot>>>,
     /// The consistency token of the tenant's latest acknowledged write.
     token: Mutex<String>,
+    /// An admin API key of the tenant (see [`add_api_key`]), if one was issued.
+    api_key: OnceLock<String>,
 }
 
 impl TenantState {
@@ -148,6 +159,8 @@ impl TenantState {
 /// Every tenant the load knows about, and how traffic is skewed over them.
 pub struct Pool {
     tenants: RwLock<Vec<Arc<TenantState>>>,
+    /// The tenants with an API key, in the order their keys were issued.
+    keyed: RwLock<Vec<Arc<TenantState>>>,
     hot_tenants: usize,
     hot_fraction: f64,
     run_id: String,
@@ -159,6 +172,7 @@ impl Pool {
     pub fn new(hot_tenants: usize, hot_fraction: f64) -> Pool {
         Pool {
             tenants: RwLock::new(Vec::new()),
+            keyed: RwLock::new(Vec::new()),
             hot_tenants,
             hot_fraction: hot_fraction.clamp(0.0, 1.0),
             run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
@@ -194,6 +208,15 @@ impl Pool {
             (r2 % tenants.len() as u64) as usize
         };
         Some(tenants[index].clone())
+    }
+
+    /// A tenant with an API key for the random number `r` (uniform over the keyed tenants).
+    fn pick_keyed(&self, r: u64) -> Option<Arc<TenantState>> {
+        let keyed = self.keyed.read().unwrap_or_else(|p| p.into_inner());
+        if keyed.is_empty() {
+            return None;
+        }
+        Some(keyed[(r % keyed.len() as u64) as usize].clone())
     }
 
     fn next_serial(&self) -> u64 {
@@ -250,6 +273,7 @@ pub async fn create_tenant(cluster: &Cluster, pool: &Pool) -> Result<Arc<TenantS
                 .map(|r| r.consistency_token)
                 .unwrap_or_default(),
         ),
+        api_key: OnceLock::new(),
     });
     pool.tenants
         .write()
@@ -294,6 +318,67 @@ pub async fn invite_user(
                 id: user.id,
                 member: AtomicBool::new(false),
             }));
+    }
+    Ok(())
+}
+
+/// Creates a partition of `tenant` (owned by the tenant itself) and returns its id.
+pub async fn create_partition(
+    cluster: &Cluster,
+    pool: &Pool,
+    tenant: &TenantState,
+) -> Result<String, String> {
+    let n = pool.next_serial();
+    let request = pb::CreatePartitionRequest {
+        tenant_id: tenant.id.clone(),
+        partition: Some(pb::Partition {
+            name: format!("load-{n}"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let response = cluster
+        .pick()
+        .partitions
+        .create_partition(cluster.request(request))
+        .await
+        .map_err(|s| code(&s))?
+        .into_inner();
+    tenant.set_token(response.result.as_ref());
+    Ok(response.partition.ok_or("no partition in the response")?.id)
+}
+
+/// Issues an admin API key of `partition` and keeps it as the tenant's key (the one
+/// [`Op::VerifyApiKey`] presents).
+pub async fn create_api_key(
+    cluster: &Cluster,
+    pool: &Pool,
+    tenant: &Arc<TenantState>,
+    partition: String,
+) -> Result<(), String> {
+    let request = pb::CreateApiKeyRequest {
+        tenant_id: tenant.id.clone(),
+        partition_id: partition,
+        name: "entity-load".into(),
+        admin: true,
+        ..Default::default()
+    };
+    let response = cluster
+        .pick()
+        .api_keys
+        .create_api_key(cluster.request(request))
+        .await
+        .map_err(|s| code(&s))?
+        .into_inner();
+    tenant.set_token(response.result.as_ref());
+    if response.key.is_empty() {
+        return Err("no key in the response".to_owned());
+    }
+    if tenant.api_key.set(response.key).is_ok() {
+        pool.keyed
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tenant.clone());
     }
     Ok(())
 }
@@ -401,6 +486,30 @@ pub async fn run_op(cluster: &Cluster, pool: &Pool, op: Op, r: u64, timeout: Dur
                 let result = orgs.list_organizations(cluster.request(request)).await;
                 ("list_orgs", result.map(|_| ()).map_err(|s| code(&s)))
             }
+            Op::VerifyApiKey => {
+                // Tenants created during the load (create_tenant) have no key: their share
+                // goes to a keyed tenant.
+                let keyed = if tenant.api_key.get().is_some() {
+                    Some(tenant)
+                } else {
+                    pool.pick_keyed(r2)
+                };
+                let Some(key) = keyed.as_ref().and_then(|t| t.api_key.get()) else {
+                    return ("verify_api_key", Err("NO_KEY".to_owned()));
+                };
+                let request = pb::VerifyApiKeyRequest {
+                    api_key: key.clone(),
+                };
+                let mut api_keys = connection.api_keys;
+                let result = api_keys.verify_api_key(cluster.request(request)).await;
+                let outcome = match result {
+                    Ok(answer) if answer.get_ref().valid => Ok(()),
+                    // A valid key refused is an error of the run, reported by its reason.
+                    Ok(answer) => Err(format!("KEY_{:?}", answer.get_ref().reason())),
+                    Err(s) => Err(code(&s)),
+                };
+                ("verify_api_key", outcome)
+            }
         }
     };
     match tokio::time::timeout(timeout, call).await {
@@ -422,6 +531,7 @@ fn op_report_name(op: Op) -> &'static str {
         Op::CheckPermission => "check_permission",
         Op::ListUsers => "list_users",
         Op::ListOrganizations => "list_orgs",
+        Op::VerifyApiKey => "verify_api_key",
         Op::Health => "health_baseline",
     }
 }
@@ -451,6 +561,9 @@ mod tests {
                 Op::InviteUser
             ]
         );
+        let verify = Mix::parse("verify=1").unwrap();
+        assert_eq!(verify.pick(7), Op::VerifyApiKey);
+        assert!(verify.contains(Op::VerifyApiKey) && !mix.contains(Op::VerifyApiKey));
         assert!(Mix::parse("nope=1").is_err());
         assert!(Mix::parse("check=x").is_err());
         assert!(Mix::parse("check=0").is_err());
@@ -462,6 +575,7 @@ mod tests {
             default_org: String::new(),
             users: Mutex::new(Vec::new()),
             token: Mutex::new(String::new()),
+            api_key: OnceLock::new(),
         })
     }
 
