@@ -87,6 +87,12 @@ async fn every_event_arrives_once_in_order_with_headers() {
     caught_up_publisher(&service.handle()).await;
     let journal = opened_events(&store).await;
     assert!(journal.len() > 200, "workload too small: {}", journal.len());
+    assert!(
+        journal
+            .iter()
+            .any(|e| e.payload.to_string().contains("\"token_hash\"")),
+        "the journal holds secret hashes the messages must leave out"
+    );
 
     let received = read_topic(&kafka.bootstrap, "no-fault").await;
     let messages = message_count(&journal);

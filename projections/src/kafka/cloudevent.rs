@@ -19,6 +19,27 @@ pub fn ce_id(stream: &StreamId, sequence: i64) -> String {
     format!("{}:{sequence}", stream.id)
 }
 
+/// The payload fields, at any depth, that hold the hash of a secret the engine issued (an
+/// invitation token, an API key). The journal keeps them to recognise the secret; a consumer
+/// has no use for them, so they are not published: one fewer place holding them.
+pub const SECRET_HASH_FIELDS: [&str; 3] = ["token_hash", "owner_token_hash", "secret_hash"];
+
+/// `payload` without its [`SECRET_HASH_FIELDS`].
+pub fn without_secret_hashes(payload: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match payload {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .filter(|(name, _)| !SECRET_HASH_FIELDS.contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), without_secret_hashes(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_secret_hashes).collect()),
+        other => other.clone(),
+    }
+}
+
 /// `ce_type` of an event type name: `io.entity.v1.<event type>`.
 pub fn ce_type(event_type: &str) -> String {
     format!("io.entity.v1.{event_type}")
@@ -72,7 +93,7 @@ impl Message {
             "schema_version": event.schema_version,
             "recorded_at": event_time(event),
             "metadata": event.metadata,
-            "payload": event.payload,
+            "payload": without_secret_hashes(&event.payload),
         }))
         .map_err(|e| Error::Decode {
             position: event.position,
@@ -157,5 +178,25 @@ mod tests {
         );
         assert_eq!(ce_id(&org, 7), format!("{o}:7"));
         assert_eq!(ce_type("TenantCreated"), "io.entity.v1.TenantCreated");
+    }
+
+    #[test]
+    fn secret_hashes_are_not_published() {
+        let payload = serde_json::json!({
+            "type": "UserInvited",
+            "token_hash": "ab12",
+            "roles": [{"role": "viewer", "secret_hash": "cd34"}],
+            "plan": {"owner_email": "sealed", "owner_token_hash": "ef56"},
+            "hint": "Ab12"
+        });
+        assert_eq!(
+            without_secret_hashes(&payload),
+            serde_json::json!({
+                "type": "UserInvited",
+                "roles": [{"role": "viewer"}],
+                "plan": {"owner_email": "sealed"},
+                "hint": "Ab12"
+            })
+        );
     }
 }

@@ -118,7 +118,9 @@ use rdkafka::{
 
 use crate::{Envelope, Error, Projection, Result, store::Tx};
 
-pub use cloudevent::{ce_id, ce_type, event_time, subject};
+pub use cloudevent::{
+    SECRET_HASH_FIELDS, ce_id, ce_type, event_time, subject, without_secret_hashes,
+};
 pub use customer::{
     CUSTOMER_REGISTERED, CUSTOMER_UPDATED, CustomerEvent, customer_ce_id, customer_subject,
 };
