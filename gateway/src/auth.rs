@@ -599,6 +599,22 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_key_counts_against_its_tenant_only_once_verified() {
+        let tenant = TenantId::new_v7();
+        let key = |verified| Caller {
+            api_key: Some(api_key::KeyCredential {
+                id: engine::domain::ApiKeyId::new_v7(),
+                hash: String::new(),
+                verified,
+            }),
+            ..caller(Some(tenant), false)
+        };
+        assert_eq!(key(true).rate_account(), Some(tenant));
+        assert_eq!(key(false).rate_account(), None);
+        assert_eq!(caller(Some(tenant), false).rate_account(), Some(tenant));
+    }
+
     #[tokio::test]
     async fn dev_identity_is_platform_admin() {
         let c = DevIdentity.authenticate(&MetadataMap::new()).await.unwrap();

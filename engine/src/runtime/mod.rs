@@ -199,6 +199,15 @@ pub struct Engine {
     background: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
+/// What the scope says of a presented key at `now`.
+fn verdict(
+    scope: &TenantScope,
+    key: &PresentedKey,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::result::Result<ApiKey, KeyRefusal> {
+    scope.verify_api_key(key.id, &key.hash, now).cloned()
+}
+
 /// The scope's tenant, or `NotFound` if it was never created.
 fn existing_tenant(scope: &TenantScope) -> Result<&Tenant> {
     scope
@@ -473,10 +482,8 @@ impl Engine {
         key: PresentedKey,
     ) -> Result<std::result::Result<ApiKey, KeyRefusal>> {
         let now = self.deps.clock.now();
-        self.read(key.tenant, move |scope| {
-            Ok(scope.verify_api_key(key.id, &key.hash, now).cloned())
-        })
-        .await
+        self.read(key.tenant, move |scope| Ok(verdict(scope, &key, now)))
+            .await
     }
 
     /// [`verify_api_key`](Self::verify_api_key) when the key's tenant is in memory on this
@@ -490,8 +497,7 @@ impl Engine {
         let answer = self
             .ask(key.tenant, |reply: ractor::RpcReplyPort<Result<_>>| {
                 EntityMsg::ReadIfLive(Box::new(move |scope| {
-                    let verdict = scope.map(|s| s.verify_api_key(key.id, &key.hash, now).cloned());
-                    let _ = reply.send(verdict);
+                    let _ = reply.send(scope.map(|s| verdict(s, &key, now)));
                 }))
             })
             .await?;
