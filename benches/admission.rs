@@ -48,6 +48,7 @@ fn request(frame: &Bytes) -> http::Request<Body> {
         credential_id: None,
         on_behalf_of: None,
         api_key: None,
+        verified_email: None,
     });
     request
 }

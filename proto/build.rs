@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "entity/v1/client.proto",
         "entity/v1/directory.proto",
         "entity/v1/partition.proto",
+        "entity/v1/registration.proto",
         "entity/v1/customer.proto",
         "entity/v1/audit.proto",
         "entity/v1/admin.proto",

@@ -4,7 +4,9 @@
 //! same ids addressed through A's own tenant are NOT_FOUND (the engine only looks inside the
 //! addressed tenant). A platform admin may act across tenants and the events record it.
 //! A caller of A without the permission an RPC needs gets PERMISSION_DENIED (naming the
-//! permission and scope) and writes nothing.
+//! permission and scope) and writes nothing. ResolveRegistration is open to every
+//! authenticated caller by design and answers only a tenant's id and name. A person's own
+//! identity-provider token (a verified `email`) may register that email, and nothing else.
 //! A new RPC makes `attempt` panic until it is covered here.
 //! Needs `ENTITY_TEST_DATABASE_URL`.
 
@@ -16,8 +18,7 @@ mod grpc_support;
 use entity_proto::v1 as pb;
 use grpc_support::{
     Clients, PgNode, accept, bearer, claims, create_api_key, create_client, create_org,
-    create_partition, create_team, create_tenant_answer, define_role, hs256_token, invite,
-    jwt_node, role_at, scope,
+    create_partition, create_team, define_role, hs256_token, invite, jwt_node, role_at, scope,
 };
 use tonic::{Code, Status};
 
@@ -41,6 +42,12 @@ struct Ids {
     partition_group: String,
     api_key_id: String,
     api_key: String,
+    /// The tenant's name.
+    name: String,
+    /// A registration domain the tenant verified (by hand, by a platform admin).
+    domain: String,
+    /// The tenant's custom sign-up host.
+    host: String,
 }
 
 fn record(tenant: String, id: String) -> pb::GetRecordRequest {
@@ -73,8 +80,17 @@ fn name_mask() -> Option<prost_types::FieldMask> {
     })
 }
 
-async fn populate(c: &mut Clients) -> Ids {
-    let answer = create_tenant_answer(c, pb::Plan::Gold).await;
+/// A tenant named `<label> Corp` with one of everything, open to self-registration (with the
+/// automatic role `viewer`) through the domain `<label>-corp.example`, verified by hand by a
+/// platform admin, and the host `join.<label>-corp.example`.
+async fn populate(c: &mut Clients, label: &str) -> Ids {
+    let name = format!("{} Corp", label.to_uppercase());
+    let answer = c
+        .tenants
+        .create_tenant(grpc_support::create_tenant_request(&name, pb::Plan::Gold))
+        .await
+        .expect("create tenant")
+        .into_inner();
     let tenant = answer.tenant.unwrap();
     let owner = accept(c, &tenant.id, &answer.owner_invitation_token).await;
     let org = create_org(c, &tenant.id, "Engineering", "").await;
@@ -105,6 +121,9 @@ async fn populate(c: &mut Clients) -> Ids {
         .partition_group
         .unwrap();
     let (api_key, api_key_id) = create_api_key(c, &tenant.id, &partition.id, &[]).await;
+    let domain = format!("{label}-corp.example");
+    let host = format!("join.{domain}");
+    open_registration(c, &tenant.id, &domain, &host).await;
     Ids {
         tenant: tenant.id,
         org: org.id,
@@ -123,7 +142,63 @@ async fn populate(c: &mut Clients) -> Ids {
         partition_group: partition_group.id,
         api_key_id,
         api_key,
+        name: tenant.name,
+        domain,
+        host,
     }
+}
+
+/// Opens registration in `tenant` through `domain` (verified by hand, as a platform admin's
+/// token) and `host`, with the automatic role `viewer`.
+async fn open_registration(c: &mut Clients, tenant: &str, domain: &str, host: &str) {
+    let admin = hs256_token(&claims("platform-ops", None));
+    c.registration
+        .configure_registration(bearer(
+            pb::ConfigureRegistrationRequest {
+                tenant_id: tenant.to_owned(),
+                enabled: true,
+                auto_roles: vec![role_at("viewer", None)],
+                custom_host: host.to_owned(),
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("configure registration");
+    c.registration
+        .add_registration_domain(bearer(
+            pb::AddRegistrationDomainRequest {
+                tenant_id: tenant.to_owned(),
+                domain: domain.to_owned(),
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("add a registration domain");
+    let settings = c
+        .registration
+        .verify_registration_domain(bearer(
+            pb::VerifyRegistrationDomainRequest {
+                tenant_id: tenant.to_owned(),
+                domain: domain.to_owned(),
+                manual: true,
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("verify the domain by hand")
+        .into_inner()
+        .settings
+        .unwrap();
+    assert!(
+        settings
+            .domains
+            .iter()
+            .any(|d| d.domain == domain && d.status == pb::DomainStatus::Verified as i32),
+        "{settings:?}"
+    );
 }
 
 /// Calls `rpc` (`Service/Method`) with a valid request addressed to `tenant` that names the
@@ -740,6 +815,56 @@ async fn attempt(
         "ApiKeyService/VerifyApiKey" => {
             go!(api_keys.verify_api_key(pb::VerifyApiKeyRequest { api_key: b.api_key }))
         }
+        // Joins `t`, with an address of B's verified domain.
+        "UserService/RegisterUser" => go!(users.register_user(pb::RegisterUserRequest {
+            tenant_id: t,
+            email: format!("someone@{}", b.domain),
+            display_name: "Someone".into(),
+            ..Default::default()
+        })),
+        "UserService/GetUserClaims" => go!(users.get_user_claims(pb::GetUserClaimsRequest {
+            tenant_id: t,
+            user_id: b.user,
+        })),
+        // Every registrant would become a tenant owner.
+        "RegistrationService/ConfigureRegistration" => go!(registration.configure_registration(
+            pb::ConfigureRegistrationRequest {
+                tenant_id: t,
+                enabled: true,
+                auto_roles: vec![role_at("tenant-owner", None)],
+                custom_host: b.host,
+                ..Default::default()
+            }
+        )),
+        "RegistrationService/GetRegistrationSettings" => go!(registration
+            .get_registration_settings(pb::GetRegistrationSettingsRequest { tenant_id: t })),
+        "RegistrationService/AddRegistrationDomain" => go!(registration.add_registration_domain(
+            pb::AddRegistrationDomainRequest {
+                tenant_id: t,
+                domain: b.domain,
+                client_id: b.client,
+                ..Default::default()
+            }
+        )),
+        "RegistrationService/VerifyRegistrationDomain" => go!(registration
+            .verify_registration_domain(pb::VerifyRegistrationDomainRequest {
+                tenant_id: t,
+                domain: b.domain,
+                ..Default::default()
+            })),
+        "RegistrationService/RemoveRegistrationDomain" => go!(registration
+            .remove_registration_domain(pb::RemoveRegistrationDomainRequest {
+                tenant_id: t,
+                domain: b.domain,
+                ..Default::default()
+            })),
+        // Addressed by the email alone (no tenant): see OPEN_TO_EVERY_CALLER.
+        "RegistrationService/ResolveRegistration" => go!(registration.resolve_registration(
+            pb::ResolveRegistrationRequest {
+                email: format!("someone@{}", b.domain),
+                ..Default::default()
+            }
+        )),
         other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
     }
 }
@@ -778,7 +903,21 @@ const TENANT_ONLY: &[&str] = &[
     "CustomerService/GetCustomer",
     "CustomerService/UpdateCustomer",
     "ApiKeyService/VerifyApiKey",
+    // Through A it registers into A, which refuses B's domain (FAILED_PRECONDITION).
+    "UserService/RegisterUser",
+    "RegistrationService/ConfigureRegistration",
+    "RegistrationService/GetRegistrationSettings",
+    // The domain is no id of B's: through A it is merely a domain A has not listed.
+    "RegistrationService/VerifyRegistrationDomain",
+    "RegistrationService/RemoveRegistrationDomain",
+    // Not AddRegistrationDomain: it names B's client, which A does not have (NOT_FOUND).
 ];
+
+/// RPCs every authenticated caller may call, whatever its tenant and permissions, so they are
+/// left out of the loops that expect a refusal. ResolveRegistration has no tenant to address
+/// (it is how a person finds the tenant that accepts them, before they are anyone's user) and
+/// answers only the accepting tenant's id and name; `cannot_touch_b` checks exactly that.
+const OPEN_TO_EVERY_CALLER: &[&str] = &["RegistrationService/ResolveRegistration"];
 
 /// RPCs only platform admins may call.
 const PLATFORM_ONLY: &[&str] = &[
@@ -794,8 +933,8 @@ const PLATFORM_ONLY: &[&str] = &[
 async fn isolation_node() -> (PgNode, Ids, Ids) {
     let node = jwt_node().await;
     let mut c = node.clients.clone();
-    let a = populate(&mut c).await;
-    let b = populate(&mut c).await;
+    let a = populate(&mut c, "a").await;
+    let b = populate(&mut c, "b").await;
     (node, a, b)
 }
 
@@ -821,6 +960,9 @@ async fn cannot_touch_b(node: &PgNode, a: &Ids, b: &Ids, token: &str) {
     let rpcs = contract();
     assert!(rpcs.len() >= 40, "{rpcs:?}");
     for rpc in &rpcs {
+        if OPEN_TO_EVERY_CALLER.contains(&rpc.as_str()) {
+            continue;
+        }
         // addressed to tenant B
         let before = node.events().await.len();
         let err = attempt(&node.clients, rpc, &b.tenant, b, token)
@@ -846,24 +988,8 @@ async fn cannot_touch_b(node: &PgNode, a: &Ids, b: &Ids, token: &str) {
                     rpc.contains("/List"),
                     "{rpc} with B's ids in A succeeded: {answer}"
                 );
-                for id in [
-                    &b.tenant,
-                    &b.org,
-                    &b.child_org,
-                    &b.team,
-                    &b.user,
-                    &b.invited,
-                    &b.role,
-                    &b.owner,
-                    &b.client,
-                    &b.department,
-                    &b.location,
-                    &b.contact,
-                    &b.partition,
-                    &b.partition_group,
-                    &b.api_key_id,
-                ] {
-                    assert!(!answer.contains(id.as_str()), "{rpc} leaked {id}: {answer}");
+                for id in std::iter::once(b.tenant.as_str()).chain(ids_besides_the_tenant(b)) {
+                    assert!(!answer.contains(id), "{rpc} leaked {id}: {answer}");
                 }
             }
         }
@@ -873,6 +999,80 @@ async fn cannot_touch_b(node: &PgNode, a: &Ids, b: &Ids, token: &str) {
             "{rpc} with B's ids in A wrote"
         );
     }
+
+    // ResolveRegistration, by an address of B's verified domain and by B's sign-up host: B's
+    // id and name, and nothing else of B
+    let before = node.events().await.len();
+    let mut c = node.clients.clone();
+    let expected = pb::ResolveRegistrationResponse {
+        accepted: true,
+        tenant_id: b.tenant.clone(),
+        tenant_name: b.name.clone(),
+        reason: String::new(),
+    };
+    for request in [
+        pb::ResolveRegistrationRequest {
+            email: format!("newcomer@{}", b.domain),
+            ..Default::default()
+        },
+        pb::ResolveRegistrationRequest {
+            host: b.host.clone(),
+            ..Default::default()
+        },
+    ] {
+        let answer = c
+            .registration
+            .resolve_registration(bearer(request.clone(), token))
+            .await
+            .unwrap_or_else(|e| panic!("{request:?}: {e:?}"))
+            .into_inner();
+        assert_eq!(answer, expected, "{request:?}");
+        let printed = format!("{answer:?}");
+        for id in ids_besides_the_tenant(b) {
+            assert!(
+                !printed.contains(id),
+                "ResolveRegistration leaked {id}: {printed}"
+            );
+        }
+    }
+    // the same through `attempt`, as the other RPCs
+    let printed = attempt(
+        &node.clients,
+        "RegistrationService/ResolveRegistration",
+        &a.tenant,
+        b,
+        token,
+    )
+    .await
+    .unwrap();
+    assert_eq!(printed, format!("{expected:?}"));
+    assert_eq!(
+        node.events().await.len(),
+        before,
+        "ResolveRegistration wrote"
+    );
+}
+
+/// Every id of `b`'s resources but its tenant's.
+fn ids_besides_the_tenant(b: &Ids) -> impl Iterator<Item = &str> {
+    [
+        &b.org,
+        &b.child_org,
+        &b.team,
+        &b.user,
+        &b.invited,
+        &b.role,
+        &b.owner,
+        &b.client,
+        &b.department,
+        &b.location,
+        &b.contact,
+        &b.partition,
+        &b.partition_group,
+        &b.api_key_id,
+    ]
+    .into_iter()
+    .map(String::as_str)
 }
 
 #[tokio::test]
@@ -935,7 +1135,9 @@ async fn a_caller_without_the_permission_is_denied() {
     let token = hs256_token(&claims(&viewer.id, Some(&a.tenant)));
     let allowed_for_viewer = ["UserService/AcceptInvitation"];
     for rpc in contract() {
-        if allowed_for_viewer.contains(&rpc.as_str()) {
+        if allowed_for_viewer.contains(&rpc.as_str())
+            || OPEN_TO_EVERY_CALLER.contains(&rpc.as_str())
+        {
             continue;
         }
         let before = node.events().await.len();
@@ -949,6 +1151,23 @@ async fn a_caller_without_the_permission_is_denied() {
             assert!(info.metadata.contains_key("permission"), "{rpc}: {info:?}");
             assert!(info.metadata.contains_key("scope"), "{rpc}: {info:?}");
         }
+        // registering someone else takes the inviter's permission
+        if rpc == "UserService/RegisterUser" {
+            assert_eq!(
+                info.metadata.get("permission").map(String::as_str),
+                Some("user:invite"),
+                "{info:?}"
+            );
+        }
+        assert_eq!(node.events().await.len(), before, "{rpc} wrote");
+    }
+    // open to every caller: it learns which tenant accepts an address of A's domain
+    for rpc in OPEN_TO_EVERY_CALLER {
+        let before = node.events().await.len();
+        let answer = attempt(&node.clients, rpc, &a.tenant, &a, &token)
+            .await
+            .unwrap_or_else(|e| panic!("{rpc}: {e:?}"));
+        assert!(answer.contains(&a.tenant), "{rpc}: {answer}");
         assert_eq!(node.events().await.len(), before, "{rpc} wrote");
     }
 
@@ -964,6 +1183,7 @@ async fn a_caller_without_the_permission_is_denied() {
         "UserService/ListRoleAssignments",
         "AccessService/CheckPermission",
         "AccessService/ListEffectivePermissions",
+        "UserService/GetUserClaims",
     ] {
         attempt(&node.clients, rpc, &a.tenant, &own, &token)
             .await
@@ -1028,14 +1248,15 @@ async fn a_non_user_subject_holds_no_permissions() {
 
 /// An API key of A whose scopes hold nothing of this API: every RPC is PERMISSION_DENIED
 /// naming the permission (and writes nothing) but AcceptInvitation, open to every caller of
-/// the tenant; a key that was revoked is UNAUTHENTICATED at once.
+/// the tenant, and the RPCs open to every caller (`OPEN_TO_EVERY_CALLER`); a key that was
+/// revoked is UNAUTHENTICATED at once.
 #[tokio::test]
 async fn an_api_key_without_a_scope_is_denied_naming_the_permission() {
     let (node, a, _b) = isolation_node().await;
     let mut c = node.clients.clone();
     let (key, key_id) = create_api_key(&mut c, &a.tenant, &a.partition, &["invoice:approve"]).await;
     for rpc in contract() {
-        if rpc == "UserService/AcceptInvitation" {
+        if rpc == "UserService/AcceptInvitation" || OPEN_TO_EVERY_CALLER.contains(&rpc.as_str()) {
             continue;
         }
         let before = node.events().await.len();
@@ -1077,5 +1298,97 @@ async fn an_api_key_without_a_scope_is_denied_naming_the_permission() {
     .await
     .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    node.server.shutdown().await.unwrap();
+}
+
+/// A person's own identity-provider token: a subject that is no user yet, no tenant, no
+/// platform-admin claim, and `email` (verified when `verified`).
+fn person_token(email: &str, verified: serde_json::Value) -> String {
+    let mut person = claims("idp|5f1c2d3e", None);
+    person.as_object_mut().unwrap().remove("platform_admin");
+    person["email"] = email.into();
+    person["email_verified"] = verified;
+    hs256_token(&person)
+}
+
+/// A person whose identity provider verified their address of B's verified domain registers
+/// into B by that email alone (no tenant id) and is an active user with B's automatic roles.
+/// The same token with the address unverified, or registering another address, or registering
+/// into a tenant that does not hold the domain, is refused and writes nothing.
+#[tokio::test]
+async fn a_person_registers_themself_with_their_verified_email_only() {
+    let (node, a, b) = isolation_node().await;
+    let c = node.clients.clone();
+    let email = format!("newcomer@{}", b.domain);
+    let register = |email: &str, tenant_id: &str| pb::RegisterUserRequest {
+        tenant_id: tenant_id.to_owned(),
+        email: email.to_owned(),
+        display_name: "Newcomer".into(),
+        ..Default::default()
+    };
+    let refused = |request: pb::RegisterUserRequest, token: String, code: Code| {
+        let mut c = c.clone();
+        let node = &node;
+        async move {
+            let before = node.events().await.len();
+            let err = c
+                .users
+                .register_user(bearer(request.clone(), &token))
+                .await
+                .expect_err(&format!("{request:?}"));
+            assert_eq!(err.code(), code, "{request:?}: {err:?}");
+            assert_eq!(node.events().await.len(), before, "{request:?} wrote");
+        }
+    };
+
+    let unverified = person_token(&email, false.into());
+    refused(register(&email, ""), unverified, Code::PermissionDenied).await;
+    // only the JSON boolean `true` verifies
+    let stringly = person_token(&email, "true".into());
+    refused(register(&email, ""), stringly, Code::PermissionDenied).await;
+    let token = person_token(&email, true.into());
+    for other in [
+        format!("someone-else@{}", b.domain),
+        format!("newcomer@{}", a.domain),
+    ] {
+        refused(register(&other, ""), token.clone(), Code::PermissionDenied).await;
+        refused(
+            register(&other, &b.tenant),
+            token.clone(),
+            Code::PermissionDenied,
+        )
+        .await;
+    }
+    // A does not hold B's domain: the person may ask, A refuses
+    refused(
+        register(&email, &a.tenant),
+        token.clone(),
+        Code::FailedPrecondition,
+    )
+    .await;
+
+    let before = node.events().await.len();
+    let user = c
+        .clone()
+        .users
+        .register_user(bearer(register(&email, ""), &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    assert!(
+        node.events().await.len() > before,
+        "the registration is written"
+    );
+    assert_eq!(user.tenant_id, b.tenant);
+    assert_eq!(user.email, email);
+    assert_eq!(user.status, pb::UserStatus::Active as i32, "{user:?}");
+    assert!(
+        user.roles.iter().any(|r| r.role == "viewer"),
+        "the automatic role: {user:?}"
+    );
+    // the email is taken now
+    refused(register(&email, ""), token, Code::AlreadyExists).await;
     node.server.shutdown().await.unwrap();
 }

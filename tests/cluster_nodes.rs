@@ -1538,3 +1538,127 @@ async fn api_keys_are_verified_and_cascade_alike_on_every_node() {
         node.kill9().await;
     }
 }
+
+/// RegisterUser and ResolveRegistration name no tenant: every node finds it from the email's
+/// verified domain (or the custom host) in the shared claims and routes the call to the node
+/// that holds the tenant's shard; GetUserClaims answers alike on every node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registration_by_email_reaches_the_tenant_from_every_node() {
+    let cluster = Cluster::new().await;
+    let names = ["node-1", "node-2", "node-3"];
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for id in names {
+        let (node, c) = cluster.node(id).await;
+        nodes.push(node);
+        clients.push(c);
+    }
+    cluster.balanced(&names, Duration::from_secs(30)).await;
+    let token = cluster.token.clone();
+    let tenant = cluster.create_tenant(&mut clients[0]).await;
+    for step in ["configure", "add", "verify"] {
+        let (tenant, token) = (tenant.clone(), token.clone());
+        on_any(&clients, move |mut c| {
+            let (tenant, token) = (tenant.clone(), token.clone());
+            async move {
+                let options = Some(pb::MutationOptions {
+                    request_id: format!("registration-{step}"),
+                    expected_version: None,
+                });
+                match step {
+                    "configure" => {
+                        let request = pb::ConfigureRegistrationRequest {
+                            options,
+                            tenant_id: tenant,
+                            enabled: true,
+                            custom_host: "join.clustered.example".into(),
+                            ..Default::default()
+                        };
+                        c.registration
+                            .configure_registration(bearer(request, &token))
+                            .await
+                    }
+                    "add" => {
+                        let request = pb::AddRegistrationDomainRequest {
+                            options,
+                            tenant_id: tenant,
+                            domain: "clustered.example".into(),
+                            ..Default::default()
+                        };
+                        c.registration
+                            .add_registration_domain(bearer(request, &token))
+                            .await
+                    }
+                    _ => {
+                        let request = pb::VerifyRegistrationDomainRequest {
+                            options,
+                            tenant_id: tenant,
+                            domain: "clustered.example".into(),
+                            manual: true,
+                        };
+                        c.registration
+                            .verify_registration_domain(bearer(request, &token))
+                            .await
+                    }
+                }
+            }
+        })
+        .await;
+    }
+    for (i, c) in clients.iter().enumerate() {
+        let token = token.clone();
+        let resolved = on_any(std::slice::from_ref(c), move |mut c| {
+            let request = bearer(
+                pb::ResolveRegistrationRequest {
+                    email: format!("someone{i}@clustered.example"),
+                    ..Default::default()
+                },
+                &token,
+            );
+            async move { c.registration.resolve_registration(request).await }
+        })
+        .await;
+        assert_eq!(resolved.tenant_id, tenant, "resolved on {}", names[i]);
+        let (token, host) = (
+            cluster.token.clone(),
+            (i % 2 == 1).then_some("join.clustered.example"),
+        );
+        let user = on_any(std::slice::from_ref(c), move |mut c| {
+            let request = bearer(
+                pb::RegisterUserRequest {
+                    options: Some(pb::MutationOptions {
+                        request_id: format!("register-{i}"),
+                        expected_version: None,
+                    }),
+                    email: format!("person{i}@clustered.example"),
+                    host: host.unwrap_or_default().into(),
+                    ..Default::default()
+                },
+                &token,
+            );
+            async move { c.users.register_user(request).await }
+        })
+        .await
+        .user
+        .unwrap();
+        assert_eq!(user.tenant_id, tenant, "registered through {}", names[i]);
+        for other in &clients {
+            let (token, tenant, id) = (cluster.token.clone(), tenant.clone(), user.id.clone());
+            let claims = on_any(std::slice::from_ref(other), move |mut c| {
+                let request = bearer(
+                    pb::GetUserClaimsRequest {
+                        tenant_id: tenant.clone(),
+                        user_id: id.clone(),
+                    },
+                    &token,
+                );
+                async move { c.users.get_user_claims(request).await }
+            })
+            .await;
+            assert_eq!(claims.status, pb::UserStatus::Active as i32);
+        }
+    }
+    for node in nodes {
+        node.kill9().await;
+    }
+}

@@ -266,6 +266,7 @@ async fn postgres_node_dropped_without_shutdown_keeps_acknowledged_writes() {
         projections,
         server,
         clients,
+        dns: _,
     } = node;
     server.abort().await;
     drop((engine, projections, clients, journal));

@@ -300,8 +300,8 @@ async fn a_role_revoked_just_before_the_command_stops_it() {
     assert_denied(command, "organization:update", at);
     assert_eq!(
         f.events().await,
-        before + 1,
-        "only the revocation is written"
+        before + 2,
+        "only the revocation is written (and the user's ClaimsChanged)"
     );
 
     // Two visits: [check, revoke, command]: the check allows what the command then does
@@ -321,7 +321,11 @@ async fn a_role_revoked_just_before_the_command_stops_it() {
     assert!(check.unwrap().allowed);
     revoked.unwrap();
     command.unwrap();
-    assert_eq!(f.events().await, before + 2, "revocation and command");
+    assert_eq!(
+        f.events().await,
+        before + 3,
+        "revocation (with its ClaimsChanged) and command"
+    );
     f.engine.shutdown().await;
 }
 

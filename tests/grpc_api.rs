@@ -845,6 +845,7 @@ impl gateway::Authenticator for TokenAuth {
             credential_id: Some(format!("token-of-{token}")),
             on_behalf_of: None,
             api_key: None,
+            verified_email: None,
         })
     }
 }

@@ -74,6 +74,8 @@ mod customer;
 mod every_rpc;
 #[path = "grpc_invalid_input/reads.rs"]
 mod reads;
+#[path = "grpc_invalid_input/registration.rs"]
+mod registration;
 #[path = "grpc_invalid_input/role_access.rs"]
 mod role_access;
 #[path = "grpc_invalid_input/team.rs"]
@@ -89,6 +91,7 @@ fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
     all.extend(reads::cases(c, f));
     all.extend(client::cases(c, f));
     all.extend(customer::cases(c, f));
+    all.extend(registration::cases(c, f));
     all
 }
 
@@ -597,7 +600,7 @@ fn tenant_and_organization_cases(c: &Clients, tenant: &str, org: &str) -> Vec<Ca
 /// `NOT_FOUND` in `ErrorInfo` (with the resource kind) and a `ResourceInfo` naming the same
 /// resource and id.
 fn not_found_problem(s: &Status) -> Option<String> {
-    const KINDS: [&str; 8] = [
+    const KINDS: [&str; 9] = [
         "tenant",
         "client",
         "organization",
@@ -606,6 +609,7 @@ fn not_found_problem(s: &Status) -> Option<String> {
         "role",
         "invitation",
         "projection",
+        "registration_domain",
     ];
     let seen = || {
         format!(

@@ -15,7 +15,7 @@ use engine::{
     domain::TenantId,
     journal::{
         AppendBatch, DueTimer, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
-        JournalError, NewEvent, RecordedEvent, Snapshot, postgres::PostgresJournal,
+        JournalError, NewEvent, RecordedEvent, Snapshot, UniqueRelease, postgres::PostgresJournal,
         sqlite::SqliteJournal,
     },
 };
@@ -73,6 +73,7 @@ conformance!(
     sequences_are_contiguous,
     duplicate_sequence_conflicts_and_writes_nothing,
     taken_key_is_a_unique_violation,
+    a_key_is_released_only_by_its_holder,
     read_tenant_filters_by_tenant_and_position,
     read_all_pages_in_position_order,
     receipts_name_positions_and_one_transaction,
@@ -257,6 +258,88 @@ async fn taken_key_is_a_unique_violation<J: Store>(j: &J) {
         "{error:?}"
     );
     assert_eq!(j.unique_claim("tenant-slug", "twice").await.unwrap(), None);
+}
+
+/// A release gives a key up with its append, before the append's claims, and only if the
+/// releasing entity holds it; a release of a key nobody holds is no error.
+async fn a_key_is_released_only_by_its_holder<J: Store>(j: &J) {
+    let release = |key: &str, owner: Uuid| UniqueRelease {
+        namespace: "tenant-slug".into(),
+        key: key.into(),
+        owner,
+    };
+    let (holder, holder_stream) = tenant();
+    let (rival, rival_stream) = tenant();
+    j.append(&[AppendBatch {
+        claims: vec![claim("domain.example", holder.uuid(), None)],
+        ..events(holder, holder_stream, 1..=1)
+    }])
+    .await
+    .unwrap();
+    // Another entity's release leaves the key where it is.
+    j.append(&[AppendBatch {
+        releases: vec![
+            release("domain.example", rival.uuid()),
+            release("nobody", rival.uuid()),
+        ],
+        ..events(rival, rival_stream, 1..=1)
+    }])
+    .await
+    .unwrap();
+    let held = j
+        .unique_claim("tenant-slug", "domain.example")
+        .await
+        .unwrap();
+    assert_eq!(held.map(|c| c.owner), Some(holder.uuid()));
+    // A refused append releases nothing.
+    let refused = j
+        .append(&[AppendBatch {
+            releases: vec![release("domain.example", holder.uuid())],
+            ..events(holder, holder_stream, 1..=1)
+        }])
+        .await;
+    assert!(
+        matches!(refused, Err(JournalError::StreamConflict { .. })),
+        "{refused:?}"
+    );
+    assert!(
+        j.unique_claim("tenant-slug", "domain.example")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // The holder's release frees it, and in one append another may take it back.
+    j.append(&[AppendBatch {
+        releases: vec![release("domain.example", holder.uuid())],
+        ..events(holder, holder_stream, 2..=2)
+    }])
+    .await
+    .unwrap();
+    assert_eq!(
+        j.unique_claim("tenant-slug", "domain.example")
+            .await
+            .unwrap(),
+        None
+    );
+    j.append(&[AppendBatch {
+        claims: vec![claim("domain.example", rival.uuid(), None)],
+        ..events(rival, rival_stream, 2..=2)
+    }])
+    .await
+    .unwrap();
+    let held = j
+        .unique_claim("tenant-slug", "domain.example")
+        .await
+        .unwrap();
+    assert_eq!(held.map(|c| c.owner), Some(rival.uuid()));
+    // Released and claimed again in the same append (a host changed back and forth).
+    j.append(&[AppendBatch {
+        releases: vec![release("domain.example", rival.uuid())],
+        claims: vec![claim("domain.example", rival.uuid(), None)],
+        ..events(rival, rival_stream, 3..=3)
+    }])
+    .await
+    .unwrap();
 }
 
 async fn read_tenant_filters_by_tenant_and_position<J: Store>(j: &J) {

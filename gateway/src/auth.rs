@@ -78,6 +78,9 @@ pub struct Caller {
     pub on_behalf_of: Option<String>,
     /// The API key this caller presented, if it is one (see [`api_key`]).
     pub api_key: Option<api_key::KeyCredential>,
+    /// The caller's email address, verified by the identity provider (`email` with
+    /// `email_verified: true` in a JWT): a person may register themself with it.
+    pub verified_email: Option<String>,
 }
 
 impl Caller {
@@ -171,6 +174,7 @@ impl Authenticator for DevIdentity {
             credential_id: None,
             on_behalf_of: None,
             api_key: None,
+            verified_email: None,
         })
     }
 }
@@ -248,6 +252,13 @@ impl RoleAuthorizer {
         rpc: &str,
         target: &Target,
     ) -> Result<Option<(TenantId, PermissionRequirement)>, Status> {
+        match policy::rule(rpc) {
+            Some(policy::Rule::AnyCaller) => return Ok(None),
+            Some(policy::Rule::Registrant) if registers_themself(caller, target) => {
+                return Ok(None);
+            }
+            _ => {}
+        }
         tenant_boundary(caller, rpc, target.tenant)?;
         if caller.platform_admin {
             return Ok(None);
@@ -258,6 +269,9 @@ impl RoleAuthorizer {
         };
         let (permission, at, own) = match rule {
             policy::Rule::PlatformAdmin => return Err(denied(rpc, "platform-admin", None)),
+            // Let through above.
+            policy::Rule::AnyCaller => return Ok(None),
+            policy::Rule::Registrant => ("user:invite", policy::At::Tenant, false),
             // An API key must still be valid: its actor checks it with the call.
             policy::Rule::TenantCaller => {
                 return Ok(caller
@@ -312,6 +326,16 @@ impl RoleAuthorizer {
         };
         Ok(Some((tenant, requirement)))
     }
+}
+
+/// Whether a person registers themself: their identity provider verified the very email the
+/// request registers (never an API key: a key is no person).
+fn registers_themself(caller: &Caller, target: &Target) -> bool {
+    caller.api_key.is_none()
+        && matches!(
+            (&caller.verified_email, &target.email),
+            (Some(own), Some(email)) if own.trim().eq_ignore_ascii_case(email.trim())
+        )
 }
 
 fn denied(rpc: &str, permission: &str, scope: Option<Scope>) -> Status {
@@ -596,6 +620,7 @@ mod tests {
             credential_id: None,
             on_behalf_of: None,
             api_key: None,
+            verified_email: None,
         }
     }
 
@@ -613,6 +638,76 @@ mod tests {
         assert_eq!(key(true).rate_account(), Some(tenant));
         assert_eq!(key(false).rate_account(), None);
         assert_eq!(caller(Some(tenant), false).rate_account(), Some(tenant));
+    }
+
+    #[test]
+    fn a_person_registers_only_the_email_their_identity_provider_verified() {
+        let person = |email: Option<&str>| Caller {
+            verified_email: email.map(str::to_owned),
+            ..caller(None, false)
+        };
+        let target = |email: &str| Target {
+            email: Some(email.into()),
+            ..Target::tenant(TenantId::new_v7())
+        };
+        let rpc = "RegisterUser";
+        let allowed =
+            |c: &Caller, t: &Target| matches!(RoleAuthorizer::requirement(c, rpc, t), Ok(None));
+        assert!(allowed(
+            &person(Some("Jo@Acme.example")),
+            &target(" jo@acme.example")
+        ));
+        assert!(!allowed(
+            &person(Some("jo@acme.example")),
+            &target("ann@acme.example")
+        ));
+        assert!(!allowed(&person(None), &target("jo@acme.example")));
+        assert!(!allowed(
+            &person(Some("jo@acme.example")),
+            &Target::default()
+        ));
+        // A key is no person, whatever it claims.
+        let key = Caller {
+            api_key: Some(api_key::KeyCredential {
+                id: engine::domain::ApiKeyId::new_v7(),
+                hash: String::new(),
+                verified: true,
+            }),
+            ..person(Some("jo@acme.example"))
+        };
+        assert!(!allowed(&key, &target("jo@acme.example")));
+        // Anyone else needs user:invite in the tenant.
+        let member = Caller {
+            subject: engine::domain::UserId::new_v7().to_string(),
+            ..caller(None, false)
+        };
+        let tenant = TenantId::new_v7();
+        let member = Caller {
+            tenant_id: Some(tenant),
+            ..member
+        };
+        let t = Target {
+            email: Some("someone@acme.example".into()),
+            ..Target::tenant(tenant)
+        };
+        match RoleAuthorizer::requirement(&member, rpc, &t) {
+            Ok(Some((_, requirement))) => {
+                assert_eq!(
+                    requirement.permission.map(|p| p.to_string()).as_deref(),
+                    Some("user:invite")
+                );
+            }
+            other => panic!("expected a user:invite requirement, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn resolve_registration_is_open_to_every_authenticated_caller() {
+        let anyone = caller(Some(TenantId::new_v7()), false);
+        assert!(matches!(
+            RoleAuthorizer::requirement(&anyone, "ResolveRegistration", &Target::default()),
+            Ok(None)
+        ));
     }
 
     #[tokio::test]

@@ -14,6 +14,7 @@ pub mod auth;
 mod cli;
 mod config;
 mod convert;
+pub mod dns;
 mod error;
 mod node;
 pub mod projection_host;

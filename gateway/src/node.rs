@@ -89,6 +89,8 @@ pub struct NodeOptions {
     pub kafka: Option<Arc<KafkaPublisher>>,
     /// Saga dispatcher tuning.
     pub sagas: DispatcherConfig,
+    /// Where registration domains' TXT records are looked up; `None`: the system's DNS.
+    pub txt_resolver: Option<Arc<dyn crate::dns::TxtResolver>>,
 }
 
 /// A cluster node's membership and routing.
@@ -104,6 +106,7 @@ pub struct Node {
     reads: ReadModels,
     member: Option<Member>,
     kafka: Option<Arc<KafkaPublisher>>,
+    resolver: Arc<dyn crate::dns::TxtResolver>,
     /// Runs the saga steps whose target tenant this node serves.
     sagas: tokio::task::JoinHandle<()>,
 }
@@ -208,6 +211,9 @@ impl Node {
             reads,
             member,
             kafka: options.kafka,
+            resolver: options
+                .txt_resolver
+                .unwrap_or_else(|| Arc::new(crate::dns::SystemResolver::default())),
             sagas,
         })
     }
@@ -231,6 +237,11 @@ impl Node {
     /// The Kafka publisher, when configured.
     pub fn kafka(&self) -> Option<Arc<KafkaPublisher>> {
         self.kafka.clone()
+    }
+
+    /// Where registration domains' TXT records are looked up.
+    pub fn resolver(&self) -> Arc<dyn crate::dns::TxtResolver> {
+        self.resolver.clone()
     }
 
     /// A cluster node's membership and leases (`None` on a single node).

@@ -332,7 +332,8 @@ pub fn unavailable(message: &str) -> Status {
     retryable(Code::Unavailable, "UNAVAILABLE", message)
 }
 
-fn retryable(code: Code, reason: &str, message: &str) -> Status {
+/// A refusal the caller should retry after [`RETRY_DELAY`].
+pub fn retryable(code: Code, reason: &str, message: &str) -> Status {
     let mut details = error_info(reason, []);
     details.set_retry_info(Some(RETRY_DELAY));
     Status::with_error_details(code, message, details)

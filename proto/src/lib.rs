@@ -85,6 +85,21 @@ pub fn api_key_fields() -> Result<Vec<(String, u32)>, prost::DecodeError> {
     request_fields_named(&["api_key"])
 }
 
+/// For every `entity.v1` RPC whose request finds its tenant by registration (a `host` field:
+/// RegisterUser, ResolveRegistration), the numbers of its `email` and `host` fields: a proxy
+/// routes it to the tenant that holds the host, or the email's verified domain.
+///
+/// # Errors
+/// When the embedded descriptor set does not decode (a build defect).
+pub fn registration_fields() -> Result<Vec<(String, u32, u32)>, prost::DecodeError> {
+    let emails: std::collections::HashMap<String, u32> =
+        request_fields_named(&["email"])?.into_iter().collect();
+    Ok(request_fields_named(&["host"])?
+        .into_iter()
+        .filter_map(|(path, host)| emails.get(&path).map(|&email| (path, email, host)))
+        .collect())
+}
+
 /// For every `entity.v1` RPC, the number of its request's first string field named one of
 /// `names`.
 fn request_fields_named(names: &[&str]) -> Result<Vec<(String, u32)>, prost::DecodeError> {

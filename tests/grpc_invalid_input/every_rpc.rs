@@ -561,5 +561,53 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             verify_api_key,
             VerifyApiKeyRequest
         ),
+        rpc!(
+            "UserService/RegisterUser",
+            c.users,
+            register_user,
+            RegisterUserRequest
+        ),
+        rpc!(
+            "UserService/GetUserClaims",
+            c.users,
+            get_user_claims,
+            GetUserClaimsRequest
+        ),
+        rpc!(
+            "RegistrationService/ConfigureRegistration",
+            c.registration,
+            configure_registration,
+            ConfigureRegistrationRequest
+        ),
+        rpc!(
+            "RegistrationService/GetRegistrationSettings",
+            c.registration,
+            get_registration_settings,
+            GetRegistrationSettingsRequest
+        ),
+        rpc!(
+            "RegistrationService/AddRegistrationDomain",
+            c.registration,
+            add_registration_domain,
+            AddRegistrationDomainRequest
+        ),
+        rpc!(
+            "RegistrationService/VerifyRegistrationDomain",
+            c.registration,
+            verify_registration_domain,
+            VerifyRegistrationDomainRequest
+        ),
+        rpc!(
+            "RegistrationService/RemoveRegistrationDomain",
+            c.registration,
+            remove_registration_domain,
+            RemoveRegistrationDomainRequest
+        ),
+        rpc!(
+            "RegistrationService/ResolveRegistration",
+            c.registration,
+            resolve_registration,
+            ResolveRegistrationRequest
+        ),
     ]
 }

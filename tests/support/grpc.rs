@@ -26,7 +26,8 @@ use entity_proto::v1::{
     location_service_client::LocationServiceClient,
     organization_service_client::OrganizationServiceClient,
     partition_group_service_client::PartitionGroupServiceClient,
-    partition_service_client::PartitionServiceClient, role_service_client::RoleServiceClient,
+    partition_service_client::PartitionServiceClient,
+    registration_service_client::RegistrationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
 };
@@ -57,6 +58,7 @@ pub struct Clients {
     pub partitions: PartitionServiceClient<Channel>,
     pub partition_groups: PartitionGroupServiceClient<Channel>,
     pub api_keys: ApiKeyServiceClient<Channel>,
+    pub registration: RegistrationServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -80,6 +82,7 @@ impl Clients {
             partitions: PartitionServiceClient::new(channel.clone()),
             partition_groups: PartitionGroupServiceClient::new(channel.clone()),
             api_keys: ApiKeyServiceClient::new(channel.clone()),
+            registration: RegistrationServiceClient::new(channel.clone()),
             channel,
         }
     }
@@ -110,6 +113,8 @@ pub struct PgNode {
     pub projections: Arc<gateway::projection_host::ProjectionHost>,
     pub server: RunningServer,
     pub clients: Clients,
+    /// The node's DNS: fixed TXT records, set by the test (no test queries real DNS).
+    pub dns: gateway::dns::StaticResolver,
 }
 
 impl PgNode {
@@ -127,7 +132,12 @@ impl PgNode {
     /// An engine and server on an existing test database, the auth mode made from the engine.
     pub async fn start_with(db: TestDatabase, auth: impl FnOnce(&Engine) -> AuthMode) -> PgNode {
         let journal = db.journal().await;
-        let node = Node::start(&Storage::Postgres(journal.clone()), NodeOptions::default())
+        let dns = gateway::dns::StaticResolver::new();
+        let options = NodeOptions {
+            txt_resolver: Some(Arc::new(dns.clone())),
+            ..NodeOptions::default()
+        };
+        let node = Node::start(&Storage::Postgres(journal.clone()), options)
             .await
             .expect("node starts");
         let engine = node.engine().clone();
@@ -144,6 +154,7 @@ impl PgNode {
             projections,
             server,
             clients,
+            dns,
         }
     }
 

@@ -52,6 +52,8 @@ pub enum ResourceKind {
     PartitionGroup,
     /// An API key of a partition.
     ApiKey,
+    /// A tenant's registration domain.
+    RegistrationDomain,
 }
 
 impl ResourceKind {
@@ -71,6 +73,7 @@ impl ResourceKind {
             ResourceKind::Partition => "partition",
             ResourceKind::PartitionGroup => "partition_group",
             ResourceKind::ApiKey => "api_key",
+            ResourceKind::RegistrationDomain => "registration_domain",
         }
     }
 }

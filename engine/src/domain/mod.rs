@@ -12,6 +12,7 @@ mod directory;
 mod error;
 mod ids;
 mod organization;
+mod registration;
 mod role;
 pub mod saga;
 mod stream;
@@ -44,8 +45,14 @@ pub use ids::{ApiKeyId, ClientId, OrganizationId, RecordId, RoleId, TeamId, Tena
 pub use organization::{
     MAX_DEPTH, Organization, OrganizationCommand, OrganizationEvent, OrganizationStatus,
 };
+pub use registration::{
+    CLAIMS_SYNC_BATCH, ClaimsCause, ClaimsSync, DEFAULT_SESSION_EXPIRATION_SECONDS, DomainProof,
+    DomainVerification, MAX_AUTO_ROLES, MAX_REGISTRATION_DOMAINS, REGISTRATION_DOMAIN_NAMESPACE,
+    REGISTRATION_HOST_NAMESPACE, RegistrationCommand, RegistrationDomain, RegistrationSettings,
+    TXT_RECORD_PREFIX, UserClaims, VerificationMethod,
+};
 pub use role::{RoleCommand, RoleDefinition, RoleEvent, RoleStatus};
-pub use stream::{StreamId, StreamKind};
+pub use stream::{StreamId, StreamKind, claims_stream_id, claims_stream_user};
 pub use team::{Team, TeamCommand, TeamEvent, TeamRole, TeamStatus};
 pub use tenant::{
     Address, BootstrapKey, BusinessProfile, CreateTenant, DeactivationFeedback, Onboarding,

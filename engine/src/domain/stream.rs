@@ -33,6 +33,23 @@ pub enum StreamKind {
     PartitionGroup,
     /// An API key.
     ApiKey,
+    /// A user's claims (ClaimsChanged only; its id is [`claims_stream_id`] of the user's).
+    /// Its own stream so that a tenant-wide re-synchronisation never moves the users' versions.
+    Claims,
+}
+
+/// Flips the top bit of a UUID's version nibble: a v7 (or v4, v5) id becomes one of version
+/// 15 (or 12, 13), which no generator draws, so the result never names another entity.
+const CLAIMS_ID_MASK: u128 = 0x8000 << 64;
+
+/// The id of a user's claims stream (stream ids are unique across kinds in the journal).
+pub fn claims_stream_id(user: Uuid) -> Uuid {
+    Uuid::from_u128(user.as_u128() ^ CLAIMS_ID_MASK)
+}
+
+/// The user whose claims stream has this id (the inverse of [`claims_stream_id`]).
+pub fn claims_stream_user(stream: Uuid) -> Uuid {
+    claims_stream_id(stream)
 }
 
 impl StreamKind {
@@ -51,6 +68,7 @@ impl StreamKind {
             StreamKind::Partition => "partition",
             StreamKind::PartitionGroup => "partition_group",
             StreamKind::ApiKey => "api_key",
+            StreamKind::Claims => "claims",
         }
     }
 
@@ -69,6 +87,7 @@ impl StreamKind {
             "partition" => Some(StreamKind::Partition),
             "partition_group" => Some(StreamKind::PartitionGroup),
             "api_key" => Some(StreamKind::ApiKey),
+            "claims" => Some(StreamKind::Claims),
             _ => None,
         }
     }
@@ -93,5 +112,20 @@ impl StreamId {
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.kind.as_str(), self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claims_stream_id_names_no_generated_id_and_leads_back_to_its_user() {
+        for user in [Uuid::now_v7(), Uuid::new_v4()] {
+            let claims = claims_stream_id(user);
+            assert_ne!(claims, user);
+            assert!(matches!(claims.get_version_num(), 12 | 15), "{claims}");
+            assert_eq!(claims_stream_user(claims), user);
+        }
     }
 }

@@ -13,7 +13,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ClientId, OrganizationId, TenantId, UserId};
+use super::{
+    access::Assignment,
+    ids::{ClientId, OrganizationId, TenantId, UserId},
+    registration::{ClaimsSync, RegistrationSettings, VerificationMethod},
+};
 
 /// Commercial plan; decides the entitlements of SPEC §3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -226,6 +230,12 @@ pub struct Tenant {
     /// The tenant and client it was provisioned for, if any.
     #[serde(default)]
     pub parent: Option<TenantParent>,
+    /// Self-registration settings and domains.
+    #[serde(default)]
+    pub registration: RegistrationSettings,
+    /// A tenant-wide claims re-synchronisation under way (after a products or session change).
+    #[serde(default)]
+    pub claims_sync: Option<ClaimsSync>,
     /// Event sequence number of the tenant stream.
     pub version: i64,
     /// Creation time.
@@ -401,6 +411,41 @@ pub enum TenantEvent {
     /// Every person of the (deleted) tenant was erased: all its keys are destroyed with this
     /// event.
     TenantErased,
+    /// Registration was opened or closed, or its automatic roles changed.
+    RegistrationConfigured {
+        /// Open or closed.
+        enabled: bool,
+        /// Roles granted at registration.
+        auto_roles: Vec<Assignment>,
+    },
+    /// The custom registration host changed (the old one is released, the new one claimed).
+    RegistrationHostChanged {
+        /// The host before.
+        from: Option<String>,
+        /// The host now.
+        to: Option<String>,
+    },
+    /// A registration domain was added, pending verification.
+    RegistrationDomainAdded {
+        /// The domain.
+        domain: String,
+        /// The client its people register into.
+        client_id: Option<ClientId>,
+        /// The token its TXT record must carry.
+        txt_token: String,
+    },
+    /// A registration domain was verified (and claimed platform-wide).
+    RegistrationDomainVerified {
+        /// The domain.
+        domain: String,
+        /// How.
+        method: VerificationMethod,
+    },
+    /// A registration domain was removed (its claim released).
+    RegistrationDomainRemoved {
+        /// The domain.
+        domain: String,
+    },
 }
 
 impl TenantEvent {
@@ -417,6 +462,11 @@ impl TenantEvent {
             TenantEvent::OnboardingStarted { .. } => "OnboardingStarted",
             TenantEvent::OnboardingCompleted => "OnboardingCompleted",
             TenantEvent::TenantErased => "TenantErased",
+            TenantEvent::RegistrationConfigured { .. } => "RegistrationConfigured",
+            TenantEvent::RegistrationHostChanged { .. } => "RegistrationHostChanged",
+            TenantEvent::RegistrationDomainAdded { .. } => "RegistrationDomainAdded",
+            TenantEvent::RegistrationDomainVerified { .. } => "RegistrationDomainVerified",
+            TenantEvent::RegistrationDomainRemoved { .. } => "RegistrationDomainRemoved",
         }
     }
 }

@@ -14,12 +14,14 @@
 //! (CheckPermission, ListEffectivePermissions) and the onboarding saga's next step.
 
 mod api_key_decisions;
+mod claims;
 mod client_decisions;
 mod directory_decisions;
 mod evolve;
 mod organization_decisions;
 mod permissions;
 mod personal;
+mod registration_decisions;
 mod role_decisions;
 mod team_decisions;
 mod tenant_decisions;
@@ -43,8 +45,11 @@ use super::{
     error::DomainError,
     ids::{ApiKeyId, ClientId, OrganizationId, RecordId, RoleId, TeamId, TenantId, UserId},
     organization::{Organization, OrganizationCommand, OrganizationEvent},
+    registration::{
+        REGISTRATION_DOMAIN_NAMESPACE, REGISTRATION_HOST_NAMESPACE, RegistrationCommand,
+    },
     role::{RoleCommand, RoleDefinition, RoleEvent},
-    stream::{StreamId, StreamKind},
+    stream::{StreamId, StreamKind, claims_stream_id, claims_stream_user},
     team::{Team, TeamCommand, TeamEvent},
     tenant::{Tenant, TenantCommand, TenantEvent},
     user::{User, UserCommand, UserEvent, UserStatus},
@@ -74,13 +79,17 @@ pub enum TenantScopeCommand {
     Record(RecordCommand),
     /// About one of its API keys.
     ApiKey(ApiKeyCommand),
+    /// About its self-registration settings (on the tenant stream).
+    Registration(RegistrationCommand),
 }
 
 impl TenantScopeCommand {
     /// The stream whose version `expected_version` and the reply refer to.
     pub fn target_stream(&self, tenant_id: TenantId) -> StreamId {
         match self {
-            TenantScopeCommand::Tenant(_) => StreamId::new(StreamKind::Tenant, tenant_id.0),
+            TenantScopeCommand::Tenant(_) | TenantScopeCommand::Registration(_) => {
+                StreamId::new(StreamKind::Tenant, tenant_id.0)
+            }
             TenantScopeCommand::Organization(c) => {
                 StreamId::new(StreamKind::Organization, c.target().0)
             }
@@ -113,6 +122,7 @@ scope_command_from!(
     Client(ClientCommand),
     Record(RecordCommand),
     ApiKey(ApiKeyCommand),
+    Registration(RegistrationCommand),
 );
 
 /// An event of a tenant scope (on the tenant's stream, or an organization's, team's, user's or
@@ -148,6 +158,13 @@ pub enum Effect {
     /// Reserve `key` in `namespace` platform-wide (e.g. a tenant slug); the append fails if taken.
     ClaimUnique {
         /// Namespace, e.g. `tenant-slug`.
+        namespace: &'static str,
+        /// The unique key.
+        key: String,
+    },
+    /// Give up `key` in `namespace` if this entity holds it (nothing if it does not).
+    ReleaseUnique {
+        /// Namespace.
         namespace: &'static str,
         /// The unique key.
         key: String,
@@ -215,6 +232,9 @@ impl TenantScopeEvent {
                 StreamId::new(StreamKind::Organization, e.organization_id().0)
             }
             TenantScopeEvent::Team(e) => StreamId::new(StreamKind::Team, e.team_id().0),
+            TenantScopeEvent::User(UserEvent::ClaimsChanged { id, .. }) => {
+                StreamId::new(StreamKind::Claims, claims_stream_id(id.0))
+            }
             TenantScopeEvent::User(e) => StreamId::new(StreamKind::User, e.user_id().0),
             TenantScopeEvent::Role(e) => StreamId::new(StreamKind::Role, e.role_id().0),
             TenantScopeEvent::Client(e) => StreamId::new(StreamKind::Client, e.client_id().0),
@@ -264,7 +284,9 @@ impl TenantScopeEvent {
                 serde_json::from_value(payload).map(TenantScopeEvent::Organization)
             }
             StreamKind::Team => serde_json::from_value(payload).map(TenantScopeEvent::Team),
-            StreamKind::User => serde_json::from_value(payload).map(TenantScopeEvent::User),
+            StreamKind::User | StreamKind::Claims => {
+                serde_json::from_value(payload).map(TenantScopeEvent::User)
+            }
             StreamKind::Role => serde_json::from_value(payload).map(TenantScopeEvent::Role),
             StreamKind::Client => serde_json::from_value(payload).map(TenantScopeEvent::Client),
             StreamKind::Department
@@ -320,6 +342,31 @@ impl TenantScopeEvent {
                 },
             ],
             TenantScopeEvent::Tenant(TenantEvent::TenantErased) => vec![Effect::ShredTenantKeys],
+            TenantScopeEvent::Tenant(TenantEvent::RegistrationDomainVerified {
+                domain, ..
+            }) => {
+                vec![Effect::ClaimUnique {
+                    namespace: REGISTRATION_DOMAIN_NAMESPACE,
+                    key: domain.clone(),
+                }]
+            }
+            TenantScopeEvent::Tenant(TenantEvent::RegistrationDomainRemoved { domain }) => {
+                vec![Effect::ReleaseUnique {
+                    namespace: REGISTRATION_DOMAIN_NAMESPACE,
+                    key: domain.clone(),
+                }]
+            }
+            TenantScopeEvent::Tenant(TenantEvent::RegistrationHostChanged { from, to }) => from
+                .iter()
+                .map(|key| Effect::ReleaseUnique {
+                    namespace: REGISTRATION_HOST_NAMESPACE,
+                    key: key.clone(),
+                })
+                .chain(to.iter().map(|key| Effect::ClaimUnique {
+                    namespace: REGISTRATION_HOST_NAMESPACE,
+                    key: key.clone(),
+                }))
+                .collect(),
             TenantScopeEvent::Record(e) if e.erases_contact() => vec![Effect::ShredPersonKey {
                 subject: e.record_id().0,
             }],
@@ -534,6 +581,10 @@ impl TenantScope {
                 .map_or(0, |o| o.version),
             StreamKind::Team => self.teams.get(&TeamId(stream.id)).map_or(0, |t| t.version),
             StreamKind::User => self.users.get(&UserId(stream.id)).map_or(0, |u| u.version),
+            StreamKind::Claims => self
+                .users
+                .get(&UserId(claims_stream_user(stream.id)))
+                .map_or(0, |u| u.claims_version),
             StreamKind::Role => self.roles.get(&RoleId(stream.id)).map_or(0, |r| r.version),
             StreamKind::Client => self
                 .clients
@@ -602,7 +653,9 @@ impl TenantScope {
             TenantScopeCommand::Client(c) => self.decide_client(c, ctx),
             TenantScopeCommand::Record(c) => self.decide_record(c),
             TenantScopeCommand::ApiKey(c) => self.decide_api_key(c, ctx),
+            TenantScopeCommand::Registration(c) => self.decide_registration(c, ctx),
         }
+        .map(|events| self.with_claims_changes(events, ctx))
     }
 
     /// Applies one event that happened at `at`. Never fails: events are facts.

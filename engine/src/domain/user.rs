@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     access::Assignment,
     ids::{ClientId, OrganizationId, TenantId, UserId},
+    registration::{ClaimsCause, UserClaims},
 };
 
 /// Default invitation lifetime in days.
@@ -89,6 +90,9 @@ pub struct User {
     /// The client of the tenant the user belongs to, if any.
     #[serde(default)]
     pub client_id: Option<ClientId>,
+    /// Event sequence number of the user's claims stream (ClaimsChanged events).
+    #[serde(default)]
+    pub claims_version: i64,
     /// Event sequence number of the user's stream.
     pub version: i64,
     /// Creation time.
@@ -203,6 +207,16 @@ pub enum UserCommand {
         /// User.
         id: UserId,
     },
+    /// Self-registration (SPEC §5.4): an active user of the tenant whose verified registration
+    /// domain the email has, with the registration's automatic roles.
+    Register {
+        /// Id chosen by the gateway (UUIDv7).
+        id: UserId,
+        /// Email, verified by the identity provider.
+        email: String,
+        /// Display name (optional).
+        display_name: String,
+    },
 }
 
 impl UserCommand {
@@ -222,6 +236,7 @@ impl UserCommand {
             | UserCommand::RemoveFromOrganization { id, .. }
             | UserCommand::AssignRole { id, .. }
             | UserCommand::RevokeRole { id, .. }
+            | UserCommand::Register { id, .. }
             | UserCommand::Erase { id } => *id,
         }
     }
@@ -327,6 +342,28 @@ pub enum UserEvent {
         /// Id.
         id: UserId,
     },
+    /// Registered by email domain: active at once. Roles follow as their own events.
+    UserRegistered {
+        /// Id.
+        id: UserId,
+        /// Email.
+        email: String,
+        /// Display name.
+        display_name: String,
+        /// The registration domain that admitted the person.
+        domain: String,
+        /// The client the domain registers into.
+        client_id: Option<ClientId>,
+    },
+    /// What an identity provider puts in the user's tokens changed; the claims as they are now.
+    ClaimsChanged {
+        /// Id.
+        id: UserId,
+        /// The claims now.
+        claims: UserClaims,
+        /// Why.
+        cause: ClaimsCause,
+    },
 }
 
 impl UserEvent {
@@ -346,6 +383,8 @@ impl UserEvent {
             | UserEvent::MembershipRemoved { id, .. }
             | UserEvent::RoleAssigned { id, .. }
             | UserEvent::RoleRevoked { id, .. }
+            | UserEvent::UserRegistered { id, .. }
+            | UserEvent::ClaimsChanged { id, .. }
             | UserEvent::UserErased { id } => *id,
         }
     }
@@ -367,6 +406,8 @@ impl UserEvent {
             UserEvent::RoleAssigned { .. } => "RoleAssigned",
             UserEvent::RoleRevoked { .. } => "RoleRevoked",
             UserEvent::UserErased { .. } => "UserErased",
+            UserEvent::UserRegistered { .. } => "UserRegistered",
+            UserEvent::ClaimsChanged { .. } => "ClaimsChanged",
         }
     }
 }

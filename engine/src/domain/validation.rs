@@ -33,7 +33,9 @@ use super::error::{DomainError, FieldViolation};
 mod api_key;
 mod client;
 mod directory;
+pub mod email_domain;
 mod organization;
+mod registration;
 mod role;
 mod team;
 mod tenant;
@@ -46,6 +48,10 @@ pub use client::{
 };
 pub use directory::{ACTIVE_PATH, MAX_CONTACT_TYPE_CHARS, PHONE_CHARS, record_fields, record_mask};
 pub use organization::{NewOrganization, create_organization, update_organization};
+pub use registration::{
+    NewRegistration, TXT_TOKEN_CHARS, add_registration_domain, configure_registration,
+    register_user,
+};
 pub use role::{ROLE_PERMISSIONS, check_permissions, check_role_name, define_role, update_role};
 pub use team::{NewTeam, create_team, update_team};
 pub use tenant::{create_tenant, deactivation, suspend_reason, update_tenant};

@@ -111,6 +111,17 @@ pub struct UniqueClaim {
     pub request_id: Option<String>,
 }
 
+/// A platform-wide unique key given up together with the events of its batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UniqueRelease {
+    /// Namespace.
+    pub namespace: String,
+    /// Key.
+    pub key: String,
+    /// The entity giving it up: a key another entity holds stays.
+    pub owner: Uuid,
+}
+
 /// A timer change committed with the events of its batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TimerChange {
@@ -139,6 +150,8 @@ pub struct AppendBatch {
     pub events: Vec<NewEvent>,
     /// Unique keys to take.
     pub claims: Vec<UniqueClaim>,
+    /// Unique keys to give up (before the claims are taken); each only if `owner` holds it.
+    pub releases: Vec<UniqueRelease>,
     /// Timer changes.
     pub timers: Vec<TimerChange>,
     /// Personal-data keys created or shredded with these events.

@@ -61,6 +61,11 @@ pub(super) fn all_events(batches: &[AppendBatch]) -> impl Iterator<Item = &NewEv
     batches.iter().flat_map(|b| &b.events)
 }
 
+/// All releases of all batches, in order.
+pub(super) fn all_releases(batches: &[AppendBatch]) -> impl Iterator<Item = &super::UniqueRelease> {
+    batches.iter().flat_map(|b| &b.releases)
+}
+
 /// All claims of all batches, in order.
 pub(super) fn all_claims(batches: &[AppendBatch]) -> impl Iterator<Item = &UniqueClaim> {
     batches.iter().flat_map(|b| &b.claims)

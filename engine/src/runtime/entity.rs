@@ -19,7 +19,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tracing::{debug, warn};
 
 use super::{
-    CommandOutcome, EntityView, RequestMeta,
+    CommandOutcome, EntityView, RequestMeta, claims_sync,
     deps::Deps,
     idempotency::{RequestRecord, RequestWindow, fingerprint},
     messages::EntityMsg,
@@ -30,12 +30,13 @@ use super::{
 use crate::{
     EngineError, Result,
     domain::{
-        ApiKeyId, Context, Effect, RecordId, RecordKind, StreamId, StreamKind, TenantId,
-        TenantScope, TenantScopeCommand, TenantScopeEvent,
+        ApiKeyId, Context, Effect, REGISTRATION_DOMAIN_NAMESPACE, REGISTRATION_HOST_NAMESPACE,
+        RecordId, RecordKind, StreamId, StreamKind, TenantId, TenantScope, TenantScopeCommand,
+        TenantScopeEvent,
     },
     journal::{
         AppendBatch, CommitToken, EventMetadata, JournalError, KeyChange, NewEvent, RecordedEvent,
-        TimerChange, UniqueClaim,
+        TimerChange, UniqueClaim, UniqueRelease,
     },
     personal::{Keyring, KeyringError, Opened, SEALED_SINCE_SCHEMA, Vault, VaultError},
 };
@@ -57,6 +58,21 @@ pub(crate) struct EntityState {
     tenant_id: TenantId,
     deps: Arc<Deps>,
     live: Option<Live>,
+    /// Whether a [`EntityMsg::SyncClaims`] is in the mailbox (never more than one).
+    sync_queued: bool,
+}
+
+impl EntityState {
+    /// Sends the actor the next claims re-synchronisation step if one is due and none queued.
+    fn schedule_claims_sync(&mut self, myself: &ActorRef<EntityMsg>) {
+        let due = self
+            .live
+            .as_ref()
+            .is_some_and(|live| live.scope.claims_sync_pending());
+        if due && !self.sync_queued && myself.cast(EntityMsg::SyncClaims).is_ok() {
+            self.sync_queued = true;
+        }
+    }
 }
 
 /// The recovered state of a tenant scope.
@@ -104,6 +120,7 @@ impl Actor for TenantScopeActor {
             tenant_id: args.tenant_id,
             deps: args.deps,
             live: None,
+            sync_queued: false,
         })
     }
 
@@ -123,6 +140,22 @@ impl Actor for TenantScopeActor {
                 if let Some(reason) = progress.fault {
                     warn!(tenant = %state.tenant_id, %reason, "entity stopping to recover from the journal");
                     myself.stop(Some(reason));
+                    return Ok(());
+                }
+                state.schedule_claims_sync(&myself);
+            }
+            EntityMsg::SyncClaims => {
+                state.sync_queued = false;
+                let Some(live) = state.live.as_mut() else {
+                    return Ok(());
+                };
+                match claims_sync::step(live, state.tenant_id, &state.deps).await {
+                    claims_sync::Step::Done(true) => state.schedule_claims_sync(&myself),
+                    claims_sync::Step::Done(false) => {}
+                    claims_sync::Step::Fault(reason) => {
+                        warn!(tenant = %state.tenant_id, %reason, "entity stopping to recover from the journal");
+                        myself.stop(Some(reason));
+                    }
                 }
             }
             EntityMsg::Execute {
@@ -135,6 +168,8 @@ impl Actor for TenantScopeActor {
                 if let Some(reason) = fault {
                     warn!(tenant = %state.tenant_id, %reason, "entity stopping to recover from the journal");
                     myself.stop(Some(reason));
+                } else {
+                    state.schedule_claims_sync(&myself);
                 }
             }
             EntityMsg::Read(read) | EntityMsg::ReadIfLive(read) => match &state.live {
@@ -554,7 +589,7 @@ pub(super) async fn commit(
             Ok(true)
         }
         // Clean refusals: nothing was written and our state is still current.
-        Err(e @ JournalError::UniqueViolation { .. }) => Err(Failure::Refused(e.into())),
+        Err(e @ JournalError::UniqueViolation { .. }) => Err(Failure::Refused(taken(e))),
         // The shard's lease moved on: another node serves it now; nothing was written.
         Err(e @ JournalError::Fenced { .. }) => {
             deps.fenced
@@ -583,6 +618,33 @@ pub(super) async fn commit(
             Err(Failure::Fault(answer, reason))
         }
     }
+}
+
+/// A unique key another entity holds, as the caller is told: a registration domain or host
+/// another tenant verified is the domain's ALREADY_EXISTS; other namespaces (a tenant slug)
+/// are answered by the caller that knows them.
+fn taken(error: JournalError) -> EngineError {
+    let field = match &error {
+        JournalError::UniqueViolation { namespace, .. }
+            if namespace == REGISTRATION_DOMAIN_NAMESPACE =>
+        {
+            "domain"
+        }
+        JournalError::UniqueViolation { namespace, .. }
+            if namespace == REGISTRATION_HOST_NAMESPACE =>
+        {
+            "custom_host"
+        }
+        _ => return error.into(),
+    };
+    let JournalError::UniqueViolation { key, .. } = error else {
+        return error.into();
+    };
+    EngineError::Domain(crate::domain::DomainError::AlreadyExists {
+        resource: crate::domain::ResourceKind::RegistrationDomain,
+        field,
+        value: key,
+    })
 }
 
 /// The token of an entity with no write yet: satisfied by every read.
@@ -643,6 +705,11 @@ fn build_batch(
                         .as_ref()
                         .and(metadata.request_id.clone()),
                 }),
+                Effect::ReleaseUnique { namespace, key } => batch.releases.push(UniqueRelease {
+                    namespace: namespace.to_owned(),
+                    key,
+                    owner: stream.id,
+                }),
                 Effect::SetTimer { kind, due_at } => batch.timers.push(TimerChange::Set {
                     tenant_id,
                     kind,
@@ -684,6 +751,10 @@ fn view_of(scope: &TenantScope, stream: StreamId) -> Result<EntityView> {
             .map(EntityView::Organization),
         StreamKind::Team => scope.team(stream.id.into()).cloned().map(EntityView::Team),
         StreamKind::User => scope.user(stream.id.into()).cloned().map(EntityView::User),
+        StreamKind::Claims => scope
+            .user(crate::domain::claims_stream_user(stream.id).into())
+            .cloned()
+            .map(EntityView::User),
         StreamKind::Role => scope.role(stream.id.into()).cloned().map(EntityView::Role),
         StreamKind::Client => scope
             .client(stream.id.into())

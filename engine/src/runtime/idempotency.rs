@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        ApiKeyCommand, ClientCommand, KeySecret, OrganizationCommand, RecordCommand, RoleCommand,
-        StreamId, TeamCommand, TenantCommand, TenantScopeCommand, UserCommand,
+        ApiKeyCommand, ClientCommand, DomainProof, KeySecret, OrganizationCommand, RecordCommand,
+        RegistrationCommand, RoleCommand, StreamId, TeamCommand, TenantCommand, TenantScopeCommand,
+        UserCommand,
     },
     journal::CommitToken,
     personal::cipher::{KeyBytes, keyed_digest},
@@ -131,6 +132,15 @@ pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
         TenantScopeCommand::User(UserCommand::ResendInvitation { token_hash, .. }) => {
             token_hash.clear();
         }
+        TenantScopeCommand::User(UserCommand::Register { id, .. }) => id.0 = nil,
+        // A retry draws a fresh TXT token, and may find other DNS answers.
+        TenantScopeCommand::Registration(RegistrationCommand::AddDomain { txt_token, .. }) => {
+            txt_token.clear();
+        }
+        TenantScopeCommand::Registration(RegistrationCommand::VerifyDomain {
+            proof: DomainProof::TxtRecords(records),
+            ..
+        }) => records.clear(),
         _ => {}
     }
     // Serializing plain data cannot fail; fall back to the Debug form just in case.

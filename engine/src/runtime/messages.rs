@@ -28,6 +28,8 @@ pub(crate) enum EntityMsg {
     /// answers [`EngineError::NotLive`](crate::EngineError::NotLive) and starts nothing (for
     /// callers that must not make a node load a tenant: an unauthenticated API key).
     ReadIfLive(ReadFn),
+    /// Write the next batch of a tenant-wide claims re-synchronisation (sent to itself).
+    SyncClaims,
     /// Save a snapshot if anything changed since the last one, then stop. Sent in-band by the
     /// shard after it stopped routing to this actor, so every earlier message is handled first.
     Passivate,

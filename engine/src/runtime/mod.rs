@@ -13,6 +13,7 @@
 //! [`authorization`](self::authorization)).
 
 mod authorization;
+mod claims_sync;
 mod clock;
 mod deps;
 mod entity;
@@ -54,7 +55,8 @@ use crate::{
         ApiKey, ApiKeyId, Client, ClientId, Decision, DomainError, EffectivePermission, KeyRefusal,
         Organization, OrganizationId, OrganizationStatus, PermissionPattern, Record, RecordId,
         RecordKind, ResourceKind, RoleDefinition, RoleId, Scope, TENANT_SLUG_NAMESPACE, Team,
-        TeamId, Tenant, TenantCommand, TenantId, TenantScope, TenantScopeCommand, User, UserId,
+        TeamId, Tenant, TenantCommand, TenantId, TenantScope, TenantScopeCommand, User, UserClaims,
+        UserId,
     },
     journal::{
         AuditActor, CommitToken, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
@@ -586,6 +588,28 @@ impl Engine {
             Ok(s.effective_permissions(user_id, scope)?)
         })
         .await
+    }
+
+    /// GetUserClaims: what an identity provider puts in the user's tokens, answered by the
+    /// tenant's actor (consistent with every acknowledged write).
+    pub async fn user_claims(&self, tenant_id: TenantId, user_id: UserId) -> Result<UserClaims> {
+        self.read(tenant_id, move |s| {
+            existing_tenant(s)?;
+            Ok(s.user_claims(user_id)?)
+        })
+        .await
+    }
+
+    /// The tenant that verified a registration domain (`REGISTRATION_DOMAIN_NAMESPACE`) or
+    /// holds a custom registration host (`REGISTRATION_HOST_NAMESPACE`), from the journal's
+    /// platform-wide claims; `None` when no tenant does.
+    pub async fn registration_owner(&self, namespace: &str, key: &str) -> Result<Option<TenantId>> {
+        Ok(self
+            .deps
+            .journal
+            .unique_claim(namespace, key)
+            .await?
+            .map(|claim| TenantId(claim.owner)))
     }
 
     /// Live entity actors on this node (after passivation, fewer than tenants touched).

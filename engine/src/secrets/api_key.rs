@@ -62,20 +62,7 @@ pub fn issue(tenant: TenantId, id: ApiKeyId) -> Result<IssuedKey, getrandom::Err
     key.push_str(PREFIX);
     push_u128(&mut key, tenant.0.as_u128());
     push_u128(&mut key, id.0.as_u128());
-    let mut drawn = 0;
-    let mut bytes = [0u8; 64];
-    while drawn < SECRET_CHARS {
-        getrandom::getrandom(&mut bytes)?;
-        // 248 = 4 × 62: a byte below it maps to a character without bias.
-        for b in bytes
-            .iter()
-            .filter(|b| **b < 248)
-            .take(SECRET_CHARS - drawn)
-        {
-            key.push(char::from(ALPHABET[usize::from(*b % 62)]));
-            drawn += 1;
-        }
-    }
+    push_random(&mut key, SECRET_CHARS)?;
     let checksum = crc32fast::hash(key.as_bytes());
     push_fixed(&mut key, u128::from(checksum), CHECKSUM_CHARS);
     let hint = key[KEY_CHARS - 4..].to_owned();
@@ -86,6 +73,30 @@ pub fn issue(tenant: TenantId, id: ApiKeyId) -> Result<IssuedKey, getrandom::Err
         },
         plaintext: key,
     })
+}
+
+/// `count` random base62 characters (unbiased).
+///
+/// # Errors
+/// When the operating system's random source fails.
+pub fn random_base62(count: usize) -> Result<String, getrandom::Error> {
+    let mut out = String::with_capacity(count);
+    push_random(&mut out, count)?;
+    Ok(out)
+}
+
+fn push_random(out: &mut String, count: usize) -> Result<(), getrandom::Error> {
+    let mut drawn = 0;
+    let mut bytes = [0u8; 64];
+    while drawn < count {
+        getrandom::getrandom(&mut bytes)?;
+        // 248 = 4 × 62: a byte below it maps to a character without bias.
+        for b in bytes.iter().filter(|b| **b < 248).take(count - drawn) {
+            out.push(char::from(ALPHABET[usize::from(*b % 62)]));
+            drawn += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Reads a presented key: its format and checksum first (no lookup), then what it names.

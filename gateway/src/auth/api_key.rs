@@ -132,6 +132,7 @@ fn caller_of(key: PresentedKey, verified: bool) -> Caller {
             hash: key.hash,
             verified,
         }),
+        verified_email: None,
     }
 }
 

@@ -12,7 +12,8 @@
 //!
 //! Claims read: `sub` (engine user id or service name), `tenant_id`, the platform-admin claim
 //! (configurable name, default `platform_admin`, must be `true`), optional `act.sub` (acting
-//! on behalf of) and `jti` (credential id; the header's `kid` when absent).
+//! on behalf of), `jti` (credential id; the header's `kid` when absent), and `email` when
+//! `email_verified` is `true` (a person registering themself, RegisterUser).
 //!
 //! Every failure answers UNAUTHENTICATED with the same generic message; the reason is logged
 //! at debug level only.
@@ -333,6 +334,13 @@ impl JwtAuthenticator {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .or(data.header.kid);
+        // The person's address, only when the identity provider says it verified it.
+        let verified_email = match (claims.get("email"), claims.get("email_verified")) {
+            (Some(Value::String(email)), Some(Value::Bool(true))) if !email.trim().is_empty() => {
+                Some(email.trim().to_owned())
+            }
+            _ => None,
+        };
         Ok(Caller {
             subject,
             tenant_id,
@@ -341,6 +349,7 @@ impl JwtAuthenticator {
             credential_id,
             on_behalf_of,
             api_key: None,
+            verified_email,
         })
     }
 }

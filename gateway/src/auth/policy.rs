@@ -63,6 +63,11 @@
 //! | RevokeApiKey | `api-key:revoke` | tenant |
 //! | VerifyApiKey | `api-key:verify` in the key's tenant | tenant |
 //! | RegisterCustomer | platform admin only (it is CreateTenant) | — |
+//! | RegisterUser | the person themself (their token's verified `email` is the request's), or `user:invite` | tenant |
+//! | GetUserClaims | `user:read`, or own | tenant |
+//! | ConfigureRegistration, Add/Verify/RemoveRegistrationDomain | `tenant:update` (a manual verification: platform admin only) | tenant |
+//! | GetRegistrationSettings | `tenant:read` | tenant |
+//! | ResolveRegistration | any authenticated caller (the answer is a tenant's id and name) | — |
 //! | GetCustomer | `tenant:read` (as GetTenant) | tenant |
 //! | UpdateCustomer | `tenant:update` (as UpdateTenant) | tenant |
 //!
@@ -94,6 +99,8 @@ pub struct Target {
     pub assignment_scope: Option<Scope>,
     /// The user the RPC is about.
     pub user: Option<UserId>,
+    /// RegisterUser: the email being registered (a person may register themself with it).
+    pub email: Option<String>,
 }
 
 impl Target {
@@ -128,6 +135,11 @@ pub enum Rule {
     PlatformAdmin,
     /// Any authenticated caller of the target tenant.
     TenantCaller,
+    /// Any authenticated caller at all (the answer reveals nothing private).
+    AnyCaller,
+    /// The person whose verified email (`email_verified` in their token) is `Target::email`,
+    /// or else `user:invite` in the tenant.
+    Registrant,
     /// A permission at a scope.
     Permission {
         /// `resource:action`.
@@ -226,6 +238,14 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "GetApiKey" | "ListApiKeys" => perm("api-key:read", Tenant),
         "RevokeApiKey" => perm("api-key:revoke", Tenant),
         "VerifyApiKey" => perm("api-key:verify", Tenant),
+        "RegisterUser" => Rule::Registrant,
+        "GetUserClaims" => own_or("user:read"),
+        "ConfigureRegistration"
+        | "AddRegistrationDomain"
+        | "VerifyRegistrationDomain"
+        | "RemoveRegistrationDomain" => perm("tenant:update", Tenant),
+        "GetRegistrationSettings" => perm("tenant:read", Tenant),
+        "ResolveRegistration" => Rule::AnyCaller,
         _ => return None,
     })
 }
@@ -254,7 +274,8 @@ pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
         | TenantScopeCommand::Role(_)
         | TenantScopeCommand::Client(_)
         | TenantScopeCommand::Record(_)
-        | TenantScopeCommand::ApiKey(_) => {}
+        | TenantScopeCommand::ApiKey(_)
+        | TenantScopeCommand::Registration(_) => {}
         TenantScopeCommand::Organization(c) => match c {
             OrganizationCommand::Create { parent_id, .. } => t.organization = *parent_id,
             OrganizationCommand::Move {

@@ -25,6 +25,7 @@ pub mod customer;
 pub mod directory;
 pub mod organization;
 pub mod reads;
+pub mod registration;
 pub mod role;
 pub mod team;
 pub mod tenant;

@@ -326,7 +326,7 @@ fn entity_kind(kind: StreamKind) -> pb::EntityKind {
         StreamKind::Tenant => pb::EntityKind::Tenant,
         StreamKind::Organization => pb::EntityKind::Organization,
         StreamKind::Team => pb::EntityKind::Team,
-        StreamKind::User => pb::EntityKind::User,
+        StreamKind::User | StreamKind::Claims => pb::EntityKind::User,
         StreamKind::Role => pb::EntityKind::Role,
         StreamKind::Client => pb::EntityKind::Client,
         StreamKind::Department => pb::EntityKind::Department,

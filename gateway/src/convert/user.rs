@@ -357,6 +357,7 @@ mod tests {
                 scope: Scope::Tenant,
             }]),
             client_id: None,
+            claims_version: 0,
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

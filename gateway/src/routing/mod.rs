@@ -9,8 +9,10 @@
 //!                                                                   `x-entity-forwarded-by: A`)
 //! ```
 //! The tenant is read from the request's `tenant_id` field (`customer_id` for customers; the
-//! tenant inside the key of VerifyApiKey's `api_key`; the field's number comes from the proto
-//! descriptor; the rest of the message is not decoded). Requests without one (CreateTenant,
+//! tenant inside the key of VerifyApiKey's `api_key`; for RegisterUser and ResolveRegistration
+//! without one, the tenant holding the request's custom `host` or its email's verified domain,
+//! looked up in the platform-wide claims; the field's number comes from the proto descriptor;
+//! the rest of the message is not decoded). Requests without one (CreateTenant,
 //! ListTenants, admin calls) are served where they arrive. While a shard has no owner (it is
 //! moving), a request waits up to `move_wait`, then gets UNAVAILABLE with a retry delay. A
 //! forwarded request is never forwarded again.
@@ -28,7 +30,10 @@ use std::{
 };
 
 use engine::{
-    domain::TenantId,
+    domain::{
+        REGISTRATION_DOMAIN_NAMESPACE, REGISTRATION_HOST_NAMESPACE, TenantId,
+        validation::email_domain::{email_domain, normalize_domain},
+    },
     runtime::{ShardLeases, shard_of},
 };
 use http_body_util::{BodyExt, Full, Limited};
@@ -59,16 +64,54 @@ enum TenantField {
     Id(u32),
     /// This string field is an API key, which names its tenant.
     ApiKey(u32),
+    /// A registration: the tenant's id if the request names one, else the tenant holding its
+    /// custom host, else the tenant that verified its email's domain (platform-wide claims).
+    Registration {
+        tenant: Option<u32>,
+        email: u32,
+        host: u32,
+    },
 }
 
 impl TenantField {
-    /// The tenant a request's message names, if it reads as one.
-    fn tenant(self, message: &[u8]) -> Option<TenantId> {
+    /// The tenant a request's message names, if it reads as one (a registration's is looked
+    /// up in `pool`'s platform-wide claims).
+    async fn tenant(self, message: &[u8], pool: &PgPool) -> Option<TenantId> {
         match self {
             TenantField::Id(field) => frame::string_field(message, field)?.parse().ok(),
             TenantField::ApiKey(field) => {
                 let key = frame::string_field(message, field)?;
                 engine::secrets::api_key::parse(key).ok().map(|k| k.tenant)
+            }
+            TenantField::Registration {
+                tenant,
+                email,
+                host,
+            } => {
+                let named = tenant.and_then(|f| frame::string_field(message, f));
+                if let Some(id) = named.filter(|s| !s.is_empty()) {
+                    return id.parse().ok();
+                }
+                let host = frame::string_field(message, host)
+                    .unwrap_or_default()
+                    .trim();
+                let (namespace, key) = match host {
+                    "" => {
+                        let email = frame::string_field(message, email)?;
+                        (REGISTRATION_DOMAIN_NAMESPACE, email_domain(email)?)
+                    }
+                    host => (REGISTRATION_HOST_NAMESPACE, normalize_domain(host)),
+                };
+                let owner: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "SELECT owner_id FROM unique_keys WHERE namespace = $1 AND key = $2",
+                )
+                .bind(namespace)
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .ok()
+                .flatten();
+                owner.map(TenantId)
             }
         }
     }
@@ -87,6 +130,8 @@ pub struct Router {
     shard_count: u32,
     leases: Arc<dyn ShardLeases>,
     owners: Arc<Owners>,
+    /// The shared store (registration claims are looked up in it).
+    pool: PgPool,
     tenant_fields: HashMap<String, TenantField>,
     move_wait: Duration,
 }
@@ -106,15 +151,28 @@ impl Router {
     ) -> Result<Arc<Router>, prost::DecodeError> {
         let ids = entity_proto::tenant_id_fields()?.into_iter();
         let keys = entity_proto::api_key_fields()?.into_iter();
-        let tenant_fields = ids
+        let mut tenant_fields: HashMap<String, TenantField> = ids
             .map(|(path, n)| (path, TenantField::Id(n)))
             .chain(keys.map(|(path, n)| (path, TenantField::ApiKey(n))))
             .collect();
+        for (path, email, host) in entity_proto::registration_fields()? {
+            let tenant = match tenant_fields.get(&path) {
+                Some(TenantField::Id(n)) => Some(*n),
+                _ => None,
+            };
+            let field = TenantField::Registration {
+                tenant,
+                email,
+                host,
+            };
+            tenant_fields.insert(path, field);
+        }
         Ok(Arc::new(Router {
             me,
             shard_count,
             leases,
-            owners: Owners::start(pool, peer_ca_pem).await,
+            owners: Owners::start(pool.clone(), peer_ca_pem).await,
+            pool,
             tenant_fields,
             move_wait: Duration::from_secs(3),
         }))
@@ -235,7 +293,10 @@ where
             .into_http());
         }
     };
-    let tenant = frame::grpc_message(&bytes).and_then(|message| field.tenant(message));
+    let tenant = match frame::grpc_message(&bytes) {
+        Some(message) => field.tenant(message, &router.pool).await,
+        None => None,
+    };
     let rebuild = |parts, bytes| http::Request::from_parts(parts, Body::new(Full::new(bytes)));
     // No readable tenant: the service answers (INVALID_ARGUMENT) where it arrived.
     let Some(tenant) = tenant else {

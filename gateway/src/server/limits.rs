@@ -608,6 +608,7 @@ mod tests {
             credential_id: None,
             on_behalf_of: None,
             api_key: None,
+            verified_email: None,
         }
     }
 

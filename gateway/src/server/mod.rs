@@ -31,7 +31,8 @@ use entity_proto::v1::{
     location_service_server::LocationServiceServer,
     organization_service_server::OrganizationServiceServer,
     partition_group_service_server::PartitionGroupServiceServer,
-    partition_service_server::PartitionServiceServer, role_service_server::RoleServiceServer,
+    partition_service_server::PartitionServiceServer,
+    registration_service_server::RegistrationServiceServer, role_service_server::RoleServiceServer,
     team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
     user_service_server::UserServiceServer,
 };
@@ -53,8 +54,8 @@ use crate::{
     routing::{Routing, RoutingLayer},
     services::{
         self, AccessApi, AdminApi, ApiKeyApi, AuditApi, ClientApi, ContactApi, CustomerApi,
-        DepartmentApi, LocationApi, OrganizationApi, PartitionApi, PartitionGroupApi, RoleApi,
-        TeamApi, TenantApi, UserApi,
+        DepartmentApi, LocationApi, OrganizationApi, PartitionApi, PartitionGroupApi,
+        RegistrationApi, RoleApi, TeamApi, TenantApi, UserApi,
     },
 };
 
@@ -105,7 +106,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 16] = [
+pub const SERVICE_NAMES: [&str; 17] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -121,6 +122,7 @@ pub const SERVICE_NAMES: [&str; 16] = [
     <PartitionServiceServer<PartitionApi> as NamedService>::NAME,
     <PartitionGroupServiceServer<PartitionGroupApi> as NamedService>::NAME,
     <ApiKeyServiceServer<ApiKeyApi> as NamedService>::NAME,
+    <RegistrationServiceServer<RegistrationApi> as NamedService>::NAME,
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
 ];
 
@@ -193,6 +195,8 @@ pub async fn serve_with(
     let partition_group =
         PartitionGroupServiceServer::new(apis.partition_group).max_decoding_message_size(limit);
     let api_key = ApiKeyServiceServer::new(apis.api_key).max_decoding_message_size(limit);
+    let registration =
+        RegistrationServiceServer::new(apis.registration).max_decoding_message_size(limit);
     let customer = CustomerServiceServer::new(apis.customer).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -244,6 +248,7 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, partition))
         .add_service(guarded(&auth_layer, &limits, &routing, partition_group))
         .add_service(guarded(&auth_layer, &limits, &routing, api_key))
+        .add_service(guarded(&auth_layer, &limits, &routing, registration))
         .add_service(guarded(&auth_layer, &limits, &routing, customer))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then

@@ -23,6 +23,7 @@ mod client;
 mod customer;
 mod directory;
 mod organization;
+mod registration;
 mod role;
 mod team;
 mod tenant;
@@ -46,6 +47,7 @@ pub use client::ClientApi;
 pub use customer::CustomerApi;
 pub use directory::{ContactApi, DepartmentApi, LocationApi, PartitionApi, PartitionGroupApi};
 pub use organization::OrganizationApi;
+pub use registration::RegistrationApi;
 pub use role::RoleApi;
 pub use team::TeamApi;
 pub use tenant::TenantApi;
@@ -59,12 +61,14 @@ use crate::{
 };
 
 /// Which tenant an RPC is authorized against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum AuthTarget {
     /// A platform-wide RPC (creating or listing tenants).
     Platform,
     /// The tenant the request names.
     Tenant,
+    /// The tenant a person registers in, with the email they register.
+    Registrant(String),
 }
 
 /// What every handler needs: the engine, the read models and the authorization hook.
@@ -77,6 +81,8 @@ struct Shared {
     started: std::time::Instant,
     kafka: Option<Arc<projections::KafkaPublisher>>,
     keeper: Option<Arc<cluster::ShardKeeper>>,
+    /// Looks up registration domains' TXT records.
+    resolver: Arc<dyn crate::dns::TxtResolver>,
 }
 
 impl Shared {
@@ -97,6 +103,10 @@ impl Shared {
         let auth_target = match target {
             AuthTarget::Platform => Target::default(),
             AuthTarget::Tenant => policy::write_target(mutation.tenant_id, &mutation.command),
+            AuthTarget::Registrant(email) => Target {
+                email: Some(email),
+                ..policy::write_target(mutation.tenant_id, &mutation.command)
+            },
         };
         let request = Request::from_parts(metadata, extensions, ());
         let (caller, authorization) =
@@ -255,6 +265,8 @@ pub struct Apis {
     pub partition: PartitionApi,
     pub partition_group: PartitionGroupApi,
     pub api_key: ApiKeyApi,
+    /// RegistrationService.
+    pub registration: RegistrationApi,
     /// CustomerService.
     pub customer: CustomerApi,
     /// AdminService.
@@ -271,6 +283,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         started: std::time::Instant::now(),
         kafka: node.kafka(),
         keeper: node.keeper(),
+        resolver: node.resolver(),
     };
     Apis {
         tenant: TenantApi::new(shared.clone()),
@@ -287,6 +300,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         partition: PartitionApi::new(shared.clone()),
         partition_group: PartitionGroupApi::new(shared.clone()),
         api_key: ApiKeyApi::new(shared.clone()),
+        registration: RegistrationApi::new(shared.clone()),
         customer: CustomerApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }

@@ -13,7 +13,7 @@ use engine::{
 use entity_proto::v1::{self as pb, user_service_server::UserService};
 use tonic::{Request, Response, Status};
 
-use super::{Answer, AuthTarget, Shared, answer};
+use super::{Answer, AuthTarget, Shared, answer, registration};
 use crate::{
     auth::Target,
     convert::{self, reads},
@@ -132,6 +132,42 @@ impl UserService for UserApi {
         self.shared
             .mutate(request, "user.", convert::user::update_profile)
             .await
+    }
+
+    /// Finds the tenant (named, by custom host, or by the verified email domain), then runs
+    /// the registration there: the person themself or an inviter is authorized with the email.
+    async fn register_user(&self, request: Request<pb::RegisterUserRequest>) -> UserResult {
+        let route = convert::registration::register_route(request.get_ref())?;
+        let Some(tenant_id) = registration::route_tenant(&self.shared, &route).await? else {
+            return Err(registration::nobody_accepts(&route));
+        };
+        let email = request.get_ref().email.clone();
+        let id = UserId::new_v7();
+        let outcome = self
+            .shared
+            .execute(request, AuthTarget::Registrant(email), "", |r| {
+                convert::registration::register(r, tenant_id, id)
+            })
+            .await?;
+        answer(&outcome)
+    }
+
+    async fn get_user_claims(
+        &self,
+        request: Request<pb::GetUserClaimsRequest>,
+    ) -> Result<Response<pb::UserClaims>, Status> {
+        let (tenant_id, id) = convert::registration::get_claims(request.get_ref())?;
+        let target = Target {
+            user: Some(id),
+            ..Target::tenant(tenant_id)
+        };
+        let claims = self
+            .shared
+            .read_engine(request, target, |e| e.user_claims(tenant_id, id))
+            .await?;
+        Ok(Response::new(convert::registration::claims_to_proto(
+            &claims,
+        )))
     }
 
     async fn set_user_client(&self, request: Request<pb::SetUserClientRequest>) -> UserResult {

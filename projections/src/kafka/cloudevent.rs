@@ -49,6 +49,11 @@ pub fn ce_type(event_type: &str) -> String {
 pub fn subject(tenant: TenantId, stream: &StreamId) -> String {
     let collection = match stream.kind {
         StreamKind::Tenant => return format!("tenants/{tenant}"),
+        // A user's claims: a sub-resource of the user.
+        StreamKind::Claims => {
+            let user = engine::domain::claims_stream_user(stream.id);
+            return format!("tenants/{tenant}/users/{user}/claims");
+        }
         StreamKind::Organization => "organizations",
         StreamKind::Team => "teams",
         StreamKind::User => "users",

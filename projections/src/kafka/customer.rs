@@ -101,7 +101,12 @@ impl CustomerEvent {
             TenantEvent::TenantPlanChanged { .. }
             | TenantEvent::OnboardingStarted { .. }
             | TenantEvent::OnboardingCompleted
-            | TenantEvent::TenantErased => return Ok(None),
+            | TenantEvent::TenantErased
+            | TenantEvent::RegistrationConfigured { .. }
+            | TenantEvent::RegistrationHostChanged { .. }
+            | TenantEvent::RegistrationDomainAdded { .. }
+            | TenantEvent::RegistrationDomainVerified { .. }
+            | TenantEvent::RegistrationDomainRemoved { .. } => return Ok(None),
         };
         Ok((!fields.is_empty()).then_some(Self { event_type, fields }))
     }

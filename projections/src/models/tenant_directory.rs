@@ -181,7 +181,12 @@ impl Projection for TenantDirectoryProjection {
                 }
                 // The tenant stays deleted; its row holds no personal data (name and slug are
                 // the organization's), so only version and time move.
-                TenantEvent::TenantErased => {}
+                TenantEvent::TenantErased
+                | TenantEvent::RegistrationConfigured { .. }
+                | TenantEvent::RegistrationHostChanged { .. }
+                | TenantEvent::RegistrationDomainAdded { .. }
+                | TenantEvent::RegistrationDomainVerified { .. }
+                | TenantEvent::RegistrationDomainRemoved { .. } => {}
             }
             rows.change(tenant_id, change);
         }

@@ -238,6 +238,8 @@ impl Projection for UsersProjection {
             let r = &envelope.recorded;
             let tenant_id = r.tenant_id.0;
             let event = match &envelope.event {
+                // On the claims stream: nothing of the user's row changes.
+                TenantScopeEvent::User(UserEvent::ClaimsChanged { .. }) => continue,
                 TenantScopeEvent::User(event) => event,
                 TenantScopeEvent::Tenant(TenantEvent::TenantErased) => {
                     writes.erased_tenants.push((tenant_id, r.recorded_at));
@@ -263,15 +265,26 @@ impl Projection for UsersProjection {
                     email,
                     display_name,
                     ..
+                }
+                | UserEvent::UserRegistered {
+                    email,
+                    display_name,
+                    ..
                 } => {
+                    let (status, client_id) = match event {
+                        UserEvent::UserRegistered { client_id, .. } => {
+                            (UserStatus::Active, client_id.map(|c| c.0))
+                        }
+                        _ => (UserStatus::Invited, None),
+                    };
                     let record = UserRecord {
                         tenant_id,
                         email: email.clone(),
                         email_lower: fold(email.trim()),
                         display_name: display_name.clone(),
                         display_name_lower: fold(display_name),
-                        status: enum_text(&UserStatus::Invited)?,
-                        client_id: None,
+                        status: enum_text(&status)?,
+                        client_id,
                         version: r.sequence,
                         created_at: r.recorded_at,
                         updated_at: r.recorded_at,
@@ -283,7 +296,8 @@ impl Projection for UsersProjection {
                 | UserEvent::InvitationRevoked { .. }
                 | UserEvent::InvitationExpired { .. }
                 | UserEvent::RoleAssigned { .. }
-                | UserEvent::RoleRevoked { .. } => {}
+                | UserEvent::RoleRevoked { .. }
+                | UserEvent::ClaimsChanged { .. } => {}
                 UserEvent::UserActivated { display_name, .. } => {
                     change.status = Some(enum_text(&UserStatus::Active)?);
                     change.display_name = name(display_name);

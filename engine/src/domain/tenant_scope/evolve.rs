@@ -14,6 +14,9 @@ use crate::domain::{
     directory::{Record, RecordEvent, RecordFields},
     ids::{OrganizationId, UserId},
     organization::{Organization, OrganizationEvent, OrganizationStatus},
+    registration::{
+        ClaimsCause, ClaimsSync, DomainVerification, RegistrationDomain, RegistrationSettings,
+    },
     role::{RoleDefinition, RoleEvent, RoleStatus},
     team::{Team, TeamEvent, TeamStatus},
     tenant::{Onboarding, Tenant, TenantEvent, TenantStatus},
@@ -53,12 +56,16 @@ impl TenantScope {
                 deactivation_feedback: None,
                 erased_at: None,
                 parent: *parent,
+                registration: RegistrationSettings::default(),
+                claims_sync: None,
                 version,
                 created_at: at,
                 updated_at: at,
             });
             return;
         }
+        // A tenant-wide claims change has someone to tell only if a user is active.
+        let resync = matches!(event, TenantEvent::TenantUpdated { .. }) && self.any_active_user();
         let Some(tenant) = self.tenant.as_mut() else {
             return;
         };
@@ -81,6 +88,14 @@ impl TenantScope {
                 products,
                 business_profile,
             } => {
+                let claims_change = products.as_ref().is_some_and(|p| *p != tenant.products)
+                    || settings.as_ref().is_some_and(|s| {
+                        s.session_expiration_seconds != tenant.settings.session_expiration_seconds
+                    });
+                if claims_change && resync {
+                    // Every active user must hear of it, the newest change winning.
+                    tenant.claims_sync = Some(ClaimsSync::default());
+                }
                 if let Some(name) = name {
                     tenant.name.clone_from(name);
                 }
@@ -113,6 +128,42 @@ impl TenantScope {
                 tenant.deactivation_feedback = Some(feedback.clone());
             }
             TenantEvent::TenantDeleted { .. } => tenant.status = TenantStatus::Deleted,
+            TenantEvent::RegistrationConfigured {
+                enabled,
+                auto_roles,
+            } => {
+                tenant.registration.enabled = *enabled;
+                tenant.registration.auto_roles.clone_from(auto_roles);
+            }
+            TenantEvent::RegistrationHostChanged { to, .. } => {
+                tenant.registration.custom_host.clone_from(to);
+            }
+            TenantEvent::RegistrationDomainAdded {
+                domain,
+                client_id,
+                txt_token,
+            } => {
+                tenant.registration.domains.insert(
+                    domain.clone(),
+                    RegistrationDomain {
+                        client_id: *client_id,
+                        txt_token: txt_token.clone(),
+                        added_at: at,
+                        verified: None,
+                    },
+                );
+            }
+            TenantEvent::RegistrationDomainVerified { domain, method } => {
+                if let Some(entry) = tenant.registration.domains.get_mut(domain) {
+                    entry.verified = Some(DomainVerification {
+                        at,
+                        method: *method,
+                    });
+                }
+            }
+            TenantEvent::RegistrationDomainRemoved { domain } => {
+                tenant.registration.domains.remove(domain);
+            }
             TenantEvent::TenantErased => {
                 tenant.erased_at = Some(at);
                 if let Some(onboarding) = tenant.onboarding.as_mut() {
@@ -265,6 +316,51 @@ impl TenantScope {
 
     /// Applies one user-stream event; keeps the email index and the monthly invitation count.
     pub(super) fn apply_user(&mut self, event: &UserEvent, at: DateTime<Utc>) {
+        if let UserEvent::UserRegistered {
+            id,
+            email,
+            display_name,
+            client_id,
+            ..
+        } = event
+        {
+            let version = self.users.get(id).map_or(0, |u| u.version) + 1;
+            self.users.insert(
+                *id,
+                User {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    email: email.clone(),
+                    display_name: display_name.clone(),
+                    status: UserStatus::Active,
+                    invitation: None,
+                    organizations: BTreeSet::new(),
+                    assignments: BTreeSet::new(),
+                    client_id: *client_id,
+                    claims_version: 0,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            if !email.is_empty() {
+                self.users_by_email.insert(email_key(email), *id);
+            }
+            return;
+        }
+        if let UserEvent::ClaimsChanged { id, cause, .. } = event {
+            // On the user's claims stream: the user's own version and time stay.
+            if let Some(user) = self.users.get_mut(id) {
+                user.claims_version += 1;
+            }
+            if let ClaimsCause::TenantResync { last } = cause
+                && let Some(tenant) = self.tenant.as_mut()
+                && tenant.claims_sync.is_some()
+            {
+                tenant.claims_sync = (!last).then_some(ClaimsSync { after: Some(*id) });
+            }
+            return;
+        }
         if let UserEvent::UserInvited {
             id,
             email,
@@ -291,6 +387,7 @@ impl TenantScope {
                     organizations: BTreeSet::new(),
                     assignments: BTreeSet::new(),
                     client_id: None,
+                    claims_version: 0,
                     version,
                     created_at: at,
                     updated_at: at,
@@ -311,7 +408,9 @@ impl TenantScope {
             }
         };
         match event {
-            UserEvent::UserInvited { .. } => {}
+            UserEvent::UserInvited { .. }
+            | UserEvent::UserRegistered { .. }
+            | UserEvent::ClaimsChanged { .. } => {}
             UserEvent::InvitationResent {
                 token_hash,
                 expires_at,

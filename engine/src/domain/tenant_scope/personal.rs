@@ -149,13 +149,24 @@ fn tenant_event_fields(event: &mut TenantEvent, tenant: Uuid) -> Vec<PersonalSlo
         | TenantEvent::TenantReactivated
         | TenantEvent::OnboardingCompleted
         | TenantEvent::TenantDeleted { .. }
-        | TenantEvent::TenantErased => Vec::new(),
+        | TenantEvent::TenantErased
+        | TenantEvent::RegistrationConfigured { .. }
+        | TenantEvent::RegistrationHostChanged { .. }
+        | TenantEvent::RegistrationDomainAdded { .. }
+        | TenantEvent::RegistrationDomainVerified { .. }
+        | TenantEvent::RegistrationDomainRemoved { .. } => Vec::new(),
     }
 }
 
 fn user_event_fields(event: &mut UserEvent) -> Vec<PersonalSlot<'_>> {
     match event {
         UserEvent::UserInvited {
+            id,
+            email,
+            display_name,
+            ..
+        }
+        | UserEvent::UserRegistered {
             id,
             email,
             display_name,
@@ -180,6 +191,7 @@ fn user_event_fields(event: &mut UserEvent) -> Vec<PersonalSlot<'_>> {
         | UserEvent::MembershipRemoved { .. }
         | UserEvent::RoleAssigned { .. }
         | UserEvent::RoleRevoked { .. }
+        | UserEvent::ClaimsChanged { .. }
         | UserEvent::UserErased { .. } => Vec::new(),
     }
 }

@@ -111,10 +111,8 @@ impl TenantScope {
                     feedback: feedback.clone(),
                 })
             }
-            TenantCommand::Delete => one(TenantEvent::TenantDeleted {
-                grace_period_expired: false,
-            }),
-            TenantCommand::ExpireGracePeriod => Ok(grace_period_expiry(tenant, ctx)),
+            TenantCommand::Delete => Ok(self.deletion(tenant, false)),
+            TenantCommand::ExpireGracePeriod => Ok(self.grace_period_expiry(tenant, ctx)),
             TenantCommand::Erase if tenant.erased_at.is_some() => Ok(vec![]),
             TenantCommand::Erase => one(TenantEvent::TenantErased),
             TenantCommand::CompleteOnboarding => match &tenant.onboarding {
@@ -144,17 +142,27 @@ fn decide_reactivate(tenant: &Tenant, ctx: &Context) -> Decision {
     }
 }
 
-/// Deletes a deactivated tenant whose grace period has ended; nothing otherwise.
-fn grace_period_expiry(tenant: &Tenant, ctx: &Context) -> Vec<TenantScopeEvent> {
-    let ended = tenant
-        .grace_period_ends_at
-        .is_some_and(|end| ctx.now >= end);
-    if tenant.status == TenantStatus::Deactivated && ended {
-        vec![TenantScopeEvent::Tenant(TenantEvent::TenantDeleted {
-            grace_period_expired: true,
-        })]
-    } else {
-        vec![]
+impl TenantScope {
+    /// Deletes a deactivated tenant whose grace period has ended; nothing otherwise.
+    fn grace_period_expiry(&self, tenant: &Tenant, ctx: &Context) -> Vec<TenantScopeEvent> {
+        let ended = tenant
+            .grace_period_ends_at
+            .is_some_and(|end| ctx.now >= end);
+        if tenant.status == TenantStatus::Deactivated && ended {
+            self.deletion(tenant, true)
+        } else {
+            vec![]
+        }
+    }
+
+    /// The tenant's deletion: its registration domains and host released first (another
+    /// tenant may claim them), then TenantDeleted.
+    fn deletion(&self, tenant: &Tenant, grace_period_expired: bool) -> Vec<TenantScopeEvent> {
+        let mut events = self.registration_release(tenant);
+        events.push(TenantScopeEvent::Tenant(TenantEvent::TenantDeleted {
+            grace_period_expired,
+        }));
+        events
     }
 }
 

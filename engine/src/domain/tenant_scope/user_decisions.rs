@@ -85,7 +85,7 @@ impl TenantScope {
     }
 
     /// The refusal for an assignment whose role or scope does not exist here, if any.
-    fn check_assignment(&self, assignment: &Assignment) -> Result<(), DomainError> {
+    pub(super) fn check_assignment(&self, assignment: &Assignment) -> Result<(), DomainError> {
         if !self.role_exists(&assignment.role) {
             return Err(DomainError::NotFound {
                 resource: ResourceKind::Role,
@@ -197,6 +197,11 @@ impl TenantScope {
                 token_hash,
                 display_name,
             } => self.decide_accept(*id, token_hash, display_name.as_deref(), ctx),
+            UserCommand::Register {
+                id,
+                email,
+                display_name,
+            } => self.decide_register(tenant, *id, email, display_name),
             // Decided above, before the tenant gate.
             UserCommand::ExpireInvitation { .. } | UserCommand::Erase { .. } => Ok(vec![]),
             UserCommand::UpdateProfile { id, display_name } => {

@@ -5,6 +5,7 @@ mod support;
 
 mod access_properties;
 mod api_keys;
+mod claims;
 mod clients;
 mod directory;
 mod effective_permissions;
@@ -16,6 +17,7 @@ mod organization_update;
 mod permission_check;
 mod plan_limits;
 mod properties;
+mod registration;
 mod role_define;
 mod role_delete;
 mod role_update;

@@ -3,7 +3,8 @@
 
 use super::support::*;
 use crate::domain::{
-    DomainError, ResourceKind, RoleCommand, RoleEvent, RoleStatus, Scope, StreamKind,
+    ClaimsCause, DomainError, ResourceKind, RoleCommand, RoleEvent, RoleStatus, Scope, StreamKind,
+    UserEvent,
 };
 
 fn delete() -> RoleCommand {
@@ -33,6 +34,12 @@ fn deleting_revokes_every_assignment_first() {
             revoked(1, "auditor", Scope::Tenant),
             revoked(1, "auditor", Scope::Team(team(1))),
             revoked(3, "auditor", Scope::Organization(org(2))),
+            // User 1 is active and lost two assignments; user 3 is invited (no token yet).
+            ue(UserEvent::ClaimsChanged {
+                id: user(1),
+                claims: then.after.user_claims(user(1)).unwrap(),
+                cause: ClaimsCause::User,
+            }),
             re(RoleEvent::RoleDeleted { id: role(1) }),
             re(RoleEvent::PermissionPolicyChanged {
                 id: role(1),

@@ -134,6 +134,28 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
             id: rec(99),
             kind: crate::domain::RecordKind::Contact,
         }),
+        TenantScopeCommand::User(UserCommand::Register {
+            id: user(9),
+            email: "jo@acme.com".into(),
+            display_name: String::new(),
+        }),
+        TenantScopeCommand::Registration(crate::domain::RegistrationCommand::Configure {
+            enabled: true,
+            auto_roles: vec![],
+            custom_host: None,
+        }),
+        TenantScopeCommand::Registration(crate::domain::RegistrationCommand::AddDomain {
+            domain: "acme.com".into(),
+            client_id: None,
+            txt_token: "AbCdEfGhIjKlMnOpQrStUvWxYz012345".into(),
+        }),
+        TenantScopeCommand::Registration(crate::domain::RegistrationCommand::VerifyDomain {
+            domain: "acme.com".into(),
+            proof: crate::domain::DomainProof::Manual,
+        }),
+        TenantScopeCommand::Registration(crate::domain::RegistrationCommand::RemoveDomain {
+            domain: "acme.com".into(),
+        }),
     ]
 }
 
@@ -167,6 +189,14 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
                 UserCommand::AssignRole { .. } => "user assign role",
                 UserCommand::RevokeRole { .. } => "user revoke role",
                 UserCommand::Erase { .. } => "user erase (gated by deletion only)",
+                UserCommand::Register { .. } => "user register",
+            },
+            TenantScopeCommand::Registration(c) => match c {
+                crate::domain::RegistrationCommand::Configure { .. } => "registration configure",
+                crate::domain::RegistrationCommand::AddDomain { .. } => "registration add domain",
+                crate::domain::RegistrationCommand::VerifyDomain { .. } => "registration verify",
+                crate::domain::RegistrationCommand::RemoveDomain { .. } => "registration remove",
+                crate::domain::RegistrationCommand::SyncClaims => "claims sync (engine's own)",
             },
             TenantScopeCommand::Role(c) => match c {
                 RoleCommand::Define { .. } => "role define",
@@ -196,7 +226,7 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
     assert!(!seen.contains("user expire (never gated)"));
     assert!(!seen.contains("user erase (gated by deletion only)"));
     assert!(!seen.contains("client provisioning failure (never gated)"));
-    assert_eq!(seen.len(), 5 + 12 + 3 + 6 + 3, "{seen:?}");
+    assert_eq!(seen.len(), 5 + 13 + 3 + 6 + 3 + 4, "{seen:?}");
 }
 
 fn with_orgs(status_event: Option<TenantScopeEvent>) -> Vec<TenantScopeEvent> {

@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! BEGIN
+//!   DELETE of each unique key given up (release_claim.sql)
 //!   append.sql without keys
 //!   key changes in order: append.sql with keys only per run of creations (master keys locked
 //!   and checked); tombstone INSERT + UPDATE per shredding
@@ -127,6 +128,7 @@ pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec
 /// changes are creations only (shredding must follow the creations before it, in order).
 fn fits_one_statement(batches: &[AppendBatch]) -> bool {
     s::all_events(batches).next().is_some()
+        && s::all_releases(batches).next().is_none()
         && s::all_key_changes(batches).all(|change| matches!(change, KeyChange::Create(_)))
 }
 
@@ -203,6 +205,14 @@ async fn write(
     batches: &[AppendBatch],
     firsts: &[(StreamId, i64)],
 ) -> Result<Vec<AppendReceipt>, Failure> {
+    for release in s::all_releases(batches) {
+        sqlx::query(include_str!("sql/release_claim.sql"))
+            .bind(&release.namespace)
+            .bind(&release.key)
+            .bind(release.owner)
+            .execute(&mut **tx)
+            .await?;
+    }
     let (positions, transaction_id) = run_append(&mut **tx, batches, firsts, &[]).await?;
     apply_keys(tx, batches).await?;
     let transaction_id = match transaction_id {

@@ -148,6 +148,14 @@ async fn write(
         receipts.push(receipt);
     }
     let now = rows::micros(Utc::now());
+    for release in s::all_releases(batches) {
+        sqlx::query(include_str!("sql/release_claim.sql"))
+            .bind(&release.namespace)
+            .bind(&release.key)
+            .bind(release.owner.hyphenated())
+            .execute(&mut **tx)
+            .await?;
+    }
     for claim in s::all_claims(batches) {
         let inserted = sqlx::query(include_str!("sql/insert_claim.sql"))
             .bind(&claim.namespace)
