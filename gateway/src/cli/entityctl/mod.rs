@@ -23,6 +23,12 @@
 //! entityctl api-key create <TENANT> --partition <PARTITION> --name ci --scope organization:read
 //! entityctl --api-key eek_… org list <TENANT>
 //! entityctl api-key verify eek_…
+//! entityctl registration configure <TENANT> --enabled --auto-role member@org:<ORG>
+//! entityctl registration add-domain <TENANT> acme.com
+//! entityctl registration verify-domain <TENANT> acme.com
+//! entityctl registration resolve --email ann@acme.com
+//! entityctl user register --email ann@acme.com --name Ann
+//! entityctl user claims <TENANT> <USER>
 //! ```
 //!
 //! Calls carry `authorization: Bearer <token>` with `--token`, or `authorization: ApiKey
@@ -49,7 +55,8 @@ use entity_proto::v1::{
     location_service_client::LocationServiceClient,
     organization_service_client::OrganizationServiceClient,
     partition_group_service_client::PartitionGroupServiceClient,
-    partition_service_client::PartitionServiceClient, role_service_client::RoleServiceClient,
+    partition_service_client::PartitionServiceClient,
+    registration_service_client::RegistrationServiceClient, role_service_client::RoleServiceClient,
     team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
     user_service_client::UserServiceClient,
 };
@@ -125,6 +132,7 @@ struct Services {
     partitions: PartitionServiceClient<Authed>,
     partition_groups: PartitionGroupServiceClient<Authed>,
     api_keys: ApiKeyServiceClient<Authed>,
+    registration: RegistrationServiceClient<Authed>,
     customers: CustomerServiceClient<Authed>,
     access: AccessServiceClient<Authed>,
     audit: AuditServiceClient<Authed>,
@@ -150,6 +158,7 @@ impl Services {
                 i.clone(),
             ),
             api_keys: ApiKeyServiceClient::with_interceptor(channel.clone(), i.clone()),
+            registration: RegistrationServiceClient::with_interceptor(channel.clone(), i.clone()),
             customers: CustomerServiceClient::with_interceptor(channel.clone(), i.clone()),
             access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
             audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
@@ -353,6 +362,18 @@ mod tests {
             "entityctl api-key verify eek_x --output json",
             "entityctl --api-key eek_x tenant get T",
             "entityctl org list T --api-key eek_x",
+            "entityctl registration configure T --enabled",
+            "entityctl registration configure T --disabled --auto-role viewer --auto-role team-member@team:TM --custom-host s.acme.com --request-id r --expected-version 2",
+            "entityctl registration get T --output json",
+            "entityctl registration add-domain T acme.com --client C",
+            "entityctl registration verify-domain T acme.com --manual --request-id r",
+            "entityctl registration remove-domain T acme.com --expected-version 3",
+            "entityctl registration resolve --email a@acme.com",
+            "entityctl registration resolve --host s.acme.com --output id",
+            "entityctl user register --email a@acme.com",
+            "entityctl user register --email a@acme.com --tenant T --name Ann --request-id r",
+            "entityctl user register --email a@acme.com --host s.acme.com --display-name Ann",
+            "entityctl user claims T U --output json",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
@@ -433,6 +454,26 @@ mod tests {
             "entityctl api-key update T K --name x",
             "entityctl api-key delete T K",
             "entityctl --api-key",
+            "entityctl registration configure T",
+            "entityctl registration configure T --enabled --disabled",
+            "entityctl registration configure T --enabled --auto-role admin@dept:1",
+            "entityctl registration configure T --enabled --auto-role viewer@org:",
+            "entityctl registration configure --enabled",
+            "entityctl registration get",
+            "entityctl registration get T --consistency-token c",
+            "entityctl registration add-domain T",
+            "entityctl registration verify-domain T",
+            "entityctl registration verify-domain T acme.com --dns",
+            "entityctl registration remove-domain T",
+            "entityctl registration remove-domain T acme.com --client C",
+            "entityctl registration resolve",
+            "entityctl registration resolve --email a@acme.com --host s.acme.com",
+            "entityctl registration list",
+            "entityctl user register",
+            "entityctl user register a@acme.com",
+            "entityctl user register --email a@acme.com --tenant T --host s.acme.com",
+            "entityctl user claims T",
+            "entityctl user claims T U --consistency-token c",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
         }

@@ -9,6 +9,7 @@ mod client;
 mod customer;
 mod directory;
 mod organization;
+mod registration;
 mod role;
 mod team;
 mod tenant;
@@ -29,6 +30,7 @@ pub use directory::{
     PartitionGroupFields, RecordCommand, RecordKind,
 };
 pub use organization::OrgCommand;
+pub use registration::RegistrationCommand;
 pub use role::RoleCommand;
 pub use team::{TeamCommand, TeamRoleArg};
 pub use tenant::{KindArg, PlanArg, TenantCommand, TenantStatusArg};
@@ -87,7 +89,8 @@ pub enum Command {
     /// Teams: collaboration groups inside an organization.
     #[command(subcommand)]
     Team(TeamCommand),
-    /// Users: invitations, profiles, memberships and role assignments.
+    /// Users: invitations, self-registration, profiles, memberships, role assignments and
+    /// token claims.
     #[command(subcommand)]
     User(UserCommand),
     /// Roles: the built-in ones and the tenant's custom roles.
@@ -114,6 +117,10 @@ pub enum Command {
     /// API keys of partitions: issued and rotated (the key shown once), revoked, verified.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Self-registration by verified email domain: settings, domains and their DNS
+    /// verification, and which tenant a person would join.
+    #[command(subcommand)]
+    Registration(RegistrationCommand),
     /// Customers: tenant accounts seen through their profile (name, kind, business profile).
     #[command(subcommand)]
     Customer(CustomerCommand),
@@ -283,6 +290,8 @@ kinds! {
     PartitionGroupId: "GROUP", "Partition group id";
     /// An API key's id (not the key itself).
     ApiKeyId: "KEY_ID", "API key id (not the key itself)";
+    /// A tenant's registration domain (not an id: the name, e.g. `acme.com`).
+    DomainName: "DOMAIN", "Domain, as added (e.g. acme.com)";
 }
 
 /// A read of one entity of a tenant: `TENANT ID [--consistency-token T]`.

@@ -55,6 +55,28 @@ pub enum UserCommand {
         #[command(flatten)]
         write: WriteOpts,
     },
+    /// Register a person by their email (self-registration, see `registration`): they become
+    /// an active user of the tenant --tenant names, else of the tenant of --host (a custom
+    /// sign-up host), else of the tenant that verified the email's domain, with the
+    /// registration's automatic roles. For the person themself (a token with their verified
+    /// email), a platform admin or a holder of `user:invite`. Refusals: REGISTRATION_DISABLED,
+    /// DOMAIN_NOT_ALLOWED, DOMAIN_NOT_VERIFIED; ALREADY_EXISTS for an email taken.
+    Register {
+        /// Email; its domain must be a verified registration domain of the tenant.
+        #[arg(long)]
+        email: String,
+        /// The tenant to join [default: found by --host or by the email's domain].
+        #[arg(long, value_name = "TENANT", conflicts_with = "host")]
+        tenant: Option<String>,
+        /// The custom sign-up host the person came through.
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        /// Display name.
+        #[arg(long, visible_alias = "display-name")]
+        name: Option<String>,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
     /// Show a user.
     Get(Read<UserId>),
     /// List a tenant's users by id, with search and filters.
@@ -151,4 +173,12 @@ pub enum UserCommand {
     },
     /// List a user's role assignments (every page; `role assignments` filters and pages).
     Roles(Read<UserId>),
+    /// Show what an identity provider puts in the user's tokens: tenant, client, roles,
+    /// products, session expiration (the platform default: 28800 s) and status.
+    Claims {
+        /// Tenant id.
+        tenant: String,
+        /// User id.
+        user: String,
+    },
 }

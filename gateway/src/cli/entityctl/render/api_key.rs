@@ -9,7 +9,7 @@
 use entity_proto::v1::{self as pb, verify_api_key_response::Reason};
 use serde_json::{Value, json};
 
-use super::{Resource, View, label, list_text, nonempty_or, rfc3339};
+use super::{Resource, View, label, list_text, nonempty, reference, rfc3339};
 
 write_answer!(pb::IssuedApiKey { api_key: pb::ApiKey }, secret key);
 write_answer!(pb::ApiKeyResponse {
@@ -129,16 +129,6 @@ impl View for Verified {
             Vec::new()
         }
     }
-}
-
-/// Another entity's id in text; empty: `(none)`.
-fn reference(id: &str) -> String {
-    nonempty_or(id, "(none)").to_owned()
-}
-
-/// A JSON string, or null when empty.
-fn nonempty(s: &str) -> Option<&str> {
-    (!s.is_empty()).then_some(s)
 }
 
 /// When a key stops working, in text; unset: `(never)`.

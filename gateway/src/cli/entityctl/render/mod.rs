@@ -2,13 +2,14 @@
 //! gRPC errors (on stderr, with their `google.rpc` details).
 //!
 //! Every result is a [`View`]. Most are built from three generic shapes over a
-//! [`Resource`] (a tenant, organization, team, user, role, client, directory record or API key
-//! message): [`One`] (a Get),
-//! [`Written`] (a write's answer: summary line, secrets shown once, the resource) and
-//! [`Listed`] (a page of a List). The rest (permission checks, role assignments, organization
-//! paths, team memberships, projection states, API key verifications) are views of their own. A resource's module
-//! implements [`Resource`] (its own fields: the views add its id and version) and declares its
-//! write answer (`write_answer!`) and its enums' names (`labels!`).
+//! [`Resource`] (a tenant, organization, team, user, role, client, directory record, API key
+//! or registration settings message): [`One`] (a Get), [`Written`] (a write's answer: summary
+//! line, secrets shown once or a TXT record to publish, the resource) and [`Listed`] (a page of
+//! a List). The rest (permission checks, role assignments, organization paths, team
+//! memberships, projection states, API key verifications, registration resolutions, token
+//! claims) are views of their own. A resource's module implements [`Resource`] (its own
+//! fields: the views add its id and version) and declares its write answer (`write_answer!`)
+//! and its enums' names (`labels!`).
 //!
 //! Views hand over raw server text; [`Rendered::format`], [`status_text`] and [`error_text`],
 //! the only ways to output, escape all of it (see [`escape`](mod@escape)).
@@ -75,10 +76,13 @@ mod customer;
 mod directory;
 mod escape;
 mod organization;
+mod registration;
 mod role;
 mod team;
 mod tenant;
 mod user;
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, SecondsFormat};
 use entity_proto::v1 as pb;
@@ -90,7 +94,9 @@ pub use access::{Assignments, Check, Effective};
 pub use admin::{NodeView, Projections, Rebuilding};
 pub use api_key::Verified;
 pub use organization::OrgPath;
+pub use registration::{AddedDomain, Resolved};
 pub use team::Memberships;
+pub use user::Claims;
 
 use self::escape::{escape, escaped_width, json_text, pad, printable};
 use super::args::Output;
@@ -135,6 +141,9 @@ fn printed(view: &dyn View, output: Output) -> String {
 pub trait Resource {
     /// Its kind, as named in summaries and JSON keys (`tenant`, `organization`, …).
     const KIND: &'static str;
+    /// The key of its id's text line: `id` but for resources named by another entity's id
+    /// (registration settings: `tenant_id`).
+    const ID_KEY: &'static str = "id";
     /// Its id.
     fn id(&self) -> &str;
     /// Its version and creation and update times, shown after its fields; none by default.
@@ -156,10 +165,10 @@ pub type Stamps<'a> = (
     Option<&'a prost_types::Timestamp>,
 );
 
-/// The `key: value` lines of a resource: `id`, its fields, then `version`, `created` and
-/// `updated`.
-fn resource_lines(r: &impl Resource) -> Vec<String> {
-    let mut pairs = vec![("id", r.id().to_owned())];
+/// The `key: value` lines of a resource: `id` (its [`ID_KEY`](Resource::ID_KEY)), its
+/// fields, then `version`, `created` and `updated`.
+fn resource_lines<R: Resource>(r: &R) -> Vec<String> {
+    let mut pairs = vec![(R::ID_KEY, r.id().to_owned())];
     pairs.extend(r.fields());
     if let Some((version, created, updated)) = r.stamps() {
         pairs.push(("version", version.to_string()));
@@ -206,7 +215,9 @@ pub trait WriteAnswer {
     fn resource(&self) -> Option<&Self::Resource>;
     /// Version, consistency token, replay flag.
     fn result(&self) -> Option<&pb::WriteResult>;
-    /// Values shown this once (invitation tokens): `(key, value)`, empty when there is none.
+    /// Values shown under the summary, before the resource, and as members of the JSON object
+    /// (secrets shown this once, such as invitation tokens; the TXT record a domain needs):
+    /// `(key, value)`, an empty value left out of the text (null in JSON).
     fn secrets(&self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
@@ -214,16 +225,19 @@ pub trait WriteAnswer {
 
 /// A write's answer with what happened (`created`, `suspended`, …).
 pub struct Written<W> {
-    /// What happened, as a past-tense verb.
-    pub verb: &'static str,
+    /// What happened, as a past-tense verb (`created`, `added domain acme.com to`).
+    pub verb: Cow<'static, str>,
     /// The answer.
     pub answer: W,
 }
 
 impl<W> Written<W> {
     /// The answer to a write that `verb`-ed its resource.
-    pub fn new(verb: &'static str, answer: W) -> Self {
-        Self { verb, answer }
+    pub fn new(verb: impl Into<Cow<'static, str>>, answer: W) -> Self {
+        Self {
+            verb: verb.into(),
+            answer,
+        }
     }
 }
 
@@ -231,7 +245,7 @@ impl<W: WriteAnswer> View for Written<W> {
     fn text(&self) -> Vec<String> {
         let resource = self.answer.resource();
         let mut out = vec![summary(
-            self.verb,
+            &self.verb,
             W::Resource::KIND,
             resource.map_or("", |r| r.id()),
             self.answer.result(),
@@ -380,6 +394,16 @@ fn lines(pairs: &[(&str, String)]) -> Vec<String> {
 /// `value`, or `placeholder` when it is empty.
 fn nonempty_or<'a>(value: &'a str, placeholder: &'a str) -> &'a str {
     if value.is_empty() { placeholder } else { value }
+}
+
+/// Another entity's id in text; empty: `(none)`.
+fn reference(id: &str) -> String {
+    nonempty_or(id, "(none)").to_owned()
+}
+
+/// A JSON string, or null when empty.
+fn nonempty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 /// A list for a text line: comma-separated, or `(none)`.
@@ -709,6 +733,24 @@ mod tests {
         }
     }
 
+    fn registration() -> pb::RegistrationSettings {
+        pb::RegistrationSettings {
+            tenant_id: hostile(),
+            enabled: true,
+            auto_roles: vec![assignment()],
+            custom_host: hostile(),
+            domains: vec![pb::RegistrationDomain {
+                domain: hostile(),
+                status: pb::DomainStatus::Verified as i32,
+                txt_record: hostile(),
+                client_id: hostile(),
+                verify_time: Some(prost_types::Timestamp::default()),
+                ..Default::default()
+            }],
+            version: 1,
+        }
+    }
+
     fn role() -> pb::Role {
         pb::Role {
             id: hostile(),
@@ -853,6 +895,35 @@ mod tests {
                 partition_id: hostile(),
                 key_id: hostile(),
                 scopes: vec![hostile()],
+                ..Default::default()
+            })),
+            Box::new(One(registration())),
+            Box::new(Written::new(
+                format!("added domain {HOSTILE} to"),
+                AddedDomain {
+                    domain: hostile(),
+                    answer: pb::RegistrationSettingsResponse {
+                        settings: Some(registration()),
+                        result: result(),
+                    },
+                },
+            )),
+            Box::new(Resolved(pb::ResolveRegistrationResponse {
+                accepted: true,
+                tenant_id: hostile(),
+                tenant_name: hostile(),
+                reason: hostile(),
+            })),
+            Box::new(Resolved(pb::ResolveRegistrationResponse {
+                reason: hostile(),
+                ..Default::default()
+            })),
+            Box::new(Claims(pb::UserClaims {
+                tenant_id: hostile(),
+                user_id: hostile(),
+                client_id: hostile(),
+                roles: vec![assignment()],
+                products: vec![hostile()],
                 ..Default::default()
             })),
             Box::new(Check(pb::CheckPermissionResponse {

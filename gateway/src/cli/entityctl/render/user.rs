@@ -1,12 +1,13 @@
-//! Users as `entityctl` shows them (the invitation token only in the answer that issued it).
+//! Users as `entityctl` shows them (the invitation token only in the answer that issued it),
+//! and their token claims (`user claims`).
 
 use entity_proto::v1 as pb;
 use serde_json::{Value, json};
 
 use super::{
-    Resource,
+    Resource, View,
     access::{assignment_json, assignment_text},
-    label, list_text, rfc3339,
+    label, list_text, nonempty, reference, rfc3339,
 };
 
 write_answer!(pb::UserResponse { user: pb::User }, secret invitation_token);
@@ -90,12 +91,56 @@ fn erased_or(user: &pb::User, value: &str) -> String {
     }
 }
 
+/// The answer to `user claims`: what an identity provider puts in the user's tokens.
+///
+/// Text: `user_id`, `tenant_id`, `client_id` (`(none)`), `status`, `roles` (`ROLE at SCOPE`,
+/// comma-separated), `products`, `session_expiration_seconds`. JSON: the same, `client_id`
+/// null when empty.
+pub struct Claims(pub pb::UserClaims);
+
+impl View for Claims {
+    fn text(&self) -> Vec<String> {
+        let c = &self.0;
+        let roles: Vec<String> = c.roles.iter().map(assignment_text).collect();
+        super::lines(&[
+            ("user_id", c.user_id.clone()),
+            ("tenant_id", c.tenant_id.clone()),
+            ("client_id", reference(&c.client_id)),
+            ("status", label::<pb::UserStatus>(c.status)),
+            ("roles", list_text(&roles)),
+            ("products", list_text(&c.products)),
+            (
+                "session_expiration_seconds",
+                c.session_expiration_seconds.to_string(),
+            ),
+        ])
+    }
+
+    fn json(&self) -> Value {
+        let c = &self.0;
+        json!({
+            "tenant_id": c.tenant_id,
+            "user_id": c.user_id,
+            "client_id": nonempty(&c.client_id),
+            "roles": c.roles.iter().map(assignment_json).collect::<Vec<_>>(),
+            "products": c.products,
+            "session_expiration_seconds": c.session_expiration_seconds,
+            "status": label::<pb::UserStatus>(c.status),
+        })
+    }
+
+    /// The user's id.
+    fn ids(&self) -> Vec<String> {
+        vec![self.0.user_id.clone()]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::entityctl::{
         args::Output,
-        render::{One, View, Written, printed},
+        render::{One, Written, printed},
     };
 
     #[test]
@@ -132,6 +177,43 @@ mod tests {
         let json = Written::new("invited", answer).json();
         assert_eq!(json["invitation_token"], "inv1.a.b");
         assert_eq!(json["user"]["roles"][0]["scope"]["kind"], "organization");
+    }
+
+    #[test]
+    fn claims_show_roles_and_session_expiration() {
+        let claims = Claims(pb::UserClaims {
+            tenant_id: "t1".into(),
+            user_id: "u1".into(),
+            roles: vec![pb::RoleAssignment {
+                role: "viewer".into(),
+                scope: Some(pb::Scope {
+                    kind: pb::ScopeKind::Tenant as i32,
+                    id: String::new(),
+                }),
+            }],
+            products: vec!["crm".into()],
+            session_expiration_seconds: 28_800,
+            status: pb::UserStatus::Active as i32,
+            ..Default::default()
+        });
+        assert_eq!(
+            printed(&claims, Output::Text),
+            "user_id: u1\ntenant_id: t1\nclient_id: (none)\nstatus: active\n\
+             roles: viewer at tenant\nproducts: crm\nsession_expiration_seconds: 28800"
+        );
+        assert_eq!(
+            claims.json(),
+            json!({
+                "tenant_id": "t1",
+                "user_id": "u1",
+                "client_id": null,
+                "roles": [{"role": "viewer", "scope": {"kind": "tenant", "id": null}}],
+                "products": ["crm"],
+                "session_expiration_seconds": 28_800,
+                "status": "active",
+            })
+        );
+        assert_eq!(printed(&claims, Output::Id), "u1");
     }
 
     #[test]

@@ -107,12 +107,13 @@ mod client;
 mod customer;
 mod directory;
 mod organization;
+mod registration;
 mod role;
 mod team;
 mod tenant;
 mod user;
 
-use std::future::Future;
+use std::{borrow::Cow, future::Future};
 
 use entity_proto::v1 as pb;
 use tonic::Status;
@@ -141,6 +142,7 @@ pub(super) async fn run(services: &mut Services, command: Command) -> Result<Ren
         Command::Partition(command) => directory::run(services, command).await,
         Command::PartitionGroup(command) => directory::run(services, command).await,
         Command::ApiKey(command) => api_key::run(services, command).await,
+        Command::Registration(command) => registration::run(services, command).await,
         Command::Customer(command) => customer::run(services, command).await,
         Command::Access(command) => access::run(services, command).await,
         Command::Audit(command) => audit::run(services, command).await,
@@ -239,7 +241,7 @@ where
 }
 
 /// The answer to a write that `verb`-ed its resource.
-fn written<W>(verb: &'static str, answer: tonic::Response<W>) -> Rendered
+fn written<W>(verb: impl Into<Cow<'static, str>>, answer: tonic::Response<W>) -> Rendered
 where
     W: WriteAnswer + Send + 'static,
 {

@@ -6,7 +6,7 @@ use super::{assignment_proto, listed, mask, one, options, role_assignments, toke
 use crate::cli::entityctl::{
     Failure, Services,
     args::{ListOpts, OrgId, PageOpts, Read, UserCommand, UserId, UserStatusArg},
-    render::Rendered,
+    render::{Claims, Rendered},
 };
 
 list_rpcs! {
@@ -66,6 +66,22 @@ pub(super) async fn run(
                 display_name: name,
             };
             written("activated", c.accept_invitation(request).await?)
+        }
+        UserCommand::Register {
+            email,
+            tenant,
+            host,
+            name,
+            write,
+        } => {
+            let request = pb::RegisterUserRequest {
+                options: options(write),
+                tenant_id: tenant.unwrap_or_default(),
+                email,
+                display_name: name.unwrap_or_default(),
+                host: host.unwrap_or_default(),
+            };
+            written("registered", c.register_user(request).await?)
         }
         UserCommand::Get(read) => one(c.get_user(pb::GetUserRequest::from(read)).await?),
         UserCommand::List {
@@ -218,6 +234,13 @@ pub(super) async fn run(
                 ..PageOpts::default()
             };
             role_assignments(services, request, every_page, true).await?
+        }
+        UserCommand::Claims { tenant, user } => {
+            let request = pb::GetUserClaimsRequest {
+                tenant_id: tenant,
+                user_id: user,
+            };
+            Rendered::new(Claims(c.get_user_claims(request).await?.into_inner()))
         }
     };
     Ok(rendered)
