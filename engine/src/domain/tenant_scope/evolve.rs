@@ -315,89 +315,85 @@ impl TenantScope {
     }
 
     /// Applies one user-stream event; keeps the email index and the monthly invitation count.
+    /// Inserts a new user (invited, no invitation, no client) as `shape` completes it, and
+    /// indexes its email.
+    fn new_user(
+        &mut self,
+        (id, email, display_name): (UserId, &str, &str),
+        at: DateTime<Utc>,
+        shape: impl FnOnce(&mut User),
+    ) {
+        // As for organizations: a second creation cannot be decided; never restart a stream.
+        let version = self.users.get(&id).map_or(0, |u| u.version) + 1;
+        let mut user = User {
+            tenant_id: self.tenant_id,
+            id,
+            email: email.to_owned(),
+            display_name: display_name.to_owned(),
+            status: UserStatus::Invited,
+            invitation: None,
+            organizations: BTreeSet::new(),
+            assignments: BTreeSet::new(),
+            client_id: None,
+            claims_version: 0,
+            version,
+            created_at: at,
+            updated_at: at,
+        };
+        shape(&mut user);
+        if !email.is_empty() {
+            self.users_by_email.insert(email_key(email), id);
+        }
+        self.users.insert(id, user);
+    }
+
     pub(super) fn apply_user(&mut self, event: &UserEvent, at: DateTime<Utc>) {
-        if let UserEvent::UserRegistered {
-            id,
-            email,
-            display_name,
-            client_id,
-            ..
-        } = event
-        {
-            let version = self.users.get(id).map_or(0, |u| u.version) + 1;
-            self.users.insert(
-                *id,
-                User {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    email: email.clone(),
-                    display_name: display_name.clone(),
-                    status: UserStatus::Active,
-                    invitation: None,
-                    organizations: BTreeSet::new(),
-                    assignments: BTreeSet::new(),
-                    client_id: *client_id,
-                    claims_version: 0,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            if !email.is_empty() {
-                self.users_by_email.insert(email_key(email), *id);
+        match event {
+            UserEvent::UserRegistered {
+                id,
+                email,
+                display_name,
+                client_id,
+                ..
+            } => {
+                self.new_user((*id, email, display_name), at, |user| {
+                    user.status = UserStatus::Active;
+                    user.client_id = *client_id;
+                });
+                return;
             }
-            return;
-        }
-        if let UserEvent::ClaimsChanged { id, cause, .. } = event {
-            // On the user's claims stream: the user's own version and time stay.
-            if let Some(user) = self.users.get_mut(id) {
-                user.claims_version += 1;
-            }
-            if let ClaimsCause::TenantResync { last } = cause
-                && let Some(tenant) = self.tenant.as_mut()
-                && tenant.claims_sync.is_some()
-            {
-                tenant.claims_sync = (!last).then_some(ClaimsSync { after: Some(*id) });
-            }
-            return;
-        }
-        if let UserEvent::UserInvited {
-            id,
-            email,
-            display_name,
-            token_hash,
-            expires_at,
-        } = event
-        {
-            let version = self.users.get(id).map_or(0, |u| u.version) + 1;
-            self.users.insert(
-                *id,
-                User {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    email: email.clone(),
-                    display_name: display_name.clone(),
-                    status: UserStatus::Invited,
-                    invitation: Some(Invitation {
+            UserEvent::UserInvited {
+                id,
+                email,
+                display_name,
+                token_hash,
+                expires_at,
+            } => {
+                self.new_user((*id, email, display_name), at, |user| {
+                    user.invitation = Some(Invitation {
                         token_hash: token_hash.clone(),
                         expires_at: *expires_at,
                         state: InvitationState::Pending,
                         sent_at: at,
-                    }),
-                    organizations: BTreeSet::new(),
-                    assignments: BTreeSet::new(),
-                    client_id: None,
-                    claims_version: 0,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            if !email.is_empty() {
-                self.users_by_email.insert(email_key(email), *id);
+                    });
+                });
+                *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
+                return;
             }
-            *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
-            return;
+            UserEvent::ClaimsChanged { id, cause, .. } => {
+                // On the user's claims stream: the user's own version and time stay.
+                if let Some(user) = self.users.get_mut(id) {
+                    user.claims_version += 1;
+                }
+                if let ClaimsCause::TenantResync { last } = cause
+                    && let Some(tenant) = self.tenant.as_mut()
+                    && tenant.claims_sync.is_some()
+                {
+                    tenant.claims_sync = (!last).then_some(ClaimsSync { after: Some(*id) });
+                }
+                return;
+            }
+            _ => {}
         }
         let Some(user) = self.users.get_mut(&event.user_id()) else {
             return;
