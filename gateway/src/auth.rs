@@ -253,6 +253,17 @@ impl RoleAuthorizer {
         target: &Target,
     ) -> Result<Option<(TenantId, PermissionRequirement)>, Status> {
         match policy::rule(rpc) {
+            // A key is a credential only once its tenant's node verified it (on a cluster a
+            // made-up key naming a tenant served elsewhere is not verified here).
+            Some(policy::Rule::AnyCaller)
+                if caller.api_key.as_ref().is_some_and(|k| !k.verified) =>
+            {
+                return Err(status::refusal(
+                    Code::PermissionDenied,
+                    "API_KEY_NOT_VERIFIED",
+                    format!("{rpc} takes an API key only on a node that serves the key's tenant"),
+                ));
+            }
             Some(policy::Rule::AnyCaller) => return Ok(None),
             Some(policy::Rule::Registrant) if registers_themself(caller, target) => {
                 return Ok(None);
@@ -271,7 +282,8 @@ impl RoleAuthorizer {
             policy::Rule::PlatformAdmin => return Err(denied(rpc, "platform-admin", None)),
             // Let through above.
             policy::Rule::AnyCaller => return Ok(None),
-            policy::Rule::Registrant => ("user:invite", policy::At::Tenant, false),
+            // Someone else's registration: a platform service on the person's behalf only.
+            policy::Rule::Registrant => return Err(denied(rpc, "platform-admin", None)),
             // An API key must still be valid: its actor checks it with the call.
             policy::Rule::TenantCaller => {
                 return Ok(caller
@@ -329,9 +341,13 @@ impl RoleAuthorizer {
 }
 
 /// Whether a person registers themself: their identity provider verified the very email the
-/// request registers (never an API key: a key is no person).
+/// request registers (never an API key: a key is no person), and their token names no other
+/// tenant than the one they join.
 fn registers_themself(caller: &Caller, target: &Target) -> bool {
     caller.api_key.is_none()
+        && caller
+            .tenant_id
+            .is_none_or(|own| Some(own) == target.tenant)
         && matches!(
             (&caller.verified_email, &target.email),
             (Some(own), Some(email)) if own.trim().eq_ignore_ascii_case(email.trim())
@@ -676,38 +692,52 @@ mod tests {
             ..person(Some("jo@acme.example"))
         };
         assert!(!allowed(&key, &target("jo@acme.example")));
-        // Anyone else needs user:invite in the tenant.
-        let member = Caller {
-            subject: engine::domain::UserId::new_v7().to_string(),
-            ..caller(None, false)
+        // A token of another tenant registers nobody here, not even its holder.
+        let elsewhere = Caller {
+            tenant_id: Some(TenantId::new_v7()),
+            ..person(Some("jo@acme.example"))
         };
+        assert!(!allowed(&elsewhere, &target("jo@acme.example")));
+        // Anyone else's registration is a platform service's, on the person's behalf.
         let tenant = TenantId::new_v7();
         let member = Caller {
+            subject: engine::domain::UserId::new_v7().to_string(),
             tenant_id: Some(tenant),
-            ..member
+            ..caller(None, false)
         };
         let t = Target {
             email: Some("someone@acme.example".into()),
             ..Target::tenant(tenant)
         };
-        match RoleAuthorizer::requirement(&member, rpc, &t) {
-            Ok(Some((_, requirement))) => {
-                assert_eq!(
-                    requirement.permission.map(|p| p.to_string()).as_deref(),
-                    Some("user:invite")
-                );
-            }
-            other => panic!("expected a user:invite requirement, got {other:?}"),
-        }
+        let refused = RoleAuthorizer::requirement(&member, rpc, &t).unwrap_err();
+        assert_eq!(refused.code(), Code::PermissionDenied);
+        assert!(matches!(
+            RoleAuthorizer::requirement(&caller(None, true), rpc, &t),
+            Ok(None)
+        ));
     }
 
     #[test]
-    fn resolve_registration_is_open_to_every_authenticated_caller() {
+    fn resolve_registration_is_open_to_every_authenticated_caller_but_unverified_keys() {
         let anyone = caller(Some(TenantId::new_v7()), false);
+        let rpc = "ResolveRegistration";
         assert!(matches!(
-            RoleAuthorizer::requirement(&anyone, "ResolveRegistration", &Target::default()),
+            RoleAuthorizer::requirement(&anyone, rpc, &Target::default()),
             Ok(None)
         ));
+        let key = |verified| Caller {
+            api_key: Some(api_key::KeyCredential {
+                id: engine::domain::ApiKeyId::new_v7(),
+                hash: String::new(),
+                verified,
+            }),
+            ..anyone.clone()
+        };
+        assert!(matches!(
+            RoleAuthorizer::requirement(&key(true), rpc, &Target::default()),
+            Ok(None)
+        ));
+        assert!(RoleAuthorizer::requirement(&key(false), rpc, &Target::default()).is_err());
     }
 
     #[tokio::test]

@@ -39,9 +39,12 @@ impl TxtResolver for SystemResolver {
         let resolver = self
             .resolver
             .get_or_try_init(|| async {
-                TokioResolver::builder(TokioConnectionProvider::default())
-                    .map(|b| b.build())
-                    .map_err(|e| LookupFailed(format!("no system resolver configuration: {e}")))
+                let mut builder = TokioResolver::builder(TokioConnectionProvider::default())
+                    .map_err(|e| LookupFailed(format!("no system resolver configuration: {e}")))?;
+                // No cache: a record published a minute ago must be seen now, not after the
+                // TTL of an earlier answer.
+                builder.options_mut().cache_size = 0;
+                Ok(builder.build())
             })
             .await?;
         // A fully qualified name: the search domains of resolv.conf never apply.

@@ -462,6 +462,42 @@ pub(super) fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
             ),
             expect: Expect::Invalid(&["email"]),
         },
+        Case {
+            label: "resolve registration: malformed host",
+            call: call!(
+                c.registration,
+                resolve_registration,
+                pb::ResolveRegistrationRequest {
+                    host: "bad host!".into(),
+                    ..Default::default()
+                }
+            ),
+            expect: Expect::Invalid(&["host"]),
+        },
+        Case {
+            label: "resolve registration: malformed email with a domain",
+            call: call!(
+                c.registration,
+                resolve_registration,
+                pb::ResolveRegistrationRequest {
+                    email: "a b@acme.example".into(),
+                    ..Default::default()
+                }
+            ),
+            expect: Expect::Invalid(&["email"]),
+        },
+        Case {
+            label: "register user: malformed host",
+            call: call!(
+                c.users,
+                register_user,
+                pb::RegisterUserRequest {
+                    host: "-join.acme.example".into(),
+                    ..register("", "ivy4@acme.example")
+                }
+            ),
+            expect: Expect::Invalid(&["host"]),
+        },
         // RegisterUser
         Case {
             label: "register user: no email",

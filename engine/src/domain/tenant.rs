@@ -446,6 +446,9 @@ pub enum TenantEvent {
         /// The domain.
         domain: String,
     },
+    /// A claims re-synchronisation ended with no user left to tell (the users after its last
+    /// batch were deactivated meanwhile); a batch that reaches the last user ends it itself.
+    ClaimsResyncEnded,
 }
 
 impl TenantEvent {
@@ -467,6 +470,7 @@ impl TenantEvent {
             TenantEvent::RegistrationDomainAdded { .. } => "RegistrationDomainAdded",
             TenantEvent::RegistrationDomainVerified { .. } => "RegistrationDomainVerified",
             TenantEvent::RegistrationDomainRemoved { .. } => "RegistrationDomainRemoved",
+            TenantEvent::ClaimsResyncEnded => "ClaimsResyncEnded",
         }
     }
 }

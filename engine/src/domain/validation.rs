@@ -49,7 +49,7 @@ pub use client::{
 pub use directory::{ACTIVE_PATH, MAX_CONTACT_TYPE_CHARS, PHONE_CHARS, record_fields, record_mask};
 pub use organization::{NewOrganization, create_organization, update_organization};
 pub use registration::{
-    NewRegistration, TXT_TOKEN_CHARS, add_registration_domain, configure_registration,
+    NewRegistration, TXT_TOKEN_CHARS, add_registration_domain, configure_registration, domain_name,
     register_user,
 };
 pub use role::{ROLE_PERMISSIONS, check_permissions, check_role_name, define_role, update_role};

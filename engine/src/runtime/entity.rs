@@ -374,7 +374,7 @@ fn fold_recorded(
         transaction_id: recorded.transaction_id,
         position: recorded.position,
     };
-    live.tokens.insert(recorded.stream, token);
+    remember_token(&mut live.tokens, recorded.stream, token);
     live.last_position = live.last_position.max(recorded.position);
     // A request's answer is the state of its target stream after its last event there. Only
     // idempotent requests (those with a fingerprint) are remembered.
@@ -578,7 +578,7 @@ pub(super) async fn commit(
             let token = receipt.token();
             for event in &events {
                 live.scope.apply(event, now);
-                live.tokens.insert(event.stream(tenant_id), token);
+                remember_token(&mut live.tokens, event.stream(tenant_id), token);
             }
             live.last_position = live.last_position.max(receipt.last_position);
             live.snapshots.record(events.len(), stored_bytes);
@@ -645,6 +645,18 @@ fn taken(error: JournalError) -> EngineError {
         field,
         value: key,
     })
+}
+
+/// Keeps a stream's latest write, but a claims stream's: no command targets one, and a
+/// tenant-wide re-synchronisation would add an entry per user to the state and its snapshots.
+fn remember_token(
+    tokens: &mut imbl::HashMap<StreamId, CommitToken>,
+    stream: StreamId,
+    token: CommitToken,
+) {
+    if stream.kind != StreamKind::Claims {
+        tokens.insert(stream, token);
+    }
 }
 
 /// The token of an entity with no write yet: satisfied by every read.

@@ -63,11 +63,12 @@
 //! | RevokeApiKey | `api-key:revoke` | tenant |
 //! | VerifyApiKey | `api-key:verify` in the key's tenant | tenant |
 //! | RegisterCustomer | platform admin only (it is CreateTenant) | — |
-//! | RegisterUser | the person themself (their token's verified `email` is the request's), or `user:invite` | tenant |
+//! | RegisterUser | the person themself (their token's verified `email` is the request's, and it names no other tenant), or a platform admin on their behalf | tenant |
 //! | GetUserClaims | `user:read`, or own | tenant |
-//! | ConfigureRegistration, Add/Verify/RemoveRegistrationDomain | `tenant:update` (a manual verification: platform admin only) | tenant |
+//! | ConfigureRegistration | `role:assign` (its automatic roles are granted to whoever registers) | tenant |
+//! | Add/Verify/RemoveRegistrationDomain | `tenant:update` (a manual verification: platform admin only) | tenant |
 //! | GetRegistrationSettings | `tenant:read` | tenant |
-//! | ResolveRegistration | any authenticated caller (the answer is a tenant's id and name) | — |
+//! | ResolveRegistration | any authenticated caller (the answer is a tenant's id and name; an API key verified by its tenant's node) | — |
 //! | GetCustomer | `tenant:read` (as GetTenant) | tenant |
 //! | UpdateCustomer | `tenant:update` (as UpdateTenant) | tenant |
 //!
@@ -137,8 +138,9 @@ pub enum Rule {
     TenantCaller,
     /// Any authenticated caller at all (the answer reveals nothing private).
     AnyCaller,
-    /// The person whose verified email (`email_verified` in their token) is `Target::email`,
-    /// or else `user:invite` in the tenant.
+    /// The person whose verified email (`email_verified` in their token) is `Target::email`
+    /// (with a token of no other tenant), or else a platform admin (a platform service acting
+    /// on the person's behalf).
     Registrant,
     /// A permission at a scope.
     Permission {
@@ -240,10 +242,10 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "VerifyApiKey" => perm("api-key:verify", Tenant),
         "RegisterUser" => Rule::Registrant,
         "GetUserClaims" => own_or("user:read"),
-        "ConfigureRegistration"
-        | "AddRegistrationDomain"
-        | "VerifyRegistrationDomain"
-        | "RemoveRegistrationDomain" => perm("tenant:update", Tenant),
+        "ConfigureRegistration" => perm("role:assign", Tenant),
+        "AddRegistrationDomain" | "VerifyRegistrationDomain" | "RemoveRegistrationDomain" => {
+            perm("tenant:update", Tenant)
+        }
         "GetRegistrationSettings" => perm("tenant:read", Tenant),
         "ResolveRegistration" => Rule::AnyCaller,
         _ => return None,

@@ -431,7 +431,11 @@ pub fn audit_event_to_proto(e: &RecordedEvent) -> pb::AuditEvent {
         tenant_id: e.tenant_id.to_string(),
         entity: Some(pb::EntityRef {
             kind: entity_kind(e.stream.kind) as i32,
-            id: e.stream.id.to_string(),
+            // A claims stream is the user's: name the user.
+            id: match e.stream.kind {
+                StreamKind::Claims => engine::domain::claims_stream_user(e.stream.id).to_string(),
+                _ => e.stream.id.to_string(),
+            },
         }),
         version: e.sequence,
         event_type: e.event_type.clone(),

@@ -117,6 +117,7 @@ pub fn register_route(req: &pb::RegisterUserRequest) -> Result<RegistrationRoute
             "must be an address with a domain (name@example.com)",
         );
     }
+    check_host(&mut v, &req.host);
     // The domain's own rules, before the tenant is looked up: a malformed email is
     // INVALID_ARGUMENT whether or not some tenant verified its domain.
     if let Err(DomainError::Invalid(violations)) =
@@ -132,12 +133,31 @@ pub fn register_route(req: &pb::RegisterUserRequest) -> Result<RegistrationRoute
     Ok(route(complete(tenant)?, &req.host, domain))
 }
 
+/// RegisterUser's route without its `tenant_id`: the custom host's, else the email domain's.
+pub fn route_by_claims(req: &pb::RegisterUserRequest) -> RegistrationRoute {
+    route(None, &req.host, email_domain(&req.email))
+}
+
 /// The route of a request naming (optionally) a tenant, a host and an email domain.
 fn route(tenant: Option<TenantId>, host: &str, domain: Option<String>) -> RegistrationRoute {
     match (tenant, host.trim()) {
         (Some(tenant), _) => RegistrationRoute::Tenant(tenant),
         (None, "") => RegistrationRoute::Domain(domain.unwrap_or_default()),
         (None, host) => RegistrationRoute::Host(normalize_domain(host)),
+    }
+}
+
+/// A custom sign-up host, if given, must read as a DNS name (INVALID_ARGUMENT `host`).
+fn check_host(v: &mut Violations, host: &str) {
+    if host.trim().is_empty() {
+        return;
+    }
+    let mut rules = validation::Violations::new();
+    validation::email_domain::check_host_name(&mut rules, "host", host);
+    if let Err(DomainError::Invalid(violations)) = rules.into_result(()) {
+        for violation in violations {
+            v.add(violation.field, violation.description);
+        }
     }
 }
 
@@ -170,7 +190,14 @@ pub fn resolve(req: &pb::ResolveRegistrationRequest) -> Result<RegistrationRoute
             "email",
             "must be an address with a domain (name@example.com)",
         ),
-        _ => {}
+        (false, true) => {
+            if let Err(DomainError::Invalid(violations)) = validation::register_user(email, "") {
+                for violation in violations {
+                    v.add(violation.field, violation.description);
+                }
+            }
+        }
+        (true, false) => check_host(&mut v, host),
     }
     v.finish()?;
     Ok(route(None, host, domain))

@@ -138,7 +138,32 @@ impl UserService for UserApi {
     /// the registration there: the person themself or an inviter is authorized with the email.
     async fn register_user(&self, request: Request<pb::RegisterUserRequest>) -> UserResult {
         let route = convert::registration::register_route(request.get_ref())?;
-        let Some(tenant_id) = registration::route_tenant(&self.shared, &route).await? else {
+        // A person registering themself joins only a tenant that holds their email's domain
+        // (or the host): a tenant id of their choosing is checked against it before the
+        // engine is asked (no tenant is loaded, or probed, for them).
+        let by_person = request
+            .extensions()
+            .get::<crate::auth::Caller>()
+            .is_some_and(|c| {
+                c.api_key.is_none()
+                    && !c.platform_admin
+                    && c.verified_email.as_deref().is_some_and(|own| {
+                        own.trim()
+                            .eq_ignore_ascii_case(request.get_ref().email.trim())
+                    })
+            });
+        let tenant_id = match (&route, by_person) {
+            (convert::registration::RegistrationRoute::Tenant(named), true) => {
+                let claimed = convert::registration::route_by_claims(request.get_ref());
+                let holder = registration::route_tenant(&self.shared, &claimed).await?;
+                match holder {
+                    Some(holder) if holder == *named => Some(holder),
+                    _ => None,
+                }
+            }
+            _ => registration::route_tenant(&self.shared, &route).await?,
+        };
+        let Some(tenant_id) = tenant_id else {
             return Err(registration::nobody_accepts(&route));
         };
         let email = request.get_ref().email.clone();

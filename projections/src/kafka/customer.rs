@@ -106,7 +106,8 @@ impl CustomerEvent {
             | TenantEvent::RegistrationHostChanged { .. }
             | TenantEvent::RegistrationDomainAdded { .. }
             | TenantEvent::RegistrationDomainVerified { .. }
-            | TenantEvent::RegistrationDomainRemoved { .. } => return Ok(None),
+            | TenantEvent::RegistrationDomainRemoved { .. }
+            | TenantEvent::ClaimsResyncEnded => return Ok(None),
         };
         Ok((!fields.is_empty()).then_some(Self { event_type, fields }))
     }

@@ -186,7 +186,8 @@ impl Projection for TenantDirectoryProjection {
                 | TenantEvent::RegistrationHostChanged { .. }
                 | TenantEvent::RegistrationDomainAdded { .. }
                 | TenantEvent::RegistrationDomainVerified { .. }
-                | TenantEvent::RegistrationDomainRemoved { .. } => {}
+                | TenantEvent::RegistrationDomainRemoved { .. }
+                | TenantEvent::ClaimsResyncEnded => {}
             }
             rows.change(tenant_id, change);
         }

@@ -15,13 +15,16 @@ use std::ops::Bound;
 
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
+    access::Scope,
     context::Context,
     error::{DomainError, ResourceKind},
     ids::UserId,
+    organization::OrganizationEvent,
     registration::{
         CLAIMS_SYNC_BATCH, ClaimsCause, DEFAULT_SESSION_EXPIRATION_SECONDS, UserClaims,
     },
-    tenant::Tenant,
+    team::TeamEvent,
+    tenant::{Tenant, TenantEvent},
     user::{User, UserEvent, UserStatus},
 };
 
@@ -40,15 +43,15 @@ impl TenantScope {
             .users
             .get(&id)
             .ok_or_else(|| not_found(ResourceKind::User, id.to_string()))?;
-        Ok(claims(tenant, user))
+        Ok(self.claims(tenant, user))
     }
 
-    /// Whether a tenant-wide re-synchronisation has users left to do.
+    /// Whether a tenant-wide re-synchronisation is under way (its next step writes a batch,
+    /// or ends it when nobody is left).
     pub fn claims_sync_pending(&self) -> bool {
-        let Some(sync) = self.tenant.as_ref().and_then(|t| t.claims_sync) else {
-            return false;
-        };
-        self.next_active_after(sync.after).is_some()
+        self.tenant
+            .as_ref()
+            .is_some_and(|t| t.claims_sync.is_some())
     }
 
     /// `events` followed by a ClaimsChanged for each user they change the claims of.
@@ -57,7 +60,7 @@ impl TenantScope {
         events: Vec<TenantScopeEvent>,
         ctx: &Context,
     ) -> Vec<TenantScopeEvent> {
-        let touched: BTreeSet<UserId> = events
+        let mut touched: BTreeSet<UserId> = events
             .iter()
             .filter_map(|e| match e {
                 TenantScopeEvent::User(UserEvent::ClaimsChanged { .. }) => None,
@@ -65,6 +68,27 @@ impl TenantScope {
                 _ => None,
             })
             .collect();
+        // A deleted organization or team takes the assignments at it out of the claims of
+        // whoever holds one (no event of theirs says so).
+        let gone: BTreeSet<Scope> = events
+            .iter()
+            .filter_map(|e| match e {
+                TenantScopeEvent::Organization(OrganizationEvent::OrganizationDeleted {
+                    id,
+                    ..
+                }) => Some(Scope::Organization(*id)),
+                TenantScopeEvent::Team(TeamEvent::TeamDeleted { id, .. }) => Some(Scope::Team(*id)),
+                _ => None,
+            })
+            .collect();
+        if !gone.is_empty() {
+            touched.extend(
+                self.users
+                    .values()
+                    .filter(|u| u.assignments.iter().any(|a| gone.contains(&a.scope)))
+                    .map(|u| u.id),
+            );
+        }
         if touched.is_empty() {
             return events;
         }
@@ -85,8 +109,8 @@ impl TenantScope {
             if !was_active && now.status != UserStatus::Active {
                 continue;
             }
-            let claims_now = claims(tenant_after, now);
-            if before.map(|u| claims(tenant_before, u)).as_ref() != Some(&claims_now) {
+            let claims_now = after.claims(tenant_after, now);
+            if before.map(|u| self.claims(tenant_before, u)).as_ref() != Some(&claims_now) {
                 changes.push(TenantScopeEvent::User(UserEvent::ClaimsChanged {
                     id,
                     claims: claims_now,
@@ -121,7 +145,7 @@ impl TenantScope {
             .take(CLAIMS_SYNC_BATCH)
             .collect();
         let Some(last) = batch.last().map(|u| u.id) else {
-            return Vec::new();
+            return vec![TenantScopeEvent::Tenant(TenantEvent::ClaimsResyncEnded)];
         };
         let done = self.next_active_after(Some(last)).is_none();
         batch
@@ -129,7 +153,7 @@ impl TenantScope {
             .map(|user| {
                 TenantScopeEvent::User(UserEvent::ClaimsChanged {
                     id: user.id,
-                    claims: claims(tenant, user),
+                    claims: self.claims(tenant, user),
                     cause: ClaimsCause::TenantResync {
                         last: done && user.id == last,
                     },
@@ -160,18 +184,26 @@ impl TenantScope {
     }
 }
 
-/// A user's claims under its tenant.
-fn claims(tenant: &Tenant, user: &User) -> UserClaims {
-    UserClaims {
-        tenant_id: tenant.id,
-        user_id: user.id,
-        client_id: user.client_id,
-        roles: user.assignments.iter().cloned().collect(),
-        products: tenant.products.clone(),
-        session_expiration_seconds: tenant
-            .settings
-            .session_expiration_seconds
-            .unwrap_or(DEFAULT_SESSION_EXPIRATION_SECONDS),
-        status: user.status,
+impl TenantScope {
+    /// A user's claims under its tenant: the assignments whose role and scope still exist
+    /// (what CheckPermission honours).
+    fn claims(&self, tenant: &Tenant, user: &User) -> UserClaims {
+        UserClaims {
+            tenant_id: tenant.id,
+            user_id: user.id,
+            client_id: user.client_id,
+            roles: user
+                .assignments
+                .iter()
+                .filter(|a| self.check_assignment(a).is_ok())
+                .cloned()
+                .collect(),
+            products: tenant.products.clone(),
+            session_expiration_seconds: tenant
+                .settings
+                .session_expiration_seconds
+                .unwrap_or(DEFAULT_SESSION_EXPIRATION_SECONDS),
+            status: user.status,
+        }
     }
 }

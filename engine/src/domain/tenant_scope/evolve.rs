@@ -164,6 +164,7 @@ impl TenantScope {
             TenantEvent::RegistrationDomainRemoved { domain } => {
                 tenant.registration.domains.remove(domain);
             }
+            TenantEvent::ClaimsResyncEnded => tenant.claims_sync = None,
             TenantEvent::TenantErased => {
                 tenant.erased_at = Some(at);
                 if let Some(onboarding) = tenant.onboarding.as_mut() {

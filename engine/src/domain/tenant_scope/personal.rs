@@ -154,7 +154,8 @@ fn tenant_event_fields(event: &mut TenantEvent, tenant: Uuid) -> Vec<PersonalSlo
         | TenantEvent::RegistrationHostChanged { .. }
         | TenantEvent::RegistrationDomainAdded { .. }
         | TenantEvent::RegistrationDomainVerified { .. }
-        | TenantEvent::RegistrationDomainRemoved { .. } => Vec::new(),
+        | TenantEvent::RegistrationDomainRemoved { .. }
+        | TenantEvent::ClaimsResyncEnded => Vec::new(),
     }
 }
 

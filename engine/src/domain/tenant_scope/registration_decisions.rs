@@ -13,7 +13,7 @@ use crate::domain::{
     registration::{
         DomainProof, RegistrationCommand, RegistrationDomain, TXT_RECORD_PREFIX, VerificationMethod,
     },
-    tenant::{Tenant, TenantEvent},
+    tenant::{Tenant, TenantEvent, TenantStatus},
     user::UserEvent,
     validation,
 };
@@ -42,7 +42,16 @@ impl TenantScope {
         command: &RegistrationCommand,
         ctx: &Context,
     ) -> Decision {
-        let tenant = self.active_tenant()?;
+        // A domain is given back whatever the tenant's status short of deleted (a suspended
+        // tenant must not hold a domain it cannot release).
+        let tenant = match (command, self.tenant.as_ref()) {
+            (RegistrationCommand::RemoveDomain { .. }, Some(t))
+                if t.status != TenantStatus::Deleted =>
+            {
+                t
+            }
+            _ => self.active_tenant()?,
+        };
         let settings = &tenant.registration;
         match command {
             RegistrationCommand::Configure {
@@ -75,8 +84,11 @@ impl TenantScope {
                 client_id,
                 txt_token,
             } => {
-                let domain =
-                    validation::add_registration_domain(domain, txt_token, settings.domains.len())?;
+                // The cap counts the other domains: adding a listed one again stays a no-op.
+                let listed = validation::email_domain::normalize_domain(domain);
+                let others =
+                    settings.domains.len() - usize::from(settings.domains.contains_key(&listed));
+                let domain = validation::add_registration_domain(domain, txt_token, others)?;
                 if let Some(existing) = settings.domains.get(&domain) {
                     return if existing.client_id == *client_id {
                         Ok(Vec::new())
@@ -98,7 +110,7 @@ impl TenantScope {
                 })])
             }
             RegistrationCommand::VerifyDomain { domain, proof } => {
-                let domain = validation::email_domain::normalize_domain(domain);
+                let domain = validation::domain_name(domain)?;
                 let entry = settings
                     .domains
                     .get(&domain)
@@ -118,7 +130,7 @@ impl TenantScope {
                 )])
             }
             RegistrationCommand::RemoveDomain { domain } => {
-                let domain = validation::email_domain::normalize_domain(domain);
+                let domain = validation::domain_name(domain)?;
                 match settings.domains.contains_key(&domain) {
                     true => Ok(vec![tenant_event(TenantEvent::RegistrationDomainRemoved {
                         domain,
@@ -246,8 +258,7 @@ fn check_txt_proof(
     let message = match (records.len(), ours) {
         (0, _) => format!("no TXT record found at {domain}; publish \"{expected}\""),
         (_, 0) => format!(
-            "{} TXT record(s) at {domain}, none is a verification record; publish \"{expected}\"",
-            records.len()
+            "the TXT records at {domain} hold no verification record; publish \"{expected}\""
         ),
         _ => format!(
             "the verification TXT record at {domain} carries another token; publish \"{expected}\""

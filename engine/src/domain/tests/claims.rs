@@ -229,3 +229,64 @@ fn a_new_products_change_during_a_resync_starts_it_over() {
     assert_eq!(changes.len(), CLAIMS_SYNC_BATCH + 1, "everyone hears of b");
     assert!(changes.iter().all(|c| c.1.products == ["b"]));
 }
+
+#[test]
+fn a_resync_whose_remaining_users_left_ends_with_nobody_told() {
+    let mut events = world();
+    for n in 1..=(CLAIMS_SYNC_BATCH as u128 + 1) {
+        events.extend(active_user(n));
+    }
+    let after = given(events)
+        .when_tenant(products(&["a"]))
+        .then_events_any();
+    let first = given_scope(after)
+        .when(TenantScopeCommand::Registration(
+            RegistrationCommand::SyncClaims,
+        ))
+        .then_events_any();
+    // The one user left is deactivated before the next batch (and told so, as a user).
+    let last = CLAIMS_SYNC_BATCH as u128 + 1;
+    let left = given_scope(first)
+        .when_user(UserCommand::Deactivate { id: user(last) })
+        .then_events_any();
+    assert!(left.claims_sync_pending());
+    let ended = given_scope(left)
+        .when(TenantScopeCommand::Registration(
+            RegistrationCommand::SyncClaims,
+        ))
+        .then_events([TenantScopeEvent::Tenant(
+            crate::domain::TenantEvent::ClaimsResyncEnded,
+        )]);
+    assert!(!ended.claims_sync_pending());
+    assert!(ended.tenant().unwrap().claims_sync.is_none());
+}
+
+#[test]
+fn deleting_an_organization_takes_its_assignments_out_of_the_claims_of_their_holders() {
+    let scope = Scope::Organization(org(5));
+    let then = given(cat([
+        world(),
+        active_user(1),
+        vec![invited(2)],
+        vec![
+            assigned(1, "org-admin", scope),
+            assigned(1, "member", Scope::Tenant),
+            assigned(2, "org-admin", scope),
+        ],
+    ]))
+    .when_org(crate::domain::OrganizationCommand::Delete {
+        id: org(5),
+        cascade: true,
+    });
+    let changes = claims_changed(&then.result.unwrap());
+    assert_eq!(changes.len(), 1, "the active holder only: {changes:?}");
+    assert_eq!(changes[0].0, user(1));
+    assert_eq!(
+        changes[0].1.roles,
+        vec![assignment("member", Scope::Tenant)]
+    );
+    assert_eq!(
+        then.after.user_claims(user(1)).unwrap().roles,
+        vec![assignment("member", Scope::Tenant)]
+    );
+}

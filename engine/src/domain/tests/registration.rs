@@ -238,10 +238,7 @@ fn txt_records_without_the_token_do_not_verify() {
     let message = given(world_and([added("acme.com")]))
         .when(verify_with(&["v=spf1 -all"]))
         .then_invalid_state("DOMAIN_VERIFICATION_FAILED");
-    assert!(
-        message.contains("none is a verification record"),
-        "{message}"
-    );
+    assert!(message.contains("hold no verification record"), "{message}");
     let message = given(world_and([added("acme.com")]))
         .when(verify_with(&[
             "entity-engine-verification=SomeoneElsesToken0123456789",
@@ -404,6 +401,27 @@ fn an_automatic_role_whose_scope_was_deleted_since_is_skipped() {
         }),
         assigned(7, "member", Scope::Tenant),
     ]);
+}
+
+#[test]
+fn a_blocked_tenant_still_gives_its_domains_back() {
+    let remove = || {
+        reg(RegistrationCommand::RemoveDomain {
+            domain: "acme.com".into(),
+        })
+    };
+    let removed = te(TenantEvent::RegistrationDomainRemoved {
+        domain: "acme.com".into(),
+    });
+    given(cat([open_world(), vec![suspended()]]))
+        .when(remove())
+        .then_events([removed.clone()]);
+    given(cat([open_world(), vec![deactivated(days(30))]]))
+        .when(remove())
+        .then_events([removed]);
+    given(cat([open_world(), vec![deleted()]]))
+        .when(remove())
+        .then_error(DomainError::TenantDeleted);
 }
 
 #[test]

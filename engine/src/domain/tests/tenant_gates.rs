@@ -153,9 +153,6 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
             domain: "acme.com".into(),
             proof: crate::domain::DomainProof::Manual,
         }),
-        TenantScopeCommand::Registration(crate::domain::RegistrationCommand::RemoveDomain {
-            domain: "acme.com".into(),
-        }),
     ]
 }
 
@@ -195,7 +192,9 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
                 crate::domain::RegistrationCommand::Configure { .. } => "registration configure",
                 crate::domain::RegistrationCommand::AddDomain { .. } => "registration add domain",
                 crate::domain::RegistrationCommand::VerifyDomain { .. } => "registration verify",
-                crate::domain::RegistrationCommand::RemoveDomain { .. } => "registration remove",
+                crate::domain::RegistrationCommand::RemoveDomain { .. } => {
+                    "registration remove (gated by deletion only)"
+                }
                 crate::domain::RegistrationCommand::SyncClaims => "claims sync (engine's own)",
             },
             TenantScopeCommand::Role(c) => match c {
@@ -226,7 +225,8 @@ fn the_gated_list_covers_every_team_user_and_role_command() {
     assert!(!seen.contains("user expire (never gated)"));
     assert!(!seen.contains("user erase (gated by deletion only)"));
     assert!(!seen.contains("client provisioning failure (never gated)"));
-    assert_eq!(seen.len(), 5 + 13 + 3 + 6 + 3 + 4, "{seen:?}");
+    assert!(!seen.contains("registration remove (gated by deletion only)"));
+    assert_eq!(seen.len(), 5 + 13 + 3 + 6 + 3 + 3, "{seen:?}");
 }
 
 fn with_orgs(status_event: Option<TenantScopeEvent>) -> Vec<TenantScopeEvent> {

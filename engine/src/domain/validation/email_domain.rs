@@ -81,6 +81,23 @@ pub fn is_consumer_domain(domain: &str) -> bool {
 /// When the characters or the length are wrong the labels are not examined, so a huge or
 /// binary input is never echoed back in a message.
 pub(crate) fn check_registration_domain(v: &mut Violations, field: &str, raw: &str) -> String {
+    let found_before = v.as_slice().len();
+    let domain = check_host_name(v, field, raw);
+    if v.as_slice().len() == found_before && is_consumer_domain(&domain) {
+        v.push(
+            field,
+            format!(
+                "{domain} is a public email provider's domain; registration domains must \
+                 belong to the organization"
+            ),
+        );
+    }
+    domain
+}
+
+/// The syntax of [`check_registration_domain`] alone (a custom sign-up host, a name looked
+/// up): the normalized name, each problem recorded under `field`.
+pub fn check_host_name(v: &mut Violations, field: &str, raw: &str) -> String {
     let domain = normalize_domain(raw);
     if domain.is_empty() {
         v.push(field, "must not be empty");
@@ -140,16 +157,6 @@ pub(crate) fn check_registration_domain(v: &mut Violations, field: &str, raw: &s
                 ),
             );
         }
-    }
-
-    if v.as_slice().len() == found_before && is_consumer_domain(&domain) {
-        v.push(
-            field,
-            format!(
-                "{domain} is a public email provider's domain; registration domains must \
-                 belong to the organization"
-            ),
-        );
     }
     domain
 }

@@ -65,6 +65,14 @@ pub fn add_registration_domain(
     v.into_result(domain)
 }
 
+/// Validates a domain named by VerifyRegistrationDomain or RemoveRegistrationDomain (its
+/// syntax only); returns it normalized.
+pub fn domain_name(domain: &str) -> Result<String, DomainError> {
+    let mut v = Violations::new();
+    let domain = super::email_domain::check_host_name(&mut v, "domain", domain);
+    v.into_result(domain)
+}
+
 /// A person registering: the email (trimmed), the display name (normalized) and the email's
 /// domain (lower case).
 #[derive(Clone, Debug, PartialEq, Eq)]
