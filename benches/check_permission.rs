@@ -2,6 +2,11 @@
 //! question asked through the engine (region → shard → tenant actor and back), whose state is
 //! already in memory. Run: `cargo bench --bench check_permission`.
 //!
+//! GetUserClaims (issue 17) is measured beside it, on the same tenant and user (4 assignments),
+//! since its target is to cost what CheckPermission costs: `user_claims/domain`
+//! (`TenantScope::user_claims`: the user, its assignments and the tenant's products copied out)
+//! and `user_claims/engine_actor` (`Engine::user_claims`).
+//!
 //! Baselines measured in the same run: a `HashSet` lookup (the floor of any in-memory check)
 //! and a round trip to a ractor actor that only echoes (the floor of any actor-hosted answer),
 //! so the figures can be read as ratios on a noisy machine.
@@ -177,6 +182,10 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    c.bench_function("user_claims/domain", |b| {
+        b.iter(|| black_box(state.user_claims(black_box(user)).unwrap()))
+    });
+
     // Through the engine: the tenant actor is live, so this is the in-memory answer plus the
     // actor round trip (no I/O).
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -216,6 +225,13 @@ fn bench(c: &mut Criterion) {
                         .unwrap(),
                 )
             }
+        })
+    });
+
+    c.bench_function("user_claims/engine_actor", |b| {
+        b.to_async(&runtime).iter(|| {
+            let engine = &engine;
+            async move { black_box(engine.user_claims(tenant, user).await.unwrap()) }
         })
     });
 

@@ -94,7 +94,7 @@ struct Common {
     #[arg(long, default_value_t = 64, global = true)]
     setup_concurrency: usize,
     /// Operation mix, `name=weight` (create_tenant, invite, role, check, list_users,
-    /// list_orgs, verify; `health` is the bare tonic baseline call). With `verify`, the setup
+    /// list_orgs, verify, claims; `health` is the bare tonic baseline call). With `verify`, the setup
     /// also creates a partition and an admin API key per tenant, and `verify` calls
     /// VerifyApiKey with that key.
     #[arg(

@@ -30,6 +30,8 @@ pub enum Op {
     ListOrganizations,
     /// VerifyApiKey of the tenant's admin key (issued at setup when the mix has `verify`).
     VerifyApiKey,
+    /// GetUserClaims of one of the tenant's users.
+    UserClaims,
     /// `grpc.health.v1.Health/Check`: the bare tonic baseline (not in the default mix).
     Health,
 }
@@ -45,11 +47,12 @@ impl Op {
             Op::ListUsers => "list_users",
             Op::ListOrganizations => "list_orgs",
             Op::VerifyApiKey => "verify",
+            Op::UserClaims => "claims",
             Op::Health => "health",
         }
     }
 
-    const ALL: [Op; 8] = [
+    const ALL: [Op; 9] = [
         Op::CreateTenant,
         Op::InviteUser,
         Op::RoleChange,
@@ -57,6 +60,7 @@ impl Op {
         Op::ListUsers,
         Op::ListOrganizations,
         Op::VerifyApiKey,
+        Op::UserClaims,
         Op::Health,
     ];
 }
@@ -464,6 +468,18 @@ pub async fn run_op(cluster: &Cluster, pool: &Pool, op: Op, r: u64, timeout: Dur
                 let result = access.check_permission(cluster.request(request)).await;
                 ("check_permission", result.map(|_| ()).map_err(|s| code(&s)))
             }
+            Op::UserClaims => {
+                let Some(user) = tenant.user(splitmix(r2)) else {
+                    return ("user_claims", Err("NO_USER".to_owned()));
+                };
+                let request = pb::GetUserClaimsRequest {
+                    tenant_id: tenant.id.clone(),
+                    user_id: user.id.clone(),
+                };
+                let mut users = connection.users;
+                let result = users.get_user_claims(cluster.request(request)).await;
+                ("user_claims", result.map(|_| ()).map_err(|s| code(&s)))
+            }
             Op::ListUsers => {
                 let request = pb::ListUsersRequest {
                     tenant_id: tenant.id.clone(),
@@ -532,6 +548,7 @@ fn op_report_name(op: Op) -> &'static str {
         Op::ListUsers => "list_users",
         Op::ListOrganizations => "list_orgs",
         Op::VerifyApiKey => "verify_api_key",
+        Op::UserClaims => "user_claims",
         Op::Health => "health_baseline",
     }
 }
