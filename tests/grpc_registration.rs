@@ -53,6 +53,17 @@ async fn configure(c: &mut Clients, tenant: &str, roles: Vec<pb::RoleAssignment>
         .unwrap();
 }
 
+async fn claims_of(c: &mut Clients, tenant: &str, user: &str) -> pb::UserClaims {
+    c.users
+        .get_user_claims(pb::GetUserClaimsRequest {
+            tenant_id: tenant.into(),
+            user_id: user.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 fn domain<'a>(settings: &'a pb::RegistrationSettings, name: &str) -> &'a pb::RegistrationDomain {
     settings.domains.iter().find(|d| d.domain == name).unwrap()
 }
@@ -195,15 +206,7 @@ async fn a_domain_is_verified_by_its_txt_record_and_admits_registrations() {
     assert_eq!(jo.tenant_id, tenant.id);
     assert_eq!(jo.status, pb::UserStatus::Active as i32);
     assert_eq!(jo.roles.len(), 2);
-    let claims = c
-        .users
-        .get_user_claims(pb::GetUserClaimsRequest {
-            tenant_id: tenant.id.clone(),
-            user_id: jo.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let claims = claims_of(&mut c, &tenant.id, &jo.id).await;
     assert_eq!(claims.user_id, jo.id);
     assert_eq!(claims.status, pb::UserStatus::Active as i32);
     assert_eq!(claims.session_expiration_seconds, 28_800);
@@ -263,15 +266,7 @@ async fn a_domain_is_verified_by_its_txt_record_and_admits_registrations() {
         })
         .await
         .unwrap();
-    let claims = c
-        .users
-        .get_user_claims(pb::GetUserClaimsRequest {
-            tenant_id: tenant.id.clone(),
-            user_id: jo.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let claims = claims_of(&mut c, &tenant.id, &jo.id).await;
     assert_eq!(claims.session_expiration_seconds, 3_600);
 
     // Closed registration: REGISTRATION_DISABLED, and Resolve says so.
