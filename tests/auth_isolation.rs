@@ -153,19 +153,6 @@ async fn populate(c: &mut Clients, label: &str) -> Ids {
 async fn open_registration(c: &mut Clients, tenant: &str, domain: &str, host: &str) {
     let admin = hs256_token(&claims("platform-ops", None));
     c.registration
-        .configure_registration(bearer(
-            pb::ConfigureRegistrationRequest {
-                tenant_id: tenant.to_owned(),
-                enabled: true,
-                auto_roles: vec![role_at("viewer", None)],
-                custom_host: host.to_owned(),
-                ..Default::default()
-            },
-            &admin,
-        ))
-        .await
-        .expect("configure registration");
-    c.registration
         .add_registration_domain(bearer(
             pb::AddRegistrationDomainRequest {
                 tenant_id: tenant.to_owned(),
@@ -199,6 +186,20 @@ async fn open_registration(c: &mut Clients, tenant: &str, domain: &str, host: &s
             .any(|d| d.domain == domain && d.status == pb::DomainStatus::Verified as i32),
         "{settings:?}"
     );
+    // the host lies under the verified domain (hosts are proven like domains)
+    c.registration
+        .configure_registration(bearer(
+            pb::ConfigureRegistrationRequest {
+                tenant_id: tenant.to_owned(),
+                enabled: true,
+                auto_roles: vec![role_at("viewer", None)],
+                custom_host: host.to_owned(),
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("configure registration");
 }
 
 /// Calls `rpc` (`Service/Method`) with a valid request addressed to `tenant` that names the

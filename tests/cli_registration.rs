@@ -81,7 +81,8 @@ async fn self_registration_from_the_command_line() {
         (t, "false", "(none)", "(none)", "(none)")
     );
 
-    // configure: open, with automatic roles (the `--role` syntax) and a custom host
+    // configure: open, with automatic roles (the `--role` syntax); the custom host comes once
+    // a domain is verified (it must lie under one)
     let org_admin = format!("org-admin@org:{org}");
     let out = ok(
         &e,
@@ -94,8 +95,6 @@ async fn self_registration_from_the_command_line() {
             "member",
             "--auto-role",
             &org_admin,
-            "--custom-host",
-            "signup.reg.example",
             "--request-id",
             "configure-1",
         ],
@@ -110,7 +109,7 @@ async fn self_registration_from_the_command_line() {
         field(&out, "auto_roles"),
         format!("member at tenant, org-admin at org:{org}")
     );
-    assert_eq!(field(&out, "custom_host"), "signup.reg.example");
+    assert_eq!(field(&out, "custom_host"), "(none)");
     let version: i64 = field(&out, "version").parse().unwrap();
     // --expected-version is the tenant's version
     let run = entityctl(
@@ -174,6 +173,24 @@ async fn self_registration_from_the_command_line() {
         line.starts_with("domain: acme.example  verified (dns, 20"),
         "{line}"
     );
+    // now a custom sign-up host under it (configure replaces every field: the roles again)
+    let out = ok(
+        &e,
+        &[
+            "registration",
+            "configure",
+            t,
+            "--enabled",
+            "--auto-role",
+            "member",
+            "--auto-role",
+            &org_admin,
+            "--custom-host",
+            "signup.acme.example",
+        ],
+    )
+    .await;
+    assert_eq!(field(&out, "custom_host"), "signup.acme.example");
     assert!(line.ends_with(&format!(")  {record}")), "{line}");
 
     // a second domain, verified by hand by a platform admin (the dev identity), for a client
@@ -243,7 +260,7 @@ async fn self_registration_from_the_command_line() {
             "registration",
             "resolve",
             "--host",
-            "signup.reg.example",
+            "signup.acme.example",
             "--output",
             "id",
         ],
@@ -344,7 +361,7 @@ async fn self_registration_from_the_command_line() {
             "--email",
             "bo@globex.example",
             "--host",
-            "signup.reg.example",
+            "signup.acme.example",
             "--output",
             "id",
         ],

@@ -1556,7 +1556,7 @@ async fn registration_by_email_reaches_the_tenant_from_every_node() {
     cluster.balanced(&names, Duration::from_secs(30)).await;
     let token = cluster.token.clone();
     let tenant = cluster.create_tenant(&mut clients[0]).await;
-    for step in ["configure", "add", "verify"] {
+    for step in ["add", "verify", "configure"] {
         let (tenant, token) = (tenant.clone(), token.clone());
         on_any(&clients, move |mut c| {
             let (tenant, token) = (tenant.clone(), token.clone());

@@ -346,22 +346,24 @@ async fn a_domain_belongs_to_one_tenant_until_released_and_a_host_finds_its_tena
         .unwrap();
 
     // A custom host is one tenant's too, and finds it.
-    configure(&mut c, &second.id, vec![], "join.second.example").await;
+    // A custom host is a name under one of the tenant's verified domains (proven, like them),
+    // and one tenant's.
+    configure(&mut c, &second.id, vec![], "join.shared.example").await;
     let err = c
         .registration
         .configure_registration(pb::ConfigureRegistrationRequest {
             tenant_id: first.id.clone(),
             enabled: true,
-            custom_host: "JOIN.second.example".into(),
+            custom_host: "JOIN.shared.example".into(),
             ..Default::default()
         })
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Code::AlreadyExists, "{err:?}");
+    assert_eq!(reason(&err), "HOST_NOT_VERIFIED", "{err:?}");
     let resolved = c
         .registration
         .resolve_registration(pb::ResolveRegistrationRequest {
-            host: "join.second.example".into(),
+            host: "join.shared.example".into(),
             ..Default::default()
         })
         .await
@@ -371,7 +373,7 @@ async fn a_domain_belongs_to_one_tenant_until_released_and_a_host_finds_its_tena
     let user = c
         .users
         .register_user(pb::RegisterUserRequest {
-            host: "join.second.example".into(),
+            host: "join.shared.example".into(),
             ..register("kim@shared.example")
         })
         .await
@@ -397,6 +399,6 @@ async fn a_domain_belongs_to_one_tenant_until_released_and_a_host_finds_its_tena
         .verify_registration_domain(verify(&first.id, "shared.example", true))
         .await
         .unwrap();
-    configure(&mut c, &first.id, vec![], "join.second.example").await;
+    configure(&mut c, &first.id, vec![], "join.shared.example").await;
     node.server.shutdown().await.unwrap();
 }

@@ -71,6 +71,19 @@ impl TenantScope {
                         auto_roles,
                     }));
                 }
+                if let Some(h) = &host
+                    && settings.custom_host.as_ref() != Some(h)
+                    && !under_verified_domain(tenant, h)
+                {
+                    return Err(refused(
+                        "HOST_NOT_VERIFIED",
+                        format!(
+                            "{h} is not a verified registration domain of tenant {} or a name \
+                             under one; verify the domain first",
+                            tenant.id
+                        ),
+                    ));
+                }
                 if settings.custom_host != host {
                     events.push(tenant_event(TenantEvent::RegistrationHostChanged {
                         from: settings.custom_host.clone(),
@@ -238,6 +251,22 @@ impl TenantScope {
         });
         domains.chain(host).collect()
     }
+}
+
+/// Whether `host` is one of the tenant's verified registration domains or a name under one
+/// (so that a custom sign-up host is proven like a domain, never claimed first come).
+fn under_verified_domain(tenant: &Tenant, host: &str) -> bool {
+    tenant
+        .registration
+        .domains
+        .iter()
+        .filter(|(_, entry)| entry.verified.is_some())
+        .any(|(domain, _)| {
+            host == domain
+                || host
+                    .strip_suffix(domain.as_str())
+                    .is_some_and(|prefix| prefix.ends_with('.'))
+        })
 }
 
 /// Whether the TXT records found at `domain` carry its token (DOMAIN_VERIFICATION_FAILED,

@@ -168,6 +168,31 @@ fn automatic_roles_must_exist_at_live_scopes() {
 }
 
 #[test]
+fn a_custom_host_must_lie_under_a_verified_domain() {
+    let host = |h: &str| {
+        reg(RegistrationCommand::Configure {
+            enabled: true,
+            auto_roles: vec![],
+            custom_host: Some(h.into()),
+        })
+    };
+    given(world_and([added("acme.com")]))
+        .when(host("join.acme.com"))
+        .then_invalid_state("HOST_NOT_VERIFIED");
+    given(world_and([added("acme.com"), verified("acme.com")]))
+        .when(host("join.evil.com"))
+        .then_invalid_state("HOST_NOT_VERIFIED");
+    given(world_and([added("acme.com"), verified("acme.com")]))
+        .when(host("notacme.com"))
+        .then_invalid_state("HOST_NOT_VERIFIED");
+    for ok in ["acme.com", "join.acme.com", "a.b.acme.com"] {
+        given(world_and([added("acme.com"), verified("acme.com")]))
+            .when(host(ok))
+            .then_events_any();
+    }
+}
+
+#[test]
 fn a_custom_host_is_claimed_platform_wide_and_a_new_one_releases_the_old() {
     let host = |h: Option<&str>| {
         reg(RegistrationCommand::Configure {
@@ -176,7 +201,7 @@ fn a_custom_host_is_claimed_platform_wide_and_a_new_one_releases_the_old() {
             custom_host: h.map(str::to_owned),
         })
     };
-    let after = given(world())
+    let after = given(world_and([added("acme.com"), verified("acme.com")]))
         .when(host(Some("Join.Acme.com")))
         .then_events([te(TenantEvent::RegistrationHostChanged {
             from: None,
