@@ -94,6 +94,16 @@ impl Caller {
         }
     }
 
+    /// Whether this caller is a person (not an API key) whose identity provider verified
+    /// `email` as theirs.
+    pub fn verified_as(&self, email: &str) -> bool {
+        self.api_key.is_none()
+            && self
+                .verified_email
+                .as_deref()
+                .is_some_and(|own| own.trim().eq_ignore_ascii_case(email.trim()))
+    }
+
     /// The caller as recorded in the journal's audit metadata.
     pub fn audit_actor(&self) -> AuditActor {
         AuditActor {
@@ -344,14 +354,13 @@ impl RoleAuthorizer {
 /// request registers (never an API key: a key is no person), and their token names no other
 /// tenant than the one they join.
 fn registers_themself(caller: &Caller, target: &Target) -> bool {
-    caller.api_key.is_none()
-        && caller
-            .tenant_id
-            .is_none_or(|own| Some(own) == target.tenant)
-        && matches!(
-            (&caller.verified_email, &target.email),
-            (Some(own), Some(email)) if own.trim().eq_ignore_ascii_case(email.trim())
-        )
+    caller
+        .tenant_id
+        .is_none_or(|own| Some(own) == target.tenant)
+        && target
+            .email
+            .as_deref()
+            .is_some_and(|email| caller.verified_as(email))
 }
 
 fn denied(rpc: &str, permission: &str, scope: Option<Scope>) -> Status {

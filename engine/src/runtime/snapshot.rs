@@ -248,6 +248,7 @@ pub(crate) struct Decoded {
 /// Decodes a stored snapshot of `tenant_id` and opens its values with `keys` (`None`: the
 /// plaintext form). `None` for another schema version, another tenant or undecodable bytes.
 /// CPU-bound: run it on a blocking thread for a large tenant.
+#[cfg(any(test, feature = "test-util"))]
 pub(crate) fn decode(
     snapshot: &Snapshot,
     tenant_id: TenantId,

@@ -35,7 +35,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use engine::{
-    domain::{FieldViolation, Plan, TenantId, TenantScopeCommand},
+    domain::{DomainError, FieldViolation, Plan, TenantId, TenantScopeCommand},
     journal::CommitToken,
 };
 use entity_proto::v1 as pb;
@@ -203,6 +203,23 @@ impl Violations {
             Err(_) => {
                 self.add(field, "must be a UUID");
                 None
+            }
+        }
+    }
+
+    /// Records the field violations of a domain rule's refusal (other errors are not
+    /// violations and are left for the engine to report).
+    pub fn absorb<T>(&mut self, result: Result<T, DomainError>) {
+        self.absorb_except(result, None);
+    }
+
+    /// [`Self::absorb`], leaving out the violations of a field already reported.
+    pub fn absorb_except<T>(&mut self, result: Result<T, DomainError>, reported: Option<&str>) {
+        if let Err(DomainError::Invalid(violations)) = result {
+            for violation in violations {
+                if reported != Some(violation.field.as_str()) {
+                    self.add(violation.field, violation.description);
+                }
             }
         }
     }

@@ -2,8 +2,8 @@
 //! messages.
 
 use engine::domain::{
-    ClientId, DomainError, DomainProof, RegistrationCommand, RegistrationDomain,
-    RegistrationSettings, Tenant, TenantId, UserClaims, UserCommand, UserId, VerificationMethod,
+    ClientId, DomainProof, RegistrationCommand, RegistrationDomain, RegistrationSettings, Tenant,
+    TenantId, UserClaims, UserCommand, UserId, VerificationMethod,
     validation::{
         self,
         email_domain::{email_domain, normalize_domain},
@@ -120,15 +120,11 @@ pub fn register_route(req: &pb::RegisterUserRequest) -> Result<RegistrationRoute
     check_host(&mut v, &req.host);
     // The domain's own rules, before the tenant is looked up: a malformed email is
     // INVALID_ARGUMENT whether or not some tenant verified its domain.
-    if let Err(DomainError::Invalid(violations)) =
-        validation::register_user(&req.email, &req.display_name)
-    {
-        for violation in violations {
-            if !(violation.field == "email" && req.email.is_empty()) {
-                v.add(violation.field, violation.description);
-            }
-        }
-    }
+    // (An empty email is already `required`; its rule would say so again.)
+    v.absorb_except(
+        validation::register_user(&req.email, &req.display_name),
+        req.email.is_empty().then_some("email"),
+    );
     v.finish()?;
     Ok(route(complete(tenant)?, &req.host, domain))
 }
@@ -154,11 +150,7 @@ fn check_host(v: &mut Violations, host: &str) {
     }
     let mut rules = validation::Violations::new();
     validation::email_domain::check_host_name(&mut rules, "host", host);
-    if let Err(DomainError::Invalid(violations)) = rules.into_result(()) {
-        for violation in violations {
-            v.add(violation.field, violation.description);
-        }
-    }
+    v.absorb(rules.into_result(()));
 }
 
 /// RegisterUser on the tenant found, with the user id the gateway drew.
@@ -190,13 +182,7 @@ pub fn resolve(req: &pb::ResolveRegistrationRequest) -> Result<RegistrationRoute
             "email",
             "must be an address with a domain (name@example.com)",
         ),
-        (false, true) => {
-            if let Err(DomainError::Invalid(violations)) = validation::register_user(email, "") {
-                for violation in violations {
-                    v.add(violation.field, violation.description);
-                }
-            }
-        }
+        (false, true) => v.absorb(validation::register_user(email, "")),
         (true, false) => check_host(&mut v, host),
     }
     v.finish()?;

@@ -144,14 +144,7 @@ impl UserService for UserApi {
         let by_person = request
             .extensions()
             .get::<crate::auth::Caller>()
-            .is_some_and(|c| {
-                c.api_key.is_none()
-                    && !c.platform_admin
-                    && c.verified_email.as_deref().is_some_and(|own| {
-                        own.trim()
-                            .eq_ignore_ascii_case(request.get_ref().email.trim())
-                    })
-            });
+            .is_some_and(|c| !c.platform_admin && c.verified_as(&request.get_ref().email));
         let tenant_id = match (&route, by_person) {
             (convert::registration::RegistrationRoute::Tenant(named), true) => {
                 let claimed = convert::registration::route_by_claims(request.get_ref());
