@@ -53,7 +53,13 @@ fn bench(c: &mut Criterion) {
             business_profile: Some(pb::BusinessProfile {
                 legal_name: "Zürich Analytics GmbH".into(),
                 logo_url: "https://cdn.example.com/logo.png".into(),
-                social_profiles: vec!["https://www.linkedin.com/company/zurich".into()],
+                industry_sector: pb::IndustrySector::InformationTechnology as i32,
+                industry_group: pb::IndustryGroup::SoftwareServices as i32,
+                size_range: pb::SizeRange::SizeRange51200 as i32,
+                social_profiles: vec![pb::SocialProfile {
+                    platform: pb::SocialPlatform::Linkedin as i32,
+                    url: "https://www.linkedin.com/company/zurich".into(),
+                }],
                 address: Some(pb::Address {
                     line1: "Bahnhofstrasse 1".into(),
                     city: "Zürich".into(),

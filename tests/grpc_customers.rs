@@ -26,7 +26,7 @@ fn register_request(name: &str) -> pb::RegisterCustomerRequest {
         kind: pb::CustomerKind::Business as i32,
         business_profile: Some(pb::BusinessProfile {
             legal_name: format!("{name} Inc."),
-            industry_sector: "Information Technology".into(),
+            industry_sector: pb::IndustrySector::InformationTechnology as i32,
             address: Some(pb::Address {
                 city: "Springfield".into(),
                 ..Default::default()
@@ -174,7 +174,7 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
     // a new profile, with the expected version
     let new_profile = pb::BusinessProfile {
         legal_name: "Acme Corporation".into(),
-        size_range: "51-200".into(),
+        size_range: pb::SizeRange::SizeRange51200 as i32,
         ..Default::default()
     };
     let profile_update = |change| pb::UpdateCustomerRequest {
@@ -197,8 +197,8 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
     assert_eq!(read.name, "Acme Corporation");
     let profile = read.business_profile.unwrap();
     assert_eq!(
-        (profile.legal_name.as_str(), profile.size_range.as_str()),
-        ("Acme Corporation", "51-200")
+        (profile.legal_name.as_str(), profile.size_range()),
+        ("Acme Corporation", pb::SizeRange::SizeRange51200)
     );
 
     // a stale version is refused
@@ -212,7 +212,10 @@ async fn a_customer_is_registered_read_and_updated_through_its_profile() {
     // the update is the tenant's too, and the tenant's own fields are untouched
     let tenant = read_tenant(&mut c, &customer.id, &token).await;
     assert_eq!(tenant.name, "Acme Corporation");
-    assert_eq!(tenant.business_profile.unwrap().size_range, "51-200");
+    assert_eq!(
+        tenant.business_profile.unwrap().size_range(),
+        pb::SizeRange::SizeRange51200
+    );
     assert_eq!(tenant.plan, pb::Plan::Bronze as i32);
     node.server.shutdown().await.unwrap();
 }

@@ -66,6 +66,8 @@ macro_rules! call {
     }};
 }
 
+#[path = "grpc_invalid_input/classification.rs"]
+mod classification;
 #[path = "grpc_invalid_input/client.rs"]
 mod client;
 #[path = "grpc_invalid_input/customer.rs"]
@@ -90,6 +92,7 @@ fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
     all.extend(role_access::cases(c, f));
     all.extend(reads::cases(c, f));
     all.extend(client::cases(c, f));
+    all.extend(classification::cases(c, f));
     all.extend(customer::cases(c, f));
     all.extend(registration::cases(c, f));
     all

@@ -454,7 +454,16 @@ mod tests {
             products: vec!["ok".into(), "bad\u{1b}[2J".into()],
             business_profile: Some(v1::BusinessProfile {
                 legal_name: "x\u{202E}y".into(),
-                social_profiles: vec!["https://a".into(), "h\u{200B}".into()],
+                social_profiles: vec![
+                    v1::SocialProfile {
+                        url: "https://a".into(),
+                        ..Default::default()
+                    },
+                    v1::SocialProfile {
+                        url: "h\u{200B}".into(),
+                        ..Default::default()
+                    },
+                ],
                 ..Default::default()
             }),
             ..Default::default()
@@ -465,7 +474,7 @@ mod tests {
                 "name",
                 "products[1]",
                 "business_profile.legal_name",
-                "business_profile.social_profiles[1]"
+                "business_profile.social_profiles[1].url"
             ]
         );
         let org = v1::CreateOrganizationRequest {

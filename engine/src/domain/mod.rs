@@ -6,6 +6,7 @@
 
 mod access;
 mod api_key;
+pub mod classification;
 mod client;
 mod context;
 mod directory;

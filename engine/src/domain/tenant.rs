@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     access::Assignment,
+    classification::{
+        Classified, IndustryGroup, IndustrySector, LegalForm, SizeRange, SocialProfile,
+    },
     ids::{ClientId, OrganizationId, TenantId, UserId},
     registration::{ClaimsSync, RegistrationSettings, VerificationMethod},
 };
@@ -129,19 +132,19 @@ pub struct BusinessProfile {
     /// Registered legal name.
     pub legal_name: String,
     /// GICS sector.
-    pub industry_sector: String,
-    /// GICS industry group.
-    pub industry_group: String,
-    /// Legal form (LLC, GmbH, …).
-    pub legal_form: String,
-    /// Size range, e.g. "51-200".
-    pub size_range: String,
+    pub industry_sector: Classified<IndustrySector>,
+    /// GICS industry group (within the sector, when both are given).
+    pub industry_group: Classified<IndustryGroup>,
+    /// Legal form.
+    pub legal_form: Classified<LegalForm>,
+    /// Size range by employees.
+    pub size_range: Classified<SizeRange>,
     /// Id in an external system.
     pub external_id: String,
     /// http(s) URL of the logo.
     pub logo_url: String,
-    /// http(s) URLs of social profiles.
-    pub social_profiles: Vec<String>,
+    /// Links to social profiles, at most one per platform.
+    pub social_profiles: Vec<SocialProfile>,
     /// Headquarters address.
     pub address: Option<Address>,
 }

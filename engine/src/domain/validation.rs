@@ -75,8 +75,6 @@ pub const SESSION_EXPIRATION_SECONDS: RangeInclusive<i64> = 60..=31_536_000;
 pub const MAX_PROFILE_FIELD_CHARS: usize = 200;
 /// Longest URL (logo, social profiles).
 pub const MAX_URL_CHARS: usize = 2048;
-/// Most social profile links in a business profile.
-pub const MAX_SOCIAL_PROFILES: usize = 20;
 /// Country an address gets when none is given.
 pub const DEFAULT_COUNTRY: &str = "US";
 /// Longest organization description, in characters.

@@ -64,11 +64,12 @@ pub(crate) const SNAPSHOT_KIND: &str = "tenant-scope";
 /// issue 14 encode byte for byte as the `BTreeMap`s they replaced: same version.)
 /// Version 3: clients. Version 4: directory records (departments, locations, contacts).
 /// Version 5: partitions, partition groups and API keys. Version 6: registration settings
-/// and the claims re-synchronisation on the tenant.
-pub(crate) const SNAPSHOT_SCHEMA_VERSION: i32 = 6;
+/// and the claims re-synchronisation on the tenant. Version 7: classified business profiles
+/// (social profiles with their platform).
+pub(crate) const SNAPSHOT_SCHEMA_VERSION: i32 = 7;
 /// Snapshot version of the benchmark-only unsealed mode ([`EngineConfig`]'s
 /// `seal_personal_data: false`): personal values in plaintext; never read by a sealing node.
-const UNSEALED_SNAPSHOT_SCHEMA_VERSION: i32 = 1_000_006;
+const UNSEALED_SNAPSHOT_SCHEMA_VERSION: i32 = 1_000_007;
 
 /// Default of [`EngineConfig::snapshot_bytes_percent`].
 pub const DEFAULT_BYTES_PERCENT: u32 = 50;

@@ -4,6 +4,7 @@ use engine::domain::{
     Address, BootstrapKey, BusinessProfile, CreateTenant, DeactivationFeedback, OnboardingPlan,
     OrganizationId, Plan, Tenant, TenantCommand, TenantId, TenantKind, TenantSettings,
     TenantStatus, UpdateTenant, UserId,
+    classification::{Classified, Code, SocialPlatform, SocialProfile},
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
@@ -316,18 +317,110 @@ fn feedback_from_proto(f: pb::DeactivationFeedback) -> DeactivationFeedback {
     }
 }
 
+/// A proto business profile as the domain's. Enum values this build does not know and the
+/// read-only `unclassified` texts become unclassified values, which the domain refuses with
+/// the field's violation; an UNSPECIFIED social platform reaches it as none (`required`).
 pub fn profile_from_proto(p: pb::BusinessProfile) -> BusinessProfile {
+    let stored = |field: &str| p.unclassified.get(field).cloned();
     BusinessProfile {
+        industry_sector: classified(
+            "INDUSTRY_SECTOR",
+            p.industry_sector,
+            pb::IndustrySector::try_from(p.industry_sector)
+                .ok()
+                .map(|e| e.as_str_name()),
+            stored("industry_sector"),
+        ),
+        industry_group: classified(
+            "INDUSTRY_GROUP",
+            p.industry_group,
+            pb::IndustryGroup::try_from(p.industry_group)
+                .ok()
+                .map(|e| e.as_str_name()),
+            stored("industry_group"),
+        ),
+        legal_form: classified(
+            "LEGAL_FORM",
+            p.legal_form,
+            pb::LegalForm::try_from(p.legal_form)
+                .ok()
+                .map(|e| e.as_str_name()),
+            stored("legal_form"),
+        ),
+        size_range: classified(
+            "SIZE_RANGE",
+            p.size_range,
+            pb::SizeRange::try_from(p.size_range)
+                .ok()
+                .map(|e| e.as_str_name()),
+            stored("size_range"),
+        ),
+        social_profiles: p
+            .social_profiles
+            .into_iter()
+            .map(|s| SocialProfile {
+                platform: classified::<SocialPlatform>(
+                    "SOCIAL_PLATFORM",
+                    s.platform,
+                    pb::SocialPlatform::try_from(s.platform)
+                        .ok()
+                        .map(|e| e.as_str_name()),
+                    None,
+                )
+                .code(),
+                url: s.url,
+            })
+            .collect(),
         legal_name: p.legal_name,
-        industry_sector: p.industry_sector,
-        industry_group: p.industry_group,
-        legal_form: p.legal_form,
-        size_range: p.size_range,
         external_id: p.external_id,
         logo_url: p.logo_url,
-        social_profiles: p.social_profiles,
         address: p.address.map(address_from_proto),
     }
+}
+
+/// The proto enum value name of a code: `PREFIX_` and the code in upper case, `-` as `_`
+/// and `+` as `_PLUS` (`information_technology` → `INDUSTRY_SECTOR_INFORMATION_TECHNOLOGY`,
+/// `10001+` → `SIZE_RANGE_10001_PLUS`).
+fn pb_name(prefix: &str, code: &str) -> String {
+    let code = code
+        .to_ascii_uppercase()
+        .replace('-', "_")
+        .replace('+', "_PLUS");
+    format!("{prefix}_{code}")
+}
+
+/// A proto enum value (its number and, if this build knows it, its name) as a domain
+/// classification.
+fn classified<T: Code>(
+    prefix: &str,
+    number: i32,
+    name: Option<&str>,
+    stored: Option<String>,
+) -> Classified<T> {
+    if let Some(text) = stored {
+        return Classified::Unclassified(text);
+    }
+    if number == 0 {
+        return Classified::Unset;
+    }
+    let code = name.and_then(|name| T::ALL.iter().find(|c| pb_name(prefix, c.code()) == name));
+    code.map_or_else(
+        || Classified::Unclassified(format!("enum value {number}")),
+        |c| Classified::Code(*c),
+    )
+}
+
+/// A domain classification as its proto enum number (0 when unset or unclassified; the
+/// text of an unclassified one goes to `unclassified`).
+fn classified_to_pb<T: Code>(
+    prefix: &str,
+    value: &Classified<T>,
+    number_of: fn(&str) -> Option<i32>,
+) -> i32 {
+    value
+        .code()
+        .and_then(|c| number_of(&pb_name(prefix, c.code())))
+        .unwrap_or(0)
 }
 
 /// A proto address as the domain's.
@@ -354,16 +447,44 @@ pub fn address_to_proto(a: &Address) -> pb::Address {
     }
 }
 
+/// A domain business profile as its proto message.
 pub fn profile_to_proto(p: &BusinessProfile) -> pb::BusinessProfile {
+    let unclassified = [
+        ("industry_sector", p.industry_sector.unclassified()),
+        ("industry_group", p.industry_group.unclassified()),
+        ("legal_form", p.legal_form.unclassified()),
+        ("size_range", p.size_range.unclassified()),
+    ]
+    .into_iter()
+    .filter_map(|(field, text)| Some((field.to_owned(), text?.to_owned())))
+    .collect();
     pb::BusinessProfile {
         legal_name: p.legal_name.clone(),
-        industry_sector: p.industry_sector.clone(),
-        industry_group: p.industry_group.clone(),
-        legal_form: p.legal_form.clone(),
-        size_range: p.size_range.clone(),
+        industry_sector: classified_to_pb("INDUSTRY_SECTOR", &p.industry_sector, |n| {
+            pb::IndustrySector::from_str_name(n).map(Into::into)
+        }),
+        industry_group: classified_to_pb("INDUSTRY_GROUP", &p.industry_group, |n| {
+            pb::IndustryGroup::from_str_name(n).map(Into::into)
+        }),
+        legal_form: classified_to_pb("LEGAL_FORM", &p.legal_form, |n| {
+            pb::LegalForm::from_str_name(n).map(Into::into)
+        }),
+        size_range: classified_to_pb("SIZE_RANGE", &p.size_range, |n| {
+            pb::SizeRange::from_str_name(n).map(Into::into)
+        }),
+        social_profiles: p
+            .social_profiles
+            .iter()
+            .map(|s| pb::SocialProfile {
+                platform: classified_to_pb("SOCIAL_PLATFORM", &s.platform.into(), |n| {
+                    pb::SocialPlatform::from_str_name(n).map(Into::into)
+                }),
+                url: s.url.clone(),
+            })
+            .collect(),
+        unclassified,
         external_id: p.external_id.clone(),
         logo_url: p.logo_url.clone(),
-        social_profiles: p.social_profiles.clone(),
         address: p.address.as_ref().map(address_to_proto),
     }
 }
@@ -374,6 +495,110 @@ mod tests {
 
     use super::*;
     use crate::convert::violation_fields;
+
+    #[test]
+    fn a_profile_stored_before_classification_reads_as_codes_where_it_can_and_text_elsewhere() {
+        // A business profile as the journal stored it before issue 20: free text, bare links.
+        let stored: BusinessProfile = serde_json::from_value(serde_json::json!({
+            "legal_name": "Acme GmbH",
+            "industry_sector": "Information Technology",
+            "industry_group": "software_services",
+            "legal_form": "GmbH",
+            "size_range": "about 40",
+            "external_id": "",
+            "logo_url": "",
+            "social_profiles": ["https://www.linkedin.com/company/acme", "https://acme.example/blog"],
+            "address": null
+        }))
+        .expect("an old profile still deserializes");
+        let read = profile_to_proto(&stored);
+        assert_eq!(
+            read.industry_sector(),
+            pb::IndustrySector::InformationTechnology
+        );
+        assert_eq!(read.industry_group(), pb::IndustryGroup::SoftwareServices);
+        assert_eq!(read.legal_form(), pb::LegalForm::Unspecified);
+        assert_eq!(
+            read.unclassified,
+            [
+                ("legal_form".to_owned(), "GmbH".to_owned()),
+                ("size_range".to_owned(), "about 40".to_owned())
+            ]
+            .into()
+        );
+        let platforms: Vec<_> = read.social_profiles.iter().map(|s| s.platform()).collect();
+        assert_eq!(
+            platforms,
+            [
+                pb::SocialPlatform::Linkedin,
+                pb::SocialPlatform::Unspecified
+            ]
+        );
+        // Sent back unchanged, the unclassified values are refused, not silently dropped.
+        let back = profile_from_proto(read);
+        assert_eq!(back.legal_form, Classified::Unclassified("GmbH".into()));
+        assert_eq!(back.social_profiles[1].platform, None);
+    }
+
+    #[test]
+    fn every_code_has_its_proto_value_and_back() {
+        fn round_trip<T: Code>(
+            prefix: &str,
+            number_of: fn(&str) -> Option<i32>,
+            name_of: fn(i32) -> Option<&'static str>,
+        ) {
+            for code in T::ALL {
+                let number = classified_to_pb(prefix, &Classified::Code(*code), number_of);
+                assert_ne!(number, 0, "{code:?} has no proto value");
+                let back: Classified<T> = classified(prefix, number, name_of(number), None);
+                assert_eq!(back, Classified::Code(*code));
+            }
+        }
+        use engine::domain::classification::{IndustryGroup, IndustrySector, LegalForm, SizeRange};
+        round_trip::<IndustrySector>(
+            "INDUSTRY_SECTOR",
+            |n| pb::IndustrySector::from_str_name(n).map(Into::into),
+            |n| {
+                pb::IndustrySector::try_from(n)
+                    .ok()
+                    .map(|e| e.as_str_name())
+            },
+        );
+        round_trip::<IndustryGroup>(
+            "INDUSTRY_GROUP",
+            |n| pb::IndustryGroup::from_str_name(n).map(Into::into),
+            |n| pb::IndustryGroup::try_from(n).ok().map(|e| e.as_str_name()),
+        );
+        round_trip::<LegalForm>(
+            "LEGAL_FORM",
+            |n| pb::LegalForm::from_str_name(n).map(Into::into),
+            |n| pb::LegalForm::try_from(n).ok().map(|e| e.as_str_name()),
+        );
+        round_trip::<SizeRange>(
+            "SIZE_RANGE",
+            |n| pb::SizeRange::from_str_name(n).map(Into::into),
+            |n| pb::SizeRange::try_from(n).ok().map(|e| e.as_str_name()),
+        );
+        round_trip::<SocialPlatform>(
+            "SOCIAL_PLATFORM",
+            |n| pb::SocialPlatform::from_str_name(n).map(Into::into),
+            |n| {
+                pb::SocialPlatform::try_from(n)
+                    .ok()
+                    .map(|e| e.as_str_name())
+            },
+        );
+        // GICS codes: a group's number starts with its sector's.
+        for group in IndustryGroup::ALL {
+            let g = classified_to_pb("INDUSTRY_GROUP", &Classified::Code(*group), |n| {
+                pb::IndustryGroup::from_str_name(n).map(Into::into)
+            });
+            let s = classified_to_pb("INDUSTRY_SECTOR", &Classified::Code(group.sector()), |n| {
+                pb::IndustrySector::from_str_name(n).map(Into::into)
+            });
+            assert_eq!(g / 100, s, "{group:?}");
+        }
+    }
 
     #[test]
     fn create_defaults_plan_and_requires_kind_and_owner() {

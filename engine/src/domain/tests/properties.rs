@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use proptest::{collection::vec, prelude::*};
 
 use super::support::*;
+use crate::domain::classification::{SocialPlatform, SocialProfile};
 use crate::domain::{
     Address, BusinessProfile, Context, CreateTenant, DomainError, MAX_DEPTH, Organization,
     OrganizationCommand, OrganizationId, OrganizationStatus, Plan, StreamId, TenantCommand,
@@ -287,7 +288,10 @@ proptest! {
         let profile = BusinessProfile {
             legal_name: a.clone(),
             logo_url: b.clone(),
-            social_profiles: socials,
+            social_profiles: socials
+                .into_iter()
+                .map(|url| SocialProfile { platform: Some(SocialPlatform::X), url })
+                .collect(),
             address: Some(Address { country: c.clone(), city: a.clone(), ..Address::default() }),
             ..BusinessProfile::default()
         };

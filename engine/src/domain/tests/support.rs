@@ -9,6 +9,7 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
+use crate::domain::classification::{SocialPlatform, SocialProfile};
 use crate::domain::{
     Assignment, BusinessProfile, ClientCommand, ClientEvent, ClientId, Context, CreateTenant,
     DeactivationFeedback, DomainError, OnboardingPlan, OrganizationCommand, OrganizationEvent,
@@ -210,8 +211,19 @@ pub fn profile() -> BusinessProfile {
     BusinessProfile {
         legal_name: "Acme Inc.".into(),
         logo_url: "https://acme.test/logo.png".into(),
-        social_profiles: vec!["https://social.test/acme".into()],
+        social_profiles: vec![social(
+            SocialPlatform::Linkedin,
+            "https://www.linkedin.com/company/acme",
+        )],
         ..BusinessProfile::default()
+    }
+}
+
+/// A link to a social profile.
+pub fn social(platform: SocialPlatform, url: &str) -> SocialProfile {
+    SocialProfile {
+        platform: Some(platform),
+        url: url.into(),
     }
 }
 

@@ -1,6 +1,9 @@
 //! CreateTenant: success, existence rules and every input rule.
 
 use super::support::*;
+use crate::domain::classification::{
+    Classified, IndustryGroup, IndustrySector, LegalForm, SizeRange, SocialPlatform, SocialProfile,
+};
 use crate::domain::{
     Address, BusinessProfile, DomainError, Effect, Plan, ResourceKind, TENANT_SLUG_NAMESPACE,
     TenantCommand, TenantEvent, TenantId, TenantScopeEvent, TenantSettings, TenantStatus,
@@ -237,11 +240,6 @@ fn profile_strings_are_at_most_200_characters() {
     })
     .then_invalid(&["business_profile.legal_name"]);
     with_profile(BusinessProfile {
-        industry_sector: repeat('x', 201),
-        ..profile()
-    })
-    .then_invalid(&["business_profile.industry_sector"]);
-    with_profile(BusinessProfile {
         external_id: repeat('x', 201),
         ..profile()
     })
@@ -290,40 +288,134 @@ fn url_rules() {
         })
         .then_invalid(&["business_profile.logo_url"]);
     }
-    let socials = vec!["https://a.test".into(), "mailto:x@y".into()];
-    with_profile(BusinessProfile {
-        social_profiles: socials,
-        ..profile()
-    })
-    .then_invalid(&["business_profile.social_profiles[1]"]);
-    let socials = vec![String::new()];
-    with_profile(BusinessProfile {
-        social_profiles: socials,
-        ..profile()
-    })
-    .then_invalid(&["business_profile.social_profiles[0]"]);
 }
 
 #[test]
-fn at_most_20_social_profiles() {
-    let socials = |n: usize| {
-        (0..n)
-            .map(|i| format!("https://social.test/{i}"))
-            .collect::<Vec<_>>()
+fn classification_takes_codes_and_a_group_within_its_sector() {
+    let classified = BusinessProfile {
+        industry_sector: Classified::Code(IndustrySector::InformationTechnology),
+        industry_group: Classified::Code(IndustryGroup::SoftwareServices),
+        legal_form: Classified::Code(LegalForm::Llc),
+        size_range: Classified::Code(SizeRange::From51To200),
+        ..profile()
     };
-    assert!(
+    assert!(with_profile(classified.clone()).result.is_ok());
+    // Free text (what profiles held before classification) is not a code.
+    for (field, profile) in [
+        (
+            "industry_sector",
+            BusinessProfile {
+                industry_sector: Classified::Unclassified("Tech".into()),
+                ..classified.clone()
+            },
+        ),
+        (
+            "industry_group",
+            BusinessProfile {
+                industry_group: Classified::Unclassified("Software".into()),
+                ..classified.clone()
+            },
+        ),
+        (
+            "legal_form",
+            BusinessProfile {
+                legal_form: Classified::Unclassified("GmbH".into()),
+                ..classified.clone()
+            },
+        ),
+        (
+            "size_range",
+            BusinessProfile {
+                size_range: Classified::Unclassified("about 40".into()),
+                ..classified.clone()
+            },
+        ),
+        (
+            "industry_group",
+            BusinessProfile {
+                industry_group: Classified::Code(IndustryGroup::Banks),
+                ..classified.clone()
+            },
+        ),
+    ] {
+        with_profile(profile).then_invalid(&[&format!("business_profile.{field}")]);
+    }
+}
+
+#[test]
+fn a_group_alone_brings_its_sector() {
+    let only_group = BusinessProfile {
+        industry_group: Classified::Code(IndustryGroup::Insurance),
+        ..profile()
+    };
+    with_profile(only_group).then_events([
+        created_with_profile(BusinessProfile {
+            industry_sector: Classified::Code(IndustrySector::Financials),
+            industry_group: Classified::Code(IndustryGroup::Insurance),
+            ..profile()
+        }),
+        onboarding_started(),
+    ]);
+}
+
+#[test]
+fn social_profiles_are_https_links_on_their_platforms_host_one_per_platform() {
+    for ok in [
+        social(SocialPlatform::X, "https://twitter.com/acme"),
+        social(SocialPlatform::X, "https://x.com/acme"),
+        social(SocialPlatform::Youtube, "https://www.youtube.com/@acme"),
+        social(SocialPlatform::Tiktok, "https://www.tiktok.com/@acme"),
+    ] {
+        assert!(
+            with_profile(BusinessProfile {
+                social_profiles: vec![ok.clone()],
+                ..profile()
+            })
+            .result
+            .is_ok(),
+            "{ok:?}"
+        );
+    }
+    for (bad, field) in [
+        (
+            social(SocialPlatform::Linkedin, "https://example.com/acme"),
+            "url",
+        ),
+        (
+            social(SocialPlatform::Linkedin, "https://notlinkedin.com/acme"),
+            "url",
+        ),
+        (
+            social(SocialPlatform::Facebook, "http://facebook.com/acme"),
+            "url",
+        ),
+        (
+            social(SocialPlatform::Instagram, "mailto:x@instagram.com"),
+            "url",
+        ),
+        (social(SocialPlatform::Instagram, ""), "url"),
+        (
+            SocialProfile {
+                platform: None,
+                url: "https://www.linkedin.com/company/acme".into(),
+            },
+            "platform",
+        ),
+    ] {
         with_profile(BusinessProfile {
-            social_profiles: socials(20),
+            social_profiles: vec![bad.clone()],
             ..profile()
         })
-        .result
-        .is_ok()
-    );
+        .then_invalid(&[&format!("business_profile.social_profiles[0].{field}")]);
+    }
     with_profile(BusinessProfile {
-        social_profiles: socials(21),
+        social_profiles: vec![
+            social(SocialPlatform::X, "https://x.com/acme"),
+            social(SocialPlatform::X, "https://x.com/acme2"),
+        ],
         ..profile()
     })
-    .then_invalid(&["business_profile.social_profiles"]);
+    .then_invalid(&["business_profile.social_profiles[1].platform"]);
 }
 
 fn created_with_profile(p: BusinessProfile) -> TenantScopeEvent {

@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use super::{
     DEFAULT_COUNTRY, MAX_FEEDBACK_CONTEXT_CHARS, MAX_FEEDBACK_REASON_CODE_CHARS,
     MAX_FEEDBACK_REQUESTED_BY_CHARS, MAX_FEEDBACK_TEXT_CHARS, MAX_PROFILE_FIELD_CHARS,
-    MAX_SOCIAL_PROFILES, MAX_SUSPENSION_REASON_CHARS, RECOMMENDATION_SCORE,
-    SESSION_EXPIRATION_SECONDS, UPDATE_MASK_FIELD, Violations, check_grace_period, check_line,
-    check_multiline, check_name, check_products, check_range, check_slug, check_url,
+    MAX_SUSPENSION_REASON_CHARS, RECOMMENDATION_SCORE, SESSION_EXPIRATION_SECONDS,
+    UPDATE_MASK_FIELD, Violations, check_grace_period, check_line, check_multiline, check_name,
+    check_products, check_range, check_slug, check_url,
     user::{check_email, check_token_hash},
 };
 use crate::domain::{
+    classification::{Classified, Code, SocialProfile, url_host},
     error::DomainError,
     ids::TenantId,
     tenant::{
@@ -157,21 +158,19 @@ fn check_settings(v: &mut Violations, prefix: &str, settings: &TenantSettings) {
     }
 }
 
-/// Checks a business profile and returns it normalized (address country defaulted to `US`).
+/// Checks a business profile and returns it normalized: address country defaulted to `US`,
+/// the sector filled in from the industry group when only the group is given.
+/// Classification fields take codes only (free text stored before classification reads back
+/// as unclassified, but a command cannot set it).
 pub(super) fn check_business_profile(
     v: &mut Violations,
     prefix: &str,
     p: &BusinessProfile,
 ) -> BusinessProfile {
-    let plain = [
+    for (name, value) in [
         ("legal_name", &p.legal_name),
-        ("industry_sector", &p.industry_sector),
-        ("industry_group", &p.industry_group),
-        ("legal_form", &p.legal_form),
-        ("size_range", &p.size_range),
         ("external_id", &p.external_id),
-    ];
-    for (name, value) in plain {
+    ] {
         check_line(
             v,
             &format!("{prefix}.{name}"),
@@ -179,25 +178,76 @@ pub(super) fn check_business_profile(
             MAX_PROFILE_FIELD_CHARS,
         );
     }
+    check_code(v, &format!("{prefix}.industry_sector"), &p.industry_sector);
+    check_code(v, &format!("{prefix}.industry_group"), &p.industry_group);
+    check_code(v, &format!("{prefix}.legal_form"), &p.legal_form);
+    check_code(v, &format!("{prefix}.size_range"), &p.size_range);
+    let mut industry_sector = p.industry_sector.clone();
+    if let Some(group) = p.industry_group.code() {
+        match p.industry_sector {
+            Classified::Unset => industry_sector = Classified::Code(group.sector()),
+            Classified::Code(sector) if sector != group.sector() => v.push(
+                format!("{prefix}.industry_group"),
+                format!("{group} is in sector {}, not {sector}", group.sector()),
+            ),
+            _ => {}
+        }
+    }
     if !p.logo_url.is_empty() {
         check_url(v, &format!("{prefix}.logo_url"), &p.logo_url);
     }
-    if p.social_profiles.len() > MAX_SOCIAL_PROFILES {
-        v.push(
-            format!("{prefix}.social_profiles"),
-            format!("at most {MAX_SOCIAL_PROFILES} social profiles allowed"),
-        );
-    }
-    for (i, url) in p.social_profiles.iter().enumerate() {
-        check_url(v, &format!("{prefix}.social_profiles[{i}]"), url);
+    let mut platforms = Vec::new();
+    for (i, profile) in p.social_profiles.iter().enumerate() {
+        check_social_profile(v, &format!("{prefix}.social_profiles[{i}]"), profile);
+        if let Some(platform) = profile.platform {
+            if platforms.contains(&platform) {
+                v.push(
+                    format!("{prefix}.social_profiles[{i}].platform"),
+                    format!("{platform} is linked already: one profile per platform"),
+                );
+            }
+            platforms.push(platform);
+        }
     }
     let address = p
         .address
         .as_ref()
         .map(|a| check_address(v, &format!("{prefix}.address"), a));
     BusinessProfile {
+        industry_sector,
         address,
         ..p.clone()
+    }
+}
+
+/// A classification field of a command: unset or one of the codes.
+fn check_code<T: Code>(v: &mut Violations, field: &str, value: &Classified<T>) {
+    if let Classified::Unclassified(_) = value {
+        let codes: Vec<&str> = T::ALL.iter().map(|c| c.code()).collect();
+        v.push(field, format!("must be one of: {}", codes.join(", ")));
+    }
+}
+
+/// A social profile: a platform, and an https URL on one of that platform's hosts.
+fn check_social_profile(v: &mut Violations, prefix: &str, profile: &SocialProfile) {
+    let url_field = format!("{prefix}.url");
+    check_url(v, &url_field, &profile.url);
+    let Some(platform) = profile.platform else {
+        v.push(format!("{prefix}.platform"), "required");
+        return;
+    };
+    if !profile.url.starts_with("https://") {
+        v.push(&url_field, "must start with https://");
+    }
+    if !url_host(&profile.url).is_some_and(|host| platform.serves(&host)) {
+        v.push(
+            url_field,
+            format!(
+                "must be a {} address (host {} or a name under it)",
+                platform.label(),
+                platform.hosts().join(" or ")
+            ),
+        );
     }
 }
 

@@ -13,6 +13,11 @@ labels! {
     pb::TenantKind: "TENANT_KIND_",
     pb::Plan: "PLAN_",
     pb::TenantStatus: "TENANT_STATUS_",
+    pb::IndustrySector: "INDUSTRY_SECTOR_",
+    pb::IndustryGroup: "INDUSTRY_GROUP_",
+    pb::LegalForm: "LEGAL_FORM_",
+    pb::SizeRange: "SIZE_RANGE_",
+    pb::SocialPlatform: "SOCIAL_PLATFORM_",
 }
 
 impl Resource for pb::Tenant {
@@ -198,13 +203,17 @@ pub(super) fn profile_lines(p: Option<&pb::BusinessProfile>) -> Vec<(&'static st
 pub(super) fn profile_json(p: &pb::BusinessProfile) -> Value {
     json!({
         "legal_name": p.legal_name,
-        "industry_sector": p.industry_sector,
-        "industry_group": p.industry_group,
-        "legal_form": p.legal_form,
-        "size_range": p.size_range,
+        "industry_sector": label::<pb::IndustrySector>(p.industry_sector),
+        "industry_group": label::<pb::IndustryGroup>(p.industry_group),
+        "legal_form": label::<pb::LegalForm>(p.legal_form),
+        "size_range": label::<pb::SizeRange>(p.size_range),
         "external_id": p.external_id,
         "logo_url": p.logo_url,
-        "social_profiles": p.social_profiles,
+        "social_profiles": p.social_profiles.iter().map(|s| json!({
+            "platform": label::<pb::SocialPlatform>(s.platform),
+            "url": s.url,
+        })).collect::<Vec<_>>(),
+        "unclassified": p.unclassified,
         "address": p.address.as_ref().map(address_json),
     })
 }
