@@ -2,6 +2,12 @@
 //! entity the state does not know (impossible for a well-formed journal) is ignored.
 //!
 //! Every event bumps the version of exactly its own stream by one and stamps `updated_at`.
+//!
+//! Each entity kind of the history (tenant, organization, team, user, client, record) folds
+//! its own stream's events with two pure functions of its own, `created` and `evolve`; the
+//! scope calls them and adds what a tenant-wide index or rule needs (the email index, the
+//! organization tree's depths, erasures that reach users and contacts). The analytics
+//! projection folds one entity at a time with the same functions.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -12,7 +18,7 @@ use crate::domain::{
     api_key::{ApiKey, ApiKeyEvent},
     client::{Client, ClientEvent, ClientStatus},
     directory::{Record, RecordEvent, RecordFields},
-    ids::{OrganizationId, UserId},
+    ids::{OrganizationId, TenantId, UserId},
     organization::{Organization, OrganizationEvent, OrganizationStatus},
     registration::{
         ClaimsCause, ClaimsSync, DomainVerification, RegistrationDomain, RegistrationSettings,
@@ -24,9 +30,309 @@ use crate::domain::{
 };
 
 impl TenantScope {
-    /// Applies one tenant-stream event.
+    /// Applies one tenant-stream event: the tenant's own fold ([`Tenant::evolve`]), then what
+    /// the event changes elsewhere in the scope (a claims re-synchronisation when products or
+    /// the session expiration change while a user is active; every person and contact erased
+    /// with the tenant).
     pub(super) fn apply_tenant(&mut self, event: &TenantEvent, at: DateTime<Utc>) {
-        if let TenantEvent::TenantCreated {
+        let version = self.tenant.as_ref().map_or(0, |t| t.version);
+        if let Some(tenant) = Tenant::created(event, version, at) {
+            self.tenant = Some(tenant);
+            return;
+        }
+        // A tenant-wide claims change has someone to tell only if a user is active.
+        let resync = matches!(event, TenantEvent::TenantUpdated { .. }) && self.any_active_user();
+        let Some(tenant) = self.tenant.as_mut() else {
+            return;
+        };
+        if resync && changes_claims(tenant, event) {
+            // Every active user must hear of it, the newest change winning.
+            tenant.claims_sync = Some(ClaimsSync::default());
+        }
+        tenant.evolve(event, at);
+        if let TenantEvent::TenantErased = event {
+            let ids: Vec<UserId> = self.users.keys().copied().collect();
+            for id in ids {
+                if let Some(user) = self.users.get_mut(&id)
+                    && user.status != UserStatus::Erased
+                {
+                    // The event is on the tenant's stream: user versions stay.
+                    erase(user);
+                    user.updated_at = at;
+                }
+            }
+            self.users_by_email.clear();
+            let ids: Vec<_> = self.records.keys().copied().collect();
+            for id in ids {
+                if let Some(record) = self.records.get_mut(&id) {
+                    erase_contact(&mut record.fields);
+                }
+            }
+        }
+    }
+
+    /// Applies one organization-stream event: the organization's own fold, and its depth
+    /// (and its subtree's, when it moves) from the organization tree.
+    pub(super) fn apply_organization(&mut self, event: &OrganizationEvent, at: DateTime<Utc>) {
+        if let OrganizationEvent::OrganizationCreated { id, parent_id, .. } = event {
+            let version = self.organizations.get(id).map_or(0, |o| o.version);
+            let depth = self.parent_depth(*parent_id) + 1;
+            if let Some(org) = Organization::created(self.tenant_id, event, depth, version, at) {
+                self.organizations.insert(*id, org);
+            }
+            return;
+        }
+        if let OrganizationEvent::OrganizationMoved {
+            id, to_parent_id, ..
+        } = event
+        {
+            let depth = self.parent_depth(*to_parent_id) + 1;
+            self.relevel_subtree(*id, depth);
+        }
+        if let Some(org) = self.organizations.get_mut(&event.organization_id()) {
+            org.evolve(event, at);
+        }
+    }
+
+    /// Applies one team-stream event.
+    pub(super) fn apply_team(&mut self, event: &TeamEvent, at: DateTime<Utc>) {
+        let id = event.team_id();
+        let version = self.teams.get(&id).map_or(0, |t| t.version);
+        if let Some(team) = Team::created(self.tenant_id, event, version, at) {
+            self.teams.insert(id, team);
+        } else if let Some(team) = self.teams.get_mut(&id) {
+            team.evolve(event, at);
+        }
+    }
+
+    /// Applies one user-stream (or claims-stream) event: the user's own fold, and what the
+    /// scope keeps about users (the email index, the monthly invitation count, a tenant-wide
+    /// claims re-synchronisation's cursor).
+    pub(super) fn apply_user(&mut self, event: &UserEvent, at: DateTime<Utc>) {
+        let id = event.user_id();
+        let version = self.users.get(&id).map_or(0, |u| u.version);
+        if let Some(user) = User::created(self.tenant_id, event, version, at) {
+            if !user.email.is_empty() {
+                self.users_by_email.insert(email_key(&user.email), id);
+            }
+            self.users.insert(id, user);
+            if let UserEvent::UserInvited { .. } = event {
+                *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
+            }
+            return;
+        }
+        if let UserEvent::ClaimsChanged {
+            cause: ClaimsCause::TenantResync { last },
+            ..
+        } = event
+            && let Some(tenant) = self.tenant.as_mut()
+            && tenant.claims_sync.is_some()
+        {
+            tenant.claims_sync = (!last).then_some(ClaimsSync { after: Some(id) });
+        }
+        let Some(user) = self.users.get_mut(&id) else {
+            return;
+        };
+        let erased_email =
+            matches!(event, UserEvent::UserErased { .. }).then(|| user.email.clone());
+        user.evolve(event, at);
+        // The address is free again: inviting it later makes a new person.
+        if let Some(email) = erased_email
+            && self.users_by_email.get(&email_key(&email)) == Some(&id)
+        {
+            self.users_by_email.remove(&email_key(&email));
+        }
+        if let UserEvent::InvitationResent { .. } = event {
+            *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
+        }
+    }
+
+    /// Applies one role-stream event (`PermissionPolicyChanged` only bumps the version: the
+    /// role's own events already carry what changed).
+    pub(super) fn apply_role(&mut self, event: &RoleEvent, at: DateTime<Utc>) {
+        if let RoleEvent::RoleDefined {
+            id,
+            name,
+            description,
+            permissions,
+        } = event
+        {
+            let version = self.roles.get(id).map_or(0, |r| r.version) + 1;
+            self.roles.insert(
+                *id,
+                RoleDefinition {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    name: name.clone(),
+                    description: description.clone(),
+                    permissions: permissions.clone(),
+                    status: RoleStatus::Active,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(role) = self.roles.get_mut(&event.role_id()) else {
+            return;
+        };
+        match event {
+            RoleEvent::RoleDefined { .. } | RoleEvent::PermissionPolicyChanged { .. } => {}
+            RoleEvent::RoleUpdated {
+                description,
+                permissions,
+                ..
+            } => {
+                if let Some(description) = description {
+                    role.description.clone_from(description);
+                }
+                if let Some(permissions) = permissions {
+                    role.permissions.clone_from(permissions);
+                }
+            }
+            RoleEvent::RoleDeleted { .. } => role.status = RoleStatus::Deleted,
+        }
+        role.version += 1;
+        role.updated_at = at;
+    }
+
+    /// Depth of a parent (0 for "no parent", i.e. the new organization is a root).
+    fn parent_depth(&self, parent_id: Option<OrganizationId>) -> usize {
+        parent_id
+            .and_then(|p| self.organizations.get(&p))
+            .map_or(0, |p| p.depth)
+    }
+
+    /// Sets `root`'s depth and re-levels every organization below it (breadth first).
+    fn relevel_subtree(&mut self, root: OrganizationId, depth: usize) {
+        for (id, depth) in Organization::subtree_depths(self.organizations.values(), root, depth) {
+            if let Some(org) = self.organizations.get_mut(&id) {
+                org.depth = depth;
+            }
+        }
+    }
+
+    /// Applies one client-stream event.
+    pub(super) fn apply_client(&mut self, event: &ClientEvent, at: DateTime<Utc>) {
+        let id = event.client_id();
+        let version = self.clients.get(&id).map_or(0, |c| c.version);
+        if let Some(client) = Client::created(self.tenant_id, event, version, at) {
+            self.clients.insert(id, client);
+        } else if let Some(client) = self.clients.get_mut(&id) {
+            client.evolve(event, at);
+        }
+    }
+
+    /// Applies one record-stream event.
+    pub(super) fn apply_record(&mut self, event: &RecordEvent, at: DateTime<Utc>) {
+        let id = event.record_id();
+        let version = self.records.get(&id).map_or(0, |r| r.version);
+        if let Some(record) = Record::created(self.tenant_id, event, version, at) {
+            self.records.insert(id, record);
+        } else if let Some(record) = self.records.get_mut(&id) {
+            record.evolve(event, at);
+        }
+    }
+
+    /// Applies one API-key event.
+    pub(super) fn apply_api_key(&mut self, event: &ApiKeyEvent, at: DateTime<Utc>) {
+        if let ApiKeyEvent::ApiKeyCreated {
+            id,
+            partition_id,
+            client_id,
+            name,
+            scopes,
+            foreign_key,
+            secret_hash,
+            hint,
+            expires_at,
+            rotated_from,
+        } = event
+        {
+            let version = self.api_keys.get(id).map_or(0, |k| k.version) + 1;
+            self.api_keys.insert(
+                *id,
+                ApiKey {
+                    tenant_id: self.tenant_id,
+                    id: *id,
+                    partition_id: *partition_id,
+                    client_id: *client_id,
+                    name: name.clone(),
+                    scopes: scopes.clone(),
+                    foreign_key: foreign_key.clone(),
+                    secret_hash: secret_hash.clone(),
+                    hint: hint.clone(),
+                    expires_at: *expires_at,
+                    revoked: None,
+                    rotated_from: *rotated_from,
+                    replaced_by: None,
+                    version,
+                    created_at: at,
+                    updated_at: at,
+                },
+            );
+            return;
+        }
+        let Some(key) = self.api_keys.get_mut(&event.key_id()) else {
+            return;
+        };
+        match event {
+            ApiKeyEvent::ApiKeyCreated { .. } => {}
+            ApiKeyEvent::ApiKeyRotated {
+                replaced_by,
+                expires_at,
+                ..
+            } => {
+                key.replaced_by = Some(*replaced_by);
+                key.expires_at = Some(*expires_at);
+            }
+            ApiKeyEvent::ApiKeyRevoked { reason, .. } => key.revoked = Some((at, *reason)),
+        }
+        key.version += 1;
+        key.updated_at = at;
+    }
+}
+
+/// Dispatches an event to its stream's fold.
+pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateTime<Utc>) {
+    match event {
+        TenantScopeEvent::Tenant(e) => scope.apply_tenant(e, at),
+        TenantScopeEvent::Organization(e) => scope.apply_organization(e, at),
+        TenantScopeEvent::Team(e) => scope.apply_team(e, at),
+        TenantScopeEvent::User(e) => scope.apply_user(e, at),
+        TenantScopeEvent::Role(e) => scope.apply_role(e, at),
+        TenantScopeEvent::Client(e) => scope.apply_client(e, at),
+        TenantScopeEvent::Record(e) => scope.apply_record(e, at),
+        TenantScopeEvent::ApiKey(e) => scope.apply_api_key(e, at),
+    }
+}
+
+/// The key of the email index: trimmed and lower-cased.
+pub(super) fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Whether a `TenantUpdated` changes what users' claims hold (products, session expiration).
+fn changes_claims(tenant: &Tenant, event: &TenantEvent) -> bool {
+    let TenantEvent::TenantUpdated {
+        settings, products, ..
+    } = event
+    else {
+        return false;
+    };
+    products.as_ref().is_some_and(|p| *p != tenant.products)
+        || settings.as_ref().is_some_and(|s| {
+            s.session_expiration_seconds != tenant.settings.session_expiration_seconds
+        })
+}
+
+impl Tenant {
+    /// The tenant a `TenantCreated` describes (`None` for any other event) at version
+    /// `version + 1`: `version` is that of a tenant already held under its id (0 for none; a
+    /// second creation cannot be decided, but a stream never restarts).
+    pub fn created(event: &TenantEvent, version: i64, at: DateTime<Utc>) -> Option<Tenant> {
+        let TenantEvent::TenantCreated {
             id,
             name,
             slug,
@@ -37,40 +343,42 @@ impl TenantScope {
             business_profile,
             parent,
         } = event
-        {
-            // As for organizations: a second creation cannot be decided; never restart a stream.
-            let version = self.tenant.as_ref().map_or(0, |t| t.version) + 1;
-            self.tenant = Some(Tenant {
-                onboarding: None,
-                id: *id,
-                name: name.clone(),
-                slug: slug.clone(),
-                kind: *kind,
-                plan: *plan,
-                status: TenantStatus::Active,
-                settings: settings.clone(),
-                products: products.clone(),
-                business_profile: business_profile.clone(),
-                suspension_reason: None,
-                grace_period_ends_at: None,
-                deactivation_feedback: None,
-                erased_at: None,
-                parent: *parent,
-                registration: RegistrationSettings::default(),
-                claims_sync: None,
-                version,
-                created_at: at,
-                updated_at: at,
-            });
-            return;
-        }
-        // A tenant-wide claims change has someone to tell only if a user is active.
-        let resync = matches!(event, TenantEvent::TenantUpdated { .. }) && self.any_active_user();
-        let Some(tenant) = self.tenant.as_mut() else {
-            return;
+        else {
+            return None;
         };
+        Some(Tenant {
+            onboarding: None,
+            id: *id,
+            name: name.clone(),
+            slug: slug.clone(),
+            kind: *kind,
+            plan: *plan,
+            status: TenantStatus::Active,
+            settings: settings.clone(),
+            products: products.clone(),
+            business_profile: business_profile.clone(),
+            suspension_reason: None,
+            grace_period_ends_at: None,
+            deactivation_feedback: None,
+            erased_at: None,
+            parent: *parent,
+            registration: RegistrationSettings::default(),
+            claims_sync: None,
+            version: version + 1,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    /// Folds one event of the tenant's stream other than its creation (which it ignores):
+    /// what the event changes of the tenant itself, with the version bumped and `updated_at`
+    /// stamped. What it changes elsewhere in the scope (its users and contacts on
+    /// `TenantErased`, the claims re-synchronisation a `TenantUpdated` may start) is
+    /// [`TenantScope::apply`]'s.
+    pub fn evolve(&mut self, event: &TenantEvent, at: DateTime<Utc>) {
+        let tenant = self;
         match event {
-            TenantEvent::TenantCreated { .. } => {}
+            TenantEvent::TenantCreated { .. } => return,
             TenantEvent::OnboardingStarted { plan } => {
                 tenant.onboarding = Some(Onboarding {
                     plan: plan.clone(),
@@ -88,14 +396,6 @@ impl TenantScope {
                 products,
                 business_profile,
             } => {
-                let claims_change = products.as_ref().is_some_and(|p| *p != tenant.products)
-                    || settings.as_ref().is_some_and(|s| {
-                        s.session_expiration_seconds != tenant.settings.session_expiration_seconds
-                    });
-                if claims_change && resync {
-                    // Every active user must hear of it, the newest change winning.
-                    tenant.claims_sync = Some(ClaimsSync::default());
-                }
                 if let Some(name) = name {
                     tenant.name.clone_from(name);
                 }
@@ -173,241 +473,247 @@ impl TenantScope {
                 if let Some(feedback) = tenant.deactivation_feedback.as_mut() {
                     feedback.requested_by.clear();
                 }
-                let ids: Vec<UserId> = self.users.keys().copied().collect();
-                for id in ids {
-                    if let Some(user) = self.users.get_mut(&id)
-                        && user.status != UserStatus::Erased
-                    {
-                        // The event is on the tenant's stream: user versions stay.
-                        erase(user);
-                        user.updated_at = at;
-                    }
-                }
-                self.users_by_email.clear();
-                let ids: Vec<_> = self.records.keys().copied().collect();
-                for id in ids {
-                    if let Some(record) = self.records.get_mut(&id) {
-                        erase_contact(&mut record.fields);
-                    }
-                }
             }
         }
         tenant.version += 1;
         tenant.updated_at = at;
     }
+}
 
-    /// Applies one organization-stream event.
-    pub(super) fn apply_organization(&mut self, event: &OrganizationEvent, at: DateTime<Utc>) {
-        if let OrganizationEvent::OrganizationCreated {
+impl Organization {
+    /// The organization an `OrganizationCreated` describes (`None` for any other event), of
+    /// `tenant_id`, at `depth` (its parent's depth + 1, from the tree) and version
+    /// `version + 1` (see [`Tenant::created`]).
+    pub fn created(
+        tenant_id: TenantId,
+        event: &OrganizationEvent,
+        depth: usize,
+        version: i64,
+        at: DateTime<Utc>,
+    ) -> Option<Organization> {
+        let OrganizationEvent::OrganizationCreated {
             id,
             name,
             description,
             parent_id,
         } = event
-        {
-            // A re-used id cannot be decided; should a journal hold one anyway, keep the
-            // stream's sequence rising instead of restarting it.
-            let version = self.organizations.get(id).map_or(0, |o| o.version) + 1;
-            let depth = self.parent_depth(*parent_id) + 1;
-            self.organizations.insert(
-                *id,
-                Organization {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    name: name.clone(),
-                    description: description.clone(),
-                    parent_id: *parent_id,
-                    depth,
-                    status: OrganizationStatus::Active,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            return;
-        }
-        if let OrganizationEvent::OrganizationMoved {
-            id, to_parent_id, ..
-        } = event
-        {
-            let depth = self.parent_depth(*to_parent_id) + 1;
-            self.relevel_subtree(*id, depth);
-        }
-        let Some(org) = self.organizations.get_mut(&event.organization_id()) else {
-            return;
+        else {
+            return None;
         };
+        Some(Organization {
+            tenant_id,
+            id: *id,
+            name: name.clone(),
+            description: description.clone(),
+            parent_id: *parent_id,
+            depth,
+            status: OrganizationStatus::Active,
+            version: version + 1,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    /// Folds one event of the organization's stream other than its creation (ignored), with
+    /// the version bumped and `updated_at` stamped. The depth is the tree's: a move re-levels
+    /// the subtree ([`Organization::subtree_depths`]).
+    pub fn evolve(&mut self, event: &OrganizationEvent, at: DateTime<Utc>) {
         match event {
-            OrganizationEvent::OrganizationCreated { .. } => {}
+            OrganizationEvent::OrganizationCreated { .. } => return,
             OrganizationEvent::OrganizationUpdated {
                 name, description, ..
             } => {
                 if let Some(name) = name {
-                    org.name.clone_from(name);
+                    self.name.clone_from(name);
                 }
                 if let Some(description) = description {
-                    org.description.clone_from(description);
+                    self.description.clone_from(description);
                 }
             }
             OrganizationEvent::OrganizationMoved { to_parent_id, .. } => {
-                org.parent_id = *to_parent_id;
+                self.parent_id = *to_parent_id;
             }
             OrganizationEvent::OrganizationDeleted { .. } => {
-                org.status = OrganizationStatus::Deleted;
+                self.status = OrganizationStatus::Deleted;
             }
         }
-        org.version += 1;
-        org.updated_at = at;
+        self.version += 1;
+        self.updated_at = at;
+    }
+
+    /// The depth of `root` and of every organization below it in `forest` once `root` is at
+    /// `depth` (breadth first, `root` first). A journal can only hold a forest (moves into a
+    /// subtree are refused), but this never loops: it visits at most as many organizations as
+    /// `forest` holds.
+    pub fn subtree_depths<'a>(
+        forest: impl IntoIterator<Item = &'a Organization>,
+        root: OrganizationId,
+        depth: usize,
+    ) -> Vec<(OrganizationId, usize)> {
+        let mut children: BTreeMap<OrganizationId, Vec<OrganizationId>> = BTreeMap::new();
+        let mut budget = 0;
+        for o in forest {
+            budget += 1;
+            if let Some(parent) = o.parent_id {
+                children.entry(parent).or_default().push(o.id);
+            }
+        }
+        let mut depths = Vec::new();
+        let mut queue = VecDeque::from([(root, depth)]);
+        while let Some((id, depth)) = queue.pop_front() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            depths.push((id, depth));
+            for child in children.get(&id).into_iter().flatten() {
+                queue.push_back((*child, depth + 1));
+            }
+        }
+        depths
     }
 }
 
-impl TenantScope {
-    /// Applies one team-stream event.
-    pub(super) fn apply_team(&mut self, event: &TeamEvent, at: DateTime<Utc>) {
-        if let TeamEvent::TeamCreated {
+impl Team {
+    /// The team a `TeamCreated` describes (`None` for any other event), of `tenant_id`, at
+    /// version `version + 1` (see [`Tenant::created`]).
+    pub fn created(
+        tenant_id: TenantId,
+        event: &TeamEvent,
+        version: i64,
+        at: DateTime<Utc>,
+    ) -> Option<Team> {
+        let TeamEvent::TeamCreated {
             id,
             organization_id,
             name,
             description,
         } = event
-        {
-            let version = self.teams.get(id).map_or(0, |t| t.version) + 1;
-            self.teams.insert(
-                *id,
-                Team {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    organization_id: *organization_id,
-                    name: name.clone(),
-                    description: description.clone(),
-                    members: BTreeMap::new(),
-                    status: TeamStatus::Active,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            return;
-        }
-        let Some(team) = self.teams.get_mut(&event.team_id()) else {
-            return;
+        else {
+            return None;
         };
+        Some(Team {
+            tenant_id,
+            id: *id,
+            organization_id: *organization_id,
+            name: name.clone(),
+            description: description.clone(),
+            members: BTreeMap::new(),
+            status: TeamStatus::Active,
+            version: version + 1,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    /// Folds one event of the team's stream other than its creation (ignored), with the
+    /// version bumped and `updated_at` stamped.
+    pub fn evolve(&mut self, event: &TeamEvent, at: DateTime<Utc>) {
         match event {
-            TeamEvent::TeamCreated { .. } => {}
+            TeamEvent::TeamCreated { .. } => return,
             TeamEvent::TeamUpdated {
                 name, description, ..
             } => {
                 if let Some(name) = name {
-                    team.name.clone_from(name);
+                    self.name.clone_from(name);
                 }
                 if let Some(description) = description {
-                    team.description.clone_from(description);
+                    self.description.clone_from(description);
                 }
             }
-            TeamEvent::TeamDeleted { .. } => team.status = TeamStatus::Deleted,
+            TeamEvent::TeamDeleted { .. } => self.status = TeamStatus::Deleted,
             TeamEvent::MembershipAdded { user_id, role, .. } => {
-                team.members.insert(*user_id, *role);
+                self.members.insert(*user_id, *role);
             }
             TeamEvent::MembershipRemoved { user_id, .. } => {
-                team.members.remove(user_id);
+                self.members.remove(user_id);
             }
         }
-        team.version += 1;
-        team.updated_at = at;
+        self.version += 1;
+        self.updated_at = at;
     }
+}
 
-    /// Applies one user-stream event; keeps the email index and the monthly invitation count.
-    /// Inserts a new user (invited, no invitation, no client) as `shape` completes it, and
-    /// indexes its email.
-    fn new_user(
-        &mut self,
-        (id, email, display_name): (UserId, &str, &str),
+impl User {
+    /// The user a `UserInvited` (invited, with a pending invitation) or `UserRegistered`
+    /// (active) describes (`None` for any other event), of `tenant_id`, at version
+    /// `version + 1` (see [`Tenant::created`]).
+    pub fn created(
+        tenant_id: TenantId,
+        event: &UserEvent,
+        version: i64,
         at: DateTime<Utc>,
-        shape: impl FnOnce(&mut User),
-    ) {
-        // As for organizations: a second creation cannot be decided; never restart a stream.
-        let version = self.users.get(&id).map_or(0, |u| u.version) + 1;
+    ) -> Option<User> {
+        let (id, email, display_name) = match event {
+            UserEvent::UserInvited {
+                id,
+                email,
+                display_name,
+                ..
+            }
+            | UserEvent::UserRegistered {
+                id,
+                email,
+                display_name,
+                ..
+            } => (*id, email, display_name),
+            _ => return None,
+        };
         let mut user = User {
-            tenant_id: self.tenant_id,
+            tenant_id,
             id,
-            email: email.to_owned(),
-            display_name: display_name.to_owned(),
+            email: email.clone(),
+            display_name: display_name.clone(),
             status: UserStatus::Invited,
             invitation: None,
             organizations: BTreeSet::new(),
             assignments: BTreeSet::new(),
             client_id: None,
             claims_version: 0,
-            version,
+            version: version + 1,
             created_at: at,
             updated_at: at,
         };
-        shape(&mut user);
-        if !email.is_empty() {
-            self.users_by_email.insert(email_key(email), id);
-        }
-        self.users.insert(id, user);
-    }
-
-    pub(super) fn apply_user(&mut self, event: &UserEvent, at: DateTime<Utc>) {
         match event {
-            UserEvent::UserRegistered {
-                id,
-                email,
-                display_name,
-                client_id,
-                ..
-            } => {
-                self.new_user((*id, email, display_name), at, |user| {
-                    user.status = UserStatus::Active;
-                    user.client_id = *client_id;
-                });
-                return;
+            UserEvent::UserRegistered { client_id, .. } => {
+                user.status = UserStatus::Active;
+                user.client_id = *client_id;
             }
             UserEvent::UserInvited {
-                id,
-                email,
-                display_name,
                 token_hash,
                 expires_at,
+                ..
             } => {
-                self.new_user((*id, email, display_name), at, |user| {
-                    user.invitation = Some(Invitation {
-                        token_hash: token_hash.clone(),
-                        expires_at: *expires_at,
-                        state: InvitationState::Pending,
-                        sent_at: at,
-                    });
+                user.invitation = Some(Invitation {
+                    token_hash: token_hash.clone(),
+                    expires_at: *expires_at,
+                    state: InvitationState::Pending,
+                    sent_at: at,
                 });
-                *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
-                return;
-            }
-            UserEvent::ClaimsChanged { id, cause, .. } => {
-                // On the user's claims stream: the user's own version and time stay.
-                if let Some(user) = self.users.get_mut(id) {
-                    user.claims_version += 1;
-                }
-                if let ClaimsCause::TenantResync { last } = cause
-                    && let Some(tenant) = self.tenant.as_mut()
-                    && tenant.claims_sync.is_some()
-                {
-                    tenant.claims_sync = (!last).then_some(ClaimsSync { after: Some(*id) });
-                }
-                return;
             }
             _ => {}
         }
-        let Some(user) = self.users.get_mut(&event.user_id()) else {
-            return;
-        };
+        Some(user)
+    }
+
+    /// Folds one event of the user's stream other than its creation (ignored), with the
+    /// version bumped and `updated_at` stamped; a `ClaimsChanged` (on the user's claims
+    /// stream) bumps only `claims_version`. An erasure drops the personal values and closes
+    /// the account for good.
+    pub fn evolve(&mut self, event: &UserEvent, at: DateTime<Utc>) {
+        let user = self;
         let set_invitation = |user: &mut User, state: InvitationState| {
             if let Some(invitation) = user.invitation.as_mut() {
                 invitation.state = state;
             }
         };
         match event {
-            UserEvent::UserInvited { .. }
-            | UserEvent::UserRegistered { .. }
-            | UserEvent::ClaimsChanged { .. } => {}
+            UserEvent::UserInvited { .. } | UserEvent::UserRegistered { .. } => return,
+            UserEvent::ClaimsChanged { .. } => {
+                // On the user's claims stream: the user's own version and time stay.
+                user.claims_version += 1;
+                return;
+            }
             UserEvent::InvitationResent {
                 token_hash,
                 expires_at,
@@ -453,167 +759,51 @@ impl TenantScope {
             UserEvent::RoleRevoked { assignment, .. } => {
                 user.assignments.remove(assignment);
             }
-            UserEvent::UserErased { .. } => {
-                let email = std::mem::take(&mut user.email);
-                erase(user);
-                // The address is free again: inviting it later makes a new person.
-                if self.users_by_email.get(&email_key(&email)) == Some(&user.id) {
-                    self.users_by_email.remove(&email_key(&email));
-                }
-            }
+            UserEvent::UserErased { .. } => erase(user),
         }
         user.version += 1;
         user.updated_at = at;
-        if let UserEvent::InvitationResent { .. } = event {
-            *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
-        }
-    }
-
-    /// Applies one role-stream event (`PermissionPolicyChanged` only bumps the version: the
-    /// role's own events already carry what changed).
-    pub(super) fn apply_role(&mut self, event: &RoleEvent, at: DateTime<Utc>) {
-        if let RoleEvent::RoleDefined {
-            id,
-            name,
-            description,
-            permissions,
-        } = event
-        {
-            let version = self.roles.get(id).map_or(0, |r| r.version) + 1;
-            self.roles.insert(
-                *id,
-                RoleDefinition {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    name: name.clone(),
-                    description: description.clone(),
-                    permissions: permissions.clone(),
-                    status: RoleStatus::Active,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            return;
-        }
-        let Some(role) = self.roles.get_mut(&event.role_id()) else {
-            return;
-        };
-        match event {
-            RoleEvent::RoleDefined { .. } | RoleEvent::PermissionPolicyChanged { .. } => {}
-            RoleEvent::RoleUpdated {
-                description,
-                permissions,
-                ..
-            } => {
-                if let Some(description) = description {
-                    role.description.clone_from(description);
-                }
-                if let Some(permissions) = permissions {
-                    role.permissions.clone_from(permissions);
-                }
-            }
-            RoleEvent::RoleDeleted { .. } => role.status = RoleStatus::Deleted,
-        }
-        role.version += 1;
-        role.updated_at = at;
     }
 }
 
-impl TenantScope {
-    /// Depth of a parent (0 for "no parent", i.e. the new organization is a root).
-    fn parent_depth(&self, parent_id: Option<OrganizationId>) -> usize {
-        parent_id
-            .and_then(|p| self.organizations.get(&p))
-            .map_or(0, |p| p.depth)
-    }
-
-    /// Sets `root`'s depth and re-levels every organization below it (breadth first).
-    fn relevel_subtree(&mut self, root: OrganizationId, depth: usize) {
-        let mut children: BTreeMap<OrganizationId, Vec<OrganizationId>> = BTreeMap::new();
-        for o in self.organizations.values() {
-            if let Some(parent) = o.parent_id {
-                children.entry(parent).or_default().push(o.id);
-            }
-        }
-        let mut queue = VecDeque::from([(root, depth)]);
-        // A journal can only hold a forest (moves into a subtree are refused), but never loop.
-        let mut budget = self.organizations.len();
-        while let Some((id, depth)) = queue.pop_front() {
-            if budget == 0 {
-                break;
-            }
-            budget -= 1;
-            if let Some(org) = self.organizations.get_mut(&id) {
-                org.depth = depth;
-            }
-            for child in children.get(&id).into_iter().flatten() {
-                queue.push_back((*child, depth + 1));
-            }
-        }
-    }
-}
-
-/// Dispatches an event to its stream's fold.
-pub(super) fn apply(scope: &mut TenantScope, event: &TenantScopeEvent, at: DateTime<Utc>) {
-    match event {
-        TenantScopeEvent::Tenant(e) => scope.apply_tenant(e, at),
-        TenantScopeEvent::Organization(e) => scope.apply_organization(e, at),
-        TenantScopeEvent::Team(e) => scope.apply_team(e, at),
-        TenantScopeEvent::User(e) => scope.apply_user(e, at),
-        TenantScopeEvent::Role(e) => scope.apply_role(e, at),
-        TenantScopeEvent::Client(e) => scope.apply_client(e, at),
-        TenantScopeEvent::Record(e) => scope.apply_record(e, at),
-        TenantScopeEvent::ApiKey(e) => scope.apply_api_key(e, at),
-    }
-}
-
-/// The key of the email index: trimmed and lower-cased.
-pub(super) fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
-/// Drops a person's personal values and closes the account for good.
-fn erase(user: &mut User) {
-    user.email.clear();
-    user.display_name.clear();
-    user.status = UserStatus::Erased;
-    user.invitation = None;
-}
-
-impl TenantScope {
-    /// Applies one client-stream event.
-    pub(super) fn apply_client(&mut self, event: &ClientEvent, at: DateTime<Utc>) {
-        if let ClientEvent::ClientCreated {
+impl Client {
+    /// The client a `ClientCreated` describes (`None` for any other event), of `tenant_id`,
+    /// at version `version + 1` (see [`Tenant::created`]).
+    pub fn created(
+        tenant_id: TenantId,
+        event: &ClientEvent,
+        version: i64,
+        at: DateTime<Utc>,
+    ) -> Option<Client> {
+        let ClientEvent::ClientCreated {
             id,
             name,
             external_id,
             business_profile,
         } = event
-        {
-            let version = self.clients.get(id).map_or(0, |c| c.version) + 1;
-            self.clients.insert(
-                *id,
-                Client {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    name: name.clone(),
-                    external_id: external_id.clone(),
-                    business_profile: business_profile.clone(),
-                    status: ClientStatus::Active,
-                    provisioned_tenant_id: None,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            return;
-        }
-        let Some(client) = self.clients.get_mut(&event.client_id()) else {
-            return;
+        else {
+            return None;
         };
+        Some(Client {
+            tenant_id,
+            id: *id,
+            name: name.clone(),
+            external_id: external_id.clone(),
+            business_profile: business_profile.clone(),
+            status: ClientStatus::Active,
+            provisioned_tenant_id: None,
+            version: version + 1,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    /// Folds one event of the client's stream other than its creation (ignored), with the
+    /// version bumped and `updated_at` stamped.
+    pub fn evolve(&mut self, event: &ClientEvent, at: DateTime<Utc>) {
+        let client = self;
         match event {
-            ClientEvent::ClientCreated { .. } => {}
+            ClientEvent::ClientCreated { .. } => return,
             ClientEvent::ClientUpdated {
                 name,
                 external_id,
@@ -643,110 +833,65 @@ impl TenantScope {
         client.version += 1;
         client.updated_at = at;
     }
+}
 
-    /// Applies one record-stream event.
-    pub(super) fn apply_record(&mut self, event: &RecordEvent, at: DateTime<Utc>) {
-        if let RecordEvent::RecordCreated {
+impl Record {
+    /// The record a `RecordCreated` describes (`None` for any other event), of `tenant_id`,
+    /// at version `version + 1` (see [`Tenant::created`]).
+    pub fn created(
+        tenant_id: TenantId,
+        event: &RecordEvent,
+        version: i64,
+        at: DateTime<Utc>,
+    ) -> Option<Record> {
+        let RecordEvent::RecordCreated {
             id,
             client_id,
             fields,
         } = event
-        {
-            let version = self.records.get(id).map_or(0, |r| r.version) + 1;
-            self.records.insert(
-                *id,
-                Record {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    client_id: *client_id,
-                    fields: fields.clone(),
-                    active: true,
-                    deleted: false,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            return;
-        }
-        let Some(record) = self.records.get_mut(&event.record_id()) else {
-            return;
+        else {
+            return None;
         };
+        Some(Record {
+            tenant_id,
+            id: *id,
+            client_id: *client_id,
+            fields: fields.clone(),
+            active: true,
+            deleted: false,
+            version: version + 1,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    /// Folds one event of the record's stream other than its creation (ignored), with the
+    /// version bumped and `updated_at` stamped. A deletion leaves a tombstone without a
+    /// contact's personal values.
+    pub fn evolve(&mut self, event: &RecordEvent, at: DateTime<Utc>) {
         match event {
-            RecordEvent::RecordCreated { .. } => {}
+            RecordEvent::RecordCreated { .. } => return,
             RecordEvent::RecordUpdated { fields, active, .. } => {
-                record.fields.clone_from(fields);
-                record.active = *active;
+                self.fields.clone_from(fields);
+                self.active = *active;
             }
             RecordEvent::RecordDeleted { .. } => {
-                record.deleted = true;
-                record.active = false;
-                erase_contact(&mut record.fields);
+                self.deleted = true;
+                self.active = false;
+                erase_contact(&mut self.fields);
             }
         }
-        record.version += 1;
-        record.updated_at = at;
+        self.version += 1;
+        self.updated_at = at;
     }
 }
 
-impl TenantScope {
-    /// Applies one API-key event.
-    pub(super) fn apply_api_key(&mut self, event: &ApiKeyEvent, at: DateTime<Utc>) {
-        if let ApiKeyEvent::ApiKeyCreated {
-            id,
-            partition_id,
-            client_id,
-            name,
-            scopes,
-            foreign_key,
-            secret_hash,
-            hint,
-            expires_at,
-            rotated_from,
-        } = event
-        {
-            let version = self.api_keys.get(id).map_or(0, |k| k.version) + 1;
-            self.api_keys.insert(
-                *id,
-                ApiKey {
-                    tenant_id: self.tenant_id,
-                    id: *id,
-                    partition_id: *partition_id,
-                    client_id: *client_id,
-                    name: name.clone(),
-                    scopes: scopes.clone(),
-                    foreign_key: foreign_key.clone(),
-                    secret_hash: secret_hash.clone(),
-                    hint: hint.clone(),
-                    expires_at: *expires_at,
-                    revoked: None,
-                    rotated_from: *rotated_from,
-                    replaced_by: None,
-                    version,
-                    created_at: at,
-                    updated_at: at,
-                },
-            );
-            return;
-        }
-        let Some(key) = self.api_keys.get_mut(&event.key_id()) else {
-            return;
-        };
-        match event {
-            ApiKeyEvent::ApiKeyCreated { .. } => {}
-            ApiKeyEvent::ApiKeyRotated {
-                replaced_by,
-                expires_at,
-                ..
-            } => {
-                key.replaced_by = Some(*replaced_by);
-                key.expires_at = Some(*expires_at);
-            }
-            ApiKeyEvent::ApiKeyRevoked { reason, .. } => key.revoked = Some((at, *reason)),
-        }
-        key.version += 1;
-        key.updated_at = at;
-    }
+/// Drops a person's personal values and closes the account for good.
+fn erase(user: &mut User) {
+    user.email.clear();
+    user.display_name.clear();
+    user.status = UserStatus::Erased;
+    user.invitation = None;
 }
 
 /// Drops a contact's personal values (its deletion destroys its key; its tombstone keeps none).
