@@ -37,7 +37,12 @@ pub use models::{
     ClientsProjection, OrganizationsProjection, RecordsProjection, RoleAssignmentsProjection,
     TeamsProjection, TenantDirectoryProjection, UsersProjection, names, standard_projections,
 };
+pub use models::AnalyticsProjection;
 pub use projection::{Envelope, Projection};
+pub use query::{
+    ANALYTICS_SCAN_WINDOW, AnalyticsChange, AnalyticsFilter, AnalyticsKind, AnalyticsPage,
+    COMMIT_SKEW, ChangeOperation, MAX_ANALYTICS_PAGE,
+};
 pub use query::{
     AuditFilter, AuditSelection, ClientFilter, DEFAULT_CONSISTENCY_TIMEOUT, DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE, MatchMode, OrganizationEntry, OrganizationFilter, OrganizationSelection,

@@ -9,6 +9,7 @@
 //! | `role_assignments`  | `role_assignments`                  | assignments per user, per scope |
 //! | `clients`           | `clients`                           | a tenant's clients              |
 //! | `records`           | `records`                           | departments, locations, contacts|
+//! | `analytics`         | `analytics_changes`, `analytics_entities` | ExportChanges (history)   |
 //!
 //! The audit trail is not a projection: the journal is the audit trail (SPEC §5.3), queried
 //! directly (see [`crate::ReadModels::audit_trail`]).
@@ -16,6 +17,7 @@
 //! Every row records the version (= stream sequence) and time of the last event of its own
 //! stream, matching the domain state the entity actor holds.
 
+mod analytics;
 mod clients;
 mod organizations;
 mod records;
@@ -29,6 +31,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
+pub use analytics::AnalyticsProjection;
 pub use clients::ClientsProjection;
 pub use organizations::OrganizationsProjection;
 pub use records::RecordsProjection;
@@ -60,6 +63,8 @@ pub mod names {
     pub const CLIENTS: &str = "clients";
     /// A tenant's directory records (departments, locations, contacts).
     pub const RECORDS: &str = "records";
+    /// The analytics history (one row per change, for export).
+    pub const ANALYTICS: &str = "analytics";
 }
 
 /// Every standard read-model projection, ready for [`crate::ProjectionService::start`].
@@ -72,6 +77,7 @@ pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(RoleAssignmentsProjection),
         Arc::new(ClientsProjection),
         Arc::new(RecordsProjection),
+        Arc::new(AnalyticsProjection),
         Arc::new(crate::saga::SagasProjection),
     ]
 }

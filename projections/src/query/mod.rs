@@ -15,6 +15,7 @@
 //!
 //! The audit trail reads the journal itself, so any token is already satisfied there.
 
+mod analytics;
 mod audit;
 pub(crate) mod decode;
 mod lists;
@@ -28,6 +29,10 @@ use std::time::Duration;
 use engine::journal::CommitToken;
 use tokio::time::Instant;
 
+pub use analytics::{
+    ANALYTICS_SCAN_WINDOW, AnalyticsChange, AnalyticsFilter, AnalyticsKind, AnalyticsPage,
+    COMMIT_SKEW, ChangeOperation, MAX_ANALYTICS_PAGE,
+};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use types::{
     AuditFilter, AuditSelection, ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter,

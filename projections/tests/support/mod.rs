@@ -195,7 +195,7 @@ pub async fn caught_up(handle: &ProjectionHandle) {
 /// The read-model tables, one sorted list of rendered rows per table.
 pub type Dump = BTreeMap<&'static str, Vec<String>>;
 
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 12] = [
     "tenant_directory",
     "organizations",
     "teams",
@@ -205,6 +205,8 @@ pub const TABLES: [&str; 10] = [
     "role_assignments",
     "clients",
     "records",
+    "analytics_changes",
+    "analytics_entities",
     "projection_checkpoints",
 ];
 
