@@ -14,6 +14,12 @@ pub use request_rules::{RequestRules, request_rules};
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod v1 {
     tonic::include_proto!("entity.v1");
+
+    /// Domain events as protobuf messages (package `entity.v1.events`): the values the Kafka
+    /// publisher sends in protobuf format.
+    pub mod events {
+        tonic::include_proto!("entity.v1.events");
+    }
 }
 
 /// Encoded `FileDescriptorSet` of every `entity.v1` file, for server reflection.
