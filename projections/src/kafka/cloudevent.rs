@@ -12,7 +12,8 @@ use rdkafka::{
 };
 use serde_json::json;
 
-use crate::{Error, Result};
+use super::format::{Encoded, Encoding};
+use crate::{Envelope, Error, Result};
 
 /// `ce_id` of an event: `<stream uuid>:<sequence>`.
 pub fn ce_id(stream: &StreamId, sequence: i64) -> String {
@@ -84,27 +85,38 @@ pub(super) struct Message {
     timestamp_ms: i64,
 }
 
+/// The JSON value of a journal event's message: where it sits in the journal, its stream,
+/// type, metadata and `payload` (given: as stored, or upcast).
+pub(super) fn envelope_value(
+    event: &RecordedEvent,
+    payload: serde_json::Value,
+) -> serde_json::Value {
+    json!({
+        "position": event.position,
+        "transaction_id": event.transaction_id,
+        "tenant_id": event.tenant_id.to_string(),
+        "stream": { "kind": event.stream.kind.as_str(), "id": event.stream.id },
+        "sequence": event.sequence,
+        "event_type": event.event_type,
+        "schema_version": event.schema_version,
+        "recorded_at": event_time(event),
+        "metadata": event.metadata,
+        "payload": payload,
+    })
+}
+
 impl Message {
-    /// The CloudEvent of a journal event.
-    pub(super) fn new(event: &RecordedEvent, source: &str) -> Result<Self> {
+    /// The CloudEvent of a journal event, its value encoded by `encoding`.
+    pub(super) fn new(envelope: &Envelope, source: &str, encoding: &Encoding) -> Result<Self> {
+        let event = &envelope.recorded;
+        let value = encoding
+            .journal_event(envelope)
+            .map_err(|e| Error::Decode {
+                position: event.position,
+                event_type: event.event_type.clone(),
+                message: format!("cannot encode {e}"),
+            })?;
         let tenant = event.tenant_id.to_string();
-        let value = serde_json::to_vec(&json!({
-            "position": event.position,
-            "transaction_id": event.transaction_id,
-            "tenant_id": tenant,
-            "stream": { "kind": event.stream.kind.as_str(), "id": event.stream.id },
-            "sequence": event.sequence,
-            "event_type": event.event_type,
-            "schema_version": event.schema_version,
-            "recorded_at": event_time(event),
-            "metadata": event.metadata,
-            "payload": without_secret_hashes(&event.payload),
-        }))
-        .map_err(|e| Error::Decode {
-            position: event.position,
-            event_type: event.event_type.clone(),
-            message: format!("cannot encode as JSON: {e}"),
-        })?;
         let sequence = event.sequence.to_string();
         Ok(Self::cloud_event(
             event,
@@ -120,21 +132,24 @@ impl Message {
         ))
     }
 
-    /// A CloudEvent about `event` (keyed by its tenant, at its time) with JSON `value` and
-    /// `attributes` besides `ce_specversion`, `ce_time` and `content-type`.
+    /// A CloudEvent about `event` (keyed by its tenant, at its time) with `value` and
+    /// `attributes` besides `ce_specversion`, `ce_time`, `ce_dataschema` (protobuf: the
+    /// value's message) and `content-type`.
     pub(super) fn cloud_event(
         event: &RecordedEvent,
-        value: Vec<u8>,
+        value: Encoded,
         attributes: &[(&str, &str)],
     ) -> Self {
         let time = event_time(event);
         let fixed = [("ce_specversion", "1.0"), ("ce_time", time.as_str())];
+        let schema = value.dataschema.as_deref().map(|s| ("ce_dataschema", s));
         let headers = fixed
             .iter()
             .chain(attributes)
-            .chain(&[("content-type", "application/json")])
+            .chain(schema.as_ref())
+            .chain(&[("content-type", value.content_type)])
             .fold(
-                OwnedHeaders::new_with_capacity(attributes.len() + 3),
+                OwnedHeaders::new_with_capacity(attributes.len() + 4),
                 |h, (k, v)| {
                     h.insert(Header {
                         key: k,
@@ -144,7 +159,7 @@ impl Message {
             );
         Self {
             key: event.tenant_id.to_string(),
-            value,
+            value: value.bytes,
             headers,
             timestamp_ms: event.recorded_at.timestamp_millis(),
         }

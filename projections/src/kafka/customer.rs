@@ -10,7 +10,10 @@ use engine::{
 };
 use serde_json::{Map, Value, json};
 
-use super::cloudevent::{Message, event_time};
+use super::{
+    cloudevent::{Message, event_time},
+    format::Encoding,
+};
 use crate::{Error, Result};
 
 /// Type of the event published when a customer registered (a tenant was created).
@@ -133,21 +136,27 @@ impl CustomerEvent {
     }
 }
 
-/// The customer message derived from a decoded journal event, if any.
+/// The customer message derived from a decoded journal event, if any, its value encoded by
+/// `encoding` (protobuf: the message named after the event type).
 pub(super) fn message(
     recorded: &RecordedEvent,
     event: &TenantScopeEvent,
     source: &str,
+    encoding: &Encoding,
 ) -> Result<Option<Message>> {
-    let encode_error = |e: serde_json::Error| Error::Decode {
+    let encode_error = |e: &dyn std::fmt::Display| Error::Decode {
         position: recorded.position,
         event_type: recorded.event_type.clone(),
-        message: format!("cannot encode its customer event as JSON: {e}"),
+        message: format!("cannot encode its customer event {e}"),
     };
-    let Some(customer) = CustomerEvent::of(event).map_err(encode_error)? else {
+    let Some(customer) =
+        CustomerEvent::of(event).map_err(|e| encode_error(&format!("as JSON: {e}")))?
+    else {
         return Ok(None);
     };
-    let value = serde_json::to_vec(&customer.value(recorded)).map_err(encode_error)?;
+    let value = encoding
+        .customer_event(customer.event_type, &customer.value(recorded))
+        .map_err(|e| encode_error(&e))?;
     let id = recorded.tenant_id.to_string();
     let version = recorded.sequence.to_string();
     Ok(Some(Message::cloud_event(

@@ -18,7 +18,9 @@
 //!   message timestamp, in milliseconds);
 //! - extensions `ce_tenantid` (the tenant id) and `ce_sequence` (the event's sequence in its
 //!   stream, decimal);
-//! - `content-type`: `application/json`.
+//! - `content-type`: `application/json`, or `application/protobuf` in protobuf format, which
+//!   adds `ce_dataschema`: the value's message as a protobuf type URL,
+//!   `type.googleapis.com/entity.v1.events.JournalEvent` (see Formats).
 //!
 //! The value is a JSON object: `position` and `transaction_id` (where it sits in the journal),
 //! `tenant_id`, `stream` (`{"kind", "id"}`), `sequence`, `event_type`, `schema_version`,
@@ -39,6 +41,21 @@
 //! events (or the topic be compacted/expired accordingly). Events written before encryption
 //! (schema version 1) hold plaintext in the journal itself and are published as stored.
 //!
+//! # Formats (issue 20)
+//! [`KafkaConfig::format`] (`--kafka-format json|protobuf`): JSON is the default and the
+//! canonical form. Protobuf sends the same content as `entity.v1.events.JournalEvent`
+//! (`proto/entity/v1/events.proto`): the envelope's fields, and the payload as the member of
+//! its `event` oneof that its type names. The payload converted is the decoded event
+//! re-serialized, i.e. upcast to today's shape (JSON sends the payload as stored), without
+//! the secret hashes; the conversion goes through the descriptors ([`EventCodec`]), so it
+//! has no per-event code and a unit test converts one event of every type of the domain. An
+//! event that does not convert (a type without a message: a build defect the test catches)
+//! is a poison event: the batch fails with [`Error::Decode`] before anything of it is sent,
+//! the runner logs and counts it and retries with backoff, and the publisher stays at that
+//! event (counted in [`KafkaMetrics::failed_batches`]) rather than skip it or send another
+//! format to a protobuf topic. Customer events are `CustomerRegistered` and
+//! `CustomerUpdated` messages.
+//!
 //! # Customer events (seed 004)
 //! The customer profile boundary (`CustomerService`) has events of its own, which a
 //! subscriber reads without knowing tenants. They are not journal events: the publisher
@@ -55,7 +72,8 @@
 //! Attributes: `ce_id` `<customer id>:<sequence>:customer` ([`customer_ce_id`]; deterministic,
 //! so a republished one is deduplicated like any other), `ce_subject` `customers/<id>`,
 //! `ce_customerid`, `ce_sequence` (the customer's version after the change: increasing, with
-//! gaps), and `ce_specversion`, `ce_source`, `ce_time`, `content-type` as above. The value is
+//! gaps), and `ce_specversion`, `ce_source`, `ce_time`, `content-type` (and
+//! `ce_dataschema`) as above. The value is
 //! `{"customer_id", "version", "recorded_at", "customer": {"id", …fields}}`, plus `update_mask`
 //! (the changed fields) for CustomerUpdated; registered customers carry `name`, `slug`, `kind`,
 //! `status` and `business_profile`, updates only the changed ones. Never in them: the owner's
@@ -100,6 +118,8 @@
 
 mod cloudevent;
 mod customer;
+mod format;
+mod protobuf;
 
 use std::{
     sync::{
@@ -124,6 +144,10 @@ pub use cloudevent::{
 pub use customer::{
     CUSTOMER_REGISTERED, CUSTOMER_UPDATED, CustomerEvent, customer_ce_id, customer_subject,
 };
+pub use format::{KafkaFormat, UnknownFormat};
+pub use protobuf::{
+    EVENTS_PACKAGE, EventCodec, JOURNAL_EVENT, ProtobufError, TYPE_URL_PREFIX, from_json, to_json,
+};
 
 /// Default topic.
 pub const DEFAULT_TOPIC: &str = "entity-events";
@@ -145,11 +169,13 @@ pub struct KafkaConfig {
     /// Further librdkafka properties (security, compression, `linger.ms`, …), applied last.
     /// `enable.idempotence` cannot be turned off.
     pub properties: Vec<(String, String)>,
+    /// How values are encoded (default JSON).
+    pub format: KafkaFormat,
 }
 
 impl KafkaConfig {
     /// Defaults for `bootstrap_servers`: topic `entity-events`, source `//entity-engine`,
-    /// 30 s delivery timeout, no extra properties.
+    /// 30 s delivery timeout, no extra properties, JSON values.
     pub fn new(bootstrap_servers: impl Into<String>) -> Self {
         Self {
             bootstrap_servers: bootstrap_servers.into(),
@@ -157,6 +183,7 @@ impl KafkaConfig {
             ce_source: DEFAULT_SOURCE.to_owned(),
             delivery_timeout: Duration::from_secs(30),
             properties: Vec::new(),
+            format: KafkaFormat::Json,
         }
     }
 
@@ -216,7 +243,8 @@ pub struct KafkaMetrics {
     pub delivered: u64,
     /// Messages that failed (not acknowledged in time, refused, or not enqueued).
     pub failed: u64,
-    /// Batches handed back to the runner as failed.
+    /// Batches handed back to the runner as failed (not delivered, or holding an event that
+    /// does not encode).
     pub failed_batches: u64,
 }
 
@@ -233,6 +261,7 @@ pub struct KafkaPublisher {
     producer: FutureProducer,
     topic: String,
     source: String,
+    encoding: format::Encoding,
     counters: Arc<Counters>,
 }
 
@@ -241,6 +270,7 @@ impl std::fmt::Debug for KafkaPublisher {
         f.debug_struct("KafkaPublisher")
             .field("topic", &self.topic)
             .field("source", &self.source)
+            .field("format", &self.format())
             .field("metrics", &self.metrics())
             .finish_non_exhaustive()
     }
@@ -253,9 +283,11 @@ impl KafkaPublisher {
     /// Validates `config` and creates the producer (it connects lazily).
     ///
     /// # Errors
-    /// [`Error::KafkaConfig`] if the configuration is invalid or librdkafka rejects it.
+    /// [`Error::KafkaConfig`] if the configuration is invalid or librdkafka rejects it (or,
+    /// in protobuf format, the event descriptors cannot be read).
     pub fn new(config: &KafkaConfig) -> Result<Self> {
         config.validate()?;
+        let encoding = format::Encoding::new(config.format)?;
         let producer: FutureProducer = config
             .client_config()
             .create()
@@ -264,8 +296,17 @@ impl KafkaPublisher {
             producer,
             topic: config.topic.clone(),
             source: config.ce_source.clone(),
+            encoding,
             counters: Arc::default(),
         })
+    }
+
+    /// The format values are encoded in.
+    pub fn format(&self) -> KafkaFormat {
+        match self.encoding {
+            format::Encoding::Json => KafkaFormat::Json,
+            format::Encoding::Protobuf(_) => KafkaFormat::Protobuf,
+        }
     }
 
     /// Delivery counters (cheap: three atomic loads).
@@ -310,12 +351,30 @@ impl Projection for KafkaPublisher {
     async fn deliver(&self, events: &[Envelope]) -> Result<()> {
         let mut messages = Vec::with_capacity(events.len());
         for envelope in events {
-            messages.push(cloudevent::Message::new(&envelope.recorded, &self.source)?);
-            messages.extend(customer::message(
-                &envelope.recorded,
-                &envelope.event,
-                &self.source,
-            )?);
+            let encoded = cloudevent::Message::new(envelope, &self.source, &self.encoding)
+                .and_then(|message| {
+                    let customer = customer::message(
+                        &envelope.recorded,
+                        &envelope.event,
+                        &self.source,
+                        &self.encoding,
+                    )?;
+                    Ok((message, customer))
+                });
+            match encoded {
+                Ok((message, customer)) => {
+                    messages.push(message);
+                    messages.extend(customer);
+                }
+                Err(error) => {
+                    // A poison event: nothing of the batch is sent (what follows must not
+                    // overtake it); the runner logs the error, counts the failure and retries
+                    // with backoff, so the publisher stops here, visibly, until a build that
+                    // can encode the event runs.
+                    self.counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+                    return Err(error);
+                }
+            }
         }
         let total = messages.len();
         let mut pending = Vec::with_capacity(total);
@@ -375,7 +434,50 @@ impl Projection for KafkaPublisher {
 
 #[cfg(test)]
 mod tests {
+    use engine::{
+        domain::{StreamId, TeamEvent, TeamId, TeamRole, TenantId, TenantScopeEvent, UserId},
+        journal::{EventMetadata, RecordedEvent},
+    };
+
     use super::*;
+
+    /// An event protobuf cannot hold stops the batch before anything is sent: a team's
+    /// membership recorded on a user stream (its fields are not a user membership's).
+    #[tokio::test]
+    async fn an_event_that_does_not_encode_fails_its_batch() {
+        let mut config = KafkaConfig::new("127.0.0.1:9");
+        config.format = KafkaFormat::Protobuf;
+        let publisher = KafkaPublisher::new(&config).unwrap();
+        let event = TenantScopeEvent::Team(TeamEvent::MembershipAdded {
+            id: TeamId::new_v7(),
+            user_id: UserId::new_v7(),
+            role: TeamRole::Member,
+        });
+        let tenant = TenantId::new_v7();
+        let recorded = RecordedEvent {
+            position: 1,
+            transaction_id: 1,
+            tenant_id: tenant,
+            stream: StreamId::new(StreamKind::User, tenant.0),
+            sequence: 1,
+            event_type: event.event_type().to_owned(),
+            schema_version: TenantScopeEvent::SCHEMA_VERSION,
+            payload: serde_json::to_value(&event).unwrap(),
+            metadata: EventMetadata::default(),
+            recorded_at: chrono::Utc::now(),
+        };
+        let error = publisher
+            .deliver(&[Envelope { recorded, event }])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Decode { position: 1, message, .. }
+                if message.contains("as protobuf") && message.contains("UserMembershipAdded")),
+            "{error}"
+        );
+        let metrics = publisher.metrics();
+        assert_eq!((metrics.delivered, metrics.failed_batches), (0, 1));
+    }
 
     #[test]
     fn config_validation() {
