@@ -4,9 +4,9 @@
 //! File keys are the flag names (`database-url = "postgres://…"`, `listen`,
 //! `max-db-connections`, `shard-count`, `idle-timeout-secs`, `snapshot-every`, `jwt-issuer`,
 //! `jwt-audience`, `jwks-file`, `jwks-url`, `jwt-hs256-secret-file`, `platform-admin-claim`,
-//! `node-id`, `advertise-address`, `kafka-brokers`, `kafka-topic`, `tls-cert-file`,
-//! `tls-key-file`, `tls-ca-file`, and the admission bounds `max-concurrent-streams`,
-//! `max-in-flight`, `max-in-flight-per-tenant`, `max-receive-buffer-mib`,
+//! `node-id`, `advertise-address`, `kafka-brokers`, `kafka-topic`, `kafka-format`,
+//! `tls-cert-file`, `tls-key-file`, `tls-ca-file`, and the admission bounds
+//! `max-concurrent-streams`, `max-in-flight`, `max-in-flight-per-tenant`, `max-receive-buffer-mib`,
 //! `max-receive-buffer-mib-per-tenant`, `request-body-timeout-secs`, `max-call-secs`, and
 //! the master keys `master-key-file`, `previous-master-key-file`); the snake_case spelling is
 //! accepted too.
@@ -26,6 +26,7 @@ use engine::{
     personal::{MasterKey, MasterKeys},
     runtime::EngineConfig,
 };
+use projections::kafka::KafkaFormat;
 use serde::Deserialize;
 
 use crate::{
@@ -170,6 +171,8 @@ pub struct KafkaSettings {
     pub brokers: String,
     /// Topic (default `entity-events`).
     pub topic: Option<String>,
+    /// Value format (default JSON).
+    pub format: KafkaFormat,
 }
 
 impl KafkaSettings {
@@ -179,6 +182,7 @@ impl KafkaSettings {
         if let Some(topic) = &self.topic {
             config.topic = topic.clone();
         }
+        config.format = self.format;
         config
     }
 }
@@ -249,6 +253,9 @@ pub struct ServeSettings {
     /// Kafka topic.
     #[serde(alias = "kafka_topic")]
     pub kafka_topic: Option<String>,
+    /// Kafka value format: `json` or `protobuf`.
+    #[serde(alias = "kafka_format")]
+    pub kafka_format: Option<String>,
     /// TLS certificate chain (PEM).
     #[serde(alias = "tls_cert_file")]
     pub tls_cert_file: Option<PathBuf>,
@@ -316,6 +323,7 @@ impl ServeSettings {
             advertise_address: self.advertise_address.or(file.advertise_address),
             kafka_brokers: self.kafka_brokers.or(file.kafka_brokers),
             kafka_topic: self.kafka_topic.or(file.kafka_topic),
+            kafka_format: self.kafka_format.or(file.kafka_format),
             tls_cert_file: self.tls_cert_file.or(file.tls_cert_file),
             tls_key_file: self.tls_key_file.or(file.tls_key_file),
             tls_ca_file: self.tls_ca_file.or(file.tls_ca_file),
@@ -414,12 +422,20 @@ impl ServeSettings {
         {
             problems.push("node-id must be 1-128 characters without spaces".to_owned());
         }
+        let format = trimmed(&self.kafka_format).map(|f| f.parse::<KafkaFormat>());
+        if let Some(Err(e)) = &format {
+            problems.push(format!("kafka-format: {e}"));
+        }
         let kafka = trimmed(&self.kafka_brokers).map(|brokers| KafkaSettings {
             brokers,
             topic: trimmed(&self.kafka_topic),
+            format: format.clone().and_then(Result::ok).unwrap_or_default(),
         });
         if kafka.is_none() && trimmed(&self.kafka_topic).is_some() {
             problems.push("kafka-topic needs kafka-brokers".to_owned());
+        }
+        if kafka.is_none() && format.is_some() {
+            problems.push("kafka-format needs kafka-brokers".to_owned());
         }
         let tls = match (&self.tls_cert_file, &self.tls_key_file) {
             (Some(cert_file), Some(key_file)) => Some(TlsSettings {
@@ -814,6 +830,41 @@ max_receive_buffer_mib = 32
                 panic!("{err}")
             };
             assert!(msg.contains(&file.display().to_string()), "{msg}");
+        }
+    }
+
+    #[test]
+    fn kafka_format_is_validated() {
+        let file: ServeSettings =
+            toml::from_str("kafka-brokers = \"k:9092\"\nkafka-format = \"protobuf\"\n").unwrap();
+        let c = settings("postgres://u@h/db").or(file).validate().unwrap();
+        let kafka = c.kafka.unwrap();
+        assert_eq!(kafka.format, KafkaFormat::Protobuf);
+        assert_eq!(kafka.publisher_config().format, KafkaFormat::Protobuf);
+        let c = ServeSettings {
+            kafka_brokers: Some("k:9092".into()),
+            ..settings("postgres://u@h/db")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(c.kafka.unwrap().format, KafkaFormat::Json, "the default");
+        for (format, brokers, needle) in [
+            (
+                "avro",
+                Some("k:9092"),
+                "kafka-format: unknown Kafka format \"avro\" (use json or protobuf)",
+            ),
+            ("json", None, "kafka-format needs kafka-brokers"),
+        ] {
+            let s = ServeSettings {
+                kafka_brokers: brokers.map(Into::into),
+                kafka_format: Some(format.into()),
+                ..settings("postgres://u@h/db")
+            };
+            let GatewayError::Config(msg) = s.validate().unwrap_err() else {
+                panic!()
+            };
+            assert!(msg.contains(needle), "{msg}");
         }
     }
 }

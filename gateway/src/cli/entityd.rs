@@ -82,6 +82,10 @@ struct Cli {
     /// Embedded mode: Kafka topic [default: entity-events].
     #[arg(long, env = "ENTITYD_KAFKA_TOPIC", requires = "kafka_brokers")]
     kafka_topic: Option<String>,
+    /// Embedded mode: Kafka message values as `json` (the journal's payload) or `protobuf`
+    /// (proto/entity/v1/events.proto) [default: json].
+    #[arg(long, env = "ENTITYD_KAFKA_FORMAT", requires = "kafka_brokers")]
+    kafka_format: Option<projections::kafka::KafkaFormat>,
     /// Embedded mode: the master key that encrypts personal data (64 hex digits)
     /// [default: DIR/master.key, created at first start].
     #[arg(long, env = MASTER_KEY_FILE_ENV)]
@@ -175,6 +179,10 @@ struct ServeArgs {
     /// Kafka topic [default: entity-events].
     #[arg(long, env = "ENTITYD_KAFKA_TOPIC")]
     kafka_topic: Option<String>,
+    /// Kafka message values as `json` (the journal's payload) or `protobuf`
+    /// (proto/entity/v1/events.proto) [default: json].
+    #[arg(long, env = "ENTITYD_KAFKA_FORMAT")]
+    kafka_format: Option<String>,
     /// Serve gRPC over TLS with this PEM certificate chain (with --tls-key-file).
     #[arg(long, env = "ENTITYD_TLS_CERT_FILE")]
     tls_cert_file: Option<PathBuf>,
@@ -247,6 +255,7 @@ impl ServeArgs {
             advertise_address: self.advertise_address.clone(),
             kafka_brokers: self.kafka_brokers.clone(),
             kafka_topic: self.kafka_topic.clone(),
+            kafka_format: self.kafka_format.clone(),
             tls_cert_file: self.tls_cert_file.clone(),
             tls_key_file: self.tls_key_file.clone(),
             tls_ca_file: self.tls_ca_file.clone(),
@@ -296,6 +305,7 @@ async fn run(cli: Cli) -> Result<()> {
             let kafka = cli.kafka_brokers.clone().map(|brokers| KafkaSettings {
                 brokers,
                 topic: cli.kafka_topic.clone(),
+                format: cli.kafka_format.unwrap_or_default(),
             });
             let keys = EmbeddedKeys {
                 master_key_file: cli.master_key_file.clone(),
@@ -583,7 +593,10 @@ async fn start(
         ));
     }
     if let Some(settings) = &options.kafka {
-        mode.push_str(&format!(", publishing to Kafka {}", settings.brokers));
+        mode.push_str(&format!(
+            ", publishing to Kafka {} ({})",
+            settings.brokers, settings.format
+        ));
     }
     if server_tls.is_some() {
         mode.push_str(", TLS");
