@@ -866,6 +866,24 @@ async fn attempt(
                 ..Default::default()
             }
         )),
+        // Streamed: every page, read to the end.
+        "AnalyticsService/ExportChanges" => {
+            let request = pb::ExportChangesRequest {
+                tenant_id: t,
+                since: Some(pb::export_changes_request::Since::AfterPosition(0)),
+                ..Default::default()
+            };
+            let mut pages = c
+                .analytics
+                .export_changes(bearer(request, token))
+                .await?
+                .into_inner();
+            let mut read = Vec::new();
+            while let Some(page) = pages.message().await? {
+                read.push(page);
+            }
+            Ok(format!("{read:?}"))
+        }
         other => panic!("{other} is not covered by the isolation test: add it to `attempt`"),
     }
 }
@@ -904,6 +922,8 @@ const TENANT_ONLY: &[&str] = &[
     "CustomerService/GetCustomer",
     "CustomerService/UpdateCustomer",
     "ApiKeyService/VerifyApiKey",
+    // Through A it exports A's own history (grpc_analytics checks it holds nothing of B).
+    "AnalyticsService/ExportChanges",
     // Through A it registers into A, which refuses B's domain (FAILED_PRECONDITION).
     "UserService/RegisterUser",
     "RegistrationService/ConfigureRegistration",

@@ -68,6 +68,8 @@ macro_rules! call {
 
 #[path = "grpc_invalid_input/classification.rs"]
 mod classification;
+#[path = "grpc_invalid_input/analytics.rs"]
+mod analytics;
 #[path = "grpc_invalid_input/client.rs"]
 mod client;
 #[path = "grpc_invalid_input/customer.rs"]
@@ -95,6 +97,7 @@ fn cases(c: &Clients, f: &Fixtures) -> Vec<Case> {
     all.extend(classification::cases(c, f));
     all.extend(customer::cases(c, f));
     all.extend(registration::cases(c, f));
+    all.extend(analytics::cases(c, f));
     all
 }
 

@@ -609,5 +609,11 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             resolve_registration,
             ResolveRegistrationRequest
         ),
+        rpc!(
+            "AnalyticsService/ExportChanges",
+            c.analytics,
+            export_changes,
+            ExportChangesRequest
+        ),
     ]
 }

@@ -17,6 +17,7 @@ use engine::{
     runtime::Engine,
     testing::TestDatabase,
 };
+use entity_proto::v1::analytics_service_client::AnalyticsServiceClient;
 use entity_proto::v1::{
     self as pb, access_service_client::AccessServiceClient,
     admin_service_client::AdminServiceClient, api_key_service_client::ApiKeyServiceClient,
@@ -59,6 +60,7 @@ pub struct Clients {
     pub partition_groups: PartitionGroupServiceClient<Channel>,
     pub api_keys: ApiKeyServiceClient<Channel>,
     pub registration: RegistrationServiceClient<Channel>,
+    pub analytics: AnalyticsServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -83,6 +85,7 @@ impl Clients {
             partition_groups: PartitionGroupServiceClient::new(channel.clone()),
             api_keys: ApiKeyServiceClient::new(channel.clone()),
             registration: RegistrationServiceClient::new(channel.clone()),
+            analytics: AnalyticsServiceClient::new(channel.clone()),
             channel,
         }
     }

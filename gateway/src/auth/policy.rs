@@ -71,6 +71,7 @@
 //! | ResolveRegistration | any authenticated caller (the answer is a tenant's id and name; an API key verified by its tenant's node) | — |
 //! | GetCustomer | `tenant:read` (as GetTenant) | tenant |
 //! | UpdateCustomer | `tenant:update` (as UpdateTenant) | tenant |
+//! | ExportChanges (AnalyticsService) | `analytics:export` with a tenant filter; without one (every tenant's history) platform admin only | tenant |
 //!
 //! An API key caller holds its key's scopes tenant-wide (an admin key: what `tenant-admin`
 //! holds); "own" never applies to it, and RPCs open to every caller of the tenant still need
@@ -248,6 +249,8 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         }
         "GetRegistrationSettings" => perm("tenant:read", Tenant),
         "ResolveRegistration" => Rule::AnyCaller,
+        // Without a tenant filter the target has no tenant: platform admins only.
+        "ExportChanges" => perm("analytics:export", Tenant),
         _ => return None,
     })
 }

@@ -19,6 +19,7 @@
 //! - [`reads`]: the List/search and audit requests answered from the read models.
 
 pub mod access;
+pub mod analytics;
 pub mod api_key;
 pub mod client;
 pub mod customer;

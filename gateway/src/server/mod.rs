@@ -22,6 +22,7 @@ pub mod limits;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
+use entity_proto::v1::analytics_service_server::AnalyticsServiceServer;
 use entity_proto::v1::{
     access_service_server::AccessServiceServer, admin_service_server::AdminServiceServer,
     api_key_service_server::ApiKeyServiceServer, audit_service_server::AuditServiceServer,
@@ -106,7 +107,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 17] = [
+pub const SERVICE_NAMES: [&str; 18] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -124,6 +125,7 @@ pub const SERVICE_NAMES: [&str; 17] = [
     <ApiKeyServiceServer<ApiKeyApi> as NamedService>::NAME,
     <RegistrationServiceServer<RegistrationApi> as NamedService>::NAME,
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
+    <AnalyticsServiceServer<services::AnalyticsApi> as NamedService>::NAME,
 ];
 
 /// A service behind the one auth layer, the limits (which also refuse bodies over the size
@@ -198,6 +200,10 @@ pub async fn serve_with(
     let registration =
         RegistrationServiceServer::new(apis.registration).max_decoding_message_size(limit);
     let customer = CustomerServiceServer::new(apis.customer).max_decoding_message_size(limit);
+    // Its streams end by the node's maximum call duration, which bounds no response body.
+    let analytics =
+        AnalyticsServiceServer::new(apis.analytics.with_max_call(admission.max_call_duration))
+            .max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -250,6 +256,7 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, api_key))
         .add_service(guarded(&auth_layer, &limits, &routing, registration))
         .add_service(guarded(&auth_layer, &limits, &routing, customer))
+        .add_service(guarded(&auth_layer, &limits, &routing, analytics))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then
         // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.

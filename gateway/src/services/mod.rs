@@ -17,6 +17,7 @@
 
 mod access;
 mod admin;
+mod analytics;
 mod api_key;
 mod audit;
 mod client;
@@ -41,6 +42,7 @@ use tonic::{Request, Response, Status, metadata::MetadataMap};
 
 pub use access::AccessApi;
 pub use admin::AdminApi;
+pub use analytics::AnalyticsApi;
 pub use api_key::ApiKeyApi;
 pub use audit::AuditApi;
 pub use client::ClientApi;
@@ -271,6 +273,8 @@ pub struct Apis {
     pub customer: CustomerApi,
     /// AdminService.
     pub admin: AdminApi,
+    /// AnalyticsService.
+    pub analytics: AnalyticsApi,
 }
 
 /// Builds every service on one node and authorization hook.
@@ -302,6 +306,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         api_key: ApiKeyApi::new(shared.clone()),
         registration: RegistrationApi::new(shared.clone()),
         customer: CustomerApi::new(shared.clone()),
+        analytics: AnalyticsApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }
 }
