@@ -29,6 +29,7 @@
 //! entityctl registration resolve --email ann@acme.com
 //! entityctl user register --email ann@acme.com --name Ann
 //! entityctl user claims <TENANT> <USER>
+//! entityctl analytics export --since 0 --tenant <TENANT> --format csv --file changes.csv
 //! ```
 //!
 //! Calls carry `authorization: Bearer <token>` with `--token`, or `authorization: ApiKey
@@ -46,6 +47,7 @@ mod requests;
 use std::{io::Write, process::ExitCode};
 
 use clap::{CommandFactory, FromArgMatches};
+use entity_proto::v1::analytics_service_client::AnalyticsServiceClient;
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
     api_key_service_client::ApiKeyServiceClient, audit_service_client::AuditServiceClient,
@@ -137,12 +139,14 @@ struct Services {
     access: AccessServiceClient<Authed>,
     audit: AuditServiceClient<Authed>,
     admin: AdminServiceClient<Authed>,
+    analytics: AnalyticsServiceClient<Authed>,
 }
 
 impl Services {
     fn new(channel: Channel, interceptor: Credential) -> Self {
         let i = interceptor;
         Self {
+            analytics: AnalyticsServiceClient::with_interceptor(channel.clone(), i.clone()),
             tenants: TenantServiceClient::with_interceptor(channel.clone(), i.clone()),
             organizations: OrganizationServiceClient::with_interceptor(channel.clone(), i.clone()),
             teams: TeamServiceClient::with_interceptor(channel.clone(), i.clone()),
@@ -328,6 +332,8 @@ mod tests {
             "entityctl contact list T --type billing --owner C --active true --page-size 2",
             "entityctl contact update T K --phone 1 --location L --type x --name n --email e",
             "entityctl user set-client T U --client C",
+            "entityctl analytics export --since 0 --format jsonl --file f.jsonl",
+            "entityctl analytics export --since 2030-01-31 --tenant T --kind user --kind org --format csv --file f.csv --per-call 10 --consistency-token c",
             "entityctl user set-client T U",
             "entityctl customer register --name Acme --slug acme --kind consumer --owner-email a@b.c",
             "entityctl customer get C --consistency-token c",

@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod analytics;
 mod api_key;
 mod audit;
 mod client;
@@ -21,6 +22,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 pub use access::AccessCommand;
 pub use admin::AdminCommand;
+pub use analytics::{AnalyticsCommand, ExportFormat, HistoryKindArg, SinceArg};
 pub use api_key::{ApiKeyCommand, ExpiryOpts};
 pub use audit::{AuditCommand, EntityKindArg};
 pub use client::{ClientCommand, ClientStatusArg};
@@ -133,6 +135,9 @@ pub enum Command {
     /// Operator commands (platform admins): projections of the node that answers.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The analytics history: every change, with the entity's state, exported to a file.
+    #[command(subcommand)]
+    Analytics(AnalyticsCommand),
 }
 
 /// Paging options of every list command.

@@ -69,6 +69,7 @@ macro_rules! labels {
 
 mod access;
 mod admin;
+mod analytics;
 mod api_key;
 mod audit;
 mod client;
@@ -92,6 +93,7 @@ use tonic_types::StatusExt;
 
 pub use access::{Assignments, Check, Effective};
 pub use admin::{NodeView, Projections, Rebuilding};
+pub use analytics::Exported;
 pub use api_key::Verified;
 pub use organization::OrgPath;
 pub use registration::{AddedDomain, Resolved};

@@ -101,6 +101,7 @@ macro_rules! describes {
 
 mod access;
 mod admin;
+mod analytics;
 mod api_key;
 mod audit;
 mod client;
@@ -147,6 +148,7 @@ pub(super) async fn run(services: &mut Services, command: Command) -> Result<Ren
         Command::Access(command) => access::run(services, command).await,
         Command::Audit(command) => audit::run(services, command).await,
         Command::Admin(command) => admin::run(services, command).await,
+        Command::Analytics(command) => analytics::run(services, command).await,
     }
 }
 
