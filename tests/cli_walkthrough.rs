@@ -1186,6 +1186,7 @@ async fn every_command_parses() {
         "audit list T --actor A",
         "admin projections",
         "admin node",
+        "analytics export --since 0 --tenant T --kind user --format jsonl --file f.jsonl",
         "admin rebuild-projection users",
     ];
     let mut covered = std::collections::BTreeSet::new();
@@ -1220,6 +1221,9 @@ async fn every_command_parses() {
         "role update T R",
         "tenant change-plan T platinum",
         "admin node extra",
+        "analytics export --since 0 --format xml --file f.xml",
+        "analytics export --since yesterday --format csv --file f.csv",
+        "analytics export --format csv --file f.csv",
         "client create T",
         "client create --name Globex",
         "client get T",
