@@ -49,6 +49,7 @@ fn request(frame: &Bytes) -> http::Request<Body> {
         on_behalf_of: None,
         api_key: None,
         verified_email: None,
+        search_grant: None,
     });
     request
 }

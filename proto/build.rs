@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "entity/v1/audit.proto",
         "entity/v1/admin.proto",
         "entity/v1/analytics.proto",
+        "entity/v1/search.proto",
         "entity/v1/events.proto",
     ];
     for p in &protos {

@@ -866,6 +866,27 @@ async fn attempt(
                 ..Default::default()
             }
         )),
+        // Within the tenant addressed, filtered by B's tenant as "clients of".
+        "SearchService/SearchCustomers" => {
+            go!(search.search_customers(pb::SearchCustomersRequest {
+                tenant_id: t,
+                filter: Some(pb::SearchFilter {
+                    client_of: b.tenant,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }))
+        }
+        "SearchService/CreateSearchKey" => {
+            go!(search.create_search_key(pb::CreateSearchKeyRequest {
+                tenant_id: t,
+                filter: Some(pb::SearchFilter {
+                    client_of: b.tenant,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }))
+        }
         // Streamed: every page, read to the end.
         "AnalyticsService/ExportChanges" => {
             let request = pb::ExportChangesRequest {
@@ -932,6 +953,8 @@ const TENANT_ONLY: &[&str] = &[
     "RegistrationService/VerifyRegistrationDomain",
     "RegistrationService/RemoveRegistrationDomain",
     // Not AddRegistrationDomain: it names B's client, which A does not have (NOT_FOUND).
+    // A key of A's own clients; B's tenant as "clients of" only narrows it to nothing.
+    "SearchService/CreateSearchKey",
 ];
 
 /// RPCs every authenticated caller may call, whatever its tenant and permissions, so they are
@@ -1003,10 +1026,10 @@ async fn cannot_touch_b(node: &PgNode, a: &Ids, b: &Ids, token: &str) {
                 matches!(err.code(), Code::PermissionDenied | Code::NotFound),
                 "{rpc} with B's ids in A: {err:?}"
             ),
-            // a listing filtered by a foreign id finds nothing of B
+            // a listing or search filtered by a foreign id finds nothing of B
             Ok(answer) => {
                 assert!(
-                    rpc.contains("/List"),
+                    rpc.contains("/List") || rpc.contains("/Search"),
                     "{rpc} with B's ids in A succeeded: {answer}"
                 );
                 for id in std::iter::once(b.tenant.as_str()).chain(ids_besides_the_tenant(b)) {

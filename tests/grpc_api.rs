@@ -846,6 +846,7 @@ impl gateway::Authenticator for TokenAuth {
             on_behalf_of: None,
             api_key: None,
             verified_email: None,
+            search_grant: None,
         })
     }
 }

@@ -66,10 +66,10 @@ macro_rules! call {
     }};
 }
 
-#[path = "grpc_invalid_input/classification.rs"]
-mod classification;
 #[path = "grpc_invalid_input/analytics.rs"]
 mod analytics;
+#[path = "grpc_invalid_input/classification.rs"]
+mod classification;
 #[path = "grpc_invalid_input/client.rs"]
 mod client;
 #[path = "grpc_invalid_input/customer.rs"]

@@ -41,6 +41,21 @@ fn set_path(message: &mut DynamicMessage, path: &str, value: &str) {
         .descriptor()
         .get_field_by_name(name)
         .unwrap_or_else(|| panic!("no field {name} in {}", message.descriptor().full_name()));
+    // A map entry: its key or its value set, the other plain.
+    if field.is_map() {
+        let (key, entry) = match rest {
+            Some("key") => (value, "plain"),
+            _ => ("key", value),
+        };
+        let map = [(
+            prost_reflect::MapKey::String(key.to_owned()),
+            Value::String(entry.to_owned()),
+        )]
+        .into_iter()
+        .collect();
+        message.set_field(&field, Value::Map(map));
+        return;
+    }
     let leaf = match (rest, field.kind()) {
         (None, _) => Value::String(value.to_owned()),
         (Some(rest), Kind::Message(nested)) => {

@@ -39,6 +39,7 @@ pub mod api_key;
 pub mod dev;
 pub mod jwt;
 pub mod policy;
+pub mod search_key;
 
 use std::{
     future::Future,
@@ -81,6 +82,9 @@ pub struct Caller {
     /// The caller's email address, verified by the identity provider (`email` with
     /// `email_verified: true` in a JWT): a person may register themself with it.
     pub verified_email: Option<String>,
+    /// The grant of the secured search key this caller presented, if it is one: it may
+    /// search within it (SearchCustomers) and do nothing else.
+    pub search_grant: Option<crate::search_key::SearchGrant>,
 }
 
 impl Caller {
@@ -185,6 +189,7 @@ impl Authenticator for DevIdentity {
             on_behalf_of: None,
             api_key: None,
             verified_email: None,
+            search_grant: None,
         })
     }
 }
@@ -262,6 +267,17 @@ impl RoleAuthorizer {
         rpc: &str,
         target: &Target,
     ) -> Result<Option<(TenantId, PermissionRequirement)>, Status> {
+        // A search key searches, within its grant (checked by the search), and does nothing else.
+        if caller.search_grant.is_some() {
+            return match policy::rule(rpc) {
+                Some(policy::Rule::Searcher) => Ok(None),
+                _ => Err(status::refusal(
+                    Code::PermissionDenied,
+                    "SEARCH_KEY_ONLY_SEARCHES",
+                    format!("{rpc}: a search key only calls SearchCustomers"),
+                )),
+            };
+        }
         match policy::rule(rpc) {
             // A key is a credential only once its tenant's node verified it (on a cluster a
             // made-up key naming a tenant served elsewhere is not verified here).
@@ -311,6 +327,7 @@ impl RoleAuthorizer {
                         )
                     }));
             }
+            policy::Rule::Searcher => ("client:read", policy::At::Tenant, false),
             policy::Rule::Permission {
                 permission,
                 at,
@@ -420,12 +437,17 @@ impl AuthMode {
         }
     }
 
-    /// The authenticator of this mode. Data-partition API keys are accepted besides the
-    /// mode's own credentials, verified against `engine` ([`api_key::ApiKeyAuthenticator`]),
-    /// in every mode but [`AuthMode::Unconfigured`] and [`AuthMode::Custom`].
+    /// The authenticator of this mode. Data-partition API keys and secured search keys are
+    /// accepted besides the mode's own credentials, verified against `engine`
+    /// ([`api_key::ApiKeyAuthenticator`], [`search_key::SearchKeyAuthenticator`]), in every
+    /// mode but [`AuthMode::Unconfigured`] and [`AuthMode::Custom`].
     pub fn authenticator(&self, engine: &Engine) -> Arc<dyn Authenticator> {
         let with_keys = |inner: Arc<dyn Authenticator>| -> Arc<dyn Authenticator> {
-            Arc::new(api_key::ApiKeyAuthenticator::new(inner, engine.clone()))
+            let api_keys = Arc::new(api_key::ApiKeyAuthenticator::new(inner, engine.clone()));
+            Arc::new(search_key::SearchKeyAuthenticator::new(
+                api_keys,
+                engine.clone(),
+            ))
         };
         match self {
             AuthMode::DevIdentity => with_keys(Arc::new(DevIdentity)),
@@ -646,6 +668,7 @@ mod tests {
             on_behalf_of: None,
             api_key: None,
             verified_email: None,
+            search_grant: None,
         }
     }
 
@@ -669,6 +692,7 @@ mod tests {
     fn a_person_registers_only_the_email_their_identity_provider_verified() {
         let person = |email: Option<&str>| Caller {
             verified_email: email.map(str::to_owned),
+            search_grant: None,
             ..caller(None, false)
         };
         let target = |email: &str| Target {

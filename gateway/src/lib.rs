@@ -19,6 +19,7 @@ mod error;
 mod node;
 pub mod projection_host;
 pub mod routing;
+pub mod search_key;
 mod server;
 mod services;
 pub mod status;

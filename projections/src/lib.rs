@@ -33,11 +33,12 @@ mod store;
 
 pub use error::{Error, Result};
 pub use kafka::{KafkaConfig, KafkaMetrics, KafkaPublisher};
+pub use models::AnalyticsProjection;
+pub use models::SearchProjection;
 pub use models::{
     ClientsProjection, OrganizationsProjection, RecordsProjection, RoleAssignmentsProjection,
     TeamsProjection, TenantDirectoryProjection, UsersProjection, names, standard_projections,
 };
-pub use models::AnalyticsProjection;
 pub use projection::{Envelope, Projection};
 pub use query::{
     ANALYTICS_SCAN_WINDOW, AnalyticsChange, AnalyticsFilter, AnalyticsKind, AnalyticsPage,
@@ -50,6 +51,7 @@ pub use query::{
     RoleAssignmentFilter, TeamEntry, TeamFilter, TeamMemberEntry, TeamMemberFilter, TenantEntry,
     TenantFilter, UserEntry, UserFilter,
 };
+pub use query::{EntryKind, MAX_FILTER_VALUES, SearchFilter, SearchHit, SearchScope};
 pub use runner::{
     ProjectionHandle, ProjectionService, ProjectionStatus, RunnerConfig, reset, reset_named,
     stored_status,

@@ -125,10 +125,14 @@ impl Text {
 
 /// Expressions whose syntax differs, PostgreSQL's first. The SQLite form matches its index
 /// (`events_tenant_actor_idx`), so the planner uses it.
-const SWAPS: &[(&str, &str)] = &[(
-    "(metadata -> 'actor' ->> 'subject')",
-    "json_extract(metadata, '$.actor.subject')",
-)];
+const SWAPS: &[(&str, &str)] = &[
+    (
+        "(metadata -> 'actor' ->> 'subject')",
+        "json_extract(metadata, '$.actor.subject')",
+    ),
+    // Position of a substring: (haystack, needle) in both.
+    ("strpos(", "instr("),
+];
 
 /// SQLite's form of a PostgreSQL query: the [`SWAPS`] made, and every cast dropped
 /// (`$1::uuid`, `transaction_id::text::bigint`): SQLite's columns already hold what the casts

@@ -610,6 +610,18 @@ pub(super) fn calls(c: &Clients) -> Vec<(&'static str, Call)> {
             ResolveRegistrationRequest
         ),
         rpc!(
+            "SearchService/SearchCustomers",
+            c.search,
+            search_customers,
+            SearchCustomersRequest
+        ),
+        rpc!(
+            "SearchService/CreateSearchKey",
+            c.search,
+            create_search_key,
+            CreateSearchKeyRequest
+        ),
+        rpc!(
             "AnalyticsService/ExportChanges",
             c.analytics,
             export_changes,

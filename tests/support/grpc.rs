@@ -29,8 +29,8 @@ use entity_proto::v1::{
     partition_group_service_client::PartitionGroupServiceClient,
     partition_service_client::PartitionServiceClient,
     registration_service_client::RegistrationServiceClient, role_service_client::RoleServiceClient,
-    team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
-    user_service_client::UserServiceClient,
+    search_service_client::SearchServiceClient, team_service_client::TeamServiceClient,
+    tenant_service_client::TenantServiceClient, user_service_client::UserServiceClient,
 };
 use gateway::{AuthMode, Node, NodeOptions, RunningServer, Storage};
 use tokio::{
@@ -61,6 +61,7 @@ pub struct Clients {
     pub api_keys: ApiKeyServiceClient<Channel>,
     pub registration: RegistrationServiceClient<Channel>,
     pub analytics: AnalyticsServiceClient<Channel>,
+    pub search: SearchServiceClient<Channel>,
     pub channel: Channel,
 }
 
@@ -86,6 +87,7 @@ impl Clients {
             api_keys: ApiKeyServiceClient::new(channel.clone()),
             registration: RegistrationServiceClient::new(channel.clone()),
             analytics: AnalyticsServiceClient::new(channel.clone()),
+            search: SearchServiceClient::new(channel.clone()),
             channel,
         }
     }
@@ -801,14 +803,18 @@ impl gateway::Authenticator for SetupOrJwt {
     }
 }
 
-/// A node on a fresh database that verifies HS256 JWTs (see [`jwt_auth`]) and authorizes them
-/// by the engine's role assignments; calls without a token are the dev platform admin.
+/// A node on a fresh database that verifies HS256 JWTs (see [`jwt_auth`]), API keys and search
+/// keys, and authorizes them by the engine's role assignments; calls without a token are the
+/// dev platform admin.
 pub async fn jwt_node() -> PgNode {
     let (_, jwt) = jwt_auth(None, true).await;
     let db = TestDatabase::create().await;
     PgNode::start_with(db, |engine| AuthMode::Custom {
-        authenticator: Arc::new(gateway::auth::api_key::ApiKeyAuthenticator::new(
-            Arc::new(SetupOrJwt(jwt)),
+        authenticator: Arc::new(gateway::auth::search_key::SearchKeyAuthenticator::new(
+            Arc::new(gateway::auth::api_key::ApiKeyAuthenticator::new(
+                Arc::new(SetupOrJwt(jwt)),
+                engine.clone(),
+            )),
             engine.clone(),
         )),
         authorizer: Arc::new(gateway::auth::RoleAuthorizer::new(engine.clone())),

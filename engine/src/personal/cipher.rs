@@ -61,6 +61,11 @@ impl KeyBytes {
         Some(Self(Zeroizing::new(array)))
     }
 
+    /// Takes these bytes.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
     /// The bytes.
     pub fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
@@ -207,8 +212,14 @@ pub fn open(key: &GcmKey, place: ValuePlace<'_>, sealed: &str) -> Result<String,
 
 /// Keyed fingerprint (HMAC-SHA256, hex) of `parts`, each length-prefixed: a blind index or a
 /// request fingerprint. Without the key it reveals nothing, and cannot be dictionary-searched.
-#[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
 pub fn keyed_digest(key: &KeyBytes, domain: &str, parts: &[&[u8]]) -> String {
+    hex(&keyed_mac(key, domain, parts))
+}
+
+/// The HMAC-SHA256 of `domain` and `parts` (each length-prefixed) under `key`: the bytes of
+/// [`keyed_digest`], also a key derived from `key` for `domain`.
+#[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+pub fn keyed_mac(key: &KeyBytes, domain: &str, parts: &[&[u8]]) -> [u8; KEY_LEN] {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose())
         .expect("HMAC accepts keys of any length");
     mac.update(domain.as_bytes());
@@ -217,7 +228,7 @@ pub fn keyed_digest(key: &KeyBytes, domain: &str, parts: &[&[u8]]) -> String {
         mac.update(&(part.len() as u64).to_be_bytes());
         mac.update(part);
     }
-    hex(&mac.finalize().into_bytes())
+    mac.finalize().into_bytes().into()
 }
 
 /// Lower-case hex.

@@ -13,7 +13,7 @@ use std::{
 
 use uuid::Uuid;
 
-use super::cipher::{CryptoError, GcmKey, KeyBytes, hex, keyed_digest, wrap_aad};
+use super::cipher::{CryptoError, GcmKey, KeyBytes, hex, keyed_digest, keyed_mac, wrap_aad};
 use crate::{domain::TenantId, journal::KeyPurpose};
 
 /// Why a master key file could not be used.
@@ -51,6 +51,8 @@ pub enum MasterKeyError {
 pub struct MasterKey {
     id: String,
     cipher: GcmKey,
+    /// Root of the keys [`MasterKey::derive`] hands out (never the master key itself).
+    derivation: KeyBytes,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -63,10 +65,18 @@ impl MasterKey {
     /// The key of these bytes.
     pub fn from_bytes(bytes: &KeyBytes) -> Self {
         let id = keyed_digest(bytes, "entity-engine/master-key-id", &[])[..16].to_owned();
+        let derivation = KeyBytes::from_bytes(keyed_mac(bytes, "entity-engine/derived-keys", &[]));
         Self {
             id,
             cipher: GcmKey::new(bytes),
+            derivation,
         }
+    }
+
+    /// A 32-byte key for `purpose` (e.g. signing search keys), derived from this master key:
+    /// the same on every node holding it, replaced when it rotates, revealing nothing of it.
+    pub fn derive(&self, purpose: &str) -> KeyBytes {
+        KeyBytes::from_bytes(keyed_mac(&self.derivation, purpose, &[]))
     }
 
     /// A fresh random key.

@@ -133,6 +133,7 @@ fn caller_of(key: PresentedKey, verified: bool) -> Caller {
             verified,
         }),
         verified_email: None,
+        search_grant: None,
     }
 }
 

@@ -350,6 +350,7 @@ impl JwtAuthenticator {
             on_behalf_of,
             api_key: None,
             verified_email,
+            search_grant: None,
         })
     }
 }

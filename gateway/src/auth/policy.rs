@@ -72,6 +72,8 @@
 //! | GetCustomer | `tenant:read` (as GetTenant) | tenant |
 //! | UpdateCustomer | `tenant:update` (as UpdateTenant) | tenant |
 //! | ExportChanges (AnalyticsService) | `analytics:export` with a tenant filter; without one (every tenant's history) platform admin only | tenant |
+//! | SearchCustomers | a secured search key (its own restrictions), or `client:read` for scope OWN_CLIENTS; the other scopes platform admin only | tenant (OWN_CLIENTS) |
+//! | CreateSearchKey | what searching with the key's scope needs (never a search key) | tenant (OWN_CLIENTS) |
 //!
 //! An API key caller holds its key's scopes tenant-wide (an admin key: what `tenant-admin`
 //! holds); "own" never applies to it, and RPCs open to every caller of the tenant still need
@@ -143,6 +145,10 @@ pub enum Rule {
     /// (with a token of no other tenant), or else a platform admin (a platform service acting
     /// on the person's behalf).
     Registrant,
+    /// SearchCustomers: a secured search key's holder (the only RPC it may call; its grant
+    /// restricts the search), else `client:read` at the tenant — platform-wide scopes leave
+    /// `Target::tenant` empty, which only platform admins pass.
+    Searcher,
     /// A permission at a scope.
     Permission {
         /// `resource:action`.
@@ -251,6 +257,8 @@ pub fn rule(rpc: &str) -> Option<Rule> {
         "ResolveRegistration" => Rule::AnyCaller,
         // Without a tenant filter the target has no tenant: platform admins only.
         "ExportChanges" => perm("analytics:export", Tenant),
+        "SearchCustomers" => Rule::Searcher,
+        "CreateSearchKey" => perm("client:read", Tenant),
         _ => return None,
     })
 }

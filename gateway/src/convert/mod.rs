@@ -28,6 +28,7 @@ pub mod organization;
 pub mod reads;
 pub mod registration;
 pub mod role;
+pub mod search;
 pub mod team;
 pub mod tenant;
 pub mod user;

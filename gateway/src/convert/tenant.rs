@@ -381,7 +381,7 @@ pub fn profile_from_proto(p: pb::BusinessProfile) -> BusinessProfile {
 /// The proto enum value name of a code: `PREFIX_` and the code in upper case, `-` as `_`
 /// and `+` as `_PLUS` (`information_technology` → `INDUSTRY_SECTOR_INFORMATION_TECHNOLOGY`,
 /// `10001+` → `SIZE_RANGE_10001_PLUS`).
-fn pb_name(prefix: &str, code: &str) -> String {
+pub(crate) fn pb_name(prefix: &str, code: &str) -> String {
     let code = code
         .to_ascii_uppercase()
         .replace('-', "_")
@@ -391,7 +391,7 @@ fn pb_name(prefix: &str, code: &str) -> String {
 
 /// A proto enum value (its number and, if this build knows it, its name) as a domain
 /// classification.
-fn classified<T: Code>(
+pub(crate) fn classified<T: Code>(
     prefix: &str,
     number: i32,
     name: Option<&str>,

@@ -609,6 +609,7 @@ mod tests {
             on_behalf_of: None,
             api_key: None,
             verified_email: None,
+            search_grant: None,
         }
     }
 

@@ -34,8 +34,8 @@ use entity_proto::v1::{
     partition_group_service_server::PartitionGroupServiceServer,
     partition_service_server::PartitionServiceServer,
     registration_service_server::RegistrationServiceServer, role_service_server::RoleServiceServer,
-    team_service_server::TeamServiceServer, tenant_service_server::TenantServiceServer,
-    user_service_server::UserServiceServer,
+    search_service_server::SearchServiceServer, team_service_server::TeamServiceServer,
+    tenant_service_server::TenantServiceServer, user_service_server::UserServiceServer,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::{
@@ -56,7 +56,7 @@ use crate::{
     services::{
         self, AccessApi, AdminApi, ApiKeyApi, AuditApi, ClientApi, ContactApi, CustomerApi,
         DepartmentApi, LocationApi, OrganizationApi, PartitionApi, PartitionGroupApi,
-        RegistrationApi, RoleApi, TeamApi, TenantApi, UserApi,
+        RegistrationApi, RoleApi, SearchApi, TeamApi, TenantApi, UserApi,
     },
 };
 
@@ -107,7 +107,7 @@ impl Default for Admission {
 
 /// Names of the services reported by the health service (besides the overall `""`): every
 /// `entity.v1` service.
-pub const SERVICE_NAMES: [&str; 18] = [
+pub const SERVICE_NAMES: [&str; 19] = [
     <TenantServiceServer<TenantApi> as NamedService>::NAME,
     <OrganizationServiceServer<OrganizationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
@@ -126,6 +126,7 @@ pub const SERVICE_NAMES: [&str; 18] = [
     <RegistrationServiceServer<RegistrationApi> as NamedService>::NAME,
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
     <AnalyticsServiceServer<services::AnalyticsApi> as NamedService>::NAME,
+    <SearchServiceServer<SearchApi> as NamedService>::NAME,
 ];
 
 /// A service behind the one auth layer, the limits (which also refuse bodies over the size
@@ -204,6 +205,7 @@ pub async fn serve_with(
     let analytics =
         AnalyticsServiceServer::new(apis.analytics.with_max_call(admission.max_call_duration))
             .max_decoding_message_size(limit);
+    let search = SearchServiceServer::new(apis.search).max_decoding_message_size(limit);
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
@@ -257,6 +259,7 @@ pub async fn serve_with(
         .add_service(guarded(&auth_layer, &limits, &routing, registration))
         .add_service(guarded(&auth_layer, &limits, &routing, customer))
         .add_service(guarded(&auth_layer, &limits, &routing, analytics))
+        .add_service(guarded(&auth_layer, &limits, &routing, search))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then
         // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.

@@ -26,6 +26,7 @@ mod directory;
 mod organization;
 mod registration;
 mod role;
+mod search;
 mod team;
 mod tenant;
 mod user;
@@ -51,6 +52,7 @@ pub use directory::{ContactApi, DepartmentApi, LocationApi, PartitionApi, Partit
 pub use organization::OrganizationApi;
 pub use registration::RegistrationApi;
 pub use role::RoleApi;
+pub use search::SearchApi;
 pub use team::TeamApi;
 pub use tenant::TenantApi;
 pub use user::UserApi;
@@ -275,6 +277,8 @@ pub struct Apis {
     pub admin: AdminApi,
     /// AnalyticsService.
     pub analytics: AnalyticsApi,
+    /// SearchService.
+    pub search: SearchApi,
 }
 
 /// Builds every service on one node and authorization hook.
@@ -307,6 +311,7 @@ pub fn build(node: &Node, authorizer: Arc<dyn Authorizer>) -> Apis {
         registration: RegistrationApi::new(shared.clone()),
         customer: CustomerApi::new(shared.clone()),
         analytics: AnalyticsApi::new(shared.clone()),
+        search: SearchApi::new(shared.clone()),
         admin: AdminApi::new(shared),
     }
 }

@@ -10,6 +10,7 @@
 //! | `clients`           | `clients`                           | a tenant's clients              |
 //! | `records`           | `records`                           | departments, locations, contacts|
 //! | `analytics`         | `analytics_changes`, `analytics_entities` | ExportChanges (history)   |
+//! | `search`            | `customer_search`                   | SearchCustomers                 |
 //!
 //! The audit trail is not a projection: the journal is the audit trail (SPEC §5.3), queried
 //! directly (see [`crate::ReadModels::audit_trail`]).
@@ -22,6 +23,7 @@ mod clients;
 mod organizations;
 mod records;
 mod role_assignments;
+pub(crate) mod search;
 mod teams;
 mod tenant_directory;
 mod users;
@@ -37,6 +39,7 @@ pub use organizations::OrganizationsProjection;
 pub use records::RecordsProjection;
 pub use role_assignments::RoleAssignmentsProjection;
 pub(crate) use role_assignments::scope_key;
+pub use search::SearchProjection;
 pub use teams::TeamsProjection;
 pub use tenant_directory::TenantDirectoryProjection;
 pub use users::UsersProjection;
@@ -65,6 +68,8 @@ pub mod names {
     pub const RECORDS: &str = "records";
     /// The analytics history (one row per change, for export).
     pub const ANALYTICS: &str = "analytics";
+    /// Customers and clients for SearchCustomers.
+    pub const SEARCH: &str = "search";
 }
 
 /// Every standard read-model projection, ready for [`crate::ProjectionService::start`].
@@ -78,6 +83,7 @@ pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(ClientsProjection),
         Arc::new(RecordsProjection),
         Arc::new(AnalyticsProjection),
+        Arc::new(SearchProjection),
         Arc::new(crate::saga::SagasProjection),
     ]
 }

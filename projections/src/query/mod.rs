@@ -21,6 +21,7 @@ pub(crate) mod decode;
 mod lists;
 mod page;
 pub(crate) mod params;
+mod search;
 mod statements;
 mod types;
 
@@ -34,6 +35,7 @@ pub use analytics::{
     COMMIT_SKEW, ChangeOperation, MAX_ANALYTICS_PAGE,
 };
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+pub use search::{EntryKind, MAX_FILTER_VALUES, SearchFilter, SearchHit, SearchScope};
 pub use types::{
     AuditFilter, AuditSelection, ClientFilter, MatchMode, OrganizationEntry, OrganizationFilter,
     OrganizationSelection, OwnerFilter, RecordFilter, RoleAssignmentEntry, RoleAssignmentFilter,
