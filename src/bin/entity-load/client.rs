@@ -4,10 +4,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use entity_proto::v1::{
     access_service_client::AccessServiceClient, admin_service_client::AdminServiceClient,
-    api_key_service_client::ApiKeyServiceClient,
+    api_key_service_client::ApiKeyServiceClient, client_service_client::ClientServiceClient,
     organization_service_client::OrganizationServiceClient,
-    partition_service_client::PartitionServiceClient, tenant_service_client::TenantServiceClient,
-    user_service_client::UserServiceClient,
+    partition_service_client::PartitionServiceClient, search_service_client::SearchServiceClient,
+    tenant_service_client::TenantServiceClient, user_service_client::UserServiceClient,
 };
 use tonic::{
     metadata::{Ascii, MetadataValue},
@@ -34,6 +34,10 @@ pub struct Connection {
     pub partitions: PartitionServiceClient<Channel>,
     /// ApiKeyService.
     pub api_keys: ApiKeyServiceClient<Channel>,
+    /// ClientService.
+    pub clients: ClientServiceClient<Channel>,
+    /// SearchService.
+    pub search: SearchServiceClient<Channel>,
     /// `grpc.health.v1.Health`: a bare tonic unary call, the same-run baseline.
     pub health: HealthClient<Channel>,
 }
@@ -72,6 +76,8 @@ impl Cluster {
                     admin: AdminServiceClient::new(channel.clone()),
                     partitions: PartitionServiceClient::new(channel.clone()),
                     api_keys: ApiKeyServiceClient::new(channel.clone()),
+                    clients: ClientServiceClient::new(channel.clone()),
+                    search: SearchServiceClient::new(channel.clone()),
                     health: HealthClient::new(channel),
                 });
             }

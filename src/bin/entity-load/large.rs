@@ -348,6 +348,7 @@ pub async fn run(
         ctx,
         options.small_tenants,
         options.small_users_per_tenant,
+        0,
         options.growth_concurrency,
         false,
     )

@@ -94,7 +94,7 @@ struct Common {
     #[arg(long, default_value_t = 64, global = true)]
     setup_concurrency: usize,
     /// Operation mix, `name=weight` (create_tenant, invite, role, check, list_users,
-    /// list_orgs, verify, claims; `health` is the bare tonic baseline call). With `verify`, the setup
+    /// list_orgs, verify, claims, search; `health` is the bare tonic baseline call). With `verify`, the setup
     /// also creates a partition and an admin API key per tenant, and `verify` calls
     /// VerifyApiKey with that key.
     #[arg(
@@ -138,6 +138,10 @@ struct RunArgs {
     /// Users invited into each tenant before the load (besides its owner).
     #[arg(long, default_value_t = 10)]
     users_per_tenant: usize,
+    /// Clients created in each tenant before the load (classified business profiles; what
+    /// the `search` operation searches).
+    #[arg(long, default_value_t = 0)]
+    clients_per_tenant: usize,
     /// Scheduled requests per second.
     #[arg(long, default_value_t = 1000.0)]
     rate: f64,
@@ -313,13 +317,14 @@ async fn run(cli: Cli) -> Result<(), LoadError> {
     match cli.command {
         Command::Run(args) => {
             eprintln!(
-                "setup: {} tenants × {} users",
-                args.tenants, args.users_per_tenant
+                "setup: {} tenants × {} users, {} clients",
+                args.tenants, args.users_per_tenant, args.clients_per_tenant
             );
             let setup = runner::setup(
                 &ctx,
                 args.tenants,
                 args.users_per_tenant,
+                args.clients_per_tenant,
                 common.setup_concurrency,
                 true,
             )

@@ -37,14 +37,15 @@ pub struct Ctx {
     pub seed: u64,
 }
 
-/// Creates `tenants` tenants and `users_per_tenant` users in each (besides the owner), with
-/// at most `concurrency` requests in flight; when the mix has `verify`, also one partition and
-/// one admin API key per tenant (right after the tenant, in the same work item). Returns the
-/// setup's report.
+/// Creates `tenants` tenants, `users_per_tenant` users (besides the owner) and
+/// `clients_per_tenant` clients in each, with at most `concurrency` requests in flight; when
+/// the mix has `verify`, also one partition and one admin API key per tenant (right after the
+/// tenant, in the same work item). Returns the setup's report.
 pub async fn setup(
     ctx: &Arc<Ctx>,
     tenants: usize,
     users_per_tenant: usize,
+    clients_per_tenant: usize,
     concurrency: usize,
     progress: bool,
 ) -> Report {
@@ -53,7 +54,8 @@ pub async fn setup(
     let first = ctx.pool.len();
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicU64::new(0));
-    let total = tenants * (1 + users_per_tenant);
+    let per_tenant = 1 + users_per_tenant + clients_per_tenant;
+    let total = tenants * per_tenant;
     let with_keys = ctx.mix.contains(workload::Op::VerifyApiKey);
     let mut workers = JoinSet::new();
     for _ in 0..concurrency.max(1) {
@@ -62,15 +64,15 @@ pub async fn setup(
         let next = next.clone();
         let done = done.clone();
         workers.spawn(async move {
-            // Work item k: tenant k / (1 + u); item 0 of each tenant creates it, the rest
-            // invite. Items are handed out in order, so a tenant exists before its invites
-            // (whose items come later) unless its creation failed.
+            // Work item k: tenant k / (1 + u + c); item 0 of each tenant creates it, the next
+            // u invite, the rest create clients. Items are handed out in order, so a tenant
+            // exists before its invites (whose items come later) unless its creation failed.
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 if k >= total {
                     break;
                 }
-                let (tenant, item) = (k / (1 + users_per_tenant), k % (1 + users_per_tenant));
+                let (tenant, item) = (k / per_tenant, k % per_tenant);
                 let t0 = Instant::now();
                 if item == 0 {
                     let created = workload::create_tenant(&ctx.cluster, &ctx.pool).await;
@@ -81,11 +83,22 @@ pub async fn setup(
                     }
                 } else {
                     let state = wait_for_tenant(&ctx.pool, first + tenant).await;
-                    let outcome = match state {
-                        Some(state) => workload::invite_user(&ctx.cluster, &ctx.pool, &state).await,
-                        None => Err("NO_TENANT".to_owned()),
+                    let invites = item <= users_per_tenant;
+                    let outcome = match (state, invites) {
+                        (Some(state), true) => {
+                            workload::invite_user(&ctx.cluster, &ctx.pool, &state).await
+                        }
+                        (Some(state), false) => {
+                            workload::create_client(&ctx.cluster, &ctx.pool, &state).await
+                        }
+                        (None, _) => Err("NO_TENANT".to_owned()),
                     };
-                    recorder.record("invite_user", t0.elapsed(), outcome);
+                    let op = if invites {
+                        "invite_user"
+                    } else {
+                        "create_client"
+                    };
+                    recorder.record(op, t0.elapsed(), outcome);
                 }
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if progress && n.is_multiple_of(10_000) {

@@ -103,7 +103,7 @@ pub async fn run(
         "creating {tenants} tenants with {} users each",
         per_tenant + 1
     ));
-    let setup = runner::setup(ctx, tenants, per_tenant, options.concurrency, true).await;
+    let setup = runner::setup(ctx, tenants, per_tenant, 0, options.concurrency, true).await;
     log(&setup.to_text("setup"));
     let after_setup = status(ctx, t0).await?;
     log(&format!("after setup: {after_setup:?}"));

@@ -32,6 +32,9 @@ pub enum Op {
     VerifyApiKey,
     /// GetUserClaims of one of the tenant's users.
     UserClaims,
+    /// SearchCustomers: in turn a tenant's own clients (a page), its clients by a text, and
+    /// business customers of a sector by a text (platform-wide).
+    Search,
     /// `grpc.health.v1.Health/Check`: the bare tonic baseline (not in the default mix).
     Health,
 }
@@ -48,11 +51,12 @@ impl Op {
             Op::ListOrganizations => "list_orgs",
             Op::VerifyApiKey => "verify",
             Op::UserClaims => "claims",
+            Op::Search => "search",
             Op::Health => "health",
         }
     }
 
-    const ALL: [Op; 9] = [
+    const ALL: [Op; 10] = [
         Op::CreateTenant,
         Op::InviteUser,
         Op::RoleChange,
@@ -61,6 +65,7 @@ impl Op {
         Op::ListOrganizations,
         Op::VerifyApiKey,
         Op::UserClaims,
+        Op::Search,
         Op::Health,
     ];
 }
@@ -252,6 +257,7 @@ pub async fn create_tenant(cluster: &Cluster, pool: &Pool) -> Result<Arc<TenantS
         kind: pb::TenantKind::Business as i32,
         plan: pb::Plan::Gold as i32,
         owner_email: format!("owner{n}@load.example.com"),
+        business_profile: Some(profile(n)),
         ..Default::default()
     };
     let response = cluster
@@ -284,6 +290,69 @@ pub async fn create_tenant(cluster: &Cluster, pool: &Pool) -> Result<Arc<TenantS
         .unwrap_or_else(|p| p.into_inner())
         .push(state.clone());
     Ok(state)
+}
+
+/// GICS sectors, in turn for tenants and clients.
+const SECTORS: [pb::IndustrySector; 11] = [
+    pb::IndustrySector::Energy,
+    pb::IndustrySector::Materials,
+    pb::IndustrySector::Industrials,
+    pb::IndustrySector::ConsumerDiscretionary,
+    pb::IndustrySector::ConsumerStaples,
+    pb::IndustrySector::HealthCare,
+    pb::IndustrySector::Financials,
+    pb::IndustrySector::InformationTechnology,
+    pb::IndustrySector::CommunicationServices,
+    pb::IndustrySector::Utilities,
+    pb::IndustrySector::RealEstate,
+];
+
+/// Words in client names, for text search.
+const WORDS: [&str; 8] = [
+    "Analytics",
+    "Bakery",
+    "Cargo",
+    "Dental",
+    "Energy",
+    "Freight",
+    "Garden",
+    "Holdings",
+];
+
+/// A classified business profile, the `n`-th in turn.
+fn profile(n: u64) -> pb::BusinessProfile {
+    pb::BusinessProfile {
+        legal_name: format!("{} {n} LLC", WORDS[(n % 8) as usize]),
+        industry_sector: SECTORS[(n % 11) as usize] as i32,
+        size_range: 1 + (n % 8) as i32,
+        legal_form: pb::LegalForm::Llc as i32,
+        ..Default::default()
+    }
+}
+
+/// Creates one client of `tenant` with a classified profile.
+pub async fn create_client(
+    cluster: &Cluster,
+    pool: &Pool,
+    tenant: &TenantState,
+) -> Result<(), String> {
+    let n = pool.next_serial();
+    let request = pb::CreateClientRequest {
+        tenant_id: tenant.id.clone(),
+        name: format!("Client {n} {}", WORDS[(n % 8) as usize]),
+        external_id: format!("crm-{n}"),
+        business_profile: Some(profile(n)),
+        ..Default::default()
+    };
+    let response = cluster
+        .pick()
+        .clients
+        .create_client(cluster.request(request))
+        .await
+        .map_err(|s| code(&s))?
+        .into_inner();
+    tenant.set_token(response.result.as_ref());
+    Ok(())
 }
 
 /// Invites one user into `tenant` with `viewer` at tenant scope.
@@ -480,6 +549,39 @@ pub async fn run_op(cluster: &Cluster, pool: &Pool, op: Op, r: u64, timeout: Dur
                 let result = users.get_user_claims(cluster.request(request)).await;
                 ("user_claims", result.map(|_| ()).map_err(|s| code(&s)))
             }
+            Op::Search => {
+                let word = WORDS[(r2 % 8) as usize].to_ascii_lowercase();
+                let (scope, tenant_id, filter) = match r2 % 3 {
+                    0 => (pb::SearchScope::OwnClients, tenant.id.clone(), None),
+                    1 => (
+                        pb::SearchScope::OwnClients,
+                        tenant.id.clone(),
+                        Some(pb::SearchFilter {
+                            text: word,
+                            ..Default::default()
+                        }),
+                    ),
+                    _ => (
+                        pb::SearchScope::BusinessCustomers,
+                        String::new(),
+                        Some(pb::SearchFilter {
+                            text: word,
+                            industry_sectors: vec![SECTORS[(r2 % 11) as usize] as i32],
+                            ..Default::default()
+                        }),
+                    ),
+                };
+                let request = pb::SearchCustomersRequest {
+                    tenant_id,
+                    scope: scope as i32,
+                    filter,
+                    page_size: 20,
+                    ..Default::default()
+                };
+                let mut search = connection.search;
+                let result = search.search_customers(cluster.request(request)).await;
+                ("search_customers", result.map(|_| ()).map_err(|s| code(&s)))
+            }
             Op::ListUsers => {
                 let request = pb::ListUsersRequest {
                     tenant_id: tenant.id.clone(),
@@ -549,6 +651,7 @@ fn op_report_name(op: Op) -> &'static str {
         Op::ListOrganizations => "list_orgs",
         Op::VerifyApiKey => "verify_api_key",
         Op::UserClaims => "user_claims",
+        Op::Search => "search_customers",
         Op::Health => "health_baseline",
     }
 }
