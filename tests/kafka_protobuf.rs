@@ -13,9 +13,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+#[path = "support/python.rs"]
+mod python_support;
+
 use std::{
     collections::BTreeSet,
-    path::{Path, PathBuf},
     process::Command,
     sync::{Arc, Mutex},
     time::Duration,
@@ -43,6 +45,7 @@ use projections::{
     Envelope, KafkaConfig, KafkaPublisher, Projection, ProjectionService, ReadStore, RunnerConfig,
     kafka::KafkaFormat,
 };
+use python_support::{run_command, venv_python};
 use rdkafka::mocking::MockCluster;
 
 const JSON_TOPIC: &str = "entity-events-json";
@@ -50,10 +53,6 @@ const PROTOBUF_TOPIC: &str = "entity-events-protobuf";
 const PARTITIONS: i32 = 4;
 const WAIT: Duration = Duration::from_secs(60);
 
-const REQUIREMENTS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/clients/python/requirements.txt"
-);
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/clients/python/kafka_events.py"
@@ -835,66 +834,9 @@ async fn settled(tail: &dyn JournalTail, types: &[&str]) -> usize {
     }
 }
 
-/// Runs `command`, panicking with `what`, its status and output unless it succeeds.
-fn run_command(command: &mut Command, what: &str) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {command:?}: {e}"));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-/// The cached virtual environment's python (its own directory: `python_client.rs` may be
-/// building its environment at the same time).
-fn venv_python() -> PathBuf {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let version = Command::new(&python).arg("--version").output();
-    assert!(
-        version.as_ref().is_ok_and(|o| o.status.success()),
-        "python3 is required by this test (set PYTHON to use another interpreter; Debian: \
-         apt-get install python3 python3-venv): {version:?}"
-    );
-    let target = Path::new(env!("CARGO_BIN_EXE_entityd")).parent().unwrap();
-    let venv = target.join("python-kafka-venv");
-    let marker = venv.join("entity-requirements.txt");
-    let requirements = std::fs::read_to_string(REQUIREMENTS).unwrap();
-    if std::fs::read_to_string(&marker).ok().as_deref() == Some(requirements.as_str()) {
-        return venv.join("bin/python");
-    }
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv).unwrap();
-    }
-    run_command(
-        Command::new(&python).args(["-m", "venv"]).arg(&venv),
-        "python3 -m venv (Debian: apt-get install python3-venv)",
-    );
-    let venv_python = venv.join("bin/python");
-    run_command(
-        Command::new(&venv_python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(REQUIREMENTS),
-        "pip install -r clients/python/requirements.txt (needs PyPI)",
-    );
-    std::fs::write(&marker, requirements).unwrap();
-    venv_python
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_python_consumer_decodes_every_event_type_in_protobuf_as_its_json_twin() {
-    let python = tokio::task::spawn_blocking(venv_python);
+    let python = tokio::task::spawn_blocking(|| venv_python("python-kafka-venv"));
     let kafka = MockCluster::new(3).unwrap();
     for topic in [JSON_TOPIC, PROTOBUF_TOPIC] {
         kafka.create_topic(topic, PARTITIONS, 3).unwrap();

@@ -205,14 +205,25 @@ pub fn effective_scope(caller: &Caller, named: Option<SearchScope>) -> Result<Se
     }
 }
 
+/// The scope (with its tenant) and the filter a search or a key asks for.
+fn scope_and_filter(
+    v: &mut Violations,
+    scope: i32,
+    tenant_id: &str,
+    filter: Option<pb::SearchFilter>,
+) -> (Option<SearchScope>, SearchFilter) {
+    let tenant = v.optional_id::<TenantId>("tenant_id", tenant_id).flatten();
+    let scope = scope_from_proto(v, scope, tenant);
+    (
+        scope,
+        filter_from_proto(v, "filter", filter.unwrap_or_default()),
+    )
+}
+
 /// SearchCustomers.
 pub fn search(req: pb::SearchCustomersRequest) -> Result<SearchQuery, Status> {
     let mut v = Violations::default();
-    let tenant = v
-        .optional_id::<TenantId>("tenant_id", &req.tenant_id)
-        .flatten();
-    let scope = scope_from_proto(&mut v, req.scope, tenant);
-    let filter = filter_from_proto(&mut v, "filter", req.filter.unwrap_or_default());
+    let (scope, filter) = scope_and_filter(&mut v, req.scope, &req.tenant_id, req.filter);
     let consistency = v.consistency_token(&req.consistency_token);
     let page = v.read_page(req.page_size, &req.page_token);
     v.finish()?;
@@ -230,11 +241,7 @@ pub fn new_key(
     now: DateTime<Utc>,
 ) -> Result<NewSearchKey, Status> {
     let mut v = Violations::default();
-    let tenant = v
-        .optional_id::<TenantId>("tenant_id", &req.tenant_id)
-        .flatten();
-    let scope = scope_from_proto(&mut v, req.scope, tenant);
-    let filter = filter_from_proto(&mut v, "filter", req.filter.unwrap_or_default());
+    let (scope, filter) = scope_and_filter(&mut v, req.scope, &req.tenant_id, req.filter);
     let valid_until = match req.valid_until {
         None => Some(now + DEFAULT_VALIDITY),
         Some(ts) => v.timestamp("valid_until", ts),

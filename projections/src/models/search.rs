@@ -15,9 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use engine::domain::{
-    BusinessProfile, ClientEvent, ClientStatus, StreamKind, TenantEvent, TenantScopeEvent,
-    TenantStatus,
+use engine::{
+    domain::{
+        BusinessProfile, ClientEvent, ClientStatus, StreamKind, TenantEvent, TenantScopeEvent,
+        TenantStatus,
+    },
+    journal::RecordedEvent,
 };
 use uuid::Uuid;
 
@@ -65,6 +68,35 @@ pub(crate) const CUSTOMER: &str = "customer";
 pub(crate) const CLIENT: &str = "client";
 
 impl SearchRow {
+    /// A new entry as its creation `record` makes it, every optional column blank.
+    fn new(
+        entry: &'static str,
+        tenant_id: Uuid,
+        name: &str,
+        status: String,
+        record: &RecordedEvent,
+    ) -> Self {
+        Self {
+            entry,
+            tenant_id,
+            name: name.to_owned(),
+            slug: String::new(),
+            external_id: String::new(),
+            legal_name: String::new(),
+            customer_kind: None,
+            status,
+            plan: None,
+            industry_sector: String::new(),
+            industry_group: String::new(),
+            size_range: String::new(),
+            legal_form: String::new(),
+            provisioned_tenant_id: None,
+            version: record.sequence,
+            created_at: record.recorded_at,
+            updated_at: record.recorded_at,
+        }
+    }
+
     /// What text search matches: the folded name, slug, external id and legal name.
     fn search_text(&self) -> String {
         [&self.name, &self.slug, &self.external_id, &self.legal_name]
@@ -193,28 +225,20 @@ impl Batch {
                         business_profile,
                         ..
                     } => {
-                        let mut row = SearchRow {
-                            entry: CUSTOMER,
-                            tenant_id: id,
-                            name: name.clone(),
-                            slug: slug.clone(),
-                            external_id: business_profile
-                                .as_ref()
-                                .map(|p| p.external_id.clone())
-                                .unwrap_or_default(),
-                            legal_name: String::new(),
-                            customer_kind: Some(enum_text(kind)?),
-                            status: enum_text(&TenantStatus::Active)?,
-                            plan: Some(enum_text(plan)?),
-                            industry_sector: String::new(),
-                            industry_group: String::new(),
-                            size_range: String::new(),
-                            legal_form: String::new(),
-                            provisioned_tenant_id: None,
-                            version: r.sequence,
-                            created_at: r.recorded_at,
-                            updated_at: r.recorded_at,
-                        };
+                        let mut row = SearchRow::new(
+                            CUSTOMER,
+                            id,
+                            name,
+                            enum_text(&TenantStatus::Active)?,
+                            r,
+                        );
+                        row.slug.clone_from(slug);
+                        row.external_id = business_profile
+                            .as_ref()
+                            .map(|p| p.external_id.clone())
+                            .unwrap_or_default();
+                        row.customer_kind = Some(enum_text(kind)?);
+                        row.plan = Some(enum_text(plan)?);
                         row.set_profile(business_profile.as_ref());
                         self.rows.insert(id, Some(row));
                     }
@@ -269,25 +293,14 @@ impl Batch {
                         business_profile,
                         ..
                     } => {
-                        let mut row = SearchRow {
-                            entry: CLIENT,
-                            tenant_id: r.tenant_id.0,
-                            name: name.clone(),
-                            slug: String::new(),
-                            external_id: external_id.clone(),
-                            legal_name: String::new(),
-                            customer_kind: None,
-                            status: enum_text(&ClientStatus::Active)?,
-                            plan: None,
-                            industry_sector: String::new(),
-                            industry_group: String::new(),
-                            size_range: String::new(),
-                            legal_form: String::new(),
-                            provisioned_tenant_id: None,
-                            version: r.sequence,
-                            created_at: r.recorded_at,
-                            updated_at: r.recorded_at,
-                        };
+                        let mut row = SearchRow::new(
+                            CLIENT,
+                            r.tenant_id.0,
+                            name,
+                            enum_text(&ClientStatus::Active)?,
+                            r,
+                        );
+                        row.external_id.clone_from(external_id);
                         row.set_profile(business_profile.as_ref());
                         self.rows.insert(id, Some(row));
                     }
