@@ -661,6 +661,30 @@ async fn the_read_model_follows_creates_updates_deletes_and_erasures() {
         "the sector follows from the group"
     );
 
+    // The profile cleared (the mask names it, the update leaves it unset): the legal name and
+    // the classification go with it.
+    let cleared = c
+        .tenants
+        .update_tenant(pb::UpdateTenantRequest {
+            tenant_id: tenant.id.clone(),
+            tenant: Some(pb::TenantUpdate::default()),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["business_profile".into()],
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let token = cleared.result.unwrap().consistency_token;
+    assert_eq!(
+        names(&mut c, tonic::Request::new(find("holdings", &token)))
+            .await
+            .unwrap(),
+        set(&[]),
+        "a cleared profile's legal name no longer matches"
+    );
+
     // A client: created, disabled, deleted.
     let (client_id, token) =
         client(&mut c, &tenant.id, "Contoso", pb::IndustrySector::Utilities).await;

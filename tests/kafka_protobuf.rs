@@ -240,6 +240,18 @@ async fn workload(engine: &Engine, clock: &ManualClock) {
         }),
     )
     .await;
+    // A cleared profile travels as business_profile_cleared in both formats.
+    run(
+        engine,
+        tenant,
+        client_cmd(ClientCommand::Update {
+            id: client,
+            name: None,
+            external_id: None,
+            business_profile: Some(None),
+        }),
+    )
+    .await;
     let provisioned = TenantId::new_v7();
     run(
         engine,

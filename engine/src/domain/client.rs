@@ -172,6 +172,7 @@ pub enum ClientEvent {
         /// New external id.
         external_id: Option<String>,
         /// New business profile (`Some(None)` cleared it).
+        #[serde(flatten, with = "super::profile_change")]
         business_profile: Option<Option<BusinessProfile>>,
     },
     /// Disabled (its provisioned tenant is suspended by the saga).

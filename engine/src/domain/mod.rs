@@ -13,6 +13,7 @@ mod directory;
 mod error;
 mod ids;
 mod organization;
+mod profile_change;
 mod registration;
 mod role;
 pub mod saga;

@@ -376,6 +376,7 @@ pub enum TenantEvent {
         /// New products.
         products: Option<Vec<String>>,
         /// New business profile (`Some(None)` cleared it).
+        #[serde(flatten, with = "super::profile_change")]
         business_profile: Option<Option<BusinessProfile>>,
     },
     /// The plan changed.
