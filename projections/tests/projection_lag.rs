@@ -11,6 +11,10 @@
 //! `PROJECTION_LAG_MIX=records` makes every other command a directory record's (a department,
 //! a location or a contact, in turn, created or updated): what the `records` read model costs.
 //!
+//! `PROJECTION_LAG_MIX=clients` makes every other command a client's (created with a classified
+//! business profile, or, every fourth time, an earlier one renamed): what the search read model
+//! and the analytics history cost beside the others.
+//!
 //! `PROJECTION_LAG_EXTRA=n` adds `n` throwaway read models (one row per event into a scratch
 //! table, one bulk statement per batch) to the standard five: the marginal cost of one more
 //! read model. On PostgreSQL with `pg_stat_statements` loaded (`scripts/bench`'s server), the
@@ -29,8 +33,10 @@ use std::{
 use async_trait::async_trait;
 use engine::{
     domain::{
-        Address, Contact, Department, Location, OrganizationId, RecordCommand, RecordFields,
-        RecordId, StreamKind, TenantScopeCommand, UserId,
+        Address, BusinessProfile, ClientCommand, ClientId, Contact, Department, Location,
+        OrganizationId, RecordCommand, RecordFields, RecordId, StreamKind, TenantScopeCommand,
+        UserId,
+        classification::{Classified, IndustryGroup, SizeRange},
     },
     journal::CommitToken,
 };
@@ -241,6 +247,34 @@ fn record_command(records: &mut Vec<(RecordId, usize)>, i: usize) -> TenantScope
     })
 }
 
+/// The `i`-th client command of a writer: a new client with a classified profile, or, every
+/// eighth time, an earlier client renamed.
+fn client_command(clients: &mut Vec<ClientId>, i: usize) -> TenantScopeCommand {
+    if i.is_multiple_of(8)
+        && let Some(&id) = clients.get(clients.len() / 2)
+    {
+        return TenantScopeCommand::Client(ClientCommand::Update {
+            id,
+            name: Some(format!("Renamed client {i}")),
+            external_id: None,
+            business_profile: None,
+        });
+    }
+    let id = ClientId::new_v7();
+    clients.push(id);
+    TenantScopeCommand::Client(ClientCommand::Create {
+        id,
+        name: format!("Client {i}"),
+        external_id: format!("crm-{i}"),
+        business_profile: Some(BusinessProfile {
+            legal_name: format!("Client {i} LLC"),
+            industry_group: Classified::Code(IndustryGroup::SoftwareServices),
+            size_range: Classified::Code(SizeRange::From51To200),
+            ..BusinessProfile::default()
+        }),
+    })
+}
+
 /// Concurrent writers (each its own tenant) unless `PROJECTION_LAG_WRITERS` says otherwise.
 const WRITERS: usize = 16;
 
@@ -312,7 +346,8 @@ async fn measure(store: Store, backend: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let records_mix = std::env::var("PROJECTION_LAG_MIX").is_ok_and(|m| m == "records");
+    let mix = std::env::var("PROJECTION_LAG_MIX").unwrap_or_default();
+    let (records_mix, clients_mix) = (mix == "records", mix == "clients");
     let engine = start_engine(&store).await;
     let service = start_with_extras(&store, extra).await;
     let handle = service.handle();
@@ -345,6 +380,7 @@ async fn measure(store: Store, backend: &str) {
                 let mut refused = 0usize;
                 let mut parents: Vec<OrganizationId> = Vec::new();
                 let mut records: Vec<(RecordId, usize)> = Vec::new();
+                let mut clients: Vec<ClientId> = Vec::new();
                 let mut i = 0usize;
                 while Instant::now() < deadline {
                     if let Some(pace) = pace {
@@ -355,6 +391,8 @@ async fn measure(store: Store, backend: &str) {
                     i += 1;
                     let command = if records_mix && i.is_multiple_of(2) {
                         record_command(&mut records, i)
+                    } else if clients_mix && i.is_multiple_of(2) {
+                        client_command(&mut clients, i)
                     } else if i.is_multiple_of(3) {
                         let id = UserId::new_v7();
                         let email = format!("lag{w}.{i}@example.com");

@@ -87,6 +87,38 @@ pub async fn status(ctx: &Ctx, t0: Instant) -> Result<NodeStatus, LoadError> {
     })
 }
 
+/// Waits until every projection of one endpoint has caught up with the journal (the read
+/// models the setup filled), at most `limit`; returns how long it took.
+pub async fn settle(ctx: &Ctx, limit: Duration) -> Result<Duration, LoadError> {
+    let t0 = Instant::now();
+    loop {
+        let projections = ctx
+            .cluster
+            .pick()
+            .admin
+            .list_projections(ctx.cluster.request(pb::ListProjectionsRequest {}))
+            .await
+            .map_err(|s| LoadError::Rpc(format!("ListProjections: {s}")))?
+            .into_inner()
+            .projections;
+        if projections.iter().all(|p| p.events_behind == 0) {
+            return Ok(t0.elapsed());
+        }
+        if t0.elapsed() > limit {
+            let behind: Vec<_> = projections
+                .iter()
+                .filter(|p| p.events_behind != 0)
+                .map(|p| format!("{} {}", p.name, p.events_behind))
+                .collect();
+            return Err(LoadError::Rpc(format!(
+                "projections still behind after {limit:?}: {}",
+                behind.join(", ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Runs the scenario; `log` receives progress lines.
 pub async fn run(
     ctx: &Arc<Ctx>,
