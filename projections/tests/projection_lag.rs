@@ -15,6 +15,9 @@
 //! business profile, or, every fourth time, an earlier one renamed): what the search read model
 //! and the analytics history cost beside the others.
 //!
+//! `PROJECTION_LAG_WITHOUT=search,analytics` leaves those standard read models out: what they
+//! cost, measured in the same session.
+//!
 //! `PROJECTION_LAG_EXTRA=n` adds `n` throwaway read models (one row per event into a scratch
 //! table, one bulk statement per batch) to the standard five: the marginal cost of one more
 //! read model. On PostgreSQL with `pg_stat_statements` loaded (`scripts/bench`'s server), the
@@ -124,9 +127,12 @@ impl Projection for Scratch {
     }
 }
 
-/// The standard projections and `PROJECTION_LAG_EXTRA` throwaway ones.
+/// The standard projections but those `PROJECTION_LAG_WITHOUT` names (comma-separated), and
+/// `PROJECTION_LAG_EXTRA` throwaway ones.
 async fn start_with_extras(store: &Store, extra: usize) -> ProjectionService {
+    let without = std::env::var("PROJECTION_LAG_WITHOUT").unwrap_or_default();
     let mut all = standard_projections();
+    all.retain(|p| !without.split(',').any(|name| name.trim() == p.name()));
     for k in 0..extra {
         all.push(Scratch::create(&store.read, k).await);
     }

@@ -42,11 +42,13 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<BusinessProfile>>, D::Error> {
     let read = Read::deserialize(deserializer)?;
-    Ok(match (read.business_profile, read.business_profile_cleared) {
-        (_, true) => Some(None),
-        (Some(profile), false) => Some(Some(profile)),
-        (None, false) => None,
-    })
+    Ok(
+        match (read.business_profile, read.business_profile_cleared) {
+            (_, true) => Some(None),
+            (Some(profile), false) => Some(Some(profile)),
+            (None, false) => None,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -85,7 +87,10 @@ mod tests {
         };
         let stored = serde_json::to_value(&client).unwrap();
         assert_eq!(stored["business_profile_cleared"], json!(true), "{stored}");
-        assert_eq!(serde_json::from_value::<ClientEvent>(stored).unwrap(), client);
+        assert_eq!(
+            serde_json::from_value::<ClientEvent>(stored).unwrap(),
+            client
+        );
     }
 
     #[test]

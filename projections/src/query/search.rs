@@ -328,10 +328,19 @@ impl SearchSql {
                 if provisions { "" } else { "NOT " }
             ));
         }
+        // With a customer or a sector named, their index leaves few rows and the text filters
+        // them; `|| ''` keeps the trigram index out of that plan (the planner would otherwise
+        // intersect it with theirs, reading every row that holds the text: ~5 ms against ~1 ms
+        // on 100,000 clients). Alone, the text is what the trigram index is for.
+        let text = if filter.client_of.is_some() || !filter.sectors.is_empty() {
+            "(s.search_text || '')"
+        } else {
+            "s.search_text"
+        };
         for pattern in patterns {
             let value = sql.bind(pattern.clone());
             sql.conditions
-                .push(format!("s.search_text LIKE {value} ESCAPE '\\'"));
+                .push(format!("{text} LIKE {value} ESCAPE '\\'"));
         }
         if let Some((name, id)) = after {
             let (name, id) = (sql.bind(name), sql.bind(id));

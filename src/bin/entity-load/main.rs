@@ -340,7 +340,10 @@ async fn run(cli: Cli) -> Result<(), LoadError> {
             }
             // The read models fill behind the setup's writes: measured after they caught up.
             let settled = scale::settle(&ctx, Duration::from_secs(600)).await?;
-            eprintln!("projections caught up {:.1} s after the setup", settled.as_secs_f64());
+            eprintln!(
+                "projections caught up {:.1} s after the setup",
+                settled.as_secs_f64()
+            );
             let mut output = RunOutput {
                 setup,
                 load: None,
