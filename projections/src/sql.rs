@@ -7,7 +7,11 @@
 //!
 //! Read-model writes are bulk statements built per batch ([`insert_rows`], [`update_rows`],
 //! [`delete_rows`]): one statement per table and kind of change, whatever the number of
-//! events, so a batch costs a few statements, not a few per event.
+//! events, so a batch costs a few statements, not a few per event. On PostgreSQL each binds
+//! one array per column (`UNNEST`), so its text does not change with the number of rows: it
+//! is prepared once per connection, where a `VALUES` list of a new length would be parsed,
+//! planned and described (a round trip) again, and would push the others out of the
+//! connection's statement cache. SQLite, in process, takes the `VALUES` list.
 
 use std::sync::OnceLock;
 
@@ -155,11 +159,13 @@ pub(crate) fn sqlite_dialect(postgres: &str) -> String {
     out
 }
 
-/// A statement's text: the same for both stores, or a query's [`Text`].
+/// A statement's text: the same for both stores, a query's [`Text`], or a bulk statement's
+/// two forms (PostgreSQL's takes one array per column, SQLite's a `VALUES` list).
 #[derive(Clone, Debug)]
 pub(crate) enum Sql {
     Same(String),
     Query(&'static Text),
+    Bulk { postgres: String, sqlite: String },
 }
 
 impl Sql {
@@ -167,6 +173,7 @@ impl Sql {
         match self {
             Sql::Same(text) => text,
             Sql::Query(text) => text.postgres,
+            Sql::Bulk { postgres, .. } => postgres,
         }
     }
 
@@ -174,22 +181,131 @@ impl Sql {
         match self {
             Sql::Same(text) => text,
             Sql::Query(text) => text.sqlite(),
+            Sql::Bulk { sqlite, .. } => sqlite,
         }
+    }
+}
+
+/// A statement's values: one per placeholder, or rows by column (a bulk statement).
+#[derive(Clone, Debug)]
+enum Values {
+    Each(Vec<Arg>),
+    Columns(Vec<Column>),
+}
+
+/// One column of a bulk statement's rows, of one type: PostgreSQL binds it as one array, so
+/// the statement's text is the same whatever the number of rows (prepared once per
+/// connection, parsed once); SQLite binds its cells one by one.
+#[derive(Clone, Debug, PartialEq)]
+enum Column {
+    Uuid(Vec<Option<Uuid>>),
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<bool>),
+    Time(Vec<Option<DateTime<Utc>>>),
+}
+
+impl Column {
+    fn empty(first: &Arg, rows: usize) -> Self {
+        match first {
+            Arg::Uuid(_) | Arg::OptUuid(_) => Column::Uuid(Vec::with_capacity(rows)),
+            Arg::Text(_) | Arg::OptText(_) => Column::Text(Vec::with_capacity(rows)),
+            Arg::Int(_) | Arg::OptInt(_) => Column::Int(Vec::with_capacity(rows)),
+            Arg::Bool(_) => Column::Bool(Vec::with_capacity(rows)),
+            Arg::Time(_) | Arg::OptTime(_) => Column::Time(Vec::with_capacity(rows)),
+        }
+    }
+
+    /// Whether `arg` fits the column `empty(first, _)` makes.
+    fn same_type(first: &Arg, arg: &Arg) -> bool {
+        std::mem::discriminant(&Column::empty(first, 0))
+            == std::mem::discriminant(&Column::empty(arg, 0))
+    }
+
+    /// Appends a cell; `false` if its type is not the column's.
+    fn push(&mut self, arg: Arg) -> bool {
+        match (self, arg) {
+            (Column::Uuid(c), Arg::Uuid(v)) => c.push(Some(v)),
+            (Column::Uuid(c), Arg::OptUuid(v)) => c.push(v),
+            (Column::Text(c), Arg::Text(v)) => c.push(Some(v)),
+            (Column::Text(c), Arg::OptText(v)) => c.push(v),
+            (Column::Int(c), Arg::Int(v)) => c.push(Some(v)),
+            (Column::Int(c), Arg::OptInt(v)) => c.push(v),
+            (Column::Bool(c), Arg::Bool(v)) => c.push(v),
+            (Column::Time(c), Arg::Time(v)) => c.push(Some(v)),
+            (Column::Time(c), Arg::OptTime(v)) => c.push(v),
+            _ => return false,
+        }
+        true
+    }
+
+    fn cell(&self, row: usize) -> Option<Arg> {
+        Some(match self {
+            Column::Uuid(c) => Arg::OptUuid(*c.get(row)?),
+            Column::Text(c) => Arg::OptText(c.get(row)?.clone()),
+            Column::Int(c) => Arg::OptInt(*c.get(row)?),
+            Column::Bool(c) => Arg::Bool(*c.get(row)?),
+            Column::Time(c) => Arg::OptTime(*c.get(row)?),
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Column::Uuid(c) => c.len(),
+            Column::Text(c) => c.len(),
+            Column::Int(c) => c.len(),
+            Column::Bool(c) => c.len(),
+            Column::Time(c) => c.len(),
+        }
+    }
+
+    /// Whether `rows` have one width and each column one type (what [`Column::of_rows`]
+    /// needs).
+    fn agree(rows: &[Vec<Arg>]) -> bool {
+        let Some(first) = rows.first() else {
+            return true;
+        };
+        rows.iter().all(|row| {
+            row.len() == first.len()
+                && row
+                    .iter()
+                    .zip(first)
+                    .all(|(arg, first)| Column::same_type(first, arg))
+        })
+    }
+
+    /// `rows` by column; `None` unless they [`agree`](Column::agree).
+    fn of_rows(rows: Vec<Vec<Arg>>) -> Option<Vec<Column>> {
+        if !Column::agree(&rows) {
+            return None;
+        }
+        let first = rows.first()?;
+        let mut columns: Vec<Column> = first
+            .iter()
+            .map(|arg| Column::empty(arg, rows.len()))
+            .collect();
+        for row in rows {
+            for (column, arg) in columns.iter_mut().zip(row) {
+                let pushed = column.push(arg);
+                debug_assert!(pushed, "checked by `agree`");
+            }
+        }
+        Some(columns)
     }
 }
 
 /// One statement and its values.
 #[derive(Clone, Debug)]
 pub(crate) struct Statement {
-    pub sql: Sql,
-    pub args: Vec<Arg>,
+    sql: Sql,
+    values: Values,
 }
 
 impl Statement {
     pub(crate) fn new(sql: impl Into<String>, args: Vec<Arg>) -> Self {
         Self {
             sql: Sql::Same(sql.into()),
-            args,
+            values: Values::Each(args),
         }
     }
 
@@ -197,7 +313,26 @@ impl Statement {
     pub(crate) fn query(text: &'static Text, args: Vec<Arg>) -> Self {
         Self {
             sql: Sql::Query(text),
-            args,
+            values: Values::Each(args),
+        }
+    }
+
+    /// A statement whose only values are `ids`, listed where `template` says `IN ({ids})`:
+    /// PostgreSQL binds them as one array (`= ANY($1)`, one text for any number of ids),
+    /// SQLite one placeholder each (below its limit of values: callers chunk).
+    pub(crate) fn among(template: &str, ids: &[Uuid]) -> Self {
+        const LIST: &str = "IN ({ids})";
+        debug_assert!(template.contains(LIST), "{template}");
+        let sqlite = template.replace("{ids}", &placeholders(ids.len(), 1));
+        if !template.contains(LIST) {
+            return Self::new(sqlite, ids.iter().map(|id| Arg::from(*id)).collect());
+        }
+        Self {
+            sql: Sql::Bulk {
+                postgres: template.replace(LIST, "= ANY($1)"),
+                sqlite,
+            },
+            values: Values::Columns(vec![Column::Uuid(ids.iter().copied().map(Some).collect())]),
         }
     }
 
@@ -207,12 +342,24 @@ impl Statement {
         self.sql.postgres()
     }
 
+    /// The values as SQLite binds them, one per placeholder.
+    fn cells(&self) -> Vec<Arg> {
+        match &self.values {
+            Values::Each(args) => args.clone(),
+            Values::Columns(columns) => {
+                let rows = columns.first().map_or(0, Column::len);
+                (0..rows)
+                    .flat_map(|row| columns.iter().filter_map(move |c| c.cell(row)))
+                    .collect()
+            }
+        }
+    }
+
     /// The query for PostgreSQL.
     pub(crate) fn postgres(&self) -> Query<'_, sqlx::Postgres, PgArguments> {
-        self.args
-            .iter()
-            .cloned()
-            .fold(sqlx::query(self.sql.postgres()), |q, arg| match arg {
+        let query = sqlx::query(self.sql.postgres());
+        match &self.values {
+            Values::Each(args) => args.iter().cloned().fold(query, |q, arg| match arg {
                 Arg::Uuid(v) => q.bind(v),
                 Arg::OptUuid(v) => q.bind(v),
                 Arg::Text(v) => q.bind(v),
@@ -222,14 +369,21 @@ impl Statement {
                 Arg::Bool(v) => q.bind(v),
                 Arg::Time(v) => q.bind(v),
                 Arg::OptTime(v) => q.bind(v),
-            })
+            }),
+            Values::Columns(columns) => columns.iter().fold(query, |q, column| match column {
+                Column::Uuid(v) => q.bind(v.as_slice()),
+                Column::Text(v) => q.bind(v.as_slice()),
+                Column::Int(v) => q.bind(v.as_slice()),
+                Column::Bool(v) => q.bind(v.as_slice()),
+                Column::Time(v) => q.bind(v.as_slice()),
+            }),
+        }
     }
 
     /// The query for SQLite.
     pub(crate) fn sqlite(&self) -> Query<'_, sqlx::Sqlite, SqliteArguments<'_>> {
-        self.args
-            .iter()
-            .cloned()
+        self.cells()
+            .into_iter()
             .fold(sqlx::query(self.sql.sqlite()), |q, arg| match arg {
                 Arg::Uuid(v) => q.bind(v.hyphenated().to_string()),
                 Arg::OptUuid(v) => q.bind(v.map(|v| v.hyphenated().to_string())),
@@ -359,33 +513,59 @@ fn tuples(rows: usize, width: usize, first: usize) -> String {
     text
 }
 
-/// Splits `rows` (each of the same width) into chunks that fit one statement, and builds one
-/// statement per chunk with `make(tuples)`, where `tuples` is the placeholder list.
-fn chunked(rows: Vec<Vec<Arg>>, make: impl Fn(&str) -> String) -> Vec<Statement> {
+/// A bulk statement's two texts, made from the placeholders of its rows.
+struct BulkText<'a> {
+    /// PostgreSQL's: `$1, $2, …`, one array per column.
+    postgres: &'a dyn Fn(&str) -> String,
+    /// SQLite's: `($1, $2, …), (…)`, the rows' tuples.
+    sqlite: &'a dyn Fn(&str) -> String,
+}
+
+/// Splits `rows` (each of the same width) into chunks that fit one SQLite statement and builds
+/// one bulk statement per chunk. Should a column mix types (a bug of the caller), both stores
+/// get the `VALUES` form, which binds each cell on its own.
+fn chunked(rows: Vec<Vec<Arg>>, text: BulkText<'_>) -> Vec<Statement> {
     let Some(width) = rows.first().map(Vec::len) else {
         return Vec::new();
     };
     debug_assert!(rows.iter().all(|r| r.len() == width));
     let per_statement = (MAX_ARGS / width.max(1)).max(1);
+    let arrays = placeholders(width, 1);
     let mut statements = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
-        let sql = make(&tuples(chunk.len(), width, 1));
-        statements.push(Statement::new(sql, chunk.into_iter().flatten().collect()));
+        let tuples = (text.sqlite)(&tuples(chunk.len(), width, 1));
+        let statement = if Column::agree(&chunk) {
+            Statement {
+                sql: Sql::Bulk {
+                    postgres: (text.postgres)(&arrays),
+                    sqlite: tuples,
+                },
+                values: Values::Columns(Column::of_rows(chunk).unwrap_or_default()),
+            }
+        } else {
+            debug_assert!(false, "a bulk statement's column mixes types");
+            Statement::new(tuples, chunk.into_iter().flatten().collect())
+        };
+        statements.push(statement);
     }
     statements
 }
 
-/// `INSERT INTO <into> VALUES <rows> <tail>`; `into` is `table (columns…)`, `tail` e.g. an
+/// `INSERT INTO <into> <rows> <tail>`; `into` is `table (columns…)`, `tail` e.g. an
 /// `ON CONFLICT` clause.
 pub(crate) fn insert_rows(into: &str, tail: &str, rows: Vec<Vec<Arg>>) -> Vec<Statement> {
-    chunked(rows, |values| {
-        format!("INSERT INTO {into} VALUES {values} {tail}")
-    })
+    chunked(
+        rows,
+        BulkText {
+            postgres: &|arrays| format!("INSERT INTO {into} SELECT * FROM UNNEST({arrays}) {tail}"),
+            sqlite: &|tuples| format!("INSERT INTO {into} VALUES {tuples} {tail}"),
+        },
+    )
 }
 
-/// `UPDATE <table> SET <set> FROM (<rows> as `v` with `columns`) WHERE <matches>`: `set` and
+/// `UPDATE <table> SET <set> FROM <rows as v with columns> WHERE <matches>`: `set` and
 /// `matches` refer to the values as `v.<column>` and to the row as `<table>.<column>`.
 pub(crate) fn update_rows(
     table: &str,
@@ -400,19 +580,37 @@ pub(crate) fn update_rows(
         .map(|(i, c)| format!("column{} AS {c}", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
-    chunked(rows, |values| {
-        format!(
-            "UPDATE {table} SET {set} FROM (SELECT {named} FROM (VALUES {values}) AS rows) AS v \
-             WHERE {matches}"
-        )
-    })
+    let listed = columns.join(", ");
+    chunked(
+        rows,
+        BulkText {
+            postgres: &|arrays| {
+                format!(
+                    "UPDATE {table} SET {set} FROM UNNEST({arrays}) AS v ({listed}) \
+                     WHERE {matches}"
+                )
+            },
+            sqlite: &|tuples| {
+                format!(
+                    "UPDATE {table} SET {set} FROM (SELECT {named} FROM (VALUES {tuples}) AS rows) \
+                     AS v WHERE {matches}"
+                )
+            },
+        },
+    )
 }
 
-/// `DELETE FROM <table> WHERE (<key>) IN (VALUES <rows>)`; `key` lists the key columns.
+/// `DELETE FROM <table> WHERE (<key>) IN <rows>`; `key` lists the key columns.
 pub(crate) fn delete_rows(table: &str, key: &str, rows: Vec<Vec<Arg>>) -> Vec<Statement> {
-    chunked(rows, |values| {
-        format!("DELETE FROM {table} WHERE ({key}) IN (VALUES {values})")
-    })
+    chunked(
+        rows,
+        BulkText {
+            postgres: &|arrays| {
+                format!("DELETE FROM {table} WHERE ({key}) IN (SELECT * FROM UNNEST({arrays}))")
+            },
+            sqlite: &|tuples| format!("DELETE FROM {table} WHERE ({key}) IN (VALUES {tuples})"),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -436,10 +634,76 @@ mod tests {
             .collect();
         let statements = insert_rows("t (a, b)", "", rows);
         assert_eq!(statements.len(), 2);
-        assert_eq!(statements[0].args.len(), 30_000);
-        assert_eq!(statements[1].args.len(), 20_000);
-        assert!(statements[1].text().contains("($19999, $20000)"));
-        assert!(!statements[1].text().contains("$20001"));
+        assert_eq!(statements[0].cells().len(), 30_000);
+        assert_eq!(statements[1].cells().len(), 20_000);
+        assert!(statements[1].sql.sqlite().contains("($19999, $20000)"));
+        assert!(!statements[1].sql.sqlite().contains("$20001"));
+        assert_eq!(
+            statements[1].text(),
+            "INSERT INTO t (a, b) SELECT * FROM UNNEST($1, $2) "
+        );
+    }
+
+    #[test]
+    fn postgres_bulk_texts_do_not_depend_on_the_number_of_rows() {
+        let rows = |n: i64| {
+            (0..n)
+                .map(|i| {
+                    vec![
+                        Arg::Int(i),
+                        Arg::OptText((i % 2 == 0).then(|| i.to_string())),
+                    ]
+                })
+                .collect::<Vec<_>>()
+        };
+        let one = insert_rows("t (a, b)", "ON CONFLICT DO NOTHING", rows(1));
+        let many = insert_rows("t (a, b)", "ON CONFLICT DO NOTHING", rows(300));
+        assert_eq!(one[0].text(), many[0].text());
+        assert_ne!(one[0].sql.sqlite(), many[0].sql.sqlite());
+        let Values::Columns(columns) = &many[0].values else {
+            panic!("rows by column");
+        };
+        assert_eq!(columns[0], Column::Int((0..300).map(Some).collect()));
+        assert_eq!(columns[1].cell(1), Some(Arg::OptText(None)));
+        // SQLite binds the same values row by row.
+        let cells = many[0].cells();
+        assert_eq!(
+            cells[..4],
+            [
+                Arg::OptInt(Some(0)),
+                Arg::OptText(Some("0".into())),
+                Arg::OptInt(Some(1)),
+                Arg::OptText(None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_of_ids_is_one_array_for_postgres() {
+        let ids = [Uuid::nil(), Uuid::max()];
+        let statement = Statement::among("SELECT a FROM t WHERE id IN ({ids})", &ids);
+        assert_eq!(statement.text(), "SELECT a FROM t WHERE id = ANY($1)");
+        assert_eq!(
+            statement.sql.sqlite(),
+            "SELECT a FROM t WHERE id IN ($1, $2)"
+        );
+        assert_eq!(
+            statement.cells(),
+            vec![Arg::OptUuid(Some(ids[0])), Arg::OptUuid(Some(ids[1]))]
+        );
+    }
+
+    #[test]
+    fn rows_become_columns_only_when_each_column_has_one_type() {
+        let mixed = vec![vec![Arg::Int(1)], vec![Arg::from("one")]];
+        assert_eq!(Column::of_rows(mixed), None);
+        let ragged = vec![vec![Arg::Int(1)], vec![Arg::Int(2), Arg::Int(3)]];
+        assert_eq!(Column::of_rows(ragged), None);
+        let optional = vec![vec![Arg::OptUuid(None)], vec![Arg::Uuid(Uuid::nil())]];
+        assert_eq!(
+            Column::of_rows(optional),
+            Some(vec![Column::Uuid(vec![None, Some(Uuid::nil())])])
+        );
     }
 
     #[test]
@@ -469,9 +733,13 @@ mod tests {
             vec![vec![Arg::Int(1), Arg::from("a")]],
         );
         assert_eq!(
-            statements[0].text(),
+            statements[0].sql.sqlite(),
             "UPDATE t SET name = v.name FROM (SELECT column1 AS id, column2 AS name FROM \
              (VALUES ($1, $2)) AS rows) AS v WHERE t.id = v.id"
+        );
+        assert_eq!(
+            statements[0].text(),
+            "UPDATE t SET name = v.name FROM UNNEST($1, $2) AS v (id, name) WHERE t.id = v.id"
         );
     }
 }

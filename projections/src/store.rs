@@ -27,7 +27,10 @@ use crate::{
 /// (PostgreSQL `synchronous_commit = off`, SQLite `synchronous = NORMAL`): read models are
 /// rebuildable and their checkpoint commits in the same transaction, so a crash that loses
 /// the newest of these commits loses their checkpoint with them, and the projections apply
-/// those events again (docs/ARCHITECTURE.md, "One transaction per batch").
+/// those events again (docs/ARCHITECTURE.md, "One transaction per batch"). On PostgreSQL they
+/// are planned on every run (`plan_cache_mode = force_custom_plan`): a write's text is
+/// prepared once per connection (see `sql`), and a generic plan made while a table was small
+/// (a sequential scan) would otherwise stay while the table grows.
 #[derive(Clone, Debug)]
 pub enum ReadStore {
     /// PostgreSQL (`entityd serve`).
@@ -58,9 +61,10 @@ impl ReadStore {
     /// [`PostgresJournal::migrate`]).
     pub fn postgres(journal: &PostgresJournal) -> Self {
         let pool = journal.pool().clone();
-        let options = (*pool.connect_options())
-            .clone()
-            .options([("synchronous_commit", "off")]);
+        let options = (*pool.connect_options()).clone().options([
+            ("synchronous_commit", "off"),
+            ("plan_cache_mode", "force_custom_plan"),
+        ]);
         let writer = PgPoolOptions::new()
             .max_connections(WRITER_CONNECTIONS)
             .connect_lazy_with(options);

@@ -140,14 +140,11 @@ impl Locations {
         if ids.is_empty() {
             return Ok(());
         }
-        let list = (1..=ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql =
-            format!("SELECT id, tenant_id, path, depth FROM organizations WHERE id IN ({list})");
-        let args = ids.iter().map(|id| Arg::from(*id)).collect();
-        for row in tx.fetch(&Statement::new(sql, args)).await? {
+        let statement = Statement::among(
+            "SELECT id, tenant_id, path, depth FROM organizations WHERE id IN ({ids})",
+            ids,
+        );
+        for row in tx.fetch(&statement).await? {
             self.0.insert(row.uuid("id")?, location(&row)?);
         }
         Ok(())

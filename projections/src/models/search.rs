@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::{enum_text, fold, names};
 use crate::{
     Envelope, Projection, Result,
-    sql::{Arg, Row, Statement, delete_rows, insert_rows, placeholders},
+    sql::{Arg, Row, Statement, delete_rows, insert_rows},
     store::Tx,
 };
 
@@ -391,12 +391,8 @@ impl Projection for SearchProjection {
         let mut batch = Batch::default();
         let wanted: Vec<Uuid> = ids_to_load(events).into_iter().collect();
         for ids in wanted.chunks(LOAD_CHUNK) {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM customer_search WHERE id IN ({})",
-                placeholders(ids.len(), 1)
-            );
-            let args = ids.iter().map(|id| Arg::from(*id)).collect();
-            for row in tx.fetch(&Statement::new(sql, args)).await? {
+            let sql = format!("SELECT {COLUMNS} FROM customer_search WHERE id IN ({{ids}})");
+            for row in tx.fetch(&Statement::among(&sql, ids)).await? {
                 let (id, row) = SearchRow::read(&row)?;
                 batch.rows.insert(id, Some(row));
             }

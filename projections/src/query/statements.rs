@@ -20,7 +20,7 @@ use crate::{
             RecordParams, TeamMemberParams, TeamParams, TenantParams, UserParams,
         },
     },
-    sql::{Arg, Row, Statement, Text, placeholders},
+    sql::{Arg, Row, Statement, Text},
     store::ReadStore,
 };
 
@@ -37,7 +37,7 @@ static RECORDS: Text = Text::new(include_str!("sql/records.sql"));
 static AUDIT_TENANT: Text = Text::new(include_str!("sql/audit_tenant.sql"));
 static AUDIT_STREAM: Text = Text::new(include_str!("sql/audit_stream.sql"));
 static AUDIT_ACTOR: Text = Text::new(include_str!("sql/audit_actor.sql"));
-/// With `{ids}` standing for the list of placeholders (built per call).
+/// Its `IN ({ids})` lists the users (`Statement::among`).
 const USER_ORGANIZATIONS: &str = include_str!("sql/user_organizations.sql");
 
 fn tenant(row: &Row) -> Result<TenantEntry> {
@@ -283,9 +283,9 @@ pub(crate) async fn user_organizations(
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = USER_ORGANIZATIONS.replace("{ids}", &placeholders(users.len(), 1));
-    let args = users.iter().map(|id| Arg::from(*id)).collect();
-    let rows = store.fetch(&Statement::new(sql, args)).await?;
+    let rows = store
+        .fetch(&Statement::among(USER_ORGANIZATIONS, users))
+        .await?;
     rows.iter()
         .map(|row| Ok((row.uuid("user_id")?, row.uuid("organization_id")?)))
         .collect()

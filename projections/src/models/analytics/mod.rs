@@ -59,7 +59,7 @@ use super::{Change, Folded, TableWrites, names};
 use crate::{
     Envelope, Error, Projection, Result,
     query::AnalyticsKind,
-    sql::{Arg, Row, Statement, insert_rows, placeholders},
+    sql::{Arg, Row, Statement, insert_rows},
     store::Tx,
 };
 use entity::{Entity, fold, operation, row_state};
@@ -158,13 +158,12 @@ impl Batch {
         let ids: Vec<Uuid> = ids.into_iter().collect();
         // Below both stores' limits on values per statement.
         for chunk in ids.chunks(10_000) {
-            let sql = format!(
+            let statement = Statement::among(
                 "SELECT id, tenant_id, entity_kind, state FROM analytics_entities \
-                 WHERE id IN ({})",
-                placeholders(chunk.len(), 1)
+                 WHERE id IN ({ids})",
+                chunk,
             );
-            let args = chunk.iter().map(|id| Arg::from(*id)).collect();
-            for row in tx.fetch(&Statement::new(sql, args)).await? {
+            for row in tx.fetch(&statement).await? {
                 let (id, state) = stored(&row)?;
                 latest.insert(id, state);
             }

@@ -1,4 +1,4 @@
--- The organizations of the users whose ids fill {ids} (one placeholder each).
+-- The organizations of the given users (the list: see `Statement::among`).
 SELECT user_id, organization_id
 FROM user_organizations
 WHERE user_id IN ({ids})
