@@ -1,7 +1,7 @@
 //! Snapshots of a tenant scope over both stores (issue 14): at most one save in flight per
-//! tenant, saved newest-last so that no older snapshot replaces a newer one, passivation's
-//! final snapshot stored behind the one in flight, and a scope recovered from the snapshot
-//! equal to the one folded from every event.
+//! tenant and no more than the node's bound on all tenants, saved newest-last so that no
+//! older snapshot replaces a newer one, passivation's final snapshot stored behind the one in
+//! flight, and a scope recovered from the snapshot equal to the one folded from every event.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -30,6 +30,10 @@ struct SaveLog {
     running: HashMap<Uuid, usize>,
     /// The most that ran at once for one aggregate.
     max_running: usize,
+    /// Saves running now, all aggregates.
+    running_total: usize,
+    /// The most that ran at once on the node.
+    max_running_total: usize,
     /// `last_position` of each save, in the order they started.
     started: Vec<i64>,
 }
@@ -65,16 +69,14 @@ impl Hooks for SlowSnapshots {
             let now = *running;
             log.max_running = log.max_running.max(now);
             log.started.push(snapshot.last_position);
+            log.running_total += 1;
+            log.max_running_total = log.max_running_total.max(log.running_total);
         }
         tokio::time::sleep(self.delay).await;
         let saved = inner.save_snapshot(snapshot).await;
-        *self
-            .log
-            .lock()
-            .unwrap()
-            .running
-            .entry(snapshot.aggregate_id)
-            .or_default() -= 1;
+        let mut log = self.log.lock().unwrap();
+        *log.running.entry(snapshot.aggregate_id).or_default() -= 1;
+        log.running_total -= 1;
         saved
     }
 }
@@ -189,6 +191,70 @@ async fn postgres_one_save_in_flight_and_the_newest_wins() {
 async fn sqlite_one_save_in_flight_and_the_newest_wins() {
     let dir = tempfile::tempdir().unwrap();
     one_save_in_flight_and_the_newest_wins(Arc::new(sqlite_journal(dir.path()).await)).await;
+}
+
+/// Tenants written at once, each with a snapshot due after every command, while each save
+/// takes 30 ms: the node never runs more saves at once than `snapshot_concurrency`, and every
+/// tenant's last state is still stored (waiting jobs are replaced, never lost).
+async fn snapshots_share_the_nodes_permits(store: Arc<dyn Journal>) {
+    let slow = SlowSnapshots::over(store.clone(), Duration::from_millis(30));
+    let config = EngineConfig {
+        shard_count: 4,
+        snapshot_every: 1,
+        snapshot_bytes_percent: 0,
+        snapshot_concurrency: 2,
+        idle_timeout: Duration::from_secs(3600),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(slow.clone() as Arc<dyn Journal>, config)
+        .await
+        .unwrap();
+    let tenants: Vec<TenantId> = (0..6).map(|_| TenantId::new_v7()).collect();
+    let writers = tenants.iter().map(|&tenant| {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let meta = RequestMeta::default;
+            engine
+                .execute(tenant, create_tenant(tenant), meta())
+                .await
+                .unwrap();
+            for i in 0..5 {
+                engine.execute(tenant, create_org(i), meta()).await.unwrap();
+            }
+        })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.unwrap();
+    }
+    engine.shutdown().await;
+
+    let (max_total, max_per_tenant) = {
+        let log = slow.hooks.log.lock().unwrap();
+        (log.max_running_total, log.max_running)
+    };
+    assert_eq!(max_total, 2, "two saves at once on the node, never more");
+    assert_eq!(max_per_tenant, 1);
+    for tenant in tenants {
+        let last = store.read_tenant(tenant, 0).await.unwrap();
+        let stored = store
+            .load_snapshot("tenant-scope", tenant.0)
+            .await
+            .unwrap()
+            .expect("a snapshot is stored");
+        assert_eq!(Some(stored.last_position), last.last().map(|e| e.position));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_snapshots_share_the_nodes_permits() {
+    let db = TestDatabase::create().await;
+    snapshots_share_the_nodes_permits(Arc::new(db.journal().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_snapshots_share_the_nodes_permits() {
+    let dir = tempfile::tempdir().unwrap();
+    snapshots_share_the_nodes_permits(Arc::new(sqlite_journal(dir.path()).await)).await;
 }
 
 /// With the byte rule, a scope whose snapshot is large waits for its events to add up to half

@@ -20,6 +20,8 @@ pub(crate) struct Deps {
     pub config: EngineConfig,
     /// Bounds concurrent recoveries.
     pub recovery: Semaphore,
+    /// Bounds concurrent snapshot encodings and saves.
+    pub snapshots: Semaphore,
     /// Time source.
     pub clock: Arc<dyn Clock>,
     /// Personal-data keys.

@@ -87,6 +87,12 @@ pub struct EngineConfig {
     pub snapshot_max_events: u32,
     /// Entity recoveries running at once on the node (no thundering herd after a restart).
     pub recovery_concurrency: usize,
+    /// Snapshots encoded and saved at once on the node. Tenants written in step come due
+    /// together; unbounded, their encodings would take every core and their saves the
+    /// journal's connections, and every tenant's commands and the projections would wait
+    /// (BENCHMARKS.md, "Projection lag with ten read models"). Beyond the bound they queue,
+    /// and a waiting tenant's newer snapshot replaces its older one.
+    pub snapshot_concurrency: usize,
     /// How often due timers (grace periods) are looked for.
     pub timer_poll_interval: Duration,
     /// Commands in flight per shard before new ones are refused with `Overloaded`.
@@ -117,6 +123,7 @@ impl Default for EngineConfig {
             snapshot_bytes_percent: snapshot::DEFAULT_BYTES_PERCENT,
             snapshot_max_events: snapshot::DEFAULT_MAX_EVENTS,
             recovery_concurrency: 16,
+            snapshot_concurrency: snapshot::default_concurrency(),
             timer_poll_interval: Duration::from_secs(5),
             max_in_flight_per_shard: 1024,
             ask_timeout: Duration::from_secs(10),
@@ -259,6 +266,7 @@ impl Engine {
             writer,
             vault,
             recovery: Semaphore::new(config.recovery_concurrency.max(1)),
+            snapshots: Semaphore::new(config.snapshot_concurrency.max(1)),
             config,
             clock,
             fenced: std::sync::atomic::AtomicU64::new(0),
