@@ -18,6 +18,9 @@
 //! `PROJECTION_LAG_WITHOUT=search,analytics` leaves those standard read models out: what they
 //! cost, measured in the same session.
 //!
+//! `PROJECTION_LAG_REBUILD=0` skips the rebuild at the end (the server's statistics then hold
+//! the run alone).
+//!
 //! `PROJECTION_LAG_EXTRA=n` adds `n` throwaway read models (one row per event into a scratch
 //! table, one bulk statement per batch) to the standard five: the marginal cost of one more
 //! read model. On PostgreSQL with `pg_stat_statements` loaded (`scripts/bench`'s server), the
@@ -503,6 +506,11 @@ async fn measure(store: Store, backend: &str) {
             s.events_behind.unwrap_or(-1),
             s.failures
         );
+    }
+    if std::env::var("PROJECTION_LAG_REBUILD").is_ok_and(|v| v == "0") {
+        service.stop().await;
+        engine.shutdown().await;
+        return;
     }
     // Catch-up throughput: rebuild every projection from zero at once and time it.
     let total = store
