@@ -58,5 +58,23 @@ pub enum EngineError {
     Internal(String),
 }
 
+impl EngineError {
+    /// How a command that failed with this error is counted.
+    pub fn outcome(&self) -> crate::telemetry::Outcome {
+        use crate::telemetry::Outcome;
+        match self {
+            EngineError::Domain(_)
+            | EngineError::VersionMismatch { .. }
+            | EngineError::RequestIdReused { .. } => Outcome::Rejected,
+            EngineError::PermissionDenied { .. } | EngineError::KeyRefused(_) => Outcome::Denied,
+            EngineError::Overloaded(_) => Outcome::Overloaded,
+            EngineError::NotLive
+            | EngineError::Unavailable(_)
+            | EngineError::Journal(_)
+            | EngineError::Internal(_) => Outcome::Failed,
+        }
+    }
+}
+
 /// Result alias of the engine.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

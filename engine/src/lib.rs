@@ -11,6 +11,7 @@ pub mod journal;
 pub mod personal;
 pub mod runtime;
 pub mod secrets;
+pub mod telemetry;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 

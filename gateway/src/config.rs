@@ -134,6 +134,8 @@ pub struct NodeConfig {
     pub database_url: String,
     /// gRPC listen address.
     pub listen: SocketAddr,
+    /// Where `/metrics` is served (Prometheus text format); `None`: not served.
+    pub metrics_listen: Option<SocketAddr>,
     /// Size of the connection pool.
     pub max_db_connections: u32,
     /// Engine tuning.
@@ -211,6 +213,9 @@ pub struct ServeSettings {
     pub database_url: Option<String>,
     /// gRPC listen address.
     pub listen: Option<String>,
+    /// Where `/metrics` is served (off when not given).
+    #[serde(alias = "metrics_listen")]
+    pub metrics_listen: Option<String>,
     /// Size of the connection pool.
     #[serde(alias = "max_db_connections")]
     pub max_db_connections: Option<u32>,
@@ -309,6 +314,7 @@ impl ServeSettings {
         Self {
             database_url: self.database_url.or(file.database_url),
             listen: self.listen.or(file.listen),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             max_db_connections: self.max_db_connections.or(file.max_db_connections),
             shard_count: self.shard_count.or(file.shard_count),
             idle_timeout_secs: self.idle_timeout_secs.or(file.idle_timeout_secs),
@@ -373,6 +379,11 @@ impl ServeSettings {
         let listen = parse_listen(listen).unwrap_or_else(|e| {
             problems.push(e);
             SocketAddr::from(([0, 0, 0, 0], 0))
+        });
+        let metrics_listen = self.metrics_listen.as_deref().and_then(|address| {
+            parse_listen(address)
+                .map_err(|e| problems.push(format!("metrics: {e}")))
+                .ok()
         });
         let defaults = EngineTuning::default();
         let max_db_connections = self
@@ -478,6 +489,7 @@ impl ServeSettings {
         Ok(NodeConfig {
             database_url,
             listen,
+            metrics_listen,
             max_db_connections,
             tuning: EngineTuning {
                 shard_count,

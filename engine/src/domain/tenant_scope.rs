@@ -84,6 +84,21 @@ pub enum TenantScopeCommand {
 }
 
 impl TenantScopeCommand {
+    /// What the command is about, as metrics label it (a fixed set).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TenantScopeCommand::Tenant(_) => "tenant",
+            TenantScopeCommand::Organization(_) => "organization",
+            TenantScopeCommand::Team(_) => "team",
+            TenantScopeCommand::User(_) => "user",
+            TenantScopeCommand::Role(_) => "role",
+            TenantScopeCommand::Client(_) => "client",
+            TenantScopeCommand::Record(_) => "record",
+            TenantScopeCommand::ApiKey(_) => "api_key",
+            TenantScopeCommand::Registration(_) => "registration",
+        }
+    }
+
     /// The stream whose version `expected_version` and the reply refer to.
     pub fn target_stream(&self, tenant_id: TenantId) -> StreamId {
         match self {

@@ -64,6 +64,7 @@ use crate::{
     },
     personal::{MasterKeys, Vault},
     secrets::api_key::PresentedKey,
+    telemetry::{Metrics, Outcome},
 };
 
 /// Runtime tuning. Defaults suit one node of the 2-core reference machine.
@@ -107,6 +108,8 @@ pub struct EngineConfig {
     /// The master keys that wrap personal-data keys. The default is this process's
     /// [`MasterKeys::ephemeral`] key, for tests and benchmarks only: a node must set its own.
     pub master_keys: Arc<MasterKeys>,
+    /// The node's metrics (the engine counts its commands there; `Metrics::new()` by default).
+    pub metrics: Arc<Metrics>,
     /// Seal personal values at rest (always, but in the benchmark that measures what sealing
     /// costs: `false` stores them in plaintext, in formats a sealing node ignores or reads as
     /// legacy plaintext).
@@ -130,6 +133,7 @@ impl Default for EngineConfig {
             group_commit: GroupCommitConfig::default(),
             leases: None,
             master_keys: MasterKeys::ephemeral(),
+            metrics: Metrics::new(),
             seal_personal_data: true,
         }
     }
@@ -300,6 +304,27 @@ impl Engine {
 
     /// Runs a command on its tenant's actor; resolves after its events are committed.
     pub async fn execute(
+        &self,
+        tenant_id: TenantId,
+        command: TenantScopeCommand,
+        meta: RequestMeta,
+    ) -> Result<CommandOutcome> {
+        let kind = command.kind();
+        let answer = self.execute_once(tenant_id, command, meta).await;
+        let outcome = match &answer {
+            Ok(_) => Outcome::Ok,
+            Err(e) => e.outcome(),
+        };
+        self.deps.config.metrics.command(kind, outcome);
+        answer
+    }
+
+    /// The node's metrics ([`EngineConfig::metrics`]).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.deps.config.metrics
+    }
+
+    async fn execute_once(
         &self,
         tenant_id: TenantId,
         command: TenantScopeCommand,

@@ -57,7 +57,7 @@ use crate::{
     },
     error::{GatewayError, Result},
     node::{ClusterOptions, Node, NodeOptions, Storage},
-    server::{self, Admission},
+    server::{self, Admission, metrics_endpoint::MetricsEndpoint},
 };
 
 /// Runs an entity-engine node. Without a subcommand: the embedded single-node mode (SQLite).
@@ -72,6 +72,10 @@ struct Cli {
     /// Embedded mode: gRPC listen address (port 0 picks a free port).
     #[arg(long, env = "ENTITYD_LISTEN", default_value = "127.0.0.1:50051")]
     listen: String,
+    /// Embedded mode: serve Prometheus metrics at http://ADDR/metrics (`off`: not served;
+    /// when the default address is taken, the node runs without them).
+    #[arg(long, env = "ENTITYD_METRICS_LISTEN", default_value = DEFAULT_EMBEDDED_METRICS)]
+    metrics_listen: String,
     /// Embedded mode only: accept every call as the platform admin "dev". For local trials;
     /// never expose such a node.
     #[arg(long)]
@@ -134,6 +138,9 @@ struct ServeArgs {
     /// gRPC listen address [default: 0.0.0.0:50051].
     #[arg(long, env = "ENTITYD_LISTEN")]
     listen: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics [default: off].
+    #[arg(long, env = "ENTITYD_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
     /// TOML file with the same keys as these flags; flags and environment override it.
     #[arg(long, env = "ENTITYD_CONFIG")]
     config: Option<PathBuf>,
@@ -241,6 +248,7 @@ impl ServeArgs {
         ServeSettings {
             database_url: self.database_url.clone(),
             listen: self.listen.clone(),
+            metrics_listen: self.metrics_listen.clone(),
             max_db_connections: self.max_db_connections,
             shard_count: self.shard_count,
             idle_timeout_secs: self.idle_timeout_secs,
@@ -311,7 +319,15 @@ async fn run(cli: Cli) -> Result<()> {
                 master_key_file: cli.master_key_file.clone(),
                 previous_master_key_file: cli.previous_master_key_file.clone(),
             };
-            run_embedded(&cli.data_dir, &cli.listen, cli.dev_identity, kafka, keys).await
+            let metrics = MetricsListen::embedded(&cli.metrics_listen)?;
+            let embedded = Embedded {
+                listen: &cli.listen,
+                dev_identity: cli.dev_identity,
+                kafka,
+                keys,
+                metrics,
+            };
+            run_embedded(&cli.data_dir, embedded).await
         }
         Some(Command::Serve(args)) => {
             if cli.dev_identity || args.dev_identity {
@@ -373,13 +389,23 @@ struct EmbeddedKeys {
     previous_master_key_file: Option<PathBuf>,
 }
 
-async fn run_embedded(
-    data_dir: &Path,
-    listen: &str,
+/// The embedded mode's settings.
+struct Embedded<'a> {
+    listen: &'a str,
     dev_identity: bool,
     kafka: Option<KafkaSettings>,
-    key_files: EmbeddedKeys,
-) -> Result<()> {
+    keys: EmbeddedKeys,
+    metrics: MetricsListen,
+}
+
+async fn run_embedded(data_dir: &Path, settings: Embedded<'_>) -> Result<()> {
+    let Embedded {
+        listen,
+        dev_identity,
+        kafka,
+        keys: key_files,
+        metrics,
+    } = settings;
     let listen = parse_listen(listen).map_err(GatewayError::Config)?;
     std::fs::create_dir_all(data_dir).map_err(|e| {
         GatewayError::io(format!("creating data directory {}", data_dir.display()), e)
@@ -422,6 +448,7 @@ async fn run_embedded(
     let mode = format!("embedded, {}", auth.describe());
     let options = Options {
         tuning: EngineTuning::default(),
+        metrics,
         master_keys,
         cluster: None,
         kafka,
@@ -451,6 +478,9 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     let mode = format!("serve, {}", auth.describe());
     let options = Options {
         tuning: config.tuning,
+        metrics: config
+            .metrics_listen
+            .map_or(MetricsListen::Off, MetricsListen::Required),
         master_keys,
         cluster: config.cluster,
         kafka: config.kafka,
@@ -511,6 +541,8 @@ async fn jwt_auth(settings: &crate::config::AuthSettings) -> Result<AuthMode> {
 /// What a node runs besides the API.
 struct Options {
     tuning: EngineTuning,
+    /// Where `/metrics` is served.
+    metrics: MetricsListen,
     /// The master keys, checked against the store.
     master_keys: Arc<MasterKeys>,
     /// Node id and advertised address (`None`: the bound address).
@@ -518,6 +550,53 @@ struct Options {
     kafka: Option<KafkaSettings>,
     tls: Option<TlsSettings>,
     admission: Admission,
+}
+
+/// Default `--metrics-listen` of the embedded mode (the OpenTelemetry Prometheus exporter's
+/// port, on loopback).
+const DEFAULT_EMBEDDED_METRICS: &str = "127.0.0.1:9464";
+
+/// Where a node serves `/metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MetricsListen {
+    Off,
+    /// Given by the operator: a node that cannot bind it does not start.
+    Required(std::net::SocketAddr),
+    /// The embedded default: taken by another process, the node runs without metrics.
+    Default(std::net::SocketAddr),
+}
+
+impl MetricsListen {
+    /// The embedded mode's flag value.
+    fn embedded(value: &str) -> Result<Self> {
+        if value.eq_ignore_ascii_case("off") || value.is_empty() {
+            return Ok(MetricsListen::Off);
+        }
+        let addr =
+            parse_listen(value).map_err(|e| GatewayError::Config(format!("metrics: {e}")))?;
+        Ok(if value == DEFAULT_EMBEDDED_METRICS {
+            MetricsListen::Default(addr)
+        } else {
+            MetricsListen::Required(addr)
+        })
+    }
+
+    async fn start(
+        self,
+        metrics: Arc<engine::telemetry::Metrics>,
+    ) -> Result<Option<MetricsEndpoint>> {
+        match self {
+            MetricsListen::Off => Ok(None),
+            MetricsListen::Required(addr) => MetricsEndpoint::start(metrics, addr).await.map(Some),
+            MetricsListen::Default(addr) => match MetricsEndpoint::start(metrics, addr).await {
+                Ok(endpoint) => Ok(Some(endpoint)),
+                Err(error) => {
+                    tracing::warn!(%error, "running without /metrics (pass --metrics-listen)");
+                    Ok(None)
+                }
+            },
+        }
+    }
 }
 
 /// Reads a PEM file named by a TLS setting.
@@ -608,6 +687,13 @@ async fn start(
         ..NodeOptions::default()
     };
     let node = Node::start(&storage, node_options).await?;
+    let metrics = options
+        .metrics
+        .start(node.engine().metrics().clone())
+        .await?;
+    if let Some(endpoint) = &metrics {
+        mode.push_str(&format!(", metrics at {}", endpoint.url()));
+    }
     println!("entityd listening on {local} ({mode})");
     server::serve_with(
         node,
@@ -618,6 +704,7 @@ async fn start(
         options.admission,
     )
     .await?;
+    drop(metrics);
     tracing::info!("entityd stopped");
     Ok(())
 }

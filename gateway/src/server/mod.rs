@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! ┌ tonic server (HTTP/2: streams per connection, header list, windows) ──────────┐
+//! │ CallMetricsLayer (duration by method and status code)                          │
 //! │ EdgeLayer (metadata size, deadline = min(grpc-timeout, max call))              │
 //! │ ├ grpc.health.v1.Health                      (outside the auth layer)          │
 //! │ ├ grpc.reflection.v1 / v1alpha               (outside the auth layer)          │
@@ -14,11 +15,14 @@
 //! engine down. [`spawn_server`] runs it in a task (tests, embedding). [`Admission`] holds the
 //! bounds of what one client may hold of a node.
 //!
-//! [`edge`]: metadata size and call deadlines; [`limits`]: the request body received first,
+//! [`call_metrics`]: every call's duration and status; [`edge`]: metadata size and call
+//! deadlines; [`limits`]: the request body received first,
 //! calls in flight per tenant and per node, per-tenant rate limits by plan.
 
+pub mod call_metrics;
 pub mod edge;
 pub mod limits;
+pub mod metrics_endpoint;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -45,6 +49,7 @@ use tonic::{
 use tonic_health::ServingStatus;
 use tower::Layer;
 
+use call_metrics::CallMetricsLayer;
 use edge::EdgeLayer;
 use limits::{Limited, Limits, LimitsLayer};
 
@@ -237,6 +242,7 @@ pub async fn serve_with(
         .http2_max_header_list_size(edge::HTTP2_MAX_HEADER_LIST_BYTES)
         .initial_stream_window_size(HTTP2_WINDOW_BYTES)
         .initial_connection_window_size(HTTP2_WINDOW_BYTES)
+        .layer(CallMetricsLayer::new(engine.metrics().clone()))
         .layer(EdgeLayer::new(admission.max_call_duration))
         .add_service(health_service)
         .add_service(reflection_v1)
