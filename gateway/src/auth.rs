@@ -42,8 +42,6 @@ pub mod policy;
 pub mod search_key;
 
 use std::{
-    future::Future,
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -561,7 +559,7 @@ impl<S: NamedService> NamedService for Authenticated<S> {
     const NAME: &'static str = S::NAME;
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+use crate::BoxFuture;
 
 impl<S> Service<http::Request<Body>> for Authenticated<S>
 where

@@ -20,6 +20,10 @@ mod node;
 pub mod projection_host;
 pub mod routing;
 pub mod search_key;
+
+/// The future of a boxed tower service (the layers of `server`, `auth` and `routing`).
+pub(crate) type BoxFuture<T, E> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;
 mod server;
 mod services;
 pub mod status;

@@ -22,8 +22,6 @@ mod owners;
 
 use std::{
     collections::HashMap,
-    future::Future,
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
     time::Duration,
@@ -239,7 +237,7 @@ impl<S: NamedService> NamedService for Routing<S> {
     const NAME: &'static str = S::NAME;
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+use crate::BoxFuture;
 
 impl<S> Service<http::Request<Body>> for Routing<S>
 where

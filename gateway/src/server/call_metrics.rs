@@ -12,7 +12,6 @@
 
 use std::{
     collections::HashMap,
-    future::Future,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -113,7 +112,7 @@ impl<S: NamedService> NamedService for CallMetrics<S> {
     const NAME: &'static str = S::NAME;
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+use crate::BoxFuture;
 
 impl<S, B> Service<http::Request<B>> for CallMetrics<S>
 where

@@ -25,8 +25,6 @@
 //!   and tonic polls this layer's future before its own timer.
 
 use std::{
-    future::Future,
-    pin::Pin,
     task::{Context, Poll},
     time::Duration,
 };
@@ -92,7 +90,7 @@ impl<S: NamedService> NamedService for Edge<S> {
     const NAME: &'static str = S::NAME;
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+use crate::BoxFuture;
 
 impl<S, B> Service<http::Request<B>> for Edge<S>
 where

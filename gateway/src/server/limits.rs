@@ -446,7 +446,7 @@ impl<S: NamedService> NamedService for Limited<S> {
     const NAME: &'static str = S::NAME;
 }
 
-type BoxFuture<T, E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;
+use crate::BoxFuture;
 
 impl<S> Service<http::Request<Body>> for Limited<S>
 where
