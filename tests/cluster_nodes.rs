@@ -38,9 +38,18 @@ const SHARDS: usize = 256;
 
 /// UNAVAILABLE, or no answer at all (the connection to a killed node broke mid-call: the
 /// outcome is unknown, and the request id makes the retry safe).
+/// Whether a call may be retried with the same request id: the node answered UNAVAILABLE, or
+/// the client's connection failed under it. A node stopping gracefully closes its connections
+/// (HTTP/2 GOAWAY); a call the client had queued on one just then ends CANCELLED with the
+/// transport error as its source — the server never saw it.
 fn retryable(status: &tonic::Status) -> bool {
+    let transport_failed = || {
+        std::error::Error::source(status)
+            .is_some_and(|source| source.downcast_ref::<tonic::transport::Error>().is_some())
+    };
     status.code() == Code::Unavailable
         || (status.code() == Code::Unknown && status.message() == "transport error")
+        || (status.code() == Code::Cancelled && transport_failed())
 }
 
 struct Cluster {
