@@ -16,7 +16,7 @@ use std::{
     time::Duration,
 };
 
-use engine::{journal::Fence, runtime::ShardLeases};
+use engine::{journal::Fence, runtime::ShardLeases, telemetry::Metrics};
 use sqlx::PgPool;
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 use tracing::{info, warn};
@@ -42,6 +42,8 @@ pub struct KeeperConfig {
     pub heartbeat_ttl: Duration,
     /// Shards handed over per round at most (smooth rebalancing).
     pub max_moves_per_round: usize,
+    /// Where renewals and hand-overs are counted (the node's registry).
+    pub metrics: Arc<Metrics>,
 }
 
 impl KeeperConfig {
@@ -61,6 +63,7 @@ impl KeeperConfig {
             round: Duration::from_secs(1),
             heartbeat_ttl: Duration::from_secs(5),
             max_moves_per_round: 16,
+            metrics: Metrics::new(),
         }
     }
 
@@ -296,6 +299,10 @@ async fn round(inner: &Inner) -> Result<()> {
         let sent = Instant::now();
         let pairs: Vec<(u32, i64)> = held.iter().map(|(s, h)| (*s, h.epoch)).collect();
         let renewed = store::renew(&inner.pool, me, &pairs, config.lease_ttl).await?;
+        config
+            .metrics
+            .lease_renewal
+            .observe(sent.elapsed().as_secs_f64());
         let valid_until = sent + config.lease_ttl - config.safety_margin;
         let lost: Vec<u32> = {
             let mut map = inner
@@ -323,6 +330,7 @@ async fn round(inner: &Inner) -> Result<()> {
         };
         for shard in lost {
             warn!(node = me, shard, "shard lease lost (taken over or expired)");
+            config.metrics.handover(false);
             release_hook(inner, shard).await;
         }
     }
@@ -351,6 +359,7 @@ async fn round(inner: &Inner) -> Result<()> {
         }
         release_hook(inner, shard).await;
         store::release(&inner.pool, me, shard, lease.epoch).await?;
+        config.metrics.handover(false);
         moves += 1;
     }
     if leaving {
@@ -378,6 +387,9 @@ async fn round(inner: &Inner) -> Result<()> {
         // the shard's entities recover from the journal.
         for (shard, _) in &got {
             release_hook(inner, *shard).await;
+        }
+        for _ in &got {
+            config.metrics.handover(true);
         }
         if let Ok(mut map) = inner.held.write() {
             for (shard, epoch) in got {

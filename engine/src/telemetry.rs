@@ -9,18 +9,34 @@
 //! Names follow OpenTelemetry's semantic conventions in Prometheus form: `rpc.server.call.
 //! duration` is `rpc_server_call_duration_seconds`, a histogram in seconds.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use prometheus_client::{
-    encoding::EncodeLabelSet,
-    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric},
+    metrics::{
+        counter::{ConstCounter, Counter},
+        family::Family,
+        gauge::{ConstGauge, Gauge},
+        histogram::{Histogram, exponential_buckets},
+    },
     registry::Registry,
 };
 
 /// Buckets of the call-duration histogram, in seconds: 0.5 ms to ~16 s, doubling (the
 /// service levels of the spec are around 2 ms, 50 ms and 250 ms).
 fn duration_buckets() -> impl Iterator<Item = f64> {
-    prometheus_client::metrics::histogram::exponential_buckets(0.000_5, 2.0, 16)
+    exponential_buckets(0.000_5, 2.0, 16)
+}
+
+/// Buckets of the commands per journal transaction: 1 to 1,024, doubling.
+fn group_buckets() -> impl Iterator<Item = f64> {
+    exponential_buckets(1.0, 2.0, 11)
+}
+
+/// Buckets of the snapshot sizes: 1 KiB to 1 GiB, by fours.
+fn size_buckets() -> impl Iterator<Item = f64> {
+    exponential_buckets(1024.0, 4.0, 11)
 }
 
 /// The labels of one RPC method and outcome.
@@ -44,6 +60,31 @@ pub struct CommandLabels {
     pub command: &'static str,
     /// [`Outcome`] as text.
     pub outcome: &'static str,
+}
+
+/// The labels of a call refused by the admission limits.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RejectionLabels {
+    /// The refusal's `ErrorInfo` reason in lower case: `rate_limited`, `tenant_concurrency`,
+    /// `overloaded`, `request_too_large`, `request_body_timeout` ([`REJECTION_REASONS`]).
+    pub reason: &'static str,
+}
+
+/// Every value of [`RejectionLabels::reason`].
+pub const REJECTION_REASONS: [&str; 6] = [
+    "rate_limited",
+    "tenant_concurrency",
+    "overloaded",
+    "request_too_large",
+    "request_body_timeout",
+    "other",
+];
+
+/// The labels of a shard changing hands.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HandoverLabels {
+    /// `acquired` (this node took the shard) or `released` (handed over or lost).
+    pub direction: &'static str,
 }
 
 /// How a command ended.
@@ -75,6 +116,9 @@ impl Outcome {
 }
 
 /// The metrics of one node. Cheap to share (`Arc`); every handle is lock-free to update.
+///
+/// Counted where they happen (the fields); read from the node's parts at each scrape: the
+/// [`Sample`] the metrics endpoint sets before encoding, and the process's RSS and CPU time.
 pub struct Metrics {
     registry: Registry,
     /// `rpc_server_call_duration_seconds`: every gRPC call, by method and status code, from
@@ -82,6 +126,31 @@ pub struct Metrics {
     pub rpc_duration: Family<RpcLabels, Histogram>,
     /// `entity_commands_total`: commands executed by the engine, by kind and outcome.
     pub commands: Family<CommandLabels, Counter>,
+    /// `entity_journal_append_duration_seconds`: one group-commit transaction, from its first
+    /// statement to its commit (or refusal).
+    pub journal_append: Histogram,
+    /// `entity_journal_group_commands`: the commands (appends) in each of those transactions.
+    pub journal_group: Histogram,
+    /// `entity_journal_queue_depth`: appends waiting for the group-commit writer, as it forms
+    /// a group.
+    pub journal_queue: Gauge,
+    /// `entity_passivations_total`: tenant actors stopped after their final snapshot.
+    pub passivations: Counter,
+    /// `entity_recovery_duration_seconds`: each activation of a tenant actor (snapshot and
+    /// later events); its count is the number of recoveries.
+    pub recovery: Histogram,
+    /// `entity_snapshot_bytes`: each snapshot saved, encoded.
+    pub snapshot_bytes: Histogram,
+    /// `entity_fencing_refusals_total`: writes refused by fencing (a command for a shard this
+    /// node does not hold, an append the journal refused for a stale lease).
+    pub fencing_refusals: Counter,
+    /// `entity_requests_rejected_total`: calls refused by the admission limits, by reason.
+    pub rejections: Family<RejectionLabels, Counter>,
+    /// `entity_lease_renewal_duration_seconds`: each renewal of this node's shard leases.
+    pub lease_renewal: Histogram,
+    /// `entity_shard_handovers_total`: shards this node acquired or released.
+    pub handovers: Family<HandoverLabels, Counter>,
+    sample: Arc<SampleCollector>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -107,11 +176,113 @@ impl Metrics {
             "Commands executed by the engine, by kind and outcome",
             commands.clone(),
         );
+        let journal_append = new_duration_histogram();
+        registry.register(
+            "entity_journal_append_duration_seconds",
+            "Duration of each group-commit transaction of the journal",
+            journal_append.clone(),
+        );
+        let journal_group = Histogram::new(group_buckets());
+        registry.register(
+            "entity_journal_group_commands",
+            "Commands appended in each group-commit transaction",
+            journal_group.clone(),
+        );
+        let journal_queue = Gauge::default();
+        registry.register(
+            "entity_journal_queue_depth",
+            "Appends waiting for the group-commit writer",
+            journal_queue.clone(),
+        );
+        let passivations = Counter::default();
+        registry.register(
+            "entity_passivations",
+            "Tenant actors passivated",
+            passivations.clone(),
+        );
+        let recovery = new_duration_histogram();
+        registry.register(
+            "entity_recovery_duration_seconds",
+            "Duration of each tenant actor's recovery from its snapshot and events",
+            recovery.clone(),
+        );
+        let snapshot_bytes = Histogram::new(size_buckets());
+        registry.register(
+            "entity_snapshot_bytes",
+            "Encoded size of each snapshot saved",
+            snapshot_bytes.clone(),
+        );
+        let fencing_refusals = Counter::default();
+        registry.register(
+            "entity_fencing_refusals",
+            "Writes refused because this node does not (or no longer) hold the shard's lease",
+            fencing_refusals.clone(),
+        );
+        let rejections = Family::<RejectionLabels, Counter>::default();
+        registry.register(
+            "entity_requests_rejected",
+            "Calls refused by the admission limits (rate, concurrency, size), by reason",
+            rejections.clone(),
+        );
+        let lease_renewal = new_duration_histogram();
+        registry.register(
+            "entity_lease_renewal_duration_seconds",
+            "Duration of each renewal of this node's shard leases",
+            lease_renewal.clone(),
+        );
+        let handovers = Family::<HandoverLabels, Counter>::default();
+        registry.register(
+            "entity_shard_handovers",
+            "Shards this node acquired or released",
+            handovers.clone(),
+        );
+        // Every series of a fixed label set exists from the start, at zero, so that a rate or
+        // an alert over it has a value before the first event.
+        for reason in REJECTION_REASONS {
+            drop(rejections.get_or_create(&RejectionLabels { reason }));
+        }
+        for direction in ["acquired", "released"] {
+            drop(handovers.get_or_create(&HandoverLabels { direction }));
+        }
+        let sample = Arc::new(SampleCollector::default());
+        registry.register_collector(Box::new(sample.clone()));
         Arc::new(Self {
             registry,
             rpc_duration,
             commands,
+            journal_append,
+            journal_group,
+            journal_queue,
+            passivations,
+            recovery,
+            snapshot_bytes,
+            fencing_refusals,
+            rejections,
+            lease_renewal,
+            handovers,
+            sample,
         })
+    }
+
+    /// Replaces the values read from the node's parts (the metrics endpoint does, just before
+    /// each [`Metrics::encode`]).
+    pub fn set_sample(&self, sample: Sample) {
+        *self.sample.0.lock().unwrap_or_else(|p| p.into_inner()) = sample;
+    }
+
+    /// Counts a call refused by the admission limits.
+    pub fn rejected(&self, reason: &'static str) {
+        self.rejections
+            .get_or_create(&RejectionLabels { reason })
+            .inc();
+    }
+
+    /// Counts a shard that changed hands.
+    pub fn handover(&self, acquired: bool) {
+        let direction = if acquired { "acquired" } else { "released" };
+        self.handovers
+            .get_or_create(&HandoverLabels { direction })
+            .inc();
     }
 
     /// Counts one command.
@@ -140,48 +311,225 @@ fn new_duration_histogram() -> Histogram {
     Histogram::new(duration_buckets())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What the node's parts report at a scrape (the metrics endpoint fills it in).
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    /// `entity_live_entities`: tenant actors running on this node.
+    pub live_entities: u64,
+    /// `entity_shards_held`: shards this node holds (every shard on a single node).
+    pub shards_held: u64,
+    /// `entity_projection_lag_events` and `entity_projection_lag_seconds`, per projection
+    /// running on (or, in a cluster, followed by) this node.
+    pub projections: Vec<ProjectionSample>,
+    /// `entity_saga_steps_pending` and `entity_saga_lag_seconds`.
+    pub sagas: SagaSample,
+    /// `entity_kafka_*`: all zero without Kafka.
+    pub kafka: KafkaSample,
+}
 
-    #[test]
-    fn a_scrape_names_each_metric_with_its_labels() {
-        let metrics = Metrics::new();
-        metrics.command("tenant", Outcome::Ok);
-        metrics.command("tenant", Outcome::Ok);
-        metrics
-            .rpc_duration
-            .get_or_create(&RpcLabels {
-                rpc_system: "grpc",
-                rpc_service: "entity.v1.TenantService".into(),
-                rpc_method: "CreateTenant".into(),
-                rpc_grpc_status_code: 3,
-            })
-            .observe(0.003);
-        let text = metrics.encode();
-        assert!(
-            text.contains(r#"entity_commands_total{command="tenant",outcome="ok"} 2"#),
-            "{text}"
-        );
-        let series = r#"rpc_system="grpc",rpc_service="entity.v1.TenantService",rpc_method="CreateTenant",rpc_grpc_status_code="3""#;
-        for (line, value) in [
-            (
-                format!("rpc_server_call_duration_seconds_count{{{series}}}"),
-                1,
-            ),
-            (
-                format!(r#"rpc_server_call_duration_seconds_bucket{{{series},le="0.002"}}"#),
-                0,
-            ),
-            (
-                format!(r#"rpc_server_call_duration_seconds_bucket{{{series},le="0.004"}}"#),
-                1,
-            ),
-        ] {
-            assert!(
-                text.contains(&format!("{line} {value}\n")),
-                "{line} in {text}"
-            );
+/// One projection's lag.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectionSample {
+    /// The projection's name (one of the node's fixed set).
+    pub name: String,
+    /// Committed events after its checkpoint, if the journal answered.
+    pub lag_events: Option<i64>,
+    /// Seconds since the newest event it applied while events are behind (0 when none is).
+    pub lag_seconds: Option<f64>,
+    /// Failed batch attempts since the start (each retried).
+    pub failures: u64,
+}
+
+/// The saga outbox.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SagaSample {
+    /// Steps not done yet.
+    pub pending: i64,
+    /// Age of the oldest of those, in seconds (0 when none).
+    pub lag_seconds: f64,
+}
+
+/// The Kafka publisher's counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KafkaSample {
+    /// Messages the brokers acknowledged.
+    pub delivered: u64,
+    /// Messages not acknowledged in time, refused, or not enqueued.
+    pub failed: u64,
+    /// Batches handed back to be published again (not delivered).
+    pub failed_batches: u64,
+    /// Messages handed to the producer and not yet acknowledged.
+    pub in_flight: u64,
+}
+
+/// Encodes the last [`Sample`] and the process's RSS and CPU time at each scrape.
+#[derive(Debug, Default)]
+struct SampleCollector(Mutex<Sample>);
+
+impl Collector for SampleCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let sample = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        gauge(
+            &mut encoder,
+            "entity_live_entities",
+            "Tenant actors running on this node",
+            sample.live_entities,
+        )?;
+        gauge(
+            &mut encoder,
+            "entity_shards_held",
+            "Shards this node holds",
+            sample.shards_held,
+        )?;
+        let per_projection = |encoder: &mut DescriptorEncoder,
+                              name: &str,
+                              help: &str,
+                              value: &dyn Fn(&ProjectionSample) -> Option<f64>|
+         -> Result<(), std::fmt::Error> {
+            let mut family =
+                encoder.encode_descriptor(name, help, None, ConstGauge::new(0.0).metric_type())?;
+            for p in &sample.projections {
+                if let Some(v) = value(p) {
+                    let labels = [("projection", p.name.as_str())];
+                    ConstGauge::new(v).encode(family.encode_family(&labels)?)?;
+                }
+            }
+            Ok(())
+        };
+        #[allow(clippy::cast_precision_loss)] // event counts far below 2^52
+        per_projection(
+            &mut encoder,
+            "entity_projection_lag_events",
+            "Committed events a projection has not applied yet",
+            &|p| p.lag_events.map(|v| v as f64),
+        )?;
+        per_projection(
+            &mut encoder,
+            "entity_projection_lag_seconds",
+            "Seconds since the newest event a projection applied, while events are behind",
+            &|p| p.lag_seconds,
+        )?;
+        {
+            let counter = ConstCounter::new(0_u64);
+            let mut family = encoder.encode_descriptor(
+                "entity_projection_failures",
+                "Failed batch attempts of a projection (each retried, never skipped)",
+                None,
+                counter.metric_type(),
+            )?;
+            for p in &sample.projections {
+                let labels = [("projection", p.name.as_str())];
+                ConstCounter::new(p.failures).encode(family.encode_family(&labels)?)?;
+            }
         }
+        gauge(
+            &mut encoder,
+            "entity_saga_steps_pending",
+            "Saga steps not done yet",
+            sample.sagas.pending,
+        )?;
+        gauge(
+            &mut encoder,
+            "entity_saga_lag_seconds",
+            "Age of the oldest saga step not done yet",
+            sample.sagas.lag_seconds,
+        )?;
+        counter(
+            &mut encoder,
+            "entity_kafka_delivered",
+            "Messages the Kafka brokers acknowledged",
+            sample.kafka.delivered,
+        )?;
+        counter(
+            &mut encoder,
+            "entity_kafka_failed",
+            "Messages not delivered to Kafka (not acknowledged in time, refused, not enqueued)",
+            sample.kafka.failed,
+        )?;
+        counter(
+            &mut encoder,
+            "entity_kafka_failed_batches",
+            "Batches of events not delivered to Kafka (published again)",
+            sample.kafka.failed_batches,
+        )?;
+        gauge(
+            &mut encoder,
+            "entity_kafka_in_flight",
+            "Messages handed to the Kafka producer and not yet acknowledged",
+            sample.kafka.in_flight,
+        )?;
+        if let Some(process) = process::read() {
+            gauge(
+                &mut encoder,
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes",
+                process.resident_bytes,
+            )?;
+            counter(
+                &mut encoder,
+                "process_cpu_seconds",
+                "User and system CPU time spent in seconds",
+                process.cpu_seconds,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn gauge<N>(encoder: &mut DescriptorEncoder, name: &str, help: &str, value: N) -> std::fmt::Result
+where
+    ConstGauge<N>: EncodeMetric,
+{
+    let gauge = ConstGauge::new(value);
+    gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)
+}
+
+fn counter<N>(encoder: &mut DescriptorEncoder, name: &str, help: &str, value: N) -> std::fmt::Result
+where
+    ConstCounter<N>: EncodeMetric,
+{
+    let counter = ConstCounter::new(value);
+    counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)
+}
+
+/// The process's own figures, from Linux's `/proc/self` (absent elsewhere).
+pub mod process {
+    /// RSS and CPU time.
+    pub(super) struct Process {
+        pub resident_bytes: u64,
+        pub cpu_seconds: f64,
+    }
+
+    pub(super) fn read() -> Option<Process> {
+        Some(Process {
+            resident_bytes: resident_bytes()?,
+            cpu_seconds: cpu_seconds()?,
+        })
+    }
+
+    /// Resident set size (`VmRSS` of `/proc/self/status`).
+    pub fn resident_bytes() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()?;
+        kib.checked_mul(1024)
+    }
+
+    /// User and system CPU time: fields 14 and 15 of `/proc/self/stat`, in clock ticks of
+    /// `USER_HZ`, which Linux fixes at 100 for this interface on x86-64 and aarch64.
+    fn cpu_seconds() -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // The command name may hold spaces; field 3 (state) is the first after its `)`.
+        let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+        let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+        let ticks = field(14)?.checked_add(field(15)?)?;
+        #[allow(clippy::cast_precision_loss)] // far below 2^52 ticks
+        Some(ticks as f64 / 100.0)
     }
 }

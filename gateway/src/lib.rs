@@ -17,6 +17,7 @@ mod convert;
 pub mod dns;
 mod error;
 mod node;
+mod node_metrics;
 pub mod projection_host;
 pub mod routing;
 pub mod search_key;

@@ -121,11 +121,14 @@ impl Node {
         let keeper = match (&options.cluster, storage) {
             (None, _) => None,
             (Some(cluster), Storage::Postgres(pg)) => {
-                let config = KeeperConfig::new(
-                    &cluster.node_id,
-                    &cluster.advertise_address,
-                    options.engine.shard_count,
-                );
+                let config = KeeperConfig {
+                    metrics: options.engine.metrics.clone(),
+                    ..KeeperConfig::new(
+                        &cluster.node_id,
+                        &cluster.advertise_address,
+                        options.engine.shard_count,
+                    )
+                };
                 let keeper = ShardKeeper::start(pg.pool().clone(), config)
                     .await
                     .map_err(|e| GatewayError::Config(e.to_string()))?;

@@ -57,6 +57,7 @@ use futures::FutureExt;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::{AppendBatch, AppendReceipt, EventLog, JournalError, Result};
+use crate::telemetry::Metrics;
 
 /// Tuning of the group-commit writer.
 #[derive(Clone, Debug)]
@@ -135,13 +136,23 @@ impl GroupCommitWriter {
     /// Starts the writer task on the current tokio runtime (panics outside one, like
     /// [`tokio::spawn`]).
     /// Keeps at most [`EventLog::concurrent_appends`] groups in flight whatever the config says.
-    pub fn spawn(log: Arc<dyn EventLog>, mut config: GroupCommitConfig) -> Self {
+    pub fn spawn(log: Arc<dyn EventLog>, config: GroupCommitConfig) -> Self {
+        Self::spawn_measured(log, config, Metrics::new())
+    }
+
+    /// [`GroupCommitWriter::spawn`], counting each transaction's duration and size, and the
+    /// queue behind it, in `metrics`.
+    pub fn spawn_measured(
+        log: Arc<dyn EventLog>,
+        mut config: GroupCommitConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         config.max_in_flight_groups = config
             .max_in_flight_groups
             .min(log.concurrent_appends())
             .max(1);
         let (requests, queue) = mpsc::channel(config.queue_capacity.max(1));
-        tokio::spawn(run(log, queue, config));
+        tokio::spawn(run(log, queue, config, metrics));
         Self { requests }
     }
 
@@ -166,6 +177,7 @@ async fn run(
     log: Arc<dyn EventLog>,
     mut queue: mpsc::Receiver<Request>,
     config: GroupCommitConfig,
+    metrics: Arc<Metrics>,
 ) {
     let max_batches = config.max_batches.max(1);
     let in_flight = config.max_in_flight_groups.max(1);
@@ -207,14 +219,17 @@ async fn run(
             yields += 1;
             tokio::task::yield_now().await;
         }
+        metrics
+            .journal_queue
+            .set(i64::try_from(queue.len()).unwrap_or(i64::MAX));
         if in_flight == 1 {
             // Inline: exactly the serial writer, no task per group.
-            commit(log.as_ref(), group).await;
+            commit(log.as_ref(), group, &metrics).await;
             drop(slot);
         } else {
-            let log = Arc::clone(&log);
+            let (log, metrics) = (Arc::clone(&log), Arc::clone(&metrics));
             tokio::spawn(async move {
-                commit(log.as_ref(), group).await;
+                commit(log.as_ref(), group, &metrics).await;
                 drop(slot);
             });
         }
@@ -273,12 +288,12 @@ enum Outcome {
 
 /// Appends one group and answers its callers; a refused group is narrowed down to the batches
 /// that caused the refusal (see the module docs).
-async fn commit(log: &dyn EventLog, group: Vec<Request>) {
+async fn commit(log: &dyn EventLog, group: Vec<Request>, metrics: &Metrics) {
     let (batches, replies) = group.into_iter().map(|r| (r.batch, r.reply)).unzip();
     // Groups still to append, the next one last: halves commit in the order of their batches.
     let mut pending = vec![Group { batches, replies }];
     while let Some(mut group) = pending.pop() {
-        match attempt(log, &group.batches).await {
+        match attempt(log, &group.batches, metrics).await {
             Outcome::Committed(receipts) => group.answer_each(receipts),
             Outcome::Unknown(error) => group.answer_all(&error),
             Outcome::Refused(error) if group.batches.len() == 1 => group.refuse(0, error),
@@ -298,8 +313,15 @@ async fn commit(log: &dyn EventLog, group: Vec<Request>) {
 }
 
 /// One transaction of `batches`, with a panic of the store caught (it fails this group only).
-async fn attempt(log: &dyn EventLog, batches: &[AppendBatch]) -> Outcome {
-    let Ok(result) = AssertUnwindSafe(log.append(batches)).catch_unwind().await else {
+async fn attempt(log: &dyn EventLog, batches: &[AppendBatch], metrics: &Metrics) -> Outcome {
+    let started = std::time::Instant::now();
+    let result = AssertUnwindSafe(log.append(batches)).catch_unwind().await;
+    metrics
+        .journal_append
+        .observe(started.elapsed().as_secs_f64());
+    #[allow(clippy::cast_precision_loss)] // a group holds far fewer than 2^52 batches
+    metrics.journal_group.observe(batches.len() as f64);
+    let Ok(result) = result else {
         // It may have panicked after COMMIT.
         return Outcome::Unknown(JournalError::Database(
             "the store panicked while appending".into(),

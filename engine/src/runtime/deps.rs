@@ -26,7 +26,4 @@ pub(crate) struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Personal-data keys.
     pub vault: Arc<Vault>,
-    /// Writes refused by fencing: commands for shards this node does not hold, and appends
-    /// the journal refused for a stale lease.
-    pub fenced: std::sync::atomic::AtomicU64,
 }

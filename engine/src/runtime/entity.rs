@@ -186,6 +186,7 @@ impl Actor for TenantScopeActor {
                     }
                     live.snapshots.flush().await;
                 }
+                state.deps.config.metrics.passivations.inc();
                 debug!(tenant = %state.tenant_id, "passivated");
                 myself.stop(Some("passivated".into()));
             }
@@ -280,6 +281,7 @@ async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessi
     }
     live.snapshots = Snapshots::recovered(tail, snapshot_bytes);
     let total = started.elapsed();
+    deps.config.metrics.recovery.observe(total.as_secs_f64());
     // Where a slow activation went (a large tenant's, typically).
     if total >= std::time::Duration::from_millis(200) {
         tracing::info!(
@@ -529,7 +531,7 @@ pub(super) async fn commit(
         Some(leases) => {
             let shard = shard_of(tenant_id, deps.config.shard_count);
             let fence = leases.fence(shard).ok_or_else(|| {
-                deps.fenced.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                deps.config.metrics.fencing_refusals.inc();
                 tracing::warn!(shard, %tenant_id, "write refused: this node does not hold the shard");
                 Failure::Refused(EngineError::Unavailable(format!(
                     "shard {shard} is not served by this node now (it is moving); retry"
@@ -592,8 +594,7 @@ pub(super) async fn commit(
         Err(e @ JournalError::UniqueViolation { .. }) => Err(Failure::Refused(taken(e))),
         // The shard's lease moved on: another node serves it now; nothing was written.
         Err(e @ JournalError::Fenced { .. }) => {
-            deps.fenced
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            deps.config.metrics.fencing_refusals.inc();
             let reason = e.to_string();
             tracing::warn!(%reason, "append refused by the journal's fence check");
             let answer = EngineError::Unavailable(format!(

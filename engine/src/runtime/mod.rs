@@ -263,7 +263,11 @@ impl Engine {
             ));
         }
         let log: Arc<dyn EventLog> = journal.clone();
-        let writer = GroupCommitWriter::spawn(log, config.group_commit.clone());
+        let writer = GroupCommitWriter::spawn_measured(
+            log,
+            config.group_commit.clone(),
+            config.metrics.clone(),
+        );
         let vault = Arc::new(Vault::new(config.master_keys.clone(), journal.clone()));
         let deps = Arc::new(Deps {
             journal,
@@ -273,7 +277,6 @@ impl Engine {
             snapshots: Semaphore::new(config.snapshot_concurrency.max(1)),
             config,
             clock,
-            fenced: std::sync::atomic::AtomicU64::new(0),
         });
         let (region, _) = Actor::spawn(
             None,
@@ -317,6 +320,11 @@ impl Engine {
         };
         self.deps.config.metrics.command(kind, outcome);
         answer
+    }
+
+    /// Shards of the cluster ([`EngineConfig::shard_count`]).
+    pub fn shard_count(&self) -> u32 {
+        self.deps.config.shard_count
     }
 
     /// The node's metrics ([`EngineConfig::metrics`]).
@@ -698,7 +706,7 @@ impl Engine {
     /// Writes refused by fencing since start: commands for shards this node did not hold
     /// (self-fencing) and appends the journal refused because the lease had moved on.
     pub fn fenced_refusals(&self) -> u64 {
-        self.deps.fenced.load(Ordering::Relaxed)
+        self.deps.config.metrics.fencing_refusals.get()
     }
 
     /// The node's personal-data vault (for readers of the journal: projections, the audit

@@ -399,9 +399,12 @@ async fn run_worker(shared: Arc<Shared>, deps: Arc<Deps>, mut job: SnapshotJob) 
         let encoded = tokio::task::spawn_blocking(move || job.encode(|| clock.now())).await;
         match encoded {
             Ok(Ok(snapshot)) => match deps.journal.save_snapshot(&snapshot).await {
-                Ok(()) => shared
-                    .last_bytes
-                    .store(snapshot.state.len() as u64, Ordering::Relaxed),
+                Ok(()) => {
+                    let bytes = snapshot.state.len() as u64;
+                    shared.last_bytes.store(bytes, Ordering::Relaxed);
+                    #[allow(clippy::cast_precision_loss)] // sizes far below 2^52
+                    deps.config.metrics.snapshot_bytes.observe(bytes as f64);
+                }
                 Err(e) => {
                     shared.failed.store(true, Ordering::Relaxed);
                     warn!(%tenant, error = %e, "snapshot save failed");

@@ -57,6 +57,7 @@ use crate::{
     },
     error::{GatewayError, Result},
     node::{ClusterOptions, Node, NodeOptions, Storage},
+    node_metrics::NodeSampler,
     server::{self, Admission, metrics_endpoint::MetricsEndpoint},
 };
 
@@ -581,14 +582,11 @@ impl MetricsListen {
         })
     }
 
-    async fn start(
-        self,
-        metrics: Arc<engine::telemetry::Metrics>,
-    ) -> Result<Option<MetricsEndpoint>> {
+    async fn start(self, sampler: NodeSampler) -> Result<Option<MetricsEndpoint>> {
         match self {
             MetricsListen::Off => Ok(None),
-            MetricsListen::Required(addr) => MetricsEndpoint::start(metrics, addr).await.map(Some),
-            MetricsListen::Default(addr) => match MetricsEndpoint::start(metrics, addr).await {
+            MetricsListen::Required(addr) => MetricsEndpoint::start(sampler, addr).await.map(Some),
+            MetricsListen::Default(addr) => match MetricsEndpoint::start(sampler, addr).await {
                 Ok(endpoint) => Ok(Some(endpoint)),
                 Err(error) => {
                     tracing::warn!(%error, "running without /metrics (pass --metrics-listen)");
@@ -687,10 +685,7 @@ async fn start(
         ..NodeOptions::default()
     };
     let node = Node::start(&storage, node_options).await?;
-    let metrics = options
-        .metrics
-        .start(node.engine().metrics().clone())
-        .await?;
+    let metrics = options.metrics.start(NodeSampler::new(&node)).await?;
     if let Some(endpoint) = &metrics {
         mode.push_str(&format!(", metrics at {}", endpoint.url()));
     }

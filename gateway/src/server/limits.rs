@@ -244,6 +244,16 @@ impl Limits {
         })
     }
 
+    /// Counts a refusal by its `ErrorInfo` reason and answers it.
+    fn refuse(&self, status: Status) -> http::Response<Body> {
+        let reason = status
+            .get_error_details()
+            .error_info()
+            .map_or("other", |info| rejection_label(&info.reason));
+        self.engine.metrics().rejected(reason);
+        status.into_http()
+    }
+
     async fn plan(&self, tenant: TenantId) -> Plan {
         if let Some((plan, at)) = self
             .plans
@@ -386,6 +396,18 @@ fn share_refusal(short: Short, what: &str) -> Status {
     exhausted(reason, &message, RETRY_CONCURRENCY)
 }
 
+/// The metric label of a refusal's reason: one of a fixed set, whatever the text.
+fn rejection_label(reason: &str) -> &'static str {
+    match reason {
+        "RATE_LIMITED" => "rate_limited",
+        "TENANT_CONCURRENCY" => "tenant_concurrency",
+        "OVERLOADED" => "overloaded",
+        "REQUEST_TOO_LARGE" => "request_too_large",
+        "REQUEST_BODY_TIMEOUT" => "request_body_timeout",
+        _ => "other",
+    }
+}
+
 fn too_large(bytes: usize) -> Status {
     status::refusal(
         Code::ResourceExhausted,
@@ -478,11 +500,11 @@ where
                     Ok(Ok(received)) => received,
                     Ok(Err(status)) => {
                         tracing::debug!(code = ?status.code(), "request refused while received");
-                        return Ok(status.into_http());
+                        return Ok(limits.refuse(status));
                     }
                     Err(_) => {
                         tracing::debug!("request body not received in time");
-                        return Ok(body_timeout(limits.body_timeout).into_http());
+                        return Ok(limits.refuse(body_timeout(limits.body_timeout)));
                     }
                 };
             // 2. a call slot of the tenant and of the node, or a refusal at once
@@ -490,7 +512,7 @@ where
                 Ok(slot) => slot,
                 Err(status) => {
                     tracing::debug!(tenant = ?account, "load shed: too many calls in flight");
-                    return Ok(status.into_http());
+                    return Ok(limits.refuse(status));
                 }
             };
             // 3. the tenant's rate
@@ -498,12 +520,11 @@ where
                 let rate = plan_rate(limits.plan(tenant).await);
                 if let Err(wait) = limits.take(tenant, rate) {
                     tracing::debug!(%tenant, "rate limited");
-                    return Ok(exhausted(
+                    return Ok(limits.refuse(exhausted(
                         "RATE_LIMITED",
                         "the tenant's request rate is exceeded; retry later",
                         wait,
-                    )
-                    .into_http());
+                    )));
                 }
             }
             let Received { body, _share } = received;
@@ -693,6 +714,13 @@ mod tests {
         assert_eq!(info.domain, ERROR_DOMAIN);
         let retry = status.get_details_retry_info().unwrap();
         assert_eq!(retry.retry_delay, Some(Duration::from_millis(100)));
+        assert!(
+            engine
+                .metrics()
+                .encode()
+                .contains("entity_requests_rejected_total{reason=\"overloaded\"} 1\n"),
+            "the refusal is counted by its reason"
+        );
         release.add_permits(1);
         let served = soon(first).await.unwrap().unwrap();
         assert_eq!(grpc_status(&served), None);

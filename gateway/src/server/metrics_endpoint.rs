@@ -5,10 +5,13 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
-use engine::telemetry::{self, Metrics};
+use engine::telemetry;
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::error::{GatewayError, Result};
+use crate::{
+    error::{GatewayError, Result},
+    node_metrics::NodeSampler,
+};
 
 /// A running `/metrics` endpoint; dropping it stops it.
 #[derive(Debug)]
@@ -18,11 +21,12 @@ pub struct MetricsEndpoint {
 }
 
 impl MetricsEndpoint {
-    /// Binds `addr` (port 0: any free port) and serves `metrics` there.
+    /// Binds `addr` (port 0: any free port) and serves the node's metrics there, each scrape
+    /// reading `sampler` first.
     ///
     /// # Errors
     /// When `addr` cannot be bound.
-    pub async fn start(metrics: Arc<Metrics>, addr: SocketAddr) -> Result<Self> {
+    pub async fn start(sampler: NodeSampler, addr: SocketAddr) -> Result<Self> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| GatewayError::io(format!("binding the metrics address {addr}"), e))?;
@@ -31,7 +35,7 @@ impl MetricsEndpoint {
             .map_err(|e| GatewayError::io("reading the metrics address", e))?;
         let app = Router::new()
             .route("/metrics", get(scrape))
-            .with_state(metrics);
+            .with_state(Arc::new(sampler));
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::warn!(%error, "the metrics endpoint stopped");
@@ -52,7 +56,9 @@ impl Drop for MetricsEndpoint {
     }
 }
 
-async fn scrape(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+async fn scrape(State(sampler): State<Arc<NodeSampler>>) -> impl IntoResponse {
+    let metrics = sampler.metrics();
+    metrics.set_sample(sampler.sample().await);
     (
         [(header::CONTENT_TYPE, telemetry::CONTENT_TYPE)],
         metrics.encode(),

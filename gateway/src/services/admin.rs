@@ -87,7 +87,7 @@ impl AdminService for AdminApi {
             .await
             .map_err(|e| status::from_engine_error(e, ""))?;
         Ok(Response::new(pb::NodeStatus {
-            rss_bytes: rss_bytes(),
+            rss_bytes: engine::telemetry::process::resident_bytes().unwrap_or(0),
             active_entities: u64::try_from(active).unwrap_or(u64::MAX),
             uptime_seconds: self.shared.started.elapsed().as_secs(),
             kafka: self.shared.kafka.as_ref().map(|k| {
@@ -107,19 +107,6 @@ impl AdminService for AdminApi {
             unreadable_personal_values: self.shared.engine.unreadable_personal_values(),
         }))
     }
-}
-
-/// Resident set size of this process (Linux `/proc/self/status`; 0 elsewhere).
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kib| kib * 1024)
 }
 
 /// A projection's status as its proto message.

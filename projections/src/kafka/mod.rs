@@ -246,6 +246,8 @@ pub struct KafkaMetrics {
     /// Batches handed back to the runner as failed (not delivered, or holding an event that
     /// does not encode).
     pub failed_batches: u64,
+    /// Messages handed to the producer and not acknowledged (or failed) yet.
+    pub in_flight: u64,
 }
 
 #[derive(Debug, Default)]
@@ -309,12 +311,13 @@ impl KafkaPublisher {
         }
     }
 
-    /// Delivery counters (cheap: three atomic loads).
+    /// Delivery counters (cheap: three atomic loads and the producer's queue length).
     pub fn metrics(&self) -> KafkaMetrics {
         KafkaMetrics {
             delivered: self.counters.delivered.load(Ordering::Relaxed),
             failed: self.counters.failed.load(Ordering::Relaxed),
             failed_batches: self.counters.failed_batches.load(Ordering::Relaxed),
+            in_flight: u64::try_from(self.producer.in_flight_count()).unwrap_or(0),
         }
     }
 

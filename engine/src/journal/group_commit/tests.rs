@@ -14,6 +14,7 @@ use super::*;
 use crate::{
     domain::{StreamId, StreamKind, TenantId},
     journal::{EventMetadata, NewEvent, RecordedEvent, UniqueClaim},
+    telemetry::Metrics,
 };
 
 type Fault = Box<dyn Fn(&[AppendBatch]) -> Option<JournalError> + Send + Sync>;
@@ -182,6 +183,40 @@ async fn concurrent_appends_share_transactions() {
     positions.sort_unstable();
     positions.dedup();
     assert_eq!(positions.len(), 100, "every batch has its own position");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_transaction_and_its_size_are_measured() {
+    let log = FakeLog::healthy();
+    let metrics = Metrics::new();
+    let writer = GroupCommitWriter::spawn_measured(
+        log.clone(),
+        GroupCommitConfig::default(),
+        metrics.clone(),
+    );
+    join_all((0..100).map(|_| writer.append(batch(1)))).await;
+    let text = metrics.encode();
+    let count = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .map(str::to_owned)
+    };
+    let transactions = log.calls().to_string();
+    assert_eq!(
+        count("entity_journal_append_duration_seconds_count").as_deref(),
+        Some(transactions.as_str()),
+        "{text}"
+    );
+    assert_eq!(
+        count("entity_journal_group_commands_count").as_deref(),
+        Some(transactions.as_str())
+    );
+    // every command counted once, in the transaction that held it
+    assert_eq!(
+        count("entity_journal_group_commands_sum").as_deref(),
+        Some("100.0")
+    );
+    assert_eq!(count("entity_journal_queue_depth").as_deref(), Some("0"));
 }
 
 #[tokio::test(flavor = "current_thread")]
