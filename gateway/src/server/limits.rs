@@ -14,10 +14,11 @@
 //!    `TENANT_CONCURRENCY`) and of the node ([`Admission::max_in_flight`], reason
 //!    `OVERLOADED`); when none is free the call is answered RESOURCE_EXHAUSTED at once, never
 //!    queued.
-//! 3. **Rate-limit the tenant**: a token bucket per tenant, sized by the tenant's plan (SPEC
-//!    §3: bronze 50/s, silver 500/s, gold 5,000/s; burst = one second's worth). The plan is
-//!    read with `Engine::get_tenant` and cached for [`PLAN_CACHE_TTL`]. Over the rate →
-//!    RESOURCE_EXHAUSTED (reason `RATE_LIMITED`).
+//! 3. **Rate-limit the tenant** by the tenant's plan (SPEC §3: bronze 50/s, silver 500/s,
+//!    gold 5,000/s; burst = one second's worth), with `governor`'s keyed GCRA limiters
+//!    ([`TenantRates`]). The plan is read with `Engine::get_tenant` and cached for
+//!    [`PLAN_CACHE_TTL`]. Over the rate → RESOURCE_EXHAUSTED (reason `RATE_LIMITED`), RetryInfo
+//!    the wait until the tenant's next call conforms.
 //! 4. Call the service with the received body.
 //!
 //! "Tenant" is the credential's tenant; platform-level callers without one (platform admins,
@@ -27,6 +28,7 @@
 use std::{
     collections::HashMap,
     hash::Hash,
+    num::NonZeroU32,
     sync::{Arc, Mutex},
     task::{Context, Poll},
     time::{Duration, Instant},
@@ -35,6 +37,12 @@ use std::{
 use engine::{
     domain::{Plan, TenantId},
     runtime::Engine,
+};
+use governor::{
+    RateLimiter,
+    clock::{Clock, DefaultClock},
+    middleware::NoOpMiddleware,
+    state::keyed::DashMapStateStore,
 };
 use http_body_util::{BodyExt, Full};
 use tonic::{
@@ -54,6 +62,9 @@ use crate::{
 
 /// How long a tenant's plan is cached.
 pub const PLAN_CACHE_TTL: Duration = Duration::from_secs(5);
+/// How often at most the rate limiters forget the tenants whose allowance is whole again, and
+/// the plan cache its expired entries (see [`Limits`]' plan lookup).
+pub const RATE_SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 /// Default node-wide limit of calls in flight.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 2048;
 /// By default a tenant may hold this fraction (1/N) of the node's calls and receive buffers.
@@ -79,6 +90,95 @@ pub fn plan_rate(plan: Plan) -> f64 {
         Plan::Bronze => 50.0,
         Plan::Silver => 500.0,
         Plan::Gold => 5_000.0,
+    }
+}
+
+/// The `governor` quota of a plan: [`plan_rate`] cells per second, a burst of one second's
+/// worth.
+pub fn plan_quota(plan: Plan) -> governor::Quota {
+    // The rates are whole numbers of calls per second (at least 50).
+    let per_second = NonZeroU32::new(plan_rate(plan) as u32).unwrap_or(NonZeroU32::MIN);
+    governor::Quota::per_second(per_second)
+}
+
+/// One plan's keyed limiter: one GCRA state (a theoretical arrival time, 8 bytes) per tenant,
+/// in a `DashMap`.
+type PlanLimiter<C> =
+    RateLimiter<TenantId, DashMapStateStore<TenantId>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// Request rates of tenants by plan: one keyed `governor` limiter per plan.
+///
+/// A tenant whose plan changes moves to the other plan's limiter and starts there with a whole
+/// burst; what it had used on the old one is dropped (forgotten by the next
+/// [`forget_idle`](Self::forget_idle) once it would have refilled).
+pub struct TenantRates<C: Clock = DefaultClock> {
+    bronze: PlanLimiter<C>,
+    silver: PlanLimiter<C>,
+    gold: PlanLimiter<C>,
+}
+
+impl TenantRates {
+    /// Limiters on `governor`'s default clock.
+    pub fn new() -> Self {
+        Self::with_clock(DefaultClock::default())
+    }
+}
+
+impl Default for TenantRates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Clock + Clone> TenantRates<C> {
+    /// Limiters reading the time from `clock`.
+    pub fn with_clock(clock: C) -> Self {
+        Self::with_clock_and_quotas(clock, plan_quota)
+    }
+
+    /// Limiters reading the time from `clock`, with `quota(plan)` instead of [`plan_quota`]
+    /// (tests and benches).
+    pub fn with_clock_and_quotas(clock: C, quota: impl Fn(Plan) -> governor::Quota) -> Self {
+        let limiter = |plan| RateLimiter::dashmap_with_clock(quota(plan), clock.clone());
+        Self {
+            bronze: limiter(Plan::Bronze),
+            silver: limiter(Plan::Silver),
+            gold: limiter(Plan::Gold),
+        }
+    }
+
+    fn limiter(&self, plan: Plan) -> &PlanLimiter<C> {
+        match plan {
+            Plan::Bronze => &self.bronze,
+            Plan::Silver => &self.silver,
+            Plan::Gold => &self.gold,
+        }
+    }
+
+    /// Lets one call of `tenant` on `plan` through, or says how long until the next one may
+    /// pass.
+    pub fn take(&self, tenant: TenantId, plan: Plan) -> Result<(), Duration> {
+        let limiter = self.limiter(plan);
+        limiter
+            .check_key(&tenant)
+            .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
+    }
+
+    /// Forgets the tenants whose state is that of a tenant never seen (a whole burst
+    /// available), and gives back the maps' spare capacity. O(tenants held).
+    pub fn forget_idle(&self) {
+        for limiter in [&self.bronze, &self.silver, &self.gold] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
+    /// How many tenant states the limiters hold.
+    pub fn tenants(&self) -> usize {
+        [&self.bronze, &self.silver, &self.gold]
+            .iter()
+            .map(|limiter| limiter.len())
+            .sum()
     }
 }
 
@@ -213,11 +313,6 @@ impl Shared {
     }
 }
 
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
 /// The shared state of the limits.
 pub struct Limits {
     engine: Engine,
@@ -225,7 +320,9 @@ pub struct Limits {
     calls: Shared,
     bytes: Shared,
     plans: Mutex<HashMap<TenantId, (Plan, Instant)>>,
-    buckets: Mutex<HashMap<TenantId, Bucket>>,
+    rates: TenantRates,
+    /// When the idle tenants are next forgotten (at a plan lookup).
+    next_sweep: Mutex<Instant>,
 }
 
 impl Limits {
@@ -240,7 +337,8 @@ impl Limits {
                 admission.max_receive_bytes,
             ),
             plans: Mutex::new(HashMap::new()),
-            buckets: Mutex::new(HashMap::new()),
+            rates: TenantRates::new(),
+            next_sweep: Mutex::new(Instant::now() + RATE_SWEEP_INTERVAL),
         })
     }
 
@@ -264,6 +362,9 @@ impl Limits {
         {
             return *plan;
         }
+        // A tenant enters the rate limiters only after a miss here (its first call), so growth
+        // is bounded by sweeping here: no background task, and nothing on the hits' path.
+        self.sweep_if_due();
         // An unknown tenant gets the smallest rate; its calls end NOT_FOUND anyway.
         let plan = self
             .engine
@@ -277,23 +378,23 @@ impl Limits {
         plan
     }
 
-    /// Takes one token of `tenant`'s bucket; the wait until the next one when empty.
-    fn take(&self, tenant: TenantId, rate: f64) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+    /// At most once per [`RATE_SWEEP_INTERVAL`]: forgets the tenants idle long enough for their
+    /// allowance to be whole again (they would start afresh with the same burst) and the
+    /// expired plans.
+    fn sweep_if_due(&self) {
         let now = Instant::now();
-        let bucket = buckets.entry(tenant).or_insert(Bucket {
-            tokens: rate,
-            last: now,
-        });
-        let elapsed = now.duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+        {
+            let mut next = self.next_sweep.lock().unwrap_or_else(|p| p.into_inner());
+            if now < *next {
+                return;
+            }
+            *next = now + RATE_SWEEP_INTERVAL;
         }
+        self.rates.forget_idle();
+        self.plans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (_, at)| now.duration_since(*at) < PLAN_CACHE_TTL);
     }
 
     /// Receives `body` whole (see the module documentation), charging its buffer to
@@ -517,8 +618,8 @@ where
             };
             // 3. the tenant's rate
             if let Some(tenant) = account {
-                let rate = plan_rate(limits.plan(tenant).await);
-                if let Err(wait) = limits.take(tenant, rate) {
+                let plan = limits.plan(tenant).await;
+                if let Err(wait) = limits.rates.take(tenant, plan) {
                     tracing::debug!(%tenant, "rate limited");
                     return Ok(limits.refuse(exhausted(
                         "RATE_LIMITED",
@@ -549,6 +650,167 @@ mod tests {
         assert!((plan_rate(Plan::Bronze) - 50.0).abs() < f64::EPSILON);
         assert!((plan_rate(Plan::Silver) - 500.0).abs() < f64::EPSILON);
         assert!((plan_rate(Plan::Gold) - 5_000.0).abs() < f64::EPSILON);
+    }
+
+    /// The interval between two calls of `plan` (one token).
+    fn interval(plan: Plan) -> Duration {
+        Duration::from_secs_f64(1.0 / plan_rate(plan))
+    }
+
+    #[test]
+    fn plan_quotas_are_the_plan_rates_with_a_burst_of_one_second() {
+        for plan in [Plan::Bronze, Plan::Silver, Plan::Gold] {
+            let quota = plan_quota(plan);
+            assert_eq!(f64::from(quota.burst_size().get()), plan_rate(plan));
+            assert_eq!(quota.replenish_interval(), interval(plan));
+        }
+    }
+
+    #[test]
+    fn a_tenant_over_its_rate_waits_at_most_one_interval_and_others_are_unaffected() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let rates = TenantRates::with_clock(clock.clone());
+        let (greedy, other) = (TenantId::new_v7(), TenantId::new_v7());
+        // a burst of one second's worth, then refusals
+        for _ in 0..50 {
+            rates.take(greedy, Plan::Bronze).unwrap();
+        }
+        let wait = rates.take(greedy, Plan::Bronze).unwrap_err();
+        assert!(
+            wait > Duration::ZERO && wait <= interval(Plan::Bronze),
+            "{wait:?}"
+        );
+        clock.advance(Duration::from_millis(5));
+        let later = rates.take(greedy, Plan::Bronze).unwrap_err();
+        assert_eq!(
+            later,
+            wait - Duration::from_millis(5),
+            "the wait shrinks with time"
+        );
+        // another tenant of the same plan, and one of another plan, keep their whole burst
+        for _ in 0..50 {
+            rates.take(other, Plan::Bronze).unwrap();
+        }
+        for _ in 0..5_000 {
+            rates.take(TenantId::new_v7(), Plan::Gold).unwrap();
+        }
+        // after the wait, exactly one more call of the greedy tenant
+        clock.advance(later);
+        rates.take(greedy, Plan::Bronze).unwrap();
+        assert!(rates.take(greedy, Plan::Bronze).is_err());
+    }
+
+    #[test]
+    fn idle_tenants_are_forgotten_once_their_burst_is_whole_again() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let rates = TenantRates::with_clock(clock.clone());
+        let (drained, light) = (TenantId::new_v7(), TenantId::new_v7());
+        for _ in 0..50 {
+            rates.take(drained, Plan::Bronze).unwrap();
+        }
+        rates.take(light, Plan::Silver).unwrap();
+        assert_eq!(rates.tenants(), 2);
+        // 30 ms on: the light tenant's one call is refilled (2 ms), the drained tenant has 1.5
+        // calls of its 50 back
+        clock.advance(Duration::from_millis(30));
+        rates.forget_idle();
+        assert_eq!(rates.tenants(), 1, "only the drained tenant is held");
+        assert!(rates.take(drained, Plan::Bronze).is_ok());
+        assert!(
+            rates.take(drained, Plan::Bronze).is_err(),
+            "its state was kept"
+        );
+        // a second later its burst is whole: forgotten, and it starts again with all of it
+        clock.advance(Duration::from_secs(1) + interval(Plan::Bronze));
+        rates.forget_idle();
+        assert_eq!(rates.tenants(), 0);
+        for _ in 0..50 {
+            rates.take(drained, Plan::Bronze).unwrap();
+        }
+        assert!(rates.take(drained, Plan::Bronze).is_err());
+    }
+
+    #[test]
+    fn a_tenant_whose_plan_changes_starts_afresh_on_the_new_plan() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let rates = TenantRates::with_clock(clock.clone());
+        let tenant = TenantId::new_v7();
+        for _ in 0..50 {
+            rates.take(tenant, Plan::Bronze).unwrap();
+        }
+        assert!(rates.take(tenant, Plan::Bronze).is_err());
+        // upgraded: the gold limiter has never seen it
+        for _ in 0..5_000 {
+            rates.take(tenant, Plan::Gold).unwrap();
+        }
+        assert!(rates.take(tenant, Plan::Gold).is_err());
+    }
+
+    #[tokio::test]
+    async fn calls_over_the_plans_rate_are_refused_with_retry_info_and_idle_tenants_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir).await;
+        let limits = Limits::new(engine.clone(), &Admission::default());
+        let mut service = LimitsLayer::new(limits.clone()).layer(Echo);
+        // an unknown tenant gets the bronze rate: 50 calls at once, then refusals
+        let (greedy, other) = (TenantId::new_v7(), TenantId::new_v7());
+        let mut refusals = Vec::new();
+        for _ in 0..60 {
+            let answer = service
+                .call(request(Some(greedy), Body::empty()))
+                .await
+                .unwrap();
+            if grpc_status(&answer).is_some() {
+                refusals.push(answer);
+            }
+        }
+        assert!(!refusals.is_empty(), "60 calls at once exceed 50/s");
+        for refused in &refusals {
+            assert_eq!(grpc_status(refused), Some("8"), "RESOURCE_EXHAUSTED");
+            assert_eq!(reason(refused), "RATE_LIMITED");
+            let retry = Status::from_header_map(refused.headers())
+                .unwrap()
+                .get_details_retry_info()
+                .unwrap()
+                .retry_delay
+                .unwrap();
+            // at least the floor of every RetryInfo (10 ms), at most one bronze interval
+            assert!(
+                retry >= Duration::from_millis(10) && retry <= interval(Plan::Bronze),
+                "{retry:?}"
+            );
+        }
+        let metrics = engine.metrics().encode();
+        assert!(
+            metrics.contains(&format!(
+                "entity_requests_rejected_total{{reason=\"rate_limited\"}} {}\n",
+                refusals.len()
+            )),
+            "{metrics}"
+        );
+        // another tenant is not affected
+        let served = service
+            .call(request(Some(other), Body::empty()))
+            .await
+            .unwrap();
+        assert_eq!(grpc_status(&served), None);
+        assert_eq!(limits.rates.tenants(), 2);
+        // once the other tenant's one call is refilled, the next plan lookup (a new tenant's
+        // first call) forgets it; the greedy tenant, still short of its burst, is kept
+        *limits.next_sweep.lock().unwrap() = Instant::now();
+        tokio::time::sleep(3 * interval(Plan::Bronze)).await;
+        let newcomer = service
+            .call(request(Some(TenantId::new_v7()), Body::empty()))
+            .await
+            .unwrap();
+        assert_eq!(grpc_status(&newcomer), None);
+        assert_eq!(
+            limits.rates.tenants(),
+            2,
+            "the greedy tenant and the newcomer"
+        );
+        assert!(*limits.next_sweep.lock().unwrap() > Instant::now());
+        engine.shutdown().await;
     }
 
     /// Answers once `release` has a permit for it (permits are added by the test).
