@@ -380,11 +380,17 @@ impl ServeSettings {
             problems.push(e);
             SocketAddr::from(([0, 0, 0, 0], 0))
         });
-        let metrics_listen = self.metrics_listen.as_deref().and_then(|address| {
-            parse_listen(address)
-                .map_err(|e| problems.push(format!("metrics: {e}")))
-                .ok()
-        });
+        // `off` (the embedded mode's word, so one environment serves both modes) or nothing:
+        // not served.
+        let metrics_listen = self
+            .metrics_listen
+            .as_deref()
+            .filter(|a| !a.trim().is_empty() && !a.trim().eq_ignore_ascii_case("off"))
+            .and_then(|address| {
+                parse_listen(address)
+                    .map_err(|e| problems.push(format!("metrics: {e}")))
+                    .ok()
+            });
         let defaults = EngineTuning::default();
         let max_db_connections = self
             .max_db_connections
@@ -683,6 +689,29 @@ mod tests {
             c.auth.jwks,
             Some(JwksSource::Url("https://idp.example/jwks.json".into()))
         );
+    }
+
+    #[test]
+    fn metrics_listen_is_an_address_or_off() {
+        let with = |value: Option<&str>| ServeSettings {
+            metrics_listen: value.map(str::to_owned),
+            ..settings("postgres://u@h/db")
+        };
+        assert_eq!(with(None).validate().unwrap().metrics_listen, None);
+        assert_eq!(with(Some("off")).validate().unwrap().metrics_listen, None);
+        assert_eq!(with(Some("OFF")).validate().unwrap().metrics_listen, None);
+        assert_eq!(
+            with(Some("127.0.0.1:9464"))
+                .validate()
+                .unwrap()
+                .metrics_listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        let GatewayError::Config(msg) = with(Some("nine-four-six-four")).validate().unwrap_err()
+        else {
+            panic!()
+        };
+        assert!(msg.contains("metrics"), "{msg}");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub(crate) type BoxFuture<T, E> =
 mod server;
 mod services;
 pub mod status;
+mod traces;
 
 pub use auth::{AuthMode, Authenticator, Authorizer, Caller, DevIdentity, Unconfigured};
 pub use cli::{entityctl_main, entityd_main};

@@ -69,6 +69,7 @@ impl NodeSampler {
             }
         });
         Sample {
+            journal_queue: self.engine.journal_queue() as u64,
             live_entities,
             shards_held,
             projections,

@@ -546,6 +546,11 @@ impl Entityd {
     /// `--master-key-file` gets this test process's master key (the same for every node the
     /// process starts); the environment's master-key settings are never inherited.
     pub async fn start(args: &[&str]) -> Entityd {
+        Self::start_with_env(args, &[]).await
+    }
+
+    /// [`Entityd::start`] with `env` set for the process.
+    pub async fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Entityd {
         let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let mut key_dir = None;
         if args.first().is_some_and(|a| a == "serve")
@@ -562,6 +567,7 @@ impl Entityd {
             .env("ENTITYD_LOG", "warn")
             .env_remove("ENTITYD_MASTER_KEY_FILE")
             .env_remove("ENTITYD_PREVIOUS_MASTER_KEY_FILE")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -60,6 +60,7 @@ pub fn full_metadata(request_id: &str) -> EventMetadata {
         correlation_id: Some(request_id.into()),
         causation_id: Some("cmd-1".into()),
         trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+        traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
     }
 }
 

@@ -55,9 +55,10 @@ use std::{panic::AssertUnwindSafe, sync::Arc};
 
 use futures::FutureExt;
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use tracing::Instrument;
 
 use super::{AppendBatch, AppendReceipt, EventLog, JournalError, Result};
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, trace::traced};
 
 /// Tuning of the group-commit writer.
 #[derive(Clone, Debug)]
@@ -140,8 +141,8 @@ impl GroupCommitWriter {
         Self::spawn_measured(log, config, Metrics::new())
     }
 
-    /// [`GroupCommitWriter::spawn`], counting each transaction's duration and size, and the
-    /// queue behind it, in `metrics`.
+    /// [`GroupCommitWriter::spawn`], counting each transaction's duration and size in
+    /// `metrics`.
     pub fn spawn_measured(
         log: Arc<dyn EventLog>,
         mut config: GroupCommitConfig,
@@ -156,15 +157,25 @@ impl GroupCommitWriter {
         Self { requests }
     }
 
+    /// Appends waiting for the writer now.
+    pub fn queued(&self) -> usize {
+        self.requests.max_capacity() - self.requests.capacity()
+    }
+
     /// Appends one batch atomically; resolves once it is committed (or refused). Fails with
     /// [`JournalError::Unavailable`] if the writer task is gone.
     pub async fn append(&self, batch: AppendBatch) -> Result<AppendReceipt> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request { batch, reply })
-            .await
-            .map_err(|_| writer_gone())?;
-        answer.await.map_err(|_| writer_gone())?
+        let span = traced(|| tracing::info_span!("journal.append", events = batch.events.len()));
+        async {
+            let (reply, answer) = oneshot::channel();
+            self.requests
+                .send(Request { batch, reply })
+                .await
+                .map_err(|_| writer_gone())?;
+            answer.await.map_err(|_| writer_gone())?
+        }
+        .instrument(span)
+        .await
     }
 }
 
@@ -219,9 +230,6 @@ async fn run(
             yields += 1;
             tokio::task::yield_now().await;
         }
-        metrics
-            .journal_queue
-            .set(i64::try_from(queue.len()).unwrap_or(i64::MAX));
         if in_flight == 1 {
             // Inline: exactly the serial writer, no task per group.
             commit(log.as_ref(), group, &metrics).await;

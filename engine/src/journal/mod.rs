@@ -75,6 +75,11 @@ pub struct EventMetadata {
     /// Trace id of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// W3C trace context of the span that wrote the event, when traces are exported: the work
+    /// the event causes later (projections, the Kafka publish) joins that trace. Parsed with
+    /// [`crate::telemetry::trace::TraceParent::parse`] wherever it is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// An event to append.

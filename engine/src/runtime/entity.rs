@@ -16,7 +16,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use tracing::{debug, warn};
+use tracing::{Instrument, debug, warn};
 
 use super::{
     CommandOutcome, EntityView, RequestMeta, claims_sync,
@@ -39,6 +39,7 @@ use crate::{
         TimerChange, UniqueClaim, UniqueRelease,
     },
     personal::{Keyring, KeyringError, Opened, SEALED_SINCE_SCHEMA, Vault, VaultError},
+    telemetry::trace::{TraceParent, traced},
 };
 
 /// Event payload version of the unsealed mode: version 1 is the plaintext format.
@@ -162,8 +163,13 @@ impl Actor for TenantScopeActor {
                 command,
                 meta,
                 reply,
+                span,
             } => {
-                let (answer, fault) = execute(state, *command, *meta).await;
+                let (answer, fault) = execute(state, *command, *meta)
+                    .instrument(traced(
+                        || tracing::info_span!(parent: &span, "entity.command"),
+                    ))
+                    .await;
                 let _ = reply.send(answer);
                 if let Some(reason) = fault {
                     warn!(tenant = %state.tenant_id, %reason, "entity stopping to recover from the journal");
@@ -466,6 +472,7 @@ async fn execute(
         correlation_id: recorded_id,
         causation_id: None,
         trace_id: meta.trace_id.clone(),
+        traceparent: TraceParent::current().map(|t| t.to_string()),
     };
     let written = match commit(live, tenant_id, &deps, &command, metadata.clone()).await {
         Ok(written) => written,

@@ -21,6 +21,8 @@ pub(crate) enum EntityMsg {
         command: Box<TenantScopeCommand>,
         meta: Box<RequestMeta>,
         reply: RpcReplyPort<Result<CommandOutcome>>,
+        /// The caller's span: the actor's work is traced as its child.
+        span: tracing::Span,
     },
     /// Answer a read from memory.
     Read(ReadFn),

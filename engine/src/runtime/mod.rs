@@ -37,6 +37,9 @@ use std::{
 
 use ractor::{Actor, ActorRef};
 use tokio::{sync::Semaphore, task::JoinHandle};
+use tracing::Instrument;
+
+use crate::telemetry::trace::traced;
 
 pub use authorization::{PermissionRequirement, Subject};
 pub use clock::{Clock, SystemClock};
@@ -313,13 +316,23 @@ impl Engine {
         meta: RequestMeta,
     ) -> Result<CommandOutcome> {
         let kind = command.kind();
-        let answer = self.execute_once(tenant_id, command, meta).await;
+        let span =
+            traced(|| tracing::info_span!("engine.execute", command = kind, tenant = %tenant_id));
+        let answer = self
+            .execute_once(tenant_id, command, meta)
+            .instrument(span)
+            .await;
         let outcome = match &answer {
             Ok(_) => Outcome::Ok,
             Err(e) => e.outcome(),
         };
         self.deps.config.metrics.command(kind, outcome);
         answer
+    }
+
+    /// Appends waiting for the node's group-commit writer.
+    pub fn journal_queue(&self) -> usize {
+        self.deps.writer.queued()
     }
 
     /// Shards of the cluster ([`EngineConfig::shard_count`]).
@@ -386,6 +399,7 @@ impl Engine {
             command: Box::new(command),
             meta: Box::new(meta),
             reply,
+            span: tracing::Span::current(),
         })
         .await?
     }

@@ -1,13 +1,15 @@
 //! A node's metrics (issue 18): one Prometheus registry per node, scraped at `/metrics`.
 //!
 //! Every metric of the node is a field of [`Metrics`], registered once, so the names a
-//! dashboard or an alert rule uses are the names here (`tests/metrics_scrape.rs` checks the
-//! operations kit against a scrape). **No label takes a value from a tenant, a user or a
+//! dashboard or an alert rule uses are the names here (`tests/operations_kit.rs` checks the
+//! operations kit's names against a scrape). **No label takes a value from a tenant, a user or a
 //! request's text**: label values come from fixed sets (the API's methods, gRPC codes,
 //! command kinds, outcomes), so the number of series is bounded whatever callers send.
 //!
 //! Names follow OpenTelemetry's semantic conventions in Prometheus form: `rpc.server.call.
 //! duration` is `rpc_server_call_duration_seconds`, a histogram in seconds.
+
+pub mod trace;
 
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +19,7 @@ use prometheus_client::{
     metrics::{
         counter::{ConstCounter, Counter},
         family::Family,
-        gauge::{ConstGauge, Gauge},
+        gauge::ConstGauge,
         histogram::{Histogram, exponential_buckets},
     },
     registry::Registry,
@@ -131,9 +133,6 @@ pub struct Metrics {
     pub journal_append: Histogram,
     /// `entity_journal_group_commands`: the commands (appends) in each of those transactions.
     pub journal_group: Histogram,
-    /// `entity_journal_queue_depth`: appends waiting for the group-commit writer, as it forms
-    /// a group.
-    pub journal_queue: Gauge,
     /// `entity_passivations_total`: tenant actors stopped after their final snapshot.
     pub passivations: Counter,
     /// `entity_recovery_duration_seconds`: each activation of a tenant actor (snapshot and
@@ -187,12 +186,6 @@ impl Metrics {
             "entity_journal_group_commands",
             "Commands appended in each group-commit transaction",
             journal_group.clone(),
-        );
-        let journal_queue = Gauge::default();
-        registry.register(
-            "entity_journal_queue_depth",
-            "Appends waiting for the group-commit writer",
-            journal_queue.clone(),
         );
         let passivations = Counter::default();
         registry.register(
@@ -252,7 +245,6 @@ impl Metrics {
             commands,
             journal_append,
             journal_group,
-            journal_queue,
             passivations,
             recovery,
             snapshot_bytes,
@@ -314,6 +306,9 @@ fn new_duration_histogram() -> Histogram {
 /// What the node's parts report at a scrape (the metrics endpoint fills it in).
 #[derive(Clone, Debug, Default)]
 pub struct Sample {
+    /// `entity_journal_queue_depth`: appends waiting for the group-commit writer (read at the
+    /// scrape, so a writer stuck on the store shows a growing queue).
+    pub journal_queue: u64,
     /// `entity_live_entities`: tenant actors running on this node.
     pub live_entities: u64,
     /// `entity_shards_held`: shards this node holds (every shard on a single node).
@@ -369,6 +364,12 @@ struct SampleCollector(Mutex<Sample>);
 impl Collector for SampleCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let sample = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        gauge(
+            &mut encoder,
+            "entity_journal_queue_depth",
+            "Appends waiting for the group-commit writer",
+            sample.journal_queue,
+        )?;
         gauge(
             &mut encoder,
             "entity_live_entities",
@@ -531,5 +532,104 @@ pub mod process {
         let ticks = field(14)?.checked_add(field(15)?)?;
         #[allow(clippy::cast_precision_loss)] // far below 2^52 ticks
         Some(ticks as f64 / 100.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scrape_names_each_metric_with_its_labels() {
+        let metrics = Metrics::new();
+        metrics.command("tenant", Outcome::Ok);
+        metrics.command("tenant", Outcome::Ok);
+        metrics
+            .rpc_duration
+            .get_or_create(&RpcLabels {
+                rpc_system: "grpc",
+                rpc_service: "entity.v1.TenantService".into(),
+                rpc_method: "CreateTenant".into(),
+                rpc_grpc_status_code: 3,
+            })
+            .observe(0.003);
+        let text = metrics.encode();
+        assert!(
+            text.contains(r#"entity_commands_total{command="tenant",outcome="ok"} 2"#),
+            "{text}"
+        );
+        let series = r#"rpc_system="grpc",rpc_service="entity.v1.TenantService",rpc_method="CreateTenant",rpc_grpc_status_code="3""#;
+        for (line, value) in [
+            (
+                format!("rpc_server_call_duration_seconds_count{{{series}}}"),
+                1,
+            ),
+            (
+                format!(r#"rpc_server_call_duration_seconds_bucket{{{series},le="0.002"}}"#),
+                0,
+            ),
+            (
+                format!(r#"rpc_server_call_duration_seconds_bucket{{{series},le="0.004"}}"#),
+                1,
+            ),
+        ] {
+            assert!(
+                text.contains(&format!("{line} {value}\n")),
+                "{line} in {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sample_is_encoded_with_the_process_figures() {
+        let metrics = Metrics::new();
+        metrics.set_sample(Sample {
+            journal_queue: 4,
+            live_entities: 7,
+            shards_held: 16,
+            projections: vec![ProjectionSample {
+                name: "users".into(),
+                lag_events: Some(3),
+                lag_seconds: Some(0.25),
+                failures: 2,
+            }],
+            sagas: SagaSample {
+                pending: 1,
+                lag_seconds: 4.5,
+            },
+            kafka: KafkaSample {
+                delivered: 10,
+                failed: 1,
+                failed_batches: 1,
+                in_flight: 5,
+            },
+        });
+        let text = metrics.encode();
+        for line in [
+            "entity_journal_queue_depth 4",
+            "entity_live_entities 7",
+            "entity_shards_held 16",
+            r#"entity_projection_lag_events{projection="users"} 3.0"#,
+            r#"entity_projection_lag_seconds{projection="users"} 0.25"#,
+            r#"entity_projection_failures_total{projection="users"} 2"#,
+            "entity_saga_steps_pending 1",
+            "entity_saga_lag_seconds 4.5",
+            "entity_kafka_delivered_total 10",
+            "entity_kafka_failed_total 1",
+            "entity_kafka_failed_batches_total 1",
+            "entity_kafka_in_flight 5",
+            r#"entity_requests_rejected_total{reason="rate_limited"} 0"#,
+            r#"entity_shard_handovers_total{direction="released"} 0"#,
+        ] {
+            assert!(text.contains(&format!("{line}\n")), "{line} in {text}");
+        }
+        if cfg!(target_os = "linux") {
+            let rss = text
+                .lines()
+                .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+                .and_then(|v| v.parse::<f64>().ok());
+            assert!(rss.is_some_and(|v| v > 0.0), "{text}");
+            assert!(text.contains("process_cpu_seconds_total "));
+        }
     }
 }

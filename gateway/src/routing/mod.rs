@@ -44,7 +44,7 @@ use tonic::{
     transport::Channel,
 };
 use tower::{Layer, Service, ServiceExt};
-use tracing::debug;
+use tracing::{Instrument, debug};
 
 use crate::status::unavailable;
 use owners::Owners;
@@ -308,7 +308,20 @@ where
             if let Ok(me) = http::HeaderValue::from_str(&router.me) {
                 parts.headers.insert(FORWARDED_BY, me);
             }
-            match channel.oneshot(rebuild(parts, bytes)).await {
+            let span = engine::telemetry::trace::traced(|| {
+                tracing::info_span!(
+                    "routing.forward",
+                    otel.kind = "client",
+                    peer.node = %node,
+                    tenant = %tenant,
+                )
+            });
+            span.in_scope(|| crate::traces::inject_current(&mut parts.headers));
+            match channel
+                .oneshot(rebuild(parts, bytes))
+                .instrument(span)
+                .await
+            {
                 Ok(response) => Ok(response),
                 Err(error) => Ok(unavailable(&format!(
                     "node {node}, which serves this tenant, cannot be reached ({error}); retry"

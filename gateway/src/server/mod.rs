@@ -238,6 +238,7 @@ pub async fn serve_with(
     // an expired call ends DEADLINE_EXCEEDED rather than tonic's CANCELLED.
     let result = builder
         .tcp_nodelay(true)
+        .trace_fn(crate::traces::server_span)
         .max_concurrent_streams(admission.max_concurrent_streams)
         .http2_max_header_list_size(edge::HTTP2_MAX_HEADER_LIST_BYTES)
         .initial_stream_window_size(HTTP2_WINDOW_BYTES)

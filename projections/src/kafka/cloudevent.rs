@@ -5,6 +5,7 @@ use chrono::SecondsFormat;
 use engine::{
     domain::{StreamId, StreamKind, TenantId},
     journal::RecordedEvent,
+    telemetry::trace::TraceParent,
 };
 use rdkafka::{
     message::{Header, OwnedHeaders},
@@ -143,13 +144,23 @@ impl Message {
         let time = event_time(event);
         let fixed = [("ce_specversion", "1.0"), ("ce_time", time.as_str())];
         let schema = value.dataschema.as_deref().map(|s| ("ce_dataschema", s));
+        // The trace of the command that wrote the event (W3C, as OpenTelemetry's Kafka
+        // instrumentations read it); only a well-formed one is passed on.
+        let traceparent = event
+            .metadata
+            .traceparent
+            .as_deref()
+            .and_then(TraceParent::parse)
+            .map(|t| t.to_string());
+        let trace = traceparent.as_deref().map(|t| ("traceparent", t));
         let headers = fixed
             .iter()
             .chain(attributes)
             .chain(schema.as_ref())
+            .chain(trace.as_ref())
             .chain(&[("content-type", value.content_type)])
             .fold(
-                OwnedHeaders::new_with_capacity(attributes.len() + 4),
+                OwnedHeaders::new_with_capacity(attributes.len() + 5),
                 |h, (k, v)| {
                     h.insert(Header {
                         key: k,
@@ -218,5 +229,54 @@ mod tests {
                 "hint": "Ab12"
             })
         );
+    }
+
+    #[test]
+    fn a_well_formed_traceparent_is_passed_on_as_a_header() {
+        use engine::journal::EventMetadata;
+        use rdkafka::message::Headers;
+
+        let headers_of = |traceparent: Option<&str>| {
+            let tenant = TenantId(Uuid::from_u128(1));
+            let event = RecordedEvent {
+                position: 1,
+                transaction_id: 1,
+                tenant_id: tenant,
+                stream: StreamId::new(StreamKind::Tenant, tenant.0),
+                sequence: 1,
+                event_type: "TenantCreated".into(),
+                schema_version: 1,
+                payload: serde_json::json!({}),
+                metadata: EventMetadata {
+                    traceparent: traceparent.map(str::to_owned),
+                    ..EventMetadata::default()
+                },
+                recorded_at: chrono::Utc::now(),
+            };
+            let value = Encoded {
+                bytes: Vec::new(),
+                content_type: "application/json",
+                dataschema: None,
+            };
+            let message = Message::cloud_event(&event, value, &[]);
+            message
+                .headers
+                .iter()
+                .map(|h| {
+                    let value = String::from_utf8(h.value.unwrap_or_default().to_vec()).unwrap();
+                    (h.key.to_owned(), value)
+                })
+                .collect::<Vec<_>>()
+        };
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert!(
+            headers_of(Some(traceparent)).contains(&("traceparent".into(), traceparent.into()))
+        );
+        for absent in [None, Some("00-zz-00f067aa0ba902b7-01"), Some("")] {
+            assert!(
+                headers_of(absent).iter().all(|(k, _)| k != "traceparent"),
+                "{absent:?}"
+            );
+        }
     }
 }

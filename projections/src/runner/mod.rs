@@ -25,6 +25,7 @@ mod continuity;
 mod shared_batch;
 mod status;
 mod tail_feed;
+mod traced;
 mod worker;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};

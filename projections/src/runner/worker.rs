@@ -454,6 +454,9 @@ pub(crate) async fn apply_batch(
         .map(Envelope::decode)
         .collect::<Result<Vec<_>>>()?;
     Envelope::open_personal(&mut decoded, vault).await?;
+    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    // Open until the batch has committed (or failed).
+    let _spans = super::traced::event_spans(&names, &decoded);
     let wanted: Vec<Cow<'_, [Envelope]>> = projections
         .iter()
         .map(|p| {
@@ -478,7 +481,6 @@ pub(crate) async fn apply_batch(
     let mut tx = store.begin().await?;
     // Compare-and-set on the checkpoint rows, locked until commit: a rebuild or a second
     // runner of these projections cannot interleave, and a stale runner reloads.
-    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
     tx.advance_checkpoints(&names, expected, last).await?;
     for (by, (projection, events)) in projections.iter().zip(&wanted).enumerate() {
         if !events.is_empty() {

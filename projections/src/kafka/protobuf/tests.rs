@@ -674,6 +674,7 @@ fn recorded(kind: StreamKind, payload: Value, schema_version: i32) -> RecordedEv
             correlation_id: Some("req-1".into()),
             causation_id: None,
             trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
         },
         recorded_at: "2025-03-01T12:00:00.123457Z"
             .parse::<DateTime<Utc>>()

@@ -1,0 +1,280 @@
+//! Traces for real (issue 18): two `entityd serve` nodes of one cluster export over OTLP to a
+//! collector in this process (a tonic server of the OTLP trace service). One CreateOrganization
+//! sent with a W3C `traceparent` to the node that does not hold its tenant's shard must yield
+//! one trace: the entry node's call and its forward, the owner's call, the engine's command,
+//! the tenant actor, the journal append and the projection batch, each the child of the one
+//! before. Needs `ENTITY_TEST_DATABASE_URL`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+#[path = "support/grpc.rs"]
+mod grpc_support;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use engine::testing::TestDatabase;
+use entity_proto::v1 as pb;
+use grpc_support::{
+    Clients, Entityd, TEST_AUDIENCE, TEST_HS256_SECRET, TEST_ISSUER, bearer, claims,
+    create_tenant_request, hs256_token,
+};
+use opentelemetry_proto::tonic::{
+    collector::trace::v1::{
+        ExportTraceServiceRequest, ExportTraceServiceResponse,
+        trace_service_server::{TraceService, TraceServiceServer},
+    },
+    common::v1::any_value::Value,
+};
+use tokio_stream::wrappers::TcpListenerStream;
+
+const SHARDS: u32 = 16;
+
+/// An OTLP trace collector keeping every span it receives.
+#[derive(Clone, Default)]
+struct Collector(Arc<Mutex<Vec<Span>>>);
+
+/// A received span, ids in hex.
+#[derive(Clone, Debug)]
+struct Span {
+    node: String,
+    trace_id: String,
+    span_id: String,
+    parent_span_id: String,
+    name: String,
+}
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let mut spans = self.0.lock().unwrap();
+        for resource in request.into_inner().resource_spans {
+            let node = resource
+                .resource
+                .iter()
+                .flat_map(|r| &r.attributes)
+                .find(|a| a.key == "service.instance.id")
+                .and_then(|a| match a.value.as_ref()?.value.as_ref()? {
+                    Value::StringValue(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            for scope in resource.scope_spans {
+                for span in scope.spans {
+                    spans.push(Span {
+                        node: node.clone(),
+                        trace_id: hex(&span.trace_id),
+                        span_id: hex(&span.span_id),
+                        parent_span_id: hex(&span.parent_span_id),
+                        name: span.name,
+                    });
+                }
+            }
+        }
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Collector {
+    async fn start() -> (Collector, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let collector = Collector::default();
+        let service = TraceServiceServer::new(collector.clone());
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(TcpListenerStream::new(listener)),
+        );
+        (collector, address)
+    }
+
+    fn trace(&self, trace_id: &str) -> Vec<Span> {
+        let spans = self.0.lock().unwrap();
+        spans
+            .iter()
+            .filter(|s| s.trace_id == trace_id)
+            .cloned()
+            .collect()
+    }
+}
+
+async fn node(db: &TestDatabase, secret: &str, id: &str, collector: &str) -> Entityd {
+    let attributes = format!("service.instance.id={id}");
+    Entityd::start_with_env(
+        &[
+            "serve",
+            "--database-url",
+            db.url(),
+            "--listen",
+            "127.0.0.1:0",
+            "--jwt-issuer",
+            TEST_ISSUER,
+            "--jwt-audience",
+            TEST_AUDIENCE,
+            "--jwt-hs256-secret-file",
+            secret,
+            "--node-id",
+            id,
+            "--shard-count",
+            "16",
+            "--max-db-connections",
+            "8",
+        ],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector),
+            ("OTEL_RESOURCE_ATTRIBUTES", &attributes),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    )
+    .await
+}
+
+/// The node holding `tenant`'s shard (a valid lease), if any.
+async fn owner_of(pool: &sqlx::PgPool, tenant: &str) -> Option<String> {
+    let tenant: engine::domain::TenantId = tenant.parse().unwrap();
+    let shard = engine::runtime::shard_of(tenant, SHARDS);
+    sqlx::query_scalar(
+        "SELECT owner FROM shard_leases WHERE shard = $1 AND expires_at > clock_timestamp()",
+    )
+    .bind(i32::try_from(shard).unwrap())
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_command_is_one_trace_across_both_nodes_the_journal_and_the_projection() {
+    let (collector, endpoint) = Collector::start().await;
+    let db = TestDatabase::create().await;
+    let pool = db.journal().await.pool().clone();
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), TEST_HS256_SECRET).unwrap();
+    let secret = secret.path().to_str().unwrap().to_owned();
+    let entry = node(&db, &secret, "node-1", &endpoint).await;
+    let owner = node(&db, &secret, "node-2", &endpoint).await;
+    let token = hs256_token(&claims("trace-test", None));
+    let mut c = Clients::connect(&entry.endpoint()).await;
+    let mut at_owner = Clients::connect(&owner.endpoint()).await;
+
+    // A tenant whose shard node-2 holds (a node gives the tenants created through it an id in
+    // one of its own shards).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let tenant = loop {
+        assert!(Instant::now() < deadline, "no tenant landed on node-2");
+        let created = at_owner
+            .tenants
+            .create_tenant(bearer(
+                create_tenant_request("Traced Co", pb::Plan::Gold),
+                &token,
+            ))
+            .await;
+        let created = match created {
+            Ok(created) => created,
+            Err(status) => {
+                eprintln!("create tenant: {status:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let id = created.into_inner().tenant.unwrap().id;
+        if owner_of(&pool, &id).await.as_deref() == Some("node-2") {
+            break id;
+        }
+    };
+
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut request = bearer(
+            pb::CreateOrganizationRequest {
+                tenant_id: tenant.clone(),
+                name: "Traced org".into(),
+                options: Some(pb::MutationOptions {
+                    request_id: "traced-1".into(),
+                    expected_version: None,
+                }),
+                ..Default::default()
+            },
+            &token,
+        );
+        request.metadata_mut().insert(
+            "traceparent",
+            format!("00-{trace_id}-{caller_span}-01").parse().unwrap(),
+        );
+        match c.orgs.create_organization(request).await {
+            Ok(_) => break,
+            // the shard may still be settling: a retry with the same request id is safe
+            Err(status) if Instant::now() < deadline => {
+                eprintln!("retrying: {status:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(status) => panic!("{status:?}"),
+        }
+    }
+
+    // Wait for every span (the projection's comes last).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let spans = loop {
+        let spans = collector.trace(trace_id);
+        if spans.iter().any(|s| s.name.starts_with("projection ")) {
+            break spans;
+        }
+        assert!(Instant::now() < deadline, "incomplete trace: {spans:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let by_id: HashMap<&str, &Span> = spans.iter().map(|s| (s.span_id.as_str(), s)).collect();
+    let find = |node: Option<&str>, name: &str, parent: &str| -> &Span {
+        spans
+            .iter()
+            .find(|s| {
+                node.is_none_or(|n| s.node == n) && s.name == name && s.parent_span_id == parent
+            })
+            .unwrap_or_else(|| panic!("no {name} on {node:?} under {parent}: {spans:#?}"))
+    };
+    let call = "entity.v1.OrganizationService/CreateOrganization";
+    // Each node: the call, then the authenticated caller's span (`rpc`), then its work.
+    let entry_call = find(Some("node-1"), call, caller_span);
+    let entry_rpc = find(Some("node-1"), "rpc", &entry_call.span_id);
+    let forward = find(Some("node-1"), "routing.forward", &entry_rpc.span_id);
+    let owner_call = find(Some("node-2"), call, &forward.span_id);
+    let owner_rpc = find(Some("node-2"), "rpc", &owner_call.span_id);
+    let execute = find(Some("node-2"), "engine.execute", &owner_rpc.span_id);
+    let command = find(Some("node-2"), "entity.command", &execute.span_id);
+    find(Some("node-2"), "journal.append", &command.span_id);
+    // The projections run on one of the nodes; their batch joins the trace under the command.
+    let projection = spans
+        .iter()
+        .find(|s| s.name.starts_with("projection ") && s.parent_span_id == command.span_id)
+        .unwrap_or_else(|| panic!("no projection span under the command: {spans:#?}"));
+    assert!(["node-1", "node-2"].contains(&projection.node.as_str()));
+    // Every span of the trace hangs off the caller's span through spans of the trace.
+    for span in &spans {
+        if span.parent_span_id != caller_span {
+            assert!(
+                by_id.contains_key(span.parent_span_id.as_str()),
+                "{span:?} has a parent outside the trace"
+            );
+        }
+    }
+    // Nothing of the HTTP/2 or database libraries is exported.
+    assert!(
+        spans
+            .iter()
+            .all(|s| !s.name.contains("h2") && !s.name.contains("hyper")),
+        "{spans:#?}"
+    );
+    entry.kill9().await;
+    owner.kill9().await;
+}
