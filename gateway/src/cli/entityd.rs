@@ -24,7 +24,8 @@
 //! does not protect the store's personal data, or was retired by a rotation, stops the node
 //! with exit code 2 before it writes anything), print `entityd listening on <addr> (<mode>)`
 //! when ready and shut down gracefully on Ctrl-C or SIGTERM. Logs go to stderr, filtered by
-//! `ENTITYD_LOG` (default `info`).
+//! `ENTITYD_LOG` (default `info`; `ENTITYD_LOG_FORMAT=json` for JSON lines); traces go to an
+//! OTLP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see `crate::traces`).
 
 use std::{
     path::{Path, PathBuf},
@@ -63,7 +64,13 @@ use crate::{
 
 /// Runs an entity-engine node. Without a subcommand: the embedded single-node mode (SQLite).
 #[derive(Debug, Parser)]
-#[command(name = "entityd", version)]
+#[command(
+    name = "entityd",
+    version,
+    after_help = "Environment: ENTITYD_LOG (log filter, default info), ENTITYD_LOG_FORMAT=json \
+                  (JSON log lines), OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP/gRPC; \
+                  with the other standard OTEL_* variables)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
