@@ -28,8 +28,8 @@ use std::{
 use engine::testing::TestDatabase;
 use entity_proto::v1 as pb;
 use grpc_support::{
-    Clients, Entityd, TEST_AUDIENCE, TEST_HS256_SECRET, TEST_ISSUER, bearer, claims,
-    create_tenant_request, hs256_token,
+    Clients, Entityd, TEST_HS256_SECRET, bearer, claims, create_tenant_request, hs256_token,
+    serve_args,
 };
 use tokio::time::Instant;
 use tonic::Code;
@@ -91,23 +91,8 @@ impl Cluster {
         }
         let node = Entityd::start(
             &[
-                &[
-                    "serve",
-                    "--database-url",
-                    database_url,
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--jwt-issuer",
-                    TEST_ISSUER,
-                    "--jwt-audience",
-                    TEST_AUDIENCE,
-                    "--jwt-hs256-secret-file",
-                    self.secret.path().to_str().unwrap(),
-                    "--max-db-connections",
-                    "8",
-                    "--node-id",
-                    id,
-                ][..],
+                &serve_args(database_url, self.secret.path().to_str().unwrap())[..],
+                &["--max-db-connections", "8", "--node-id", id],
                 &extra,
             ]
             .concat(),
@@ -957,21 +942,8 @@ async fn nodes_and_clients_talk_over_tls() {
         ca.to_str().unwrap(),
     ];
     let start = |id: &'static str| {
-        let mut args = vec![
-            "serve",
-            "--database-url",
-            cluster.db.url(),
-            "--listen",
-            "127.0.0.1:0",
-            "--jwt-issuer",
-            TEST_ISSUER,
-            "--jwt-audience",
-            TEST_AUDIENCE,
-            "--jwt-hs256-secret-file",
-            cluster.secret.path().to_str().unwrap(),
-            "--node-id",
-            id,
-        ];
+        let mut args = serve_args(cluster.db.url(), cluster.secret.path().to_str().unwrap());
+        args.extend(["--node-id", id]);
         args.extend(tls_args);
         async move { Entityd::start(&args).await }
     };

@@ -22,8 +22,8 @@ use std::{
 use engine::{personal::MasterKey, testing::TestDatabase};
 use entity_proto::v1 as pb;
 use grpc_support::{
-    Clients, Entityd, TEST_AUDIENCE, TEST_HS256_SECRET, TEST_ISSUER, bearer, claims,
-    create_tenant_request, hs256_token,
+    Clients, Entityd, TEST_HS256_SECRET, bearer, claims, create_tenant_request, hs256_token,
+    serve_args,
 };
 
 /// How long a refused start may take.
@@ -65,26 +65,10 @@ impl Setup {
 
     /// `entityd serve` on the test database, then `extra`.
     fn serve_args(&self, extra: &[&str]) -> Vec<String> {
-        let mut args: Vec<String> = [
-            "serve",
-            "--database-url",
-            self.db.url(),
-            "--listen",
-            "127.0.0.1:0",
-            "--jwt-issuer",
-            TEST_ISSUER,
-            "--jwt-audience",
-            TEST_AUDIENCE,
-            "--jwt-hs256-secret-file",
-            self.secret.to_str().unwrap(),
-            "--max-db-connections",
-            "8",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        args.extend(extra.iter().map(|s| (*s).to_owned()));
-        args
+        let mut args = serve_args(self.db.url(), self.secret.to_str().unwrap());
+        args.extend(["--max-db-connections", "8"]);
+        args.extend(extra);
+        args.into_iter().map(str::to_owned).collect()
     }
 
     /// A serving node with `extra` arguments (which name its master key).

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use engine::testing::TestDatabase;
 use entity_proto::v1 as pb;
 use grpc_support::{
-    Clients, Entityd, TEST_AUDIENCE, TEST_HS256_SECRET, TEST_ISSUER, bearer, claims, create_org,
-    create_tenant_request, hs256_token,
+    Clients, Entityd, TEST_HS256_SECRET, bearer, claims, create_org, create_tenant_request,
+    hs256_token, scrape_text, serve_args,
 };
 use rdkafka::mocking::MockCluster;
 use tonic::Code;
@@ -26,34 +26,15 @@ use tonic::Code;
 type Scrape = BTreeMap<String, f64>;
 
 async fn scrape(url: &str) -> Scrape {
-    let response = reqwest::get(url).await.expect("scrape");
-    assert!(response.status().is_success());
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        content_type.starts_with("text/plain; version=0.0.4"),
-        "{content_type}"
-    );
-    let text = response.text().await.unwrap();
-    text.lines()
+    scrape_text(url)
+        .await
+        .lines()
         .filter(|line| !line.starts_with('#') && !line.is_empty())
         .map(|line| {
             let (series, value) = line.rsplit_once(' ').expect("a sample line");
             (series.to_owned(), value.parse().expect("a number"))
         })
         .collect()
-}
-
-/// The metrics URL on `node`'s ready line.
-fn metrics_url(node: &Entityd) -> String {
-    node.ready_line
-        .split("metrics at ")
-        .nth(1)
-        .and_then(|rest| rest.split([',', ')']).next())
-        .expect("the ready line names the metrics address")
-        .to_owned()
 }
 
 /// Scrapes until `done` holds (within 30 s), returning that scrape.
@@ -107,7 +88,7 @@ async fn a_scrape_counts_every_call_and_command_and_names_no_tenant() {
         "127.0.0.1:0",
     ])
     .await;
-    let url = metrics_url(&node);
+    let url = node.metrics_url();
     let mut c = Clients::connect(&node.endpoint()).await;
     let before = scrape(&url).await;
     // Nothing has run yet: no tenant actor, every shard held by the single node.
@@ -280,18 +261,8 @@ async fn a_cluster_node_counts_leases_passivations_snapshots_and_deliveries() {
     let secret = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(secret.path(), TEST_HS256_SECRET).unwrap();
     let brokers = kafka.bootstrap_servers();
-    let node = Entityd::start(&[
-        "serve",
-        "--database-url",
-        db.url(),
-        "--listen",
-        "127.0.0.1:0",
-        "--jwt-issuer",
-        TEST_ISSUER,
-        "--jwt-audience",
-        TEST_AUDIENCE,
-        "--jwt-hs256-secret-file",
-        secret.path().to_str().unwrap(),
+    let mut args = serve_args(db.url(), secret.path().to_str().unwrap());
+    args.extend([
         "--node-id",
         "metrics-1",
         "--shard-count",
@@ -302,9 +273,9 @@ async fn a_cluster_node_counts_leases_passivations_snapshots_and_deliveries() {
         &brokers,
         "--metrics-listen",
         "127.0.0.1:0",
-    ])
-    .await;
-    let url = metrics_url(&node);
+    ]);
+    let node = Entityd::start(&args).await;
+    let url = node.metrics_url();
     let token = hs256_token(&claims("metrics-test", None));
     let c = Clients::connect(&node.endpoint()).await;
 

@@ -21,7 +21,7 @@ use std::{
 };
 
 use entity_proto::v1 as pb;
-use grpc_support::{Clients, Entityd, create_tenant_request};
+use grpc_support::{Clients, Entityd, create_tenant_request, scrape_text};
 use serde_json::Value;
 
 const DASHBOARD: &str = include_str!("../ops/grafana/entity-engine.json");
@@ -922,16 +922,6 @@ fn every_alert_rule_is_complete_and_points_at_its_runbook_section() {
     }
 }
 
-/// The metrics URL on `node`'s ready line.
-fn metrics_url(node: &Entityd) -> String {
-    node.ready_line
-        .split("metrics at ")
-        .nth(1)
-        .and_then(|rest| rest.split([',', ')']).next())
-        .expect("the ready line names the metrics address")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn every_series_of_the_dashboard_and_the_alerts_is_in_a_scrape() {
     let mut kit = dashboard_queries(&dashboard());
@@ -949,7 +939,7 @@ async fn every_series_of_the_dashboard_and_the_alerts_is_in_a_scrape() {
         "127.0.0.1:0",
     ])
     .await;
-    let url = metrics_url(&node);
+    let url = node.metrics_url();
     // One call and one command, so that the families created at their first use exist.
     let mut c = Clients::connect(&node.endpoint()).await;
     c.tenants
@@ -960,9 +950,7 @@ async fn every_series_of_the_dashboard_and_the_alerts_is_in_a_scrape() {
     // A call is counted when its response has ended: poll briefly.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let response = reqwest::get(&url).await.expect("scrape");
-        assert!(response.status().is_success());
-        let text = response.text().await.unwrap();
+        let text = scrape_text(&url).await;
         let found = problems(&kit, &exported(&text));
         if found.is_empty() {
             break;

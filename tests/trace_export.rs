@@ -19,8 +19,8 @@ use std::{
 use engine::testing::TestDatabase;
 use entity_proto::v1 as pb;
 use grpc_support::{
-    Clients, Entityd, TEST_AUDIENCE, TEST_HS256_SECRET, TEST_ISSUER, bearer, claims,
-    create_tenant_request, hs256_token,
+    Clients, Entityd, TEST_HS256_SECRET, bearer, claims, create_tenant_request, hs256_token,
+    serve_args,
 };
 use opentelemetry_proto::tonic::{
     collector::trace::v1::{
@@ -113,24 +113,17 @@ async fn node(db: &TestDatabase, secret: &str, id: &str, collector: &str) -> Ent
     let attributes = format!("service.instance.id={id}");
     Entityd::start_with_env(
         &[
-            "serve",
-            "--database-url",
-            db.url(),
-            "--listen",
-            "127.0.0.1:0",
-            "--jwt-issuer",
-            TEST_ISSUER,
-            "--jwt-audience",
-            TEST_AUDIENCE,
-            "--jwt-hs256-secret-file",
-            secret,
-            "--node-id",
-            id,
-            "--shard-count",
-            "16",
-            "--max-db-connections",
-            "8",
-        ],
+            &serve_args(db.url(), secret)[..],
+            &[
+                "--node-id",
+                id,
+                "--shard-count",
+                "16",
+                "--max-db-connections",
+                "8",
+            ],
+        ]
+        .concat(),
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", collector),
             ("OTEL_RESOURCE_ATTRIBUTES", &attributes),

@@ -532,6 +532,39 @@ pub fn write_test_master_key(dir: &Path) -> PathBuf {
     path
 }
 
+/// The arguments every test's `entityd serve` starts with: the database, a free port and the
+/// test issuer's HS256 secret in `secret_file`; a test appends its own.
+pub fn serve_args<'a>(database_url: &'a str, secret_file: &'a str) -> Vec<&'a str> {
+    vec![
+        "serve",
+        "--database-url",
+        database_url,
+        "--listen",
+        "127.0.0.1:0",
+        "--jwt-issuer",
+        TEST_ISSUER,
+        "--jwt-audience",
+        TEST_AUDIENCE,
+        "--jwt-hs256-secret-file",
+        secret_file,
+    ]
+}
+
+/// The text of one Prometheus scrape of `url`, after checking its status and content type.
+pub async fn scrape_text(url: &str) -> String {
+    let response = reqwest::get(url).await.expect("scrape");
+    assert!(response.status().is_success(), "{}", response.status());
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    response.text().await.unwrap()
+}
+
 /// A running `entityd` child process.
 pub struct Entityd {
     pub child: Child,
@@ -616,6 +649,16 @@ impl Entityd {
     /// `http://<addr>`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The metrics URL on the ready line (started with `--metrics-listen`).
+    pub fn metrics_url(&self) -> String {
+        self.ready_line
+            .split("metrics at ")
+            .nth(1)
+            .and_then(|rest| rest.split([',', ')']).next())
+            .expect("the ready line names the metrics address")
+            .to_owned()
     }
 
     /// SIGKILL, no goodbye.

@@ -342,14 +342,10 @@ impl Limits {
         })
     }
 
-    /// Counts a refusal by its `ErrorInfo` reason and answers it.
-    fn refuse(&self, status: Status) -> http::Response<Body> {
-        let reason = status
-            .get_error_details()
-            .error_info()
-            .map_or("other", |info| rejection_label(&info.reason));
-        self.engine.metrics().rejected(reason);
-        status.into_http()
+    /// Counts `refusal` by its reason and answers it.
+    fn refuse(&self, refusal: Refusal) -> http::Response<Body> {
+        self.engine.metrics().rejected(refusal.label());
+        refusal.status().into_http()
     }
 
     async fn plan(&self, tenant: TenantId) -> Plan {
@@ -399,19 +395,17 @@ impl Limits {
 
     /// Receives `body` whole (see the module documentation), charging its buffer to
     /// `account`'s and the node's receive shares.
-    async fn receive(&self, account: Account, mut body: Body) -> Result<Received, Status> {
+    async fn receive(&self, account: Account, mut body: Body) -> Result<Received, Refusal> {
         let mut share = self.bytes.share(account);
         share
             .try_grow(RECEIVE_OVERHEAD_BYTES)
-            .map_err(|short| share_refusal(short, "requests being received"))?;
+            .map_err(|short| Refusal::Share(short, "requests being received"))?;
         let mut buffer: Vec<u8> = Vec::new();
         // The capacity paid for (the allocator may round the buffer's up).
         let mut charged = 0;
         let mut trailers = None;
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| {
-                Status::cancelled(format!("the request body was not received: {e}"))
-            })?;
+            let frame = frame.map_err(|e| Refusal::BodyFailed(e.to_string()))?;
             let chunk = match frame.into_data() {
                 Ok(chunk) => chunk,
                 Err(frame) => {
@@ -423,7 +417,7 @@ impl Limits {
             };
             let needed = buffer.len() + chunk.len();
             if needed > MAX_REQUEST_BODY_BYTES {
-                return Err(too_large(needed));
+                return Err(Refusal::TooLarge(needed));
             }
             if needed > charged {
                 // Grow geometrically, but never beyond what the frame says it holds.
@@ -433,7 +427,7 @@ impl Limits {
                 let target = needed.max(charged * 2).min(ceiling);
                 share
                     .try_grow(target - charged)
-                    .map_err(|short| share_refusal(short, "requests being received"))?;
+                    .map_err(|short| Refusal::Share(short, "requests being received"))?;
                 buffer.reserve_exact(target - buffer.len());
                 charged = target;
             }
@@ -441,7 +435,7 @@ impl Limits {
             if let Some(declared) = declared_length(&buffer)
                 && declared > MAX_REQUEST_BODY_BYTES
             {
-                return Err(too_large(declared));
+                return Err(Refusal::TooLarge(declared));
             }
         }
         let data = Bytes::from(buffer);
@@ -458,11 +452,11 @@ impl Limits {
     }
 
     /// A call slot of `account` and of the node.
-    fn admit(&self, account: Account) -> Result<Share, Status> {
+    fn admit(&self, account: Account) -> Result<Share, Refusal> {
         let mut share = self.calls.share(account);
         share
             .try_grow(1)
-            .map_err(|short| share_refusal(short, "calls in flight"))?;
+            .map_err(|short| Refusal::Share(short, "calls in flight"))?;
         Ok(share)
     }
 }
@@ -481,51 +475,72 @@ fn declared_length(buffer: &[u8]) -> Option<usize> {
         .map(|l| l.saturating_add(GRPC_FRAME_PREFIX))
 }
 
-/// RESOURCE_EXHAUSTED for a call refused by a share of `what` (`calls in flight`, `requests
-/// being received`): `TENANT_CONCURRENCY` for the tenant's share, `OVERLOADED` for the node's.
-fn share_refusal(short: Short, what: &str) -> Status {
-    let (reason, message) = match short {
-        Short::Tenant => (
-            "TENANT_CONCURRENCY",
-            format!("the tenant has too many {what} on this node; retry later"),
-        ),
-        Short::Node => (
-            "OVERLOADED",
-            format!("the node is overloaded: too many {what}; retry later"),
-        ),
-    };
-    exhausted(reason, &message, RETRY_CONCURRENCY)
+/// Why the limits refused a call; each names its metric label and its answer.
+#[derive(Debug)]
+enum Refusal {
+    /// The tenant's request rate is exceeded; it may call again after the wait.
+    RateLimited(Duration),
+    /// A share of `what` (`calls in flight`, `requests being received`) is exhausted.
+    Share(Short, &'static str),
+    /// The request's message is larger than the limit: these many bytes (or more).
+    TooLarge(usize),
+    /// The request was not received within the body timeout.
+    BodyTimeout(Duration),
+    /// The request's body failed before its end (the client reset the stream).
+    BodyFailed(String),
 }
 
-/// The metric label of a refusal's reason: one of a fixed set, whatever the text.
-fn rejection_label(reason: &str) -> &'static str {
-    match reason {
-        "RATE_LIMITED" => "rate_limited",
-        "TENANT_CONCURRENCY" => "tenant_concurrency",
-        "OVERLOADED" => "overloaded",
-        "REQUEST_TOO_LARGE" => "request_too_large",
-        "REQUEST_BODY_TIMEOUT" => "request_body_timeout",
-        _ => "other",
+impl Refusal {
+    /// The `reason` label of `entity_requests_rejected_total` (one of `REJECTION_REASONS`).
+    fn label(&self) -> &'static str {
+        match self {
+            Self::RateLimited(_) => "rate_limited",
+            Self::Share(Short::Tenant, _) => "tenant_concurrency",
+            Self::Share(Short::Node, _) => "overloaded",
+            Self::TooLarge(_) => "request_too_large",
+            Self::BodyTimeout(_) => "request_body_timeout",
+            Self::BodyFailed(_) => "other",
+        }
     }
-}
 
-fn too_large(bytes: usize) -> Status {
-    status::refusal(
-        Code::ResourceExhausted,
-        "REQUEST_TOO_LARGE",
-        format!(
-            "request too large: {bytes} bytes, the limit is {MAX_REQUEST_MESSAGE_BYTES} bytes \
-             per message"
-        ),
-    )
-}
-
-fn body_timeout(timeout: Duration) -> Status {
-    status::refusal(
-        Code::DeadlineExceeded,
-        "REQUEST_BODY_TIMEOUT",
-        format!("the request was not received within {timeout:?}"),
-    )
+    /// The answer: RESOURCE_EXHAUSTED with RetryInfo for a rate or a share (`TENANT_CONCURRENCY`
+    /// for the tenant's share, `OVERLOADED` for the node's), RESOURCE_EXHAUSTED
+    /// `REQUEST_TOO_LARGE`, DEADLINE_EXCEEDED `REQUEST_BODY_TIMEOUT`, or CANCELLED.
+    fn status(&self) -> Status {
+        match self {
+            Self::RateLimited(wait) => exhausted(
+                "RATE_LIMITED",
+                "the tenant's request rate is exceeded; retry later",
+                *wait,
+            ),
+            Self::Share(Short::Tenant, what) => exhausted(
+                "TENANT_CONCURRENCY",
+                &format!("the tenant has too many {what} on this node; retry later"),
+                RETRY_CONCURRENCY,
+            ),
+            Self::Share(Short::Node, what) => exhausted(
+                "OVERLOADED",
+                &format!("the node is overloaded: too many {what}; retry later"),
+                RETRY_CONCURRENCY,
+            ),
+            Self::TooLarge(bytes) => status::refusal(
+                Code::ResourceExhausted,
+                "REQUEST_TOO_LARGE",
+                format!(
+                    "request too large: {bytes} bytes, the limit is {MAX_REQUEST_MESSAGE_BYTES} \
+                     bytes per message"
+                ),
+            ),
+            Self::BodyTimeout(timeout) => status::refusal(
+                Code::DeadlineExceeded,
+                "REQUEST_BODY_TIMEOUT",
+                format!("the request was not received within {timeout:?}"),
+            ),
+            Self::BodyFailed(error) => {
+                Status::cancelled(format!("the request body was not received: {error}"))
+            }
+        }
+    }
 }
 
 fn exhausted(reason: &str, message: &str, retry_after: Duration) -> Status {
@@ -599,21 +614,21 @@ where
             let received =
                 match tokio::time::timeout_at(deadline, limits.receive(account, body)).await {
                     Ok(Ok(received)) => received,
-                    Ok(Err(status)) => {
-                        tracing::debug!(code = ?status.code(), "request refused while received");
-                        return Ok(limits.refuse(status));
+                    Ok(Err(refusal)) => {
+                        tracing::debug!(?refusal, "request refused while received");
+                        return Ok(limits.refuse(refusal));
                     }
                     Err(_) => {
                         tracing::debug!("request body not received in time");
-                        return Ok(limits.refuse(body_timeout(limits.body_timeout)));
+                        return Ok(limits.refuse(Refusal::BodyTimeout(limits.body_timeout)));
                     }
                 };
             // 2. a call slot of the tenant and of the node, or a refusal at once
             let _slot = match limits.admit(account) {
                 Ok(slot) => slot,
-                Err(status) => {
+                Err(refusal) => {
                     tracing::debug!(tenant = ?account, "load shed: too many calls in flight");
-                    return Ok(limits.refuse(status));
+                    return Ok(limits.refuse(refusal));
                 }
             };
             // 3. the tenant's rate
@@ -621,11 +636,7 @@ where
                 let plan = limits.plan(tenant).await;
                 if let Err(wait) = limits.rates.take(tenant, plan) {
                     tracing::debug!(%tenant, "rate limited");
-                    return Ok(limits.refuse(exhausted(
-                        "RATE_LIMITED",
-                        "the tenant's request rate is exceeded; retry later",
-                        wait,
-                    )));
+                    return Ok(limits.refuse(Refusal::RateLimited(wait)));
                 }
             }
             let Received { body, _share } = received;
@@ -644,6 +655,30 @@ mod tests {
     use tokio_stream::StreamExt;
 
     use super::*;
+
+    #[test]
+    fn every_refusal_is_counted_under_its_answers_reason() {
+        let refusals = [
+            Refusal::RateLimited(Duration::from_millis(40)),
+            Refusal::Share(Short::Tenant, "calls in flight"),
+            Refusal::Share(Short::Node, "calls in flight"),
+            Refusal::TooLarge(5 << 20),
+            Refusal::BodyTimeout(Duration::from_secs(10)),
+            Refusal::BodyFailed("stream reset".to_owned()),
+        ];
+        let labels: std::collections::BTreeSet<&str> =
+            refusals.iter().map(Refusal::label).collect();
+        let known: std::collections::BTreeSet<&str> =
+            engine::telemetry::REJECTION_REASONS.into_iter().collect();
+        assert_eq!(labels, known);
+        for refusal in &refusals {
+            let status = refusal.status();
+            match status.get_error_details().error_info() {
+                Some(info) => assert_eq!(info.reason.to_lowercase(), refusal.label()),
+                None => assert_eq!((status.code(), refusal.label()), (Code::Cancelled, "other")),
+            }
+        }
+    }
 
     #[test]
     fn plan_rates_follow_the_spec() {
