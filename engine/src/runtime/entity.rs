@@ -39,7 +39,7 @@ use crate::{
         TimerChange, UniqueClaim, UniqueRelease,
     },
     personal::{Keyring, KeyringError, Opened, SEALED_SINCE_SCHEMA, Vault, VaultError},
-    telemetry::trace::{TraceParent, traced},
+    telemetry::trace::{TraceParent, traced_under},
 };
 
 /// Event payload version of the unsealed mode: version 1 is the plaintext format.
@@ -166,7 +166,8 @@ impl Actor for TenantScopeActor {
                 span,
             } => {
                 let (answer, fault) = execute(state, *command, *meta)
-                    .instrument(traced(
+                    .instrument(traced_under(
+                        &span,
                         || tracing::info_span!(parent: &span, "entity.command"),
                     ))
                     .await;

@@ -39,7 +39,7 @@ use ractor::{Actor, ActorRef};
 use tokio::{sync::Semaphore, task::JoinHandle};
 use tracing::Instrument;
 
-use crate::telemetry::trace::traced;
+use crate::telemetry::trace::traced_or_root;
 
 pub use authorization::{PermissionRequirement, Subject};
 pub use clock::{Clock, SystemClock};
@@ -316,8 +316,9 @@ impl Engine {
         meta: RequestMeta,
     ) -> Result<CommandOutcome> {
         let kind = command.kind();
-        let span =
-            traced(|| tracing::info_span!("engine.execute", command = kind, tenant = %tenant_id));
+        let span = traced_or_root(
+            || tracing::info_span!("engine.execute", command = kind, tenant = %tenant_id),
+        );
         let answer = self
             .execute_once(tenant_id, command, meta)
             .instrument(span)

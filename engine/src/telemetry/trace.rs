@@ -26,14 +26,37 @@ pub fn exporting() -> bool {
     EXPORTING.load(Ordering::Relaxed)
 }
 
-/// The span `make` makes while traces are exported, else a disabled one (no cost, and logs keep
-/// their usual shape).
+/// A child of the current span, made by `make` only while traces are exported and the current
+/// span is sampled; else a disabled span. So a call the sampler leaves out, and every call while
+/// traces are off, makes no span here (no cost, and logs keep their usual shape).
 pub fn traced(make: impl FnOnce() -> tracing::Span) -> tracing::Span {
-    if exporting() {
+    traced_under(&tracing::Span::current(), make)
+}
+
+/// [`traced`] for a span whose parent is `parent` rather than the current span.
+pub fn traced_under(parent: &tracing::Span, make: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    if exporting() && sampled(parent) {
         make()
     } else {
         tracing::Span::none()
     }
+}
+
+/// [`traced`], or a new root (the sampler decides) for work that runs outside any span: a
+/// timer's or a saga's command.
+pub fn traced_or_root(make: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    let current = tracing::Span::current();
+    if exporting() && (current.is_none() || sampled(&current)) {
+        make()
+    } else {
+        tracing::Span::none()
+    }
+}
+
+/// Whether `span` is part of a trace being recorded (an enabled span whose context the sampler
+/// kept).
+fn sampled(span: &tracing::Span) -> bool {
+    !span.is_disabled() && span.context().span().span_context().is_sampled()
 }
 
 /// A valid W3C trace context (`00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`), the only
@@ -55,6 +78,11 @@ impl TraceParent {
     /// The context of the current span, if it is being traced.
     pub fn current() -> Option<Self> {
         Self::of(&tracing::Span::current())
+    }
+
+    /// Whether the trace this context belongs to is being recorded (the `sampled` flag).
+    pub fn sampled(&self) -> bool {
+        self.0.is_sampled()
     }
 
     /// Parses a `traceparent` value (version 00; a later version's first four fields); `None`
@@ -127,9 +155,40 @@ mod tests {
         }
     }
 
+    /// One test, because it turns the process-wide switch on and off.
     #[test]
-    fn without_an_exporter_no_context_is_taken() {
-        let span = tracing::info_span!("quiet");
-        assert_eq!(TraceParent::of(&span), None);
+    fn child_spans_are_made_only_while_exporting_and_under_a_sampled_parent() {
+        use opentelemetry::trace::TracerProvider as _;
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let quiet = tracing::info_span!("quiet");
+        assert_eq!(TraceParent::of(&quiet), None);
+        assert!(traced(|| tracing::info_span!("child")).is_disabled());
+
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            set_exporting(true);
+            let made_under = |flags: &str| {
+                let root = tracing::info_span!("call");
+                TraceParent::parse(&format!(
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-{flags}"
+                ))
+                .unwrap()
+                .adopt(&root);
+                let child = root.in_scope(|| traced(|| tracing::info_span!("child")));
+                let under = traced_under(&root, || tracing::info_span!("other"));
+                let stored = root.in_scope(TraceParent::current).unwrap();
+                (!child.is_disabled(), !under.is_disabled(), stored.sampled())
+            };
+            assert_eq!(made_under("01"), (true, true, true));
+            // The caller's sampler left this call out: no child span, the decision passed on.
+            assert_eq!(made_under("00"), (false, false, false));
+            // Outside any span only a root may start.
+            assert!(traced(|| tracing::info_span!("child")).is_disabled());
+            assert!(!traced_or_root(|| tracing::info_span!("timer")).is_disabled());
+            set_exporting(false);
+        });
     }
 }

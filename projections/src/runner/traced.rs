@@ -6,7 +6,7 @@ use engine::telemetry::trace::{self, TraceParent};
 
 use crate::Envelope;
 
-/// One span per event of `events` that carries a trace context, named after the read models
+/// One span per event of `events` that carries a sampled trace context, named after the read models
 /// applying it (`projection users,teams`, `projection kafka-publisher`); empty unless traces
 /// are exported. The spans end when the returned vector is dropped.
 pub(super) fn event_spans(names: &[&str], events: &[Envelope]) -> Vec<tracing::Span> {
@@ -17,7 +17,8 @@ pub(super) fn event_spans(names: &[&str], events: &[Envelope]) -> Vec<tracing::S
     events
         .iter()
         .filter_map(|envelope| {
-            let parent = TraceParent::parse(envelope.recorded.metadata.traceparent.as_deref()?)?;
+            let parent = TraceParent::parse(envelope.recorded.metadata.traceparent.as_deref()?)
+                .filter(TraceParent::sampled)?;
             let span = tracing::info_span!(
                 "projection.apply",
                 otel.name = %format_args!("projection {read_models}"),
