@@ -1,7 +1,7 @@
 //! A cluster of real `entityd serve` processes on loopback and one PostgreSQL: shards spread
 //! evenly, any node serves any tenant (requests reach the shard's owner), a node that joins
 //! under load takes its share with no failed command (clients retry only on UNAVAILABLE), and
-//! a node killed with SIGKILL has its shards served by the others within 15 s, and a node cut
+//! a node killed with SIGKILL has its shards served by the others within 8 s, and a node cut
 //! off by a partition stops writing; every acknowledged command is in the journal exactly
 //! once; API keys verify alike through every node, and every cascade that stops them (a
 //! client-cascade saga cut by a killed node included) is seen through every node.
@@ -465,7 +465,7 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
 
     // The node that runs the projections dies. The load drops it from its targets (as a
     // client's balancer would after connection errors) and keeps going; its shards must serve
-    // again within 15 s, and another node takes the projections over.
+    // again within seconds, and another node takes the projections over.
     let all = load.targets.lock().unwrap().clone();
     let names = ["node-1", "node-2", "node-3", "node-4"];
     let leader = cluster
@@ -486,7 +486,9 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
         "{} (ran the projections) killed; its shards served again after {recovered:?}: {shares:?}",
         names[leader]
     );
-    assert!(recovered <= Duration::from_secs(15));
+    // 2.8–3.3 s measured (3 s leases; BENCHMARKS.md "Failover"); the bound leaves room for a
+    // busy CI box but fails at the 10 s leases this replaced.
+    assert!(recovered <= Duration::from_secs(8), "{recovered:?}");
     let rest = load.targets.lock().unwrap().clone();
     let next = cluster
         .projections_leader(&rest, Duration::from_secs(15))

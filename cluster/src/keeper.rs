@@ -1,6 +1,6 @@
 //! [`ShardKeeper`]: one node's membership and shard leases.
 //!
-//! Every round (default 1 s) it heartbeats, renews its leases, hands over up to
+//! Every round (default 500 ms) it heartbeats, renews its leases, hands over up to
 //! `max_moves_per_round` shards whose rendezvous target is another live node (passivating
 //! their entities first, then expiring the lease at once, which waits for appends in flight),
 //! and takes the unleased or expired shards whose target it is. A lease is trusted locally only
@@ -47,8 +47,11 @@ pub struct KeeperConfig {
 }
 
 impl KeeperConfig {
-    /// Defaults for `node_id` at `grpc_address`: 10 s leases trusted for 7 s, 1 s rounds,
-    /// 5 s heartbeat timeout, 16 moves per round.
+    /// Defaults for `node_id` at `grpc_address`: 3 s leases trusted for 2 s, rounds every
+    /// 500 ms, 2 s heartbeat timeout, 16 moves per round. A dead node's shards are taken when
+    /// its leases expire, 2.5–3 s after its last renewal plus at most a round: under 5 s. A
+    /// renewal may take up to 1.5 s (three rounds) before the node stops writing; each round
+    /// is four statements (heartbeat, renewal, live nodes, leases), eight a second per node.
     pub fn new(
         node_id: impl Into<String>,
         grpc_address: impl Into<String>,
@@ -58,10 +61,10 @@ impl KeeperConfig {
             node_id: node_id.into(),
             grpc_address: grpc_address.into(),
             shard_count,
-            lease_ttl: Duration::from_secs(10),
-            safety_margin: Duration::from_secs(3),
-            round: Duration::from_secs(1),
-            heartbeat_ttl: Duration::from_secs(5),
+            lease_ttl: Duration::from_secs(3),
+            safety_margin: Duration::from_secs(1),
+            round: Duration::from_millis(500),
+            heartbeat_ttl: Duration::from_secs(2),
             max_moves_per_round: 16,
             metrics: Metrics::new(),
         }
