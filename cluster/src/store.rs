@@ -102,6 +102,11 @@ pub(crate) async fn leases(pool: &PgPool) -> Result<Vec<Lease>> {
 }
 
 /// Extends the leases `(shard, epoch)` the node holds by `ttl`; returns those still held.
+///
+/// The rows are locked in shard order first, as every append locks its fences (`FOR SHARE …
+/// ORDER BY shard`): in any other order a renewal and two appends could wait for each other
+/// until PostgreSQL's deadlock check (after `deadlock_timeout`, 1 s) reorders the queue, a
+/// one-second stall of every command of those shards, measured at 1,000 commands/s.
 pub(crate) async fn renew(
     pool: &PgPool,
     node: &str,
@@ -111,10 +116,16 @@ pub(crate) async fn renew(
     let shards: Vec<i32> = held.iter().map(|(s, _)| *s as i32).collect();
     let epochs: Vec<i64> = held.iter().map(|(_, e)| *e).collect();
     let rows: Vec<(i32, i64)> = sqlx::query_as(
-        "UPDATE shard_leases l SET expires_at = clock_timestamp() + make_interval(secs => $4) \
-         FROM UNNEST($2::int[], $3::bigint[]) AS h(shard, epoch) \
-         WHERE l.shard = h.shard AND l.epoch = h.epoch AND l.owner = $1 \
-           AND l.expires_at > clock_timestamp() \
+        "WITH held AS MATERIALIZED ( \
+             SELECT l.shard FROM shard_leases l \
+             JOIN UNNEST($2::int[], $3::bigint[]) AS h(shard, epoch) \
+               ON l.shard = h.shard AND l.epoch = h.epoch \
+             WHERE l.owner = $1 AND l.expires_at > clock_timestamp() \
+             ORDER BY l.shard \
+             FOR NO KEY UPDATE OF l \
+         ) \
+         UPDATE shard_leases l SET expires_at = clock_timestamp() + make_interval(secs => $4) \
+         FROM held WHERE l.shard = held.shard \
          RETURNING l.shard, l.epoch",
     )
     .bind(node)
@@ -198,4 +209,73 @@ pub(crate) async fn settle_shard_count(pool: &PgPool, wanted: u32) -> Result<u32
         )));
     }
     Ok(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use engine::testing::TestDatabase;
+
+    use super::*;
+
+    const ROW_LOCK: &str = "SELECT 1 FROM shard_leases WHERE shard = $1 FOR SHARE NOWAIT";
+
+    /// A renewal that waits for one of its rows holds the rows before it and none after it:
+    /// it locks in shard order, as an append's fence check does, so the two cannot wait for
+    /// each other (which cost a one-second stall until PostgreSQL's deadlock check).
+    #[tokio::test]
+    async fn a_renewal_locks_its_leases_in_shard_order() {
+        let db = TestDatabase::create().await;
+        let pool = db.journal().await.pool().clone();
+        let ttl = Duration::from_secs(60);
+        let mut held = acquire(&pool, "n1", &[3, 5, 7], ttl).await.unwrap();
+        held.sort_by_key(|(shard, _)| std::cmp::Reverse(*shard));
+
+        // An append in flight on shard 5 holds its lease row FOR SHARE.
+        let mut append = pool.begin().await.unwrap();
+        sqlx::query(ROW_LOCK)
+            .bind(5)
+            .execute(&mut *append)
+            .await
+            .unwrap();
+        let renewal = tokio::spawn({
+            let (pool, held) = (pool.clone(), held.clone());
+            async move { renew(&pool, "n1", &held, ttl).await }
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the renewal never waited"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+
+        let mut probe = pool.begin().await.unwrap();
+        let after = sqlx::query(ROW_LOCK).bind(7).execute(&mut *probe).await;
+        assert!(
+            after.is_ok(),
+            "the renewal locked shard 7 before 5: {after:?}"
+        );
+        let before = sqlx::query(ROW_LOCK).bind(3).execute(&mut *probe).await;
+        assert!(before.is_err(), "the renewal had not locked shard 3 first");
+        probe.rollback().await.unwrap();
+
+        append.commit().await.unwrap();
+        let mut renewed = renewal.await.unwrap().unwrap();
+        renewed.sort_unstable();
+        held.sort_unstable();
+        assert_eq!(renewed, held);
+    }
 }

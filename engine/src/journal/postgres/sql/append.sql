@@ -17,6 +17,8 @@ WITH held AS MATERIALIZED (
     JOIN UNNEST($27::int[], $28::text[], $29::bigint[]) AS f(shard, owner, epoch)
       ON l.shard = f.shard AND l.owner = f.owner AND l.epoch = f.epoch
     WHERE l.expires_at > clock_timestamp()
+    -- In shard order, like the lease renewal: locks taken in one order cannot wait in a cycle.
+    ORDER BY l.shard
     FOR SHARE OF l
 ),
 masters AS MATERIALIZED (
