@@ -78,16 +78,7 @@ fn commands(command: &str, outcome: &str) -> String {
 #[tokio::test]
 async fn a_scrape_counts_every_call_and_command_and_names_no_tenant() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Entityd::start(&[
-        "--dev-identity",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ])
-    .await;
+    let node = Entityd::embedded_with_metrics(dir.path()).await;
     let url = node.metrics_url();
     let mut c = Clients::connect(&node.endpoint()).await;
     let before = scrape(&url).await;

@@ -929,16 +929,7 @@ async fn every_series_of_the_dashboard_and_the_alerts_is_in_a_scrape() {
     assert!(kit.len() > 30, "{} queries", kit.len());
 
     let dir = tempfile::tempdir().unwrap();
-    let node = Entityd::start(&[
-        "--dev-identity",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ])
-    .await;
+    let node = Entityd::embedded_with_metrics(dir.path()).await;
     let url = node.metrics_url();
     // One call and one command, so that the families created at their first use exist.
     let mut c = Clients::connect(&node.endpoint()).await;

@@ -636,14 +636,23 @@ impl Entityd {
 
     /// Starts the embedded mode with the dev identity on `data_dir` and a free port.
     pub async fn embedded(data_dir: &std::path::Path) -> Entityd {
-        Self::start(&[
+        Self::embedded_with(data_dir, &[]).await
+    }
+
+    /// [`Entityd::embedded`] serving its metrics on a free port too ([`Entityd::metrics_url`]).
+    pub async fn embedded_with_metrics(data_dir: &std::path::Path) -> Entityd {
+        Self::embedded_with(data_dir, &["--metrics-listen", "127.0.0.1:0"]).await
+    }
+
+    async fn embedded_with(data_dir: &std::path::Path, extra: &[&str]) -> Entityd {
+        let base = [
             "--dev-identity",
             "--data-dir",
             data_dir.to_str().unwrap(),
             "--listen",
             "127.0.0.1:0",
-        ])
-        .await
+        ];
+        Self::start(&[&base[..], extra].concat()).await
     }
 
     /// `http://<addr>`.

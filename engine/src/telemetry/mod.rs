@@ -22,7 +22,7 @@ use prometheus_client::{
         gauge::ConstGauge,
         histogram::{Histogram, exponential_buckets},
     },
-    registry::Registry,
+    registry::{Metric, Registry},
 };
 
 /// Buckets of the call-duration histogram, in seconds: 0.5 ms to ~16 s, doubling (the
@@ -158,76 +158,81 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+/// Registers `metric` under `name` with `help` and returns it (a handle to the same values).
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 impl Metrics {
     /// A registry with every metric of the node, all at zero.
     pub fn new() -> Arc<Self> {
         let mut registry = Registry::default();
-        let rpc_duration =
-            Family::<RpcLabels, Histogram>::new_with_constructor(new_duration_histogram);
-        registry.register(
+        let rpc_duration = registered(
+            &mut registry,
             "rpc_server_call_duration_seconds",
             "Duration of gRPC calls served, by method and status code",
-            rpc_duration.clone(),
+            Family::<RpcLabels, Histogram>::new_with_constructor(new_duration_histogram),
         );
-        let commands = Family::<CommandLabels, Counter>::default();
-        registry.register(
+        let commands = registered(
+            &mut registry,
             "entity_commands",
             "Commands executed by the engine, by kind and outcome",
-            commands.clone(),
+            Family::<CommandLabels, Counter>::default(),
         );
-        let journal_append = new_duration_histogram();
-        registry.register(
+        let journal_append = registered(
+            &mut registry,
             "entity_journal_append_duration_seconds",
             "Duration of each group-commit transaction of the journal",
-            journal_append.clone(),
+            new_duration_histogram(),
         );
-        let journal_group = Histogram::new(group_buckets());
-        registry.register(
+        let journal_group = registered(
+            &mut registry,
             "entity_journal_group_commands",
             "Commands appended in each group-commit transaction",
-            journal_group.clone(),
+            Histogram::new(group_buckets()),
         );
-        let passivations = Counter::default();
-        registry.register(
+        let passivations = registered(
+            &mut registry,
             "entity_passivations",
             "Tenant actors passivated",
-            passivations.clone(),
+            Counter::default(),
         );
-        let recovery = new_duration_histogram();
-        registry.register(
+        let recovery = registered(
+            &mut registry,
             "entity_recovery_duration_seconds",
             "Duration of each tenant actor's recovery from its snapshot and events",
-            recovery.clone(),
+            new_duration_histogram(),
         );
-        let snapshot_bytes = Histogram::new(size_buckets());
-        registry.register(
+        let snapshot_bytes = registered(
+            &mut registry,
             "entity_snapshot_bytes",
             "Encoded size of each snapshot saved",
-            snapshot_bytes.clone(),
+            Histogram::new(size_buckets()),
         );
-        let fencing_refusals = Counter::default();
-        registry.register(
+        let fencing_refusals = registered(
+            &mut registry,
             "entity_fencing_refusals",
             "Writes refused because this node does not (or no longer) hold the shard's lease",
-            fencing_refusals.clone(),
+            Counter::default(),
         );
-        let rejections = Family::<RejectionLabels, Counter>::default();
-        registry.register(
+        let rejections = registered(
+            &mut registry,
             "entity_requests_rejected",
             "Calls refused by the admission limits (rate, concurrency, size), by reason",
-            rejections.clone(),
+            Family::<RejectionLabels, Counter>::default(),
         );
-        let lease_renewal = new_duration_histogram();
-        registry.register(
+        let lease_renewal = registered(
+            &mut registry,
             "entity_lease_renewal_duration_seconds",
             "Duration of each renewal of this node's shard leases",
-            lease_renewal.clone(),
+            new_duration_histogram(),
         );
-        let handovers = Family::<HandoverLabels, Counter>::default();
-        registry.register(
+        let handovers = registered(
+            &mut registry,
             "entity_shard_handovers",
             "Shards this node acquired or released",
-            handovers.clone(),
+            Family::<HandoverLabels, Counter>::default(),
         );
         // Every series of a fixed label set exists from the start, at zero, so that a rate or
         // an alert over it has a value before the first event.
