@@ -75,34 +75,6 @@ fn workload(tenant: TenantId) -> (Vec<TenantScopeCommand>, Vec<String>) {
     (commands, keys)
 }
 
-/// An actor that answers every message with the number it was sent: the baseline round trip.
-struct Echo;
-
-#[ractor::async_trait]
-impl ractor::Actor for Echo {
-    type Msg = (u64, ractor::RpcReplyPort<u64>);
-    type State = ();
-    type Arguments = ();
-
-    async fn pre_start(
-        &self,
-        _: ractor::ActorRef<Self::Msg>,
-        _: (),
-    ) -> Result<(), ractor::ActorProcessingErr> {
-        Ok(())
-    }
-
-    async fn handle(
-        &self,
-        _: ractor::ActorRef<Self::Msg>,
-        (n, reply): Self::Msg,
-        _: &mut (),
-    ) -> Result<(), ractor::ActorProcessingErr> {
-        let _ = reply.send(n);
-        Ok(())
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let tenant = TenantId::new_v7();
     let (commands, keys) = workload(tenant);
@@ -200,12 +172,18 @@ fn bench(c: &mut Criterion) {
         })
     });
     let (echo, _) = runtime
-        .block_on(ractor::Actor::spawn(None, Echo, ()))
+        .block_on(ractor::Actor::spawn(None, support::Echo, ()))
         .unwrap();
     c.bench_function("baseline/ractor_echo_round_trip", |b| {
         b.to_async(&runtime).iter(|| {
             let echo = &echo;
-            async move { black_box(echo.call(|reply| (7, reply), None).await.unwrap()) }
+            async move {
+                black_box(
+                    echo.call(|reply| support::EchoMsg(7, reply), None)
+                        .await
+                        .unwrap(),
+                )
+            }
         })
     });
     echo.stop(None);

@@ -661,7 +661,7 @@ async fn a_dropped_engine_recovers_from_its_snapshot_plus_later_events() {
         saved.last_position
     );
 
-    let before = engine.read(tenant, |s| Ok(s.clone())).await.unwrap();
+    let before = engine.state(tenant).await.unwrap();
     assert_eq!(
         before.organizations().count(),
         i + 1,
@@ -671,7 +671,7 @@ async fn a_dropped_engine_recovers_from_its_snapshot_plus_later_events() {
     // No clean shutdown (which would not snapshot either: nothing passivates).
     drop(engine);
     let engine = start(&journal, config).await;
-    let after = engine.read(tenant, |s| Ok(s.clone())).await.unwrap();
+    let after = engine.state(tenant).await.unwrap();
     assert_eq!(after, before, "snapshot + later events give the same state");
     assert_eq!(after, scope_from_journal(&journal, tenant).await);
     // The recovered incarnation keeps writing on top of it.

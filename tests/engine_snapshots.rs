@@ -174,7 +174,7 @@ async fn one_save_in_flight_and_the_newest_wins(store: Arc<dyn Journal>) {
     // A new incarnation recovers from that snapshot alone (no later events) and holds what
     // folding every event gives.
     let engine = Engine::start(store.clone(), config).await.unwrap();
-    let recovered = engine.read(tenant, |s| Ok(s.clone())).await.unwrap();
+    let recovered = engine.state(tenant).await.unwrap();
     assert_eq!(recovered, scope_from_journal(store.clone(), tenant).await);
     // The invited users and the owner (onboarding invites them).
     assert_eq!(recovered.users().count(), 2 * COMMANDS / 3 + 1);

@@ -177,3 +177,37 @@ pub async fn join_spawned<E: std::fmt::Debug + Send + 'static>(
         call.unwrap().unwrap();
     }
 }
+
+/// A message of [`Echo`]: a number and where to send it back.
+pub struct EchoMsg(pub u64, pub ractor::RpcReplyPort<u64>);
+
+impl ractor::Message for EchoMsg {}
+
+/// An actor that answers every message with the number it was sent: the baseline round trip
+/// of any actor-hosted answer.
+pub struct Echo;
+
+#[ractor::async_trait]
+impl ractor::Actor for Echo {
+    type Msg = EchoMsg;
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _: ractor::ActorRef<Self::Msg>,
+        _: (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _: ractor::ActorRef<Self::Msg>,
+        EchoMsg(n, reply): Self::Msg,
+        _: &mut (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        let _ = reply.send(n);
+        Ok(())
+    }
+}

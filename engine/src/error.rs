@@ -6,7 +6,7 @@ use crate::{
 };
 
 /// Why a command or read did not succeed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum EngineError {
     /// The domain refused the command; nothing was written.
     #[error(transparent)]

@@ -362,7 +362,8 @@ pub struct Decision {
     pub granted_by: Option<Assignment>,
     /// Why it was denied when the user cannot hold permissions at all (`USER_NOT_ACTIVE`), or
     /// `NO_MATCHING_ASSIGNMENT`.
-    pub denial_reason: Option<&'static str>,
+    #[serde(deserialize_with = "super::static_name::read_optional")]
+    pub denial_reason: Option<super::static_name::StableName>,
 }
 
 /// One line of ListEffectivePermissions: a granted pattern and where it comes from.

@@ -277,7 +277,7 @@ impl ApiKeyEvent {
 }
 
 /// Why a presented key does not open anything. The order is the order of the checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum KeyRefusal {
     /// Not a key of this tenant (unknown id, or the secret does not match).
     Unknown,

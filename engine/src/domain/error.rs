@@ -2,10 +2,10 @@
 
 use thiserror::Error;
 
-use super::tenant::Plan;
+use super::{static_name::StableName, tenant::Plan};
 
 /// One invalid input field: the field's path (as named in the command) and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldViolation {
     /// Dotted path of the field, e.g. `name` or `settings.session_expiration_seconds`.
     pub field: String,
@@ -24,7 +24,7 @@ impl FieldViolation {
 }
 
 /// The kind of resource a refusal is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ResourceKind {
     /// A tenant.
     Tenant,
@@ -79,7 +79,7 @@ impl ResourceKind {
 }
 
 /// Why the domain refused a command. Never a fault: the state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Error, serde::Serialize, serde::Deserialize)]
 pub enum DomainError {
     /// Input is malformed (INVALID_ARGUMENT with BadRequest field violations).
     #[error("invalid argument: {}", describe(.0))]
@@ -98,7 +98,8 @@ pub enum DomainError {
         /// Kind of the resource that would clash.
         resource: ResourceKind,
         /// The unique field (`id`, `slug`, `name`).
-        field: &'static str,
+        #[serde(deserialize_with = "super::static_name::read")]
+        field: StableName,
         /// The clashing value.
         value: String,
     },
@@ -122,7 +123,8 @@ pub enum DomainError {
     #[error("plan limit exceeded: {limit} (plan {plan:?} allows {allowed})")]
     PlanLimitExceeded {
         /// Which limit: `organizations`, `teams`, `invitations_per_month`.
-        limit: &'static str,
+        #[serde(deserialize_with = "super::static_name::read")]
+        limit: StableName,
         /// The tenant's plan.
         plan: Plan,
         /// How many the plan allows (0 = not available on the plan).
@@ -141,7 +143,8 @@ pub enum DomainError {
     #[error("{message}")]
     InvalidState {
         /// Stable reason code, e.g. `TENANT_NOT_SUSPENDED`, `GRACE_PERIOD_ENDED`, `HAS_CHILDREN`.
-        reason: &'static str,
+        #[serde(deserialize_with = "super::static_name::read")]
+        reason: StableName,
         /// Human-readable explanation.
         message: String,
     },

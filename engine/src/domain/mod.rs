@@ -17,6 +17,7 @@ mod profile_change;
 mod registration;
 mod role;
 pub mod saga;
+pub(crate) mod static_name;
 mod stream;
 mod team;
 mod tenant;

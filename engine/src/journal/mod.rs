@@ -104,7 +104,7 @@ pub struct NewEvent {
 }
 
 /// A platform-wide unique key taken together with the events of its batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UniqueClaim {
     /// Namespace, e.g. `tenant-slug`.
     pub namespace: String,
@@ -254,7 +254,7 @@ pub struct DueTimer {
 }
 
 /// Journal failures.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum JournalError {
     /// `(stream, sequence)` is already taken: another writer got there first.
     #[error("stream {stream} already has sequence {sequence}")]

@@ -4,7 +4,9 @@ use std::{fmt, str::FromStr};
 
 /// Names a committed write: its transaction and global position. A read that accepts a token
 /// reflects at least that write. Rendered as `ct1.<transaction>.<position>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct CommitToken {
     /// Writing transaction id.
     pub transaction_id: u64,

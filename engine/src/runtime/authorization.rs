@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// Who must hold a permission.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Subject {
     /// A user of the tenant (through their role assignments).
     User(UserId),
@@ -47,7 +47,7 @@ pub enum Subject {
 /// Callers resolve what needs no tenant state before building one (platform administrators,
 /// "a user may always act on themself"): a requirement is only the part that needs the
 /// tenant's role assignments.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionRequirement {
     /// The caller.
     pub subject: Subject,

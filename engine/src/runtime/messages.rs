@@ -64,3 +64,9 @@ pub(crate) enum RegionMsg {
     /// Live entity actors on the node.
     ActiveCount(RpcReplyPort<usize>),
 }
+
+// ractor's `cluster` feature (the node mesh) takes away its blanket `Message` impl: these
+// messages stay local to the node (closures, reply ports), so they are plain local messages.
+impl ractor::Message for EntityMsg {}
+impl ractor::Message for ShardMsg {}
+impl ractor::Message for RegionMsg {}

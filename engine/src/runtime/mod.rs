@@ -21,6 +21,7 @@ mod idempotency;
 mod leases;
 mod messages;
 mod onboarding;
+pub mod peer;
 mod region;
 mod shard;
 mod sharding;
@@ -39,27 +40,28 @@ use ractor::{Actor, ActorRef};
 use tokio::{sync::Semaphore, task::JoinHandle};
 use tracing::Instrument;
 
-use crate::telemetry::trace::traced_or_root;
+use crate::telemetry::trace::{TraceParent, exporting, traced_or_root};
 
 pub use authorization::{PermissionRequirement, Subject};
 pub use clock::{Clock, SystemClock};
 pub use leases::ShardLeases;
+pub use peer::{Answer, PeerError, Query, ShardPeers};
 pub use sharding::shard_of;
 pub use snapshot::{SnapshotJob, SnapshotPolicy, Tail};
 
 use self::{
     deps::Deps,
     messages::{EntityMsg, RegionMsg},
+    peer::{PeerAnswer, PeerCall, PeerReply, PeerRequest},
     region::{RegionActor, RegionArgs},
 };
 use crate::{
     EngineError, Result,
     domain::{
         ApiKey, ApiKeyId, Client, ClientId, Decision, DomainError, EffectivePermission, KeyRefusal,
-        Organization, OrganizationId, OrganizationStatus, PermissionPattern, Record, RecordId,
-        RecordKind, ResourceKind, RoleDefinition, RoleId, Scope, TENANT_SLUG_NAMESPACE, Team,
-        TeamId, Tenant, TenantCommand, TenantId, TenantScope, TenantScopeCommand, User, UserClaims,
-        UserId,
+        Organization, OrganizationId, PermissionPattern, Record, RecordId, RecordKind,
+        ResourceKind, RoleDefinition, RoleId, Scope, TENANT_SLUG_NAMESPACE, Team, TeamId, Tenant,
+        TenantCommand, TenantId, TenantScope, TenantScopeCommand, User, UserClaims, UserId,
     },
     journal::{
         AuditActor, CommitToken, EventLog, GroupCommitConfig, GroupCommitWriter, Journal,
@@ -117,6 +119,11 @@ pub struct EngineConfig {
     /// costs: `false` stores them in plaintext, in formats a sealing node ignores or reads as
     /// legacy plaintext).
     pub seal_personal_data: bool,
+    /// The node mesh: how a call for a shard another node holds reaches that node (`None`:
+    /// every call is served here, fenced by [`leases`](Self::leases) on a cluster node).
+    pub peers: Option<Arc<dyn ShardPeers>>,
+    /// How long a call waits for a shard that has no owner (it is moving) before UNAVAILABLE.
+    pub move_wait: Duration,
 }
 
 impl Default for EngineConfig {
@@ -138,13 +145,15 @@ impl Default for EngineConfig {
             master_keys: MasterKeys::ephemeral(),
             metrics: Metrics::new(),
             seal_personal_data: true,
+            peers: None,
+            move_wait: Duration::from_secs(3),
         }
     }
 }
 
 /// Per-request information that travels with a command: what the journal records about it,
 /// and the permission its caller must hold.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RequestMeta {
     /// Idempotency key: a retry with the same key returns the first answer.
     pub request_id: Option<String>,
@@ -169,7 +178,7 @@ pub struct RequestMeta {
     clippy::large_enum_variant,
     reason = "moved once per request into the gRPC response; boxing would only add an allocation"
 )]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntityView {
     /// A tenant.
     Tenant(Tenant),
@@ -190,7 +199,7 @@ pub enum EntityView {
 }
 
 /// The answer to an accepted command.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CommandOutcome {
     /// The target entity after the command.
     pub view: EntityView,
@@ -213,6 +222,32 @@ pub struct Engine {
     in_flight: Arc<[AtomicUsize]>,
     stopping: Arc<AtomicBool>,
     background: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("shard_count", &self.deps.config.shard_count)
+            .field("stopping", &self.stopping.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The payload of `$query`'s answer when it is `Answer::$variant` (a read's answer always
+/// follows its query; anything else is a defect, reported as INTERNAL).
+macro_rules! answer {
+    ($query:expr, $variant:ident) => {
+        match $query.await? {
+            Answer::$variant(value) => Ok(value),
+            _ => Err(wrong_answer(stringify!($variant))),
+        }
+    };
+}
+
+/// A defect: an answer that does not follow its call.
+fn wrong_answer(what: &str) -> EngineError {
+    tracing::error!(what, "a call got an answer of another kind");
+    EngineError::Internal(format!("wrong kind of answer ({what})"))
 }
 
 /// What the scope says of a presented key at `now`.
@@ -396,19 +431,19 @@ impl Engine {
         command: TenantScopeCommand,
         meta: RequestMeta,
     ) -> Result<CommandOutcome> {
-        self.ask(tenant_id, |reply| EntityMsg::Execute {
+        let call = PeerCall::Execute {
             command: Box::new(command),
             meta: Box::new(meta),
-            reply,
-            span: tracing::Span::current(),
-        })
-        .await?
+        };
+        match self.call(tenant_id, call).await? {
+            PeerAnswer::Executed(outcome) => Ok(outcome),
+            PeerAnswer::Answered(_) => Err(wrong_answer("a read's answer to a command")),
+        }
     }
 
-    /// Runs `read` inside the tenant's actor against its current state (which holds every
-    /// acknowledged write, so the answer is strongly consistent). Keep it quick: it holds up
-    /// the tenant's commands while it runs.
-    pub async fn read<T, F>(&self, tenant_id: TenantId, read: F) -> Result<T>
+    /// Runs `read` inside the tenant's actor against its current state, on this node (the
+    /// tenant's shard must be held here: reads that may travel are [`Query`]s).
+    async fn read_here<T, F>(&self, tenant_id: TenantId, read: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&TenantScope) -> Result<T> + Send + 'static,
@@ -421,10 +456,29 @@ impl Engine {
         .await?
     }
 
+    /// A copy of the tenant's whole in-memory state (tests; the tenant's shard must be held
+    /// here).
+    #[cfg(any(test, feature = "test-util"))]
+    pub async fn state(&self, tenant_id: TenantId) -> Result<TenantScope> {
+        self.read_here(tenant_id, |scope| Ok(scope.clone())).await
+    }
+
+    /// Answers `query` from the tenant's in-memory state (which holds every acknowledged
+    /// write, so the answer is strongly consistent), on whichever node holds its shard.
+    pub async fn query(&self, tenant_id: TenantId, query: Query) -> Result<Answer> {
+        let call = PeerCall::Query {
+            query,
+            if_live: false,
+        };
+        match self.call(tenant_id, call).await? {
+            PeerAnswer::Answered(Some(answer)) => Ok(answer),
+            _ => Err(wrong_answer("no answer to a read")),
+        }
+    }
+
     /// The tenant (any status), or `NotFound`.
     pub async fn get_tenant(&self, tenant_id: TenantId) -> Result<Tenant> {
-        self.read(tenant_id, |scope| existing_tenant(scope).cloned())
-            .await
+        answer!(self.query(tenant_id, Query::Tenant), Tenant)
     }
 
     /// An organization of the tenant (deleted ones too), or `NotFound`.
@@ -433,14 +487,8 @@ impl Engine {
         tenant_id: TenantId,
         organization_id: OrganizationId,
     ) -> Result<Organization> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            scope
-                .organization(organization_id)
-                .cloned()
-                .ok_or_else(|| not_found(ResourceKind::Organization, organization_id))
-        })
-        .await
+        let query = Query::Organization(organization_id);
+        answer!(self.query(tenant_id, query), Organization)
     }
 
     /// Live organizations of the tenant (only children of `parent` when given), by id.
@@ -449,69 +497,33 @@ impl Engine {
         tenant_id: TenantId,
         parent: Option<OrganizationId>,
     ) -> Result<Vec<Organization>> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            if let Some(parent) = parent
-                && scope.depth_of(parent).is_none()
-            {
-                return Err(not_found(ResourceKind::Organization, parent));
-            }
-            Ok(scope
-                .organizations()
-                .filter(|o| o.status == OrganizationStatus::Active)
-                .filter(|o| parent.is_none() || o.parent_id == parent)
-                .cloned()
-                .collect())
-        })
-        .await
+        let query = Query::Organizations { parent };
+        answer!(self.query(tenant_id, query), Organizations)
     }
 
     /// A team of the tenant (deleted ones too), or `NotFound`.
     pub async fn get_team(&self, tenant_id: TenantId, team_id: TeamId) -> Result<Team> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            scope
-                .team(team_id)
-                .cloned()
-                .ok_or_else(|| not_found(ResourceKind::Team, team_id))
-        })
-        .await
+        answer!(self.query(tenant_id, Query::Team(team_id)), Team)
     }
 
     /// A user of the tenant (any status), or `NotFound`.
     pub async fn get_user(&self, tenant_id: TenantId, user_id: UserId) -> Result<User> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            scope
-                .user(user_id)
-                .cloned()
-                .ok_or_else(|| not_found(ResourceKind::User, user_id))
-        })
-        .await
+        answer!(self.query(tenant_id, Query::User(user_id)), User)
     }
 
     /// A custom role of the tenant (deleted ones too), or `NotFound`.
     pub async fn get_role(&self, tenant_id: TenantId, role_id: RoleId) -> Result<RoleDefinition> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            scope
-                .role(role_id)
-                .cloned()
-                .ok_or_else(|| not_found(ResourceKind::Role, role_id))
-        })
-        .await
+        answer!(self.query(tenant_id, Query::Role(role_id)), Role)
+    }
+
+    /// The tenant's live custom roles, by id.
+    pub async fn list_roles(&self, tenant_id: TenantId) -> Result<Vec<RoleDefinition>> {
+        answer!(self.query(tenant_id, Query::Roles), Roles)
     }
 
     /// A client of the tenant (deleted ones too), or `NotFound`.
     pub async fn get_client(&self, tenant_id: TenantId, client_id: ClientId) -> Result<Client> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            scope
-                .client(client_id)
-                .cloned()
-                .ok_or_else(|| not_found(ResourceKind::Client, client_id))
-        })
-        .await
+        answer!(self.query(tenant_id, Query::Client(client_id)), Client)
     }
 
     /// A live department, location or contact of the tenant, or `NotFound` (also once deleted).
@@ -521,61 +533,45 @@ impl Engine {
         kind: RecordKind,
         record_id: RecordId,
     ) -> Result<Record> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            scope
-                .record(kind, record_id)
-                .filter(|r| !r.deleted)
-                .cloned()
-                .ok_or_else(|| not_found(kind.resource(), record_id))
-        })
-        .await
+        answer!(
+            self.query(tenant_id, Query::Record(kind, record_id)),
+            Record
+        )
     }
 
     /// VerifyApiKey: the key a presented key names, or why it opens nothing, answered from
     /// the tenant's in-memory state (so every acknowledged revocation, expiry and suspension
-    /// counts) at the engine's clock. A tenant that does not exist knows no key.
+    /// counts) at the owning engine's clock. A tenant that does not exist knows no key.
     pub async fn verify_api_key(
         &self,
         key: PresentedKey,
     ) -> Result<std::result::Result<ApiKey, KeyRefusal>> {
-        let now = self.deps.clock.now();
-        self.read(key.tenant, move |scope| Ok(verdict(scope, &key, now)))
-            .await
+        answer!(self.query(key.tenant, Query::VerifyApiKey(key)), KeyVerdict)
     }
 
-    /// [`verify_api_key`](Self::verify_api_key) when the key's tenant is in memory on this
-    /// node; `None` (and nothing loaded) when it is not. Lets an authenticator bound how many
-    /// tenants unauthenticated callers can make the node load (a made-up key names any tenant).
+    /// [`verify_api_key`](Self::verify_api_key) when the key's tenant is in memory on the node
+    /// that holds it; `None` (and nothing loaded) when it is not. Lets an authenticator bound
+    /// how many tenants unauthenticated callers can make a node load (a made-up key names any
+    /// tenant).
     pub async fn verify_api_key_if_live(
         &self,
         key: PresentedKey,
     ) -> Result<Option<std::result::Result<ApiKey, KeyRefusal>>> {
-        let now = self.deps.clock.now();
-        let answer = self
-            .ask(key.tenant, |reply: ractor::RpcReplyPort<Result<_>>| {
-                EntityMsg::ReadIfLive(Box::new(move |scope| {
-                    let _ = reply.send(scope.map(|s| verdict(s, &key, now)));
-                }))
-            })
-            .await?;
-        match answer {
-            Ok(verdict) => Ok(Some(verdict)),
-            Err(EngineError::NotLive) => Ok(None),
-            Err(e) => Err(e),
+        let tenant = key.tenant;
+        let call = PeerCall::Query {
+            query: Query::VerifyApiKey(key),
+            if_live: true,
+        };
+        match self.call(tenant, call).await? {
+            PeerAnswer::Answered(None) => Ok(None),
+            PeerAnswer::Answered(Some(Answer::KeyVerdict(verdict))) => Ok(Some(verdict)),
+            _ => Err(wrong_answer("a key verification")),
         }
     }
 
     /// An API key of the tenant (revoked and expired ones included), or `NotFound`.
     pub async fn get_api_key(&self, tenant_id: TenantId, key_id: ApiKeyId) -> Result<ApiKey> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            scope
-                .api_key(key_id)
-                .cloned()
-                .ok_or_else(|| not_found(ResourceKind::ApiKey, key_id))
-        })
-        .await
+        answer!(self.query(tenant_id, Query::ApiKey(key_id)), ApiKey)
     }
 
     /// The tenant's API keys in id order after `after`, at most `limit`, of one partition
@@ -588,17 +584,12 @@ impl Engine {
         after: Option<ApiKeyId>,
         limit: usize,
     ) -> Result<Vec<ApiKey>> {
-        self.read(tenant_id, move |scope| {
-            existing_tenant(scope)?;
-            Ok(scope
-                .api_keys()
-                .filter(|k| after.is_none_or(|a| k.id > a))
-                .filter(|k| partition.is_none_or(|p| k.partition_id == p))
-                .take(limit)
-                .cloned()
-                .collect())
-        })
-        .await
+        let query = Query::ApiKeys {
+            partition,
+            after,
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+        };
+        answer!(self.query(tenant_id, query), ApiKeys)
     }
 
     /// CheckPermission, answered from the tenant's in-memory state.
@@ -609,11 +600,12 @@ impl Engine {
         permission: PermissionPattern,
         scope: Scope,
     ) -> Result<Decision> {
-        self.read(tenant_id, move |s| {
-            existing_tenant(s)?;
-            Ok(s.check_permission(user_id, &permission, scope)?)
-        })
-        .await
+        let query = Query::CheckPermission {
+            user: user_id,
+            permission,
+            scope,
+        };
+        answer!(self.query(tenant_id, query), Decision)
     }
 
     /// Checks `requirement` against the tenant's in-memory state, in one visit however many
@@ -627,9 +619,10 @@ impl Engine {
         tenant_id: TenantId,
         requirement: PermissionRequirement,
     ) -> Result<()> {
-        let now = self.deps.clock.now();
-        self.read(tenant_id, move |s| requirement.check(s, now))
-            .await
+        match self.query(tenant_id, Query::Authorize(requirement)).await? {
+            Answer::Authorized => Ok(()),
+            _ => Err(wrong_answer("an authorization")),
+        }
     }
 
     /// ListEffectivePermissions, answered from the tenant's in-memory state.
@@ -639,21 +632,169 @@ impl Engine {
         user_id: UserId,
         scope: Option<Scope>,
     ) -> Result<Vec<EffectivePermission>> {
-        self.read(tenant_id, move |s| {
-            existing_tenant(s)?;
-            Ok(s.effective_permissions(user_id, scope)?)
-        })
-        .await
+        let query = Query::EffectivePermissions {
+            user: user_id,
+            scope,
+        };
+        answer!(self.query(tenant_id, query), EffectivePermissions)
     }
 
     /// GetUserClaims: what an identity provider puts in the user's tokens, answered by the
     /// tenant's actor (consistent with every acknowledged write).
     pub async fn user_claims(&self, tenant_id: TenantId, user_id: UserId) -> Result<UserClaims> {
-        self.read(tenant_id, move |s| {
-            existing_tenant(s)?;
-            Ok(s.user_claims(user_id)?)
+        answer!(
+            self.query(tenant_id, Query::UserClaims(user_id)),
+            UserClaims
+        )
+    }
+
+    /// Whether this node holds `shard` now (always on a single node).
+    fn holds(&self, shard: u32) -> bool {
+        self.deps
+            .config
+            .leases
+            .as_ref()
+            .is_none_or(|leases| leases.fence(shard).is_some())
+    }
+
+    /// Serves `call` for `tenant_id` here when this node holds its shard (or has no mesh),
+    /// else on the node that does; waits up to [`EngineConfig::move_wait`] for a shard that
+    /// is moving.
+    async fn call(&self, tenant_id: TenantId, call: PeerCall) -> Result<PeerAnswer> {
+        let shard = shard_of(tenant_id, self.deps.config.shard_count);
+        let Some(peers) = self.deps.config.peers.clone() else {
+            return self.serve_here(tenant_id, call).await;
+        };
+        let started = tokio::time::Instant::now();
+        let budget = self.deps.config.ask_timeout;
+        let mut request = None;
+        loop {
+            if self.holds(shard) {
+                return self.serve_here(tenant_id, call).await;
+            }
+            let encoded = match &request {
+                Some(encoded) => encoded,
+                None => request.insert(peer::encode(&PeerRequest {
+                    tenant: tenant_id,
+                    call: &call,
+                    budget_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+                    traceparent: TraceParent::current().map(|t| t.to_string()),
+                })?),
+            };
+            let left = budget.saturating_sub(started.elapsed());
+            match peers.call(shard, encoded.clone(), left).await {
+                Ok(reply) => match peer::decode::<PeerReply>(&reply) {
+                    Ok(PeerReply::Served(answer)) => return answer,
+                    Ok(PeerReply::NotHeld) => {}
+                    Err(reason) => {
+                        tracing::error!(%reason, shard, "a peer's answer does not decode");
+                        return Err(EngineError::Unavailable(format!(
+                            "the node serving shard {shard} answered unreadably; retry"
+                        )));
+                    }
+                },
+                Err(PeerError::NoRoute(_)) => {}
+                Err(error) => {
+                    return Err(EngineError::Unavailable(format!(
+                        "{error}; retry (with the same request_id)"
+                    )));
+                }
+            }
+            if started.elapsed() >= self.deps.config.move_wait.min(budget) {
+                return Err(EngineError::Unavailable(format!(
+                    "shard {shard} of tenant {tenant_id} has no reachable owner right now \
+                     (it is moving); retry"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Serves `call` on this node's actors (never forwarded again).
+    async fn serve_here(&self, tenant_id: TenantId, call: PeerCall) -> Result<PeerAnswer> {
+        match call {
+            PeerCall::Execute { command, meta } => self
+                .ask(tenant_id, |reply| EntityMsg::Execute {
+                    command,
+                    meta,
+                    reply,
+                    span: tracing::Span::current(),
+                })
+                .await?
+                .map(PeerAnswer::Executed),
+            PeerCall::Query { query, if_live } => {
+                let now = self.deps.clock.now();
+                if !if_live {
+                    let answer = self
+                        .read_here(tenant_id, move |scope| query.answer(scope, now))
+                        .await?;
+                    return Ok(PeerAnswer::Answered(Some(answer)));
+                }
+                let answer = self
+                    .ask(tenant_id, |reply: ractor::RpcReplyPort<Result<Answer>>| {
+                        EntityMsg::ReadIfLive(Box::new(move |scope| {
+                            let _ = reply.send(scope.and_then(|s| query.answer(s, now)));
+                        }))
+                    })
+                    .await?;
+                match answer {
+                    Ok(answer) => Ok(PeerAnswer::Answered(Some(answer))),
+                    Err(EngineError::NotLive) => Ok(PeerAnswer::Answered(None)),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Serves a peer's encoded [`PeerRequest`] and encodes the reply: the node mesh calls this
+    /// for requests other nodes send here. A request for a shard this node does not hold is
+    /// answered [`PeerReply::NotHeld`] without running.
+    pub async fn serve_peer(&self, request: &[u8]) -> Vec<u8> {
+        let reply = match peer::decode::<PeerRequest>(request) {
+            Err(reason) => {
+                tracing::warn!(%reason, "refused a peer request that does not decode");
+                PeerReply::Served(Err(EngineError::Internal(format!(
+                    "the request does not decode: {reason}"
+                ))))
+            }
+            Ok(request) => self.serve_peer_request(request).await,
+        };
+        peer::encode(&reply).unwrap_or_else(|error| {
+            tracing::error!(%error, "cannot encode a peer reply");
+            peer::encode(&PeerReply::Served(Err(EngineError::Internal(
+                "the answer does not encode".into(),
+            ))))
+            .unwrap_or_default()
         })
-        .await
+    }
+
+    async fn serve_peer_request(&self, request: PeerRequest) -> PeerReply {
+        let shard = shard_of(request.tenant, self.deps.config.shard_count);
+        if !self.holds(shard) {
+            return PeerReply::NotHeld;
+        }
+        let parent = request.traceparent.as_deref().and_then(TraceParent::parse);
+        let span = match parent.filter(|p| p.sampled() && exporting()) {
+            Some(parent) => {
+                let span = tracing::info_span!(
+                    "engine.peer_call",
+                    otel.kind = "server",
+                    tenant = %request.tenant,
+                );
+                parent.adopt(&span);
+                span
+            }
+            None => tracing::Span::none(),
+        };
+        let budget = Duration::from_millis(request.budget_ms).min(self.deps.config.ask_timeout);
+        let served = tokio::time::timeout(budget, self.serve_here(request.tenant, request.call))
+            .instrument(span)
+            .await;
+        PeerReply::Served(served.unwrap_or_else(|_| {
+            Err(EngineError::Unavailable(
+                "the entity did not answer in time; retry (with the same request_id)".into(),
+            ))
+        }))
     }
 
     /// The tenant that verified a registration domain (`REGISTRATION_DOMAIN_NAMESPACE`) or

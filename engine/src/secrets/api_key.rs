@@ -32,7 +32,7 @@ pub struct IssuedKey {
 }
 
 /// A well-formed key as presented: what it names and its hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PresentedKey {
     /// The tenant it belongs to.
     pub tenant: TenantId,

@@ -35,7 +35,6 @@ use std::{future::Future, sync::Arc};
 
 use engine::{
     EngineError,
-    domain::{DomainError, ResourceKind, Tenant, TenantScope},
     runtime::{CommandOutcome, Engine, RequestMeta},
 };
 use projections::ReadModels;
@@ -230,16 +229,6 @@ fn trace_id(metadata: &MetadataMap) -> Option<String> {
     let mut parts = value.split('-');
     let (_version, trace) = (parts.next()?, parts.next()?);
     (trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit())).then(|| trace.to_owned())
-}
-
-/// Inside a read: the scope's tenant, or NOT_FOUND when it was never created.
-fn existing_tenant(scope: &TenantScope) -> Result<&Tenant, EngineError> {
-    scope.tenant().ok_or_else(|| {
-        EngineError::Domain(DomainError::NotFound {
-            resource: ResourceKind::Tenant,
-            id: scope.tenant_id().to_string(),
-        })
-    })
 }
 
 /// Every `entity.v1` service, on one engine and authorization hook.

@@ -14,7 +14,7 @@ use engine::{
 use entity_proto::v1::{self as pb, registration_service_server::RegistrationService};
 use tonic::{Code, Request, Response, Status};
 
-use super::{Answer, Shared, existing_tenant, strip};
+use super::{Answer, Shared, strip};
 use crate::{
     auth::{Caller, Target},
     convert::{
@@ -144,17 +144,12 @@ impl RegistrationService for RegistrationApi {
             let target = Target::tenant(tenant_id);
             let pending = self
                 .shared
-                .read_engine(head, target, |e| {
-                    e.read(tenant_id, move |scope| {
-                        let tenant = existing_tenant(scope)?;
-                        Ok(tenant
-                            .registration
-                            .domains
-                            .get(&domain)
-                            .map(|d| (domain.clone(), d.verified.is_none())))
-                    })
-                })
-                .await?;
+                .read_engine(head, target, |e| e.get_tenant(tenant_id))
+                .await?
+                .registration
+                .domains
+                .get(&domain)
+                .map(|d| (domain.clone(), d.verified.is_none()));
             match pending {
                 // Pending: what DNS says goes to the actor. Verified or unknown: the actor
                 // answers (nothing to do, or NOT_FOUND) without a lookup.
@@ -201,20 +196,20 @@ impl RegistrationService for RegistrationApi {
         let answer = self
             .shared
             .engine
-            .read(tenant_id, move |scope| {
-                let tenant = existing_tenant(scope)?;
-                Ok(match (tenant.status, tenant.registration.enabled) {
+            .get_tenant(tenant_id)
+            .await
+            .map(
+                |tenant| match (tenant.status, tenant.registration.enabled) {
                     (TenantStatus::Active, true) => pb::ResolveRegistrationResponse {
                         accepted: true,
                         tenant_id: tenant.id.to_string(),
-                        tenant_name: tenant.name.clone(),
+                        tenant_name: tenant.name,
                         reason: String::new(),
                     },
                     (TenantStatus::Active, false) => refused("REGISTRATION_DISABLED"),
                     _ => refused("TENANT_NOT_ACTIVE"),
-                })
-            })
-            .await
+                },
+            )
             .map_err(|e| status::from_engine_error(e, ""))?;
         Ok(Response::new(answer))
     }

@@ -1,13 +1,13 @@
 //! `entity.v1.RoleService`.
 
 use engine::{
-    domain::{BuiltinRole, RoleId, RoleStatus},
+    domain::{BuiltinRole, RoleId},
     runtime::{CommandOutcome, EntityView},
 };
 use entity_proto::v1::{self as pb, role_service_server::RoleService};
 use tonic::{Request, Response, Status};
 
-use super::{Answer, Shared, existing_tenant};
+use super::{Answer, Shared};
 use crate::{auth::Target, convert};
 
 /// The RoleService implementation.
@@ -65,23 +65,16 @@ impl RoleService for RoleApi {
         request: Request<pb::ListRolesRequest>,
     ) -> Result<Response<pb::ListRolesResponse>, Status> {
         let tenant_id = convert::role::list(request.get_ref())?;
-        let custom: Vec<pb::Role> = self
+        let custom = self
             .shared
             .read_engine(request, Target::tenant(tenant_id), |e| {
-                e.read(tenant_id, |scope| {
-                    existing_tenant(scope)?;
-                    Ok(scope
-                        .roles()
-                        .filter(|r| r.status == RoleStatus::Active)
-                        .map(convert::role::to_proto)
-                        .collect())
-                })
+                e.list_roles(tenant_id)
             })
             .await?;
         let roles = BuiltinRole::ALL
             .into_iter()
             .map(|r| convert::role::builtin_to_proto(tenant_id, r))
-            .chain(custom)
+            .chain(custom.iter().map(convert::role::to_proto))
             .collect();
         Ok(Response::new(pb::ListRolesResponse { roles }))
     }
