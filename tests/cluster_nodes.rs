@@ -1,5 +1,7 @@
 //! A cluster of real `entityd serve` processes on loopback and one PostgreSQL: shards spread
-//! evenly, any node serves any tenant (requests reach the shard's owner), a node that joins
+//! evenly, any node serves any tenant (its engine reaches the shard's owner over the node
+//! mesh), the mesh refuses malformed frames and wrong cookies and survives being cut (from the
+//! peers or from PostgreSQL), a node that joins
 //! under load takes its share with no failed command (clients retry only on UNAVAILABLE), and
 //! a node killed with SIGKILL has its shards served by the others within 8 s, and a node cut
 //! off by a partition stops writing; every acknowledged command is in the journal exactly
@@ -52,6 +54,14 @@ fn retryable(status: &tonic::Status) -> bool {
         || (status.code() == Code::Cancelled && transport_failed())
 }
 
+/// The value of `series` (name and labels, as exposed) in a scrape of `node`.
+async fn metric(node: &Entityd, series: &str) -> f64 {
+    let text = grpc_support::scrape_text(&node.metrics_url()).await;
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} not in the scrape"))
+}
+
 struct Cluster {
     db: TestDatabase,
     pool: sqlx::PgPool,
@@ -78,16 +88,18 @@ impl Cluster {
         self.node_via(id, self.db.url(), None).await
     }
 
-    /// A node reaching PostgreSQL at `database_url`, advertised to its peers at `advertise`.
+    /// A node reaching PostgreSQL at `database_url`, its mesh reached by its peers through
+    /// `mesh_link` when given (the proxy is pointed at the node's mesh port).
     async fn node_via(
         &self,
         id: &str,
         database_url: &str,
-        advertise: Option<&str>,
+        mesh_link: Option<&proxy::Proxy>,
     ) -> (Entityd, Clients) {
-        let mut extra = Vec::new();
-        if let Some(address) = advertise {
-            extra.extend(["--advertise-address", address]);
+        let advertise = mesh_link.map(|link| link.addr.to_string());
+        let mut extra = vec!["--metrics-listen", "127.0.0.1:0"];
+        if let Some(address) = &advertise {
+            extra.extend(["--mesh-advertise-address", address.as_str()]);
         }
         let node = Entityd::start(
             &[
@@ -103,6 +115,16 @@ impl Cluster {
             "{}",
             node.ready_line
         );
+        if let Some(link) = mesh_link {
+            // "… mesh at <bound> (<advertised>)": until now the proxy dropped every dial.
+            let bound = node
+                .ready_line
+                .split("mesh at ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .expect("the ready line names the mesh address");
+            link.set_target(bound.parse().unwrap());
+        }
         let clients = Clients::connect(&node.endpoint()).await;
         (node, clients)
     }
@@ -540,9 +562,9 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
     }
 }
 
-/// A partition without root or namespaces: node-x reaches PostgreSQL, and its peers reach it,
-/// through TCP proxies that the test cuts (every open connection closed, new ones refused) and
-/// later heals. Cut off, node-x stops using its leases before they can expire (so it can no
+/// A partition without root or namespaces: node-0 reaches PostgreSQL, and its peers reach its
+/// mesh, through TCP proxies that the test cuts (every open connection closed, new ones
+/// refused) and later heals. Cut off, node-0 stops using its leases before they can expire (so it can no
 /// longer write), the others take its shards over, and after healing it rejoins with new
 /// leases; every command acknowledged by any node, before, during or after the partition, is
 /// in the journal exactly once.
@@ -565,13 +587,12 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
 
     let (n1, c1) = cluster.node("node-1").await;
     let (n2, c2) = cluster.node("node-2").await;
-    let peer_address = peer_link.addr.to_string();
+    // node-0 sorts first: its peers dial it, through the proxy.
     let (x, cx) = cluster
-        .node_via("node-x", &url_via_proxy, Some(&peer_address))
+        .node_via("node-0", &url_via_proxy, Some(&peer_link))
         .await;
-    peer_link.set_target(x.addr.parse().unwrap());
     cluster
-        .balanced(&["node-1", "node-2", "node-x"], Duration::from_secs(30))
+        .balanced(&["node-1", "node-2", "node-0"], Duration::from_secs(30))
         .await;
     let mut all = vec![c1, c2, cx.clone()];
     let mut tenants = Vec::new();
@@ -582,7 +603,7 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
     let load = Load::start(cluster.clone(), all, tenants, "p");
     load.progress(30).await;
 
-    // The partition: node-x loses PostgreSQL and its peers.
+    // The partition: node-0 loses PostgreSQL and its peers.
     let cut = Instant::now();
     db_link.cut();
     peer_link.cut();
@@ -599,12 +620,12 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
         }
         assert!(
             cut.elapsed() < Duration::from_secs(10),
-            "node-x still holds shards {:?} after the cut",
+            "node-0 still holds shards {:?} after the cut",
             cut.elapsed()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("node-x stopped writing {:?} after the cut", cut.elapsed());
+    println!("node-0 stopped writing {:?} after the cut", cut.elapsed());
     let shares = cluster
         .balanced(&["node-1", "node-2"], Duration::from_secs(20))
         .await;
@@ -614,17 +635,17 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
     );
     load.progress(50).await;
 
-    // Healed: node-x rejoins with fresh leases (its old epochs are gone).
+    // Healed: node-0 rejoins with fresh leases (its old epochs are gone).
     db_link.heal();
     peer_link.heal();
     let shares = cluster
-        .balanced(&["node-1", "node-2", "node-x"], Duration::from_secs(40))
+        .balanced(&["node-1", "node-2", "node-0"], Duration::from_secs(40))
         .await;
     println!("after healing: {shares:?}");
     load.progress(50).await;
     load.finish(&cluster).await;
     println!(
-        "fencing refusals (node-x last): {:?}",
+        "fencing refusals (node-0 last): {:?}",
         cluster.fenced_refusals(std::slice::from_ref(&cx)).await
     );
     for node in [n1, n2, x] {
@@ -649,9 +670,8 @@ fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// What a forwarding node passes on is refused by the owner (INVALID_ARGUMENT) when it does not
-/// decode, a body
-/// over the size bound is refused where it arrives, and both nodes keep serving.
+/// A request that does not decode is refused where it arrives (INVALID_ARGUMENT), as is a body
+/// over the size bound, before anything reaches the owner; both nodes keep serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn malformed_and_oversized_requests_between_nodes_are_refused() {
     let cluster = Cluster::new().await;
@@ -663,7 +683,7 @@ async fn malformed_and_oversized_requests_between_nodes_are_refused() {
     // A tenant of node-1 (created there), addressed through node-2.
     let tenant = cluster.create_tenant(&mut c1).await;
 
-    // The tenant field reads fine, so node-2 forwards it; the nested organization is garbage.
+    // The tenant field reads fine; the nested organization is garbage.
     let mut body = field(2, tenant.as_bytes());
     body.extend(field(4, &[0xff, 0xff, 0xff]));
     let err = raw::call(
@@ -685,7 +705,7 @@ async fn malformed_and_oversized_requests_between_nodes_are_refused() {
         Some("MALFORMED_REQUEST".to_owned())
     );
 
-    // Over the size bound: refused by node-2 before anything is forwarded.
+    // Over the size bound: refused by node-2 before anything is decoded.
     let mut huge = field(2, tenant.as_bytes());
     huge.extend(field(3, &vec![b'x'; 2 * 1024 * 1024]));
     let err = raw::call(
@@ -698,7 +718,7 @@ async fn malformed_and_oversized_requests_between_nodes_are_refused() {
     .unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
 
-    // Both nodes still serve, including through the forwarding path.
+    // Both nodes still serve, including over the mesh.
     for c in [&mut c1, &mut c2] {
         let got = c
             .tenants
@@ -819,7 +839,7 @@ async fn owner_invitation(c: &mut Clients, token: &str, created: &pb::TenantResp
 /// forwards), a viewer's rename is PERMISSION_DENIED naming permission and scope and writes
 /// nothing, and the owner's is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn forwarded_writes_are_authorized_by_the_owner() {
+async fn writes_through_any_node_are_authorized_by_the_owner() {
     let cluster = Cluster::new().await;
     let (n1, mut c1) = cluster.node("node-1").await;
     let (n2, c2) = cluster.node("node-2").await;
@@ -1644,4 +1664,241 @@ async fn registration_by_email_reaches_the_tenant_from_every_node() {
     for node in nodes {
         node.kill9().await;
     }
+}
+
+/// GetTenant of `tenant` through `c`.
+async fn get_tenant(
+    c: &mut Clients,
+    token: &str,
+    tenant: &str,
+) -> Result<pb::Tenant, tonic::Status> {
+    c.tenants
+        .get_tenant(bearer(
+            pb::GetTenantRequest {
+                tenant_id: tenant.to_owned(),
+                consistency_token: String::new(),
+            },
+            token,
+        ))
+        .await
+        .map(|r| r.into_inner())
+}
+
+/// GetTenant through `c` until it answers (the mesh sessions may still be forming).
+async fn eventually_get_tenant(c: &mut Clients, token: &str, tenant: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        match get_tenant(c, token, tenant).await {
+            Ok(got) => {
+                assert_eq!(got.id, tenant);
+                return;
+            }
+            Err(status) if status.code() == Code::Unavailable && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("GetTenant {tenant}: {status:?}"),
+        }
+    }
+}
+
+/// The node mesh alone cut (the node keeps PostgreSQL): the cut node keeps its leases and
+/// serves its own tenants, reads and writes; a call that needs the other side of the cut is
+/// UNAVAILABLE (after the move wait), never another answer; the closed sessions are counted;
+/// healed, the sessions come back and every tenant is served through every node again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_cut_from_its_peers_but_not_from_postgres_serves_its_own_shards() {
+    let cluster = Cluster::new().await;
+    let mesh_link = proxy::Proxy::start(None).await;
+    // node-0 sorts first: node-1 dials it, through the proxy.
+    let (n0, mut c0) = cluster
+        .node_via("node-0", cluster.db.url(), Some(&mesh_link))
+        .await;
+    let (n1, mut c1) = cluster.node("node-1").await;
+    cluster
+        .balanced(&["node-0", "node-1"], Duration::from_secs(30))
+        .await;
+    let t0 = cluster.create_tenant(&mut c0).await;
+    let t1 = cluster.create_tenant(&mut c1).await;
+    assert_eq!(cluster.owner_of(&t0).await.as_deref(), Some("node-0"));
+    assert_eq!(cluster.owner_of(&t1).await.as_deref(), Some("node-1"));
+    let token = cluster.token.clone();
+    eventually_get_tenant(&mut c1, &token, &t0, Duration::from_secs(10)).await;
+    eventually_get_tenant(&mut c0, &token, &t1, Duration::from_secs(10)).await;
+    let closed = "entity_mesh_sessions_total{outcome=\"closed\"}";
+    let closed_before = metric(&n1, closed).await;
+    let peer_calls = metric(&n1, "entity_peer_calls_total{outcome=\"ok\"}").await;
+    assert!(
+        peer_calls >= 1.0,
+        "node-1 reached node-0's tenant over the mesh"
+    );
+
+    mesh_link.cut();
+    // node-0 still holds its shards and serves its own tenant, writes included.
+    let org = cluster.create_org(&[c0.clone()], 0, &t0, "cut-1").await;
+    assert!(org.is_ok(), "{org:?}");
+    get_tenant(&mut c0, &token, &t0).await.unwrap();
+    get_tenant(&mut c1, &token, &t1).await.unwrap();
+    // Across the cut: UNAVAILABLE (retryable), both ways.
+    for (c, tenant) in [(&mut c1, &t0), (&mut c0, &t1)] {
+        let refused = get_tenant(c, &token, tenant).await.unwrap_err();
+        assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    }
+    assert_eq!(
+        cluster.owner_of(&t0).await.as_deref(),
+        Some("node-0"),
+        "no takeover"
+    );
+    assert!(
+        metric(&n1, closed).await > closed_before,
+        "the dropped session is counted"
+    );
+
+    mesh_link.heal();
+    eventually_get_tenant(&mut c1, &token, &t0, Duration::from_secs(10)).await;
+    eventually_get_tenant(&mut c0, &token, &t1, Duration::from_secs(10)).await;
+    n0.kill9().await;
+    n1.kill9().await;
+}
+
+/// PostgreSQL alone cut (the mesh stays): the cut node stops writing and its shards move to
+/// the other node, which serves every tenant; through the cut node, a tenant whose owner it
+/// still knows is served over the mesh, any other call is UNAVAILABLE; healed, it takes its
+/// share back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_cut_from_postgres_but_not_from_its_peers_reaches_them_over_the_mesh() {
+    let cluster = Cluster::new().await;
+    let url = cluster.db.url().to_owned();
+    let host_port = url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let db_link = proxy::Proxy::start(Some(host_port.parse().unwrap())).await;
+    let url_via_proxy = url.replace(&host_port, &db_link.addr.to_string());
+    let (n0, mut c0) = cluster.node_via("node-0", &url_via_proxy, None).await;
+    let (n1, mut c1) = cluster.node("node-1").await;
+    cluster
+        .balanced(&["node-0", "node-1"], Duration::from_secs(30))
+        .await;
+    let t0 = cluster.create_tenant(&mut c0).await;
+    let t1 = cluster.create_tenant(&mut c1).await;
+    let token = cluster.token.clone();
+    eventually_get_tenant(&mut c0, &token, &t1, Duration::from_secs(10)).await;
+
+    db_link.cut();
+    cluster.balanced(&["node-1"], Duration::from_secs(20)).await;
+    // node-1 serves both tenants.
+    get_tenant(&mut c1, &token, &t0).await.unwrap();
+    get_tenant(&mut c1, &token, &t1).await.unwrap();
+    // node-0, without PostgreSQL, still reaches node-1's tenant over the mesh; its own former
+    // tenant is served (if its owner map caught the move before the cut) or UNAVAILABLE.
+    get_tenant(&mut c0, &token, &t1).await.unwrap();
+    if let Err(status) = get_tenant(&mut c0, &token, &t0).await {
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    }
+
+    db_link.heal();
+    cluster
+        .balanced(&["node-0", "node-1"], Duration::from_secs(40))
+        .await;
+    eventually_get_tenant(&mut c0, &token, &t0, Duration::from_secs(10)).await;
+    eventually_get_tenant(&mut c1, &token, &t0, Duration::from_secs(10)).await;
+    n0.kill9().await;
+    n1.kill9().await;
+}
+
+/// The mesh port refuses what is not a peer: a frame that does not decode, a length prefix
+/// over the bound (refused before anything is allocated) and a peer with the wrong cookie each
+/// close their own session (counted), while a peer with the right cookie gets one; the nodes
+/// go on serving each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_mesh_refuses_malformed_frames_and_wrong_cookies() {
+    use tokio::io::AsyncWriteExt;
+
+    let cluster = Cluster::new().await;
+    let (n1, mut c1) = cluster.node("node-1").await;
+    let (n2, mut c2) = cluster.node("node-2").await;
+    cluster
+        .balanced(&["node-1", "node-2"], Duration::from_secs(30))
+        .await;
+    let token = cluster.token.clone();
+    let t1 = cluster.create_tenant(&mut c1).await;
+    eventually_get_tenant(&mut c2, &token, &t1, Duration::from_secs(10)).await;
+    let mesh: String =
+        sqlx::query_scalar("SELECT mesh_address FROM cluster_nodes WHERE node_id = 'node-1'")
+            .fetch_one(&cluster.pool)
+            .await
+            .unwrap();
+    let sessions = |event: &str| format!("entity_mesh_sessions_total{{outcome=\"{event}\"}}");
+    let closed_before = metric(&n1, &sessions("closed")).await;
+    let ready_before = metric(&n1, &sessions("ready")).await;
+
+    // A frame whose body is not a message, then a length prefix of 1 TiB.
+    for frame in [
+        [&5u64.to_be_bytes()[..], &[0xff; 5]].concat(),
+        (1u64 << 40).to_be_bytes().to_vec(),
+    ] {
+        let mut raw = tokio::net::TcpStream::connect(&mesh).await.unwrap();
+        raw.write_all(&frame).await.unwrap();
+        raw.flush().await.unwrap();
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::io::AsyncReadExt::read_to_end(&mut raw, &mut rest),
+        )
+        .await;
+        assert!(closed.is_ok(), "node-1 closes the connection");
+    }
+
+    // A peer with the wrong cookie, then one with the right cookie, from this process.
+    let peer = |cookie: String| {
+        ractor_cluster::NodeServer::new(
+            0,
+            cookie,
+            "zz-test-peer".into(),
+            "localhost".into(),
+            None,
+            None,
+        )
+    };
+    let (wrong, wrong_handle) =
+        ractor::Actor::spawn(None, peer("not-the-cluster-cookie".into()), ())
+            .await
+            .unwrap();
+    ractor_cluster::client_connect(&wrong, mesh.as_str())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let authenticated =
+        ractor::call_t!(wrong, ractor_cluster::NodeServerMessage::GetSessions, 1000).unwrap();
+    assert!(authenticated.is_empty(), "no session with the wrong cookie");
+    wrong.stop(None);
+    wrong_handle.await.unwrap();
+    let closed = metric(&n1, &sessions("closed")).await;
+    assert!(
+        closed >= closed_before + 3.0,
+        "three refused sessions counted: {closed}"
+    );
+    assert_eq!(metric(&n1, &sessions("ready")).await, ready_before);
+
+    let cookie = grpc_support::test_cluster_cookie().to_owned();
+    let (right, right_handle) = ractor::Actor::spawn(None, peer(cookie), ()).await.unwrap();
+    ractor_cluster::client_connect(&right, mesh.as_str())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while metric(&n1, &sessions("ready")).await <= ready_before {
+        assert!(Instant::now() < deadline, "the right cookie gets a session");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    right.stop(None);
+    right_handle.await.unwrap();
+
+    // Both nodes still serve each other's tenants.
+    let t2 = cluster.create_tenant(&mut c2).await;
+    eventually_get_tenant(&mut c1, &token, &t2, Duration::from_secs(10)).await;
+    eventually_get_tenant(&mut c2, &token, &t1, Duration::from_secs(10)).await;
+    n1.kill9().await;
+    n2.kill9().await;
 }

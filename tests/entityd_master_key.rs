@@ -138,6 +138,10 @@ async fn refused(args: &[String]) -> (Option<i32>, String) {
         .env_remove("ENTITYD_MASTER_KEY_FILE")
         .env_remove("ENTITYD_PREVIOUS_MASTER_KEY_FILE")
         .env_remove("ENTITYD_CONFIG")
+        .env(
+            "ENTITYD_CLUSTER_COOKIE",
+            grpc_support::test_cluster_cookie(),
+        )
         .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(REFUSAL_WITHIN, child)

@@ -1,9 +1,9 @@
 //! Traces for real (issue 18): two `entityd serve` nodes of one cluster export over OTLP to a
 //! collector in this process (a tonic server of the OTLP trace service). One CreateOrganization
 //! sent with a W3C `traceparent` to the node that does not hold its tenant's shard must yield
-//! one trace: the entry node's call and its forward, the owner's call, the engine's command,
-//! the tenant actor, the journal append and the projection batch, each the child of the one
-//! before. Needs `ENTITY_TEST_DATABASE_URL`.
+//! one trace: the entry node's call and its engine's command, the owner's side of the call
+//! over the node mesh, the tenant actor, the journal append and the projection batch, each the
+//! child of the one before. Needs `ENTITY_TEST_DATABASE_URL`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -147,7 +147,8 @@ async fn owner_of(pool: &sqlx::PgPool, tenant: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forwarded_command_is_one_trace_across_both_nodes_the_journal_and_the_projection() {
+async fn a_command_sent_to_the_owner_is_one_trace_across_both_nodes_the_journal_and_the_projection()
+{
     let (collector, endpoint) = Collector::start().await;
     let db = TestDatabase::create().await;
     let pool = db.journal().await.pool().clone();
@@ -237,14 +238,13 @@ async fn a_forwarded_command_is_one_trace_across_both_nodes_the_journal_and_the_
             .unwrap_or_else(|| panic!("no {name} on {node:?} under {parent}: {spans:#?}"))
     };
     let call = "entity.v1.OrganizationService/CreateOrganization";
-    // Each node: the call, then the authenticated caller's span (`rpc`), then its work.
+    // The entry node: the call, the authenticated caller's span (`rpc`), the engine's command;
+    // the owner: its side of the call over the mesh, then the tenant actor's work.
     let entry_call = find(Some("node-1"), call, caller_span);
     let entry_rpc = find(Some("node-1"), "rpc", &entry_call.span_id);
-    let forward = find(Some("node-1"), "routing.forward", &entry_rpc.span_id);
-    let owner_call = find(Some("node-2"), call, &forward.span_id);
-    let owner_rpc = find(Some("node-2"), "rpc", &owner_call.span_id);
-    let execute = find(Some("node-2"), "engine.execute", &owner_rpc.span_id);
-    let command = find(Some("node-2"), "entity.command", &execute.span_id);
+    let execute = find(Some("node-1"), "engine.execute", &entry_rpc.span_id);
+    let peer_call = find(Some("node-2"), "engine.peer_call", &execute.span_id);
+    let command = find(Some("node-2"), "entity.command", &peer_call.span_id);
     find(Some("node-2"), "journal.append", &command.span_id);
     // The projections run on one of the nodes; their batch joins the trace under the command.
     let projection = spans

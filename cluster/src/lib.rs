@@ -14,6 +14,7 @@
 
 mod error;
 mod keeper;
+pub mod mesh;
 pub mod placement;
 mod store;
 

@@ -87,13 +87,10 @@ pub struct Caller {
 
 impl Caller {
     /// The tenant whose rate and call slots this call counts against: the credential's
-    /// tenant, except for an API key not verified here (its tenant's node verifies and
-    /// counts it), so that made-up keys naming a tenant cannot use up that tenant's share.
+    /// (an API key is verified before it counts, so made-up keys naming a tenant cannot use
+    /// up that tenant's share).
     pub fn rate_account(&self) -> Option<TenantId> {
-        match &self.api_key {
-            Some(key) if !key.verified => None,
-            _ => self.tenant_id,
-        }
+        self.tenant_id
     }
 
     /// Whether this caller is a person (not an API key) whose identity provider verified
@@ -277,17 +274,6 @@ impl RoleAuthorizer {
             };
         }
         match policy::rule(rpc) {
-            // A key is a credential only once its tenant's node verified it (on a cluster a
-            // made-up key naming a tenant served elsewhere is not verified here).
-            Some(policy::Rule::AnyCaller)
-                if caller.api_key.as_ref().is_some_and(|k| !k.verified) =>
-            {
-                return Err(status::refusal(
-                    Code::PermissionDenied,
-                    "API_KEY_NOT_VERIFIED",
-                    format!("{rpc} takes an API key only on a node that serves the key's tenant"),
-                ));
-            }
             Some(policy::Rule::AnyCaller) => return Ok(None),
             Some(policy::Rule::Registrant) if registers_themself(caller, target) => {
                 return Ok(None);
@@ -671,22 +657,6 @@ mod tests {
     }
 
     #[test]
-    fn a_key_counts_against_its_tenant_only_once_verified() {
-        let tenant = TenantId::new_v7();
-        let key = |verified| Caller {
-            api_key: Some(api_key::KeyCredential {
-                id: engine::domain::ApiKeyId::new_v7(),
-                hash: String::new(),
-                verified,
-            }),
-            ..caller(Some(tenant), false)
-        };
-        assert_eq!(key(true).rate_account(), Some(tenant));
-        assert_eq!(key(false).rate_account(), None);
-        assert_eq!(caller(Some(tenant), false).rate_account(), Some(tenant));
-    }
-
-    #[test]
     fn a_person_registers_only_the_email_their_identity_provider_verified() {
         let person = |email: Option<&str>| Caller {
             verified_email: email.map(str::to_owned),
@@ -718,7 +688,6 @@ mod tests {
             api_key: Some(api_key::KeyCredential {
                 id: engine::domain::ApiKeyId::new_v7(),
                 hash: String::new(),
-                verified: true,
             }),
             ..person(Some("jo@acme.example"))
         };
@@ -749,26 +718,24 @@ mod tests {
     }
 
     #[test]
-    fn resolve_registration_is_open_to_every_authenticated_caller_but_unverified_keys() {
+    fn resolve_registration_is_open_to_every_authenticated_caller() {
         let anyone = caller(Some(TenantId::new_v7()), false);
         let rpc = "ResolveRegistration";
         assert!(matches!(
             RoleAuthorizer::requirement(&anyone, rpc, &Target::default()),
             Ok(None)
         ));
-        let key = |verified| Caller {
+        let key = Caller {
             api_key: Some(api_key::KeyCredential {
                 id: engine::domain::ApiKeyId::new_v7(),
                 hash: String::new(),
-                verified,
             }),
             ..anyone.clone()
         };
         assert!(matches!(
-            RoleAuthorizer::requirement(&key(true), rpc, &Target::default()),
+            RoleAuthorizer::requirement(&key, rpc, &Target::default()),
             Ok(None)
         ));
-        assert!(RoleAuthorizer::requirement(&key(false), rpc, &Target::default()).is_err());
     }
 
     #[tokio::test]

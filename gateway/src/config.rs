@@ -83,6 +83,8 @@ impl EngineTuning {
 pub const MASTER_KEY_FILE_ENV: &str = "ENTITYD_MASTER_KEY_FILE";
 /// The environment variable of `--previous-master-key-file`.
 pub const PREVIOUS_MASTER_KEY_FILE_ENV: &str = "ENTITYD_PREVIOUS_MASTER_KEY_FILE";
+/// Environment variable holding the cluster's shared secret itself.
+pub const CLUSTER_COOKIE_ENV: &str = "ENTITYD_CLUSTER_COOKIE";
 
 /// Where a node's master keys are: the current one (wraps new data keys) and, during a
 /// rotation, the previous one (still accepted for unwrapping).
@@ -142,9 +144,8 @@ pub struct NodeConfig {
     pub tuning: EngineTuning,
     /// Token verification settings.
     pub auth: AuthSettings,
-    /// Cluster membership: this node's id and the address peers reach it at (`None`: the
-    /// bound listen address); `None` for a single node.
-    pub cluster: Option<(String, Option<String>)>,
+    /// Cluster membership; `None` for a single node.
+    pub cluster: Option<ClusterSettings>,
     /// The Kafka publisher, when brokers are configured.
     pub kafka: Option<KafkaSettings>,
     /// TLS of the gRPC endpoint (and of the calls between cluster nodes).
@@ -153,6 +154,75 @@ pub struct NodeConfig {
     pub admission: Admission,
     /// The master key files.
     pub master_keys: MasterKeySettings,
+}
+
+/// What makes `entityd serve` a cluster node.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClusterSettings {
+    /// This node's id.
+    pub node_id: String,
+    /// Where peers reach this node's gRPC API (`None`: the bound listen address).
+    pub advertise: Option<String>,
+    /// Where the node mesh accepts peers (`None`: the gRPC listen host, a port the system
+    /// picks).
+    pub mesh_listen: Option<SocketAddr>,
+    /// Where peers reach the mesh (`None`: the advertised host and the bound mesh port).
+    pub mesh_advertise: Option<String>,
+    /// The cluster's shared secret (the mesh's cookie): from `ENTITYD_CLUSTER_COOKIE` or
+    /// read from `cluster-cookie-file`.
+    pub cookie: ClusterCookie,
+}
+
+impl std::fmt::Debug for ClusterSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterSettings")
+            .field("node_id", &self.node_id)
+            .field("advertise", &self.advertise)
+            .field("mesh_listen", &self.mesh_listen)
+            .field("mesh_advertise", &self.mesh_advertise)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the cluster cookie comes from (never printed).
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClusterCookie {
+    /// The value of `ENTITYD_CLUSTER_COOKIE`.
+    Value(String),
+    /// A file holding it (surrounding whitespace ignored).
+    File(PathBuf),
+}
+
+/// Shortest cluster cookie accepted (characters).
+pub const MIN_COOKIE_LEN: usize = 16;
+
+impl ClusterCookie {
+    /// The cookie.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] when the file cannot be read or the cookie is shorter than
+    /// [`MIN_COOKIE_LEN`].
+    pub fn load(&self) -> Result<String> {
+        let cookie = match self {
+            ClusterCookie::Value(value) => value.trim().to_owned(),
+            ClusterCookie::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    GatewayError::Config(format!(
+                        "cannot read the cluster cookie file {}: {e}",
+                        path.display()
+                    ))
+                })?
+                .trim()
+                .to_owned(),
+        };
+        if cookie.chars().count() < MIN_COOKIE_LEN {
+            return Err(GatewayError::Config(format!(
+                "the cluster cookie must be at least {MIN_COOKIE_LEN} characters (e.g. `openssl \
+                 rand -hex 32`), the same on every node"
+            )));
+        }
+        Ok(cookie)
+    }
 }
 
 /// TLS of a node: its certificate and key, and the CA its peers' certificates are signed by.
@@ -252,6 +322,18 @@ pub struct ServeSettings {
     /// Address peers reach this node at.
     #[serde(alias = "advertise_address")]
     pub advertise_address: Option<String>,
+    /// File of the cluster's shared secret.
+    #[serde(alias = "cluster_cookie_file")]
+    pub cluster_cookie_file: Option<PathBuf>,
+    /// The cluster's shared secret itself (from the environment only; never in a file).
+    #[serde(skip)]
+    pub cluster_cookie: Option<String>,
+    /// Where the node mesh accepts peers.
+    #[serde(alias = "mesh_listen")]
+    pub mesh_listen: Option<String>,
+    /// Where peers reach the node mesh.
+    #[serde(alias = "mesh_advertise_address")]
+    pub mesh_advertise_address: Option<String>,
     /// Kafka bootstrap servers (enables the publisher).
     #[serde(alias = "kafka_brokers")]
     pub kafka_brokers: Option<String>,
@@ -327,6 +409,10 @@ impl ServeSettings {
             platform_admin_claim: self.platform_admin_claim.or(file.platform_admin_claim),
             node_id: self.node_id.or(file.node_id),
             advertise_address: self.advertise_address.or(file.advertise_address),
+            cluster_cookie_file: self.cluster_cookie_file.or(file.cluster_cookie_file),
+            cluster_cookie: self.cluster_cookie.or(file.cluster_cookie),
+            mesh_listen: self.mesh_listen.or(file.mesh_listen),
+            mesh_advertise_address: self.mesh_advertise_address.or(file.mesh_advertise_address),
             kafka_brokers: self.kafka_brokers.or(file.kafka_brokers),
             kafka_topic: self.kafka_topic.or(file.kafka_topic),
             kafka_format: self.kafka_format.or(file.kafka_format),
@@ -439,6 +525,47 @@ impl ServeSettings {
         {
             problems.push("node-id must be 1-128 characters without spaces".to_owned());
         }
+        let mesh_listen = trimmed(&self.mesh_listen).and_then(|address| {
+            parse_listen(&address)
+                .map_err(|_| {
+                    problems.push(format!("mesh-listen must be ip:port (got {address:?})"))
+                })
+                .ok()
+        });
+        let mesh_advertise = trimmed(&self.mesh_advertise_address);
+        if mesh_advertise.as_deref().is_some_and(|a| !a.contains(':')) {
+            problems.push("mesh-advertise-address must be host:port".to_owned());
+        }
+        let cookie = match (
+            trimmed(&self.cluster_cookie),
+            self.cluster_cookie_file.clone(),
+        ) {
+            (Some(value), None) => Some(ClusterCookie::Value(value)),
+            (None, Some(file)) => Some(ClusterCookie::File(file)),
+            (Some(_), Some(_)) => {
+                problems.push(
+                    "give the cluster cookie once: ENTITYD_CLUSTER_COOKIE or cluster-cookie-file"
+                        .to_owned(),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        // A single node ignores a cookie (it may come from a shared environment), but not a
+        // mesh address it would never use.
+        if node_id.is_none() && (mesh_listen.is_some() || mesh_advertise.is_some()) {
+            problems.push(
+                "mesh-listen and mesh-advertise-address need node-id (cluster mode)".to_owned(),
+            );
+        }
+        if node_id.is_some() && cookie.is_none() {
+            problems.push(
+                "a cluster node needs the cluster's shared secret: set ENTITYD_CLUSTER_COOKIE or \
+                 cluster-cookie-file (at least 16 characters, the same on every node; e.g. \
+                 `openssl rand -hex 32`)"
+                    .to_owned(),
+            );
+        }
         let format = trimmed(&self.kafka_format).map(|f| f.parse::<KafkaFormat>());
         if let Some(Err(e)) = &format {
             problems.push(format!("kafka-format: {e}"));
@@ -503,7 +630,15 @@ impl ServeSettings {
                 snapshot_every,
             },
             auth,
-            cluster: node_id.map(|id| (id, advertise)),
+            cluster: node_id
+                .zip(cookie)
+                .map(|(node_id, cookie)| ClusterSettings {
+                    node_id,
+                    advertise,
+                    mesh_listen,
+                    mesh_advertise,
+                    cookie,
+                }),
             kafka,
             tls,
             admission,
@@ -712,6 +847,55 @@ mod tests {
             panic!()
         };
         assert!(msg.contains("metrics"), "{msg}");
+    }
+
+    #[test]
+    fn a_cluster_node_needs_a_cookie_of_sixteen_characters_and_never_prints_it() {
+        let node = |cookie: Option<&str>, file: Option<&str>| ServeSettings {
+            node_id: Some("node-1".into()),
+            cluster_cookie: cookie.map(str::to_owned),
+            cluster_cookie_file: file.map(PathBuf::from),
+            ..settings("postgres://u@h/db")
+        };
+        let GatewayError::Config(msg) = node(None, None).validate().unwrap_err() else {
+            panic!()
+        };
+        assert!(msg.contains("ENTITYD_CLUSTER_COOKIE") && msg.contains("cluster-cookie-file"));
+        assert!(
+            node(Some("a"), Some("/f")).validate().is_err(),
+            "only one source"
+        );
+        let secret = "0123456789abcdef-secret";
+        let config = node(Some(secret), None).validate().unwrap();
+        let cluster = config.cluster.clone().unwrap();
+        assert_eq!(cluster.cookie.load().unwrap(), secret);
+        assert!(!format!("{config:?}").contains(secret), "never printed");
+        let short = node(Some("short"), None)
+            .validate()
+            .unwrap()
+            .cluster
+            .unwrap();
+        assert!(short.cookie.load().is_err(), "under 16 characters");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cookie");
+        std::fs::write(&file, format!("{secret}\n")).unwrap();
+        let from_file = node(None, file.to_str())
+            .validate()
+            .unwrap()
+            .cluster
+            .unwrap();
+        assert_eq!(from_file.cookie.load().unwrap(), secret, "trimmed");
+        // A single node ignores a cookie from a shared environment, not a mesh address.
+        let single = ServeSettings {
+            cluster_cookie: Some(secret.into()),
+            ..settings("postgres://u@h/db")
+        };
+        assert!(single.validate().unwrap().cluster.is_none());
+        let stray = ServeSettings {
+            mesh_listen: Some("127.0.0.1:7000".into()),
+            ..settings("postgres://u@h/db")
+        };
+        assert!(stray.validate().is_err());
     }
 
     #[test]

@@ -19,7 +19,6 @@ mod error;
 mod node;
 mod node_metrics;
 pub mod projection_host;
-pub mod routing;
 pub mod search_key;
 
 /// The future of a boxed tower service (the layers of `server`, `auth` and `routing`).
@@ -34,6 +33,15 @@ pub use auth::{AuthMode, Authenticator, Authorizer, Caller, DevIdentity, Unconfi
 pub use cli::{entityctl_main, entityd_main};
 pub use config::{EngineTuning, NodeConfig, ServeSettings};
 pub use error::{GatewayError, Result};
+
+/// Makes ring rustls's process-wide provider. The node mesh's TLS library (ractor_cluster's
+/// tokio-rustls) brings the aws-lc-rs provider in beside ring, and with two providers rustls
+/// cannot pick one on its own: every TLS setup that relies on the default would panic. Call it
+/// first thing in a process (the binaries and the tests that start servers in process do);
+/// later calls do nothing.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 pub use node::{ClusterOptions, Node, NodeOptions, Storage};
 pub use server::{
     Admission, MAX_REQUEST_MESSAGE_BYTES, RunningServer, SERVICE_NAMES, limits, serve, serve_tls,

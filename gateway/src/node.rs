@@ -3,13 +3,16 @@
 //! [`ReadModels`] queries the List RPCs answer from. Both backends work the same way.
 //!
 //! A cluster node (PostgreSQL only, [`ClusterOptions`]) also runs a [`ShardKeeper`] (its
-//! membership and shard leases; the engine fences every append with them) and a [`Router`]
-//! (requests for tenants of other nodes' shards go to those nodes). On shutdown it hands its
-//! shards over before the engine stops.
+//! membership and shard leases; the engine fences every append with them) and a [`Mesh`]
+//! (its sessions with the other nodes: the engine's calls for tenants of other nodes' shards
+//! go to those nodes over it). On shutdown it hands its shards over before the engine stops.
 
 use std::{sync::Arc, time::Duration};
 
-use cluster::{KeeperConfig, ShardKeeper};
+use cluster::{
+    KeeperConfig, ShardKeeper,
+    mesh::{Mesh, MeshConfig},
+};
 
 use engine::{
     journal::{Journal, postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail},
@@ -24,7 +27,6 @@ use projections::{
 use crate::{
     error::{GatewayError, Result},
     projection_host::{PROJECTIONS_ROLE, ProjectionHost},
-    routing::Router,
 };
 
 /// How long a leaving node waits for its shards to be taken over.
@@ -37,8 +39,10 @@ pub struct ClusterOptions {
     pub node_id: String,
     /// Where the other nodes reach this node's gRPC API (`host:port`).
     pub advertise_address: String,
-    /// PEM CA of the peers' certificates: calls between nodes use TLS when set.
+    /// PEM CA of the peers' certificates (when the node runs with TLS).
     pub peer_ca_pem: Option<Vec<u8>>,
+    /// The node mesh: how this node's engine reaches the others.
+    pub mesh: MeshConfig,
 }
 
 /// The store a node runs on.
@@ -93,10 +97,10 @@ pub struct NodeOptions {
     pub txt_resolver: Option<Arc<dyn crate::dns::TxtResolver>>,
 }
 
-/// A cluster node's membership and routing.
+/// A cluster node's membership and mesh.
 struct Member {
     keeper: Arc<ShardKeeper>,
-    router: Arc<Router>,
+    mesh: Arc<Mesh>,
 }
 
 /// A running node: engine, projections and read-model queries.
@@ -132,8 +136,13 @@ impl Node {
                 let keeper = ShardKeeper::start(pg.pool().clone(), config)
                     .await
                     .map_err(|e| GatewayError::Config(e.to_string()))?;
+                let metrics = options.engine.metrics.clone();
+                let mesh = Mesh::start(pg.pool().clone(), cluster.mesh.clone(), metrics)
+                    .await
+                    .map_err(|e| GatewayError::Config(e.to_string()))?;
                 options.engine.leases = Some(keeper.clone());
-                Some(keeper)
+                options.engine.peers = Some(mesh.clone());
+                Some((keeper, mesh))
             }
             (Some(_), Storage::Sqlite(_)) => {
                 return Err(GatewayError::Config(
@@ -141,7 +150,6 @@ impl Node {
                 ));
             }
         };
-        let shard_count = options.engine.shard_count;
         let engine = Engine::start(journal.clone(), options.engine).await?;
         let sagas = SagaDispatcher::new(
             read_store.clone(),
@@ -151,8 +159,9 @@ impl Node {
             options.sagas,
         )
         .spawn();
-        let member = match (keeper, &options.cluster, storage) {
-            (Some(keeper), Some(cluster), Storage::Postgres(pg)) => {
+        let member = match keeper {
+            Some((keeper, mesh)) => {
+                mesh.serve(engine.clone());
                 let passivate = engine.clone();
                 keeper.on_release(Arc::new(move |shard| {
                     let engine = passivate.clone();
@@ -162,16 +171,7 @@ impl Node {
                         }
                     })
                 }));
-                let router = Router::start(
-                    cluster.node_id.clone(),
-                    shard_count,
-                    keeper.clone(),
-                    pg.pool().clone(),
-                    cluster.peer_ca_pem.clone(),
-                )
-                .await
-                .map_err(|e| GatewayError::Config(format!("routing table: {e}")))?;
-                Some(Member { keeper, router })
+                Some(Member { keeper, mesh })
             }
             _ => None,
         };
@@ -252,9 +252,9 @@ impl Node {
         self.member.as_ref().map(|m| m.keeper.clone())
     }
 
-    /// The router of a cluster node (`None` on a single node).
-    pub fn router(&self) -> Option<Arc<Router>> {
-        self.member.as_ref().map(|m| m.router.clone())
+    /// The node mesh of a cluster node (`None` on a single node).
+    pub fn mesh(&self) -> Option<Arc<Mesh>> {
+        self.member.as_ref().map(|m| m.mesh.clone())
     }
 
     /// Hands a cluster node's shards over, then stops the engine (in-flight commands finish),
@@ -267,6 +267,9 @@ impl Node {
         }
         self.sagas.abort();
         self.engine.shutdown().await;
+        if let Some(member) = &self.member {
+            member.mesh.stop();
+        }
         self.projections.shutdown().await;
     }
 }

@@ -149,18 +149,6 @@ pub fn server_span(request: &http::Request<()>) -> tracing::Span {
     span
 }
 
-/// Puts the current span's context in `headers` (replacing the caller's `traceparent`), so
-/// that the node a call is forwarded to continues this node's trace.
-pub fn inject_current(headers: &mut http::HeaderMap) {
-    if !trace::exporting() {
-        return;
-    }
-    let context = tracing::Span::current().context();
-    opentelemetry::global::get_text_map_propagator(|p| {
-        p.inject_context(&context, &mut HeaderInjector(headers));
-    });
-}
-
 struct HeaderExtractor<'a>(&'a http::HeaderMap);
 
 impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
@@ -170,18 +158,5 @@ impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
 
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(http::HeaderName::as_str).collect()
-    }
-}
-
-struct HeaderInjector<'a>(&'a mut http::HeaderMap);
-
-impl opentelemetry::propagation::Injector for HeaderInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(key.as_bytes()),
-            http::HeaderValue::from_str(&value),
-        ) {
-            self.0.insert(name, value);
-        }
     }
 }

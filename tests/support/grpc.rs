@@ -574,6 +574,19 @@ pub struct Entityd {
     _key_dir: Option<tempfile::TempDir>,
 }
 
+/// The cluster cookie of every node this test process starts (random per process; a single
+/// node ignores it).
+pub fn test_cluster_cookie() -> &'static str {
+    static COOKIE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    COOKIE.get_or_init(|| {
+        format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    })
+}
+
 impl Entityd {
     /// Starts `entityd` with `args` and waits for its ready line. `entityd serve` without a
     /// `--master-key-file` gets this test process's master key (the same for every node the
@@ -600,6 +613,8 @@ impl Entityd {
             .env("ENTITYD_LOG", "warn")
             .env_remove("ENTITYD_MASTER_KEY_FILE")
             .env_remove("ENTITYD_PREVIOUS_MASTER_KEY_FILE")
+            .env_remove("ENTITYD_CLUSTER_COOKIE_FILE")
+            .env("ENTITYD_CLUSTER_COOKIE", test_cluster_cookie())
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -89,6 +89,22 @@ pub struct HandoverLabels {
     pub direction: &'static str,
 }
 
+/// The labels of a call to another node, or of a mesh session event.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PeerLabels {
+    /// A call's `outcome` (`ok`, `no_route`, `lost`) or a session's `event` (`opened`,
+    /// `ready`, `closed`, `refused`).
+    pub outcome: &'static str,
+}
+
+/// Outcomes of calls to other nodes.
+pub const PEER_CALL_OUTCOMES: [&str; 3] = ["ok", "no_route", "lost"];
+
+/// Events of mesh sessions: a connection handed to the mesh, authenticated and ready, closed
+/// (for any reason: a peer gone, a malformed or oversized frame, a failed handshake), or
+/// refused before the mesh saw it (TLS failed or timed out).
+pub const MESH_SESSION_EVENTS: [&str; 4] = ["opened", "ready", "closed", "refused"];
+
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -149,6 +165,13 @@ pub struct Metrics {
     pub lease_renewal: Histogram,
     /// `entity_shard_handovers_total`: shards this node acquired or released.
     pub handovers: Family<HandoverLabels, Counter>,
+    /// `entity_peer_calls_total`: calls this node sent to the node holding a shard, by
+    /// outcome.
+    pub peer_calls: Family<PeerLabels, Counter>,
+    /// `entity_peer_call_duration_seconds`: each call answered by another node, round trip.
+    pub peer_call_duration: Histogram,
+    /// `entity_mesh_sessions_total`: node-mesh session events (label `outcome`: the event).
+    pub mesh_sessions: Family<PeerLabels, Counter>,
     sample: Arc<SampleCollector>,
 }
 
@@ -234,6 +257,24 @@ impl Metrics {
             "Shards this node acquired or released",
             Family::<HandoverLabels, Counter>::default(),
         );
+        let peer_calls = registered(
+            &mut registry,
+            "entity_peer_calls",
+            "Calls sent to the node holding a tenant's shard, by outcome",
+            Family::<PeerLabels, Counter>::default(),
+        );
+        let peer_call_duration = registered(
+            &mut registry,
+            "entity_peer_call_duration_seconds",
+            "Round trip of each call answered by another node",
+            new_duration_histogram(),
+        );
+        let mesh_sessions = registered(
+            &mut registry,
+            "entity_mesh_sessions",
+            "Node-mesh session events: opened, ready (authenticated), closed, refused",
+            Family::<PeerLabels, Counter>::default(),
+        );
         // Every series of a fixed label set exists from the start, at zero, so that a rate or
         // an alert over it has a value before the first event.
         for reason in REJECTION_REASONS {
@@ -241,6 +282,12 @@ impl Metrics {
         }
         for direction in ["acquired", "released"] {
             drop(handovers.get_or_create(&HandoverLabels { direction }));
+        }
+        for outcome in PEER_CALL_OUTCOMES {
+            drop(peer_calls.get_or_create(&PeerLabels { outcome }));
+        }
+        for outcome in MESH_SESSION_EVENTS {
+            drop(mesh_sessions.get_or_create(&PeerLabels { outcome }));
         }
         let sample = Arc::new(SampleCollector::default());
         registry.register_collector(Box::new(sample.clone()));
@@ -257,6 +304,9 @@ impl Metrics {
             rejections,
             lease_renewal,
             handovers,
+            peer_calls,
+            peer_call_duration,
+            mesh_sessions,
             sample,
         })
     }

@@ -2,10 +2,9 @@
 //!
 //! A call presents a key as `authorization: ApiKey <key>` or `x-api-key: <key>`. The key's
 //! format and checksum are checked first, without any lookup (a mistyped key is
-//! UNAUTHENTICATED `API_KEY_MALFORMED`). When this node serves the key's tenant, the tenant's
-//! actor verifies it (revoked, expired, tenant, client or partition not active:
-//! UNAUTHENTICATED `API_KEY_<why>`); otherwise the call is routed to the node that does, which
-//! verifies it there. Either way the caller is the key: its tenant is the key's, and every
+//! UNAUTHENTICATED `API_KEY_MALFORMED`). Then the tenant's actor verifies it, on whichever node
+//! holds the tenant (revoked, expired, tenant, client or partition not active:
+//! UNAUTHENTICATED `API_KEY_<why>`). The caller is the key: its tenant is the key's, and every
 //! permission check goes to the tenant's actor as a requirement naming the key, which verifies
 //! the key again in the same visit — so a key revoked an instant before a command stops it.
 //! Events written by such a caller record credential kind `api-key` and the key's id.
@@ -36,8 +35,6 @@ pub struct KeyCredential {
     pub id: ApiKeyId,
     /// Hex SHA-256 of the presented key.
     pub hash: String,
-    /// Whether this node's engine verified it (else the tenant's node will).
-    pub verified: bool,
 }
 
 impl KeyCredential {
@@ -78,7 +75,7 @@ impl ApiKeyAuthenticator {
         }
     }
 
-    /// The key's verdict from its tenant's actor on this node.
+    /// The key's verdict from its tenant's actor (on the node that holds the tenant).
     async fn verify(&self, key: &PresentedKey) -> Result<Result<ApiKey, KeyRefusal>, Status> {
         let engine_error = |e| status::from_engine_error(e, "");
         if let Some(verdict) = self
@@ -110,16 +107,13 @@ impl Authenticator for ApiKeyAuthenticator {
         let key = api_key::parse(presented).map_err(|e| {
             status::refusal(Code::Unauthenticated, "API_KEY_MALFORMED", e.to_string())
         })?;
-        let verified = self.engine.serves(key.tenant);
-        if verified {
-            self.verify(&key).await?.map_err(status::key_refused)?;
-        }
-        Ok(caller_of(key, verified))
+        self.verify(&key).await?.map_err(status::key_refused)?;
+        Ok(caller_of(key))
     }
 }
 
 /// The caller a key stands for.
-fn caller_of(key: PresentedKey, verified: bool) -> Caller {
+fn caller_of(key: PresentedKey) -> Caller {
     Caller {
         subject: format!("{CREDENTIAL_KIND}:{}", key.id),
         tenant_id: Some(key.tenant),
@@ -130,7 +124,6 @@ fn caller_of(key: PresentedKey, verified: bool) -> Caller {
         api_key: Some(KeyCredential {
             id: key.id,
             hash: key.hash,
-            verified,
         }),
         verified_email: None,
         search_grant: None,

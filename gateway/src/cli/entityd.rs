@@ -53,8 +53,8 @@ use crate::{
         jwt::{JwtAuthenticator, JwtConfig},
     },
     config::{
-        EngineTuning, KafkaSettings, MASTER_KEY_FILE_ENV, PREVIOUS_MASTER_KEY_FILE_ENV,
-        ServeSettings, TlsSettings, parse_listen,
+        CLUSTER_COOKIE_ENV, ClusterSettings, EngineTuning, KafkaSettings, MASTER_KEY_FILE_ENV,
+        PREVIOUS_MASTER_KEY_FILE_ENV, ServeSettings, TlsSettings, parse_listen,
     },
     error::{GatewayError, Result},
     node::{ClusterOptions, Node, NodeOptions, Storage},
@@ -188,6 +188,19 @@ struct ServeArgs {
     /// host:port where the other nodes reach this node [default: the bound listen address].
     #[arg(long, env = "ENTITYD_ADVERTISE_ADDRESS")]
     advertise_address: Option<String>,
+    /// Cluster mode: a file holding the cluster's shared secret, which authenticates the node
+    /// mesh (at least 16 characters, the same on every node). Or set ENTITYD_CLUSTER_COOKIE to
+    /// the secret itself. Required with --node-id; there is no default.
+    #[arg(long, env = "ENTITYD_CLUSTER_COOKIE_FILE")]
+    cluster_cookie_file: Option<PathBuf>,
+    /// Cluster mode: ip:port where the node mesh accepts peers [default: the listen IP, a
+    /// port the system picks; peers learn it from the database].
+    #[arg(long, env = "ENTITYD_MESH_LISTEN")]
+    mesh_listen: Option<String>,
+    /// Cluster mode: host:port where peers reach the node mesh [default: the advertised host
+    /// and the bound mesh port].
+    #[arg(long, env = "ENTITYD_MESH_ADVERTISE_ADDRESS")]
+    mesh_advertise_address: Option<String>,
     /// Publish every event to Kafka at these bootstrap servers (off without).
     #[arg(long, env = "ENTITYD_KAFKA_BROKERS")]
     kafka_brokers: Option<String>,
@@ -269,6 +282,10 @@ impl ServeArgs {
             platform_admin_claim: self.platform_admin_claim.clone(),
             node_id: self.node_id.clone(),
             advertise_address: self.advertise_address.clone(),
+            cluster_cookie_file: self.cluster_cookie_file.clone(),
+            cluster_cookie: std::env::var(CLUSTER_COOKIE_ENV).ok(),
+            mesh_listen: self.mesh_listen.clone(),
+            mesh_advertise_address: self.mesh_advertise_address.clone(),
             kafka_brokers: self.kafka_brokers.clone(),
             kafka_topic: self.kafka_topic.clone(),
             kafka_format: self.kafka_format.clone(),
@@ -290,6 +307,7 @@ impl ServeArgs {
 
 /// Entry point of the `entityd` binary.
 pub fn main() -> ExitCode {
+    crate::install_crypto_provider();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -558,8 +576,8 @@ struct Options {
     metrics: MetricsListen,
     /// The master keys, checked against the store.
     master_keys: Arc<MasterKeys>,
-    /// Node id and advertised address (`None`: the bound address).
-    cluster: Option<(String, Option<String>)>,
+    /// Cluster membership (`None`: a single node).
+    cluster: Option<ClusterSettings>,
     kafka: Option<KafkaSettings>,
     tls: Option<TlsSettings>,
     admission: Admission,
@@ -649,8 +667,8 @@ async fn start(
     };
     let cluster = match options.cluster {
         None => None,
-        Some((node_id, advertise)) => {
-            let advertise_address = match advertise {
+        Some(settings) => {
+            let advertise_address = match settings.advertise {
                 Some(address) => address,
                 None if local.ip().is_unspecified() => {
                     return Err(GatewayError::Config(format!(
@@ -660,10 +678,42 @@ async fn start(
                 }
                 None => local.to_string(),
             };
+            let advertise_host = advertise_address
+                .rsplit_once(':')
+                .map_or(advertise_address.as_str(), |(host, _)| host)
+                .to_owned();
+            let mesh_tls = match &options.tls {
+                None => None,
+                Some(tls) => {
+                    let ca = tls.ca_file.as_deref().ok_or_else(|| {
+                        GatewayError::Config("a cluster node with TLS needs tls-ca-file".into())
+                    })?;
+                    Some(
+                        cluster::mesh::MeshTls::from_pem(
+                            &read_pem(&tls.cert_file, "TLS certificate")?,
+                            &read_pem(&tls.key_file, "TLS key")?,
+                            &read_pem(ca, "TLS CA")?,
+                        )
+                        .map_err(|e| GatewayError::Config(e.to_string()))?,
+                    )
+                }
+            };
+            let mesh = cluster::mesh::MeshConfig {
+                node_id: settings.node_id.clone(),
+                listen: settings
+                    .mesh_listen
+                    .unwrap_or_else(|| std::net::SocketAddr::new(local.ip(), 0)),
+                advertise_host,
+                advertise: settings.mesh_advertise,
+                cookie: settings.cookie.load()?,
+                tls: mesh_tls,
+                max_frame: cluster::mesh::MAX_FRAME,
+            };
             Some(ClusterOptions {
-                node_id,
+                node_id: settings.node_id,
                 advertise_address,
                 peer_ca_pem: peer_ca_pem.clone(),
+                mesh,
             })
         }
     };
@@ -697,6 +747,9 @@ async fn start(
         ..NodeOptions::default()
     };
     let node = Node::start(&storage, node_options).await?;
+    if let Some(mesh) = node.mesh() {
+        mode.push_str(&format!(", mesh at {} ({})", mesh.bound(), mesh.address()));
+    }
     let metrics = options.metrics.start(NodeSampler::new(&node)).await?;
     if let Some(endpoint) = &metrics {
         mode.push_str(&format!(", metrics at {}", endpoint.url()));

@@ -57,7 +57,6 @@ use crate::{
     auth::{AuthLayer, AuthMode, Authenticated},
     error::{GatewayError, Result},
     node::Node,
-    routing::{Routing, RoutingLayer},
     services::{
         self, AccessApi, AdminApi, ApiKeyApi, AuditApi, ClientApi, ContactApi, CustomerApi,
         DepartmentApi, LocationApi, OrganizationApi, PartitionApi, PartitionGroupApi,
@@ -134,15 +133,11 @@ pub const SERVICE_NAMES: [&str; 19] = [
     <SearchServiceServer<SearchApi> as NamedService>::NAME,
 ];
 
-/// A service behind the one auth layer, the limits (which also refuse bodies over the size
-/// bound) and cluster routing.
-fn guarded<S>(
-    auth: &AuthLayer,
-    limits: &LimitsLayer,
-    routing: &RoutingLayer,
-    service: S,
-) -> Authenticated<Limited<Routing<S>>> {
-    auth.layer(limits.layer(routing.layer(service)))
+/// A service behind the one auth layer and the limits (which also refuse bodies over the
+/// size bound). On a cluster node a call is served where it arrives: the engine reaches the
+/// tenant's node over the mesh.
+fn guarded<S>(auth: &AuthLayer, limits: &LimitsLayer, service: S) -> Authenticated<Limited<S>> {
+    auth.layer(limits.layer(service))
 }
 
 /// Serves the gRPC API of `node` on `listener` until `shutdown` resolves, then drains
@@ -183,7 +178,6 @@ pub async fn serve_with(
     let engine = node.engine().clone();
     let apis = services::build(&node, auth.authorizer(&engine));
     let auth_layer = AuthLayer::new(auth.authenticator(&engine));
-    let routing = RoutingLayer::new(node.router());
     let limits = LimitsLayer::new(Limits::new(engine.clone(), &admission));
     let limit = MAX_REQUEST_MESSAGE_BYTES;
     let tenant = TenantServiceServer::new(apis.tenant).max_decoding_message_size(limit);
@@ -248,25 +242,25 @@ pub async fn serve_with(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(guarded(&auth_layer, &limits, &routing, tenant))
-        .add_service(guarded(&auth_layer, &limits, &routing, organization))
-        .add_service(guarded(&auth_layer, &limits, &routing, team))
-        .add_service(guarded(&auth_layer, &limits, &routing, user))
-        .add_service(guarded(&auth_layer, &limits, &routing, role))
-        .add_service(guarded(&auth_layer, &limits, &routing, access))
-        .add_service(guarded(&auth_layer, &limits, &routing, audit))
-        .add_service(guarded(&auth_layer, &limits, &routing, admin))
-        .add_service(guarded(&auth_layer, &limits, &routing, client))
-        .add_service(guarded(&auth_layer, &limits, &routing, department))
-        .add_service(guarded(&auth_layer, &limits, &routing, location))
-        .add_service(guarded(&auth_layer, &limits, &routing, contact))
-        .add_service(guarded(&auth_layer, &limits, &routing, partition))
-        .add_service(guarded(&auth_layer, &limits, &routing, partition_group))
-        .add_service(guarded(&auth_layer, &limits, &routing, api_key))
-        .add_service(guarded(&auth_layer, &limits, &routing, registration))
-        .add_service(guarded(&auth_layer, &limits, &routing, customer))
-        .add_service(guarded(&auth_layer, &limits, &routing, analytics))
-        .add_service(guarded(&auth_layer, &limits, &routing, search))
+        .add_service(guarded(&auth_layer, &limits, tenant))
+        .add_service(guarded(&auth_layer, &limits, organization))
+        .add_service(guarded(&auth_layer, &limits, team))
+        .add_service(guarded(&auth_layer, &limits, user))
+        .add_service(guarded(&auth_layer, &limits, role))
+        .add_service(guarded(&auth_layer, &limits, access))
+        .add_service(guarded(&auth_layer, &limits, audit))
+        .add_service(guarded(&auth_layer, &limits, admin))
+        .add_service(guarded(&auth_layer, &limits, client))
+        .add_service(guarded(&auth_layer, &limits, department))
+        .add_service(guarded(&auth_layer, &limits, location))
+        .add_service(guarded(&auth_layer, &limits, contact))
+        .add_service(guarded(&auth_layer, &limits, partition))
+        .add_service(guarded(&auth_layer, &limits, partition_group))
+        .add_service(guarded(&auth_layer, &limits, api_key))
+        .add_service(guarded(&auth_layer, &limits, registration))
+        .add_service(guarded(&auth_layer, &limits, customer))
+        .add_service(guarded(&auth_layer, &limits, analytics))
+        .add_service(guarded(&auth_layer, &limits, search))
         // The builder's `tcp_nodelay` applies only to sockets it binds itself: accepted ones
         // get TCP_NODELAY here. Without it a response written in two pieces (data, then
         // trailers) waits for the client's delayed ACK: ~40 ms on a share of low-rate calls.

@@ -187,6 +187,7 @@ impl From<Status> for Failure {
 
 /// Entry point of the `entityctl` binary.
 pub fn main() -> ExitCode {
+    crate::install_crypto_provider();
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // A flag beats the environment: `--api-key` wins over ENTITYCTL_TOKEN, `--token` over
