@@ -129,6 +129,22 @@ impl Cluster {
         (node, clients)
     }
 
+    /// A proxy to the test database, and the database URL through it.
+    async fn db_proxy(&self) -> (proxy::Proxy, String) {
+        let url = self.db.url();
+        let host_port = url
+            .split('@')
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap();
+        let pg: std::net::SocketAddr = host_port
+            .parse()
+            .expect("the test database URL names an IP");
+        let link = proxy::Proxy::start(Some(pg)).await;
+        let via = url.replace(host_port, &link.addr.to_string());
+        (link, via)
+    }
+
     /// Valid leases per node.
     async fn shares(&self) -> HashMap<String, usize> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -571,19 +587,8 @@ async fn nodes_join_and_die_under_load_without_losing_a_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
     let cluster = Arc::new(Cluster::new().await);
-    let url = cluster.db.url().to_owned();
-    let host_port = url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap()
-        .to_owned();
-    let pg: std::net::SocketAddr = host_port
-        .parse()
-        .expect("the test database URL names an IP");
-    let db_link = proxy::Proxy::start(Some(pg)).await;
+    let (db_link, url_via_proxy) = cluster.db_proxy().await;
     let peer_link = proxy::Proxy::start(None).await;
-    let url_via_proxy = url.replace(&host_port, &db_link.addr.to_string());
 
     let (n1, c1) = cluster.node("node-1").await;
     let (n2, c2) = cluster.node("node-2").await;
@@ -1767,15 +1772,7 @@ async fn a_node_cut_from_its_peers_but_not_from_postgres_serves_its_own_shards()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_cut_from_postgres_but_not_from_its_peers_reaches_them_over_the_mesh() {
     let cluster = Cluster::new().await;
-    let url = cluster.db.url().to_owned();
-    let host_port = url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap()
-        .to_owned();
-    let db_link = proxy::Proxy::start(Some(host_port.parse().unwrap())).await;
-    let url_via_proxy = url.replace(&host_port, &db_link.addr.to_string());
+    let (db_link, url_via_proxy) = cluster.db_proxy().await;
     let (n0, mut c0) = cluster.node_via("node-0", &url_via_proxy, None).await;
     let (n1, mut c1) = cluster.node("node-1").await;
     cluster

@@ -33,11 +33,12 @@
 use std::{
     collections::{HashMap, HashSet},
     net::SocketAddr,
-    sync::{Arc, OnceLock, RwLock},
+    sync::{Arc, OnceLock},
     time::Duration,
 };
 
 use async_trait::async_trait;
+use dashmap::DashMap;
 use engine::{
     runtime::{Engine, PeerError, ShardPeers},
     telemetry::{Metrics, PeerLabels},
@@ -257,7 +258,10 @@ pub struct Mesh {
     metrics: Arc<Metrics>,
     node: ActorRef<NodeServerMessage>,
     engine: Arc<OnceLock<Engine>>,
-    owners: RwLock<HashMap<u32, String>>,
+    /// Who holds each shard. Read by every call for a tenant held elsewhere, written by one
+    /// task; a dashmap read locks one of its shards for an instant (no guard is ever held
+    /// across an `.await`).
+    owners: DashMap<u32, Arc<str>>,
     address: String,
     bound: SocketAddr,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
@@ -341,7 +345,7 @@ impl Mesh {
             metrics,
             node,
             engine,
-            owners: RwLock::new(HashMap::new()),
+            owners: DashMap::new(),
             address,
             bound,
             tasks: std::sync::Mutex::new(Vec::new()),
@@ -390,12 +394,18 @@ impl Mesh {
         .await;
         match rows {
             Ok(rows) => {
-                let map = rows
+                // Entry by entry, so that a shard whose owner did not change is never missing
+                // from the map while it is updated.
+                let fresh: HashMap<u32, String> = rows
                     .into_iter()
                     .filter_map(|(shard, owner)| Some((u32::try_from(shard).ok()?, owner)))
                     .collect();
-                if let Ok(mut owners) = self.owners.write() {
-                    *owners = map;
+                self.owners.retain(|shard, _| fresh.contains_key(shard));
+                for (shard, owner) in fresh {
+                    let changed = self.owners.get(&shard).is_none_or(|o| **o != *owner);
+                    if changed {
+                        self.owners.insert(shard, Arc::from(owner));
+                    }
                 }
             }
             Err(error) => warn!(%error, "cannot read shard owners"),
@@ -584,18 +594,14 @@ impl ShardPeers for Mesh {
         request: Vec<u8>,
         timeout: Duration,
     ) -> std::result::Result<Vec<u8>, PeerError> {
-        let owner = self
-            .owners
-            .read()
-            .ok()
-            .and_then(|owners| owners.get(&shard).cloned());
+        let owner: Option<Arc<str>> = self.owners.get(&shard).map(|o| o.value().clone());
         let count = |outcome: &'static str| {
             self.metrics
                 .peer_calls
                 .get_or_create(&PeerLabels { outcome })
                 .inc();
         };
-        let Some(owner) = owner.filter(|o| *o != self.config.node_id) else {
+        let Some(owner) = owner.filter(|o| **o != *self.config.node_id.as_str()) else {
             count("no_route");
             return Err(PeerError::NoRoute(shard));
         };
@@ -608,7 +614,7 @@ impl ShardPeers for Mesh {
             return Err(PeerError::NoRoute(shard));
         };
         let lost = |reason: &str| PeerError::Lost {
-            node: owner.clone(),
+            node: owner.to_string(),
             reason: reason.to_owned(),
         };
         let started = std::time::Instant::now();
