@@ -141,7 +141,7 @@ impl std::fmt::Debug for MeshTls {
 }
 
 /// Settings of a node's mesh.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MeshConfig {
     /// This node's id (as in `cluster_nodes`).
     pub node_id: String,
@@ -157,6 +157,19 @@ pub struct MeshConfig {
     pub tls: Option<MeshTls>,
     /// Largest inbound frame; a larger one closes its session.
     pub max_frame: u64,
+}
+
+impl std::fmt::Debug for MeshConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeshConfig")
+            .field("node_id", &self.node_id)
+            .field("listen", &self.listen)
+            .field("advertise_host", &self.advertise_host)
+            .field("advertise", &self.advertise)
+            .field("tls", &self.tls.is_some())
+            .field("max_frame", &self.max_frame)
+            .finish_non_exhaustive() // never the cookie
+    }
 }
 
 /// The one remotable message type: an encoded engine request, answered with its encoded reply.
@@ -636,5 +649,40 @@ impl ShardPeers for Mesh {
             Err(_) => count("lost"),
         }
         answer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_never_printed_and_bad_certificates_are_configuration_errors() {
+        let config = MeshConfig {
+            node_id: "node-1".into(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            advertise_host: "127.0.0.1".into(),
+            advertise: None,
+            cookie: "a-very-secret-cluster-cookie".into(),
+            tls: None,
+            max_frame: MAX_FRAME,
+        };
+        let printed = format!("{config:?}");
+        assert!(
+            printed.contains("node-1") && !printed.contains("secret"),
+            "{printed}"
+        );
+        for (cert, key, ca) in [
+            (&b"not a pem"[..], &b""[..], &b""[..]),
+            (
+                &b""[..],
+                &b"-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n"[..],
+                &b""[..],
+            ),
+        ] {
+            let error = MeshTls::from_pem(cert, key, ca).unwrap_err();
+            assert!(matches!(error, ClusterError::Config(_)), "{error:?}");
+        }
+        assert_eq!(group("node-1"), "entity.peer.v1@node-1");
     }
 }
