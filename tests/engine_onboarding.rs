@@ -7,12 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{
-    Arc, Mutex,
+    Arc,
     atomic::{AtomicBool, Ordering},
 };
 
 use async_trait::async_trait;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use engine::{
     EngineError,
     domain::{
@@ -21,9 +21,9 @@ use engine::{
         TenantScopeCommand, UserCommand, UserId, UserStatus, headquarters_id,
     },
     journal::{AppendBatch, AppendReceipt, EventLog, Journal, JournalError},
-    runtime::{Clock, Engine, EngineConfig, EntityView, RequestMeta},
+    runtime::{Engine, EngineConfig, EntityView, RequestMeta},
     secrets::parse_invitation_token,
-    testing::{Hooks, Intercepted, TestDatabase, new_tenant, tenant_command},
+    testing::{Hooks, Intercepted, ManualClock, TestDatabase, new_tenant, tenant_command},
 };
 use uuid::Uuid;
 
@@ -288,21 +288,12 @@ async fn onboarding_is_not_completed_twice_when_the_completion_committed_but_its
     crash_then_restart("OnboardingCompleted", Crash::AfterCommit).await;
 }
 
-/// A clock the test moves by hand.
-struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_expires_unaccepted_invitations() {
     let db = TestDatabase::create().await;
     let journal = Arc::new(db.journal().await);
     let start = Utc::now().trunc_subsecs(6);
-    let clock = Arc::new(ManualClock(Mutex::new(start)));
+    let clock = ManualClock::at(start);
     let config = EngineConfig {
         timer_poll_interval: std::time::Duration::from_secs(3600),
         ..EngineConfig::default()
@@ -321,7 +312,7 @@ async fn the_engine_expires_unaccepted_invitations() {
         .unwrap();
     let (user, hash) = parse_invitation_token(&token).unwrap();
 
-    *clock.0.lock().unwrap() = start + chrono::Duration::days(8);
+    clock.set(start + chrono::Duration::days(8));
     assert_eq!(engine.fire_due_timers().await, 1);
     let owner = engine.get_user(tenant, plan.owner_user_id).await.unwrap();
     assert_eq!(owner.invitation.unwrap().state, InvitationState::Expired);

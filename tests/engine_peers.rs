@@ -19,10 +19,13 @@ use std::{
 use async_trait::async_trait;
 use engine::{
     EngineError,
-    domain::{DomainError, OrganizationId, ResourceKind, Scope, TenantId, UserId},
+    domain::{
+        DeactivationFeedback, DomainError, OrganizationId, ResourceKind, Scope, TenantCommand,
+        TenantId, TenantScopeCommand, UserId,
+    },
     journal::{EventLog, Fence},
     runtime::{Engine, EngineConfig, PeerError, RequestMeta, ShardLeases, ShardPeers, shard_of},
-    testing::{TestDatabase, create_tenant},
+    testing::{ManualClock, TestDatabase, create_tenant},
 };
 
 const SHARDS: u32 = 8;
@@ -77,6 +80,7 @@ impl ShardPeers for Direct {
 struct Pair {
     a: Engine,
     b: Engine,
+    clock: Arc<ManualClock>,
     a_peers: Arc<Direct>,
     b_leases: Arc<Half>,
     journal: Arc<dyn EventLog>,
@@ -96,6 +100,7 @@ async fn pair(db: &TestDatabase) -> Pair {
         .await
         .unwrap();
     }
+    let clock = ManualClock::at(chrono::Utc::now());
     let engine = |node, parity, peers: Arc<Direct>| {
         let leases = Arc::new(Half {
             node,
@@ -110,7 +115,11 @@ async fn pair(db: &TestDatabase) -> Pair {
             ..EngineConfig::default()
         };
         let journal = journal.clone();
-        async move { (Engine::start(journal, config).await.unwrap(), leases) }
+        let clock = clock.clone();
+        async move {
+            let engine = Engine::start_with_clock(journal, config, clock).await;
+            (engine.unwrap(), leases)
+        }
     };
     let (a_peers, b_peers) = (Arc::new(Direct::default()), Arc::new(Direct::default()));
     let (a, _) = engine("a", 0, a_peers.clone()).await;
@@ -120,6 +129,7 @@ async fn pair(db: &TestDatabase) -> Pair {
     Pair {
         a,
         b,
+        clock,
         a_peers,
         b_leases,
         journal: journal.clone(),
@@ -275,4 +285,44 @@ async fn an_unreadable_request_is_refused_and_the_owner_keeps_serving() {
     .await
     .unwrap();
     assert_eq!(p.a.get_tenant(tenant).await.unwrap().name, "Still");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_node_fires_only_the_timers_of_the_tenants_it_holds() {
+    let db = TestDatabase::create().await;
+    let p = pair(&db).await;
+    let tenant = tenant_of_b();
+    p.a.execute(
+        tenant,
+        create_tenant(tenant, "Timed"),
+        RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+    let deactivate = TenantScopeCommand::Tenant(TenantCommand::Deactivate {
+        grace_period_ends_at: chrono::Utc::now() + chrono::Duration::days(30),
+        feedback: DeactivationFeedback {
+            reason_code: "price".into(),
+            ..Default::default()
+        },
+    });
+    p.a.execute(tenant, deactivate, RequestMeta::default())
+        .await
+        .unwrap();
+    // The grace period has ended.
+    p.clock.advance(chrono::Duration::days(31));
+    assert_eq!(
+        p.a.fire_due_timers().await,
+        0,
+        "not a's tenant: a leaves it to b"
+    );
+    assert!(
+        p.b.fire_due_timers().await >= 1,
+        "the grace period (and any invitation)"
+    );
+    assert_eq!(p.b.fire_due_timers().await, 0, "fired once");
+    assert_eq!(
+        p.a.get_tenant(tenant).await.unwrap().status,
+        engine::domain::TenantStatus::Deleted
+    );
 }

@@ -5,11 +5,11 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::Duration,
 };
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use engine::{
     EngineError,
     domain::{
@@ -18,8 +18,8 @@ use engine::{
         TenantScopeCommand, TenantStatus,
     },
     journal::{EventLog, Journal, SnapshotStore, postgres::PostgresJournal},
-    runtime::{Clock, CommandOutcome, Engine, EngineConfig, EntityView, RequestMeta},
-    testing::{TestDatabase, create_tenant_with_slug as create_tenant},
+    runtime::{CommandOutcome, Engine, EngineConfig, EntityView, RequestMeta},
+    testing::{ManualClock, TestDatabase, create_tenant_with_slug as create_tenant},
 };
 
 fn create_org(
@@ -502,21 +502,12 @@ async fn expected_version_mismatch_is_refused_and_writes_nothing() {
     engine.shutdown().await;
 }
 
-/// A clock the test moves by hand.
-struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_deletes_a_tenant_when_its_grace_period_ends() {
     let db = TestDatabase::create().await;
     let journal = Arc::new(db.journal().await);
     let start_time = Utc::now().trunc_subsecs(6);
-    let clock = Arc::new(ManualClock(Mutex::new(start_time)));
+    let clock = ManualClock::at(start_time);
     let config = EngineConfig {
         timer_poll_interval: Duration::from_secs(3600),
         ..EngineConfig::default()
@@ -547,7 +538,7 @@ async fn the_engine_deletes_a_tenant_when_its_grace_period_ends() {
         .unwrap();
 
     assert_eq!(engine.fire_due_timers().await, 0, "nothing is due yet");
-    *clock.0.lock().unwrap() = start_time + chrono::Duration::days(31);
+    clock.set(start_time + chrono::Duration::days(31));
     // The grace period, and the two owners' 7-day invitations.
     assert_eq!(engine.fire_due_timers().await, 3);
     assert_eq!(

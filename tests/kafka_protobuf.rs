@@ -16,14 +16,9 @@
 #[path = "support/python.rs"]
 mod python_support;
 
-use std::{
-    collections::BTreeSet,
-    process::Command,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::BTreeSet, process::Command, sync::Arc, time::Duration};
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use engine::{
     domain::{
         Address, ApiKeyCommand, ApiKeyId, Assignment, BusinessProfile, CLAIMS_SYNC_BATCH,
@@ -38,7 +33,7 @@ use engine::{
     personal::{MasterKeys, Vault},
     runtime::{Clock, CommandOutcome, Engine, EngineConfig, RequestMeta},
     secrets::token_hash,
-    testing::{TestDatabase, new_tenant, tenant_command},
+    testing::{ManualClock, TestDatabase, new_tenant, tenant_command},
 };
 use futures::{StreamExt, stream};
 use projections::{
@@ -57,22 +52,6 @@ const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/clients/python/kafka_events.py"
 );
-
-/// A clock the test moves by hand (grace periods and invitations expire on it).
-struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    fn advance(&self, by: chrono::Duration) {
-        let mut now = self.0.lock().unwrap();
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
 
 /// Runs one command as a test caller (with the metadata fields the envelope carries).
 async fn run(engine: &Engine, tenant: TenantId, command: TenantScopeCommand) -> CommandOutcome {
@@ -869,7 +848,7 @@ async fn a_python_consumer_decodes_every_event_type_in_protobuf_as_its_json_twin
     let store: Arc<dyn Journal> = journal.clone();
     let vault = Arc::new(Vault::new(MasterKeys::ephemeral(), store.clone()));
 
-    let clock = Arc::new(ManualClock(Mutex::new(Utc::now().trunc_subsecs(6))));
+    let clock = ManualClock::at(Utc::now().trunc_subsecs(6));
     let config = EngineConfig {
         timer_poll_interval: Duration::from_secs(3600),
         ..EngineConfig::default()

@@ -302,3 +302,39 @@ mod tests {
         );
     }
 }
+
+/// A clock a test moves by hand (grace periods, invitations and key expiries run on it).
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl ManualClock {
+    /// A clock at `at`.
+    pub fn at(at: chrono::DateTime<chrono::Utc>) -> std::sync::Arc<ManualClock> {
+        std::sync::Arc::new(ManualClock(std::sync::Mutex::new(at)))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, to: chrono::DateTime<chrono::Utc>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+    }
+
+    /// Moves the time on by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += by;
+    }
+}
+
+impl crate::runtime::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

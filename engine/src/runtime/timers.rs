@@ -1,5 +1,5 @@
-//! The node's timer poller: turns due journal timers into engine commands (a deactivated
-//! tenant is deleted when its grace period ends).
+//! The node's timer poller: turns due journal timers of the tenants this node holds into
+//! engine commands (a deactivated tenant is deleted when its grace period ends).
 
 use std::time::Duration;
 
@@ -55,7 +55,9 @@ pub(crate) async fn fire_due(engine: &Engine) -> usize {
         }
     };
     let mut handled = 0;
-    for timer in due {
+    // Each node fires the timers of the tenants it holds: the engine could reach the others
+    // over the mesh, but then every node would send every timer to its owner.
+    for timer in due.into_iter().filter(|t| engine.serves(t.tenant_id)) {
         let Some(command) = command_for(&timer.kind) else {
             warn!(kind = %timer.kind, tenant = %timer.tenant_id, "unknown timer kind");
             continue;
