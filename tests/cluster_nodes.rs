@@ -1806,9 +1806,9 @@ async fn a_node_cut_from_postgres_but_not_from_its_peers_reaches_them_over_the_m
 }
 
 /// The mesh port refuses what is not a peer: a frame that does not decode, a length prefix
-/// over the bound (refused before anything is allocated) and a peer with the wrong cookie each
-/// close their own session (counted), while a peer with the right cookie gets one; the nodes
-/// go on serving each other.
+/// over the bound (refused before anything is allocated), a peer with the wrong cookie and a
+/// connection that never completes the handshake each close their own session (counted),
+/// while a peer with the right cookie gets one; the nodes go on serving each other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_mesh_refuses_malformed_frames_and_wrong_cookies() {
     use tokio::io::AsyncWriteExt;
@@ -1830,6 +1830,10 @@ async fn the_mesh_refuses_malformed_frames_and_wrong_cookies() {
     let sessions = |event: &str| format!("entity_mesh_sessions_total{{outcome=\"{event}\"}}");
     let closed_before = metric(&n1, &sessions("closed")).await;
     let ready_before = metric(&n1, &sessions("ready")).await;
+
+    // A connection that never says anything: closed at the handshake deadline (5 s).
+    let mut silent = tokio::net::TcpStream::connect(&mesh).await.unwrap();
+    let silent_since = Instant::now();
 
     // A frame whose body is not a message, then a length prefix of 1 TiB.
     for frame in [

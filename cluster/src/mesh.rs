@@ -68,6 +68,10 @@ pub const OWNERS_EVERY: Duration = Duration::from_secs(1);
 /// Bound on a TCP connect, a TLS handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A session not authenticated this long after it opened is closed (ractor has no such bound:
+/// a connection that never completes the cookie handshake would hold its session forever).
+pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
+
 /// The default bound on an inbound frame: twice the engine's bound on a request or reply.
 pub const MAX_FRAME: u64 = 2 * engine::runtime::peer::MAX_PEER_MESSAGE as u64;
 
@@ -234,8 +238,25 @@ impl SessionEvents {
 }
 
 impl NodeEventSubscription for SessionEvents {
-    fn node_session_opened(&self, _: NodeServerSessionInformation) {
+    fn node_session_opened(&self, session: NodeServerSessionInformation) {
         self.count("opened");
+        // Callbacks must not block: the deadline runs on its own task.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            tokio::time::sleep(HANDSHAKE_DEADLINE).await;
+            let authenticated = ractor::call_t!(
+                session.actor,
+                ractor_cluster::NodeSessionMessage::GetAuthenticationState,
+                1000
+            );
+            // A session that is gone answers nothing: nothing to close.
+            if let Ok(false) = authenticated {
+                warn!(addr = %session.peer_addr, "closed a mesh session that did not authenticate in time");
+                session.actor.stop(Some("handshake deadline".into()));
+            }
+        });
     }
 
     fn node_session_authenticated(&self, _: NodeServerSessionInformation) {}
