@@ -1882,6 +1882,18 @@ async fn the_mesh_refuses_malformed_frames_and_wrong_cookies() {
         "three refused sessions counted: {closed}"
     );
     assert_eq!(metric(&n1, &sessions("ready")).await, ready_before);
+    let mut nothing = Vec::new();
+    let ended = tokio::time::timeout(
+        Duration::from_secs(15),
+        tokio::io::AsyncReadExt::read_to_end(&mut silent, &mut nothing),
+    )
+    .await;
+    assert!(ended.is_ok(), "a silent connection is closed");
+    assert!(
+        silent_since.elapsed() >= Duration::from_secs(4),
+        "not before the handshake deadline"
+    );
+    assert!(metric(&n1, &sessions("closed")).await >= closed_before + 4.0);
 
     let cookie = grpc_support::test_cluster_cookie().to_owned();
     let (right, right_handle) = ractor::Actor::spawn(None, peer(cookie), ()).await.unwrap();
