@@ -129,6 +129,28 @@ impl Cluster {
         (node, clients)
     }
 
+    /// node-0 (reaching PostgreSQL at `database_url`, its mesh through `mesh_link`) and
+    /// node-1, balanced, each with a tenant created through it (so of its own shards), each
+    /// tenant served once through the other node (the mesh is up).
+    async fn pair(
+        &self,
+        database_url: &str,
+        mesh_link: Option<&proxy::Proxy>,
+    ) -> [(Entityd, Clients, String); 2] {
+        let (n0, mut c0) = self.node_via("node-0", database_url, mesh_link).await;
+        let (n1, mut c1) = self.node("node-1").await;
+        self.balanced(&["node-0", "node-1"], Duration::from_secs(30))
+            .await;
+        let t0 = self.create_tenant(&mut c0).await;
+        let t1 = self.create_tenant(&mut c1).await;
+        assert_eq!(self.owner_of(&t0).await.as_deref(), Some("node-0"));
+        assert_eq!(self.owner_of(&t1).await.as_deref(), Some("node-1"));
+        let within = Duration::from_secs(10);
+        eventually_get_tenant(&mut c1, &self.token, &t0, within).await;
+        eventually_get_tenant(&mut c0, &self.token, &t1, within).await;
+        [(n0, c0, t0), (n1, c1, t1)]
+    }
+
     /// A proxy to the test database, and the database URL through it.
     async fn db_proxy(&self) -> (proxy::Proxy, String) {
         let url = self.db.url();
@@ -1715,20 +1737,9 @@ async fn a_node_cut_from_its_peers_but_not_from_postgres_serves_its_own_shards()
     let cluster = Cluster::new().await;
     let mesh_link = proxy::Proxy::start(None).await;
     // node-0 sorts first: node-1 dials it, through the proxy.
-    let (n0, mut c0) = cluster
-        .node_via("node-0", cluster.db.url(), Some(&mesh_link))
-        .await;
-    let (n1, mut c1) = cluster.node("node-1").await;
-    cluster
-        .balanced(&["node-0", "node-1"], Duration::from_secs(30))
-        .await;
-    let t0 = cluster.create_tenant(&mut c0).await;
-    let t1 = cluster.create_tenant(&mut c1).await;
-    assert_eq!(cluster.owner_of(&t0).await.as_deref(), Some("node-0"));
-    assert_eq!(cluster.owner_of(&t1).await.as_deref(), Some("node-1"));
+    let [(n0, mut c0, t0), (n1, mut c1, t1)] =
+        cluster.pair(cluster.db.url(), Some(&mesh_link)).await;
     let token = cluster.token.clone();
-    eventually_get_tenant(&mut c1, &token, &t0, Duration::from_secs(10)).await;
-    eventually_get_tenant(&mut c0, &token, &t1, Duration::from_secs(10)).await;
     let closed = "entity_mesh_sessions_total{outcome=\"closed\"}";
     let closed_before = metric(&n1, closed).await;
     let peer_calls = metric(&n1, "entity_peer_calls_total{outcome=\"ok\"}").await;
@@ -1773,15 +1784,8 @@ async fn a_node_cut_from_its_peers_but_not_from_postgres_serves_its_own_shards()
 async fn a_node_cut_from_postgres_but_not_from_its_peers_reaches_them_over_the_mesh() {
     let cluster = Cluster::new().await;
     let (db_link, url_via_proxy) = cluster.db_proxy().await;
-    let (n0, mut c0) = cluster.node_via("node-0", &url_via_proxy, None).await;
-    let (n1, mut c1) = cluster.node("node-1").await;
-    cluster
-        .balanced(&["node-0", "node-1"], Duration::from_secs(30))
-        .await;
-    let t0 = cluster.create_tenant(&mut c0).await;
-    let t1 = cluster.create_tenant(&mut c1).await;
+    let [(n0, mut c0, t0), (n1, mut c1, t1)] = cluster.pair(&url_via_proxy, None).await;
     let token = cluster.token.clone();
-    eventually_get_tenant(&mut c0, &token, &t1, Duration::from_secs(10)).await;
 
     db_link.cut();
     cluster.balanced(&["node-1"], Duration::from_secs(20)).await;
