@@ -75,6 +75,11 @@ pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
 /// The default bound on an inbound frame: twice the engine's bound on a request or reply.
 pub const MAX_FRAME: u64 = 2 * engine::runtime::peer::MAX_PEER_MESSAGE as u64;
 
+/// The host of a `host:port` address (an IPv6 host keeps its brackets).
+pub fn host_of(address: &str) -> &str {
+    address.rsplit_once(':').map_or(address, |(host, _)| host)
+}
+
 /// The pg group of a node's peer endpoint.
 fn group(node: &str) -> String {
     format!("entity.peer.v1@{node}")
@@ -500,9 +505,7 @@ impl Mesh {
         let stream: Box<dyn ClusterBidiStream> = match &self.config.tls {
             None => Box::new(Stream(tcp, label)),
             Some(tls) => {
-                let host = address
-                    .rsplit_once(':')
-                    .map_or(address, |(host, _)| host)
+                let host = host_of(address)
                     .trim_start_matches('[')
                     .trim_end_matches(']');
                 let name = rustls::pki_types::ServerName::try_from(host.to_owned())
@@ -705,5 +708,8 @@ mod tests {
             assert!(matches!(error, ClusterError::Config(_)), "{error:?}");
         }
         assert_eq!(group("node-1"), "entity.peer.v1@node-1");
+        assert_eq!(host_of("node-1.example:7000"), "node-1.example");
+        assert_eq!(host_of("[::1]:7000"), "[::1]");
+        assert_eq!(host_of("no-port"), "no-port");
     }
 }

@@ -39,8 +39,6 @@ pub struct ClusterOptions {
     pub node_id: String,
     /// Where the other nodes reach this node's gRPC API (`host:port`).
     pub advertise_address: String,
-    /// PEM CA of the peers' certificates (when the node runs with TLS).
-    pub peer_ca_pem: Option<Vec<u8>>,
     /// The node mesh: how this node's engine reaches the others.
     pub mesh: MeshConfig,
 }

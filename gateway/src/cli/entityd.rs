@@ -647,24 +647,22 @@ async fn start(
     let local = listener
         .local_addr()
         .map_err(|e| GatewayError::io("reading the bound address", e))?;
-    let (server_tls, peer_ca_pem) = match &options.tls {
-        None => (None, None),
-        Some(tls) => {
-            let identity = tonic::transport::Identity::from_pem(
-                read_pem(&tls.cert_file, "TLS certificate")?,
-                read_pem(&tls.key_file, "TLS key")?,
-            );
-            let ca = tls
-                .ca_file
+    // Read once: the gRPC endpoint and the node mesh use the same certificate.
+    let pems = match &options.tls {
+        None => None,
+        Some(tls) => Some((
+            read_pem(&tls.cert_file, "TLS certificate")?,
+            read_pem(&tls.key_file, "TLS key")?,
+            tls.ca_file
                 .as_deref()
                 .map(|f| read_pem(f, "TLS CA"))
-                .transpose()?;
-            (
-                Some(tonic::transport::ServerTlsConfig::new().identity(identity)),
-                ca,
-            )
-        }
+                .transpose()?,
+        )),
     };
+    let server_tls = pems.as_ref().map(|(cert, key, _)| {
+        tonic::transport::ServerTlsConfig::new()
+            .identity(tonic::transport::Identity::from_pem(cert, key))
+    });
     let cluster = match options.cluster {
         None => None,
         Some(settings) => {
@@ -678,24 +676,16 @@ async fn start(
                 }
                 None => local.to_string(),
             };
-            let advertise_host = advertise_address
-                .rsplit_once(':')
-                .map_or(advertise_address.as_str(), |(host, _)| host)
-                .to_owned();
-            let mesh_tls = match &options.tls {
+            let advertise_host = cluster::mesh::host_of(&advertise_address).to_owned();
+            let mesh_tls = match &pems {
                 None => None,
-                Some(tls) => {
-                    let ca = tls.ca_file.as_deref().ok_or_else(|| {
+                Some((cert, key, ca)) => {
+                    let ca = ca.as_deref().ok_or_else(|| {
                         GatewayError::Config("a cluster node with TLS needs tls-ca-file".into())
                     })?;
-                    Some(
-                        cluster::mesh::MeshTls::from_pem(
-                            &read_pem(&tls.cert_file, "TLS certificate")?,
-                            &read_pem(&tls.key_file, "TLS key")?,
-                            &read_pem(ca, "TLS CA")?,
-                        )
-                        .map_err(|e| GatewayError::Config(e.to_string()))?,
-                    )
+                    let tls = cluster::mesh::MeshTls::from_pem(cert, key, ca)
+                        .map_err(|e| GatewayError::Config(e.to_string()))?;
+                    Some(tls)
                 }
             };
             let mesh = cluster::mesh::MeshConfig {
@@ -712,7 +702,6 @@ async fn start(
             Some(ClusterOptions {
                 node_id: settings.node_id,
                 advertise_address,
-                peer_ca_pem: peer_ca_pem.clone(),
                 mesh,
             })
         }
