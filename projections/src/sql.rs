@@ -319,11 +319,12 @@ impl Statement {
 
     /// A statement whose only values are `ids`, listed where `template` says `IN ({ids})`:
     /// PostgreSQL binds them as one array (`= ANY($1)`, one text for any number of ids),
-    /// SQLite one placeholder each (below its limit of values: callers chunk).
+    /// SQLite one anonymous placeholder each (below its limit of values: callers chunk; see
+    /// [`anonymous_tuples`] for why anonymous).
     pub(crate) fn among(template: &str, ids: &[Uuid]) -> Self {
         const LIST: &str = "IN ({ids})";
         debug_assert!(template.contains(LIST), "{template}");
-        let sqlite = template.replace("{ids}", &placeholders(ids.len(), 1));
+        let sqlite = template.replace("{ids}", &vec!["?"; ids.len()].join(", "));
         if !template.contains(LIST) {
             return Self::new(sqlite, ids.iter().map(|id| Arg::from(*id)).collect());
         }
@@ -493,6 +494,17 @@ pub(crate) fn placeholders(count: usize, first: usize) -> String {
 /// 32,766), so a batch of any size fits in a few statements.
 const MAX_ARGS: usize = 30_000;
 
+/// `(?, ?, …), (…)`: `rows` tuples of `width` anonymous placeholders, SQLite's bulk values.
+/// Anonymous, not `$n`: SQLite looks each named placeholder up among those before it, once
+/// when it parses the statement and again for each value sqlx binds
+/// (`sqlite3_bind_parameter_name`), so a statement of `n` named values costs `O(n²)` string
+/// comparisons (a fifth of the embedded node's write thread for batches of a few hundred
+/// rows); an anonymous one is numbered by its position.
+fn anonymous_tuples(rows: usize, width: usize) -> String {
+    let tuple = format!("({})", vec!["?"; width].join(", "));
+    vec![tuple; rows].join(", ")
+}
+
 /// `($k, $k+1, …), (…)`: `rows` tuples of `width` placeholders, numbered from `first`.
 fn tuples(rows: usize, width: usize, first: usize) -> String {
     let mut text = String::with_capacity(rows * width * 5);
@@ -517,7 +529,7 @@ fn tuples(rows: usize, width: usize, first: usize) -> String {
 struct BulkText<'a> {
     /// PostgreSQL's: `$1, $2, …`, one array per column.
     postgres: &'a dyn Fn(&str) -> String,
-    /// SQLite's: `($1, $2, …), (…)`, the rows' tuples.
+    /// SQLite's: `(?, ?, …), (…)`, the rows' tuples.
     sqlite: &'a dyn Fn(&str) -> String,
 }
 
@@ -535,17 +547,17 @@ fn chunked(rows: Vec<Vec<Arg>>, text: BulkText<'_>) -> Vec<Statement> {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
-        let tuples = (text.sqlite)(&tuples(chunk.len(), width, 1));
         let statement = if Column::agree(&chunk) {
             Statement {
                 sql: Sql::Bulk {
                     postgres: (text.postgres)(&arrays),
-                    sqlite: tuples,
+                    sqlite: (text.sqlite)(&anonymous_tuples(chunk.len(), width)),
                 },
                 values: Values::Columns(Column::of_rows(chunk).unwrap_or_default()),
             }
         } else {
             debug_assert!(false, "a bulk statement's column mixes types");
+            let tuples = (text.sqlite)(&tuples(chunk.len(), width, 1));
             Statement::new(tuples, chunk.into_iter().flatten().collect())
         };
         statements.push(statement);
@@ -620,6 +632,7 @@ mod tests {
     #[test]
     fn placeholders_number_across_rows() {
         assert_eq!(tuples(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(anonymous_tuples(2, 2), "(?, ?), (?, ?)");
     }
 
     #[test]
@@ -636,8 +649,7 @@ mod tests {
         assert_eq!(statements.len(), 2);
         assert_eq!(statements[0].cells().len(), 30_000);
         assert_eq!(statements[1].cells().len(), 20_000);
-        assert!(statements[1].sql.sqlite().contains("($19999, $20000)"));
-        assert!(!statements[1].sql.sqlite().contains("$20001"));
+        assert_eq!(statements[1].sql.sqlite().matches('?').count(), 20_000);
         assert_eq!(
             statements[1].text(),
             "INSERT INTO t (a, b) SELECT * FROM UNNEST($1, $2) "
@@ -683,10 +695,7 @@ mod tests {
         let ids = [Uuid::nil(), Uuid::max()];
         let statement = Statement::among("SELECT a FROM t WHERE id IN ({ids})", &ids);
         assert_eq!(statement.text(), "SELECT a FROM t WHERE id = ANY($1)");
-        assert_eq!(
-            statement.sql.sqlite(),
-            "SELECT a FROM t WHERE id IN ($1, $2)"
-        );
+        assert_eq!(statement.sql.sqlite(), "SELECT a FROM t WHERE id IN (?, ?)");
         assert_eq!(
             statement.cells(),
             vec![Arg::OptUuid(Some(ids[0])), Arg::OptUuid(Some(ids[1]))]
@@ -735,7 +744,7 @@ mod tests {
         assert_eq!(
             statements[0].sql.sqlite(),
             "UPDATE t SET name = v.name FROM (SELECT column1 AS id, column2 AS name FROM \
-             (VALUES ($1, $2)) AS rows) AS v WHERE t.id = v.id"
+             (VALUES (?, ?)) AS rows) AS v WHERE t.id = v.id"
         );
         assert_eq!(
             statements[0].text(),

@@ -5,16 +5,16 @@
 //! `migrations/*/0002_read_models.sql` and `*_clients.sql`), so build a store from the journal
 //! you run on. The statements are the same for both stores (`crate::sql`).
 
-use std::sync::Arc;
-
 use chrono::Utc;
-use engine::journal::{CommitToken, postgres::PostgresJournal, sqlite::SqliteJournal};
+use engine::journal::{
+    CommitToken,
+    postgres::PostgresJournal,
+    sqlite::{Durability, SqliteJournal, SqliteWriter, WriteTurn},
+};
 use sqlx::{
     PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
     postgres::PgPoolOptions,
-    sqlite::{SqlitePoolOptions, SqliteSynchronous},
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::{
     Result,
@@ -23,8 +23,9 @@ use crate::{
 
 /// The database holding the read models. Cheap to clone.
 ///
-/// Writes go through a pool of their own whose commits do not wait for the disk
-/// (PostgreSQL `synchronous_commit = off`, SQLite `synchronous = NORMAL`): read models are
+/// Writes commit without waiting for the disk (PostgreSQL: a pool of their own with
+/// `synchronous_commit = off`; SQLite: turns on the journal's one writing connection set to
+/// `synchronous = NORMAL`, [`Durability::Deferred`]): read models are
 /// rebuildable and their checkpoint commits in the same transaction, so a crash that loses
 /// the newest of these commits loses their checkpoint with them, and the projections apply
 /// those events again (docs/ARCHITECTURE.md, "One transaction per batch"). On PostgreSQL they
@@ -44,11 +45,9 @@ pub enum ReadStore {
     Sqlite {
         /// The journal's pool (queries).
         pool: SqlitePool,
-        /// Read-model writes: one connection, `synchronous = NORMAL`.
-        writer: SqlitePool,
-        /// Serializes this crate's write transactions, so that at most one of them waits on
-        /// SQLite's write lock.
-        write_lock: Arc<Mutex<()>>,
+        /// Read-model writes: the journal's writer ([`SqliteJournal::writer`]), on whose
+        /// connection the read models and the journal's appends take turns.
+        writer: SqliteWriter,
     },
 }
 
@@ -73,17 +72,9 @@ impl ReadStore {
 
     /// The read models in the file of a SQLite journal (migrated by [`SqliteJournal::migrate`]).
     pub fn sqlite(journal: &SqliteJournal) -> Self {
-        let pool = journal.pool().clone();
-        let options = (*pool.connect_options())
-            .clone()
-            .synchronous(SqliteSynchronous::Normal);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_lazy_with(options);
         ReadStore::Sqlite {
-            pool,
-            writer,
-            write_lock: Arc::new(Mutex::new(())),
+            pool: journal.pool().clone(),
+            writer: journal.writer(),
         }
     }
 
@@ -95,14 +86,12 @@ impl ReadStore {
                 inner: TxInner::Postgres(writer.begin().await?),
                 _write: None,
             }),
-            ReadStore::Sqlite {
-                writer, write_lock, ..
-            } => {
-                let guard = Arc::clone(write_lock).lock_owned().await;
-                let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+            ReadStore::Sqlite { writer, .. } => {
+                let turn = writer.turn(Durability::Deferred).await?;
+                let tx = turn.connection().begin_with("BEGIN IMMEDIATE").await?;
                 Ok(Tx {
                     inner: TxInner::Sqlite(tx),
-                    _write: Some(guard),
+                    _write: Some(turn),
                 })
             }
         }
@@ -115,7 +104,12 @@ impl ReadStore {
                 statement.postgres().execute(writer).await?.rows_affected()
             }
             ReadStore::Sqlite { writer, .. } => {
-                statement.sqlite().execute(writer).await?.rows_affected()
+                let turn = writer.turn(Durability::Deferred).await?;
+                statement
+                    .sqlite()
+                    .execute(turn.connection())
+                    .await?
+                    .rows_affected()
             }
         })
     }
@@ -195,7 +189,7 @@ fn token(row: &Row) -> Result<CommitToken> {
 pub struct Tx<'c> {
     inner: TxInner<'c>,
     /// Held for the life of a SQLite transaction.
-    _write: Option<OwnedMutexGuard<()>>,
+    _write: Option<WriteTurn>,
 }
 
 enum TxInner<'c> {

@@ -28,7 +28,7 @@ use sqlx::{
     SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use super::{
@@ -37,25 +37,143 @@ use super::{
 };
 use crate::domain::{StreamId, TenantId};
 
-/// Connections of the pool (readers run concurrently in WAL mode; one writes at a time).
+/// Connections of the read pool (readers run concurrently in WAL mode).
 const MAX_CONNECTIONS: u32 = 4;
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The SQLite event journal. Cheap to clone (shares the pool and the write lock).
+/// Page cache of the writing connection, in KiB (SQLite's default is 2,000). It holds the
+/// inner pages of the journal's and the read models' indexes, which every write walks.
+const WRITER_CACHE_KIB: u32 = 32 * 1024;
+
+/// WAL pages past which a commit checkpoints on its own (SQLite's default is 1,000): a
+/// backstop should [`CHECKPOINT_EVERY`] fall behind. Below it the writer never checkpoints.
+const AUTOCHECKPOINT_PAGES: u32 = 16_384;
+
+/// How often a background task copies the WAL into the database file (a passive checkpoint:
+/// it waits for no reader or writer).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The WAL file is truncated to this size when it restarts after a checkpoint.
+const WAL_SIZE_LIMIT: u64 = 64 << 20;
+
+/// The SQLite event journal. Cheap to clone (shares the pools and the writer).
 #[derive(Clone, Debug)]
 pub struct SqliteJournal {
+    /// Reads.
     pool: SqlitePool,
-    /// Serializes this process's write transactions.
-    write_lock: Arc<Mutex<()>>,
+    /// Every write of this process.
+    writer: SqliteWriter,
+    /// Stops the background checkpoints when the last clone is dropped.
+    _checkpoints: Arc<Checkpoints>,
+}
+
+/// The task that checkpoints the WAL in the background, so that the writer, whose turns every
+/// write of the node waits for, never copies pages into the file itself (with SQLite's default
+/// of a checkpoint every 1,000 WAL pages, nearly every commit of a busy node did, with two
+/// flushes). A page changed by many commits between two checkpoints is copied once.
+#[derive(Debug)]
+struct Checkpoints(tokio::task::JoinHandle<()>);
+
+impl Checkpoints {
+    fn start(connection: SqlitePool) -> Self {
+        Self(tokio::spawn(async move {
+            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&connection)
+                    .await
+                {
+                    tracing::warn!(%error, "WAL checkpoint failed; the next one retries");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The one connection every write of this process goes through (the journal's appends,
+/// snapshots and keys, and the read models: see [`SqliteJournal::writer`]), and the lock that
+/// queues the writers for it.
+///
+/// One connection, because in WAL mode a connection drops its whole page cache when another
+/// connection has written since its last transaction: writers taking turns on several
+/// connections each started cold and read the index pages they walk again. One lock, because
+/// two writers that met on SQLite's own lock would not queue: the loser's busy handler sleeps
+/// 1, 2, 5, 10 … up to 100 ms between tries, a stall of tens of milliseconds on a commit that
+/// takes one (another process still meets it, and waits up to the busy timeout).
+#[derive(Clone, Debug)]
+pub struct SqliteWriter {
+    /// Held for a turn; the connection's current `synchronous` setting.
+    lock: Arc<Mutex<Durability>>,
+    /// One connection.
+    pool: SqlitePool,
+}
+
+/// How a turn's commits reach the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Each commit is flushed before it returns (`synchronous = FULL`): the journal.
+    Flushed,
+    /// Commits are flushed with the next checkpoint (`synchronous = NORMAL`): a crash may
+    /// lose the newest of them, never corrupt the file. For rebuildable data whose checkpoint
+    /// commits with it (the read models).
+    Deferred,
+}
+
+/// A writer's turn: holds [`SqliteWriter`]'s lock until dropped.
+#[derive(Debug)]
+pub struct WriteTurn {
+    _held: OwnedMutexGuard<Durability>,
+    pool: SqlitePool,
+}
+
+impl SqliteWriter {
+    /// Waits for this writer's turn (in arrival order) and sets the connection's durability.
+    ///
+    /// # Errors
+    /// Setting the durability failed.
+    pub async fn turn(
+        &self,
+        durability: Durability,
+    ) -> std::result::Result<WriteTurn, sqlx::Error> {
+        let mut held = Arc::clone(&self.lock).lock_owned().await;
+        if *held != durability {
+            let pragma = match durability {
+                Durability::Flushed => "PRAGMA synchronous = FULL",
+                Durability::Deferred => "PRAGMA synchronous = NORMAL",
+            };
+            sqlx::query(pragma).execute(&self.pool).await?;
+            *held = durability;
+        }
+        Ok(WriteTurn {
+            _held: held,
+            pool: self.pool.clone(),
+        })
+    }
+}
+
+impl WriteTurn {
+    /// The writing connection (a pool of one). Transactions begin with `BEGIN IMMEDIATE`.
+    pub fn connection(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 impl SqliteJournal {
     /// Opens (creating it if missing) the database file at `path`, in WAL mode with a busy
-    /// timeout and foreign keys on, and `secure_delete` (deleted or overwritten rows are zeroed
-    /// in the file, so an erased person's read-model rows leave no bytes behind). Does not
-    /// create tables: see [`migrate`](Self::migrate).
+    /// timeout and foreign keys on, temporary files (statement journals) in memory, and
+    /// `secure_delete` (deleted or overwritten rows are zeroed in the file, so an erased
+    /// person's read-model rows leave no bytes behind). Does not create tables: see
+    /// [`migrate`](Self::migrate).
     pub async fn open(path: &Path) -> Result<Self> {
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -64,33 +182,68 @@ impl SqliteJournal {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
-            .pragma("secure_delete", "ON");
+            .pragma("secure_delete", "ON")
+            .pragma("temp_store", "MEMORY");
+        let unavailable = |e: sqlx::Error| {
+            JournalError::Unavailable(format!("cannot open {}: {e}", path.display()))
+        };
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                    .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
+                    .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string()),
+            )
+            .await
+            .map_err(unavailable)?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(unavailable)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                JournalError::Unavailable(format!("cannot open {}: {e}", path.display()))
-            })?;
+            .map_err(unavailable)?;
         Ok(Self {
             pool,
-            write_lock: Arc::new(Mutex::new(())),
+            writer: SqliteWriter {
+                lock: Arc::new(Mutex::new(Durability::Flushed)),
+                pool: writer,
+            },
+            _checkpoints: Arc::new(Checkpoints::start(checkpointer)),
         })
     }
 
     /// Applies the migrations of `migrations/sqlite` that are not applied yet.
     pub async fn migrate(&self) -> Result<()> {
-        let _write = self.write_lock.lock().await;
+        let turn = self.turn().await?;
         sqlx::migrate!("../migrations/sqlite")
-            .run(&self.pool)
+            .run(turn.connection())
             .await
             .map_err(errors::from_migrate)
     }
 
-    /// The connection pool, for reads and for components that keep their own tables in the
-    /// same file. Writers should use `BEGIN IMMEDIATE` transactions.
+    /// The read pool, for queries. Writes go through [`writer`](Self::writer).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The writer that every write to this file takes turns on, the journal's and others' in
+    /// the same process (the read models).
+    pub fn writer(&self) -> SqliteWriter {
+        self.writer.clone()
+    }
+
+    /// The journal's turn on the writer: its commits are flushed before they return.
+    async fn turn(&self) -> Result<WriteTurn> {
+        self.writer
+            .turn(Durability::Flushed)
+            .await
+            .map_err(errors::from_sqlx)
     }
 }
 
@@ -108,8 +261,8 @@ impl EventLog for SqliteJournal {
                 epoch: fence.epoch,
             });
         }
-        let _write = self.write_lock.lock().await;
-        append::append(&self.pool, batches).await
+        let turn = self.turn().await?;
+        append::append(turn.connection(), batches).await
     }
 
     async fn read_stream(
@@ -190,7 +343,7 @@ impl SnapshotStore for SqliteJournal {
     }
 
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
-        let _write = self.write_lock.lock().await;
+        let turn = self.turn().await?;
         sqlx::query(include_str!("sqlite/sql/save_snapshot.sql"))
             .bind(&snapshot.aggregate_kind)
             .bind(snapshot.aggregate_id.hyphenated())
@@ -198,7 +351,7 @@ impl SnapshotStore for SqliteJournal {
             .bind(snapshot.last_position)
             .bind(&snapshot.state)
             .bind(rows::micros(snapshot.taken_at))
-            .execute(&self.pool)
+            .execute(turn.connection())
             .await
             .map_err(errors::from_sqlx)?;
         Ok(())
@@ -256,31 +409,31 @@ impl KeyStore for SqliteJournal {
     }
 
     async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        let _write = self.write_lock.lock().await;
+        let turn = self.turn().await?;
         sqlx::query(include_str!("sqlite/sql/register_master_key.sql"))
             .bind(id)
             .bind(rows::micros(at))
-            .execute(&self.pool)
+            .execute(turn.connection())
             .await
             .map_err(errors::from_sqlx)?;
         Ok(())
     }
 
     async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        let _write = self.write_lock.lock().await;
+        let turn = self.turn().await?;
         sqlx::query(include_str!("sqlite/sql/retire_master_key.sql"))
             .bind(id)
             .bind(rows::micros(at))
-            .execute(&self.pool)
+            .execute(turn.connection())
             .await
             .map_err(errors::from_sqlx)?;
         Ok(())
     }
 
     async fn abandon_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<u64> {
-        let _write = self.write_lock.lock().await;
-        let mut tx = self
-            .pool
+        let turn = self.turn().await?;
+        let mut tx = turn
+            .connection()
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(errors::from_sqlx)?;
@@ -326,7 +479,7 @@ impl KeyStore for SqliteJournal {
         wrapped: &[u8],
         to_master: &str,
     ) -> Result<bool> {
-        let _write = self.write_lock.lock().await;
+        let turn = self.turn().await?;
         let done = sqlx::query(include_str!("sqlite/sql/rewrap_key.sql"))
             .bind(key.tenant_id.uuid().hyphenated())
             .bind(key.subject_id.hyphenated())
@@ -335,9 +488,87 @@ impl KeyStore for SqliteJournal {
             .bind(wrapped)
             .bind(to_master)
             .bind(from_master)
-            .execute(&self.pool)
+            .execute(turn.connection())
             .await
             .map_err(errors::from_sqlx)?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{journal::TimerChange, testing::sqlite_journal};
+
+    /// An append of one timer per tenant (no events: nothing but a few rows).
+    fn timers(tenants: usize) -> AppendBatch {
+        AppendBatch {
+            timers: (0..tenants)
+                .map(|_| TimerChange::Set {
+                    tenant_id: TenantId::new_v7(),
+                    kind: "test".into(),
+                    due_at: Utc::now(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    async fn synchronous(turn: &WriteTurn) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(turn.connection())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_turn_sets_its_durability_on_the_one_writing_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = sqlite_journal(dir.path()).await;
+        let writer = journal.writer();
+        // SQLite: 1 = NORMAL, 2 = FULL.
+        let deferred = writer.turn(Durability::Deferred).await.unwrap();
+        assert_eq!(synchronous(&deferred).await, 1);
+        drop(deferred);
+        let flushed = journal.turn().await.unwrap();
+        assert_eq!(synchronous(&flushed).await, 2);
+    }
+
+    #[tokio::test]
+    async fn the_journal_and_other_writers_queue_for_the_same_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = sqlite_journal(dir.path()).await;
+        let held = journal.writer().turn(Durability::Deferred).await.unwrap();
+        let batches = [timers(1)];
+        let append = journal.append(&batches);
+        tokio::pin!(append);
+        // While another writer holds its turn, the append waits in the queue (it does not
+        // reach SQLite's lock, whose busy handler would sleep).
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), &mut append)
+                .await
+                .is_err()
+        );
+        drop(held);
+        append.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = sqlite_journal(dir.path()).await;
+        let file = dir.path().join("journal.db");
+        let before = std::fs::metadata(&file).unwrap().len();
+        journal.append(&[timers(1_000)]).await.unwrap();
+        // The writer does not checkpoint below AUTOCHECKPOINT_PAGES: only the background
+        // task copies the new pages into the file.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&file).unwrap().len() <= before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the database file never grew: no checkpoint ran"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }

@@ -1,18 +1,23 @@
-//! The append transaction. Statements run one by one inside `BEGIN IMMEDIATE … COMMIT`, so a
-//! failing statement names the event or key that clashed: events, claims, key changes (in
-//! order, after checking the master keys that wrap new keys), timers.
+//! The append transaction, inside `BEGIN IMMEDIATE … COMMIT`: the stream heads, the events,
+//! the claims given up and taken, the key changes (in order, after checking the master keys
+//! that wrap new keys) and the timers, each kind with one statement whatever the number of
+//! batches (the rows bound as one JSON array). A statement of `sqlx`'s SQLite driver is a
+//! round trip to the connection's thread, so an append of a group of 50 commands took about
+//! 200 of them before. A unique violation aborts only its statement: the rows are then
+//! inserted one by one in the same transaction, which names the one that clashed.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
 use serde::Serialize;
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use uuid::{Uuid, fmt::Hyphenated};
 
 use super::{errors, rows};
 use crate::{
     domain::StreamId,
     journal::{
-        AppendBatch, AppendReceipt, JournalError, Result,
+        AppendBatch, AppendReceipt, JournalError, Result, StoredKey,
         store_support::{self as s, KeyStep},
     },
 };
@@ -88,112 +93,208 @@ async fn write(
     batches: &[AppendBatch],
     firsts: &[(StreamId, i64)],
 ) -> Result<Vec<AppendReceipt>, Failure> {
-    // The write lock is held: stream heads cannot move until commit.
-    let mut heads = HashMap::with_capacity(firsts.len());
-    for (stream, _) in firsts {
-        let row = sqlx::query(include_str!("sql/stream_head.sql"))
-            .bind(stream.id.hyphenated())
-            .fetch_one(&mut **tx)
-            .await?;
-        heads.insert(stream.id, row.try_get::<i64, _>("head")?);
-    }
-    if let Some(conflict) = s::misplaced(firsts, |id| heads.get(&id).copied().unwrap_or(0)) {
-        return Err(conflict.into());
-    }
+    check_heads(tx, firsts).await?;
     let row = sqlx::query(include_str!("sql/next_transaction.sql"))
         .fetch_one(&mut **tx)
         .await?;
     let transaction_id = s::transaction_id(row.try_get("last_transaction_id")?)?;
-    let mut receipts = Vec::with_capacity(batches.len());
-    for batch in batches {
-        let mut receipt = AppendReceipt {
-            first_position: 0,
-            last_position: 0,
-            transaction_id,
-        };
-        for event in &batch.events {
-            let inserted = sqlx::query(include_str!("sql/insert_event.sql"))
-                .bind(event.tenant_id.uuid().hyphenated())
-                .bind(event.stream.kind.as_str())
-                .bind(event.stream.id.hyphenated())
-                .bind(event.sequence)
-                .bind(&event.event_type)
-                .bind(event.schema_version)
-                .bind(json_text(&event.payload, "payload")?)
-                .bind(json_text(&event.metadata, "metadata")?)
-                .bind(rows::micros(event.recorded_at))
-                .bind(
-                    i64::try_from(transaction_id)
-                        .map_err(|_| s::corrupt("transaction id overflow"))?,
-                )
-                .fetch_one(&mut **tx)
-                .await;
-            let row = match inserted {
-                Ok(row) => row,
-                Err(e) if errors::is_unique_violation(&e) => {
-                    return Err(JournalError::StreamConflict {
-                        stream: event.stream,
-                        sequence: event.sequence,
-                    }
-                    .into());
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let position = s::position(row.try_get("global_position")?)?;
-            if receipt.first_position == 0 {
-                receipt.first_position = position;
-            }
-            receipt.last_position = position;
-        }
-        receipts.push(receipt);
-    }
-    let now = rows::micros(Utc::now());
-    for release in s::all_releases(batches) {
-        sqlx::query(include_str!("sql/release_claim.sql"))
-            .bind(&release.namespace)
-            .bind(&release.key)
-            .bind(release.owner.hyphenated())
+    let positions = insert_events(tx, batches, transaction_id).await?;
+    let receipts = s::receipts(batches, &positions, transaction_id)?;
+    let releases: Vec<_> = s::all_releases(batches)
+        .map(|r| (&r.namespace, &r.key, r.owner.hyphenated()))
+        .collect();
+    if !releases.is_empty() {
+        sqlx::query(include_str!("sql/release_claims.sql"))
+            .bind(rows_json(&releases)?)
             .execute(&mut **tx)
             .await?;
     }
-    for claim in s::all_claims(batches) {
-        let inserted = sqlx::query(include_str!("sql/insert_claim.sql"))
-            .bind(&claim.namespace)
-            .bind(&claim.key)
-            .bind(claim.owner.hyphenated())
-            .bind(claim.request_id.as_deref())
-            .bind(now)
-            .execute(&mut **tx)
-            .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if errors::is_unique_violation(&e) => {
-                return Err(Failure::ClaimTaken {
-                    namespace: claim.namespace.clone(),
-                    key: claim.key.clone(),
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    insert_claims(tx, batches).await?;
     apply_keys(tx, batches).await?;
     let plan = s::fold_timers(batches);
-    for (tenant_id, kind, due_at) in plan.set {
-        sqlx::query(include_str!("sql/set_timer.sql"))
-            .bind(tenant_id.uuid().hyphenated())
-            .bind(kind)
-            .bind(rows::micros(due_at))
+    if !plan.set.is_empty() {
+        let set: Vec<_> = plan
+            .set
+            .iter()
+            .map(|(tenant_id, kind, due_at)| {
+                (tenant_id.uuid().hyphenated(), kind, rows::micros(*due_at))
+            })
+            .collect();
+        sqlx::query(include_str!("sql/set_timers.sql"))
+            .bind(rows_json(&set)?)
             .execute(&mut **tx)
             .await?;
     }
-    for (tenant_id, kind) in plan.clear {
-        sqlx::query(include_str!("sql/clear_timer.sql"))
-            .bind(tenant_id.uuid().hyphenated())
-            .bind(kind)
+    if !plan.clear.is_empty() {
+        let clear: Vec<_> = plan
+            .clear
+            .iter()
+            .map(|(tenant_id, kind)| (tenant_id.uuid().hyphenated(), kind))
+            .collect();
+        sqlx::query(include_str!("sql/clear_timers.sql"))
+            .bind(rows_json(&clear)?)
             .execute(&mut **tx)
             .await?;
     }
     Ok(receipts)
+}
+
+/// Checks that each stream's first new sequence follows its stored head. The write lock is
+/// held: the heads cannot move until commit, so the events' inserts cannot clash.
+async fn check_heads(
+    tx: &mut Transaction<'static, Sqlite>,
+    firsts: &[(StreamId, i64)],
+) -> Result<(), Failure> {
+    let ids: Vec<_> = firsts
+        .iter()
+        .map(|(stream, _)| stream.id.hyphenated())
+        .collect();
+    let found = sqlx::query(include_str!("sql/stream_heads.sql"))
+        .bind(rows_json(&ids)?)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut heads = HashMap::with_capacity(firsts.len());
+    for row in &found {
+        let index = usize::try_from(row.try_get::<i64, _>("i")?)
+            .map_err(|_| s::corrupt("a stream head out of the list"))?;
+        let (stream, _) = firsts
+            .get(index)
+            .ok_or_else(|| s::corrupt("a stream head out of the list"))?;
+        heads.insert(stream.id, row.try_get::<i64, _>("head")?);
+    }
+    match s::misplaced(firsts, |id| heads.get(&id).copied().unwrap_or(0)) {
+        Some(conflict) => Err(conflict.into()),
+        None => Ok(()),
+    }
+}
+
+/// Inserts the events of all batches with one statement; returns their positions by
+/// `(stream id, sequence)`. Should that statement clash (the heads say it cannot), the events
+/// are inserted one by one, which names the clashing one.
+async fn insert_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    batches: &[AppendBatch],
+    transaction_id: u64,
+) -> Result<HashMap<(Uuid, i64), i64>, Failure> {
+    let transaction =
+        i64::try_from(transaction_id).map_err(|_| s::corrupt("transaction id overflow"))?;
+    let mut positions = HashMap::new();
+    let events: Vec<_> = s::all_events(batches).collect();
+    if events.is_empty() {
+        return Ok(positions);
+    }
+    let mut rows_of = Vec::with_capacity(events.len());
+    for event in &events {
+        rows_of.push((
+            event.tenant_id.uuid().hyphenated(),
+            event.stream.kind.as_str(),
+            event.stream.id.hyphenated(),
+            event.sequence,
+            &event.event_type,
+            event.schema_version,
+            json_text(&event.payload, "payload")?,
+            json_text(&event.metadata, "metadata")?,
+            rows::micros(event.recorded_at),
+        ));
+    }
+    let inserted = sqlx::query(include_str!("sql/insert_events.sql"))
+        .bind(rows_json(&rows_of)?)
+        .bind(transaction)
+        .fetch_all(&mut **tx)
+        .await;
+    match inserted {
+        Ok(rows) => {
+            for row in &rows {
+                let stream_id = row.try_get::<Hyphenated, _>("stream_id")?.into_uuid();
+                let position = s::position(row.try_get("global_position")?)?;
+                positions.insert((stream_id, row.try_get("sequence")?), position);
+            }
+            Ok(positions)
+        }
+        Err(e) if errors::is_unique_violation(&e) => {
+            // The failed statement wrote nothing; the transaction goes on.
+            for (event, row) in events.iter().zip(&rows_of) {
+                let inserted = sqlx::query(include_str!("sql/insert_event.sql"))
+                    .bind(row.0)
+                    .bind(row.1)
+                    .bind(row.2)
+                    .bind(row.3)
+                    .bind(row.4)
+                    .bind(row.5)
+                    .bind(&row.6)
+                    .bind(&row.7)
+                    .bind(row.8)
+                    .bind(transaction)
+                    .fetch_one(&mut **tx)
+                    .await;
+                match inserted {
+                    Ok(row) => {
+                        let position = s::position(row.try_get("global_position")?)?;
+                        positions.insert((event.stream.id, event.sequence), position);
+                    }
+                    Err(e) if errors::is_unique_violation(&e) => {
+                        return Err(JournalError::StreamConflict {
+                            stream: event.stream,
+                            sequence: event.sequence,
+                        }
+                        .into());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(positions)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Claims the unique keys of all batches with one statement; when a key is taken, claims them
+/// one by one to name it.
+async fn insert_claims(
+    tx: &mut Transaction<'static, Sqlite>,
+    batches: &[AppendBatch],
+) -> Result<(), Failure> {
+    let claims: Vec<_> = s::all_claims(batches).collect();
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let now = rows::micros(Utc::now());
+    let listed: Vec<_> = claims
+        .iter()
+        .map(|c| (&c.namespace, &c.key, c.owner.hyphenated(), &c.request_id))
+        .collect();
+    let inserted = sqlx::query(include_str!("sql/insert_claims.sql"))
+        .bind(rows_json(&listed)?)
+        .bind(now)
+        .execute(&mut **tx)
+        .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if errors::is_unique_violation(&e) => {
+            for claim in claims {
+                let inserted = sqlx::query(include_str!("sql/insert_claim.sql"))
+                    .bind(&claim.namespace)
+                    .bind(&claim.key)
+                    .bind(claim.owner.hyphenated())
+                    .bind(claim.request_id.as_deref())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await;
+                match inserted {
+                    Ok(_) => {}
+                    Err(e) if errors::is_unique_violation(&e) => {
+                        return Err(Failure::ClaimTaken {
+                            namespace: claim.namespace.clone(),
+                            key: claim.key.clone(),
+                        });
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Applies the key changes of the batches in order, after checking that no master key they
@@ -207,10 +308,8 @@ async fn apply_keys(
     }
     let masters = s::wrapping_master_keys(batches);
     if !masters.is_empty() {
-        let ids = serde_json::to_string(&masters)
-            .map_err(|e| JournalError::Database(format!("cannot encode master key ids: {e}")))?;
         let registered = sqlx::query(include_str!("sql/master_key_states.sql"))
-            .bind(ids)
+            .bind(rows_json(&masters)?)
             .fetch_all(&mut **tx)
             .await?;
         for row in &registered {
@@ -221,28 +320,7 @@ async fn apply_keys(
     }
     for step in s::key_steps(batches) {
         match step {
-            KeyStep::Create(keys) => {
-                for key in keys {
-                    let inserted = sqlx::query(include_str!("sql/insert_key.sql"))
-                        .bind(key.tenant_id.uuid().hyphenated())
-                        .bind(key.subject_id.hyphenated())
-                        .bind(key.purpose.as_str())
-                        .bind(key.version)
-                        .bind(key.wrapped.as_deref())
-                        .bind(key.master_key_id.as_deref())
-                        .bind(rows::micros(key.created_at))
-                        .bind(key.shredded_at.map(rows::micros))
-                        .execute(&mut **tx)
-                        .await;
-                    match inserted {
-                        Ok(_) => {}
-                        Err(e) if errors::is_unique_violation(&e) => {
-                            return Err(s::key_taken(key).into());
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-            }
+            KeyStep::Create(keys) => insert_keys(tx, &keys).await?,
             KeyStep::ShredSubject {
                 tenant_id,
                 subject_id,
@@ -275,6 +353,78 @@ async fn apply_keys(
         }
     }
     Ok(())
+}
+
+/// Creates keys with one statement; when one exists, creates them one by one to name it.
+async fn insert_keys(
+    tx: &mut Transaction<'static, Sqlite>,
+    keys: &[&StoredKey],
+) -> Result<(), Failure> {
+    let listed: Vec<_> = keys
+        .iter()
+        .map(|key| {
+            (
+                key.tenant_id.uuid().hyphenated(),
+                key.subject_id.hyphenated(),
+                key.purpose.as_str(),
+                key.version,
+                key.wrapped.as_deref().map(hex),
+                key.master_key_id.as_deref(),
+                rows::micros(key.created_at),
+                key.shredded_at.map(rows::micros),
+            )
+        })
+        .collect();
+    let inserted = sqlx::query(include_str!("sql/insert_keys.sql"))
+        .bind(rows_json(&listed)?)
+        .execute(&mut **tx)
+        .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if errors::is_unique_violation(&e) => {
+            for key in keys {
+                let inserted = sqlx::query(include_str!("sql/insert_key.sql"))
+                    .bind(key.tenant_id.uuid().hyphenated())
+                    .bind(key.subject_id.hyphenated())
+                    .bind(key.purpose.as_str())
+                    .bind(key.version)
+                    .bind(key.wrapped.as_deref())
+                    .bind(key.master_key_id.as_deref())
+                    .bind(rows::micros(key.created_at))
+                    .bind(key.shredded_at.map(rows::micros))
+                    .execute(&mut **tx)
+                    .await;
+                match inserted {
+                    Ok(_) => {}
+                    Err(e) if errors::is_unique_violation(&e) => {
+                        return Err(s::key_taken(key).into());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Bytes as lowercase hex (SQLite's `unhex` reads them back).
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// The rows of a bulk statement as the one JSON array it binds (`json_each(?1)`): one
+/// parameter, so the statement's text and its prepared form do not change with the number of
+/// rows, and no placeholder per value for SQLite to look up.
+fn rows_json<T: Serialize>(rows: &[T]) -> Result<String, Failure> {
+    serde_json::to_string(rows)
+        .map_err(|e| JournalError::Database(format!("cannot encode the rows: {e}")).into())
 }
 
 /// A value as stored JSON text.
