@@ -11,7 +11,8 @@
 //! one array per column (`UNNEST`), so its text does not change with the number of rows: it
 //! is prepared once per connection, where a `VALUES` list of a new length would be parsed,
 //! planned and described (a round trip) again, and would push the others out of the
-//! connection's statement cache. SQLite, in process, takes the `VALUES` list.
+//! connection's statement cache. On SQLite each binds one JSON array of rows (`json_each`),
+//! for the same reasons and one of its own (see [`Statement::sqlite`]).
 
 use std::sync::OnceLock;
 
@@ -319,15 +320,14 @@ impl Statement {
 
     /// A statement whose only values are `ids`, listed where `template` says `IN ({ids})`:
     /// PostgreSQL binds them as one array (`= ANY($1)`, one text for any number of ids),
-    /// SQLite one anonymous placeholder each (below its limit of values: callers chunk; see
-    /// [`anonymous_tuples`] for why anonymous).
+    /// SQLite one JSON array (`json_each`, see [`Statement::sqlite`]).
     pub(crate) fn among(template: &str, ids: &[Uuid]) -> Self {
         const LIST: &str = "IN ({ids})";
         debug_assert!(template.contains(LIST), "{template}");
-        let sqlite = template.replace("{ids}", &vec!["?"; ids.len()].join(", "));
         if !template.contains(LIST) {
-            return Self::new(sqlite, ids.iter().map(|id| Arg::from(*id)).collect());
+            return Self::new(template, ids.iter().map(|id| Arg::from(*id)).collect());
         }
+        let sqlite = template.replace(LIST, "IN (SELECT value ->> 0 FROM json_each(?))");
         Self {
             sql: Sql::Bulk {
                 postgres: template.replace(LIST, "= ANY($1)"),
@@ -381,8 +381,14 @@ impl Statement {
         }
     }
 
-    /// The query for SQLite.
+    /// The query for SQLite. A bulk statement's rows are bound as one JSON array of rows
+    /// (`json_each(?)`): its text does not change with the number of rows, so it is parsed
+    /// once per connection, and the values need no placeholder each (SQLite looks each up by
+    /// name when it parses and when sqlx binds: `O(n²)` for a batch of `n`).
     pub(crate) fn sqlite(&self) -> Query<'_, sqlx::Sqlite, SqliteArguments<'_>> {
+        if let Values::Columns(columns) = &self.values {
+            return sqlx::query(self.sql.sqlite()).bind(json_rows(columns));
+        }
         self.cells()
             .into_iter()
             .fold(sqlx::query(self.sql.sqlite()), |q, arg| match arg {
@@ -397,6 +403,29 @@ impl Statement {
                 Arg::OptTime(v) => q.bind(v.map(micros)),
             })
     }
+}
+
+/// Rows by column as SQLite's bulk statements bind them: a JSON array of rows, each an array
+/// of its cells as SQLite stores them (hyphenated UUIDs, microseconds, `true`/`false`, which
+/// `->>` reads as 1/0), read back with `r.value ->> <column index>`.
+fn json_rows(columns: &[Column]) -> String {
+    use serde_json::Value;
+    let rows = columns.first().map_or(0, Column::len);
+    let cell = |column: &Column, row: usize| -> Value {
+        match column {
+            Column::Uuid(c) => c[row].map_or(Value::Null, |v| v.hyphenated().to_string().into()),
+            Column::Text(c) => c[row].clone().map_or(Value::Null, Value::from),
+            Column::Int(c) => c[row].map_or(Value::Null, Value::from),
+            Column::Bool(c) => Value::Bool(c[row]),
+            Column::Time(c) => c[row].map_or(Value::Null, |v| micros(v).into()),
+        }
+    };
+    Value::Array(
+        (0..rows)
+            .map(|row| Value::Array(columns.iter().map(|c| cell(c, row)).collect()))
+            .collect(),
+    )
+    .to_string()
 }
 
 /// A timestamp as SQLite stores it: microseconds since the Unix epoch.
@@ -494,15 +523,13 @@ pub(crate) fn placeholders(count: usize, first: usize) -> String {
 /// 32,766), so a batch of any size fits in a few statements.
 const MAX_ARGS: usize = 30_000;
 
-/// `(?, ?, …), (…)`: `rows` tuples of `width` anonymous placeholders, SQLite's bulk values.
-/// Anonymous, not `$n`: SQLite looks each named placeholder up among those before it, once
-/// when it parses the statement and again for each value sqlx binds
-/// (`sqlite3_bind_parameter_name`), so a statement of `n` named values costs `O(n²)` string
-/// comparisons (a fifth of the embedded node's write thread for batches of a few hundred
-/// rows); an anonymous one is numbered by its position.
-fn anonymous_tuples(rows: usize, width: usize) -> String {
-    let tuple = format!("({})", vec!["?"; width].join(", "));
-    vec![tuple; rows].join(", ")
+/// The cells of one row of [`json_rows`] (`r` a row of `json_each(?)`):
+/// `r.value ->> 0, r.value ->> 1, …`.
+fn json_cells(width: usize) -> String {
+    (0..width)
+        .map(|i| format!("r.value ->> {i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `($k, $k+1, …), (…)`: `rows` tuples of `width` placeholders, numbered from `first`.
@@ -525,12 +552,14 @@ fn tuples(rows: usize, width: usize, first: usize) -> String {
     text
 }
 
-/// A bulk statement's two texts, made from the placeholders of its rows.
+/// A bulk statement's texts, made from the placeholders of its rows.
 struct BulkText<'a> {
     /// PostgreSQL's: `$1, $2, …`, one array per column.
     postgres: &'a dyn Fn(&str) -> String,
-    /// SQLite's: `(?, ?, …), (…)`, the rows' tuples.
+    /// SQLite's: the cells of a row `r` of `json_each(?)` ([`json_cells`]).
     sqlite: &'a dyn Fn(&str) -> String,
+    /// Both stores', should a column mix types: `($1, $2, …), (…)`, the rows' tuples.
+    values: &'a dyn Fn(&str) -> String,
 }
 
 /// Splits `rows` (each of the same width) into chunks that fit one SQLite statement and builds
@@ -551,13 +580,13 @@ fn chunked(rows: Vec<Vec<Arg>>, text: BulkText<'_>) -> Vec<Statement> {
             Statement {
                 sql: Sql::Bulk {
                     postgres: (text.postgres)(&arrays),
-                    sqlite: (text.sqlite)(&anonymous_tuples(chunk.len(), width)),
+                    sqlite: (text.sqlite)(&json_cells(width)),
                 },
                 values: Values::Columns(Column::of_rows(chunk).unwrap_or_default()),
             }
         } else {
             debug_assert!(false, "a bulk statement's column mixes types");
-            let tuples = (text.sqlite)(&tuples(chunk.len(), width, 1));
+            let tuples = (text.values)(&tuples(chunk.len(), width, 1));
             Statement::new(tuples, chunk.into_iter().flatten().collect())
         };
         statements.push(statement);
@@ -572,7 +601,13 @@ pub(crate) fn insert_rows(into: &str, tail: &str, rows: Vec<Vec<Arg>>) -> Vec<St
         rows,
         BulkText {
             postgres: &|arrays| format!("INSERT INTO {into} SELECT * FROM UNNEST({arrays}) {tail}"),
-            sqlite: &|tuples| format!("INSERT INTO {into} VALUES {tuples} {tail}"),
+            // `WHERE true`: SQLite's parser would read an `ON CONFLICT` tail as a join's `ON`.
+            sqlite: &|cells| {
+                format!(
+                    "INSERT INTO {into} SELECT {cells} FROM json_each(?) AS r WHERE true {tail}"
+                )
+            },
+            values: &|tuples| format!("INSERT INTO {into} VALUES {tuples} {tail}"),
         },
     )
 }
@@ -586,12 +621,14 @@ pub(crate) fn update_rows(
     matches: &str,
     rows: Vec<Vec<Arg>>,
 ) -> Vec<Statement> {
-    let named = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("column{} AS {c}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let named = |cell: &dyn Fn(usize) -> String| {
+        columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} AS {c}", cell(i)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let listed = columns.join(", ");
     chunked(
         rows,
@@ -602,10 +639,18 @@ pub(crate) fn update_rows(
                      WHERE {matches}"
                 )
             },
-            sqlite: &|tuples| {
+            sqlite: &|_| {
                 format!(
-                    "UPDATE {table} SET {set} FROM (SELECT {named} FROM (VALUES {tuples}) AS rows) \
-                     AS v WHERE {matches}"
+                    "UPDATE {table} SET {set} FROM (SELECT {} FROM json_each(?) AS r) AS v \
+                     WHERE {matches}",
+                    named(&|i| format!("r.value ->> {i}"))
+                )
+            },
+            values: &|tuples| {
+                format!(
+                    "UPDATE {table} SET {set} FROM (SELECT {} FROM (VALUES {tuples}) AS rows) \
+                     AS v WHERE {matches}",
+                    named(&|i| format!("column{}", i + 1))
                 )
             },
         },
@@ -620,7 +665,12 @@ pub(crate) fn delete_rows(table: &str, key: &str, rows: Vec<Vec<Arg>>) -> Vec<St
             postgres: &|arrays| {
                 format!("DELETE FROM {table} WHERE ({key}) IN (SELECT * FROM UNNEST({arrays}))")
             },
-            sqlite: &|tuples| format!("DELETE FROM {table} WHERE ({key}) IN (VALUES {tuples})"),
+            sqlite: &|cells| {
+                format!(
+                    "DELETE FROM {table} WHERE ({key}) IN (SELECT {cells} FROM json_each(?) AS r)"
+                )
+            },
+            values: &|tuples| format!("DELETE FROM {table} WHERE ({key}) IN (VALUES {tuples})"),
         },
     )
 }
@@ -632,7 +682,6 @@ mod tests {
     #[test]
     fn placeholders_number_across_rows() {
         assert_eq!(tuples(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(anonymous_tuples(2, 2), "(?, ?), (?, ?)");
     }
 
     #[test]
@@ -649,7 +698,11 @@ mod tests {
         assert_eq!(statements.len(), 2);
         assert_eq!(statements[0].cells().len(), 30_000);
         assert_eq!(statements[1].cells().len(), 20_000);
-        assert_eq!(statements[1].sql.sqlite().matches('?').count(), 20_000);
+        assert_eq!(
+            statements[1].sql.sqlite(),
+            "INSERT INTO t (a, b) SELECT r.value ->> 0, r.value ->> 1 FROM json_each(?) AS r \
+             WHERE true "
+        );
         assert_eq!(
             statements[1].text(),
             "INSERT INTO t (a, b) SELECT * FROM UNNEST($1, $2) "
@@ -657,7 +710,7 @@ mod tests {
     }
 
     #[test]
-    fn postgres_bulk_texts_do_not_depend_on_the_number_of_rows() {
+    fn bulk_texts_do_not_depend_on_the_number_of_rows() {
         let rows = |n: i64| {
             (0..n)
                 .map(|i| {
@@ -671,34 +724,31 @@ mod tests {
         let one = insert_rows("t (a, b)", "ON CONFLICT DO NOTHING", rows(1));
         let many = insert_rows("t (a, b)", "ON CONFLICT DO NOTHING", rows(300));
         assert_eq!(one[0].text(), many[0].text());
-        assert_ne!(one[0].sql.sqlite(), many[0].sql.sqlite());
+        assert_eq!(one[0].sql.sqlite(), many[0].sql.sqlite());
         let Values::Columns(columns) = &many[0].values else {
             panic!("rows by column");
         };
         assert_eq!(columns[0], Column::Int((0..300).map(Some).collect()));
         assert_eq!(columns[1].cell(1), Some(Arg::OptText(None)));
-        // SQLite binds the same values row by row.
-        let cells = many[0].cells();
-        assert_eq!(
-            cells[..4],
-            [
-                Arg::OptInt(Some(0)),
-                Arg::OptText(Some("0".into())),
-                Arg::OptInt(Some(1)),
-                Arg::OptText(None),
-            ]
-        );
+        // SQLite binds the same values as one JSON array of rows.
+        assert!(json_rows(columns).starts_with(r#"[[0,"0"],[1,null],[2,"2"],"#));
     }
 
     #[test]
-    fn a_list_of_ids_is_one_array_for_postgres() {
+    fn a_list_of_ids_is_one_array_for_both_stores() {
         let ids = [Uuid::nil(), Uuid::max()];
         let statement = Statement::among("SELECT a FROM t WHERE id IN ({ids})", &ids);
         assert_eq!(statement.text(), "SELECT a FROM t WHERE id = ANY($1)");
-        assert_eq!(statement.sql.sqlite(), "SELECT a FROM t WHERE id IN (?, ?)");
         assert_eq!(
-            statement.cells(),
-            vec![Arg::OptUuid(Some(ids[0])), Arg::OptUuid(Some(ids[1]))]
+            statement.sql.sqlite(),
+            "SELECT a FROM t WHERE id IN (SELECT value ->> 0 FROM json_each(?))"
+        );
+        let Values::Columns(columns) = &statement.values else {
+            panic!("ids as a column");
+        };
+        assert_eq!(
+            json_rows(columns),
+            format!(r#"[["{}"],["{}"]]"#, ids[0], ids[1])
         );
     }
 
@@ -743,8 +793,8 @@ mod tests {
         );
         assert_eq!(
             statements[0].sql.sqlite(),
-            "UPDATE t SET name = v.name FROM (SELECT column1 AS id, column2 AS name FROM \
-             (VALUES (?, ?)) AS rows) AS v WHERE t.id = v.id"
+            "UPDATE t SET name = v.name FROM (SELECT r.value ->> 0 AS id, r.value ->> 1 AS name \
+             FROM json_each(?) AS r) AS v WHERE t.id = v.id"
         );
         assert_eq!(
             statements[0].text(),

@@ -44,8 +44,10 @@ const MAX_CONNECTIONS: u32 = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Page cache of the writing connection, in KiB (SQLite's default is 2,000). It holds the
-/// inner pages of the journal's and the read models' indexes, which every write walks.
-const WRITER_CACHE_KIB: u32 = 32 * 1024;
+/// inner pages of the journal's and the read models' indexes, which every write walks. Larger
+/// is not better: SQLite scans the cache's hash table at the end of every transaction (32 MiB
+/// measured slower than 4–16 MiB, BENCHMARKS.md).
+const WRITER_CACHE_KIB: u32 = 8 * 1024;
 
 /// WAL pages past which a commit checkpoints on its own (SQLite's default is 1,000): a
 /// backstop should [`CHECKPOINT_EVERY`] fall behind. Below it the writer never checkpoints.
@@ -53,7 +55,7 @@ const AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
 /// How often a background task copies the WAL into the database file (a passive checkpoint:
 /// it waits for no reader or writer).
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// The WAL file is truncated to this size when it restarts after a checkpoint.
 const WAL_SIZE_LIMIT: u64 = 64 << 20;
