@@ -114,8 +114,9 @@ impl Drop for Checkpoints {
 /// takes one (another process still meets it, and waits up to the busy timeout).
 #[derive(Clone, Debug)]
 pub struct SqliteWriter {
-    /// Held for a turn; the connection's current `synchronous` setting.
-    lock: Arc<Mutex<Durability>>,
+    /// Held for a turn; the connection's current `synchronous` setting (`None`: unknown, a
+    /// turn that was changing it was cancelled).
+    lock: Arc<Mutex<Option<Durability>>>,
     /// One connection.
     pool: SqlitePool,
 }
@@ -134,7 +135,7 @@ pub enum Durability {
 /// A writer's turn: holds [`SqliteWriter`]'s lock until dropped.
 #[derive(Debug)]
 pub struct WriteTurn {
-    _held: OwnedMutexGuard<Durability>,
+    _held: OwnedMutexGuard<Option<Durability>>,
     pool: SqlitePool,
 }
 
@@ -148,13 +149,16 @@ impl SqliteWriter {
         durability: Durability,
     ) -> std::result::Result<WriteTurn, sqlx::Error> {
         let mut held = Arc::clone(&self.lock).lock_owned().await;
-        if *held != durability {
+        if *held != Some(durability) {
             let pragma = match durability {
                 Durability::Flushed => "PRAGMA synchronous = FULL",
                 Durability::Deferred => "PRAGMA synchronous = NORMAL",
             };
+            // Unknown until the pragma has run: should this turn be cancelled meanwhile (the
+            // pragma may still run), the next one sets its own.
+            *held = None;
             sqlx::query(pragma).execute(&self.pool).await?;
-            *held = durability;
+            *held = Some(durability);
         }
         Ok(WriteTurn {
             _held: held,
@@ -213,7 +217,7 @@ impl SqliteJournal {
         Ok(Self {
             pool,
             writer: SqliteWriter {
-                lock: Arc::new(Mutex::new(Durability::Flushed)),
+                lock: Arc::new(Mutex::new(Some(Durability::Flushed))),
                 pool: writer,
             },
             _checkpoints: Arc::new(Checkpoints::start(checkpointer)),
