@@ -3,26 +3,50 @@
 //! tail a stream's sequences arrive as 1, 2, 3, …; anything else means an event would be
 //! skipped or applied twice, and the batch is refused (loudly, never skipped).
 //!
-//! The runner remembers the last sequence of the streams it has seen since it started (or
-//! since a rebuild). For a stream it has not seen whose first event is not sequence 1 (after a
-//! restart, say), it asks the journal where the predecessor was written: it must sort at or
+//! The runner remembers the last sequence of the streams it has seen recently. For a stream it
+//! does not remember whose first event is not sequence 1 (after a restart, or a stream silent
+//! for a while), it asks the journal where the predecessor was written: it must sort at or
 //! below the checkpoint, i.e. it was consumed before.
+//!
+//! The memory is kept in two generations of [`PERIOD`] each: a stream silent for two periods
+//! is forgotten (and asked for again when it comes back, one query per batch for all such
+//! streams), so the memory follows the streams written lately, not every stream ever written,
+//! and an idle node gives it back (issue 14: RSS after passivation).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use engine::journal::{CommitToken, RecordedEvent, tail::JournalTail};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::{Error, Result};
 
-/// Streams remembered at most; beyond it the memory is dropped and the journal is asked
-/// instead (correct either way, just more queries).
-const MAX_REMEMBERED_STREAMS: usize = 1_000_000;
+/// Streams remembered per generation at most; a full generation starts the next early.
+const MAX_REMEMBERED_STREAMS: usize = 500_000;
 
-/// The last sequence consumed per stream.
-#[derive(Debug, Default)]
+/// How long a generation collects the streams consumed: a stream is remembered for one to two
+/// periods after its last event.
+pub(crate) const PERIOD: Duration = Duration::from_secs(30);
+
+/// The last sequence consumed per stream, for the streams consumed lately.
+#[derive(Debug)]
 pub(crate) struct Continuity {
-    last: HashMap<Uuid, i64>,
+    /// Streams consumed in this generation.
+    recent: HashMap<Uuid, i64>,
+    /// Streams consumed in the generation before (and not since).
+    older: HashMap<Uuid, i64>,
+    /// When this generation started.
+    since: Instant,
+}
+
+impl Default for Continuity {
+    fn default() -> Self {
+        Self {
+            recent: HashMap::new(),
+            older: HashMap::new(),
+            since: Instant::now(),
+        }
+    }
 }
 
 /// The outcome of a verified batch: how many leading events continue their streams (to
@@ -37,9 +61,27 @@ pub(crate) struct Verified {
 }
 
 impl Continuity {
-    /// Forgets every stream (after a rebuild or a reload).
+    /// Forgets every stream (after a rebuild or a reload) and gives the memory back.
     pub(crate) fn clear(&mut self) {
-        self.last.clear();
+        *self = Self::default();
+    }
+
+    /// Starts the next generation when this one has lasted [`PERIOD`]: the streams of the
+    /// generation before that are forgotten. Called at every step of the runner, idle or not.
+    pub(crate) fn age(&mut self, now: Instant) {
+        if now.duration_since(self.since) >= PERIOD {
+            self.next_generation(now);
+        }
+    }
+
+    fn next_generation(&mut self, now: Instant) {
+        self.older = std::mem::take(&mut self.recent);
+        self.since = now;
+    }
+
+    /// The last sequence consumed of stream `id`, if remembered.
+    fn last(&self, id: &Uuid) -> Option<i64> {
+        self.recent.get(id).or_else(|| self.older.get(id)).copied()
     }
 
     /// Checks a batch read after `consumed`, without remembering it yet. The events before
@@ -63,7 +105,7 @@ impl Continuity {
         let mut refusal = None;
         for (index, event) in events.iter().enumerate() {
             let id = event.stream.id;
-            match seen.get(&id).or_else(|| self.last.get(&id)).copied() {
+            match seen.get(&id).copied().or_else(|| self.last(&id)) {
                 Some(previous) if previous.checked_add(1) == Some(event.sequence) => {}
                 Some(previous) => {
                     valid = index;
@@ -114,9 +156,160 @@ impl Continuity {
 
     /// Remembers a batch that was applied.
     pub(crate) fn commit(&mut self, verified: Verified) {
-        if self.last.len() + verified.heads.len() > MAX_REMEMBERED_STREAMS {
-            self.last.clear();
+        if self.recent.len() + verified.heads.len() > MAX_REMEMBERED_STREAMS {
+            self.next_generation(Instant::now());
         }
-        self.last.extend(verified.heads);
+        self.recent.extend(verified.heads);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use engine::{
+        domain::{StreamId, StreamKind, TenantId},
+        journal::{EventMetadata, JournalError},
+    };
+
+    use super::*;
+
+    /// A journal that says every predecessor was written at position 1 (consumed before) and
+    /// counts how often it was asked.
+    #[derive(Default)]
+    struct Journal {
+        asked: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl JournalTail for Journal {
+        async fn read_committed(
+            &self,
+            _after: CommitToken,
+            _limit: i64,
+        ) -> std::result::Result<Vec<RecordedEvent>, JournalError> {
+            Ok(Vec::new())
+        }
+        async fn count_after(
+            &self,
+            _after: CommitToken,
+            _cap: i64,
+        ) -> std::result::Result<i64, JournalError> {
+            Ok(0)
+        }
+        async fn head(&self) -> std::result::Result<Option<CommitToken>, JournalError> {
+            Ok(None)
+        }
+        async fn locate(
+            &self,
+            events: &[(Uuid, i64)],
+        ) -> std::result::Result<Vec<Option<CommitToken>>, JournalError> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![Some(token(1)); events.len()])
+        }
+    }
+
+    fn token(position: i64) -> CommitToken {
+        CommitToken {
+            transaction_id: 1,
+            position,
+        }
+    }
+
+    fn event(stream: Uuid, sequence: i64, position: i64) -> RecordedEvent {
+        RecordedEvent {
+            position,
+            transaction_id: 1,
+            tenant_id: TenantId(Uuid::nil()),
+            stream: StreamId {
+                kind: StreamKind::User,
+                id: stream,
+            },
+            sequence,
+            event_type: "UserInvited".into(),
+            schema_version: 1,
+            payload: serde_json::Value::Null,
+            metadata: EventMetadata::default(),
+            recorded_at: chrono::Utc::now(),
+        }
+    }
+
+    /// Verifies and commits `events`; says how often the journal was asked.
+    async fn consume(
+        continuity: &mut Continuity,
+        journal: &Journal,
+        events: &[RecordedEvent],
+    ) -> usize {
+        let before = journal.asked.load(Ordering::SeqCst);
+        let verified = continuity.verify(events, token(1), journal).await.unwrap();
+        assert!(verified.refusal.is_none(), "{:?}", verified.refusal);
+        assert_eq!(verified.valid, events.len());
+        continuity.commit(verified);
+        journal.asked.load(Ordering::SeqCst) - before
+    }
+
+    #[tokio::test]
+    async fn a_stream_is_remembered_for_a_period_after_its_last_event_and_then_forgotten() {
+        let journal = Journal::default();
+        let mut continuity = Continuity::default();
+        let start = continuity.since;
+        let (quiet, busy) = (Uuid::now_v7(), Uuid::now_v7());
+        let first = [event(quiet, 1, 2), event(busy, 1, 3)];
+        assert_eq!(consume(&mut continuity, &journal, &first).await, 0);
+
+        // One period on: both are remembered; only `busy` writes again.
+        continuity.age(start + PERIOD);
+        assert_eq!(
+            consume(&mut continuity, &journal, &[event(busy, 2, 4)]).await,
+            0
+        );
+        // Two periods on: `quiet` (silent for both) is forgotten, `busy` is not.
+        continuity.age(start + PERIOD * 2);
+        assert_eq!(continuity.last(&quiet), None);
+        assert_eq!(continuity.last(&busy), Some(2));
+        assert_eq!(
+            consume(&mut continuity, &journal, &[event(busy, 3, 5)]).await,
+            0
+        );
+        // A forgotten stream that writes again is checked against the journal, once per batch.
+        let back = [event(quiet, 2, 6), event(quiet, 3, 7)];
+        assert_eq!(consume(&mut continuity, &journal, &back).await, 1);
+        assert_eq!(continuity.last(&quiet), Some(3));
+    }
+
+    #[tokio::test]
+    async fn an_idle_runner_gives_the_memory_back_after_two_periods() {
+        let journal = Journal::default();
+        let mut continuity = Continuity::default();
+        let start = continuity.since;
+        let events: Vec<RecordedEvent> = (0..1_000)
+            .map(|i| event(Uuid::now_v7(), 1, i + 2))
+            .collect();
+        consume(&mut continuity, &journal, &events).await;
+        assert!(continuity.recent.capacity() >= 1_000);
+
+        continuity.age(start + PERIOD / 2);
+        assert_eq!(continuity.recent.len(), 1_000, "not a period yet");
+        continuity.age(start + PERIOD);
+        continuity.age(start + PERIOD * 2);
+        assert_eq!(continuity.recent.capacity(), 0);
+        assert_eq!(continuity.older.capacity(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_generation_starts_the_next_one_early() {
+        let journal = Journal::default();
+        let mut continuity = Continuity::default();
+        let events: Vec<RecordedEvent> = (0..3).map(|i| event(Uuid::now_v7(), 1, i + 2)).collect();
+        consume(&mut continuity, &journal, &events).await;
+        continuity
+            .recent
+            .extend((0..MAX_REMEMBERED_STREAMS).map(|_| (Uuid::now_v7(), 1)));
+        let next = [event(Uuid::now_v7(), 1, 9)];
+        consume(&mut continuity, &journal, &next).await;
+        assert_eq!(continuity.recent.len(), 1);
+        assert_eq!(continuity.older.len(), MAX_REMEMBERED_STREAMS + 3);
+        assert_eq!(continuity.last(&events[0].stream.id), Some(1));
     }
 }

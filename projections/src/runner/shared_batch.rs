@@ -126,6 +126,7 @@ pub(crate) async fn step(shared: &Shared, fresh_from: Instant) -> Result<(Step, 
         publish(shared, &batch);
         return Ok((Step::Idle, Instant::now()));
     }
+    batch.continuity.age(Instant::now());
     let read = shared
         .feed
         .read(batch.checkpoint, shared.config.batch_size, fresh_from)

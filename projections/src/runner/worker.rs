@@ -354,6 +354,7 @@ async fn solo_step(
         if state.joined {
             return Ok((Step::Idle, Instant::now()));
         }
+        state.continuity.age(Instant::now());
         worker.load(&shared.store, &mut state).await?;
         let batch = shared
             .feed
