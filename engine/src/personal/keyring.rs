@@ -108,31 +108,20 @@ impl Keyring {
         rows: Vec<StoredKey>,
         master: &MasterKeys,
     ) -> Result<(Self, Vec<Uuid>), KeyringError> {
+        let rows: Vec<StoredKey> = rows.into_iter().filter(|r| r.tenant_id == tenant).collect();
         let mut ring = Self::empty(tenant);
         let mut unreadable = Vec::new();
-        for row in rows {
-            if row.tenant_id != tenant {
-                continue;
-            }
-            let material = unwrap_row(&row, master)?;
-            match (row.purpose, material) {
-                (KeyPurpose::Data, None) => {
-                    ring.data.insert(row.subject_id, DataEntry::Shredded);
-                }
-                (KeyPurpose::Data, Some(Ok(bytes))) => {
-                    let entry = DataEntry::Live {
-                        version: row.version,
-                        key: GcmKey::new(&bytes),
-                    };
+        // In row order: a subject's newest version comes last and wins.
+        for (row, unwrapped) in rows.iter().zip(unwrap_all(&rows, master)?) {
+            match unwrapped {
+                Unwrapped::Data(entry) => {
+                    if matches!(entry, DataEntry::Unreadable) {
+                        unreadable.push(row.subject_id);
+                    }
                     ring.data.insert(row.subject_id, entry);
                 }
-                (KeyPurpose::Data, Some(Err(_))) => {
-                    unreadable.push(row.subject_id);
-                    ring.data.insert(row.subject_id, DataEntry::Unreadable);
-                }
-                (KeyPurpose::Index, None) => ring.index = Some(None),
-                (KeyPurpose::Index, Some(Ok(bytes))) => ring.index = Some(Some(bytes)),
-                (KeyPurpose::Index, Some(Err(_))) => {
+                Unwrapped::Index(Ok(bytes)) => ring.index = Some(bytes),
+                Unwrapped::Index(Err(())) => {
                     unreadable.push(row.subject_id);
                     ring.index = Some(None);
                 }
@@ -381,6 +370,64 @@ pub(super) fn unwrap_row(
     Ok(Some(master_key.unwrap(place, wrapped)))
 }
 
+/// Rings of at least this many keys unwrap on several threads: a key costs about 1.4 µs (its
+/// unwrapping and its cipher's key schedule), 145 ms for a tenant of 100,000 people.
+pub(super) const PARALLEL_UNWRAP_FROM: usize = 4_096;
+
+/// Threads a large ring unwraps on at most.
+const UNWRAP_THREADS: usize = 4;
+
+/// One key row, unwrapped.
+enum Unwrapped {
+    Data(DataEntry),
+    /// The index key: `Ok(None)` once shredded, `Err` when it does not unwrap.
+    Index(Result<Option<KeyBytes>, ()>),
+}
+
+fn unwrap_entry(row: &StoredKey, master: &MasterKeys) -> Result<Unwrapped, KeyringError> {
+    let material = unwrap_row(row, master)?;
+    Ok(match (row.purpose, material) {
+        (KeyPurpose::Data, None) => Unwrapped::Data(DataEntry::Shredded),
+        (KeyPurpose::Data, Some(Ok(bytes))) => Unwrapped::Data(DataEntry::Live {
+            version: row.version,
+            key: GcmKey::new(&bytes),
+        }),
+        (KeyPurpose::Data, Some(Err(_))) => Unwrapped::Data(DataEntry::Unreadable),
+        (KeyPurpose::Index, None) => Unwrapped::Index(Ok(None)),
+        (KeyPurpose::Index, Some(Ok(bytes))) => Unwrapped::Index(Ok(Some(bytes))),
+        (KeyPurpose::Index, Some(Err(_))) => Unwrapped::Index(Err(())),
+    })
+}
+
+/// Unwraps `rows` in order; a large ring in contiguous chunks on up to [`UNWRAP_THREADS`]
+/// threads (scoped: all are joined before this returns).
+fn unwrap_all(rows: &[StoredKey], master: &MasterKeys) -> Result<Vec<Unwrapped>, KeyringError> {
+    let unwrap = |chunk: &[StoredKey]| -> Result<Vec<Unwrapped>, KeyringError> {
+        chunk.iter().map(|row| unwrap_entry(row, master)).collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(UNWRAP_THREADS);
+    if rows.len() < PARALLEL_UNWRAP_FROM || threads < 2 {
+        return unwrap(rows);
+    }
+    let mut chunks = rows.chunks(rows.len().div_ceil(threads));
+    let first = chunks.next().unwrap_or_default();
+    std::thread::scope(|scope| {
+        let others: Vec<_> = chunks
+            .map(|chunk| scope.spawn(move || unwrap(chunk)))
+            .collect();
+        let mut all = unwrap(first)?;
+        for other in others {
+            let unwrapped = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            all.extend(unwrapped);
+        }
+        Ok(all)
+    })
+}
+
 /// Opens one slot with the entry of its subject's key (if any).
 fn open_with(entry: Option<&DataEntry>, tenant: TenantId, slot: &mut PersonalSlot<'_>) -> Opened {
     let opened = match entry {
@@ -445,5 +492,106 @@ impl DataEntryRef {
             },
             Some(Err(_)) => DataEntry::Unreadable,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{domain::PersonalField, personal::MasterKey};
+
+    /// A key row of `subject` wrapped under `master` (`None`: shredded), and the key.
+    fn row(
+        tenant: TenantId,
+        subject: Uuid,
+        version: i32,
+        master: &MasterKeys,
+        shredded: bool,
+    ) -> (StoredKey, KeyBytes) {
+        let key = KeyBytes::generate().unwrap();
+        let place = KeyPlace {
+            tenant,
+            subject,
+            purpose: KeyPurpose::Data,
+            version,
+        };
+        let wrapped = master.current().wrap(place, &key).unwrap();
+        let row = StoredKey {
+            tenant_id: tenant,
+            subject_id: subject,
+            purpose: KeyPurpose::Data,
+            version,
+            wrapped: (!shredded).then_some(wrapped),
+            master_key_id: (!shredded).then(|| master.current().id().to_owned()),
+            created_at: Utc::now(),
+            shredded_at: shredded.then(Utc::now),
+        };
+        (row, key)
+    }
+
+    /// Opens `plain` sealed under `key` (version `version`) for `subject` with `ring`.
+    fn open(ring: &Keyring, key: &KeyBytes, version: i32, subject: Uuid) -> (String, Opened) {
+        let place = ValuePlace {
+            tenant: ring.tenant,
+            subject,
+            field: PersonalField::Email.name(),
+        };
+        let mut value = cipher::seal(&GcmKey::new(key), version, place, "ada@example.com").unwrap();
+        let (_, _, opened) = ring
+            .open_slot(PersonalSlot {
+                subject,
+                field: PersonalField::Email,
+                value: &mut value,
+            })
+            .unwrap();
+        (value, opened)
+    }
+
+    #[test]
+    fn a_large_ring_unwraps_on_several_threads_as_one_thread_would() {
+        let tenant = TenantId(Uuid::now_v7());
+        let master = MasterKeys::new(MasterKey::generate().unwrap());
+        let subjects: Vec<Uuid> = (0..PARALLEL_UNWRAP_FROM + 1_000)
+            .map(|_| Uuid::now_v7())
+            .collect();
+        let mut rows = Vec::new();
+        let mut keys = Vec::new();
+        for &subject in &subjects {
+            let (row, key) = row(tenant, subject, 1, &master, false);
+            rows.push(row);
+            keys.push(key);
+        }
+        let last = subjects.len() - 1;
+        // The last subject's key has a second version (its row comes after the first).
+        let (newer, newer_key) = row(tenant, subjects[last], 2, &master, false);
+        rows.push(newer);
+        // One in the second half is tampered with, one shredded; another tenant's row is skipped.
+        let tampered = subjects.len() * 3 / 4;
+        if let Some(wrapped) = rows[tampered].wrapped.as_mut() {
+            wrapped[20] ^= 1;
+        }
+        let shredded = subjects.len() / 2 + 1;
+        rows[shredded] = row(tenant, subjects[shredded], 1, &master, true).0;
+        let (mut stranger, _) = row(TenantId(Uuid::now_v7()), subjects[0], 9, &master, false);
+        stranger.tenant_id = TenantId(Uuid::now_v7());
+        rows.push(stranger);
+
+        let (ring, unreadable) = Keyring::from_rows(tenant, rows, &master).unwrap();
+
+        assert_eq!(unreadable, vec![subjects[tampered]]);
+        for (i, subject) in subjects.iter().enumerate() {
+            let (value, opened) = match i {
+                i if i == last => open(&ring, &newer_key, 2, *subject),
+                _ => open(&ring, &keys[i], 1, *subject),
+            };
+            match i {
+                i if i == tampered => assert!(matches!(opened, Opened::Unreadable(_))),
+                i if i == shredded => assert_eq!(opened, Opened::Erased),
+                _ => assert_eq!((value.as_str(), opened), ("ada@example.com", Opened::Plain)),
+            }
+        }
+        // The older version of the last subject's key lost to the newer one.
+        let (_, opened) = open(&ring, &keys[last], 1, subjects[last]);
+        assert!(matches!(opened, Opened::Unreadable(_)));
     }
 }

@@ -207,9 +207,16 @@ async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessi
     let _permit = deps.recovery.acquire().await?;
     let started = std::time::Instant::now();
     let seal = deps.config.seal_personal_data;
-    // The key table and the snapshot are read at once, and the snapshot is decoded (on a
-    // blocking thread: ~0.3 s for 100,000 users) while the keys unwrap; its values are opened
-    // once both are there.
+    // The snapshot is read first, alone: it is what the recovery waits for (37 MB at 100,000
+    // users, fetched in ~180 ms alone and in 350–440 ms beside the key table's read, as both
+    // share the cores). The key table is then read and unwrapped while the snapshot is decoded
+    // (on a blocking thread: ~0.2 s for 100,000 users); its values are opened once both are
+    // there.
+    let snapshot = deps
+        .journal
+        .load_snapshot(SNAPSHOT_KIND, tenant_id.0)
+        .await?;
+    let fetched_at = started.elapsed();
     let keyring = async {
         match seal {
             true => deps.vault.keyring(tenant_id).await.map_err(vault_error),
@@ -217,11 +224,7 @@ async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessi
         }
     };
     let stored = async {
-        let Some(snapshot) = deps
-            .journal
-            .load_snapshot(SNAPSHOT_KIND, tenant_id.0)
-            .await?
-        else {
+        let Some(snapshot) = snapshot else {
             return Ok::<_, ActorProcessingErr>(None);
         };
         let (bytes, position) = (snapshot.state.len() as u64, snapshot.last_position);
@@ -294,7 +297,8 @@ async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessi
         tracing::info!(
             tenant = %tenant_id,
             total_ms = total.as_millis() as u64,
-            keys_and_decode_ms = decoded_at.as_millis() as u64,
+            snapshot_read_ms = fetched_at.as_millis() as u64,
+            keys_and_decode_ms = decoded_at.saturating_sub(fetched_at).as_millis() as u64,
             open_ms = opened_at.saturating_sub(decoded_at).as_millis() as u64,
             tail_read_ms = read_at.saturating_sub(opened_at).as_millis() as u64,
             tail_fold_ms = total.saturating_sub(read_at).as_millis() as u64,
