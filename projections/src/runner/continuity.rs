@@ -165,48 +165,19 @@ impl Continuity {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use async_trait::async_trait;
     use engine::{
         domain::{StreamId, StreamKind, TenantId},
-        journal::{EventMetadata, JournalError},
+        journal::EventMetadata,
     };
 
     use super::*;
+    use crate::runner::fake_tail::FakeTail;
 
-    /// A journal that says every predecessor was written at position 1 (consumed before) and
-    /// counts how often it was asked.
-    #[derive(Default)]
-    struct Journal {
-        asked: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl JournalTail for Journal {
-        async fn read_committed(
-            &self,
-            _after: CommitToken,
-            _limit: i64,
-        ) -> std::result::Result<Vec<RecordedEvent>, JournalError> {
-            Ok(Vec::new())
-        }
-        async fn count_after(
-            &self,
-            _after: CommitToken,
-            _cap: i64,
-        ) -> std::result::Result<i64, JournalError> {
-            Ok(0)
-        }
-        async fn head(&self) -> std::result::Result<Option<CommitToken>, JournalError> {
-            Ok(None)
-        }
-        async fn locate(
-            &self,
-            events: &[(Uuid, i64)],
-        ) -> std::result::Result<Vec<Option<CommitToken>>, JournalError> {
-            self.asked.fetch_add(1, Ordering::SeqCst);
-            Ok(vec![Some(token(1)); events.len()])
+    /// A journal that says every predecessor was written at position 1 (consumed before).
+    fn journal() -> FakeTail {
+        FakeTail {
+            predecessor: Some(token(1)),
+            ..FakeTail::default()
         }
     }
 
@@ -238,20 +209,20 @@ mod tests {
     /// Verifies and commits `events`; says how often the journal was asked.
     async fn consume(
         continuity: &mut Continuity,
-        journal: &Journal,
+        journal: &FakeTail,
         events: &[RecordedEvent],
     ) -> usize {
-        let before = journal.asked.load(Ordering::SeqCst);
+        let before = journal.lookups();
         let verified = continuity.verify(events, token(1), journal).await.unwrap();
         assert!(verified.refusal.is_none(), "{:?}", verified.refusal);
         assert_eq!(verified.valid, events.len());
         continuity.commit(verified);
-        journal.asked.load(Ordering::SeqCst) - before
+        journal.lookups() - before
     }
 
     #[tokio::test]
     async fn a_stream_is_remembered_for_a_period_after_its_last_event_and_then_forgotten() {
-        let journal = Journal::default();
+        let journal = journal();
         let mut continuity = Continuity::default();
         let start = continuity.since;
         let (quiet, busy) = (Uuid::now_v7(), Uuid::now_v7());
@@ -280,7 +251,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_idle_runner_gives_the_memory_back_after_two_periods() {
-        let journal = Journal::default();
+        let journal = journal();
         let mut continuity = Continuity::default();
         let start = continuity.since;
         let events: Vec<RecordedEvent> = (0..1_000)
@@ -299,7 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_generation_starts_the_next_one_early() {
-        let journal = Journal::default();
+        let journal = journal();
         let mut continuity = Continuity::default();
         let events: Vec<RecordedEvent> = (0..3).map(|i| event(Uuid::now_v7(), 1, i + 2)).collect();
         consume(&mut continuity, &journal, &events).await;

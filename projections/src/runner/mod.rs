@@ -22,6 +22,8 @@
 //! (`tracing::error!`, [`ProjectionStatus::failures`]), never skipped.
 
 mod continuity;
+#[cfg(test)]
+mod fake_tail;
 mod shared_batch;
 mod status;
 mod tail_feed;

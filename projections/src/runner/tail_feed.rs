@@ -81,53 +81,10 @@ impl TailFeed {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use async_trait::async_trait;
-    use engine::journal::{JournalError, tail::JournalTail};
     use uuid::Uuid;
 
     use super::*;
-
-    /// A tail of `n` fixed events that counts its reads.
-    struct CountingTail {
-        events: Vec<RecordedEvent>,
-        reads: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl JournalTail for CountingTail {
-        async fn read_committed(
-            &self,
-            after: CommitToken,
-            limit: i64,
-        ) -> std::result::Result<Vec<RecordedEvent>, JournalError> {
-            self.reads.fetch_add(1, Ordering::SeqCst);
-            Ok(self
-                .events
-                .iter()
-                .filter(|e| (e.transaction_id, e.position) > (after.transaction_id, after.position))
-                .take(usize::try_from(limit).unwrap_or(0))
-                .cloned()
-                .collect())
-        }
-        async fn count_after(
-            &self,
-            _after: CommitToken,
-            _cap: i64,
-        ) -> std::result::Result<i64, JournalError> {
-            Ok(0)
-        }
-        async fn head(&self) -> std::result::Result<Option<CommitToken>, JournalError> {
-            Ok(None)
-        }
-        async fn locate(
-            &self,
-            events: &[(Uuid, i64)],
-        ) -> std::result::Result<Vec<Option<CommitToken>>, JournalError> {
-            Ok(vec![None; events.len()])
-        }
-    }
+    use crate::runner::fake_tail::FakeTail;
 
     fn event(position: i64) -> RecordedEvent {
         RecordedEvent {
@@ -147,10 +104,10 @@ mod tests {
         }
     }
 
-    fn feed(events: usize) -> (Arc<CountingTail>, TailFeed) {
-        let tail = Arc::new(CountingTail {
+    fn feed(events: usize) -> (Arc<FakeTail>, TailFeed) {
+        let tail = Arc::new(FakeTail {
             events: (1..=events as i64).map(event).collect(),
-            reads: AtomicUsize::new(0),
+            ..FakeTail::default()
         });
         (tail.clone(), TailFeed::new(tail))
     }
@@ -168,10 +125,10 @@ mod tests {
             let batch = feed.read(START, 500, tick).await.unwrap();
             assert_eq!(batch.events.len(), 5);
         }
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 1);
+        assert_eq!(tail.reads(), 1);
         // A smaller limit is served from the same read, cut to size.
         assert_eq!(feed.read(START, 2, tick).await.unwrap().events.len(), 2);
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 1);
+        assert_eq!(tail.reads(), 1);
     }
 
     #[tokio::test]
@@ -181,11 +138,11 @@ mod tests {
         // A projection woken after that read (say, for a new write) reads again.
         let woken = Instant::now();
         let again = feed.read(START, 500, woken).await.unwrap();
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 2);
+        assert_eq!(tail.reads(), 2);
         assert!(again.started >= woken && first.started < woken);
         // ...and one that needs news since the first read may share the second.
         feed.read(START, 500, first.started).await.unwrap();
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 2);
+        assert_eq!(tail.reads(), 2);
     }
 
     #[tokio::test]
@@ -194,13 +151,13 @@ mod tests {
         let tick = Instant::now();
         feed.read(START, 2, tick).await.unwrap();
         feed.read(START, 500, tick).await.unwrap();
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 2, "larger limit");
+        assert_eq!(tail.reads(), 2, "larger limit");
         let after = CommitToken {
             transaction_id: 10,
             position: 3,
         };
         assert_eq!(feed.read(after, 500, tick).await.unwrap().events.len(), 2);
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 3, "other checkpoint");
+        assert_eq!(tail.reads(), 3, "other checkpoint");
     }
 
     #[tokio::test]
@@ -210,6 +167,6 @@ mod tests {
         for _ in 0..5 {
             assert!(feed.read(START, 500, tick).await.unwrap().events.is_empty());
         }
-        assert_eq!(tail.reads.load(Ordering::SeqCst), 1);
+        assert_eq!(tail.reads(), 1);
     }
 }
