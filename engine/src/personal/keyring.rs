@@ -529,7 +529,7 @@ mod tests {
         (row, key)
     }
 
-    /// Opens `plain` sealed under `key` (version `version`) for `subject` with `ring`.
+    /// Seals an email under `key` (version `version`) for `subject`, then opens it with `ring`.
     fn open(ring: &Keyring, key: &KeyBytes, version: i32, subject: Uuid) -> (String, Opened) {
         let place = ValuePlace {
             tenant: ring.tenant,
@@ -572,9 +572,7 @@ mod tests {
         }
         let shredded = subjects.len() / 2 + 1;
         rows[shredded] = row(tenant, subjects[shredded], 1, &master, true).0;
-        let (mut stranger, _) = row(TenantId(Uuid::now_v7()), subjects[0], 9, &master, false);
-        stranger.tenant_id = TenantId(Uuid::now_v7());
-        rows.push(stranger);
+        rows.push(row(TenantId(Uuid::now_v7()), subjects[0], 9, &master, false).0);
 
         let (ring, unreadable) = Keyring::from_rows(tenant, rows, &master).unwrap();
 
