@@ -227,20 +227,15 @@ async fn insert_events(
                     .bind(transaction)
                     .fetch_one(&mut **tx)
                     .await;
-                match inserted {
-                    Ok(row) => {
-                        let position = s::position(row.try_get("global_position")?)?;
-                        positions.insert((event.stream.id, event.sequence), position);
+                let Some(row) = unless_clashed(inserted)? else {
+                    return Err(JournalError::StreamConflict {
+                        stream: event.stream,
+                        sequence: event.sequence,
                     }
-                    Err(e) if errors::is_unique_violation(&e) => {
-                        return Err(JournalError::StreamConflict {
-                            stream: event.stream,
-                            sequence: event.sequence,
-                        }
-                        .into());
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                    .into());
+                };
+                let position = s::position(row.try_get("global_position")?)?;
+                positions.insert((event.stream.id, event.sequence), position);
             }
             Ok(positions)
         }
@@ -280,15 +275,11 @@ async fn insert_claims(
                     .bind(now)
                     .execute(&mut **tx)
                     .await;
-                match inserted {
-                    Ok(_) => {}
-                    Err(e) if errors::is_unique_violation(&e) => {
-                        return Err(Failure::ClaimTaken {
-                            namespace: claim.namespace.clone(),
-                            key: claim.key.clone(),
-                        });
-                    }
-                    Err(e) => return Err(e.into()),
+                if unless_clashed(inserted)?.is_none() {
+                    return Err(Failure::ClaimTaken {
+                        namespace: claim.namespace.clone(),
+                        key: claim.key.clone(),
+                    });
                 }
             }
             Err(e.into())
@@ -394,16 +385,22 @@ async fn insert_keys(
                     .bind(key.shredded_at.map(rows::micros))
                     .execute(&mut **tx)
                     .await;
-                match inserted {
-                    Ok(_) => {}
-                    Err(e) if errors::is_unique_violation(&e) => {
-                        return Err(s::key_taken(key).into());
-                    }
-                    Err(e) => return Err(e.into()),
+                if unless_clashed(inserted)?.is_none() {
+                    return Err(s::key_taken(key).into());
                 }
             }
             Err(e.into())
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A row statement's outcome in the one-by-one pass that names a clash: its result, `None`
+/// when it broke a unique key, any other error as it is.
+fn unless_clashed<T>(result: std::result::Result<T, sqlx::Error>) -> Result<Option<T>, Failure> {
+    match result {
+        Ok(done) => Ok(Some(done)),
+        Err(e) if errors::is_unique_violation(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
