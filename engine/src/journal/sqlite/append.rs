@@ -145,6 +145,9 @@ async fn check_heads(
     tx: &mut Transaction<'static, Sqlite>,
     firsts: &[(StreamId, i64)],
 ) -> Result<(), Failure> {
+    if firsts.is_empty() {
+        return Ok(()); // keys or timers only: no stream to check
+    }
     let ids: Vec<_> = firsts
         .iter()
         .map(|(stream, _)| stream.id.hyphenated())
