@@ -18,7 +18,7 @@ mod grpc_support;
 
 use std::{path::Path, time::Duration};
 
-use dump::{Dump, contains, postgres_dump, raw_files, sqlite_dump, tables_holding};
+use dump::{Dump, contains, postgres_dump, raw_files, sqlite_dump, sqlite_store, tables_holding};
 use engine::{runtime::EngineConfig, testing::TestDatabase};
 use entity_proto::v1 as pb;
 use gateway::{AuthMode, Node, NodeOptions, Storage};
@@ -355,7 +355,7 @@ async fn sqlite_personal_data_is_sealed_and_erased() {
     let (tenant, ada, _bob) = create_people(&mut run.clients, &canaries).await;
     run.caught_up().await;
     let url = format!("sqlite://{}", dir.path().join("journal.db").display());
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    let mut conn = sqlite_store(dir.path()).await;
     assert_sealed_outside_read_models(&sqlite_dump(&mut conn).await, &canaries);
     let _ = conn.close().await;
 
@@ -363,7 +363,7 @@ async fn sqlite_personal_data_is_sealed_and_erased() {
     rebuild_all(&run).await;
     run.server.shutdown().await.expect("graceful stop");
     drop(storage);
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    let mut conn = sqlite_store(dir.path()).await;
     assert_nothing_left(&sqlite_dump(&mut conn).await, &canaries);
     let _ = conn.close().await;
     // The files themselves: no deleted row's bytes linger in free pages or the WAL.

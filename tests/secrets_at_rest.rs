@@ -18,13 +18,13 @@ mod grpc_support;
 
 use std::{path::Path, time::Duration};
 
-use dump::{Dump, contains, postgres_dump, sqlite_dump, tables_holding};
+use dump::{Dump, contains, postgres_dump, sqlite_dump, sqlite_store, tables_holding};
 
 use engine::{runtime::EngineConfig, secrets::token_hash, testing::TestDatabase};
 use entity_proto::v1 as pb;
 use gateway::{AuthMode, Node, NodeOptions, Storage};
 use grpc_support::{Clients, create_tenant_request, reason, with_request_id};
-use sqlx::{Connection, PgConnection, SqliteConnection};
+use sqlx::{Connection, PgConnection};
 
 /// What a run issued, and what the scan must find to prove it looked.
 struct Issued {
@@ -465,9 +465,7 @@ async fn sqlite_stores_no_invitation_token() {
     let dir = tempfile::tempdir().unwrap();
     let journal = engine::testing::sqlite_journal(dir.path()).await;
     let issued = issue_tokens_on(&Storage::Sqlite(journal)).await;
-    let path = dir.path().join("journal.db");
-    let url = format!("sqlite://{}", path.display());
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    let mut conn = sqlite_store(dir.path()).await;
     assert_no_token_at_rest(&sqlite_dump(&mut conn).await, &issued);
     let leaks = raw_file_leaks(dir.path(), &issued.tokens, &issued.keys);
     assert!(

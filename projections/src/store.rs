@@ -1,9 +1,11 @@
 //! Where read models live: a PostgreSQL or SQLite pool ([`ReadStore`]) and the transaction a
 //! projection writes in ([`Tx`]).
 //!
-//! Read models share the journal's database (the tables come from the journal's migrations,
-//! `migrations/*/0002_read_models.sql` and `*_clients.sql`), so build a store from the journal
-//! you run on. The statements are the same for both stores (`crate::sql`).
+//! Read models share the journal's database on PostgreSQL (the tables come from the journal's
+//! migrations, `migrations/postgres`); on SQLite they live in a file of their own beside the
+//! journal's, created and migrated with it (`migrations/sqlite-read-models`), with its own
+//! writer. Either way, build a store from the journal you run on. The statements are the same
+//! for both stores (`crate::sql`).
 
 use chrono::Utc;
 use engine::journal::{
@@ -24,8 +26,8 @@ use crate::{
 /// The database holding the read models. Cheap to clone.
 ///
 /// Writes commit without waiting for the disk (PostgreSQL: a pool of their own with
-/// `synchronous_commit = off`; SQLite: turns on the journal's one writing connection set to
-/// `synchronous = NORMAL`, [`Durability::Deferred`]): read models are
+/// `synchronous_commit = off`; SQLite: turns on the read models' file's one writing
+/// connection set to `synchronous = NORMAL`, [`Durability::Deferred`]): read models are
 /// rebuildable and their checkpoint commits in the same transaction, so a crash that loses
 /// the newest of these commits loses their checkpoint with them, and the projections apply
 /// those events again (docs/ARCHITECTURE.md, "One transaction per batch"). On PostgreSQL they
@@ -43,10 +45,10 @@ pub enum ReadStore {
     },
     /// SQLite (the embedded single-node mode).
     Sqlite {
-        /// The journal's pool (queries).
+        /// The journal's pool (queries; it sees the journal's file and the read models').
         pool: SqlitePool,
-        /// Read-model writes: the journal's writer ([`SqliteJournal::writer`]), on whose
-        /// connection the read models and the journal's appends take turns.
+        /// Read-model writes: the writer of the read models' file
+        /// ([`SqliteJournal::read_models_writer`]), never the journal's.
         writer: SqliteWriter,
     },
 }
@@ -70,11 +72,12 @@ impl ReadStore {
         ReadStore::Postgres { pool, writer }
     }
 
-    /// The read models in the file of a SQLite journal (migrated by [`SqliteJournal::migrate`]).
+    /// The read models in the file beside a SQLite journal's (migrated by
+    /// [`SqliteJournal::migrate`]).
     pub fn sqlite(journal: &SqliteJournal) -> Self {
         ReadStore::Sqlite {
             pool: journal.pool().clone(),
-            writer: journal.writer(),
+            writer: journal.read_models_writer(),
         }
     }
 
@@ -144,8 +147,9 @@ impl ReadStore {
         Ok(())
     }
 
-    /// After an erasure was scrubbed: on SQLite, moves every page into the database file and
-    /// truncates the WAL, whose older frames still hold the rows as they were (the file itself
+    /// After an erasure was scrubbed: on SQLite, moves every page into the database files (the
+    /// pool's connections checkpoint every file they attach) and truncates the WALs, whose older
+    /// frames still hold the rows as they were (the file itself
     /// runs with `secure_delete`, which zeroes what is deleted or overwritten). Best effort: a
     /// checkpoint that readers hold back is logged and done by the next erasure.
     pub(crate) async fn flush_erased(&self) {

@@ -85,28 +85,71 @@ where
         .collect()
 }
 
-/// Every row of every table of a SQLite database, each column cast to a BLOB.
+/// A connection to the embedded store in `dir`: the journal's file, with the read models'
+/// file beside it attached (`read_models`), so that [`sqlite_dump`] reads both.
+pub async fn sqlite_store(dir: &Path) -> SqliteConnection {
+    use sqlx::Connection;
+    let journal = dir.join("journal.db");
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", journal.display()))
+        .await
+        .unwrap();
+    sqlx::query("ATTACH DATABASE ?1 AS read_models")
+        .bind(dir.join("journal-read-models.db").display().to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn
+}
+
+/// Every row of every table of every database of a SQLite connection (the main one and those
+/// attached), each column cast to a BLOB. The embedded store's two files hold no table name
+/// twice.
 pub async fn sqlite_dump(conn: &mut SqliteConnection) -> Dump {
-    let tables: Vec<(String,)> =
-        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    let schemas: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM pragma_database_list WHERE name <> 'temp'")
             .fetch_all(&mut *conn)
             .await
             .unwrap();
     let mut dump = Dump::new();
-    for (table,) in tables {
-        let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info(?1)")
-            .bind(&table)
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
-        let select: Vec<String> = columns
-            .iter()
-            .map(|(name,)| format!("CAST({} AS BLOB)", quoted(name)))
-            .collect();
-        let sql = format!("SELECT {} FROM {}", select.join(", "), quoted(&table));
-        let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
-        let rows = joined_columns(&rows, columns.len());
-        dump.insert(table, rows);
+    for (schema,) in schemas {
+        let tables: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT name FROM {}.sqlite_master WHERE type = 'table' ORDER BY name",
+            quoted(&schema)
+        ))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        for (table,) in tables {
+            let columns: Vec<(String,)> =
+                sqlx::query_as("SELECT name FROM pragma_table_info(?1, ?2)")
+                    .bind(&table)
+                    .bind(&schema)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .unwrap();
+            let select: Vec<String> = columns
+                .iter()
+                .map(|(name,)| format!("CAST({} AS BLOB)", quoted(name)))
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {}.{}",
+                select.join(", "),
+                quoted(&schema),
+                quoted(&table)
+            );
+            let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
+            let rows = joined_columns(&rows, columns.len());
+            // Each file keeps its own migration bookkeeping.
+            let name = if table == "_sqlx_migrations" && schema != "main" {
+                format!("{schema}.{table}")
+            } else {
+                table
+            };
+            assert!(
+                dump.insert(name.clone(), rows).is_none(),
+                "table {name} is in two of the store's files"
+            );
+        }
     }
     dump
 }

@@ -1,9 +1,11 @@
 //! SQLite journal: the embedded single-node store, with the behaviour of
 //! [`PostgresJournal`](super::postgres::PostgresJournal).
 //!
-//! One database file in WAL mode: reads run concurrently on a small pool; writes are
-//! serialized (an in-process lock plus `BEGIN IMMEDIATE`, so another process waits on the
-//! busy timeout instead of failing). An append inserts its events one statement at a time
+//! One database file in WAL mode for the journal, and one beside it for the read models
+//! ([`read_models_path`]; see [`read_models`]): reads run concurrently on a small pool that
+//! sees both files; each file's writes are serialized (an in-process lock plus `BEGIN
+//! IMMEDIATE`, so another process waits on the busy timeout instead of failing), and the two
+//! files' writers run side by side. An append inserts its events one statement at a time
 //! inside one transaction — cheap, as SQLite has no round trips.
 //!
 //! SQLite has no transaction ids: each append increments the single row of
@@ -17,10 +19,15 @@
 
 mod append;
 mod errors;
+pub mod read_models;
 mod rows;
 mod tail;
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -43,8 +50,8 @@ const MAX_CONNECTIONS: u32 = 4;
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Page cache of the writing connection, in KiB (SQLite's default is 2,000). It holds the
-/// inner pages of the journal's and the read models' indexes, which every write walks. Larger
+/// Page cache of each file's writing connection, in KiB (SQLite's default is 2,000). It holds
+/// the inner pages of the file's indexes, which every write walks. Larger
 /// is not better: SQLite scans the cache's hash table at the end of every transaction (32 MiB
 /// measured slower than 4–16 MiB, BENCHMARKS.md).
 const WRITER_CACHE_KIB: u32 = 8 * 1024;
@@ -60,15 +67,26 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// The WAL file is truncated to this size when it restarts after a checkpoint.
 const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
-/// The SQLite event journal. Cheap to clone (shares the pools and the writer).
+/// The SQLite event journal. Cheap to clone (shares the pools and the writers).
 #[derive(Clone, Debug)]
 pub struct SqliteJournal {
-    /// Reads.
+    /// Reads, of both files (the read models' is attached as `read_models`).
     pool: SqlitePool,
-    /// Every write of this process.
+    /// Every write of this process to the journal's file.
     writer: SqliteWriter,
-    /// Stops the background checkpoints when the last clone is dropped.
-    _checkpoints: Arc<Checkpoints>,
+    /// Every write of this process to the read models' file.
+    read_models: SqliteWriter,
+    /// The journal's file.
+    path: PathBuf,
+}
+
+/// The file of the read models beside the journal at `journal`: `journal.db` →
+/// `journal-read-models.db` in the same folder.
+pub fn read_models_path(journal: &Path) -> PathBuf {
+    let stem = journal
+        .file_stem()
+        .map_or_else(|| "journal".into(), |s| s.to_string_lossy());
+    journal.with_file_name(format!("{stem}-read-models.db"))
 }
 
 /// The task that checkpoints the WAL in the background, so that the writer, whose turns every
@@ -102,9 +120,10 @@ impl Drop for Checkpoints {
     }
 }
 
-/// The one connection every write of this process goes through (the journal's appends,
-/// snapshots and keys, and the read models: see [`SqliteJournal::writer`]), and the lock that
-/// queues the writers for it.
+/// The one connection every write of this process to one file goes through (the journal's
+/// appends, snapshots and keys; or the read models', see [`SqliteJournal::read_models_writer`]),
+/// and the lock that queues the writers for it. Its file's background checkpoints run while a
+/// clone of it lives.
 ///
 /// One connection, because in WAL mode a connection drops its whole page cache when another
 /// connection has written since its last transaction: writers taking turns on several
@@ -119,6 +138,8 @@ pub struct SqliteWriter {
     lock: Arc<Mutex<Option<Durability>>>,
     /// One connection.
     pool: SqlitePool,
+    /// Stops the background checkpoints when the last clone is dropped.
+    _checkpoints: Arc<Checkpoints>,
 }
 
 /// How a turn's commits reach the disk.
@@ -140,6 +161,32 @@ pub struct WriteTurn {
 }
 
 impl SqliteWriter {
+    /// Opens the writing connection of the file at `path` (with `options`) and starts its
+    /// background checkpoints on a connection of their own.
+    async fn open(options: SqliteConnectOptions, path: &Path) -> Result<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                    .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
+                    .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string()),
+            )
+            .await
+            .map_err(|e| unavailable(path, &e))?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| unavailable(path, &e))?;
+        Ok(Self {
+            lock: Arc::new(Mutex::new(Some(Durability::Flushed))),
+            pool,
+            _checkpoints: Arc::new(Checkpoints::start(checkpointer)),
+        })
+    }
+
     /// Waits for this writer's turn (in arrival order) and sets the connection's durability.
     ///
     /// # Errors
@@ -175,73 +222,80 @@ impl WriteTurn {
 }
 
 impl SqliteJournal {
-    /// Opens (creating it if missing) the database file at `path`, in WAL mode with a busy
-    /// timeout and foreign keys on, temporary files (statement journals) in memory, and
-    /// `secure_delete` (deleted or overwritten rows are zeroed in the file, so an erased
-    /// person's read-model rows leave no bytes behind). Does not create tables: see
-    /// [`migrate`](Self::migrate).
+    /// Opens (creating them if missing) the journal's database file at `path` and the read
+    /// models' beside it ([`read_models_path`]), in WAL mode with a busy timeout and foreign
+    /// keys on, temporary files (statement journals) in memory, and `secure_delete` (deleted or
+    /// overwritten rows are zeroed in the file, so an erased person's read-model rows leave no
+    /// bytes behind). Does not create tables: see [`migrate`](Self::migrate).
     pub async fn open(path: &Path) -> Result<Self> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true)
-            .pragma("secure_delete", "ON")
-            .pragma("temp_store", "MEMORY");
-        let unavailable = |e: sqlx::Error| {
-            JournalError::Unavailable(format!("cannot open {}: {e}", path.display()))
+        let options = |file: &Path| {
+            SqliteConnectOptions::new()
+                .filename(file)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(BUSY_TIMEOUT)
+                .foreign_keys(true)
+                .pragma("secure_delete", "ON")
+                .pragma("temp_store", "MEMORY")
         };
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                    .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
-                    .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string()),
-            )
-            .await
-            .map_err(unavailable)?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(unavailable)?;
+        let read_models_file = read_models_path(path);
+        let writer = SqliteWriter::open(options(path), path).await?;
+        let read_models = SqliteWriter::open(options(&read_models_file), &read_models_file).await?;
+        let attached = read_models_file.to_string_lossy().into_owned();
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+            .after_connect(move |connection, _| {
+                let attached = attached.clone();
+                Box::pin(async move {
+                    sqlx::query("ATTACH DATABASE ?1 AS read_models")
+                        .bind(attached)
+                        .execute(connection)
+                        .await
+                        .map(drop)
+                })
+            })
+            .connect_with(options(path))
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| unavailable(path, &e))?;
         Ok(Self {
             pool,
-            writer: SqliteWriter {
-                lock: Arc::new(Mutex::new(Some(Durability::Flushed))),
-                pool: writer,
-            },
-            _checkpoints: Arc::new(Checkpoints::start(checkpointer)),
+            writer,
+            read_models,
+            path: path.to_owned(),
         })
     }
 
-    /// Applies the migrations of `migrations/sqlite` that are not applied yet.
+    /// Applies the migrations of `migrations/sqlite` (the journal's file) and of
+    /// `migrations/sqlite-read-models` (the read models' file) that are not applied yet; moves
+    /// the read models of a journal file from before the split into their file
+    /// ([`read_models::adopt`]).
     pub async fn migrate(&self) -> Result<()> {
-        let turn = self.turn().await?;
-        sqlx::migrate!("../migrations/sqlite")
-            .run(turn.connection())
-            .await
-            .map_err(errors::from_migrate)
+        {
+            let turn = self.turn().await?;
+            sqlx::migrate!("../migrations/sqlite")
+                .run(turn.connection())
+                .await
+                .map_err(errors::from_migrate)?;
+        }
+        read_models::adopt(self, &self.path).await
     }
 
-    /// The read pool, for queries. Writes go through [`writer`](Self::writer).
+    /// The read pool, for queries of both files. Writes go through
+    /// [`writer`](Self::writer) and [`read_models_writer`](Self::read_models_writer).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
-    /// The writer that every write to this file takes turns on, the journal's and others' in
-    /// the same process (the read models).
+    /// The writer of the journal's file (its appends, snapshots, keys and timers).
     pub fn writer(&self) -> SqliteWriter {
         self.writer.clone()
+    }
+
+    /// The writer of the read models' file ([`read_models_path`]): the projections take turns
+    /// on it, never on the journal's.
+    pub fn read_models_writer(&self) -> SqliteWriter {
+        self.read_models.clone()
     }
 
     /// The journal's turn on the writer: its commits are flushed before they return.
@@ -501,6 +555,10 @@ impl KeyStore for SqliteJournal {
     }
 }
 
+fn unavailable(path: &Path, error: &sqlx::Error) -> JournalError {
+    JournalError::Unavailable(format!("cannot open {}: {error}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -557,6 +615,32 @@ mod tests {
         );
         drop(held);
         append.await.unwrap();
+    }
+
+    /// The read models' writer holds its own file's lock: an append goes through meanwhile.
+    #[tokio::test]
+    async fn an_append_does_not_wait_for_the_read_models_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = sqlite_journal(dir.path()).await;
+        let held = journal
+            .read_models_writer()
+            .turn(Durability::Deferred)
+            .await
+            .unwrap();
+        let mut open = held
+            .connection()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO projection_checkpoints (name, updated_at) VALUES ('held', 0)")
+            .execute(&mut *open)
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), journal.append(&[timers(1)]))
+            .await
+            .expect("the append does not queue behind the read models")
+            .unwrap();
+        open.rollback().await.unwrap();
     }
 
     #[tokio::test]
