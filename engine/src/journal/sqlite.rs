@@ -402,8 +402,14 @@ impl SnapshotStore for SqliteJournal {
         row.as_ref().map(rows::snapshot).transpose()
     }
 
+    /// On the read models' file, whose commits wait for no flush: a snapshot lost in a crash
+    /// of the machine costs a longer replay (`migrations/sqlite-read-models/0002_snapshots.sql`).
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
-        let turn = self.turn().await?;
+        let turn = self
+            .read_models
+            .turn(Durability::Deferred)
+            .await
+            .map_err(errors::from_sqlx)?;
         sqlx::query(include_str!("sqlite/sql/save_snapshot.sql"))
             .bind(&snapshot.aggregate_kind)
             .bind(snapshot.aggregate_id.hyphenated())

@@ -1,11 +1,12 @@
 //! The read models' file beside the journal's ([`super::read_models_path`]).
 //!
-//! The read models lived in the journal's file until issue 14; one SQLite file has one write
-//! lock, so the projections' turns and the journal's appends queued for each other on it
-//! (BENCHMARKS.md, "The embedded store's two files"). Now each file has its writer, the read
-//! pool sees both (the read models' file is attached as `read_models`, and an unqualified
-//! table name finds its table in whichever file holds it), and [`adopt`] migrates the read
-//! models' file and empties the journal's of the read-model tables: copied once, then dropped.
+//! The read models (and the entity snapshots, derived from the journal like them) lived in the
+//! journal's file until issue 14; one SQLite file has one write lock, so the projections' and
+//! the snapshots' turns and the journal's appends queued for each other on it (BENCHMARKS.md,
+//! "The embedded store's two files"). Now each file has its writer, the read pool sees both
+//! (the read models' file is attached as `read_models`, and an unqualified table name finds its
+//! table in whichever file holds it), and [`adopt`] migrates the read models' file and empties
+//! the journal's of the tables that moved: copied once, then dropped.
 
 use std::path::Path;
 
@@ -14,11 +15,12 @@ use sqlx::{SqliteConnection, pool::PoolConnection};
 use super::{Durability, SqliteJournal, errors};
 use crate::journal::{JournalError, Result};
 
-/// Applies `migrations/sqlite-read-models`; if the read models' file has no checkpoint yet and
-/// the journal's file at `journal_path` still holds read-model tables (a store from before the
-/// split), copies their rows over in one transaction; then drops those tables from the
+/// Applies `migrations/sqlite-read-models`; copies the rows of every table of the read models'
+/// file that the journal's file at `journal_path` still holds (a store from before the split,
+/// or a table a later migration moved), in one transaction; then drops those tables from the
 /// journal's file (`secure_delete` zeroes their pages). A crash in between is harmless: the
-/// copy commits whole or not at all, and the drop runs again at the next start.
+/// copy commits whole or not at all (and skips a table already copied), and the drop runs again
+/// at the next start.
 pub(super) async fn adopt(journal: &SqliteJournal, journal_path: &Path) -> Result<()> {
     let tables = {
         let turn = journal
@@ -60,8 +62,10 @@ async fn read_model_tables(connection: &mut SqliteConnection) -> Result<Vec<Stri
     .map_err(errors::from_sqlx)
 }
 
-/// Copies the read-model rows a journal file from before the split holds, once: only while
-/// the read models' file has no checkpoint. Attaches the journal's file for the copy only.
+/// Copies the rows of the tables the journal's file at `journal_path` still holds into the
+/// same tables of the read models' file, each only while its copy there is empty (so a table
+/// is copied once, at the start that moves it), all in one transaction. Attaches the journal's
+/// file for the copy only.
 async fn copy_from_journal_file(
     connection: &mut PoolConnection<sqlx::Sqlite>,
     journal_path: &Path,
@@ -84,24 +88,31 @@ async fn copy_attached(
     connection: &mut PoolConnection<sqlx::Sqlite>,
     tables: &[String],
 ) -> Result<()> {
-    let started: i64 = sqlx::query_scalar("SELECT count(*) FROM main.projection_checkpoints")
-        .fetch_one(&mut **connection)
-        .await
-        .map_err(errors::from_sqlx)?;
     let legacy: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM legacy.sqlite_schema WHERE type = 'table' ORDER BY name",
     )
     .fetch_all(&mut **connection)
     .await
     .map_err(errors::from_sqlx)?;
-    if started > 0 || !legacy.iter().any(|t| t == "projection_checkpoints") {
+    let moving: Vec<&String> = tables.iter().filter(|t| legacy.contains(t)).collect();
+    if moving.is_empty() {
         return Ok(());
     }
     let mut tx = sqlx::Connection::begin(&mut **connection)
         .await
         .map_err(errors::from_sqlx)?;
     let mut rows = 0;
-    for table in tables.iter().filter(|t| legacy.contains(t)) {
+    for table in moving {
+        let quoted_table = quoted(table);
+        let empty: bool = sqlx::query_scalar(&format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM main.{quoted_table})"
+        ))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(errors::from_sqlx)?;
+        if !empty {
+            continue;
+        }
         let columns: Vec<String> =
             sqlx::query_scalar("SELECT name FROM pragma_table_info(?1, 'main') ORDER BY cid")
                 .bind(table)
@@ -113,9 +124,9 @@ async fn copy_attached(
             .map(|c| quoted(c))
             .collect::<Vec<_>>()
             .join(", ");
-        let table = quoted(table);
         rows += sqlx::query(&format!(
-            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM legacy.{table}"
+            "INSERT INTO main.{quoted_table} ({columns}) \
+             SELECT {columns} FROM legacy.{quoted_table}"
         ))
         .execute(&mut *tx)
         .await
@@ -123,7 +134,12 @@ async fn copy_attached(
         .rows_affected();
     }
     tx.commit().await.map_err(errors::from_sqlx)?;
-    tracing::info!(rows, "read models moved into their own file");
+    if rows > 0 {
+        tracing::info!(
+            rows,
+            "rows moved from the journal's file into the read models'"
+        );
+    }
     Ok(())
 }
 
@@ -135,7 +151,7 @@ fn quoted(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::sqlite::read_models_path;
+    use crate::journal::{SnapshotStore, sqlite::read_models_path};
 
     /// A journal file written by a build from before the split: its read-model tables hold
     /// rows. Opened now, those rows move into the read models' file and the journal's loses
@@ -160,6 +176,9 @@ mod tests {
                  display_name_lower, status, version, created_at, updated_at, client_id) VALUES \
                  ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', \
                  'Ada@x', 'ada@x', 'Ada', 'ada', 'active', 1, 1, 1, NULL)",
+                "INSERT INTO snapshots (aggregate_kind, aggregate_id, schema_version, \
+                 last_position, state, taken_at) VALUES \
+                 ('tenant', '00000000-0000-0000-0000-000000000001', 3, 42, x'0102', 1)",
             ] {
                 sqlx::query(statement)
                     .execute(turn.connection())
@@ -181,9 +200,15 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(checkpoint, (7, 42));
+        let snapshot = journal
+            .load_snapshot("tenant", uuid::Uuid::from_u128(1))
+            .await
+            .unwrap()
+            .expect("the snapshot moved with the read models");
+        assert_eq!((snapshot.last_position, snapshot.state), (42, vec![1, 2]));
         let left: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM main.sqlite_schema WHERE type = 'table' \
-             AND name IN ('users', 'projection_checkpoints', 'role_assignments')",
+             AND name IN ('users', 'projection_checkpoints', 'role_assignments', 'snapshots')",
         )
         .fetch_all(journal.pool())
         .await
@@ -226,6 +251,7 @@ mod tests {
         assert!(journal_tables.contains(&"events".to_owned()));
         assert!(read_model_tables.contains(&"users".to_owned()));
         assert!(read_model_tables.contains(&"saga_steps".to_owned()));
+        assert!(read_model_tables.contains(&"snapshots".to_owned()));
         let both: Vec<_> = journal_tables
             .iter()
             .filter(|t| read_model_tables.contains(t))
