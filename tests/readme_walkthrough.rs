@@ -300,7 +300,10 @@ async fn the_readme_walkthrough_works_as_written() {
     let (mut server, addr) = start_entityd(dir.path()).await;
     assert!(
         dir.path().join("entityd-data/journal.db").exists()
-            && dir.path().join("entityd-data/journal-read-models.db").exists()
+            && dir
+                .path()
+                .join("entityd-data/journal-read-models.db")
+                .exists()
             && dir.path().join("entityd-data/dev-signing.key").exists(),
         "the default data folder holds the journal, the read models and the development key"
     );
