@@ -23,9 +23,11 @@ use crate::journal::{JournalError, Result};
 /// at the next start.
 pub(super) async fn adopt(journal: &SqliteJournal, journal_path: &Path) -> Result<()> {
     let tables = {
+        // Flushed: the copy must be on disk before the drop below (whose commit is flushed)
+        // removes the only other copy of what no projection rebuilds (the saga outbox).
         let turn = journal
             .read_models
-            .turn(Durability::Deferred)
+            .turn(Durability::Flushed)
             .await
             .map_err(errors::from_sqlx)?;
         sqlx::migrate!("../migrations/sqlite-read-models")
