@@ -632,8 +632,8 @@ async fn a_partitioned_node_stops_writing_and_nothing_acknowledged_is_lost() {
 
     // The partition: node-0 loses PostgreSQL and its peers.
     let cut = Instant::now();
-    db_link.cut();
-    peer_link.cut();
+    db_link.cut().await;
+    peer_link.cut().await;
     let mut x_admin = cx.clone();
     loop {
         let status = x_admin
@@ -1748,7 +1748,7 @@ async fn a_node_cut_from_its_peers_but_not_from_postgres_serves_its_own_shards()
         "node-1 reached node-0's tenant over the mesh"
     );
 
-    mesh_link.cut();
+    mesh_link.cut().await;
     // node-0 still holds its shards and serves its own tenant, writes included.
     let org = cluster.create_org(&[c0.clone()], 0, &t0, "cut-1").await;
     assert!(org.is_ok(), "{org:?}");
@@ -1787,7 +1787,7 @@ async fn a_node_cut_from_postgres_but_not_from_its_peers_reaches_them_over_the_m
     let [(n0, mut c0, t0), (n1, mut c1, t1)] = cluster.pair(&url_via_proxy, None).await;
     let token = cluster.token.clone();
 
-    db_link.cut();
+    db_link.cut().await;
     cluster.balanced(&["node-1"], Duration::from_secs(20)).await;
     // node-1 serves both tenants.
     get_tenant(&mut c1, &token, &t0).await.unwrap();

@@ -7,7 +7,11 @@
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
 };
 
 use tokio::{
@@ -20,6 +24,24 @@ pub struct Proxy {
     pub addr: SocketAddr,
     target: Arc<Mutex<Option<SocketAddr>>>,
     cut: watch::Sender<bool>,
+    /// Connections being forwarded now.
+    open: Arc<AtomicUsize>,
+}
+
+/// Counts a forwarded connection while it lives.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::SeqCst);
+        Open(open.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Proxy {
@@ -29,10 +51,12 @@ impl Proxy {
         let addr = listener.local_addr().unwrap();
         let target = Arc::new(Mutex::new(target));
         let (cut, _) = watch::channel(false);
+        let open = Arc::new(AtomicUsize::new(0));
         let proxy = Proxy {
             addr,
             target: target.clone(),
             cut: cut.clone(),
+            open: open.clone(),
         };
         tokio::spawn(async move {
             while let Ok((inbound, _)) = listener.accept().await {
@@ -46,7 +70,9 @@ impl Proxy {
                     drop(inbound);
                     continue;
                 };
+                let open = Open::new(&open);
                 tokio::spawn(async move {
+                    let _open = open;
                     let Ok(outbound) = TcpStream::connect(to).await else {
                         return;
                     };
@@ -69,8 +95,18 @@ impl Proxy {
     }
 
     /// Closes every connection and refuses new ones.
-    pub fn cut(&self) {
+    pub async fn cut(&self) {
         self.cut.send_replace(true);
+        // Returns once every forwarded connection is closed: the forwarding tasks drop theirs
+        // when they next run, which a busy test run can delay past the caller's next call.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.open.load(Ordering::SeqCst) > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the proxy's connections did not close"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 
     /// Lets connections through again.
