@@ -48,12 +48,7 @@ pub async fn postgres_dump(conn: &mut PgConnection) -> Dump {
                 _ => format!("convert_to({}::text, 'UTF8')", quoted(name)),
             })
             .collect();
-        let sql = format!(
-            "SELECT {} FROM {}.{}",
-            select.join(", "),
-            quoted(&schema),
-            quoted(&table)
-        );
+        let sql = select_all(&select, &schema, &table);
         let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
         let rows = joined_columns(&rows, columns.len());
         let name = if schema == "public" {
@@ -64,6 +59,16 @@ pub async fn postgres_dump(conn: &mut PgConnection) -> Dump {
         dump.insert(name, rows);
     }
     dump
+}
+
+/// `SELECT <select> FROM "schema"."table"`.
+fn select_all(select: &[String], schema: &str, table: &str) -> String {
+    format!(
+        "SELECT {} FROM {}.{}",
+        select.join(", "),
+        quoted(schema),
+        quoted(table)
+    )
 }
 
 /// Each row's columns (read as bytes) joined by a unit separator.
@@ -131,12 +136,7 @@ pub async fn sqlite_dump(conn: &mut SqliteConnection) -> Dump {
                 .iter()
                 .map(|(name,)| format!("CAST({} AS BLOB)", quoted(name)))
                 .collect();
-            let sql = format!(
-                "SELECT {} FROM {}.{}",
-                select.join(", "),
-                quoted(&schema),
-                quoted(&table)
-            );
+            let sql = select_all(&select, &schema, &table);
             let rows = sqlx::query(&sql).fetch_all(&mut *conn).await.unwrap();
             let rows = joined_columns(&rows, columns.len());
             // Each file keeps its own migration bookkeeping.
