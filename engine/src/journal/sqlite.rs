@@ -121,8 +121,8 @@ impl Drop for Checkpoints {
 }
 
 /// The one connection every write of this process to one file goes through (the journal's
-/// appends, snapshots and keys; or the read models', see [`SqliteJournal::read_models_writer`]),
-/// and the lock that queues the writers for it. Its file's background checkpoints run while a
+/// appends, keys and timers; or the read models' and the snapshots', see
+/// [`SqliteJournal::read_models_writer`]), and the lock that queues the writers for it. Its file's background checkpoints run while a
 /// clone of it lives.
 ///
 /// One connection, because in WAL mode a connection drops its whole page cache when another
@@ -287,7 +287,8 @@ impl SqliteJournal {
         &self.pool
     }
 
-    /// The writer of the journal's file (its appends, snapshots, keys and timers).
+    /// The writer of the journal's file (its appends, keys and timers; the snapshots go to the
+    /// read models' file).
     pub fn writer(&self) -> SqliteWriter {
         self.writer.clone()
     }
