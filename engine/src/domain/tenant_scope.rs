@@ -31,6 +31,7 @@ mod user_decisions;
 pub use personal::{PersonalField, PersonalSlot};
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use imbl::OrdMap;
@@ -408,7 +409,10 @@ pub struct TenantScope {
     tenant: Option<Tenant>,
     organizations: OrdMap<OrganizationId, Organization>,
     teams: OrdMap<TeamId, Team>,
-    users: OrdMap<UserId, User>,
+    /// Each user behind an `Arc`: a change to a copy of the scope copies the map's path, and
+    /// a copied leaf then clones up to 64 pointers, not 64 users (only the changed user is
+    /// cloned, by [`Arc::make_mut`]).
+    users: OrdMap<UserId, Arc<User>>,
     roles: OrdMap<RoleId, RoleDefinition>,
     clients: OrdMap<ClientId, Client>,
     /// Departments, locations, contacts, partitions and partition groups (deleted ones kept
@@ -454,12 +458,12 @@ impl TenantScope {
 
     /// A user, any status.
     pub fn user(&self, id: UserId) -> Option<&User> {
-        self.users.get(&id)
+        self.users.get(&id).map(Arc::as_ref)
     }
 
     /// All users, by id.
     pub fn users(&self) -> impl Iterator<Item = &User> {
-        self.users.values()
+        self.users.values().map(Arc::as_ref)
     }
 
     /// Rebuilds the derived indexes after the state was decoded from a snapshot.
@@ -477,6 +481,7 @@ impl TenantScope {
         self.users_by_email
             .get(&email.trim().to_lowercase())
             .and_then(|id| self.users.get(id))
+            .map(Arc::as_ref)
     }
 
     /// A custom role, deleted ones included.

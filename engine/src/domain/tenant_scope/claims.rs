@@ -170,7 +170,7 @@ impl TenantScope {
         };
         self.users
             .range((start, Bound::Unbounded))
-            .map(|(_, u)| u)
+            .map(|(_, u)| u.as_ref())
             .filter(|u| u.status == UserStatus::Active)
     }
 

@@ -10,6 +10,7 @@
 //! projection folds one entity at a time with the same functions.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -56,6 +57,7 @@ impl TenantScope {
                 if let Some(user) = self.users.get_mut(&id)
                     && user.status != UserStatus::Erased
                 {
+                    let user = Arc::make_mut(user);
                     // The event is on the tenant's stream: user versions stay.
                     erase(user);
                     user.updated_at = at;
@@ -115,7 +117,7 @@ impl TenantScope {
             if !user.email.is_empty() {
                 self.users_by_email.insert(email_key(&user.email), id);
             }
-            self.users.insert(id, user);
+            self.users.insert(id, Arc::new(user));
             if let UserEvent::UserInvited { .. } = event {
                 *self.invitations_sent.entry(yyyymm(at)).or_default() += 1;
             }
@@ -130,7 +132,7 @@ impl TenantScope {
         {
             tenant.claims_sync = (!last).then_some(ClaimsSync { after: Some(id) });
         }
-        let Some(user) = self.users.get_mut(&id) else {
+        let Some(user) = self.users.get_mut(&id).map(Arc::make_mut) else {
             return;
         };
         let erased_email =

@@ -72,7 +72,7 @@ impl TenantScope {
 
     /// The user, or NotFound.
     fn user_for_check(&self, id: UserId) -> Result<&User, DomainError> {
-        self.users.get(&id).ok_or_else(|| DomainError::NotFound {
+        self.user(id).ok_or_else(|| DomainError::NotFound {
             resource: ResourceKind::User,
             id: id.to_string(),
         })

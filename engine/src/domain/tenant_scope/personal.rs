@@ -3,6 +3,8 @@
 //! reads. Every event variant is listed (no wildcard), so the compiler asks whoever adds an
 //! event which of its fields are about a person.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use super::{TenantScope, TenantScopeEvent};
@@ -229,7 +231,7 @@ impl TenantScope {
         }
         let ids: Vec<_> = self.users.keys().copied().collect();
         for id in ids {
-            let Some(user) = self.users.get_mut(&id) else {
+            let Some(user) = self.users.get_mut(&id).map(Arc::make_mut) else {
                 continue;
             };
             visit(slot(id.0, PersonalField::Email, &mut user.email))?;

@@ -138,7 +138,7 @@ impl TenantScope {
     }
 
     fn existing_user(&self, id: UserId) -> Result<&User, DomainError> {
-        self.users.get(&id).ok_or_else(|| user_not_found(id))
+        self.user(id).ok_or_else(|| user_not_found(id))
     }
 
     /// Decides a user command.
