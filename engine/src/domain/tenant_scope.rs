@@ -480,8 +480,7 @@ impl TenantScope {
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
         self.users_by_email
             .get(&email.trim().to_lowercase())
-            .and_then(|id| self.users.get(id))
-            .map(Arc::as_ref)
+            .and_then(|id| self.user(*id))
     }
 
     /// A custom role, deleted ones included.

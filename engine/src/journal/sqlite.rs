@@ -122,8 +122,8 @@ impl Drop for Checkpoints {
 
 /// The one connection every write of this process to one file goes through (the journal's
 /// appends, keys and timers; or the read models' and the snapshots', see
-/// [`SqliteJournal::read_models_writer`]), and the lock that queues the writers for it. Its file's background checkpoints run while a
-/// clone of it lives.
+/// [`SqliteJournal::read_models_writer`]), and the lock that queues the writers for it. Its
+/// file's background checkpoints run while a clone of it lives.
 ///
 /// One connection, because in WAL mode a connection drops its whole page cache when another
 /// connection has written since its last transaction: writers taking turns on several
