@@ -33,8 +33,8 @@ mod store;
 
 pub use error::{Error, Result};
 pub use kafka::{KafkaConfig, KafkaMetrics, KafkaPublisher};
-pub use models::AnalyticsProjection;
 pub use models::SearchProjection;
+pub use models::{AnalyticsProjection, AuditProjection};
 pub use models::{
     ClientsProjection, OrganizationsProjection, RecordsProjection, RoleAssignmentsProjection,
     TeamsProjection, TenantDirectoryProjection, UsersProjection, names, standard_projections,

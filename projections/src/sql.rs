@@ -128,8 +128,7 @@ impl Text {
     }
 }
 
-/// Expressions whose syntax differs, PostgreSQL's first. The SQLite form matches its index
-/// (`events_tenant_actor_idx`), so the planner uses it.
+/// Expressions whose syntax differs, PostgreSQL's first.
 const SWAPS: &[(&str, &str)] = &[
     (
         "(metadata -> 'actor' ->> 'subject')",

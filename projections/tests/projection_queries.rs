@@ -25,7 +25,7 @@ use engine::{
 };
 use projections::{
     AuditFilter, AuditSelection, ClientFilter, Error, MatchMode, OrganizationFilter,
-    OrganizationSelection, OwnerFilter, PageRequest, ReadModels, RecordFilter,
+    OrganizationSelection, OwnerFilter, PageRequest, ReadModels, ReadStore, RecordFilter,
     RoleAssignmentFilter, TeamMemberFilter, TenantFilter, UserFilter,
 };
 use support::*;
@@ -1432,6 +1432,132 @@ async fn audit_trail(engine: &Engine, read: &ReadModels) {
     );
 }
 
+/// Every page of a tenant's audit trail (pages of 2), as positions.
+async fn trail_positions(
+    read: &ReadModels,
+    tenant: TenantId,
+    selection: AuditSelection,
+) -> Vec<i64> {
+    let filter = AuditFilter {
+        selection,
+        from: None,
+        to: None,
+    };
+    let mut positions = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let got = read
+            .audit_trail(tenant, &filter, &page, None)
+            .await
+            .unwrap();
+        positions.extend(got.items.iter().map(|e| e.position));
+        match got.next_page_token {
+            Some(t) => page = PageRequest::after(2, t),
+            None => return positions,
+        }
+    }
+}
+
+/// The journal's events of `tenant` (by `subject` if given), newest first, as positions.
+async fn journal_positions(store: &Store, tenant: TenantId, subject: Option<&str>) -> Vec<i64> {
+    let mut events: Vec<_> = all_events(store.tail.as_ref())
+        .await
+        .into_iter()
+        .filter(|e| e.tenant_id == tenant)
+        .filter(|e| subject.is_none_or(|s| e.metadata.actor.subject == s))
+        .collect();
+    events.sort_by_key(|e| std::cmp::Reverse((e.recorded_at, e.position)));
+    events.into_iter().map(|e| e.position).collect()
+}
+
+async fn audit_entries(store: &ReadStore) -> i64 {
+    let sql = "SELECT count(*) AS n FROM audit_entries";
+    match store {
+        ReadStore::Postgres { pool, .. } => sqlx::query_scalar(sql).fetch_one(pool).await,
+        ReadStore::Sqlite { pool, .. } => sqlx::query_scalar(sql).fetch_one(pool).await,
+    }
+    .unwrap()
+}
+
+/// The audit trail lists the events the `audit` read model has not applied yet (the
+/// journal's, past its checkpoint) and those it has, each once, in one order across pages:
+/// with nothing applied, everything applied, and the two mixed.
+async fn audit_trail_past_the_checkpoint(store: Store) {
+    let engine = start_engine(&store).await;
+    let read = ReadModels::new(store.read.clone());
+    let alice = RequestMeta {
+        actor: AuditActor {
+            subject: "alice".into(),
+            credential_kind: "jwt".into(),
+            ..AuditActor::default()
+        },
+        ..RequestMeta::default()
+    };
+    let (tenant, _) = new_tenant(&engine).await;
+    let (other, _) = new_tenant(&engine).await;
+    let org = OrganizationId::new_v7();
+    let rename = |i: usize| {
+        TenantScopeCommand::Organization(OrganizationCommand::Update {
+            id: org,
+            name: Some(format!("Audited {i}")),
+            description: None,
+        })
+    };
+    engine
+        .execute(tenant, create_org(org, "Audited", None), alice.clone())
+        .await
+        .unwrap();
+    for i in 0..4 {
+        let by = if i % 2 == 0 { alice.clone() } else { meta() };
+        engine.execute(tenant, rename(i), by).await.unwrap();
+    }
+    engine
+        .execute(
+            other,
+            create_org(OrganizationId::new_v7(), "Other", None),
+            alice.clone(),
+        )
+        .await
+        .unwrap();
+    let tenant_trail = || trail_positions(&read, tenant, AuditSelection::Tenant);
+    let alice_trail = || trail_positions(&read, tenant, AuditSelection::Actor("alice".into()));
+
+    // Nothing applied: all from the journal.
+    assert_eq!(audit_entries(&store.read).await, 0);
+    let expected = journal_positions(&store, tenant, None).await;
+    assert!(expected.len() >= 6, "{expected:?}");
+    assert_eq!(tenant_trail().await, expected);
+    let by_alice = journal_positions(&store, tenant, Some("alice")).await;
+    assert_eq!(by_alice.len(), 3);
+    assert_eq!(alice_trail().await, by_alice);
+
+    // Everything applied: the same trail, from the read model.
+    let service = start_projections(&store).await;
+    caught_up(&service.handle()).await;
+    service.stop().await;
+    let applied = audit_entries(&store.read).await;
+    assert_eq!(applied, all_events(store.tail.as_ref()).await.len() as i64);
+    assert_eq!(tenant_trail().await, expected);
+    assert_eq!(alice_trail().await, by_alice);
+
+    // Mixed: more events while the projection stands still.
+    for i in 4..9 {
+        let by = if i % 2 == 0 { alice.clone() } else { meta() };
+        engine.execute(tenant, rename(i), by).await.unwrap();
+    }
+    assert_eq!(audit_entries(&store.read).await, applied);
+    let expected = journal_positions(&store, tenant, None).await;
+    assert_eq!(tenant_trail().await, expected);
+    let by_alice = journal_positions(&store, tenant, Some("alice")).await;
+    assert_eq!(by_alice.len(), 6);
+    assert_eq!(alice_trail().await, by_alice);
+    assert_eq!(
+        trail_positions(&read, other, AuditSelection::Tenant).await,
+        journal_positions(&store, other, None).await
+    );
+    engine.shutdown().await;
+}
+
 async fn unreachable_token_is_unavailable(read: &ReadModels) {
     let future = CommitToken {
         transaction_id: u64::from(u32::MAX),
@@ -1511,6 +1637,19 @@ async fn sqlite_queries() {
     let dir = tempfile::tempdir().unwrap();
     let (_journal, store) = sqlite(dir.path()).await;
     all(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_audit_trail_past_the_checkpoint() {
+    let (_db, _journal, store) = postgres().await;
+    audit_trail_past_the_checkpoint(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_audit_trail_past_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_journal, store) = sqlite(dir.path()).await;
+    audit_trail_past_the_checkpoint(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

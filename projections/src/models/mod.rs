@@ -11,14 +11,16 @@
 //! | `records`           | `records`                           | departments, locations, contacts|
 //! | `analytics`         | `analytics_changes`, `analytics_entities` | ExportChanges (history)   |
 //! | `search`            | `customer_search`                   | SearchCustomers                 |
+//! | `audit`             | `audit_entries`                     | the audit trail's orderings     |
 //!
-//! The audit trail is not a projection: the journal is the audit trail (SPEC §5.3), queried
-//! directly (see [`crate::ReadModels::audit_trail`]).
+//! The journal is the audit trail (SPEC §5.3): `audit` keeps only its orderings per tenant and
+//! per actor, and [`crate::ReadModels::audit_trail`] adds the events it has not applied yet.
 //!
 //! Every row records the version (= stream sequence) and time of the last event of its own
 //! stream, matching the domain state the entity actor holds.
 
 mod analytics;
+mod audit;
 mod clients;
 mod organizations;
 mod records;
@@ -34,6 +36,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
 pub use analytics::AnalyticsProjection;
+pub use audit::AuditProjection;
 pub use clients::ClientsProjection;
 pub use organizations::OrganizationsProjection;
 pub use records::RecordsProjection;
@@ -70,6 +73,8 @@ pub mod names {
     pub const ANALYTICS: &str = "analytics";
     /// Customers and clients for SearchCustomers.
     pub const SEARCH: &str = "search";
+    /// The audit trail's orderings.
+    pub const AUDIT: &str = "audit";
 }
 
 /// Every standard read-model projection, ready for [`crate::ProjectionService::start`].
@@ -84,6 +89,7 @@ pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(RecordsProjection),
         Arc::new(AnalyticsProjection),
         Arc::new(SearchProjection),
+        Arc::new(AuditProjection),
         Arc::new(crate::saga::SagasProjection),
     ]
 }

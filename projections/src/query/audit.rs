@@ -14,13 +14,16 @@ use super::{
     params::{AuditParams, AuditScope},
     types::{AuditFilter, AuditSelection},
 };
-use crate::{Error, Result};
+use crate::{Error, Result, names};
 
 impl ReadModels {
     /// A page of a tenant's audit trail, newest first (by `recorded_at`, then position).
     ///
-    /// The journal is read directly, and a write is in it once acknowledged, so a consistency
-    /// token is satisfied at once (it is accepted for uniformity).
+    /// The events come from the journal. A tenant's or an actor's are found through the
+    /// `audit` read model up to its checkpoint, read first, and among the journal's events
+    /// past that checkpoint (see `sql/audit_tenant.sql`); an entity's through its stream.
+    /// Either way an acknowledged write is listed at once, so a consistency token is satisfied
+    /// already (it is accepted for uniformity).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty actor or `from` after `to`;
@@ -58,6 +61,18 @@ impl ReadModels {
             }
             _ => None,
         };
+        let nothing = CommitToken {
+            transaction_id: 0,
+            position: 0,
+        };
+        let applied_up_to = match &scope {
+            AuditScope::Stream(_) => nothing,
+            _ => self
+                .store
+                .checkpoint(names::AUDIT)
+                .await?
+                .unwrap_or(nothing),
+        };
         let params = AuditParams {
             tenant_id: tenant_id.0,
             scope,
@@ -65,6 +80,7 @@ impl ReadModels {
             to: filter.to,
             after,
             limit: cursor.limit(),
+            applied_up_to,
         };
         let rows = statements::audit_trail(&self.store, &params).await?;
         Ok(cursor.page(rows, |e| {

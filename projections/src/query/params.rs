@@ -2,6 +2,7 @@
 //! the row limit).
 
 use chrono::{DateTime, Utc};
+use engine::journal::CommitToken;
 use uuid::Uuid;
 
 /// `list_tenants`.
@@ -135,6 +136,9 @@ pub(crate) struct AuditParams {
     /// `(recorded_at, position)` of the last event returned.
     pub after: Option<(DateTime<Utc>, i64)>,
     pub limit: i64,
+    /// Where the `audit` read model stood (read before the query): the events past it are
+    /// read from the journal itself. Unused for [`AuditScope::Stream`].
+    pub applied_up_to: CommitToken,
 }
 
 /// A LIKE pattern matching `text` (lower-cased) as a prefix or anywhere, with `\`, `%` and

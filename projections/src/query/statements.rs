@@ -355,5 +355,14 @@ pub(crate) async fn audit_trail(store: &ReadStore, p: &AuditParams) -> Result<Ve
         p.after.map(|a| a.1).into(),
         p.limit.into(),
     ]);
+    if !matches!(p.scope, AuditScope::Stream(_)) {
+        let transaction_id = i64::try_from(p.applied_up_to.transaction_id).map_err(|_| {
+            Error::Corrupt(format!(
+                "checkpoint transaction {} out of range",
+                p.applied_up_to.transaction_id
+            ))
+        })?;
+        args.extend([transaction_id.into(), p.applied_up_to.position.into()]);
+    }
     fetch(store, text, args, event).await
 }

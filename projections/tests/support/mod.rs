@@ -195,7 +195,7 @@ pub async fn caught_up(handle: &ProjectionHandle) {
 /// The read-model tables, one sorted list of rendered rows per table.
 pub type Dump = BTreeMap<&'static str, Vec<String>>;
 
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 13] = [
     "tenant_directory",
     "organizations",
     "teams",
@@ -207,6 +207,7 @@ pub const TABLES: [&str; 12] = [
     "records",
     "analytics_changes",
     "analytics_entities",
+    "audit_entries",
     "projection_checkpoints",
 ];
 
