@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::{collections::HashSet, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use engine::{
     domain::{
@@ -19,7 +19,8 @@ use engine::{
         TeamRole, TenantCommand, TenantId, TenantScopeCommand, TenantStatus, UserCommand, UserId,
         UserStatus, headquarters_id,
     },
-    journal::{AuditActor, CommitToken},
+    journal::{AuditActor, CommitToken, postgres::PostgresJournal},
+    personal::{MasterKeys, Vault},
     runtime::{Engine, RequestMeta},
     secrets::token_hash,
 };
@@ -1554,6 +1555,95 @@ async fn audit_trail_past_the_checkpoint(store: Store) {
     assert_eq!(
         trail_positions(&read, other, AuditSelection::Tenant).await,
         journal_positions(&store, other, None).await
+    );
+    engine.shutdown().await;
+}
+
+/// A PostgreSQL store with history, migrated to the `audit` read model: the migration copies
+/// the events up to the tenant directory's checkpoint and gives `audit` that checkpoint, so the
+/// projection continues from there (every event once) and the trail is whole throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_audit_model_is_seeded_from_a_store_with_history() {
+    let db = engine::testing::TestDatabase::create().await;
+    let journal = Arc::new(PostgresJournal::connect(db.url(), 4).await.unwrap());
+    let mut before_audit = sqlx::migrate!("../migrations/postgres");
+    before_audit.migrations = before_audit
+        .migrations
+        .iter()
+        .filter(|m| m.version < 15)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before_audit.run(journal.pool()).await.unwrap();
+    let store = Store {
+        journal: journal.clone(),
+        tail: journal.clone(),
+        read: ReadStore::postgres(&journal),
+        vault: Arc::new(Vault::new(MasterKeys::ephemeral(), journal.clone())),
+    };
+    let engine = start_engine(&store).await;
+    let (tenant, _) = new_tenant(&engine).await;
+    let org = OrganizationId::new_v7();
+    let mut tokens = vec![run(&engine, tenant, create_org(org, "Seeded", None)).await];
+    for i in 0..4 {
+        let rename = TenantScopeCommand::Organization(OrganizationCommand::Update {
+            id: org,
+            name: Some(format!("Seeded {i}")),
+            description: None,
+        });
+        tokens.push(run(&engine, tenant, rename).await);
+    }
+    // Where the read models stood when the old version stopped: after the third command.
+    let standing = tokens[2];
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (name, transaction_id, position) \
+         VALUES ('tenant_directory', $1, $2)",
+    )
+    .bind(i64::try_from(standing.transaction_id).unwrap())
+    .bind(standing.position)
+    .execute(journal.pool())
+    .await
+    .unwrap();
+
+    journal.migrate().await.unwrap();
+    let journal_events = all_events(store.tail.as_ref()).await;
+    let up_to = |e: &&engine::journal::RecordedEvent| {
+        (e.transaction_id, e.position) <= (standing.transaction_id, standing.position)
+    };
+    let seeded: Vec<i64> =
+        sqlx::query_scalar("SELECT global_position FROM audit_entries ORDER BY 1")
+            .fetch_all(journal.pool())
+            .await
+            .unwrap();
+    let mut copied: Vec<i64> = journal_events
+        .iter()
+        .filter(up_to)
+        .map(|e| e.position)
+        .collect();
+    copied.sort_unstable();
+    assert!(!copied.is_empty() && copied.len() < journal_events.len());
+    assert_eq!(seeded, copied);
+    assert_eq!(
+        store.read.checkpoint("audit").await.unwrap(),
+        Some(standing)
+    );
+    let read = ReadModels::new(store.read.clone());
+    let expected = journal_positions(&store, tenant, None).await;
+    assert_eq!(
+        trail_positions(&read, tenant, AuditSelection::Tenant).await,
+        expected
+    );
+
+    let service = start_projections(&store).await;
+    caught_up(&service.handle()).await;
+    service.stop().await;
+    assert_eq!(
+        audit_entries(&store.read).await,
+        journal_events.len() as i64
+    );
+    assert_eq!(
+        trail_positions(&read, tenant, AuditSelection::Tenant).await,
+        expected
     );
     engine.shutdown().await;
 }
