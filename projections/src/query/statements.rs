@@ -1,6 +1,8 @@
 //! The read-model queries, written once for both stores (`sql/*.sql`, PostgreSQL's dialect;
 //! SQLite's derived by [`crate::sql::Text`]).
 
+use std::sync::LazyLock;
+
 use engine::{
     domain::{
         Client, ClientId, OrganizationId, Record, RecordFields, RecordId, TeamId, TenantId, UserId,
@@ -34,11 +36,21 @@ static USERS: Text = Text::new(include_str!("sql/users.sql"));
 static ROLE_ASSIGNMENTS: Text = Text::new(include_str!("sql/role_assignments.sql"));
 static CLIENTS: Text = Text::new(include_str!("sql/clients.sql"));
 static RECORDS: Text = Text::new(include_str!("sql/records.sql"));
-static AUDIT_TENANT: Text = Text::new(include_str!("sql/audit_tenant.sql"));
-static AUDIT_STREAM: Text = Text::new(include_str!("sql/audit_stream.sql"));
-static AUDIT_ACTOR: Text = Text::new(include_str!("sql/audit_actor.sql"));
+static AUDIT_TENANT: LazyLock<Text> =
+    LazyLock::new(|| audit_text(include_str!("sql/audit_trail.sql"), "$2::text IS NULL"));
+static AUDIT_ACTOR: LazyLock<Text> =
+    LazyLock::new(|| audit_text(include_str!("sql/audit_trail.sql"), "actor_subject = $2"));
+static AUDIT_STREAM: LazyLock<Text> =
+    LazyLock::new(|| audit_text(include_str!("sql/audit_stream.sql"), "stream_id = $2"));
 /// Its `IN ({ids})` lists the users (`Statement::among`).
 const USER_ORGANIZATIONS: &str = include_str!("sql/user_organizations.sql");
+
+/// An audit query: `template` with `sql/audit_matching.sql` (which picks the rows by `which`)
+/// where it says `{matching}`. Built once per process (three texts, kept for its life).
+fn audit_text(template: &str, which: &str) -> Text {
+    let matching = include_str!("sql/audit_matching.sql").replace("{which}", which);
+    Text::new(String::leak(template.replace("{matching}", &matching)))
+}
 
 fn tenant(row: &Row) -> Result<TenantEntry> {
     Ok(TenantEntry {
@@ -339,7 +351,10 @@ pub(crate) async fn list_records(store: &ReadStore, p: &RecordParams) -> Result<
 
 pub(crate) async fn audit_trail(store: &ReadStore, p: &AuditParams) -> Result<Vec<RecordedEvent>> {
     let (text, mut args): (&'static Text, Vec<Arg>) = match &p.scope {
-        AuditScope::Tenant => (&AUDIT_TENANT, vec![p.tenant_id.into()]),
+        AuditScope::Tenant => (
+            &AUDIT_TENANT,
+            vec![p.tenant_id.into(), None::<String>.into()],
+        ),
         AuditScope::Stream(stream_id) => {
             (&AUDIT_STREAM, vec![p.tenant_id.into(), (*stream_id).into()])
         }
