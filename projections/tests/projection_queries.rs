@@ -1326,17 +1326,22 @@ async fn records_fold_per_batch(store: Store) {
     engine.shutdown().await;
 }
 
-async fn audit_trail(engine: &Engine, read: &ReadModels) {
-    let (tenant, _) = new_tenant(engine).await;
-    let org = OrganizationId::new_v7();
-    let alice = RequestMeta {
+/// A request by `subject` (a JWT's).
+fn acting_as(subject: &str) -> RequestMeta {
+    RequestMeta {
         actor: AuditActor {
-            subject: "alice".into(),
+            subject: subject.into(),
             credential_kind: "jwt".into(),
             ..AuditActor::default()
         },
         ..RequestMeta::default()
-    };
+    }
+}
+
+async fn audit_trail(engine: &Engine, read: &ReadModels) {
+    let (tenant, _) = new_tenant(engine).await;
+    let org = OrganizationId::new_v7();
+    let alice = acting_as("alice");
     engine
         .execute(tenant, create_org(org, "Audited", None), alice.clone())
         .await
@@ -1494,14 +1499,7 @@ async fn audit_entries(store: &ReadStore) -> i64 {
 async fn audit_trail_past_the_checkpoint(store: Store) {
     let engine = start_engine(&store).await;
     let read = ReadModels::new(store.read.clone());
-    let alice = RequestMeta {
-        actor: AuditActor {
-            subject: "alice".into(),
-            credential_kind: "jwt".into(),
-            ..AuditActor::default()
-        },
-        ..RequestMeta::default()
-    };
+    let alice = acting_as("alice");
     let (tenant, _) = new_tenant(&engine).await;
     let (other, _) = new_tenant(&engine).await;
     let org = OrganizationId::new_v7();
