@@ -21,7 +21,7 @@ impl ReadModels {
     ///
     /// The events come from the journal. A tenant's or an actor's are found through the
     /// `audit` read model up to its checkpoint, read first, and among the journal's events
-    /// past that checkpoint (see `sql/audit_tenant.sql`); an entity's through its stream.
+    /// past that checkpoint (see `sql/audit_trail.sql`); an entity's through its stream.
     /// Either way an acknowledged write is listed at once, so a consistency token is satisfied
     /// already (it is accepted for uniformity).
     ///
