@@ -14,7 +14,7 @@ use super::{
     params::{AuditParams, AuditScope},
     types::{AuditFilter, AuditSelection},
 };
-use crate::{Error, Result, names};
+use crate::{Error, Result, names, runner::ORIGIN};
 
 impl ReadModels {
     /// A page of a tenant's audit trail, newest first (by `recorded_at`, then position).
@@ -61,17 +61,9 @@ impl ReadModels {
             }
             _ => None,
         };
-        let nothing = CommitToken {
-            transaction_id: 0,
-            position: 0,
-        };
         let applied_up_to = match &scope {
-            AuditScope::Stream(_) => nothing,
-            _ => self
-                .store
-                .checkpoint(names::AUDIT)
-                .await?
-                .unwrap_or(nothing),
+            AuditScope::Stream(_) => ORIGIN,
+            _ => self.store.checkpoint(names::AUDIT).await?.unwrap_or(ORIGIN),
         };
         let params = AuditParams {
             tenant_id: tenant_id.0,

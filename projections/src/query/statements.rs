@@ -23,7 +23,7 @@ use crate::{
         },
     },
     sql::{Arg, Row, Statement, Text},
-    store::ReadStore,
+    store::{ReadStore, stored_transaction},
 };
 
 static TENANTS: Text = Text::new(include_str!("sql/tenants.sql"));
@@ -371,12 +371,7 @@ pub(crate) async fn audit_trail(store: &ReadStore, p: &AuditParams) -> Result<Ve
         p.limit.into(),
     ]);
     if !matches!(p.scope, AuditScope::Stream(_)) {
-        let transaction_id = i64::try_from(p.applied_up_to.transaction_id).map_err(|_| {
-            Error::Corrupt(format!(
-                "checkpoint transaction {} out of range",
-                p.applied_up_to.transaction_id
-            ))
-        })?;
+        let transaction_id = stored_transaction(p.applied_up_to)?;
         args.extend([transaction_id.into(), p.applied_up_to.position.into()]);
     }
     fetch(store, text, args, event).await

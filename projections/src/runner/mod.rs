@@ -42,7 +42,8 @@ use tokio::{sync::watch, task::JoinHandle, time::Instant};
 use shared_batch::SharedBatch;
 pub use status::ProjectionStatus;
 use tail_feed::TailFeed;
-use worker::{Lane, ORIGIN, Worker};
+pub(crate) use worker::ORIGIN;
+use worker::{Lane, Worker};
 
 use crate::{Error, Projection, Result, store::ReadStore};
 
