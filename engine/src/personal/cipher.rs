@@ -78,16 +78,24 @@ impl std::fmt::Debug for KeyBytes {
     }
 }
 
-/// An AES-256-GCM key with its expanded schedule (wiped when the last clone drops).
+/// An AES-256-GCM key: its 32 bytes, wiped when dropped.
+///
+/// The key schedule (about 1 KB with the GHASH key) is expanded for each call instead of kept:
+/// a tenant holds one data key per person, and keeping every schedule made the keys the
+/// largest part of an active tenant's memory. Expanding costs a fraction of a seal or an open
+/// (BENCHMARKS.md, "Memory after passivation").
 #[derive(Clone)]
-pub struct GcmKey(std::sync::Arc<Aes256Gcm>);
+pub struct GcmKey(KeyBytes);
 
 impl GcmKey {
-    /// The cipher of `bytes`.
+    /// The key of `bytes`.
     pub fn new(bytes: &KeyBytes) -> Self {
-        Self(std::sync::Arc::new(Aes256Gcm::new(
-            Key::<Aes256Gcm>::from_slice(bytes.expose()),
-        )))
+        Self(bytes.clone())
+    }
+
+    /// The expanded cipher, for one call (its schedule is wiped when it drops).
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.0.expose()))
     }
 
     /// `nonce ‖ ciphertext ‖ tag` of `plaintext` under a fresh random nonce.
@@ -95,7 +103,7 @@ impl GcmKey {
         let mut nonce = [0u8; NONCE_LEN];
         random(&mut nonce)?;
         let sealed = self
-            .0
+            .cipher()
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
@@ -116,7 +124,7 @@ impl GcmKey {
             return Err(CryptoError::Malformed);
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
-        self.0
+        self.cipher()
             .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad })
             .map_err(|_| CryptoError::Unauthentic)
     }
@@ -245,6 +253,12 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_holds_its_bytes_not_an_expanded_schedule() {
+        // A tenant holds one data key per person: an expanded AES-GCM schedule is ~1 KB.
+        assert_eq!(std::mem::size_of::<GcmKey>(), KEY_LEN);
+    }
 
     fn key() -> GcmKey {
         GcmKey::new(&KeyBytes::generate().unwrap())
