@@ -13,7 +13,9 @@
 //!   runtime's own function).
 //! - `replay/1000_invites`: folding 1,000 stored InviteUser events (JSON text → event, values
 //!   opened, applied), the per-event cost of the tail a recovery replays after the snapshot.
-//! - Same-run baselines: `baseline/bincode_users/{encode,decode}/{n}`, bincode of the same
+//! - Same-run baselines: `baseline/sealed_in_place/{n}`, the encode as it sealed before (each
+//!   user copied out of the shared map and sealed in place, then the derived form);
+//!   `baseline/bincode_users/{encode,decode}/{n}`, bincode of the same
 //!   users as a plain `Vec<User>` (no map, no sealing); `baseline/deep_clone/{n}`, the clone a
 //!   `BTreeMap` scope paid on the actor before issue 14 (rebuilding the maps from the users).
 //!
@@ -22,6 +24,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod support;
+
+/// The node's allocator (`entityd`), so that the encode and decode cost what they cost there:
+/// under glibc's, freeing a scope's copied users dominated the profile.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use std::{collections::BTreeMap, hint::black_box, time::Duration};
 
@@ -139,6 +146,21 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| decode_snapshot(stored, tenant, seal.then_some(&keys)).unwrap())
             });
         }
+        // How the encode sealed before: each user copied out of the map shared with the actor
+        // and sealed in place, then the derived form (the scope only, no window or tokens).
+        group.bench_function(format!("baseline/sealed_in_place/{n}"), |b| {
+            b.iter_batched(
+                || (scope.clone(), keys.sealer()),
+                |(mut copy, ring)| {
+                    copy.try_for_each_personal_field(|slot| {
+                        ring.seal_existing_slot(slot).map(drop)
+                    })
+                    .unwrap();
+                    bincode::serde::encode_to_vec(&copy, config).unwrap()
+                },
+                BatchSize::PerIteration,
+            )
+        });
         group.bench_function(format!("baseline/bincode_users/encode/{n}"), |b| {
             b.iter(|| bincode::serde::encode_to_vec(black_box(&users), config).unwrap())
         });

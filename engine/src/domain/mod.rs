@@ -64,8 +64,8 @@ pub use tenant::{
 };
 pub use tenant_scope::{
     DEFAULT_ORGANIZATION_NAME, Effect, GRACE_PERIOD_TIMER, INVITATION_TIMER_PREFIX, OnboardingStep,
-    PersonalField, PersonalSlot, TENANT_SLUG_NAMESPACE, TenantScope, TenantScopeCommand,
-    TenantScopeEvent, invitation_timer,
+    PersonalField, PersonalSlot, SealValue, SealedUsers, TENANT_SLUG_NAMESPACE, TenantScope,
+    TenantScopeCommand, TenantScopeEvent, invitation_timer,
 };
 pub use user::{
     DEFAULT_INVITATION_DAYS, INVITATION_DAYS, Invitation, InvitationState, User, UserCommand,

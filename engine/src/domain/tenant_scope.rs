@@ -23,12 +23,14 @@ mod permissions;
 mod personal;
 mod registration_decisions;
 mod role_decisions;
+mod sealed_form;
 mod team_decisions;
 mod tenant_decisions;
 mod tree;
 mod user_decisions;
 
 pub use personal::{PersonalField, PersonalSlot};
+pub use sealed_form::{SealValue, SealedUsers};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

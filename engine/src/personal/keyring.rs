@@ -13,7 +13,7 @@ use super::{
     master::{KeyPlace, MasterKeys},
 };
 use crate::{
-    domain::{PersonalSlot, TenantId},
+    domain::{PersonalField, PersonalSlot, TenantId},
     journal::{KeyChange, KeyPurpose, StoredKey},
 };
 
@@ -170,19 +170,35 @@ impl Keyring {
     /// [`seal_existing`](Self::seal_existing) for one value: `false` (the value untouched) if
     /// its person has no live key.
     pub fn seal_existing_slot(&self, slot: PersonalSlot<'_>) -> Result<bool, CryptoError> {
-        if slot.value.is_empty() {
-            return Ok(true);
+        match self.sealed_with_existing(slot.subject, slot.field, slot.value)? {
+            Some(sealed) => {
+                *slot.value = sealed;
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        let Some(DataEntry::Live { version, key }) = self.data.get(&slot.subject) else {
-            return Ok(false);
+    }
+
+    /// The sealed form of `value`, the `field` of `subject`, with the key the ring has: `None`
+    /// if the person has no live key. An empty value stays empty.
+    pub fn sealed_with_existing(
+        &self,
+        subject: Uuid,
+        field: PersonalField,
+        value: &str,
+    ) -> Result<Option<String>, CryptoError> {
+        if value.is_empty() {
+            return Ok(Some(String::new()));
+        }
+        let Some(DataEntry::Live { version, key }) = self.data.get(&subject) else {
+            return Ok(None);
         };
         let place = ValuePlace {
             tenant: self.tenant,
-            subject: slot.subject,
-            field: slot.field.name(),
+            subject,
+            field: field.name(),
         };
-        *slot.value = cipher::seal(key, *version, place, slot.value)?;
-        Ok(true)
+        cipher::seal(key, *version, place, value).map(Some)
     }
 
     /// Opens every non-empty sealed value in place. Erased and unreadable values become empty;

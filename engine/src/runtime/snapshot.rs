@@ -42,7 +42,9 @@
 //! **Off the actor.** The job holds clones of the scope and of the commit tokens (persistent
 //! maps: O(1)), of the request window (1,024 entries at most) and a copy of the data keys
 //! ([`Keyring::sealer`], O(1)). Sealing the personal values and bincode run on a blocking
-//! thread; the actor only pays the first copy of each tree path it changes afterwards.
+//! thread; the actor only pays the first copy of each tree path it changes afterwards. The
+//! users' values are sealed as the scope is written ([`SealedUsers`]), so the worker copies no
+//! user either; the tenant's and the contacts' values are sealed in place on its copy.
 
 use std::{
     convert::Infallible,
@@ -60,7 +62,7 @@ use uuid::Uuid;
 use super::{EngineConfig, deps::Deps, idempotency::RequestRecord};
 use crate::{
     EngineError, Result,
-    domain::{StreamId, TenantId, TenantScope},
+    domain::{PersonalField, SealValue, SealedUsers, StreamId, TenantId, TenantScope},
     journal::{CommitToken, EventMetadata, Snapshot},
     personal::{Keyring, Opened},
 };
@@ -88,10 +90,11 @@ pub const DEFAULT_BYTES_PERCENT: u32 = 50;
 /// the byte rule, sets the interval (~39 MB / 10,000 ≈ 3.9 KB of snapshot per event).
 pub const DEFAULT_MAX_EVENTS: u32 = 10_000;
 
-/// What a snapshot stores (bincode).
+/// What a snapshot stores (bincode). Written with the scope as [`SealedUsers`] (or a plain
+/// reference, unsealed), read back as a [`TenantScope`]: the same bytes.
 #[derive(Serialize, Deserialize)]
-pub(crate) struct SnapshotBody {
-    pub(crate) scope: TenantScope,
+pub(crate) struct SnapshotBody<Scope = TenantScope> {
+    pub(crate) scope: Scope,
     pub(super) window: Vec<(String, RequestRecord)>,
     pub(super) tokens: Vec<(StreamId, (u64, i64))>,
 }
@@ -211,28 +214,34 @@ impl SnapshotJob {
         taken_at: impl FnOnce() -> chrono::DateTime<chrono::Utc>,
     ) -> Result<Snapshot> {
         let sealed = self.keys.is_some();
-        if let Some(keys) = &self.keys {
-            self.scope
-                .try_for_each_personal_field(|slot| match keys.seal_existing_slot(slot) {
-                    Ok(true) => Ok(()),
-                    // A person without a key (data written before encryption existed).
-                    Ok(false) => Err(EngineError::Internal(
-                        "snapshot skipped: a person's values have no key yet".into(),
-                    )),
-                    Err(e) => Err(EngineError::Internal(format!("cannot seal snapshot: {e}"))),
-                })?;
-        }
-        let body = SnapshotBody {
-            scope: self.scope,
-            window: self.window,
-            tokens: self
-                .tokens
-                .iter()
-                .map(|(s, t)| (*s, (t.transaction_id, t.position)))
-                .collect(),
-        };
-        let state = bincode::serde::encode_to_vec(&body, bincode::config::standard())
-            .map_err(|e| EngineError::Internal(format!("cannot encode snapshot: {e}")))?;
+        let tokens = self
+            .tokens
+            .iter()
+            .map(|(s, t)| (*s, (t.transaction_id, t.position)))
+            .collect();
+        let state = match &self.keys {
+            Some(keys) => {
+                // The tenant's and the contacts' values in place; the users' as written.
+                self.scope
+                    .try_for_each_personal_field_outside_users(|slot| {
+                        match keys.seal_existing_slot(slot) {
+                            Ok(true) => Ok(()),
+                            Ok(false) => Err(EngineError::Internal(NO_KEY.into())),
+                            Err(e) => Err(EngineError::Internal(format!("{CANNOT_SEAL}: {e}"))),
+                        }
+                    })?;
+                encode_body(&SnapshotBody {
+                    scope: SealedUsers::new(&self.scope, &UsersSealer(keys)),
+                    window: self.window,
+                    tokens,
+                })
+            }
+            None => encode_body(&SnapshotBody {
+                scope: &self.scope,
+                window: self.window,
+                tokens,
+            }),
+        }?;
         Ok(Snapshot {
             aggregate_id: self.tenant_id.0,
             aggregate_kind: SNAPSHOT_KIND.to_owned(),
@@ -244,6 +253,33 @@ impl SnapshotJob {
             state,
             taken_at: taken_at(),
         })
+    }
+}
+
+const NO_KEY: &str = "snapshot skipped: a person's values have no key yet";
+const CANNOT_SEAL: &str = "cannot seal snapshot";
+
+fn encode_body<Scope: Serialize>(body: &SnapshotBody<Scope>) -> Result<Vec<u8>> {
+    bincode::serde::encode_to_vec(body, bincode::config::standard())
+        .map_err(|e| EngineError::Internal(format!("cannot encode snapshot: {e}")))
+}
+
+/// Seals the users' values with the keys the ring holds, as the snapshot is written.
+struct UsersSealer<'a>(&'a Keyring);
+
+impl SealValue for UsersSealer<'_> {
+    fn seal_value(
+        &self,
+        subject: Uuid,
+        field: PersonalField,
+        value: &str,
+    ) -> std::result::Result<String, String> {
+        match self.0.sealed_with_existing(subject, field, value) {
+            Ok(Some(sealed)) => Ok(sealed),
+            // A person without a key (data written before encryption existed).
+            Ok(None) => Err(NO_KEY.into()),
+            Err(e) => Err(format!("{CANNOT_SEAL}: {e}")),
+        }
     }
 }
 

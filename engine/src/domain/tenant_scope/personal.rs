@@ -200,10 +200,10 @@ fn user_event_fields(event: &mut UserEvent) -> Vec<PersonalSlot<'_>> {
 }
 
 impl TenantScope {
-    /// Visits each personal value of the state (what a snapshot must seal) in place: the
-    /// onboarding owner's email, the deactivation's requester, then every user's email and
-    /// display name in user-id order, then every contact's name, email and phone in record-id
-    /// order. Stops at the first error `visit` returns.
+    /// Visits each personal value of the state in place: the onboarding owner's email, the
+    /// deactivation's requester, then every user's email and display name in user-id order,
+    /// then every contact's name, email and phone in record-id order. Stops at the first error
+    /// `visit` returns.
     ///
     /// A visitor rather than a list of slots: the users live in a persistent map, which lends
     /// one value mutably at a time.
@@ -211,24 +211,28 @@ impl TenantScope {
         &mut self,
         mut visit: impl FnMut(PersonalSlot<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let tenant_id = self.tenant_id.0;
-        if let Some(tenant) = self.tenant.as_mut() {
-            if let Some(onboarding) = tenant.onboarding.as_mut() {
-                let plan = &mut onboarding.plan;
-                visit(slot(
-                    plan.owner_user_id.0,
-                    PersonalField::Email,
-                    &mut plan.owner_email,
-                ))?;
-            }
-            if let Some(feedback) = tenant.deactivation_feedback.as_mut() {
-                visit(slot(
-                    tenant_id,
-                    PersonalField::RequestedBy,
-                    &mut feedback.requested_by,
-                ))?;
-            }
-        }
+        self.try_for_each_tenant_personal_field(&mut visit)?;
+        self.try_for_each_user_personal_field(&mut visit)?;
+        self.try_for_each_contact_personal_field(&mut visit)
+    }
+
+    /// [`try_for_each_personal_field`](Self::try_for_each_personal_field) but the users': the
+    /// tenant's and the contacts' values. A snapshot seals these in place and the users' as
+    /// they are written ([`SealedUsers`](super::SealedUsers)), which copies no user.
+    pub fn try_for_each_personal_field_outside_users<E>(
+        &mut self,
+        mut visit: impl FnMut(PersonalSlot<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.try_for_each_tenant_personal_field(&mut visit)?;
+        self.try_for_each_contact_personal_field(&mut visit)
+    }
+
+    /// Every user's email and display name, in user-id order (each user copied out of the
+    /// map shared with other copies of the scope: `Arc::make_mut`).
+    pub fn try_for_each_user_personal_field<E>(
+        &mut self,
+        mut visit: impl FnMut(PersonalSlot<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let ids: Vec<_> = self.users.keys().copied().collect();
         for id in ids {
             let Some(user) = self.users.get_mut(&id).map(Arc::make_mut) else {
@@ -241,6 +245,39 @@ impl TenantScope {
                 &mut user.display_name,
             ))?;
         }
+        Ok(())
+    }
+
+    fn try_for_each_tenant_personal_field<E>(
+        &mut self,
+        visit: &mut impl FnMut(PersonalSlot<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let tenant_id = self.tenant_id.0;
+        let Some(tenant) = self.tenant.as_mut() else {
+            return Ok(());
+        };
+        if let Some(onboarding) = tenant.onboarding.as_mut() {
+            let plan = &mut onboarding.plan;
+            visit(slot(
+                plan.owner_user_id.0,
+                PersonalField::Email,
+                &mut plan.owner_email,
+            ))?;
+        }
+        if let Some(feedback) = tenant.deactivation_feedback.as_mut() {
+            visit(slot(
+                tenant_id,
+                PersonalField::RequestedBy,
+                &mut feedback.requested_by,
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn try_for_each_contact_personal_field<E>(
+        &mut self,
+        visit: &mut impl FnMut(PersonalSlot<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let ids: Vec<_> = self.records.keys().copied().collect();
         for id in ids {
             let Some(record) = self.records.get_mut(&id) else {

@@ -2,8 +2,8 @@
 
 use super::support::*;
 use crate::domain::{
-    ClientEvent, OrganizationCommand, Plan, RoleEvent, Scope, TeamEvent, TeamRole, TenantEvent,
-    TenantScope, TenantScopeEvent,
+    ClientEvent, OrganizationCommand, PersonalField, Plan, RoleEvent, Scope, SealValue,
+    SealedUsers, TeamEvent, TeamRole, TenantEvent, TenantScope, TenantScopeEvent,
 };
 
 fn populated() -> TenantScope {
@@ -128,6 +128,103 @@ fn bincode_form_is_the_btreemap_form() {
         bincode::serde::encode_to_vec(&mirror, config).expect("encode the mirror"),
         bytes
     );
+}
+
+/// Marks each value with its subject and field, so that a value written in the wrong place or
+/// under the wrong person shows.
+struct Marker;
+
+impl SealValue for Marker {
+    fn seal_value(
+        &self,
+        subject: uuid::Uuid,
+        field: PersonalField,
+        value: &str,
+    ) -> Result<String, String> {
+        Ok(match value.is_empty() {
+            true => String::new(),
+            false => marked(subject, field, value),
+        })
+    }
+}
+
+fn marked(subject: uuid::Uuid, field: PersonalField, value: &str) -> String {
+    format!("{subject}/{}/{value}", field.name())
+}
+
+/// A snapshot seals the users' values as it writes them (issue 14): the bytes are those of
+/// the derived form with the same values replaced in place, in bincode and in JSON.
+#[test]
+fn the_sealed_form_writes_what_the_derived_form_writes() {
+    let scope = populated();
+    assert_eq!(scope.users().count(), 2);
+    let mut expected = scope.clone();
+    expected
+        .try_for_each_user_personal_field(|slot| {
+            if !slot.value.is_empty() {
+                *slot.value = marked(slot.subject, slot.field, slot.value);
+            }
+            Ok::<(), ()>(())
+        })
+        .expect("infallible");
+    assert_ne!(expected, scope, "the fixture's users have values to seal");
+    let sealed = SealedUsers::new(&scope, &Marker);
+    let config = bincode::config::standard();
+    assert_eq!(
+        bincode::serde::encode_to_vec(&sealed, config).expect("encode"),
+        bincode::serde::encode_to_vec(&expected, config).expect("encode")
+    );
+    assert_eq!(
+        serde_json::to_string(&sealed).expect("encode"),
+        serde_json::to_string(&expected).expect("encode")
+    );
+}
+
+#[test]
+fn a_value_that_cannot_be_sealed_stops_the_sealed_form() {
+    struct Refuses;
+    impl SealValue for Refuses {
+        fn seal_value(&self, _: uuid::Uuid, _: PersonalField, _: &str) -> Result<String, String> {
+            Err("no key for this person".into())
+        }
+    }
+    let err = bincode::serde::encode_to_vec(
+        SealedUsers::new(&populated(), &Refuses),
+        bincode::config::standard(),
+    )
+    .expect_err("refused");
+    assert!(err.to_string().contains("no key for this person"), "{err}");
+}
+
+/// The visitor's two halves together visit what the whole visitor visits.
+#[test]
+fn users_and_the_rest_are_all_the_personal_fields() {
+    type Seen = Vec<(uuid::Uuid, PersonalField)>;
+    let seen = |visit: &dyn Fn(&mut TenantScope, &mut Seen)| {
+        let mut scope = populated();
+        let mut out = Vec::new();
+        visit(&mut scope, &mut out);
+        out.sort_by_key(|(subject, field)| (*subject, field.name()));
+        out
+    };
+    let all = seen(&|scope, out| {
+        let _ = scope.try_for_each_personal_field(|slot| {
+            out.push((slot.subject, slot.field));
+            Ok::<(), ()>(())
+        });
+    });
+    let halves = seen(&|scope, out| {
+        let _ = scope.try_for_each_user_personal_field(|slot| {
+            out.push((slot.subject, slot.field));
+            Ok::<(), ()>(())
+        });
+        let _ = scope.try_for_each_personal_field_outside_users(|slot| {
+            out.push((slot.subject, slot.field));
+            Ok::<(), ()>(())
+        });
+    });
+    assert_eq!(all, halves);
+    assert!(all.len() >= 7, "tenant, users and a contact: {all:?}");
 }
 
 #[test]
