@@ -222,16 +222,16 @@ impl SnapshotJob {
         let state = match &self.keys {
             Some(keys) => {
                 // The tenant's and the contacts' values in place; the users' as written.
+                let sealer = RingSealer(keys);
                 self.scope
                     .try_for_each_personal_field_outside_users(|slot| {
-                        match keys.seal_existing_slot(slot) {
-                            Ok(true) => Ok(()),
-                            Ok(false) => Err(EngineError::Internal(NO_KEY.into())),
-                            Err(e) => Err(EngineError::Internal(format!("{CANNOT_SEAL}: {e}"))),
-                        }
+                        *slot.value = sealer
+                            .seal_value(slot.subject, slot.field, slot.value)
+                            .map_err(EngineError::Internal)?;
+                        Ok::<(), EngineError>(())
                     })?;
                 encode_body(&SnapshotBody {
-                    scope: SealedUsers::new(&self.scope, &UsersSealer(keys)),
+                    scope: SealedUsers::new(&self.scope, &sealer),
                     window: self.window,
                     tokens,
                 })
@@ -256,18 +256,16 @@ impl SnapshotJob {
     }
 }
 
-const NO_KEY: &str = "snapshot skipped: a person's values have no key yet";
-const CANNOT_SEAL: &str = "cannot seal snapshot";
-
 fn encode_body<Scope: Serialize>(body: &SnapshotBody<Scope>) -> Result<Vec<u8>> {
     bincode::serde::encode_to_vec(body, bincode::config::standard())
         .map_err(|e| EngineError::Internal(format!("cannot encode snapshot: {e}")))
 }
 
-/// Seals the users' values with the keys the ring holds, as the snapshot is written.
-struct UsersSealer<'a>(&'a Keyring);
+/// Seals a snapshot's values with the keys the ring holds (in place, or as the users are
+/// written).
+struct RingSealer<'a>(&'a Keyring);
 
-impl SealValue for UsersSealer<'_> {
+impl SealValue for RingSealer<'_> {
     fn seal_value(
         &self,
         subject: Uuid,
@@ -277,8 +275,8 @@ impl SealValue for UsersSealer<'_> {
         match self.0.sealed_with_existing(subject, field, value) {
             Ok(Some(sealed)) => Ok(sealed),
             // A person without a key (data written before encryption existed).
-            Ok(None) => Err(NO_KEY.into()),
-            Err(e) => Err(format!("{CANNOT_SEAL}: {e}")),
+            Ok(None) => Err("snapshot skipped: a person's values have no key yet".into()),
+            Err(e) => Err(format!("cannot seal snapshot: {e}")),
         }
     }
 }
