@@ -26,8 +26,8 @@
 //!
 //! On a shared machine the load drifts between criterion's benchmarks, which run one after the
 //! other. `JOURNAL_APPEND_INTERLEAVED=<rounds>` replaces criterion by an interleaved run: every
-//! round runs one iteration of every subject of a table in turn (each round starting with the
-//! next subject), then each subject's median
+//! round runs one iteration of every subject of a table in turn (in a shuffled order, so that no
+//! subject always follows the same one), then each subject's median
 //! and mean are printed with the ratio to the table's baseline (same rounds, same load);
 //! `JOURNAL_APPEND_TABLES` (comma-separated table names) limits it to some tables.
 //! `JOURNAL_APPEND_CONFIGS` adds writers to the PostgreSQL tables, for tuning: a
@@ -297,9 +297,9 @@ fn interleaved(runtime: &Runtime, setup: &Setup, rounds: usize) {
         for &n in table.ns {
             let mut times = vec![Vec::with_capacity(rounds); table.subjects.len()];
             for round in 0..warm_up + rounds {
-                // Each round starts with another subject: none always follows the same one.
-                let count = table.subjects.len();
-                for i in (0..count).map(|i| (i + round) % count) {
+                // Each round runs the subjects in another order: none always follows the same
+                // one (whichever ran before leaves the server's WAL and caches in its state).
+                for i in shuffled(table.subjects.len(), round as u64) {
                     let subject = &table.subjects[i].1;
                     let batches =
                         support::sample_batches(table.shape.commands(n), EVENTS_PER_COMMAND);
@@ -333,6 +333,24 @@ fn interleaved(runtime: &Runtime, setup: &Setup, rounds: usize) {
             }
         }
     }
+}
+
+/// `0..count` in an order drawn from `seed` (Fisher–Yates over a SplitMix64 sequence).
+fn shuffled(count: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut order: Vec<usize> = (0..count).collect();
+    for i in (1..count).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
 }
 
 fn main() {

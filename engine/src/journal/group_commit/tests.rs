@@ -772,29 +772,44 @@ async fn the_store_caps_the_groups_in_flight() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_yield_lets_callers_woken_in_the_same_tick_join_the_group() {
-    for (gather_yields, expected) in [(0, vec![1, 9]), (1, vec![10])] {
+    // Nine callers are woken with the writer, nine more once the writer has yielded once: only
+    // a writer that yields again after the first nine joined catches them too. A yield that
+    // brings no one ends the gathering.
+    for (gather_yields, expected) in [
+        (0, vec![1, 9, 9]),
+        (1, vec![10, 9]),
+        (2, vec![19]),
+        (3, vec![19]),
+    ] {
         let log = FakeLog::healthy();
         let config = GroupCommitConfig {
             gather_yields,
             ..GroupCommitConfig::default()
         };
         let writer = GroupCommitWriter::spawn(log.clone(), config);
-        let go = Arc::new(tokio::sync::Notify::new());
-        let followers: Vec<_> = (0..9)
-            .map(|_| {
-                let (writer, go) = (writer.clone(), Arc::clone(&go));
+        let (early, late) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        let followers: Vec<_> = (0..18)
+            .map(|i| {
+                let writer = writer.clone();
+                let go = Arc::clone(if i < 9 { &early } else { &late });
                 tokio::spawn(async move {
                     go.notified().await;
                     writer.append(batch(1)).await
                 })
             })
             .collect();
-        // The followers wait for the signal, the writer for a request.
+        // The followers wait for their signal, the writer for a request.
         tokio::task::yield_now().await;
         let mut first = Box::pin(writer.append(batch(1)));
         assert!(futures::poll!(first.as_mut()).is_pending(), "not queued");
         // Woken in the same tick as the writer, behind it in the run queue.
-        go.notify_waiters();
+        early.notify_waiters();
+        // Woken after the writer's first yield, once the early ones have queued.
+        tokio::task::yield_now().await;
+        late.notify_waiters();
         first.await.unwrap();
         for follower in followers {
             follower.await.unwrap().unwrap();
