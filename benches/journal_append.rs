@@ -48,6 +48,7 @@ use engine::{
     journal::{AppendBatch, EventLog, GroupCommitConfig, GroupCommitWriter, JournalError},
     testing::{TestDatabase, sqlite_journal},
 };
+use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 use sqlx::{Connection, PgPool};
 use tokio::runtime::Runtime;
 
@@ -335,21 +336,10 @@ fn interleaved(runtime: &Runtime, setup: &Setup, rounds: usize) {
     }
 }
 
-/// `0..count` in an order drawn from `seed` (Fisher–Yates over a SplitMix64 sequence).
+/// `0..count` in an order drawn from `seed`.
 fn shuffled(count: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
     let mut order: Vec<usize> = (0..count).collect();
-    for i in (1..count).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
+    order.shuffle(&mut StdRng::seed_from_u64(seed));
     order
 }
 
