@@ -6,13 +6,24 @@
 //! with `MADV_DONTNEED` (`muzzy_decay_ms` is 0: no lazy `MADV_FREE` stage that leaves them in
 //! the RSS), and the `background_threads` feature of `tikv-jemallocator` turns on its
 //! background thread, which purges arenas that no longer allocate (without it, an idle node
-//! would never purge). Operators can override these at start with `_RJEM_MALLOC_CONF`, e.g.
-//! `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in BENCHMARKS.md ("Memory after
-//! passivation").
+//! would never purge). The threads' caches keep only objects of at most 256 bytes
+//! (`tcache_max:256`, compiled in through `.cargo/config.toml`), so that fewer slabs stay
+//! pinned by cached objects after a peak. Operators can override these at start with
+//! `_RJEM_MALLOC_CONF`, e.g. `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in
+//! BENCHMARKS.md ("Memory after passivation").
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
     gateway::entityd_main()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thread_caches_keep_only_small_objects() {
+        // Compiled in from .cargo/config.toml; a build without it caches up to 32 KiB.
+        assert_eq!(tikv_jemalloc_ctl::opt::tcache_max::read(), Ok(256));
+    }
 }
