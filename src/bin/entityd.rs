@@ -7,8 +7,8 @@
 //! the RSS), and the `background_threads` feature of `tikv-jemallocator` turns on its
 //! background thread, which purges arenas that no longer allocate (without it, an idle node
 //! would never purge). The threads' caches keep only objects of at most 256 bytes
-//! (`tcache_max:256`, compiled in through `.cargo/config.toml`), so that fewer slabs stay
-//! pinned by cached objects after a peak. Operators can override these at start with
+//! (`tcache_max:256`, compiled in through `.cargo/config.toml`): larger ones go straight back
+//! to their slabs, so fewer slabs stay pinned after a peak. Operators can override these at start with
 //! `_RJEM_MALLOC_CONF`, e.g. `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in
 //! BENCHMARKS.md ("Memory after passivation").
 
