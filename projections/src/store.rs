@@ -9,14 +9,11 @@
 
 use chrono::Utc;
 use engine::journal::{
-    CommitToken,
+    CommitToken, pool_options,
     postgres::PostgresJournal,
     sqlite::{Durability, SqliteJournal, SqliteWriter, WriteTurn},
 };
-use sqlx::{
-    PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
-    postgres::PgPoolOptions,
-};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::{
     Result,
@@ -66,7 +63,7 @@ impl ReadStore {
             ("synchronous_commit", "off"),
             ("plan_cache_mode", "force_custom_plan"),
         ]);
-        let writer = PgPoolOptions::new()
+        let writer = pool_options::<Postgres>()
             .max_connections(WRITER_CONNECTIONS)
             .connect_lazy_with(options);
         ReadStore::Postgres { pool, writer }

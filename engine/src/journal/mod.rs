@@ -18,6 +18,7 @@
 
 mod group_commit;
 mod keys;
+mod pool;
 pub mod postgres;
 pub mod sqlite;
 mod store_support;
@@ -33,6 +34,7 @@ use crate::domain::{StreamId, TenantId};
 
 pub use group_commit::{GroupCommitConfig, GroupCommitWriter};
 pub use keys::{KEY_NAMESPACE, KeyChange, KeyPurpose, KeyStore, MasterKeyRecord, StoredKey};
+pub use pool::{LIVENESS_WINDOW, checked_when_idle_for, pool_options};
 pub use token::{CommitToken, TokenParseError};
 
 /// Who caused an event: the audit trail's "who" (SPEC §5.3).

@@ -25,15 +25,13 @@ use std::{str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{
-    Connection, PgConnection, PgPool,
-    postgres::{PgConnectOptions, PgPoolOptions},
-};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, postgres::PgConnectOptions};
 use uuid::Uuid;
 
 use super::{
     AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, KeyStore, MasterKeyRecord,
     RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore, UniqueClaim,
+    pool_options,
 };
 use crate::domain::{StreamId, TenantId};
 
@@ -79,7 +77,7 @@ impl PostgresJournal {
             .await
             .ok();
         let appending = (max_connections / 4).max(1);
-        let appends = PgPoolOptions::new()
+        let appends = pool_options::<Postgres>()
             .max_connections(appending)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(
@@ -89,7 +87,7 @@ impl PostgresJournal {
             )
             .await
             .map_err(unavailable)?;
-        let pool = PgPoolOptions::new()
+        let pool = pool_options::<Postgres>()
             .max_connections(max_connections.saturating_sub(appending).max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)

@@ -32,8 +32,8 @@ use std::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{
-    SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    Sqlite, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
@@ -41,6 +41,7 @@ use uuid::Uuid;
 use super::{
     AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, KeyStore, MasterKeyRecord,
     RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore, UniqueClaim,
+    pool_options,
 };
 use crate::domain::{StreamId, TenantId};
 
@@ -164,7 +165,7 @@ impl SqliteWriter {
     /// Opens the writing connection of the file at `path` (with `options`) and starts its
     /// background checkpoints on a connection of their own.
     async fn open(options: SqliteConnectOptions, path: &Path) -> Result<Self> {
-        let pool = SqlitePoolOptions::new()
+        let pool = pool_options::<Sqlite>()
             .max_connections(1)
             .connect_with(
                 options
@@ -175,7 +176,7 @@ impl SqliteWriter {
             )
             .await
             .map_err(|e| unavailable(path, &e))?;
-        let checkpointer = SqlitePoolOptions::new()
+        let checkpointer = pool_options::<Sqlite>()
             .max_connections(1)
             .connect_with(options)
             .await
@@ -243,7 +244,7 @@ impl SqliteJournal {
         let writer = SqliteWriter::open(options(path), path).await?;
         let read_models = SqliteWriter::open(options(&read_models_file), &read_models_file).await?;
         let attached = read_models_file.to_string_lossy().into_owned();
-        let pool = SqlitePoolOptions::new()
+        let pool = pool_options::<Sqlite>()
             .max_connections(MAX_CONNECTIONS)
             .after_connect(move |connection, _| {
                 let attached = attached.clone();
