@@ -13,7 +13,7 @@ use engine::{
     journal::{LIVENESS_WINDOW, checked_when_idle_for, pool_options},
     testing::TestDatabase,
 };
-use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, pool::PoolOptions};
 
 /// The server process behind the pool's (one) connection.
 async fn backend(pool: &PgPool) -> sqlx::Result<i32> {
@@ -50,16 +50,22 @@ async fn end_backend(db: &TestDatabase, pool: &PgPool, pid: i32) {
     other.close().await.unwrap();
 }
 
+/// A pool of one connection made from `options`, whose session the server has just ended, and
+/// that session's process id.
+async fn pool_with_ended_connection(
+    db: &TestDatabase,
+    options: PoolOptions<Postgres>,
+) -> (PgPool, i32) {
+    let pool = options.max_connections(1).connect(db.url()).await.unwrap();
+    let ended = backend(&pool).await.unwrap();
+    end_backend(db, &pool, ended).await;
+    (pool, ended)
+}
+
 #[tokio::test]
 async fn a_connection_idle_past_the_window_is_checked_and_replaced() {
     let db = TestDatabase::create().await;
-    let pool = pool_options::<Postgres>()
-        .max_connections(1)
-        .connect(db.url())
-        .await
-        .unwrap();
-    let first = backend(&pool).await.unwrap();
-    end_backend(&db, &pool, first).await;
+    let (pool, first) = pool_with_ended_connection(&db, pool_options()).await;
     tokio::time::sleep(LIVENESS_WINDOW + Duration::from_millis(300)).await;
 
     let second = backend(&pool)
@@ -72,13 +78,8 @@ async fn a_connection_idle_past_the_window_is_checked_and_replaced() {
 async fn a_connection_used_within_the_window_is_handed_out_unchecked() {
     let db = TestDatabase::create().await;
     // A window no test run outlasts, so that a slow box cannot turn the check on.
-    let pool = checked_when_idle_for::<Postgres>(Duration::from_secs(600))
-        .max_connections(1)
-        .connect(db.url())
-        .await
-        .unwrap();
-    let first = backend(&pool).await.unwrap();
-    end_backend(&db, &pool, first).await;
+    let (pool, first) =
+        pool_with_ended_connection(&db, checked_when_idle_for(Duration::from_secs(600))).await;
 
     assert!(
         backend(&pool).await.is_err(),
