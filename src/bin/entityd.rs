@@ -8,7 +8,9 @@
 //! background thread, which purges arenas that no longer allocate (without it, an idle node
 //! would never purge). The threads' caches keep only objects of at most 256 bytes
 //! (`tcache_max:256`, compiled in through `.cargo/config.toml`): larger ones go straight back
-//! to their slabs, so fewer slabs stay pinned after a peak. Operators can override these at start with
+//! to their slabs, so fewer slabs stay pinned after a peak; and a slab of objects up to 1 KiB
+//! is one page (`slab_sizes:1-1024:1`; by default up to 7), so an object that outlives a peak
+//! pins one page. Operators can override these at start with
 //! `_RJEM_MALLOC_CONF`, e.g. `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in
 //! BENCHMARKS.md ("Memory after passivation").
 
@@ -21,9 +23,31 @@ fn main() -> std::process::ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use tikv_jemalloc_ctl::{Access, AsName, Mib};
+
     #[test]
     fn thread_caches_keep_only_small_objects() {
         // Compiled in from .cargo/config.toml; a build without it caches up to 32 KiB.
         assert_eq!(tikv_jemalloc_ctl::opt::tcache_max::read(), Ok(256));
+    }
+
+    #[test]
+    fn slabs_of_objects_up_to_a_kibibyte_are_one_page() {
+        // Compiled in from .cargo/config.toml; by default a slab spans up to 7 pages.
+        let page: usize = b"arenas.page\0".name().read().unwrap();
+        let bins: u32 = b"arenas.nbins\0".name().read().unwrap();
+        let mut size: Mib<[usize; 4]> = b"arenas.bin.0.size\0".name().mib().unwrap();
+        let mut slab: Mib<[usize; 4]> = b"arenas.bin.0.slab_size\0".name().mib().unwrap();
+        let mut checked = 0;
+        for bin in 0..bins as usize {
+            size[2] = bin;
+            slab[2] = bin;
+            let object: usize = size.read().unwrap();
+            if object <= 1024 {
+                assert_eq!(slab.read(), Ok(page), "slab of {object}-byte objects");
+                checked += 1;
+            }
+        }
+        assert!(checked > 10, "only {checked} size classes up to 1 KiB");
     }
 }
