@@ -10,9 +10,9 @@
 //! (`tcache_max:256`, compiled in through `.cargo/config.toml`): larger ones go straight back
 //! to their slabs, so fewer slabs stay pinned after a peak; and a slab of objects up to 1 KiB
 //! is one page (`slab_sizes:1-1024:1`; by default up to 7), so an object that outlives a peak
-//! pins one page. Operators can override these at start with
-//! `_RJEM_MALLOC_CONF`, e.g. `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in
-//! BENCHMARKS.md ("Memory after passivation").
+//! pins one page. Operators can override these at start with `_RJEM_MALLOC_CONF`, e.g.
+//! `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in BENCHMARKS.md ("Memory after
+//! passivation", "One-page slabs").
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
