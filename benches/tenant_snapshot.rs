@@ -19,7 +19,9 @@
 //!   users as a plain `Vec<User>` (no map, no sealing); `baseline/deep_clone/{n}`, the clone a
 //!   `BTreeMap` scope paid on the actor before issue 14 (rebuilding the maps from the users).
 //!
-//! Printed before the groups: the snapshot's size (sealed, plain) and the stored event size.
+//! Printed before the groups: the memory a scope of 100,000 users holds (resident growth while
+//! it is built, first thing in the process), the snapshot's size (sealed, plain) and the stored
+//! event size.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -43,6 +45,22 @@ use engine::{
 /// A scope of `users` invited users (the owner's onboarding pending) and a ring holding a data
 /// key for each.
 fn scope_of(users: usize) -> (TenantScope, Keyring) {
+    let scope = users_scope(users);
+    let tenant = scope.tenant_id();
+    let ctx = Context::at(Utc::now());
+    let master = MasterKeys::ephemeral();
+    let mut keys = Keyring::empty(tenant);
+    let mut throwaway = scope.clone();
+    throwaway
+        .try_for_each_personal_field(|slot| keys.seal(vec![slot], &master, ctx.now))
+        .unwrap();
+    keys.commit();
+    (scope, keys)
+}
+
+/// A scope of `users` invited users, built as a node builds it (each InviteUser decided and
+/// applied).
+fn users_scope(users: usize) -> TenantScope {
     let tenant = TenantId::new_v7();
     let ctx = Context::at(Utc::now());
     let mut scope = TenantScope::new(tenant);
@@ -55,14 +73,24 @@ fn scope_of(users: usize) -> (TenantScope, Keyring) {
     for _ in 0..users {
         run(&mut scope, support::invite(UserId::new_v7()));
     }
-    let master = MasterKeys::ephemeral();
-    let mut keys = Keyring::empty(tenant);
-    let mut throwaway = scope.clone();
-    throwaway
-        .try_for_each_personal_field(|slot| keys.seal(vec![slot], &master, ctx.now))
+    scope
+}
+
+/// The process's resident memory in bytes (`VmRSS`).
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .unwrap();
-    keys.commit();
-    (scope, keys)
+    kib * 1024
 }
 
 /// `n` InviteUser events as the journal stores them: sealed JSON text, and their metadata.
@@ -94,6 +122,17 @@ fn deep_clone(users: &[User]) -> BTreeMap<UserId, User> {
 
 fn bench(c: &mut Criterion) {
     let config = bincode::config::standard();
+    // First, while the process has freed nothing the scope could reuse: what a scope of
+    // 100,000 users holds in memory (the keys apart).
+    let before = resident_bytes();
+    let scope = users_scope(100_000);
+    let held = resident_bytes().saturating_sub(before);
+    println!(
+        "100000 users in memory: {} MB resident ({} B/user, keys apart)",
+        held / 1_000_000,
+        held / 100_000
+    );
+    drop(scope);
     for n in [10_000usize, 100_000] {
         let (scope, mut keys) = scope_of(n);
         let tenant = scope.tenant_id();

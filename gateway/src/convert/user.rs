@@ -325,11 +325,9 @@ fn role_change(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use chrono::Utc;
     use engine::{
-        domain::{Invitation, Scope, TenantScopeCommand},
+        domain::{Invitation, Scope, SmallSet, TenantScopeCommand},
         secrets::issue_invitation_token,
     };
     use tonic::Code;
@@ -351,8 +349,8 @@ mod tests {
                 state: InvitationState::Pending,
                 sent_at: Utc::now(),
             }),
-            organizations: BTreeSet::new(),
-            assignments: BTreeSet::from([Assignment {
+            organizations: SmallSet::new(),
+            assignments: SmallSet::from([Assignment {
                 role: "viewer".into(),
                 scope: Scope::Tenant,
             }]),

@@ -9,7 +9,7 @@
 //! organization tree's depths, erasures that reach users and contacts). The analytics
 //! projection folds one entity at a time with the same functions.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -25,6 +25,7 @@ use crate::domain::{
         ClaimsCause, ClaimsSync, DomainVerification, RegistrationDomain, RegistrationSettings,
     },
     role::{RoleDefinition, RoleEvent, RoleStatus},
+    small_set::SmallSet,
     team::{Team, TeamEvent, TeamStatus},
     tenant::{Onboarding, Tenant, TenantEvent, TenantStatus},
     user::{Invitation, InvitationState, User, UserEvent, UserStatus},
@@ -668,8 +669,8 @@ impl User {
             display_name: display_name.clone(),
             status: UserStatus::Invited,
             invitation: None,
-            organizations: BTreeSet::new(),
-            assignments: BTreeSet::new(),
+            organizations: SmallSet::new(),
+            assignments: SmallSet::new(),
             client_id: None,
             claims_version: 0,
             version: version + 1,

@@ -403,9 +403,9 @@ proptest! {
         let mut scope = access_world();
         let mut counts = HashMap::new();
         for op in &ops {
-            let before: BTreeSet<Assignment> = scope.user(user(1)).map(|u| u.assignments.clone()).unwrap_or_default();
+            let before: BTreeSet<Assignment> = scope.user(user(1)).map(|u| u.assignments.iter().cloned().collect()).unwrap_or_default();
             let changed = step(&mut scope, &access_command(op), t0(), &mut counts)?;
-            let after: BTreeSet<Assignment> = scope.user(user(1)).map(|u| u.assignments.clone()).unwrap_or_default();
+            let after: BTreeSet<Assignment> = scope.user(user(1)).map(|u| u.assignments.iter().cloned().collect()).unwrap_or_default();
             match op {
                 AccessOp::Revoke(a) => {
                     prop_assert!(!after.contains(a));
