@@ -19,8 +19,8 @@
 //!   users as a plain `Vec<User>` (no map, no sealing); `baseline/deep_clone/{n}`, the clone a
 //!   `BTreeMap` scope paid on the actor before issue 14 (rebuilding the maps from the users).
 //!
-//! Printed before the groups: the memory a scope of 100,000 users holds (resident growth while
-//! it is built, first thing in the process), the snapshot's size (sealed, plain) and the stored
+//! Printed before the groups: the memory a scope of 100,000 users and its data keys hold
+//! (resident growth while each is built, first thing in the process), the snapshot's size (sealed, plain) and the stored
 //! event size.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -37,25 +37,34 @@ use std::{collections::BTreeMap, hint::black_box, time::Duration};
 use chrono::Utc;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use engine::{
-    domain::{Context, StreamKind, TenantId, TenantScope, TenantScopeEvent, User, UserId},
+    domain::{
+        Context, PersonalField, PersonalSlot, StreamKind, TenantId, TenantScope, TenantScopeEvent,
+        User, UserId,
+    },
     personal::{Keyring, MasterKeys},
     testing::{decode_snapshot, snapshot_job},
 };
+use uuid::Uuid;
 
 /// A scope of `users` invited users (the owner's onboarding pending) and a ring holding a data
 /// key for each.
 fn scope_of(users: usize) -> (TenantScope, Keyring) {
     let scope = users_scope(users);
-    let tenant = scope.tenant_id();
+    let keys = keys_of(&scope);
+    (scope, keys)
+}
+
+/// A ring holding a data key for each person of `scope`, made as a node makes them (sealing).
+fn keys_of(scope: &TenantScope) -> Keyring {
     let ctx = Context::at(Utc::now());
     let master = MasterKeys::ephemeral();
-    let mut keys = Keyring::empty(tenant);
+    let mut keys = Keyring::empty(scope.tenant_id());
     let mut throwaway = scope.clone();
     throwaway
         .try_for_each_personal_field(|slot| keys.seal(vec![slot], &master, ctx.now))
         .unwrap();
     keys.commit();
-    (scope, keys)
+    keys
 }
 
 /// A scope of `users` invited users, built as a node builds it (each InviteUser decided and
@@ -122,17 +131,41 @@ fn deep_clone(users: &[User]) -> BTreeMap<UserId, User> {
 
 fn bench(c: &mut Criterion) {
     let config = bincode::config::standard();
-    // First, while the process has freed nothing the scope could reuse: what a scope of
-    // 100,000 users holds in memory (the keys apart).
+    // First, while the process has freed nothing they could reuse: what a scope of 100,000
+    // users and its ring of data keys hold in memory.
     let before = resident_bytes();
     let scope = users_scope(100_000);
-    let held = resident_bytes().saturating_sub(before);
+    let with_scope = resident_bytes();
+    let subjects: Vec<Uuid> = scope.users().map(|u| u.id.uuid()).collect();
+    let (master, now) = (MasterKeys::ephemeral(), Utc::now());
+    let mut keys = Keyring::empty(scope.tenant_id());
+    let with_subjects = resident_bytes();
+    for subject in subjects {
+        // One at a time, committed at once: no pending rows pile up beside the ring.
+        let mut value = String::from("x");
+        let field = PersonalField::Email;
+        keys.seal(
+            vec![PersonalSlot {
+                subject,
+                field,
+                value: &mut value,
+            }],
+            &master,
+            now,
+        )
+        .unwrap();
+        keys.commit();
+    }
+    let with_keys = resident_bytes();
+    let (scope_bytes, keys_bytes) = (with_scope - before, with_keys.saturating_sub(with_subjects));
     println!(
-        "100000 users in memory: {} MB resident ({} B/user, keys apart)",
-        held / 1_000_000,
-        held / 100_000
+        "100000 users in memory: scope {} MB ({} B/user), data keys {} MB ({} B/user)",
+        scope_bytes / 1_000_000,
+        scope_bytes / 100_000,
+        keys_bytes / 1_000_000,
+        keys_bytes / 100_000
     );
-    drop(scope);
+    drop((scope, keys));
     for n in [10_000usize, 100_000] {
         let (scope, mut keys) = scope_of(n);
         let tenant = scope.tenant_id();

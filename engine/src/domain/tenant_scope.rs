@@ -412,7 +412,7 @@ pub struct TenantScope {
     organizations: OrdMap<OrganizationId, Organization>,
     teams: OrdMap<TeamId, Team>,
     /// Each user behind an `Arc`: a change to a copy of the scope copies the map's path, and
-    /// a copied leaf then clones up to 64 pointers, not 64 users (only the changed user is
+    /// a copied leaf then clones up to 16 pointers, not 16 users (only the changed user is
     /// cloned, by [`Arc::make_mut`]).
     users: OrdMap<UserId, Arc<User>>,
     roles: OrdMap<RoleId, RoleDefinition>,

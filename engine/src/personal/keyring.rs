@@ -80,7 +80,7 @@ pub enum KeyringError {
 pub struct Keyring {
     tenant: TenantId,
     /// A persistent map (O(1) to copy, see [`Keyring::sealer`]); entries hold shared ciphers.
-    data: imbl::HashMap<Uuid, DataEntry>,
+    data: imbl::OrdMap<Uuid, DataEntry>,
     /// The blind-index key; `None` until created; `Some(None)` once shredded.
     index: Option<Option<KeyBytes>>,
     /// Key rows to insert with the next append.
@@ -92,7 +92,7 @@ impl Keyring {
     pub fn empty(tenant: TenantId) -> Self {
         Self {
             tenant,
-            data: imbl::HashMap::new(),
+            data: imbl::OrdMap::new(),
             index: None,
             pending: Vec::new(),
         }
@@ -296,9 +296,11 @@ impl Keyring {
 
     /// Forgets every key after the tenant's erasure committed.
     pub fn shred_all(&mut self) {
-        for (_, entry) in self.data.iter_mut() {
-            *entry = DataEntry::Shredded;
-        }
+        self.data = self
+            .data
+            .keys()
+            .map(|subject| (*subject, DataEntry::Shredded))
+            .collect();
         self.index = Some(None);
     }
 

@@ -82,7 +82,7 @@ pub(super) struct Live {
     window: RequestWindow,
     /// Latest write of each stream (for answers to commands that change nothing); persistent,
     /// so that a snapshot job copies it in O(1).
-    tokens: imbl::HashMap<StreamId, CommitToken>,
+    tokens: imbl::OrdMap<StreamId, CommitToken>,
     /// Highest global position folded in.
     last_position: i64,
     /// The events since the last snapshot and the worker that saves them.
@@ -239,7 +239,7 @@ async fn recover(tenant_id: TenantId, deps: &Deps) -> Result<Live, ActorProcessi
     let mut live = Live {
         scope: TenantScope::new(tenant_id),
         window: RequestWindow::default(),
-        tokens: imbl::HashMap::new(),
+        tokens: imbl::OrdMap::new(),
         last_position: 0,
         snapshots: Snapshots::recovered(Tail::default(), 0),
         keys,
@@ -663,7 +663,7 @@ fn taken(error: JournalError) -> EngineError {
 /// Keeps a stream's latest write, but a claims stream's: no command targets one, and a
 /// tenant-wide re-synchronisation would add an entry per user to the state and its snapshots.
 fn remember_token(
-    tokens: &mut imbl::HashMap<StreamId, CommitToken>,
+    tokens: &mut imbl::OrdMap<StreamId, CommitToken>,
     stream: StreamId,
     token: CommitToken,
 ) {

@@ -178,7 +178,7 @@ pub struct SnapshotJob {
     tenant_id: TenantId,
     scope: TenantScope,
     window: Vec<(String, RequestRecord)>,
-    tokens: imbl::HashMap<StreamId, CommitToken>,
+    tokens: imbl::OrdMap<StreamId, CommitToken>,
     /// The data keys when sealing; `None` writes the benchmark-only plaintext form.
     keys: Option<Keyring>,
     last_position: i64,
@@ -189,7 +189,7 @@ impl SnapshotJob {
     pub fn new(
         scope: TenantScope,
         window: Vec<(String, RequestRecord)>,
-        tokens: imbl::HashMap<StreamId, CommitToken>,
+        tokens: imbl::OrdMap<StreamId, CommitToken>,
         keys: Option<Keyring>,
         last_position: i64,
     ) -> Self {
