@@ -38,11 +38,6 @@ impl<T> SmallSet<T> {
         self.0.iter()
     }
 
-    /// Keeps the items for which `keep` holds.
-    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
-        self.change(|items| items.retain(keep));
-    }
-
     /// Changes the items as a vector, then holds exactly what is left.
     fn change<R>(&mut self, change: impl FnOnce(&mut Vec<T>) -> R) -> R {
         let mut items = std::mem::take(&mut self.0).into_vec();
