@@ -20,8 +20,8 @@
 //!   `BTreeMap` scope paid on the actor before issue 14 (rebuilding the maps from the users).
 //!
 //! Printed before the groups: the memory a scope of 100,000 users and its data keys hold
-//! (resident growth while each is built, first thing in the process), the snapshot's size (sealed, plain) and the stored
-//! event size.
+//! (resident growth while each is built, first thing in the process), the snapshot's size
+//! (sealed, plain) and the stored event size.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
