@@ -99,7 +99,7 @@ fn workload(tenant: TenantId) -> (Vec<TenantScopeCommand>, UserId, PermissionPat
             roles,
             organization_id: None,
             expires_in_days: 7,
-            token_hash: token.hash.clone(),
+            token_hash: token.hash,
         }));
         commands.push(TenantScopeCommand::User(UserCommand::AcceptInvitation {
             id,

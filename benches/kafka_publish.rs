@@ -87,7 +87,7 @@ fn command(i: usize, orgs: &mut Vec<OrganizationId>) -> TenantScopeCommand {
                 .collect(),
             organization_id: org,
             expires_in_days: 7,
-            token_hash: format!("{:064x}", id.0.as_u128()),
+            token_hash: engine::secrets::token_hash(&id.to_string()),
         })
     }
 }

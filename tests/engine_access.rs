@@ -66,7 +66,7 @@ async fn active_user(engine: &Engine, tenant: TenantId, email: &str) -> UserId {
         roles: vec![],
         organization_id: None,
         expires_in_days: 7,
-        token_hash: token.hash.clone(),
+        token_hash: token.hash,
     });
     run(engine, tenant, invite).await;
     let accept = TenantScopeCommand::User(UserCommand::AcceptInvitation {
@@ -258,7 +258,7 @@ async fn an_accepted_invitation_activates_the_user_and_its_roles() {
         }],
         organization_id: Some(sales),
         expires_in_days: 7,
-        token_hash: token.hash.clone(),
+        token_hash: token.hash,
     });
     run(&engine, tenant, invite).await;
     let create = "organization:create".parse::<PermissionPattern>().unwrap();

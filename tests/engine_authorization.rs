@@ -67,7 +67,7 @@ impl Fixture {
             roles,
             organization_id: None,
             expires_in_days: 7,
-            token_hash: token.hash.clone(),
+            token_hash: token.hash,
         });
         run(&self.engine, self.tenant, invite).await;
         let accept = TenantScopeCommand::User(UserCommand::AcceptInvitation {

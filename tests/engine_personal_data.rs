@@ -107,7 +107,7 @@ fn invite(id: UserId, email: &str, name: &str) -> TenantScopeCommand {
         roles: vec![],
         organization_id: None,
         expires_in_days: 7,
-        token_hash: format!("{:064x}", id.0.as_u128()),
+        token_hash: engine::secrets::token_hash(&id.to_string()),
     })
 }
 

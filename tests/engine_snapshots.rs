@@ -98,7 +98,7 @@ fn invite(i: usize) -> TenantScopeCommand {
         }],
         organization_id: None,
         expires_in_days: 7,
-        token_hash: "ab".repeat(32),
+        token_hash: engine::domain::SecretHash::from_bytes([0xab; 32]),
     })
 }
 

@@ -384,13 +384,19 @@ fn assert_no_token_at_rest(dump: &Dump, issued: &Issued) {
     let hashed = issued
         .tokens
         .iter()
-        .filter(|t| tables_holding(dump, token_hash(t).as_bytes()).contains(&"events".to_owned()))
+        .filter(|t| {
+            tables_holding(dump, token_hash(t).to_string().as_bytes())
+                .contains(&"events".to_owned())
+        })
         .count();
     assert_eq!(hashed, issued.tokens.len() - 1, "the hashes are stored");
     let keys_hashed = issued
         .keys
         .iter()
-        .filter(|k| tables_holding(dump, token_hash(k).as_bytes()).contains(&"events".to_owned()))
+        .filter(|k| {
+            tables_holding(dump, token_hash(k).to_string().as_bytes())
+                .contains(&"events".to_owned())
+        })
         .count();
     assert_eq!(
         keys_hashed,

@@ -11,15 +11,15 @@ pub mod api_key;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::domain::UserId;
+use crate::domain::{SecretHash, UserId};
 
 /// A freshly issued token: give `plaintext` to the caller once, store only `hash`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedToken {
     /// The token to hand out.
     pub plaintext: String,
-    /// Hex SHA-256 of the token.
-    pub hash: String,
+    /// SHA-256 of the token.
+    pub hash: SecretHash,
 }
 
 /// Issues a new invitation token for a user.
@@ -30,20 +30,13 @@ pub fn issue_invitation_token(user_id: UserId) -> IssuedToken {
     IssuedToken { plaintext, hash }
 }
 
-/// Hex SHA-256 of a token (lower case).
-pub fn token_hash(token: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for b in digest {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    hex
+/// SHA-256 of a token.
+pub fn token_hash(token: &str) -> SecretHash {
+    SecretHash::from_bytes(Sha256::digest(token.as_bytes()).into())
 }
 
 /// The user a presented token names and its hash, or `None` if it is not of our format.
-pub fn parse_invitation_token(token: &str) -> Option<(UserId, String)> {
+pub fn parse_invitation_token(token: &str) -> Option<(UserId, SecretHash)> {
     let mut parts = token.split('.');
     let (Some("inv1"), Some(user), Some(random), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -72,10 +65,10 @@ mod tests {
         let token = issue_invitation_token(user);
         assert_eq!(
             parse_invitation_token(&token.plaintext),
-            Some((user, token.hash.clone()))
+            Some((user, token.hash))
         );
         assert_ne!(issue_invitation_token(user).plaintext, token.plaintext);
-        assert_eq!(token.hash.len(), 64);
+        assert_eq!(token.hash, token_hash(&token.plaintext));
     }
 
     #[test]

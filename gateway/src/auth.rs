@@ -687,7 +687,7 @@ mod tests {
         let key = Caller {
             api_key: Some(api_key::KeyCredential {
                 id: engine::domain::ApiKeyId::new_v7(),
-                hash: String::new(),
+                hash: engine::domain::SecretHash::ZERO,
             }),
             ..person(Some("jo@acme.example"))
         };
@@ -728,7 +728,7 @@ mod tests {
         let key = Caller {
             api_key: Some(api_key::KeyCredential {
                 id: engine::domain::ApiKeyId::new_v7(),
-                hash: String::new(),
+                hash: engine::domain::SecretHash::ZERO,
             }),
             ..anyone.clone()
         };

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    SecretHash,
     access::{BuiltinRole, Grants, PermissionPattern},
     directory::RecordOwner,
     ids::{ApiKeyId, RecordId, TenantId, UserId},
@@ -58,7 +59,7 @@ impl KeyScopes {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeySecret {
     /// Hex SHA-256 of the whole key.
-    pub hash: String,
+    pub hash: SecretHash,
     /// The key's last four characters (shown in lists to tell keys apart).
     pub hint: String,
 }
@@ -125,7 +126,7 @@ pub struct ApiKey {
     /// An external system's id for the key (≤ 200 chars), if any.
     pub foreign_key: String,
     /// Hex SHA-256 of the key.
-    pub secret_hash: String,
+    pub secret_hash: SecretHash,
     /// The key's last four characters.
     pub hint: String,
     /// When it stops working, if ever.
@@ -230,7 +231,7 @@ pub enum ApiKeyEvent {
         /// External id, or empty.
         foreign_key: String,
         /// Hex SHA-256 of the key.
-        secret_hash: String,
+        secret_hash: SecretHash,
         /// Its last four characters.
         hint: String,
         /// When it stops working, if ever.

@@ -17,6 +17,7 @@ mod profile_change;
 mod registration;
 mod role;
 pub mod saga;
+mod secret_hash;
 mod small_set;
 pub(crate) mod static_name;
 mod stream;
@@ -56,6 +57,7 @@ pub use registration::{
     TXT_RECORD_PREFIX, UserClaims, VerificationMethod,
 };
 pub use role::{RoleCommand, RoleDefinition, RoleEvent, RoleStatus};
+pub use secret_hash::SecretHash;
 pub use small_set::SmallSet;
 pub use stream::{StreamId, StreamKind, claims_stream_id, claims_stream_user};
 pub use team::{Team, TeamCommand, TeamEvent, TeamRole, TeamStatus};

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    SecretHash,
     access::Assignment,
     classification::{
         Classified, IndustryGroup, IndustrySector, LegalForm, SizeRange, SocialProfile,
@@ -177,7 +178,7 @@ pub struct OnboardingPlan {
     /// tenant: the token was shown to whoever provisioned it); `None`: the engine issues one
     /// during onboarding.
     #[serde(default)]
-    pub owner_token_hash: Option<String>,
+    pub owner_token_hash: Option<SecretHash>,
 }
 
 /// Where a provisioned tenant comes from: the tenant and client it was provisioned for.

@@ -40,6 +40,7 @@ use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
+    SecretHash,
     access::{Decision, EffectivePermission, Grants, PermissionPattern, Scope},
     api_key::{ApiKey, ApiKeyCommand, ApiKeyEvent},
     client::{Client, ClientCommand, ClientEvent},
@@ -225,7 +226,7 @@ pub enum OnboardingStep {
         /// The default organization.
         organization_id: OrganizationId,
         /// The hash of a token issued before (a provisioned tenant's); `None`: issue one now.
-        token_hash: Option<String>,
+        token_hash: Option<SecretHash>,
     },
     /// Record that onboarding is complete.
     Complete,

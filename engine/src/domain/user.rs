@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    SecretHash,
     access::Assignment,
     ids::{ClientId, OrganizationId, TenantId, UserId},
     registration::{ClaimsCause, UserClaims},
@@ -58,7 +59,7 @@ pub enum InvitationState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
     /// Hex SHA-256 of the token.
-    pub token_hash: String,
+    pub token_hash: SecretHash,
     /// When it expires.
     pub expires_at: DateTime<Utc>,
     /// State.
@@ -118,7 +119,7 @@ pub enum UserCommand {
         /// Lifetime in days ([`INVITATION_DAYS`]).
         expires_in_days: u32,
         /// Hex SHA-256 of the token shown to the caller once.
-        token_hash: String,
+        token_hash: SecretHash,
     },
     /// Send a new token (a pending, revoked or expired invitation); the old token stops working.
     ResendInvitation {
@@ -127,7 +128,7 @@ pub enum UserCommand {
         /// Lifetime in days.
         expires_in_days: u32,
         /// Hash of the new token.
-        token_hash: String,
+        token_hash: SecretHash,
     },
     /// Withdraw a pending invitation.
     RevokeInvitation {
@@ -139,7 +140,7 @@ pub enum UserCommand {
         /// User (carried inside the token).
         id: UserId,
         /// Hash of the presented token.
-        token_hash: String,
+        token_hash: SecretHash,
         /// Display name to set, if any.
         display_name: Option<String>,
     },
@@ -254,7 +255,7 @@ pub enum UserEvent {
         /// Display name.
         display_name: String,
         /// Token hash.
-        token_hash: String,
+        token_hash: SecretHash,
         /// Expiry.
         expires_at: DateTime<Utc>,
     },
@@ -263,7 +264,7 @@ pub enum UserEvent {
         /// Id.
         id: UserId,
         /// New token hash.
-        token_hash: String,
+        token_hash: SecretHash,
         /// New expiry.
         expires_at: DateTime<Utc>,
     },

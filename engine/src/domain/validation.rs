@@ -56,9 +56,9 @@ pub use role::{ROLE_PERMISSIONS, check_permissions, check_role_name, define_role
 pub use team::{NewTeam, create_team, update_team};
 pub use tenant::{create_tenant, deactivation, suspend_reason, update_tenant};
 pub use user::{
-    EMAIL_CHARS, NewInvitation, TOKEN_HASH_HEX_CHARS, accept_invitation, assign_role,
-    check_display_name, check_email, check_invitation_days, check_role_reference, check_token_hash,
-    invite_user, is_role_name, resend_invitation, update_user_profile,
+    EMAIL_CHARS, NewInvitation, accept_invitation, assign_role, check_display_name, check_email,
+    check_invitation_days, check_role_reference, invite_user, is_role_name, resend_invitation,
+    update_user_profile,
 };
 
 /// Longest tenant or organization name, in characters (after trimming).

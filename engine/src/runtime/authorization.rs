@@ -22,7 +22,10 @@ use chrono::{DateTime, Utc};
 use super::existing_tenant;
 use crate::{
     EngineError, Result,
-    domain::{ApiKeyId, DomainError, PermissionPattern, ResourceKind, Scope, TenantScope, UserId},
+    domain::{
+        ApiKeyId, DomainError, PermissionPattern, ResourceKind, Scope, SecretHash, TenantScope,
+        UserId,
+    },
 };
 
 /// Who must hold a permission.
@@ -36,8 +39,8 @@ pub enum Subject {
     ApiKey {
         /// The key's id.
         id: ApiKeyId,
-        /// Hex SHA-256 of the presented key.
-        hash: String,
+        /// SHA-256 of the presented key.
+        hash: SecretHash,
     },
 }
 

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     domain::{
         ApiKeyCommand, ClientCommand, DomainProof, KeySecret, OrganizationCommand, RecordCommand,
-        RegistrationCommand, RoleCommand, StreamId, TeamCommand, TenantCommand, TenantScopeCommand,
-        UserCommand,
+        RegistrationCommand, RoleCommand, SecretHash, StreamId, TeamCommand, TenantCommand,
+        TenantScopeCommand, UserCommand,
     },
     journal::CommitToken,
     personal::cipher::{KeyBytes, keyed_digest},
@@ -127,10 +127,10 @@ pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
         // A retry gets a fresh token (and, for an invitation, a fresh user id).
         TenantScopeCommand::User(UserCommand::Invite { id, token_hash, .. }) => {
             id.0 = nil;
-            token_hash.clear();
+            *token_hash = SecretHash::ZERO;
         }
         TenantScopeCommand::User(UserCommand::ResendInvitation { token_hash, .. }) => {
-            token_hash.clear();
+            *token_hash = SecretHash::ZERO;
         }
         TenantScopeCommand::User(UserCommand::Register { id, .. }) => id.0 = nil,
         // A retry draws a fresh TXT token, and may find other DNS answers.
@@ -150,14 +150,14 @@ pub fn fingerprint(command: &TenantScopeCommand, key: &KeyBytes) -> String {
 }
 
 fn clear_secret(secret: &mut KeySecret) {
-    secret.hash.clear();
+    secret.hash = SecretHash::ZERO;
     secret.hint.clear();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{OrganizationId, StreamKind};
+    use crate::domain::{OrganizationId, StreamKind, UserId};
 
     fn record(v: i64) -> RequestRecord {
         RequestRecord {
@@ -204,5 +204,37 @@ mod tests {
         );
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    /// A retried invitation carries a fresh token, and its fingerprint is the one it had when
+    /// the hash was a string the fingerprint cleared (fingerprints are stored with the events).
+    #[test]
+    fn an_invitation_retried_with_a_fresh_token_keeps_its_fingerprint() {
+        let invite = |id: UserId, token: &str| {
+            TenantScopeCommand::User(UserCommand::Invite {
+                id,
+                email: "ada@acme.test".into(),
+                display_name: String::new(),
+                roles: vec![],
+                organization_id: None,
+                expires_in_days: 7,
+                token_hash: crate::secrets::token_hash(token),
+            })
+        };
+        let key = KeyBytes::generate().unwrap();
+        let first = fingerprint(&invite(UserId::new_v7(), "first"), &key);
+        assert_eq!(first, fingerprint(&invite(UserId::new_v7(), "retry"), &key));
+        let hash = crate::secrets::token_hash("first").to_string();
+        let as_it_was = serde_json::to_string(&invite(UserId(uuid::Uuid::nil()), "first"))
+            .unwrap()
+            .replace(&hash, "");
+        assert_eq!(
+            first,
+            keyed_digest(
+                &key,
+                "entity-engine/request-fingerprint",
+                &[as_it_was.as_bytes()]
+            )
+        );
     }
 }

@@ -104,7 +104,7 @@ fn command_for(step: &OnboardingStep) -> (TenantScopeCommand, Option<String>) {
             token_hash,
         } => {
             let (hash, plaintext) = match token_hash {
-                Some(hash) => (hash.clone(), None),
+                Some(hash) => (*hash, None),
                 None => {
                     let token = issue_invitation_token(*user_id);
                     (token.hash, Some(token.plaintext))

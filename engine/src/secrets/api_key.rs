@@ -8,7 +8,7 @@
 //! key id finds the key there; the store keeps only the key's SHA-256, compared in constant
 //! time.
 
-use crate::domain::{ApiKeyId, KeySecret, TenantId};
+use crate::domain::{ApiKeyId, KeySecret, SecretHash, TenantId};
 
 use super::token_hash;
 
@@ -38,8 +38,8 @@ pub struct PresentedKey {
     pub tenant: TenantId,
     /// The key's id.
     pub id: ApiKeyId,
-    /// Hex SHA-256 of the whole key.
-    pub hash: String,
+    /// SHA-256 of the whole key.
+    pub hash: SecretHash,
 }
 
 /// Why a string is not a key; decided without any lookup.

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use engine::{
-    domain::{ApiKey, ApiKeyId, KeyRefusal},
+    domain::{ApiKey, ApiKeyId, KeyRefusal, SecretHash},
     runtime::{Engine, Subject},
     secrets::api_key::{self, PresentedKey},
 };
@@ -33,8 +33,8 @@ pub const CREDENTIAL_KIND: &str = "api-key";
 pub struct KeyCredential {
     /// The key's id.
     pub id: ApiKeyId,
-    /// Hex SHA-256 of the presented key.
-    pub hash: String,
+    /// SHA-256 of the presented key.
+    pub hash: SecretHash,
 }
 
 impl KeyCredential {
@@ -42,7 +42,7 @@ impl KeyCredential {
     pub fn subject(&self) -> Subject {
         Subject::ApiKey {
             id: self.id,
-            hash: self.hash.clone(),
+            hash: self.hash,
         }
     }
 }

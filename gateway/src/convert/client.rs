@@ -1,7 +1,8 @@
 //! Client requests → commands, and `Client` → its proto message.
 
 use engine::domain::{
-    Client, ClientCommand, ClientId, ClientStatus, OnboardingPlan, ProvisionedTenant, TenantId,
+    Client, ClientCommand, ClientId, ClientStatus, OnboardingPlan, ProvisionedTenant, SecretHash,
+    TenantId,
 };
 use entity_proto::v1 as pb;
 use tonic::Status;
@@ -88,7 +89,7 @@ pub fn delete(req: pb::DeleteClientRequest) -> Result<Mutation, Status> {
 pub fn provision(
     req: pb::ProvisionClientTenantRequest,
     ids: NewTenantIds,
-    owner_token_hash: String,
+    owner_token_hash: SecretHash,
 ) -> Result<Mutation, Status> {
     let (target, options, plan) = addressed(
         req.options,

@@ -4,7 +4,7 @@
 use engine::{
     domain::{
         Assignment, ClientId, DEFAULT_INVITATION_DAYS, INVITATION_DAYS, InvitationState,
-        OrganizationId, TenantId, User, UserCommand, UserId, UserStatus,
+        OrganizationId, SecretHash, TenantId, User, UserCommand, UserId, UserStatus,
     },
     secrets::parse_invitation_token,
 };
@@ -49,7 +49,7 @@ impl Violations {
 pub fn invite(
     req: pb::InviteUserRequest,
     id: UserId,
-    token_hash: String,
+    token_hash: SecretHash,
 ) -> Result<Mutation, Status> {
     let (tenant_id, options, (organization_id, roles, expires_in_days)) =
         scoped(req.options, &req.tenant_id, |v| {
@@ -100,7 +100,7 @@ pub fn accept(req: pb::AcceptInvitationRequest) -> Result<Mutation, Status> {
 /// token it issued.
 pub fn resend(
     req: pb::ResendInvitationRequest,
-    issue: impl FnOnce(UserId) -> String,
+    issue: impl FnOnce(UserId) -> SecretHash,
 ) -> Result<Mutation, Status> {
     let (target, options, expires_in_days) =
         addressed(req.options, &req.tenant_id, (USER_ID, &req.user_id), |v| {
@@ -344,7 +344,7 @@ mod tests {
             display_name: name.into(),
             status,
             invitation: Some(Invitation {
-                token_hash: "secret-hash".into(),
+                token_hash: SecretHash::from_bytes([0x5e; 32]),
                 expires_at: Utc::now(),
                 state: InvitationState::Pending,
                 sent_at: Utc::now(),
@@ -370,14 +370,15 @@ mod tests {
             expires_in_days: days,
             ..Default::default()
         };
-        let expiry =
-            |days: i32| match invite(req(days), UserId::new_v7(), "h".into()).map(|m| m.command) {
-                Ok(TenantScopeCommand::User(UserCommand::Invite {
-                    expires_in_days, ..
-                })) => Ok(expires_in_days),
-                Ok(_) => panic!(),
-                Err(s) => Err(fields(&s)),
-            };
+        let expiry = |days: i32| match invite(req(days), UserId::new_v7(), SecretHash::ZERO)
+            .map(|m| m.command)
+        {
+            Ok(TenantScopeCommand::User(UserCommand::Invite {
+                expires_in_days, ..
+            })) => Ok(expires_in_days),
+            Ok(_) => panic!(),
+            Err(s) => Err(fields(&s)),
+        };
         assert_eq!(expiry(0), Ok(7));
         assert_eq!(expiry(1), Ok(1));
         assert_eq!(expiry(30), Ok(30));
@@ -406,7 +407,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let s = invite(req, UserId::new_v7(), "h".into()).unwrap_err();
+        let s = invite(req, UserId::new_v7(), SecretHash::ZERO).unwrap_err();
         assert_eq!(fields(&s), ["organization_id", "roles[1].scope.id"]);
     }
 
@@ -444,7 +445,7 @@ mod tests {
         let mut issued_for = None;
         let m = resend(req, |id| {
             issued_for = Some(id);
-            "hash".into()
+            SecretHash::from_bytes([7; 32])
         })
         .unwrap();
         assert_eq!(issued_for, Some(user_id));
@@ -456,14 +457,17 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!((token_hash.as_str(), expires_in_days), ("hash", 7));
+        assert_eq!(
+            (token_hash, expires_in_days),
+            (SecretHash::from_bytes([7; 32]), 7)
+        );
     }
 
     #[test]
     fn the_token_hash_never_leaves() {
         let u = user("a@example.com", "", UserStatus::Invited);
         let p = to_proto(&u);
-        assert!(!format!("{p:?}").contains("secret-hash"));
+        assert!(!format!("{p:?}").contains(&SecretHash::from_bytes([0x5e; 32]).to_string()));
         assert_eq!(
             p.invitation.unwrap().state,
             pb::InvitationState::Pending as i32

@@ -12,8 +12,8 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use engine::{
     domain::{
-        Assignment, OrganizationCommand, OrganizationId, Plan, Scope, TenantId, TenantScopeCommand,
-        UserCommand, UserId,
+        Assignment, OrganizationCommand, OrganizationId, Plan, Scope, SecretHash, TenantId,
+        TenantScopeCommand, UserCommand, UserId,
     },
     journal::{
         Journal, RecordedEvent, postgres::PostgresJournal, sqlite::SqliteJournal, tail::JournalTail,
@@ -113,7 +113,7 @@ pub fn invite(
     id: UserId,
     email: &str,
     org: Option<OrganizationId>,
-    token_hash: &str,
+    token_hash: &SecretHash,
 ) -> TenantScopeCommand {
     TenantScopeCommand::User(UserCommand::Invite {
         id,
@@ -128,7 +128,7 @@ pub fn invite(
             .collect(),
         organization_id: org,
         expires_in_days: 7,
-        token_hash: token_hash.to_owned(),
+        token_hash: *token_hash,
     })
 }
 

@@ -99,7 +99,7 @@ pub async fn run_tenant_with(
         orgs.extend(default);
     }
     let mut teams: Vec<TeamId> = Vec::new();
-    let mut users: Vec<(UserId, String)> = Vec::new();
+    let mut users: Vec<(UserId, engine::domain::SecretHash)> = Vec::new();
     let mut clients: Vec<ClientId> = Vec::new();
     let roles = ["member", "viewer", "org-admin", "team-member"];
     for i in 0..commands {
@@ -210,7 +210,7 @@ pub async fn run_tenant_with(
                 let id = UserId::new_v7();
                 let token = format!("token-{id}");
                 let hash = token_hash(&token);
-                users.push((id, hash.clone()));
+                users.push((id, hash));
                 let email = format!("User.{i}.{}@Example.com", rng.below(100_000));
                 invite(id, &email, rng.pick(&orgs), &hash)
             }

@@ -5,10 +5,10 @@
 //! scopes never exceed what its issuer holds at tenant scope.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use subtle::ConstantTimeEq;
 
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
+    SecretHash,
     access::{PermissionPattern, Scope},
     api_key::{
         ApiKey, ApiKeyCommand, ApiKeyEvent, KeyIssuer, KeyRefusal, KeyScopes,
@@ -76,7 +76,7 @@ impl TenantScope {
                     name: new.name,
                     scopes: new.scopes,
                     foreign_key: new.foreign_key,
-                    secret_hash: secret.hash.clone(),
+                    secret_hash: secret.hash,
                     hint: secret.hint.clone(),
                     expires_at: new.expires_at,
                     rotated_from: None,
@@ -126,7 +126,7 @@ impl TenantScope {
                         name: old.name.clone(),
                         scopes: old.scopes.clone(),
                         foreign_key: old.foreign_key.clone(),
-                        secret_hash: secret.hash.clone(),
+                        secret_hash: secret.hash,
                         hint: secret.hint.clone(),
                         expires_at,
                         rotated_from: Some(*id),
@@ -245,11 +245,11 @@ impl TenantScope {
     pub fn verify_api_key(
         &self,
         id: ApiKeyId,
-        secret_hash: &str,
+        secret_hash: &SecretHash,
         now: DateTime<Utc>,
     ) -> Result<&ApiKey, KeyRefusal> {
         let key = self.api_keys.get(&id).ok_or(KeyRefusal::Unknown)?;
-        if !bool::from(key.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())) {
+        if !key.secret_hash.matches(secret_hash) {
             return Err(KeyRefusal::Unknown);
         }
         if key.revoked.is_some() {

@@ -264,7 +264,7 @@ impl TenantScope {
                     name: name.clone(),
                     scopes: scopes.clone(),
                     foreign_key: foreign_key.clone(),
-                    secret_hash: secret_hash.clone(),
+                    secret_hash: *secret_hash,
                     hint: hint.clone(),
                     expires_at: *expires_at,
                     revoked: None,
@@ -688,7 +688,7 @@ impl User {
                 ..
             } => {
                 user.invitation = Some(Invitation {
-                    token_hash: token_hash.clone(),
+                    token_hash: *token_hash,
                     expires_at: *expires_at,
                     state: InvitationState::Pending,
                     sent_at: at,
@@ -723,7 +723,7 @@ impl User {
                 ..
             } => {
                 user.invitation = Some(Invitation {
-                    token_hash: token_hash.clone(),
+                    token_hash: *token_hash,
                     expires_at: *expires_at,
                     state: InvitationState::Pending,
                     sent_at: at,

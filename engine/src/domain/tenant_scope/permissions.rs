@@ -225,7 +225,7 @@ impl TenantScope {
                     user_id: plan.owner_user_id,
                     email: plan.owner_email.clone(),
                     organization_id: plan.default_organization_id,
-                    token_hash: plan.owner_token_hash.clone(),
+                    token_hash: plan.owner_token_hash,
                 }
             } else {
                 OnboardingStep::Complete

@@ -204,7 +204,7 @@ fn bootstrap_key_events(tenant: TenantId, key: &BootstrapKey) -> [TenantScopeEve
             name: "bootstrap".to_owned(),
             scopes: KeyScopes::Admin,
             foreign_key: String::new(),
-            secret_hash: key.secret.hash.clone(),
+            secret_hash: key.secret.hash,
             hint: key.secret.hint.clone(),
             expires_at: None,
             rotated_from: None,

@@ -15,6 +15,7 @@ use chrono::{DateTime, Datelike, TimeDelta, Utc};
 
 use super::{TenantScope, TenantScopeEvent, team_decisions::team_not_found};
 use crate::domain::{
+    SecretHash,
     access::{Assignment, BuiltinRole, Scope},
     context::Context,
     error::{DomainError, ResourceKind},
@@ -171,7 +172,7 @@ impl TenantScope {
                     roles,
                     organization_id: *organization_id,
                     expires_in_days: *expires_in_days,
-                    token_hash,
+                    token_hash: *token_hash,
                 };
                 self.decide_invite(tenant, &invite, ctx)
             }
@@ -179,7 +180,7 @@ impl TenantScope {
                 id,
                 expires_in_days,
                 token_hash,
-            } => self.decide_resend(tenant, *id, *expires_in_days, token_hash, ctx),
+            } => self.decide_resend(tenant, *id, *expires_in_days, *token_hash, ctx),
             UserCommand::RevokeInvitation { id } => {
                 let user = self.existing_user(*id)?;
                 let pending = user.status == UserStatus::Invited
@@ -196,7 +197,7 @@ impl TenantScope {
                 id,
                 token_hash,
                 display_name,
-            } => self.decide_accept(*id, token_hash, display_name.as_deref(), ctx),
+            } => self.decide_accept(*id, *token_hash, display_name.as_deref(), ctx),
             UserCommand::Register {
                 id,
                 email,
@@ -322,13 +323,7 @@ impl TenantScope {
 
     /// Invite: new id, free email, live organization, existing roles at live scopes, quota.
     fn decide_invite(&self, tenant: &Tenant, c: &Invite<'_>, ctx: &Context) -> Decision {
-        let new = validation::invite_user(
-            c.email,
-            c.display_name,
-            c.roles,
-            c.expires_in_days,
-            c.token_hash,
-        )?;
+        let new = validation::invite_user(c.email, c.display_name, c.roles, c.expires_in_days)?;
         let expires_at = expiry(ctx.now, c.expires_in_days)?;
         if self.users.contains_key(&c.id) {
             return Err(DomainError::AlreadyExists {
@@ -361,7 +356,7 @@ impl TenantScope {
             id: c.id,
             email: new.email,
             display_name: new.display_name,
-            token_hash: c.token_hash.to_owned(),
+            token_hash: c.token_hash,
             expires_at,
         })];
         if let Some(organization_id) = c.organization_id {
@@ -385,10 +380,10 @@ impl TenantScope {
         tenant: &Tenant,
         id: UserId,
         expires_in_days: u32,
-        token_hash: &str,
+        token_hash: SecretHash,
         ctx: &Context,
     ) -> Decision {
-        validation::resend_invitation(expires_in_days, token_hash)?;
+        validation::resend_invitation(expires_in_days)?;
         let expires_at = expiry(ctx.now, expires_in_days)?;
         let user = self.existing_user(id)?;
         let reopenable = user.status == UserStatus::Invited
@@ -404,7 +399,7 @@ impl TenantScope {
         self.check_invitation_quota(tenant, ctx.now)?;
         one(UserEvent::InvitationResent {
             id,
-            token_hash: token_hash.to_owned(),
+            token_hash,
             expires_at,
         })
     }
@@ -413,7 +408,7 @@ impl TenantScope {
     fn decide_accept(
         &self,
         id: UserId,
-        token_hash: &str,
+        token_hash: SecretHash,
         display_name: Option<&str>,
         ctx: &Context,
     ) -> Decision {
@@ -422,7 +417,7 @@ impl TenantScope {
             .users
             .get(&id)
             .and_then(|u| u.invitation.as_ref())
-            .filter(|i| i.token_hash == token_hash)
+            .filter(|i| i.token_hash.matches(&token_hash))
             .ok_or_else(|| invitation_not_found(id))?;
         match invitation.state {
             InvitationState::Revoked => Err(invalid_state(
@@ -489,5 +484,5 @@ struct Invite<'a> {
     roles: &'a [Assignment],
     organization_id: Option<OrganizationId>,
     expires_in_days: u32,
-    token_hash: &'a str,
+    token_hash: SecretHash,
 }

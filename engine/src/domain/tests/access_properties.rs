@@ -576,10 +576,10 @@ proptest! {
             TenantScopeCommand::User(UserCommand::Invite {
                 id: user(9), email: a.clone(), display_name: b.clone(),
                 roles: vec![Assignment { role: c.clone(), scope: Scope::Tenant }],
-                organization_id: None, expires_in_days: 7, token_hash: c.clone(),
+                organization_id: None, expires_in_days: 7, token_hash: hash(9),
             }),
             TenantScopeCommand::User(UserCommand::UpdateProfile { id: user(1), display_name: Some(a.clone()) }),
-            TenantScopeCommand::User(UserCommand::AcceptInvitation { id: user(2), token_hash: a.clone(), display_name: Some(b.clone()) }),
+            TenantScopeCommand::User(UserCommand::AcceptInvitation { id: user(2), token_hash: hash(2), display_name: Some(b.clone()) }),
             TenantScopeCommand::Team(TeamCommand::Create { id: team(9), organization_id: org(1), name: a.clone(), description: b.clone() }),
             TenantScopeCommand::Role(RoleCommand::Define { id: role(9), name: a.clone(), description: b.clone(), permissions: perms(&["x:y"]) }),
         ];

@@ -14,9 +14,9 @@ use crate::domain::{
     Assignment, BusinessProfile, ClientCommand, ClientEvent, ClientId, Context, CreateTenant,
     DeactivationFeedback, DomainError, OnboardingPlan, OrganizationCommand, OrganizationEvent,
     OrganizationId, PermissionPattern, Plan, ProvisionedTenant, RoleCommand, RoleEvent, RoleId,
-    Scope, TeamCommand, TeamEvent, TeamId, TenantCommand, TenantEvent, TenantId, TenantKind,
-    TenantScope, TenantScopeCommand, TenantScopeEvent, TenantSettings, UserCommand, UserEvent,
-    UserId,
+    Scope, SecretHash, TeamCommand, TeamEvent, TeamId, TenantCommand, TenantEvent, TenantId,
+    TenantKind, TenantScope, TenantScopeCommand, TenantScopeEvent, TenantSettings, UserCommand,
+    UserEvent, UserId,
 };
 
 /// The scope's tenant.
@@ -300,9 +300,11 @@ pub fn create_team(id: TeamId, organization: OrganizationId, name: &str) -> Team
     }
 }
 
-/// A valid token hash: 64 lower-case hex digits ending in `n`.
-pub fn hash(n: u128) -> String {
-    format!("{n:064x}")
+/// A token hash whose last 16 bytes are `n`.
+pub fn hash(n: u128) -> SecretHash {
+    let mut bytes = [0; 32];
+    bytes[16..].copy_from_slice(&n.to_be_bytes());
+    SecretHash::from_bytes(bytes)
 }
 
 /// Email of user `n`.

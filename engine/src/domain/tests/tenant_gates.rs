@@ -64,7 +64,7 @@ fn gated_commands() -> Vec<TenantScopeCommand> {
         TenantScopeCommand::User(UserCommand::ResendInvitation {
             id: user(99),
             expires_in_days: 0,
-            token_hash: String::new(),
+            token_hash: hash(99),
         }),
         TenantScopeCommand::User(UserCommand::RevokeInvitation { id: user(99) }),
         TenantScopeCommand::User(UserCommand::AcceptInvitation {

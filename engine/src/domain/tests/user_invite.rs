@@ -71,8 +71,8 @@ fn invites_a_user_with_an_organization_and_roles() {
     assert!(u.organizations.contains(&org(2)));
     let i = u.invitation.as_ref().expect("invitation");
     assert_eq!(
-        (i.state, i.token_hash.as_str(), i.expires_at, i.sent_at),
-        (InvitationState::Pending, hash(1).as_str(), days(14), t0())
+        (i.state, i.token_hash, i.expires_at, i.sent_at),
+        (InvitationState::Pending, hash(1), days(14), t0())
     );
     assert_eq!(
         scope.user_by_email("ada@acme.test").map(|u| u.id),
@@ -159,7 +159,7 @@ fn email_rules() {
 }
 
 #[test]
-fn display_name_lifetime_and_token_hash_rules() {
+fn display_name_and_lifetime_rules() {
     let bad = UserCommand::Invite {
         id: user(1),
         email: email(1),
@@ -167,13 +167,12 @@ fn display_name_lifetime_and_token_hash_rules() {
         roles: vec![assignment("Not A Role", Scope::Tenant)],
         organization_id: None,
         expires_in_days: 0,
-        token_hash: hash(1).to_uppercase().replace('0', "A"),
+        token_hash: hash(1),
     };
     given(world()).when_user(bad).then_invalid(&[
         "display_name",
         "roles[0].role",
         "expires_in_days",
-        "token_hash",
     ]);
     for days in [0, 31, 365] {
         let c = invite_with(|c| {
@@ -198,19 +197,6 @@ fn display_name_lifetime_and_token_hash_rules() {
             }
         });
         assert!(given(world()).when_user(c).result.is_ok(), "{days}");
-    }
-    for h in [
-        String::new(),
-        "abc".into(),
-        format!("{}0", hash(1)),
-        "g".repeat(64),
-    ] {
-        let c = invite_with(|c| {
-            if let UserCommand::Invite { token_hash, .. } = c {
-                *token_hash = h.clone();
-            }
-        });
-        given(world()).when_user(c).then_invalid(&["token_hash"]);
     }
     let c = invite_with(|c| {
         if let UserCommand::Invite { display_name, .. } = c {

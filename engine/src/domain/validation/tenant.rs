@@ -7,8 +7,7 @@ use super::{
     MAX_FEEDBACK_REQUESTED_BY_CHARS, MAX_FEEDBACK_TEXT_CHARS, MAX_PROFILE_FIELD_CHARS,
     MAX_SUSPENSION_REASON_CHARS, RECOMMENDATION_SCORE, SESSION_EXPIRATION_SECONDS,
     UPDATE_MASK_FIELD, Violations, check_grace_period, check_line, check_multiline, check_name,
-    check_products, check_range, check_slug, check_url,
-    user::{check_email, check_token_hash},
+    check_products, check_range, check_slug, check_url, user::check_email,
 };
 use crate::domain::{
     classification::{Classified, Code, SocialProfile, url_host},
@@ -43,12 +42,6 @@ pub fn create_tenant(
         .as_ref()
         .map(|p| check_business_profile(&mut v, "business_profile", p));
     let owner_email = check_email(&mut v, "owner_email", &cmd.onboarding.owner_email);
-    if let Some(hash) = &cmd.onboarding.owner_token_hash {
-        check_token_hash(&mut v, "owner_token_hash", hash);
-    }
-    if let Some(key) = &cmd.bootstrap_key {
-        check_token_hash(&mut v, "bootstrap_key.secret_hash", &key.secret.hash);
-    }
     if cmd.parent.is_some_and(|p| p.tenant_id == cmd.id) {
         v.push("parent.tenant_id", "a tenant cannot be its own parent");
     }

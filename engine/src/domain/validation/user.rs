@@ -7,8 +7,6 @@ use crate::domain::{access::Assignment, error::DomainError, user::INVITATION_DAY
 
 /// Allowed email lengths, in characters (after trimming).
 pub const EMAIL_CHARS: std::ops::RangeInclusive<usize> = 3..=254;
-/// Length of a token hash: hex SHA-256.
-pub const TOKEN_HASH_HEX_CHARS: usize = 64;
 
 /// An email: trimmed; 3 to 254 characters; no whitespace; single-line text; exactly one
 /// `@` with a non-empty local part and a domain that contains a `.` and neither starts nor
@@ -69,18 +67,6 @@ pub fn check_invitation_days(v: &mut Violations, field: &str, days: u32) {
     }
 }
 
-/// A token hash: exactly 64 lower-case hex digits (hex SHA-256).
-pub fn check_token_hash(v: &mut Violations, field: &str, hash: &str) {
-    let ok = hash.len() == TOKEN_HASH_HEX_CHARS
-        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if !ok {
-        v.push(
-            field,
-            format!("must be {TOKEN_HASH_HEX_CHARS} lower-case hex digits (SHA-256)"),
-        );
-    }
-}
-
 /// A role name as assignments name roles: `[a-z][a-z0-9-]{1,62}` (every built-in and custom
 /// role name has this form; whether the role exists is a state rule).
 pub fn check_role_reference(v: &mut Violations, field: &str, role: &str) {
@@ -111,13 +97,12 @@ pub struct NewInvitation {
 }
 
 /// Validates InviteUser's fields (`email`, `display_name`, `roles[i].role`,
-/// `expires_in_days`, `token_hash`).
+/// `expires_in_days`; the token's hash is valid by its type).
 pub fn invite_user(
     email: &str,
     display_name: &str,
     roles: &[Assignment],
     expires_in_days: u32,
-    token_hash: &str,
 ) -> Result<NewInvitation, DomainError> {
     let mut v = Violations::new();
     let email = check_email(&mut v, "email", email);
@@ -126,18 +111,16 @@ pub fn invite_user(
         check_role_reference(&mut v, &format!("roles[{i}].role"), &a.role);
     }
     check_invitation_days(&mut v, "expires_in_days", expires_in_days);
-    check_token_hash(&mut v, "token_hash", token_hash);
     v.into_result(NewInvitation {
         email,
         display_name,
     })
 }
 
-/// Validates ResendInvitation's fields (`expires_in_days`, `token_hash`).
-pub fn resend_invitation(expires_in_days: u32, token_hash: &str) -> Result<(), DomainError> {
+/// Validates ResendInvitation's `expires_in_days` (the token's hash is valid by its type).
+pub fn resend_invitation(expires_in_days: u32) -> Result<(), DomainError> {
     let mut v = Violations::new();
     check_invitation_days(&mut v, "expires_in_days", expires_in_days);
-    check_token_hash(&mut v, "token_hash", token_hash);
     v.into_result(())
 }
 
