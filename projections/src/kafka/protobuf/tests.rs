@@ -224,7 +224,7 @@ fn samples() -> Vec<(StreamKind, Value)> {
         ),
         (
             K::Tenant,
-            json!({"type": "OnboardingStarted", "plan": onboarding(json!("ab12"))}),
+            json!({"type": "OnboardingStarted", "plan": onboarding(json!("ab12".repeat(16)))}),
         ),
         (K::Tenant, json!({"type": "OnboardingCompleted"})),
         (
@@ -304,11 +304,11 @@ fn samples() -> Vec<(StreamKind, Value)> {
         (
             K::User,
             json!({"type": "UserInvited", "id": id(USER), "email": "ann@acme.example",
-            "display_name": "Ann", "token_hash": "cd34", "expires_at": "2025-03-08T12:00:00Z"}),
+            "display_name": "Ann", "token_hash": "cd34".repeat(16), "expires_at": "2025-03-08T12:00:00Z"}),
         ),
         (
             K::User,
-            json!({"type": "InvitationResent", "id": id(USER), "token_hash": "ef56",
+            json!({"type": "InvitationResent", "id": id(USER), "token_hash": "ef56".repeat(16),
             "expires_at": "2025-03-09T12:00:00.500Z"}),
         ),
         (
@@ -474,13 +474,13 @@ fn samples() -> Vec<(StreamKind, Value)> {
             K::ApiKey,
             json!({"type": "ApiKeyCreated", "id": id(KEY), "partition_id": id(RECORD),
             "client_id": null, "name": "ci", "scopes": "admin", "foreign_key": "fk-1",
-            "secret_hash": "0a0b", "hint": "Ab12", "expires_at": null, "rotated_from": null}),
+            "secret_hash": "0a0b".repeat(16), "hint": "Ab12", "expires_at": null, "rotated_from": null}),
         ),
         (
             K::ApiKey,
             json!({"type": "ApiKeyCreated", "id": id(KEY2), "partition_id": id(RECORD),
             "client_id": id(CLIENT), "name": "ci 2", "scopes": {"custom": ["user:read", "org:*"]},
-            "foreign_key": "", "secret_hash": "0c0d", "hint": "Cd34",
+            "foreign_key": "", "secret_hash": "0c0d".repeat(16), "hint": "Cd34",
             "expires_at": "2026-01-01T00:00:00Z", "rotated_from": id(KEY)}),
         ),
         (
