@@ -7,6 +7,7 @@
 
 pub mod domain;
 mod error;
+mod hex;
 pub mod journal;
 pub mod personal;
 pub mod runtime;

@@ -15,18 +15,18 @@ use subtle::ConstantTimeEq;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SecretHash([u8; 32]);
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// [`NIBBLE`]'s mark of a byte that is not a lower-case hex digit.
 const NOT_HEX: u8 = 0x10;
 
 /// Each byte's value as a lower-case hex digit, or [`NOT_HEX`].
 const NIBBLE: [u8; 256] = {
     let mut table = [NOT_HEX; 256];
-    let mut i = 0;
-    while i < 16 {
-        table[HEX[i] as usize] = i as u8;
-        i += 1;
+    let mut byte = 0;
+    while byte < 256 {
+        if let Some(value) = crate::hex::digit(byte as u8) {
+            table[byte] = value;
+        }
+        byte += 1;
     }
     table
 };
@@ -70,10 +70,7 @@ impl SecretHash {
     /// The 64 hex digits, without allocating.
     fn hex(&self) -> [u8; 64] {
         let mut out = [0; 64];
-        for (pair, byte) in out.chunks_exact_mut(2).zip(self.0) {
-            pair[0] = HEX[usize::from(byte >> 4)];
-            pair[1] = HEX[usize::from(byte & 0xf)];
-        }
+        crate::hex::encode_into(&self.0, &mut out);
         out
     }
 }

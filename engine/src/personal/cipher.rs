@@ -244,13 +244,7 @@ pub fn keyed_mac(key: &KeyBytes, domain: &str, parts: &[&[u8]]) -> [u8; KEY_LEN]
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
+    crate::hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -410,13 +410,7 @@ fn unless_clashed<T>(result: std::result::Result<T, sqlx::Error>) -> Result<Opti
 
 /// Bytes as lowercase hex (SQLite's `unhex` reads them back).
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
+    crate::hex::encode(bytes)
 }
 
 /// The rows of a bulk statement as the one JSON array it binds (`json_each(?1)`): one
