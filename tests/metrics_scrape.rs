@@ -225,6 +225,12 @@ async fn a_scrape_counts_every_call_and_command_and_names_no_tenant() {
         0.0
     );
     assert!(value(&caught_up, "process_resident_memory_bytes") > 1e6);
+    // jemalloc's own figures: what the node holds within what it has mapped.
+    let allocated = value(&caught_up, "entity_allocator_allocated_bytes");
+    assert!(allocated > 1e6, "{allocated}");
+    assert!(value(&caught_up, "entity_allocator_active_bytes") >= allocated);
+    assert!(value(&caught_up, "entity_allocator_metadata_bytes") > 0.0);
+    assert!(value(&caught_up, "entity_allocator_resident_bytes") > allocated);
     assert!(value(&caught_up, "process_cpu_seconds_total") > 0.0);
 
     // No label value is a tenant's, a user's or any id.

@@ -12,18 +12,51 @@
 //! is one page (`slab_sizes:1-1024:1`; by default up to 7), so an object that outlives a peak
 //! pins one page. Operators can override these at start with `_RJEM_MALLOC_CONF`, e.g.
 //! `_RJEM_MALLOC_CONF=dirty_decay_ms:1000`. Measured in BENCHMARKS.md ("Memory after
-//! passivation", "One-page slabs").
+//! passivation", "One-page slabs"). Its statistics are on `/metrics` as `entity_allocator_*`.
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
+    engine::telemetry::allocator::install(jemalloc_figures);
     gateway::entityd_main()
+}
+
+/// jemalloc's statistics for `/metrics` (`entity_allocator_*`), refreshed at each scrape
+/// (`epoch`); `None` if jemalloc does not answer.
+fn jemalloc_figures() -> Option<engine::telemetry::allocator::Figures> {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    epoch::advance().ok()?;
+    let bytes = |n: usize| u64::try_from(n).ok();
+    Some(engine::telemetry::allocator::Figures {
+        allocated: bytes(stats::allocated::read().ok()?)?,
+        active: bytes(stats::active::read().ok()?)?,
+        metadata: bytes(stats::metadata::read().ok()?)?,
+        resident: bytes(stats::resident::read().ok()?)?,
+        retained: bytes(stats::retained::read().ok()?)?,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use tikv_jemalloc_ctl::{Access, AsName, Mib};
+
+    #[test]
+    fn the_figures_are_jemallocs_own() {
+        let before = super::jemalloc_figures().expect("jemalloc answers");
+        let block = std::hint::black_box(vec![1_u8; 16 << 20]);
+        let during = super::jemalloc_figures().expect("jemalloc answers");
+        assert!(
+            during.allocated >= before.allocated + (16 << 20) - (1 << 20),
+            "{before:?} → {during:?}"
+        );
+        assert!(during.active >= during.allocated, "{during:?}");
+        assert!(during.resident >= during.active, "{during:?}");
+        assert!(during.metadata > 0, "{during:?}");
+        drop(block);
+        let after = super::jemalloc_figures().expect("jemalloc answers");
+        assert!(after.allocated < during.allocated, "{during:?} → {after:?}");
+    }
 
     #[test]
     fn thread_caches_keep_only_small_objects() {

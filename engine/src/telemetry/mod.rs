@@ -514,6 +514,37 @@ impl Collector for SampleCollector {
             "Messages handed to the Kafka producer and not yet acknowledged",
             sample.kafka.in_flight,
         )?;
+        if let Some(heap) = allocator::read() {
+            for (name, help, value) in [
+                (
+                    "entity_allocator_allocated_bytes",
+                    "Bytes the process holds in allocations (the global allocator's count)",
+                    heap.allocated,
+                ),
+                (
+                    "entity_allocator_active_bytes",
+                    "Bytes in the allocator's pages that hold allocations (allocated plus the unused slots of those pages)",
+                    heap.active,
+                ),
+                (
+                    "entity_allocator_metadata_bytes",
+                    "Bytes of the allocator's own bookkeeping (never given back)",
+                    heap.metadata,
+                ),
+                (
+                    "entity_allocator_resident_bytes",
+                    "Bytes of the allocator's pages mapped in memory, at most: active, metadata and freed pages not yet returned",
+                    heap.resident,
+                ),
+                (
+                    "entity_allocator_retained_bytes",
+                    "Address space the allocator returned the pages of but keeps for reuse (not in the RSS)",
+                    heap.retained,
+                ),
+            ] {
+                gauge(&mut encoder, name, help, value)?;
+            }
+        }
         if let Some(process) = process::read() {
             gauge(
                 &mut encoder,
@@ -546,6 +577,40 @@ where
 {
     let counter = ConstCounter::new(value);
     counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)
+}
+
+/// The global allocator's own figures, for the binary whose allocator reports them (`entityd`
+/// installs jemalloc's at start); where none is installed, a scrape leaves them out. They tell
+/// what the RSS is made of: what the process holds, what the allocator keeps for itself, and
+/// what it has freed but not returned yet.
+pub mod allocator {
+    use std::sync::OnceLock;
+
+    /// The allocator's figures, in bytes, read at a scrape.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Figures {
+        /// Bytes in allocations.
+        pub allocated: u64,
+        /// Bytes of the pages that hold allocations.
+        pub active: u64,
+        /// Bytes of the allocator's own bookkeeping.
+        pub metadata: u64,
+        /// Bytes of the allocator's pages mapped in memory, at most.
+        pub resident: u64,
+        /// Address space whose pages went back to the system, kept for reuse.
+        pub retained: u64,
+    }
+
+    static SOURCE: OnceLock<fn() -> Option<Figures>> = OnceLock::new();
+
+    /// Installs the reader of the process's allocator (once; later calls are ignored).
+    pub fn install(read: fn() -> Option<Figures>) {
+        let _ = SOURCE.set(read);
+    }
+
+    pub(super) fn read() -> Option<Figures> {
+        SOURCE.get().and_then(|read| read())
+    }
 }
 
 /// The process's own figures, from Linux's `/proc/self` (absent elsewhere).
@@ -686,5 +751,30 @@ mod tests {
             assert!(rss.is_some_and(|v| v > 0.0), "{text}");
             assert!(text.contains("process_cpu_seconds_total "));
         }
+    }
+
+    #[test]
+    fn the_installed_allocator_figures_are_in_a_scrape() {
+        fn figures() -> Option<allocator::Figures> {
+            Some(allocator::Figures {
+                allocated: 1_000,
+                active: 4_096,
+                metadata: 300,
+                resident: 8_192,
+                retained: 65_536,
+            })
+        }
+        allocator::install(figures);
+        let text = Metrics::new().encode();
+        for line in [
+            "entity_allocator_allocated_bytes 1000",
+            "entity_allocator_active_bytes 4096",
+            "entity_allocator_metadata_bytes 300",
+            "entity_allocator_resident_bytes 8192",
+            "entity_allocator_retained_bytes 65536",
+        ] {
+            assert!(text.contains(&format!("{line}\n")), "{line} in {text}");
+        }
+        assert!(text.contains("# TYPE entity_allocator_metadata_bytes gauge\n"));
     }
 }
