@@ -38,12 +38,12 @@ use tonic::Code;
 
 const SHARDS: usize = 256;
 
-/// UNAVAILABLE, or no answer at all (the connection to a killed node broke mid-call: the
-/// outcome is unknown, and the request id makes the retry safe).
 /// Whether a call may be retried with the same request id: the node answered UNAVAILABLE, or
-/// the client's connection failed under it. A node stopping gracefully closes its connections
-/// (HTTP/2 GOAWAY); a call the client had queued on one just then ends CANCELLED with the
-/// transport error as its source — the server never saw it.
+/// the client's connection failed under it (the outcome is unknown, and the request id makes
+/// the retry safe). A node stopping gracefully closes its connections (HTTP/2 GOAWAY); a call
+/// the client had queued on one just then ends with the transport error as its source — the
+/// server never saw it — as CANCELLED, or as INTERNAL ("h2 protocol error", GOAWAY with
+/// NO_ERROR) when the client had already opened its stream above the server's last one.
 fn retryable(status: &tonic::Status) -> bool {
     let transport_failed = || {
         std::error::Error::source(status)
@@ -51,7 +51,7 @@ fn retryable(status: &tonic::Status) -> bool {
     };
     status.code() == Code::Unavailable
         || (status.code() == Code::Unknown && status.message() == "transport error")
-        || (status.code() == Code::Cancelled && transport_failed())
+        || (matches!(status.code(), Code::Cancelled | Code::Internal) && transport_failed())
 }
 
 /// The value of `series` (name and labels, as exposed) in a scrape of `node`.
