@@ -252,6 +252,8 @@ async fn bad_tokens_are_unauthenticated_and_write_nothing() {
     )
     .await;
     let good = rsa.sign(&claims("ops", None));
+    // verified (and kept) first: its tampered copy is another token, verified in full
+    create_with(&node, &good).await.unwrap();
     let mut tampered: Vec<&str> = good.split('.').collect();
     let forged_claims = b64url(
         serde_json::to_string(&claims("mallory", None))
@@ -446,9 +448,9 @@ async fn a_stale_jwks_file_is_re_read_and_a_bad_one_keeps_the_keys() {
     std::fs::write(&file, jwks(&[&rsa, &ec])).unwrap();
     let every = Duration::from_millis(300);
     let node = PgNode::start(file_auth(file.clone(), every).await).await;
-    create_with(&node, &rsa.sign(&claims("ops", None)))
-        .await
-        .unwrap();
+    // one token used throughout: the node keeps it verified, and must not outlive its key
+    let kept = rsa.sign(&claims("ops", None));
+    create_with(&node, &kept).await.unwrap();
 
     // an unparseable or empty file: logged, the cached keys stay
     for bad in ["{ this is not json", r#"{"keys": []}"#] {
@@ -462,10 +464,28 @@ async fn a_stale_jwks_file_is_re_read_and_a_bad_one_keeps_the_keys() {
     // the old key is retired from the file: once the cache is stale, its tokens are refused
     replace(&file, &jwks(&[&ec]));
     tokio::time::sleep(every + Duration::from_millis(50)).await;
+    // the kept token first: using it is what notices the stale keys
+    assert_refused(&node, &kept, "a token verified before its key was retired").await;
     assert_refused(&node, &rsa.sign(&claims("ops", None)), "retired key").await;
     create_with(&node, &ec.sign(&claims("ops", None)))
         .await
         .unwrap();
+    node.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_token_used_again_is_refused_once_it_expires() {
+    let (auth, _) = jwt_auth(None, true).await;
+    let node = PgNode::start(auth).await;
+    let leeway = i64::try_from(gateway::auth::jwt::LEEWAY_SECS).unwrap();
+    let mut short = claims("ops", None);
+    // accepted for about two more seconds, the leeway included
+    short["exp"] = (chrono::Utc::now().timestamp() - leeway + 2).into();
+    let token = hs256_token(&short);
+    create_with(&node, &token).await.unwrap();
+    create_with(&node, &token).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert_refused(&node, &token, "expired since it was verified").await;
     node.server.shutdown().await.unwrap();
 }
 

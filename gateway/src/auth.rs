@@ -40,6 +40,7 @@ pub mod dev;
 pub mod jwt;
 pub mod policy;
 pub mod search_key;
+mod verified_tokens;
 
 use std::{
     sync::Arc,

@@ -18,6 +18,10 @@
 //! Every failure answers UNAUTHENTICATED with the same generic message; the reason is logged
 //! at debug level only.
 //!
+//! A token that verified is kept (under its SHA-256) until its `exp`, the next change of keys
+//! or [`KEEP_AT_MOST`], whichever comes first, so that the same token on the next call is not
+//! verified again (see [`super::verified_tokens`]).
+//!
 //! A JWKS (file or URL) is loaded at start, cached, re-loaded every [`JWKS_REFRESH_EVERY`]
 //! (checked when a token arrives), and re-loaded once when a token names an unknown `kid` (at
 //! most once per [`JWKS_FORCED_REFRESH_MIN_INTERVAL`]); so replacing the file or publishing at
@@ -39,8 +43,13 @@ use jsonwebtoken::{
 use serde_json::Value;
 use tonic::{Code, Status, metadata::MetadataMap};
 
-use super::{Authenticator, Caller};
+use super::{
+    Authenticator, Caller,
+    verified_tokens::{CAPACITY, VerifiedTokens},
+};
 use crate::status;
+
+pub use super::verified_tokens::KEEP_AT_MOST;
 
 /// Clock leeway for `exp` and `nbf`.
 pub const LEEWAY_SECS: u64 = 30;
@@ -117,6 +126,7 @@ pub struct JwtAuthenticator {
     refresh: tokio::sync::Mutex<()>,
     refresh_every: Duration,
     http: reqwest::Client,
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for JwtAuthenticator {
@@ -155,6 +165,7 @@ impl JwtAuthenticator {
             refresh: tokio::sync::Mutex::new(()),
             refresh_every: JWKS_REFRESH_EVERY,
             http,
+            verified: VerifiedTokens::new(CAPACITY, KEEP_AT_MOST),
         };
         if let Some(JwksSource::Url(url)) = &me.jwks {
             match me.fetch_url(url).await {
@@ -174,11 +185,12 @@ impl JwtAuthenticator {
         self
     }
 
-    /// Replaces the cached keys.
+    /// Replaces the cached keys (every token verified with the old ones is verified again).
     fn store(&self, set: JwkSet) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         cache.set = set;
         cache.loaded = Instant::now();
+        self.verified.keys_changed();
     }
 
     /// Loads the JWKS from its source.
@@ -226,6 +238,13 @@ impl JwtAuthenticator {
         let Some(source) = &self.jwks else {
             return;
         };
+        let fresh = || {
+            let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            cache.loaded.elapsed() < self.refresh_every
+        };
+        if !forced && fresh() {
+            return;
+        }
         let _guard = self.refresh.lock().await;
         let due = {
             let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
@@ -257,16 +276,35 @@ impl JwtAuthenticator {
     }
 
     async fn verify(&self, metadata: &MetadataMap) -> Result<Caller, String> {
-        let value = metadata
-            .get("authorization")
-            .ok_or("no authorization metadata")?
-            .to_str()
-            .map_err(|_| "authorization metadata is not ASCII")?;
-        let token = value
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-            .ok_or("authorization is not a bearer token")?;
+        let token = bearer_token(metadata)?;
+        let digest = VerifiedTokens::digest(token);
+        if let Some(kept) = self.verified.get(&digest) {
+            if kept.by_jwks {
+                self.maybe_refresh(false).await;
+            }
+            let now = jsonwebtoken::get_current_timestamp();
+            if self.verified.accepts(&digest, &kept, now) {
+                return Ok(kept.caller.clone());
+            }
+        }
+        // Read before the keys, so that a token verified with keys replaced meanwhile is not
+        // kept as current.
+        let generation = self.verified.generation();
+        let verified = self.verify_token(token).await?;
+        if let Some(not_after) = verified.not_after {
+            self.verified.insert(
+                digest,
+                verified.caller.clone(),
+                not_after,
+                verified.by_jwks,
+                generation,
+            );
+        }
+        Ok(verified.caller)
+    }
+
+    /// Verifies `token` in full.
+    async fn verify_token(&self, token: &str) -> Result<TokenCaller, String> {
         let header = decode_header(token).map_err(|e| format!("bad JWT header: {e}"))?;
         let alg = header.alg;
         let key = match alg {
@@ -324,6 +362,10 @@ impl JwtAuthenticator {
             Some(_) => return Err("tenant_id is not a string".to_owned()),
         };
         let platform_admin = claims.get(&self.admin_claim) == Some(&Value::Bool(true));
+        let not_after = claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .map(|exp| exp.saturating_add(LEEWAY_SECS));
         let on_behalf_of = claims
             .get("act")
             .and_then(|a| a.get("sub"))
@@ -341,7 +383,7 @@ impl JwtAuthenticator {
             }
             _ => None,
         };
-        Ok(Caller {
+        let caller = Caller {
             subject,
             tenant_id,
             platform_admin,
@@ -351,8 +393,36 @@ impl JwtAuthenticator {
             api_key: None,
             verified_email,
             search_grant: None,
+        };
+        Ok(TokenCaller {
+            caller,
+            not_after,
+            by_jwks: alg != Algorithm::HS256,
         })
     }
+}
+
+/// What a verified token says.
+struct TokenCaller {
+    caller: Caller,
+    /// `exp` plus the leeway, if `exp` is a whole number of seconds.
+    not_after: Option<u64>,
+    /// Its key came from the JWKS.
+    by_jwks: bool,
+}
+
+/// The token of `authorization: Bearer <token>`.
+fn bearer_token(metadata: &MetadataMap) -> Result<&str, String> {
+    let value = metadata
+        .get("authorization")
+        .ok_or("no authorization metadata")?
+        .to_str()
+        .map_err(|_| "authorization metadata is not ASCII")?;
+    Ok(value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .ok_or("authorization is not a bearer token")?)
 }
 
 /// Whether a JWK may verify tokens of `alg` (its declared algorithm, if any, and its type).
