@@ -77,6 +77,16 @@ impl Entity {
         Ok(value)
     }
 
+    /// The entity's two JSON texts, made of one encoding: as stored (see [`Entity::stored`])
+    /// and as its row shows it (see [`row_state`]).
+    pub(super) fn texts(&self) -> Result<StateTexts> {
+        let stored = self.stored()?;
+        Ok(StateTexts {
+            stored: json_text(&stored)?,
+            row: json_text(&row_state(stored))?,
+        })
+    }
+
     /// An entity of `kind` stored as `state` (see [`Entity::stored`]).
     pub(super) fn from_stored(kind: AnalyticsKind, state: &str) -> Result<Self> {
         let corrupt = |e: serde_json::Error| {
@@ -101,10 +111,23 @@ impl Entity {
     }
 }
 
+/// An entity's state as JSON text, twice (see [`Entity::texts`]).
+pub(super) struct StateTexts {
+    /// For `analytics_entities`.
+    pub(super) stored: String,
+    /// For its row of `analytics_changes`.
+    pub(super) row: String,
+}
+
+/// `value` as JSON text.
+pub(super) fn json_text(value: &Value) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| Error::Corrupt(format!("cannot encode an analytics state: {e}")))
+}
+
 /// A row's state (what an export shows) made of a stored state: without the hashes of issued
 /// secrets (as Kafka publishes events) and without what other streams keep.
-pub(super) fn row_state(stored: &Value) -> Value {
-    let mut view = stored.clone();
+fn row_state(mut view: Value) -> Value {
     drop_secret_hashes(&mut view);
     if let Value::Object(fields) = &mut view {
         for field in OTHER_STREAMS_FIELDS {
@@ -326,7 +349,7 @@ mod tests {
         assert_eq!(stored["invitation"]["token_hash"], "");
         assert_eq!(stored["onboarding"]["plan"]["owner_token_hash"], "");
         assert_eq!(
-            row_state(&stored),
+            row_state(stored.clone()),
             json!({
                 "email": "ann@example.com",
                 "invitation": {"state": "pending"},

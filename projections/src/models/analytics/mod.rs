@@ -62,7 +62,7 @@ use crate::{
     sql::{Arg, Row, Statement, insert_rows},
     store::Tx,
 };
-use entity::{Entity, fold, operation, row_state};
+use entity::{Entity, fold, json_text, operation};
 use personal::Erasure;
 
 /// Keeps `analytics_changes` and `analytics_entities` (the history's streams).
@@ -113,6 +113,9 @@ struct Latest {
     stored: bool,
     /// The batch changed it.
     changed: bool,
+    /// Its stored JSON as the batch's last event made it (`None` when a move re-levelled it
+    /// since, or the batch has not changed it): written without encoding it again.
+    text: Option<String>,
 }
 
 /// One batch: the latest states it folds into, and what it writes.
@@ -235,7 +238,7 @@ impl Batch {
                 ),
             });
         }
-        let state = entity.stored()?;
+        let texts = entity.texts()?;
         self.position += 1;
         self.rows.push(vec![
             self.position.into(),
@@ -245,7 +248,7 @@ impl Batch {
             op.as_str().into(),
             r.sequence.into(),
             r.event_type.clone().into(),
-            json_text(&row_state(&state))?.into(),
+            texts.row.into(),
             r.recorded_at.into(),
         ]);
         self.latest.insert(
@@ -256,6 +259,7 @@ impl Batch {
                 entity,
                 stored,
                 changed: true,
+                text: Some(texts.stored),
             },
         );
         match &envelope.event {
@@ -295,6 +299,7 @@ impl Batch {
             {
                 o.depth = depth;
                 latest.changed = true;
+                latest.text = None;
             }
         }
     }
@@ -309,7 +314,10 @@ impl Batch {
             }
             let state = LatestState {
                 version: latest.entity.version(),
-                state: json_text(&latest.entity.stored()?)?,
+                state: match latest.text {
+                    Some(text) => text,
+                    None => json_text(&latest.entity.stored()?)?,
+                },
             };
             if latest.stored {
                 states.change(id, state);
@@ -349,13 +357,9 @@ fn stored(row: &Row) -> Result<(Uuid, Latest)> {
         entity: Entity::from_stored(kind, &row.text("state")?)?,
         stored: true,
         changed: false,
+        text: None,
     };
     Ok((row.uuid("id")?, latest))
-}
-
-fn json_text(value: &serde_json::Value) -> Result<String> {
-    serde_json::to_string(value)
-        .map_err(|e| Error::Corrupt(format!("cannot encode an analytics state: {e}")))
 }
 
 /// A new row of `analytics_entities`.
