@@ -1,7 +1,9 @@
 //! When the stores' connection pools check a connection before handing it out
 //! (`engine::journal::pool_options`): only after it has been idle for longer than the window.
 //! A connection the server ended while it sat idle past the window is replaced without the
-//! caller noticing; one ended within the window costs its next statement, once.
+//! caller noticing; one ended within the window costs its next statement, once. The same holds
+//! for connections kept between uses (`engine::journal::KeptConnections`, the appends'), which
+//! skip sqlx's check on release as well.
 //!
 //! Runs against the PostgreSQL server at `ENTITY_TEST_DATABASE_URL` (see `scripts/test`).
 
@@ -10,7 +12,7 @@
 use std::time::Duration;
 
 use engine::{
-    journal::{LIVENESS_WINDOW, checked_when_idle_for, pool_options},
+    journal::{KeptConnections, LIVENESS_WINDOW, checked_when_idle_for, pool_options},
     testing::TestDatabase,
 };
 use sqlx::{Connection, PgConnection, PgPool, Postgres, pool::PoolOptions};
@@ -22,12 +24,24 @@ async fn backend(pool: &PgPool) -> sqlx::Result<i32> {
         .await
 }
 
+/// The server process behind a connection.
+async fn backend_of(connection: &mut PgConnection) -> sqlx::Result<i32> {
+    sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(connection)
+        .await
+}
+
 /// Ends the server process `pid` from another session and waits until it is gone, after the
 /// pool has taken its connection back (sqlx checks it on the way back, in a task of its own).
 async fn end_backend(db: &TestDatabase, pool: &PgPool, pid: i32) {
     while pool.num_idle() < 1 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    terminate(db, pid).await;
+}
+
+/// Ends the server process `pid` from another session and waits until it is gone.
+async fn terminate(db: &TestDatabase, pid: i32) {
     let mut other = PgConnection::connect(db.url()).await.unwrap();
     let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
         .bind(pid)
@@ -88,5 +102,75 @@ async fn a_connection_used_within_the_window_is_handed_out_unchecked() {
     let second = backend(&pool)
         .await
         .expect("the failed connection was closed on its way back, never handed out again");
+    assert_ne!(second, first);
+}
+
+/// Kept connections over a pool of at most two, holding one kept connection whose session the
+/// server has just ended, and that session's process id.
+async fn kept_with_ended_connection(
+    db: &TestDatabase,
+    window: Duration,
+) -> (KeptConnections<Postgres>, i32) {
+    let pool = pool_options::<Postgres>()
+        .max_connections(2)
+        .connect(db.url())
+        .await
+        .unwrap();
+    let kept = KeptConnections::checked_when_idle_for(pool, window);
+    let mut connection = kept.take().await.unwrap();
+    let ended = backend_of(&mut connection).await.unwrap();
+    connection.keep();
+    terminate(db, ended).await;
+    (kept, ended)
+}
+
+#[tokio::test]
+async fn a_kept_connection_is_the_same_session_at_its_next_use() {
+    let db = TestDatabase::create().await;
+    let pool = pool_options::<Postgres>()
+        .max_connections(2)
+        .connect(db.url())
+        .await
+        .unwrap();
+    let kept = KeptConnections::new(pool.clone());
+    let mut connection = kept.take().await.unwrap();
+    let first = backend_of(&mut connection).await.unwrap();
+    connection.keep();
+    assert_eq!(pool.num_idle(), 0, "kept, not given back to the pool");
+
+    let mut again = kept.take().await.unwrap();
+    assert_eq!(backend_of(&mut again).await.unwrap(), first);
+}
+
+#[tokio::test]
+async fn a_kept_connection_idle_past_the_window_is_checked_and_replaced() {
+    let db = TestDatabase::create().await;
+    let (kept, first) = kept_with_ended_connection(&db, LIVENESS_WINDOW).await;
+    tokio::time::sleep(LIVENESS_WINDOW + Duration::from_millis(300)).await;
+
+    let mut connection = kept
+        .take()
+        .await
+        .expect("the check found the ended connection and the pool opened another");
+    assert_ne!(backend_of(&mut connection).await.unwrap(), first);
+}
+
+#[tokio::test]
+async fn a_kept_connection_ended_within_the_window_fails_once_and_is_not_kept() {
+    let db = TestDatabase::create().await;
+    // A window no test run outlasts, so that a slow box cannot turn the check on.
+    let (kept, first) = kept_with_ended_connection(&db, Duration::from_secs(600)).await;
+
+    let mut connection = kept.take().await.unwrap();
+    assert!(
+        backend_of(&mut connection).await.is_err(),
+        "handed out without a check, the ended connection fails its statement"
+    );
+    // Not kept after a failure: dropped, it goes back to the pool, whose check closes it.
+    drop(connection);
+    let mut next = kept.take().await.unwrap();
+    let second = backend_of(&mut next)
+        .await
+        .expect("a connection the pool opened, not the ended one");
     assert_ne!(second, first);
 }

@@ -34,7 +34,7 @@ use crate::domain::{StreamId, TenantId};
 
 pub use group_commit::{GroupCommitConfig, GroupCommitWriter};
 pub use keys::{KEY_NAMESPACE, KeyChange, KeyPurpose, KeyStore, MasterKeyRecord, StoredKey};
-pub use pool::{LIVENESS_WINDOW, checked_when_idle_for, pool_options};
+pub use pool::{Kept, KeptConnections, LIVENESS_WINDOW, checked_when_idle_for, pool_options};
 pub use token::{CommitToken, TokenParseError};
 
 /// Who caused an event: the audit trail's "who" (SPEC §5.3).

@@ -8,10 +8,18 @@
 //! idle for at most [`LIVENESS_WINDOW`]: it passed the first that recently (HikariCP's
 //! `aliveBypassWindowMs` does the same). A connection that breaks within the window fails its
 //! next statement, as one lost mid-statement does, and its check on release then closes it.
+//!
+//! The check on release costs a round trip per use too, and sqlx has no option to skip it: a
+//! path that uses the pool many times a second (the appends) takes its connections from
+//! [`KeptConnections`], which keeps them between uses instead of releasing them.
 
-use std::time::Duration;
+use std::{
+    ops::{Deref, DerefMut},
+    sync::{Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant},
+};
 
-use sqlx::{Connection, Database, pool::PoolOptions};
+use sqlx::{Connection, Database, Pool, pool::PoolConnection, pool::PoolOptions};
 
 /// A connection used this recently is handed out without a round trip to check it.
 pub const LIVENESS_WINDOW: Duration = Duration::from_secs(1);
@@ -38,14 +46,261 @@ pub fn checked_when_idle_for<DB: Database>(window: Duration) -> PoolOptions<DB> 
         })
 }
 
+/// Connections of one pool kept between uses, so that a use costs no check on release.
+///
+/// sqlx checks a connection with a round trip each time it goes back to its pool (that also
+/// settles a statement abandoned midway). A connection that was used to the end is known good
+/// without it: [`Kept::keep`] puts it here instead, and the next [`take`](Self::take) hands
+/// it out again (the most recently used first), checking it only when it has been idle for
+/// longer than [`LIVENESS_WINDOW`], as the pool would (`checked_when_idle_for` sets another). A connection not kept (dropped after an
+/// error, or with its future) goes back to the pool and its check as before, and so does one
+/// kept idle past the pool's idle timeout or used past its maximum lifetime, so that the pool
+/// still closes it then. Every user of the pool must take its connections here: the kept ones
+/// count as in use for the pool.
+#[derive(Debug)]
+pub struct KeptConnections<DB: Database> {
+    pool: Pool<DB>,
+    /// A connection idle for longer is checked before it is handed out again.
+    window: Duration,
+    /// Oldest kept first.
+    idle: Mutex<Vec<Idle<DB>>>,
+}
+
+/// A connection kept idle.
+#[derive(Debug)]
+struct Idle<DB: Database> {
+    connection: PoolConnection<DB>,
+    /// When it was kept.
+    since: Instant,
+    /// When it was first taken from the pool.
+    taken: Instant,
+}
+
+impl<DB: Database> KeptConnections<DB> {
+    /// Keeps the connections of `pool` (none yet).
+    pub fn new(pool: Pool<DB>) -> Self {
+        Self::checked_when_idle_for(pool, LIVENESS_WINDOW)
+    }
+
+    /// Keeps the connections of `pool`, checking one before handing it out again only when it
+    /// has been idle for longer than `window`.
+    pub fn checked_when_idle_for(pool: Pool<DB>, window: Duration) -> Self {
+        Self {
+            pool,
+            window,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The pool the connections come from.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// A kept connection, or one from the pool when none is kept.
+    pub async fn take(&self) -> Result<Kept<'_, DB>, sqlx::Error> {
+        loop {
+            let (latest, expired) = self.pop();
+            // Back to the pool, which closes them as idle for too long.
+            drop(expired);
+            let Some(Idle {
+                mut connection,
+                since,
+                taken,
+            }) = latest
+            else {
+                let connection = self.pool.acquire().await?;
+                return Ok(Kept::new(connection, Instant::now(), self));
+            };
+            // A broken one goes back to the pool, whose check on release closes it.
+            if since.elapsed() <= self.window || connection.ping().await.is_ok() {
+                return Ok(Kept::new(connection, taken, self));
+            }
+        }
+    }
+
+    /// How many connections are kept idle.
+    pub fn idle(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// The latest kept connection, and those kept past the pool's idle timeout.
+    fn pop(&self) -> (Option<Idle<DB>>, Vec<Idle<DB>>) {
+        let mut idle = self.lock();
+        let expired = match self.pool.options().get_idle_timeout() {
+            Some(timeout) => {
+                let count = idle.partition_point(|i| i.since.elapsed() > timeout);
+                idle.drain(..count).collect()
+            }
+            None => Vec::new(),
+        };
+        (idle.pop(), expired)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Idle<DB>>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A connection taken from [`KeptConnections`]: kept by [`keep`](Self::keep), else released
+/// to the pool (and checked there) when dropped.
+#[derive(Debug)]
+pub struct Kept<'a, DB: Database> {
+    connection: PoolConnection<DB>,
+    taken: Instant,
+    home: &'a KeptConnections<DB>,
+}
+
+impl<'a, DB: Database> Kept<'a, DB> {
+    fn new(connection: PoolConnection<DB>, taken: Instant, home: &'a KeptConnections<DB>) -> Self {
+        Self {
+            connection,
+            taken,
+            home,
+        }
+    }
+
+    /// Keeps the connection for the next use (unless it has outlived the pool's maximum
+    /// lifetime: then the pool closes it). Only for a connection whose statements all ran to
+    /// their end: one left midway must go back to the pool, which settles it.
+    pub fn keep(self) {
+        let Self {
+            connection,
+            taken,
+            home,
+        } = self;
+        let lifetime = home.pool.options().get_max_lifetime();
+        if lifetime.is_some_and(|lifetime| taken.elapsed() > lifetime) {
+            return;
+        }
+        home.lock().push(Idle {
+            connection,
+            since: Instant::now(),
+            taken,
+        });
+    }
+}
+
+impl<DB: Database> Deref for Kept<'_, DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        &self.connection
+    }
+}
+
+impl<DB: Database> DerefMut for Kept<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.connection
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use sqlx::Sqlite;
+    use sqlx::{Sqlite, SqliteConnection};
 
     use super::*;
 
     #[test]
     fn connections_are_not_checked_on_every_acquire() {
         assert!(!pool_options::<Sqlite>().get_test_before_acquire());
+    }
+
+    /// A pool of in-memory SQLite connections: each is a database of its own, so a temporary
+    /// table tells the connections apart.
+    async fn kept(max: u32) -> KeptConnections<Sqlite> {
+        kept_with(pool_options::<Sqlite>().max_connections(max)).await
+    }
+
+    async fn kept_with(options: PoolOptions<Sqlite>) -> KeptConnections<Sqlite> {
+        let pool = options.connect("sqlite::memory:").await.unwrap();
+        KeptConnections::new(pool)
+    }
+
+    async fn mark(connection: &mut SqliteConnection) {
+        sqlx::query("CREATE TEMP TABLE marked (x)")
+            .execute(connection)
+            .await
+            .unwrap();
+    }
+
+    async fn is_marked(connection: &mut SqliteConnection) -> bool {
+        sqlx::query("SELECT 1 FROM temp.sqlite_master WHERE name = 'marked'")
+            .fetch_optional(connection)
+            .await
+            .unwrap()
+            .is_some()
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_is_handed_out_again_without_going_back_to_the_pool() {
+        let connections = kept(2).await;
+        let mut first = connections.take().await.unwrap();
+        mark(&mut first).await;
+        first.keep();
+        assert_eq!(connections.idle(), 1);
+        assert_eq!(connections.pool().num_idle(), 0, "kept, not released");
+        let mut again = connections.take().await.unwrap();
+        assert!(is_marked(&mut again).await, "the same connection");
+        assert_eq!(connections.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_connection_not_kept_goes_back_to_the_pool() {
+        let connections = kept(1).await;
+        let mut first = connections.take().await.unwrap();
+        mark(&mut first).await;
+        drop(first);
+        assert_eq!(connections.idle(), 0);
+        // The only connection of the pool, released (and checked) by sqlx.
+        let mut again = connections.take().await.unwrap();
+        assert!(is_marked(&mut again).await);
+        assert_eq!(connections.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn connections_in_use_together_are_all_kept_and_the_last_kept_comes_first() {
+        let connections = kept(2).await;
+        let mut a = connections.take().await.unwrap();
+        let b = connections.take().await.unwrap();
+        mark(&mut a).await;
+        b.keep();
+        a.keep();
+        assert_eq!(connections.idle(), 2);
+        let mut latest = connections.take().await.unwrap();
+        assert!(is_marked(&mut latest).await);
+        let mut other = connections.take().await.unwrap();
+        assert!(!is_marked(&mut other).await);
+    }
+
+    #[tokio::test]
+    async fn connections_kept_past_the_idle_timeout_go_back_to_the_pool() {
+        let connections = kept_with(
+            pool_options::<Sqlite>()
+                .max_connections(3)
+                .idle_timeout(Duration::from_millis(20)),
+        )
+        .await;
+        let a = connections.take().await.unwrap();
+        let b = connections.take().await.unwrap();
+        a.keep();
+        b.keep();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let _fresh = connections.take().await.unwrap();
+        assert_eq!(connections.idle(), 0, "neither handed out nor kept");
+    }
+
+    #[tokio::test]
+    async fn a_connection_past_the_pools_lifetime_is_not_kept() {
+        let connections = kept_with(
+            pool_options::<Sqlite>()
+                .max_connections(1)
+                .max_lifetime(Duration::from_millis(20)),
+        )
+        .await;
+        let old = connections.take().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        old.keep();
+        assert_eq!(connections.idle(), 0);
     }
 }

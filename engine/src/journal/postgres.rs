@@ -21,7 +21,7 @@ mod errors;
 mod rows;
 mod tail;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,9 +29,9 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, postgres::PgConnectOption
 use uuid::Uuid;
 
 use super::{
-    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, KeyStore, MasterKeyRecord,
-    RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore, UniqueClaim,
-    pool_options,
+    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, KeptConnections, KeyStore,
+    MasterKeyRecord, RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore,
+    UniqueClaim, pool_options,
 };
 use crate::domain::{StreamId, TenantId};
 
@@ -48,10 +48,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct PostgresJournal {
     /// Reads, snapshots, timers, keys, and the components that share the database.
     pool: PgPool,
-    /// Appends only, a quarter of the connections. Its sessions plan statements once
-    /// (`plan_cache_mode = force_generic_plan`): the append statement's custom plan, which
-    /// PostgreSQL would otherwise redo for every call, costs more than its execution.
-    appends: PgPool,
+    /// Appends only, a quarter of the connections, kept between appends (no round trip to
+    /// check each on release). Its sessions plan statements once (`plan_cache_mode =
+    /// force_generic_plan`): the append statement's custom plan, which PostgreSQL would
+    /// otherwise redo for every call, costs more than its execution.
+    appends: Arc<KeptConnections<Postgres>>,
 }
 
 impl PostgresJournal {
@@ -93,7 +94,10 @@ impl PostgresJournal {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        Ok(Self { pool, appends })
+        Ok(Self {
+            pool,
+            appends: Arc::new(KeptConnections::new(appends)),
+        })
     }
 
     /// Applies the migrations of `migrations/postgres` that are not applied yet.
@@ -113,12 +117,25 @@ impl PostgresJournal {
 #[async_trait]
 impl EventLog for PostgresJournal {
     async fn append(&self, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>> {
-        append::append(&self.appends, batches).await
+        let mut connection = self.appends.take().await.map_err(errors::from_sqlx)?;
+        let outcome = append::append(&mut connection, batches).await;
+        // A refusal leaves the connection as good as a success does; after any other error
+        // it goes back to the pool, whose check closes it if it broke.
+        if matches!(
+            outcome,
+            Ok(_)
+                | Err(JournalError::StreamConflict { .. }
+                    | JournalError::UniqueViolation { .. }
+                    | JournalError::Fenced { .. })
+        ) {
+            connection.keep();
+        }
+        outcome
     }
 
     /// The connections of the appends' pool.
     fn concurrent_appends(&self) -> usize {
-        self.appends.options().get_max_connections() as usize
+        self.appends.pool().options().get_max_connections() as usize
     }
 
     async fn read_stream(

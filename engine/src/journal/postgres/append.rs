@@ -27,7 +27,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::{
-    PgPool, Postgres, Row, Transaction,
+    Connection, PgConnection, Postgres, Row, Transaction,
     postgres::{PgArguments, PgDatabaseError, PgRow},
     types::Json,
 };
@@ -77,15 +77,18 @@ type Landed = (HashMap<(Uuid, i64), i64>, Option<u64>);
 /// A query of this module with its parameters bound so far.
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
-/// Appends all batches atomically (see the module docs).
-pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec<AppendReceipt>> {
+/// Appends all batches atomically on `connection` (see the module docs).
+pub(super) async fn append(
+    connection: &mut PgConnection,
+    batches: &[AppendBatch],
+) -> Result<Vec<AppendReceipt>> {
     if batches.is_empty() {
         return Ok(Vec::new());
     }
     let firsts = s::first_sequences(batches)?;
     if fits_one_statement(batches) {
         let created: Vec<&StoredKey> = s::created_keys(batches).collect();
-        return match run_append(pool, batches, &firsts, &created).await {
+        return match run_append(&mut *connection, batches, &firsts, &created).await {
             Ok((positions, Some(transaction_id))) => {
                 // The statement has committed: a receipt that cannot be built leaves its outcome
                 // unknown to the caller, never "nothing written".
@@ -97,7 +100,7 @@ pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec
             // A refusal: nothing was written.
             Err(Failure::Journal(e)) => Err(e),
             Err(Failure::Sql(e)) if e.as_database_error().is_some() => {
-                Err(classify(pool, batches, e).await)
+                Err(classify(connection, batches, e).await)
             }
             // Sent and perhaps committed, then the rows could not be read or decoded.
             Err(Failure::Sql(e)) => Err(match errors::from_sqlx(e) {
@@ -106,7 +109,7 @@ pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec
             }),
         };
     }
-    let mut tx = pool.begin().await.map_err(errors::from_sqlx)?;
+    let mut tx = connection.begin().await.map_err(errors::from_sqlx)?;
     let outcome = write(&mut tx, batches, &firsts).await;
     match outcome {
         Ok(receipts) => {
@@ -118,7 +121,7 @@ pub(super) async fn append(pool: &PgPool, batches: &[AppendBatch]) -> Result<Vec
             let _ = tx.rollback().await;
             Err(match failure {
                 Failure::Journal(e) => e,
-                Failure::Sql(e) => classify(pool, batches, e).await,
+                Failure::Sql(e) => classify(connection, batches, e).await,
             })
         }
     }
@@ -201,7 +204,7 @@ fn refusals<'r>(rows: &'r [PgRow], reason: &'static str) -> impl Iterator<Item =
 /// The transaction of an append that `sql/append.sql` cannot write alone: the statement
 /// without the key changes, then the key changes in order; returns the receipts.
 async fn write(
-    tx: &mut Transaction<'static, Postgres>,
+    tx: &mut Transaction<'_, Postgres>,
     batches: &[AppendBatch],
     firsts: &[(StreamId, i64)],
 ) -> Result<Vec<AppendReceipt>, Failure> {
@@ -367,7 +370,7 @@ impl<'a> ClaimColumns<'a> {
 /// Applies the key changes of the batches in order; new keys wrapped by a retired master key
 /// refuse the append.
 async fn apply_keys(
-    tx: &mut Transaction<'static, Postgres>,
+    tx: &mut Transaction<'_, Postgres>,
     batches: &[AppendBatch],
 ) -> Result<(), Failure> {
     for step in s::key_steps(batches) {
@@ -481,7 +484,11 @@ fn timers_to_clear<'q>(query: PgQuery<'q>, plan: &TimerPlan<'q>) -> PgQuery<'q> 
 }
 
 /// Turns a failed append's database error into a typed conflict where it is one.
-async fn classify(pool: &PgPool, batches: &[AppendBatch], error: sqlx::Error) -> JournalError {
+async fn classify(
+    connection: &mut PgConnection,
+    batches: &[AppendBatch],
+    error: sqlx::Error,
+) -> JournalError {
     let Some(db) = error.as_database_error() else {
         return errors::from_sqlx(error);
     };
@@ -500,13 +507,13 @@ async fn classify(pool: &PgPool, batches: &[AppendBatch], error: sqlx::Error) ->
         };
         return match clash {
             Some((stream, sequence)) => JournalError::StreamConflict { stream, sequence },
-            None => stream_conflict(pool, batches).await,
+            None => stream_conflict(connection, batches).await,
         };
     }
     if constraint == Some(UNIQUE_KEYS_PKEY)
         || (constraint.is_none() && table == Some("unique_keys"))
     {
-        return unique_violation(pool, batches).await;
+        return unique_violation(connection, batches).await;
     }
     if constraint == Some(PERSONAL_KEYS_PKEY)
         || (constraint.is_none() && table == Some("personal_keys"))
@@ -520,7 +527,7 @@ async fn classify(pool: &PgPool, batches: &[AppendBatch], error: sqlx::Error) ->
                 key: s::key_name(tenant_id, subject_id, purpose, version),
                 existing: None,
             },
-            None => key_taken(pool, batches).await,
+            None => key_taken(connection, batches).await,
         };
     }
     errors::from_sqlx(error)
@@ -556,14 +563,14 @@ fn parse_personal_key(detail: &str) -> Option<(TenantId, Uuid, KeyPurpose, i32)>
 
 /// Finds which event of the batches clashed: one already stored, else (the other writer's
 /// row cannot be seen) the first event.
-async fn stream_conflict(pool: &PgPool, batches: &[AppendBatch]) -> JournalError {
+async fn stream_conflict(connection: &mut PgConnection, batches: &[AppendBatch]) -> JournalError {
     let (ids, sequences): (Vec<Uuid>, Vec<i64>) = s::all_events(batches)
         .map(|e| (e.stream.id, e.sequence))
         .unzip();
     let stored = sqlx::query(include_str!("sql/existing_events.sql"))
         .bind(ids)
         .bind(sequences)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *connection)
         .await;
     if let Ok(Some(row)) = stored
         && let (Ok(id), Ok(sequence)) =
@@ -577,14 +584,14 @@ async fn stream_conflict(pool: &PgPool, batches: &[AppendBatch]) -> JournalError
 
 /// Finds which key of the batches is taken and by whom: a stored one (with its holder), else
 /// one the batches claim twice (no holder), else the first claim.
-async fn unique_violation(pool: &PgPool, batches: &[AppendBatch]) -> JournalError {
+async fn unique_violation(connection: &mut PgConnection, batches: &[AppendBatch]) -> JournalError {
     let (namespaces, keys): (Vec<&str>, Vec<&str>) = s::all_claims(batches)
         .map(|c| (c.namespace.as_str(), c.key.as_str()))
         .unzip();
     let stored = sqlx::query(include_str!("sql/existing_claims.sql"))
         .bind(namespaces)
         .bind(keys)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *connection)
         .await;
     if let Ok(Some(row)) = stored
         && let Ok(existing) = rows::claim(&row)
@@ -608,7 +615,7 @@ async fn unique_violation(pool: &PgPool, batches: &[AppendBatch]) -> JournalErro
 
 /// Finds which key the batches create over an existing one when the error did not say: a
 /// stored one, else one the batches wrote themselves, else the first they create.
-async fn key_taken(pool: &PgPool, batches: &[AppendBatch]) -> JournalError {
+async fn key_taken(connection: &mut PgConnection, batches: &[AppendBatch]) -> JournalError {
     let (mut tenant_ids, mut subject_ids, mut purposes, mut versions) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for key in s::created_keys(batches) {
@@ -622,7 +629,7 @@ async fn key_taken(pool: &PgPool, batches: &[AppendBatch]) -> JournalError {
         .bind(subject_ids)
         .bind(purposes)
         .bind(versions)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *connection)
         .await;
     if let Ok(Some(row)) = stored
         && let (Ok(tenant_id), Ok(subject_id), Ok(purpose), Ok(version)) = (
