@@ -117,7 +117,8 @@ pub(super) async fn append(
             Ok(receipts)
         }
         Err(failure) => {
-            // Best effort: a broken connection is discarded by the pool anyway.
+            // Best effort: a rollback that fails is queued by sqlx for the connection's next
+            // statement, and a broken connection fails the next append and goes back to the pool.
             let _ = tx.rollback().await;
             Err(match failure {
                 Failure::Journal(e) => e,
