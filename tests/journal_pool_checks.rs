@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use engine::{
     journal::{KeptConnections, LIVENESS_WINDOW, checked_when_idle_for, pool_options},
@@ -110,13 +110,13 @@ async fn a_connection_used_within_the_window_is_handed_out_unchecked() {
 async fn kept_with_ended_connection(
     db: &TestDatabase,
     window: Duration,
-) -> (KeptConnections<Postgres>, i32) {
+) -> (Arc<KeptConnections<Postgres>>, i32) {
     let pool = pool_options::<Postgres>()
         .max_connections(2)
         .connect(db.url())
         .await
         .unwrap();
-    let kept = KeptConnections::checked_when_idle_for(pool, window);
+    let kept = Arc::new(KeptConnections::checked_when_idle_for(pool, window));
     let mut connection = kept.take().await.unwrap();
     let ended = backend_of(&mut connection).await.unwrap();
     connection.keep();
@@ -132,7 +132,7 @@ async fn a_kept_connection_is_the_same_session_at_its_next_use() {
         .connect(db.url())
         .await
         .unwrap();
-    let kept = KeptConnections::new(pool.clone());
+    let kept = Arc::new(KeptConnections::new(pool.clone()));
     let mut connection = kept.take().await.unwrap();
     let first = backend_of(&mut connection).await.unwrap();
     connection.keep();

@@ -13,7 +13,7 @@ use engine::journal::{
     postgres::PostgresJournal,
     sqlite::{Durability, SqliteJournal, SqliteWriter, WriteTurn},
 };
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, SqliteConnection, SqlitePool, Transaction};
 
 use crate::{
     Result,
@@ -84,14 +84,14 @@ impl ReadStore {
         match self {
             ReadStore::Postgres { writer, .. } => Ok(Tx {
                 inner: TxInner::Postgres(writer.begin().await?),
-                _write: None,
             }),
             ReadStore::Sqlite { writer, .. } => {
-                let turn = writer.turn(Durability::Deferred).await?;
-                let tx = turn.connection().begin_with("BEGIN IMMEDIATE").await?;
+                let mut turn = writer.turn(Durability::Deferred).await?;
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(turn.connection())
+                    .await?;
                 Ok(Tx {
-                    inner: TxInner::Sqlite(tx),
-                    _write: Some(turn),
+                    inner: TxInner::Sqlite(SqliteTx(Some(turn))),
                 })
             }
         }
@@ -104,12 +104,14 @@ impl ReadStore {
                 statement.postgres().execute(writer).await?.rows_affected()
             }
             ReadStore::Sqlite { writer, .. } => {
-                let turn = writer.turn(Durability::Deferred).await?;
-                statement
+                let mut turn = writer.turn(Durability::Deferred).await?;
+                let affected = statement
                     .sqlite()
                     .execute(turn.connection())
                     .await?
-                    .rows_affected()
+                    .rows_affected();
+                turn.keep();
+                affected
             }
         })
     }
@@ -189,13 +191,42 @@ fn token(row: &Row) -> Result<CommitToken> {
 /// rolls back.
 pub struct Tx<'c> {
     inner: TxInner<'c>,
-    /// Held for the life of a SQLite transaction.
-    _write: Option<WriteTurn>,
 }
 
 enum TxInner<'c> {
     Postgres(Transaction<'c, Postgres>),
-    Sqlite(Transaction<'c, Sqlite>),
+    Sqlite(SqliteTx),
+}
+
+/// A turn on the SQLite read models' writer inside `BEGIN IMMEDIATE` (`None` once it ended).
+/// Committed, it keeps the connection for the next turn (no round trip to check it); dropped
+/// before, it closes the connection, which rolls the transaction back, rather than hand an open
+/// transaction to the next turn.
+struct SqliteTx(Option<WriteTurn>);
+
+impl SqliteTx {
+    fn connection(&mut self) -> Result<&mut SqliteConnection> {
+        self.0
+            .as_mut()
+            .map(WriteTurn::connection)
+            .ok_or_else(|| crate::Error::Unavailable("the transaction has ended".into()))
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        sqlx::query("COMMIT").execute(self.connection()?).await?;
+        if let Some(turn) = self.0.take() {
+            turn.keep();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if let Some(turn) = self.0.take() {
+            turn.discard();
+        }
+    }
 }
 
 /// The connection under a [`Tx`], for projections that run their own SQL.
@@ -208,11 +239,11 @@ pub enum Connection<'a> {
 
 impl Tx<'_> {
     /// The connection the transaction runs on.
-    pub fn connection(&mut self) -> Connection<'_> {
-        match &mut self.inner {
+    pub fn connection(&mut self) -> Result<Connection<'_>> {
+        Ok(match &mut self.inner {
             TxInner::Postgres(tx) => Connection::Postgres(tx),
-            TxInner::Sqlite(tx) => Connection::Sqlite(tx),
-        }
+            TxInner::Sqlite(tx) => Connection::Sqlite(tx.connection()?),
+        })
     }
 
     /// Commits.
@@ -232,7 +263,11 @@ impl Tx<'_> {
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            TxInner::Sqlite(tx) => statement.sqlite().execute(&mut **tx).await?.rows_affected(),
+            TxInner::Sqlite(tx) => statement
+                .sqlite()
+                .execute(tx.connection()?)
+                .await?
+                .rows_affected(),
         })
     }
 
@@ -257,7 +292,7 @@ impl Tx<'_> {
                 .collect(),
             TxInner::Sqlite(tx) => statement
                 .sqlite()
-                .fetch_all(&mut **tx)
+                .fetch_all(tx.connection()?)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
@@ -354,4 +389,48 @@ pub(crate) fn token_from_stored(transaction_id: i64, position: i64) -> Result<Co
         transaction_id,
         position,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use engine::testing::sqlite_journal;
+
+    use super::*;
+
+    fn mark(name: &str) -> Statement {
+        Statement::new(
+            "INSERT INTO projection_checkpoints (name, updated_at) VALUES ($1, $2)",
+            vec![name.into(), Utc::now().into()],
+        )
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_transaction_dropped_before_commit_leaves_nothing_and_the_next_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReadStore::sqlite(&sqlite_journal(dir.path()).await);
+        let mut dropped = store.begin().await.unwrap();
+        dropped.run(&mark("dropped")).await.unwrap();
+        drop(dropped);
+
+        // Its connection was closed, not handed on inside the open transaction.
+        let mut next = store.begin().await.unwrap();
+        next.run(&mark("committed")).await.unwrap();
+        next.commit().await.unwrap();
+        assert!(store.checkpoint("dropped").await.unwrap().is_none());
+        assert!(store.checkpoint("committed").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn committed_sqlite_transactions_follow_each_other_on_the_kept_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReadStore::sqlite(&sqlite_journal(dir.path()).await);
+        for name in ["first", "second", "third"] {
+            let mut tx = store.begin().await.unwrap();
+            tx.run(&mark(name)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        for name in ["first", "second", "third"] {
+            assert!(store.checkpoint(name).await.unwrap().is_some(), "{name}");
+        }
+    }
 }

@@ -65,7 +65,7 @@ impl Scratch {
             "CREATE TABLE IF NOT EXISTS {name} (position BIGINT PRIMARY KEY, stream_id TEXT NOT NULL)"
         );
         let mut tx = store.begin().await.unwrap();
-        match tx.connection() {
+        match tx.connection().unwrap() {
             Connection::Postgres(c) => {
                 sqlx::query(&sql).execute(c).await.unwrap();
             }
@@ -94,7 +94,7 @@ impl Projection for Scratch {
             .iter()
             .map(|e| e.recorded.stream.id.to_string())
             .collect();
-        match tx.connection() {
+        match tx.connection()? {
             Connection::Postgres(c) => {
                 let sql = format!(
                     "INSERT INTO {} SELECT * FROM UNNEST($1::bigint[], $2::text[])",
@@ -122,7 +122,7 @@ impl Projection for Scratch {
 
     async fn reset(&self, tx: &mut Tx<'_>) -> projections::Result<()> {
         let sql = format!("DELETE FROM {}", self.name);
-        match tx.connection() {
+        match tx.connection()? {
             Connection::Postgres(c) => sqlx::query(&sql).execute(c).await.map(drop)?,
             Connection::Sqlite(c) => sqlx::query(&sql).execute(c).await.map(drop)?,
         }

@@ -15,7 +15,7 @@
 
 use std::{
     ops::{Deref, DerefMut},
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -52,11 +52,12 @@ pub fn checked_when_idle_for<DB: Database>(window: Duration) -> PoolOptions<DB> 
 /// settles a statement abandoned midway). A connection that was used to the end is known good
 /// without it: [`Kept::keep`] puts it here instead, and the next [`take`](Self::take) hands
 /// it out again (the most recently used first), checking it only when it has been idle for
-/// longer than [`LIVENESS_WINDOW`], as the pool would (`checked_when_idle_for` sets another). A connection not kept (dropped after an
-/// error, or with its future) goes back to the pool and its check as before, and so does one
-/// kept idle past the pool's idle timeout or used past its maximum lifetime, so that the pool
-/// still closes it then. Every user of the pool must take its connections here: the kept ones
-/// count as in use for the pool.
+/// longer than [`LIVENESS_WINDOW`], as the pool would (or another window:
+/// [`checked_when_idle_for`](Self::checked_when_idle_for)). A connection not kept (dropped
+/// after an error, or with its future) goes back to the pool and its check as before, and so
+/// does one kept idle past the pool's idle timeout or used past its maximum lifetime, so that
+/// the pool still closes it then. Every user of the pool must take its connections here: the
+/// kept ones count as in use for the pool.
 #[derive(Debug)]
 pub struct KeptConnections<DB: Database> {
     pool: Pool<DB>,
@@ -98,7 +99,7 @@ impl<DB: Database> KeptConnections<DB> {
     }
 
     /// A kept connection, or one from the pool when none is kept.
-    pub async fn take(&self) -> Result<Kept<'_, DB>, sqlx::Error> {
+    pub async fn take(self: &Arc<Self>) -> Result<Kept<DB>, sqlx::Error> {
         loop {
             let (latest, expired) = self.pop();
             // Back to the pool, which closes them as idle for too long.
@@ -110,11 +111,11 @@ impl<DB: Database> KeptConnections<DB> {
             }) = latest
             else {
                 let connection = self.pool.acquire().await?;
-                return Ok(Kept::new(connection, Instant::now(), self));
+                return Ok(Kept::new(connection, Instant::now(), Arc::clone(self)));
             };
             // A broken one goes back to the pool, whose check on release closes it.
             if since.elapsed() <= self.window || connection.ping().await.is_ok() {
-                return Ok(Kept::new(connection, taken, self));
+                return Ok(Kept::new(connection, taken, Arc::clone(self)));
             }
         }
     }
@@ -142,17 +143,17 @@ impl<DB: Database> KeptConnections<DB> {
     }
 }
 
-/// A connection taken from [`KeptConnections`]: kept by [`keep`](Self::keep), else released
-/// to the pool (and checked there) when dropped.
+/// A connection taken from [`KeptConnections`]: kept by [`keep`](Self::keep), closed by
+/// [`discard`](Self::discard), else released to the pool (and checked there) when dropped.
 #[derive(Debug)]
-pub struct Kept<'a, DB: Database> {
+pub struct Kept<DB: Database> {
     connection: PoolConnection<DB>,
     taken: Instant,
-    home: &'a KeptConnections<DB>,
+    home: Arc<KeptConnections<DB>>,
 }
 
-impl<'a, DB: Database> Kept<'a, DB> {
-    fn new(connection: PoolConnection<DB>, taken: Instant, home: &'a KeptConnections<DB>) -> Self {
+impl<DB: Database> Kept<DB> {
+    fn new(connection: PoolConnection<DB>, taken: Instant, home: Arc<KeptConnections<DB>>) -> Self {
         Self {
             connection,
             taken,
@@ -179,9 +180,16 @@ impl<'a, DB: Database> Kept<'a, DB> {
             taken,
         });
     }
+
+    /// Closes the connection instead of releasing it: for one left in a state the next user
+    /// must not inherit (a transaction neither committed nor rolled back).
+    pub fn discard(self) {
+        let Self { mut connection, .. } = self;
+        connection.close_on_drop();
+    }
 }
 
-impl<DB: Database> Deref for Kept<'_, DB> {
+impl<DB: Database> Deref for Kept<DB> {
     type Target = DB::Connection;
 
     fn deref(&self) -> &DB::Connection {
@@ -189,7 +197,7 @@ impl<DB: Database> Deref for Kept<'_, DB> {
     }
 }
 
-impl<DB: Database> DerefMut for Kept<'_, DB> {
+impl<DB: Database> DerefMut for Kept<DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         &mut self.connection
     }
@@ -208,13 +216,13 @@ mod tests {
 
     /// A pool of in-memory SQLite connections: each is a database of its own, so a temporary
     /// table tells the connections apart.
-    async fn kept(max: u32) -> KeptConnections<Sqlite> {
+    async fn kept(max: u32) -> Arc<KeptConnections<Sqlite>> {
         kept_with(pool_options::<Sqlite>().max_connections(max)).await
     }
 
-    async fn kept_with(options: PoolOptions<Sqlite>) -> KeptConnections<Sqlite> {
+    async fn kept_with(options: PoolOptions<Sqlite>) -> Arc<KeptConnections<Sqlite>> {
         let pool = options.connect("sqlite::memory:").await.unwrap();
-        KeptConnections::new(pool)
+        Arc::new(KeptConnections::new(pool))
     }
 
     async fn mark(connection: &mut SqliteConnection) {
@@ -256,6 +264,18 @@ mod tests {
         let mut again = connections.take().await.unwrap();
         assert!(is_marked(&mut again).await);
         assert_eq!(connections.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_discarded_connection_is_closed_not_handed_out_again() {
+        let connections = kept(1).await;
+        let mut first = connections.take().await.unwrap();
+        mark(&mut first).await;
+        first.discard();
+        assert_eq!(connections.idle(), 0);
+        // The pool's only connection was closed: the next is a new one.
+        let mut again = connections.take().await.unwrap();
+        assert!(!is_marked(&mut again).await);
     }
 
     #[tokio::test]

@@ -32,16 +32,16 @@ use std::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{
-    Sqlite, SqlitePool,
+    Connection, Sqlite, SqliteConnection, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use super::{
-    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, KeyStore, MasterKeyRecord,
-    RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore, UniqueClaim,
-    pool_options,
+    AppendBatch, AppendReceipt, DueTimer, EventLog, JournalError, Kept, KeptConnections, KeyStore,
+    MasterKeyRecord, RecordedEvent, Result, Snapshot, SnapshotStore, StoredKey, TimerStore,
+    UniqueClaim, pool_options,
 };
 use crate::domain::{StreamId, TenantId};
 
@@ -137,8 +137,9 @@ pub struct SqliteWriter {
     /// Held for a turn; the connection's current `synchronous` setting (`None`: unknown, a
     /// turn that was changing it was cancelled).
     lock: Arc<Mutex<Option<Durability>>>,
-    /// One connection.
-    pool: SqlitePool,
+    /// One connection, kept from turn to turn by the turns that end well
+    /// ([`WriteTurn::keep`]).
+    connection: Arc<KeptConnections<Sqlite>>,
     /// Stops the background checkpoints when the last clone is dropped.
     _checkpoints: Arc<Checkpoints>,
 }
@@ -154,11 +155,14 @@ pub enum Durability {
     Deferred,
 }
 
-/// A writer's turn: holds [`SqliteWriter`]'s lock until dropped.
+/// A writer's turn: holds [`SqliteWriter`]'s lock and its connection until dropped. The
+/// connection goes back to its pool of one (and sqlx's round trip to check it, which the next
+/// turn waits for) unless the turn ends with [`keep`](Self::keep).
 #[derive(Debug)]
 pub struct WriteTurn {
+    connection: Kept<Sqlite>,
+    /// Dropped after the connection is kept or released.
     _held: OwnedMutexGuard<Option<Durability>>,
-    pool: SqlitePool,
 }
 
 impl SqliteWriter {
@@ -183,7 +187,7 @@ impl SqliteWriter {
             .map_err(|e| unavailable(path, &e))?;
         Ok(Self {
             lock: Arc::new(Mutex::new(Some(Durability::Flushed))),
-            pool,
+            connection: Arc::new(KeptConnections::new(pool)),
             _checkpoints: Arc::new(Checkpoints::start(checkpointer)),
         })
     }
@@ -197,6 +201,7 @@ impl SqliteWriter {
         durability: Durability,
     ) -> std::result::Result<WriteTurn, sqlx::Error> {
         let mut held = Arc::clone(&self.lock).lock_owned().await;
+        let mut connection = self.connection.take().await?;
         if *held != Some(durability) {
             let pragma = match durability {
                 Durability::Flushed => "PRAGMA synchronous = FULL",
@@ -205,20 +210,33 @@ impl SqliteWriter {
             // Unknown until the pragma has run: should this turn be cancelled meanwhile (the
             // pragma may still run), the next one sets its own.
             *held = None;
-            sqlx::query(pragma).execute(&self.pool).await?;
+            sqlx::query(pragma).execute(&mut *connection).await?;
             *held = Some(durability);
         }
         Ok(WriteTurn {
+            connection,
             _held: held,
-            pool: self.pool.clone(),
         })
     }
 }
 
 impl WriteTurn {
-    /// The writing connection (a pool of one). Transactions begin with `BEGIN IMMEDIATE`.
-    pub fn connection(&self) -> &SqlitePool {
-        &self.pool
+    /// The writing connection. Transactions begin with `BEGIN IMMEDIATE`.
+    pub fn connection(&mut self) -> &mut SqliteConnection {
+        &mut self.connection
+    }
+
+    /// Ends the turn keeping the connection for the next one, without sqlx's check on
+    /// release. Only after every statement of the turn ran to its end and no transaction is
+    /// left open.
+    pub fn keep(self) {
+        self.connection.keep();
+    }
+
+    /// Ends the turn closing the connection (the next turn opens another): for a turn that
+    /// leaves a transaction open, which closing rolls back.
+    pub fn discard(self) {
+        self.connection.discard();
     }
 }
 
@@ -273,7 +291,7 @@ impl SqliteJournal {
     /// ([`read_models::adopt`]).
     pub async fn migrate(&self) -> Result<()> {
         {
-            let turn = self.turn().await?;
+            let mut turn = self.turn().await?;
             sqlx::migrate!("../migrations/sqlite")
                 .run(turn.connection())
                 .await
@@ -323,8 +341,16 @@ impl EventLog for SqliteJournal {
                 epoch: fence.epoch,
             });
         }
-        let turn = self.turn().await?;
-        append::append(turn.connection(), batches).await
+        let mut turn = self.turn().await?;
+        let outcome = append::append(turn.connection(), batches).await;
+        // As on PostgreSQL: a refusal leaves the connection as good as a success does.
+        if matches!(
+            outcome,
+            Ok(_) | Err(JournalError::StreamConflict { .. } | JournalError::UniqueViolation { .. })
+        ) {
+            turn.keep();
+        }
+        outcome
     }
 
     async fn read_stream(
@@ -407,7 +433,7 @@ impl SnapshotStore for SqliteJournal {
     /// On the read models' file, whose commits wait for no flush: a snapshot lost in a crash
     /// of the machine costs a longer replay (`migrations/sqlite-read-models/0002_snapshots.sql`).
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
-        let turn = self
+        let mut turn = self
             .read_models
             .turn(Durability::Deferred)
             .await
@@ -422,6 +448,7 @@ impl SnapshotStore for SqliteJournal {
             .execute(turn.connection())
             .await
             .map_err(errors::from_sqlx)?;
+        turn.keep();
         Ok(())
     }
 }
@@ -477,7 +504,7 @@ impl KeyStore for SqliteJournal {
     }
 
     async fn register_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        let turn = self.turn().await?;
+        let mut turn = self.turn().await?;
         sqlx::query(include_str!("sqlite/sql/register_master_key.sql"))
             .bind(id)
             .bind(rows::micros(at))
@@ -488,7 +515,7 @@ impl KeyStore for SqliteJournal {
     }
 
     async fn retire_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        let turn = self.turn().await?;
+        let mut turn = self.turn().await?;
         sqlx::query(include_str!("sqlite/sql/retire_master_key.sql"))
             .bind(id)
             .bind(rows::micros(at))
@@ -499,7 +526,7 @@ impl KeyStore for SqliteJournal {
     }
 
     async fn abandon_master_key(&self, id: &str, at: DateTime<Utc>) -> Result<u64> {
-        let turn = self.turn().await?;
+        let mut turn = self.turn().await?;
         let mut tx = turn
             .connection()
             .begin_with("BEGIN IMMEDIATE")
@@ -547,7 +574,7 @@ impl KeyStore for SqliteJournal {
         wrapped: &[u8],
         to_master: &str,
     ) -> Result<bool> {
-        let turn = self.turn().await?;
+        let mut turn = self.turn().await?;
         let done = sqlx::query(include_str!("sqlite/sql/rewrap_key.sql"))
             .bind(key.tenant_id.uuid().hyphenated())
             .bind(key.subject_id.hyphenated())
@@ -586,7 +613,7 @@ mod tests {
         }
     }
 
-    async fn synchronous(turn: &WriteTurn) -> i64 {
+    async fn synchronous(turn: &mut WriteTurn) -> i64 {
         sqlx::query_scalar("PRAGMA synchronous")
             .fetch_one(turn.connection())
             .await
@@ -599,11 +626,19 @@ mod tests {
         let journal = sqlite_journal(dir.path()).await;
         let writer = journal.writer();
         // SQLite: 1 = NORMAL, 2 = FULL.
-        let deferred = writer.turn(Durability::Deferred).await.unwrap();
-        assert_eq!(synchronous(&deferred).await, 1);
+        let mut deferred = writer.turn(Durability::Deferred).await.unwrap();
+        assert_eq!(synchronous(&mut deferred).await, 1);
         drop(deferred);
-        let flushed = journal.turn().await.unwrap();
-        assert_eq!(synchronous(&flushed).await, 2);
+        let mut flushed = journal.turn().await.unwrap();
+        assert_eq!(synchronous(&mut flushed).await, 2);
+        // Kept for the next turn, the connection keeps its setting and is set again only when
+        // a turn wants another.
+        flushed.keep();
+        let mut again = journal.turn().await.unwrap();
+        assert_eq!(synchronous(&mut again).await, 2);
+        again.keep();
+        let mut deferred = writer.turn(Durability::Deferred).await.unwrap();
+        assert_eq!(synchronous(&mut deferred).await, 1);
     }
 
     #[tokio::test]
@@ -630,7 +665,7 @@ mod tests {
     async fn an_append_does_not_wait_for_the_read_models_writer() {
         let dir = tempfile::tempdir().unwrap();
         let journal = sqlite_journal(dir.path()).await;
-        let held = journal
+        let mut held = journal
             .read_models_writer()
             .turn(Durability::Deferred)
             .await

@@ -78,7 +78,7 @@ impl Projection for Recording {
         let half = events.len() / 2;
         self.inner.apply(tx, &events[..half]).await?;
         for e in events {
-            let Connection::Postgres(c) = tx.connection() else {
+            let Connection::Postgres(c) = tx.connection()? else {
                 panic!("the delivery log is PostgreSQL only");
             };
             sqlx::query(

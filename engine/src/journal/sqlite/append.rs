@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use serde::Serialize;
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, Row, Sqlite, SqliteConnection, Transaction};
 use uuid::{Uuid, fmt::Hyphenated};
 
 use super::{errors, rows};
@@ -44,13 +44,14 @@ impl From<JournalError> for Failure {
     }
 }
 
-/// Appends all batches in one transaction. The caller holds the journal's write lock.
+/// Appends all batches in one transaction on `connection`, the journal's writing one (the
+/// caller holds its turn).
 pub(super) async fn append(
-    pool: &SqlitePool,
+    connection: &mut SqliteConnection,
     batches: &[AppendBatch],
 ) -> Result<Vec<AppendReceipt>> {
     let firsts = s::first_sequences(batches)?;
-    let mut tx = pool
+    let mut tx = connection
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(errors::from_sqlx)?;
@@ -70,7 +71,7 @@ pub(super) async fn append(
                     let existing = sqlx::query(include_str!("sql/unique_claim.sql"))
                         .bind(&namespace)
                         .bind(&key)
-                        .fetch_optional(pool)
+                        .fetch_optional(&mut *connection)
                         .await
                         .ok()
                         .flatten()
@@ -89,7 +90,7 @@ pub(super) async fn append(
 
 /// The statements of the transaction; returns the receipts.
 async fn write(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     batches: &[AppendBatch],
     firsts: &[(StreamId, i64)],
 ) -> Result<Vec<AppendReceipt>, Failure> {
@@ -142,7 +143,7 @@ async fn write(
 /// Checks that each stream's first new sequence follows its stored head. The write lock is
 /// held: the heads cannot move until commit, so the events' inserts cannot clash.
 async fn check_heads(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     firsts: &[(StreamId, i64)],
 ) -> Result<(), Failure> {
     if firsts.is_empty() {
@@ -175,7 +176,7 @@ async fn check_heads(
 /// `(stream id, sequence)`. Should that statement clash (the heads say it cannot), the events
 /// are inserted one by one, which names the clashing one.
 async fn insert_events(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     batches: &[AppendBatch],
     transaction_id: u64,
 ) -> Result<HashMap<(Uuid, i64), i64>, Failure> {
@@ -249,7 +250,7 @@ async fn insert_events(
 /// Claims the unique keys of all batches with one statement; when a key is taken, claims them
 /// one by one to name it.
 async fn insert_claims(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     batches: &[AppendBatch],
 ) -> Result<(), Failure> {
     let claims: Vec<_> = s::all_claims(batches).collect();
@@ -294,7 +295,7 @@ async fn insert_claims(
 /// Applies the key changes of the batches in order, after checking that no master key they
 /// wrap new keys with is retired.
 async fn apply_keys(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'_, Sqlite>,
     batches: &[AppendBatch],
 ) -> Result<(), Failure> {
     if s::all_key_changes(batches).next().is_none() {
@@ -350,10 +351,7 @@ async fn apply_keys(
 }
 
 /// Creates keys with one statement; when one exists, creates them one by one to name it.
-async fn insert_keys(
-    tx: &mut Transaction<'static, Sqlite>,
-    keys: &[&StoredKey],
-) -> Result<(), Failure> {
+async fn insert_keys(tx: &mut Transaction<'_, Sqlite>, keys: &[&StoredKey]) -> Result<(), Failure> {
     let listed: Vec<_> = keys
         .iter()
         .map(|key| {

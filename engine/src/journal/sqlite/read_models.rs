@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use sqlx::{SqliteConnection, pool::PoolConnection};
+use sqlx::SqliteConnection;
 
 use super::{Durability, SqliteJournal, errors};
 use crate::journal::{JournalError, Result};
@@ -25,7 +25,7 @@ pub(super) async fn adopt(journal: &SqliteJournal, journal_path: &Path) -> Resul
     let tables = {
         // Flushed: the copy must be on disk before the drop below (whose commit is flushed)
         // removes the only other copy of what no projection rebuilds (the saga outbox).
-        let turn = journal
+        let mut turn = journal
             .read_models
             .turn(Durability::Flushed)
             .await
@@ -34,16 +34,11 @@ pub(super) async fn adopt(journal: &SqliteJournal, journal_path: &Path) -> Resul
             .run(turn.connection())
             .await
             .map_err(errors::from_migrate)?;
-        let mut connection = turn
-            .connection()
-            .acquire()
-            .await
-            .map_err(errors::from_sqlx)?;
-        let tables = read_model_tables(&mut connection).await?;
-        copy_from_journal_file(&mut connection, journal_path, &tables).await?;
+        let tables = read_model_tables(turn.connection()).await?;
+        copy_from_journal_file(turn.connection(), journal_path, &tables).await?;
         tables
     };
-    let turn = journal.turn().await?;
+    let mut turn = journal.turn().await?;
     for table in &tables {
         sqlx::query(&format!("DROP TABLE IF EXISTS main.{}", quoted(table)))
             .execute(turn.connection())
@@ -69,38 +64,35 @@ async fn read_model_tables(connection: &mut SqliteConnection) -> Result<Vec<Stri
 /// is copied once, at the start that moves it), all in one transaction. Attaches the journal's
 /// file for the copy only.
 async fn copy_from_journal_file(
-    connection: &mut PoolConnection<sqlx::Sqlite>,
+    connection: &mut SqliteConnection,
     journal_path: &Path,
     tables: &[String],
 ) -> Result<()> {
     sqlx::query("ATTACH DATABASE ?1 AS legacy")
         .bind(journal_path.to_string_lossy().into_owned())
-        .execute(&mut **connection)
+        .execute(&mut *connection)
         .await
         .map_err(errors::from_sqlx)?;
     let copied = copy_attached(connection, tables).await;
     let detached = sqlx::query("DETACH DATABASE legacy")
-        .execute(&mut **connection)
+        .execute(&mut *connection)
         .await
         .map_err(errors::from_sqlx);
     copied.and(detached.map(drop))
 }
 
-async fn copy_attached(
-    connection: &mut PoolConnection<sqlx::Sqlite>,
-    tables: &[String],
-) -> Result<()> {
+async fn copy_attached(connection: &mut SqliteConnection, tables: &[String]) -> Result<()> {
     let legacy: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM legacy.sqlite_schema WHERE type = 'table' ORDER BY name",
     )
-    .fetch_all(&mut **connection)
+    .fetch_all(&mut *connection)
     .await
     .map_err(errors::from_sqlx)?;
     let moving: Vec<&String> = tables.iter().filter(|t| legacy.contains(t)).collect();
     if moving.is_empty() {
         return Ok(());
     }
-    let mut tx = sqlx::Connection::begin(&mut **connection)
+    let mut tx = sqlx::Connection::begin(&mut *connection)
         .await
         .map_err(errors::from_sqlx)?;
     let mut rows = 0;
@@ -166,7 +158,7 @@ mod tests {
             // Before the split: the journal's migrations alone, and read-model rows written
             // into the journal's file.
             let journal = SqliteJournal::open(&path).await.unwrap();
-            let turn = journal.turn().await.unwrap();
+            let mut turn = journal.turn().await.unwrap();
             sqlx::migrate!("../migrations/sqlite")
                 .run(turn.connection())
                 .await
