@@ -10,8 +10,9 @@
 //! next statement, as one lost mid-statement does, and its check on release then closes it.
 //!
 //! The check on release costs a round trip per use too, and sqlx has no option to skip it: a
-//! path that uses the pool many times a second (the appends) takes its connections from
-//! [`KeptConnections`], which keeps them between uses instead of releasing them.
+//! path that uses its pool many times a second (the appends on PostgreSQL, each SQLite file's
+//! writer) takes its connections from [`KeptConnections`], which keeps them between uses
+//! instead of releasing them.
 
 use std::{
     ops::{Deref, DerefMut},
