@@ -112,11 +112,16 @@ impl<DB: Database> KeptConnections<DB> {
             }) = latest
             else {
                 let connection = self.pool.acquire().await?;
-                return Ok(Kept::new(connection, Instant::now(), Arc::clone(self)));
+                return Ok(Kept::new(
+                    connection,
+                    Instant::now(),
+                    false,
+                    Arc::clone(self),
+                ));
             };
             // A broken one goes back to the pool, whose check on release closes it.
             if since.elapsed() <= self.window || connection.ping().await.is_ok() {
-                return Ok(Kept::new(connection, taken, Arc::clone(self)));
+                return Ok(Kept::new(connection, taken, true, Arc::clone(self)));
             }
         }
     }
@@ -150,16 +155,30 @@ impl<DB: Database> KeptConnections<DB> {
 pub struct Kept<DB: Database> {
     connection: PoolConnection<DB>,
     taken: Instant,
+    /// Handed out again after being kept (not fresh from the pool).
+    reused: bool,
     home: Arc<KeptConnections<DB>>,
 }
 
 impl<DB: Database> Kept<DB> {
-    fn new(connection: PoolConnection<DB>, taken: Instant, home: Arc<KeptConnections<DB>>) -> Self {
+    fn new(
+        connection: PoolConnection<DB>,
+        taken: Instant,
+        reused: bool,
+        home: Arc<KeptConnections<DB>>,
+    ) -> Self {
         Self {
             connection,
             taken,
+            reused,
             home,
         }
+    }
+
+    /// Whether this is a connection kept by an earlier use, so that what that use set on it
+    /// (a session setting) still holds; `false` for one from the pool, which may be a new one.
+    pub fn reused(&self) -> bool {
+        self.reused
     }
 
     /// Keeps the connection for the next use (unless it has outlived the pool's maximum
@@ -170,6 +189,7 @@ impl<DB: Database> Kept<DB> {
             connection,
             taken,
             home,
+            ..
         } = self;
         let lifetime = home.pool.options().get_max_lifetime();
         if lifetime.is_some_and(|lifetime| taken.elapsed() > lifetime) {
@@ -251,6 +271,7 @@ mod tests {
         assert_eq!(connections.pool().num_idle(), 0, "kept, not released");
         let mut again = connections.take().await.unwrap();
         assert!(is_marked(&mut again).await, "the same connection");
+        assert!(again.reused());
         assert_eq!(connections.idle(), 0);
     }
 
@@ -264,6 +285,10 @@ mod tests {
         // The only connection of the pool, released (and checked) by sqlx.
         let mut again = connections.take().await.unwrap();
         assert!(is_marked(&mut again).await);
+        assert!(
+            !again.reused(),
+            "from the pool, as far as the kept ones know"
+        );
         assert_eq!(connections.idle(), 0);
     }
 
