@@ -298,6 +298,19 @@ pub enum JournalError {
     Database(String),
 }
 
+impl JournalError {
+    /// A refusal the store answered after checking the append (a conflict, a stale fence):
+    /// nothing was written, and the connection it ran on is as good as after a success.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            JournalError::StreamConflict { .. }
+                | JournalError::UniqueViolation { .. }
+                | JournalError::Fenced { .. }
+        )
+    }
+}
+
 /// Result alias of the journal.
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 

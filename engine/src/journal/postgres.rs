@@ -121,13 +121,7 @@ impl EventLog for PostgresJournal {
         let outcome = append::append(&mut connection, batches).await;
         // A refusal leaves the connection as good as a success does; after any other error
         // it goes back to the pool, whose check closes it if it broke.
-        if matches!(
-            outcome,
-            Ok(_)
-                | Err(JournalError::StreamConflict { .. }
-                    | JournalError::UniqueViolation { .. }
-                    | JournalError::Fenced { .. })
-        ) {
+        if outcome.as_ref().err().is_none_or(JournalError::is_refusal) {
             connection.keep();
         }
         outcome

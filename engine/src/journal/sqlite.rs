@@ -349,10 +349,7 @@ impl EventLog for SqliteJournal {
         let mut turn = self.turn().await?;
         let outcome = append::append(turn.connection(), batches).await;
         // As on PostgreSQL: a refusal leaves the connection as good as a success does.
-        if matches!(
-            outcome,
-            Ok(_) | Err(JournalError::StreamConflict { .. } | JournalError::UniqueViolation { .. })
-        ) {
+        if outcome.as_ref().err().is_none_or(JournalError::is_refusal) {
             turn.keep();
         }
         outcome
