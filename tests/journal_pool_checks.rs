@@ -116,7 +116,7 @@ async fn kept_with_ended_connection(
         .connect(db.url())
         .await
         .unwrap();
-    let kept = Arc::new(KeptConnections::checked_when_idle_for(pool, window));
+    let kept = KeptConnections::checked_when_idle_for(pool, window);
     let mut connection = kept.take().await.unwrap();
     let ended = backend_of(&mut connection).await.unwrap();
     connection.keep();
@@ -132,7 +132,7 @@ async fn a_kept_connection_is_the_same_session_at_its_next_use() {
         .connect(db.url())
         .await
         .unwrap();
-    let kept = Arc::new(KeptConnections::new(pool.clone()));
+    let kept = KeptConnections::new(pool.clone());
     let mut connection = kept.take().await.unwrap();
     let first = backend_of(&mut connection).await.unwrap();
     connection.keep();
@@ -173,4 +173,36 @@ async fn a_kept_connection_ended_within_the_window_fails_once_and_is_not_kept() 
         .await
         .expect("a connection the pool opened, not the ended one");
     assert_ne!(second, first);
+}
+
+#[tokio::test]
+async fn a_kept_connection_idle_past_the_idle_timeout_ends_its_session_without_another_take() {
+    let db = TestDatabase::create().await;
+    let pool = pool_options::<Postgres>()
+        .max_connections(2)
+        .idle_timeout(Duration::from_millis(200))
+        .connect(db.url())
+        .await
+        .unwrap();
+    let kept = KeptConnections::new(pool.clone());
+    let mut connection = kept.take().await.unwrap();
+    let session = backend_of(&mut connection).await.unwrap();
+    connection.keep();
+
+    let mut other = PgConnection::connect(db.url()).await.unwrap();
+    let mut alive = true;
+    for _ in 0..100 {
+        alive = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+            .bind(session)
+            .fetch_one(&mut other)
+            .await
+            .unwrap();
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!alive, "the server still has the idle kept session");
+    assert_eq!(kept.idle(), 0);
+    assert_eq!(pool.size(), 0, "closed, not left idle in the pool");
 }

@@ -16,7 +16,7 @@
 
 use std::{
     ops::{Deref, DerefMut},
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError, Weak},
     time::{Duration, Instant},
 };
 
@@ -55,10 +55,12 @@ pub fn checked_when_idle_for<DB: Database>(window: Duration) -> PoolOptions<DB> 
 /// it out again (the most recently used first), checking it only when it has been idle for
 /// longer than [`LIVENESS_WINDOW`], as the pool would (or another window:
 /// [`checked_when_idle_for`](Self::checked_when_idle_for)). A connection not kept (dropped
-/// after an error, or with its future) goes back to the pool and its check as before, and so
-/// does one kept idle past the pool's idle timeout or used past its maximum lifetime, so that
-/// the pool still closes it then. Every user of the pool must take its connections here: the
-/// kept ones count as in use for the pool.
+/// after an error, or with its future) goes back to the pool and its check as before. One
+/// kept idle past the pool's idle timeout, or taken longer ago than its maximum lifetime, is
+/// closed as the pool's own reaper would close it: by the next `take`, or by a task that looks
+/// every half of the shorter of the two, so that an idle node does not hold connections the
+/// pool would have closed. Every user of the pool must take its connections here: the kept
+/// ones count as in use for the pool.
 #[derive(Debug)]
 pub struct KeptConnections<DB: Database> {
     pool: Pool<DB>,
@@ -80,18 +82,26 @@ struct Idle<DB: Database> {
 
 impl<DB: Database> KeptConnections<DB> {
     /// Keeps the connections of `pool` (none yet).
-    pub fn new(pool: Pool<DB>) -> Self {
+    pub fn new(pool: Pool<DB>) -> Arc<Self> {
         Self::checked_when_idle_for(pool, LIVENESS_WINDOW)
     }
 
     /// Keeps the connections of `pool`, checking one before handing it out again only when it
-    /// has been idle for longer than `window`.
-    pub fn checked_when_idle_for(pool: Pool<DB>, window: Duration) -> Self {
-        Self {
+    /// has been idle for longer than `window`. Called within a Tokio runtime, it starts the
+    /// task that closes the connections kept past the pool's limits (it ends with the last
+    /// handle); outside one, only `take` closes them.
+    pub fn checked_when_idle_for(pool: Pool<DB>, window: Duration) -> Arc<Self> {
+        let kept = Arc::new(Self {
             pool,
             window,
             idle: Mutex::new(Vec::new()),
+        });
+        if let Some(period) = kept.limits().sweep_period()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(sweep_while_used(Arc::downgrade(&kept), period));
         }
+        kept
     }
 
     /// The pool the connections come from.
@@ -103,8 +113,7 @@ impl<DB: Database> KeptConnections<DB> {
     pub async fn take(self: &Arc<Self>) -> Result<Kept<DB>, sqlx::Error> {
         loop {
             let (latest, expired) = self.pop();
-            // Back to the pool, which closes them as idle for too long.
-            drop(expired);
+            self.close(expired);
             let Some(Idle {
                 mut connection,
                 since,
@@ -131,21 +140,97 @@ impl<DB: Database> KeptConnections<DB> {
         self.lock().len()
     }
 
-    /// The latest kept connection, and those kept past the pool's idle timeout.
+    /// Closes the kept connections idle past the pool's idle timeout or taken longer ago than
+    /// its maximum lifetime.
+    fn close_expired(&self) {
+        let expired = Self::expired(&mut self.lock(), self.limits());
+        self.close(expired);
+    }
+
+    /// The latest kept connection that is still within the pool's limits, and those that are
+    /// not.
     fn pop(&self) -> (Option<Idle<DB>>, Vec<Idle<DB>>) {
         let mut idle = self.lock();
-        let expired = match self.pool.options().get_idle_timeout() {
-            Some(timeout) => {
-                let count = idle.partition_point(|i| i.since.elapsed() > timeout);
-                idle.drain(..count).collect()
-            }
-            None => Vec::new(),
-        };
+        let expired = Self::expired(&mut idle, self.limits());
         (idle.pop(), expired)
+    }
+
+    fn expired(idle: &mut Vec<Idle<DB>>, limits: Limits) -> Vec<Idle<DB>> {
+        let now = Instant::now();
+        idle.extract_if(.., |kept| limits.exceeded_by(kept, now))
+            .collect()
+    }
+
+    /// Closes `expired` (they count as in use for the pool until then), except those the
+    /// pool's minimum number of connections still needs: those go back to it.
+    fn close(&self, expired: Vec<Idle<DB>>) {
+        let minimum = self.pool.options().get_min_connections();
+        for Idle { mut connection, .. } in expired {
+            if self.pool.size() > minimum {
+                connection.close_on_drop();
+            }
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        let options = self.pool.options();
+        Limits {
+            idle: options.get_idle_timeout(),
+            lifetime: options.get_max_lifetime(),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Idle<DB>>> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The pool's limits on how long a connection may stay idle, and live.
+#[derive(Clone, Copy)]
+struct Limits {
+    idle: Option<Duration>,
+    lifetime: Option<Duration>,
+}
+
+impl Limits {
+    /// The shortest pause between two sweeps, whatever the limits.
+    const SHORTEST_SWEEP: Duration = Duration::from_millis(10);
+
+    fn outlived(self, taken: Instant, now: Instant) -> bool {
+        self.lifetime
+            .is_some_and(|lifetime| now.duration_since(taken) > lifetime)
+    }
+
+    fn exceeded_by<DB: Database>(self, kept: &Idle<DB>, now: Instant) -> bool {
+        self.outlived(kept.taken, now)
+            || self
+                .idle
+                .is_some_and(|idle| now.duration_since(kept.since) > idle)
+    }
+
+    /// How often to look for connections past the limits: half the shorter one, so that none
+    /// outlives its limit by more than half of it; `None` when there is no limit.
+    fn sweep_period(self) -> Option<Duration> {
+        let shorter = match (self.idle, self.lifetime) {
+            (Some(idle), Some(lifetime)) => idle.min(lifetime),
+            (limit, None) | (None, limit) => limit?,
+        };
+        Some((shorter / 2).max(Self::SHORTEST_SWEEP))
+    }
+}
+
+/// Closes the connections kept past the pool's limits every `period`, until the last handle
+/// on `kept` is gone.
+async fn sweep_while_used<DB: Database>(kept: Weak<KeptConnections<DB>>, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let Some(kept) = kept.upgrade() else {
+            return;
+        };
+        kept.close_expired();
     }
 }
 
@@ -191,8 +276,7 @@ impl<DB: Database> Kept<DB> {
             home,
             ..
         } = self;
-        let lifetime = home.pool.options().get_max_lifetime();
-        if lifetime.is_some_and(|lifetime| taken.elapsed() > lifetime) {
+        if home.limits().outlived(taken, Instant::now()) {
             return;
         }
         home.lock().push(Idle {
@@ -243,7 +327,7 @@ mod tests {
 
     async fn kept_with(options: PoolOptions<Sqlite>) -> Arc<KeptConnections<Sqlite>> {
         let pool = options.connect("sqlite::memory:").await.unwrap();
-        Arc::new(KeptConnections::new(pool))
+        KeptConnections::new(pool)
     }
 
     async fn mark(connection: &mut SqliteConnection) {
@@ -319,34 +403,135 @@ mod tests {
         assert!(!is_marked(&mut other).await);
     }
 
+    /// Kept connections of a pool of `max` whose idle timeout or lifetime is `limit`.
+    async fn kept_limited(
+        max: u32,
+        limit: fn(PoolOptions<Sqlite>, Duration) -> PoolOptions<Sqlite>,
+    ) -> Arc<KeptConnections<Sqlite>> {
+        let options = pool_options::<Sqlite>().max_connections(max);
+        kept_with(limit(options, Duration::from_millis(20))).await
+    }
+
+    fn idle_timeout(options: PoolOptions<Sqlite>, limit: Duration) -> PoolOptions<Sqlite> {
+        options.idle_timeout(limit)
+    }
+
+    fn lifetime(options: PoolOptions<Sqlite>, limit: Duration) -> PoolOptions<Sqlite> {
+        options.idle_timeout(None).max_lifetime(limit)
+    }
+
+    /// Waits up to two seconds for the pool to hold no connection at all.
+    async fn all_closed(connections: &KeptConnections<Sqlite>) -> bool {
+        for _ in 0..200 {
+            if connections.idle() == 0 && connections.pool().size() == 0 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
     #[tokio::test]
-    async fn connections_kept_past_the_idle_timeout_go_back_to_the_pool() {
-        let connections = kept_with(
-            pool_options::<Sqlite>()
-                .max_connections(3)
-                .idle_timeout(Duration::from_millis(20)),
-        )
-        .await;
+    async fn connections_kept_past_the_idle_timeout_are_not_handed_out_again() {
+        let connections = kept_limited(3, idle_timeout).await;
         let a = connections.take().await.unwrap();
         let b = connections.take().await.unwrap();
         a.keep();
         b.keep();
         tokio::time::sleep(Duration::from_millis(40)).await;
+        // By the take itself if the sweep has not come by yet.
         let _fresh = connections.take().await.unwrap();
         assert_eq!(connections.idle(), 0, "neither handed out nor kept");
     }
 
     #[tokio::test]
-    async fn a_connection_past_the_pools_lifetime_is_not_kept() {
+    async fn connections_kept_past_the_idle_timeout_are_closed_without_a_take() {
+        let connections = kept_limited(2, idle_timeout).await;
+        let a = connections.take().await.unwrap();
+        let b = connections.take().await.unwrap();
+        a.keep();
+        b.keep();
+        assert_eq!(connections.pool().size(), 2);
+        assert!(
+            all_closed(&connections).await,
+            "closed, not left kept or idle in the pool: {} kept, {} in the pool",
+            connections.idle(),
+            connections.pool().size()
+        );
+    }
+
+    #[tokio::test]
+    async fn connections_kept_past_the_pools_lifetime_are_closed_without_a_take() {
+        let connections = kept_limited(1, lifetime).await;
+        connections.take().await.unwrap().keep();
+        assert_eq!(connections.idle(), 1);
+        assert!(all_closed(&connections).await);
+    }
+
+    #[tokio::test]
+    async fn the_pools_minimum_connections_go_back_to_it_instead_of_closing() {
         let connections = kept_with(
             pool_options::<Sqlite>()
                 .max_connections(1)
-                .max_lifetime(Duration::from_millis(20)),
+                .min_connections(1)
+                .idle_timeout(Duration::from_millis(20)),
         )
         .await;
+        let mut first = connections.take().await.unwrap();
+        mark(&mut first).await;
+        first.keep();
+        for _ in 0..200 {
+            if connections.idle() == 0 && connections.pool().num_idle() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(connections.idle(), 0, "not kept past the idle timeout");
+        assert_eq!(connections.pool().num_idle(), 1, "released, not closed");
+        let mut again = connections.take().await.unwrap();
+        assert!(is_marked(&mut again).await, "the same connection");
+    }
+
+    #[tokio::test]
+    async fn a_connection_past_the_pools_lifetime_is_not_kept() {
+        let connections = kept_limited(1, lifetime).await;
         let old = connections.take().await.unwrap();
         tokio::time::sleep(Duration::from_millis(40)).await;
         old.keep();
         assert_eq!(connections.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_ends_with_the_last_handle() {
+        let connections = kept_limited(1, idle_timeout).await;
+        let sweeping = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        drop(connections);
+        for _ in 0..200 {
+            if tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+                < sweeping
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the sweep outlived its connections");
+    }
+
+    #[test]
+    fn a_sweep_runs_every_half_of_the_shorter_limit_and_not_without_one() {
+        let limits = |idle, lifetime| Limits { idle, lifetime }.sweep_period();
+        let secs = Duration::from_secs;
+        assert_eq!(limits(Some(secs(600)), Some(secs(1800))), Some(secs(300)));
+        assert_eq!(limits(None, Some(secs(60))), Some(secs(30)));
+        assert_eq!(limits(Some(secs(60)), None), Some(secs(30)));
+        assert_eq!(limits(None, None), None);
+        assert_eq!(
+            limits(Some(Duration::ZERO), None),
+            Some(Limits::SHORTEST_SWEEP)
+        );
     }
 }

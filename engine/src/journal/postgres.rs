@@ -96,7 +96,7 @@ impl PostgresJournal {
             .map_err(unavailable)?;
         Ok(Self {
             pool,
-            appends: Arc::new(KeptConnections::new(appends)),
+            appends: KeptConnections::new(appends),
         })
     }
 

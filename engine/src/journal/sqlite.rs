@@ -187,7 +187,7 @@ impl SqliteWriter {
             .map_err(|e| unavailable(path, &e))?;
         Ok(Self {
             lock: Arc::new(Mutex::new(Some(Durability::Flushed))),
-            connection: Arc::new(KeptConnections::new(pool)),
+            connection: KeptConnections::new(pool),
             _checkpoints: Arc::new(Checkpoints::start(checkpointer)),
         })
     }
