@@ -40,6 +40,15 @@ async fn end_backend(db: &TestDatabase, pool: &PgPool, pid: i32) {
     terminate(db, pid).await;
 }
 
+/// Whether the server still runs the session of process `pid`.
+async fn session_alive(other: &mut PgConnection, pid: i32) -> bool {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+        .bind(pid)
+        .fetch_one(other)
+        .await
+        .unwrap()
+}
+
 /// Ends the server process `pid` from another session and waits until it is gone.
 async fn terminate(db: &TestDatabase, pid: i32) {
     let mut other = PgConnection::connect(db.url()).await.unwrap();
@@ -49,16 +58,7 @@ async fn terminate(db: &TestDatabase, pid: i32) {
         .await
         .unwrap();
     assert!(ended);
-    loop {
-        let alive: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
-                .bind(pid)
-                .fetch_one(&mut other)
-                .await
-                .unwrap();
-        if !alive {
-            break;
-        }
+    while session_alive(&mut other, pid).await {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     other.close().await.unwrap();
@@ -124,18 +124,24 @@ async fn kept_with_ended_connection(
     (kept, ended)
 }
 
+/// A pool of at most two made from `options`, its kept connections, and the server process of
+/// the one connection taken and kept.
+async fn one_kept(
+    db: &TestDatabase,
+    options: PoolOptions<Postgres>,
+) -> (PgPool, Arc<KeptConnections<Postgres>>, i32) {
+    let pool = options.max_connections(2).connect(db.url()).await.unwrap();
+    let kept = KeptConnections::new(pool.clone());
+    let mut connection = kept.take().await.unwrap();
+    let session = backend_of(&mut connection).await.unwrap();
+    connection.keep();
+    (pool, kept, session)
+}
+
 #[tokio::test]
 async fn a_kept_connection_is_the_same_session_at_its_next_use() {
     let db = TestDatabase::create().await;
-    let pool = pool_options::<Postgres>()
-        .max_connections(2)
-        .connect(db.url())
-        .await
-        .unwrap();
-    let kept = KeptConnections::new(pool.clone());
-    let mut connection = kept.take().await.unwrap();
-    let first = backend_of(&mut connection).await.unwrap();
-    connection.keep();
+    let (pool, kept, first) = one_kept(&db, pool_options::<Postgres>()).await;
     assert_eq!(pool.num_idle(), 0, "kept, not given back to the pool");
 
     let mut again = kept.take().await.unwrap();
@@ -178,25 +184,13 @@ async fn a_kept_connection_ended_within_the_window_fails_once_and_is_not_kept() 
 #[tokio::test]
 async fn a_kept_connection_idle_past_the_idle_timeout_ends_its_session_without_another_take() {
     let db = TestDatabase::create().await;
-    let pool = pool_options::<Postgres>()
-        .max_connections(2)
-        .idle_timeout(Duration::from_millis(200))
-        .connect(db.url())
-        .await
-        .unwrap();
-    let kept = KeptConnections::new(pool.clone());
-    let mut connection = kept.take().await.unwrap();
-    let session = backend_of(&mut connection).await.unwrap();
-    connection.keep();
+    let options = pool_options::<Postgres>().idle_timeout(Duration::from_millis(200));
+    let (pool, kept, session) = one_kept(&db, options).await;
 
     let mut other = PgConnection::connect(db.url()).await.unwrap();
     let mut alive = true;
     for _ in 0..100 {
-        alive = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
-            .bind(session)
-            .fetch_one(&mut other)
-            .await
-            .unwrap();
+        alive = session_alive(&mut other, session).await;
         if !alive {
             break;
         }

@@ -431,13 +431,18 @@ mod tests {
         false
     }
 
-    #[tokio::test]
-    async fn connections_kept_past_the_idle_timeout_are_not_handed_out_again() {
-        let connections = kept_limited(3, idle_timeout).await;
+    /// Takes two connections at once and keeps both.
+    async fn keep_two(connections: &Arc<KeptConnections<Sqlite>>) {
         let a = connections.take().await.unwrap();
         let b = connections.take().await.unwrap();
         a.keep();
         b.keep();
+    }
+
+    #[tokio::test]
+    async fn connections_kept_past_the_idle_timeout_are_not_handed_out_again() {
+        let connections = kept_limited(3, idle_timeout).await;
+        keep_two(&connections).await;
         tokio::time::sleep(Duration::from_millis(40)).await;
         // By the take itself if the sweep has not come by yet.
         let _fresh = connections.take().await.unwrap();
@@ -447,10 +452,7 @@ mod tests {
     #[tokio::test]
     async fn connections_kept_past_the_idle_timeout_are_closed_without_a_take() {
         let connections = kept_limited(2, idle_timeout).await;
-        let a = connections.take().await.unwrap();
-        let b = connections.take().await.unwrap();
-        a.keep();
-        b.keep();
+        keep_two(&connections).await;
         assert_eq!(connections.pool().size(), 2);
         assert!(
             all_closed(&connections).await,
