@@ -8,6 +8,7 @@
 
 use std::{
     collections::HashMap,
+    hash::Hash,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -53,6 +54,13 @@ pub(crate) struct ShardState {
 }
 
 impl ShardState {
+    /// Gives back the room the maps kept from a peak that has passivated, so that a shard's
+    /// memory follows its live entities (a `HashMap` never shrinks by itself).
+    fn shrink_maps(&mut self) {
+        shrink_if_sparse(&mut self.slots);
+        shrink_if_sparse(&mut self.by_actor);
+    }
+
     fn active_count(&self) -> usize {
         self.slots
             .values()
@@ -120,6 +128,8 @@ impl Actor for ShardActor {
                 for tenant_id in expired {
                     passivate(state, tenant_id);
                 }
+                // The entities passivated by the sweep before have terminated by now.
+                state.shrink_maps();
             }
             ShardMsg::PassivateAll(reply) => {
                 let tenants: Vec<TenantId> = state.slots.keys().copied().collect();
@@ -281,4 +291,55 @@ fn passivate(state: &mut ShardState, tenant_id: TenantId) {
             buffer: Vec::new(),
         },
     );
+}
+
+/// A map below this many slots is left as it is.
+const SMALL_MAP: usize = 64;
+
+/// Shrinks `map` to twice its length (room for the entities that come back) once three quarters
+/// of it stand empty; small maps are left alone.
+fn shrink_if_sparse<K: Eq + Hash, V>(map: &mut HashMap<K, V>) {
+    let capacity = map.capacity();
+    if capacity > SMALL_MAP && capacity / 4 > map.len() {
+        map.shrink_to(2 * map.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map_of(count: u32) -> HashMap<u32, u32> {
+        (0..count).map(|k| (k, k)).collect()
+    }
+
+    #[test]
+    fn a_map_left_mostly_empty_by_a_peak_gives_its_room_back() {
+        let mut map = map_of(10_000);
+        map.retain(|k, _| *k < 100);
+        let peak = map.capacity();
+        shrink_if_sparse(&mut map);
+        assert!(map.capacity() < peak / 10, "{} of {peak}", map.capacity());
+        assert!(
+            map.capacity() >= 200,
+            "room for the entities that come back"
+        );
+        assert_eq!(map.len(), 100);
+        assert!((0..100).all(|k| map.get(&k) == Some(&k)));
+    }
+
+    #[test]
+    fn a_map_in_use_or_small_is_left_as_it_is() {
+        let mut busy = map_of(10_000);
+        busy.retain(|k, _| *k < 5_000);
+        let capacity = busy.capacity();
+        shrink_if_sparse(&mut busy);
+        assert_eq!(busy.capacity(), capacity);
+
+        let mut small = map_of(SMALL_MAP as u32 / 2);
+        small.clear();
+        let capacity = small.capacity();
+        shrink_if_sparse(&mut small);
+        assert_eq!(small.capacity(), capacity);
+    }
 }
