@@ -337,6 +337,13 @@ mod tests {
             .unwrap();
     }
 
+    /// A connection taken and marked, to be told apart from the others later.
+    async fn take_marked(connections: &Arc<KeptConnections<Sqlite>>) -> Kept<Sqlite> {
+        let mut connection = connections.take().await.unwrap();
+        mark(&mut connection).await;
+        connection
+    }
+
     async fn is_marked(connection: &mut SqliteConnection) -> bool {
         sqlx::query("SELECT 1 FROM temp.sqlite_master WHERE name = 'marked'")
             .fetch_optional(connection)
@@ -348,8 +355,7 @@ mod tests {
     #[tokio::test]
     async fn a_kept_connection_is_handed_out_again_without_going_back_to_the_pool() {
         let connections = kept(2).await;
-        let mut first = connections.take().await.unwrap();
-        mark(&mut first).await;
+        let first = take_marked(&connections).await;
         first.keep();
         assert_eq!(connections.idle(), 1);
         assert_eq!(connections.pool().num_idle(), 0, "kept, not released");
@@ -362,8 +368,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_not_kept_goes_back_to_the_pool() {
         let connections = kept(1).await;
-        let mut first = connections.take().await.unwrap();
-        mark(&mut first).await;
+        let first = take_marked(&connections).await;
         drop(first);
         assert_eq!(connections.idle(), 0);
         // The only connection of the pool, released (and checked) by sqlx.
@@ -379,8 +384,7 @@ mod tests {
     #[tokio::test]
     async fn a_discarded_connection_is_closed_not_handed_out_again() {
         let connections = kept(1).await;
-        let mut first = connections.take().await.unwrap();
-        mark(&mut first).await;
+        let first = take_marked(&connections).await;
         first.discard();
         assert_eq!(connections.idle(), 0);
         // The pool's only connection was closed: the next is a new one.
@@ -479,8 +483,7 @@ mod tests {
                 .idle_timeout(Duration::from_millis(20)),
         )
         .await;
-        let mut first = connections.take().await.unwrap();
-        mark(&mut first).await;
+        let first = take_marked(&connections).await;
         first.keep();
         for _ in 0..200 {
             if connections.idle() == 0 && connections.pool().num_idle() == 1 {

@@ -313,10 +313,16 @@ mod tests {
         (0..count).map(|k| (k, k)).collect()
     }
 
+    /// A map that held 10,000 entries and keeps the first `left`.
+    fn after_peak(left: u32) -> HashMap<u32, u32> {
+        let mut map = map_of(10_000);
+        map.retain(|k, _| *k < left);
+        map
+    }
+
     #[test]
     fn a_map_left_mostly_empty_by_a_peak_gives_its_room_back() {
-        let mut map = map_of(10_000);
-        map.retain(|k, _| *k < 100);
+        let mut map = after_peak(100);
         let peak = map.capacity();
         shrink_if_sparse(&mut map);
         assert!(map.capacity() < peak / 10, "{} of {peak}", map.capacity());
@@ -330,8 +336,7 @@ mod tests {
 
     #[test]
     fn a_map_in_use_or_small_is_left_as_it_is() {
-        let mut busy = map_of(10_000);
-        busy.retain(|k, _| *k < 5_000);
+        let mut busy = after_peak(5_000);
         let capacity = busy.capacity();
         shrink_if_sparse(&mut busy);
         assert_eq!(busy.capacity(), capacity);
