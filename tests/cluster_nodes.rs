@@ -40,18 +40,63 @@ const SHARDS: usize = 256;
 
 /// Whether a call may be retried with the same request id: the node answered UNAVAILABLE, or
 /// the client's connection failed under it (the outcome is unknown, and the request id makes
-/// the retry safe). A node stopping gracefully closes its connections (HTTP/2 GOAWAY); a call
-/// the client had queued on one just then ends with the transport error as its source — the
-/// server never saw it — as CANCELLED, or as INTERNAL ("h2 protocol error", GOAWAY with
-/// NO_ERROR) when the client had already opened its stream above the server's last one.
+/// the retry safe). A status the server sent is decoded from its trailers and has no source;
+/// one the client made from a failed connection carries that failure: a transport error (a
+/// call queued on a connection the node closed with GOAWAY), an HTTP/2 error (a stream opened
+/// above the server's last one), or an I/O error under hyper's (a node killed while its answer
+/// was being read: "error reading a body from connection", broken pipe).
 fn retryable(status: &tonic::Status) -> bool {
-    let transport_failed = || {
-        std::error::Error::source(status)
-            .is_some_and(|source| source.downcast_ref::<tonic::transport::Error>().is_some())
-    };
     status.code() == Code::Unavailable
         || (status.code() == Code::Unknown && status.message() == "transport error")
-        || (matches!(status.code(), Code::Cancelled | Code::Internal) && transport_failed())
+        || (matches!(
+            status.code(),
+            Code::Unknown | Code::Cancelled | Code::Internal
+        ) && connection_failed(status))
+}
+
+/// Whether `status`'s chain of sources holds a failure of the client's connection.
+fn connection_failed(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        if error.is::<tonic::transport::Error>()
+            || error.is::<h2::Error>()
+            || error.is::<std::io::Error>()
+        {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+#[test]
+fn a_failed_connection_or_unavailable_is_retried_and_an_answer_is_not() {
+    let with_source = |code, source: Arc<dyn std::error::Error + Send + Sync>| {
+        let mut status = tonic::Status::new(code, "h2 protocol error: error reading a body");
+        status.set_source(source);
+        status
+    };
+    let broken_pipe = Arc::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+    // hyper's body error wraps the I/O error; the chain is walked to it.
+    let wrapped: Arc<dyn std::error::Error + Send + Sync> = Arc::new(tonic::Status::from_error(
+        Box::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
+    ));
+    let reset = Arc::new(h2::Error::from(h2::Reason::CANCEL));
+    for code in [Code::Unknown, Code::Cancelled, Code::Internal] {
+        assert!(
+            retryable(&with_source(code, broken_pipe.clone())),
+            "{code:?}"
+        );
+        assert!(retryable(&with_source(code, reset.clone())), "{code:?}");
+        assert!(retryable(&with_source(code, wrapped.clone())), "{code:?}");
+        // The same codes sent by the server (no source) are its answer.
+        assert!(
+            !retryable(&tonic::Status::new(code, "answered")),
+            "{code:?}"
+        );
+    }
+    assert!(retryable(&tonic::Status::unavailable("moving")));
+    assert!(!retryable(&tonic::Status::invalid_argument("bad")));
 }
 
 /// The value of `series` (name and labels, as exposed) in a scrape of `node`.
