@@ -112,6 +112,8 @@ async fn pair(db: &TestDatabase) -> Pair {
             leases: Some(leases.clone()),
             peers: Some(peers),
             move_wait: Duration::from_millis(300),
+            // The tests fire timers themselves; the background poller would race them.
+            timer_poll_interval: Duration::from_secs(3600),
             ..EngineConfig::default()
         };
         let journal = journal.clone();

@@ -11,7 +11,7 @@
 mod grpc_support;
 
 use std::{
-    collections::HashMap,
+    collections::HashSet,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -218,49 +218,20 @@ async fn a_command_sent_to_the_owner_is_one_trace_across_both_nodes_the_journal_
         }
     }
 
-    // Wait for every span (the projection's comes last).
+    // Wait for every span: each node exports its own batches on its own timer, so they
+    // arrive in any order.
     let deadline = Instant::now() + Duration::from_secs(30);
     let spans = loop {
         let spans = collector.trace(trace_id);
-        if spans.iter().any(|s| s.name.starts_with("projection ")) {
+        if whole_trace(&spans, caller_span).is_some() && parents_arrived(&spans, caller_span) {
             break spans;
         }
         assert!(Instant::now() < deadline, "incomplete trace: {spans:#?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let by_id: HashMap<&str, &Span> = spans.iter().map(|s| (s.span_id.as_str(), s)).collect();
-    let find = |node: Option<&str>, name: &str, parent: &str| -> &Span {
-        spans
-            .iter()
-            .find(|s| {
-                node.is_none_or(|n| s.node == n) && s.name == name && s.parent_span_id == parent
-            })
-            .unwrap_or_else(|| panic!("no {name} on {node:?} under {parent}: {spans:#?}"))
-    };
-    let call = "entity.v1.OrganizationService/CreateOrganization";
-    // The entry node: the call, the authenticated caller's span (`rpc`), the engine's command;
-    // the owner: its side of the call over the mesh, then the tenant actor's work.
-    let entry_call = find(Some("node-1"), call, caller_span);
-    let entry_rpc = find(Some("node-1"), "rpc", &entry_call.span_id);
-    let execute = find(Some("node-1"), "engine.execute", &entry_rpc.span_id);
-    let peer_call = find(Some("node-2"), "engine.peer_call", &execute.span_id);
-    let command = find(Some("node-2"), "entity.command", &peer_call.span_id);
-    find(Some("node-2"), "journal.append", &command.span_id);
     // The projections run on one of the nodes; their batch joins the trace under the command.
-    let projection = spans
-        .iter()
-        .find(|s| s.name.starts_with("projection ") && s.parent_span_id == command.span_id)
-        .unwrap_or_else(|| panic!("no projection span under the command: {spans:#?}"));
+    let projection = whole_trace(&spans, caller_span).expect("the whole trace");
     assert!(["node-1", "node-2"].contains(&projection.node.as_str()));
-    // Every span of the trace hangs off the caller's span through spans of the trace.
-    for span in &spans {
-        if span.parent_span_id != caller_span {
-            assert!(
-                by_id.contains_key(span.parent_span_id.as_str()),
-                "{span:?} has a parent outside the trace"
-            );
-        }
-    }
     // Nothing of the HTTP/2 or database libraries is exported.
     assert!(
         spans
@@ -270,4 +241,39 @@ async fn a_command_sent_to_the_owner_is_one_trace_across_both_nodes_the_journal_
     );
     entry.kill9().await;
     owner.kill9().await;
+}
+
+/// The chain of spans one command over two nodes leaves, from the caller's span to the
+/// projection's, when all of them have arrived: the entry node's call, the authenticated
+/// caller's span (`rpc`) and the engine's command; the owner's side of the call over the mesh,
+/// the tenant actor's work and its append; the projections' batch under the command. Returns
+/// the projection's span.
+fn whole_trace<'a>(spans: &'a [Span], caller_span: &str) -> Option<&'a Span> {
+    let find = |node: &str, name: &str, parent: &str| {
+        spans
+            .iter()
+            .find(|s| s.node == node && s.name == name && s.parent_span_id == parent)
+    };
+    let entry_call = find(
+        "node-1",
+        "entity.v1.OrganizationService/CreateOrganization",
+        caller_span,
+    )?;
+    let entry_rpc = find("node-1", "rpc", &entry_call.span_id)?;
+    let execute = find("node-1", "engine.execute", &entry_rpc.span_id)?;
+    let peer_call = find("node-2", "engine.peer_call", &execute.span_id)?;
+    let command = find("node-2", "entity.command", &peer_call.span_id)?;
+    find("node-2", "journal.append", &command.span_id)?;
+    spans
+        .iter()
+        .find(|s| s.name.starts_with("projection ") && s.parent_span_id == command.span_id)
+}
+
+/// Whether every span of the trace hangs off the caller's span through spans of the trace (a
+/// parent ends after its children, so it may arrive in a later batch).
+fn parents_arrived(spans: &[Span], caller_span: &str) -> bool {
+    let ids: HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
+    spans
+        .iter()
+        .all(|s| s.parent_span_id == caller_span || ids.contains(s.parent_span_id.as_str()))
 }
