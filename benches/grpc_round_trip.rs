@@ -267,6 +267,7 @@ async fn paired_commands(
                 subject: Subject::User(user),
                 permission: Some(permission.clone()),
                 scopes: vec![Scope::Organization(org)],
+                confers: Vec::new(),
             };
             let permission = permission.clone();
             async move {
@@ -354,6 +355,7 @@ async fn paired_credentials(engine: &Engine, channel: Channel, f: &Fixture, roun
                         subject,
                         permission: Some(permission),
                         scopes: vec![Scope::Organization(org)],
+                        confers: Vec::new(),
                     }),
                     ..RequestMeta::default()
                 };

@@ -3,7 +3,9 @@
 //! subtree, and is PERMISSION_DENIED (naming permission and scope, writing nothing) on a
 //! sibling organization, on the sibling's reads and on tenant-wide actions; a team-scoped role
 //! acts on that team only; MoveOrganization needs `organization:move` at the moved
-//! organization AND at the new parent (the tenant for a new root).
+//! organization AND at the new parent (the tenant for a new root); and no caller gives more
+//! than it holds (roles it assigns or invites with, an invitation it resends, a role's
+//! permissions, registration's automatic roles).
 //! Needs `ENTITY_TEST_DATABASE_URL`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
@@ -12,6 +14,7 @@
 mod grpc_support;
 
 use entity_proto::v1 as pb;
+use futures::FutureExt;
 use grpc_support::{
     PgNode, accept, bearer, claims, create_org, create_tenant_answer, hs256_token, invite,
     jwt_node, role_at, scope,
@@ -299,26 +302,177 @@ impl World {
         scope: &str,
         call: impl Future<Output = Result<(), Status>>,
     ) {
+        self.refused(
+            what,
+            "PERMISSION_DENIED",
+            &[("permission", permission), ("scope", scope)],
+            call,
+        )
+        .await;
+    }
+
+    /// Asserts that `call` is PERMISSION_DENIED `GRANT_EXCEEDS_CALLER`: it would give `granted`,
+    /// whose `permission` the caller does not hold at `scope`; nothing written.
+    async fn exceeds(
+        &self,
+        what: &str,
+        granted: &str,
+        permission: &str,
+        scope: &str,
+        call: impl Future<Output = Result<(), Status>>,
+    ) {
+        let metadata = [
+            ("granted", granted),
+            ("permission", permission),
+            ("scope", scope),
+        ];
+        self.refused(what, "GRANT_EXCEEDS_CALLER", &metadata, call)
+            .await;
+    }
+
+    /// Asserts that `call` is PERMISSION_DENIED with `reason` and `metadata`, writing nothing.
+    async fn refused(
+        &self,
+        what: &str,
+        reason: &str,
+        metadata: &[(&str, &str)],
+        call: impl Future<Output = Result<(), Status>>,
+    ) {
         let before = self.node.events().await.len();
         let err = call.await.expect_err(what);
         assert_eq!(err.code(), Code::PermissionDenied, "{what}: {err:?}");
         let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
-        assert_eq!(info.reason, "PERMISSION_DENIED", "{what}");
-        assert_eq!(
-            info.metadata.get("permission").map(String::as_str),
-            Some(permission),
-            "{what}: {info:?}"
-        );
-        assert_eq!(
-            info.metadata.get("scope").map(String::as_str),
-            Some(scope),
-            "{what}: {info:?}"
-        );
+        assert_eq!(info.reason, reason, "{what}: {err:?}");
+        for (key, value) in metadata {
+            assert_eq!(
+                info.metadata.get(*key).map(String::as_str),
+                Some(*value),
+                "{what}: {info:?}"
+            );
+        }
         assert_eq!(
             self.node.events().await.len(),
             before,
             "{what}: journal unchanged"
         );
+    }
+
+    /// A user invited by the platform admin with `roles` and accepted: id and token.
+    async fn member(
+        &self,
+        email: &str,
+        org: &str,
+        roles: Vec<pb::RoleAssignment>,
+    ) -> (String, String) {
+        let mut c = self.node.clients.clone();
+        let invited = invite(&mut c, &self.tenant, email, org, roles).await;
+        let user = accept(&mut c, &self.tenant, &invited.invitation_token).await;
+        let token = hs256_token(&claims(&user.id, Some(&self.tenant)));
+        (user.id, token)
+    }
+
+    async fn invite_as(
+        &self,
+        token: &str,
+        email: &str,
+        org: &str,
+        roles: Vec<pb::RoleAssignment>,
+    ) -> Result<(), Status> {
+        let mut c = self.node.clients.clone();
+        let request = pb::InviteUserRequest {
+            tenant_id: self.tenant.clone(),
+            email: email.to_owned(),
+            organization_id: org.to_owned(),
+            roles,
+            ..Default::default()
+        };
+        c.users.invite_user(bearer(request, token)).await.map(drop)
+    }
+
+    async fn assign_as(
+        &self,
+        token: &str,
+        user: &str,
+        role: pb::RoleAssignment,
+    ) -> Result<(), Status> {
+        let mut c = self.node.clients.clone();
+        let request = pb::AssignRoleRequest {
+            tenant_id: self.tenant.clone(),
+            user_id: user.to_owned(),
+            assignment: Some(role),
+            ..Default::default()
+        };
+        c.users.assign_role(bearer(request, token)).await.map(drop)
+    }
+
+    async fn resend_as(&self, token: &str, user: &str) -> Result<(), Status> {
+        let mut c = self.node.clients.clone();
+        let request = pb::ResendInvitationRequest {
+            tenant_id: self.tenant.clone(),
+            user_id: user.to_owned(),
+            ..Default::default()
+        };
+        c.users
+            .resend_invitation(bearer(request, token))
+            .await
+            .map(drop)
+    }
+
+    async fn define_role_as(
+        &self,
+        token: &str,
+        name: &str,
+        permissions: &[&str],
+    ) -> Result<String, Status> {
+        let mut c = self.node.clients.clone();
+        let request = pb::DefineRoleRequest {
+            tenant_id: self.tenant.clone(),
+            name: name.to_owned(),
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            ..Default::default()
+        };
+        let answer = c.roles.define_role(bearer(request, token)).await?;
+        Ok(answer.into_inner().role.unwrap().id)
+    }
+
+    async fn update_role_as(
+        &self,
+        token: &str,
+        role: &str,
+        permissions: &[&str],
+    ) -> Result<(), Status> {
+        let mut c = self.node.clients.clone();
+        let request = pb::UpdateRoleRequest {
+            tenant_id: self.tenant.clone(),
+            role_id: role.to_owned(),
+            role: Some(pb::RoleUpdate {
+                permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["permissions".into()],
+            }),
+            ..Default::default()
+        };
+        c.roles.update_role(bearer(request, token)).await.map(drop)
+    }
+
+    async fn configure_registration_as(
+        &self,
+        token: &str,
+        auto_roles: Vec<pb::RoleAssignment>,
+    ) -> Result<(), Status> {
+        let mut c = self.node.clients.clone();
+        let request = pb::ConfigureRegistrationRequest {
+            tenant_id: self.tenant.clone(),
+            enabled: true,
+            auto_roles,
+            ..Default::default()
+        };
+        c.registration
+            .configure_registration(bearer(request, token))
+            .await
+            .map(drop)
     }
 }
 
@@ -490,5 +644,249 @@ async fn moving_an_organization_needs_the_permission_at_both_ends() {
     // holding it at both ends suffices
     w.move_org(&w.carol, &w.a1, &w.b).await.unwrap();
     assert_eq!(w.get_org(&w.carol, &w.a1).await.unwrap().parent_id, w.b);
+    w.node.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn no_caller_gives_more_than_it_holds() {
+    let w = world().await;
+    let at_a = scope(pb::ScopeKind::Organization, &w.a);
+    let at_a1 = scope(pb::ScopeKind::Organization, &w.a1);
+    let (dave, _) = w.member("dave@s.test", &w.a, vec![]).await;
+
+    // alice is org-admin at A. An invitation gives its roles: `role:assign` where each
+    // applies, and everything the role grants there.
+    let owner = || role_at("tenant-owner", None);
+    w.denied(
+        "alice invites a tenant owner",
+        "role:assign",
+        "tenant",
+        w.invite_as(&w.alice, "eve@s.test", &w.a, vec![owner()]),
+    )
+    .await;
+    w.exceeds(
+        "alice invites an owner of A",
+        "role tenant-owner",
+        "*",
+        &org(&w.a),
+        w.invite_as(
+            &w.alice,
+            "eve@s.test",
+            &w.a,
+            vec![role_at("tenant-owner", at_a.clone())],
+        ),
+    )
+    .await;
+    w.exceeds(
+        "alice makes dave owner of A",
+        "role tenant-owner",
+        "*",
+        &org(&w.a),
+        w.assign_as(&w.alice, &dave, role_at("tenant-owner", at_a.clone())),
+    )
+    .await;
+    // What she holds she gives, within her subtree.
+    w.invite_as(
+        &w.alice,
+        "eve@s.test",
+        &w.a,
+        vec![role_at("member", at_a.clone())],
+    )
+    .await
+    .unwrap();
+    w.assign_as(&w.alice, &dave, role_at("org-admin", at_a1))
+        .await
+        .unwrap();
+
+    // Resending an invitation hands its new token to the caller: its roles are given again.
+    // A recruiter invites and assigns tenant-wide, and holds what `member` grants.
+    let mut platform = w.node.clients.clone();
+    let recruiter = &[
+        "user:invite",
+        "role:assign",
+        "organization:read",
+        "team:read",
+        "user:read",
+        "analytics:view",
+    ];
+    platform
+        .roles
+        .define_role(pb::DefineRoleRequest {
+            tenant_id: w.tenant.clone(),
+            name: "recruiter".into(),
+            permissions: recruiter.iter().map(|p| (*p).to_owned()).collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (_, ivan) = w
+        .member("ivan@s.test", &w.a, vec![role_at("recruiter", None)])
+        .await;
+    let pending_owner = invite(&mut platform, &w.tenant, "frank@s.test", "", vec![owner()]).await;
+    w.exceeds(
+        "a recruiter resends a tenant owner's invitation",
+        "role tenant-owner",
+        "*",
+        "tenant",
+        w.resend_as(&ivan, &pending_owner.user.unwrap().id),
+    )
+    .await;
+    let pending_member = invite(
+        &mut platform,
+        &w.tenant,
+        "gina@s.test",
+        "",
+        vec![role_at("member", None)],
+    )
+    .await;
+    w.resend_as(&ivan, &pending_member.user.unwrap().id)
+        .await
+        .unwrap();
+
+    // A tenant admin holds everything but `billing:*` and `tenant:delete`.
+    let (_, admin) = w
+        .member("hugo@s.test", &w.a, vec![role_at("tenant-admin", None)])
+        .await;
+    w.exceeds(
+        "a tenant admin makes dave the owner",
+        "role tenant-owner",
+        "*",
+        "tenant",
+        w.assign_as(&admin, &dave, owner()),
+    )
+    .await;
+    w.exceeds(
+        "a tenant admin has registrants made owners",
+        "role tenant-owner",
+        "*",
+        "tenant",
+        w.configure_registration_as(&admin, vec![owner()]),
+    )
+    .await;
+    w.exceeds(
+        "a tenant admin defines a billing role",
+        "the role",
+        "billing:manage",
+        "tenant",
+        async {
+            w.define_role_as(&admin, "payer", &["billing:manage"])
+                .await
+                .map(drop)
+        },
+    )
+    .await;
+    let helper = w
+        .define_role_as(&admin, "helper", &["team:read"])
+        .await
+        .unwrap();
+    w.exceeds(
+        "a tenant admin widens a role to billing",
+        "the role",
+        "billing:*",
+        "tenant",
+        w.update_role_as(&admin, &helper, &["team:read", "billing:*"]),
+    )
+    .await;
+    w.update_role_as(&admin, &helper, &["team:*", "audit:read"])
+        .await
+        .unwrap();
+    w.assign_as(&admin, &dave, role_at("tenant-admin", None))
+        .await
+        .unwrap();
+    w.configure_registration_as(&admin, vec![role_at("member", None)])
+        .await
+        .unwrap();
+
+    // A platform administrator is not bound by it.
+    let mut c = w.node.clients.clone();
+    c.users
+        .assign_role(pb::AssignRoleRequest {
+            tenant_id: w.tenant.clone(),
+            user_id: dave.clone(),
+            assignment: Some(owner()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.node.server.shutdown().await.unwrap();
+}
+
+/// A suspended tenant "rejects every command but reads, reactivation and deletion, with a
+/// clear error": its users still read what their roles allow, and their commands (reactivation
+/// included: their roles are suspended with the tenant) are FAILED_PRECONDITION
+/// `TENANT_SUSPENDED`, nothing written; a platform administrator reactivates it.
+#[tokio::test]
+async fn a_suspended_tenant_answers_its_users_reads_and_refuses_their_commands_clearly() {
+    let w = world().await;
+    let (_, owner) = w
+        .member("olga@s.test", &w.a, vec![role_at("tenant-owner", None)])
+        .await;
+    let mut platform = w.node.clients.clone();
+    platform
+        .tenants
+        .suspend_tenant(pb::SuspendTenantRequest {
+            tenant_id: w.tenant.clone(),
+            reason: "unpaid invoice".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    // Reads: by the roles, as before the suspension.
+    assert_eq!(w.get_org(&w.alice, &w.a1).await.unwrap().id, w.a1);
+    w.list_orgs(&w.alice, &w.a).await.unwrap();
+    w.get_team(&w.bob, &w.t1).await.unwrap();
+    w.denied(
+        "alice reads the sibling",
+        "organization:read",
+        &org(&w.b),
+        async { w.get_org(&w.alice, &w.b).await.map(drop) },
+    )
+    .await;
+
+    // Commands: refused with the tenant's state, by whoever asks.
+    let reactivate = |token: &str| {
+        let mut c = w.node.clients.clone();
+        let request = bearer(
+            pb::ReactivateTenantRequest {
+                tenant_id: w.tenant.clone(),
+                ..Default::default()
+            },
+            token,
+        );
+        async move { c.tenants.reactivate_tenant(request).await.map(drop) }
+    };
+    for (what, call) in [
+        ("alice updates A", w.update_org(&w.alice, &w.a).boxed()),
+        (
+            "the owner renames the tenant",
+            w.update_tenant(&owner).boxed(),
+        ),
+        (
+            "the owner reactivates the tenant",
+            reactivate(&owner).boxed(),
+        ),
+    ] {
+        let before = w.node.events().await.len();
+        let err = call.await.expect_err(what);
+        assert_eq!(err.code(), Code::FailedPrecondition, "{what}: {err:?}");
+        assert_eq!(grpc_support::reason(&err), "TENANT_SUSPENDED", "{what}");
+        assert_eq!(
+            w.node.events().await.len(),
+            before,
+            "{what}: nothing written"
+        );
+    }
+
+    // A platform administrator lifts it; the roles act again.
+    platform
+        .tenants
+        .reactivate_tenant(pb::ReactivateTenantRequest {
+            tenant_id: w.tenant.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.update_org(&w.alice, &w.a).await.unwrap();
     w.node.server.shutdown().await.unwrap();
 }

@@ -144,6 +144,7 @@ fn as_user(user: UserId, needs: &str, scopes: Vec<Scope>) -> RequestMeta {
             subject: Subject::User(user),
             permission: Some(permission(needs)),
             scopes,
+            confers: Vec::new(),
         }),
         ..RequestMeta::default()
     }

@@ -29,6 +29,18 @@ pub enum EngineError {
         /// The first scope where it is not held.
         scope: Scope,
     },
+    /// A command would give more than its caller holds: a role, or a custom role's
+    /// permissions, beyond the caller's own where it is given; nothing was written (gRPC
+    /// PERMISSION_DENIED, reason `GRANT_EXCEEDS_CALLER`).
+    #[error("{granted} grants {permission} at {scope:?}, which the caller does not hold there")]
+    GrantExceedsCaller {
+        /// What was given (`role <name>`, or `the role` for a role's permissions).
+        granted: String,
+        /// The first of its permissions the caller does not hold.
+        permission: PermissionPattern,
+        /// Where it was given.
+        scope: Scope,
+    },
     /// The API key a requirement names does not verify (revoked, expired, its tenant,
     /// client or partition not active, or unknown); nothing was written (gRPC
     /// UNAUTHENTICATED).
@@ -66,7 +78,9 @@ impl EngineError {
             EngineError::Domain(_)
             | EngineError::VersionMismatch { .. }
             | EngineError::RequestIdReused { .. } => Outcome::Rejected,
-            EngineError::PermissionDenied { .. } | EngineError::KeyRefused(_) => Outcome::Denied,
+            EngineError::PermissionDenied { .. }
+            | EngineError::GrantExceedsCaller { .. }
+            | EngineError::KeyRefused(_) => Outcome::Denied,
             EngineError::Overloaded(_) => Outcome::Overloaded,
             EngineError::NotLive
             | EngineError::Unavailable(_)

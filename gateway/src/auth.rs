@@ -308,6 +308,7 @@ impl RoleAuthorizer {
                                 subject: key.subject(),
                                 permission: None,
                                 scopes: Vec::new(),
+                                confers: target.confers.clone(),
                             },
                         )
                     }));
@@ -333,6 +334,7 @@ impl RoleAuthorizer {
                     subject: key.subject(),
                     permission: Some(permission_pattern),
                     scopes: policy::scopes(at, target),
+                    confers: target.confers.clone(),
                 },
             )));
         }
@@ -340,13 +342,15 @@ impl RoleAuthorizer {
             tracing::debug!(subject = %caller.subject, "subject is not a user id");
             return Err(denied(rpc, permission, Some(Scope::Tenant)));
         };
-        if own && target.user == Some(user) {
+        // Nothing "own" gives anything away; were it to, the check would still apply.
+        if own && target.user == Some(user) && target.confers.is_empty() {
             return Ok(None);
         }
         let requirement = PermissionRequirement {
             subject: Subject::User(user),
             permission: Some(permission_pattern),
             scopes: policy::scopes(at, target),
+            confers: target.confers.clone(),
         };
         Ok(Some((tenant, requirement)))
     }
@@ -865,6 +869,7 @@ mod tests {
                 subject: Subject::User(user),
                 permission: Some("organization:move".parse().unwrap()),
                 scopes: vec![Scope::Organization(org), Scope::Tenant],
+                confers: Vec::new(),
             })
         );
         let read = roles

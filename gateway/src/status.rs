@@ -11,6 +11,7 @@
 //! | `VersionMismatch` | ABORTED | `VERSION_MISMATCH` |
 //! | `RequestIdReused` | INVALID_ARGUMENT | `REQUEST_ID_REUSED` |
 //! | `PermissionDenied` (a command's permission requirement, checked by the tenant's actor) | PERMISSION_DENIED | `PERMISSION_DENIED` (metadata `permission`, `scope`) |
+//! | `GrantExceedsCaller` (a role, or a role's permissions, beyond what the caller holds where it is given) | PERMISSION_DENIED | `GRANT_EXCEEDS_CALLER` (metadata `granted`, `permission`, `scope`) |
 //! | `Overloaded` | RESOURCE_EXHAUSTED (+ RetryInfo) | `OVERLOADED` |
 //! | `Unavailable`, journal unavailable | UNAVAILABLE (+ RetryInfo) | `UNAVAILABLE` |
 //! | read model behind the consistency token after the wait, or down ([`from_read_error`]) | UNAVAILABLE (+ RetryInfo; the lag in the message) | `UNAVAILABLE` |
@@ -90,6 +91,27 @@ pub fn permission_denied(rpc: &str, permission: &str, scope: Option<Scope>) -> S
     )
 }
 
+/// PERMISSION_DENIED `GRANT_EXCEEDS_CALLER`: `rpc` would give `granted` (a role, or a role's
+/// permissions), which includes `permission` at `scope`, and the caller does not hold that there.
+pub fn grant_exceeds_caller(rpc: &str, granted: &str, permission: &str, scope: Scope) -> Status {
+    let scope_text = describe_scope(&scope);
+    Status::with_error_details(
+        Code::PermissionDenied,
+        format!(
+            "{rpc}: {granted} grants {permission} at {scope_text}, which the caller does not \
+             hold there (no caller gives more than it holds)"
+        ),
+        error_info(
+            "GRANT_EXCEEDS_CALLER",
+            [
+                ("granted", granted.to_owned()),
+                ("permission", permission.to_owned()),
+                ("scope", scope_text),
+            ],
+        ),
+    )
+}
+
 /// `tenant`, `organization/<id>` or `team/<id>`.
 fn describe_scope(scope: &Scope) -> String {
     match scope {
@@ -120,6 +142,11 @@ pub fn from_rpc_error(rpc: &str, err: EngineError, field_prefix: &str) -> Status
         EngineError::PermissionDenied { permission, scope } => {
             permission_denied(rpc, permission.as_str(), Some(scope))
         }
+        EngineError::GrantExceedsCaller {
+            granted,
+            permission,
+            scope,
+        } => grant_exceeds_caller(rpc, &granted, permission.as_str(), scope),
         other => from_engine_error(other, field_prefix),
     }
 }
@@ -158,6 +185,11 @@ pub fn from_engine_error(err: EngineError, field_prefix: &str) -> Status {
         EngineError::PermissionDenied { permission, scope } => {
             permission_denied("the call", permission.as_str(), Some(scope))
         }
+        EngineError::GrantExceedsCaller {
+            granted,
+            permission,
+            scope,
+        } => grant_exceeds_caller("the call", &granted, permission.as_str(), scope),
         EngineError::Overloaded(detail) => {
             tracing::warn!(%detail, "request refused: overloaded");
             retryable(

@@ -551,6 +551,52 @@ impl TenantScope {
         self.evaluate_permission(user, permission, scope)
     }
 
+    /// Whether `user`'s own assignments allow `permission` at `scope`, whatever the tenant's
+    /// status: what the tenant's users may still read of a tenant that is suspended or
+    /// deactivated (it "rejects every command but reads"). CheckPermission, which other
+    /// services ask, still denies everything there ([`TenantScope::check_permission`]).
+    ///
+    /// # Errors
+    /// As [`TenantScope::check_permission`].
+    pub fn assignments_allow(
+        &self,
+        user: UserId,
+        permission: &PermissionPattern,
+        scope: Scope,
+    ) -> Result<bool, DomainError> {
+        self.decide_permission(user, permission, scope, false)
+            .map(|d| d.allowed)
+    }
+
+    /// `Ok` for an active tenant, else why it takes no command from its own users:
+    /// [`DomainError::TenantSuspended`], [`DomainError::TenantDeactivated`],
+    /// [`DomainError::TenantDeleted`], or NOT_FOUND.
+    ///
+    /// # Errors
+    /// As above.
+    pub fn ensure_active(&self) -> Result<(), DomainError> {
+        self.active_tenant().map(drop)
+    }
+
+    /// The first of `wanted`'s patterns that `user` does not hold at `scope`, or `None` when
+    /// they hold them all: what a user must hold to give `wanted` away there (a role at a
+    /// scope, a custom role's permissions). Each pattern must be within one role of an
+    /// assignment that reaches `scope`, and each exception of that role touching it must be
+    /// one of `wanted`'s too. A user that is not active, of a tenant that is not active,
+    /// holds nothing.
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for an unknown user, or a scope that is not a live
+    /// organization or team of this tenant.
+    pub fn unheld_by_user(
+        &self,
+        user: UserId,
+        wanted: &Grants,
+        scope: Scope,
+    ) -> Result<Option<PermissionPattern>, DomainError> {
+        self.first_unheld_by_user(user, wanted, scope)
+    }
+
     /// Every permission pattern the user holds that applies at `scope` (or, with `None`, every
     /// assignment expanded), with the assignment granting it. Empty for users that are not
     /// active.

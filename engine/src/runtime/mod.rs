@@ -42,7 +42,7 @@ use tracing::Instrument;
 
 use crate::telemetry::trace::{TraceParent, exporting, traced_or_root};
 
-pub use authorization::{PermissionRequirement, Subject};
+pub use authorization::{Conferral, PermissionRequirement, Subject};
 pub use clock::{Clock, SystemClock};
 pub use leases::ShardLeases;
 pub use peer::{Answer, PeerError, Query, ShardPeers};

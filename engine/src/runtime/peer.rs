@@ -161,7 +161,9 @@ impl Query {
             return Ok(Answer::KeyVerdict(verdict(scope, key, now)));
         }
         if let Query::Authorize(requirement) = &self {
-            return requirement.check(scope, now).map(|()| Answer::Authorized);
+            return requirement
+                .check_read(scope, now)
+                .map(|()| Answer::Authorized);
         }
         existing_tenant(scope)?;
         Ok(match self {

@@ -32,7 +32,7 @@
 //! | DeleteTeam | `team:delete` | the team |
 //! | AddTeamMember, RemoveTeamMember | `team:manage` | the team |
 //! | ListTeamMembers | `team:read`, or own (a user's own memberships) | the team (tenant for a user's memberships) |
-//! | InviteUser, ResendInvitation, RevokeInvitation | `user:invite` | the invitation's organization (tenant if none) |
+//! | InviteUser, ResendInvitation, RevokeInvitation | `user:invite` (+ each role the invitation carries is given: see below) | the invitation's organization (tenant if none) |
 //! | AcceptInvitation | any authenticated caller of the tenant (the invitation token is the proof) | — |
 //! | GetUser | `user:read`, or own | tenant |
 //! | ListUsers | `user:read` | the organization filter (tenant without one) |
@@ -41,9 +41,9 @@
 //! | SetUserClient | `user:update` (never own: a user cannot move themself into a client) | tenant |
 //! | EraseUser | `user:erase` | tenant |
 //! | AddOrganizationMember, RemoveOrganizationMember | `user:update` | the organization |
-//! | AssignRole, RevokeRole | `role:assign` | the assignment's scope |
+//! | AssignRole, RevokeRole | `role:assign` (+ AssignRole gives its role: see below) | the assignment's scope |
 //! | ListRoleAssignments | `user:read`, or own (filtered on oneself) | tenant |
-//! | DefineRole, UpdateRole, DeleteRole | `role:define` | tenant |
+//! | DefineRole, UpdateRole, DeleteRole | `role:define` (+ the role's permissions must be the caller's own at tenant scope) | tenant |
 //! | GetRole, ListRoles | `role:read` | tenant |
 //! | CheckPermission, ListEffectivePermissions | `user:read`, or own | tenant |
 //! | ListAuditEvents (AuditService) | `audit:read` | tenant |
@@ -65,7 +65,7 @@
 //! | RegisterCustomer | platform admin only (it is CreateTenant) | — |
 //! | RegisterUser | the person themself (their token's verified `email` is the request's, and it names no other tenant), or a platform admin on their behalf | tenant |
 //! | GetUserClaims | `user:read`, or own | tenant |
-//! | ConfigureRegistration | `role:assign` (its automatic roles are granted to whoever registers) | tenant |
+//! | ConfigureRegistration | `role:assign` (+ its automatic roles, granted to whoever registers, are given: see below) | tenant |
 //! | Add/Verify/RemoveRegistrationDomain | `tenant:update` (a manual verification: platform admin only) | tenant |
 //! | GetRegistrationSettings | `tenant:read` | tenant |
 //! | ResolveRegistration | any authenticated caller (the answer is a tenant's id and name; an API key verified by its tenant's node) | — |
@@ -75,6 +75,22 @@
 //! | SearchCustomers | a secured search key (its own restrictions), or `client:read` for scope OWN_CLIENTS; the other scopes platform admin only | tenant (OWN_CLIENTS) |
 //! | CreateSearchKey | what searching with the key's scope needs (never a search key) | tenant (OWN_CLIENTS) |
 //!
+//! **A tenant that is not active** (suspended, deactivated, deleted) answers its users' reads
+//! by their assignments, as before, and refuses their commands with its state
+//! (FAILED_PRECONDITION `TENANT_SUSPENDED`, `TENANT_DEACTIVATED`, `TENANT_DELETED`): their roles
+//! are suspended with it, so reactivation and deletion are a platform administrator's.
+//! CheckPermission, which other services ask, denies everything there.
+//!
+//! **No caller gives more than it holds** (Kubernetes RBAC's escalation rule): a command that
+//! gives a role at a scope (AssignRole, InviteUser's roles, ResendInvitation, whose new token
+//! goes to the caller, ConfigureRegistration's automatic roles) needs `role:assign` at that
+//! scope and, there, every pattern the role grants, each within one role of the caller's that
+//! reaches the scope (its exceptions also the given role's); DefineRole and UpdateRole need the
+//! role's patterns at tenant scope. Otherwise PERMISSION_DENIED `GRANT_EXCEEDS_CALLER` (metadata
+//! `granted`, `permission`, `scope`), nothing written. An org-admin gives `member` or
+//! `org-admin` within its subtree, never `tenant-owner`; a `tenant-admin` never gives
+//! `tenant-owner` or a role with `billing:*`. Platform administrators are not bound by it.
+//!
 //! An API key caller holds its key's scopes tenant-wide (an admin key: what `tenant-admin`
 //! holds); "own" never applies to it, and RPCs open to every caller of the tenant still need
 //! the key to be valid, which the tenant's actor checks.
@@ -83,9 +99,12 @@
 //! `client-viewer` holds `client:read`. A client's lifecycle (disable, enable, delete) and
 //! provisioning reach another tenant, so they stay with `tenant-admin` and `tenant-owner`.
 
-use engine::domain::{
-    OrganizationCommand, OrganizationId, Scope, TeamCommand, TeamId, TenantId, TenantScopeCommand,
-    UserCommand, UserId,
+use engine::{
+    domain::{
+        OrganizationCommand, OrganizationId, RegistrationCommand, RoleCommand, Scope, TeamCommand,
+        TeamId, TenantId, TenantScopeCommand, UserCommand, UserId,
+    },
+    runtime::Conferral,
 };
 
 /// What an RPC touches, as far as authorization cares (filled from the validated request).
@@ -105,6 +124,9 @@ pub struct Target {
     pub user: Option<UserId>,
     /// RegisterUser: the email being registered (a person may register themself with it).
     pub email: Option<String>,
+    /// What the command gives away (roles, a role's permissions), which the caller must hold
+    /// itself where it is given: [`Conferral`].
+    pub confers: Vec<Conferral>,
 }
 
 impl Target {
@@ -284,11 +306,22 @@ pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
     let mut t = Target::tenant(tenant);
     match command {
         TenantScopeCommand::Tenant(_)
-        | TenantScopeCommand::Role(_)
         | TenantScopeCommand::Client(_)
         | TenantScopeCommand::Record(_)
-        | TenantScopeCommand::ApiKey(_)
-        | TenantScopeCommand::Registration(_) => {}
+        | TenantScopeCommand::ApiKey(_) => {}
+        TenantScopeCommand::Role(c) => match c {
+            RoleCommand::Define { permissions, .. }
+            | RoleCommand::Update {
+                permissions: Some(permissions),
+                ..
+            } => t.confers = vec![Conferral::Permissions(permissions.clone())],
+            RoleCommand::Update { .. } | RoleCommand::Delete { .. } => {}
+        },
+        TenantScopeCommand::Registration(c) => {
+            if let RegistrationCommand::Configure { auto_roles, .. } = c {
+                t.confers = roles(auto_roles);
+            }
+        }
         TenantScopeCommand::Organization(c) => match c {
             OrganizationCommand::Create { parent_id, .. } => t.organization = *parent_id,
             OrganizationCommand::Move {
@@ -311,16 +344,27 @@ pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
             t.user = Some(c.target());
             match c {
                 UserCommand::Invite {
-                    organization_id, ..
-                } => t.organization = *organization_id,
+                    organization_id,
+                    roles: granted,
+                    ..
+                } => {
+                    t.organization = *organization_id;
+                    t.confers = roles(granted);
+                }
+                UserCommand::ResendInvitation { id, .. } => {
+                    t.confers = vec![Conferral::InvitationOf(*id)];
+                }
                 UserCommand::AddToOrganization {
                     organization_id, ..
                 }
                 | UserCommand::RemoveFromOrganization {
                     organization_id, ..
                 } => t.organization = Some(*organization_id),
-                UserCommand::AssignRole { assignment, .. }
-                | UserCommand::RevokeRole { assignment, .. } => {
+                UserCommand::AssignRole { assignment, .. } => {
+                    t.assignment_scope = Some(assignment.scope);
+                    t.confers = vec![Conferral::Role(assignment.clone())];
+                }
+                UserCommand::RevokeRole { assignment, .. } => {
                     t.assignment_scope = Some(assignment.scope);
                 }
                 _ => {}
@@ -328,6 +372,11 @@ pub fn write_target(tenant: TenantId, command: &TenantScopeCommand) -> Target {
         }
     }
     t
+}
+
+/// Each role of `assignments`, given away.
+fn roles(assignments: &[engine::domain::Assignment]) -> Vec<Conferral> {
+    assignments.iter().cloned().map(Conferral::Role).collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::{TenantScope, TenantScopeEvent};
 use crate::domain::{
     SecretHash,
-    access::{PermissionPattern, Scope},
+    access::{Grants, PermissionPattern, Scope},
     api_key::{
         ApiKey, ApiKeyCommand, ApiKeyEvent, KeyIssuer, KeyRefusal, KeyScopes,
         MAX_LIVE_KEYS_PER_PARTITION, Revocation,
@@ -285,6 +285,25 @@ impl TenantScope {
     ) -> Result<bool, DomainError> {
         self.check_scope(scope)?;
         Ok(key.scopes.covers(permission))
+    }
+
+    /// As [`TenantScope::unheld_by_user`], for a verified key (its scopes hold tenant-wide).
+    ///
+    /// # Errors
+    /// [`DomainError::NotFound`] for a scope that is not a live organization or team.
+    pub fn unheld_by_key(
+        &self,
+        key: &ApiKey,
+        wanted: &Grants,
+        scope: Scope,
+    ) -> Result<Option<PermissionPattern>, DomainError> {
+        self.check_scope(scope)?;
+        let held = key.scopes.grants();
+        Ok(wanted
+            .allow
+            .iter()
+            .find(|pattern| !held.includes_pattern(pattern, &wanted.except))
+            .cloned())
     }
 }
 

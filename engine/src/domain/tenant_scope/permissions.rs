@@ -11,7 +11,9 @@
 //!
 //! Only live organizations and teams take part (an assignment at a deleted one grants nothing),
 //! and only built-in or live custom roles grant anything. A tenant that is not active
-//! (suspended, deactivated, deleted) grants nothing to anyone. Ancestry is read from the current
+//! (suspended, deactivated, deleted) grants nothing to anyone, for CheckPermission and for its
+//! users' commands; its users' reads of this service still go by their assignments
+//! ([`TenantScope::assignments_allow`]). Ancestry is read from the current
 //! tree, so a move changes the answers at once. Each evaluation walks the check scope's
 //! ancestors once (at most [`crate::domain::MAX_DEPTH`]) and then looks at each of the user's
 //! assignments: O(assignments × (depth + custom roles)), never O(users).
@@ -121,6 +123,18 @@ impl TenantScope {
         permission: &PermissionPattern,
         scope: Scope,
     ) -> Result<Decision, DomainError> {
+        self.decide_permission(user, permission, scope, true)
+    }
+
+    /// As [`Self::evaluate_permission`]; with `tenant_gate` false, a tenant that is not active
+    /// still lets its users' assignments answer ([`TenantScope::assignments_allow`]).
+    pub(super) fn decide_permission(
+        &self,
+        user: UserId,
+        permission: &PermissionPattern,
+        scope: Scope,
+        tenant_gate: bool,
+    ) -> Result<Decision, DomainError> {
         if !permission.is_exact() {
             return Err(DomainError::invalid(
                 "permission",
@@ -129,7 +143,7 @@ impl TenantScope {
         }
         let user = self.user_for_check(user)?;
         let target = self.target(scope)?;
-        if let Some(reason) = self.tenant_denial() {
+        if let Some(reason) = self.tenant_denial().filter(|_| tenant_gate) {
             return Ok(Decision {
                 allowed: false,
                 granted_by: None,
@@ -161,6 +175,36 @@ impl TenantScope {
                 denial_reason: Some("NO_MATCHING_ASSIGNMENT"),
             },
         })
+    }
+
+    /// What a user must hold to give `wanted` away; see [`TenantScope::unheld_by_user`].
+    pub(super) fn first_unheld_by_user(
+        &self,
+        user: UserId,
+        wanted: &Grants,
+        scope: Scope,
+    ) -> Result<Option<PermissionPattern>, DomainError> {
+        let user = self.user_for_check(user)?;
+        let target = self.target(scope)?;
+        let holds_any = user.status == UserStatus::Active && self.tenant_denial().is_none();
+        let held: Vec<Grants> = if holds_any {
+            user.assignments
+                .iter()
+                .filter(|a| target.reach(a.scope).is_some())
+                .filter_map(|a| self.grants_of(&a.role))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(wanted
+            .allow
+            .iter()
+            .find(|pattern| {
+                !held
+                    .iter()
+                    .any(|g| g.includes_pattern(pattern, &wanted.except))
+            })
+            .cloned())
     }
 
     /// ListEffectivePermissions; see [`TenantScope::effective_permissions`].

@@ -455,3 +455,38 @@ fn a_bootstrap_key_comes_with_the_tenant_on_its_default_partition() {
         Some("default")
     );
 }
+
+#[test]
+fn a_key_gives_only_what_its_scopes_hold_tenant_wide() {
+    let mut events = keyed();
+    events.push(key_created(2, 1, custom(&["team:*", "user:read"])));
+    let scope = given(events).scope;
+    let unheld = |n: u128, role: &str, at: Scope| {
+        let key = scope.verify_api_key(key(n), &hash(n), t0()).unwrap();
+        let wanted = scope.role_grants(role).unwrap();
+        scope
+            .unheld_by_key(key, &wanted, at)
+            .unwrap()
+            .map(String::from)
+    };
+    // An admin key holds tenant-admin's grants: not the owner's, nor billing.
+    assert_eq!(
+        unheld(1, "tenant-owner", Scope::Tenant).as_deref(),
+        Some("*")
+    );
+    assert_eq!(unheld(1, "tenant-admin", Scope::Tenant), None);
+    assert_eq!(unheld(1, "org-admin", Scope::Tenant), None);
+    // A custom key: exactly its patterns.
+    assert_eq!(unheld(2, "team-member", Scope::Tenant), None);
+    assert_eq!(
+        unheld(2, "member", Scope::Tenant).as_deref(),
+        Some("organization:read")
+    );
+    // A scope that is not live is NOT_FOUND, as for the key's permissions.
+    let key = scope.verify_api_key(key(1), &hash(1), t0()).unwrap();
+    let viewer = scope.role_grants("viewer").unwrap();
+    assert!(matches!(
+        scope.unheld_by_key(key, &viewer, Scope::Organization(org(1))),
+        Err(DomainError::NotFound { .. })
+    ));
+}

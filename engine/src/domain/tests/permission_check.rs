@@ -408,5 +408,97 @@ fn a_tenant_that_is_not_active_grants_nothing() {
                 .unwrap()
                 .is_empty()
         );
+        // What its own users may still read goes by their assignments; commands by the state.
+        assert_eq!(
+            scope.assignments_allow(user(1), &perm("organization:read"), o(1)),
+            Ok(true)
+        );
+        assert_eq!(scope.ensure_active().unwrap_err().reason(), reason);
     }
+    let other = holding(&[("viewer", T)], vec![suspended()]);
+    assert_eq!(
+        other.assignments_allow(user(1), &perm("organization:read"), T),
+        Ok(false)
+    );
+    assert_eq!(holding(&[], vec![]).ensure_active(), Ok(()));
+}
+
+/// What user(1) lacks at `at` to give `role` (by its grants) away: `unheld_by_user`.
+fn unheld(scope: &TenantScope, role: &str, at: Scope) -> Option<String> {
+    let wanted = scope.role_grants(role).expect("a role");
+    scope
+        .unheld_by_user(user(1), &wanted, at)
+        .unwrap_or_else(|e| panic!("{role} at {at:?}: {e}"))
+        .map(String::from)
+}
+
+#[test]
+fn a_role_is_held_where_one_assignment_reaching_there_includes_each_of_its_patterns() {
+    let scope = holding(&[("org-admin", o(2)), ("billing-clerk", T)], vec![]);
+    // org-admin at B reaches B, C and B's teams; its own role is included there.
+    for at in [o(2), o(3), t(1)] {
+        assert_eq!(unheld(&scope, "org-admin", at), None, "{at:?}");
+        assert_eq!(unheld(&scope, "member", at), None, "{at:?}");
+    }
+    // Not at the parent, a sibling or the tenant.
+    for at in [o(1), o(4), T] {
+        assert_eq!(
+            unheld(&scope, "org-admin", at).as_deref(),
+            Some("organization:*"),
+            "{at:?}"
+        );
+    }
+    // `*` is in no role of theirs; `billing:*` is, tenant-wide.
+    assert_eq!(unheld(&scope, "tenant-owner", o(2)).as_deref(), Some("*"));
+    assert_eq!(unheld(&scope, "billing-clerk", o(3)), None);
+    // A pattern is within one granted pattern, never pieced together from narrower ones.
+    let wider = crate::domain::Grants {
+        allow: vec![perm("invoice:*")],
+        except: vec![],
+    };
+    let both = holding(&[("invoice-approver", T)], vec![]);
+    assert_eq!(
+        both.unheld_by_user(user(1), &wider, T).unwrap(),
+        Some(perm("invoice:*"))
+    );
+}
+
+#[test]
+fn a_role_with_exceptions_gives_only_what_excludes_them_too() {
+    let scope = holding(&[("tenant-admin", T)], vec![]);
+    // tenant-admin: everything but billing:* and tenant:delete.
+    assert_eq!(unheld(&scope, "tenant-owner", T).as_deref(), Some("*"));
+    assert_eq!(unheld(&scope, "tenant-admin", T), None);
+    assert_eq!(unheld(&scope, "org-admin", o(5)), None);
+    assert_eq!(
+        unheld(&scope, "billing-clerk", T).as_deref(),
+        Some("billing:*")
+    );
+    assert_eq!(unheld(&scope, "invoice-approver", T), None);
+}
+
+#[test]
+fn nobody_inactive_holds_anything_to_give() {
+    let deactivated = holding(
+        &[("tenant-owner", T)],
+        vec![ue(UserEvent::UserDeactivated { id: user(1) })],
+    );
+    assert_eq!(
+        unheld(&deactivated, "viewer", T).as_deref(),
+        Some("analytics:view")
+    );
+    let suspended = holding(&[("tenant-owner", T)], vec![suspended()]);
+    assert_eq!(
+        unheld(&suspended, "viewer", T).as_deref(),
+        Some("analytics:view")
+    );
+    let active = holding(&[("tenant-owner", T)], vec![]);
+    assert_eq!(unheld(&active, "viewer", T), None);
+    assert!(matches!(
+        active.unheld_by_user(user(9), &active.role_grants("viewer").unwrap(), T),
+        Err(DomainError::NotFound {
+            resource: ResourceKind::User,
+            ..
+        })
+    ));
 }
