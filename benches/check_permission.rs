@@ -2,6 +2,11 @@
 //! question asked through the engine (region → shard → tenant actor and back), whose state is
 //! already in memory. Run: `cargo bench --bench check_permission`.
 //!
+//! `check_permission/domain_custom_role_of_10k_defined` asks about a custom role in that tenant
+//! after 10,000 custom roles were defined and all but 1,000 (the cap) deleted; beside it,
+//! `baseline/scan_of_10k_roles_by_name` is what finding the role by name cost before the
+//! index (a pass over every role ever defined).
+//!
 //! GetUserClaims (issue 17) is measured beside it, on the same tenant and user (4 assignments),
 //! since its target is to cost what CheckPermission costs: `user_claims/domain`
 //! (`TenantScope::user_claims`: the user, its assignments and the tenant's products copied out)
@@ -25,8 +30,9 @@ use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::{
     domain::{
-        Assignment, Context, OrganizationCommand, OrganizationId, PermissionPattern, Scope,
-        TeamCommand, TeamId, TenantId, TenantScope, TenantScopeCommand, UserCommand, UserId,
+        Assignment, Context, OrganizationCommand, OrganizationId, PermissionPattern, RoleCommand,
+        RoleId, Scope, TeamCommand, TeamId, TenantId, TenantScope, TenantScopeCommand, UserCommand,
+        UserId,
     },
     journal::{Journal, sqlite::SqliteJournal},
     runtime::{Engine, EngineConfig, RequestMeta},
@@ -126,6 +132,49 @@ fn workload(tenant: TenantId) -> (Vec<TenantScopeCommand>, UserId, PermissionPat
     )
 }
 
+/// `state` after 10,000 custom roles were defined and all but the last 1,000 deleted, with a
+/// user holding the last one (`custom-9999`, `invoice:*`) at tenant scope.
+fn many_roles(state: &TenantScope, ctx: &Context) -> (TenantScope, UserId) {
+    let mut state = state.clone();
+    let mut run = |command: TenantScopeCommand| {
+        for event in state.decide(&command, ctx).unwrap() {
+            state.apply(&event, ctx.now);
+        }
+    };
+    for i in 0..10_000 {
+        let id = RoleId::new_v7();
+        run(TenantScopeCommand::Role(RoleCommand::Define {
+            id,
+            name: format!("custom-{i}"),
+            description: String::new(),
+            permissions: vec!["invoice:*".parse().unwrap()],
+        }));
+        if i < 9_000 {
+            run(TenantScopeCommand::Role(RoleCommand::Delete { id }));
+        }
+    }
+    let user = UserId::new_v7();
+    let token = issue_invitation_token(user);
+    run(TenantScopeCommand::User(UserCommand::Invite {
+        id: user,
+        email: "custom@bench.example.com".into(),
+        display_name: String::new(),
+        roles: vec![Assignment {
+            role: "custom-9999".into(),
+            scope: Scope::Tenant,
+        }],
+        organization_id: None,
+        expires_in_days: 7,
+        token_hash: token.hash,
+    }));
+    run(TenantScopeCommand::User(UserCommand::AcceptInvitation {
+        id: user,
+        token_hash: token.hash,
+        display_name: None,
+    }));
+    (state, user)
+}
+
 fn bench(c: &mut Criterion) {
     let tenant = TenantId::new_v7();
     let (commands, user, permission, scope) = workload(tenant);
@@ -151,6 +200,34 @@ fn bench(c: &mut Criterion) {
                     .check_permission(black_box(user), &permission, scope)
                     .unwrap(),
             )
+        })
+    });
+
+    // A custom role found by name in a tenant that defined 10,000 and kept the last 1,000
+    // (the cap): the role lookup is an index, not a scan of every role ever defined.
+    let (many, custom_user) = many_roles(&state, &ctx);
+    let invoice: PermissionPattern = "invoice:approve".parse().unwrap();
+    assert!(
+        many.check_permission(custom_user, &invoice, Scope::Tenant)
+            .unwrap()
+            .allowed
+    );
+    c.bench_function("check_permission/domain_custom_role_of_10k_defined", |b| {
+        b.iter(|| {
+            black_box(
+                many.check_permission(black_box(custom_user), &invoice, Scope::Tenant)
+                    .unwrap(),
+            )
+        })
+    });
+    // What the lookup cost before the index, measured beside it: one pass over every role
+    // ever defined, comparing status and name.
+    let wanted = "custom-9999";
+    c.bench_function("baseline/scan_of_10k_roles_by_name", |b| {
+        b.iter(|| {
+            black_box(many.roles().find(|r| {
+                r.status == engine::domain::RoleStatus::Active && r.name == black_box(wanted)
+            }))
         })
     });
 

@@ -56,7 +56,7 @@ pub use registration::{
     REGISTRATION_HOST_NAMESPACE, RegistrationCommand, RegistrationDomain, RegistrationSettings,
     TXT_RECORD_PREFIX, UserClaims, VerificationMethod,
 };
-pub use role::{RoleCommand, RoleDefinition, RoleEvent, RoleStatus};
+pub use role::{MAX_CUSTOM_ROLES, RoleCommand, RoleDefinition, RoleEvent, RoleStatus};
 pub use secret_hash::SecretHash;
 pub use small_set::SmallSet;
 pub use stream::{StreamId, StreamKind, claims_stream_id, claims_stream_user};

@@ -9,6 +9,10 @@ use super::{
     ids::{RoleId, TenantId},
 };
 
+/// Live custom roles a tenant may have at once: every permission check and snapshot carries
+/// them, so a tenant cannot grow them without bound (deleting one frees its place).
+pub const MAX_CUSTOM_ROLES: usize = 1_000;
+
 /// Lifecycle status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -52,7 +52,7 @@ use super::{
     registration::{
         REGISTRATION_DOMAIN_NAMESPACE, REGISTRATION_HOST_NAMESPACE, RegistrationCommand,
     },
-    role::{RoleCommand, RoleDefinition, RoleEvent},
+    role::{RoleCommand, RoleDefinition, RoleEvent, RoleStatus},
     stream::{StreamId, StreamKind, claims_stream_id, claims_stream_user},
     team::{Team, TeamCommand, TeamEvent},
     tenant::{Tenant, TenantCommand, TenantEvent},
@@ -427,6 +427,11 @@ pub struct TenantScope {
     /// stored: a snapshot holds no plaintext email; see [`TenantScope::rebuild_indexes`]).
     #[serde(skip)]
     users_by_email: OrdMap<String, UserId>,
+    /// Name → id of each live custom role. Derived from `roles` (never stored; see
+    /// [`TenantScope::rebuild_indexes`]): a permission check finds a role by name in
+    /// O(log roles), however many roles were defined and deleted before.
+    #[serde(skip)]
+    live_roles: OrdMap<String, RoleId>,
     /// Invitations sent per calendar month (`yyyymm` → count), for the plan's quota.
     invitations_sent: BTreeMap<u32, u32>,
 }
@@ -445,6 +450,7 @@ impl TenantScope {
             records: OrdMap::new(),
             api_keys: OrdMap::new(),
             users_by_email: OrdMap::new(),
+            live_roles: OrdMap::new(),
             invitations_sent: BTreeMap::new(),
         }
     }
@@ -476,6 +482,12 @@ impl TenantScope {
             .values()
             .filter(|u| !u.email.is_empty() && u.status != UserStatus::Erased)
             .map(|u| (evolve::email_key(&u.email), u.id))
+            .collect();
+        self.live_roles = self
+            .roles
+            .values()
+            .filter(|r| r.status == RoleStatus::Active)
+            .map(|r| (r.name.clone(), r.id))
             .collect();
     }
 

@@ -161,6 +161,7 @@ impl TenantScope {
         } = event
         {
             let version = self.roles.get(id).map_or(0, |r| r.version) + 1;
+            self.live_roles.insert(name.clone(), *id);
             self.roles.insert(
                 *id,
                 RoleDefinition {
@@ -194,7 +195,12 @@ impl TenantScope {
                     role.permissions.clone_from(permissions);
                 }
             }
-            RoleEvent::RoleDeleted { .. } => role.status = RoleStatus::Deleted,
+            RoleEvent::RoleDeleted { .. } => {
+                role.status = RoleStatus::Deleted;
+                if self.live_roles.get(&role.name) == Some(&role.id) {
+                    self.live_roles.remove(&role.name);
+                }
+            }
         }
         role.version += 1;
         role.updated_at = at;

@@ -1,5 +1,6 @@
 //! Decisions on custom roles. Built-in roles ([`crate::domain::BuiltinRole`]) are never stored:
-//! their names cannot be defined, and Update/Delete address custom role ids only.
+//! their names cannot be defined, and Update/Delete address custom role ids only. A tenant
+//! has at most [`MAX_CUSTOM_ROLES`] live custom roles.
 //!
 //! Every change of what a role grants is followed by a `PermissionPolicyChanged` on the role's
 //! stream. Deleting a role first revokes every assignment of it (one `RoleRevoked` on each
@@ -11,7 +12,7 @@ use crate::domain::{
     context::Context,
     error::{DomainError, ResourceKind},
     ids::RoleId,
-    role::{RoleCommand, RoleDefinition, RoleEvent, RoleStatus},
+    role::{MAX_CUSTOM_ROLES, RoleCommand, RoleDefinition, RoleEvent, RoleStatus},
     user::UserEvent,
     validation,
 };
@@ -79,6 +80,14 @@ impl TenantScope {
         }
         if BuiltinRole::from_name(name).is_some() || self.live_role_named(name).is_some() {
             return Err(name_taken(name));
+        }
+        if self.live_roles.len() >= MAX_CUSTOM_ROLES {
+            return Err(DomainError::InvalidState {
+                reason: "ROLE_LIMIT",
+                message: format!(
+                    "the tenant has {MAX_CUSTOM_ROLES} live custom roles; delete one first"
+                ),
+            });
         }
         Ok(vec![
             role_event(RoleEvent::RoleDefined {

@@ -68,6 +68,7 @@ impl<K: SealValue> Serialize for SealedUsers<'_, K> {
             records,
             api_keys,
             users_by_email: _, // derived, never stored
+            live_roles: _,     // derived, never stored
             invitations_sent,
         } = self.scope;
         let mut out = serializer.serialize_struct("TenantScope", 10)?;

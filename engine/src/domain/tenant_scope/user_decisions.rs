@@ -453,9 +453,10 @@ impl TenantScope {
 
     /// The live custom role named `name`.
     pub(super) fn live_role_named(&self, name: &str) -> Option<&crate::domain::RoleDefinition> {
-        self.roles
-            .values()
-            .find(|r| r.status == RoleStatus::Active && r.name == name)
+        self.live_roles
+            .get(name)
+            .and_then(|id| self.roles.get(id))
+            .filter(|r| r.status == RoleStatus::Active)
     }
 }
 

@@ -159,3 +159,40 @@ fn role_commands_are_gated() {
             id: tid().to_string(),
         });
 }
+
+#[test]
+fn a_tenant_has_at_most_max_custom_roles_live_and_a_deleted_one_frees_its_place() {
+    use crate::domain::MAX_CUSTOM_ROLES;
+    let cap = u128::try_from(MAX_CUSTOM_ROLES).unwrap();
+    let mut events = world();
+    for n in 1..=cap {
+        events.extend(role_defined(
+            role(n),
+            &format!("role-{n}"),
+            &["invoice:read"],
+        ));
+    }
+    given(events.clone())
+        .when_role(define_role(role(cap + 1), "one-more", &["invoice:read"]))
+        .then_error(DomainError::InvalidState {
+            reason: "ROLE_LIMIT",
+            message: format!(
+                "the tenant has {MAX_CUSTOM_ROLES} live custom roles; delete one first"
+            ),
+        });
+    // Deleting one frees its place; its name is free again and found by name, the others too.
+    let scope = given(events)
+        .when_role(RoleCommand::Delete { id: role(7) })
+        .then_events_any();
+    let scope = given_scope(scope)
+        .when_role(define_role(role(cap + 1), "role-7", &["audit:read"]))
+        .then_events_any();
+    assert_eq!(
+        scope.role_grants("role-7").map(|g| g.allow),
+        Some(perms(&["audit:read"]))
+    );
+    assert_eq!(
+        scope.role_grants("role-8").map(|g| g.allow),
+        Some(perms(&["invoice:read"]))
+    );
+}
