@@ -1187,6 +1187,11 @@ async fn every_command_parses() {
         "admin node",
         "analytics export --since 0 --tenant T --kind user --format jsonl --file f.jsonl",
         "admin rebuild-projection users",
+        "search customers T --query glob --entry client --status active --status disabled --client-of C",
+        "search customers --scope business-customers --kind business --plan gold --plan silver --industry-sector information-technology --industry-group software-services --size-range 51-200 --provisions-tenants false",
+        "search customers --search-key sk.1 --page-size 5 --page-token p --all --consistency-token c --output json",
+        "search create-key T --query glob --entry client --ttl-secs 600 --output id",
+        "search create-key --scope all-customers --kind consumer --status suspended --valid-until 2030-01-31T00:00:00Z",
     ];
     let mut covered = std::collections::BTreeSet::new();
     for line in good {
@@ -1253,6 +1258,17 @@ async fn every_command_parses() {
         "customer get",
         "customer update C",
         "customer update C --legal-name L --clear-profile",
+        "search customers T --scope all-customers",
+        "search customers --scope own-clients",
+        "search customers --kind club",
+        "search customers --industry-sector tech",
+        "search customers --provisions-tenants maybe",
+        "search customers T U",
+        "search create-key T --ttl-secs 60 --valid-until 2030-01-31",
+        "search create-key T --valid-until tomorrow",
+        "search create-key T --search-key sk.1",
+        "--token jwt search customers --search-key sk.1",
+        "--api-key eek_x search customers --search-key sk.1",
     ] {
         let run = entityctl(&nowhere, &bad.split(' ').collect::<Vec<_>>()).await;
         assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
@@ -1357,6 +1373,293 @@ async fn embedded_mode_accepts_development_tokens() {
     let run = entityctl(&node.endpoint(), &["--token", &foreign, "tenant", "list"]).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("UNAUTHENTICATED"), "{}", run.stderr);
+    node.kill9().await;
+}
+
+/// A development token of the embedded node in `data_dir` for `who` (`--platform-admin`, or
+/// `--tenant T --sub U`).
+async fn dev_token(data_dir: &str, who: &[&str]) -> String {
+    let minted = tokio::process::Command::new(env!("CARGO_BIN_EXE_entityd"))
+        .args([&["dev-token", "--data-dir", data_dir][..], who].concat())
+        .output()
+        .await
+        .unwrap();
+    assert!(minted.status.success(), "{minted:?}");
+    String::from_utf8(minted.stdout).unwrap().trim().to_owned()
+}
+
+/// `search customers` and `search create-key` against a node that checks credentials: a
+/// platform admin's scopes and filters, a tenant owner's own clients, and a search key that
+/// searches within its restrictions only, sent instead of any other credential.
+#[tokio::test]
+async fn search_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let node = Entityd::start(&["--data-dir", data_dir, "--listen", "127.0.0.1:0"]).await;
+    let e = node.endpoint();
+    let admin = dev_token(data_dir, &["--platform-admin"]).await;
+    let as_admin = |line: &str| format!("--token {admin} {line}");
+
+    // Acme (business, gold) with clients Globex and Initech; Piper (consumer)
+    let out = sh(
+        &e,
+        &as_admin(
+            "tenant create --name Acme --slug acme-search --kind business --plan gold \
+             --owner-email ann@acme.example",
+        ),
+    )
+    .await;
+    let acme = field(&out, "id").to_owned();
+    let owner = field(&out, "owner_user_id").to_owned();
+    let invitation = field(&out, "owner_invitation_token").to_owned();
+    sh(&e, &as_admin(&format!("user accept {acme} {invitation}"))).await;
+    let piper = sh(
+        &e,
+        &as_admin(
+            "--output id tenant create --name Piper --slug piper-search --kind consumer \
+             --owner-email pat@piper.example",
+        ),
+    )
+    .await
+    .trim()
+    .to_owned();
+    let out = sh(
+        &e,
+        &as_admin(&format!(
+            "client create {acme} --name Globex --external-id crm-7 --legal-name Globex-Corporation"
+        )),
+    )
+    .await;
+    let globex = field(&out, "id").to_owned();
+    let out = sh(
+        &e,
+        &as_admin(&format!("client create {acme} --name Initech")),
+    )
+    .await;
+    let initech = field(&out, "id").to_owned();
+    let at = token(&out);
+
+    // a platform admin: every customer and client by name, then scopes and filters
+    let out = sh(
+        &e,
+        &as_admin(&format!("search customers --consistency-token {at}")),
+    )
+    .await;
+    assert_eq!(
+        out,
+        format!(
+            "{acme}  customer  active       Acme\n\
+             {globex}  client    active       Globex  (of {acme})\n\
+             {initech}  client    active       Initech  (of {acme})\n\
+             {piper}  customer  active       Piper\n\
+             (4 hits)\n"
+        )
+    );
+    let ids = |line: &str| {
+        let line = as_admin(&format!("--output id {line}"));
+        let e = e.clone();
+        async move { sh(&e, &line).await }
+    };
+    assert_eq!(
+        ids("search customers --scope business-customers").await,
+        format!("{acme}\n")
+    );
+    assert_eq!(
+        ids(&format!("search customers --client-of {acme} --query GLOB")).await,
+        format!("{globex}\n")
+    );
+    assert_eq!(
+        ids("search customers --entry customer --plan gold --provisions-tenants false").await,
+        format!("{acme}\n")
+    );
+    assert_eq!(
+        ids("search customers --entry client --page-size 1 --all").await,
+        format!("{globex}\n{initech}\n"),
+        "--all follows the pages"
+    );
+    let out = sh(
+        &e,
+        &as_admin("search customers --entry client --page-size 1"),
+    )
+    .await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[1].starts_with("(1 hit; next page: --page-token "),
+        "{out}"
+    );
+    let out = sh(
+        &e,
+        &as_admin("search customers --kind consumer --output json"),
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(json["next_page_token"], "");
+    let hits = json["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 1, "{json}");
+    assert_eq!(
+        (
+            &hits[0]["id"],
+            &hits[0]["entry"],
+            &hits[0]["kind"],
+            &hits[0]["plan"]
+        ),
+        (
+            &serde_json::json!(piper),
+            &serde_json::json!("customer"),
+            &serde_json::json!("consumer"),
+            &serde_json::json!("bronze")
+        )
+    );
+
+    // the owner of Acme: its own clients only, by default or by naming the tenant
+    let owner_token = dev_token(data_dir, &["--tenant", &acme, "--sub", &owner]).await;
+    let as_owner = |line: &str| format!("--token {owner_token} {line}");
+    assert_eq!(
+        sh(&e, &as_owner("search customers --output id")).await,
+        format!("{globex}\n{initech}\n")
+    );
+    assert_eq!(
+        sh(
+            &e,
+            &as_owner(&format!("search customers {acme} --query init --output id"))
+        )
+        .await,
+        format!("{initech}\n")
+    );
+    refused(
+        &e,
+        &as_owner("search customers --scope all-customers"),
+        "PERMISSION_DENIED",
+    )
+    .await;
+    refused(
+        &e,
+        &as_owner(&format!("search customers {piper}")),
+        "PERMISSION_DENIED",
+    )
+    .await;
+
+    // a key for Acme's clients matching "glob", valid for ten minutes, shown once
+    let out = sh(
+        &e,
+        &as_owner(&format!(
+            "search create-key {acme} --query glob --entry client --ttl-secs 600"
+        )),
+    )
+    .await;
+    let key = field(&out, "search_key").to_owned();
+    assert_eq!(
+        (field(&out, "scope"), field(&out, "tenant_id")),
+        ("own_clients", acme.as_str())
+    );
+    let until = chrono::DateTime::parse_from_rfc3339(field(&out, "valid_until")).unwrap();
+    let left = until.timestamp() - chrono::Utc::now().timestamp();
+    assert!((570..=600).contains(&left), "{left}s left: {out}");
+
+    // searching with the key alone: its restrictions hold, a request only narrows them
+    let with_key = |line: &str| {
+        format!("search customers --search-key {key} {line}")
+            .trim_end()
+            .to_owned()
+    };
+    assert_eq!(
+        sh(&e, &with_key("")).await,
+        format!("{globex}  client    active       Globex  (of {acme})\n(1 hit)\n")
+    );
+    assert_eq!(sh(&e, &with_key("--query initech")).await, "(0 hits)\n");
+    assert_eq!(
+        sh(&e, &with_key(&format!("{acme} --output id"))).await,
+        format!("{globex}\n"),
+        "naming the key's own tenant changes nothing"
+    );
+    let out = sh(&e, &with_key("--output json")).await;
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(
+        (
+            &json["hits"][0]["name"],
+            &json["hits"][0]["external_id"],
+            &json["hits"][0]["tenant_id"]
+        ),
+        (
+            &serde_json::json!("Globex"),
+            &serde_json::json!("crm-7"),
+            &serde_json::json!(acme)
+        )
+    );
+    let stderr = refused(&e, &with_key("--scope all-customers"), "PERMISSION_DENIED").await;
+    assert!(stderr.contains("reason: SEARCH_KEY_SCOPE"), "{stderr}");
+    let mut changed = key.clone();
+    let last = if changed.pop() == Some('A') { 'B' } else { 'A' };
+    changed.push(last);
+    let stderr = refused(
+        &e,
+        &format!("search customers --search-key {changed}"),
+        "UNAUTHENTICATED",
+    )
+    .await;
+    assert!(stderr.contains("reason: SEARCH_KEY_INVALID"), "{stderr}");
+    // a key goes alone: with --token as well it is a usage error; ENTITYCTL_TOKEN gives way
+    let run = entityctl(
+        &e,
+        &as_admin(&with_key(""))
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--search-key"), "{}", run.stderr);
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_entityctl"))
+        .args([
+            "search",
+            "customers",
+            "--search-key",
+            &key,
+            "--output",
+            "id",
+        ])
+        .env("ENTITYCTL_ENDPOINT", &e)
+        .env("ENTITYCTL_TOKEN", &admin)
+        .output()
+        .await
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    assert_eq!(String::from_utf8_lossy(&run.stdout), format!("{globex}\n"));
+
+    // a platform key: consumer customers only, whatever is asked
+    let out = sh(
+        &e,
+        &as_admin("--output id search create-key --scope consumer-customers"),
+    )
+    .await;
+    let consumers = out.trim();
+    let out = sh(
+        &e,
+        &format!("search customers --search-key {consumers} --output id"),
+    )
+    .await;
+    assert_eq!(out, format!("{piper}\n"));
+    let out = sh(
+        &e,
+        &format!("search customers --search-key {consumers} --kind business"),
+    )
+    .await;
+    assert_eq!(out, "(0 hits)\n");
+
+    // what the server refuses: a key for longer than a day, a platform key from a tenant owner
+    let stderr = refused(
+        &e,
+        &as_owner(&format!("search create-key {acme} --ttl-secs 90000")),
+        "INVALID_ARGUMENT",
+    )
+    .await;
+    assert!(stderr.contains("field valid_until: "), "{stderr}");
+    refused(
+        &e,
+        &as_owner("search create-key --scope all-customers"),
+        "PERMISSION_DENIED",
+    )
+    .await;
     node.kill9().await;
 }
 

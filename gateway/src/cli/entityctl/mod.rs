@@ -30,10 +30,14 @@
 //! entityctl user register --email ann@acme.com --name Ann
 //! entityctl user claims <TENANT> <USER>
 //! entityctl analytics export --since 0 --tenant <TENANT> --format csv --file changes.csv
+//! entityctl search customers --scope business-customers --query acme --plan gold
+//! entityctl --output id search create-key <TENANT> --industry-sector energy --ttl-secs 600
+//! entityctl search customers --search-key <KEY> --query glob
 //! ```
 //!
-//! Calls carry `authorization: Bearer <token>` with `--token`, or `authorization: ApiKey
-//! <key>` with `--api-key` (never both); neither: no credentials (the dev identity).
+//! Calls carry `authorization: Bearer <token>` with `--token`, `authorization: ApiKey <key>`
+//! with `--api-key`, or `x-search-key: <key>` with `search customers --search-key` (one of
+//! them); none: no credentials (the dev identity).
 //!
 //! Results go to stdout (text `key: value` lines, or one JSON object); gRPC errors go to
 //! stderr as `error: <CODE>: <message>` plus their reason and field violations, exit code 1.
@@ -59,8 +63,8 @@ use entity_proto::v1::{
     partition_group_service_client::PartitionGroupServiceClient,
     partition_service_client::PartitionServiceClient,
     registration_service_client::RegistrationServiceClient, role_service_client::RoleServiceClient,
-    team_service_client::TeamServiceClient, tenant_service_client::TenantServiceClient,
-    user_service_client::UserServiceClient,
+    search_service_client::SearchServiceClient, team_service_client::TeamServiceClient,
+    tenant_service_client::TenantServiceClient, user_service_client::UserServiceClient,
 };
 use tonic::{
     Request, Status,
@@ -74,21 +78,30 @@ use self::{
     render::{error_text, status_text},
 };
 use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::auth::search_key::SEARCH_KEY_HEADER;
 
-/// Adds the `authorization` header of the credential given (`Bearer <token>` or `ApiKey
-/// <key>`) to every call; none without one.
+/// Adds the header of the credential given (`authorization: Bearer <token>`, `authorization:
+/// ApiKey <key>` or `x-search-key: <key>`) to every call; none without one.
 #[derive(Clone, Debug)]
-struct Credential(Option<MetadataValue<Ascii>>);
+struct Credential(Option<(&'static str, MetadataValue<Ascii>)>);
 
 impl Credential {
-    /// The credential of `--token` or `--api-key`; a usage error when both are given (as
-    /// flags or in the environment) or the value cannot be a header value.
-    fn new(token: Option<&str>, api_key: Option<&str>) -> Result<Self, Failure> {
-        let (flag, value) = match (token, api_key) {
-            (Some(_), Some(_)) => return Err(Failure::Usage(BOTH_CREDENTIALS.into())),
-            (Some(token), None) => ("--token", format!("Bearer {token}")),
-            (None, Some(key)) => ("--api-key", format!("ApiKey {key}")),
-            (None, None) => return Ok(Self(None)),
+    /// The credential of `--token`, `--api-key` or `--search-key`; a usage error when more
+    /// than one is given or the value cannot be a header value.
+    fn new(
+        token: Option<&str>,
+        api_key: Option<&str>,
+        search_key: Option<&str>,
+    ) -> Result<Self, Failure> {
+        let (flag, header, value) = match (token, api_key, search_key) {
+            (Some(_), Some(_), _) => return Err(Failure::Usage(BOTH_CREDENTIALS.into())),
+            (Some(_), None, Some(_)) | (None, Some(_), Some(_)) => {
+                return Err(Failure::Usage(SEARCH_KEY_ALONE.into()));
+            }
+            (Some(token), None, None) => ("--token", "authorization", format!("Bearer {token}")),
+            (None, Some(key), None) => ("--api-key", "authorization", format!("ApiKey {key}")),
+            (None, None, Some(key)) => ("--search-key", SEARCH_KEY_HEADER, key.to_owned()),
+            (None, None, None) => return Ok(Self(None)),
         };
         let mut value: MetadataValue<Ascii> = value.parse().map_err(|_| {
             Failure::Usage(format!(
@@ -97,16 +110,14 @@ impl Credential {
         })?;
         // a secret: kept out of HPACK's tables and of debug output
         value.set_sensitive(true);
-        Ok(Self(Some(value)))
+        Ok(Self(Some((header, value))))
     }
 }
 
 impl Interceptor for Credential {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
+        if let Some((header, value)) = &self.0 {
+            request.metadata_mut().insert(*header, value.clone());
         }
         Ok(request)
     }
@@ -116,6 +127,9 @@ impl Interceptor for Credential {
 const BOTH_CREDENTIALS: &str = "give either a bearer token (--token, ENTITYCTL_TOKEN) or an API \
                                 key (--api-key, ENTITYCTL_API_KEY), not both (a flag wins over \
                                 the environment)";
+/// Why a search key with another credential is refused.
+const SEARCH_KEY_ALONE: &str = "a search key (--search-key) replaces a bearer token or an API \
+                                key: give it without --token and --api-key";
 
 /// A channel whose calls carry the credential.
 type Authed = InterceptedService<Channel, Credential>;
@@ -140,6 +154,7 @@ struct Services {
     audit: AuditServiceClient<Authed>,
     admin: AdminServiceClient<Authed>,
     analytics: AnalyticsServiceClient<Authed>,
+    search: SearchServiceClient<Authed>,
 }
 
 impl Services {
@@ -166,6 +181,7 @@ impl Services {
             customers: CustomerServiceClient::with_interceptor(channel.clone(), i.clone()),
             access: AccessServiceClient::with_interceptor(channel.clone(), i.clone()),
             audit: AuditServiceClient::with_interceptor(channel.clone(), i.clone()),
+            search: SearchServiceClient::with_interceptor(channel.clone(), i.clone()),
             admin: AdminServiceClient::with_interceptor(channel, i),
         }
     }
@@ -191,8 +207,17 @@ pub fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // A flag beats the environment: `--api-key` wins over ENTITYCTL_TOKEN, `--token` over
-    // ENTITYCTL_API_KEY (both as flags, or both from the environment, is a usage error).
+    // ENTITYCTL_API_KEY (both as flags, or both from the environment, is a usage error), and
+    // `--search-key` over both.
     let from_env = |id| matches.value_source(id) == Some(clap::parser::ValueSource::EnvVariable);
+    if cli.command.search_key().is_some() {
+        if from_env("token") {
+            cli.token = None;
+        }
+        if from_env("api_key") {
+            cli.api_key = None;
+        }
+    }
     if cli.token.is_some() && cli.api_key.is_some() {
         match (from_env("token"), from_env("api_key")) {
             (true, false) => cli.token = None,
@@ -232,7 +257,11 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<render::Rendered, Failure> {
-    let credential = Credential::new(cli.token.as_deref(), cli.api_key.as_deref())?;
+    let credential = Credential::new(
+        cli.token.as_deref(),
+        cli.api_key.as_deref(),
+        cli.command.search_key(),
+    )?;
     let mut endpoint = Endpoint::from_shared(cli.endpoint.clone()).map_err(|e| {
         Failure::Usage(format!(
             "--endpoint {:?} is not a valid URI: {e}",
@@ -381,6 +410,12 @@ mod tests {
             "entityctl user register --email a@acme.com --tenant T --name Ann --request-id r",
             "entityctl user register --email a@acme.com --host s.acme.com --display-name Ann",
             "entityctl user claims T U --output json",
+            "entityctl search customers",
+            "entityctl search customers T --query glob --entry client --status disabled --page-size 2 --all --consistency-token c",
+            "entityctl search customers --scope tenant-customers --kind business --kind consumer --plan gold --industry-sector energy --industry-group banks --size-range 1-10 --provisions-tenants true --client-of C --output json",
+            "entityctl search customers --search-key sk.1 --page-token p",
+            "entityctl --output id search create-key T --ttl-secs 600",
+            "entityctl search create-key --scope all-customers --query a --valid-until 2030-01-31T00:00:00Z",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
@@ -481,6 +516,17 @@ mod tests {
             "entityctl user register --email a@acme.com --tenant T --host s.acme.com",
             "entityctl user claims T",
             "entityctl user claims T U --consistency-token c",
+            "entityctl search",
+            "entityctl search customers T --scope all-customers",
+            "entityctl search customers --scope own-clients",
+            "entityctl search customers --kind club",
+            "entityctl search customers --size-range 1-9",
+            "entityctl search customers --provisions-tenants maybe",
+            "entityctl search customers T U",
+            "entityctl search create-key T --ttl-secs 60 --valid-until 2030-01-31",
+            "entityctl search create-key T --ttl-secs -1",
+            "entityctl search create-key T --valid-until tomorrow",
+            "entityctl search create-key T --search-key k",
         ] {
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{line}");
         }
@@ -694,12 +740,18 @@ mod tests {
     }
 
     #[test]
-    fn a_call_carries_the_token_or_the_api_key_never_both() {
-        let header = |c: Credential| c.0.map(|v| v.to_str().unwrap_or_default().to_owned());
-        let credential = |token, key| Credential::new(token, key).map(header);
+    fn a_call_carries_one_credential() {
+        let header = |c: Credential| {
+            c.0.map(|(name, v)| format!("{name}: {}", v.to_str().unwrap_or_default()))
+        };
+        let credential = |token, key| Credential::new(token, key, None).map(header);
         assert!(matches!(credential(None, None), Ok(None)));
-        assert!(matches!(credential(Some("jwt"), None), Ok(Some(h)) if h == "Bearer jwt"));
-        assert!(matches!(credential(None, Some("eek_1")), Ok(Some(h)) if h == "ApiKey eek_1"));
+        assert!(
+            matches!(credential(Some("jwt"), None), Ok(Some(h)) if h == "authorization: Bearer jwt")
+        );
+        assert!(
+            matches!(credential(None, Some("eek_1")), Ok(Some(h)) if h == "authorization: ApiKey eek_1")
+        );
         assert!(matches!(
             credential(Some("jwt"), Some("eek_1")),
             Err(Failure::Usage(m)) if m == BOTH_CREDENTIALS
@@ -712,8 +764,22 @@ mod tests {
             credential(Some("a\u{7f}"), None),
             Err(Failure::Usage(m)) if m.starts_with("--token ")
         ));
+        // a search key goes alone, in its own header
+        let searching = |token, key| Credential::new(token, key, Some("sk.1")).map(header);
+        assert!(matches!(searching(None, None), Ok(Some(h)) if h == "x-search-key: sk.1"));
+        for (token, key) in [(Some("jwt"), None), (None, Some("eek_1"))] {
+            assert!(matches!(
+                searching(token, key),
+                Err(Failure::Usage(m)) if m == SEARCH_KEY_ALONE
+            ));
+        }
+        assert!(matches!(
+            Credential::new(None, None, Some("sk\n1")).map(header),
+            Err(Failure::Usage(m)) if m.starts_with("--search-key ")
+        ));
         // the interceptor sets the header on every call
-        let mut interceptor = Credential::new(None, Some("eek_1")).unwrap_or(Credential(None));
+        let mut interceptor =
+            Credential::new(None, Some("eek_1"), None).unwrap_or(Credential(None));
         let request = interceptor.call(Request::new(())).unwrap();
         assert_eq!(
             request
@@ -722,6 +788,16 @@ mod tests {
                 .map(|v| v.to_str().ok()),
             Some(Some("ApiKey eek_1"))
         );
+        let mut interceptor = Credential::new(None, None, Some("sk.1")).unwrap_or(Credential(None));
+        let request = interceptor.call(Request::new(())).unwrap();
+        assert_eq!(
+            request
+                .metadata()
+                .get(SEARCH_KEY_HEADER)
+                .map(|v| v.to_str().ok()),
+            Some(Some("sk.1"))
+        );
+        assert!(request.metadata().get("authorization").is_none());
         let bare = Credential(None).call(Request::new(())).unwrap();
         assert!(bare.metadata().get("authorization").is_none());
     }

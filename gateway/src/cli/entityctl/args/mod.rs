@@ -12,6 +12,7 @@ mod directory;
 mod organization;
 mod registration;
 mod role;
+mod search;
 mod team;
 mod tenant;
 mod user;
@@ -34,6 +35,10 @@ pub use directory::{
 pub use organization::OrgCommand;
 pub use registration::RegistrationCommand;
 pub use role::RoleCommand;
+pub use search::{
+    EntryArg, IndustryGroupArg, IndustrySectorArg, SearchCommand, SearchFilterOpts, SearchScopeArg,
+    SearchScopeOpts, SearchStatusArg, SizeRangeArg,
+};
 pub use team::{TeamCommand, TeamRoleArg};
 pub use tenant::{KindArg, PlanArg, TenantCommand, TenantStatusArg};
 pub use user::{UserCommand, UserStatusArg};
@@ -126,6 +131,10 @@ pub enum Command {
     /// Customers: tenant accounts seen through their profile (name, kind, business profile).
     #[command(subcommand)]
     Customer(CustomerCommand),
+    /// Customer search: customers and their clients, with the caller's credentials or a
+    /// search key; search keys for browsers.
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Permission checks: "may this user do that here?".
     #[command(subcommand)]
     Access(AccessCommand),
@@ -138,6 +147,16 @@ pub enum Command {
     /// The analytics history: every change, with the entity's state, exported to a file.
     #[command(subcommand)]
     Analytics(AnalyticsCommand),
+}
+
+impl Command {
+    /// The search key the command is sent with (`search customers --search-key`), if any.
+    pub fn search_key(&self) -> Option<&str> {
+        match self {
+            Command::Search(SearchCommand::Customers { search_key, .. }) => search_key.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Paging options of every list command.

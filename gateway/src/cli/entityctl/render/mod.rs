@@ -2,12 +2,12 @@
 //! gRPC errors (on stderr, with their `google.rpc` details).
 //!
 //! Every result is a [`View`]. Most are built from three generic shapes over a
-//! [`Resource`] (a tenant, organization, team, user, role, client, directory record, API key
-//! or registration settings message): [`One`] (a Get), [`Written`] (a write's answer: summary
+//! [`Resource`] (a tenant, organization, team, user, role, client, directory record, API key,
+//! registration settings message or search hit): [`One`] (a Get), [`Written`] (a write's answer: summary
 //! line, secrets shown once or a TXT record to publish, the resource) and [`Listed`] (a page of
 //! a List). The rest (permission checks, role assignments, organization paths, team
 //! memberships, projection states, API key verifications, registration resolutions, token
-//! claims) are views of their own. A resource's module implements [`Resource`] (its own
+//! claims, search keys) are views of their own. A resource's module implements [`Resource`] (its own
 //! fields: the views add its id and version) and declares its write answer (`write_answer!`)
 //! and its enums' names (`labels!`).
 //!
@@ -79,6 +79,7 @@ mod escape;
 mod organization;
 mod registration;
 mod role;
+mod search;
 mod team;
 mod tenant;
 mod user;
@@ -97,6 +98,7 @@ pub use analytics::Exported;
 pub use api_key::Verified;
 pub use organization::OrgPath;
 pub use registration::{AddedDomain, Resolved};
+pub use search::SearchKey;
 pub use team::Memberships;
 pub use user::Claims;
 
@@ -764,6 +766,20 @@ mod tests {
         }
     }
 
+    fn hit() -> pb::SearchHit {
+        pb::SearchHit {
+            entry: pb::SearchEntryKind::Client as i32,
+            id: hostile(),
+            tenant_id: hostile(),
+            name: hostile(),
+            slug: hostile(),
+            external_id: hostile(),
+            legal_name: hostile(),
+            provisioned_tenant_id: hostile(),
+            ..Default::default()
+        }
+    }
+
     fn event() -> pb::AuditEvent {
         let text = prost_types::Value {
             kind: Some(prost_types::value::Kind::StringValue(hostile())),
@@ -949,6 +965,13 @@ mod tests {
                 next_page_token: hostile(),
                 of_user: false,
             }),
+            Box::new(One(hit())),
+            Box::new(Listed::new(vec![hit()], hostile())),
+            Box::new(SearchKey(pb::CreateSearchKeyResponse {
+                search_key: hostile(),
+                tenant_id: hostile(),
+                ..Default::default()
+            })),
             Box::new(One(event())),
             Box::new(Listed::new(vec![event()], hostile())),
             Box::new(Projections(vec![pb::ProjectionStatus {

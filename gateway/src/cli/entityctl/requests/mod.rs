@@ -110,6 +110,7 @@ mod directory;
 mod organization;
 mod registration;
 mod role;
+mod search;
 mod team;
 mod tenant;
 mod user;
@@ -145,6 +146,7 @@ pub(super) async fn run(services: &mut Services, command: Command) -> Result<Ren
         Command::ApiKey(command) => api_key::run(services, command).await,
         Command::Registration(command) => registration::run(services, command).await,
         Command::Customer(command) => customer::run(services, command).await,
+        Command::Search(command) => search::run(services, command).await,
         Command::Access(command) => access::run(services, command).await,
         Command::Audit(command) => audit::run(services, command).await,
         Command::Admin(command) => admin::run(services, command).await,
