@@ -199,10 +199,16 @@ impl Grants {
     /// of ours, and each of our exceptions that touches it is also an exception of `other`.
     /// (What an issuer must hold to give a key `other`.)
     pub fn includes(&self, other: &Grants) -> bool {
-        other
-            .allow
+        other.first_outside(std::slice::from_ref(self)).is_none()
+    }
+
+    /// The first of these grants' patterns that is within none of `held` (each pattern must
+    /// be within one of them, as [`Grants::includes_pattern`] says), or `None` when all are:
+    /// what a holder of `held` lacks to give these grants away.
+    pub fn first_outside(&self, held: &[Grants]) -> Option<&PermissionPattern> {
+        self.allow
             .iter()
-            .all(|p| self.includes_pattern(p, &other.except))
+            .find(|p| !held.iter().any(|g| g.includes_pattern(p, &self.except)))
     }
 
     /// Whether the permissions of `pattern`, minus `except`, are all granted here.

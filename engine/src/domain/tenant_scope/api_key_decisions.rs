@@ -20,7 +20,6 @@ use crate::domain::{
     error::{DomainError, ResourceKind},
     ids::{ApiKeyId, RecordId},
     tenant::TenantStatus,
-    user::UserStatus,
     validation,
 };
 
@@ -187,8 +186,8 @@ impl TenantScope {
         Ok(partition)
     }
 
-    /// A key's scopes must be within its issuer's: a user's tenant-scope assignments (one role
-    /// covering each pattern), or the issuing key's scopes.
+    /// A key's scopes must be within its issuer's, held at tenant scope: what giving them away
+    /// needs ([`TenantScope::unheld_by_user`], [`TenantScope::unheld_by_key`]).
     fn check_issuer(
         &self,
         issuer: KeyIssuer,
@@ -198,20 +197,12 @@ impl TenantScope {
         let wanted = scopes.grants();
         let allowed = match issuer {
             KeyIssuer::Platform => true,
-            KeyIssuer::User(user) => self.users.get(&user).is_some_and(|u| {
-                u.status == UserStatus::Active
-                    && wanted.allow.iter().all(|pattern| {
-                        u.assignments
-                            .iter()
-                            .filter(|a| a.scope == Scope::Tenant)
-                            .filter_map(|a| self.grants_of(&a.role))
-                            .any(|g| g.includes_pattern(pattern, &wanted.except))
-                    })
+            KeyIssuer::User(user) => {
+                matches!(self.unheld_by_user(user, &wanted, Scope::Tenant), Ok(None))
+            }
+            KeyIssuer::ApiKey(key) => self.api_keys.get(&key).is_some_and(|k| {
+                k.live_at(now) && matches!(self.unheld_by_key(k, &wanted, Scope::Tenant), Ok(None))
             }),
-            KeyIssuer::ApiKey(key) => self
-                .api_keys
-                .get(&key)
-                .is_some_and(|k| k.live_at(now) && k.scopes.grants().includes(&wanted)),
         };
         if allowed {
             Ok(())
@@ -298,12 +289,7 @@ impl TenantScope {
         scope: Scope,
     ) -> Result<Option<PermissionPattern>, DomainError> {
         self.check_scope(scope)?;
-        let held = key.scopes.grants();
-        Ok(wanted
-            .allow
-            .iter()
-            .find(|pattern| !held.includes_pattern(pattern, &wanted.except))
-            .cloned())
+        Ok(wanted.first_outside(&[key.scopes.grants()]).cloned())
     }
 }
 

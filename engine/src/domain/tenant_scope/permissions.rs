@@ -196,15 +196,7 @@ impl TenantScope {
         } else {
             Vec::new()
         };
-        Ok(wanted
-            .allow
-            .iter()
-            .find(|pattern| {
-                !held
-                    .iter()
-                    .any(|g| g.includes_pattern(pattern, &wanted.except))
-            })
-            .cloned())
+        Ok(wanted.first_outside(&held).cloned())
     }
 
     /// ListEffectivePermissions; see [`TenantScope::effective_permissions`].
